@@ -1,0 +1,56 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <caf/io/broker.hpp>
+
+#include "actors/connection.hpp"
+#include "actors/interfaces.hpp"
+#include "actors/limits.hpp"
+#include "crypto/key.hpp"
+
+namespace courier {
+
+/// A router address.
+struct endpoint {
+  std::string host;
+  uint16_t port = 0;
+  std::string to_string() const { return host + ":" + std::to_string(port); }
+};
+
+/// Parses `H:P[,H:P...]`; false on a malformed list.
+bool parse_endpoints(const std::string& text, std::vector<endpoint>& out);
+
+/// Everything a client actor needs to start.
+struct client_config {
+  std::string user;
+  std::string dir;                ///< the user's data folder
+  crypto::key identity;           ///< unlocked RSA key
+  std::vector<endpoint> servers;  ///< tried in order
+  std::string server_fingerprint; ///< explicit router pin, may be empty
+  edge_limits limits;
+  std::chrono::milliseconds connect_timeout{5000};
+  size_t crypto_workers = 2;
+};
+
+/// The client actor (see `client_actor` in interfaces.hpp).
+/// Opens the user's local database and spawns a client actor.
+caf::expected<client_actor> spawn_client(caf::actor_system& sys,
+                                         client_config cfg);
+
+/// A connection broker for an already connected socket `fd`.
+caf::behavior client_connection(caf::io::stateful_broker<connection_state>* self,
+                                int fd, edge_limits limits,
+                                owner_factory make_owner);
+
+/// Connects with a timeout (non-blocking connect + poll); the socket fd.
+caf::expected<int> tcp_connect(const endpoint& ep,
+                               std::chrono::milliseconds timeout);
+
+/// Normalizes a fingerprint for comparison: hex digits only, lowercase.
+std::string normalize_fingerprint(const std::string& fp);
+
+} // namespace courier
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(courier::client_config)

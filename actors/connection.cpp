@@ -1,0 +1,84 @@
+#include "actors/connection.hpp"
+
+#include <sys/socket.h>
+
+#include <caf/io/receive_policy.hpp>
+#include <caf/io/system_messages.hpp>
+
+#include "actors/interfaces.hpp"
+
+namespace courier {
+
+namespace {
+
+// Small enough that an idle connection stays cheap; frames larger than
+// this arrive in several reads.
+constexpr size_t read_chunk = 4096;
+
+} // namespace
+
+void hard_close(caf::io::broker* self, caf::io::connection_handle hdl) {
+  auto fd = static_cast<int>(hdl.id());
+  linger lg{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+  ::shutdown(fd, SHUT_RDWR);
+  self->close(hdl);
+  self->quit(caf::exit_reason::user_shutdown);
+}
+
+caf::behavior connection(caf::io::stateful_broker<connection_state>* self,
+                         caf::io::connection_handle hdl, edge_limits limits,
+                         owner_factory make_owner) {
+  auto& st = self->state;
+  st.limits = limits;
+  st.reader = protocol::frame_reader{limits.max_frame};
+  st.window_start = std::chrono::steady_clock::now();
+  st.owner = make_owner(caf::actor_cast<caf::actor>(self));
+  self->monitor(st.owner);
+  self->set_down_handler([=](caf::down_msg&) { hard_close(self, hdl); });
+  self->configure_read(hdl, caf::io::receive_policy::at_most(read_chunk));
+  return {
+    [=](caf::io::new_data_msg& msg) {
+      auto& st = self->state;
+      st.frames.clear();
+      if (auto err = st.reader.feed(msg.buf.data(), msg.buf.size(), st.frames)) {
+        hard_close(self, hdl);
+        return;
+      }
+      auto now = std::chrono::steady_clock::now();
+      if (now - st.window_start >= std::chrono::seconds{1}) {
+        st.window_start = now;
+        st.frames_this_second = 0;
+      }
+      st.frames_this_second += static_cast<uint32_t>(st.frames.size());
+      if (st.frames_this_second > st.limits.max_frames_per_second) {
+        hard_close(self, hdl);
+        return;
+      }
+      for (auto& f : st.frames)
+        self->send(st.owner, frame_atom::value, std::move(f));
+      st.reader.shrink();
+    },
+    [=](write_atom, const std::string& payload) {
+      auto& buf = self->wr_buf(hdl);
+      if (buf.size() + payload.size() > self->state.limits.max_write_buffer) {
+        // A reader this slow loses its connection, not its messages:
+        // they stay queued in the store.
+        hard_close(self, hdl);
+        return;
+      }
+      protocol::append_frame(buf, payload);
+      self->flush(hdl);
+    },
+    [=](close_atom) {
+      self->flush(hdl);
+      self->close(hdl);
+      self->quit(caf::exit_reason::user_shutdown);
+    },
+    [=](caf::io::connection_closed_msg&) {
+      self->quit(caf::exit_reason::user_shutdown);
+    },
+  };
+}
+
+} // namespace courier

@@ -1,0 +1,74 @@
+#include "actors/directory.hpp"
+
+#include <unordered_map>
+
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "crypto/bytes.hpp"
+
+namespace courier {
+
+struct directory_state {
+  std::shared_ptr<database> db;
+  std::unordered_map<std::string, std::string> keys; ///< cache of the table
+  static inline const char* name = "directory";
+};
+
+caf::expected<std::shared_ptr<database>>
+open_directory_db(const std::string& path) {
+  auto db = database::open(path);
+  if (!db)
+    return db.error();
+  if (auto err = db->exec("CREATE TABLE IF NOT EXISTS users("
+                          " name TEXT PRIMARY KEY, key BLOB NOT NULL,"
+                          " created INTEGER NOT NULL)"))
+    return err;
+  return std::make_shared<database>(std::move(*db));
+}
+
+directory_actor::behavior_type
+directory(directory_actor::stateful_pointer<directory_state> self,
+          std::shared_ptr<database> db) {
+  self->state.db = std::move(db);
+  if (auto all = self->state.db->prepare("SELECT name, key FROM users")) {
+    while (auto row = all->step()) {
+      if (!*row)
+        break;
+      self->state.keys.emplace(all->text_at(0), all->blob_at(1));
+    }
+  }
+  return {
+    [=](register_atom, const std::string& user,
+        const std::string& key) -> caf::result<bool> {
+      auto& keys = self->state.keys;
+      if (auto it = keys.find(user); it != keys.end()) {
+        if (crypto::equal_ct(it->second, key))
+          return false;
+        return make_error(errc::username_taken, user);
+      }
+      auto ins = self->state.db->prepare(
+        "INSERT INTO users(name, key, created) VALUES(?1, ?2, strftime('%s'))");
+      if (!ins)
+        return ins.error();
+      ins->bind(1, user).bind_blob(2, key.data(), key.size());
+      if (auto err = ins->run())
+        return err;
+      keys.emplace(user, key);
+      return true;
+    },
+    [=](lookup_atom, const std::string& user) -> caf::result<std::string> {
+      auto& keys = self->state.keys;
+      if (auto it = keys.find(user); it != keys.end())
+        return it->second;
+      return make_error(errc::unknown_user, user);
+    },
+  };
+}
+
+directory_actor spawn_directory(caf::actor_system& sys,
+                                std::shared_ptr<database> db) {
+  return sys.spawn(directory, std::move(db));
+}
+
+} // namespace courier

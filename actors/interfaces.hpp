@@ -1,0 +1,177 @@
+#pragma once
+
+// Every message and typed actor interface of a Courier node, in one place.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "crypto/key.hpp"
+#include "crypto/letter.hpp"
+
+namespace courier {
+
+// -- atoms (at most 10 characters) -------------------------------------------
+
+using frame_atom = caf::atom_constant<caf::atom("frame")>;
+using write_atom = caf::atom_constant<caf::atom("write")>;
+using close_atom = caf::atom_constant<caf::atom("close")>;
+using closed_atom = caf::atom_constant<caf::atom("closed")>;
+using owner_atom = caf::atom_constant<caf::atom("owner")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using login_atom = caf::atom_constant<caf::atom("login")>;
+using send_atom = caf::atom_constant<caf::atom("send")>;
+using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
+using ack_atom = caf::atom_constant<caf::atom("ack")>;
+using online_atom = caf::atom_constant<caf::atom("online")>;
+using kick_atom = caf::atom_constant<caf::atom("kick")>;
+using register_atom = caf::atom_constant<caf::atom("register")>;
+using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
+using put_atom = caf::atom_constant<caf::atom("put")>;
+using fetch_atom = caf::atom_constant<caf::atom("fetch")>;
+using drop_atom = caf::atom_constant<caf::atom("drop")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using seal_atom = caf::atom_constant<caf::atom("seal")>;
+using open_atom = caf::atom_constant<caf::atom("open")>;
+using connect_atom = caf::atom_constant<caf::atom("connect")>;
+using listen_atom = caf::atom_constant<caf::atom("listen")>;
+using message_atom = caf::atom_constant<caf::atom("message")>;
+using trust_atom = caf::atom_constant<caf::atom("trust")>;
+using status_atom = caf::atom_constant<caf::atom("status")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+
+// -- message types -------------------------------------------------------------
+
+/// One queued message as the store keeps it.
+struct stored_message {
+  uint64_t seq = 0;
+  std::string from;
+  std::string blob;
+  int64_t ts = 0; ///< router clock when accepted, ms since the epoch
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stored_message& x) {
+  return f(caf::meta::type_name("stored_message"), x.seq, x.from, x.blob, x.ts);
+}
+
+/// A verified, decrypted message as the client hands it to its listener.
+struct inbound_message {
+  std::string from;
+  std::string to;
+  std::string body;
+  std::string msg_id;
+  int64_t sent_ts = 0;     ///< sender's clock
+  int64_t accepted_ts = 0; ///< router's clock
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, inbound_message& x) {
+  return f(caf::meta::type_name("inbound_message"), x.from, x.to, x.body,
+           x.msg_id, x.sent_ts, x.accepted_ts);
+}
+
+/// What `lookup` answers on the client side: a user's key and its pin.
+struct contact_key {
+  std::string user;
+  std::string fingerprint;
+  bool pinned_now = false; ///< first seen by this lookup
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, contact_key& x) {
+  return f(caf::meta::type_name("contact_key"), x.user, x.fingerprint,
+           x.pinned_now);
+}
+
+// -- server side ---------------------------------------------------------------
+
+/// A session: one authenticated edge connection.
+using session_actor = caf::typed_actor<
+  // The connection delivers one received frame.
+  caf::reacts_to<frame_atom, std::string>,
+  // Timer: handshake and idle timeouts.
+  caf::reacts_to<tick_atom>,
+  // Router pushes a queued message to the user.
+  caf::reacts_to<deliver_atom, stored_message>,
+  // Router ends the session (signed in elsewhere, shutting down).
+  caf::reacts_to<kick_atom, std::string>>;
+
+/// Username -> identity key, durable.
+using directory_actor = caf::typed_actor<
+  // Binds a name to a key on first use; `true` if the user is new.
+  // Fails with `username_taken` for another key.
+  caf::replies_to<register_atom, std::string, std::string>::with<bool>,
+  // The key (SPKI DER) of a user, or `unknown_user`.
+  caf::replies_to<lookup_atom, std::string>::with<std::string>>;
+
+/// The durable offline queue (group commit).
+using store_actor = caf::typed_actor<
+  // Queues a message for `to` from `from`; replies once it is durable.
+  caf::replies_to<put_atom, std::string, std::string, std::string>::with<
+    stored_message>,
+  // Messages for `to` after `seq`, in order, at most `limit`.
+  caf::replies_to<fetch_atom, std::string, uint64_t, uint32_t>::with<
+    std::vector<stored_message>>,
+  // Deletes a message the recipient acknowledged.
+  caf::reacts_to<drop_atom, std::string, uint64_t>,
+  // Internal: commit everything pending.
+  caf::reacts_to<flush_atom>>;
+
+/// Who is online; moves messages from senders to recipients.
+using router_actor = caf::typed_actor<
+  // An authenticated session for a user.
+  caf::reacts_to<login_atom, std::string, session_actor>,
+  // Accepts a sealed blob from `from` to `to`; replies once durable.
+  caf::replies_to<send_atom, std::string, std::string, std::string>::with<
+    uint64_t>,
+  // The user acknowledged message `seq`.
+  caf::reacts_to<ack_atom, std::string, uint64_t>,
+  // Usernames with a live session.
+  caf::replies_to<online_atom>::with<std::vector<std::string>>>;
+
+// -- client side ---------------------------------------------------------------
+
+/// Public-key work off the caller's thread (a pool of these).
+using crypto_worker_actor = caf::typed_actor<
+  // Seals a letter for its readers with the owner's key.
+  caf::replies_to<seal_atom, crypto::letter, std::vector<crypto::reader>>::with<
+    std::string>,
+  // Decrypts a blob addressed to the owner (signature not yet checked).
+  caf::replies_to<open_atom, std::string>::with<crypto::opened_letter>>;
+
+/// The client: one connection to a router, the user's keys, pins and
+/// history. Used by the CLI, the bank and the desktop app.
+using client_actor = caf::typed_actor<
+  // Connects and signs in; replies the router's fingerprint and whether
+  // this login registered the user.
+  caf::replies_to<connect_atom>::with<std::string, bool>,
+  // Seals and sends `body` to `to`; replies the msg_id once the router
+  // accepted it (stored durably).
+  caf::replies_to<send_atom, std::string, std::string>::with<std::string>,
+  // Users online on the router.
+  caf::replies_to<online_atom>::with<std::vector<std::string>>,
+  // A contact's key fingerprint (pinned on first sight).
+  caf::replies_to<lookup_atom, std::string>::with<contact_key>,
+  // Accepts a contact's new key if its fingerprint matches.
+  caf::replies_to<trust_atom, std::string, std::string>::with<contact_key>,
+  // Sets the actor that receives `(message_atom, inbound_message)` requests
+  // (reply `true` once handled) and `(status_atom, std::string)` events.
+  caf::reacts_to<listen_atom, caf::actor>,
+  // From the connection broker.
+  caf::reacts_to<frame_atom, std::string>,
+  // Closes the connection and quits.
+  caf::reacts_to<stop_atom>>;
+
+} // namespace courier
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(courier::crypto::letter)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(courier::crypto::reader)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<courier::crypto::reader>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(courier::crypto::opened_letter)

@@ -1,0 +1,41 @@
+#include "actors/node_config.hpp"
+
+#include <caf/io/middleman.hpp>
+
+#include "actors/interfaces.hpp"
+#include "crypto/errc.hpp"
+
+namespace courier {
+
+base_config::base_config() {
+  load<caf::io::middleman>();
+  add_message_type<stored_message>("courier::stored_message");
+  add_message_type<std::vector<stored_message>>(
+    "std::vector<courier::stored_message>");
+  add_message_type<inbound_message>("courier::inbound_message");
+  add_message_type<contact_key>("courier::contact_key");
+  add_error_category(errc_category,
+                     [](uint8_t code, caf::atom_value,
+                        const caf::message& ctx) -> std::string {
+                       std::string text = describe(static_cast<errc>(code));
+                       if (ctx.match_element<std::string>(0))
+                         text += " (" + ctx.get_as<std::string>(0) + ")";
+                       return text;
+                     });
+}
+
+std::vector<std::string> normalize_args(int argc, char** argv, int first) {
+  std::vector<std::string> out;
+  for (int i = first; i < argc; ++i) {
+    std::string arg = argv[i];
+    bool is_long = arg.size() > 2 && arg.compare(0, 2, "--") == 0;
+    bool has_value = arg.find('=') != std::string::npos;
+    if (is_long && !has_value && i + 1 < argc && argv[i + 1][0] != '-')
+      out.push_back(arg + "=" + argv[++i]);
+    else
+      out.push_back(std::move(arg));
+  }
+  return out;
+}
+
+} // namespace courier

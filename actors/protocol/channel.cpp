@@ -1,0 +1,47 @@
+#include "actors/protocol/channel.hpp"
+
+#include "crypto/aead.hpp"
+#include "crypto/errc.hpp"
+
+namespace courier::protocol {
+
+namespace {
+
+constexpr std::string_view frame_aad = "courier-frame-v1";
+
+void make_nonce(uint64_t counter, uint8_t (&nonce)[crypto::aead_nonce_size]) {
+  for (size_t i = 0; i < 4; ++i)
+    nonce[i] = 0;
+  for (size_t i = 0; i < 8; ++i)
+    nonce[4 + i] = static_cast<uint8_t>(counter >> (56 - 8 * i));
+}
+
+} // namespace
+
+caf::error channel::seal(const std::string& plaintext, std::string& out) {
+  if (!ready())
+    return make_error(errc::not_authenticated);
+  uint8_t nonce[crypto::aead_nonce_size];
+  make_nonce(sent_++, nonce);
+  if (auto err = crypto::aead_seal_into(keys_.send, {nonce, sizeof(nonce)},
+                                        frame_aad, plaintext, scratch_))
+    return err;
+  out.assign(scratch_.begin(), scratch_.end());
+  return caf::none;
+}
+
+caf::error channel::open(const std::string& sealed, std::string& out) {
+  if (!ready())
+    return make_error(errc::not_authenticated);
+  uint8_t nonce[crypto::aead_nonce_size];
+  make_nonce(received_++, nonce);
+  if (auto err = crypto::aead_open_into(keys_.receive, {nonce, sizeof(nonce)},
+                                        frame_aad, sealed, scratch_)) {
+    broken_ = true;
+    return err;
+  }
+  out.assign(scratch_.begin(), scratch_.end());
+  return caf::none;
+}
+
+} // namespace courier::protocol

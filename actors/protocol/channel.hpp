@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <caf/error.hpp>
+
+#include "crypto/bytes.hpp"
+
+namespace courier::protocol {
+
+/// The traffic keys of one session, one per direction.
+struct traffic_keys {
+  crypto::secret send;
+  crypto::secret receive;
+};
+
+/// AES-256-GCM session frames. Nonces are a per-direction counter, so a
+/// replayed, dropped, reordered or reflected frame fails to open; after
+/// one failure the channel refuses everything.
+class channel {
+public:
+  channel() = default;
+  explicit channel(traffic_keys keys) : keys_(std::move(keys)) {}
+
+  /// Seals the next outgoing frame.
+  caf::error seal(const std::string& plaintext, std::string& out);
+
+  /// Opens the next incoming frame.
+  caf::error open(const std::string& sealed, std::string& out);
+
+  bool ready() const { return !keys_.send.empty() && !broken_; }
+
+private:
+  traffic_keys keys_;
+  uint64_t sent_ = 0;
+  uint64_t received_ = 0;
+  bool broken_ = false;
+  crypto::bytes scratch_;
+};
+
+} // namespace courier::protocol

@@ -1,0 +1,193 @@
+#include "actors/protocol/envelope.hpp"
+
+#include <algorithm>
+#include <initializer_list>
+#include <unordered_map>
+
+#include <boost/json.hpp>
+
+namespace courier::protocol {
+
+namespace {
+
+enum class kind { string, integer, string_array };
+
+struct field_rule {
+  const char* name;
+  kind type;
+  size_t max_len; ///< for strings: bytes; for arrays: elements
+  bool required;
+};
+
+struct type_rule {
+  std::vector<field_rule> fields;
+};
+
+constexpr size_t id_max = 64;
+constexpr size_t blob_max = 60 * 1024;
+constexpr size_t text_max = 1024;
+constexpr size_t key_max = 1024;
+constexpr size_t list_max = 100000;
+
+// Every type, both directions. Unknown fields are refused so that a
+// schema change needs a version bump.
+const std::unordered_map<std::string, type_rule>& schema() {
+  static const std::unordered_map<std::string, type_rule> rules{
+    {"send",
+     {{{"to", kind::string, max_username, true},
+       {"blob", kind::string, blob_max, true}}}},
+    {"receipt",
+     {{{"status", kind::string, 16, true}, {"seq", kind::integer, 0, true}}}},
+    {"deliver",
+     {{{"from", kind::string, max_username, true},
+       {"blob", kind::string, blob_max, true},
+       {"ts", kind::integer, 0, true}}}},
+    {"ack", {{}}},
+    {"presence", {{{"online", kind::string_array, list_max, false}}}},
+    {"key_lookup",
+     {{{"user", kind::string, max_username, true},
+       {"key", kind::string, key_max, false}}}},
+    {"welcome",
+     {{{"user", kind::string, max_username, true},
+       {"server", kind::string, text_max, true},
+       {"new_user", kind::integer, 0, true}}}},
+    {"error",
+     {{{"code", kind::string, 64, true},
+       {"message", kind::string, text_max, true}}}},
+  };
+  return rules;
+}
+
+caf::error bad(errc code, std::string context) {
+  return make_error(code, std::move(context));
+}
+
+caf::error check_field(const boost::json::object& obj, const field_rule& r) {
+  auto it = obj.find(r.name);
+  if (it == obj.end())
+    return r.required ? bad(errc::bad_envelope, std::string{"missing field '"}
+                                                  + r.name + "'")
+                      : caf::none;
+  const auto& val = it->value();
+  auto wrong = [&] {
+    return bad(errc::bad_envelope,
+               std::string{"field '"} + r.name + "' has the wrong type");
+  };
+  switch (r.type) {
+    case kind::string:
+      if (!val.is_string())
+        return wrong();
+      if (val.get_string().size() > r.max_len)
+        return bad(errc::oversize, std::string{"field '"} + r.name + "'");
+      return caf::none;
+    case kind::integer:
+      if (!val.is_int64() && !val.is_uint64())
+        return wrong();
+      return caf::none;
+    case kind::string_array: {
+      if (!val.is_array())
+        return wrong();
+      const auto& arr = val.get_array();
+      if (arr.size() > r.max_len)
+        return bad(errc::oversize, std::string{"field '"} + r.name + "'");
+      for (const auto& e : arr)
+        if (!e.is_string())
+          return wrong();
+      return caf::none;
+    }
+  }
+  return caf::none;
+}
+
+} // namespace
+
+bool valid_username(std::string_view name) {
+  if (name.empty() || name.size() > max_username)
+    return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'
+           || c == '.' || c == '-';
+  });
+}
+
+const std::string_view envelope::str(std::string_view key) const {
+  auto it = fields.find(key);
+  if (it == fields.end() || !it->value().is_string())
+    return {};
+  const auto& s = it->value().get_string();
+  return {s.data(), s.size()};
+}
+
+int64_t envelope::num(std::string_view key) const {
+  auto it = fields.find(key);
+  if (it == fields.end())
+    return 0;
+  if (it->value().is_int64())
+    return it->value().get_int64();
+  if (it->value().is_uint64())
+    return static_cast<int64_t>(it->value().get_uint64());
+  return 0;
+}
+
+caf::expected<envelope> parse_envelope(std::string_view text) {
+  boost::json::error_code ec;
+  boost::json::parse_options opts;
+  opts.max_depth = 8;
+  auto val = boost::json::parse(text, ec, {}, opts);
+  if (ec)
+    return bad(errc::bad_envelope, "not JSON: " + ec.message());
+  if (!val.is_object())
+    return bad(errc::bad_envelope, "not a JSON object");
+  auto& obj = val.as_object();
+  auto v = obj.find("v");
+  if (v == obj.end() || !v->value().is_int64())
+    return bad(errc::bad_envelope, "missing field 'v'");
+  if (v->value().get_int64() != envelope_version)
+    return bad(errc::unsupported_version,
+               "version " + std::to_string(v->value().get_int64()));
+  auto type = obj.find("type");
+  if (type == obj.end() || !type->value().is_string())
+    return bad(errc::bad_envelope, "missing field 'type'");
+  envelope result;
+  result.type = std::string{type->value().get_string()};
+  auto id = obj.find("id");
+  if (id != obj.end()) {
+    if (!id->value().is_string() || id->value().get_string().size() > id_max)
+      return bad(errc::bad_envelope, "field 'id' must be a short string");
+    result.id = std::string{id->value().get_string()};
+  }
+  auto rule = schema().find(result.type);
+  if (rule == schema().end())
+    return bad(errc::unknown_type, "type '" + result.type + "'");
+  for (const auto& r : rule->second.fields)
+    if (auto err = check_field(obj, r))
+      return err;
+  for (const auto& kv : obj) {
+    auto key = kv.key();
+    if (key == "v" || key == "type" || key == "id")
+      continue;
+    auto& fs = rule->second.fields;
+    if (std::none_of(fs.begin(), fs.end(),
+                     [&](const field_rule& r) { return key == r.name; }))
+      return bad(errc::bad_envelope, "unknown field '" + std::string{key} + "'");
+  }
+  result.fields = std::move(obj);
+  return result;
+}
+
+std::string make_envelope(std::string_view type, std::string_view id,
+                          boost::json::object fields) {
+  fields["v"] = envelope_version;
+  fields["type"] = type;
+  if (!id.empty())
+    fields["id"] = id;
+  return boost::json::serialize(fields);
+}
+
+std::string make_error_envelope(std::string_view id, errc code,
+                                std::string_view message) {
+  return make_envelope("error", id,
+                       {{"code", to_string(code)}, {"message", message}});
+}
+
+} // namespace courier::protocol

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <boost/json/object.hpp>
+#include <caf/expected.hpp>
+
+#include "crypto/errc.hpp"
+
+namespace courier::protocol {
+
+/// The only envelope version this build speaks.
+constexpr int envelope_version = 1;
+
+/// Longest username; names are 1-32 chars of [a-z0-9_.-].
+constexpr size_t max_username = 32;
+
+/// True for a valid username.
+bool valid_username(std::string_view name);
+
+/// A parsed, schema-checked envelope: `{v, type, id, ...}`.
+struct envelope {
+  std::string type;
+  std::string id;
+  boost::json::object fields; ///< the whole object, already validated
+
+  /// A string field that the schema guarantees is present.
+  const std::string_view str(std::string_view key) const;
+  /// An integer field that the schema guarantees is present.
+  int64_t num(std::string_view key) const;
+  /// True if the (optional) field is present.
+  bool has(std::string_view key) const { return fields.contains(key); }
+};
+
+/// Parses and validates one envelope against the schema of its type.
+/// Errors carry the code the peer should see and a short context.
+caf::expected<envelope> parse_envelope(std::string_view text);
+
+/// Serializes `fields` with `v`, `type` and `id` added.
+std::string make_envelope(std::string_view type, std::string_view id,
+                          boost::json::object fields = {});
+
+/// An `error` envelope answering request `id` (may be empty).
+std::string make_error_envelope(std::string_view id, errc code,
+                                std::string_view message);
+
+} // namespace courier::protocol

@@ -1,0 +1,174 @@
+#include "actors/router.hpp"
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+namespace courier {
+
+namespace {
+
+/// Delivery state of one connected user.
+struct online_user {
+  session_actor session;
+  uint64_t last_seq = 0;  ///< highest seq pushed to this session
+  uint32_t inflight = 0;  ///< pushed but not acknowledged
+  bool caught_up = false; ///< nothing in the store past last_seq
+  bool fetching = false;  ///< a fetch is on its way
+};
+
+} // namespace
+
+struct router_state {
+  directory_actor directory;
+  store_actor store;
+  edge_limits limits;
+  std::unordered_map<std::string, online_user> online;
+  std::unordered_set<std::string> known_users; ///< names never unregister
+  static inline const char* name = "router";
+};
+
+namespace {
+
+using router_ptr = router_actor::stateful_pointer<router_state>;
+
+void push(online_user& u, stored_message msg) {
+  u.last_seq = msg.seq;
+  ++u.inflight;
+  caf::anon_send(u.session, deliver_atom::value, std::move(msg));
+}
+
+// Pulls the next part of a user's backlog from the store.
+void fetch(router_ptr self, const std::string& user) {
+  auto& st = self->state;
+  auto it = st.online.find(user);
+  if (it == st.online.end() || it->second.fetching)
+    return;
+  auto& u = it->second;
+  if (u.inflight >= st.limits.delivery_window)
+    return;
+  u.fetching = true;
+  auto limit = st.limits.delivery_window - u.inflight;
+  auto session = u.session;
+  self->request(st.store, caf::infinite, fetch_atom::value, user, u.last_seq,
+                limit)
+    .then(
+      [=](std::vector<stored_message>& rows) {
+        auto it = self->state.online.find(user);
+        if (it == self->state.online.end() || it->second.session != session)
+          return;
+        auto& u = it->second;
+        u.fetching = false;
+        u.caught_up = rows.size() < limit;
+        for (auto& row : rows)
+          if (row.seq > u.last_seq)
+            push(u, std::move(row));
+      },
+      [=](caf::error&) {
+        // Leave the backlog for the next ack or login to retry.
+        auto it = self->state.online.find(user);
+        if (it != self->state.online.end() && it->second.session == session)
+          it->second.fetching = false;
+      });
+}
+
+// A message became durable: push it now if the user is live and caught up.
+void on_stored(router_ptr self, const std::string& to, stored_message msg) {
+  auto it = self->state.online.find(to);
+  if (it == self->state.online.end())
+    return;
+  auto& u = it->second;
+  if (u.fetching || msg.seq <= u.last_seq)
+    return; // the fetch under way includes it
+  if (u.caught_up && u.inflight < self->state.limits.delivery_window) {
+    push(u, std::move(msg));
+    return;
+  }
+  u.caught_up = false;
+  fetch(self, to);
+}
+
+void accept(router_ptr self, caf::typed_response_promise<uint64_t> rp,
+            std::string from, std::string to, std::string blob) {
+  self->request(self->state.store, caf::infinite, put_atom::value, to,
+                std::move(from), std::move(blob))
+    .then(
+      [=](stored_message& msg) mutable {
+        rp.deliver(msg.seq);
+        on_stored(self, to, std::move(msg));
+      },
+      [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+}
+
+} // namespace
+
+router_actor::behavior_type
+router(router_actor::stateful_pointer<router_state> self,
+       directory_actor directory, store_actor store, edge_limits limits) {
+  self->state.directory = std::move(directory);
+  self->state.store = std::move(store);
+  self->state.limits = limits;
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& online = self->state.online;
+    for (auto it = online.begin(); it != online.end(); ++it)
+      if (it->second.session.address() == dm.source) {
+        online.erase(it);
+        return;
+      }
+  });
+  return {
+    [=](login_atom, const std::string& user, session_actor session) {
+      auto& online = self->state.online;
+      self->state.known_users.insert(user);
+      if (auto it = online.find(user); it != online.end())
+        self->send(it->second.session, kick_atom::value,
+                   std::string{"signed in elsewhere"});
+      self->monitor(session);
+      online[user] = online_user{session};
+      fetch(self, user);
+    },
+    [=](send_atom, std::string& from, std::string& to,
+        std::string& blob) -> caf::result<uint64_t> {
+      auto rp = self->make_response_promise<uint64_t>();
+      if (self->state.known_users.count(to) > 0) {
+        accept(self, rp, std::move(from), std::move(to), std::move(blob));
+        return rp;
+      }
+      self->request(self->state.directory, caf::infinite, lookup_atom::value, to)
+        .then(
+          [=](const std::string&) mutable {
+            self->state.known_users.insert(to);
+            accept(self, rp, std::move(from), std::move(to), std::move(blob));
+          },
+          [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+    [=](ack_atom, std::string& user, uint64_t seq) {
+      self->send(self->state.store, drop_atom::value, user, seq);
+      auto it = self->state.online.find(user);
+      if (it == self->state.online.end())
+        return;
+      auto& u = it->second;
+      if (u.inflight > 0 && seq <= u.last_seq)
+        --u.inflight;
+      if (!u.caught_up)
+        fetch(self, user);
+    },
+    [=](online_atom) -> std::vector<std::string> {
+      std::vector<std::string> names;
+      for (auto& kv : self->state.online)
+        names.push_back(kv.first);
+      std::sort(names.begin(), names.end());
+      return names;
+    },
+  };
+}
+
+router_actor spawn_router(caf::actor_system& sys, directory_actor directory,
+                          store_actor store, edge_limits limits) {
+  return sys.spawn(router, std::move(directory), std::move(store), limits);
+}
+
+} // namespace courier

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace courier {
+
+/// A prepared SQLite statement; binds by 1-based index.
+class statement {
+public:
+  statement() = default;
+  statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt, &finalize) {}
+
+  statement& bind(int idx, int64_t value);
+  statement& bind(int idx, std::string_view text);
+  statement& bind_blob(int idx, const void* data, size_t size);
+
+  /// Runs one step: true if a row is available, false when done.
+  caf::expected<bool> step();
+  /// Runs to completion (for writes).
+  caf::error run();
+  /// Resets for reuse and clears bindings.
+  void reset();
+
+  int64_t int_at(int col) const;
+  std::string text_at(int col) const;
+  std::string blob_at(int col) const;
+
+private:
+  static void finalize(sqlite3_stmt* stmt);
+  sqlite3* db_ = nullptr;
+  std::unique_ptr<sqlite3_stmt, void (*)(sqlite3_stmt*)> stmt_{nullptr,
+                                                               &finalize};
+};
+
+/// One SQLite connection, opened durable: WAL, synchronous=FULL.
+class database {
+public:
+  /// Opens (creating if needed) `path`; ":memory:" for tests.
+  static caf::expected<database> open(const std::string& path);
+
+  /// Runs one or more statements without results.
+  caf::error exec(const std::string& sql);
+  caf::expected<statement> prepare(const std::string& sql);
+
+  /// The last SQLite error message.
+  std::string message() const;
+  int64_t last_insert_id() const;
+
+  sqlite3* get() const { return db_.get(); }
+
+private:
+  static void close(sqlite3* db);
+  std::unique_ptr<sqlite3, void (*)(sqlite3*)> db_{nullptr, &close};
+};
+
+} // namespace courier

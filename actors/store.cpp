@@ -1,0 +1,156 @@
+#include "actors/store.hpp"
+
+#include <chrono>
+#include <vector>
+
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+namespace courier {
+
+namespace {
+
+int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+    .count();
+}
+
+struct pending_put {
+  std::string to;
+  stored_message msg;
+  caf::typed_response_promise<stored_message> promise;
+};
+
+} // namespace
+
+struct store_state {
+  std::shared_ptr<database> db;
+  statement insert;
+  statement remove;
+  statement select;
+  std::vector<pending_put> puts;
+  std::vector<std::pair<std::string, uint64_t>> drops;
+  bool flush_scheduled = false;
+  static inline const char* name = "store";
+
+  // Commits every pending put and drop in one transaction.
+  caf::error commit() {
+    if (auto err = db->exec("BEGIN IMMEDIATE"))
+      return err;
+    for (auto& p : puts) {
+      insert.bind(1, p.to).bind(2, p.msg.from);
+      insert.bind_blob(3, p.msg.blob.data(), p.msg.blob.size());
+      insert.bind(4, p.msg.ts);
+      if (auto err = insert.run()) {
+        db->exec("ROLLBACK");
+        return err;
+      }
+      p.msg.seq = static_cast<uint64_t>(db->last_insert_id());
+    }
+    for (auto& [to, seq] : drops) {
+      remove.bind(1, to).bind(2, static_cast<int64_t>(seq));
+      if (auto err = remove.run()) {
+        db->exec("ROLLBACK");
+        return err;
+      }
+    }
+    return db->exec("COMMIT");
+  }
+
+  void flush() {
+    flush_scheduled = false;
+    if (puts.empty() && drops.empty())
+      return;
+    auto err = commit();
+    for (auto& p : puts) {
+      if (err)
+        p.promise.deliver(err);
+      else
+        p.promise.deliver(std::move(p.msg));
+    }
+    puts.clear();
+    drops.clear();
+  }
+};
+
+caf::expected<std::shared_ptr<database>> open_store_db(const std::string& path) {
+  auto db = database::open(path);
+  if (!db)
+    return db.error();
+  auto err = db->exec(
+    "CREATE TABLE IF NOT EXISTS queue("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " recipient TEXT NOT NULL, sender TEXT NOT NULL,"
+    " blob BLOB NOT NULL, ts INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS queue_by_recipient ON queue(recipient, seq);");
+  if (err)
+    return err;
+  return std::make_shared<database>(std::move(*db));
+}
+
+store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self,
+                                 std::shared_ptr<database> db) {
+  auto& st = self->state;
+  st.db = std::move(db);
+  auto prep = [&](const char* sql) {
+    auto stmt = st.db->prepare(sql);
+    if (!stmt)
+      throw std::runtime_error(to_string(stmt.error()));
+    return std::move(*stmt);
+  };
+  st.insert = prep("INSERT INTO queue(recipient, sender, blob, ts)"
+                   " VALUES(?1, ?2, ?3, ?4)");
+  st.remove = prep("DELETE FROM queue WHERE recipient = ?1 AND seq = ?2");
+  st.select = prep("SELECT seq, sender, blob, ts FROM queue"
+                   " WHERE recipient = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
+  auto schedule = [self] {
+    if (!self->state.flush_scheduled) {
+      self->state.flush_scheduled = true;
+      self->send(self, flush_atom::value);
+    }
+  };
+  return {
+    [=](put_atom, std::string& to, std::string& from, std::string& blob)
+      -> caf::result<stored_message> {
+      auto rp = self->make_response_promise<stored_message>();
+      stored_message msg{0, std::move(from), std::move(blob), now_ms()};
+      self->state.puts.push_back({std::move(to), std::move(msg), rp});
+      schedule();
+      return rp;
+    },
+    [=](fetch_atom, const std::string& to, uint64_t after,
+        uint32_t limit) -> caf::result<std::vector<stored_message>> {
+      auto& st = self->state;
+      st.flush(); // a fetch must see everything already answered
+      st.select.bind(1, to).bind(2, static_cast<int64_t>(after));
+      st.select.bind(3, static_cast<int64_t>(limit));
+      std::vector<stored_message> rows;
+      for (;;) {
+        auto row = st.select.step();
+        if (!row) {
+          st.select.reset();
+          return row.error();
+        }
+        if (!*row)
+          break;
+        rows.push_back({static_cast<uint64_t>(st.select.int_at(0)),
+                        st.select.text_at(1), st.select.blob_at(2),
+                        st.select.int_at(3)});
+      }
+      st.select.reset();
+      return rows;
+    },
+    [=](drop_atom, std::string& to, uint64_t seq) {
+      self->state.drops.emplace_back(std::move(to), seq);
+      schedule();
+    },
+    [=](flush_atom) { self->state.flush(); },
+  };
+}
+
+store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<database> db) {
+  return sys.spawn(store, std::move(db));
+}
+
+} // namespace courier

@@ -1,0 +1,22 @@
+#pragma once
+
+#include <caf/actor_system.hpp>
+#include <memory>
+#include <string>
+
+#include <caf/expected.hpp>
+
+#include "actors/interfaces.hpp"
+#include "actors/sqlite.hpp"
+
+namespace courier {
+
+/// Opens the queue database at `path` and creates its schema.
+caf::expected<std::shared_ptr<database>> open_store_db(const std::string& path);
+
+/// The durable offline queue. Puts and drops are grouped: everything in
+/// the mailbox is committed in one transaction (WAL, synchronous=FULL)
+/// before any of them is answered.
+store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<database> db);
+
+} // namespace courier

@@ -1,0 +1,211 @@
+#include "crypto/key.hpp"
+
+#include <climits>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include "crypto/digest.hpp"
+
+namespace courier::crypto {
+
+namespace {
+
+struct pkey_ctx_deleter {
+  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
+};
+struct bio_deleter {
+  void operator()(BIO* p) const { BIO_free(p); }
+};
+struct pkey_deleter {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+struct sig_deleter {
+  void operator()(X509_SIG* p) const { X509_SIG_free(p); }
+};
+
+using pkey_ctx_ptr = std::unique_ptr<EVP_PKEY_CTX, pkey_ctx_deleter>;
+using bio_ptr = std::unique_ptr<BIO, bio_deleter>;
+using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_deleter>;
+using sig_ptr = std::unique_ptr<X509_SIG, sig_deleter>;
+
+/// Drops OpenSSL's queued errors so they cannot leak into later calls.
+caf::error fail(errc code) {
+  ERR_clear_error();
+  return make_error(code);
+}
+
+/// Generates a key of the named algorithm; `bits` > 0 sets the RSA size.
+caf::expected<key> generate(const char* alg, int bits) {
+  pkey_ctx_ptr ctx{EVP_PKEY_CTX_new_from_name(nullptr, alg, nullptr)};
+  if (!ctx || EVP_PKEY_keygen_init(ctx.get()) <= 0)
+    return fail(errc::crypto_failure);
+  if (bits > 0 && EVP_PKEY_CTX_set_rsa_keygen_bits(ctx.get(), bits) <= 0)
+    return fail(errc::crypto_failure);
+  EVP_PKEY* raw = nullptr;
+  if (EVP_PKEY_generate(ctx.get(), &raw) <= 0)
+    return fail(errc::crypto_failure);
+  return key{raw};
+}
+
+/// A memory BIO whose buffer is wiped on free (it may hold a private key).
+bio_ptr secure_mem_bio() {
+  return bio_ptr{BIO_new(BIO_s_secmem())};
+}
+
+/// Feeds the passphrase to OpenSSL's PEM reader.
+int passphrase_cb(char* buf, int size, int, void* user) {
+  const auto* pass = static_cast<const std::string*>(user);
+  if (pass == nullptr || pass->empty() || size <= 0
+      || pass->size() > static_cast<size_t>(size))
+    return 0;
+  std::copy(pass->begin(), pass->end(), buf);
+  return static_cast<int>(pass->size());
+}
+
+/// True if `pem` holds a well-formed encrypted PKCS#8 structure, i.e. a
+/// failure to load it must be the passphrase's fault.
+bool is_encrypted_pkcs8(const std::string& pem) {
+  bio_ptr bio{BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()))};
+  if (!bio)
+    return false;
+  sig_ptr sig{PEM_read_bio_PKCS8(bio.get(), nullptr, nullptr, nullptr)};
+  return sig != nullptr;
+}
+
+} // namespace
+
+key::key(EVP_PKEY* raw) : ptr_(raw, EVP_PKEY_free) {
+  // nop
+}
+
+key_kind key::kind() const {
+  if (!ptr_)
+    return key_kind::other;
+  switch (EVP_PKEY_get_base_id(ptr_.get())) {
+    case EVP_PKEY_RSA:
+      return key_kind::rsa;
+    case EVP_PKEY_ED25519:
+      return key_kind::ed25519;
+    case EVP_PKEY_X25519:
+      return key_kind::x25519;
+    default:
+      return key_kind::other;
+  }
+}
+
+int key::bits() const {
+  if (!ptr_)
+    return 0;
+  if (kind() == key_kind::rsa)
+    return EVP_PKEY_get_bits(ptr_.get());
+  return EVP_PKEY_get_security_bits(ptr_.get());
+}
+
+caf::expected<bytes> key::public_der() const {
+  if (!ptr_)
+    return make_error(errc::bad_key);
+  int len = i2d_PUBKEY(ptr_.get(), nullptr);
+  if (len <= 0)
+    return fail(errc::crypto_failure);
+  bytes der(static_cast<size_t>(len));
+  auto* out = der.data();
+  if (i2d_PUBKEY(ptr_.get(), &out) != len)
+    return fail(errc::crypto_failure);
+  return der;
+}
+
+caf::expected<key> generate_rsa(int bits) {
+  if (bits != 2048 && bits != 3072 && bits != 4096)
+    return make_error(errc::bad_key);
+  return generate("RSA", bits);
+}
+
+caf::expected<key> generate_ed25519() {
+  return generate("ED25519", 0);
+}
+
+caf::expected<key> public_key_from_der(byte_view der) {
+  if (der.size == 0 || der.size > static_cast<size_t>(LONG_MAX))
+    return make_error(errc::bad_encoding);
+  const unsigned char* in = der.data;
+  pkey_ptr pk{d2i_PUBKEY(nullptr, &in, static_cast<long>(der.size))};
+  if (!pk)
+    return fail(errc::bad_encoding);
+  // Trailing bytes after the structure mean the input is not what we think.
+  if (in != der.data + der.size)
+    return make_error(errc::bad_encoding);
+  return key{pk.release()};
+}
+
+caf::expected<std::string> private_key_to_pem(const key& k,
+                                              const std::string& passphrase) {
+  if (!k)
+    return make_error(errc::bad_key);
+  if (passphrase.size() > static_cast<size_t>(INT_MAX))
+    return make_error(errc::bad_key);
+  auto bio = secure_mem_bio();
+  if (!bio)
+    return fail(errc::crypto_failure);
+  const EVP_CIPHER* cipher = passphrase.empty() ? nullptr
+                                                : EVP_aes_256_cbc();
+  // OpenSSL takes a non-const pointer but does not modify the passphrase.
+  auto* kstr = passphrase.empty()
+                 ? nullptr
+                 : const_cast<char*>(passphrase.data());
+  if (PEM_write_bio_PKCS8PrivateKey(bio.get(), k.get(), cipher, kstr,
+                                    static_cast<int>(passphrase.size()),
+                                    nullptr, nullptr)
+      != 1)
+    return fail(errc::crypto_failure);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  if (len <= 0 || data == nullptr)
+    return fail(errc::crypto_failure);
+  return std::string(data, static_cast<size_t>(len));
+}
+
+caf::expected<key> private_key_from_pem(const std::string& pem,
+                                        const std::string& passphrase) {
+  if (pem.empty() || pem.size() > static_cast<size_t>(INT_MAX))
+    return make_error(errc::bad_encoding);
+  bio_ptr bio{BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()))};
+  if (!bio)
+    return fail(errc::crypto_failure);
+  // The callback only reads the passphrase.
+  auto* user = const_cast<std::string*>(&passphrase);
+  EVP_PKEY* raw = PEM_read_bio_PrivateKey(bio.get(), nullptr, passphrase_cb,
+                                          user);
+  if (raw == nullptr) {
+    ERR_clear_error();
+    auto code = is_encrypted_pkcs8(pem) ? errc::wrong_passphrase
+                                        : errc::bad_encoding;
+    return fail(code);
+  }
+  return key{raw};
+}
+
+caf::expected<std::string> fingerprint(const key& k) {
+  auto der = k.public_der();
+  if (!der)
+    return std::move(der.error());
+  return fingerprint_of_der(*der);
+}
+
+std::string fingerprint_of_der(byte_view der) {
+  auto hex = to_hex(sha256(der));
+  std::string out;
+  out.reserve(hex.size() + hex.size() / 4);
+  for (size_t i = 0; i < hex.size(); ++i) {
+    if (i > 0 && i % 4 == 0)
+      out += ' ';
+    out += hex[i];
+  }
+  return out;
+}
+
+} // namespace courier::crypto
