@@ -139,8 +139,13 @@ void on_connected(client_ptr self, int fd) {
 void start_connect(client_ptr self) {
   auto& st = self->state;
   if (st.server_index >= st.cfg.servers.size())
+  {
+    std::string tried;
+    for (auto& ep : st.cfg.servers)
+      tried += (tried.empty() ? "" : ", ") + ep.to_string();
     return fail_connect(self, make_error(errc::unreachable,
-                                         "no configured router answered"));
+                                         "no router answered at " + tried));
+  }
   st.at = phase::connecting;
   auto ep = st.cfg.servers[st.server_index];
   auto timeout = st.cfg.connect_timeout;

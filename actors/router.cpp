@@ -1,5 +1,7 @@
 #include "actors/router.hpp"
 
+#include <algorithm>
+#include <deque>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -14,10 +16,21 @@ namespace {
 struct online_user {
   session_actor session;
   uint64_t last_seq = 0;  ///< highest seq pushed to this session
-  uint32_t inflight = 0;  ///< pushed but not acknowledged
+  std::deque<std::pair<uint64_t, size_t>> inflight; ///< (seq, bytes) unacked
+  size_t inflight_bytes = 0;
   bool caught_up = false; ///< nothing in the store past last_seq
   bool fetching = false;  ///< a fetch is on its way
 };
+
+// A session gets at most `delivery_window` messages and half its write
+// buffer cap in unacknowledged bytes, so a healthy reader is never cut off
+// by a backlog and one that stops reading stops getting more.
+bool has_room(const online_user& u, const edge_limits& limits) {
+  if (u.inflight.empty())
+    return true;
+  return u.inflight.size() < limits.delivery_window
+         && u.inflight_bytes < limits.max_write_buffer / 2;
+}
 
 } // namespace
 
@@ -36,7 +49,8 @@ using router_ptr = router_actor::stateful_pointer<router_state>;
 
 void push(online_user& u, stored_message msg) {
   u.last_seq = msg.seq;
-  ++u.inflight;
+  u.inflight.emplace_back(msg.seq, msg.blob.size());
+  u.inflight_bytes += msg.blob.size();
   caf::anon_send(u.session, deliver_atom::value, std::move(msg));
 }
 
@@ -47,10 +61,11 @@ void fetch(router_ptr self, const std::string& user) {
   if (it == st.online.end() || it->second.fetching)
     return;
   auto& u = it->second;
-  if (u.inflight >= st.limits.delivery_window)
+  if (!has_room(u, st.limits))
     return;
   u.fetching = true;
-  auto limit = st.limits.delivery_window - u.inflight;
+  auto limit = static_cast<uint32_t>(st.limits.delivery_window
+                                     - u.inflight.size());
   auto session = u.session;
   self->request(st.store, caf::infinite, fetch_atom::value, user, u.last_seq,
                 limit)
@@ -62,9 +77,15 @@ void fetch(router_ptr self, const std::string& user) {
         auto& u = it->second;
         u.fetching = false;
         u.caught_up = rows.size() < limit;
-        for (auto& row : rows)
-          if (row.seq > u.last_seq)
-            push(u, std::move(row));
+        for (auto& row : rows) {
+          if (row.seq <= u.last_seq)
+            continue;
+          if (!has_room(u, self->state.limits)) {
+            u.caught_up = false;
+            break;
+          }
+          push(u, std::move(row));
+        }
       },
       [=](caf::error&) {
         // Leave the backlog for the next ack or login to retry.
@@ -82,7 +103,7 @@ void on_stored(router_ptr self, const std::string& to, stored_message msg) {
   auto& u = it->second;
   if (u.fetching || msg.seq <= u.last_seq)
     return; // the fetch under way includes it
-  if (u.caught_up && u.inflight < self->state.limits.delivery_window) {
+  if (u.caught_up && has_room(u, self->state.limits)) {
     push(u, std::move(msg));
     return;
   }
@@ -126,7 +147,7 @@ router(router_actor::stateful_pointer<router_state> self,
         self->send(it->second.session, kick_atom::value,
                    std::string{"signed in elsewhere"});
       self->monitor(session);
-      online[user] = online_user{session};
+      online[user] = online_user{session, 0, {}, 0, false, false};
       fetch(self, user);
     },
     [=](send_atom, std::string& from, std::string& to,
@@ -151,8 +172,12 @@ router(router_actor::stateful_pointer<router_state> self,
       if (it == self->state.online.end())
         return;
       auto& u = it->second;
-      if (u.inflight > 0 && seq <= u.last_seq)
-        --u.inflight;
+      auto pos = std::find_if(u.inflight.begin(), u.inflight.end(),
+                              [seq](auto& p) { return p.first == seq; });
+      if (pos != u.inflight.end()) {
+        u.inflight_bytes -= pos->second;
+        u.inflight.erase(pos);
+      }
       if (!u.caught_up)
         fetch(self, user);
     },

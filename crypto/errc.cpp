@@ -49,7 +49,7 @@ constexpr errc_info infos[] = {
   {errc::not_authenticated, "not_authenticated",
    "The connection has not completed authentication yet."},
   {errc::timeout, "timeout", "The operation took too long."},
-  {errc::unreachable, "unreachable", "The peer could not be reached."},
+  {errc::unreachable, "unreachable", "The router could not be reached."},
   {errc::storage_failure, "storage_failure",
    "The database refused an operation."},
   {errc::duplicate, "duplicate", "This item was already seen."},
@@ -115,8 +115,13 @@ errc code_of(const caf::error& err) {
 std::string explain(const caf::error& err) {
   std::string result = describe(code_of(err));
   const auto& ctx = err.context();
-  if (ctx.size() > 0 && ctx.match_element<std::string>(0))
-    result += " (" + ctx.get_as<std::string>(0) + ")";
+  if (ctx.size() > 0 && ctx.match_element<std::string>(0)) {
+    const auto& detail = ctx.get_as<std::string>(0);
+    // Errors that crossed the wire already carry the whole sentence.
+    if (detail.compare(0, result.size(), result) == 0)
+      return detail;
+    result += " (" + detail + ")";
+  }
   return result;
 }
 

@@ -1,0 +1,703 @@
+// Actor tests for the router, the store and the directory, in a real
+// in-process actor system. Sessions are played by small typed actors that
+// forward everything they receive to the test's scoped actor.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "actors/directory.hpp"
+#include "actors/interfaces.hpp"
+#include "actors/node_config.hpp"
+#include "actors/router.hpp"
+#include "actors/store.hpp"
+#include "crypto/errc.hpp"
+
+using namespace courier;
+using namespace std::chrono_literals;
+
+namespace {
+
+using ms = std::chrono::milliseconds;
+using steady = std::chrono::steady_clock;
+
+/// How long we wait for something that must arrive.
+constexpr ms wait_time{3000};
+/// How long we watch for something that must not arrive.
+constexpr ms quiet_time{300};
+
+using predicate = std::function<bool(const caf::message&)>;
+
+/// A scoped actor whose messages the test takes by predicate, in arrival
+/// order; messages that do not match stay stashed for later takes.
+class inbox {
+public:
+  explicit inbox(caf::actor_system& sys) : self_(sys) {
+  }
+
+  caf::scoped_actor& self() {
+    return self_;
+  }
+
+  caf::actor handle() {
+    return caf::actor_cast<caf::actor>(self_);
+  }
+
+  /// The first message matching `pred` (stashed ones first), or nothing
+  /// after `timeout`.
+  std::optional<caf::message> take(const predicate& pred, ms timeout) {
+    for (auto it = stash_.begin(); it != stash_.end(); ++it) {
+      if (pred(*it)) {
+        auto msg = std::move(*it);
+        stash_.erase(it);
+        return msg;
+      }
+    }
+    auto deadline = steady::now() + timeout;
+    for (;;) {
+      auto now = steady::now();
+      if (now >= deadline)
+        return std::nullopt;
+      auto left = std::chrono::duration_cast<ms>(deadline - now) + ms{1};
+      std::optional<caf::message> got;
+      self_->receive(
+        [&](caf::down_msg& dm) { got = caf::make_message(std::move(dm)); },
+        caf::others >> [&](caf::message_view& x) -> caf::result<caf::message> {
+          got = x.copy_content_to_message();
+          return caf::message{};
+        },
+        caf::after(left) >> [] {});
+      if (!got)
+        continue;
+      if (pred(*got))
+        return got;
+      stash_.push_back(std::move(*got));
+    }
+  }
+
+private:
+  caf::scoped_actor self_;
+  std::deque<caf::message> stash_;
+};
+
+// -- predicates on what fake sessions forward: (tag, atom, payload...) --------
+
+predicate delivered_to(std::string tag) {
+  return [tag](const caf::message& m) {
+    return m.match_elements<std::string, deliver_atom, stored_message>()
+           && m.get_as<std::string>(0) == tag;
+  };
+}
+
+predicate kicked(std::string tag) {
+  return [tag](const caf::message& m) {
+    return m.match_elements<std::string, kick_atom, std::string>()
+           && m.get_as<std::string>(0) == tag;
+  };
+}
+
+predicate down_of(caf::actor_addr addr) {
+  return [addr](const caf::message& m) {
+    return m.match_elements<caf::down_msg>()
+           && m.get_as<caf::down_msg>(0).source == addr;
+  };
+}
+
+predicate any_seq_reply() {
+  return [](const caf::message& m) { return m.match_elements<uint64_t>(); };
+}
+
+/// A stand-in for a session: forwards `(tag, atom, payload)` to `sink`.
+/// Unlike a real session it stays alive when kicked, so the test can check
+/// that nothing more reaches it.
+session_actor spawn_fake_session(caf::actor_system& sys, caf::actor sink,
+                                 std::string tag) {
+  return sys.spawn([sink, tag](session_actor::pointer)
+                     -> session_actor::behavior_type {
+    return {
+      [=](frame_atom, const std::string& frame) {
+        caf::anon_send(sink, tag, frame_atom::value, frame);
+      },
+      [=](tick_atom) { caf::anon_send(sink, tag, tick_atom::value); },
+      [=](deliver_atom, const stored_message& msg) {
+        caf::anon_send(sink, tag, deliver_atom::value, msg);
+      },
+      [=](kick_atom, const std::string& reason) {
+        caf::anon_send(sink, tag, kick_atom::value, reason);
+      },
+    };
+  });
+}
+
+struct send_result {
+  uint64_t seq = 0;
+  caf::error err;
+};
+
+class RouterTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    sys_ = std::make_unique<caf::actor_system>(cfg_);
+    box_ = std::make_unique<inbox>(*sys_);
+  }
+
+  void TearDown() override {
+    for (auto& a : spawned_)
+      caf::anon_send_exit(a, caf::exit_reason::kill);
+    spawned_.clear();
+    directory_ = nullptr;
+    store_ = nullptr;
+    router_ = nullptr;
+    box_.reset();
+    sys_.reset();
+  }
+
+  void track(caf::actor_addr addr) {
+    spawned_.push_back(std::move(addr));
+  }
+
+  /// Spawns directory, store and router on in-memory databases.
+  void start(edge_limits limits = {}) {
+    auto ddb = open_directory_db(":memory:");
+    ASSERT_TRUE(ddb) << to_string(ddb.error());
+    auto sdb = open_store_db(":memory:");
+    ASSERT_TRUE(sdb) << to_string(sdb.error());
+    directory_ = spawn_directory(*sys_, *ddb);
+    store_ = spawn_store(*sys_, *sdb);
+    router_ = spawn_router(*sys_, directory_, store_, limits);
+    track(directory_.address());
+    track(store_.address());
+    track(router_.address());
+  }
+
+  caf::scoped_actor& self() {
+    return box_->self();
+  }
+
+  void register_user(const std::string& name) {
+    bool answered = false;
+    self()
+      ->request(directory_, wait_time, register_atom::value, name,
+                "key of " + name)
+      .receive([&](bool is_new) { answered = is_new; },
+               [&](caf::error& err) {
+                 ADD_FAILURE() << "register " << name << ": "
+                               << sys_->render(err);
+               });
+    ASSERT_TRUE(answered) << name << " was not new";
+  }
+
+  send_result send(const std::string& from, const std::string& to,
+                   const std::string& blob) {
+    send_result res;
+    self()
+      ->request(router_, wait_time, send_atom::value, from, to, blob)
+      .receive([&](uint64_t seq) { res.seq = seq; },
+               [&](caf::error& err) { res.err = std::move(err); });
+    return res;
+  }
+
+  /// Sends and requires success; returns the seq.
+  uint64_t send_ok(const std::string& from, const std::string& to,
+                   const std::string& blob) {
+    auto res = send(from, to, blob);
+    EXPECT_FALSE(res.err) << sys_->render(res.err);
+    EXPECT_GT(res.seq, 0u);
+    return res.seq;
+  }
+
+  session_actor fake_session(const std::string& tag) {
+    auto s = spawn_fake_session(*sys_, box_->handle(), tag);
+    track(s.address());
+    return s;
+  }
+
+  void login(const std::string& user, const session_actor& s) {
+    self()->send(router_, login_atom::value, user, s);
+  }
+
+  void ack(const std::string& user, uint64_t seq) {
+    self()->send(router_, ack_atom::value, user, seq);
+  }
+
+  std::vector<std::string> online() {
+    std::vector<std::string> result{"<no answer>"};
+    self()
+      ->request(router_, wait_time, online_atom::value)
+      .receive([&](std::vector<std::string>& names) { result = names; },
+               [&](caf::error& err) {
+                 ADD_FAILURE() << "online: " << sys_->render(err);
+               });
+    return result;
+  }
+
+  /// The next `n` deliveries to `tag`, in arrival order (fewer on timeout).
+  std::vector<stored_message> deliveries(const std::string& tag, size_t n) {
+    std::vector<stored_message> out;
+    for (size_t i = 0; i < n; ++i) {
+      auto m = box_->take(delivered_to(tag), wait_time);
+      if (!m)
+        break;
+      out.push_back(m->get_as<stored_message>(2));
+    }
+    return out;
+  }
+
+  /// Seqs of the deliveries to `tag` that arrive within the quiet time.
+  std::vector<uint64_t> stray_deliveries(const std::string& tag) {
+    std::vector<uint64_t> out;
+    while (auto m = box_->take(delivered_to(tag), quiet_time))
+      out.push_back(m->get_as<stored_message>(2).seq);
+    return out;
+  }
+
+  /// Kills an actor and waits until it is gone.
+  void kill_and_wait(const caf::actor_addr& addr) {
+    auto hdl = caf::actor_cast<caf::actor>(addr);
+    ASSERT_TRUE(hdl);
+    self()->monitor(hdl);
+    caf::anon_send_exit(hdl, caf::exit_reason::kill);
+    ASSERT_TRUE(box_->take(down_of(addr), wait_time)) << "actor did not die";
+  }
+
+  static std::vector<uint64_t> seqs_of(const std::vector<stored_message>& xs) {
+    std::vector<uint64_t> out;
+    for (auto& x : xs)
+      out.push_back(x.seq);
+    return out;
+  }
+
+  static std::vector<std::string>
+  blobs_of(const std::vector<stored_message>& xs) {
+    std::vector<std::string> out;
+    for (auto& x : xs)
+      out.push_back(x.blob);
+    return out;
+  }
+
+  base_config cfg_;
+  std::unique_ptr<caf::actor_system> sys_;
+  std::unique_ptr<inbox> box_;
+  std::vector<caf::actor_addr> spawned_;
+  directory_actor directory_;
+  store_actor store_;
+  router_actor router_;
+};
+
+// -- sending -------------------------------------------------------------------
+
+TEST_F(RouterTest, SendToUnknownUserFails) {
+  start();
+  register_user("alice");
+  auto res = send("alice", "nobody", "blob");
+  ASSERT_TRUE(res.err);
+  EXPECT_EQ(code_of(res.err), errc::unknown_user) << sys_->render(res.err);
+  EXPECT_EQ(res.seq, 0u);
+  // The name did not become known by being asked for.
+  auto again = send("alice", "nobody", "blob");
+  EXPECT_EQ(code_of(again.err), errc::unknown_user);
+}
+
+TEST_F(RouterTest, OfflineMessagesAreDeliveredOnLoginInOrder) {
+  start();
+  register_user("alice");
+  register_user("bob");
+  std::vector<uint64_t> seqs;
+  for (int i = 1; i <= 5; ++i)
+    seqs.push_back(send_ok("alice", "bob", "m" + std::to_string(i)));
+  for (size_t i = 1; i < seqs.size(); ++i)
+    EXPECT_LT(seqs[i - 1], seqs[i]) << "seqs must grow";
+  // Nothing is pushed to anybody while bob is away; he logs in.
+  auto bob = fake_session("bob");
+  login("bob", bob);
+  auto got = deliveries("bob", 5);
+  ASSERT_EQ(got.size(), 5u);
+  EXPECT_EQ(seqs_of(got), seqs);
+  EXPECT_EQ(blobs_of(got),
+            (std::vector<std::string>{"m1", "m2", "m3", "m4", "m5"}));
+  for (auto& m : got) {
+    EXPECT_EQ(m.from, "alice");
+    EXPECT_GT(m.ts, 0);
+  }
+  EXPECT_TRUE(stray_deliveries("bob").empty());
+}
+
+TEST_F(RouterTest, OnlineUserGetsMessagesDirectlyInOrder) {
+  start();
+  register_user("alice");
+  register_user("bob");
+  auto bob = fake_session("bob");
+  login("bob", bob);
+  EXPECT_EQ(online(), std::vector<std::string>{"bob"});
+  // One at a time: each arrives after its receipt.
+  std::vector<uint64_t> seqs;
+  for (int i = 1; i <= 3; ++i) {
+    seqs.push_back(send_ok("alice", "bob", "one-" + std::to_string(i)));
+    auto got = deliveries("bob", 1);
+    ASSERT_EQ(got.size(), 1u) << "message " << i << " not pushed";
+    EXPECT_EQ(got[0].seq, seqs.back());
+    EXPECT_EQ(got[0].blob, "one-" + std::to_string(i));
+  }
+  // A burst without waiting for receipts still arrives in order.
+  for (int i = 1; i <= 20; ++i)
+    self()->send(router_, send_atom::value, std::string{"alice"},
+                 std::string{"bob"}, "burst-" + std::to_string(i));
+  std::vector<uint64_t> receipts;
+  for (int i = 0; i < 20; ++i) {
+    auto r = box_->take(any_seq_reply(), wait_time);
+    ASSERT_TRUE(r) << "receipt " << i << " missing";
+    receipts.push_back(r->get_as<uint64_t>(0));
+  }
+  auto got = deliveries("bob", 20);
+  ASSERT_EQ(got.size(), 20u);
+  for (int i = 0; i < 20; ++i)
+    EXPECT_EQ(got[i].blob, "burst-" + std::to_string(i + 1));
+  EXPECT_EQ(seqs_of(got), receipts);
+  EXPECT_TRUE(stray_deliveries("bob").empty());
+}
+
+// -- acknowledgements ------------------------------------------------------------
+
+TEST_F(RouterTest, MessagesStayUntilAcked) {
+  start();
+  register_user("alice");
+  register_user("bob");
+  std::vector<uint64_t> seqs;
+  for (int i = 1; i <= 3; ++i)
+    seqs.push_back(send_ok("alice", "bob", "m" + std::to_string(i)));
+  auto first = fake_session("first");
+  login("bob", first);
+  EXPECT_EQ(seqs_of(deliveries("first", 3)), seqs);
+  // No ack: a new login gets the same messages again.
+  auto second = fake_session("second");
+  login("bob", second);
+  EXPECT_EQ(seqs_of(deliveries("second", 3)), seqs);
+  // Ack the first two: only the third is left.
+  ack("bob", seqs[0]);
+  ack("bob", seqs[1]);
+  auto third = fake_session("third");
+  login("bob", third);
+  auto got = deliveries("third", 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].seq, seqs[2]);
+  EXPECT_EQ(got[0].blob, "m3");
+  EXPECT_TRUE(stray_deliveries("third").empty());
+  // Ack the last: a fresh login gets nothing.
+  ack("bob", seqs[2]);
+  auto fourth = fake_session("fourth");
+  login("bob", fourth);
+  EXPECT_TRUE(stray_deliveries("fourth").empty());
+}
+
+TEST_F(RouterTest, AckForAnotherUsersSeqDeletesNothing) {
+  start();
+  register_user("alice");
+  register_user("bob");
+  register_user("mallory");
+  auto seq = send_ok("alice", "bob", "for bob only");
+  // Mallory is online and acks bob's seq.
+  auto mal = fake_session("mallory");
+  login("mallory", mal);
+  ack("mallory", seq);
+  // Directly at the store as well.
+  self()->send(store_, drop_atom::value, std::string{"mallory"}, seq);
+  auto bob = fake_session("bob");
+  login("bob", bob);
+  auto got = deliveries("bob", 1);
+  ASSERT_EQ(got.size(), 1u) << "mallory's ack deleted bob's message";
+  EXPECT_EQ(got[0].seq, seq);
+  EXPECT_EQ(got[0].blob, "for bob only");
+  EXPECT_TRUE(stray_deliveries("mallory").empty());
+}
+
+TEST_F(RouterTest, DeliveryWindowLimitsUnackedMessages) {
+  edge_limits limits;
+  limits.delivery_window = 4;
+  start(limits);
+  register_user("alice");
+  register_user("bob");
+  auto bob = fake_session("bob");
+  login("bob", bob);
+  std::vector<uint64_t> seqs;
+  for (int i = 1; i <= 10; ++i)
+    seqs.push_back(send_ok("alice", "bob", "w" + std::to_string(i)));
+  auto got = deliveries("bob", 4);
+  ASSERT_EQ(seqs_of(got),
+            (std::vector<uint64_t>{seqs.begin(), seqs.begin() + 4}));
+  EXPECT_TRUE(stray_deliveries("bob").empty()) << "window exceeded";
+  // Two acks open two slots, no more.
+  ack("bob", seqs[0]);
+  ack("bob", seqs[1]);
+  auto more = deliveries("bob", 2);
+  EXPECT_EQ(seqs_of(more),
+            (std::vector<uint64_t>{seqs.begin() + 4, seqs.begin() + 6}));
+  EXPECT_TRUE(stray_deliveries("bob").empty()) << "window exceeded";
+  // Ack as messages arrive: the rest comes in order.
+  std::vector<stored_message> all = got;
+  all.insert(all.end(), more.begin(), more.end());
+  for (size_t i = 2; i < 10; ++i) {
+    ack("bob", seqs[i]);
+    if (all.size() < 10) {
+      auto next = deliveries("bob", 1);
+      ASSERT_EQ(next.size(), 1u) << "after ack " << i;
+      all.push_back(next[0]);
+    }
+  }
+  EXPECT_EQ(seqs_of(all), seqs);
+  std::vector<std::string> want;
+  for (int i = 1; i <= 10; ++i)
+    want.push_back("w" + std::to_string(i));
+  EXPECT_EQ(blobs_of(all), want);
+  EXPECT_TRUE(stray_deliveries("bob").empty());
+  // With everything acked, new messages are pushed at once again.
+  auto s11 = send_ok("alice", "bob", "w11");
+  auto last = deliveries("bob", 1);
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_EQ(last[0].seq, s11);
+}
+
+TEST_F(RouterTest, RepeatedAckDoesNotWidenTheWindow) {
+  edge_limits limits;
+  limits.delivery_window = 4;
+  start(limits);
+  register_user("alice");
+  register_user("bob");
+  auto bob = fake_session("bob");
+  login("bob", bob);
+  std::vector<uint64_t> seqs;
+  for (int i = 1; i <= 8; ++i)
+    seqs.push_back(send_ok("alice", "bob", "r" + std::to_string(i)));
+  ASSERT_EQ(deliveries("bob", 4).size(), 4u);
+  // The same ack three times frees one slot, not three.
+  ack("bob", seqs[0]);
+  ack("bob", seqs[0]);
+  ack("bob", seqs[0]);
+  auto got = deliveries("bob", 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].seq, seqs[4]);
+  EXPECT_EQ(stray_deliveries("bob"), std::vector<uint64_t>{});
+}
+
+// -- sessions ------------------------------------------------------------------
+
+TEST_F(RouterTest, SecondLoginKicksFirstAndTakesOverUnacked) {
+  start();
+  register_user("alice");
+  register_user("bob");
+  auto first = fake_session("first");
+  login("bob", first);
+  std::vector<uint64_t> seqs{send_ok("alice", "bob", "a"),
+                             send_ok("alice", "bob", "b")};
+  EXPECT_EQ(seqs_of(deliveries("first", 2)), seqs);
+  auto second = fake_session("second");
+  login("bob", second);
+  auto kick = box_->take(kicked("first"), wait_time);
+  ASSERT_TRUE(kick) << "first session was not kicked";
+  EXPECT_FALSE(kick->get_as<std::string>(2).empty());
+  auto got = deliveries("second", 2);
+  EXPECT_EQ(seqs_of(got), seqs);
+  EXPECT_EQ(blobs_of(got), (std::vector<std::string>{"a", "b"}));
+  // New traffic goes to the second session only.
+  auto s3 = send_ok("alice", "bob", "c");
+  auto next = deliveries("second", 1);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].seq, s3);
+  EXPECT_TRUE(stray_deliveries("first").empty());
+  EXPECT_FALSE(box_->take(kicked("second"), ms{50}));
+  // The old session dying must not log out the new one.
+  kill_and_wait(first.address());
+  std::this_thread::sleep_for(ms{100});
+  EXPECT_EQ(online(), std::vector<std::string>{"bob"});
+  auto s4 = send_ok("alice", "bob", "d");
+  auto after = deliveries("second", 1);
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].seq, s4);
+}
+
+TEST_F(RouterTest, OnlineListsUsersAndDropsDeadSessions) {
+  start();
+  register_user("alice");
+  register_user("bob");
+  EXPECT_TRUE(online().empty());
+  auto a = fake_session("alice");
+  auto b = fake_session("bob");
+  login("bob", b);
+  login("alice", a);
+  EXPECT_EQ(online(), (std::vector<std::string>{"alice", "bob"}));
+  kill_and_wait(b.address());
+  auto deadline = steady::now() + wait_time;
+  std::vector<std::string> names;
+  do {
+    names = online();
+    if (names == std::vector<std::string>{"alice"})
+      break;
+    std::this_thread::sleep_for(ms{10});
+  } while (steady::now() < deadline);
+  EXPECT_EQ(names, std::vector<std::string>{"alice"});
+  // Messages for bob now wait in the store.
+  auto seq = send_ok("alice", "bob", "later");
+  auto b2 = fake_session("bob2");
+  login("bob", b2);
+  auto got = deliveries("bob2", 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].seq, seq);
+}
+
+// -- store -----------------------------------------------------------------------
+
+class StoreTest : public RouterTest {
+protected:
+  void SetUp() override {
+    RouterTest::SetUp();
+    char tmpl[] = "/tmp/courier-store-XXXXXX";
+    auto dir = ::mkdtemp(tmpl);
+    ASSERT_NE(dir, nullptr);
+    dir_ = dir;
+  }
+
+  void TearDown() override {
+    RouterTest::TearDown();
+    if (!dir_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+    }
+  }
+
+  stored_message put(const store_actor& st, const std::string& to,
+                     const std::string& from, const std::string& blob) {
+    stored_message out;
+    self()
+      ->request(st, wait_time, put_atom::value, to, from, blob)
+      .receive([&](stored_message& m) { out = std::move(m); },
+               [&](caf::error& err) {
+                 ADD_FAILURE() << "put: " << sys_->render(err);
+               });
+    return out;
+  }
+
+  std::vector<stored_message> fetch(const store_actor& st,
+                                    const std::string& to, uint64_t after,
+                                    uint32_t limit) {
+    std::vector<stored_message> out;
+    self()
+      ->request(st, wait_time, fetch_atom::value, to, after, limit)
+      .receive([&](std::vector<stored_message>& rows) { out = rows; },
+               [&](caf::error& err) {
+                 ADD_FAILURE() << "fetch: " << sys_->render(err);
+               });
+    return out;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(StoreTest, MessagesSurviveARestartInOrder) {
+  auto path = dir_ + "/queue.db";
+  std::vector<stored_message> put_bob;
+  {
+    auto db = open_store_db(path);
+    ASSERT_TRUE(db) << to_string(db.error());
+    auto st = spawn_store(*sys_, *db);
+    track(st.address());
+    for (int i = 1; i <= 4; ++i) {
+      put_bob.push_back(put(st, "bob", "alice", "blob-" + std::to_string(i)));
+      ASSERT_GT(put_bob.back().seq, 0u);
+      EXPECT_GT(put_bob.back().ts, 0);
+    }
+    put(st, "carol", "alice", "for carol");
+    // A binary blob with a NUL byte in it.
+    std::string binary{"\x00\x01\xff", 3};
+    put_bob.push_back(put(st, "bob", "dave", binary));
+    // Drop the second one; the fetch flushes the drop before answering.
+    self()->send(st, drop_atom::value, std::string{"bob"}, put_bob[1].seq);
+    EXPECT_EQ(fetch(st, "bob", 0, 100).size(), 4u);
+    kill_and_wait(st.address());
+  }
+  put_bob.erase(put_bob.begin() + 1);
+  // "Restart": a new database handle and a new store actor.
+  auto db = open_store_db(path);
+  ASSERT_TRUE(db) << to_string(db.error());
+  auto st = spawn_store(*sys_, *db);
+  track(st.address());
+  auto rows = fetch(st, "bob", 0, 100);
+  ASSERT_EQ(rows.size(), put_bob.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i].seq, put_bob[i].seq);
+    EXPECT_EQ(rows[i].from, put_bob[i].from);
+    EXPECT_EQ(rows[i].blob, put_bob[i].blob);
+    EXPECT_EQ(rows[i].ts, put_bob[i].ts);
+  }
+  EXPECT_EQ(rows.back().blob, std::string("\x00\x01\xff", 3));
+  // `after` and `limit` work on the reopened queue.
+  auto tail = fetch(st, "bob", put_bob[1].seq, 2);
+  ASSERT_EQ(tail.size(), 2u);
+  EXPECT_EQ(tail[0].seq, put_bob[2].seq);
+  EXPECT_EQ(tail[1].seq, put_bob[3].seq);
+  auto carol = fetch(st, "carol", 0, 100);
+  ASSERT_EQ(carol.size(), 1u);
+  EXPECT_EQ(carol[0].blob, "for carol");
+  // New seqs continue after the old ones.
+  auto fresh = put(st, "bob", "alice", "after restart");
+  EXPECT_GT(fresh.seq, put_bob.back().seq);
+}
+
+TEST_F(StoreTest, DropChecksTheRecipient) {
+  auto db = open_store_db(dir_ + "/queue.db");
+  ASSERT_TRUE(db);
+  auto st = spawn_store(*sys_, *db);
+  track(st.address());
+  auto m = put(st, "bob", "alice", "x");
+  self()->send(st, drop_atom::value, std::string{"alice"}, m.seq);
+  self()->send(st, drop_atom::value, std::string{"carol"}, m.seq);
+  auto rows = fetch(st, "bob", 0, 10);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].seq, m.seq);
+  self()->send(st, drop_atom::value, std::string{"bob"}, m.seq);
+  EXPECT_TRUE(fetch(st, "bob", 0, 10).empty());
+}
+
+// -- directory -------------------------------------------------------------------
+
+TEST_F(RouterTest, DirectoryBindsANameToTheFirstKey) {
+  start();
+  register_user("alice");
+  bool again = true;
+  self()
+    ->request(directory_, wait_time, register_atom::value,
+              std::string{"alice"}, std::string{"key of alice"})
+    .receive([&](bool is_new) { again = is_new; },
+             [&](caf::error& err) { ADD_FAILURE() << sys_->render(err); });
+  EXPECT_FALSE(again) << "same key again is not a new user";
+  caf::error err;
+  self()
+    ->request(directory_, wait_time, register_atom::value,
+              std::string{"alice"}, std::string{"another key"})
+    .receive([&](bool) { ADD_FAILURE() << "another key was accepted"; },
+             [&](caf::error& e) { err = std::move(e); });
+  EXPECT_EQ(code_of(err), errc::username_taken);
+  std::string key;
+  self()
+    ->request(directory_, wait_time, lookup_atom::value, std::string{"alice"})
+    .receive([&](std::string& k) { key = k; },
+             [&](caf::error& e) { ADD_FAILURE() << sys_->render(e); });
+  EXPECT_EQ(key, "key of alice");
+  caf::error unknown;
+  self()
+    ->request(directory_, wait_time, lookup_atom::value, std::string{"zed"})
+    .receive([&](std::string&) { ADD_FAILURE() << "zed exists"; },
+             [&](caf::error& e) { unknown = std::move(e); });
+  EXPECT_EQ(code_of(unknown), errc::unknown_user);
+}
+
+} // namespace

@@ -1,0 +1,221 @@
+// Whole processes: a router and courier-cli users on 127.0.0.1.
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <sqlite3.h>
+
+#include "tests/integration/harness.hpp"
+
+using namespace courier::test;
+using namespace std::chrono;
+
+namespace {
+
+// A JSON string field as std::string ("" when absent or not a string).
+std::string field(const boost::json::object& obj, const char* key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || !it->value().is_string())
+    return "";
+  return std::string{it->value().get_string()};
+}
+
+class chat_test : public ::testing::Test {
+protected:
+  void SetUp() override {
+    router = router_process::start(dir / "router");
+    for (auto user : {"alice", "bob"})
+      init(user);
+  }
+
+  void init(const std::string& user) {
+    auto r = run({COURIER_CLI, "--home", home(), "--user", user,
+                  "--no-passphrase", "init", "--bits", "2048"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  std::string home() { return dir / "home"; }
+
+  run_result as(const std::string& user, std::vector<std::string> args) {
+    return run(cli(home(), router.address(), user, std::move(args)));
+  }
+
+  // Messages `user` receives within `wait` seconds, as JSON objects.
+  std::vector<boost::json::object> recv(const std::string& user, int count,
+                                        int wait = 10) {
+    auto r = as(user, {"--json", "recv", "--wait", std::to_string(wait),
+                       "--count", std::to_string(count)});
+    std::vector<boost::json::object> out;
+    std::istringstream lines{r.out};
+    std::string line;
+    while (std::getline(lines, line))
+      if (!line.empty())
+        out.push_back(boost::json::parse(line).as_object());
+    return out;
+  }
+
+  temp_dir dir;
+  router_process router;
+};
+
+} // namespace
+
+TEST_F(chat_test, two_users_exchange_messages_both_ways) {
+  // bob must have signed in once to exist.
+  ASSERT_EQ(as("bob", {"recv", "--wait", "0"}).exit_code, 0);
+  auto sent = as("alice", {"--json", "send", "bob", "hi bob"});
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  auto sent_json = boost::json::parse(sent.out).as_object();
+  EXPECT_TRUE(sent_json["ok"].as_bool());
+  auto got = recv("bob", 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(field(got[0], "from"), "alice");
+  EXPECT_EQ(field(got[0], "body"), "hi bob");
+  EXPECT_EQ(field(got[0], "msg_id"), field(sent_json, "msg_id"));
+  ASSERT_EQ(as("bob", {"send", "alice", "hello alice"}).exit_code, 0);
+  auto back = recv("alice", 1);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(field(back[0], "from"), "bob");
+  EXPECT_EQ(field(back[0], "body"), "hello alice");
+  // Acknowledged messages are not delivered twice.
+  EXPECT_TRUE(recv("bob", 0, 1).empty());
+}
+
+TEST_F(chat_test, offline_messages_arrive_in_order_when_the_recipient_connects) {
+  ASSERT_EQ(as("bob", {"recv", "--wait", "0"}).exit_code, 0);
+  for (int i = 0; i < 5; ++i)
+    ASSERT_EQ(as("alice", {"send", "bob", "msg " + std::to_string(i)}).exit_code,
+              0);
+  auto got = recv("bob", 5);
+  ASSERT_EQ(got.size(), 5u);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(field(got[i], "body"), "msg " + std::to_string(i));
+}
+
+TEST_F(chat_test, accepted_message_survives_a_router_kill) {
+  ASSERT_EQ(as("bob", {"recv", "--wait", "0"}).exit_code, 0);
+  ASSERT_EQ(as("alice", {"send", "bob", "keep me"}).exit_code, 0);
+  auto port = router.port;
+  router.proc.kill_hard(); // kill -9 right after the acceptance
+  router = router_process::start(dir / "router", port);
+  auto got = recv("bob", 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(field(got[0], "body"), "keep me");
+}
+
+TEST_F(chat_test, router_database_never_holds_plaintext) {
+  ASSERT_EQ(as("bob", {"recv", "--wait", "0"}).exit_code, 0);
+  std::string secret = "the-password-is-swordfish-7391";
+  ASSERT_EQ(as("alice", {"send", "bob", secret}).exit_code, 0);
+  // The message is queued (bob is offline): look at every router file.
+  std::string all;
+  for (auto& entry : std::filesystem::directory_iterator(router.data))
+    all += slurp(entry.path().string());
+  EXPECT_NE(all.find("alice"), std::string::npos) << "expected the queue row";
+  EXPECT_EQ(all.find(secret), std::string::npos);
+  EXPECT_EQ(all.find("swordfish"), std::string::npos);
+  auto got = recv("bob", 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(field(got[0], "body"), secret);
+}
+
+TEST_F(chat_test, unknown_recipient_is_a_clear_error) {
+  auto r = as("alice", {"send", "nobody", "hello?"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("No user with that name"), std::string::npos) << r.err;
+}
+
+TEST_F(chat_test, unreachable_router_is_a_clear_error) {
+  auto r = run(cli(home(), "127.0.0.1:1", "alice", {"send", "bob", "x"}));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("127.0.0.1:1"), std::string::npos) << r.err;
+}
+
+TEST_F(chat_test, wrong_passphrase_is_refused) {
+  auto r = run({COURIER_CLI, "--home", home(), "--user", "carol",
+                "--passphrase-env", "CARE", "init", "--bits", "2048"});
+  // CARE is unset: init must refuse rather than use an empty passphrase.
+  EXPECT_NE(r.exit_code, 0);
+  setenv("COURIER_TEST_PASS", "right horse battery", 1);
+  r = run({COURIER_CLI, "--home", home(), "--user", "carol", "--passphrase-env",
+           "COURIER_TEST_PASS", "init", "--bits", "2048"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  setenv("COURIER_TEST_PASS", "wrong horse", 1);
+  r = run({COURIER_CLI, "--home", home(), "--user", "carol", "--server",
+           router.address(), "--passphrase-env", "COURIER_TEST_PASS", "online"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("wrong passphrase"), std::string::npos) << r.err;
+}
+
+TEST_F(chat_test, changed_router_key_is_refused) {
+  ASSERT_EQ(as("alice", {"online"}).exit_code, 0); // pins the router key
+  auto port = router.port;
+  router.proc.kill_hard();
+  router = router_process::start(dir / "impostor", port);
+  auto r = as("alice", {"online"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("different key"), std::string::npos) << r.err;
+  // An explicit, matching fingerprint is accepted.
+  r = run(cli(home(), router.address(), "alice",
+              {"--server-fingerprint", router.fingerprint, "online"}));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST_F(chat_test, changed_contact_key_blocks_sending_until_trusted) {
+  ASSERT_EQ(as("bob", {"recv", "--wait", "0"}).exit_code, 0);
+  ASSERT_EQ(as("alice", {"send", "bob", "first"}).exit_code, 0); // pins bob
+  ASSERT_EQ(recv("bob", 1).size(), 1u);
+  // The directory forgets bob and a new bob appears with another key.
+  auto port = router.port;
+  router.proc.kill_hard();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((router.data + "/directory.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DELETE FROM users WHERE name = 'bob'", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  router = router_process::start(dir / "router", port);
+  std::filesystem::remove_all(home() + "/bob");
+  init("bob");
+  ASSERT_EQ(as("bob", {"recv", "--wait", "0"}).exit_code, 0);
+  auto r = as("alice", {"send", "bob", "second"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("key changed"), std::string::npos) << r.err;
+  auto fp = as("bob", {"--json", "fingerprint"});
+  ASSERT_EQ(fp.exit_code, 0);
+  auto bob_fp = std::string{boost::json::parse(fp.out).at("fingerprint").as_string()};
+  // A wrong fingerprint is not accepted; the right one is.
+  EXPECT_NE(as("alice", {"trust", "bob", "0000 1111"}).exit_code, 0);
+  r = as("alice", {"trust", "bob", bob_fp});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(as("alice", {"send", "bob", "second"}).exit_code, 0);
+  auto got = recv("bob", 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(field(got[0], "body"), "second");
+}
+
+TEST_F(chat_test, online_lists_connected_users_and_help_works) {
+  auto r = as("alice", {"--json", "online"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto names = boost::json::parse(r.out).at("online").as_array();
+  ASSERT_EQ(names.size(), 1u);
+  EXPECT_EQ(names[0].as_string(), "alice");
+  auto help = run({COURIER_CLI, "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("send"), std::string::npos);
+}
+
+TEST_F(chat_test, chat_mode_sends_lines_and_shows_incoming) {
+  ASSERT_EQ(as("bob", {"recv", "--wait", "0"}).exit_code, 0);
+  ASSERT_EQ(as("alice", {"online"}).exit_code, 0);
+  ASSERT_EQ(as("bob", {"send", "alice", "waiting for you"}).exit_code, 0);
+  auto r = run(cli(home(), router.address(), "alice", {"chat", "bob"}),
+               seconds{30}, "hello from chat\n@bob second line\n/quit\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("bob: waiting for you"), std::string::npos) << r.out;
+  auto got = recv("bob", 2);
+  ASSERT_EQ(got.size(), 2u) << r.err;
+  EXPECT_EQ(field(got[0], "body"), "hello from chat");
+  EXPECT_EQ(field(got[1], "body"), "second line");
+}

@@ -1,0 +1,253 @@
+// Attacks on a real router process through its edge port: each must fail
+// closed and leave every other session unharmed.
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <thread>
+
+#include "actors/protocol/envelope.hpp"
+#include "crypto/random.hpp"
+#include "tests/integration/harness.hpp"
+
+using namespace courier;
+using namespace courier::test;
+using namespace std::chrono;
+
+namespace {
+
+class edge_test : public ::testing::Test {
+protected:
+  void SetUp() override {
+    router = router_process::start(dir / "router", 0,
+                                   {"--handshake-timeout-ms=500"});
+  }
+
+  // An authenticated bystander must still get answers.
+  void expect_alive(raw_client& c) {
+    c.send_sealed(protocol::make_envelope("presence", "p1"));
+    auto reply = c.read_sealed();
+    ASSERT_TRUE(reply.has_value()) << "a bystander session was hurt";
+    auto env = protocol::parse_envelope(*reply);
+    ASSERT_TRUE(env);
+    EXPECT_EQ(env->type, "presence");
+  }
+
+  temp_dir dir;
+  router_process router;
+};
+
+std::string error_code_of(const std::string& text) {
+  auto env = protocol::parse_envelope(text);
+  if (!env || env->type != "error")
+    return "";
+  return std::string{env->str("code")};
+}
+
+} // namespace
+
+TEST_F(edge_test, impersonation_with_another_key_is_refused) {
+  raw_client alice{router.port};
+  ASSERT_TRUE(alice.login("alice", test_key("alice")));
+  raw_client mallory{router.port};
+  auto start = protocol::start_handshake("alice", test_key("mallory"));
+  ASSERT_TRUE(start);
+  mallory.write_frame(start->hello.text);
+  auto hello = mallory.read_frame();
+  ASSERT_TRUE(hello);
+  auto res = protocol::finish_handshake(*start, test_key("mallory"), *hello, {});
+  ASSERT_TRUE(res);
+  mallory.write_frame(res->finish_text);
+  auto answer = mallory.read_frame();
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(error_code_of(*answer), "username_taken");
+  EXPECT_TRUE(mallory.closed_within(seconds{3}));
+  expect_alive(alice);
+}
+
+TEST_F(edge_test, replayed_frame_closes_the_session) {
+  raw_client c{router.port};
+  ASSERT_TRUE(c.login("carol", test_key("carol")));
+  auto sealed = c.send_sealed(protocol::make_envelope("presence", "1"));
+  ASSERT_TRUE(c.read_sealed());
+  c.write_frame(sealed); // the same bytes again
+  EXPECT_TRUE(c.closed_within(seconds{3}));
+}
+
+TEST_F(edge_test, modified_frame_closes_the_session) {
+  raw_client bystander{router.port};
+  ASSERT_TRUE(bystander.login("dave", test_key("dave")));
+  for (size_t pos : {size_t{0}, size_t{5}, size_t{40}, size_t{1000}}) {
+    raw_client c{router.port};
+    ASSERT_TRUE(c.login("carol", test_key("carol")));
+    c.send_sealed(protocol::make_envelope("presence", "1"));
+    ASSERT_TRUE(c.read_sealed()); // the channel works
+    auto tampered = c.seal(protocol::make_envelope("presence", "2"));
+    tampered[pos % tampered.size()] ^= 0x01;
+    c.write_frame(tampered);
+    EXPECT_TRUE(c.closed_within(seconds{3})) << "flip at " << pos;
+  }
+  expect_alive(bystander);
+}
+
+TEST_F(edge_test, truncated_and_reordered_frames_close_the_session) {
+  raw_client a{router.port};
+  ASSERT_TRUE(a.login("carol", test_key("carol")));
+  auto full = a.seal(protocol::make_envelope("presence", "1"));
+  a.write_frame(full.substr(0, full.size() - 3));
+  EXPECT_TRUE(a.closed_within(seconds{3}));
+  raw_client b{router.port};
+  ASSERT_TRUE(b.login("carol", test_key("carol")));
+  (void) b.seal(protocol::make_envelope("presence", "1")); // never sent
+  auto second = b.seal(protocol::make_envelope("presence", "2"));
+  b.write_frame(second);
+  EXPECT_TRUE(b.closed_within(seconds{3}));
+}
+
+TEST_F(edge_test, captured_handshake_replayed_on_new_connection_fails) {
+  raw_client first{router.port};
+  ASSERT_TRUE(first.login("erin", test_key("erin")));
+  auto captured = first.written; // hello and finish
+  raw_client replay{router.port};
+  replay.write_frame(captured[0]);
+  ASSERT_TRUE(replay.read_frame()); // a fresh server hello
+  replay.write_frame(captured[1]);  // a finish for another transcript
+  auto answer = replay.read_frame();
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(error_code_of(*answer), "bad_signature");
+  EXPECT_TRUE(replay.closed_within(seconds{3}));
+}
+
+TEST_F(edge_test, oversize_length_prefix_and_garbage_do_not_hurt_others) {
+  raw_client bystander{router.port};
+  ASSERT_TRUE(bystander.login("frank", test_key("frank")));
+  raw_client huge{router.port};
+  huge.write_raw(std::string{"\xff\xff\xff\xff", 4} + "xxxx");
+  EXPECT_TRUE(huge.closed_within(seconds{3}));
+  raw_client zero{router.port};
+  zero.write_raw(std::string{"\0\0\0\0", 4});
+  EXPECT_TRUE(zero.closed_within(seconds{3}));
+  for (int i = 0; i < 5; ++i) {
+    raw_client noise{router.port};
+    auto bytes = crypto::random_bytes(4096);
+    noise.write_raw({bytes.begin(), bytes.end()});
+    EXPECT_TRUE(noise.closed_within(seconds{3}));
+  }
+  raw_client bad_hello{router.port};
+  bad_hello.write_frame("{\"v\":1,\"type\":\"client_hello\",\"user\":\"Bad User\"}");
+  auto answer = bad_hello.read_frame();
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(error_code_of(*answer), "invalid_username");
+  EXPECT_TRUE(bad_hello.closed_within(seconds{3}));
+  expect_alive(bystander);
+  EXPECT_TRUE(router.proc.running());
+}
+
+TEST_F(edge_test, bad_envelopes_get_error_codes_and_the_session_survives) {
+  raw_client c{router.port};
+  ASSERT_TRUE(c.login("gina", test_key("gina")));
+  struct { std::string text; std::string code; } cases[] = {
+    {"not json", "bad_envelope"},
+    {R"({"v":2,"type":"presence"})", "unsupported_version"},
+    {R"({"v":1,"type":"teleport"})", "unknown_type"},
+    {R"({"v":1,"type":"send","id":"1","to":"x"})", "bad_envelope"},
+    {R"({"v":1,"type":"send","id":"1","to":5,"blob":"b"})", "bad_envelope"},
+    {R"({"v":1,"type":"deliver","id":"1","from":"a","blob":"b","ts":1})",
+     "unknown_type"},
+    {R"({"v":1,"type":"send","id":"1","to":"nobody","blob":"b"})",
+     "unknown_user"},
+  };
+  for (auto& tc : cases) {
+    c.send_sealed(tc.text);
+    auto reply = c.read_sealed();
+    ASSERT_TRUE(reply) << tc.text;
+    EXPECT_EQ(error_code_of(*reply), tc.code) << tc.text;
+  }
+  expect_alive(c);
+}
+
+TEST_F(edge_test, silent_connection_is_dropped_after_the_handshake_timeout) {
+  raw_client idle{router.port};
+  ASSERT_TRUE(idle.connected());
+  auto answer = idle.read_frame(seconds{3});
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(error_code_of(*answer), "timeout");
+  EXPECT_TRUE(idle.closed_within(seconds{3}));
+}
+
+TEST_F(edge_test, flood_of_frames_is_cut_off) {
+  raw_client bystander{router.port};
+  ASSERT_TRUE(bystander.login("hank", test_key("hank")));
+  raw_client flood{router.port};
+  ASSERT_TRUE(flood.login("ivan", test_key("ivan")));
+  std::vector<char> buf;
+  for (int i = 0; i < 5000; ++i)
+    protocol::append_frame(buf, "x");
+  flood.write_raw({buf.begin(), buf.end()});
+  EXPECT_TRUE(flood.closed_within(seconds{5}));
+  expect_alive(bystander);
+}
+
+TEST_F(edge_test, reader_gets_no_more_than_its_window_and_loses_nothing) {
+  temp_dir own;
+  auto small = router_process::start(own / "router", 0,
+                                     {"--max-write-buffer=65536"});
+  raw_client judy{small.port};
+  ASSERT_TRUE(judy.login("judy", test_key("judy")));
+  raw_client kate{small.port};
+  ASSERT_TRUE(kate.login("kate", test_key("kate")));
+  std::string blob(20 * 1024, 'b');
+  for (int i = 0; i < 20; ++i) {
+    kate.send_sealed(protocol::make_envelope(
+      "send", std::to_string(i),
+      {{"to", "judy"}, {"blob", blob + std::to_string(i)}}));
+    auto reply = kate.read_sealed(seconds{10});
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(protocol::parse_envelope(*reply)->type, "receipt");
+  }
+  // judy reads but never acknowledges: 32 KiB of window is two messages.
+  int unacked = 0;
+  while (judy.read_sealed(milliseconds{1000}))
+    ++unacked;
+  EXPECT_EQ(unacked, 2);
+  // A new session that acknowledges gets all twenty, in order.
+  raw_client again{small.port};
+  ASSERT_TRUE(again.login("judy", test_key("judy")));
+  for (int i = 0; i < 20; ++i) {
+    auto frame = again.read_sealed(seconds{10});
+    ASSERT_TRUE(frame) << "message " << i;
+    auto env = protocol::parse_envelope(*frame);
+    ASSERT_TRUE(env);
+    ASSERT_EQ(env->type, "deliver");
+    EXPECT_EQ(env->str("blob"), blob + std::to_string(i));
+    again.send_sealed(protocol::make_envelope("ack", env->id));
+  }
+  EXPECT_FALSE(again.read_sealed(milliseconds{300}));
+}
+
+TEST_F(edge_test, client_that_never_reads_its_replies_is_dropped) {
+  temp_dir own;
+  auto small = router_process::start(own / "router", 0,
+                                     {"--max-write-buffer=16384"});
+  raw_client lazy{small.port};
+  ASSERT_TRUE(lazy.login("lazy", test_key("lazy")));
+  raw_client bystander{small.port};
+  ASSERT_TRUE(bystander.login("busy", test_key("busy")));
+  // Each key_lookup answer is ~600 bytes; stay under the frame rate cap.
+  bool dropped = false;
+  for (int round = 0; round < 8 && !dropped; ++round) {
+    std::string burst;
+    for (int i = 0; i < 1500; ++i) {
+      std::vector<char> buf;
+      protocol::append_frame(buf, lazy.seal(protocol::make_envelope(
+                                    "key_lookup", "k", {{"user", "busy"}})));
+      burst.append(buf.begin(), buf.end());
+    }
+    if (!lazy.write_raw(burst))
+      dropped = true;
+    std::this_thread::sleep_for(milliseconds{1100});
+  }
+  EXPECT_TRUE(dropped || lazy.closed_within(seconds{5}));
+  expect_alive(bystander);
+  EXPECT_TRUE(small.proc.running());
+}

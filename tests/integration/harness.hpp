@@ -1,0 +1,137 @@
+#pragma once
+
+// Whole-process test harness: real courier-node and courier-cli processes on
+// 127.0.0.1, temporary folders that are removed, and a raw edge client that
+// can speak (or break) the protocol frame by frame.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+#include "actors/protocol/channel.hpp"
+#include "actors/protocol/frame.hpp"
+#include "actors/protocol/handshake.hpp"
+#include "crypto/key.hpp"
+
+namespace courier::test {
+
+/// A temporary folder, removed with everything in it.
+class temp_dir {
+public:
+  temp_dir();
+  ~temp_dir();
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const {
+    return path_ + "/" + name;
+  }
+
+private:
+  std::string path_;
+};
+
+/// A child process; killed (SIGKILL) and reaped when it goes away.
+class process {
+public:
+  process() = default;
+  process(const process&) = delete;
+  process& operator=(const process&) = delete;
+  process(process&& other) noexcept;
+  process& operator=(process&& other) noexcept;
+  ~process();
+
+  /// Starts `argv` with stdout+stderr going to `log_file`.
+  static process start(const std::vector<std::string>& argv,
+                       const std::string& log_file);
+
+  void kill_hard();
+  /// SIGTERM and wait; true if it exited within the timeout.
+  bool stop(std::chrono::milliseconds timeout = std::chrono::seconds{5});
+  bool running();
+  pid_t pid() const { return pid_; }
+
+private:
+  pid_t pid_ = -1;
+};
+
+/// A router process on 127.0.0.1.
+struct router_process {
+  process proc;
+  uint16_t port = 0;
+  std::string data;
+  std::string log;
+  std::string fingerprint;
+
+  /// Starts a router on `port` (0: any) with `extra` options; waits until
+  /// it listens. Fails the test (throws) if it does not come up.
+  static router_process start(const std::string& data_dir, uint16_t port = 0,
+                              std::vector<std::string> extra = {});
+  std::string address() const { return "127.0.0.1:" + std::to_string(port); }
+};
+
+/// What a finished command printed and returned.
+struct run_result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+/// Runs a command to completion (killed after `timeout`); `input` is fed
+/// to its stdin.
+run_result run(const std::vector<std::string>& argv,
+               std::chrono::seconds timeout = std::chrono::seconds{30},
+               const std::string& input = "");
+
+/// A courier-cli command line for `user` against `server`, home `home`.
+std::vector<std::string> cli(const std::string& home, const std::string& server,
+                             const std::string& user,
+                             std::vector<std::string> args);
+
+/// Reads a whole file ("" if missing).
+std::string slurp(const std::string& path);
+
+/// A raw edge connection that speaks frames directly.
+class raw_client {
+public:
+  explicit raw_client(uint16_t port);
+  ~raw_client();
+  raw_client(const raw_client&) = delete;
+  raw_client& operator=(const raw_client&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+  /// Writes raw bytes; false if the socket is gone.
+  bool write_raw(const std::string& bytes);
+  /// Writes one frame (length prefix + payload).
+  bool write_frame(const std::string& payload);
+  /// Reads one frame; nullopt on timeout or close.
+  std::optional<std::string> read_frame(
+    std::chrono::milliseconds timeout = std::chrono::seconds{5});
+  /// True if the peer closed the connection within `timeout` (data that
+  /// arrives first is discarded).
+  bool closed_within(std::chrono::milliseconds timeout);
+
+  /// Runs the handshake as `user` with `identity`; the welcome envelope.
+  std::optional<std::string> login(const std::string& user,
+                                   const crypto::key& identity);
+  /// Seals the next envelope without sending it (the counter moves on).
+  std::string seal(const std::string& envelope);
+  /// Seals and writes an envelope after login; returns the sealed frame.
+  std::string send_sealed(const std::string& envelope);
+  /// Reads and opens one sealed frame.
+  std::optional<std::string> read_sealed(
+    std::chrono::milliseconds timeout = std::chrono::seconds{5});
+
+  /// Frames this client wrote, verbatim, for replay attacks.
+  std::vector<std::string> written;
+
+private:
+  int fd_ = -1;
+  std::string buf_;
+  protocol::channel chan_;
+};
+
+/// One shared RSA-2048 identity per name, generated once per test binary.
+const crypto::key& test_key(const std::string& name);
+
+} // namespace courier::test
