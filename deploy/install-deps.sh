@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs Courier's build and test dependencies from Debian 12 packages.
+# Skips apt entirely when everything is already there.
+set -euo pipefail
+
+packages=(
+  g++ cmake make pkg-config
+  libcaf-dev libssl-dev libboost-json1.81-dev libsqlite3-dev
+  libspdlog-dev libcli11-dev uuid-dev libgtest-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "courier: all build dependencies are installed"
+  exit 0
+fi
+
+echo "courier: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update
+$sudo apt-get install -y --no-install-recommends "${missing[@]}"
