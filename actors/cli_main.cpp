@@ -1,6 +1,7 @@
 // courier-cli: the command-line client (identities, chat, for scripts too).
 
 #include <csignal>
+#include <optional>
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
@@ -12,11 +13,14 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "actors/bank/amount.hpp"
+#include "actors/bank/order.hpp"
 #include "actors/client.hpp"
 #include "actors/identity.hpp"
 #include "actors/node_config.hpp"
 #include "actors/protocol/envelope.hpp"
 #include "crypto/bytes.hpp"
+#include "crypto/random.hpp"
 
 namespace courier {
 
@@ -36,6 +40,9 @@ struct cli_options {
   std::string to, text, peer, fingerprint;
   int wait = 5;
   int count = 0;
+  std::string amount, transfer_id;
+  int limit = 20;
+  uint64_t before = 0;
 };
 
 /// Raised to leave with one sentence for a person and a code for scripts.
@@ -350,6 +357,153 @@ int cmd_chat(session_handle& s) {
   return 0;
 }
 
+// -- bank ------------------------------------------------------------------------
+
+// Sends an order to the bank and waits for the signed receipt that answers
+// it (its letter signature was checked against the bank's pinned key).
+boost::json::object bank_call(session_handle& s, const bank::order& o) {
+  caf::scoped_actor self{*s.sys};
+  self->send(s.client, listen_atom::value, caf::actor{self});
+  std::string msg_id;
+  self->request(s.client, timeout(), send_atom::value,
+                std::string{bank::bank_user}, bank::make_order(o))
+    .receive([&](const std::string& id) { msg_id = id; },
+             [](caf::error& err) { die(err); });
+  auto deadline = std::chrono::steady_clock::now() + timeout();
+  std::optional<boost::json::object> receipt;
+  while (!receipt) {
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero())
+      die(errc::timeout, "the bank did not answer in time; retrying with the "
+                         "same --id is safe");
+    self->receive(
+      [&](message_atom, const inbound_message& m) {
+        if (m.from != bank::bank_user)
+          return false; // not ours: leave it for `recv`
+        boost::json::error_code ec;
+        auto val = boost::json::parse(m.body, ec);
+        if (!ec && val.is_object()) {
+          auto& obj = val.as_object();
+          auto re = obj.find("re");
+          if (re != obj.end() && re->value().is_string()
+              && re->value().get_string() == msg_id)
+            receipt = std::move(obj);
+        }
+        return true; // stale receipts of earlier runs are consumed too
+      },
+      [&](status_atom, const std::string& text) {
+        if (text == "disconnected")
+          die(errc::unreachable, "the router closed the connection");
+      },
+      caf::after(std::chrono::duration_cast<std::chrono::milliseconds>(left))
+        >> [] {});
+  }
+  auto ok = receipt->find("ok");
+  if (ok == receipt->end() || !ok->value().is_bool() || !ok->value().get_bool()) {
+    auto code = receipt->find("code");
+    auto message = receipt->find("message");
+    die(code != receipt->end() && code->value().is_string()
+          ? errc_from_string(std::string{code->value().get_string()})
+          : errc::internal,
+        "the bank refused: "
+          + (message != receipt->end() && message->value().is_string()
+               ? std::string{message->value().get_string()}
+               : std::string{"no reason given"}));
+  }
+  return std::move(*receipt);
+}
+
+int64_t num(const boost::json::object& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->value().is_int64() ? it->value().get_int64() : 0;
+}
+
+std::string str(const boost::json::object& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->value().is_string()
+           ? std::string{it->value().get_string()}
+           : std::string{};
+}
+
+int cmd_open_account(session_handle& s) {
+  bank::order o;
+  o.type = "open_account";
+  auto r = bank_call(s, o);
+  if (opts.json)
+    print_json(r);
+  else
+    std::cout << (r["created"].as_bool() ? "opened account " : "account ")
+              << str(r, "user") << "; balance "
+              << bank::format_amount(num(r, "balance_minor")) << "\n";
+  return 0;
+}
+
+int cmd_balance(session_handle& s) {
+  bank::order o;
+  o.type = "balance";
+  auto r = bank_call(s, o);
+  if (opts.json)
+    print_json(r);
+  else
+    std::cout << bank::format_amount(num(r, "balance_minor")) << "\n";
+  return 0;
+}
+
+int cmd_transfer(session_handle& s, const std::string& type) {
+  bank::order o;
+  o.type = type;
+  o.to = opts.to;
+  o.transfer_id = opts.transfer_id.empty() ? crypto::random_uuid()
+                                           : opts.transfer_id;
+  std::cerr << "transfer id: " << o.transfer_id
+            << " (to retry safely: --id " << o.transfer_id << ")\n";
+  auto amount = bank::parse_amount(opts.amount);
+  if (!amount)
+    die(amount.error());
+  o.amount_minor = *amount;
+  auto r = bank_call(s, o);
+  if (opts.json) {
+    print_json(r);
+    return 0;
+  }
+  std::cout << (type == "issue" ? "issued " : "paid ")
+            << bank::format_amount(num(r, "amount_minor")) << " to "
+            << str(r, "to") << " (transfer " << str(r, "transfer_id")
+            << ", ledger #" << num(r, "seq")
+            << (r["replayed"].as_bool() ? ", already done before" : "")
+            << "); " << (type == "issue" ? str(r, "to") + "'s" : "your")
+            << " balance: " << bank::format_amount(num(r, "balance_minor"))
+            << "\n";
+  return 0;
+}
+
+int cmd_history(session_handle& s) {
+  bank::order o;
+  o.type = "history";
+  o.limit = static_cast<uint32_t>(opts.limit);
+  o.before = opts.before;
+  auto r = bank_call(s, o);
+  auto& entries = r["entries"].as_array();
+  if (opts.json) {
+    for (auto& e : entries)
+      print_json(e.as_object());
+    return 0;
+  }
+  for (auto& v : entries) {
+    auto& e = v.as_object();
+    bool out = str(e, "from") == opts.user;
+    std::cout << "#" << num(e, "seq") << " " << format_time(num(e, "ts")) << " "
+              << (out ? "-" : "+") << bank::format_amount(num(e, "amount_minor"))
+              << (out ? " to " + str(e, "to")
+                      : " from " + (str(e, "kind") == "issue"
+                                      ? std::string{"issuance"}
+                                      : str(e, "from")))
+              << "  balance " << bank::format_amount(num(e, "balance_minor"))
+              << "\n";
+  }
+  return 0;
+}
+
 } // namespace
 
 } // namespace courier
@@ -392,10 +546,34 @@ int main(int argc, char** argv) {
   trust->add_option("user", opts.peer, "contact")->required();
   trust->add_option("fingerprint", opts.fingerprint, "their fingerprint")
     ->required();
+  auto open_account = app.add_subcommand("open-account",
+                                         "open your account at the bank");
+  auto balance = app.add_subcommand("balance", "your balance");
+  auto pay = app.add_subcommand("pay", "pay someone (amount like 12.50)");
+  pay->add_option("to", opts.to, "recipient")->required();
+  pay->add_option("amount", opts.amount, "amount, at most two decimals")
+    ->required();
+  pay->add_option("--id", opts.transfer_id,
+                  "transfer id (a UUID; reuse it to retry safely)");
+  auto issue = app.add_subcommand("issue", "operators: issue new money");
+  issue->add_option("to", opts.to, "recipient")->required();
+  issue->add_option("amount", opts.amount, "amount")->required();
+  issue->add_option("--id", opts.transfer_id, "transfer id (reuse to retry)");
+  auto history = app.add_subcommand("history", "your transfers, newest first");
+  history->add_option("--limit", opts.limit, "how many (1-100)")
+    ->capture_default_str();
+  history->add_option("--before", opts.before,
+                      "only entries before this ledger number");
   CLI11_PARSE(app, argc, argv);
   try {
     if (init->parsed())
       return cmd_init();
+    if (pay->parsed() || issue->parsed()) {
+      // Refuse a bad amount before anything is unlocked or sent.
+      auto amount = bank::parse_amount(opts.amount);
+      if (!amount)
+        die(amount.error());
+    }
     auto identity = unlock();
     if (fp->parsed() && (opts.peer.empty() || opts.peer == opts.user))
       return cmd_fingerprint(nullptr, identity);
@@ -413,6 +591,16 @@ int main(int argc, char** argv) {
       return cmd_fingerprint(&s, identity);
     if (trust->parsed())
       return cmd_trust(s);
+    if (open_account->parsed())
+      return cmd_open_account(s);
+    if (balance->parsed())
+      return cmd_balance(s);
+    if (pay->parsed())
+      return cmd_transfer(s, "transfer");
+    if (issue->parsed())
+      return cmd_transfer(s, "issue");
+    if (history->parsed())
+      return cmd_history(s);
   } catch (const failure& f) {
     if (opts.json)
       print_json({{"error", to_string(f.code)}, {"message", f.sentence}});

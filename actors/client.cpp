@@ -15,7 +15,6 @@
 #include <caf/io/middleman.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
-#include <uuid/uuid.h>
 
 #include "actors/client_db.hpp"
 #include "actors/crypto_worker.hpp"
@@ -50,15 +49,6 @@ int64_t now_ms() {
     .count();
 }
 
-std::string new_uuid() {
-  auto b = crypto::random_bytes(16);
-  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40); // version 4
-  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80); // RFC 4122 variant
-  char text[37];
-  uuid_unparse_lower(b.data(), text);
-  return text;
-}
-
 } // namespace
 
 struct client_state {
@@ -78,7 +68,7 @@ struct client_state {
   uint64_t next_id = 1;
   std::unordered_map<std::string, crypto::key> keys; ///< pinned contacts
   std::deque<inbound> incoming;
-  bool handing_over = false;
+  size_t handovers = 0; ///< messages the listener has not answered yet
   std::string scratch;
   static inline const char* name = "client";
 };
@@ -276,11 +266,14 @@ void warn(client_ptr self, const std::string& text) {
     caf::anon_send(self->state.listener, status_atom::value, text);
 }
 
-// Hands finished messages to the listener in arrival order; each one is
-// recorded locally before the router is told it may forget it.
+// Hands finished messages to the listener in arrival order, at most
+// `max_handovers` at a time. The listener answers `true` once it has dealt
+// with a message: only then is it recorded and acknowledged, so a crash in
+// between means it comes again (and `false` leaves it on the router).
 void pump(client_ptr self) {
   auto& st = self->state;
-  while (!st.handing_over && !st.incoming.empty() && st.incoming.front().done) {
+  while (!st.incoming.empty() && st.incoming.front().done
+         && st.handovers < st.cfg.max_handovers) {
     auto& front = st.incoming.front();
     auto seq = front.seq;
     if (!front.msg) {
@@ -291,29 +284,30 @@ void pump(client_ptr self) {
     }
     if (!st.listener)
       return; // keep it until someone listens
-    auto msg = *front.msg;
+    auto msg = std::move(*front.msg);
+    st.incoming.pop_front();
     if (st.db->seen(msg.from, msg.msg_id)) {
       write(self, protocol::make_envelope("ack", std::to_string(seq)));
-      st.incoming.pop_front();
       continue;
     }
-    if (auto err = st.db->record_inbound(msg)) {
-      warn(self, "could not store a message: " + explain(err));
-      return;
-    }
-    st.handing_over = true;
+    ++st.handovers;
     self->request(st.listener, caf::infinite, message_atom::value, msg)
       .then(
-        [=](bool) {
+        [=](bool handled) {
           auto& st = self->state;
-          st.handing_over = false;
-          write(self, protocol::make_envelope("ack", std::to_string(seq)));
-          if (!st.incoming.empty() && st.incoming.front().seq == seq)
-            st.incoming.pop_front();
+          --st.handovers;
+          if (handled) {
+            if (auto err = st.db->record_inbound(msg))
+              warn(self, "could not store a message: " + explain(err));
+            else if (st.at == phase::open)
+              write(self, protocol::make_envelope("ack", std::to_string(seq)));
+          }
           pump(self);
         },
-        [=](caf::error&) { self->state.handing_over = false; });
-    return;
+        [=](caf::error&) {
+          --self->state.handovers;
+          pump(self);
+        });
   }
 }
 
@@ -334,9 +328,10 @@ void on_opened(client_ptr self, uint64_t seq, std::string router_from,
       return finish_inbound(self, seq, std::nullopt);
     }
     auto& c = opened.content;
+    auto fp = crypto::fingerprint(*key);
     finish_inbound(self, seq,
                    inbound_message{c.from, c.to, c.body, c.msg_id, c.ts,
-                                   accepted_ts});
+                                   accepted_ts, fp ? *fp : std::string{}});
   });
 }
 
@@ -405,7 +400,6 @@ void on_disconnect(client_ptr self) {
   st.at = phase::idle;
   st.chan = protocol::channel{};
   st.incoming.clear(); // unacked messages come again on the next connection
-  st.handing_over = false;
   auto waiting = std::move(st.waiting);
   st.waiting.clear();
   for (auto& kv : waiting)
@@ -425,7 +419,7 @@ void send_letter(client_ptr self, caf::typed_response_promise<std::string> rp,
     if (!key)
       return (void) rp.deliver(key.error());
     auto& st = self->state;
-    crypto::letter content{st.cfg.user, to, now_ms(), new_uuid(), body};
+    crypto::letter content{st.cfg.user, to, now_ms(), crypto::random_uuid(), body};
     std::vector<crypto::reader> readers{{to, *key},
                                         {st.cfg.user, st.cfg.identity}};
     self->request(st.workers, seconds{60}, seal_atom::value, content, readers)

@@ -32,6 +32,8 @@ struct client_config {
   edge_limits limits;
   std::chrono::milliseconds connect_timeout{5000};
   size_t crypto_workers = 2;
+  /// Messages handed to the listener before it answers (1 keeps order).
+  size_t max_handovers = 1;
 };
 
 /// The client actor (see `client_actor` in interfaces.hpp).

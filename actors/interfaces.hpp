@@ -12,6 +12,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "actors/bank/ledger.hpp"
 #include "crypto/key.hpp"
 #include "crypto/letter.hpp"
 
@@ -45,6 +46,11 @@ using message_atom = caf::atom_constant<caf::atom("message")>;
 using trust_atom = caf::atom_constant<caf::atom("trust")>;
 using status_atom = caf::atom_constant<caf::atom("status")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using account_atom = caf::atom_constant<caf::atom("account")>;
+using transfer_atom = caf::atom_constant<caf::atom("transfer")>;
+using balance_atom = caf::atom_constant<caf::atom("balance")>;
+using history_atom = caf::atom_constant<caf::atom("history")>;
+using audit_atom = caf::atom_constant<caf::atom("audit")>;
 
 // -- message types -------------------------------------------------------------
 
@@ -69,12 +75,13 @@ struct inbound_message {
   std::string msg_id;
   int64_t sent_ts = 0;     ///< sender's clock
   int64_t accepted_ts = 0; ///< router's clock
+  std::string sender_fp;   ///< fingerprint of the key that signed it
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, inbound_message& x) {
   return f(caf::meta::type_name("inbound_message"), x.from, x.to, x.body,
-           x.msg_id, x.sent_ts, x.accepted_ts);
+           x.msg_id, x.sent_ts, x.accepted_ts, x.sender_fp);
 }
 
 /// What `lookup` answers on the client side: a user's key and its pin.
@@ -168,6 +175,28 @@ using client_actor = caf::typed_actor<
   caf::reacts_to<frame_atom, std::string>,
   // Closes the connection and quits.
   caf::reacts_to<stop_atom>>;
+
+// -- bank ----------------------------------------------------------------------
+
+/// The durable ledger (group commit: every order in the mailbox is applied
+/// in one transaction, committed before any of them is answered).
+/// Requests carry the fingerprint of the key that signed the order; an
+/// account only answers to the key it was opened with.
+using ledger_actor = caf::typed_actor<
+  // Opens (or finds) `user`'s account for key `fp`: balance, created.
+  caf::replies_to<account_atom, std::string, std::string>::with<int64_t, bool>,
+  // Applies a transfer or issue.
+  caf::replies_to<transfer_atom, bank::transfer_order>::with<
+    bank::transfer_receipt>,
+  // Balance of `user` for key `fp`.
+  caf::replies_to<balance_atom, std::string, std::string>::with<int64_t>,
+  // History of `user` for key `fp`: limit, before.
+  caf::replies_to<history_atom, std::string, std::string, uint32_t,
+                  uint64_t>::with<std::vector<bank::transfer_receipt>>,
+  // Checks the books.
+  caf::replies_to<audit_atom>::with<bank::audit_report>,
+  // Internal: commit everything pending.
+  caf::reacts_to<flush_atom>>;
 
 } // namespace courier
 

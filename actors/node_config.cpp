@@ -14,6 +14,11 @@ base_config::base_config() {
     "std::vector<courier::stored_message>");
   add_message_type<inbound_message>("courier::inbound_message");
   add_message_type<contact_key>("courier::contact_key");
+  add_message_type<bank::transfer_order>("courier::bank::transfer_order");
+  add_message_type<bank::transfer_receipt>("courier::bank::transfer_receipt");
+  add_message_type<std::vector<bank::transfer_receipt>>(
+    "std::vector<courier::bank::transfer_receipt>");
+  add_message_type<bank::audit_report>("courier::bank::audit_report");
   add_error_category(errc_category,
                      [](uint8_t code, caf::atom_value,
                         const caf::message& ctx) -> std::string {

@@ -3,11 +3,17 @@
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <set>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/bank/amount.hpp"
+#include "actors/bank/bank.hpp"
+#include "actors/bank/ledger_actor.hpp"
+#include "actors/bank/order.hpp"
+#include "actors/client.hpp"
 #include "actors/directory.hpp"
 #include "actors/edge_listener.hpp"
 #include "actors/identity.hpp"
@@ -23,7 +29,10 @@ namespace {
 
 constexpr const char* usage =
   "usage: courier-node router [--edge=HOST:PORT] [--data=DIR] [options]\n"
-  "       courier-node router --help   (all options)\n";
+  "       courier-node bank [--server=HOST:PORT] [--data=DIR]"
+  " [--operator USER]...\n"
+  "       courier-node bank-audit --data=DIR\n"
+  "       courier-node COMMAND --help   (all options)\n";
 
 /// Options of `courier-node router`.
 class router_config : public base_config {
@@ -58,6 +67,27 @@ public:
     l.handshake_timeout = std::chrono::milliseconds{handshake_timeout_ms};
     l.idle_timeout = std::chrono::milliseconds{idle_timeout_ms};
     return l;
+  }
+};
+
+/// Options of `courier-node bank` and `bank-audit`.
+class bank_config : public base_config {
+public:
+  std::string server = "127.0.0.1:7400";
+  std::string data = "courier-data/bank";
+  std::string server_fingerprint;
+  size_t workers = 2;
+  size_t max_handovers = 64;
+  std::set<std::string> operators; ///< from repeated --operator
+
+  bank_config() {
+    opt_group{custom_options_, "global"}
+      .add(server, "server", "router(s) HOST:PORT[,HOST:PORT]")
+      .add(data, "data", "folder for the bank's key and ledger")
+      .add(server_fingerprint, "server-fingerprint", "pin the router's key")
+      .add(workers, "crypto-workers", "threads for RSA work")
+      .add(max_handovers, "max-pending-orders",
+           "orders in flight at once (they share ledger commits)");
   }
 };
 
@@ -139,6 +169,77 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   std::_Exit(0);
 }
 
+caf::expected<std::shared_ptr<bank::ledger>> open_books(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    return make_error(errc::io_error, dir + ": " + ec.message());
+  auto books = bank::ledger::open(dir + "/ledger.db");
+  if (!books)
+    return books.error();
+  return std::make_shared<bank::ledger>(std::move(*books));
+}
+
+int run_bank(caf::actor_system& sys, bank_config& cfg) {
+  auto books = open_books(cfg.data);
+  if (!books)
+    return fail(explain(books.error()));
+  auto key = load_identity(cfg.data, "");
+  if (!key) {
+    if (std::filesystem::exists(cfg.data + "/identity.pem"))
+      return fail("cannot load the bank key: " + explain(key.error()));
+    key = create_identity(cfg.data, 3072, "");
+    if (!key)
+      return fail("cannot create the bank key: " + explain(key.error()));
+    std::cout << "created bank key, fingerprint: " << *crypto::fingerprint(*key)
+              << std::endl;
+  } else {
+    std::cout << "bank fingerprint: " << *crypto::fingerprint(*key) << std::endl;
+  }
+  client_config cc;
+  cc.user = bank::bank_user;
+  cc.dir = cfg.data;
+  cc.identity = *key;
+  if (!parse_endpoints(cfg.server, cc.servers))
+    return fail("--server must be HOST:PORT[,HOST:PORT...]");
+  cc.server_fingerprint = cfg.server_fingerprint;
+  cc.crypto_workers = cfg.workers;
+  cc.max_handovers = cfg.max_handovers;
+  auto client = spawn_client(sys, cc);
+  if (!client)
+    return fail(explain(client.error()));
+  auto ledger = bank::spawn_ledger(sys, *books);
+  auto handler = bank::spawn_bank(sys, *client, ledger, cfg.operators);
+  caf::anon_send(*client, listen_atom::value, handler);
+  caf::anon_send(handler, connect_atom::value);
+  std::string ops;
+  for (auto& op : cfg.operators)
+    ops += (ops.empty() ? "" : ", ") + op;
+  std::cout << "courier bank serving as 'bank' via " << cfg.server
+            << (ops.empty() ? "" : "; operators: " + ops) << std::endl;
+  wait_for_signal();
+  std::cout.flush();
+  std::_Exit(0);
+}
+
+int run_audit(bank_config& cfg) {
+  if (!std::filesystem::exists(cfg.data + "/ledger.db"))
+    return fail("no ledger in " + cfg.data);
+  auto books = bank::ledger::open(cfg.data + "/ledger.db");
+  if (!books)
+    return fail(explain(books.error()));
+  auto rep = books->audit();
+  if (!rep)
+    return fail(explain(rep.error()));
+  std::cout << "accounts: " << rep->accounts << ", transfers: " << rep->transfers
+            << ", issued: " << bank::format_amount(rep->total_issued)
+            << ", balances: " << bank::format_amount(rep->total_balances) << "\n";
+  for (auto& p : rep->problems)
+    std::cout << "PROBLEM: " << p << "\n";
+  std::cout << (rep->ok() ? "audit clean" : "audit FAILED") << std::endl;
+  return rep->ok() ? 0 : 1;
+}
+
 } // namespace
 
 } // namespace courier
@@ -166,6 +267,25 @@ int main(int argc, char** argv) {
       return 0;
     caf::actor_system sys{cfg};
     return run_router(sys, cfg);
+  }
+  if (command == "bank" || command == "bank-audit") {
+    bank_config cfg;
+    std::vector<std::string> args;
+    // --operator may repeat, which CAF options cannot: collect it here.
+    for (auto& arg : normalize_args(argc, argv, 2)) {
+      if (arg.rfind("--operator=", 0) == 0)
+        cfg.operators.insert(arg.substr(11));
+      else
+        args.push_back(arg);
+    }
+    if (auto err = cfg.parse(args))
+      return fail("bad option: " + caf::to_string(err));
+    if (cfg.cli_helptext_printed)
+      return 0;
+    if (command == "bank-audit")
+      return run_audit(cfg);
+    caf::actor_system sys{cfg};
+    return run_bank(sys, cfg);
   }
   return fail("unknown command '" + command + "'\n" + usage);
 }

@@ -1,5 +1,7 @@
 #include "crypto/random.hpp"
 
+#include <uuid/uuid.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -36,6 +38,15 @@ secret random_secret(size_t n) {
   secret out(n);
   fill_random(out.data(), n);
   return out;
+}
+
+std::string random_uuid() {
+  auto b = random_bytes(16);
+  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40); // version 4
+  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80); // RFC 4122 variant
+  char text[37];
+  uuid_unparse_lower(b.data(), text);
+  return text;
 }
 
 } // namespace courier::crypto

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <string>
+
 #include "crypto/bytes.hpp"
 
 namespace courier::crypto {
@@ -10,5 +12,8 @@ bytes random_bytes(size_t n);
 
 /// Fills a secret from the CSPRNG.
 secret random_secret(size_t n);
+
+/// A version-4 UUID from the CSPRNG, lowercase text.
+std::string random_uuid();
 
 } // namespace courier::crypto

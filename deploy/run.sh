@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's main command: install, build, and run Courier on its
-# defaults: a router on 127.0.0.1:7400 with its data under
+# defaults: a router on 127.0.0.1:7400 and a bank, with their data under
 # $COURIER_DATA (default: ~/.local/share/courier/nodes). Ctrl-C stops it.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -16,13 +16,19 @@ trap cleanup EXIT INT TERM
 
 "$bin/courier-node" router --edge=127.0.0.1:7400 --data="$data/router" &
 pids+=($!)
+# The bank signs in as the user 'bank'; $COURIER_OPERATOR may issue money.
+"$bin/courier-node" bank --server=127.0.0.1:7400 --data="$data/bank" \
+  --operator="${COURIER_OPERATOR:-$USER}" &
+pids+=($!)
 
 cat <<MSG
 
-Courier is running: router on 127.0.0.1:7400 (data in $data).
+Courier is running: router on 127.0.0.1:7400 and the bank (data in $data).
 In another terminal:
   $bin/courier-cli --user alice init
   $bin/courier-cli --user alice chat bob
+  $bin/courier-cli --user alice open-account
+  $bin/courier-cli --user alice balance
 Press Ctrl-C to stop.
 MSG
 wait

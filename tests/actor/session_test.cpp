@@ -1,0 +1,747 @@
+// Actor tests for the session: a real router, directory and store on
+// in-memory databases, a fake connection that forwards what the session
+// writes, and the test playing the client with the protocol functions.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/json.hpp>
+#include <caf/all.hpp>
+
+#include "actors/directory.hpp"
+#include "actors/interfaces.hpp"
+#include "actors/node_config.hpp"
+#include "actors/protocol/channel.hpp"
+#include "actors/protocol/envelope.hpp"
+#include "actors/protocol/handshake.hpp"
+#include "actors/router.hpp"
+#include "actors/session.hpp"
+#include "actors/store.hpp"
+#include "crypto/bytes.hpp"
+#include "crypto/digest.hpp"
+#include "crypto/errc.hpp"
+#include "crypto/key.hpp"
+#include "crypto/signature.hpp"
+
+using namespace courier;
+
+namespace {
+
+using ms = std::chrono::milliseconds;
+using steady = std::chrono::steady_clock;
+
+/// How long we wait for something that must arrive.
+constexpr ms wait_time{3000};
+/// How long we watch for something that must not arrive.
+constexpr ms quiet_time{200};
+
+using predicate = std::function<bool(const caf::message&)>;
+
+/// A scoped actor whose messages the test takes by predicate, in arrival
+/// order; messages that do not match stay stashed for later takes.
+class inbox {
+public:
+  explicit inbox(caf::actor_system& sys) : self_(sys) {
+  }
+
+  caf::scoped_actor& self() {
+    return self_;
+  }
+
+  caf::actor handle() {
+    return caf::actor_cast<caf::actor>(self_);
+  }
+
+  std::optional<caf::message> take(const predicate& pred, ms timeout) {
+    for (auto it = stash_.begin(); it != stash_.end(); ++it) {
+      if (pred(*it)) {
+        auto msg = std::move(*it);
+        stash_.erase(it);
+        return msg;
+      }
+    }
+    auto deadline = steady::now() + timeout;
+    for (;;) {
+      auto now = steady::now();
+      if (now >= deadline)
+        return std::nullopt;
+      auto left = std::chrono::duration_cast<ms>(deadline - now) + ms{1};
+      std::optional<caf::message> got;
+      self_->receive(
+        [&](caf::down_msg& dm) { got = caf::make_message(std::move(dm)); },
+        caf::others >> [&](caf::message_view& x) -> caf::result<caf::message> {
+          got = x.copy_content_to_message();
+          return caf::message{};
+        },
+        caf::after(left) >> [] {});
+      if (!got)
+        continue;
+      if (pred(*got))
+        return got;
+      stash_.push_back(std::move(*got));
+    }
+  }
+
+private:
+  caf::scoped_actor self_;
+  std::deque<caf::message> stash_;
+};
+
+/// What the fake connection saw from its owner: (tag, write, payload) or
+/// (tag, close).
+predicate from_connection(std::string tag) {
+  return [tag](const caf::message& m) {
+    return (m.match_elements<std::string, write_atom, std::string>()
+            || m.match_elements<std::string, close_atom>())
+           && m.get_as<std::string>(0) == tag;
+  };
+}
+
+predicate down_of(caf::actor_addr addr) {
+  return [addr](const caf::message& m) {
+    return m.match_elements<caf::down_msg>()
+           && m.get_as<caf::down_msg>(0).source == addr;
+  };
+}
+
+/// Stands in for the connection broker: forwards the owner's writes and
+/// closes. It stays alive on close, so a session that quits does so on its
+/// own.
+caf::actor spawn_fake_connection(caf::actor_system& sys, caf::actor sink,
+                                 std::string tag) {
+  return sys.spawn([sink, tag](caf::event_based_actor*) -> caf::behavior {
+    return {
+      [=](write_atom, const std::string& payload) {
+        caf::anon_send(sink, tag, write_atom::value, payload);
+      },
+      [=](close_atom) { caf::anon_send(sink, tag, close_atom::value); },
+    };
+  });
+}
+
+/// One client connection as the test drives it.
+struct client {
+  std::string tag;
+  caf::actor conn;
+  session_actor session;
+  protocol::channel chan;
+};
+
+crypto::bytes b64_field(const boost::json::object& obj, const char* name) {
+  crypto::bytes out;
+  const auto& s = obj.at(name).as_string();
+  EXPECT_TRUE(crypto::from_base64({s.data(), s.size()}, out)) << name;
+  return out;
+}
+
+/// A client_finish for the handshake in `start`, signed by `signer` over the
+/// real transcript (mirrors protocol/handshake.cpp).
+std::string finish_signed_by(const protocol::client_start& start,
+                             const std::string& server_hello,
+                             const crypto::key& signer) {
+  auto obj = boost::json::parse(server_hello).as_object();
+  crypto::sha256_stream h;
+  h.update_framed("courier-handshake-v1");
+  h.update_framed(start.hello.text);
+  h.update_framed(b64_field(obj, "server_key"));
+  h.update_framed(b64_field(obj, "eph"));
+  h.update_framed(b64_field(obj, "nonce"));
+  h.update_framed(b64_field(obj, "wrapped_secret"));
+  auto th = h.digest();
+  std::string label = "courier client finish v1";
+  crypto::bytes msg(label.begin(), label.end());
+  msg.push_back(0);
+  msg.insert(msg.end(), th.begin(), th.end());
+  auto sig = crypto::sign(signer, msg);
+  EXPECT_TRUE(sig);
+  boost::json::object fin{{"v", protocol::envelope_version},
+                          {"type", "client_finish"},
+                          {"sig", crypto::to_base64(*sig)}};
+  return boost::json::serialize(fin);
+}
+
+class SessionTest : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    for (auto* k : {&alice_key_, &bob_key_, &other_key_}) {
+      auto rsa = crypto::generate_rsa(2048);
+      ASSERT_TRUE(rsa);
+      *k = new crypto::key(*rsa);
+    }
+    auto ed = crypto::generate_ed25519();
+    ASSERT_TRUE(ed);
+    auto der = ed->public_der();
+    ASSERT_TRUE(der);
+    identity_ = new std::shared_ptr<const server_identity>(
+      std::make_shared<server_identity>(
+        server_identity{*ed, *der, "test-router"}));
+  }
+
+  static void TearDownTestSuite() {
+    for (auto* k : {&alice_key_, &bob_key_, &other_key_}) {
+      delete *k;
+      *k = nullptr;
+    }
+    delete identity_;
+    identity_ = nullptr;
+  }
+
+  static const crypto::key& alice_key() {
+    return *alice_key_;
+  }
+  static const crypto::key& bob_key() {
+    return *bob_key_;
+  }
+  static const crypto::key& other_key() {
+    return *other_key_;
+  }
+
+  void SetUp() override {
+    sys_ = std::make_unique<caf::actor_system>(cfg_);
+    box_ = std::make_unique<inbox>(*sys_);
+    auto ddb = open_directory_db(":memory:");
+    ASSERT_TRUE(ddb);
+    auto sdb = open_store_db(":memory:");
+    ASSERT_TRUE(sdb);
+    directory_ = spawn_directory(*sys_, *ddb);
+    store_ = spawn_store(*sys_, *sdb);
+    router_ = spawn_router(*sys_, directory_, store_, edge_limits{});
+    track(directory_.address());
+    track(store_.address());
+    track(router_.address());
+  }
+
+  void TearDown() override {
+    for (auto& a : spawned_)
+      caf::anon_send_exit(a, caf::exit_reason::kill);
+    spawned_.clear();
+    directory_ = nullptr;
+    store_ = nullptr;
+    router_ = nullptr;
+    box_.reset();
+    sys_.reset();
+  }
+
+  void track(caf::actor_addr addr) {
+    spawned_.push_back(std::move(addr));
+  }
+
+  caf::scoped_actor& self() {
+    return box_->self();
+  }
+
+  /// A fresh connection and session; the test monitors the session.
+  client connect(const std::string& tag, edge_limits limits = {}) {
+    client c;
+    c.tag = tag;
+    c.conn = spawn_fake_connection(*sys_, box_->handle(), tag);
+    session_context ctx{*identity_, router_, directory_, limits};
+    c.session = spawn_session(*sys_, c.conn, ctx);
+    self()->monitor(c.session);
+    track(c.conn.address());
+    track(c.session.address());
+    return c;
+  }
+
+  void frame(client& c, const std::string& text) {
+    self()->send(c.session, frame_atom::value, text);
+  }
+
+  /// The next thing the session did to its connection.
+  std::optional<caf::message> next_event(client& c, ms timeout = wait_time) {
+    return box_->take(from_connection(c.tag), timeout);
+  }
+
+  /// The next frame written; empty and a test failure if the session
+  /// closed or wrote nothing.
+  std::optional<std::string> next_write(client& c) {
+    auto m = next_event(c);
+    if (!m) {
+      ADD_FAILURE() << c.tag << ": nothing written";
+      return std::nullopt;
+    }
+    if (!m->match_elements<std::string, write_atom, std::string>()) {
+      ADD_FAILURE() << c.tag << ": closed instead of writing";
+      return std::nullopt;
+    }
+    return m->get_as<std::string>(2);
+  }
+
+  /// True if the next event is a close and the session then quits, with
+  /// no further writes.
+  bool closes_and_quits(client& c) {
+    auto m = next_event(c);
+    if (!m) {
+      ADD_FAILURE() << c.tag << ": no close";
+      return false;
+    }
+    if (!m->match_elements<std::string, close_atom>()) {
+      ADD_FAILURE() << c.tag << ": wrote instead of closing";
+      return false;
+    }
+    if (!box_->take(down_of(c.session.address()), wait_time)) {
+      ADD_FAILURE() << c.tag << ": session still alive after close";
+      return false;
+    }
+    if (auto extra = next_event(c, ms{50})) {
+      ADD_FAILURE() << c.tag << ": traffic after close";
+      return false;
+    }
+    return true;
+  }
+
+  /// Reads a plain (unsealed) error envelope; returns its code.
+  std::string plain_error(client& c) {
+    auto text = next_write(c);
+    if (!text)
+      return "<none>";
+    auto env = protocol::parse_envelope(*text);
+    if (!env) {
+      ADD_FAILURE() << "not a plain envelope: " << *text;
+      return "<bad>";
+    }
+    EXPECT_EQ(env->type, "error");
+    EXPECT_FALSE(env->str("message").empty());
+    return std::string{env->str("code")};
+  }
+
+  /// Opens and parses the next sealed envelope.
+  std::optional<protocol::envelope> next_envelope(client& c) {
+    auto sealed = next_write(c);
+    if (!sealed)
+      return std::nullopt;
+    std::string plain;
+    if (auto err = c.chan.open(*sealed, plain)) {
+      ADD_FAILURE() << c.tag << ": frame does not open: " << explain(err);
+      return std::nullopt;
+    }
+    auto env = protocol::parse_envelope(plain);
+    if (!env) {
+      ADD_FAILURE() << c.tag << ": bad envelope " << plain;
+      return std::nullopt;
+    }
+    return std::move(*env);
+  }
+
+  /// Seals and sends one envelope text.
+  void send_sealed(client& c, const std::string& text) {
+    std::string sealed;
+    ASSERT_FALSE(c.chan.seal(text, sealed));
+    frame(c, sealed);
+  }
+
+  /// Runs the whole handshake; returns the welcome envelope.
+  std::optional<protocol::envelope>
+  handshake(client& c, const std::string& user, const crypto::key& key) {
+    auto start = protocol::start_handshake(user, key);
+    EXPECT_TRUE(start);
+    if (!start)
+      return std::nullopt;
+    frame(c, start->hello.text);
+    auto hello = next_write(c);
+    if (!hello)
+      return std::nullopt;
+    auto res = protocol::finish_handshake(*start, key, *hello, {});
+    EXPECT_TRUE(res) << (res ? "" : explain(res.error()));
+    if (!res)
+      return std::nullopt;
+    EXPECT_TRUE(crypto::equal_ct(res->server_key, (*identity_)->der));
+    frame(c, res->finish_text);
+    c.chan = protocol::channel{std::move(res->keys)};
+    auto welcome = next_envelope(c);
+    if (welcome) {
+      EXPECT_EQ(welcome->type, "welcome");
+    }
+    return welcome;
+  }
+
+  /// A presence request with id `id`; true if the answer is well-formed
+  /// and lists `expect_online`.
+  bool presence_works(client& c, const std::string& id,
+                      const std::string& expect_online) {
+    send_sealed(c, protocol::make_envelope("presence", id));
+    auto env = next_envelope(c);
+    if (!env)
+      return false;
+    EXPECT_EQ(env->type, "presence");
+    EXPECT_EQ(env->id, id);
+    if (env->type != "presence" || !env->has("online"))
+      return false;
+    for (auto& v : env->fields.at("online").as_array())
+      if (v.as_string() == expect_online)
+        return true;
+    ADD_FAILURE() << expect_online << " not listed as online";
+    return false;
+  }
+
+  void register_in_directory(const std::string& user, const crypto::key& key) {
+    auto der = key.public_der();
+    ASSERT_TRUE(der);
+    bool ok = false;
+    self()
+      ->request(directory_, wait_time, register_atom::value, user,
+                std::string{der->begin(), der->end()})
+      .receive([&](bool is_new) { ok = is_new; },
+               [&](caf::error& err) { ADD_FAILURE() << explain(err); });
+    ASSERT_TRUE(ok);
+  }
+
+  static inline crypto::key* alice_key_ = nullptr;
+  static inline crypto::key* bob_key_ = nullptr;
+  static inline crypto::key* other_key_ = nullptr;
+  static inline std::shared_ptr<const server_identity>* identity_ = nullptr;
+
+  base_config cfg_;
+  std::unique_ptr<caf::actor_system> sys_;
+  std::unique_ptr<inbox> box_;
+  std::vector<caf::actor_addr> spawned_;
+  directory_actor directory_;
+  store_actor store_;
+  router_actor router_;
+};
+
+// -- good paths ----------------------------------------------------------------
+
+TEST_F(SessionTest, HandshakeEndsWithSealedWelcome) {
+  auto c = connect("c1");
+  auto welcome = handshake(c, "alice", alice_key());
+  ASSERT_TRUE(welcome);
+  EXPECT_EQ(welcome->str("user"), "alice");
+  EXPECT_EQ(welcome->str("server"), "test-router");
+  EXPECT_EQ(welcome->num("new_user"), 1);
+  // The same user and key again: known, and the first session is kicked
+  // with a sealed error before it closes.
+  auto c2 = connect("c2");
+  auto again = handshake(c2, "alice", alice_key());
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->num("new_user"), 0);
+  auto kicked = next_envelope(c);
+  ASSERT_TRUE(kicked);
+  EXPECT_EQ(kicked->type, "error");
+  EXPECT_EQ(kicked->str("code"), "not_permitted");
+  EXPECT_TRUE(closes_and_quits(c));
+  EXPECT_TRUE(presence_works(c2, "p1", "alice"));
+}
+
+TEST_F(SessionTest, KeyLookupAndPresenceAreAnswered) {
+  register_in_directory("bob", bob_key());
+  auto c = connect("c1");
+  ASSERT_TRUE(handshake(c, "alice", alice_key()));
+  send_sealed(c, protocol::make_envelope("key_lookup", "k1", {{"user", "bob"}}));
+  auto env = next_envelope(c);
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->type, "key_lookup");
+  EXPECT_EQ(env->id, "k1");
+  EXPECT_EQ(env->str("user"), "bob");
+  auto der = bob_key().public_der();
+  ASSERT_TRUE(der);
+  EXPECT_EQ(env->str("key"), crypto::to_base64(*der));
+  // Unknown user: an error for that request.
+  send_sealed(c, protocol::make_envelope("key_lookup", "k2", {{"user", "zed"}}));
+  env = next_envelope(c);
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->type, "error");
+  EXPECT_EQ(env->id, "k2");
+  EXPECT_EQ(env->str("code"), "unknown_user");
+  // Presence lists the signed-in user (bob is only registered).
+  send_sealed(c, protocol::make_envelope("presence", "p1"));
+  env = next_envelope(c);
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->type, "presence");
+  EXPECT_EQ(env->id, "p1");
+  ASSERT_TRUE(env->has("online"));
+  EXPECT_EQ(boost::json::serialize(env->fields.at("online")), R"(["alice"])");
+}
+
+TEST_F(SessionTest, SendIsAcceptedWithAReceipt) {
+  register_in_directory("bob", bob_key());
+  auto c = connect("c1");
+  ASSERT_TRUE(handshake(c, "alice", alice_key()));
+  send_sealed(c, protocol::make_envelope("send", "s1",
+                                         {{"to", "bob"}, {"blob", "b1"}}));
+  auto env = next_envelope(c);
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->type, "receipt");
+  EXPECT_EQ(env->id, "s1");
+  EXPECT_EQ(env->str("status"), "accepted");
+  auto seq1 = env->num("seq");
+  EXPECT_GT(seq1, 0);
+  send_sealed(c, protocol::make_envelope("send", "s2",
+                                         {{"to", "bob"}, {"blob", "b2"}}));
+  env = next_envelope(c);
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->type, "receipt");
+  EXPECT_EQ(env->id, "s2");
+  EXPECT_GT(env->num("seq"), seq1);
+  // Unknown and invalid recipients get errors for their request.
+  send_sealed(c, protocol::make_envelope("send", "s3",
+                                         {{"to", "nobody"}, {"blob", "b"}}));
+  env = next_envelope(c);
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->type, "error");
+  EXPECT_EQ(env->id, "s3");
+  EXPECT_EQ(env->str("code"), "unknown_user");
+  send_sealed(c, protocol::make_envelope("send", "s4",
+                                         {{"to", "Bob!"}, {"blob", "b"}}));
+  env = next_envelope(c);
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->type, "error");
+  EXPECT_EQ(env->id, "s4");
+  EXPECT_EQ(env->str("code"), "invalid_username");
+}
+
+TEST_F(SessionTest, MessagesReachTheOtherSession) {
+  auto a = connect("a");
+  auto b = connect("b");
+  ASSERT_TRUE(handshake(a, "alice", alice_key()));
+  ASSERT_TRUE(handshake(b, "bob", bob_key()));
+  send_sealed(a, protocol::make_envelope("send", "s1",
+                                         {{"to", "bob"}, {"blob", "hello"}}));
+  auto receipt = next_envelope(a);
+  ASSERT_TRUE(receipt);
+  ASSERT_EQ(receipt->type, "receipt");
+  auto seq = receipt->num("seq");
+  auto deliver = next_envelope(b);
+  ASSERT_TRUE(deliver);
+  EXPECT_EQ(deliver->type, "deliver");
+  EXPECT_EQ(deliver->id, std::to_string(seq));
+  EXPECT_EQ(deliver->str("from"), "alice");
+  EXPECT_EQ(deliver->str("blob"), "hello");
+  EXPECT_GT(deliver->num("ts"), 0);
+  // An ack is silent; an ack with a non-numeric id is an error.
+  send_sealed(b, protocol::make_envelope("ack", deliver->id));
+  send_sealed(b, protocol::make_envelope("ack", "x1"));
+  auto err = next_envelope(b);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->type, "error");
+  EXPECT_EQ(err->str("code"), "bad_envelope");
+  // After the ack, a new session for bob gets nothing again.
+  auto b2 = connect("b2");
+  ASSERT_TRUE(handshake(b2, "bob", bob_key()));
+  EXPECT_TRUE(presence_works(b2, "p", "bob")) << "no redelivery expected";
+}
+
+// -- hostile paths: handshake --------------------------------------------------
+
+TEST_F(SessionTest, GarbageFirstFrameGetsPlainErrorAndClose) {
+  auto c = connect("c1");
+  frame(c, "\x01\x02 definitely not json");
+  EXPECT_EQ(plain_error(c), "bad_frame");
+  EXPECT_TRUE(closes_and_quits(c));
+}
+
+TEST_F(SessionTest, EmptyAndWrongTypeFirstFramesAreRefused) {
+  auto c = connect("c1");
+  frame(c, "");
+  EXPECT_EQ(plain_error(c), "bad_frame");
+  EXPECT_TRUE(closes_and_quits(c));
+  auto d = connect("c2");
+  frame(d, protocol::make_envelope("presence", "p1"));
+  EXPECT_EQ(plain_error(d), "bad_frame");
+  EXPECT_TRUE(closes_and_quits(d));
+}
+
+TEST_F(SessionTest, InvalidUsernameIsRefused) {
+  auto c = connect("c1");
+  auto start = protocol::start_handshake("Not Valid!", alice_key());
+  ASSERT_TRUE(start);
+  frame(c, start->hello.text);
+  EXPECT_EQ(plain_error(c), "invalid_username");
+  EXPECT_TRUE(closes_and_quits(c));
+}
+
+TEST_F(SessionTest, FinishSignedWithAnotherKeyIsRefused) {
+  // Control: the test's own transcript signing is accepted for the right key.
+  {
+    auto c = connect("ok");
+    auto start = protocol::start_handshake("alice", alice_key());
+    ASSERT_TRUE(start);
+    frame(c, start->hello.text);
+    auto hello = next_write(c);
+    ASSERT_TRUE(hello);
+    frame(c, finish_signed_by(*start, *hello, alice_key()));
+    auto res = protocol::finish_handshake(*start, alice_key(), *hello, {});
+    ASSERT_TRUE(res);
+    c.chan = protocol::channel{std::move(res->keys)};
+    auto welcome = next_envelope(c);
+    ASSERT_TRUE(welcome);
+    EXPECT_EQ(welcome->type, "welcome");
+  }
+  auto c = connect("forged");
+  auto start = protocol::start_handshake("mallory", alice_key());
+  ASSERT_TRUE(start);
+  frame(c, start->hello.text);
+  auto hello = next_write(c);
+  ASSERT_TRUE(hello);
+  frame(c, finish_signed_by(*start, *hello, other_key()));
+  EXPECT_EQ(plain_error(c), "bad_signature");
+  EXPECT_TRUE(closes_and_quits(c));
+  // Nothing was registered for the forged login.
+  caf::error err;
+  self()
+    ->request(directory_, wait_time, lookup_atom::value, std::string{"mallory"})
+    .receive([&](std::string&) { ADD_FAILURE() << "mallory registered"; },
+             [&](caf::error& e) { err = std::move(e); });
+  EXPECT_EQ(code_of(err), errc::unknown_user);
+}
+
+TEST_F(SessionTest, TakenUsernameWithAnotherKeyIsRefused) {
+  auto c = connect("first");
+  ASSERT_TRUE(handshake(c, "alice", alice_key()));
+  auto d = connect("second");
+  auto start = protocol::start_handshake("alice", other_key());
+  ASSERT_TRUE(start);
+  frame(d, start->hello.text);
+  auto hello = next_write(d);
+  ASSERT_TRUE(hello);
+  auto res = protocol::finish_handshake(*start, other_key(), *hello, {});
+  ASSERT_TRUE(res);
+  frame(d, res->finish_text);
+  EXPECT_EQ(plain_error(d), "username_taken");
+  EXPECT_TRUE(closes_and_quits(d));
+  // The rightful alice was not kicked and still works.
+  EXPECT_TRUE(presence_works(c, "p1", "alice"));
+  EXPECT_FALSE(next_event(c, quiet_time));
+}
+
+TEST_F(SessionTest, HandshakeTimesOut) {
+  edge_limits limits;
+  limits.handshake_timeout = ms{200};
+  auto t0 = steady::now();
+  auto c = connect("slow", limits);
+  EXPECT_EQ(plain_error(c), "timeout");
+  auto elapsed = steady::now() - t0;
+  EXPECT_GE(elapsed, ms{150});
+  EXPECT_LT(elapsed, ms{1000});
+  EXPECT_TRUE(closes_and_quits(c));
+  EXPECT_LT(steady::now() - t0, ms{1500});
+}
+
+TEST_F(SessionTest, HandshakeTimeoutAfterHelloOnly) {
+  edge_limits limits;
+  limits.handshake_timeout = ms{200};
+  auto c = connect("half", limits);
+  auto start = protocol::start_handshake("alice", alice_key());
+  ASSERT_TRUE(start);
+  frame(c, start->hello.text);
+  ASSERT_TRUE(next_write(c)); // server hello; no finish follows
+  EXPECT_EQ(plain_error(c), "timeout");
+  EXPECT_TRUE(closes_and_quits(c));
+}
+
+TEST_F(SessionTest, ConnectionGoneEndsTheSession) {
+  auto c = connect("c1");
+  ASSERT_TRUE(handshake(c, "alice", alice_key()));
+  caf::anon_send_exit(c.conn, caf::exit_reason::kill);
+  EXPECT_TRUE(box_->take(down_of(c.session.address()), wait_time));
+  // ...and the router forgets the user.
+  auto deadline = steady::now() + wait_time;
+  std::vector<std::string> names{"alice"};
+  while (!names.empty() && steady::now() < deadline) {
+    self()
+      ->request(router_, wait_time, online_atom::value)
+      .receive([&](std::vector<std::string>& xs) { names = xs; },
+               [&](caf::error& e) { ADD_FAILURE() << explain(e); });
+    if (!names.empty())
+      std::this_thread::sleep_for(ms{10});
+  }
+  EXPECT_TRUE(names.empty());
+}
+
+TEST_F(SessionTest, ConnectionGoneDuringHandshakeEndsTheSession) {
+  auto c = connect("c1");
+  caf::anon_send_exit(c.conn, caf::exit_reason::kill);
+  EXPECT_TRUE(box_->take(down_of(c.session.address()), wait_time));
+}
+
+// -- hostile paths: after the handshake ---------------------------------------
+
+TEST_F(SessionTest, TamperedFrameCloses) {
+  auto c = connect("c1");
+  ASSERT_TRUE(handshake(c, "alice", alice_key()));
+  std::string sealed;
+  ASSERT_FALSE(c.chan.seal(protocol::make_envelope("presence", "p1"), sealed));
+  sealed[sealed.size() / 2] ^= 0x01;
+  frame(c, sealed);
+  EXPECT_TRUE(closes_and_quits(c));
+}
+
+TEST_F(SessionTest, ReplayedFrameCloses) {
+  auto c = connect("c1");
+  ASSERT_TRUE(handshake(c, "alice", alice_key()));
+  std::string sealed;
+  ASSERT_FALSE(c.chan.seal(protocol::make_envelope("presence", "p1"), sealed));
+  frame(c, sealed);
+  auto env = next_envelope(c);
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->type, "presence");
+  frame(c, sealed);
+  EXPECT_TRUE(closes_and_quits(c));
+}
+
+TEST_F(SessionTest, UnsealedFrameAfterHandshakeCloses) {
+  auto c = connect("c1");
+  ASSERT_TRUE(handshake(c, "alice", alice_key()));
+  frame(c, protocol::make_envelope("presence", "p1"));
+  EXPECT_TRUE(closes_and_quits(c));
+}
+
+TEST_F(SessionTest, BadEnvelopesGetErrorsAndTheSessionStaysUsable) {
+  auto c = connect("c1");
+  ASSERT_TRUE(handshake(c, "alice", alice_key()));
+  struct bad_case {
+    std::string text;
+    std::string code;
+    std::string id; ///< the id the error must carry
+  };
+  std::vector<bad_case> cases{
+    {"{this is not json", "bad_envelope", ""},
+    {"[1,2,3]", "bad_envelope", ""},
+    {R"({"v":1,"type":"frobnicate","id":"u1"})", "unknown_type", ""},
+    {R"({"v":1,"type":"send","id":"m1","to":"bob"})", "bad_envelope", ""},
+    {R"({"v":1,"type":"send","id":"m2","to":"bob","blob":5})", "bad_envelope",
+     ""},
+    {R"({"v":1,"type":"presence","id":"x","extra":1})", "bad_envelope", ""},
+    {R"({"v":2,"type":"presence","id":"x"})", "unsupported_version", ""},
+    {R"({"v":1,"type":"deliver","id":"d1","from":"bob","blob":"x","ts":1})",
+     "unknown_type", "d1"},
+    {R"({"v":1,"type":"welcome","id":"w1","user":"a","server":"s",)"
+     R"("new_user":1})",
+     "unknown_type", "w1"},
+    {R"({"v":1,"type":"key_lookup","id":"k1","user":"bob","key":"AAAA"})",
+     "unknown_type", "k1"},
+  };
+  int n = 0;
+  for (auto& bc : cases) {
+    SCOPED_TRACE(bc.text);
+    send_sealed(c, bc.text);
+    auto env = next_envelope(c);
+    ASSERT_TRUE(env);
+    EXPECT_EQ(env->type, "error");
+    EXPECT_EQ(env->str("code"), bc.code);
+    EXPECT_EQ(env->id, bc.id);
+    EXPECT_TRUE(presence_works(c, "p" + std::to_string(++n), "alice"))
+      << "session unusable after a bad envelope";
+  }
+}
+
+TEST_F(SessionTest, KickedSessionGetsSealedErrorAndCloses) {
+  auto c = connect("c1");
+  ASSERT_TRUE(handshake(c, "alice", alice_key()));
+  self()->send(c.session, kick_atom::value, std::string{"shutting down"});
+  auto env = next_envelope(c);
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->type, "error");
+  EXPECT_EQ(env->str("code"), "not_permitted");
+  EXPECT_TRUE(closes_and_quits(c));
+}
+
+} // namespace

@@ -1,0 +1,152 @@
+#include "actors/bank/bank.hpp"
+
+#include <chrono>
+#include <iostream>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/bank/order.hpp"
+
+namespace courier::bank {
+
+const char* bank_help =
+  "This is the Courier bank. Use courier-cli: open-account, balance, "
+  "pay USER AMOUNT, history.";
+
+namespace {
+
+using namespace std::chrono;
+
+struct bank_state {
+  client_actor client;
+  ledger_actor books;
+  std::set<std::string> operators;
+  milliseconds backoff{200};
+  static inline const char* name = "bank";
+};
+
+using bank_ptr = caf::stateful_actor<bank_state>*;
+
+// Sends `body` to `to`; the order counts as handled once the router holds
+// the receipt, so a crash before that brings the order back (and retries
+// are idempotent).
+void answer(bank_ptr self, caf::response_promise rp, const std::string& to,
+            std::string body) {
+  self->request(self->state.client, seconds{30}, send_atom::value, to,
+                std::move(body))
+    .then([=](const std::string&) mutable { rp.deliver(true); },
+          [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+}
+
+// The error half of every ledger request: a refusal becomes a receipt.
+auto refusal(bank_ptr self, caf::response_promise rp, std::string to,
+             std::string re, std::string op) {
+  return [=](caf::error& err) mutable {
+    answer(self, rp, to, make_error_receipt(re, op, code_of(err), explain(err)));
+  };
+}
+
+void handle_order(bank_ptr self, caf::response_promise rp,
+                  const inbound_message& m, const order& o) {
+  auto& st = self->state;
+  auto user = m.from, fp = m.sender_fp, re = m.msg_id;
+  auto on_error = refusal(self, rp, user, re, o.type);
+  if (o.type == "open_account") {
+    self->request(st.books, seconds{30}, account_atom::value, user, fp)
+      .then(
+        [=](int64_t balance, bool created) mutable {
+          answer(self, rp, user,
+                 make_account_receipt(re, user, balance, created));
+        },
+        on_error);
+  } else if (o.type == "balance") {
+    self->request(st.books, seconds{30}, balance_atom::value, user, fp)
+      .then(
+        [=](int64_t balance) mutable {
+          answer(self, rp, user, make_balance_receipt(re, user, balance));
+        },
+        on_error);
+  } else if (o.type == "history") {
+    self->request(st.books, seconds{30}, history_atom::value, user, fp,
+                  o.limit, o.before)
+      .then(
+        [=](const std::vector<transfer_receipt>& entries) mutable {
+          answer(self, rp, user, make_history_receipt(re, user, entries));
+        },
+        on_error);
+  } else if (o.type == "issue" && st.operators.count(user) == 0) {
+    answer(self, rp, user,
+           make_error_receipt(re, o.type, errc::not_permitted,
+                              "only the bank's operators may issue money"));
+  } else {
+    transfer_order t{o.transfer_id, o.type, user, fp,
+                     o.type == "issue" ? issuance_account : user, o.to,
+                     o.amount_minor};
+    self->request(st.books, seconds{30}, transfer_atom::value, t)
+      .then(
+        [=](const transfer_receipt& r) mutable {
+          answer(self, rp, user, make_transfer_receipt(re, r));
+        },
+        on_error);
+  }
+}
+
+void reconnect(bank_ptr self) {
+  self->request(self->state.client, seconds{15}, connect_atom::value)
+    .then(
+      [=](const std::string& fp, bool) {
+        self->state.backoff = milliseconds{200};
+        std::cout << "bank signed in; router fingerprint: " << fp << std::endl;
+      },
+      [=](caf::error& err) {
+        auto& b = self->state.backoff;
+        std::cerr << "bank: cannot reach the router (" << explain(err)
+                  << "); retrying in " << b.count() << " ms" << std::endl;
+        self->delayed_send(self, b, connect_atom::value);
+        b = std::min(b * 2, milliseconds{10000});
+      });
+}
+
+caf::behavior bank_fun(bank_ptr self, client_actor client, ledger_actor books,
+                       std::set<std::string> operators) {
+  self->state.client = client;
+  self->state.books = books;
+  self->state.operators = std::move(operators);
+  self->monitor(client);
+  self->set_down_handler([=](caf::down_msg&) { self->quit(); });
+  return {
+    [=](message_atom, const inbound_message& m) -> caf::result<bool> {
+      if (m.from == bank_user)
+        return true;
+      auto rp = self->make_response_promise();
+      if (!is_order(m.body)) {
+        answer(self, rp, m.from, bank_help);
+        return rp;
+      }
+      auto o = parse_order(m.body);
+      if (!o)
+        answer(self, rp, m.from,
+               make_error_receipt(m.msg_id, "unknown", code_of(o.error()),
+                                  explain(o.error())));
+      else
+        handle_order(self, rp, m, *o);
+      return rp;
+    },
+    [=](status_atom, const std::string& text) {
+      if (text == "disconnected")
+        self->delayed_send(self, self->state.backoff, connect_atom::value);
+    },
+    [=](connect_atom) { reconnect(self); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_bank(caf::actor_system& sys, client_actor client,
+                      ledger_actor books, std::set<std::string> operators) {
+  return sys.spawn(bank_fun, std::move(client), std::move(books),
+                   std::move(operators));
+}
+
+} // namespace courier::bank

@@ -1,0 +1,324 @@
+#include "actors/bank/ledger.hpp"
+
+#include <limits>
+
+#include "actors/bank/amount.hpp"
+#include "crypto/errc.hpp"
+
+namespace courier::bank {
+
+namespace {
+
+std::string content_of(const transfer_order& o) {
+  return o.kind + "\n" + o.from + "\n" + o.to + "\n"
+         + std::to_string(o.amount_minor);
+}
+
+// Runs a query that yields one integer (0 when there is no row).
+caf::expected<int64_t> scalar(database& db, const std::string& sql,
+                              const std::string& arg = {}) {
+  auto stmt = db.prepare(sql);
+  if (!stmt)
+    return stmt.error();
+  if (!arg.empty())
+    stmt->bind(1, arg);
+  auto row = stmt->step();
+  if (!row)
+    return row.error();
+  return *row ? stmt->int_at(0) : 0;
+}
+
+} // namespace
+
+caf::expected<ledger> ledger::open(const std::string& path) {
+  auto db = database::open(path);
+  if (!db)
+    return db.error();
+  auto err = db->exec(
+    "CREATE TABLE IF NOT EXISTS accounts("
+    " name TEXT PRIMARY KEY, key_fp TEXT NOT NULL,"
+    " balance INTEGER NOT NULL DEFAULT 0,"
+    " overdraft INTEGER NOT NULL DEFAULT 0, opened INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS transfers("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT, transfer_id TEXT NOT NULL UNIQUE,"
+    " kind TEXT NOT NULL, requester TEXT NOT NULL, src TEXT NOT NULL,"
+    " dst TEXT NOT NULL, amount INTEGER NOT NULL CHECK(amount > 0),"
+    " content TEXT NOT NULL, ts INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS postings("
+    " seq INTEGER NOT NULL REFERENCES transfers(seq),"
+    " account TEXT NOT NULL REFERENCES accounts(name),"
+    " amount INTEGER NOT NULL, balance_after INTEGER NOT NULL,"
+    " PRIMARY KEY(seq, account));"
+    "CREATE INDEX IF NOT EXISTS postings_by_account ON postings(account, seq);"
+    "INSERT OR IGNORE INTO accounts(name, key_fp, overdraft, opened)"
+    " VALUES('@issuance', '', 1, 0);");
+  if (err)
+    return err;
+  ledger result;
+  result.db_ = std::move(*db);
+  return result;
+}
+
+caf::error ledger::begin() {
+  return db_.exec("BEGIN IMMEDIATE");
+}
+
+caf::error ledger::commit() {
+  return db_.exec("COMMIT");
+}
+
+void ledger::rollback() {
+  db_.exec("ROLLBACK");
+}
+
+caf::expected<int64_t> ledger::open_account(const std::string& user,
+                                            const std::string& key_fp,
+                                            bool& created) {
+  created = false;
+  auto known = account_key(user);
+  if (known) {
+    if (*known != key_fp)
+      return make_error(errc::not_permitted,
+                        "the account " + user + " belongs to another key");
+    return balance(user);
+  }
+  auto ins = db_.prepare("INSERT INTO accounts(name, key_fp, opened)"
+                         " VALUES(?1, ?2, strftime('%s'))");
+  if (!ins)
+    return ins.error();
+  if (auto err = ins->bind(1, user).bind(2, key_fp).run())
+    return err;
+  created = true;
+  return int64_t{0};
+}
+
+caf::expected<std::string> ledger::account_key(const std::string& user) {
+  auto stmt = db_.prepare("SELECT key_fp FROM accounts WHERE name = ?1");
+  if (!stmt)
+    return stmt.error();
+  stmt->bind(1, user);
+  auto row = stmt->step();
+  if (!row)
+    return row.error();
+  if (!*row)
+    return make_error(errc::unknown_account, user);
+  return stmt->text_at(0);
+}
+
+caf::error ledger::allow_overdraft(const std::string& user, bool allow) {
+  auto stmt = db_.prepare("UPDATE accounts SET overdraft = ?1 WHERE name = ?2");
+  if (!stmt)
+    return stmt.error();
+  return stmt->bind(1, int64_t{allow ? 1 : 0}).bind(2, user).run();
+}
+
+caf::expected<transfer_receipt> ledger::replay(const transfer_order& order) {
+  auto stmt = db_.prepare(
+    "SELECT t.seq, t.kind, t.src, t.dst, t.amount, t.ts, t.content,"
+    " p.balance_after FROM transfers t JOIN postings p ON p.seq = t.seq"
+    " AND p.account = CASE t.kind WHEN 'issue' THEN t.dst ELSE t.src END"
+    " WHERE t.transfer_id = ?1");
+  if (!stmt)
+    return stmt.error();
+  stmt->bind(1, order.transfer_id);
+  auto row = stmt->step();
+  if (!row)
+    return row.error();
+  if (!*row)
+    return make_error(errc::internal); // caller checked existence
+  if (stmt->text_at(6) != content_of(order))
+    return make_error(errc::conflicting_order,
+                      "transfer " + order.transfer_id
+                        + " was already used for a different order");
+  transfer_receipt r;
+  r.transfer_id = order.transfer_id;
+  r.seq = static_cast<uint64_t>(stmt->int_at(0));
+  r.kind = stmt->text_at(1);
+  r.from = stmt->text_at(2);
+  r.to = stmt->text_at(3);
+  r.amount_minor = stmt->int_at(4);
+  r.ts = stmt->int_at(5);
+  r.balance_minor = stmt->int_at(7);
+  r.replayed = true;
+  return r;
+}
+
+caf::expected<transfer_receipt> ledger::apply(const transfer_order& order,
+                                              int64_t now_ms) {
+  if (order.transfer_id.empty() || order.transfer_id.size() > 64)
+    return make_error(errc::bad_envelope, "transfer_id must be 1-64 chars");
+  auto seen = scalar(db_, "SELECT COUNT(*) FROM transfers WHERE transfer_id = ?1",
+                     order.transfer_id);
+  if (!seen)
+    return seen.error();
+  if (*seen > 0)
+    return replay(order);
+  if (order.amount_minor <= 0 || order.amount_minor > max_amount_minor)
+    return make_error(errc::invalid_amount, format_amount(order.amount_minor));
+  if (order.from == order.to)
+    return make_error(errc::not_permitted, "a transfer to the same account");
+  if (order.kind == "transfer") {
+    auto owner = account_key(order.from);
+    if (!owner)
+      return owner.error();
+    if (*owner != order.key_fp)
+      return make_error(errc::not_permitted,
+                        "the order was not signed by the account's key");
+  } else if (order.kind != "issue") {
+    return make_error(errc::unknown_type, order.kind);
+  }
+  auto lookup = db_.prepare(
+    "SELECT balance, overdraft FROM accounts WHERE name = ?1");
+  if (!lookup)
+    return lookup.error();
+  int64_t from_balance = 0, to_balance = 0;
+  bool overdraft = false;
+  for (auto* name : {&order.from, &order.to}) {
+    lookup->bind(1, *name);
+    auto row = lookup->step();
+    if (!row)
+      return row.error();
+    if (!*row) {
+      lookup->reset();
+      return make_error(errc::unknown_account, *name);
+    }
+    if (name == &order.from) {
+      from_balance = lookup->int_at(0);
+      overdraft = lookup->int_at(1) != 0;
+    } else {
+      to_balance = lookup->int_at(0);
+    }
+    lookup->reset();
+  }
+  if (!overdraft && from_balance < order.amount_minor)
+    return make_error(errc::insufficient_funds,
+                      order.from + " has " + format_amount(from_balance));
+  if (to_balance > std::numeric_limits<int64_t>::max() - order.amount_minor
+      || from_balance < std::numeric_limits<int64_t>::min() + order.amount_minor)
+    return make_error(errc::invalid_amount, "balance would overflow");
+  auto from_after = from_balance - order.amount_minor;
+  auto to_after = to_balance + order.amount_minor;
+  auto ins = db_.prepare(
+    "INSERT INTO transfers(transfer_id, kind, requester, src, dst, amount,"
+    " content, ts) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  if (!ins)
+    return ins.error();
+  ins->bind(1, order.transfer_id).bind(2, order.kind).bind(3, order.requester);
+  ins->bind(4, order.from).bind(5, order.to).bind(6, order.amount_minor);
+  ins->bind(7, content_of(order)).bind(8, now_ms);
+  if (auto err = ins->run())
+    return err;
+  auto seq = db_.last_insert_id();
+  auto post = db_.prepare("INSERT INTO postings(seq, account, amount,"
+                          " balance_after) VALUES(?1, ?2, ?3, ?4)");
+  auto upd = db_.prepare("UPDATE accounts SET balance = ?1 WHERE name = ?2");
+  if (!post)
+    return post.error();
+  if (!upd)
+    return upd.error();
+  for (auto [name, delta, after] :
+       {std::tuple{order.from, -order.amount_minor, from_after},
+        std::tuple{order.to, order.amount_minor, to_after}}) {
+    if (auto err = post->bind(1, seq).bind(2, name).bind(3, delta).bind(4, after).run())
+      return err;
+    if (auto err = upd->bind(1, after).bind(2, name).run())
+      return err;
+  }
+  transfer_receipt r{order.transfer_id, order.kind, order.from, order.to,
+                     order.amount_minor,
+                     order.kind == "issue" ? to_after : from_after,
+                     static_cast<uint64_t>(seq), now_ms, false};
+  return r;
+}
+
+caf::expected<int64_t> ledger::balance(const std::string& user) {
+  auto stmt = db_.prepare("SELECT balance FROM accounts WHERE name = ?1");
+  if (!stmt)
+    return stmt.error();
+  stmt->bind(1, user);
+  auto row = stmt->step();
+  if (!row)
+    return row.error();
+  if (!*row)
+    return make_error(errc::unknown_account, user);
+  return stmt->int_at(0);
+}
+
+caf::expected<std::vector<transfer_receipt>>
+ledger::history(const std::string& user, uint32_t limit, uint64_t before) {
+  auto stmt = db_.prepare(
+    "SELECT t.seq, t.transfer_id, t.kind, t.src, t.dst, t.amount, t.ts,"
+    " p.balance_after FROM postings p JOIN transfers t ON t.seq = p.seq"
+    " WHERE p.account = ?1 AND p.seq < ?2 ORDER BY p.seq DESC LIMIT ?3");
+  if (!stmt)
+    return stmt.error();
+  stmt->bind(1, user);
+  stmt->bind(2, before == 0 ? std::numeric_limits<int64_t>::max()
+                            : static_cast<int64_t>(before));
+  stmt->bind(3, static_cast<int64_t>(limit));
+  std::vector<transfer_receipt> out;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row)
+      return row.error();
+    if (!*row)
+      break;
+    out.push_back({stmt->text_at(1), stmt->text_at(2), stmt->text_at(3),
+                   stmt->text_at(4), stmt->int_at(5), stmt->int_at(7),
+                   static_cast<uint64_t>(stmt->int_at(0)), stmt->int_at(6),
+                   false});
+  }
+  return out;
+}
+
+caf::expected<audit_report> ledger::audit() {
+  audit_report rep;
+  auto get = [&](const char* sql, int64_t& out) -> caf::error {
+    auto v = scalar(db_, sql);
+    if (!v)
+      return v.error();
+    out = *v;
+    return caf::none;
+  };
+  int64_t postings_sum = 0, bad_accounts = 0, bad_transfers = 0, negative = 0;
+  caf::error err;
+  if ((err = get("SELECT COALESCE(SUM(amount), 0) FROM transfers"
+                 " WHERE kind = 'issue'", rep.total_issued))
+      || (err = get("SELECT COALESCE(SUM(balance), 0) FROM accounts"
+                    " WHERE name != '@issuance'", rep.total_balances))
+      || (err = get("SELECT COUNT(*) FROM accounts WHERE name != '@issuance'",
+                    rep.accounts))
+      || (err = get("SELECT COUNT(*) FROM transfers", rep.transfers))
+      || (err = get("SELECT COALESCE(SUM(amount), 0) FROM postings",
+                    postings_sum))
+      || (err = get("SELECT COUNT(*) FROM accounts a WHERE a.balance !="
+                    " (SELECT COALESCE(SUM(amount), 0) FROM postings p"
+                    "  WHERE p.account = a.name)", bad_accounts))
+      || (err = get("SELECT COUNT(*) FROM transfers t WHERE"
+                    " (SELECT COUNT(*) FROM postings p WHERE p.seq = t.seq) != 2"
+                    " OR (SELECT SUM(amount) FROM postings p WHERE p.seq = t.seq)"
+                    " != 0", bad_transfers))
+      || (err = get("SELECT COUNT(*) FROM accounts WHERE overdraft = 0"
+                    " AND balance < 0", negative)))
+    return err;
+  if (rep.total_balances != rep.total_issued)
+    rep.problems.push_back("the balances sum to " + format_amount(rep.total_balances)
+                           + " but " + format_amount(rep.total_issued)
+                           + " was issued");
+  if (postings_sum != 0)
+    rep.problems.push_back("the postings sum to " + format_amount(postings_sum)
+                           + " instead of zero");
+  if (bad_accounts > 0)
+    rep.problems.push_back(std::to_string(bad_accounts)
+                           + " account(s) whose balance differs from the sum"
+                             " of their postings");
+  if (bad_transfers > 0)
+    rep.problems.push_back(std::to_string(bad_transfers)
+                           + " transfer(s) without a balanced pair of postings");
+  if (negative > 0)
+    rep.problems.push_back(std::to_string(negative)
+                           + " account(s) below zero without an overdraft");
+  return rep;
+}
+
+} // namespace courier::bank

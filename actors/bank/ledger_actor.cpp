@@ -1,0 +1,146 @@
+#include "actors/bank/ledger_actor.hpp"
+
+#include <chrono>
+#include <vector>
+
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+namespace courier::bank {
+
+namespace {
+
+int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+    .count();
+}
+
+struct pending_order {
+  transfer_order order;
+  caf::typed_response_promise<transfer_receipt> promise;
+};
+
+} // namespace
+
+struct ledger_state {
+  std::shared_ptr<ledger> books;
+  std::vector<pending_order> pending;
+  bool flush_scheduled = false;
+  static inline const char* name = "ledger";
+
+  // Applies every pending order in one transaction; nobody hears back
+  // before the commit, so every receipt is durable.
+  void flush() {
+    flush_scheduled = false;
+    if (pending.empty())
+      return;
+    std::vector<caf::expected<transfer_receipt>> results;
+    results.reserve(pending.size());
+    auto err = books->begin();
+    if (!err) {
+      auto ts = now_ms();
+      for (auto& p : pending)
+        results.push_back(books->apply(p.order, ts));
+      err = books->commit();
+      if (err)
+        books->rollback();
+    }
+    for (size_t i = 0; i < pending.size(); ++i) {
+      if (err)
+        pending[i].promise.deliver(err);
+      else if (results[i])
+        pending[i].promise.deliver(std::move(*results[i]));
+      else
+        pending[i].promise.deliver(results[i].error());
+    }
+    pending.clear();
+  }
+
+  caf::error check_owner(const std::string& user, const std::string& fp) {
+    auto owner = books->account_key(user);
+    if (!owner)
+      return owner.error();
+    if (*owner != fp)
+      return make_error(errc::not_permitted,
+                        "the order was not signed by the account's key");
+    return caf::none;
+  }
+};
+
+namespace {
+
+ledger_actor::behavior_type
+ledger_fun(ledger_actor::stateful_pointer<ledger_state> self,
+           std::shared_ptr<ledger> books) {
+  self->state.books = std::move(books);
+  return {
+    [=](account_atom, const std::string& user,
+        const std::string& fp) -> caf::result<int64_t, bool> {
+      auto& st = self->state;
+      st.flush();
+      if (auto err = st.books->begin())
+        return err;
+      bool created = false;
+      auto balance = st.books->open_account(user, fp, created);
+      if (!balance) {
+        st.books->rollback();
+        return balance.error();
+      }
+      if (auto err = st.books->commit()) {
+        st.books->rollback();
+        return err;
+      }
+      return {*balance, created};
+    },
+    [=](transfer_atom,
+        transfer_order& order) -> caf::result<transfer_receipt> {
+      auto rp = self->make_response_promise<transfer_receipt>();
+      self->state.pending.push_back({std::move(order), rp});
+      if (!self->state.flush_scheduled) {
+        self->state.flush_scheduled = true;
+        self->send(self, flush_atom::value);
+      }
+      return rp;
+    },
+    [=](balance_atom, const std::string& user,
+        const std::string& fp) -> caf::result<int64_t> {
+      auto& st = self->state;
+      st.flush();
+      if (auto err = st.check_owner(user, fp))
+        return err;
+      auto b = st.books->balance(user);
+      if (!b)
+        return b.error();
+      return *b;
+    },
+    [=](history_atom, const std::string& user, const std::string& fp,
+        uint32_t limit,
+        uint64_t before) -> caf::result<std::vector<transfer_receipt>> {
+      auto& st = self->state;
+      st.flush();
+      if (auto err = st.check_owner(user, fp))
+        return err;
+      auto h = st.books->history(user, limit, before);
+      if (!h)
+        return h.error();
+      return std::move(*h);
+    },
+    [=](audit_atom) -> caf::result<audit_report> {
+      self->state.flush();
+      auto rep = self->state.books->audit();
+      if (!rep)
+        return rep.error();
+      return std::move(*rep);
+    },
+    [=](flush_atom) { self->state.flush(); },
+  };
+}
+
+} // namespace
+
+ledger_actor spawn_ledger(caf::actor_system& sys, std::shared_ptr<ledger> books) {
+  return sys.spawn(ledger_fun, std::move(books));
+}
+
+} // namespace courier::bank
