@@ -18,7 +18,7 @@ trap cleanup EXIT INT TERM
 pids+=($!)
 # The bank signs in as the user 'bank'; $COURIER_OPERATOR may issue money.
 "$bin/courier-node" bank --server=127.0.0.1:7400 --data="$data/bank" \
-  --operator="${COURIER_OPERATOR:-$USER}" &
+  --operator="${COURIER_OPERATOR:-${USER:-root}}" &
 pids+=($!)
 
 cat <<MSG
