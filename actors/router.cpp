@@ -86,6 +86,9 @@ void fetch(router_ptr self, const std::string& user) {
           }
           push(u, std::move(row));
         }
+        // Acks that came in while the store was busy freed more room.
+        if (!u.caught_up)
+          fetch(self, user);
       },
       [=](caf::error&) {
         // Leave the backlog for the next ack or login to retry.

@@ -175,7 +175,7 @@ void on_envelope(session_ptr self, const std::string& frame) {
   }
   auto env = protocol::parse_envelope(st.scratch);
   if (!env)
-    return reply_error(self, "", env.error());
+    return reply_error(self, protocol::peek_id(st.scratch), env.error());
   if (env->type == "send")
     on_send(self, *env);
   else if (env->type == "ack")

@@ -175,6 +175,20 @@ caf::expected<envelope> parse_envelope(std::string_view text) {
   return result;
 }
 
+std::string peek_id(std::string_view text) {
+  boost::json::error_code ec;
+  boost::json::parse_options opts;
+  opts.max_depth = 8;
+  auto val = boost::json::parse(text, ec, {}, opts);
+  if (ec || !val.is_object())
+    return {};
+  auto id = val.as_object().find("id");
+  if (id == val.as_object().end() || !id->value().is_string()
+      || id->value().get_string().size() > id_max)
+    return {};
+  return std::string{id->value().get_string()};
+}
+
 std::string make_envelope(std::string_view type, std::string_view id,
                           boost::json::object fields) {
   fields["v"] = envelope_version;

@@ -37,6 +37,10 @@ struct envelope {
 /// Errors carry the code the peer should see and a short context.
 caf::expected<envelope> parse_envelope(std::string_view text);
 
+/// The `id` of a JSON object that failed validation, if it has a usable
+/// one, so an error can still name the request it answers.
+std::string peek_id(std::string_view text);
+
 /// Serializes `fields` with `v`, `type` and `id` added.
 std::string make_envelope(std::string_view type, std::string_view id,
                           boost::json::object fields = {});

@@ -705,12 +705,13 @@ TEST_F(SessionTest, BadEnvelopesGetErrorsAndTheSessionStaysUsable) {
   std::vector<bad_case> cases{
     {"{this is not json", "bad_envelope", ""},
     {"[1,2,3]", "bad_envelope", ""},
-    {R"({"v":1,"type":"frobnicate","id":"u1"})", "unknown_type", ""},
-    {R"({"v":1,"type":"send","id":"m1","to":"bob"})", "bad_envelope", ""},
+    {R"({"v":1,"type":"frobnicate","id":"u1"})", "unknown_type", "u1"},
+    {R"({"v":1,"type":"send","id":"m1","to":"bob"})", "bad_envelope", "m1"},
     {R"({"v":1,"type":"send","id":"m2","to":"bob","blob":5})", "bad_envelope",
-     ""},
-    {R"({"v":1,"type":"presence","id":"x","extra":1})", "bad_envelope", ""},
-    {R"({"v":2,"type":"presence","id":"x"})", "unsupported_version", ""},
+     "m2"},
+    {R"({"v":1,"type":"presence","id":"x","extra":1})", "bad_envelope", "x"},
+    {R"({"v":2,"type":"presence","id":"x"})", "unsupported_version", "x"},
+    {R"({"v":1,"type":"presence","id":7})", "bad_envelope", ""},
     {R"({"v":1,"type":"deliver","id":"d1","from":"bob","blob":"x","ts":1})",
      "unknown_type", "d1"},
     {R"({"v":1,"type":"welcome","id":"w1","user":"a","server":"s",)"

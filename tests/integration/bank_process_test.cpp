@@ -1,0 +1,326 @@
+// Whole processes: router + bank + users on 127.0.0.1. The load parts
+// drive real client actors in this process against the real router and
+// bank processes, through the real edge protocol.
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <map>
+#include <random>
+#include <set>
+#include <sqlite3.h>
+
+#include <caf/all.hpp>
+
+#include "actors/bank/order.hpp"
+#include "actors/client.hpp"
+#include "actors/identity.hpp"
+#include "actors/node_config.hpp"
+#include "tests/integration/harness.hpp"
+
+using namespace courier;
+using namespace courier::test;
+using namespace std::chrono;
+
+namespace {
+
+std::string field(const boost::json::object& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->value().is_string()
+           ? std::string{it->value().get_string()}
+           : std::string{};
+}
+
+int64_t number(const boost::json::object& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->value().is_int64() ? it->value().get_int64() : 0;
+}
+
+class bank_process_test : public ::testing::Test {
+protected:
+  void SetUp() override {
+    router = router_process::start(dir / "router");
+    start_bank();
+    for (auto user : {"alice", "bob", "carol"}) {
+      auto r = run({COURIER_CLI, "--home", home(), "--user", user,
+                    "--no-passphrase", "init", "--bits", "2048"});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      r = as(user, {"open-account"});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+  }
+
+  void start_bank() {
+    auto log = dir / "bank.log";
+    bank = process::start({COURIER_NODE, "bank", "--server=" + router.address(),
+                           "--data=" + (dir / "bank"), "--operator=alice"},
+                          log);
+    auto deadline = steady_clock::now() + seconds{20};
+    while (slurp(log).find("bank signed in") == std::string::npos) {
+      ASSERT_TRUE(steady_clock::now() < deadline) << slurp(log);
+      ASSERT_TRUE(bank.running()) << slurp(log);
+      std::this_thread::sleep_for(milliseconds{20});
+    }
+  }
+
+  std::string home() { return dir / "home"; }
+
+  run_result as(const std::string& user, std::vector<std::string> args) {
+    return run(cli(home(), router.address(), user, std::move(args)),
+               seconds{60});
+  }
+
+  boost::json::object json_of(const run_result& r) {
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    boost::json::error_code ec;
+    auto v = boost::json::parse(r.out, ec);
+    if (ec || !v.is_object())
+      return {};
+    return v.as_object();
+  }
+
+  int64_t balance(const std::string& user) {
+    return number(json_of(as(user, {"--json", "balance"})), "balance_minor");
+  }
+
+  run_result audit() {
+    return run({COURIER_NODE, "bank-audit", "--data=" + (dir / "bank")});
+  }
+
+  // transfer_id -> ledger seq, read straight from the bank's database.
+  std::map<std::string, int64_t> ledger_rows() {
+    std::map<std::string, int64_t> rows;
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2((dir / "bank/ledger.db").c_str(), &db,
+                        SQLITE_OPEN_READONLY, nullptr)
+        != SQLITE_OK)
+      return rows;
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(db, "SELECT transfer_id, seq FROM transfers", -1, &stmt,
+                       nullptr);
+    while (sqlite3_step(stmt) == SQLITE_ROW)
+      rows[reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))] =
+        sqlite3_column_int64(stmt, 1);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return rows;
+  }
+
+  temp_dir dir;
+  router_process router;
+  process bank;
+};
+
+/// Users as client actors in this process, sending orders without waiting.
+class load {
+public:
+  load(const std::string& home, const std::string& server,
+       const std::vector<std::string>& users)
+    : sys_(cfg_), self_(sys_) {
+    for (auto& user : users) {
+      client_config cc;
+      cc.user = user;
+      cc.dir = user_dir(home, user);
+      cc.identity = *load_identity(cc.dir, "");
+      parse_endpoints(server, cc.servers);
+      auto c = spawn_client(sys_, cc);
+      EXPECT_TRUE(c);
+      self_->request(*c, seconds{30}, connect_atom::value)
+        .receive([](const std::string&, bool) {},
+                 [](caf::error& err) { FAIL() << caf::to_string(err); });
+      self_->send(*c, listen_atom::value, caf::actor{self_});
+      clients_[user] = *c;
+    }
+  }
+
+  ~load() {
+    for (auto& kv : clients_)
+      caf::anon_send(kv.second, stop_atom::value);
+  }
+
+  void pay(const std::string& from, const std::string& to, int64_t amount,
+           const std::string& id) {
+    bank::order o;
+    o.type = "transfer";
+    o.transfer_id = id;
+    o.to = to;
+    o.amount_minor = amount;
+    self_->send(clients_.at(from), send_atom::value,
+                std::string{bank::bank_user}, bank::make_order(o));
+    ++sent_;
+  }
+
+  /// Collects receipts until `want` arrived or `timeout` passed; calls
+  /// `on_receipt` for each (transfer receipts only).
+  template <class F>
+  size_t collect(size_t want, milliseconds timeout, F on_receipt) {
+    return collect_until(timeout, on_receipt, [&](size_t got) { return got >= want; });
+  }
+
+  template <class F, class Done>
+  size_t collect_until(milliseconds timeout, F on_receipt, Done done) {
+    size_t got = 0;
+    auto deadline = steady_clock::now() + timeout;
+    while (!done(got)) {
+      auto left = duration_cast<milliseconds>(deadline - steady_clock::now());
+      if (left.count() <= 0)
+        break;
+      bool timed_out = false;
+      self_->receive(
+        [&](message_atom, const inbound_message& m) {
+          if (m.from == bank::bank_user) {
+            auto v = boost::json::parse(m.body).as_object();
+            on_receipt(v);
+            ++got;
+          }
+          return true;
+        },
+        [&](const std::string&) { ++accepted_; },
+        [&](status_atom, const std::string&) {},
+        [&](caf::error&) { ++send_errors_; },
+        caf::after(left) >> [&] { timed_out = true; });
+      if (timed_out)
+        break;
+    }
+    return got;
+  }
+
+  size_t send_errors() const { return send_errors_; }
+
+private:
+  base_config cfg_;
+  caf::actor_system sys_;
+  caf::scoped_actor self_;
+  std::map<std::string, client_actor> clients_;
+  size_t sent_ = 0;
+  size_t accepted_ = 0;
+  size_t send_errors_ = 0;
+};
+
+} // namespace
+
+TEST_F(bank_process_test, issue_pay_balance_history_round_trip) {
+  auto issued = json_of(as("alice", {"--json", "issue", "alice", "100.00"}));
+  EXPECT_EQ(number(issued, "balance_minor"), 10000);
+  auto paid = json_of(as("alice", {"--json", "pay", "bob", "12.50"}));
+  EXPECT_EQ(number(paid, "amount_minor"), 1250);
+  EXPECT_EQ(number(paid, "balance_minor"), 8750);
+  EXPECT_EQ(field(paid, "to"), "bob");
+  EXPECT_GT(number(paid, "seq"), number(issued, "seq"));
+  EXPECT_EQ(balance("bob"), 1250);
+  auto hist = as("alice", {"--json", "history"});
+  ASSERT_EQ(hist.exit_code, 0) << hist.err;
+  EXPECT_NE(hist.out.find(field(paid, "transfer_id")), std::string::npos);
+  // Refusals say why and exit non-zero; nothing moves.
+  auto broke = as("bob", {"pay", "carol", "99.00"});
+  EXPECT_NE(broke.exit_code, 0);
+  EXPECT_NE(broke.err.find("enough funds"), std::string::npos) << broke.err;
+  auto not_op = as("bob", {"issue", "bob", "5"});
+  EXPECT_NE(not_op.exit_code, 0);
+  for (auto bad : {"0", "-1", "1.234", "abc", "99999999999999999999"}) {
+    auto r = as("bob", {"pay", "carol", bad});
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_NE(r.err.find("amount"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(balance("bob"), 1250);
+  EXPECT_EQ(balance("carol"), 0);
+  auto a = audit();
+  EXPECT_EQ(a.exit_code, 0) << a.out;
+}
+
+TEST_F(bank_process_test, retry_with_the_same_id_debits_once) {
+  ASSERT_EQ(as("alice", {"issue", "alice", "50"}).exit_code, 0);
+  auto first = json_of(as("alice", {"--json", "pay", "bob", "10", "--id", "retry-1"}));
+  auto again = json_of(as("alice", {"--json", "pay", "bob", "10", "--id", "retry-1"}));
+  EXPECT_EQ(number(first, "seq"), number(again, "seq"));
+  EXPECT_TRUE(again["replayed"].as_bool());
+  EXPECT_EQ(balance("alice"), 4000);
+  EXPECT_EQ(balance("bob"), 1000);
+  auto changed = as("alice", {"pay", "bob", "11", "--id", "retry-1"});
+  EXPECT_NE(changed.exit_code, 0);
+  EXPECT_EQ(balance("alice"), 4000);
+}
+
+TEST_F(bank_process_test, concurrent_payments_conserve_money) {
+  for (auto user : {"alice", "bob", "carol"})
+    ASSERT_EQ(as("alice", {"issue", user, "1000.00"}).exit_code, 0);
+  std::vector<std::string> users{"alice", "bob", "carol"};
+  load l{home(), router.address(), users};
+  std::mt19937 rng{42};
+  const int per_user = 1000;
+  for (int i = 0; i < per_user; ++i)
+    for (size_t u = 0; u < users.size(); ++u) {
+      auto to = users[(u + 1 + rng() % 2) % users.size()];
+      l.pay(users[u], to, 1 + static_cast<int64_t>(rng() % 100),
+            users[u] + "-" + std::to_string(i));
+    }
+  size_t ok = 0;
+  auto got = l.collect(per_user * users.size(), seconds{240},
+                       [&](boost::json::object& r) {
+                         if (r["ok"].as_bool())
+                           ++ok;
+                       });
+  EXPECT_EQ(got, per_user * users.size());
+  EXPECT_EQ(ok, got); // nobody can run out: at most 1000 x 1.00 each
+  EXPECT_EQ(l.send_errors(), 0u);
+  int64_t total = 0;
+  for (auto& u : users)
+    total += balance(u);
+  EXPECT_EQ(total, 300000);
+  EXPECT_EQ(ledger_rows().size(), 3u + per_user * users.size());
+  auto a = audit();
+  EXPECT_EQ(a.exit_code, 0) << a.out;
+}
+
+TEST_F(bank_process_test, bank_killed_mid_load_loses_nothing_and_applies_once) {
+  for (auto user : {"alice", "bob"})
+    ASSERT_EQ(as("alice", {"issue", user, "1000.00"}).exit_code, 0);
+  std::vector<std::string> users{"alice", "bob"};
+  load l{home(), router.address(), users};
+  const int per_user = 400;
+  std::map<std::string, std::tuple<std::string, std::string, int64_t>> orders;
+  for (int i = 0; i < per_user; ++i)
+    for (size_t u = 0; u < users.size(); ++u) {
+      auto id = users[u] + "-" + std::to_string(i);
+      auto to = users[1 - u];
+      int64_t amount = 1 + i % 50;
+      orders[id] = {users[u], to, amount};
+      l.pay(users[u], to, amount, id);
+    }
+  std::map<std::string, int64_t> receipts; // transfer_id -> seq
+  auto record = [&](boost::json::object& r) {
+    ASSERT_TRUE(r["ok"].as_bool()) << boost::json::serialize(r);
+    receipts[field(r, "transfer_id")] = number(r, "seq");
+  };
+  l.collect(150, seconds{60}, record);
+  bank.kill_hard(); // kill -9 in the middle of the load
+  // Receipts already on their way still arrive; then nothing more.
+  l.collect(orders.size(), seconds{2}, record);
+  auto before_restart = receipts;
+  ASSERT_LT(before_restart.size(), orders.size()) << "the kill came too late";
+  // Every receipt a client holds is in the ledger, with the same number.
+  auto rows = ledger_rows();
+  for (auto& [id, seq] : before_restart) {
+    ASSERT_TRUE(rows.count(id)) << id;
+    EXPECT_EQ(rows[id], seq) << id;
+  }
+  auto a = audit();
+  EXPECT_EQ(a.exit_code, 0) << a.out;
+  // Restart; the router hands the bank its unanswered orders again, and
+  // the clients retry whatever they have no receipt for (same ids).
+  start_bank();
+  for (auto& [id, o] : orders)
+    if (!receipts.count(id))
+      l.pay(std::get<0>(o), std::get<1>(o), std::get<2>(o), id);
+  l.collect_until(seconds{120}, record,
+                  [&](size_t) { return receipts.size() == orders.size(); });
+  l.collect(orders.size(), seconds{2}, record); // late duplicates, if any
+  EXPECT_EQ(receipts.size(), orders.size());
+  rows = ledger_rows();
+  for (auto& [id, seq] : receipts)
+    EXPECT_EQ(rows[id], seq) << id; // one row per id: applied exactly once
+  EXPECT_EQ(rows.size(), 2u + orders.size());
+  EXPECT_EQ(balance("alice") + balance("bob"), 200000);
+  a = audit();
+  EXPECT_EQ(a.exit_code, 0) << a.out;
+}
