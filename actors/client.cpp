@@ -69,6 +69,7 @@ struct client_state {
   std::unordered_map<std::string, crypto::key> keys; ///< pinned contacts
   std::deque<inbound> incoming;
   size_t handovers = 0; ///< messages the listener has not answered yet
+  std::unordered_map<uint64_t, std::string> sent; ///< router seq -> msg_id
   std::string scratch;
   static inline const char* name = "client";
 };
@@ -208,6 +209,8 @@ void on_welcome(client_ptr self, const protocol::envelope& env) {
     st.connect_rp.deliver(crypto::fingerprint_of_der(st.server_key),
                           env.num("new_user") != 0);
   }
+  if (st.listener)
+    caf::anon_send(st.listener, status_atom::value, std::string{"connected"});
 }
 
 // -- contacts ------------------------------------------------------------------
@@ -380,6 +383,17 @@ void on_frame(client_ptr self, const std::string& frame) {
     return on_welcome(self, *env);
   if (env->type == "deliver")
     return on_deliver(self, *env);
+  if (env->type == "receipt" && env->id.empty()
+      && env->str("status") == "delivered") {
+    auto it = st.sent.find(static_cast<uint64_t>(env->num("seq")));
+    if (it == st.sent.end())
+      return;
+    st.db->mark_delivered(it->second);
+    if (st.listener)
+      caf::anon_send(st.listener, delivered_atom::value, it->second);
+    st.sent.erase(it);
+    return;
+  }
   if (auto it = st.waiting.find(env->id); !env->id.empty()
                                           && it != st.waiting.end()) {
     auto fn = std::move(it->second);
@@ -429,8 +443,13 @@ void send_letter(client_ptr self, caf::typed_response_promise<std::string> rp,
                   [=](caf::expected<protocol::envelope> env) mutable {
                     if (!env)
                       return (void) rp.deliver(env.error());
-                    self->state.db->record_outbound(to, content.body,
-                                                    content.msg_id, content.ts);
+                    auto& st = self->state;
+                    st.db->record_outbound(to, content.body, content.msg_id,
+                                           content.ts);
+                    if (st.sent.size() > 100000) // bounded: old ones lose it
+                      st.sent.clear();
+                    st.sent[static_cast<uint64_t>(env->num("seq"))] =
+                      content.msg_id;
                     rp.deliver(content.msg_id);
                   });
         },
@@ -499,7 +518,8 @@ client(client_actor::stateful_pointer<client_state> self, client_config cfg,
       with_key(self, user, [=](caf::expected<crypto::key> key) mutable {
         if (!key)
           return (void) rp.deliver(key.error());
-        rp.deliver(contact_key{user, *crypto::fingerprint(*key), !known});
+        rp.deliver(contact_key{user, *crypto::fingerprint(*key), !known,
+                               self->state.db->verified(user)});
       });
       return rp;
     },
@@ -525,9 +545,24 @@ client(client_actor::stateful_pointer<client_state> self, client_config cfg,
                 if (auto err = st.db->pin("user", user, {der.begin(), der.end()}))
                   return (void) rp.deliver(err);
                 st.keys[user] = *key;
-                rp.deliver(contact_key{user, got, true});
+                st.db->set_verified(user, true);
+                rp.deliver(contact_key{user, got, true, true});
               });
       return rp;
+    },
+    [=](verify_atom, const std::string& user) -> caf::result<contact_key> {
+      auto& st = self->state;
+      auto pin = st.db->pinned("user", user);
+      if (!pin || !st.db->set_verified(user, true))
+        return make_error(errc::unknown_user, user + " has no pinned key yet");
+      return contact_key{user, crypto::fingerprint_of_der(*pin), false, true};
+    },
+    [=](contacts_atom) -> std::vector<contact_key> {
+      return self->state.db->contacts();
+    },
+    [=](history_atom, const std::string& peer,
+        uint32_t limit) -> std::vector<history_entry> {
+      return self->state.db->history(peer, limit);
     },
     [=](listen_atom, caf::actor listener) {
       self->state.listener = std::move(listener);

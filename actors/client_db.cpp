@@ -1,5 +1,9 @@
 #include "actors/client_db.hpp"
 
+#include <sqlite3.h>
+
+#include "crypto/key.hpp"
+
 namespace courier {
 
 caf::expected<client_db> client_db::open(const std::string& path) {
@@ -8,12 +12,15 @@ caf::expected<client_db> client_db::open(const std::string& path) {
     return db.error();
   auto err = db->exec(
     "CREATE TABLE IF NOT EXISTS pins(kind TEXT NOT NULL, name TEXT NOT NULL,"
-    " key BLOB NOT NULL, PRIMARY KEY(kind, name));"
+    " key BLOB NOT NULL, verified INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(kind, name));"
     "CREATE TABLE IF NOT EXISTS seen(sender TEXT NOT NULL, msg_id TEXT NOT NULL,"
     " PRIMARY KEY(sender, msg_id));"
     "CREATE TABLE IF NOT EXISTS history(id INTEGER PRIMARY KEY,"
     " peer TEXT NOT NULL, outgoing INTEGER NOT NULL, body TEXT NOT NULL,"
-    " msg_id TEXT NOT NULL, ts INTEGER NOT NULL);");
+    " msg_id TEXT NOT NULL, ts INTEGER NOT NULL,"
+    " delivered INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS history_by_peer ON history(peer, id);");
   if (err)
     return err;
   client_db result;
@@ -35,8 +42,9 @@ std::optional<std::string> client_db::pinned(const std::string& kind,
 
 caf::error client_db::pin(const std::string& kind, const std::string& name,
                           const std::string& der) {
+  // A new key starts unverified.
   auto stmt = db_.prepare(
-    "INSERT OR REPLACE INTO pins(kind, name, key) VALUES(?1, ?2, ?3)");
+    "INSERT OR REPLACE INTO pins(kind, name, key, verified) VALUES(?1, ?2, ?3, 0)");
   if (!stmt)
     return stmt.error();
   stmt->bind(1, kind).bind(2, name).bind_blob(3, der.data(), der.size());
@@ -85,6 +93,68 @@ caf::error client_db::record_outbound(const std::string& to,
   if (!stmt)
     return stmt.error();
   return stmt->bind(1, to).bind(2, body).bind(3, msg_id).bind(4, ts).run();
+}
+
+caf::error client_db::mark_delivered(const std::string& msg_id) {
+  auto stmt = db_.prepare(
+    "UPDATE history SET delivered = 1 WHERE msg_id = ?1 AND outgoing = 1");
+  if (!stmt)
+    return stmt.error();
+  return stmt->bind(1, msg_id).run();
+}
+
+std::vector<history_entry> client_db::history(const std::string& peer,
+                                              uint32_t limit) {
+  std::vector<history_entry> out;
+  auto stmt = db_.prepare(
+    "SELECT peer, outgoing, body, msg_id, ts, delivered FROM"
+    " (SELECT * FROM history WHERE peer = ?1 ORDER BY id DESC LIMIT ?2)"
+    " ORDER BY id ASC");
+  if (!stmt)
+    return out;
+  stmt->bind(1, peer).bind(2, static_cast<int64_t>(limit));
+  for (auto row = stmt->step(); row && *row; row = stmt->step())
+    out.push_back({stmt->text_at(0), stmt->int_at(1) != 0, stmt->text_at(2),
+                   stmt->text_at(3), stmt->int_at(4), stmt->int_at(5) != 0});
+  return out;
+}
+
+std::vector<contact_key> client_db::contacts() {
+  std::vector<contact_key> out;
+  auto stmt = db_.prepare(
+    "SELECT name, key, verified FROM pins WHERE kind = 'user'"
+    " UNION SELECT DISTINCT peer, NULL, 0 FROM history"
+    " WHERE peer NOT IN (SELECT name FROM pins WHERE kind = 'user')"
+    " ORDER BY 1");
+  if (!stmt)
+    return out;
+  for (auto row = stmt->step(); row && *row; row = stmt->step()) {
+    auto der = stmt->blob_at(1);
+    out.push_back({stmt->text_at(0),
+                   der.empty() ? std::string{} : crypto::fingerprint_of_der(der),
+                   false, stmt->int_at(2) != 0});
+  }
+  return out;
+}
+
+bool client_db::set_verified(const std::string& user, bool verified) {
+  auto stmt = db_.prepare(
+    "UPDATE pins SET verified = ?1 WHERE kind = 'user' AND name = ?2");
+  if (!stmt)
+    return false;
+  if (stmt->bind(1, int64_t{verified ? 1 : 0}).bind(2, user).run())
+    return false;
+  return sqlite3_changes(db_.get()) > 0;
+}
+
+bool client_db::verified(const std::string& user) {
+  auto stmt = db_.prepare(
+    "SELECT verified FROM pins WHERE kind = 'user' AND name = ?1");
+  if (!stmt)
+    return false;
+  stmt->bind(1, user);
+  auto row = stmt->step();
+  return row && *row && stmt->int_at(0) != 0;
 }
 
 } // namespace courier

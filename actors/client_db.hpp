@@ -33,6 +33,21 @@ public:
   caf::error record_outbound(const std::string& to, const std::string& body,
                              const std::string& msg_id, int64_t ts);
 
+  /// Marks an outgoing message as acknowledged by its recipient.
+  caf::error mark_delivered(const std::string& msg_id);
+
+  /// The newest `limit` messages with `peer`, oldest first.
+  std::vector<history_entry> history(const std::string& peer, uint32_t limit);
+
+  /// Pinned contacts and everyone in the history.
+  std::vector<contact_key> contacts();
+
+  /// Marks a contact's pinned key as verified (false if none is pinned).
+  bool set_verified(const std::string& user, bool verified);
+
+  /// Whether a contact's pin is marked verified.
+  bool verified(const std::string& user);
+
 private:
   database db_;
 };

@@ -51,6 +51,9 @@ using transfer_atom = caf::atom_constant<caf::atom("transfer")>;
 using balance_atom = caf::atom_constant<caf::atom("balance")>;
 using history_atom = caf::atom_constant<caf::atom("history")>;
 using audit_atom = caf::atom_constant<caf::atom("audit")>;
+using delivered_atom = caf::atom_constant<caf::atom("delivered")>;
+using contacts_atom = caf::atom_constant<caf::atom("contacts")>;
+using verify_atom = caf::atom_constant<caf::atom("verify")>;
 
 // -- message types -------------------------------------------------------------
 
@@ -89,12 +92,29 @@ struct contact_key {
   std::string user;
   std::string fingerprint;
   bool pinned_now = false; ///< first seen by this lookup
+  bool verified = false;   ///< the user compared fingerprints and said so
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, contact_key& x) {
   return f(caf::meta::type_name("contact_key"), x.user, x.fingerprint,
-           x.pinned_now);
+           x.pinned_now, x.verified);
+}
+
+/// One message of the local history.
+struct history_entry {
+  std::string peer;
+  bool outgoing = false;
+  std::string body;
+  std::string msg_id;
+  int64_t ts = 0;
+  bool delivered = false; ///< outgoing: the recipient acknowledged it
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, history_entry& x) {
+  return f(caf::meta::type_name("history_entry"), x.peer, x.outgoing, x.body,
+           x.msg_id, x.ts, x.delivered);
 }
 
 // -- server side ---------------------------------------------------------------
@@ -108,7 +128,9 @@ using session_actor = caf::typed_actor<
   // Router pushes a queued message to the user.
   caf::reacts_to<deliver_atom, stored_message>,
   // Router ends the session (signed in elsewhere, shutting down).
-  caf::reacts_to<kick_atom, std::string>>;
+  caf::reacts_to<kick_atom, std::string>,
+  // Router: the recipient acknowledged message `seq` this user sent.
+  caf::reacts_to<delivered_atom, uint64_t>>;
 
 /// Username -> identity key, durable.
 using directory_actor = caf::typed_actor<
@@ -168,8 +190,17 @@ using client_actor = caf::typed_actor<
   caf::replies_to<lookup_atom, std::string>::with<contact_key>,
   // Accepts a contact's new key if its fingerprint matches.
   caf::replies_to<trust_atom, std::string, std::string>::with<contact_key>,
+  // Marks the pinned key of a contact as verified by the user.
+  caf::replies_to<verify_atom, std::string>::with<contact_key>,
+  // Every contact: pinned keys and history peers.
+  caf::replies_to<contacts_atom>::with<std::vector<contact_key>>,
+  // The newest `limit` messages with a peer, oldest first.
+  caf::replies_to<history_atom, std::string, uint32_t>::with<
+    std::vector<history_entry>>,
   // Sets the actor that receives `(message_atom, inbound_message)` requests
-  // (reply `true` once handled) and `(status_atom, std::string)` events.
+  // (reply `true` once handled, `false` to leave it on the router) and the
+  // events `(status_atom, std::string)` ("connected", "disconnected" or a
+  // warning) and `(delivered_atom, std::string msg_id)`.
   caf::reacts_to<listen_atom, caf::actor>,
   // From the connection broker.
   caf::reacts_to<frame_atom, std::string>,

@@ -14,6 +14,10 @@ base_config::base_config() {
     "std::vector<courier::stored_message>");
   add_message_type<inbound_message>("courier::inbound_message");
   add_message_type<contact_key>("courier::contact_key");
+  add_message_type<std::vector<contact_key>>("std::vector<courier::contact_key>");
+  add_message_type<history_entry>("courier::history_entry");
+  add_message_type<std::vector<history_entry>>(
+    "std::vector<courier::history_entry>");
   add_message_type<bank::transfer_order>("courier::bank::transfer_order");
   add_message_type<bank::transfer_receipt>("courier::bank::transfer_receipt");
   add_message_type<std::vector<bank::transfer_receipt>>(

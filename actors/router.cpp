@@ -16,7 +16,12 @@ namespace {
 struct online_user {
   session_actor session;
   uint64_t last_seq = 0;  ///< highest seq pushed to this session
-  std::deque<std::pair<uint64_t, size_t>> inflight; ///< (seq, bytes) unacked
+  struct unacked {
+    uint64_t seq;
+    size_t bytes;
+    std::string from; ///< told when the recipient acknowledges
+  };
+  std::deque<unacked> inflight;
   size_t inflight_bytes = 0;
   bool caught_up = false; ///< nothing in the store past last_seq
   bool fetching = false;  ///< a fetch is on its way
@@ -49,7 +54,7 @@ using router_ptr = router_actor::stateful_pointer<router_state>;
 
 void push(online_user& u, stored_message msg) {
   u.last_seq = msg.seq;
-  u.inflight.emplace_back(msg.seq, msg.blob.size());
+  u.inflight.push_back({msg.seq, msg.blob.size(), msg.from});
   u.inflight_bytes += msg.blob.size();
   caf::anon_send(u.session, deliver_atom::value, std::move(msg));
 }
@@ -176,9 +181,13 @@ router(router_actor::stateful_pointer<router_state> self,
         return;
       auto& u = it->second;
       auto pos = std::find_if(u.inflight.begin(), u.inflight.end(),
-                              [seq](auto& p) { return p.first == seq; });
+                              [seq](auto& p) { return p.seq == seq; });
       if (pos != u.inflight.end()) {
-        u.inflight_bytes -= pos->second;
+        u.inflight_bytes -= pos->bytes;
+        // Tell the sender, if it is here, that its message arrived.
+        if (auto sender = self->state.online.find(pos->from);
+            sender != self->state.online.end())
+          caf::anon_send(sender->second.session, delivered_atom::value, seq);
         u.inflight.erase(pos);
       }
       if (!u.caught_up)

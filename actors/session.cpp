@@ -234,6 +234,10 @@ session(session_actor::stateful_pointer<session_state> self,
                                            {"blob", msg.blob},
                                            {"ts", msg.ts}}));
     },
+    [=](delivered_atom, uint64_t seq) {
+      write(self, protocol::make_envelope(
+                    "receipt", "", {{"status", "delivered"}, {"seq", seq}}));
+    },
     [=](kick_atom, const std::string& reason) {
       fail(self, "", make_error(errc::not_permitted, reason));
     },

@@ -107,6 +107,13 @@ predicate kicked(std::string tag) {
   };
 }
 
+predicate told_delivered(std::string tag) {
+  return [tag](const caf::message& m) {
+    return m.match_elements<std::string, delivered_atom, uint64_t>()
+           && m.get_as<std::string>(0) == tag;
+  };
+}
+
 predicate down_of(caf::actor_addr addr) {
   return [addr](const caf::message& m) {
     return m.match_elements<caf::down_msg>()
@@ -135,6 +142,9 @@ session_actor spawn_fake_session(caf::actor_system& sys, caf::actor sink,
       },
       [=](kick_atom, const std::string& reason) {
         caf::anon_send(sink, tag, kick_atom::value, reason);
+      },
+      [=](delivered_atom, uint64_t seq) {
+        caf::anon_send(sink, tag, delivered_atom::value, seq);
       },
     };
   });
@@ -474,6 +484,26 @@ TEST_F(RouterTest, DeliveryWindowLimitsUnackedMessages) {
   auto last = deliveries("bob", 1);
   ASSERT_EQ(last.size(), 1u);
   EXPECT_EQ(last[0].seq, s11);
+}
+
+TEST_F(RouterTest, OnlineSenderIsToldWhenTheRecipientAcks) {
+  start();
+  register_user("alice");
+  register_user("bob");
+  auto alice = fake_session("alice");
+  auto bob = fake_session("bob");
+  login("alice", alice);
+  login("bob", bob);
+  auto seq = send_ok("alice", "bob", "hello");
+  auto got = deliveries("bob", 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_FALSE(box_->take(told_delivered("alice"), quiet_time))
+    << "delivered before the ack";
+  ack("bob", seq);
+  auto told = box_->take(told_delivered("alice"), wait_time);
+  ASSERT_TRUE(told);
+  EXPECT_EQ(told->get_as<uint64_t>(2), seq);
+  EXPECT_FALSE(box_->take(told_delivered("bob"), quiet_time));
 }
 
 TEST_F(RouterTest, RepeatedAckDoesNotWidenTheWindow) {
