@@ -56,7 +56,32 @@ caf::expected<ledger> ledger::open(const std::string& path) {
     return err;
   ledger result;
   result.db_ = std::move(*db);
+  if (auto err = result.prepare_hot_path())
+    return err;
   return result;
+}
+
+caf::error ledger::prepare_hot_path() {
+  auto prep = [&](statement& out, const char* sql) -> caf::error {
+    auto stmt = db_.prepare(sql);
+    if (!stmt)
+      return stmt.error();
+    out = std::move(*stmt);
+    return caf::none;
+  };
+  caf::error err;
+  if ((err = prep(seen_, "SELECT COUNT(*) FROM transfers WHERE transfer_id = ?1"))
+      || (err = prep(lookup_,
+                     "SELECT balance, overdraft FROM accounts WHERE name = ?1"))
+      || (err = prep(insert_,
+                     "INSERT INTO transfers(transfer_id, kind, requester, src,"
+                     " dst, amount, content, ts)"
+                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"))
+      || (err = prep(post_, "INSERT INTO postings(seq, account, amount,"
+                            " balance_after) VALUES(?1, ?2, ?3, ?4)"))
+      || (err = prep(update_, "UPDATE accounts SET balance = ?1 WHERE name = ?2")))
+    return err;
+  return caf::none;
 }
 
 caf::error ledger::begin() {
@@ -147,11 +172,13 @@ caf::expected<transfer_receipt> ledger::apply(const transfer_order& order,
                                               int64_t now_ms) {
   if (order.transfer_id.empty() || order.transfer_id.size() > 64)
     return make_error(errc::bad_envelope, "transfer_id must be 1-64 chars");
-  auto seen = scalar(db_, "SELECT COUNT(*) FROM transfers WHERE transfer_id = ?1",
-                     order.transfer_id);
+  seen_.bind(1, order.transfer_id);
+  auto seen = seen_.step();
+  auto known = seen && *seen && seen_.int_at(0) > 0;
+  seen_.reset();
   if (!seen)
     return seen.error();
-  if (*seen > 0)
+  if (known)
     return replay(order);
   if (order.amount_minor <= 0 || order.amount_minor > max_amount_minor)
     return make_error(errc::invalid_amount, format_amount(order.amount_minor));
@@ -167,17 +194,16 @@ caf::expected<transfer_receipt> ledger::apply(const transfer_order& order,
   } else if (order.kind != "issue") {
     return make_error(errc::unknown_type, order.kind);
   }
-  auto lookup = db_.prepare(
-    "SELECT balance, overdraft FROM accounts WHERE name = ?1");
-  if (!lookup)
-    return lookup.error();
+  auto* lookup = &lookup_;
   int64_t from_balance = 0, to_balance = 0;
   bool overdraft = false;
   for (auto* name : {&order.from, &order.to}) {
     lookup->bind(1, *name);
     auto row = lookup->step();
-    if (!row)
+    if (!row) {
+      lookup->reset();
       return row.error();
+    }
     if (!*row) {
       lookup->reset();
       return make_error(errc::unknown_account, *name);
@@ -198,24 +224,15 @@ caf::expected<transfer_receipt> ledger::apply(const transfer_order& order,
     return make_error(errc::invalid_amount, "balance would overflow");
   auto from_after = from_balance - order.amount_minor;
   auto to_after = to_balance + order.amount_minor;
-  auto ins = db_.prepare(
-    "INSERT INTO transfers(transfer_id, kind, requester, src, dst, amount,"
-    " content, ts) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-  if (!ins)
-    return ins.error();
+  auto* ins = &insert_;
   ins->bind(1, order.transfer_id).bind(2, order.kind).bind(3, order.requester);
   ins->bind(4, order.from).bind(5, order.to).bind(6, order.amount_minor);
   ins->bind(7, content_of(order)).bind(8, now_ms);
   if (auto err = ins->run())
     return err;
   auto seq = db_.last_insert_id();
-  auto post = db_.prepare("INSERT INTO postings(seq, account, amount,"
-                          " balance_after) VALUES(?1, ?2, ?3, ?4)");
-  auto upd = db_.prepare("UPDATE accounts SET balance = ?1 WHERE name = ?2");
-  if (!post)
-    return post.error();
-  if (!upd)
-    return upd.error();
+  auto* post = &post_;
+  auto* upd = &update_;
   for (auto [name, delta, after] :
        {std::tuple{order.from, -order.amount_minor, from_after},
         std::tuple{order.to, order.amount_minor, to_after}}) {

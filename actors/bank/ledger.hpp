@@ -111,7 +111,16 @@ public:
 
 private:
   caf::expected<transfer_receipt> replay(const transfer_order& order);
+  caf::error prepare_hot_path();
+
   database db_;
+  // Prepared once: apply() runs them thousands of times per second.
+  // Declared after db_ so they are finalized before it closes.
+  statement seen_;
+  statement lookup_;
+  statement insert_;
+  statement post_;
+  statement update_;
 };
 
 } // namespace courier::bank
