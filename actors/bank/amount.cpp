@@ -39,6 +39,8 @@ caf::expected<int64_t> parse_amount(const std::string& text) {
   auto minor = units * 100 + cents;
   if (minor == 0)
     return bad("must be more than zero");
+  if (minor > max_amount_minor)
+    return bad("too large");
   return minor;
 }
 

@@ -172,6 +172,17 @@ caf::expected<transfer_receipt> ledger::apply(const transfer_order& order,
                                               int64_t now_ms) {
   if (order.transfer_id.empty() || order.transfer_id.size() > 64)
     return make_error(errc::bad_envelope, "transfer_id must be 1-64 chars");
+  // The key comes first, so nobody else learns a receipt by replaying it.
+  if (order.kind == "transfer") {
+    auto owner = account_key(order.from);
+    if (!owner)
+      return owner.error();
+    if (*owner != order.key_fp)
+      return make_error(errc::not_permitted,
+                        "the order was not signed by the account's key");
+  } else if (order.kind != "issue") {
+    return make_error(errc::unknown_type, order.kind);
+  }
   seen_.bind(1, order.transfer_id);
   auto seen = seen_.step();
   auto known = seen && *seen && seen_.int_at(0) > 0;
@@ -184,16 +195,7 @@ caf::expected<transfer_receipt> ledger::apply(const transfer_order& order,
     return make_error(errc::invalid_amount, format_amount(order.amount_minor));
   if (order.from == order.to)
     return make_error(errc::not_permitted, "a transfer to the same account");
-  if (order.kind == "transfer") {
-    auto owner = account_key(order.from);
-    if (!owner)
-      return owner.error();
-    if (*owner != order.key_fp)
-      return make_error(errc::not_permitted,
-                        "the order was not signed by the account's key");
-  } else if (order.kind != "issue") {
-    return make_error(errc::unknown_type, order.kind);
-  }
+
   auto* lookup = &lookup_;
   int64_t from_balance = 0, to_balance = 0;
   bool overdraft = false;

@@ -42,15 +42,10 @@ TEST(ParseAmount, MaxConstantIsOneTrillionUnits) {
 }
 
 TEST(ParseAmount, RefusesMalformedOrOutOfRange) {
-  // Not listed: "1000000000000.01" (max + 1 minor unit). BUG in
-  // actors/bank/amount.cpp, parse_amount: the limit is only checked on
-  // the whole units (line 19, `units > max_amount_minor / 100`) and the
-  // result `units * 100 + cents` (line 43) is never compared with
-  // max_amount_minor, so "1000000000000.01" .. "1000000000000.99" are
-  // accepted as 100000000000001 .. 100000000000099, above the maximum.
   for (std::string text : {"", "0", "0.00", "0.0", "00", "-1", "+1", "1.234",
                            "1.", ".5", ".", "1e3", " 1", "1 ", "abc", "1,50",
                            "12.5x", "1.5.0", "--1", "0x10", "1000000000001",
+                           "1000000000000.01", "1000000000000.99",
                            "99999999999999",
                            "123456789012345678901234567890",
                            "123456789012345678901234567890.00"}) {

@@ -420,6 +420,11 @@ TEST_P(LedgerTest, OrderSignedByAnotherKeyIsNotPermitted) {
   ASSERT_FALSE(r);
   EXPECT_EQ(code_of(r.error()), errc::not_permitted);
   EXPECT_EQ(snap({"alice", "bob"}), before);
+  // Replaying an applied transfer with another key reveals nothing.
+  ASSERT_TRUE(run(transfer("t3", "alice", "bob", 100)));
+  r = run(transfer("t3", "alice", "bob", 100, "fp-mallory"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(code_of(r.error()), errc::not_permitted);
 }
 
 TEST_P(LedgerTest, SameIdSameContentReplaysTheFirstReceipt) {
