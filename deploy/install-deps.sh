@@ -7,6 +7,11 @@ packages=(
   g++ cmake make pkg-config
   libcaf-dev libssl-dev libboost-json1.81-dev libsqlite3-dev
   libspdlog-dev libcli11-dev uuid-dev libgtest-dev
+  mosquitto libmosquitto-dev
+  qt6-declarative-dev qml6-module-qtquick qml6-module-qtquick-controls
+  qml6-module-qtquick-layouts qml6-module-qtquick-window
+  qml6-module-qtquick-templates qml6-module-qtqml-workerscript
+  qml6-module-qttest xvfb xauth
 )
 
 missing=()

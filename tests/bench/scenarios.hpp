@@ -1,0 +1,29 @@
+#pragma once
+
+#include "tests/bench/bench_common.hpp"
+
+namespace courier::bench {
+
+/// Parameters shared by the Courier relay and the mosquitto peer run.
+struct relay_params {
+  uint64_t pairs = 8;
+  uint64_t messages = 20000;     ///< per sender, throughput run
+  uint64_t size = 256;           ///< payload bytes
+  uint64_t rate = 10000;         ///< msgs/s in total, latency run
+  uint64_t latency_messages = 0; ///< in total; 0: rate x 5 s (max 100000)
+  uint64_t window = 128;         ///< sends in flight per sender
+  uint64_t timeout_s = 120;      ///< per run
+  static relay_params from(const options& opts);
+};
+
+/// Each returns the process exit code; results go to stdout.
+int run_relay(const options& opts, bool json);
+int run_handshake(const options& opts, bool json);
+int run_idle(const options& opts, bool json);
+int run_ledger(const options& opts, bool json);
+int run_peer_mosquitto(const options& opts, bool json);
+
+/// The Courier relay scenario; `ok` says whether every message arrived.
+result relay_courier(const relay_params& p, bool& ok);
+
+} // namespace courier::bench
