@@ -94,7 +94,9 @@ void fail_connect(client_ptr self, caf::error err) {
     st.connect_rp.deliver(std::move(err));
   }
   if (st.conn)
-    caf::anon_send(st.conn, close_atom::value);
+    caf::anon_send(st.conn, close_atom::value); // on_disconnect resets
+  else
+    st.at = phase::idle; // so that a later connect can try again
 }
 
 // Sends a request envelope and calls `fn` with the answer.

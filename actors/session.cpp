@@ -100,6 +100,9 @@ void on_finish(session_ptr self, const std::string& frame) {
         st.user = st.hello.user;
         st.chan = protocol::channel{std::move(st.pending.keys)};
         st.at = phase::open;
+        // Handshake state is no longer needed; idle sessions stay small.
+        st.hello = protocol::client_hello{};
+        st.pending = protocol::server_pending{};
         self->send(st.ctx.router, login_atom::value, st.user,
                    session_actor{self});
         write(self, protocol::make_envelope(

@@ -130,4 +130,93 @@ caf::expected<bytes> aead_open(byte_view key, byte_view nonce, byte_view aad,
   return out;
 }
 
+void aead_cipher::ctx_deleter::operator()(EVP_CIPHER_CTX* p) const {
+  EVP_CIPHER_CTX_free(p); // cleanses the key schedule
+}
+
+caf::expected<aead_cipher> aead_cipher::make(byte_view key, bool encrypt) {
+  if (key.size != aead_key_size)
+    return make_error(errc::bad_key);
+  aead_cipher c;
+  c.encrypt_ = encrypt;
+  c.ctx_.reset(EVP_CIPHER_CTX_new());
+  int enc = encrypt ? 1 : 0;
+  if (!c.ctx_
+      || EVP_CipherInit_ex(c.ctx_.get(), EVP_aes_256_gcm(), nullptr, nullptr,
+                           nullptr, enc)
+           != 1
+      || EVP_CIPHER_CTX_ctrl(c.ctx_.get(), EVP_CTRL_GCM_SET_IVLEN,
+                             static_cast<int>(aead_nonce_size), nullptr)
+           != 1
+      || EVP_CipherInit_ex(c.ctx_.get(), nullptr, nullptr, key.data, nullptr,
+                           enc)
+           != 1) {
+    ERR_clear_error();
+    return make_error(errc::crypto_failure);
+  }
+  return c;
+}
+
+namespace {
+
+// Starts one message on a keyed context: a new nonce, then the AAD.
+bool restart(EVP_CIPHER_CTX* ctx, int enc, byte_view nonce, byte_view aad) {
+  if (EVP_CipherInit_ex(ctx, nullptr, nullptr, nullptr, nonce.data, enc) != 1)
+    return false;
+  int len = 0;
+  return aad.size == 0
+         || EVP_CipherUpdate(ctx, nullptr, &len, aad.data,
+                             static_cast<int>(aad.size))
+              == 1;
+}
+
+} // namespace
+
+caf::error aead_cipher::seal_into(byte_view nonce, byte_view aad,
+                                  byte_view plaintext, bytes& out) {
+  out.clear();
+  if (!ctx_ || !encrypt_ || nonce.size != aead_nonce_size)
+    return make_error(errc::bad_key);
+  if (!fits_int(plaintext.size) || !fits_int(aad.size))
+    return make_error(errc::oversize);
+  out.resize(plaintext.size + aead_tag_size);
+  if (!restart(ctx_.get(), 1, nonce, aad)
+      || !process(ctx_.get(), plaintext, out.data())
+      || EVP_CIPHER_CTX_ctrl(ctx_.get(), EVP_CTRL_GCM_GET_TAG,
+                             static_cast<int>(aead_tag_size),
+                             out.data() + plaintext.size)
+           != 1) {
+    out.clear();
+    ERR_clear_error();
+    return make_error(errc::crypto_failure);
+  }
+  return {};
+}
+
+caf::error aead_cipher::open_into(byte_view nonce, byte_view aad,
+                                  byte_view sealed, bytes& out) {
+  out.clear();
+  if (!ctx_ || encrypt_ || nonce.size != aead_nonce_size)
+    return make_error(errc::bad_key);
+  if (sealed.size < aead_tag_size)
+    return make_error(errc::decrypt_failed);
+  if (!fits_int(sealed.size) || !fits_int(aad.size))
+    return make_error(errc::oversize);
+  byte_view body{sealed.data, sealed.size - aead_tag_size};
+  uint8_t tag[aead_tag_size];
+  std::copy(sealed.data + body.size, sealed.data + sealed.size, tag);
+  out.resize(body.size);
+  if (!restart(ctx_.get(), 0, nonce, aad)
+      || EVP_CIPHER_CTX_ctrl(ctx_.get(), EVP_CTRL_GCM_SET_TAG,
+                             static_cast<int>(aead_tag_size), tag)
+           != 1
+      || !process(ctx_.get(), body, out.data())) {
+    wipe(out.data(), out.size());
+    out.clear();
+    ERR_clear_error();
+    return make_error(errc::decrypt_failed);
+  }
+  return {};
+}
+
 } // namespace courier::crypto

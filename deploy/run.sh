@@ -20,6 +20,13 @@ pids+=($!)
 "$bin/courier-node" bank --server=127.0.0.1:7400 --data="$data/bank" \
   --operator="${COURIER_OPERATOR:-${USER:-root}}" &
 pids+=($!)
+# With a display, the desktop app too.
+if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
+  if [ -x "$root/build/ui/courier-chat" ]; then
+    "$root/build/ui/courier-chat" --server 127.0.0.1:7400 &
+    pids+=($!)
+  fi
+fi
 
 cat <<MSG
 

@@ -18,13 +18,22 @@ void make_nonce(uint64_t counter, uint8_t (&nonce)[crypto::aead_nonce_size]) {
 
 } // namespace
 
+channel::channel(traffic_keys keys) {
+  auto send = crypto::aead_cipher::make(keys.send, true);
+  auto receive = crypto::aead_cipher::make(keys.receive, false);
+  if (send && receive) {
+    send_ = std::move(*send);
+    receive_ = std::move(*receive);
+  }
+}
+
 caf::error channel::seal(const std::string& plaintext, std::string& out) {
   if (!ready())
     return make_error(errc::not_authenticated);
   uint8_t nonce[crypto::aead_nonce_size];
   make_nonce(sent_++, nonce);
-  if (auto err = crypto::aead_seal_into(keys_.send, {nonce, sizeof(nonce)},
-                                        frame_aad, plaintext, scratch_))
+  if (auto err = send_.seal_into({nonce, sizeof(nonce)}, frame_aad, plaintext,
+                                 scratch_))
     return err;
   out.assign(scratch_.begin(), scratch_.end());
   return caf::none;
@@ -35,8 +44,8 @@ caf::error channel::open(const std::string& sealed, std::string& out) {
     return make_error(errc::not_authenticated);
   uint8_t nonce[crypto::aead_nonce_size];
   make_nonce(received_++, nonce);
-  if (auto err = crypto::aead_open_into(keys_.receive, {nonce, sizeof(nonce)},
-                                        frame_aad, sealed, scratch_)) {
+  if (auto err = receive_.open_into({nonce, sizeof(nonce)}, frame_aad, sealed,
+                                    scratch_)) {
     broken_ = true;
     return err;
   }

@@ -5,6 +5,7 @@
 
 #include <caf/error.hpp>
 
+#include "crypto/aead.hpp"
 #include "crypto/bytes.hpp"
 
 namespace courier::protocol {
@@ -21,7 +22,8 @@ struct traffic_keys {
 class channel {
 public:
   channel() = default;
-  explicit channel(traffic_keys keys) : keys_(std::move(keys)) {}
+  /// Sets up both directions; the keys live on only inside OpenSSL.
+  explicit channel(traffic_keys keys);
 
   /// Seals the next outgoing frame.
   caf::error seal(const std::string& plaintext, std::string& out);
@@ -29,10 +31,11 @@ public:
   /// Opens the next incoming frame.
   caf::error open(const std::string& sealed, std::string& out);
 
-  bool ready() const { return !keys_.send.empty() && !broken_; }
+  bool ready() const { return send_ && receive_ && !broken_; }
 
 private:
-  traffic_keys keys_;
+  crypto::aead_cipher send_;
+  crypto::aead_cipher receive_;
   uint64_t sent_ = 0;
   uint64_t received_ = 0;
   bool broken_ = false;

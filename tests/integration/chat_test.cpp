@@ -6,6 +6,11 @@
 #include <filesystem>
 #include <sqlite3.h>
 
+#include <caf/all.hpp>
+
+#include "actors/client.hpp"
+#include "actors/identity.hpp"
+#include "actors/node_config.hpp"
 #include "tests/integration/harness.hpp"
 
 using namespace courier::test;
@@ -218,4 +223,32 @@ TEST_F(chat_test, chat_mode_sends_lines_and_shows_incoming) {
   ASSERT_EQ(got.size(), 2u) << r.err;
   EXPECT_EQ(field(got[0], "body"), "hello from chat");
   EXPECT_EQ(field(got[1], "body"), "second line");
+}
+
+TEST_F(chat_test, client_connects_again_after_the_router_was_unreachable) {
+  auto port = router.port;
+  router.proc.kill_hard();
+  courier::base_config cfg;
+  caf::actor_system sys{cfg};
+  courier::client_config cc;
+  cc.user = "alice";
+  cc.dir = courier::user_dir(home(), "alice");
+  cc.identity = *courier::load_identity(cc.dir, "");
+  cc.servers = {{"127.0.0.1", port}};
+  cc.connect_timeout = milliseconds{500};
+  auto client = courier::spawn_client(sys, cc);
+  ASSERT_TRUE(client);
+  caf::scoped_actor self{sys};
+  bool first_failed = false;
+  self->request(*client, seconds{10}, courier::connect_atom::value)
+    .receive([](const std::string&, bool) {},
+             [&](caf::error&) { first_failed = true; });
+  EXPECT_TRUE(first_failed);
+  router = router_process::start(dir / "router", port);
+  bool second_ok = false;
+  self->request(*client, seconds{10}, courier::connect_atom::value)
+    .receive([&](const std::string&, bool) { second_ok = true; },
+             [](caf::error& err) { ADD_FAILURE() << caf::to_string(err); });
+  EXPECT_TRUE(second_ok);
+  caf::anon_send(*client, courier::stop_atom::value);
 }

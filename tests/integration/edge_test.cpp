@@ -18,6 +18,14 @@ namespace {
 
 class edge_test : public ::testing::Test {
 protected:
+  // RSA key generation can take longer than the short handshake deadline
+  // these tests use, so every key exists before any connection opens.
+  static void SetUpTestSuite() {
+    for (auto name : {"alice", "mallory", "carol", "dave", "erin", "frank",
+                      "gina", "hank", "ivan", "judy", "kate", "lazy", "busy"})
+      test_key(name);
+  }
+
   void SetUp() override {
     router = router_process::start(dir / "router", 0,
                                    {"--handshake-timeout-ms=500"});

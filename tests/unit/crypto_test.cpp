@@ -542,3 +542,35 @@ TEST(errors, failures_leave_no_openssl_errors_behind) {
   EXPECT_FALSE(x25519_derive(*generate_x25519(), *x25519_from_raw(bytes(32))));
   EXPECT_EQ(ERR_peek_error(), 0ul);
 }
+
+// The keyed cipher must produce exactly what the one-shot functions do,
+// message after message, and fail closed the same way.
+TEST(aead_cipher, matches_one_shot_and_fails_closed) {
+  using namespace courier::crypto;
+  auto key = random_bytes(aead_key_size);
+  auto sealer = aead_cipher::make(key, true);
+  auto opener = aead_cipher::make(key, false);
+  ASSERT_TRUE(sealer);
+  ASSERT_TRUE(opener);
+  for (int i = 0; i < 50; ++i) {
+    auto nonce = random_bytes(aead_nonce_size);
+    auto text = random_bytes(static_cast<size_t>(i) * 37);
+    bytes mine, theirs, back;
+    ASSERT_FALSE(sealer->seal_into(nonce, "aad", text, mine));
+    ASSERT_FALSE(aead_seal_into(key, nonce, "aad", text, theirs));
+    EXPECT_EQ(mine, theirs);
+    ASSERT_FALSE(opener->open_into(nonce, "aad", mine, back));
+    EXPECT_EQ(back, text);
+    mine[static_cast<size_t>(i) % mine.size()] ^= 0x80;
+    EXPECT_EQ(courier::code_of(opener->open_into(nonce, "aad", mine, back)),
+              courier::errc::decrypt_failed);
+    EXPECT_TRUE(back.empty());
+  }
+  bytes out;
+  auto nonce = random_bytes(aead_nonce_size);
+  EXPECT_TRUE(opener->seal_into(nonce, "", "x", out)); // wrong direction
+  EXPECT_TRUE(sealer->open_into(nonce, "", bytes(20, 0), out));
+  EXPECT_FALSE(aead_cipher::make(random_bytes(16), true));
+  EXPECT_EQ(courier::code_of(opener->open_into(nonce, "", bytes(5, 0), out)),
+            courier::errc::decrypt_failed);
+}

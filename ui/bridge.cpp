@@ -1,0 +1,762 @@
+#include "ui/bridge.hpp"
+
+#include <QDateTime>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QMetaObject>
+#include <QRegularExpression>
+#include <QSettings>
+
+#include <tuple>
+
+#include <caf/all.hpp>
+
+#include "actors/bank/amount.hpp"
+#include "actors/bank/order.hpp"
+#include "actors/identity.hpp"
+#include "actors/protocol/envelope.hpp"
+#include "crypto/bytes.hpp"
+#include "crypto/errc.hpp"
+#include "crypto/random.hpp"
+
+namespace courier::ui {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+/// Runs `f` on the thread of `target` (the GUI thread) later.
+template <class F>
+void post(QObject* target, F f) {
+  QMetaObject::invokeMethod(target, std::move(f), Qt::QueuedConnection);
+}
+
+QString qs(const std::string& s) {
+  return QString::fromStdString(s);
+}
+
+std::string ss(const QString& s) {
+  return s.toStdString();
+}
+
+/// One sentence for an error, with request timeouts in words.
+QString sentence(const caf::error& err) {
+  if (err == caf::sec::request_timeout)
+    return QStringLiteral("the router did not answer in time");
+  if (err == caf::sec::request_receiver_down)
+    return QStringLiteral("the connection was closed");
+  return qs(explain(err));
+}
+
+/// The listener of one client incarnation: forwards every event to the
+/// bridge on the GUI thread.
+caf::behavior bridge_agent(caf::event_based_actor*, Bridge* b, int gen) {
+  return {
+    [=](message_atom, const inbound_message& m) {
+      post(b, [b, m] { b->onInbound(m); });
+      return true;
+    },
+    [=](status_atom, const std::string& text) {
+      auto t = qs(text);
+      post(b, [b, gen, t] { b->onStatus(gen, t); });
+    },
+    [=](delivered_atom, const std::string& msg_id) {
+      auto id = qs(msg_id);
+      post(b, [b, id] { b->onDelivered(id); });
+    },
+  };
+}
+
+} // namespace
+
+/// Pulls "xxxx xxxx ... (16 groups)" out of an error sentence.
+static QString fingerprint_in(const QString& text) {
+  static const QRegularExpression re{
+    QStringLiteral("[0-9a-f]{4}(?: [0-9a-f]{4}){15}")};
+  auto m = re.match(text);
+  return m.hasMatch() ? m.captured(0) : QString{};
+}
+
+Bridge::Bridge(QObject* parent) : QObject(parent) {
+  sys_ = std::make_unique<caf::actor_system>(cfg_);
+}
+
+Bridge::~Bridge() {
+  shutdown();
+}
+
+void Bridge::configure(const QString& home, const QString& server,
+                       const QString& user) {
+  home_ = qs(data_home(ss(home)));
+  if (!server.isEmpty())
+    setServer(server);
+  if (!user.isEmpty() && user != user_) {
+    user_ = user;
+    Q_EMIT userChanged();
+  }
+}
+
+template <class... Rs, class Ok, class Err, class... Ts>
+void Bridge::ask(std::chrono::seconds timeout, Ok ok, Err err, Ts... xs) {
+  if (!client_ || !sys_) {
+    err(make_error(errc::unreachable, "not signed in"));
+    return;
+  }
+  auto client = client_;
+  Bridge* b = this;
+  sys_->spawn([=](caf::event_based_actor* self) {
+    self->request(client, timeout, xs...)
+      .then(
+        [=](Rs&... ys) {
+          auto vals = std::make_tuple(std::decay_t<Rs>(ys)...);
+          post(b, [ok, vals] { std::apply(ok, vals); });
+          self->quit();
+        },
+        [=](caf::error& e) {
+          post(b, [err, e] { err(e); });
+          self->quit();
+        });
+    return caf::behavior{[](int) {}};
+  });
+}
+
+// -- simple state --------------------------------------------------------------
+
+void Bridge::setServer(const QString& server) {
+  if (server == server_)
+    return;
+  server_ = server.trimmed();
+  Q_EMIT serverChanged();
+}
+
+void Bridge::setStatus(const QString& s) {
+  if (s == status_)
+    return;
+  status_ = s;
+  Q_EMIT statusChanged();
+}
+
+void Bridge::setBusy(bool b) {
+  if (b == busy_)
+    return;
+  busy_ = b;
+  Q_EMIT busyChanged();
+}
+
+void Bridge::setError(const QString& e) {
+  if (e == error_)
+    return;
+  error_ = e;
+  Q_EMIT errorChanged();
+}
+
+void Bridge::setNotice(const QString& n) {
+  notice_ = n;
+  Q_EMIT noticeChanged();
+}
+
+void Bridge::dismissNotice() {
+  setNotice({});
+}
+
+QString Bridge::balance() const {
+  return qs(bank::format_amount(balance_minor_));
+}
+
+// -- identity and connection ----------------------------------------------------
+
+bool Bridge::identityExists(const QString& user) const {
+  if (checkUsername(user).size() > 0)
+    return false;
+  return QFile::exists(qs(user_dir(ss(home_), ss(user))) + "/identity.pem");
+}
+
+QString Bridge::checkUsername(const QString& name) const {
+  if (name.isEmpty())
+    return QStringLiteral("Choose a username.");
+  if (!protocol::valid_username(ss(name)))
+    return QStringLiteral("Usernames are 1-32 characters of a-z 0-9 _ . -");
+  return {};
+}
+
+void Bridge::createIdentity(const QString& user, const QString& pass,
+                            int bits) {
+  if (auto why = checkUsername(user); !why.isEmpty())
+    return Q_EMIT identityCreated(false, why);
+  if (identityExists(user))
+    return Q_EMIT identityCreated(
+      false, user + QStringLiteral(" already has an identity here; sign in."));
+  setBusy(true);
+  auto dir = user_dir(ss(home_), ss(user));
+  auto secret = ss(pass);
+  Bridge* b = this;
+  // RSA key generation takes a while: its own thread, never the GUI's.
+  sys_->spawn<caf::detached>([=](caf::event_based_actor* self) mutable {
+    auto key = create_identity(dir, bits, secret);
+    crypto::wipe(secret.data(), secret.size());
+    QString fp, why;
+    if (key)
+      fp = qs(*crypto::fingerprint(*key));
+    else
+      why = sentence(key.error());
+    post(b, [b, fp, why] {
+      b->setBusy(false);
+      if (why.isEmpty())
+        Q_EMIT b->identityCreated(true, fp);
+      else
+        Q_EMIT b->identityCreated(false, why);
+    });
+    self->quit();
+  });
+}
+
+void Bridge::signIn(const QString& user, const QString& pass) {
+  if (auto why = checkUsername(user); !why.isEmpty()) {
+    setError(why);
+    return Q_EMIT signInFailed(why);
+  }
+  if (!identityExists(user)) {
+    auto why = QStringLiteral("There is no identity for %1 in %2; create one.")
+                 .arg(user, home_);
+    setError(why);
+    return Q_EMIT signInFailed(why);
+  }
+  std::vector<endpoint> eps;
+  if (!parse_endpoints(ss(server_), eps)) {
+    auto why = QStringLiteral("The router address must be HOST:PORT.");
+    setError(why);
+    return Q_EMIT signInFailed(why);
+  }
+  setError({});
+  setBusy(true);
+  if (user != user_) {
+    user_ = user;
+    Q_EMIT userChanged();
+  }
+  auto dir = user_dir(ss(home_), ss(user));
+  auto secret = ss(pass);
+  Bridge* b = this;
+  sys_->spawn<caf::detached>([=](caf::event_based_actor* self) mutable {
+    auto key = load_identity(dir, secret);
+    crypto::wipe(secret.data(), secret.size());
+    if (!key) {
+      auto why = code_of(key.error()) == errc::wrong_passphrase
+                   ? QStringLiteral("Wrong passphrase for %1's identity.")
+                       .arg(user)
+                   : sentence(key.error());
+      post(b, [b, why] {
+        b->setBusy(false);
+        b->setError(why);
+        Q_EMIT b->signInFailed(why);
+      });
+    } else {
+      auto k = *key;
+      post(b, [b, k] {
+        b->identity_ = k;
+        b->my_fp_ = qs(*crypto::fingerprint(k));
+        Q_EMIT b->userChanged();
+        b->startClient();
+      });
+    }
+    self->quit();
+  });
+}
+
+void Bridge::stopClient() {
+  if (client_)
+    caf::anon_send(client_, stop_atom::value);
+  if (agent_)
+    caf::anon_send_exit(agent_, caf::exit_reason::user_shutdown);
+  client_ = client_actor{};
+  agent_ = nullptr;
+  in_flight_.clear();
+}
+
+void Bridge::startClient() {
+  stopClient();
+  auto gen = ++gen_;
+  client_config cc;
+  cc.user = ss(user_);
+  cc.dir = user_dir(ss(home_), cc.user);
+  cc.identity = identity_;
+  parse_endpoints(ss(server_), cc.servers);
+  auto spawned = spawn_client(*sys_, cc);
+  if (!spawned) {
+    auto why = sentence(spawned.error());
+    setBusy(false);
+    setError(why);
+    setStatus(QStringLiteral("offline"));
+    if (!signed_in_)
+      Q_EMIT signInFailed(why);
+    Q_EMIT connectFailed(why, true);
+    return;
+  }
+  client_ = *spawned;
+  agent_ = sys_->spawn(bridge_agent, this, gen);
+  caf::anon_send(client_, listen_atom::value, agent_);
+  setStatus(QStringLiteral("connecting"));
+  ask<std::string, bool>(
+    20s,
+    [this, gen](const std::string& fp, bool new_user) {
+      if (gen == gen_)
+        afterConnect(qs(fp), new_user);
+    },
+    [this, gen](const caf::error& err) {
+      if (gen != gen_)
+        return;
+      auto why = sentence(err);
+      bool fatal = code_of(err) == errc::key_changed
+                   || code_of(err) == errc::username_taken
+                   || code_of(err) == errc::not_authenticated;
+      // The client cannot connect twice after a failed attempt: the
+      // next try starts a fresh one.
+      stopClient();
+      setStatus(QStringLiteral("offline"));
+      setError(why);
+      if (!signed_in_) {
+        setBusy(false);
+        Q_EMIT signInFailed(why);
+      }
+      Q_EMIT connectFailed(why, fatal);
+    },
+    connect_atom::value);
+}
+
+void Bridge::reconnect() {
+  if (!identity_ || status_ == QLatin1String("connecting"))
+    return;
+  startClient();
+}
+
+void Bridge::afterConnect(const QString& fp, bool new_user) {
+  router_fp_ = fp;
+  QSettings pins{qs(user_dir(ss(home_), ss(user_))) + "/courier-chat.ini",
+                 QSettings::IniFormat};
+  auto key = QStringLiteral("router/") + QString{server_}.replace(':', '_');
+  router_accepted_ = pins.value(key).toString() == fp;
+  Q_EMIT routerFingerprintChanged();
+  setError({});
+  setStatus(QStringLiteral("connected"));
+  bool first = !signed_in_;
+  if (first) {
+    signed_in_ = true;
+    setBusy(false);
+    Q_EMIT signedInChanged();
+  }
+  Q_EMIT connected(fp, new_user);
+  refreshContacts();
+  refreshPresence();
+  if (first || !has_account_)
+    sendOrder("open_account");
+  else
+    refreshWallet();
+  if (!current_peer_.isEmpty())
+    openConversation(current_peer_);
+}
+
+void Bridge::acceptRouterFingerprint() {
+  if (router_fp_.isEmpty())
+    return;
+  QSettings pins{qs(user_dir(ss(home_), ss(user_))) + "/courier-chat.ini",
+                 QSettings::IniFormat};
+  auto key = QStringLiteral("router/") + QString{server_}.replace(':', '_');
+  pins.setValue(key, router_fp_);
+  pins.sync();
+  router_accepted_ = true;
+  Q_EMIT routerFingerprintChanged();
+}
+
+void Bridge::signOut() {
+  stopClient();
+  identity_ = crypto::key{};
+  signed_in_ = false;
+  has_account_ = false;
+  balance_minor_ = 0;
+  current_peer_.clear();
+  router_fp_.clear();
+  router_accepted_ = false;
+  orders_.clear();
+  early_.clear();
+  pending_pay_.clear();
+  last_receipt_.clear();
+  wallet_error_.clear();
+  contacts_.clear();
+  messages_.clear();
+  wallet_.clear();
+  setStatus(QStringLiteral("offline"));
+  Q_EMIT signedInChanged();
+  Q_EMIT currentPeerChanged();
+  Q_EMIT routerFingerprintChanged();
+  Q_EMIT walletChanged();
+}
+
+void Bridge::shutdown() {
+  stopClient();
+  // The actor system's destructor waits for every actor (also a key being
+  // generated) before it returns.
+  sys_.reset();
+}
+
+// -- events ----------------------------------------------------------------------
+
+void Bridge::onStatus(int gen, const QString& text) {
+  if (gen != gen_)
+    return;
+  if (text == QLatin1String("connected"))
+    return; // the connect reply carries more
+  if (text == QLatin1String("disconnected")) {
+    stopClient();
+    setStatus(QStringLiteral("offline"));
+    Q_EMIT connectionLost();
+    return;
+  }
+  setNotice(text);
+}
+
+void Bridge::onInbound(const inbound_message& m) {
+  auto from = qs(m.from);
+  auto body = qs(m.body);
+  if (m.from == bank::bank_user) {
+    auto doc = QJsonDocument::fromJson(body.toUtf8());
+    if (doc.isObject() && doc.object().contains(QStringLiteral("re"))) {
+      onReceipt(doc.object());
+      return;
+    }
+  }
+  if (from == user_)
+    return;
+  contacts_.ensure(from);
+  if (!messages_.addIncoming(from, body, qs(m.msg_id), m.sent_ts))
+    return;
+  contacts_.setPreview(from, body);
+  if (from != current_peer_)
+    contacts_.bumpUnread(from);
+  Q_EMIT messageArrived(from, body);
+}
+
+void Bridge::onDelivered(const QString& msg_id) {
+  messages_.setDelivered(msg_id);
+}
+
+// -- contacts and conversations ---------------------------------------------------
+
+void Bridge::refreshContacts() {
+  ask<std::vector<contact_key>>(
+    20s,
+    [this](const std::vector<contact_key>& keys) {
+      for (auto& k : keys) {
+        auto name = qs(k.user);
+        if (k.user == bank::bank_user || name == user_)
+          continue;
+        if (!contacts_.get(name).value("keyChanged").toBool())
+          contacts_.setKey(name, qs(k.fingerprint), k.verified);
+        ask<std::vector<history_entry>>(
+          20s,
+          [this, name](const std::vector<history_entry>& last) {
+            if (!last.empty() && contacts_.get(name).value("preview").toString().isEmpty())
+              contacts_.setPreview(name, qs(last.back().body));
+          },
+          [](const caf::error&) {}, history_atom::value, k.user,
+          uint32_t{1});
+      }
+    },
+    [this](const caf::error& err) { setNotice(sentence(err)); },
+    contacts_atom::value);
+}
+
+void Bridge::refreshPresence() {
+  ask<std::vector<std::string>>(
+    10s,
+    [this](const std::vector<std::string>& names) {
+      QStringList on;
+      for (auto& n : names)
+        on << qs(n);
+      contacts_.setOnline(on);
+    },
+    [](const caf::error&) {}, online_atom::value);
+}
+
+void Bridge::openConversation(const QString& raw) {
+  auto peer = raw.trimmed().toLower();
+  if (auto why = checkUsername(peer); !why.isEmpty())
+    return setNotice(why);
+  contacts_.ensure(peer);
+  if (peer != current_peer_) {
+    current_peer_ = peer;
+    Q_EMIT currentPeerChanged();
+  }
+  messages_.setPeer(peer);
+  contacts_.clearUnread(peer);
+  if (!client_)
+    return;
+  ask<std::vector<history_entry>>(
+    20s,
+    [this, peer](const std::vector<history_entry>& entries) {
+      QVector<chat_message> stored;
+      for (auto& e : entries) {
+        chat_message m;
+        m.msg_id = qs(e.msg_id);
+        m.peer = peer;
+        m.sender = e.outgoing ? user_ : peer;
+        m.body = qs(e.body);
+        m.ts = e.ts;
+        m.outgoing = e.outgoing;
+        if (e.outgoing)
+          m.state = e.delivered ? QStringLiteral("delivered")
+                                : QStringLiteral("accepted");
+        stored.push_back(m);
+      }
+      messages_.setHistory(peer, std::move(stored));
+    },
+    [this](const caf::error& err) { setNotice(sentence(err)); },
+    history_atom::value, ss(peer), uint32_t{200});
+  ask<contact_key>(
+    20s,
+    [this, peer](const contact_key& k) {
+      contacts_.setKey(peer, qs(k.fingerprint), k.verified);
+    },
+    [this, peer](const caf::error& err) {
+      if (code_of(err) == errc::key_changed)
+        contacts_.setKeyChanged(peer, fingerprint_in(sentence(err)));
+      else if (code_of(err) == errc::unknown_user)
+        setNotice(QStringLiteral("There is no user called %1 on this router.")
+                    .arg(peer));
+    },
+    lookup_atom::value, ss(peer));
+}
+
+QString Bridge::sendMessage(const QString& text) {
+  return sendTo(current_peer_, text);
+}
+
+QString Bridge::sendTo(const QString& peer, const QString& text) {
+  auto body = text.trimmed();
+  if (body.isEmpty() || !checkUsername(peer).isEmpty())
+    return {};
+  contacts_.ensure(peer);
+  auto id = messages_.addOutgoing(peer, user_, body);
+  contacts_.setPreview(peer, body);
+  if (contacts_.get(peer).value("keyChanged").toBool())
+    messages_.setFailed(id, QStringLiteral("%1's key changed; accept the new key "
+                                           "to send")
+                              .arg(peer));
+  else if (status_ == QLatin1String("connected"))
+    doSend(id);
+  // Otherwise it waits ("sending") and goes out after the reconnect.
+  return id;
+}
+
+void Bridge::doSend(const QString& local_id) {
+  auto m = messages_.find(local_id);
+  if (!m || in_flight_.contains(local_id))
+    return;
+  auto peer = m->peer;
+  in_flight_.insert(local_id);
+  ask<std::string>(
+    60s,
+    [this, local_id](const std::string& msg_id) {
+      in_flight_.remove(local_id);
+      messages_.setAccepted(local_id, qs(msg_id));
+    },
+    [this, local_id, peer](const caf::error& err) {
+      in_flight_.remove(local_id);
+      auto why = sentence(err);
+      if (code_of(err) == errc::key_changed)
+        contacts_.setKeyChanged(peer, fingerprint_in(why));
+      messages_.setFailed(local_id, why);
+    },
+    send_atom::value, ss(peer), ss(m->body));
+}
+
+void Bridge::retry(const QString& local_id) {
+  auto m = messages_.find(local_id);
+  if (!m || m->state != QLatin1String("failed"))
+    return;
+  if (contacts_.get(m->peer).value("keyChanged").toBool())
+    return;
+  messages_.setSending(local_id);
+  if (status_ == QLatin1String("connected"))
+    doSend(local_id);
+}
+
+int Bridge::resendFailed() {
+  if (status_ != QLatin1String("connected"))
+    return 0;
+  int n = 0;
+  auto todo = messages_.withState(QStringLiteral("failed"));
+  todo += messages_.withState(QStringLiteral("sending"));
+  for (auto& m : todo) {
+    if (in_flight_.contains(m.local_id)
+        || contacts_.get(m.peer).value("keyChanged").toBool())
+      continue;
+    messages_.setSending(m.local_id);
+    doSend(m.local_id);
+    ++n;
+  }
+  return n;
+}
+
+void Bridge::verifyContact(const QString& peer) {
+  ask<contact_key>(
+    20s,
+    [this, peer](const contact_key& k) {
+      contacts_.setKey(peer, qs(k.fingerprint), k.verified);
+    },
+    [this](const caf::error& err) { setNotice(sentence(err)); },
+    verify_atom::value, ss(peer));
+}
+
+void Bridge::acceptNewKey(const QString& peer) {
+  auto fp = contacts_.get(peer).value("newFingerprint").toString();
+  if (fp.isEmpty())
+    return setNotice(QStringLiteral("The new key of %1 is not known yet.").arg(peer));
+  ask<contact_key>(
+    20s,
+    [this, peer](const contact_key& k) {
+      contacts_.setKey(peer, qs(k.fingerprint), k.verified);
+      resendFailed();
+    },
+    [this](const caf::error& err) { setNotice(sentence(err)); },
+    trust_atom::value, ss(peer), ss(fp));
+}
+
+// -- wallet ------------------------------------------------------------------------
+
+QString Bridge::checkAmount(const QString& amount) const {
+  auto res = bank::parse_amount(ss(amount));
+  return res ? QString{} : qs(explain(res.error()));
+}
+
+QString Bridge::pay(const QString& to, const QString& amount) {
+  auto name = to.trimmed().toLower();
+  if (auto why = checkUsername(name); !why.isEmpty())
+    return why;
+  if (name == user_)
+    return QStringLiteral("You cannot pay yourself.");
+  auto minor = bank::parse_amount(ss(amount.trimmed()));
+  if (!minor)
+    return qs(explain(minor.error()));
+  if (status_ != QLatin1String("connected"))
+    return QStringLiteral("You are offline; pay once the router is back.");
+  if (!pending_pay_.isEmpty())
+    return QStringLiteral("A payment is on its way; wait for its receipt.");
+  pending_pay_ = QStringLiteral("pending");
+  wallet_error_.clear();
+  last_receipt_.clear();
+  Q_EMIT walletChanged();
+  sendOrder("transfer", name, *minor);
+  return {};
+}
+
+void Bridge::refreshWallet() {
+  sendOrder("balance");
+  sendOrder("history");
+}
+
+void Bridge::sendOrder(const std::string& type, const QString& to,
+                       qint64 amount) {
+  bank::order o;
+  o.type = type;
+  if (type == "transfer") {
+    o.transfer_id = crypto::random_uuid();
+    o.to = ss(to);
+    o.amount_minor = amount;
+  } else if (type == "history") {
+    o.limit = 50;
+  }
+  auto t = qs(type);
+  ask<std::string>(
+    60s,
+    [this, t](const std::string& id) {
+      auto msg_id = qs(id);
+      orders_.insert(msg_id, t);
+      if (t == QLatin1String("transfer"))
+        pending_pay_ = msg_id;
+      if (auto it = early_.find(msg_id); it != early_.end()) {
+        auto receipt = *it;
+        early_.erase(it);
+        onReceipt(receipt);
+      }
+    },
+    [this, t](const caf::error& err) {
+      wallet_error_ = QStringLiteral("Could not reach the bank: ") + sentence(err);
+      if (t == QLatin1String("transfer")) {
+        pending_pay_.clear();
+        last_receipt_ = {{"ok", false}, {"message", wallet_error_}};
+        Q_EMIT receiptArrived(last_receipt_);
+      }
+      Q_EMIT walletChanged();
+    },
+    send_atom::value, std::string{bank::bank_user}, bank::make_order(o));
+}
+
+void Bridge::onReceipt(const QJsonObject& r) {
+  auto re = r.value(QStringLiteral("re")).toString();
+  if (!orders_.contains(re)) {
+    if (early_.size() < 64)
+      early_.insert(re, r); // its send reply may still be on the way
+    return;
+  }
+  auto type = orders_.take(re);
+  auto num = [&](const char* k) {
+    return r.value(QLatin1String(k)).toInteger();
+  };
+  auto str = [&](const char* k) { return r.value(QLatin1String(k)).toString(); };
+  if (!r.value(QStringLiteral("ok")).toBool()) {
+    auto msg = str("message");
+    auto why = QStringLiteral("The bank refused: ")
+               + (msg.isEmpty() ? QStringLiteral("no reason given") : msg);
+    if (type == QLatin1String("transfer")) {
+      pending_pay_.clear();
+      last_receipt_ = {{"ok", false}, {"message", why}};
+      Q_EMIT receiptArrived(last_receipt_);
+    }
+    wallet_error_ = why;
+    Q_EMIT walletChanged();
+    return;
+  }
+  if (type == QLatin1String("open_account") || type == QLatin1String("balance")) {
+    balance_minor_ = num("balance_minor");
+    has_account_ = true;
+    wallet_error_.clear();
+    if (type == QLatin1String("open_account"))
+      sendOrder("history");
+  } else if (type == QLatin1String("transfer")) {
+    pending_pay_.clear();
+    balance_minor_ = num("balance_minor");
+    last_receipt_ = {
+      {"ok", true},
+      {"to", str("to")},
+      {"amount", qs(bank::format_amount(num("amount_minor")))},
+      {"balance", qs(bank::format_amount(num("balance_minor")))},
+      {"transferId", str("transfer_id")},
+      {"seq", num("seq")},
+      {"replayed", r.value(QStringLiteral("replayed")).toBool()},
+      {"time", QDateTime::fromMSecsSinceEpoch(num("ts")).toString(
+                 QStringLiteral("d MMM yyyy, HH:mm:ss"))},
+    };
+    wallet_error_.clear();
+    Q_EMIT receiptArrived(last_receipt_);
+    sendOrder("history");
+  } else if (type == QLatin1String("history")) {
+    QVector<wallet_entry> entries;
+    for (auto v : r.value(QStringLiteral("entries")).toArray()) {
+      auto e = v.toObject();
+      wallet_entry w;
+      w.seq = e.value(QStringLiteral("seq")).toInteger();
+      w.ts = e.value(QStringLiteral("ts")).toInteger();
+      w.kind = e.value(QStringLiteral("kind")).toString();
+      w.from = e.value(QStringLiteral("from")).toString();
+      w.to = e.value(QStringLiteral("to")).toString();
+      w.amount_minor = e.value(QStringLiteral("amount_minor")).toInteger();
+      w.balance_minor = e.value(QStringLiteral("balance_minor")).toInteger();
+      w.incoming = w.to == user_;
+      entries.push_back(w);
+    }
+    wallet_.setEntries(std::move(entries));
+  }
+  Q_EMIT walletChanged();
+}
+
+} // namespace courier::ui

@@ -1,0 +1,201 @@
+#pragma once
+
+// The QObject between QML and the client actor. Everything the actors
+// report reaches the GUI thread as a queued invocation; the GUI thread
+// never waits for the network or for crypto.
+
+#include <QHash>
+#include <QJsonObject>
+#include <QSet>
+#include <QObject>
+#include <QString>
+#include <QVariantMap>
+
+#include <memory>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "actors/client.hpp"
+#include "actors/node_config.hpp"
+#include "crypto/key.hpp"
+#include "ui/contacts_model.hpp"
+#include "ui/messages_model.hpp"
+#include "ui/wallet_model.hpp"
+
+namespace courier::ui {
+
+class Bridge : public QObject {
+  Q_OBJECT
+  Q_PROPERTY(QObject* contacts READ contactsObject CONSTANT)
+  Q_PROPERTY(QObject* messages READ messagesObject CONSTANT)
+  Q_PROPERTY(QObject* wallet READ walletObject CONSTANT)
+  Q_PROPERTY(QString status READ status NOTIFY statusChanged)
+  Q_PROPERTY(bool signedIn READ signedIn NOTIFY signedInChanged)
+  Q_PROPERTY(bool busy READ busy NOTIFY busyChanged)
+  Q_PROPERTY(QString user READ user NOTIFY userChanged)
+  Q_PROPERTY(QString server READ server WRITE setServer NOTIFY serverChanged)
+  Q_PROPERTY(QString home READ home CONSTANT)
+  Q_PROPERTY(QString myFingerprint READ myFingerprint NOTIFY userChanged)
+  Q_PROPERTY(QString routerFingerprint READ routerFingerprint NOTIFY
+               routerFingerprintChanged)
+  Q_PROPERTY(bool routerAccepted READ routerAccepted NOTIFY
+               routerFingerprintChanged)
+  Q_PROPERTY(QString currentPeer READ currentPeer NOTIFY currentPeerChanged)
+  Q_PROPERTY(QString balance READ balance NOTIFY walletChanged)
+  Q_PROPERTY(bool hasAccount READ hasAccount NOTIFY walletChanged)
+  Q_PROPERTY(QString walletError READ walletError NOTIFY walletChanged)
+  Q_PROPERTY(QVariantMap lastReceipt READ lastReceipt NOTIFY walletChanged)
+  Q_PROPERTY(bool paying READ paying NOTIFY walletChanged)
+  Q_PROPERTY(QString error READ error NOTIFY errorChanged)
+  Q_PROPERTY(QString notice READ notice NOTIFY noticeChanged)
+
+public:
+  explicit Bridge(QObject* parent = nullptr);
+  ~Bridge() override;
+
+  /// From the command line: data home, router list, preselected user.
+  void configure(const QString& home, const QString& server,
+                 const QString& user);
+
+  QObject* contactsObject() { return &contacts_; }
+  QObject* messagesObject() { return &messages_; }
+  QObject* walletObject() { return &wallet_; }
+  ContactsModel& contacts() { return contacts_; }
+  MessagesModel& messages() { return messages_; }
+  WalletModel& wallet() { return wallet_; }
+
+  const QString& status() const { return status_; }
+  bool signedIn() const { return signed_in_; }
+  bool busy() const { return busy_; }
+  const QString& user() const { return user_; }
+  const QString& server() const { return server_; }
+  void setServer(const QString& server);
+  const QString& home() const { return home_; }
+  const QString& myFingerprint() const { return my_fp_; }
+  const QString& routerFingerprint() const { return router_fp_; }
+  bool routerAccepted() const { return router_accepted_; }
+  const QString& currentPeer() const { return current_peer_; }
+  QString balance() const;
+  bool hasAccount() const { return has_account_; }
+  const QString& walletError() const { return wallet_error_; }
+  const QVariantMap& lastReceipt() const { return last_receipt_; }
+  bool paying() const { return !pending_pay_.isEmpty(); }
+  const QString& error() const { return error_; }
+  const QString& notice() const { return notice_; }
+
+  /// Everything about one contact (see ContactsModel::get).
+  Q_INVOKABLE QVariantMap contact(const QString& name) const {
+    return contacts_.get(name);
+  }
+  /// True if `user` has an identity under the data home.
+  Q_INVOKABLE bool identityExists(const QString& user) const;
+  /// "" if `name` is a valid username, else why not.
+  Q_INVOKABLE QString checkUsername(const QString& name) const;
+  /// Creates an identity off the GUI thread; `identityCreated` tells.
+  Q_INVOKABLE void createIdentity(const QString& user, const QString& pass,
+                                  int bits = 3072);
+  /// Unlocks the identity (off the GUI thread), connects and signs in.
+  Q_INVOKABLE void signIn(const QString& user, const QString& pass);
+  /// A new connection with the unlocked identity (after a loss).
+  Q_INVOKABLE void reconnect();
+  Q_INVOKABLE void signOut();
+  Q_INVOKABLE void acceptRouterFingerprint();
+  Q_INVOKABLE void dismissNotice();
+
+  Q_INVOKABLE void openConversation(const QString& peer);
+  /// Sends `text` to the open conversation; the local id of the bubble.
+  Q_INVOKABLE QString sendMessage(const QString& text);
+  Q_INVOKABLE QString sendTo(const QString& peer, const QString& text);
+  Q_INVOKABLE void retry(const QString& local_id);
+  /// Sends again everything that failed or waited; how many.
+  Q_INVOKABLE int resendFailed();
+  Q_INVOKABLE void refreshPresence();
+  Q_INVOKABLE void refreshContacts();
+  Q_INVOKABLE void verifyContact(const QString& peer);
+  /// Accepts the new key the router has for `peer` and resends.
+  Q_INVOKABLE void acceptNewKey(const QString& peer);
+
+  /// "" if `amount` is a valid amount, else why not (bank::parse_amount).
+  Q_INVOKABLE QString checkAmount(const QString& amount) const;
+  /// Pays `amount` to `to`; "" once the order is on its way, else why not.
+  Q_INVOKABLE QString pay(const QString& to, const QString& amount);
+  Q_INVOKABLE void refreshWallet();
+
+  /// Stops the client and waits until every actor has finished.
+  void shutdown();
+
+Q_SIGNALS:
+  void statusChanged();
+  void signedInChanged();
+  void busyChanged();
+  void userChanged();
+  void serverChanged();
+  void routerFingerprintChanged();
+  void currentPeerChanged();
+  void walletChanged();
+  void errorChanged();
+  void noticeChanged();
+  void identityCreated(bool ok, const QString& message);
+  void signInFailed(const QString& message);
+  void connected(const QString& routerFingerprint, bool newUser);
+  void connectionLost();
+  void connectFailed(const QString& message, bool fatal);
+  void messageArrived(const QString& peer, const QString& body);
+  void receiptArrived(const QVariantMap& receipt);
+
+public:
+  // Called on the GUI thread by the agent actor's queued invocations.
+  void onInbound(const inbound_message& m);
+  void onStatus(int gen, const QString& text);
+  void onDelivered(const QString& msg_id);
+
+private:
+  void onReceipt(const QJsonObject& receipt);
+
+  void startClient();
+  void stopClient();
+  void setStatus(const QString& s);
+  void setBusy(bool b);
+  void setError(const QString& e);
+  void setNotice(const QString& n);
+  void afterConnect(const QString& fp, bool new_user);
+  void doSend(const QString& local_id);
+  void sendOrder(const std::string& type, const QString& to = {},
+                 qint64 amount = 0);
+
+  /// Requests `xs...` from the client in a small actor; `ok(Rs...)` or
+  /// `err(caf::error)` then runs on the GUI thread.
+  template <class... Rs, class Ok, class Err, class... Ts>
+  void ask(std::chrono::seconds timeout, Ok ok, Err err, Ts... xs);
+
+  ContactsModel contacts_;
+  MessagesModel messages_;
+  WalletModel wallet_;
+
+  base_config cfg_;
+  std::unique_ptr<caf::actor_system> sys_;
+  client_actor client_;
+  caf::actor agent_;
+  int gen_ = 0; ///< which client incarnation events come from
+  crypto::key identity_;
+
+  QString status_ = QStringLiteral("offline");
+  bool signed_in_ = false;
+  bool busy_ = false;
+  QString user_, server_ = QStringLiteral("127.0.0.1:7400"), home_;
+  QString my_fp_, router_fp_;
+  bool router_accepted_ = false;
+  QString current_peer_;
+  qint64 balance_minor_ = 0;
+  bool has_account_ = false;
+  QString wallet_error_;
+  QVariantMap last_receipt_;
+  QString pending_pay_; ///< the payment in flight ("pending" or its msg_id)
+  QHash<QString, QString> orders_;       ///< msg_id -> order type
+  QHash<QString, QJsonObject> early_;    ///< receipts before their send reply
+  QSet<QString> in_flight_;              ///< local ids the client is sending
+  QString error_, notice_;
+};
+
+} // namespace courier::ui

@@ -1,0 +1,73 @@
+// courier-chat: the Courier desktop app (Qt Quick).
+
+#include <QCommandLineParser>
+#include <QGuiApplication>
+#include <QQmlApplicationEngine>
+#include <QQmlContext>
+#include <QQuickStyle>
+
+#include <csignal>
+
+#include "ui/bridge.hpp"
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  QGuiApplication app{argc, argv};
+  QGuiApplication::setApplicationName(QStringLiteral("courier-chat"));
+  QGuiApplication::setApplicationDisplayName(QStringLiteral("Courier"));
+  QGuiApplication::setOrganizationName(QStringLiteral("Courier"));
+
+  QCommandLineParser cli;
+  cli.setApplicationDescription(
+    QStringLiteral("Courier: end-to-end encrypted chat and payments"));
+  cli.addHelpOption();
+  QCommandLineOption server{QStringLiteral("server"),
+                            QStringLiteral("router address(es) HOST:PORT"),
+                            QStringLiteral("H:P"),
+                            QStringLiteral("127.0.0.1:7400")};
+  QCommandLineOption home{QStringLiteral("home"),
+                          QStringLiteral("data folder (default: XDG data home)"),
+                          QStringLiteral("DIR")};
+  QCommandLineOption user{QStringLiteral("user"),
+                          QStringLiteral("preselect this username"),
+                          QStringLiteral("NAME")};
+  QCommandLineOption pass_env{
+    QStringLiteral("passphrase-env"),
+    QStringLiteral("sign in at start with the passphrase in $VAR (scripts)"),
+    QStringLiteral("VAR")};
+  QCommandLineOption open_peer{QStringLiteral("open"),
+                               QStringLiteral("open this conversation at start"),
+                               QStringLiteral("NAME")};
+  QCommandLineOption tab{QStringLiteral("tab"),
+                         QStringLiteral("start on 'chats' or 'wallet'"),
+                         QStringLiteral("TAB"), QStringLiteral("chats")};
+  cli.addOptions({server, home, user, pass_env, open_peer, tab});
+  cli.process(app);
+
+  QQuickStyle::setStyle(QStringLiteral("Basic"));
+  // The bridge owns the actor system; it is shut down (every actor
+  // finished) before the application object goes away.
+  courier::ui::Bridge bridge;
+  bridge.configure(cli.value(home), cli.value(server), cli.value(user));
+
+  QQmlApplicationEngine engine;
+  engine.rootContext()->setContextProperty(QStringLiteral("appBridge"), &bridge);
+  engine.rootContext()->setContextProperty(QStringLiteral("startTab"),
+                                           cli.value(tab));
+  engine.rootContext()->setContextProperty(QStringLiteral("startPeer"),
+                                           cli.value(open_peer));
+  QObject::connect(
+    &engine, &QQmlApplicationEngine::objectCreationFailed, &app,
+    [] { QCoreApplication::exit(1); }, Qt::QueuedConnection);
+  engine.load(QUrl{QStringLiteral("qrc:/Courier/qml/Main.qml")});
+  if (engine.rootObjects().isEmpty())
+    return 1;
+
+  if (cli.isSet(pass_env) && cli.isSet(user)) {
+    auto var = cli.value(pass_env).toLocal8Bit();
+    bridge.signIn(cli.value(user), QString::fromLocal8Bit(qgetenv(var.constData())));
+  }
+  int rc = app.exec();
+  bridge.shutdown();
+  return rc;
+}

@@ -1,0 +1,268 @@
+#include "ui/messages_model.hpp"
+
+#include <QDateTime>
+
+#include <algorithm>
+
+namespace courier::ui {
+
+namespace {
+
+QString clock_text(qint64 ts) {
+  auto t = QDateTime::fromMSecsSinceEpoch(ts);
+  if (t.date() == QDate::currentDate())
+    return t.toString(QStringLiteral("HH:mm"));
+  return t.toString(QStringLiteral("d MMM HH:mm"));
+}
+
+} // namespace
+
+MessagesModel::MessagesModel(QObject* parent) : QAbstractListModel(parent) {
+}
+
+int MessagesModel::rowCount(const QModelIndex& parent) const {
+  if (parent.isValid())
+    return 0;
+  auto it = convs_.find(peer_);
+  return it == convs_.end() ? 0 : static_cast<int>(it->size());
+}
+
+QVariant MessagesModel::data(const QModelIndex& index, int role) const {
+  auto it = convs_.find(peer_);
+  if (!index.isValid() || it == convs_.end() || index.row() < 0
+      || index.row() >= it->size())
+    return {};
+  auto& m = (*it)[index.row()];
+  switch (role) {
+    case Qt::DisplayRole:
+    case BodyRole:
+      return m.body;
+    case TimeRole:
+      return clock_text(m.ts);
+    case TimestampRole:
+      return m.ts;
+    case SenderRole:
+      return m.sender;
+    case OutgoingRole:
+      return m.outgoing;
+    case StateRole:
+      return m.state;
+    case MsgIdRole:
+      return m.msg_id;
+    case LocalIdRole:
+      return m.local_id;
+    case ErrorRole:
+      return m.error;
+    default:
+      return {};
+  }
+}
+
+QHash<int, QByteArray> MessagesModel::roleNames() const {
+  return {{BodyRole, "body"},         {TimeRole, "time"},
+          {TimestampRole, "timestamp"}, {SenderRole, "sender"},
+          {OutgoingRole, "outgoing"}, {StateRole, "msgState"},
+          {MsgIdRole, "msgId"},       {LocalIdRole, "localId"},
+          {ErrorRole, "error"}};
+}
+
+void MessagesModel::setPeer(const QString& peer) {
+  if (peer == peer_)
+    return;
+  beginResetModel();
+  peer_ = peer;
+  endResetModel();
+  Q_EMIT peerChanged();
+  Q_EMIT countChanged();
+}
+
+void MessagesModel::append(chat_message m) {
+  auto& conv = convs_[m.peer];
+  bool visible = m.peer == peer_;
+  int row = static_cast<int>(conv.size());
+  if (visible)
+    beginInsertRows({}, row, row);
+  conv.push_back(std::move(m));
+  if (visible) {
+    endInsertRows();
+    Q_EMIT countChanged();
+  }
+}
+
+QString MessagesModel::addOutgoing(const QString& peer, const QString& sender,
+                                   const QString& body) {
+  chat_message m;
+  m.local_id = QStringLiteral("local-%1").arg(next_local_++);
+  m.peer = peer;
+  m.sender = sender;
+  m.body = body;
+  m.ts = QDateTime::currentMSecsSinceEpoch();
+  m.outgoing = true;
+  m.state = QStringLiteral("sending");
+  auto id = m.local_id;
+  append(std::move(m));
+  return id;
+}
+
+bool MessagesModel::addIncoming(const QString& peer, const QString& body,
+                                const QString& msg_id, qint64 ts) {
+  auto& conv = convs_[peer];
+  if (!msg_id.isEmpty())
+    for (auto& m : conv)
+      if (m.msg_id == msg_id)
+        return false;
+  chat_message m;
+  m.local_id = QStringLiteral("local-%1").arg(next_local_++);
+  m.msg_id = msg_id;
+  m.peer = peer;
+  m.sender = peer;
+  m.body = body;
+  m.ts = ts;
+  append(std::move(m));
+  return true;
+}
+
+std::pair<QVector<chat_message>*, int>
+MessagesModel::locate(const QString& local_id) {
+  for (auto it = convs_.begin(); it != convs_.end(); ++it)
+    for (int i = 0; i < it->size(); ++i)
+      if ((*it)[i].local_id == local_id)
+        return {&*it, i};
+  return {nullptr, -1};
+}
+
+void MessagesModel::touched(const QString& peer, int row, QVector<int> roles) {
+  if (peer != peer_)
+    return;
+  auto idx = index(row);
+  Q_EMIT dataChanged(idx, idx, roles);
+}
+
+bool MessagesModel::setAccepted(const QString& local_id, const QString& msg_id) {
+  auto [conv, row] = locate(local_id);
+  if (!conv)
+    return false;
+  auto& m = (*conv)[row];
+  m.msg_id = msg_id;
+  m.error.clear();
+  m.state = delivered_early_.remove(msg_id) ? QStringLiteral("delivered")
+                                            : QStringLiteral("accepted");
+  touched(m.peer, row, {StateRole, MsgIdRole, ErrorRole});
+  return true;
+}
+
+bool MessagesModel::setFailed(const QString& local_id, const QString& why) {
+  auto [conv, row] = locate(local_id);
+  if (!conv)
+    return false;
+  auto& m = (*conv)[row];
+  m.state = QStringLiteral("failed");
+  m.error = why;
+  touched(m.peer, row, {StateRole, ErrorRole});
+  return true;
+}
+
+bool MessagesModel::setSending(const QString& local_id) {
+  auto [conv, row] = locate(local_id);
+  if (!conv)
+    return false;
+  auto& m = (*conv)[row];
+  m.state = QStringLiteral("sending");
+  m.error.clear();
+  m.ts = QDateTime::currentMSecsSinceEpoch();
+  touched(m.peer, row, {StateRole, ErrorRole, TimeRole, TimestampRole});
+  return true;
+}
+
+bool MessagesModel::setDelivered(const QString& msg_id) {
+  if (msg_id.isEmpty())
+    return false;
+  for (auto it = convs_.begin(); it != convs_.end(); ++it)
+    for (int i = 0; i < it->size(); ++i) {
+      auto& m = (*it)[i];
+      if (m.outgoing && m.msg_id == msg_id) {
+        m.state = QStringLiteral("delivered");
+        touched(m.peer, i, {StateRole});
+        return true;
+      }
+    }
+  delivered_early_.insert(msg_id);
+  return false;
+}
+
+QString MessagesModel::stateOf(const QString& local_id) const {
+  auto m = find(local_id);
+  return m ? m->state : QString{};
+}
+
+QVariantMap MessagesModel::get(int row) const {
+  QVariantMap out;
+  auto names = roleNames();
+  for (auto it = names.begin(); it != names.end(); ++it)
+    out.insert(QString::fromUtf8(it.value()), data(index(row), it.key()));
+  return out;
+}
+
+const chat_message* MessagesModel::find(const QString& local_id) const {
+  for (auto& conv : convs_)
+    for (auto& m : conv)
+      if (m.local_id == local_id)
+        return &m;
+  return nullptr;
+}
+
+QVector<chat_message> MessagesModel::withState(const QString& state,
+                                               const QString& peer) const {
+  QVector<chat_message> out;
+  for (auto& conv : convs_)
+    for (auto& m : conv)
+      if (m.outgoing && m.state == state && (peer.isEmpty() || m.peer == peer))
+        out.push_back(m);
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.ts < b.ts; });
+  return out;
+}
+
+void MessagesModel::setHistory(const QString& peer,
+                               QVector<chat_message> stored) {
+  bool visible = peer == peer_;
+  if (visible)
+    beginResetModel();
+  auto& conv = convs_[peer];
+  QSet<QString> ids;
+  for (auto& m : stored) {
+    m.local_id = QStringLiteral("local-%1").arg(next_local_++);
+    ids.insert(m.msg_id);
+  }
+  // Keep what this session knows better: unsent messages, newer states.
+  for (auto& m : conv) {
+    if (m.msg_id.isEmpty() || !ids.contains(m.msg_id)) {
+      stored.push_back(m);
+      continue;
+    }
+    for (auto& s : stored)
+      if (s.msg_id == m.msg_id) {
+        s.local_id = m.local_id;
+        if (m.state == QLatin1String("delivered"))
+          s.state = m.state;
+      }
+  }
+  std::stable_sort(stored.begin(), stored.end(),
+                   [](const auto& a, const auto& b) { return a.ts < b.ts; });
+  conv = std::move(stored);
+  if (visible) {
+    endResetModel();
+    Q_EMIT countChanged();
+  }
+}
+
+void MessagesModel::clear() {
+  beginResetModel();
+  convs_.clear();
+  peer_.clear();
+  endResetModel();
+  Q_EMIT peerChanged();
+  Q_EMIT countChanged();
+}
+
+} // namespace courier::ui

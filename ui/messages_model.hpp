@@ -1,0 +1,95 @@
+#pragma once
+
+// The messages of the open conversation. Every conversation seen in this
+// session is kept, so states of messages to other contacts stay current.
+
+#include <QAbstractListModel>
+#include <QHash>
+#include <QSet>
+#include <QString>
+#include <QVector>
+
+namespace courier::ui {
+
+struct chat_message {
+  QString local_id; ///< ours, stable from the moment it is typed
+  QString msg_id;   ///< the end-to-end id, once the router accepted it
+  QString peer;
+  QString sender;
+  QString body;
+  qint64 ts = 0; ///< ms since the epoch
+  bool outgoing = false;
+  QString state; ///< outgoing: sending, accepted, delivered, failed
+  QString error; ///< why it failed
+};
+
+class MessagesModel : public QAbstractListModel {
+  Q_OBJECT
+  Q_PROPERTY(QString peer READ peer NOTIFY peerChanged)
+  Q_PROPERTY(int count READ count NOTIFY countChanged)
+
+public:
+  enum roles {
+    BodyRole = Qt::UserRole + 1,
+    TimeRole,
+    TimestampRole,
+    SenderRole,
+    OutgoingRole,
+    StateRole,
+    MsgIdRole,
+    LocalIdRole,
+    ErrorRole,
+  };
+
+  explicit MessagesModel(QObject* parent = nullptr);
+
+  int rowCount(const QModelIndex& parent = {}) const override;
+  QVariant data(const QModelIndex& index, int role) const override;
+  QHash<int, QByteArray> roleNames() const override;
+
+  const QString& peer() const { return peer_; }
+  int count() const { return rowCount(); }
+
+  /// Shows the conversation with `peer`.
+  Q_INVOKABLE void setPeer(const QString& peer);
+  /// Appends a message being sent (state "sending"); its local id.
+  Q_INVOKABLE QString addOutgoing(const QString& peer, const QString& sender,
+                                  const QString& body);
+  /// Appends a received message unless its msg_id is known; false if known.
+  Q_INVOKABLE bool addIncoming(const QString& peer, const QString& body,
+                               const QString& msg_id, qint64 ts);
+  Q_INVOKABLE bool setAccepted(const QString& local_id, const QString& msg_id);
+  Q_INVOKABLE bool setFailed(const QString& local_id, const QString& why);
+  Q_INVOKABLE bool setSending(const QString& local_id);
+  /// The recipient acknowledged `msg_id`.
+  Q_INVOKABLE bool setDelivered(const QString& msg_id);
+  Q_INVOKABLE QString stateOf(const QString& local_id) const;
+  /// Row `row` of the open conversation as a map.
+  Q_INVOKABLE QVariantMap get(int row) const;
+
+  /// Merges the stored history of `peer` with what this session added.
+  void setHistory(const QString& peer, QVector<chat_message> stored);
+  /// A message by local id (nullptr if unknown).
+  const chat_message* find(const QString& local_id) const;
+  /// Outgoing messages in `state` (any peer when `peer` is empty).
+  QVector<chat_message> withState(const QString& state,
+                                  const QString& peer = {}) const;
+  Q_INVOKABLE void clear();
+
+Q_SIGNALS:
+  void peerChanged();
+  void countChanged();
+
+private:
+  /// Conversation and row of a message, {nullptr,-1} if unknown.
+  std::pair<QVector<chat_message>*, int> locate(const QString& local_id);
+  void touched(const QString& peer, int row, QVector<int> roles);
+  void append(chat_message m);
+
+  QString peer_;
+  QHash<QString, QVector<chat_message>> convs_;
+  QSet<QString> delivered_early_; ///< delivered before the send reply came
+  int next_local_ = 1;
+};
+
+} // namespace courier::ui

@@ -1,0 +1,72 @@
+import QtQuick
+import QtQuick.Controls
+import "logic.js" as Logic
+
+// One message: right and blue when it is ours, left and white otherwise.
+Item {
+    id: root
+    required property int index
+    required property string body
+    required property string time
+    required property string sender
+    required property bool outgoing
+    required property string msgState
+    required property string localId
+    required property string error
+    property real maxWidth: 400
+    signal retryRequested(string localId)
+
+    objectName: "bubble"
+    width: ListView.view ? ListView.view.width : 400
+    implicitHeight: box.height + 10
+
+    Rectangle {
+        id: box
+        objectName: "bubbleBox"
+        anchors.right: root.outgoing ? parent.right : undefined
+        anchors.left: root.outgoing ? undefined : parent.left
+        anchors.rightMargin: 16; anchors.leftMargin: 16
+        y: 4
+        width: Math.max(Math.min(root.maxWidth, bodyText.implicitWidth + 28),
+                        meta.implicitWidth + 28)
+        height: bodyText.height + meta.height + 22
+        radius: 16
+        color: root.msgState === "failed" ? "#fde8e8"
+             : root.outgoing ? Logic.outgoing : Logic.incoming
+        border.color: root.msgState === "failed" ? Logic.danger
+                    : root.outgoing ? Logic.outgoing : Logic.border
+        border.width: 1
+
+        Text {
+            id: bodyText
+            objectName: "bodyText"
+            x: 14; y: 9
+            width: Math.min(root.maxWidth - 28, implicitWidth)
+            text: root.body
+            wrapMode: Text.Wrap
+            textFormat: Text.PlainText
+            color: root.outgoing && root.msgState !== "failed" ? "white" : Logic.text
+            font.pixelSize: 14
+        }
+        Text {
+            id: meta
+            objectName: "metaText"
+            anchors.right: parent.right; anchors.rightMargin: 14
+            anchors.top: bodyText.bottom; anchors.topMargin: 4
+            text: (root.outgoing ? "" : root.sender + " \u00b7 ") + root.time
+                  + (root.outgoing ? "  " + Logic.stateLabel(root.msgState) : "")
+            color: root.msgState === "failed" ? Logic.danger
+                 : root.outgoing ? "#dbe5ff" : Logic.muted
+            font.pixelSize: 11
+        }
+        MouseArea {
+            anchors.fill: parent
+            enabled: root.msgState === "failed"
+            cursorShape: enabled ? Qt.PointingHandCursor : Qt.ArrowCursor
+            onClicked: root.retryRequested(root.localId)
+            ToolTip.visible: enabled && containsMouse
+            ToolTip.text: root.error
+            hoverEnabled: true
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import "logic.js" as Logic
+
+// The message field: Enter sends, Shift+Enter starts a new line.
+Rectangle {
+    id: root
+    property bool blocked: false
+    property alias text: area.text
+    property alias field: area
+    signal sendRequested(string text)
+
+    implicitHeight: Math.min(160, area.implicitHeight + 24)
+    color: Logic.card
+    border.color: Logic.border
+
+    function send() {
+        if (root.blocked || area.text.trim().length === 0)
+            return false
+        root.sendRequested(area.text)
+        area.text = ""
+        return true
+    }
+
+    RowLayout {
+        anchors.fill: parent
+        anchors.margins: 10
+        spacing: 10
+        ScrollView {
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            TextArea {
+                id: area
+                objectName: "composerField"
+                placeholderText: root.blocked ? "Sending is blocked until you accept the new key"
+                                              : "Write a message\u2026  (Enter sends, Shift+Enter: new line)"
+                wrapMode: TextArea.Wrap
+                font.pixelSize: 14
+                enabled: !root.blocked
+                background: Rectangle {
+                    radius: 10
+                    color: "#f1f3f7"
+                    border.color: area.activeFocus ? Logic.accent : "transparent"
+                }
+                Keys.onPressed: function (event) {
+                    if (Logic.isSendKey(event.key, event.modifiers)) {
+                        event.accepted = true
+                        root.send()
+                    }
+                }
+            }
+        }
+        Button {
+            id: sendButton
+            objectName: "sendButton"
+            text: "Send"
+            enabled: !root.blocked && area.text.trim().length > 0
+            Layout.alignment: Qt.AlignBottom
+            implicitHeight: 40
+            implicitWidth: 80
+            onClicked: root.send()
+            contentItem: Text {
+                text: sendButton.text
+                color: "white"
+                font.pixelSize: 14; font.bold: true
+                horizontalAlignment: Text.AlignHCenter
+                verticalAlignment: Text.AlignVCenter
+            }
+            background: Rectangle {
+                radius: 10
+                color: sendButton.enabled ? (sendButton.down ? Logic.accentDark : Logic.accent)
+                                          : "#b9c3d6"
+            }
+        }
+    }
+}

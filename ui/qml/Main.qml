@@ -1,0 +1,173 @@
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import "logic.js" as Logic
+
+ApplicationWindow {
+    id: window
+    width: 1100
+    height: 720
+    minimumWidth: 800
+    minimumHeight: 600
+    visible: true
+    title: appBridge.signedIn ? "Courier \u2013 " + appBridge.user : "Courier"
+    color: Logic.page
+
+    property string tab: typeof startTab === "string" && startTab === "wallet" ? "wallet" : "chats"
+
+    ConnectionManager { id: connection; bridge: appBridge }
+
+    Timer {
+        // Presence: who is online, every few seconds while connected.
+        interval: 3000
+        repeat: true
+        running: appBridge.status === "connected"
+        onTriggered: appBridge.refreshPresence()
+    }
+
+    Connections {
+        target: appBridge
+        function onSignedInChanged() {
+            if (appBridge.signedIn && typeof startPeer === "string" && startPeer !== "")
+                appBridge.openConversation(startPeer)
+        }
+    }
+
+    SetupPage {
+        anchors.fill: parent
+        visible: !appBridge.signedIn
+        bridge: appBridge
+    }
+
+    RowLayout {
+        anchors.fill: parent
+        spacing: 0
+        visible: appBridge.signedIn
+
+        Sidebar {
+            Layout.fillHeight: true
+            Layout.preferredWidth: Math.round(Math.max(240, Math.min(320, window.width * 0.28)))
+            bridge: appBridge
+            connection: connection
+            tab: window.tab
+            onTabRequested: function (t) { window.tab = t }
+            onRouterInfoRequested: routerPopup.open()
+        }
+
+        ColumnLayout {
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            spacing: 0
+
+            // Offline strip
+            Rectangle {
+                Layout.fillWidth: true
+                visible: appBridge.status !== "connected"
+                implicitHeight: 34
+                color: appBridge.status === "connecting" ? "#fff4e0" : "#fde8e8"
+                RowLayout {
+                    anchors.fill: parent; anchors.leftMargin: 16; anchors.rightMargin: 8
+                    Text {
+                        Layout.fillWidth: true
+                        text: Logic.statusText(appBridge.status, connection.phase, connection.delay)
+                              + (appBridge.error !== "" ? " \u2013 " + appBridge.error : "")
+                        color: Logic.text; font.pixelSize: 12
+                        elide: Text.ElideRight
+                    }
+                    Button { text: "Retry now"; flat: true; visible: appBridge.status === "offline"
+                             onClicked: connection.retryNow() }
+                }
+            }
+
+            StackLayout {
+                Layout.fillWidth: true
+                Layout.fillHeight: true
+                currentIndex: window.tab === "wallet" ? 1 : 0
+                ChatView { bridge: appBridge }
+                WalletPage { bridge: appBridge }
+            }
+        }
+    }
+
+    // First connection to a router: show its fingerprint and ask.
+    Popup {
+        id: routerPopup
+        modal: true
+        visible: appBridge.signedIn && appBridge.routerFingerprint !== "" && !appBridge.routerAccepted
+        closePolicy: appBridge.routerAccepted ? Popup.CloseOnEscape : Popup.NoAutoClose
+        anchors.centerIn: Overlay.overlay
+        width: Math.min(540, window.width - 40)
+        padding: 26
+        background: Rectangle { radius: 16; color: Logic.card }
+        ColumnLayout {
+            anchors.left: parent.left; anchors.right: parent.right
+            spacing: 12
+            Text {
+                text: appBridge.routerAccepted ? "Router key" : "New router key"
+                font.pixelSize: 20; font.bold: true; color: Logic.text
+            }
+            Text {
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                color: Logic.muted
+                text: "You are connected to the router at " + appBridge.server
+                      + ". Compare its fingerprint with the one its operator published. "
+                      + "It is pinned: if it ever changes, Courier will refuse to connect."
+            }
+            Rectangle {
+                Layout.fillWidth: true
+                implicitHeight: rfp.implicitHeight + 24
+                radius: 10; color: "#f1f3f7"
+                Text {
+                    id: rfp
+                    anchors.centerIn: parent
+                    text: Logic.fingerprintLines(appBridge.routerFingerprint)
+                    font.family: "DejaVu Sans Mono"; font.pixelSize: 16; font.bold: true
+                    horizontalAlignment: Text.AlignHCenter
+                    color: Logic.text
+                }
+            }
+            RowLayout {
+                Layout.alignment: Qt.AlignRight
+                Button {
+                    text: appBridge.routerAccepted ? "Close" : "Disconnect"
+                    flat: true
+                    onClicked: appBridge.routerAccepted ? routerPopup.close() : appBridge.signOut()
+                }
+                Button {
+                    visible: !appBridge.routerAccepted
+                    text: "Accept"
+                    highlighted: true
+                    onClicked: { appBridge.acceptRouterFingerprint(); routerPopup.close() }
+                }
+            }
+        }
+    }
+
+    // Warnings from the client, briefly.
+    Rectangle {
+        id: toast
+        visible: appBridge.notice !== ""
+        anchors.bottom: parent.bottom; anchors.horizontalCenter: parent.horizontalCenter
+        anchors.bottomMargin: 90
+        width: Math.min(window.width - 60, toastText.implicitWidth + 60)
+        height: toastText.implicitHeight + 20
+        radius: 10
+        color: "#323846"
+        opacity: 0.95
+        Text {
+            id: toastText
+            anchors.verticalCenter: parent.verticalCenter
+            x: 16
+            width: parent.width - 48
+            text: appBridge.notice
+            color: "white"; wrapMode: Text.Wrap
+        }
+        Text {
+            anchors.right: parent.right; anchors.rightMargin: 10; anchors.verticalCenter: parent.verticalCenter
+            text: "\u2715"; color: "#aab"
+            MouseArea { anchors.fill: parent; anchors.margins: -6; onClicked: appBridge.dismissNotice() }
+        }
+        Timer { running: toast.visible; interval: 8000; onTriggered: appBridge.dismissNotice() }
+    }
+}

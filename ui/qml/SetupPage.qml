@@ -1,0 +1,160 @@
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import "logic.js" as Logic
+
+// First run and sign-in: create an identity or open one, choose the router.
+Rectangle {
+    id: root
+    property var bridge
+    property bool creating: false
+    property string localError: ""
+    property string createdFingerprint: ""
+    color: Logic.sidebar
+
+    Connections {
+        target: root.bridge
+        function onIdentityCreated(ok, message) {
+            if (!ok) {
+                root.localError = message
+                return
+            }
+            root.createdFingerprint = message
+            root.bridge.signIn(user.text.trim(), pass.text)
+        }
+    }
+
+    Rectangle {
+        anchors.centerIn: parent
+        width: Math.min(460, parent.width - 40)
+        height: form.implicitHeight + 56
+        radius: 18
+        color: Logic.card
+
+        ColumnLayout {
+            id: form
+            anchors.left: parent.left; anchors.right: parent.right
+            anchors.top: parent.top; anchors.margins: 28
+            spacing: 10
+
+            Text { text: "Courier"; font.pixelSize: 28; font.bold: true; color: Logic.text }
+            Text {
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                text: "End-to-end encrypted messages and payments."
+                color: Logic.muted
+            }
+            TabBar {
+                id: tabs
+                Layout.fillWidth: true
+                currentIndex: root.creating ? 1 : 0
+                onCurrentIndexChanged: { root.creating = currentIndex === 1; root.localError = "" }
+                TabButton { text: "Sign in" }
+                TabButton { text: "New identity" }
+            }
+            TextField {
+                id: user
+                objectName: "userField"
+                Layout.fillWidth: true
+                placeholderText: "Username (a-z 0-9 _ . -)"
+                text: root.bridge ? root.bridge.user : ""
+                onTextChanged: root.localError = ""
+            }
+            TextField {
+                id: pass
+                objectName: "passField"
+                Layout.fillWidth: true
+                placeholderText: "Passphrase"
+                echoMode: TextInput.Password
+                onAccepted: go.clicked()
+            }
+            TextField {
+                id: pass2
+                visible: root.creating
+                Layout.fillWidth: true
+                placeholderText: "Passphrase again"
+                echoMode: TextInput.Password
+                onAccepted: go.clicked()
+            }
+            RowLayout {
+                visible: root.creating && pass.text !== ""
+                Layout.fillWidth: true
+                readonly property var strength: Logic.passphraseStrength(pass.text)
+                Repeater {
+                    model: 4
+                    Rectangle {
+                        required property int index
+                        Layout.fillWidth: true
+                        height: 5; radius: 2
+                        color: index < parent.strength.score
+                               ? ["#e5484d", "#f5a524", "#9bc53d", "#17a34a"][parent.strength.score - 1]
+                               : "#e4e7ee"
+                    }
+                }
+                Text { text: parent.strength.label; color: Logic.muted; font.pixelSize: 12 }
+            }
+            Text { text: "Router"; color: Logic.muted; font.pixelSize: 12 }
+            TextField {
+                id: server
+                objectName: "serverField"
+                Layout.fillWidth: true
+                text: root.bridge ? root.bridge.server : "127.0.0.1:7400"
+                placeholderText: "HOST:PORT"
+            }
+            Text {
+                objectName: "errorText"
+                Layout.fillWidth: true
+                visible: text !== ""
+                wrapMode: Text.Wrap
+                color: Logic.danger
+                text: root.localError !== "" ? root.localError : (root.bridge ? root.bridge.error : "")
+            }
+            Text {
+                Layout.fillWidth: true
+                visible: root.createdFingerprint !== ""
+                wrapMode: Text.Wrap
+                color: Logic.good
+                font.family: "DejaVu Sans Mono"; font.pixelSize: 11
+                text: "Identity created. Your fingerprint:\n" + Logic.fingerprintLines(root.createdFingerprint)
+            }
+            Button {
+                id: go
+                objectName: "goButton"
+                Layout.fillWidth: true
+                enabled: !(root.bridge && root.bridge.busy)
+                text: root.bridge && root.bridge.busy
+                      ? (root.creating ? "Creating your key\u2026" : "Signing in\u2026")
+                      : (root.creating ? "Create identity" : "Sign in")
+                onClicked: {
+                    root.localError = ""
+                    var name = user.text.trim().toLowerCase()
+                    root.bridge.server = server.text.trim()
+                    if (root.creating) {
+                        if (pass.text !== pass2.text) {
+                            root.localError = "The two passphrases differ."
+                            return
+                        }
+                        if (Logic.passphraseStrength(pass.text).score < 1) {
+                            root.localError = "Choose a passphrase of at least 8 characters."
+                            return
+                        }
+                        root.bridge.createIdentity(name, pass.text)
+                    } else {
+                        root.bridge.signIn(name, pass.text)
+                    }
+                }
+                contentItem: Text {
+                    text: go.text; color: "white"; font.bold: true
+                    horizontalAlignment: Text.AlignHCenter; verticalAlignment: Text.AlignVCenter
+                }
+                background: Rectangle { radius: 8; implicitHeight: 40
+                                        color: go.enabled ? Logic.accent : "#b9c3d6" }
+            }
+            BusyIndicator {
+                Layout.alignment: Qt.AlignHCenter
+                running: root.bridge ? root.bridge.busy : false
+                visible: running
+            }
+        }
+    }
+}

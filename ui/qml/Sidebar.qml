@@ -1,0 +1,209 @@
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import "logic.js" as Logic
+
+// Who you are, the connection, the tabs and your contacts.
+Rectangle {
+    id: root
+    property var bridge
+    property var connection
+    property string tab: "chats"
+    readonly property alias contactList: contactList
+    signal tabRequested(string tab)
+    signal routerInfoRequested()
+    color: Logic.sidebar
+
+    ColumnLayout {
+        anchors.fill: parent
+        spacing: 0
+
+        // You and the connection
+        RowLayout {
+            Layout.fillWidth: true
+            Layout.margins: 16
+            spacing: 12
+            Avatar { name: root.bridge ? root.bridge.user : ""; size: 42 }
+            Column {
+                Layout.fillWidth: true
+                spacing: 4
+                Text {
+                    text: root.bridge ? root.bridge.user : ""
+                    color: Logic.sidebarText; font.pixelSize: 16; font.bold: true
+                    elide: Text.ElideRight; width: parent.width
+                }
+                Row {
+                    spacing: 6
+                    StatusDot {
+                        anchors.verticalCenter: parent.verticalCenter
+                        status: root.bridge ? root.bridge.status : "offline"
+                    }
+                    Text {
+                        objectName: "statusText"
+                        text: Logic.statusText(root.bridge ? root.bridge.status : "offline",
+                                               root.connection ? root.connection.phase : "",
+                                               root.connection ? root.connection.delay : 0)
+                        color: Logic.sidebarMuted; font.pixelSize: 12
+                    }
+                }
+            }
+            ToolButton {
+                id: routerButton
+                text: "Router"
+                font.pixelSize: 11
+                onClicked: root.routerInfoRequested()
+                contentItem: Text { text: routerButton.text; color: Logic.sidebarMuted
+                                    font: routerButton.font
+                                    horizontalAlignment: Text.AlignHCenter
+                                    verticalAlignment: Text.AlignVCenter }
+                background: Rectangle { radius: 6; implicitWidth: 54; implicitHeight: 26
+                                        color: routerButton.hovered ? Logic.sidebarHover : "transparent"
+                                        border.color: Logic.sidebarHover }
+                ToolTip.visible: hovered
+                ToolTip.text: "Router " + (root.bridge ? root.bridge.server : "")
+                              + "\n" + (root.bridge ? root.bridge.routerFingerprint : "")
+            }
+        }
+
+        // Tabs
+        RowLayout {
+            Layout.fillWidth: true
+            Layout.leftMargin: 12; Layout.rightMargin: 12
+            spacing: 6
+            Repeater {
+                model: [{ key: "chats", label: "Chats" }, { key: "wallet", label: "Wallet" }]
+                delegate: Rectangle {
+                    required property var modelData
+                    Layout.fillWidth: true
+                    implicitHeight: 34
+                    radius: 8
+                    color: root.tab === modelData.key ? Logic.sidebarSelected : "transparent"
+                    Row {
+                        anchors.centerIn: parent
+                        spacing: 6
+                        Text {
+                            text: modelData.label
+                            color: root.tab === modelData.key ? "white" : Logic.sidebarMuted
+                            font.pixelSize: 13; font.bold: true
+                        }
+                        Rectangle {
+                            readonly property string badge: modelData.key === "chats" && root.bridge
+                                ? Logic.unreadBadge(root.bridge.contacts.totalUnread) : ""
+                            visible: badge !== ""
+                            radius: 8; height: 16; width: Math.max(16, t.implicitWidth + 8)
+                            color: Logic.accent
+                            Text { id: t; anchors.centerIn: parent; text: parent.badge; color: "white"; font.pixelSize: 10; font.bold: true }
+                        }
+                    }
+                    MouseArea { anchors.fill: parent; onClicked: root.tabRequested(modelData.key) }
+                }
+            }
+        }
+
+        // New conversation
+        TextField {
+            id: newChat
+            objectName: "newChatField"
+            Layout.fillWidth: true
+            Layout.margins: 12
+            placeholderText: "Start a chat with\u2026 (username)"
+            placeholderTextColor: Logic.sidebarMuted
+            color: Logic.sidebarText
+            font.pixelSize: 13
+            background: Rectangle { radius: 8; color: Logic.sidebarHover }
+            onAccepted: {
+                var name = text.trim().toLowerCase()
+                if (name === "")
+                    return
+                root.bridge.openConversation(name)
+                root.tabRequested("chats")
+                text = ""
+            }
+        }
+
+        ListView {
+            id: contactList
+            objectName: "contactList"
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            clip: true
+            model: root.bridge ? root.bridge.contacts : null
+            ScrollBar.vertical: ScrollBar {}
+            delegate: Rectangle {
+                id: row
+                required property string name
+                required property bool online
+                required property int unread
+                required property string preview
+                required property bool keyChanged
+                objectName: "contact_" + name
+                readonly property string badge: Logic.unreadBadge(unread)
+                readonly property bool selected: root.bridge && root.bridge.currentPeer === name
+                                                 && root.tab === "chats"
+                width: ListView.view.width
+                height: 62
+                color: selected ? Logic.sidebarSelected : hover.hovered ? Logic.sidebarHover : "transparent"
+                HoverHandler { id: hover }
+                RowLayout {
+                    anchors.fill: parent
+                    anchors.leftMargin: 14; anchors.rightMargin: 14
+                    spacing: 12
+                    Avatar { name: row.name; size: 40; showPresence: true; online: row.online
+                             ringColor: row.color.a > 0 ? row.color : Logic.sidebar }
+                    Column {
+                        Layout.fillWidth: true
+                        spacing: 3
+                        Text {
+                            width: parent.width
+                            text: row.name + (row.keyChanged ? "  \u26a0" : "")
+                            color: Logic.sidebarText; font.pixelSize: 14
+                            font.bold: row.unread > 0
+                            elide: Text.ElideRight
+                        }
+                        Text {
+                            width: parent.width
+                            text: row.preview !== "" ? row.preview : (row.online ? "online" : "offline")
+                            color: Logic.sidebarMuted; font.pixelSize: 12
+                            elide: Text.ElideRight
+                        }
+                    }
+                    Rectangle {
+                        objectName: "unreadBadge"
+                        property string text: row.badge
+                        visible: row.badge !== ""
+                        radius: 10; height: 20; width: Math.max(20, badgeText.implicitWidth + 10)
+                        color: Logic.accent
+                        Text { id: badgeText; anchors.centerIn: parent; text: row.badge
+                               color: "white"; font.pixelSize: 11; font.bold: true }
+                    }
+                }
+                MouseArea {
+                    anchors.fill: parent
+                    onClicked: {
+                        root.bridge.openConversation(row.name)
+                        root.tabRequested("chats")
+                    }
+                }
+            }
+            Text {
+                anchors.centerIn: parent
+                visible: contactList.count === 0
+                width: parent.width - 40
+                wrapMode: Text.Wrap
+                horizontalAlignment: Text.AlignHCenter
+                text: "No contacts yet. Type a username above to start a chat."
+                color: Logic.sidebarMuted; font.pixelSize: 12
+            }
+        }
+
+        // Your key
+        Text {
+            Layout.fillWidth: true
+            Layout.margins: 12
+            text: "Your fingerprint\n" + Logic.fingerprintLines(root.bridge ? root.bridge.myFingerprint : "")
+            color: Logic.sidebarMuted
+            font.family: "DejaVu Sans Mono"; font.pixelSize: 9
+            wrapMode: Text.Wrap
+        }
+    }
+}

@@ -1,0 +1,236 @@
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import "logic.js" as Logic
+
+// Balance, a pay form, the receipt of the last payment and the history.
+Rectangle {
+    id: root
+    property var bridge
+    readonly property string amountError: amount.text === "" ? "" : Logic.validateAmount(amount.text)
+    readonly property bool formValid: recipient.text.trim() !== "" && amount.text !== ""
+                                      && amountError === ""
+    property string submitError: ""
+    readonly property alias recipientField: recipient
+    readonly property alias amountField: amount
+    readonly property alias payButton: payButton
+    color: Logic.page
+
+    function submit() {
+        if (!formValid || root.bridge.paying)
+            return
+        root.submitError = root.bridge.pay(recipient.text.trim().toLowerCase(), amount.text)
+        if (root.submitError === "")
+            amount.text = ""
+    }
+
+    Flickable {
+        anchors.fill: parent
+        contentHeight: content.implicitHeight + 48
+        clip: true
+        ScrollBar.vertical: ScrollBar {}
+
+        ColumnLayout {
+            id: content
+            x: 24; y: 24
+            width: parent.width - 48
+            spacing: 16
+
+            Text { text: "Wallet"; font.pixelSize: 24; font.bold: true; color: Logic.text }
+
+            RowLayout {
+                Layout.fillWidth: true
+                spacing: 16
+
+                // Balance
+                Rectangle {
+                    Layout.fillWidth: true
+                    Layout.preferredWidth: 1
+                    Layout.alignment: Qt.AlignTop
+                    implicitHeight: 170
+                    radius: 14
+                    gradient: Gradient {
+                        GradientStop { position: 0; color: "#3b6ff5" }
+                        GradientStop { position: 1; color: "#6a4cf0" }
+                    }
+                    ColumnLayout {
+                        anchors.fill: parent; anchors.margins: 20
+                        spacing: 6
+                        Text { text: "Balance"; color: "#dfe6ff"; font.pixelSize: 13 }
+                        Text {
+                            objectName: "balanceText"
+                            text: root.bridge && root.bridge.hasAccount ? root.bridge.balance : "\u2014"
+                            color: "white"; font.pixelSize: 34; font.bold: true
+                        }
+                        Text {
+                            Layout.fillWidth: true
+                            text: root.bridge && root.bridge.hasAccount
+                                  ? "Account of " + root.bridge.user + " at the bank"
+                                  : "Opening your account\u2026"
+                            color: "#dfe6ff"; font.pixelSize: 12
+                            elide: Text.ElideRight
+                        }
+                        Item { Layout.fillHeight: true }
+                        Button {
+                            id: refresh
+                            text: "Refresh"
+                            onClicked: root.bridge.refreshWallet()
+                            contentItem: Text { text: refresh.text; color: "white"; font.pixelSize: 12 }
+                            background: Rectangle { radius: 6; color: "#33ffffff"; implicitWidth: 80; implicitHeight: 28 }
+                        }
+                    }
+                }
+
+                // Pay
+                Rectangle {
+                    Layout.fillWidth: true
+                    Layout.preferredWidth: 1
+                    Layout.alignment: Qt.AlignTop
+                    implicitHeight: payColumn.implicitHeight + 36
+                    radius: 14; color: Logic.card; border.color: Logic.border
+                    ColumnLayout {
+                        id: payColumn
+                        anchors.left: parent.left; anchors.right: parent.right
+                        anchors.top: parent.top; anchors.margins: 18
+                        spacing: 8
+                        Text { text: "Send money"; font.pixelSize: 16; font.bold: true; color: Logic.text }
+                        TextField {
+                            id: recipient
+                            objectName: "recipientField"
+                            Layout.fillWidth: true
+                            placeholderText: "Recipient (username)"
+                            text: root.bridge ? (root.bridge.currentPeer || "") : ""
+                        }
+                        TextField {
+                            id: amount
+                            objectName: "amountField"
+                            Layout.fillWidth: true
+                            placeholderText: "Amount, e.g. 12.50"
+                            inputMethodHints: Qt.ImhFormattedNumbersOnly
+                            onAccepted: root.submit()
+                        }
+                        Text {
+                            objectName: "amountError"
+                            Layout.fillWidth: true
+                            visible: text !== ""
+                            text: root.amountError !== "" ? root.amountError : root.submitError
+                            color: Logic.danger; font.pixelSize: 12
+                            wrapMode: Text.Wrap
+                        }
+                        Button {
+                            id: payButton
+                            objectName: "payButton"
+                            Layout.fillWidth: true
+                            text: root.bridge && root.bridge.paying ? "Paying\u2026" : "Pay"
+                            enabled: root.formValid && !(root.bridge && root.bridge.paying)
+                            onClicked: root.submit()
+                            contentItem: Text {
+                                text: payButton.text; color: "white"; font.bold: true
+                                horizontalAlignment: Text.AlignHCenter
+                                verticalAlignment: Text.AlignVCenter
+                            }
+                            background: Rectangle {
+                                radius: 8
+                                implicitHeight: 38
+                                color: payButton.enabled ? Logic.accent : "#b9c3d6"
+                            }
+                        }
+                    }
+                }
+            }
+
+            // Receipt of the last payment
+            Rectangle {
+                id: receiptCard
+                objectName: "receiptCard"
+                readonly property var r: root.bridge ? root.bridge.lastReceipt : ({})
+                readonly property bool has: r !== undefined && r !== null && r.ok !== undefined
+                visible: has
+                Layout.fillWidth: true
+                implicitHeight: receiptText.implicitHeight + 28
+                radius: 12
+                color: has && r.ok ? "#e3f6ea" : "#fde8e8"
+                border.color: has && r.ok ? Logic.good : Logic.danger
+                Text {
+                    id: receiptText
+                    objectName: "receiptText"
+                    anchors.fill: parent; anchors.margins: 14
+                    wrapMode: Text.Wrap
+                    color: Logic.text; font.pixelSize: 13
+                    text: !receiptCard.has ? ""
+                        : receiptCard.r.ok
+                          ? "\u2713 Paid " + receiptCard.r.amount + " to " + receiptCard.r.to
+                            + (receiptCard.r.replayed ? " (already done before)" : "")
+                            + "\nBalance now " + receiptCard.r.balance + " \u00b7 ledger #"
+                            + receiptCard.r.seq + " \u00b7 " + receiptCard.r.time
+                            + "\nTransfer " + receiptCard.r.transferId
+                          : "\u2717 " + receiptCard.r.message
+                }
+            }
+
+            Text {
+                visible: root.bridge && root.bridge.walletError !== "" && !receiptCard.visible
+                text: root.bridge ? root.bridge.walletError : ""
+                color: Logic.danger
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+            }
+
+            Text { text: "History"; font.pixelSize: 16; font.bold: true; color: Logic.text }
+
+            Rectangle {
+                Layout.fillWidth: true
+                implicitHeight: Math.max(60, history.contentHeight + 8)
+                radius: 14; color: Logic.card; border.color: Logic.border
+                ListView {
+                    id: history
+                    objectName: "walletHistory"
+                    anchors.fill: parent; anchors.margins: 4
+                    interactive: false
+                    model: root.bridge ? root.bridge.wallet : null
+                    delegate: Item {
+                        required property string time
+                        required property string counterparty
+                        required property string amount
+                        required property string balance
+                        required property bool incoming
+                        required property string kind
+                        width: ListView.view.width
+                        height: 56
+                        RowLayout {
+                            anchors.fill: parent; anchors.leftMargin: 14; anchors.rightMargin: 14
+                            spacing: 12
+                            Rectangle {
+                                width: 34; height: 34; radius: 17
+                                color: incoming ? "#e3f6ea" : "#eef1f6"
+                                Text { anchors.centerIn: parent; text: incoming ? "\u2199" : "\u2197"
+                                       color: incoming ? Logic.good : Logic.muted; font.pixelSize: 16 }
+                            }
+                            Column {
+                                Layout.fillWidth: true
+                                Text { text: (incoming ? (kind === "issue" ? "Issued to you" : "From " + counterparty)
+                                                      : "To " + counterparty)
+                                       color: Logic.text; font.pixelSize: 14 }
+                                Text { text: time; color: Logic.muted; font.pixelSize: 11 }
+                            }
+                            Column {
+                                Text { anchors.right: parent.right; text: amount
+                                       color: incoming ? Logic.good : Logic.text
+                                       font.pixelSize: 14; font.bold: true }
+                                Text { anchors.right: parent.right; text: "balance " + balance
+                                       color: Logic.muted; font.pixelSize: 11 }
+                            }
+                        }
+                        Rectangle { anchors.bottom: parent.bottom; width: parent.width; height: 1; color: "#eef0f4" }
+                    }
+                    Text {
+                        anchors.centerIn: parent
+                        visible: history.count === 0
+                        text: "No transfers yet."
+                        color: Logic.muted
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,192 @@
+.pragma library
+// Pure functions behind the views: unit-tested by the Qt Quick tests.
+
+// -- colours -------------------------------------------------------------------
+var accent = "#3b6ff5";
+var accentDark = "#2c56c9";
+var sidebar = "#1e2330";
+var sidebarHover = "#2a3142";
+var sidebarSelected = "#34405a";
+var sidebarText = "#e8ebf2";
+var sidebarMuted = "#8d96a8";
+var page = "#f3f5f9";
+var card = "#ffffff";
+var text = "#1d2433";
+var muted = "#6b7385";
+var border = "#dfe3ea";
+var outgoing = "#3b6ff5";
+var incoming = "#ffffff";
+var online = "#22c55e";
+var offline = "#9aa3b2";
+var connecting = "#f5a524";
+var danger = "#e5484d";
+var warnBg = "#fff4e0";
+var warnBorder = "#f5a524";
+var good = "#17a34a";
+
+// -- amounts (the same rules as bank::parse_amount) ----------------------------
+
+// "" if `text` is a valid amount: digits, at most two decimals, positive,
+// at most one trillion; otherwise why not, in words.
+function validateAmount(text) {
+    var t = text === undefined || text === null ? "" : String(text);
+    if (t.length === 0)
+        return "Enter an amount.";
+    if (!/^[0-9]+(\.[0-9]{1,2})?$/.test(t)) {
+        if (/^[0-9]+\.[0-9]{3,}$/.test(t))
+            return "At most two decimals.";
+        if (/^-/.test(t))
+            return "The amount must be positive.";
+        return "Write the amount like 12.50.";
+    }
+    var parts = t.split(".");
+    var whole = parts[0].replace(/^0+(?=[0-9])/, "");
+    if (whole.length > 13 || Number(whole) > 1000000000000
+            || (Number(whole) === 1000000000000 && parts.length > 1
+                && Number(parts[1]) > 0))
+        return "At most 1,000,000,000,000 per payment.";
+    if (Number(t) === 0)
+        return "The amount must be more than zero.";
+    return "";
+}
+
+// -- unread counts --------------------------------------------------------------
+
+// Whether a message from `from` counts as unread given the open view.
+function countsAsUnread(from, openPeer, chatVisible) {
+    return from !== openPeer || !chatVisible;
+}
+
+// The badge text for `n` unread messages ("" hides the badge).
+function unreadBadge(n) {
+    if (!n || n <= 0)
+        return "";
+    return n > 99 ? "99+" : String(n);
+}
+
+// -- keys -------------------------------------------------------------------------
+
+// The banner of a conversation: "changed" blocks sending until the new key
+// is accepted, "unverified" is a gentle hint, "none" shows nothing.
+function bannerState(contact) {
+    if (!contact || !contact.name)
+        return "none";
+    if (contact.keyChanged)
+        return "changed";
+    if (contact.fingerprint && !contact.verified)
+        return "unverified";
+    return "none";
+}
+
+function canSend(text, contact, status) {
+    if (bannerState(contact) === "changed")
+        return false;
+    return String(text || "").trim().length > 0;
+}
+
+// A fingerprint as two lines of eight groups.
+function fingerprintLines(fp) {
+    var groups = String(fp || "").split(" ").filter(function (g) { return g.length > 0; });
+    if (groups.length <= 8)
+        return groups.join(" ");
+    return groups.slice(0, 8).join(" ") + "\n" + groups.slice(8).join(" ");
+}
+
+// -- messages ---------------------------------------------------------------------
+
+function stateLabel(state) {
+    switch (state) {
+    case "sending": return "sending";
+    case "accepted": return "\u2713 sent";
+    case "delivered": return "\u2713\u2713 delivered";
+    case "failed": return "failed \u2013 click to retry";
+    default: return "";
+    }
+}
+
+// Enter sends, Shift+Enter makes a new line.
+function isSendKey(key, modifiers) {
+    var enter = key === Qt.Key_Return || key === Qt.Key_Enter;
+    return enter && !(modifiers & Qt.ShiftModifier);
+}
+
+// -- connection ---------------------------------------------------------------------
+
+var backoffStart = 500;
+var backoffMax = 10000;
+
+// Delay before reconnect attempt number `attempt` (0-based): 0.5 s doubling,
+// at most 10 s.
+function backoffDelay(attempt) {
+    var a = Math.max(0, attempt | 0);
+    return Math.min(backoffMax, backoffStart * Math.pow(2, a));
+}
+
+// The next state of the connection machine for an event:
+// connected | lost | failed | fatal | retry | signedOut.
+function nextConnectionState(state, event) {
+    switch (event) {
+    case "connected": return "connected";
+    case "lost": return state === "stopped" ? "stopped" : "waiting";
+    case "failed": return state === "stopped" ? "stopped" : "waiting";
+    case "fatal": return "stopped";
+    case "retry": return state === "waiting" ? "connecting" : state;
+    case "signedOut": return "idle";
+    default: return state;
+    }
+}
+
+function statusText(status, state, delayMs) {
+    if (status === "connected")
+        return "Connected";
+    if (state === "stopped")
+        return "Offline";
+    if (status === "connecting" || state === "connecting")
+        return "Connecting\u2026";
+    if (state === "waiting")
+        return "Offline \u2013 retrying in " + Math.ceil(delayMs / 1000) + " s";
+    return "Offline";
+}
+
+function statusColor(status) {
+    if (status === "connected") return online;
+    if (status === "connecting") return connecting;
+    return danger;
+}
+
+// -- people ---------------------------------------------------------------------------
+
+// A rough strength hint for a passphrase: {score 0-4, label}.
+function passphraseStrength(p) {
+    var s = String(p || "");
+    if (s.length === 0)
+        return { score: 0, label: "" };
+    var kinds = 0;
+    if (/[a-z]/.test(s)) kinds++;
+    if (/[A-Z]/.test(s)) kinds++;
+    if (/[0-9]/.test(s)) kinds++;
+    if (/[^a-zA-Z0-9]/.test(s)) kinds++;
+    var score = 0;
+    if (s.length >= 8) score++;
+    if (s.length >= 12) score++;
+    if (s.length >= 16 || (s.length >= 12 && kinds >= 3)) score++;
+    if (kinds >= 3 && s.length >= 10) score++;
+    score = Math.min(4, score);
+    var labels = ["too weak", "weak", "fair", "good", "strong"];
+    return { score: score, label: labels[score] };
+}
+
+function initials(name) {
+    var n = String(name || "?");
+    return n.charAt(0).toUpperCase();
+}
+
+function avatarColor(name) {
+    var palette = ["#e5484d", "#f76b15", "#d6a100", "#30a46c", "#12a594",
+                   "#0090ff", "#3e63dd", "#8e4ec6", "#d6409f"];
+    var h = 0;
+    var n = String(name || "");
+    for (var i = 0; i < n.length; ++i)
+        h = (h * 31 + n.charCodeAt(i)) % 9973;
+    return palette[h % palette.length];
+}

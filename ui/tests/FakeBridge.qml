@@ -1,0 +1,77 @@
+import QtQuick
+import Courier.Models 1.0
+
+// Stands in for the C++ Bridge in view tests: same properties, signals and
+// invokables, real C++ models, no actors. It records what the views ask.
+QtObject {
+    id: fake
+    property string status: "connected"
+    property bool signedIn: true
+    property bool busy: false
+    property string user: "alice"
+    property string server: "127.0.0.1:7400"
+    property string home: "/tmp"
+    property string myFingerprint: "aaaa bbbb cccc dddd eeee ffff 0000 1111 2222 3333 4444 5555 6666 7777 8888 9999"
+    property string routerFingerprint: ""
+    property bool routerAccepted: true
+    property string currentPeer: ""
+    property string balance: "100.00"
+    property bool hasAccount: true
+    property string walletError: ""
+    property var lastReceipt: ({})
+    property bool paying: false
+    property string error: ""
+    property string notice: ""
+
+    property ContactsModel contacts: ContactsModel {}
+    property MessagesModel messages: MessagesModel {}
+    property WalletModel wallet: WalletModel {}
+
+    // What the views did.
+    property string lastSent: ""
+    property var retried: []
+    property string acceptedKeyOf: ""
+    property var payments: []
+    property int reconnects: 0
+    property int resends: 0
+
+    signal connected(string fingerprint, bool newUser)
+    signal connectionLost()
+    signal connectFailed(string message, bool fatal)
+    signal identityCreated(bool ok, string message)
+    signal receiptArrived(var receipt)
+
+    function contact(name) { return contacts.get(name) }
+    function openConversation(peer) {
+        contacts.ensure(peer)
+        currentPeer = peer
+        messages.setPeer(peer)
+        contacts.clearUnread(peer)
+    }
+    function sendMessage(text) {
+        lastSent = messages.addOutgoing(currentPeer, user, text.trim())
+        return lastSent
+    }
+    function retry(id) {
+        retried = retried.concat([id])
+        messages.setSending(id)
+    }
+    function reconnect() { reconnects += 1 }
+    function resendFailed() { resends += 1; return 2 }
+    function acceptNewKey(peer) { acceptedKeyOf = peer }
+    function verifyContact(peer) {}
+    function refreshPresence() {}
+    function refreshWallet() {}
+    function dismissNotice() { notice = "" }
+    function pay(to, amount) {
+        payments = payments.concat([{ to: to, amount: amount }])
+        paying = true
+        return ""
+    }
+    function reset() {
+        messages.clear(); contacts.clear()
+        currentPeer = ""; lastSent = ""; retried = []; acceptedKeyOf = ""
+        payments = []; paying = false; lastReceipt = ({}); reconnects = 0; resends = 0
+        status = "connected"; signedIn = true
+    }
+}

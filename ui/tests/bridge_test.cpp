@@ -1,0 +1,208 @@
+// The real bridge (and its client actor) against a real router process
+// and the real courier-cli on 127.0.0.1.
+
+#include <QSignalSpy>
+#include <QtTest>
+
+#include "tests/integration/harness.hpp"
+#include "ui/bridge.hpp"
+
+using namespace courier;
+using courier::test::cli;
+using courier::test::run;
+
+namespace {
+
+/// True if the open conversation of `b` shows a message with `body`.
+bool shows(ui::Bridge& b, const QString& body, bool outgoing) {
+  auto& m = b.messages();
+  for (int i = 0; i < m.count(); ++i) {
+    auto row = m.get(i);
+    if (row.value("body").toString() == body
+        && row.value("outgoing").toBool() == outgoing)
+      return true;
+  }
+  return false;
+}
+
+} // namespace
+
+class BridgeTest : public QObject {
+  Q_OBJECT
+
+  std::unique_ptr<test::temp_dir> tmp_;
+  test::router_process router_;
+  QString home_, server_;
+
+  test::run_result cli_run(const std::string& user,
+                           std::vector<std::string> args) {
+    return run(cli(ss(home_), ss(server_), user, std::move(args)),
+               std::chrono::seconds{40});
+  }
+  static std::string ss(const QString& s) { return s.toStdString(); }
+
+  /// Signs `b` in as alice and waits for "connected".
+  void sign_in(ui::Bridge& b) {
+    b.configure(home_, server_, {});
+    QSignalSpy connected{&b, &ui::Bridge::connected};
+    b.signIn(QStringLiteral("alice"), {});
+    QVERIFY(connected.wait(20000));
+    QCOMPARE(b.status(), QStringLiteral("connected"));
+    QVERIFY(b.signedIn());
+    QVERIFY(!b.routerFingerprint().isEmpty());
+    QCOMPARE(normalize_fingerprint(ss(b.routerFingerprint())),
+             normalize_fingerprint(router_.fingerprint));
+  }
+
+private Q_SLOTS:
+  void initTestCase() {
+    tmp_ = std::make_unique<test::temp_dir>();
+    router_ = test::router_process::start(*tmp_ / "router");
+    home_ = QString::fromStdString(*tmp_ / "home");
+    server_ = QString::fromStdString(router_.address());
+    for (auto user : {"alice", "bob"}) {
+      auto r = cli_run(user, {"init", "--bits", "2048"});
+      QVERIFY2(r.exit_code == 0, r.err.c_str());
+    }
+    // bob signs in once so that his name is registered.
+    auto r = cli_run("bob", {"recv", "--wait", "1"});
+    QVERIFY2(r.exit_code == 0, r.err.c_str());
+  }
+
+  void cli_message_appears_in_the_conversation() {
+    ui::Bridge b;
+    sign_in(b);
+    b.openConversation(QStringLiteral("bob"));
+    QCOMPARE(b.currentPeer(), QStringLiteral("bob"));
+    QSignalSpy arrived{&b, &ui::Bridge::messageArrived};
+    auto r = cli_run("bob", {"send", "alice", "hello from the cli"});
+    QVERIFY2(r.exit_code == 0, r.err.c_str());
+    QVERIFY(arrived.wait(20000));
+    QCOMPARE(arrived.at(0).at(0).toString(), QStringLiteral("bob"));
+    QVERIFY(shows(b, QStringLiteral("hello from the cli"), false));
+    // It is the open conversation: nothing unread.
+    QCOMPARE(b.contacts().unread(QStringLiteral("bob")), 0);
+  }
+
+  void message_to_another_conversation_counts_as_unread() {
+    ui::Bridge b;
+    sign_in(b);
+    b.openConversation(QStringLiteral("carol"));
+    QSignalSpy arrived{&b, &ui::Bridge::messageArrived};
+    auto r = cli_run("bob", {"send", "alice", "are you there?"});
+    QVERIFY2(r.exit_code == 0, r.err.c_str());
+    QVERIFY(arrived.wait(20000));
+    QCOMPARE(b.contacts().unread(QStringLiteral("bob")), 1);
+    QVERIFY(!shows(b, QStringLiteral("are you there?"), false));
+    b.openConversation(QStringLiteral("bob"));
+    QCOMPARE(b.contacts().unread(QStringLiteral("bob")), 0);
+    QTRY_VERIFY_WITH_TIMEOUT(shows(b, QStringLiteral("are you there?"), false),
+                             10000);
+  }
+
+  void bridge_message_arrives_at_the_cli() {
+    ui::Bridge b;
+    sign_in(b);
+    b.openConversation(QStringLiteral("bob"));
+    auto id = b.sendMessage(QStringLiteral("hello from the app"));
+    QVERIFY(!id.isEmpty());
+    QCOMPARE(b.messages().stateOf(id), QStringLiteral("sending"));
+    QTRY_COMPARE_WITH_TIMEOUT(b.messages().stateOf(id),
+                              QStringLiteral("accepted"), 20000);
+    auto r = cli_run("bob", {"--json", "recv", "--count", "1", "--wait", "10"});
+    QVERIFY2(r.exit_code == 0, r.err.c_str());
+    QVERIFY2(r.out.find("hello from the app") != std::string::npos,
+             r.out.c_str());
+    QVERIFY(r.out.find("\"from\":\"alice\"") != std::string::npos);
+    // bob acknowledged it: the router tells alice.
+    QTRY_COMPARE_WITH_TIMEOUT(b.messages().stateOf(id),
+                              QStringLiteral("delivered"), 20000);
+  }
+
+  void history_survives_a_restart() {
+    ui::Bridge b;
+    sign_in(b);
+    b.openConversation(QStringLiteral("bob"));
+    QTRY_VERIFY_WITH_TIMEOUT(shows(b, QStringLiteral("hello from the cli"),
+                                   false)
+                               && shows(b, QStringLiteral("hello from the app"),
+                                        true),
+                             10000);
+    QTRY_VERIFY_WITH_TIMEOUT(b.contacts().indexOf(QStringLiteral("bob")) >= 0
+                               && !b.contacts()
+                                     .get(QStringLiteral("bob"))
+                                     .value("fingerprint")
+                                     .toString()
+                                     .isEmpty(),
+                             10000);
+  }
+
+  void send_while_offline_goes_out_after_reconnect() {
+    ui::Bridge b;
+    sign_in(b);
+    b.openConversation(QStringLiteral("bob"));
+    QSignalSpy lost{&b, &ui::Bridge::connectionLost};
+    router_.proc.kill_hard();
+    QVERIFY(lost.wait(15000));
+    QCOMPARE(b.status(), QStringLiteral("offline"));
+    auto id = b.sendMessage(QStringLiteral("written while offline"));
+    QCOMPARE(b.messages().stateOf(id), QStringLiteral("sending"));
+    // Reconnecting while the router is still down fails cleanly ...
+    QSignalSpy failed{&b, &ui::Bridge::connectFailed};
+    b.reconnect();
+    QVERIFY(failed.wait(15000));
+    QCOMPARE(failed.at(0).at(1).toBool(), false); // not fatal: retry
+    // ... and works once it is back (same data, same key, same port).
+    router_ = test::router_process::start(router_.data, router_.port);
+    QSignalSpy connected{&b, &ui::Bridge::connected};
+    b.reconnect();
+    QVERIFY(connected.wait(20000));
+    QCOMPARE(b.resendFailed(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(b.messages().stateOf(id),
+                              QStringLiteral("accepted"), 20000);
+    auto r = cli_run("bob", {"--json", "recv", "--count", "1", "--wait", "10"});
+    QVERIFY2(r.exit_code == 0, r.err.c_str());
+    QVERIFY(r.out.find("written while offline") != std::string::npos);
+  }
+
+  void wrong_passphrase_is_said_in_words() {
+    ui::Bridge b;
+    b.configure(home_, server_, {});
+    QSignalSpy created{&b, &ui::Bridge::identityCreated};
+    b.createIdentity(QStringLiteral("carol"), QStringLiteral("right one 123"),
+                     2048);
+    QVERIFY(b.busy());
+    QVERIFY(created.wait(60000));
+    QVERIFY2(created.at(0).at(0).toBool(),
+             qPrintable(created.at(0).at(1).toString()));
+    QVERIFY(b.identityExists(QStringLiteral("carol")));
+    QSignalSpy failed{&b, &ui::Bridge::signInFailed};
+    b.signIn(QStringLiteral("carol"), QStringLiteral("wrong"));
+    QVERIFY(failed.wait(20000));
+    QVERIFY2(failed.at(0).at(0).toString().contains("Wrong passphrase"),
+             qPrintable(failed.at(0).at(0).toString()));
+    QVERIFY(!b.signedIn());
+  }
+
+  void unreachable_router_is_said_in_words() {
+    ui::Bridge b;
+    b.configure(home_, QStringLiteral("127.0.0.1:1"), {});
+    QSignalSpy failed{&b, &ui::Bridge::signInFailed};
+    b.signIn(QStringLiteral("alice"), {});
+    QVERIFY(failed.wait(20000));
+    auto text = failed.at(0).at(0).toString();
+    QVERIFY2(text.contains("127.0.0.1:1"), qPrintable(text));
+    QCOMPARE(b.error(), text);
+    QCOMPARE(b.status(), QStringLiteral("offline"));
+    QVERIFY(!b.signedIn());
+  }
+
+  void cleanupTestCase() {
+    router_.proc.kill_hard();
+    tmp_.reset();
+  }
+};
+
+QTEST_MAIN(BridgeTest)
+
+#include "bridge_test.moc"

@@ -1,0 +1,129 @@
+import QtQuick
+import QtTest
+import "../qml"
+
+// Sending, states, retry, Enter/Shift+Enter and the key-change banner in
+// the real ChatView.
+Item {
+    id: top
+    width: 800; height: 600
+
+    FakeBridge { id: fake }
+    ChatView { id: view; anchors.fill: parent; bridge: fake }
+
+    TestCase {
+        name: "Chat"
+        when: windowShown
+
+        function init() {
+            fake.reset()
+            fake.openConversation("bob")
+        }
+
+        function bubbleFor(localId) {
+            var items = view.list.contentItem.children
+            for (var i = 0; i < items.length; ++i)
+                if (items[i].objectName === "bubble" && items[i].localId === localId)
+                    return items[i]
+            return null
+        }
+
+        function typeAndSend(text) {
+            var field = findChild(view, "composerField")
+            field.forceActiveFocus()
+            field.text = text
+            field.cursorPosition = text.length
+            keyClick(Qt.Key_Return)
+            return field
+        }
+
+        function test_send_shows_sending_then_accepted() {
+            var field = typeAndSend("hello bob")
+            compare(field.text, "")
+            compare(fake.messages.count, 1)
+            var id = fake.lastSent
+            verify(id !== "")
+            var b = null
+            tryVerify(function () { b = bubbleFor(id); return b !== null })
+            compare(b.msgState, "sending")
+            compare(b.outgoing, true)
+            compare(b.body, "hello bob")
+            var meta = findChild(b, "metaText")
+            verify(meta.text.indexOf("sending") >= 0, meta.text)
+            // Right-aligned: the bubble ends at the right edge.
+            var box = findChild(b, "bubbleBox")
+            verify(box.x + box.width > view.list.width / 2)
+            fake.messages.setAccepted(id, "m-1")
+            tryCompare(b, "msgState", "accepted")
+            verify(meta.text.indexOf("sent") >= 0, meta.text)
+            fake.messages.setDelivered("m-1")
+            tryCompare(b, "msgState", "delivered")
+            verify(meta.text.indexOf("delivered") >= 0, meta.text)
+        }
+
+        function test_incoming_on_the_left() {
+            fake.messages.addIncoming("bob", "hi alice", "m-5", Date.now())
+            var b = null
+            tryVerify(function () {
+                var items = view.list.contentItem.children
+                for (var i = 0; i < items.length; ++i)
+                    if (items[i].objectName === "bubble" && items[i].body === "hi alice")
+                        b = items[i]
+                return b !== null
+            })
+            compare(b.outgoing, false)
+            var box = findChild(b, "bubbleBox")
+            verify(box.x < view.list.width / 2)
+        }
+
+        function test_shift_enter_is_a_new_line() {
+            var field = findChild(view, "composerField")
+            field.forceActiveFocus()
+            field.text = "line one"
+            field.cursorPosition = field.text.length
+            keyClick(Qt.Key_Return, Qt.ShiftModifier)
+            compare(fake.messages.count, 0)
+            verify(field.text.indexOf("\n") > 0)
+            keyClick(Qt.Key_Return)
+            compare(fake.messages.count, 1)
+        }
+
+        function test_failed_message_can_be_retried() {
+            typeAndSend("will fail")
+            var id = fake.lastSent
+            fake.messages.setFailed(id, "the router did not answer in time")
+            var b = null
+            tryVerify(function () { b = bubbleFor(id); return b !== null && b.msgState === "failed" })
+            verify(findChild(b, "metaText").text.indexOf("retry") >= 0)
+            mouseClick(findChild(b, "bubbleBox"))
+            compare(fake.retried, [id])
+            compare(fake.messages.stateOf(id), "sending")
+        }
+
+        function test_key_change_banner_blocks_sending() {
+            var banner = findChild(view, "keyBanner")
+            verify(!banner.visible)
+            fake.contacts.setKey("bob", "1111 2222 3333 4444 5555 6666 7777 8888 9999 aaaa bbbb cccc dddd eeee ffff 0000", true)
+            fake.contacts.setKeyChanged("bob", "abcd abcd abcd abcd abcd abcd abcd abcd abcd abcd abcd abcd abcd abcd abcd abcd")
+            tryCompare(banner, "visible", true)
+            verify(findChild(banner, "newFingerprint").text.indexOf("abcd abcd") === 0)
+            verify(view.composer.blocked)
+            verify(!findChild(view, "sendButton").enabled)
+            var field = findChild(view, "composerField")
+            field.text = "blocked?"
+            keyClick(Qt.Key_Return)
+            compare(fake.messages.count, 0)
+            var accept = findChild(banner, "acceptKeyButton")
+            tryVerify(function () { return accept.width > 0 && banner.height > accept.height })
+            waitForRendering(view)
+            mouseClick(accept)
+            compare(fake.acceptedKeyOf, "bob")
+            // The bridge accepted it: the banner goes away, sending works.
+            fake.contacts.setKey("bob", "abcd abcd abcd abcd abcd abcd abcd abcd abcd abcd abcd abcd abcd abcd abcd abcd", true)
+            tryCompare(banner, "visible", false)
+            verify(!view.composer.blocked)
+            typeAndSend("now it goes")
+            compare(fake.messages.count, 1)
+        }
+    }
+}

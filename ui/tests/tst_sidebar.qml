@@ -1,0 +1,60 @@
+import QtQuick
+import QtTest
+import "../qml"
+
+// Unread counts and presence in the real Sidebar.
+Item {
+    width: 300; height: 600
+
+    FakeBridge { id: fake }
+    Sidebar { id: bar; anchors.fill: parent; bridge: fake; tab: "chats" }
+
+    TestCase {
+        name: "Sidebar"
+        when: windowShown
+
+        function init() { fake.reset() }
+
+        function row(name) {
+            var items = bar.contactList.contentItem.children
+            for (var i = 0; i < items.length; ++i)
+                if (items[i].objectName === "contact_" + name)
+                    return items[i]
+            return null
+        }
+
+        function test_unread_badge_counts_and_clears() {
+            fake.openConversation("carol")
+            fake.contacts.ensure("bob")
+            fake.contacts.bumpUnread("bob")
+            fake.contacts.bumpUnread("bob")
+            var r = null
+            tryVerify(function () { r = row("bob"); return r !== null })
+            var badge = findChild(r, "unreadBadge")
+            tryCompare(badge, "visible", true)
+            compare(badge.text, "2")
+            compare(fake.contacts.totalUnread, 2)
+            compare(findChild(row("carol"), "unreadBadge").visible, false)
+            mouseClick(r)
+            compare(fake.currentPeer, "bob")
+            tryCompare(badge, "visible", false)
+            compare(fake.contacts.totalUnread, 0)
+        }
+
+        function test_new_chat_field_opens_conversation() {
+            var field = findChild(bar, "newChatField")
+            field.forceActiveFocus()
+            field.text = "Dave"
+            keyClick(Qt.Key_Return)
+            compare(fake.currentPeer, "dave")
+            tryVerify(function () { return row("dave") !== null })
+        }
+
+        function test_status_text() {
+            var t = findChild(bar, "statusText")
+            compare(t.text, "Connected")
+            fake.status = "connecting"
+            compare(t.text, "Connecting\u2026")
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import QtQuick
+import QtTest
+import "../qml"
+
+// The pay form: validation before sending, the receipt afterwards.
+Item {
+    width: 800; height: 600
+
+    FakeBridge { id: fake }
+    WalletPage { id: page; anchors.fill: parent; bridge: fake }
+
+    TestCase {
+        name: "Wallet"
+        when: windowShown
+
+        function init() {
+            fake.reset()
+            page.recipientField.text = ""
+            page.amountField.text = ""
+        }
+
+        function test_invalid_amounts_block_paying() {
+            page.recipientField.text = "bob"
+            var err = findChild(page, "amountError")
+            var cases = [["1.234", "At most two decimals."], ["0", "The amount must be more than zero."],
+                         ["-3", "The amount must be positive."], ["abc", "Write the amount like 12.50."]]
+            for (var i = 0; i < cases.length; ++i) {
+                page.amountField.text = cases[i][0]
+                compare(err.text, cases[i][1])
+                verify(err.visible)
+                verify(!page.payButton.enabled, cases[i][0])
+            }
+            mouseClick(page.payButton)
+            compare(fake.payments.length, 0)
+        }
+
+        function test_valid_payment_goes_out_and_receipt_shows() {
+            page.recipientField.text = "bob"
+            page.amountField.text = "12.50"
+            verify(page.payButton.enabled)
+            compare(findChild(page, "amountError").visible, false)
+            mouseClick(page.payButton)
+            compare(fake.payments.length, 1)
+            compare(fake.payments[0].to, "bob")
+            compare(fake.payments[0].amount, "12.50")
+            verify(!page.payButton.enabled) // one payment at a time
+            var card = findChild(page, "receiptCard")
+            verify(!card.visible)
+            fake.paying = false
+            fake.lastReceipt = { ok: true, to: "bob", amount: "12.50", balance: "87.50",
+                                 transferId: "t-1", seq: 7, replayed: false, time: "now" }
+            tryCompare(card, "visible", true)
+            verify(findChild(page, "receiptText").text.indexOf("Paid 12.50 to bob") >= 0)
+        }
+
+        function test_bank_refusal_in_words() {
+            fake.lastReceipt = { ok: false, message: "The bank refused: insufficient funds" }
+            var card = findChild(page, "receiptCard")
+            tryCompare(card, "visible", true)
+            verify(findChild(page, "receiptText").text.indexOf("insufficient funds") >= 0)
+        }
+
+        function test_balance_shown() {
+            compare(findChild(page, "balanceText").text, "100.00")
+        }
+    }
+}
