@@ -142,8 +142,10 @@ using directory_actor = caf::typed_actor<
 
 /// The durable offline queue (group commit).
 using store_actor = caf::typed_actor<
-  // Queues a message for `to` from `from`; replies once it is durable.
-  caf::replies_to<put_atom, std::string, std::string, std::string>::with<
+  // Queues a message for `to`; replies once it is durable, or once the
+  // recipient acknowledged it before it had to be written at all. A seq
+  // of 0 lets the store pick one.
+  caf::replies_to<put_atom, std::string, stored_message>::with<
     stored_message>,
   // Messages for `to` after `seq`, in order, at most `limit`.
   caf::replies_to<fetch_atom, std::string, uint64_t, uint32_t>::with<

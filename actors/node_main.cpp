@@ -142,8 +142,9 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
     return fail("--edge has an invalid port");
   auto limits = cfg.limits();
   auto dir = spawn_directory(sys, *dir_db);
+  auto first_seq = next_free_seq(**queue_db); // before the store owns it
   auto queue = spawn_store(sys, *queue_db);
-  auto rt = spawn_router(sys, dir, queue, limits);
+  auto rt = spawn_router(sys, dir, queue, limits, first_seq);
   session_context ctx{ident, rt, dir, limits};
   auto listener = sys.middleman().spawn_broker(
     edge_listener, host, static_cast<uint16_t>(port), ctx);

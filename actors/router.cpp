@@ -1,6 +1,7 @@
 #include "actors/router.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <deque>
 #include <unordered_map>
 #include <unordered_set>
@@ -25,6 +26,7 @@ struct online_user {
   size_t inflight_bytes = 0;
   bool caught_up = false; ///< nothing in the store past last_seq
   bool fetching = false;  ///< a fetch is on its way
+  bool missed = false;    ///< a message was not pushed since the last fetch
 };
 
 // A session gets at most `delivery_window` messages and half its write
@@ -45,6 +47,7 @@ struct router_state {
   edge_limits limits;
   std::unordered_map<std::string, online_user> online;
   std::unordered_set<std::string> known_users; ///< names never unregister
+  uint64_t next_seq = 1;
   static inline const char* name = "router";
 };
 
@@ -69,6 +72,7 @@ void fetch(router_ptr self, const std::string& user) {
   if (!has_room(u, st.limits))
     return;
   u.fetching = true;
+  u.missed = false; // this fetch sees every put enqueued before it
   auto limit = static_cast<uint32_t>(st.limits.delivery_window
                                      - u.inflight.size());
   auto session = u.session;
@@ -81,7 +85,7 @@ void fetch(router_ptr self, const std::string& user) {
           return;
         auto& u = it->second;
         u.fetching = false;
-        u.caught_up = rows.size() < limit;
+        u.caught_up = rows.size() < limit && !u.missed;
         for (auto& row : rows) {
           if (row.seq <= u.last_seq)
             continue;
@@ -103,14 +107,31 @@ void fetch(router_ptr self, const std::string& user) {
       });
 }
 
-// A message became durable: push it now if the user is live and caught up.
+// A new message: push it to its recipient at once if it is live and
+// caught up, without waiting for the disk; the recipient drops a repeat
+// by msg_id should the router die before the sender hears back.
+void push_now(router_ptr self, const std::string& to, const stored_message& msg) {
+  auto it = self->state.online.find(to);
+  if (it == self->state.online.end())
+    return;
+  auto& u = it->second;
+  if (!u.fetching && u.caught_up && has_room(u, self->state.limits)) {
+    push(u, msg);
+    return;
+  }
+  u.missed = true;
+  u.caught_up = false;
+}
+
+// A message became durable (or was acknowledged first): fetch it for the
+// recipient if push_now could not deliver it.
 void on_stored(router_ptr self, const std::string& to, stored_message msg) {
   auto it = self->state.online.find(to);
   if (it == self->state.online.end())
     return;
   auto& u = it->second;
   if (u.fetching || msg.seq <= u.last_seq)
-    return; // the fetch under way includes it
+    return; // pushed already, or the fetch under way includes it
   if (u.caught_up && has_room(u, self->state.limits)) {
     push(u, std::move(msg));
     return;
@@ -121,21 +142,28 @@ void on_stored(router_ptr self, const std::string& to, stored_message msg) {
 
 void accept(router_ptr self, caf::typed_response_promise<uint64_t> rp,
             std::string from, std::string to, std::string blob) {
-  self->request(self->state.store, caf::infinite, put_atom::value, to,
-                std::move(from), std::move(blob))
+  using namespace std::chrono;
+  auto now = duration_cast<milliseconds>(system_clock::now().time_since_epoch());
+  stored_message msg{self->state.next_seq++, std::move(from), std::move(blob),
+                     now.count()};
+  // The put goes out first, so the store sees it before any ack for it.
+  self->request(self->state.store, caf::infinite, put_atom::value, to, msg)
     .then(
-      [=](stored_message& msg) mutable {
-        rp.deliver(msg.seq);
-        on_stored(self, to, std::move(msg));
+      [=](stored_message& stored) mutable {
+        rp.deliver(stored.seq);
+        on_stored(self, to, std::move(stored));
       },
       [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  push_now(self, to, msg);
 }
 
 } // namespace
 
 router_actor::behavior_type
 router(router_actor::stateful_pointer<router_state> self,
-       directory_actor directory, store_actor store, edge_limits limits) {
+       directory_actor directory, store_actor store, edge_limits limits,
+       uint64_t first_seq) {
+  self->state.next_seq = first_seq;
   self->state.directory = std::move(directory);
   self->state.store = std::move(store);
   self->state.limits = limits;
@@ -155,7 +183,7 @@ router(router_actor::stateful_pointer<router_state> self,
         self->send(it->second.session, kick_atom::value,
                    std::string{"signed in elsewhere"});
       self->monitor(session);
-      online[user] = online_user{session, 0, {}, 0, false, false};
+      online[user] = online_user{session, 0, {}, 0, false, false, false};
       fetch(self, user);
     },
     [=](send_atom, std::string& from, std::string& to,
@@ -204,8 +232,10 @@ router(router_actor::stateful_pointer<router_state> self,
 }
 
 router_actor spawn_router(caf::actor_system& sys, directory_actor directory,
-                          store_actor store, edge_limits limits) {
-  return sys.spawn(router, std::move(directory), std::move(store), limits);
+                          store_actor store, edge_limits limits,
+                          uint64_t first_seq) {
+  return sys.spawn(router, std::move(directory), std::move(store), limits,
+                   first_seq);
 }
 
 } // namespace courier

@@ -5,10 +5,14 @@
 
 namespace courier {
 
-/// Knows who is online and moves sealed blobs from senders to recipients:
-/// every message is made durable by the store first, then pushed to the
-/// recipient's session in order, at most `delivery_window` unacked at a time.
+/// Knows who is online and moves sealed blobs from senders to recipients.
+/// A message goes to the store and, if the recipient is live and has no
+/// backlog, to its session at once; the sender hears back once the message
+/// is durable or acknowledged. Sessions get messages in order, at most
+/// `delivery_window` unacknowledged at a time.
+/// `first_seq` comes from next_free_seq() of the store's database.
 router_actor spawn_router(caf::actor_system& sys, directory_actor directory,
-                          store_actor store, edge_limits limits);
+                          store_actor store, edge_limits limits,
+                          uint64_t first_seq);
 
 } // namespace courier

@@ -36,6 +36,11 @@ statement& statement::bind_blob(int idx, const void* data, size_t size) {
   return *this;
 }
 
+statement& statement::bind_null(int idx) {
+  sqlite3_bind_null(stmt_.get(), idx);
+  return *this;
+}
+
 caf::expected<bool> statement::step() {
   switch (sqlite3_step(stmt_.get())) {
     case SQLITE_ROW:

@@ -22,6 +22,7 @@ public:
   statement& bind(int idx, int64_t value);
   statement& bind(int idx, std::string_view text);
   statement& bind_blob(int idx, const void* data, size_t size);
+  statement& bind_null(int idx);
 
   /// Runs one step: true if a row is available, false when done.
   caf::expected<bool> step();

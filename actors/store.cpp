@@ -1,6 +1,7 @@
 #include "actors/store.hpp"
 
 #include <chrono>
+#include <set>
 #include <vector>
 
 #include <caf/typed_event_based_actor.hpp>
@@ -34,22 +35,39 @@ struct store_state {
   bool flush_scheduled = false;
   static inline const char* name = "store";
 
-  // Commits every pending put and drop in one transaction.
+  // Commits every pending put and drop in one transaction. A message whose
+  // acknowledgement is in the same batch was never needed on disk: both
+  // the insert and the delete are skipped.
   caf::error commit() {
+    std::set<std::pair<std::string, uint64_t>> acked(drops.begin(), drops.end());
+    std::set<std::pair<std::string, uint64_t>> skipped;
+    for (auto& p : puts)
+      if (p.msg.seq != 0 && acked.count({p.to, p.msg.seq}) > 0)
+        skipped.emplace(p.to, p.msg.seq);
+    if (skipped.size() == puts.size() && skipped.size() == drops.size())
+      return caf::none; // nothing to write
     if (auto err = db->exec("BEGIN IMMEDIATE"))
       return err;
     for (auto& p : puts) {
-      insert.bind(1, p.to).bind(2, p.msg.from);
-      insert.bind_blob(3, p.msg.blob.data(), p.msg.blob.size());
-      insert.bind(4, p.msg.ts);
+      if (skipped.count({p.to, p.msg.seq}) > 0)
+        continue;
+      if (p.msg.seq != 0)
+        insert.bind(1, static_cast<int64_t>(p.msg.seq));
+      else
+        insert.bind_null(1);
+      insert.bind(2, p.to).bind(3, p.msg.from);
+      insert.bind_blob(4, p.msg.blob.data(), p.msg.blob.size());
+      insert.bind(5, p.msg.ts);
       if (auto err = insert.run()) {
         db->exec("ROLLBACK");
         return err;
       }
       p.msg.seq = static_cast<uint64_t>(db->last_insert_id());
     }
-    for (auto& [to, seq] : drops) {
-      remove.bind(1, to).bind(2, static_cast<int64_t>(seq));
+    for (auto& d : drops) {
+      if (skipped.count(d) > 0)
+        continue;
+      remove.bind(1, d.first).bind(2, static_cast<int64_t>(d.second));
       if (auto err = remove.run()) {
         db->exec("ROLLBACK");
         return err;
@@ -99,8 +117,8 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
       throw std::runtime_error(to_string(stmt.error()));
     return std::move(*stmt);
   };
-  st.insert = prep("INSERT INTO queue(recipient, sender, blob, ts)"
-                   " VALUES(?1, ?2, ?3, ?4)");
+  st.insert = prep("INSERT INTO queue(seq, recipient, sender, blob, ts)"
+                   " VALUES(?1, ?2, ?3, ?4, ?5)");
   st.remove = prep("DELETE FROM queue WHERE recipient = ?1 AND seq = ?2");
   st.select = prep("SELECT seq, sender, blob, ts FROM queue"
                    " WHERE recipient = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
@@ -111,10 +129,11 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
     }
   };
   return {
-    [=](put_atom, std::string& to, std::string& from, std::string& blob)
-      -> caf::result<stored_message> {
+    [=](put_atom, std::string& to,
+        stored_message& msg) -> caf::result<stored_message> {
       auto rp = self->make_response_promise<stored_message>();
-      stored_message msg{0, std::move(from), std::move(blob), now_ms()};
+      if (msg.ts == 0)
+        msg.ts = now_ms();
       self->state.puts.push_back({std::move(to), std::move(msg), rp});
       schedule();
       return rp;
@@ -147,6 +166,20 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
     },
     [=](flush_atom) { self->state.flush(); },
   };
+}
+
+uint64_t next_free_seq(database& db) {
+  // Never below the clock in microseconds, so seqs keep growing across
+  // restarts even for messages that were delivered without being stored.
+  using namespace std::chrono;
+  auto clock = static_cast<uint64_t>(
+    duration_cast<microseconds>(system_clock::now().time_since_epoch()).count());
+  uint64_t highest = 0;
+  if (auto stmt = db.prepare("SELECT COALESCE(MAX(seq), 0) FROM queue")) {
+    if (auto row = stmt->step(); row && *row)
+      highest = static_cast<uint64_t>(stmt->int_at(0));
+  }
+  return std::max(clock, highest) + 1;
 }
 
 store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<database> db) {

@@ -17,6 +17,10 @@ caf::expected<std::shared_ptr<database>> open_store_db(const std::string& path);
 /// The durable offline queue. Puts and drops are grouped: everything in
 /// the mailbox is committed in one transaction (WAL, synchronous=FULL)
 /// before any of them is answered.
+/// The first seq a router may hand out: above every seq in the queue and
+/// above any it handed out before a restart.
+uint64_t next_free_seq(database& db);
+
 store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<database> db);
 
 } // namespace courier

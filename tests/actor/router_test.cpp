@@ -135,8 +135,9 @@ protected:
     auto sdb = open_store_db(":memory:");
     ASSERT_TRUE(sdb) << to_string(sdb.error());
     directory_ = spawn_directory(*sys_, *ddb);
+    auto first_seq = next_free_seq(**sdb);
     store_ = spawn_store(*sys_, *sdb);
-    router_ = spawn_router(*sys_, directory_, store_, limits);
+    router_ = spawn_router(*sys_, directory_, store_, limits, first_seq);
     track(directory_.address());
     track(store_.address());
     track(router_.address());
@@ -598,7 +599,8 @@ protected:
                      const std::string& from, const std::string& blob) {
     stored_message out;
     self()
-      ->request(st, wait_time, put_atom::value, to, from, blob)
+      ->request(st, wait_time, put_atom::value, to,
+                stored_message{0, from, blob, 0})
       .receive([&](stored_message& m) { out = std::move(m); },
                [&](caf::error& err) {
                  ADD_FAILURE() << "put: " << sys_->render(err);

@@ -165,8 +165,9 @@ protected:
     auto sdb = open_store_db(":memory:");
     ASSERT_TRUE(sdb);
     directory_ = spawn_directory(*sys_, *ddb);
+    auto first_seq = next_free_seq(**sdb);
     store_ = spawn_store(*sys_, *sdb);
-    router_ = spawn_router(*sys_, directory_, store_, edge_limits{});
+    router_ = spawn_router(*sys_, directory_, store_, edge_limits{}, first_seq);
     track(directory_.address());
     track(store_.address());
     track(router_.address());
