@@ -13,7 +13,7 @@ namespace {
 
 // Small enough that an idle connection stays cheap; frames larger than
 // this arrive in several reads.
-constexpr size_t read_chunk = 4096;
+constexpr size_t read_chunk = 1024;
 
 } // namespace
 
