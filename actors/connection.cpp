@@ -15,6 +15,40 @@ namespace {
 // this arrive in several reads.
 constexpr size_t read_chunk = 1024;
 
+// CAF reads at most 50 times per socket event after a halt().
+constexpr size_t max_held = 64 * read_chunk;
+
+// Splits bytes into frames for the owner and enforces the frame rate.
+void consume(caf::io::stateful_broker<connection_state>* self,
+             caf::io::connection_handle hdl, const char* data, size_t size) {
+  auto& st = self->state;
+  st.frames.clear();
+  if (auto err = st.reader.feed(data, size, st.frames)) {
+    hard_close(self, hdl);
+    return;
+  }
+  auto now = std::chrono::steady_clock::now();
+  if (now - st.window_start >= std::chrono::seconds{1}) {
+    st.window_start = now;
+    st.frames_this_second = 0;
+  }
+  st.frames_this_second += static_cast<uint32_t>(st.frames.size());
+  for (auto& f : st.frames)
+    self->send(st.owner, frame_atom::value, std::move(f));
+  st.reader.shrink();
+  if (st.frames_this_second >= st.limits.max_frames_per_second) {
+    // Over the rate: stop reading until the second is over. A fast client
+    // is slowed down, not cut off, and a flood costs one read burst.
+    st.paused = true;
+    self->halt(hdl);
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      st.window_start + std::chrono::seconds{1} - now);
+    caf::delayed_anon_send(caf::actor_cast<caf::actor>(self),
+                           left + std::chrono::milliseconds{1},
+                           tick_atom::value);
+  }
+}
+
 } // namespace
 
 void hard_close(caf::io::broker* self, caf::io::connection_handle hdl) {
@@ -40,24 +74,27 @@ caf::behavior connection(caf::io::stateful_broker<connection_state>* self,
   return {
     [=](caf::io::new_data_msg& msg) {
       auto& st = self->state;
-      st.frames.clear();
-      if (auto err = st.reader.feed(msg.buf.data(), msg.buf.size(), st.frames)) {
-        hard_close(self, hdl);
+      if (st.paused) {
+        // CAF finishes its current burst of reads after halt(); keep those
+        // bytes (at most one burst) for when reading resumes.
+        st.held.append(msg.buf.data(), msg.buf.size());
+        if (st.held.size() > max_held)
+          hard_close(self, hdl);
         return;
       }
-      auto now = std::chrono::steady_clock::now();
-      if (now - st.window_start >= std::chrono::seconds{1}) {
-        st.window_start = now;
-        st.frames_this_second = 0;
+      consume(self, hdl, msg.buf.data(), msg.buf.size());
+    },
+    [=](tick_atom) {
+      auto& st = self->state;
+      st.paused = false;
+      st.window_start = std::chrono::steady_clock::now();
+      st.frames_this_second = 0;
+      self->trigger(hdl);
+      if (!st.held.empty()) {
+        std::string held;
+        held.swap(st.held);
+        consume(self, hdl, held.data(), held.size());
       }
-      st.frames_this_second += static_cast<uint32_t>(st.frames.size());
-      if (st.frames_this_second > st.limits.max_frames_per_second) {
-        hard_close(self, hdl);
-        return;
-      }
-      for (auto& f : st.frames)
-        self->send(st.owner, frame_atom::value, std::move(f));
-      st.reader.shrink();
     },
     [=](write_atom, const std::string& payload) {
       auto& buf = self->wr_buf(hdl);

@@ -22,12 +22,15 @@ struct connection_state {
   uint32_t frames_this_second = 0;
   std::chrono::steady_clock::time_point window_start;
   std::vector<std::string> frames; ///< reused between reads
+  bool paused = false;             ///< over the frame rate, not reading
+  std::string held;                ///< bytes read after the pause began
   static inline const char* name = "connection";
 };
 
 /// One TCP connection: splits the byte stream into frames for its owner,
-/// writes the owner's frames, and enforces the framing, rate and
-/// write-buffer limits. It runs on the I/O thread, so it does no crypto.
+/// writes the owner's frames, and enforces the framing and write-buffer
+/// limits (breaking them closes the connection) and the frame rate (going
+/// over it pauses reading until the second is over). It runs on the I/O thread, so it does no crypto.
 ///
 /// Owner -> connection: `(write_atom, std::string payload)`, `(close_atom)`.
 /// Connection -> owner: `(frame_atom, std::string payload)`; when the

@@ -183,17 +183,32 @@ TEST_F(edge_test, silent_connection_is_dropped_after_the_handshake_timeout) {
   EXPECT_TRUE(idle.closed_within(seconds{3}));
 }
 
-TEST_F(edge_test, flood_of_frames_is_cut_off) {
-  raw_client bystander{router.port};
+TEST_F(edge_test, flood_of_frames_is_throttled_to_the_rate_limit) {
+  temp_dir own;
+  auto slow = router_process::start(own / "router", 0,
+                                    {"--max-frames-per-second=500"});
+  raw_client bystander{slow.port};
   ASSERT_TRUE(bystander.login("hank", test_key("hank")));
-  raw_client flood{router.port};
+  raw_client flood{slow.port};
   ASSERT_TRUE(flood.login("ivan", test_key("ivan")));
-  std::vector<char> buf;
-  for (int i = 0; i < 5000; ++i)
-    protocol::append_frame(buf, "x");
-  flood.write_raw({buf.begin(), buf.end()});
-  EXPECT_TRUE(flood.closed_within(seconds{5}));
+  // 1500 valid requests in one burst: three seconds' worth at 500/s.
+  std::string burst;
+  for (int i = 0; i < 1500; ++i) {
+    std::vector<char> buf;
+    protocol::append_frame(buf, flood.seal(protocol::make_envelope(
+                                  "presence", std::to_string(i))));
+    burst.append(buf.begin(), buf.end());
+  }
+  ASSERT_TRUE(flood.write_raw(burst));
+  auto start = steady_clock::now();
+  int answered = 0;
+  while (answered < 1500 && flood.read_sealed(seconds{3}))
+    ++answered;
+  auto took = duration_cast<milliseconds>(steady_clock::now() - start);
+  EXPECT_EQ(answered, 1500) << "throttled, not dropped";
+  EXPECT_GE(took.count(), 1800) << "1500 frames at 500/s need about 3 s";
   expect_alive(bystander);
+  EXPECT_TRUE(slow.proc.running());
 }
 
 TEST_F(edge_test, reader_gets_no_more_than_its_window_and_loses_nothing) {
