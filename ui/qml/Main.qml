@@ -1,14 +1,16 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import QtQuick.Window
 import "logic.js" as Logic
 
 ApplicationWindow {
     id: window
-    width: 1100
-    height: 720
-    minimumWidth: 800
-    minimumHeight: 600
+    // Fit smaller screens: never larger than what the screen offers.
+    width: Math.min(1100, Screen.desktopAvailableWidth)
+    height: Math.min(720, Screen.desktopAvailableHeight)
+    minimumWidth: Math.min(800, Screen.desktopAvailableWidth)
+    minimumHeight: Math.min(600, Screen.desktopAvailableHeight)
     visible: true
     title: appBridge.signedIn ? "Courier \u2013 " + appBridge.user : "Courier"
     color: Logic.page
