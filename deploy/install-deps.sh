@@ -11,7 +11,7 @@ packages=(
   qt6-declarative-dev qml6-module-qtquick qml6-module-qtquick-controls
   qml6-module-qtquick-layouts qml6-module-qtquick-window
   qml6-module-qtquick-templates qml6-module-qtqml-workerscript
-  qml6-module-qttest xvfb xauth
+  qml6-module-qttest xvfb xauth fonts-dejavu-core
 )
 
 missing=()
@@ -30,4 +30,4 @@ sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update
-$sudo apt-get install -y --no-install-recommends "${missing[@]}"
+$sudo apt-get install -y "${missing[@]}"
