@@ -12,12 +12,6 @@ namespace courier::crypto {
 
 namespace {
 
-struct cipher_ctx_deleter {
-  void operator()(EVP_CIPHER_CTX* p) const { EVP_CIPHER_CTX_free(p); }
-};
-
-using cipher_ctx_ptr = std::unique_ptr<EVP_CIPHER_CTX, cipher_ctx_deleter>;
-
 bool sizes_ok(byte_view key, byte_view nonce) {
   return key.size == aead_key_size && nonce.size == aead_nonce_size;
 }
@@ -25,25 +19,6 @@ bool sizes_ok(byte_view key, byte_view nonce) {
 /// EVP update calls take int lengths.
 bool fits_int(size_t n) {
   return n <= static_cast<size_t>(INT_MAX) - aead_tag_size;
-}
-
-/// Sets up `ctx` for encryption (`enc` = 1) or decryption (0) and feeds AAD.
-bool init(EVP_CIPHER_CTX* ctx, int enc, byte_view key, byte_view nonce,
-          byte_view aad) {
-  if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), nullptr, nullptr, nullptr,
-                        enc)
-        != 1
-      || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN,
-                             static_cast<int>(nonce.size), nullptr)
-           != 1
-      || EVP_CipherInit_ex(ctx, nullptr, nullptr, key.data, nonce.data, enc)
-           != 1)
-    return false;
-  int len = 0;
-  return aad.size == 0
-         || EVP_CipherUpdate(ctx, nullptr, &len, aad.data,
-                             static_cast<int>(aad.size))
-              == 1;
 }
 
 /// Runs the payload through the cipher into `out` (in.size bytes) and
@@ -68,21 +43,10 @@ caf::error aead_seal_into(byte_view key, byte_view nonce, byte_view aad,
   out.clear();
   if (!sizes_ok(key, nonce))
     return make_error(errc::bad_key);
-  if (!fits_int(plaintext.size) || !fits_int(aad.size))
-    return make_error(errc::oversize);
-  cipher_ctx_ptr ctx{EVP_CIPHER_CTX_new()};
-  out.resize(plaintext.size + aead_tag_size);
-  if (!ctx || !init(ctx.get(), 1, key, nonce, aad)
-      || !process(ctx.get(), plaintext, out.data())
-      || EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG,
-                             static_cast<int>(aead_tag_size),
-                             out.data() + plaintext.size)
-           != 1) {
-    out.clear();
-    ERR_clear_error();
-    return make_error(errc::crypto_failure);
-  }
-  return {};
+  auto cipher = aead_cipher::make(key, true);
+  if (!cipher)
+    return cipher.error();
+  return cipher->seal_into(nonce, aad, plaintext, out);
 }
 
 caf::expected<bytes> aead_seal(byte_view key, byte_view nonce, byte_view aad,
@@ -98,28 +62,10 @@ caf::error aead_open_into(byte_view key, byte_view nonce, byte_view aad,
   out.clear();
   if (!sizes_ok(key, nonce))
     return make_error(errc::bad_key);
-  if (sealed.size < aead_tag_size)
-    return make_error(errc::decrypt_failed);
-  if (!fits_int(sealed.size) || !fits_int(aad.size))
-    return make_error(errc::oversize);
-  byte_view body{sealed.data, sealed.size - aead_tag_size};
-  // OpenSSL wants a writable tag buffer.
-  uint8_t tag[aead_tag_size];
-  std::copy(sealed.data + body.size, sealed.data + sealed.size, tag);
-  cipher_ctx_ptr ctx{EVP_CIPHER_CTX_new()};
-  out.resize(body.size);
-  if (!ctx || !init(ctx.get(), 0, key, nonce, aad)
-      || EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG,
-                             static_cast<int>(aead_tag_size), tag)
-           != 1
-      || !process(ctx.get(), body, out.data())) {
-    // Never hand out unauthenticated plaintext.
-    wipe(out.data(), out.size());
-    out.clear();
-    ERR_clear_error();
-    return make_error(errc::decrypt_failed);
-  }
-  return {};
+  auto cipher = aead_cipher::make(key, false);
+  if (!cipher)
+    return cipher.error();
+  return cipher->open_into(nonce, aad, sealed, out);
 }
 
 caf::expected<bytes> aead_open(byte_view key, byte_view nonce, byte_view aad,
