@@ -5,7 +5,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/deploy/install-deps.sh"
-"$root/deploy/build.sh"
+"$root/deploy/build.sh" courier-node courier-cli courier-chat
 data="${COURIER_DATA:-${XDG_DATA_HOME:-$HOME/.local/share}/courier/nodes}"
 mkdir -p "$data"
 bin="$root/build/actors"
