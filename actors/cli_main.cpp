@@ -306,6 +306,9 @@ caf::behavior chat_printer(caf::event_based_actor*) {
     [](status_atom, const std::string& text) {
       std::cerr << "* " << text << std::endl;
     },
+    [](delivered_atom, const std::string&) {
+      // Delivery states matter to the app; the chat prompt stays quiet.
+    },
   };
 }
 

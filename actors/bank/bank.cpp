@@ -138,6 +138,9 @@ caf::behavior bank_fun(bank_ptr self, client_actor client, ledger_actor books,
         self->delayed_send(self, self->state.backoff, connect_atom::value);
     },
     [=](connect_atom) { reconnect(self); },
+    [=](delivered_atom, const std::string&) {
+      // A receipt reached its reader; nothing to do.
+    },
   };
 }
 
