@@ -28,6 +28,22 @@ caf::expected<int64_t> scalar(database& db, const std::string& sql,
   return *row ? stmt->int_at(0) : 0;
 }
 
+// Runs `sql` (?1 = user) and steps to the account's row, or fails with
+// unknown_account.
+caf::expected<statement> account_row(database& db, const char* sql,
+                                     const std::string& user) {
+  auto stmt = db.prepare(sql);
+  if (!stmt)
+    return stmt.error();
+  stmt->bind(1, user);
+  auto row = stmt->step();
+  if (!row)
+    return row.error();
+  if (!*row)
+    return make_error(errc::unknown_account, user);
+  return stmt;
+}
+
 } // namespace
 
 caf::expected<ledger> ledger::open(const std::string& path) {
@@ -118,15 +134,10 @@ caf::expected<int64_t> ledger::open_account(const std::string& user,
 }
 
 caf::expected<std::string> ledger::account_key(const std::string& user) {
-  auto stmt = db_.prepare("SELECT key_fp FROM accounts WHERE name = ?1");
+  auto stmt = account_row(db_, "SELECT key_fp FROM accounts WHERE name = ?1",
+                          user);
   if (!stmt)
     return stmt.error();
-  stmt->bind(1, user);
-  auto row = stmt->step();
-  if (!row)
-    return row.error();
-  if (!*row)
-    return make_error(errc::unknown_account, user);
   return stmt->text_at(0);
 }
 
@@ -251,15 +262,10 @@ caf::expected<transfer_receipt> ledger::apply(const transfer_order& order,
 }
 
 caf::expected<int64_t> ledger::balance(const std::string& user) {
-  auto stmt = db_.prepare("SELECT balance FROM accounts WHERE name = ?1");
+  auto stmt = account_row(db_, "SELECT balance FROM accounts WHERE name = ?1",
+                          user);
   if (!stmt)
     return stmt.error();
-  stmt->bind(1, user);
-  auto row = stmt->step();
-  if (!row)
-    return row.error();
-  if (!*row)
-    return make_error(errc::unknown_account, user);
   return stmt->int_at(0);
 }
 
