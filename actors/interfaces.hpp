@@ -54,6 +54,7 @@ using audit_atom = caf::atom_constant<caf::atom("audit")>;
 using delivered_atom = caf::atom_constant<caf::atom("delivered")>;
 using contacts_atom = caf::atom_constant<caf::atom("contacts")>;
 using verify_atom = caf::atom_constant<caf::atom("verify")>;
+using peer_up_atom = caf::atom_constant<caf::atom("peer_up")>;
 
 // -- message types -------------------------------------------------------------
 
@@ -155,7 +156,13 @@ using store_actor = caf::typed_actor<
   // Internal: commit everything pending.
   caf::reacts_to<flush_atom>>;
 
-/// Who is online; moves messages from senders to recipients.
+/// Who is online; moves messages from senders to recipients. In a cluster
+/// every user has one home router (rendezvous hashing over the router
+/// names) that owns the user's directory entry, offline queue and live
+/// session, wherever the session is connected. Routers publish this
+/// interface on the backbone; a request about a user homed elsewhere is
+/// passed to the home router, or refused with `unreachable` while it is
+/// down. A request from another node is always answered as the home.
 using router_actor = caf::typed_actor<
   // An authenticated session for a user.
   caf::reacts_to<login_atom, std::string, session_actor>,
@@ -164,8 +171,19 @@ using router_actor = caf::typed_actor<
     uint64_t>,
   // The user acknowledged message `seq`.
   caf::reacts_to<ack_atom, std::string, uint64_t>,
-  // Usernames with a live session.
-  caf::replies_to<online_atom>::with<std::vector<std::string>>>;
+  // Tells `user` that message `seq` it sent was acknowledged.
+  caf::reacts_to<delivered_atom, std::string, uint64_t>,
+  // Usernames with a live session (the whole cluster).
+  caf::replies_to<online_atom>::with<std::vector<std::string>>,
+  // The directory of the user's home router (see directory_actor).
+  caf::replies_to<register_atom, std::string, std::string>::with<bool>,
+  caf::replies_to<lookup_atom, std::string>::with<std::string>,
+  // This router's name in the cluster.
+  caf::replies_to<status_atom>::with<std::string>,
+  // Router `name` is reachable at this handle (from this router's peer
+  // link, or from the peer's own link that dialled this router). The
+  // router watches it and forgets it when it goes.
+  caf::reacts_to<peer_up_atom, std::string, caf::strong_actor_ptr>>;
 
 // -- client side ---------------------------------------------------------------
 

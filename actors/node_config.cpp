@@ -12,6 +12,7 @@ base_config::base_config() {
   add_message_type<stored_message>("courier::stored_message");
   add_message_type<std::vector<stored_message>>(
     "std::vector<courier::stored_message>");
+  add_message_type<session_actor>("courier::session_actor");
   add_message_type<inbound_message>("courier::inbound_message");
   add_message_type<contact_key>("courier::contact_key");
   add_message_type<std::vector<contact_key>>("std::vector<courier::contact_key>");

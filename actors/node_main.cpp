@@ -7,6 +7,7 @@
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
 #include <spdlog/spdlog.h>
 
 #include "actors/bank/amount.hpp"
@@ -14,6 +15,8 @@
 #include "actors/bank/ledger_actor.hpp"
 #include "actors/bank/order.hpp"
 #include "actors/client.hpp"
+#include "actors/cluster/peer_link.hpp"
+#include "actors/cluster/tls_files.hpp"
 #include "actors/directory.hpp"
 #include "actors/edge_listener.hpp"
 #include "actors/identity.hpp"
@@ -29,6 +32,9 @@ namespace {
 
 constexpr const char* usage =
   "usage: courier-node router [--edge=HOST:PORT] [--data=DIR] [options]\n"
+  "       courier-node router --name=A --edge=HOST:PORT --backbone=HOST:PORT\n"
+  "         --peer=B@HOST:PORT... --tls-cert=F --tls-key=F --tls-ca=F"
+  " [--data=DIR]\n"
   "       courier-node bank [--server=HOST:PORT] [--data=DIR]"
   " [--operator USER]...\n"
   "       courier-node bank-audit --data=DIR\n"
@@ -45,12 +51,26 @@ public:
   size_t max_fps = 2000;
   size_t handshake_timeout_ms = 5000;
   size_t idle_timeout_ms = 300000;
+  std::string backbone;
+  std::vector<std::string> peers; ///< NAME@HOST:PORT, also from --peer
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
+  bool insecure_dev = false;
 
   router_config() {
     opt_group{custom_options_, "global"}
       .add(edge, "edge", "edge address HOST:PORT for clients (port 0: any)")
       .add(data, "data", "folder for the router's key and databases")
-      .add(name, "name", "this router's name, shown to clients")
+      .add(name, "name", "this router's name, unique in its cluster")
+      .add(backbone, "backbone",
+           "address HOST:PORT where the other routers reach this one")
+      .add(peers, "peer", "another router NAME@HOST:PORT (repeatable)")
+      .add(tls_cert, "tls-cert", "this router's certificate (PEM)")
+      .add(tls_key, "tls-key", "its private key (PEM, unencrypted)")
+      .add(tls_ca, "tls-ca", "the deployment CA certificate (PEM)")
+      .add(insecure_dev, "insecure-dev",
+           "allow a backbone without TLS (one-machine development only)")
       .add(max_frame, "max-frame", "largest frame in bytes")
       .add(max_write_buffer, "max-write-buffer",
            "bytes queued to a slow reader before it is dropped")
@@ -107,6 +127,85 @@ void wait_for_signal() {
   sigwait(&set, &sig);
 }
 
+cluster_config cluster_of(const router_config& cfg) {
+  cluster_config cl;
+  cl.name = cfg.name;
+  cl.routers.push_back(cfg.name);
+  for (auto& text : cfg.peers)
+    cl.routers.push_back(cluster::parse_peer(text)->name); // checked before
+  return cl;
+}
+
+// Everything about the cluster options that can be wrong, in one sentence,
+// before the actor system starts.
+std::string check_cluster_options(const router_config& cfg) {
+  if (!cluster::valid_router_name(cfg.name))
+    return "--name must be 1-32 of A-Z a-z 0-9 _ . -, not '" + cfg.name + "'";
+  std::set<std::string> names{cfg.name};
+  for (auto& text : cfg.peers) {
+    auto peer = cluster::parse_peer(text);
+    if (!peer)
+      return explain(peer.error());
+    if (!names.insert(peer->name).second)
+      return "router name '" + peer->name + "' appears twice in the cluster";
+  }
+  if (cfg.backbone.empty())
+    return cfg.peers.empty() ? ""
+                             : "--peer needs --backbone (this router's own "
+                               "backbone address)";
+  bool any_tls = !cfg.tls_cert.empty() || !cfg.tls_key.empty()
+                 || !cfg.tls_ca.empty();
+  bool all_tls = !cfg.tls_cert.empty() && !cfg.tls_key.empty()
+                 && !cfg.tls_ca.empty();
+  if (any_tls && !all_tls)
+    return "the backbone needs all three of --tls-cert, --tls-key and "
+           "--tls-ca";
+  if (!all_tls && !cfg.insecure_dev)
+    return "refusing to start a backbone without certificates: CAF's "
+           "backbone protocol trusts every peer it talks to, so it runs "
+           "only over mutual TLS. Give --tls-cert, --tls-key and --tls-ca "
+           "(deploy/make-certs.sh makes them), or --insecure-dev for a "
+           "development cluster on one machine";
+  if (all_tls)
+    if (auto err = cluster::check_tls_files(cfg.tls_cert, cfg.tls_key,
+                                            cfg.tls_ca))
+      return explain(err);
+  return "";
+}
+
+// Publishes the router on the backbone and links to every peer.
+int start_backbone(caf::actor_system& sys, router_config& cfg,
+                   const router_actor& rt) {
+  if (cfg.backbone.empty())
+    return 0;
+  auto colon = cfg.backbone.rfind(':');
+  auto port = colon == std::string::npos
+                ? 70000ul
+                : std::strtoul(cfg.backbone.c_str() + colon + 1, nullptr, 10);
+  if (port > 65535)
+    return fail("--backbone must be HOST:PORT, not " + cfg.backbone);
+  auto host = cfg.backbone.substr(0, colon);
+  bool tls = !cfg.tls_cert.empty();
+  auto bound = tls ? caf::openssl::publish(rt, static_cast<uint16_t>(port),
+                                           host.c_str(), true)
+                   : caf::io::publish(rt, static_cast<uint16_t>(port),
+                                      host.c_str(), true);
+  if (!bound)
+    return fail("cannot listen on the backbone " + cfg.backbone + ": "
+                + sys.render(bound.error()));
+  std::cout << "backbone of router '" << cfg.name << "' on " << host << ":"
+            << *bound << (tls ? " (mutual TLS)" : " (INSECURE: no TLS)")
+            << std::endl;
+  auto mm = tls ? sys.openssl_manager().actor_handle()
+                : sys.middleman().actor_handle();
+  for (auto& text : cfg.peers) {
+    auto peer = *cluster::parse_peer(text);
+    if (cluster::dials(cfg.name, peer.name))
+      cluster::spawn_peer_link(sys, cfg.name, std::move(peer), mm, rt);
+  }
+  return 0;
+}
+
 int run_router(caf::actor_system& sys, router_config& cfg) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -144,8 +243,14 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   auto dir = spawn_directory(sys, *dir_db);
   auto first_seq = next_free_seq(**queue_db); // before the store owns it
   auto queue = spawn_store(sys, *queue_db);
-  auto rt = spawn_router(sys, dir, queue, limits, first_seq);
-  session_context ctx{ident, rt, dir, limits};
+  auto rt = spawn_router(sys, dir, queue, limits, first_seq,
+                         cluster_of(cfg));
+  if (auto rc = start_backbone(sys, cfg, rt); rc != 0) {
+    std::cout.flush();
+    std::_Exit(rc);
+  }
+  // Directory requests go through the router, which knows the home.
+  session_context ctx{ident, rt, directory_actor{rt}, limits};
   auto listener = sys.middleman().spawn_broker(
     edge_listener, host, static_cast<uint16_t>(port), ctx);
   caf::scoped_actor self{sys};
@@ -261,11 +366,28 @@ int main(int argc, char** argv) {
   std::string command = argv[1];
   if (command == "router") {
     router_config cfg;
-    auto args = normalize_args(argc, argv, 2);
+    std::vector<std::string> args;
+    std::vector<std::string> peers;
+    // --peer may repeat, which CAF options cannot: collect it here.
+    for (auto& arg : normalize_args(argc, argv, 2)) {
+      if (arg.rfind("--peer=", 0) == 0)
+        peers.push_back(arg.substr(7));
+      else
+        args.push_back(arg);
+    }
     if (auto err = cfg.parse(args))
       return fail("bad option: " + caf::to_string(err));
     if (cfg.cli_helptext_printed)
       return 0;
+    cfg.peers.insert(cfg.peers.end(), peers.begin(), peers.end());
+    if (auto problem = check_cluster_options(cfg); !problem.empty())
+      return fail(problem);
+    if (!cfg.tls_cert.empty()) {
+      cfg.openssl_certificate = cfg.tls_cert;
+      cfg.openssl_key = cfg.tls_key;
+      cfg.openssl_cafile = cfg.tls_ca;
+      cfg.load<caf::openssl::manager>();
+    }
     caf::actor_system sys{cfg};
     return run_router(sys, cfg);
   }

@@ -6,8 +6,12 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <caf/actor_cast.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/cluster/rendezvous.hpp"
 
 namespace courier {
 
@@ -45,7 +49,15 @@ struct router_state {
   directory_actor directory;
   store_actor store;
   edge_limits limits;
+  cluster_config cluster;
+  /// Users homed here with a live session, on this node or another.
   std::unordered_map<std::string, online_user> online;
+  /// Sessions on this node of users homed elsewhere; logged in again at
+  /// their home whenever it comes (back) up.
+  std::unordered_map<std::string, session_actor> visiting;
+  /// Every session this router watches, to clean up when it goes.
+  std::unordered_map<caf::actor_addr, std::string> watched;
+  std::unordered_map<std::string, router_actor> peers; ///< those that are up
   std::unordered_set<std::string> known_users; ///< names never unregister
   uint64_t next_seq = 1;
   static inline const char* name = "router";
@@ -140,6 +152,64 @@ void on_stored(router_ptr self, const std::string& to, stored_message msg) {
   fetch(self, to);
 }
 
+/// Where a user's home router is, as far as this router can tell.
+struct home {
+  bool local = true;
+  std::string name;
+  router_actor peer; ///< null if the home is elsewhere and down
+};
+
+home home_of(router_ptr self, std::string_view user) {
+  auto& cl = self->state.cluster;
+  if (cl.routers.size() <= 1)
+    return {};
+  auto& name = cl.routers[cluster::home_index(cl.routers, user)];
+  if (name == cl.name)
+    return {true, name, {}};
+  auto it = self->state.peers.find(name);
+  return {false, name,
+          it != self->state.peers.end() ? it->second : router_actor{}};
+}
+
+// Peers pass on only what is homed at the receiver, so a request from
+// another node is answered here or not at all: no forwarding loops even
+// if two routers were configured with different clusters.
+bool from_backbone(router_ptr self) {
+  auto& src = self->current_sender();
+  return src && src->node() != self->node();
+}
+
+caf::error misrouted(router_ptr self, const std::string& user) {
+  spdlog::error("router {}: asked about {} by another node, but {} is not "
+                "its home; are all routers configured with the same names?",
+                self->state.cluster.name, user, user);
+  return make_error(errc::internal, "the routers disagree on " + user
+                                      + "'s home router");
+}
+
+caf::error home_down(const home& h, const std::string& user) {
+  return make_error(errc::unreachable,
+                    user + "'s home router " + h.name
+                      + " is down; try again shortly");
+}
+
+void watch(router_ptr self, const session_actor& session,
+           const std::string& user) {
+  if (self->state.watched.emplace(session.address(), user).second)
+    self->monitor(session);
+}
+
+void notify_delivered(router_ptr self, const std::string& user, uint64_t seq) {
+  auto h = home_of(self, user);
+  if (!h.local) {
+    if (h.peer && !from_backbone(self))
+      self->send(h.peer, delivered_atom::value, user, seq);
+    return;
+  }
+  if (auto it = self->state.online.find(user); it != self->state.online.end())
+    caf::anon_send(it->second.session, delivered_atom::value, seq);
+}
+
 void accept(router_ptr self, caf::typed_response_promise<uint64_t> rp,
             std::string from, std::string to, std::string blob) {
   using namespace std::chrono;
@@ -157,37 +227,128 @@ void accept(router_ptr self, caf::typed_response_promise<uint64_t> rp,
   push_now(self, to, msg);
 }
 
+
+// Asks every peer that is up for the users homed there; a peer that does
+// not answer in time is left out rather than holding up the answer.
+caf::result<std::vector<std::string>>
+gather_online(router_ptr self, std::vector<std::string> mine) {
+  struct gathering {
+    std::vector<std::string> names;
+    size_t pending = 0;
+    caf::typed_response_promise<std::vector<std::string>> rp;
+  };
+  auto g = std::make_shared<gathering>();
+  g->names = std::move(mine);
+  g->pending = self->state.peers.size();
+  g->rp = self->make_response_promise<std::vector<std::string>>();
+  auto done = [g] {
+    if (--g->pending > 0)
+      return;
+    std::sort(g->names.begin(), g->names.end());
+    g->names.erase(std::unique(g->names.begin(), g->names.end()),
+                   g->names.end());
+    g->rp.deliver(std::move(g->names));
+  };
+  for (auto& kv : self->state.peers)
+    self->request(kv.second, std::chrono::seconds{2}, online_atom::value)
+      .then(
+        [g, done](std::vector<std::string>& names) {
+          g->names.insert(g->names.end(), names.begin(), names.end());
+          done();
+        },
+        [done](caf::error&) { done(); });
+  return g->rp;
+}
+
+void on_peer_up(router_ptr self, const std::string& name, router_actor peer) {
+  auto& st = self->state;
+  auto& names = st.cluster.routers;
+  if (!peer || name == st.cluster.name
+      || std::find(names.begin(), names.end(), name) == names.end()) {
+    spdlog::error("router {}: ignoring peer '{}', which is not in the "
+                  "configured cluster", st.cluster.name, name);
+    return;
+  }
+  if (auto it = st.peers.find(name); it != st.peers.end() && it->second == peer)
+    return; // told by both ends of the link
+  st.peers[name] = peer;
+  self->monitor(peer);
+  size_t relogged = 0;
+  for (auto& [user, session] : st.visiting)
+    if (home_of(self, user).name == name) {
+      self->send(peer, login_atom::value, user, session);
+      ++relogged;
+    }
+  spdlog::info("router {}: peer {} is up ({} sessions here are homed there)",
+               st.cluster.name, name, relogged);
+}
 } // namespace
 
 router_actor::behavior_type
 router(router_actor::stateful_pointer<router_state> self,
        directory_actor directory, store_actor store, edge_limits limits,
-       uint64_t first_seq) {
+       uint64_t first_seq, cluster_config cluster) {
   self->state.next_seq = first_seq;
+  self->state.cluster = std::move(cluster);
   self->state.directory = std::move(directory);
   self->state.store = std::move(store);
   self->state.limits = limits;
   self->set_down_handler([=](caf::down_msg& dm) {
-    auto& online = self->state.online;
-    for (auto it = online.begin(); it != online.end(); ++it)
-      if (it->second.session.address() == dm.source) {
-        online.erase(it);
+    auto& st = self->state;
+    for (auto p = st.peers.begin(); p != st.peers.end(); ++p)
+      if (p->second.address() == dm.source) {
+        spdlog::warn("router {}: peer {} is gone ({}); its users get "
+                     "'unreachable' until it is back",
+                     st.cluster.name, p->first, self->system().render(dm.reason));
+        st.peers.erase(p);
         return;
       }
+    auto it = st.watched.find(dm.source);
+    if (it == st.watched.end())
+      return;
+    auto user = std::move(it->second);
+    st.watched.erase(it);
+    if (auto u = st.online.find(user);
+        u != st.online.end() && u->second.session.address() == dm.source)
+      st.online.erase(u);
+    if (auto v = st.visiting.find(user);
+        v != st.visiting.end() && v->second.address() == dm.source)
+      st.visiting.erase(v);
   });
   return {
     [=](login_atom, const std::string& user, session_actor session) {
+      auto h = home_of(self, user);
+      if (!h.local) {
+        if (from_backbone(self))
+          return (void) misrouted(self, user);
+        watch(self, session, user);
+        self->state.visiting[user] = session;
+        if (h.peer)
+          self->send(h.peer, login_atom::value, user, session);
+        return;
+      }
       auto& online = self->state.online;
       self->state.known_users.insert(user);
-      if (auto it = online.find(user); it != online.end())
+      if (auto it = online.find(user); it != online.end()) {
+        if (it->second.session == session)
+          return; // the same session again, after its home came back
         self->send(it->second.session, kick_atom::value,
                    std::string{"signed in elsewhere"});
-      self->monitor(session);
+      }
+      watch(self, session, user);
       online[user] = online_user{session, 0, {}, 0, false, false, false};
       fetch(self, user);
     },
     [=](send_atom, std::string& from, std::string& to,
         std::string& blob) -> caf::result<uint64_t> {
+      if (auto h = home_of(self, to); !h.local) {
+        if (from_backbone(self))
+          return misrouted(self, to);
+        if (!h.peer)
+          return home_down(h, to);
+        return self->delegate(h.peer, send_atom::value, std::move(from),
+                              std::move(to), std::move(blob));
+      }
       auto rp = self->make_response_promise<uint64_t>();
       if (self->state.known_users.count(to) > 0) {
         accept(self, rp, std::move(from), std::move(to), std::move(blob));
@@ -203,6 +364,13 @@ router(router_actor::stateful_pointer<router_state> self,
       return rp;
     },
     [=](ack_atom, std::string& user, uint64_t seq) {
+      if (auto h = home_of(self, user); !h.local) {
+        // A lost ack only means the message comes again; the client
+        // drops the repeat.
+        if (h.peer && !from_backbone(self))
+          self->send(h.peer, ack_atom::value, std::move(user), seq);
+        return;
+      }
       self->send(self->state.store, drop_atom::value, user, seq);
       auto it = self->state.online.find(user);
       if (it == self->state.online.end())
@@ -212,30 +380,63 @@ router(router_actor::stateful_pointer<router_state> self,
                               [seq](auto& p) { return p.seq == seq; });
       if (pos != u.inflight.end()) {
         u.inflight_bytes -= pos->bytes;
-        // Tell the sender, if it is here, that its message arrived.
-        if (auto sender = self->state.online.find(pos->from);
-            sender != self->state.online.end())
-          caf::anon_send(sender->second.session, delivered_atom::value, seq);
+        notify_delivered(self, pos->from, seq);
         u.inflight.erase(pos);
       }
       if (!u.caught_up)
         fetch(self, user);
     },
-    [=](online_atom) -> std::vector<std::string> {
+    [=](delivered_atom, const std::string& user, uint64_t seq) {
+      notify_delivered(self, user, seq);
+    },
+    [=](online_atom) -> caf::result<std::vector<std::string>> {
       std::vector<std::string> names;
       for (auto& kv : self->state.online)
         names.push_back(kv.first);
-      std::sort(names.begin(), names.end());
-      return names;
+      if (from_backbone(self) || self->state.peers.empty()) {
+        std::sort(names.begin(), names.end());
+        return names;
+      }
+      return gather_online(self, std::move(names));
+    },
+    [=](register_atom, std::string& user,
+        std::string& key) -> caf::result<bool> {
+      auto h = home_of(self, user);
+      if (h.local)
+        return self->delegate(self->state.directory, register_atom::value,
+                              std::move(user), std::move(key));
+      if (from_backbone(self))
+        return misrouted(self, user);
+      if (!h.peer)
+        return home_down(h, user);
+      return self->delegate(h.peer, register_atom::value, std::move(user),
+                            std::move(key));
+    },
+    [=](lookup_atom, std::string& user) -> caf::result<std::string> {
+      auto h = home_of(self, user);
+      if (h.local)
+        return self->delegate(self->state.directory, lookup_atom::value,
+                              std::move(user));
+      if (from_backbone(self))
+        return misrouted(self, user);
+      if (!h.peer)
+        return home_down(h, user);
+      return self->delegate(h.peer, lookup_atom::value, std::move(user));
+    },
+    [=](status_atom) { return self->state.cluster.name; },
+    [=](peer_up_atom, const std::string& name, caf::strong_actor_ptr& ptr) {
+      on_peer_up(self, name, caf::actor_cast<router_actor>(std::move(ptr)));
     },
   };
 }
 
 router_actor spawn_router(caf::actor_system& sys, directory_actor directory,
                           store_actor store, edge_limits limits,
-                          uint64_t first_seq) {
+                          uint64_t first_seq, cluster_config cluster) {
+  if (cluster.routers.empty())
+    cluster.routers.push_back(cluster.name);
   return sys.spawn(router, std::move(directory), std::move(store), limits,
-                   first_seq);
+                   first_seq, std::move(cluster));
 }
 
 } // namespace courier
