@@ -126,17 +126,21 @@ std::string slurp(const std::string& path) {
 }
 
 router_process router_process::start(const std::string& data_dir, uint16_t port,
-                                     std::vector<std::string> extra) {
+                                     std::vector<std::string> extra,
+                                     std::vector<std::string> prefix,
+                                     std::string host) {
   router_process r;
+  r.host = host;
   r.data = data_dir;
   r.log = data_dir + ".log";
   std::ofstream{r.log, std::ios::trunc};
-  std::vector<std::string> argv{COURIER_NODE, "router",
-                                "--edge=127.0.0.1:" + std::to_string(port),
-                                "--data=" + data_dir};
+  std::vector<std::string> argv = std::move(prefix);
+  argv.insert(argv.end(), {COURIER_NODE, "router",
+                           "--edge=" + host + ":" + std::to_string(port),
+                           "--data=" + data_dir});
   argv.insert(argv.end(), extra.begin(), extra.end());
   r.proc = process::start(argv, r.log);
-  std::regex listening{R"(listening on 127\.0\.0\.1:(\d+))"};
+  auto listening = "listening on " + host + ":";
   std::regex fp{R"(fingerprint: ([0-9a-f ]+))"};
   auto deadline = steady_clock::now() + seconds{15};
   while (steady_clock::now() < deadline) {
@@ -144,8 +148,8 @@ router_process router_process::start(const std::string& data_dir, uint16_t port,
     std::smatch m;
     if (std::regex_search(text, m, fp))
       r.fingerprint = m[1];
-    if (std::regex_search(text, m, listening)) {
-      r.port = static_cast<uint16_t>(std::stoi(m[1]));
+    if (auto at = text.find(listening); at != std::string::npos) {
+      r.port = static_cast<uint16_t>(std::stoi(text.substr(at + listening.size())));
       return r;
     }
     if (!r.proc.running())
@@ -153,6 +157,30 @@ router_process router_process::start(const std::string& data_dir, uint16_t port,
     std::this_thread::sleep_for(milliseconds{20});
   }
   throw std::runtime_error("router did not start: " + slurp(r.log));
+}
+
+uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0
+      || ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    throw std::runtime_error("cannot find a free port");
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool wait_for_text(const std::string& path, const std::string& text,
+                   milliseconds timeout) {
+  auto deadline = steady_clock::now() + timeout;
+  while (slurp(path).find(text) == std::string::npos) {
+    if (steady_clock::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(milliseconds{20});
+  }
+  return true;
 }
 
 run_result run(const std::vector<std::string>& argv, seconds timeout,

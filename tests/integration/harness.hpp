@@ -55,20 +55,31 @@ private:
   pid_t pid_ = -1;
 };
 
-/// A router process on 127.0.0.1.
+/// A router process (on 127.0.0.1 unless told otherwise).
 struct router_process {
   process proc;
+  std::string host = "127.0.0.1";
   uint16_t port = 0;
   std::string data;
   std::string log;
   std::string fingerprint;
 
-  /// Starts a router on `port` (0: any) with `extra` options; waits until
-  /// it listens. Fails the test (throws) if it does not come up.
+  /// Starts a router on `host:port` (port 0: any) with `extra` options,
+  /// the command line prefixed with `prefix` (e.g. `ip netns exec NS`);
+  /// waits until it listens. Throws if it does not come up.
   static router_process start(const std::string& data_dir, uint16_t port = 0,
-                              std::vector<std::string> extra = {});
-  std::string address() const { return "127.0.0.1:" + std::to_string(port); }
+                              std::vector<std::string> extra = {},
+                              std::vector<std::string> prefix = {},
+                              std::string host = "127.0.0.1");
+  std::string address() const { return host + ":" + std::to_string(port); }
 };
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+uint16_t free_port();
+
+/// Waits until `path` contains `text`; false after `timeout`.
+bool wait_for_text(const std::string& path, const std::string& text,
+                   std::chrono::milliseconds timeout = std::chrono::seconds{15});
 
 /// What a finished command printed and returned.
 struct run_result {

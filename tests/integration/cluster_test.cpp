@@ -1,0 +1,268 @@
+// Whole processes: two routers on 127.0.0.1 forming one service over the
+// mutual-TLS backbone, with CLI users and a bank on either side.
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <boost/json.hpp>
+#include <netinet/in.h>
+#include <poll.h>
+#include <thread>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tests/integration/cluster.hpp"
+
+using namespace courier::test;
+using namespace std::chrono;
+
+namespace {
+
+const std::vector<std::string> names{"A", "B"};
+
+class cluster_test : public ::testing::Test {
+protected:
+  void SetUp() override {
+    make_certs(certs(), names);
+    for (auto& name : names)
+      spec.push_back({name, "127.0.0.1", free_port(), free_port(), {}});
+    a = start(0);
+    b = start(1);
+    ASSERT_TRUE(wait_for_text(a.log, "peer B is up")) << slurp(a.log);
+    ASSERT_TRUE(wait_for_text(b.log, "peer A is up")) << slurp(b.log);
+  }
+
+  std::string certs() { return dir / "tls"; }
+
+  router_process start(size_t index) {
+    return start_cluster_router(dir, certs(), spec, index);
+  }
+
+  void init(const std::string& user) {
+    auto r = run({COURIER_CLI, "--home", dir / "home", "--user", user,
+                  "--no-passphrase", "init", "--bits", "2048"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  // Runs a CLI command as `user` against the routers `via` (in order).
+  run_result as(const std::string& user, std::vector<size_t> via,
+                std::vector<std::string> args) {
+    return run(cli(dir / "home", servers(spec, via), user, std::move(args)));
+  }
+
+  // Bodies of what `user` receives through `via`, in order.
+  std::vector<std::string> bodies(const std::string& user, size_t via,
+                                  int count, int wait = 10) {
+    auto r = as(user, {via}, {"--json", "recv", "--wait", std::to_string(wait),
+                              "--count", std::to_string(count)});
+    std::vector<std::string> out;
+    std::istringstream lines{r.out};
+    std::string line;
+    while (std::getline(lines, line))
+      if (!line.empty())
+        out.emplace_back(
+          boost::json::parse(line).as_object()["body"].as_string().c_str());
+    return out;
+  }
+
+  temp_dir dir;
+  std::vector<router_spec> spec;
+  router_process a;
+  router_process b;
+};
+
+} // namespace
+
+TEST_F(cluster_test, users_on_different_routers_chat_both_ways) {
+  // Each user signs in on the router that is not their home.
+  auto alice = homed_at("alice", "A", names);
+  auto bob = homed_at("bob", "B", names);
+  init(alice);
+  init(bob);
+  ASSERT_EQ(as(bob, {0}, {"recv", "--wait", "0"}).exit_code, 0);
+  auto sent = as(alice, {1}, {"send", bob, "hello across routers"});
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  EXPECT_EQ(bodies(bob, 0, 1), std::vector<std::string>{"hello across routers"});
+  sent = as(bob, {0}, {"send", alice, "and back"});
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  EXPECT_EQ(bodies(alice, 1, 1), std::vector<std::string>{"and back"});
+  // Presence covers the whole cluster.
+  auto online = as(alice, {1}, {"online"});
+  EXPECT_NE(online.out.find(alice), std::string::npos) << online.out;
+}
+
+TEST_F(cluster_test, offline_messages_wait_at_the_home_router) {
+  auto carol = homed_at("carol", "A", names);
+  auto dave = homed_at("dave", "B", names);
+  init(carol);
+  init(dave);
+  ASSERT_EQ(as(dave, {1}, {"recv", "--wait", "0"}).exit_code, 0);
+  for (auto body : {"one", "two", "three"})
+    ASSERT_EQ(as(carol, {0}, {"send", dave, body}).exit_code, 0);
+  // dave's queue lives on B; he collects it through A.
+  EXPECT_EQ(bodies(dave, 0, 3),
+            (std::vector<std::string>{"one", "two", "three"}));
+  EXPECT_TRUE(bodies(dave, 1, 0, 1).empty());
+}
+
+TEST_F(cluster_test, a_user_on_the_other_router_pays_through_the_bank) {
+  auto op = homed_at("op", "A", names);
+  auto payer = homed_at("payer", "B", names);
+  auto payee = homed_at("payee", "A", names);
+  // The bank sits behind A; the payer signs in on B.
+  auto bank_log = dir / "bank.log";
+  auto bank = process::start({COURIER_NODE, "bank",
+                              "--server=" + servers(spec, {0}),
+                              "--data=" + (dir / "bank"), "--operator=" + op},
+                             bank_log);
+  ASSERT_TRUE(wait_for_text(bank_log, "bank signed in", seconds{20}))
+    << slurp(bank_log);
+  for (auto& [user, via] : std::vector<std::pair<std::string, size_t>>{
+         {op, 0}, {payer, 1}, {payee, 0}}) {
+    init(user);
+    auto r = as(user, {via}, {"open-account"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  auto issued = as(op, {0}, {"issue", payer, "50.00"});
+  ASSERT_EQ(issued.exit_code, 0) << issued.err;
+  auto paid = as(payer, {1}, {"pay", payee, "12.50"});
+  ASSERT_EQ(paid.exit_code, 0) << paid.err;
+  EXPECT_NE(as(payer, {1}, {"balance"}).out.find("37.50"), std::string::npos);
+  EXPECT_NE(as(payee, {0}, {"balance"}).out.find("12.50"), std::string::npos);
+}
+
+TEST_F(cluster_test, clients_move_to_the_other_router_when_one_stops) {
+  auto erin = homed_at("erin", "A", names);
+  auto frank = homed_at("frank", "A", names);
+  auto gina = homed_at("gina", "B", names);
+  for (auto& u : {erin, frank, gina})
+    init(u);
+  ASSERT_EQ(as(frank, {0}, {"recv", "--wait", "0"}).exit_code, 0);
+  ASSERT_EQ(as(gina, {1}, {"recv", "--wait", "0"}).exit_code, 0);
+  b.proc.kill_hard();
+  ASSERT_TRUE(wait_for_text(a.log, "peer B is gone")) << slurp(a.log);
+
+  // erin lists B first: it is down, so she is served by A.
+  auto sent = as(erin, {1, 0}, {"send", frank, "B is down, still here"});
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  EXPECT_EQ(bodies(frank, 0, 1),
+            std::vector<std::string>{"B is down, still here"});
+
+  // gina's home is B: refused, with a sentence that says to retry.
+  auto refused = as(erin, {1, 0}, {"send", gina, "are you there?"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("try again"), std::string::npos) << refused.err;
+
+  b = start(1);
+  ASSERT_TRUE(wait_for_text(b.log, "peer A is up")) << slurp(b.log);
+  sent = as(erin, {1, 0}, {"send", gina, "are you there?"});
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  EXPECT_EQ(bodies(gina, 0, 1), std::vector<std::string>{"are you there?"});
+}
+
+TEST_F(cluster_test, a_peer_with_a_certificate_from_another_ca_is_refused) {
+  // "0evil" sorts before "A", so it dials A with its foreign certificate.
+  auto evil_certs = dir / "evil-tls";
+  make_certs(evil_certs, {"0evil"});
+  std::vector<router_spec> evil_spec{
+    {"0evil", "127.0.0.1", free_port(), free_port(), {}}, spec[0]};
+  auto evil = start_cluster_router(dir, evil_certs, evil_spec, 0);
+  // evil's own check of its files passes (they match its own CA)...
+  ASSERT_TRUE(wait_for_text(evil.log, "peer A at")) << slurp(evil.log);
+  std::this_thread::sleep_for(seconds{1});
+  // ...but the TLS handshake with A never completes.
+  EXPECT_EQ(slurp(evil.log).find("peer A is up"), std::string::npos);
+  EXPECT_EQ(slurp(a.log).find("0evil"), std::string::npos);
+  // The cluster goes on.
+  auto alice = homed_at("alice", "A", names);
+  auto bob = homed_at("bob", "B", names);
+  init(alice);
+  init(bob);
+  ASSERT_EQ(as(bob, {1}, {"recv", "--wait", "0"}).exit_code, 0);
+  auto sent = as(alice, {0}, {"send", bob, "still fine"});
+  ASSERT_EQ(sent.exit_code, 0) << sent.err << slurp(a.log) << slurp(b.log);
+  EXPECT_EQ(bodies(bob, 1, 1), std::vector<std::string>{"still fine"});
+  // The failed handshake did not disturb the A-B link (CAF's OpenSSL
+  // session once dropped it: see actors/cluster/tls_error_queue.cpp).
+  EXPECT_EQ(slurp(a.log).find("is gone"), std::string::npos) << slurp(a.log);
+}
+
+TEST_F(cluster_test, plain_tcp_on_the_backbone_gets_nothing) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(spec[0].backbone);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  // A plain BASP node would greet us with its handshake; TLS waits.
+  pollfd p{fd, POLLIN, 0};
+  EXPECT_EQ(::poll(&p, 1, 1000), 0);
+  // A BASP header that claims a 4 GiB payload, then junk.
+  std::string junk(32, '\0');
+  junk[0] = 0;       // server handshake operation
+  junk[8] = '\xff';  // payload length bytes
+  junk[9] = '\xff';
+  junk[10] = '\xff';
+  junk[11] = '\xff';
+  junk += std::string(4096, 'x');
+  ASSERT_GT(::send(fd, junk.data(), junk.size(), MSG_NOSIGNAL), 0);
+  // Whatever comes back is not BASP (at most a short TLS alert), and the
+  // connection is closed.
+  std::string got;
+  char buf[4096];
+  auto deadline = steady_clock::now() + seconds{5};
+  bool closed = false;
+  while (!closed && steady_clock::now() < deadline) {
+    if (::poll(&p, 1, 200) > 0) {
+      auto n = ::recv(fd, buf, sizeof(buf), 0);
+      if (n <= 0)
+        closed = true;
+      else
+        got.append(buf, static_cast<size_t>(n));
+    }
+  }
+  ::close(fd);
+  EXPECT_TRUE(closed);
+  EXPECT_LT(got.size(), 64u);
+  EXPECT_TRUE(got.empty() || got[0] == '\x15') << "not a TLS alert";
+  // The router is unharmed and the cluster still works.
+  auto alice = homed_at("alice", "A", names);
+  auto bob = homed_at("bob", "B", names);
+  init(alice);
+  init(bob);
+  ASSERT_EQ(as(alice, {0}, {"recv", "--wait", "0"}).exit_code, 0);
+  auto sent = as(bob, {1}, {"send", alice, "after the junk"});
+  ASSERT_EQ(sent.exit_code, 0) << sent.err << slurp(a.log) << slurp(b.log);
+  EXPECT_EQ(bodies(alice, 0, 1), std::vector<std::string>{"after the junk"});
+  EXPECT_EQ(slurp(a.log).find("is gone"), std::string::npos) << slurp(a.log);
+}
+
+TEST(cluster_options, a_backbone_without_certificates_is_refused) {
+  temp_dir dir;
+  auto r = run({COURIER_NODE, "router", "--name=A", "--edge=127.0.0.1:0",
+                "--backbone=127.0.0.1:0", "--peer=B@127.0.0.1:1",
+                "--data=" + (dir / "a")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("refusing to start a backbone without certificates"),
+            std::string::npos)
+    << r.err;
+  // A certificate from another CA is caught before anything listens.
+  make_certs(dir / "ours", {"A"});
+  make_certs(dir / "theirs", {"A"});
+  r = run({COURIER_NODE, "router", "--name=A", "--edge=127.0.0.1:0",
+           "--backbone=127.0.0.1:0", "--peer=B@127.0.0.1:1",
+           "--data=" + (dir / "a"), "--tls-cert=" + (dir / "theirs/A.crt"),
+           "--tls-key=" + (dir / "theirs/A.key"),
+           "--tls-ca=" + (dir / "ours/ca.crt")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("does not verify"), std::string::npos) << r.err;
+  // Peers that are not NAME@HOST:PORT, or twice the same name.
+  for (auto bad : {"B127.0.0.1:1", "B@127.0.0.1", "A@127.0.0.1:1", "B@:1"}) {
+    r = run({COURIER_NODE, "router", "--name=A", "--edge=127.0.0.1:0",
+             "--backbone=127.0.0.1:0", std::string{"--peer="} + bad,
+             "--insecure-dev", "--data=" + (dir / "a")});
+    EXPECT_EQ(r.exit_code, 1) << bad;
+    EXPECT_FALSE(r.err.empty()) << bad;
+  }
+}
