@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  g++ cmake make pkg-config openssl
+  g++ cmake make pkg-config openssl iproute2
   libcaf-dev libssl-dev libboost-json1.81-dev libsqlite3-dev
   libspdlog-dev libcli11-dev uuid-dev libgtest-dev
   mosquitto libmosquitto-dev

@@ -1,0 +1,196 @@
+// Whole processes on three "machines": Linux network namespaces, each with
+// its own address on a bridge, run router A, router B and the bank; the
+// users' CLI runs on the host side of the bridge. Needs root (CI is root):
+// if the namespaces cannot be made the test fails and says why.
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <unistd.h>
+
+#include "tests/integration/cluster.hpp"
+
+using namespace courier::test;
+using namespace std::chrono;
+
+namespace {
+
+constexpr const char* ip_tool = "/bin/ip"; // iproute2
+
+/// A bridge and one namespace per node with a veth on the bridge; all
+/// removed again (with whatever still runs in them) on destruction.
+class network {
+public:
+  explicit network(size_t nodes) {
+    auto id = std::to_string(::getpid() % 100000);
+    subnet_ = "10.213." + std::to_string(::getpid() % 250) + ".";
+    bridge_ = "cbr" + id;
+    must({"link", "add", bridge_, "type", "bridge"});
+    made_bridge_ = true;
+    must({"addr", "add", subnet_ + "1/24", "dev", bridge_});
+    must({"link", "set", bridge_, "up"});
+    for (size_t i = 0; i < nodes; ++i) {
+      auto ns = "courier" + id + "-" + std::to_string(i);
+      auto host_end = "cv" + id + "h" + std::to_string(i);
+      must({"netns", "add", ns});
+      namespaces_.push_back(ns);
+      must({"link", "add", host_end, "type", "veth", "peer", "name", "eth0",
+            "netns", ns});
+      must({"link", "set", host_end, "master", bridge_, "up"});
+      must({"-n", ns, "addr", "add", address(i) + "/24", "dev", "eth0"});
+      must({"-n", ns, "link", "set", "eth0", "up"});
+      must({"-n", ns, "link", "set", "lo", "up"});
+    }
+  }
+
+  ~network() {
+    for (auto& ns : namespaces_)
+      run({ip_tool, "netns", "del", ns}); // the veth pairs go with them
+    if (made_bridge_)
+      run({ip_tool, "link", "del", bridge_});
+  }
+
+  /// The address of node `i` (the host side is .1).
+  std::string address(size_t i) const {
+    return subnet_ + std::to_string(i + 2);
+  }
+
+  /// Runs a command inside node `i`'s namespace.
+  std::vector<std::string> in(size_t i) const {
+    return {ip_tool, "netns", "exec", namespaces_.at(i)};
+  }
+
+private:
+  void must(std::vector<std::string> args) {
+    args.insert(args.begin(), ip_tool);
+    auto r = run(args, seconds{10});
+    if (r.exit_code != 0) {
+      std::string line;
+      for (auto& a : args)
+        line += a + " ";
+      throw std::runtime_error(
+        "cannot set up network namespaces for the multi-host test (it needs "
+        "root with CAP_NET_ADMIN and iproute2): `" + line + "` said: " + r.err);
+    }
+  }
+
+  std::string subnet_;
+  std::string bridge_;
+  bool made_bridge_ = false;
+  std::vector<std::string> namespaces_;
+};
+
+const std::vector<std::string> names{"A", "B"};
+
+class multihost_test : public ::testing::Test {
+protected:
+  void SetUp() override {
+    net = std::make_unique<network>(3);
+    make_certs(dir / "tls", names);
+    for (size_t i = 0; i < names.size(); ++i)
+      spec.push_back({names[i], net->address(i), 7400, 7500, net->in(i)});
+    a = start_cluster_router(dir, dir / "tls", spec, 0);
+    b = start_cluster_router(dir, dir / "tls", spec, 1);
+    ASSERT_TRUE(wait_for_text(a.log, "peer B is up")) << slurp(a.log);
+    ASSERT_TRUE(wait_for_text(b.log, "peer A is up")) << slurp(b.log);
+  }
+
+  void TearDown() override {
+    bank.kill_hard();
+    a.proc.kill_hard();
+    b.proc.kill_hard();
+    net.reset();
+  }
+
+  void init(const std::string& user) {
+    auto r = run({COURIER_CLI, "--home", dir / "home", "--user", user,
+                  "--no-passphrase", "init", "--bits", "2048"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  run_result as(const std::string& user, std::vector<size_t> via,
+                std::vector<std::string> args) {
+    return run(cli(dir / "home", servers(spec, via), user, std::move(args)));
+  }
+
+  std::vector<std::string> bodies(const std::string& user, size_t via,
+                                  int count) {
+    auto r = as(user, {via}, {"--json", "recv", "--wait", "10", "--count",
+                              std::to_string(count)});
+    std::vector<std::string> out;
+    std::istringstream lines{r.out};
+    std::string line;
+    while (std::getline(lines, line))
+      if (!line.empty())
+        out.emplace_back(
+          boost::json::parse(line).as_object()["body"].as_string().c_str());
+    return out;
+  }
+
+  temp_dir dir;
+  std::unique_ptr<network> net;
+  std::vector<router_spec> spec;
+  router_process a;
+  router_process b;
+  process bank;
+};
+
+} // namespace
+
+TEST_F(multihost_test, the_cluster_works_across_machines) {
+  auto alice = homed_at("alice", "A", names);
+  auto bob = homed_at("bob", "B", names);
+  auto op = homed_at("op", "B", names);
+  for (auto& u : {alice, bob, op})
+    init(u);
+
+  // Chat both ways, each user on the router that is not their home.
+  ASSERT_EQ(as(bob, {0}, {"recv", "--wait", "0"}).exit_code, 0);
+  auto sent = as(alice, {1}, {"send", bob, "over the wire"});
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  EXPECT_EQ(bodies(bob, 0, 1), std::vector<std::string>{"over the wire"});
+  ASSERT_EQ(as(bob, {0}, {"send", alice, "and back"}).exit_code, 0);
+  EXPECT_EQ(bodies(alice, 1, 1), std::vector<std::string>{"and back"});
+
+  // Offline: bob collects what waited at his home through the other router.
+  for (auto body : {"one", "two"})
+    ASSERT_EQ(as(alice, {0}, {"send", bob, body}).exit_code, 0);
+  EXPECT_EQ(bodies(bob, 0, 2), (std::vector<std::string>{"one", "two"}));
+
+  // The bank on the third machine, behind router A; alice pays from B.
+  auto bank_log = dir / "bank.log";
+  auto argv = net->in(2);
+  argv.insert(argv.end(), {COURIER_NODE, "bank",
+                           "--server=" + servers(spec, {0}),
+                           "--data=" + (dir / "bank"), "--operator=" + op});
+  bank = process::start(argv, bank_log);
+  ASSERT_TRUE(wait_for_text(bank_log, "bank signed in", seconds{20}))
+    << slurp(bank_log);
+  for (auto& u : {alice, bob, op})
+    ASSERT_EQ(as(u, {1}, {"open-account"}).exit_code, 0);
+  ASSERT_EQ(as(op, {0}, {"issue", alice, "20.00"}).exit_code, 0);
+  auto paid = as(alice, {1}, {"pay", bob, "7.25"});
+  ASSERT_EQ(paid.exit_code, 0) << paid.err;
+  EXPECT_NE(as(bob, {0}, {"balance"}).out.find("7.25"), std::string::npos);
+
+  // Machine B's router stops: users move to A; users homed at B (bob)
+  // cannot sign in or be written to until it is back.
+  b.proc.kill_hard();
+  ASSERT_TRUE(wait_for_text(a.log, "peer B is gone")) << slurp(a.log);
+  auto carol = homed_at("carol", "A", names);
+  init(carol);
+  ASSERT_EQ(as(carol, {1, 0}, {"recv", "--wait", "0"}).exit_code, 0);
+  // alice lists B first; B is down, so A serves her.
+  sent = as(alice, {1, 0}, {"send", carol, "B is down"});
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  EXPECT_EQ(bodies(carol, 0, 1), std::vector<std::string>{"B is down"});
+  auto refused = as(carol, {0}, {"send", bob, "hello?"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("try again"), std::string::npos) << refused.err;
+  EXPECT_NE(as(bob, {1, 0}, {"recv", "--wait", "0"}).exit_code, 0);
+
+  b = start_cluster_router(dir, dir / "tls", spec, 1);
+  ASSERT_TRUE(wait_for_text(b.log, "peer A is up")) << slurp(b.log);
+  ASSERT_EQ(as(carol, {0}, {"send", bob, "hello?"}).exit_code, 0);
+  EXPECT_EQ(bodies(bob, 0, 1), std::vector<std::string>{"hello?"});
+}
