@@ -333,8 +333,10 @@ void Bridge::afterConnect(const QString& fp, bool new_user) {
   router_fp_ = fp;
   QSettings pins{qs(user_dir(ss(home_), ss(user_))) + "/courier-chat.ini",
                  QSettings::IniFormat};
+  // With several routers each has its own key: accepting one keeps the
+  // others accepted.
   auto key = QStringLiteral("router/") + QString{server_}.replace(':', '_');
-  router_accepted_ = pins.value(key).toString() == fp;
+  router_accepted_ = pins.value(key).toStringList().contains(fp);
   Q_EMIT routerFingerprintChanged();
   setError({});
   setStatus(QStringLiteral("connected"));
@@ -361,7 +363,10 @@ void Bridge::acceptRouterFingerprint() {
   QSettings pins{qs(user_dir(ss(home_), ss(user_))) + "/courier-chat.ini",
                  QSettings::IniFormat};
   auto key = QStringLiteral("router/") + QString{server_}.replace(':', '_');
-  pins.setValue(key, router_fp_);
+  auto accepted = pins.value(key).toStringList();
+  if (!accepted.contains(router_fp_))
+    accepted.append(router_fp_);
+  pins.setValue(key, accepted);
   pins.sync();
   router_accepted_ = true;
   Q_EMIT routerFingerprintChanged();

@@ -11,6 +11,7 @@
 
 #include "crypto/random.hpp"
 #include "tests/bench/scenarios.hpp"
+#include "tests/integration/cluster.hpp"
 #include "tests/integration/harness.hpp"
 
 namespace courier::bench {
@@ -31,6 +32,9 @@ relay_params relay_params::from(const options& opts) {
   p.latency_messages = std::max(p.latency_messages, p.pairs);
   p.window = std::max<uint64_t>(1, opts.num("window", p.window));
   p.timeout_s = std::max<uint64_t>(5, opts.num("timeout", p.timeout_s));
+  p.routers = opts.num("routers", p.routers);
+  if (p.routers < 1 || p.routers > 2)
+    throw std::runtime_error("--routers is 1 or 2");
   return p;
 }
 
@@ -96,10 +100,19 @@ struct run_stats {
   std::string problem;
 };
 
+// CPU seconds of every router process.
+double routers_cpu(const std::vector<pid_t>& pids) {
+  double sum = 0;
+  for (auto pid : pids)
+    sum += cpu_seconds(pid);
+  return sum;
+}
+
 run_stats run_once(std::vector<std::unique_ptr<edge_conn>>& senders,
                    std::vector<std::unique_ptr<edge_conn>>& receivers,
-                   pid_t router_pid, const relay_params& p, uint64_t count,
-                   double rate, bool record_latency) {
+                   const std::vector<std::string>& receiver_names,
+                   const std::vector<pid_t>& router_pids, const relay_params& p,
+                   uint64_t count, double rate, bool record_latency) {
   const auto k = senders.size();
   run_stats stats;
   std::atomic<uint64_t> delivered{0}, receipts{0}, errors{0},
@@ -161,7 +174,7 @@ run_stats run_once(std::vector<std::unique_ptr<edge_conn>>& senders,
     threads.threads.emplace_back([&, i] {
       auto& c = *senders[i];
       auto blob = make_blob(p.size);
-      std::string to = "r" + std::to_string(i);
+      std::string to = receiver_names[i];
       std::vector<std::string> frames;
       auto envelope = [&](uint64_t n) {
         if (record_latency)
@@ -231,12 +244,12 @@ run_stats run_once(std::vector<std::unique_ptr<edge_conn>>& senders,
       }
     });
   }
-  auto cpu0 = cpu_seconds(router_pid);
+  auto cpu0 = routers_cpu(router_pids);
   auto self0 = self_cpu_seconds();
   auto t0 = clock::now();
   go = true;
   threads.join();
-  auto cpu1 = cpu_seconds(router_pid);
+  auto cpu1 = routers_cpu(router_pids);
   auto t1 = *std::max_element(done_at.begin(), done_at.end());
   stats.delivered = delivered;
   stats.receipts = receipts;
@@ -250,38 +263,84 @@ run_stats run_once(std::vector<std::unique_ptr<edge_conn>>& senders,
   return stats;
 }
 
+// Two routers as one cluster over the mutual-TLS backbone.
+struct bench_cluster {
+  std::vector<test::router_spec> spec;
+  std::vector<test::router_process> routers;
+};
+
+bench_cluster start_cluster(const test::temp_dir& dir,
+                            const std::vector<std::string>& extra) {
+  bench_cluster c;
+  test::make_certs(dir / "tls", {"A", "B"});
+  for (auto name : {"A", "B"})
+    c.spec.push_back({name, "127.0.0.1", test::free_port(), test::free_port(), {}});
+  for (size_t i = 0; i < 2; ++i)
+    c.routers.push_back(
+      test::start_cluster_router(dir, dir / "tls", c.spec, i, extra));
+  for (auto& r : c.routers)
+    track_child(r.proc.pid());
+  if (!test::wait_for_text(c.routers[0].log, "peer B is up"))
+    throw std::runtime_error("the routers did not connect: "
+                             + test::slurp(c.routers[0].log));
+  return c;
+}
+
 } // namespace
 
 result relay_courier(const relay_params& p, bool& ok) {
   ok = false;
   test::temp_dir dir;
   const std::string fps = "10000000";
-  auto router = test::router_process::start(
-    dir / "router", 0,
-    {"--max-frames-per-second=" + fps, "--idle-timeout-ms=3600000"});
-  track_child(router.proc.pid());
+  std::vector<std::string> extra{"--max-frames-per-second=" + fps,
+                                 "--idle-timeout-ms=3600000"};
+  bench_cluster cluster;
+  if (p.routers == 2) {
+    cluster = start_cluster(dir, extra);
+  } else {
+    cluster.routers.push_back(
+      test::router_process::start(dir / "router", 0, extra));
+    track_child(cluster.routers[0].proc.pid());
+  }
+  std::vector<pid_t> pids;
+  for (auto& r : cluster.routers)
+    pids.push_back(r.proc.pid());
+  // With two routers every sender is homed at and connected to A, every
+  // receiver homed at and connected to B: each message crosses the
+  // backbone (send and its receipt, the ack and the delivered notice).
+  const std::vector<std::string> names{"A", "B"};
+  auto name_for = [&](const std::string& prefix, uint64_t i, size_t router) {
+    auto base = prefix + std::to_string(i) + "-";
+    return p.routers == 2 ? test::homed_at(base, names[router], names)
+                          : prefix + std::to_string(i);
+  };
+  auto sender_port = cluster.routers.front().port;
+  auto receiver_port = cluster.routers.back().port;
   auto& key = bench_key();
   std::vector<std::unique_ptr<edge_conn>> senders, receivers;
+  std::vector<std::string> receiver_names;
   // Receivers first: unknown recipients are refused.
   for (uint64_t i = 0; i < p.pairs; ++i) {
     receivers.push_back(std::make_unique<edge_conn>());
+    receiver_names.push_back(name_for("r", i, 1));
     auto& c = *receivers.back();
-    if (!c.connect(router.port) || !c.login("r" + std::to_string(i), key))
+    if (!c.connect(receiver_port) || !c.login(receiver_names.back(), key))
       throw std::runtime_error("receiver login failed: " + c.error);
   }
   for (uint64_t i = 0; i < p.pairs; ++i) {
     senders.push_back(std::make_unique<edge_conn>());
     auto& c = *senders.back();
-    if (!c.connect(router.port) || !c.login("s" + std::to_string(i), key))
+    if (!c.connect(sender_port) || !c.login(name_for("s", i, 0), key))
       throw std::runtime_error("sender login failed: " + c.error);
   }
-  auto pid = router.proc.pid();
-  auto tp = run_once(senders, receivers, pid, p, p.messages, 0, false);
+  auto tp = run_once(senders, receivers, receiver_names, pids, p, p.messages,
+                     0, false);
   uint64_t per_sender = std::max<uint64_t>(1, p.latency_messages / p.pairs);
-  auto lat = run_once(senders, receivers, pid, p, per_sender,
+  auto lat = run_once(senders, receivers, receiver_names, pids, p, per_sender,
                       static_cast<double>(p.rate) / static_cast<double>(p.pairs),
                       true);
   result r{"relay"};
+  r.add("routers", static_cast<int64_t>(p.routers));
   r.add("pairs", static_cast<int64_t>(p.pairs));
   r.add("messages_per_sender", static_cast<int64_t>(p.messages));
   r.add("size", static_cast<int64_t>(p.size), "B");
@@ -316,6 +375,10 @@ result relay_courier(const relay_params& p, bool& ok) {
   r.note("router run with --max-frames-per-second=" + fps
          + " since one bench connection carries a whole stream; the load "
            "generator shares the machine's cores with the router");
+  if (p.routers == 2)
+    r.note("two routers over the mutual-TLS backbone: senders homed at and "
+           "connected to A, receivers homed at and connected to B; router CPU "
+           "is the sum of both processes");
   if (!tp.problem.empty())
     r.note("throughput run: " + tp.problem);
   if (!lat.problem.empty())
@@ -329,8 +392,10 @@ result relay_courier(const relay_params& p, bool& ok) {
            + std::to_string(p.pairs * per_sender));
   senders.clear();
   receivers.clear();
-  untrack_child(router.proc.pid());
-  router.proc.kill_hard();
+  for (auto& router : cluster.routers) {
+    untrack_child(router.proc.pid());
+    router.proc.kill_hard();
+  }
   return r;
 }
 

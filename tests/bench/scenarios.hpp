@@ -13,6 +13,7 @@ struct relay_params {
   uint64_t latency_messages = 0; ///< in total; 0: rate x 5 s (max 100000)
   uint64_t window = 128;         ///< sends in flight per sender
   uint64_t timeout_s = 120;      ///< per run
+  uint64_t routers = 1;          ///< 2: senders on A, receivers on B
   static relay_params from(const options& opts);
 };
 
