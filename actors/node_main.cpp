@@ -57,6 +57,8 @@ public:
   std::string tls_key;
   std::string tls_ca;
   bool insecure_dev = false;
+  size_t heartbeat_ms = 1000;
+  size_t peer_timeout_ms = 5000;
 
   router_config() {
     opt_group{custom_options_, "global"}
@@ -71,6 +73,10 @@ public:
       .add(tls_ca, "tls-ca", "the deployment CA certificate (PEM)")
       .add(insecure_dev, "insecure-dev",
            "allow a backbone without TLS (one-machine development only)")
+      .add(heartbeat_ms, "backbone-heartbeat-ms",
+           "heartbeat between routers, so a vanished peer is noticed")
+      .add(peer_timeout_ms, "backbone-timeout-ms",
+           "a peer silent this long is taken as down")
       .add(max_frame, "max-frame", "largest frame in bytes")
       .add(max_write_buffer, "max-write-buffer",
            "bytes queued to a slow reader before it is dropped")
@@ -382,6 +388,15 @@ int main(int argc, char** argv) {
     cfg.peers.insert(cfg.peers.end(), peers.begin(), peers.end());
     if (auto problem = check_cluster_options(cfg); !problem.empty())
       return fail(problem);
+    if (!cfg.backbone.empty()) {
+      // Without heartbeats a peer whose machine vanished is noticed only
+      // when TCP gives up, which can take many minutes.
+      using ms = std::chrono::milliseconds;
+      cfg.set("middleman.heartbeat-interval",
+              caf::timespan{ms{cfg.heartbeat_ms}});
+      cfg.set("middleman.connection-timeout",
+              caf::timespan{ms{cfg.peer_timeout_ms}});
+    }
     if (!cfg.tls_cert.empty()) {
       cfg.openssl_certificate = cfg.tls_cert;
       cfg.openssl_key = cfg.tls_key;

@@ -5,6 +5,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <openssl/x509_vfy.h>
 
 #include "crypto/errc.hpp"
@@ -35,6 +36,9 @@ caf::error check_tls_files(const std::string& cert, const std::string& key,
   ctx_ptr ctx{SSL_CTX_new(TLS_method())};
   if (!ctx)
     return bad("OpenSSL cannot make a TLS context");
+  // An encrypted key would make OpenSSL prompt on the terminal; refuse.
+  SSL_CTX_set_default_passwd_cb(ctx.get(),
+                                [](char*, int, int, void*) { return 0; });
   if (SSL_CTX_use_certificate_chain_file(ctx.get(), cert.c_str()) != 1)
     return bad("cannot read the certificate " + cert);
   if (SSL_CTX_use_PrivateKey_file(ctx.get(), key.c_str(), SSL_FILETYPE_PEM)
@@ -47,6 +51,11 @@ caf::error check_tls_files(const std::string& cert, const std::string& key,
   if (!store || X509_STORE_load_file(store.get(), ca.c_str()) != 1)
     return bad("cannot read the CA certificate " + ca);
   auto* leaf = SSL_CTX_get0_certificate(ctx.get());
+  // Each router is TLS server and client of its peers.
+  auto xku = leaf ? X509_get_extended_key_usage(leaf) : 0;
+  if ((xku & XKU_SSL_SERVER) == 0 || (xku & XKU_SSL_CLIENT) == 0)
+    return bad(cert + " must allow both TLS server and client use "
+                      "(extendedKeyUsage serverAuth, clientAuth)");
   store_ctx_ptr vctx{X509_STORE_CTX_new()};
   if (!leaf || !vctx
       || X509_STORE_CTX_init(vctx.get(), store.get(), leaf, nullptr) != 1)

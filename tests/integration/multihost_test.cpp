@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <thread>
 #include <unistd.h>
 
 #include "tests/integration/cluster.hpp"
@@ -36,6 +37,7 @@ public:
       namespaces_.push_back(ns);
       must({"link", "add", host_end, "type", "veth", "peer", "name", "eth0",
             "netns", ns});
+      host_ends_.push_back(host_end);
       must({"link", "set", host_end, "master", bridge_, "up"});
       must({"-n", ns, "addr", "add", address(i) + "/24", "dev", "eth0"});
       must({"-n", ns, "link", "set", "eth0", "up"});
@@ -53,6 +55,12 @@ public:
   /// The address of node `i` (the host side is .1).
   std::string address(size_t i) const {
     return subnet_ + std::to_string(i + 2);
+  }
+
+  /// Unplugs (or plugs back) node `i`'s cable: its processes keep
+  /// running but nothing reaches them.
+  void plug(size_t i, bool up) {
+    must({"link", "set", host_ends_.at(i), up ? "up" : "down"});
   }
 
   /// Runs a command inside node `i`'s namespace.
@@ -78,7 +86,29 @@ private:
   std::string bridge_;
   bool made_bridge_ = false;
   std::vector<std::string> namespaces_;
+  std::vector<std::string> host_ends_;
 };
+
+// How often `text` occurs in the file at `path`.
+size_t count_in(const std::string& path, const std::string& text) {
+  auto all = slurp(path);
+  size_t n = 0;
+  for (auto at = all.find(text); at != std::string::npos;
+       at = all.find(text, at + 1))
+    ++n;
+  return n;
+}
+
+bool wait_for_count(const std::string& path, const std::string& text,
+                    size_t count, seconds timeout) {
+  auto deadline = steady_clock::now() + timeout;
+  while (count_in(path, text) < count) {
+    if (steady_clock::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(milliseconds{50});
+  }
+  return true;
+}
 
 const std::vector<std::string> names{"A", "B"};
 
@@ -193,4 +223,28 @@ TEST_F(multihost_test, the_cluster_works_across_machines) {
   ASSERT_TRUE(wait_for_text(b.log, "peer A is up")) << slurp(b.log);
   ASSERT_EQ(as(carol, {0}, {"send", bob, "hello?"}).exit_code, 0);
   EXPECT_EQ(bodies(bob, 0, 1), std::vector<std::string>{"hello?"});
+}
+
+TEST_F(multihost_test, a_router_cut_off_the_network_is_noticed) {
+  auto alice = homed_at("alice", "A", names);
+  auto bob = homed_at("bob", "B", names);
+  init(alice);
+  init(bob);
+  ASSERT_EQ(as(bob, {1}, {"recv", "--wait", "0"}).exit_code, 0);
+  // B's process keeps running but its machine drops off the network: no
+  // FIN, no RST; only the backbone heartbeat can tell.
+  net->plug(1, false);
+  auto cut = steady_clock::now();
+  ASSERT_TRUE(wait_for_text(a.log, "peer B is gone", seconds{15}))
+    << slurp(a.log);
+  EXPECT_LT(steady_clock::now() - cut, seconds{10});
+  auto refused = as(alice, {0}, {"send", bob, "hello?"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("try again"), std::string::npos) << refused.err;
+  net->plug(1, true);
+  ASSERT_TRUE(wait_for_count(a.log, "peer B is up", 2, seconds{40}))
+    << slurp(a.log);
+  auto sent = as(alice, {0}, {"send", bob, "hello?"});
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  EXPECT_EQ(bodies(bob, 1, 1), std::vector<std::string>{"hello?"});
 }
