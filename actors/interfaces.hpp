@@ -55,6 +55,7 @@ using delivered_atom = caf::atom_constant<caf::atom("delivered")>;
 using contacts_atom = caf::atom_constant<caf::atom("contacts")>;
 using verify_atom = caf::atom_constant<caf::atom("verify")>;
 using peer_up_atom = caf::atom_constant<caf::atom("peer_up")>;
+using home_online_atom = caf::atom_constant<caf::atom("homeonline")>;
 
 // -- message types -------------------------------------------------------------
 
@@ -175,6 +176,8 @@ using router_actor = caf::typed_actor<
   caf::reacts_to<delivered_atom, std::string, uint64_t>,
   // Usernames with a live session (the whole cluster).
   caf::replies_to<online_atom>::with<std::vector<std::string>>,
+  // Usernames homed here with a live session (what peers ask each other).
+  caf::replies_to<home_online_atom>::with<std::vector<std::string>>,
   // The directory of the user's home router (see directory_actor).
   caf::replies_to<register_atom, std::string, std::string>::with<bool>,
   caf::replies_to<lookup_atom, std::string>::with<std::string>,

@@ -199,10 +199,15 @@ void watch(router_ptr self, const session_actor& session,
     self->monitor(session);
 }
 
-void notify_delivered(router_ptr self, const std::string& user, uint64_t seq) {
+// `may_forward` is false when the notice itself came from a peer, which
+// only passes on notices for users homed here.
+void notify_delivered(router_ptr self, const std::string& user, uint64_t seq,
+                      bool may_forward) {
   auto h = home_of(self, user);
   if (!h.local) {
-    if (h.peer && !from_backbone(self))
+    if (!may_forward)
+      misrouted(self, user);
+    else if (h.peer)
       self->send(h.peer, delivered_atom::value, user, seq);
     return;
   }
@@ -228,6 +233,14 @@ void accept(router_ptr self, caf::typed_response_promise<uint64_t> rp,
 }
 
 
+std::vector<std::string> home_online(router_ptr self) {
+  std::vector<std::string> names;
+  for (auto& kv : self->state.online)
+    names.push_back(kv.first);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 // Asks every peer that is up for the users homed there; a peer that does
 // not answer in time is left out rather than holding up the answer.
 caf::result<std::vector<std::string>>
@@ -250,7 +263,7 @@ gather_online(router_ptr self, std::vector<std::string> mine) {
     g->rp.deliver(std::move(g->names));
   };
   for (auto& kv : self->state.peers)
-    self->request(kv.second, std::chrono::seconds{2}, online_atom::value)
+    self->request(kv.second, std::chrono::seconds{2}, home_online_atom::value)
       .then(
         [g, done](std::vector<std::string>& names) {
           g->names.insert(g->names.end(), names.begin(), names.end());
@@ -367,7 +380,9 @@ router(router_actor::stateful_pointer<router_state> self,
       if (auto h = home_of(self, user); !h.local) {
         // A lost ack only means the message comes again; the client
         // drops the repeat.
-        if (h.peer && !from_backbone(self))
+        if (from_backbone(self))
+          misrouted(self, user);
+        else if (h.peer)
           self->send(h.peer, ack_atom::value, std::move(user), seq);
         return;
       }
@@ -380,25 +395,22 @@ router(router_actor::stateful_pointer<router_state> self,
                               [seq](auto& p) { return p.seq == seq; });
       if (pos != u.inflight.end()) {
         u.inflight_bytes -= pos->bytes;
-        notify_delivered(self, pos->from, seq);
+        notify_delivered(self, pos->from, seq, true);
         u.inflight.erase(pos);
       }
       if (!u.caught_up)
         fetch(self, user);
     },
     [=](delivered_atom, const std::string& user, uint64_t seq) {
-      notify_delivered(self, user, seq);
+      notify_delivered(self, user, seq, !from_backbone(self));
     },
     [=](online_atom) -> caf::result<std::vector<std::string>> {
-      std::vector<std::string> names;
-      for (auto& kv : self->state.online)
-        names.push_back(kv.first);
-      if (from_backbone(self) || self->state.peers.empty()) {
-        std::sort(names.begin(), names.end());
+      auto names = home_online(self);
+      if (self->state.peers.empty())
         return names;
-      }
       return gather_online(self, std::move(names));
     },
+    [=](home_online_atom) { return home_online(self); },
     [=](register_atom, std::string& user,
         std::string& key) -> caf::result<bool> {
       auto h = home_of(self, user);

@@ -91,6 +91,35 @@ TEST_F(cluster_test, users_on_different_routers_chat_both_ways) {
   EXPECT_NE(online.out.find(alice), std::string::npos) << online.out;
 }
 
+TEST_F(cluster_test, the_sender_hears_of_delivery_across_routers) {
+  // Both on A; the recipient's home is B, so the message, the ack and the
+  // delivered notice each cross the backbone.
+  auto ua = homed_at("ua", "A", names);
+  auto ub = homed_at("ub", "B", names);
+  raw_client receiver{a.port};
+  ASSERT_TRUE(receiver.login(ub, test_key(ub)));
+  raw_client sender{a.port};
+  ASSERT_TRUE(sender.login(ua, test_key(ua)));
+  sender.send_sealed(R"({"v":1,"type":"send","id":"7","to":")" + ub
+                     + R"(","blob":"opaque"})");
+  auto accepted = sender.read_sealed();
+  ASSERT_TRUE(accepted);
+  EXPECT_NE(accepted->find(R"("status":"accepted")"), std::string::npos)
+    << *accepted;
+  auto deliver = receiver.read_sealed();
+  ASSERT_TRUE(deliver);
+  auto env = boost::json::parse(*deliver).as_object();
+  ASSERT_EQ(env["type"].as_string(), "deliver") << *deliver;
+  EXPECT_EQ(env["from"].as_string(), ua);
+  std::string seq{env["id"].as_string().c_str()};
+  receiver.send_sealed(R"({"v":1,"type":"ack","id":")" + seq + R"("})");
+  auto notice = sender.read_sealed();
+  ASSERT_TRUE(notice);
+  EXPECT_NE(notice->find(R"("status":"delivered")"), std::string::npos)
+    << *notice;
+  EXPECT_NE(notice->find(R"("seq":)" + seq), std::string::npos) << *notice;
+}
+
 TEST_F(cluster_test, offline_messages_wait_at_the_home_router) {
   auto carol = homed_at("carol", "A", names);
   auto dave = homed_at("dave", "B", names);

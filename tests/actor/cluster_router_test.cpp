@@ -1,0 +1,727 @@
+// Actor tests for two routers in one cluster, in a real in-process actor
+// system: each router has its own directory and store, and they learn about
+// each other through peer_up as their peer links would tell them. Sessions
+// are played by small typed actors that forward everything they receive to
+// the test's scoped actor.
+
+#include <gtest/gtest.h>
+
+#include "tests/actor/inbox.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "actors/cluster/rendezvous.hpp"
+#include "actors/directory.hpp"
+#include "actors/interfaces.hpp"
+#include "actors/node_config.hpp"
+#include "actors/router.hpp"
+#include "actors/store.hpp"
+#include "crypto/errc.hpp"
+
+using namespace courier;
+using namespace std::chrono_literals;
+
+namespace {
+
+using courier::test::ms;
+using courier::test::steady;
+
+/// How long we wait for something that must arrive.
+constexpr ms wait_time{3000};
+/// How long we watch for something that must not arrive.
+constexpr ms quiet_time{300};
+
+using courier::test::inbox;
+using courier::test::predicate;
+
+/// Every router of the cluster under test.
+const std::vector<std::string> cluster_names{"A", "B"};
+
+/// The `nth` (from 0) of the names u0, u1, ... whose home is `router`.
+std::string user_at(const std::string& router, size_t nth = 0) {
+  size_t seen = 0;
+  for (int i = 0; i < 100000; ++i) {
+    auto name = "u" + std::to_string(i);
+    if (cluster_names[cluster::home_index(cluster_names, name)] == router
+        && seen++ == nth)
+      return name;
+  }
+  ADD_FAILURE() << "no user homed at " << router;
+  return "nobody";
+}
+
+// -- predicates on what fake sessions forward: (tag, atom, payload...) --------
+
+predicate delivered_to(std::string tag) {
+  return [tag](const caf::message& m) {
+    return m.match_elements<std::string, deliver_atom, stored_message>()
+           && m.get_as<std::string>(0) == tag;
+  };
+}
+
+predicate kicked(std::string tag) {
+  return [tag](const caf::message& m) {
+    return m.match_elements<std::string, kick_atom, std::string>()
+           && m.get_as<std::string>(0) == tag;
+  };
+}
+
+predicate told_delivered(std::string tag) {
+  return [tag](const caf::message& m) {
+    return m.match_elements<std::string, delivered_atom, uint64_t>()
+           && m.get_as<std::string>(0) == tag;
+  };
+}
+
+predicate down_of(caf::actor_addr addr) {
+  return [addr](const caf::message& m) {
+    return m.match_elements<caf::down_msg>()
+           && m.get_as<caf::down_msg>(0).source == addr;
+  };
+}
+
+/// A stand-in for a session: forwards `(tag, atom, payload)` to `sink`.
+/// Unlike a real session it stays alive when kicked, so the test can check
+/// that nothing more reaches it.
+session_actor spawn_fake_session(caf::actor_system& sys, caf::actor sink,
+                                 std::string tag) {
+  return sys.spawn([sink, tag](session_actor::pointer)
+                     -> session_actor::behavior_type {
+    return {
+      [=](frame_atom, const std::string& frame) {
+        caf::anon_send(sink, tag, frame_atom::value, frame);
+      },
+      [=](tick_atom) { caf::anon_send(sink, tag, tick_atom::value); },
+      [=](deliver_atom, const stored_message& msg) {
+        caf::anon_send(sink, tag, deliver_atom::value, msg);
+      },
+      [=](kick_atom, const std::string& reason) {
+        caf::anon_send(sink, tag, kick_atom::value, reason);
+      },
+      [=](delivered_atom, uint64_t seq) {
+        caf::anon_send(sink, tag, delivered_atom::value, seq);
+      },
+    };
+  });
+}
+
+/// One router of the cluster with its own databases.
+struct node {
+  std::string name;
+  directory_actor directory;
+  store_actor store;
+  router_actor router;
+};
+
+struct send_result {
+  uint64_t seq = 0;
+  caf::error err;
+};
+
+struct lookup_result {
+  std::string key;
+  caf::error err;
+};
+
+struct register_result {
+  bool is_new = false;
+  caf::error err;
+};
+
+class ClusterRouterTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    sys_ = std::make_unique<caf::actor_system>(cfg_);
+    box_ = std::make_unique<inbox>(*sys_);
+  }
+
+  void TearDown() override {
+    for (auto& a : spawned_)
+      caf::anon_send_exit(a, caf::exit_reason::kill);
+    spawned_.clear();
+    a_ = node{};
+    b_ = node{};
+    box_.reset();
+    sys_.reset();
+  }
+
+  void track(caf::actor_addr addr) {
+    spawned_.push_back(std::move(addr));
+  }
+
+  /// Spawns directory, store and router `name` of the cluster {A, B} on
+  /// in-memory databases.
+  node start(const std::string& name) {
+    node n;
+    n.name = name;
+    auto ddb = open_directory_db(":memory:");
+    EXPECT_TRUE(ddb) << to_string(ddb.error());
+    auto sdb = open_store_db(":memory:");
+    EXPECT_TRUE(sdb) << to_string(sdb.error());
+    if (!ddb || !sdb)
+      return n;
+    n.directory = spawn_directory(*sys_, *ddb);
+    auto first_seq = next_free_seq(**sdb);
+    n.store = spawn_store(*sys_, *sdb);
+    n.router = spawn_router(*sys_, n.directory, n.store, edge_limits{},
+                            first_seq, cluster_config{name, cluster_names});
+    track(n.directory.address());
+    track(n.store.address());
+    track(n.router.address());
+    return n;
+  }
+
+  /// A new router `name` on the directory and store of `old` (a restart of
+  /// the router alone); its seqs start at `first_seq`.
+  node restart(const node& old, uint64_t first_seq) {
+    node n = old;
+    n.router = spawn_router(*sys_, n.directory, n.store, edge_limits{},
+                            first_seq, cluster_config{n.name, cluster_names});
+    track(n.router.address());
+    return n;
+  }
+
+  /// Starts A and B (not introduced).
+  void start_both() {
+    a_ = start("A");
+    b_ = start("B");
+    ASSERT_TRUE(a_.router && b_.router);
+  }
+
+  /// Tells `to` that router `about` is up, as a peer link would.
+  void peer_up(const node& to, const node& about) {
+    self()->send(to.router, peer_up_atom::value, about.name,
+                 caf::actor_cast<caf::strong_actor_ptr>(about.router));
+  }
+
+  void introduce(const node& x, const node& y) {
+    peer_up(x, y);
+    peer_up(y, x);
+  }
+
+  caf::scoped_actor& self() {
+    return box_->self();
+  }
+
+  register_result register_via(const router_actor& hdl, const std::string& user,
+                               const std::string& key) {
+    register_result res;
+    self()
+      ->request(hdl, wait_time, register_atom::value, user, key)
+      .receive([&](bool is_new) { res.is_new = is_new; },
+               [&](caf::error& err) { res.err = std::move(err); });
+    return res;
+  }
+
+  /// Registers `user` with the key "key of <user>" through router `n`.
+  void register_ok(const node& n, const std::string& user) {
+    auto res = register_via(n.router, user, "key of " + user);
+    ASSERT_FALSE(res.err) << "register " << user << " via " << n.name << ": "
+                          << explain(res.err);
+    ASSERT_TRUE(res.is_new) << user << " was not new";
+  }
+
+  template <class Handle>
+  lookup_result lookup_at(const Handle& hdl, const std::string& user) {
+    lookup_result res;
+    self()
+      ->request(hdl, wait_time, lookup_atom::value, user)
+      .receive([&](std::string& key) { res.key = std::move(key); },
+               [&](caf::error& err) { res.err = std::move(err); });
+    return res;
+  }
+
+  send_result send(const node& n, const std::string& from,
+                   const std::string& to, const std::string& blob) {
+    send_result res;
+    self()
+      ->request(n.router, wait_time, send_atom::value, from, to, blob)
+      .receive([&](uint64_t seq) { res.seq = seq; },
+               [&](caf::error& err) { res.err = std::move(err); });
+    return res;
+  }
+
+  /// Sends and requires success; returns the seq.
+  uint64_t send_ok(const node& n, const std::string& from,
+                   const std::string& to, const std::string& blob) {
+    auto res = send(n, from, to, blob);
+    EXPECT_FALSE(res.err) << "send via " << n.name << ": " << explain(res.err);
+    EXPECT_GT(res.seq, 0u);
+    return res.seq;
+  }
+
+  /// What the store of `n` holds for `to`.
+  std::vector<stored_message> queued_at(const node& n, const std::string& to) {
+    std::vector<stored_message> out;
+    self()
+      ->request(n.store, wait_time, fetch_atom::value, to, uint64_t{0},
+                uint32_t{100})
+      .receive([&](std::vector<stored_message>& rows) { out = rows; },
+               [&](caf::error& err) {
+                 ADD_FAILURE() << "fetch: " << explain(err);
+               });
+    return out;
+  }
+
+  session_actor fake_session(const std::string& tag) {
+    auto s = spawn_fake_session(*sys_, box_->handle(), tag);
+    track(s.address());
+    return s;
+  }
+
+  void login(const node& n, const std::string& user, const session_actor& s) {
+    self()->send(n.router, login_atom::value, user, s);
+  }
+
+  void ack(const node& n, const std::string& user, uint64_t seq) {
+    self()->send(n.router, ack_atom::value, user, seq);
+  }
+
+  /// The answer to `online` through `n`, and how long it took.
+  std::vector<std::string> online(const node& n, ms* took = nullptr) {
+    std::vector<std::string> result{"<no answer>"};
+    auto t0 = steady::now();
+    self()
+      ->request(n.router, wait_time, online_atom::value)
+      .receive([&](std::vector<std::string>& names) { result = names; },
+               [&](caf::error& err) {
+                 ADD_FAILURE() << "online via " << n.name << ": "
+                               << explain(err);
+               });
+    if (took)
+      *took = std::chrono::duration_cast<ms>(steady::now() - t0);
+    return result;
+  }
+
+  /// The next `n` deliveries to `tag`, in arrival order (fewer on timeout).
+  std::vector<stored_message> deliveries(const std::string& tag, size_t n) {
+    std::vector<stored_message> out;
+    for (size_t i = 0; i < n; ++i) {
+      auto m = box_->take(delivered_to(tag), wait_time);
+      if (!m)
+        break;
+      out.push_back(m->get_as<stored_message>(2));
+    }
+    return out;
+  }
+
+  /// Seqs of the deliveries to `tag` that arrive within the quiet time.
+  std::vector<uint64_t> stray_deliveries(const std::string& tag) {
+    std::vector<uint64_t> out;
+    while (auto m = box_->take(delivered_to(tag), quiet_time))
+      out.push_back(m->get_as<stored_message>(2).seq);
+    return out;
+  }
+
+  /// Kills an actor and waits until it is gone.
+  void kill_and_wait(const caf::actor_addr& addr) {
+    auto hdl = caf::actor_cast<caf::actor>(addr);
+    ASSERT_TRUE(hdl);
+    self()->monitor(hdl);
+    caf::anon_send_exit(hdl, caf::exit_reason::kill);
+    ASSERT_TRUE(box_->take(down_of(addr), wait_time)) << "actor did not die";
+  }
+
+  /// Looks `user` up through `n` until the router itself refuses it as
+  /// unreachable ("try again"), i.e. it has processed the peer's down
+  /// message; a request that raced into the dead peer fails differently.
+  lookup_result lookup_until_refused(const node& n, const std::string& user) {
+    auto deadline = steady::now() + wait_time;
+    lookup_result res;
+    do {
+      res = lookup_at(n.router, user);
+      if (res.err && explain(res.err).find("try again") != std::string::npos)
+        break;
+      std::this_thread::sleep_for(ms{10});
+    } while (steady::now() < deadline);
+    return res;
+  }
+
+  /// Expects `err` to be the router's own "home is down" refusal for `user`.
+  static void expect_home_down(const caf::error& err, const std::string& user,
+                               const std::string& what) {
+    ASSERT_TRUE(err) << what << " succeeded";
+    EXPECT_EQ(code_of(err), errc::unreachable) << what << ": " << explain(err);
+    auto text = explain(err);
+    EXPECT_NE(text.find("try again"), std::string::npos) << what << ": " << text;
+    EXPECT_NE(text.find(user), std::string::npos) << what << ": " << text;
+  }
+
+  static std::vector<uint64_t> seqs_of(const std::vector<stored_message>& xs) {
+    std::vector<uint64_t> out;
+    for (auto& x : xs)
+      out.push_back(x.seq);
+    return out;
+  }
+
+  static std::vector<std::string>
+  blobs_of(const std::vector<stored_message>& xs) {
+    std::vector<std::string> out;
+    for (auto& x : xs)
+      out.push_back(x.blob);
+    return out;
+  }
+
+  static std::vector<std::string> sorted(std::vector<std::string> xs) {
+    std::sort(xs.begin(), xs.end());
+    return xs;
+  }
+
+  base_config cfg_;
+  std::unique_ptr<caf::actor_system> sys_;
+  std::unique_ptr<inbox> box_;
+  std::vector<caf::actor_addr> spawned_;
+  node a_;
+  node b_;
+};
+
+// -- homes ---------------------------------------------------------------------
+
+TEST(ClusterHomes, TestUsersAreHomedWhereTheTestsExpect) {
+  for (auto& r : cluster_names)
+    for (size_t i = 0; i < 3; ++i) {
+      auto user = user_at(r, i);
+      EXPECT_EQ(cluster_names[cluster::home_index(cluster_names, user)], r);
+      // The order of the names does not matter.
+      std::vector<std::string> reversed{cluster_names.rbegin(),
+                                        cluster_names.rend()};
+      EXPECT_EQ(reversed[cluster::home_index(reversed, user)], r);
+    }
+  EXPECT_NE(user_at("A"), user_at("B"));
+  EXPECT_NE(user_at("B", 0), user_at("B", 1));
+}
+
+TEST_F(ClusterRouterTest, RoutersKnowTheirNames) {
+  start_both();
+  std::string a_name, b_name;
+  self()->request(a_.router, wait_time, status_atom::value)
+    .receive([&](std::string& x) { a_name = x; },
+             [&](caf::error& e) { ADD_FAILURE() << explain(e); });
+  self()->request(b_.router, wait_time, status_atom::value)
+    .receive([&](std::string& x) { b_name = x; },
+             [&](caf::error& e) { ADD_FAILURE() << explain(e); });
+  EXPECT_EQ(a_name, "A");
+  EXPECT_EQ(b_name, "B");
+}
+
+// -- directory -----------------------------------------------------------------
+
+TEST_F(ClusterRouterTest, RegisterAndLookupThroughAPeerLandAtTheHome) {
+  start_both();
+  introduce(a_, b_);
+  auto ub = user_at("B");
+  auto ua = user_at("A");
+  // Registered through A, homed at B.
+  register_ok(a_, ub);
+  // B answers from its own directory; A passes the lookup on.
+  auto via_b = lookup_at(b_.router, ub);
+  EXPECT_FALSE(via_b.err) << explain(via_b.err);
+  EXPECT_EQ(via_b.key, "key of " + ub);
+  auto via_a = lookup_at(a_.router, ub);
+  EXPECT_FALSE(via_a.err) << explain(via_a.err);
+  EXPECT_EQ(via_a.key, "key of " + ub);
+  // The entry is in B's directory and not in A's.
+  auto in_b = lookup_at(b_.directory, ub);
+  EXPECT_FALSE(in_b.err) << explain(in_b.err);
+  EXPECT_EQ(in_b.key, "key of " + ub);
+  auto in_a = lookup_at(a_.directory, ub);
+  EXPECT_EQ(code_of(in_a.err), errc::unknown_user)
+    << "A's directory has " << ub << ": '" << in_a.key << "'";
+  // The same binding holds whichever router is asked.
+  auto again = register_via(b_.router, ub, "key of " + ub);
+  EXPECT_FALSE(again.err) << explain(again.err);
+  EXPECT_FALSE(again.is_new) << ub << " registered twice";
+  auto taken = register_via(a_.router, ub, "another key");
+  EXPECT_EQ(code_of(taken.err), errc::username_taken) << explain(taken.err);
+  // And the other way round: homed at A, registered through B.
+  register_ok(b_, ua);
+  EXPECT_EQ(lookup_at(a_.directory, ua).key, "key of " + ua);
+  EXPECT_EQ(code_of(lookup_at(b_.directory, ua).err), errc::unknown_user);
+  EXPECT_EQ(lookup_at(b_.router, ua).key, "key of " + ua);
+  // A user nobody registered is unknown through either router.
+  auto ub2 = user_at("B", 1);
+  EXPECT_EQ(code_of(lookup_at(a_.router, ub2).err), errc::unknown_user);
+  EXPECT_EQ(code_of(send(a_, ua, ub2, "x").err), errc::unknown_user);
+}
+
+// -- messages --------------------------------------------------------------------
+
+TEST_F(ClusterRouterTest, VisitingSessionGetsMessagesAndAcksGoHome) {
+  start_both();
+  introduce(a_, b_);
+  auto ua = user_at("A");
+  auto ub = user_at("B");
+  register_ok(a_, ua);
+  register_ok(a_, ub);
+  // Both sessions are connected to A; ub's home is B.
+  auto sender = fake_session("sender");
+  auto visitor = fake_session("visitor");
+  login(a_, ua, sender);
+  login(a_, ub, visitor);
+  // Through A, then through B: both reach the session on A.
+  auto s1 = send_ok(a_, ua, ub, "via A");
+  auto got = deliveries("visitor", 1);
+  ASSERT_EQ(got.size(), 1u) << "message through A not pushed";
+  EXPECT_EQ(got[0].seq, s1);
+  EXPECT_EQ(got[0].blob, "via A");
+  EXPECT_EQ(got[0].from, ua);
+  auto s2 = send_ok(b_, ua, ub, "via B");
+  got = deliveries("visitor", 1);
+  ASSERT_EQ(got.size(), 1u) << "message through B not pushed";
+  EXPECT_EQ(got[0].seq, s2);
+  EXPECT_EQ(got[0].blob, "via B");
+  EXPECT_TRUE(stray_deliveries("visitor").empty());
+  // Both wait in B's queue, none in A's.
+  EXPECT_EQ(seqs_of(queued_at(b_, ub)), (std::vector<uint64_t>{s1, s2}));
+  EXPECT_TRUE(queued_at(a_, ub).empty());
+  EXPECT_FALSE(box_->take(told_delivered("sender"), ms{50}))
+    << "delivered before the ack";
+  // Acks through A reach B; the sender on A hears of each.
+  ack(a_, ub, s1);
+  auto told = box_->take(told_delivered("sender"), wait_time);
+  ASSERT_TRUE(told) << "sender not told of the ack through A";
+  EXPECT_EQ(told->get_as<uint64_t>(2), s1);
+  ack(a_, ub, s2);
+  told = box_->take(told_delivered("sender"), wait_time);
+  ASSERT_TRUE(told) << "sender not told of the second ack";
+  EXPECT_EQ(told->get_as<uint64_t>(2), s2);
+  EXPECT_FALSE(box_->take(told_delivered("visitor"), ms{50}));
+  // A new session for ub (again through A) takes over and gets nothing:
+  // the acks removed both messages at B.
+  auto second = fake_session("second");
+  login(a_, ub, second);
+  EXPECT_TRUE(box_->take(kicked("visitor"), wait_time))
+    << "the first session was not kicked";
+  EXPECT_TRUE(stray_deliveries("second").empty()) << "acked message came again";
+  // New traffic goes to the new session only.
+  auto s3 = send_ok(a_, ua, ub, "after");
+  got = deliveries("second", 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].seq, s3);
+  EXPECT_TRUE(stray_deliveries("visitor").empty());
+}
+
+TEST_F(ClusterRouterTest, UnackedMessagesComeAgainToTheNextVisitingSession) {
+  start_both();
+  introduce(a_, b_);
+  auto ua = user_at("A");
+  auto ub = user_at("B");
+  register_ok(b_, ua);
+  register_ok(b_, ub);
+  auto s1 = send_ok(a_, ua, ub, "one");
+  auto s2 = send_ok(a_, ua, ub, "two");
+  auto first = fake_session("first");
+  login(a_, ub, first);
+  EXPECT_EQ(seqs_of(deliveries("first", 2)), (std::vector<uint64_t>{s1, s2}));
+  // Only the first is acknowledged (through B this time).
+  ack(b_, ub, s1);
+  auto second = fake_session("second");
+  login(a_, ub, second);
+  auto got = deliveries("second", 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].seq, s2);
+  EXPECT_EQ(got[0].blob, "two");
+  EXPECT_TRUE(stray_deliveries("second").empty());
+}
+
+// -- home down -------------------------------------------------------------------
+
+TEST_F(ClusterRouterTest, UnknownPeerIsUnreachableButLocalUsersWork) {
+  start_both();
+  auto ua = user_at("A");
+  auto ub = user_at("B");
+  // B itself knows ub; A has not heard of B yet.
+  register_ok(b_, ub);
+  auto reg = register_via(a_.router, ub, "key of " + ub);
+  expect_home_down(reg.err, ub, "register");
+  auto look = lookup_at(a_.router, ub);
+  expect_home_down(look.err, ub, "lookup");
+  EXPECT_TRUE(look.key.empty());
+  auto sent = send(a_, ua, ub, "blob");
+  expect_home_down(sent.err, ub, "send");
+  EXPECT_EQ(sent.seq, 0u);
+  EXPECT_NE(explain(sent.err).find("B"), std::string::npos)
+    << "the error should name the home router: " << explain(sent.err);
+  // Nothing reached B's queue.
+  EXPECT_TRUE(queued_at(b_, ub).empty());
+  // A user homed at A works as usual.
+  register_ok(a_, ua);
+  EXPECT_EQ(lookup_at(a_.router, ua).key, "key of " + ua);
+  auto self_session = fake_session("ua");
+  login(a_, ua, self_session);
+  auto seq = send_ok(a_, ub, ua, "to A's user");
+  auto got = deliveries("ua", 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].seq, seq);
+  // Once A hears of B, the same requests go through.
+  peer_up(a_, b_);
+  auto now = lookup_at(a_.router, ub);
+  EXPECT_FALSE(now.err) << explain(now.err);
+  EXPECT_EQ(now.key, "key of " + ub);
+  send_ok(a_, ua, ub, "now");
+  EXPECT_EQ(blobs_of(queued_at(b_, ub)), std::vector<std::string>{"now"});
+}
+
+TEST_F(ClusterRouterTest, DeadPeerIsForgottenAndUnreachable) {
+  start_both();
+  introduce(a_, b_);
+  auto ua = user_at("A");
+  auto ub = user_at("B");
+  register_ok(a_, ua);
+  register_ok(a_, ub);
+  ASSERT_EQ(lookup_at(a_.router, ub).key, "key of " + ub);
+  auto ua_session = fake_session("ua");
+  login(a_, ua, ua_session);
+  kill_and_wait(b_.router.address());
+  // Once A processed the down message, it refuses on its own.
+  auto look = lookup_until_refused(a_, ub);
+  expect_home_down(look.err, ub, "lookup after B died");
+  auto reg = register_via(a_.router, user_at("B", 1), "k");
+  expect_home_down(reg.err, user_at("B", 1), "register after B died");
+  auto sent = send(a_, ua, ub, "blob");
+  expect_home_down(sent.err, ub, "send after B died");
+  // Users homed at A are not affected.
+  EXPECT_EQ(lookup_at(a_.router, ua).key, "key of " + ua);
+  register_ok(a_, user_at("A", 1));
+  auto seq = send_ok(a_, user_at("A", 1), ua, "still here");
+  auto got = deliveries("ua", 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].seq, seq);
+  // A restarted B (same directory and store) is used once A hears of it.
+  auto b2 = restart(b_, 1000);
+  peer_up(a_, b2);
+  auto back = lookup_at(a_.router, ub);
+  EXPECT_FALSE(back.err) << explain(back.err);
+  EXPECT_EQ(back.key, "key of " + ub);
+  auto s2 = send_ok(a_, ua, ub, "again");
+  EXPECT_GE(s2, 1000u) << "not accepted by the restarted B";
+}
+
+// -- visiting sessions -----------------------------------------------------------
+
+TEST_F(ClusterRouterTest, VisitingSessionLogsInAtHomeOncePeerIsUp) {
+  start_both();
+  auto ub = user_at("B");
+  register_ok(b_, ub);
+  // Queued at B while ub is offline.
+  auto s1 = send_ok(b_, "someone", ub, "queued-1");
+  auto s2 = send_ok(b_, "someone", ub, "queued-2");
+  // ub connects to A, which does not know B yet: nothing can arrive.
+  auto visitor = fake_session("visitor");
+  login(a_, ub, visitor);
+  EXPECT_TRUE(stray_deliveries("visitor").empty());
+  EXPECT_TRUE(online(b_).empty()) << "B saw a login it could not have seen";
+  // A hears of B: the session is logged in at B and gets the backlog.
+  peer_up(a_, b_);
+  auto got = deliveries("visitor", 2);
+  ASSERT_EQ(got.size(), 2u) << "backlog did not reach the visiting session";
+  EXPECT_EQ(seqs_of(got), (std::vector<uint64_t>{s1, s2}));
+  EXPECT_EQ(blobs_of(got),
+            (std::vector<std::string>{"queued-1", "queued-2"}));
+  EXPECT_EQ(online(b_), std::vector<std::string>{ub});
+  // New messages reach it directly.
+  auto s3 = send_ok(b_, "someone", ub, "live");
+  got = deliveries("visitor", 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].seq, s3);
+  // Telling A again about the same B logs nothing in twice.
+  peer_up(a_, b_);
+  EXPECT_TRUE(stray_deliveries("visitor").empty());
+  EXPECT_FALSE(box_->take(kicked("visitor"), ms{50}));
+}
+
+TEST_F(ClusterRouterTest, VisitingSessionLogsInAgainWhenItsHomeComesBack) {
+  start_both();
+  auto ub = user_at("B");
+  register_ok(b_, ub);
+  auto visitor = fake_session("visitor");
+  peer_up(a_, b_);
+  login(a_, ub, visitor);
+  auto s1 = send_ok(a_, "someone", ub, "before");
+  auto got = deliveries("visitor", 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].seq, s1);
+  // B dies with s1 unacknowledged; the router restarts on the same store.
+  kill_and_wait(b_.router.address());
+  lookup_until_refused(a_, ub);
+  auto b2 = restart(b_, s1 + 1000);
+  auto s2 = send_ok(b2, "someone", ub, "while A did not know");
+  EXPECT_TRUE(stray_deliveries("visitor").empty());
+  // A hears of the new B: the session is logged in there again and gets
+  // the unacknowledged message and the new one.
+  peer_up(a_, b2);
+  got = deliveries("visitor", 2);
+  ASSERT_EQ(got.size(), 2u) << "not logged in again at the restarted home";
+  EXPECT_EQ(seqs_of(got), (std::vector<uint64_t>{s1, s2}));
+  EXPECT_EQ(blobs_of(got),
+            (std::vector<std::string>{"before", "while A did not know"}));
+}
+
+TEST_F(ClusterRouterTest, DeadVisitingSessionIsNotLoggedInAgain) {
+  start_both();
+  auto ub = user_at("B");
+  register_ok(b_, ub);
+  auto visitor = fake_session("visitor");
+  login(a_, ub, visitor);
+  kill_and_wait(visitor.address());
+  // Make sure A handled the down before it hears of B.
+  std::this_thread::sleep_for(ms{100});
+  peer_up(a_, b_);
+  send_ok(a_, "someone", ub, "nobody home");
+  std::vector<std::string> names{"<none>"};
+  auto deadline = steady::now() + quiet_time;
+  do {
+    names = online(b_);
+    if (!names.empty())
+      break;
+    std::this_thread::sleep_for(ms{10});
+  } while (steady::now() < deadline);
+  EXPECT_TRUE(names.empty()) << "a dead session was logged in at B";
+}
+
+// -- online ----------------------------------------------------------------------
+
+TEST_F(ClusterRouterTest, OnlineListsUsersOfBothRouters) {
+  start_both();
+  introduce(a_, b_);
+  auto ua = user_at("A");
+  auto ua2 = user_at("A", 1);
+  auto ub = user_at("B");
+  auto ub2 = user_at("B", 1);
+  // ua at home on A, ub at home on B, ub2 visiting A, ua2 visiting B.
+  login(a_, ua, fake_session("ua"));
+  login(b_, ub, fake_session("ub"));
+  login(a_, ub2, fake_session("ub2"));
+  login(b_, ua2, fake_session("ua2"));
+  auto all = sorted({ua, ua2, ub, ub2});
+  // The logins through a peer take a hop; wait until they are in.
+  auto deadline = steady::now() + wait_time;
+  std::vector<std::string> names;
+  ms took{0};
+  do {
+    names = online(a_, &took);
+    if (names == all)
+      break;
+    std::this_thread::sleep_for(ms{10});
+  } while (steady::now() < deadline);
+  EXPECT_EQ(names, all) << "online through A";
+  EXPECT_LT(took.count(), 1000) << "online through A waited for a timeout";
+  names = online(b_, &took);
+  EXPECT_EQ(names, all) << "online through B";
+  EXPECT_LT(took.count(), 1000) << "online through B waited for a timeout";
+  // Without B, A lists only the users homed at A.
+  kill_and_wait(b_.router.address());
+  lookup_until_refused(a_, ub);
+  names = online(a_, &took);
+  EXPECT_EQ(names, sorted({ua, ua2}));
+  EXPECT_LT(took.count(), 1000);
+}
+
+} // namespace
