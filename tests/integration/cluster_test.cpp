@@ -11,64 +11,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "tests/integration/cluster.hpp"
+#include "tests/integration/two_routers.hpp"
 
 using namespace courier::test;
 using namespace std::chrono;
 
 namespace {
 
-const std::vector<std::string> names{"A", "B"};
-
-class cluster_test : public ::testing::Test {
+class cluster_test : public two_routers {
 protected:
   void SetUp() override {
-    make_certs(certs(), names);
     for (auto& name : names)
       spec.push_back({name, "127.0.0.1", free_port(), free_port(), {}});
-    a = start(0);
-    b = start(1);
-    ASSERT_TRUE(wait_for_text(a.log, "peer B is up")) << slurp(a.log);
-    ASSERT_TRUE(wait_for_text(b.log, "peer A is up")) << slurp(b.log);
+    start_routers();
   }
-
-  std::string certs() { return dir / "tls"; }
-
-  router_process start(size_t index) {
-    return start_cluster_router(dir, certs(), spec, index);
-  }
-
-  void init(const std::string& user) {
-    auto r = run({COURIER_CLI, "--home", dir / "home", "--user", user,
-                  "--no-passphrase", "init", "--bits", "2048"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-  }
-
-  // Runs a CLI command as `user` against the routers `via` (in order).
-  run_result as(const std::string& user, std::vector<size_t> via,
-                std::vector<std::string> args) {
-    return run(cli(dir / "home", servers(spec, via), user, std::move(args)));
-  }
-
-  // Bodies of what `user` receives through `via`, in order.
-  std::vector<std::string> bodies(const std::string& user, size_t via,
-                                  int count, int wait = 10) {
-    auto r = as(user, {via}, {"--json", "recv", "--wait", std::to_string(wait),
-                              "--count", std::to_string(count)});
-    std::vector<std::string> out;
-    std::istringstream lines{r.out};
-    std::string line;
-    while (std::getline(lines, line))
-      if (!line.empty())
-        out.emplace_back(
-          boost::json::parse(line).as_object()["body"].as_string().c_str());
-    return out;
-  }
-
-  temp_dir dir;
-  std::vector<router_spec> spec;
-  router_process a;
-  router_process b;
 };
 
 } // namespace

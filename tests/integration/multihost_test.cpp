@@ -9,7 +9,7 @@
 #include <thread>
 #include <unistd.h>
 
-#include "tests/integration/cluster.hpp"
+#include "tests/integration/two_routers.hpp"
 
 using namespace courier::test;
 using namespace std::chrono;
@@ -110,19 +110,13 @@ bool wait_for_count(const std::string& path, const std::string& text,
   return true;
 }
 
-const std::vector<std::string> names{"A", "B"};
-
-class multihost_test : public ::testing::Test {
+class multihost_test : public two_routers {
 protected:
   void SetUp() override {
     net = std::make_unique<network>(3);
-    make_certs(dir / "tls", names);
     for (size_t i = 0; i < names.size(); ++i)
       spec.push_back({names[i], net->address(i), 7400, 7500, net->in(i)});
-    a = start_cluster_router(dir, dir / "tls", spec, 0);
-    b = start_cluster_router(dir, dir / "tls", spec, 1);
-    ASSERT_TRUE(wait_for_text(a.log, "peer B is up")) << slurp(a.log);
-    ASSERT_TRUE(wait_for_text(b.log, "peer A is up")) << slurp(b.log);
+    start_routers();
   }
 
   void TearDown() override {
@@ -132,36 +126,7 @@ protected:
     net.reset();
   }
 
-  void init(const std::string& user) {
-    auto r = run({COURIER_CLI, "--home", dir / "home", "--user", user,
-                  "--no-passphrase", "init", "--bits", "2048"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-  }
-
-  run_result as(const std::string& user, std::vector<size_t> via,
-                std::vector<std::string> args) {
-    return run(cli(dir / "home", servers(spec, via), user, std::move(args)));
-  }
-
-  std::vector<std::string> bodies(const std::string& user, size_t via,
-                                  int count) {
-    auto r = as(user, {via}, {"--json", "recv", "--wait", "10", "--count",
-                              std::to_string(count)});
-    std::vector<std::string> out;
-    std::istringstream lines{r.out};
-    std::string line;
-    while (std::getline(lines, line))
-      if (!line.empty())
-        out.emplace_back(
-          boost::json::parse(line).as_object()["body"].as_string().c_str());
-    return out;
-  }
-
-  temp_dir dir;
   std::unique_ptr<network> net;
-  std::vector<router_spec> spec;
-  router_process a;
-  router_process b;
   process bank;
 };
 
@@ -219,7 +184,7 @@ TEST_F(multihost_test, the_cluster_works_across_machines) {
   EXPECT_NE(refused.err.find("try again"), std::string::npos) << refused.err;
   EXPECT_NE(as(bob, {1, 0}, {"recv", "--wait", "0"}).exit_code, 0);
 
-  b = start_cluster_router(dir, dir / "tls", spec, 1);
+  b = start(1);
   ASSERT_TRUE(wait_for_text(b.log, "peer A is up")) << slurp(b.log);
   ASSERT_EQ(as(carol, {0}, {"send", bob, "hello?"}).exit_code, 0);
   EXPECT_EQ(bodies(bob, 0, 1), std::vector<std::string>{"hello?"});
