@@ -1,18 +1,19 @@
 // Actor tests for two routers in one cluster, in a real in-process actor
 // system: each router has its own directory and store, and they learn about
 // each other through peer_up as their peer links would tell them. Sessions
-// are played by small typed actors that forward everything they receive to
-// the test's scoped actor.
+// are played by the fake sessions of fake_session.hpp, which forward
+// everything they receive to the test's inbox.
 
 #include <gtest/gtest.h>
 
+#include "tests/actor/fake_session.hpp"
 #include "tests/actor/inbox.hpp"
 
 #include <algorithm>
 #include <chrono>
-#include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -30,16 +31,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-using courier::test::ms;
-using courier::test::steady;
-
-/// How long we wait for something that must arrive.
-constexpr ms wait_time{3000};
-/// How long we watch for something that must not arrive.
-constexpr ms quiet_time{300};
-
-using courier::test::inbox;
-using courier::test::predicate;
+using namespace courier::test;
 
 /// Every router of the cluster under test.
 const std::vector<std::string> cluster_names{"A", "B"};
@@ -57,72 +49,12 @@ std::string user_at(const std::string& router, size_t nth = 0) {
   return "nobody";
 }
 
-// -- predicates on what fake sessions forward: (tag, atom, payload...) --------
-
-predicate delivered_to(std::string tag) {
-  return [tag](const caf::message& m) {
-    return m.match_elements<std::string, deliver_atom, stored_message>()
-           && m.get_as<std::string>(0) == tag;
-  };
-}
-
-predicate kicked(std::string tag) {
-  return [tag](const caf::message& m) {
-    return m.match_elements<std::string, kick_atom, std::string>()
-           && m.get_as<std::string>(0) == tag;
-  };
-}
-
-predicate told_delivered(std::string tag) {
-  return [tag](const caf::message& m) {
-    return m.match_elements<std::string, delivered_atom, uint64_t>()
-           && m.get_as<std::string>(0) == tag;
-  };
-}
-
-predicate down_of(caf::actor_addr addr) {
-  return [addr](const caf::message& m) {
-    return m.match_elements<caf::down_msg>()
-           && m.get_as<caf::down_msg>(0).source == addr;
-  };
-}
-
-/// A stand-in for a session: forwards `(tag, atom, payload)` to `sink`.
-/// Unlike a real session it stays alive when kicked, so the test can check
-/// that nothing more reaches it.
-session_actor spawn_fake_session(caf::actor_system& sys, caf::actor sink,
-                                 std::string tag) {
-  return sys.spawn([sink, tag](session_actor::pointer)
-                     -> session_actor::behavior_type {
-    return {
-      [=](frame_atom, const std::string& frame) {
-        caf::anon_send(sink, tag, frame_atom::value, frame);
-      },
-      [=](tick_atom) { caf::anon_send(sink, tag, tick_atom::value); },
-      [=](deliver_atom, const stored_message& msg) {
-        caf::anon_send(sink, tag, deliver_atom::value, msg);
-      },
-      [=](kick_atom, const std::string& reason) {
-        caf::anon_send(sink, tag, kick_atom::value, reason);
-      },
-      [=](delivered_atom, uint64_t seq) {
-        caf::anon_send(sink, tag, delivered_atom::value, seq);
-      },
-    };
-  });
-}
-
 /// One router of the cluster with its own databases.
 struct node {
   std::string name;
   directory_actor directory;
   store_actor store;
   router_actor router;
-};
-
-struct send_result {
-  uint64_t seq = 0;
-  caf::error err;
 };
 
 struct lookup_result {
@@ -135,25 +67,11 @@ struct register_result {
   caf::error err;
 };
 
-class ClusterRouterTest : public ::testing::Test {
+class ClusterRouterTest : public fake_session_fixture {
 protected:
-  void SetUp() override {
-    sys_ = std::make_unique<caf::actor_system>(cfg_);
-    box_ = std::make_unique<inbox>(*sys_);
-  }
-
-  void TearDown() override {
-    for (auto& a : spawned_)
-      caf::anon_send_exit(a, caf::exit_reason::kill);
-    spawned_.clear();
+  void release_handles() override {
     a_ = node{};
     b_ = node{};
-    box_.reset();
-    sys_.reset();
-  }
-
-  void track(caf::actor_addr addr) {
-    spawned_.push_back(std::move(addr));
   }
 
   /// Spawns directory, store and router `name` of the cluster {A, B} on
@@ -206,18 +124,9 @@ protected:
     peer_up(y, x);
   }
 
-  caf::scoped_actor& self() {
-    return box_->self();
-  }
-
   register_result register_via(const router_actor& hdl, const std::string& user,
                                const std::string& key) {
-    register_result res;
-    self()
-      ->request(hdl, wait_time, register_atom::value, user, key)
-      .receive([&](bool is_new) { res.is_new = is_new; },
-               [&](caf::error& err) { res.err = std::move(err); });
-    return res;
+    return ask(&register_result::is_new, hdl, register_atom::value, user, key);
   }
 
   /// Registers `user` with the key "key of <user>" through router `n`.
@@ -230,22 +139,27 @@ protected:
 
   template <class Handle>
   lookup_result lookup_at(const Handle& hdl, const std::string& user) {
-    lookup_result res;
-    self()
-      ->request(hdl, wait_time, lookup_atom::value, user)
-      .receive([&](std::string& key) { res.key = std::move(key); },
-               [&](caf::error& err) { res.err = std::move(err); });
-    return res;
+    return ask(&lookup_result::key, hdl, lookup_atom::value, user);
   }
 
   send_result send(const node& n, const std::string& from,
                    const std::string& to, const std::string& blob) {
-    send_result res;
+    return ask(&send_result::seq, n.router, send_atom::value, from, to, blob);
+  }
+
+  /// The answer of `hdl` to `xs...`; on an error, a failure that names
+  /// `what`, and `fallback`.
+  template <class T, class Handle, class... Ts>
+  T answer_of(T fallback, const std::string& what, const Handle& hdl,
+              Ts&&... xs) {
+    T out = std::move(fallback);
     self()
-      ->request(n.router, wait_time, send_atom::value, from, to, blob)
-      .receive([&](uint64_t seq) { res.seq = seq; },
-               [&](caf::error& err) { res.err = std::move(err); });
-    return res;
+      ->request(hdl, wait_time, std::forward<Ts>(xs)...)
+      .receive([&](T& x) { out = std::move(x); },
+               [&](caf::error& err) {
+                 ADD_FAILURE() << what << ": " << explain(err);
+               });
+    return out;
   }
 
   /// Sends and requires success; returns the seq.
@@ -259,21 +173,8 @@ protected:
 
   /// What the store of `n` holds for `to`.
   std::vector<stored_message> queued_at(const node& n, const std::string& to) {
-    std::vector<stored_message> out;
-    self()
-      ->request(n.store, wait_time, fetch_atom::value, to, uint64_t{0},
-                uint32_t{100})
-      .receive([&](std::vector<stored_message>& rows) { out = rows; },
-               [&](caf::error& err) {
-                 ADD_FAILURE() << "fetch: " << explain(err);
-               });
-    return out;
-  }
-
-  session_actor fake_session(const std::string& tag) {
-    auto s = spawn_fake_session(*sys_, box_->handle(), tag);
-    track(s.address());
-    return s;
+    return answer_of(std::vector<stored_message>{}, "fetch", n.store,
+                     fetch_atom::value, to, uint64_t{0}, uint32_t{100});
   }
 
   void login(const node& n, const std::string& user, const session_actor& s) {
@@ -286,47 +187,13 @@ protected:
 
   /// The answer to `online` through `n`, and how long it took.
   std::vector<std::string> online(const node& n, ms* took = nullptr) {
-    std::vector<std::string> result{"<no answer>"};
     auto t0 = steady::now();
-    self()
-      ->request(n.router, wait_time, online_atom::value)
-      .receive([&](std::vector<std::string>& names) { result = names; },
-               [&](caf::error& err) {
-                 ADD_FAILURE() << "online via " << n.name << ": "
-                               << explain(err);
-               });
+    auto result = answer_of(std::vector<std::string>{"<no answer>"},
+                            "online via " + n.name, n.router,
+                            online_atom::value);
     if (took)
       *took = std::chrono::duration_cast<ms>(steady::now() - t0);
     return result;
-  }
-
-  /// The next `n` deliveries to `tag`, in arrival order (fewer on timeout).
-  std::vector<stored_message> deliveries(const std::string& tag, size_t n) {
-    std::vector<stored_message> out;
-    for (size_t i = 0; i < n; ++i) {
-      auto m = box_->take(delivered_to(tag), wait_time);
-      if (!m)
-        break;
-      out.push_back(m->get_as<stored_message>(2));
-    }
-    return out;
-  }
-
-  /// Seqs of the deliveries to `tag` that arrive within the quiet time.
-  std::vector<uint64_t> stray_deliveries(const std::string& tag) {
-    std::vector<uint64_t> out;
-    while (auto m = box_->take(delivered_to(tag), quiet_time))
-      out.push_back(m->get_as<stored_message>(2).seq);
-    return out;
-  }
-
-  /// Kills an actor and waits until it is gone.
-  void kill_and_wait(const caf::actor_addr& addr) {
-    auto hdl = caf::actor_cast<caf::actor>(addr);
-    ASSERT_TRUE(hdl);
-    self()->monitor(hdl);
-    caf::anon_send_exit(hdl, caf::exit_reason::kill);
-    ASSERT_TRUE(box_->take(down_of(addr), wait_time)) << "actor did not die";
   }
 
   /// Looks `user` up through `n` until the router itself refuses it as
@@ -354,30 +221,11 @@ protected:
     EXPECT_NE(text.find(user), std::string::npos) << what << ": " << text;
   }
 
-  static std::vector<uint64_t> seqs_of(const std::vector<stored_message>& xs) {
-    std::vector<uint64_t> out;
-    for (auto& x : xs)
-      out.push_back(x.seq);
-    return out;
-  }
-
-  static std::vector<std::string>
-  blobs_of(const std::vector<stored_message>& xs) {
-    std::vector<std::string> out;
-    for (auto& x : xs)
-      out.push_back(x.blob);
-    return out;
-  }
-
   static std::vector<std::string> sorted(std::vector<std::string> xs) {
     std::sort(xs.begin(), xs.end());
     return xs;
   }
 
-  base_config cfg_;
-  std::unique_ptr<caf::actor_system> sys_;
-  std::unique_ptr<inbox> box_;
-  std::vector<caf::actor_addr> spawned_;
   node a_;
   node b_;
 };
@@ -400,13 +248,10 @@ TEST(ClusterHomes, TestUsersAreHomedWhereTheTestsExpect) {
 
 TEST_F(ClusterRouterTest, RoutersKnowTheirNames) {
   start_both();
-  std::string a_name, b_name;
-  self()->request(a_.router, wait_time, status_atom::value)
-    .receive([&](std::string& x) { a_name = x; },
-             [&](caf::error& e) { ADD_FAILURE() << explain(e); });
-  self()->request(b_.router, wait_time, status_atom::value)
-    .receive([&](std::string& x) { b_name = x; },
-             [&](caf::error& e) { ADD_FAILURE() << explain(e); });
+  auto a_name = answer_of(std::string{}, "status via A", a_.router,
+                          status_atom::value);
+  auto b_name = answer_of(std::string{}, "status via B", b_.router,
+                          status_atom::value);
   EXPECT_EQ(a_name, "A");
   EXPECT_EQ(b_name, "B");
 }

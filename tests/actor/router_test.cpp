@@ -1,18 +1,16 @@
 // Actor tests for the router, the store and the directory, in a real
-// in-process actor system. Sessions are played by small typed actors that
-// forward everything they receive to the test's scoped actor.
+// in-process actor system. Sessions are played by the fake sessions of
+// fake_session.hpp, which forward everything they receive to the test's
+// inbox.
 
 #include <gtest/gtest.h>
 
+#include "tests/actor/fake_session.hpp"
 #include "tests/actor/inbox.hpp"
 
 #include <chrono>
 #include <cstdlib>
-#include <deque>
 #include <filesystem>
-#include <functional>
-#include <memory>
-#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,101 +29,18 @@ using namespace std::chrono_literals;
 
 namespace {
 
-using courier::test::ms;
-using courier::test::steady;
-
-/// How long we wait for something that must arrive.
-constexpr ms wait_time{3000};
-/// How long we watch for something that must not arrive.
-constexpr ms quiet_time{300};
-
-using courier::test::inbox;
-using courier::test::predicate;
-
-// -- predicates on what fake sessions forward: (tag, atom, payload...) --------
-
-predicate delivered_to(std::string tag) {
-  return [tag](const caf::message& m) {
-    return m.match_elements<std::string, deliver_atom, stored_message>()
-           && m.get_as<std::string>(0) == tag;
-  };
-}
-
-predicate kicked(std::string tag) {
-  return [tag](const caf::message& m) {
-    return m.match_elements<std::string, kick_atom, std::string>()
-           && m.get_as<std::string>(0) == tag;
-  };
-}
-
-predicate told_delivered(std::string tag) {
-  return [tag](const caf::message& m) {
-    return m.match_elements<std::string, delivered_atom, uint64_t>()
-           && m.get_as<std::string>(0) == tag;
-  };
-}
-
-predicate down_of(caf::actor_addr addr) {
-  return [addr](const caf::message& m) {
-    return m.match_elements<caf::down_msg>()
-           && m.get_as<caf::down_msg>(0).source == addr;
-  };
-}
+using namespace courier::test;
 
 predicate any_seq_reply() {
   return [](const caf::message& m) { return m.match_elements<uint64_t>(); };
 }
 
-/// A stand-in for a session: forwards `(tag, atom, payload)` to `sink`.
-/// Unlike a real session it stays alive when kicked, so the test can check
-/// that nothing more reaches it.
-session_actor spawn_fake_session(caf::actor_system& sys, caf::actor sink,
-                                 std::string tag) {
-  return sys.spawn([sink, tag](session_actor::pointer)
-                     -> session_actor::behavior_type {
-    return {
-      [=](frame_atom, const std::string& frame) {
-        caf::anon_send(sink, tag, frame_atom::value, frame);
-      },
-      [=](tick_atom) { caf::anon_send(sink, tag, tick_atom::value); },
-      [=](deliver_atom, const stored_message& msg) {
-        caf::anon_send(sink, tag, deliver_atom::value, msg);
-      },
-      [=](kick_atom, const std::string& reason) {
-        caf::anon_send(sink, tag, kick_atom::value, reason);
-      },
-      [=](delivered_atom, uint64_t seq) {
-        caf::anon_send(sink, tag, delivered_atom::value, seq);
-      },
-    };
-  });
-}
-
-struct send_result {
-  uint64_t seq = 0;
-  caf::error err;
-};
-
-class RouterTest : public ::testing::Test {
+class RouterTest : public fake_session_fixture {
 protected:
-  void SetUp() override {
-    sys_ = std::make_unique<caf::actor_system>(cfg_);
-    box_ = std::make_unique<inbox>(*sys_);
-  }
-
-  void TearDown() override {
-    for (auto& a : spawned_)
-      caf::anon_send_exit(a, caf::exit_reason::kill);
-    spawned_.clear();
+  void release_handles() override {
     directory_ = nullptr;
     store_ = nullptr;
     router_ = nullptr;
-    box_.reset();
-    sys_.reset();
-  }
-
-  void track(caf::actor_addr addr) {
-    spawned_.push_back(std::move(addr));
   }
 
   /// Spawns directory, store and router on in-memory databases.
@@ -143,10 +58,6 @@ protected:
     track(router_.address());
   }
 
-  caf::scoped_actor& self() {
-    return box_->self();
-  }
-
   void register_user(const std::string& name) {
     bool answered = false;
     self()
@@ -162,12 +73,7 @@ protected:
 
   send_result send(const std::string& from, const std::string& to,
                    const std::string& blob) {
-    send_result res;
-    self()
-      ->request(router_, wait_time, send_atom::value, from, to, blob)
-      .receive([&](uint64_t seq) { res.seq = seq; },
-               [&](caf::error& err) { res.err = std::move(err); });
-    return res;
+    return ask(&send_result::seq, router_, send_atom::value, from, to, blob);
   }
 
   /// Sends and requires success; returns the seq.
@@ -177,12 +83,6 @@ protected:
     EXPECT_FALSE(res.err) << sys_->render(res.err);
     EXPECT_GT(res.seq, 0u);
     return res.seq;
-  }
-
-  session_actor fake_session(const std::string& tag) {
-    auto s = spawn_fake_session(*sys_, box_->handle(), tag);
-    track(s.address());
-    return s;
   }
 
   void login(const std::string& user, const session_actor& s) {
@@ -204,54 +104,6 @@ protected:
     return result;
   }
 
-  /// The next `n` deliveries to `tag`, in arrival order (fewer on timeout).
-  std::vector<stored_message> deliveries(const std::string& tag, size_t n) {
-    std::vector<stored_message> out;
-    for (size_t i = 0; i < n; ++i) {
-      auto m = box_->take(delivered_to(tag), wait_time);
-      if (!m)
-        break;
-      out.push_back(m->get_as<stored_message>(2));
-    }
-    return out;
-  }
-
-  /// Seqs of the deliveries to `tag` that arrive within the quiet time.
-  std::vector<uint64_t> stray_deliveries(const std::string& tag) {
-    std::vector<uint64_t> out;
-    while (auto m = box_->take(delivered_to(tag), quiet_time))
-      out.push_back(m->get_as<stored_message>(2).seq);
-    return out;
-  }
-
-  /// Kills an actor and waits until it is gone.
-  void kill_and_wait(const caf::actor_addr& addr) {
-    auto hdl = caf::actor_cast<caf::actor>(addr);
-    ASSERT_TRUE(hdl);
-    self()->monitor(hdl);
-    caf::anon_send_exit(hdl, caf::exit_reason::kill);
-    ASSERT_TRUE(box_->take(down_of(addr), wait_time)) << "actor did not die";
-  }
-
-  static std::vector<uint64_t> seqs_of(const std::vector<stored_message>& xs) {
-    std::vector<uint64_t> out;
-    for (auto& x : xs)
-      out.push_back(x.seq);
-    return out;
-  }
-
-  static std::vector<std::string>
-  blobs_of(const std::vector<stored_message>& xs) {
-    std::vector<std::string> out;
-    for (auto& x : xs)
-      out.push_back(x.blob);
-    return out;
-  }
-
-  base_config cfg_;
-  std::unique_ptr<caf::actor_system> sys_;
-  std::unique_ptr<inbox> box_;
-  std::vector<caf::actor_addr> spawned_;
   directory_actor directory_;
   store_actor store_;
   router_actor router_;
