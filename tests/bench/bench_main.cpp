@@ -12,6 +12,7 @@ namespace {
 constexpr const char* usage =
   "usage: courier-bench SCENARIO [options] [--json] [--time-limit S]\n"
   "  relay --pairs K --messages M --size BYTES [--rate R] [--routers 1|2]\n"
+  "        [--router-args \"--opt=value ...\"]\n"
   "        [--latency-messages N] [--window W] [--timeout S]\n"
   "  handshake --connections N [--threads T]\n"
   "  idle --sessions N [--threads T]\n"

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 #include <mutex>
+#include <sstream>
 #include <sys/resource.h>
 #include <thread>
 
@@ -33,6 +34,9 @@ relay_params relay_params::from(const options& opts) {
   p.window = std::max<uint64_t>(1, opts.num("window", p.window));
   p.timeout_s = std::max<uint64_t>(5, opts.num("timeout", p.timeout_s));
   p.routers = opts.num("routers", p.routers);
+  std::istringstream args{opts.str("router-args", "")};
+  for (std::string arg; args >> arg;)
+    p.router_args.push_back(arg);
   if (p.routers < 1 || p.routers > 2)
     throw std::runtime_error("--routers is 1 or 2");
   return p;
@@ -294,6 +298,7 @@ result relay_courier(const relay_params& p, bool& ok) {
   const std::string fps = "10000000";
   std::vector<std::string> extra{"--max-frames-per-second=" + fps,
                                  "--idle-timeout-ms=3600000"};
+  extra.insert(extra.end(), p.router_args.begin(), p.router_args.end());
   bench_cluster cluster;
   if (p.routers == 2) {
     cluster = start_cluster(dir, extra);

@@ -14,6 +14,7 @@ struct relay_params {
   uint64_t window = 128;         ///< sends in flight per sender
   uint64_t timeout_s = 120;      ///< per run
   uint64_t routers = 1;          ///< 2: senders on A, receivers on B
+  std::vector<std::string> router_args; ///< more router options (CAF tuning)
   static relay_params from(const options& opts);
 };
 
