@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "actors/cluster/rendezvous.hpp"
 #include "tests/integration/two_routers.hpp"
 
 using namespace courier::test;
@@ -129,6 +130,34 @@ TEST_F(cluster_test, a_user_on_the_other_router_pays_through_the_bank) {
   ASSERT_EQ(paid.exit_code, 0) << paid.err;
   EXPECT_NE(as(payer, {1}, {"balance"}).out.find("37.50"), std::string::npos);
   EXPECT_NE(as(payee, {0}, {"balance"}).out.find("12.50"), std::string::npos);
+}
+
+TEST_F(cluster_test, the_bank_moves_to_the_other_router_when_one_stops) {
+  // The bank first uses the router that is not its home, which then stops.
+  auto home = names[courier::cluster::home_index(names, "bank")];
+  size_t home_index = home == "A" ? 0 : 1;
+  size_t other = 1 - home_index;
+  auto op = homed_at("op", home, names);
+  auto payer = homed_at("payer", home, names);
+  auto bank_log = dir / "bank.log";
+  auto bank = process::start({COURIER_NODE, "bank",
+                              "--server=" + servers(spec, {other, home_index}),
+                              "--data=" + (dir / "bank"), "--operator=" + op},
+                             bank_log);
+  ASSERT_TRUE(wait_for_text(bank_log, "bank signed in", seconds{20}))
+    << slurp(bank_log);
+  for (auto& user : {op, payer}) {
+    init(user);
+    ASSERT_EQ(as(user, {home_index}, {"open-account"}).exit_code, 0);
+  }
+  ASSERT_EQ(as(op, {home_index}, {"issue", payer, "10.00"}).exit_code, 0);
+  (other == 0 ? a : b).proc.kill_hard();
+  // The bank notices, signs in through its home router, and serves again.
+  auto paid = as(payer, {home_index}, {"pay", op, "4.00"});
+  ASSERT_EQ(paid.exit_code, 0) << paid.err << slurp(bank_log);
+  EXPECT_EQ(count_in(bank_log, "bank signed in"), 2u) << slurp(bank_log);
+  EXPECT_NE(as(payer, {home_index}, {"balance"}).out.find("6.00"),
+            std::string::npos);
 }
 
 TEST_F(cluster_test, clients_move_to_the_other_router_when_one_stops) {

@@ -172,15 +172,29 @@ uint16_t free_port() {
   return ntohs(addr.sin_port);
 }
 
-bool wait_for_text(const std::string& path, const std::string& text,
-                   milliseconds timeout) {
+size_t count_in(const std::string& path, const std::string& text) {
+  auto all = slurp(path);
+  size_t n = 0;
+  for (auto at = all.find(text); at != std::string::npos;
+       at = all.find(text, at + 1))
+    ++n;
+  return n;
+}
+
+bool wait_for_count(const std::string& path, const std::string& text,
+                    size_t count, milliseconds timeout) {
   auto deadline = steady_clock::now() + timeout;
-  while (slurp(path).find(text) == std::string::npos) {
+  while (count_in(path, text) < count) {
     if (steady_clock::now() >= deadline)
       return false;
     std::this_thread::sleep_for(milliseconds{20});
   }
   return true;
+}
+
+bool wait_for_text(const std::string& path, const std::string& text,
+                   milliseconds timeout) {
+  return wait_for_count(path, text, 1, timeout);
 }
 
 run_result run(const std::vector<std::string>& argv, seconds timeout,

@@ -77,6 +77,13 @@ struct router_process {
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 uint16_t free_port();
 
+/// How often `text` occurs in the file at `path`.
+size_t count_in(const std::string& path, const std::string& text);
+
+/// Waits until `path` contains `text` `count` times; false after `timeout`.
+bool wait_for_count(const std::string& path, const std::string& text,
+                    size_t count, std::chrono::milliseconds timeout);
+
 /// Waits until `path` contains `text`; false after `timeout`.
 bool wait_for_text(const std::string& path, const std::string& text,
                    std::chrono::milliseconds timeout = std::chrono::seconds{15});

@@ -89,26 +89,7 @@ private:
   std::vector<std::string> host_ends_;
 };
 
-// How often `text` occurs in the file at `path`.
-size_t count_in(const std::string& path, const std::string& text) {
-  auto all = slurp(path);
-  size_t n = 0;
-  for (auto at = all.find(text); at != std::string::npos;
-       at = all.find(text, at + 1))
-    ++n;
-  return n;
-}
 
-bool wait_for_count(const std::string& path, const std::string& text,
-                    size_t count, seconds timeout) {
-  auto deadline = steady_clock::now() + timeout;
-  while (count_in(path, text) < count) {
-    if (steady_clock::now() >= deadline)
-      return false;
-    std::this_thread::sleep_for(milliseconds{50});
-  }
-  return true;
-}
 
 class multihost_test : public two_routers {
 protected:
