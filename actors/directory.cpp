@@ -6,12 +6,15 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "crypto/bytes.hpp"
+#include "crypto/digest.hpp"
 
 namespace courier {
 
 struct directory_state {
   std::shared_ptr<database> db;
-  std::unordered_map<std::string, std::string> keys; ///< cache of the table
+  /// Name -> SHA-256 of the key: enough to answer every login without a
+  /// query, at 32 bytes a user instead of the whole key.
+  std::unordered_map<std::string, crypto::bytes> digests;
   static inline const char* name = "directory";
 };
 
@@ -35,15 +38,17 @@ directory(directory_actor::stateful_pointer<directory_state> self,
     while (auto row = all->step()) {
       if (!*row)
         break;
-      self->state.keys.emplace(all->text_at(0), all->blob_at(1));
+      self->state.digests.emplace(all->text_at(0),
+                                  crypto::sha256(all->blob_at(1)));
     }
   }
   return {
     [=](register_atom, const std::string& user,
         const std::string& key) -> caf::result<bool> {
-      auto& keys = self->state.keys;
-      if (auto it = keys.find(user); it != keys.end()) {
-        if (crypto::equal_ct(it->second, key))
+      auto& digests = self->state.digests;
+      auto digest = crypto::sha256(key);
+      if (auto it = digests.find(user); it != digests.end()) {
+        if (crypto::equal_ct(it->second, digest))
           return false;
         return make_error(errc::username_taken, user);
       }
@@ -54,14 +59,22 @@ directory(directory_actor::stateful_pointer<directory_state> self,
       ins->bind(1, user).bind_blob(2, key.data(), key.size());
       if (auto err = ins->run())
         return err;
-      keys.emplace(user, key);
+      digests.emplace(user, std::move(digest));
       return true;
     },
     [=](lookup_atom, const std::string& user) -> caf::result<std::string> {
-      auto& keys = self->state.keys;
-      if (auto it = keys.find(user); it != keys.end())
-        return it->second;
-      return make_error(errc::unknown_user, user);
+      if (self->state.digests.count(user) == 0)
+        return make_error(errc::unknown_user, user);
+      auto sel = self->state.db->prepare("SELECT key FROM users WHERE name = ?1");
+      if (!sel)
+        return sel.error();
+      sel->bind(1, user);
+      auto row = sel->step();
+      if (!row)
+        return row.error();
+      if (!*row)
+        return make_error(errc::unknown_user, user);
+      return sel->blob_at(0);
     },
   };
 }

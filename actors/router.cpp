@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
-#include <deque>
+#include <vector>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -26,7 +26,9 @@ struct online_user {
     size_t bytes;
     std::string from; ///< told when the recipient acknowledges
   };
-  std::deque<unacked> inflight;
+  // A vector, not a deque: a deque allocates ~600 bytes up front, which
+  // every idle session would pay; the window keeps this short.
+  std::vector<unacked> inflight;
   size_t inflight_bytes = 0;
   bool caught_up = false; ///< nothing in the store past last_seq
   bool fetching = false;  ///< a fetch is on its way

@@ -101,8 +101,10 @@ void on_finish(session_ptr self, const std::string& frame) {
         st.chan = protocol::channel{std::move(st.pending.keys)};
         st.at = phase::open;
         // Handshake state is no longer needed; idle sessions stay small.
-        st.hello = protocol::client_hello{};
-        st.pending = protocol::server_pending{};
+        // Moving it out frees its buffers (assigning an empty string
+        // would keep the old buffer's capacity).
+        { auto done = std::move(st.hello); }
+        { auto done = std::move(st.pending); }
         self->send(st.ctx.router, login_atom::value, st.user,
                    session_actor{self});
         write(self, protocol::make_envelope(
