@@ -125,8 +125,8 @@ typename Inspector::result_type inspect(Inspector& f, history_entry& x) {
 using session_actor = caf::typed_actor<
   // The connection delivers one received frame.
   caf::reacts_to<frame_atom, std::string>,
-  // Timer: handshake and idle timeouts.
-  caf::reacts_to<tick_atom>,
+  // Timer: handshake, quiet and idle checks; only the newest one counts.
+  caf::reacts_to<tick_atom, uint64_t>,
   // Router pushes a queued message to the user.
   caf::reacts_to<deliver_atom, stored_message>,
   // Router ends the session (signed in elsewhere, shutting down).

@@ -13,6 +13,8 @@ struct edge_limits {
   uint32_t max_frames_per_second = 2000;   ///< per session
   std::chrono::milliseconds handshake_timeout{5000};
   std::chrono::milliseconds idle_timeout{300000};
+  /// A session quiet this long frees its cipher contexts and buffers.
+  std::chrono::milliseconds quiet_after{10000};
   uint32_t delivery_window = 256;          ///< unacked messages per session
 };
 

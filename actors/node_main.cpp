@@ -51,6 +51,7 @@ public:
   size_t max_fps = 2000;
   size_t handshake_timeout_ms = 5000;
   size_t idle_timeout_ms = 300000;
+  size_t quiet_after_ms = 10000;
   std::string backbone;
   std::vector<std::string> peers; ///< NAME@HOST:PORT, also from --peer
   std::string tls_cert;
@@ -82,7 +83,9 @@ public:
            "bytes queued to a slow reader before it is dropped")
       .add(max_fps, "max-frames-per-second", "per connection")
       .add(handshake_timeout_ms, "handshake-timeout-ms", "handshake deadline")
-      .add(idle_timeout_ms, "idle-timeout-ms", "idle connection deadline");
+      .add(idle_timeout_ms, "idle-timeout-ms", "idle connection deadline")
+      .add(quiet_after_ms, "quiet-after-ms",
+           "a session quiet this long frees its cipher state");
   }
 
   edge_limits limits() const {
@@ -92,6 +95,7 @@ public:
     l.max_frames_per_second = static_cast<uint32_t>(max_fps);
     l.handshake_timeout = std::chrono::milliseconds{handshake_timeout_ms};
     l.idle_timeout = std::chrono::milliseconds{idle_timeout_ms};
+    l.quiet_after = std::chrono::milliseconds{quiet_after_ms};
     return l;
   }
 };

@@ -32,6 +32,7 @@ struct session_state {
   std::string user;
   clock::time_point last_activity = clock::now();
   std::string scratch;
+  uint64_t tick_gen = 0; ///< the live timer; older ones are ignored
   static inline const char* name = "session";
 };
 
@@ -43,9 +44,25 @@ void write_plain(session_ptr self, std::string text) {
   caf::anon_send(self->state.connection, write_atom::value, std::move(text));
 }
 
+// Starts a new timer; any earlier one is ignored when it fires.
+void schedule_tick(session_ptr self, clock::duration after) {
+  caf::delayed_anon_send(
+    self, std::chrono::duration_cast<std::chrono::milliseconds>(after),
+    tick_atom::value, ++self->state.tick_gen);
+}
+
+// Traffic on a released channel keys its contexts again: check for quiet
+// sooner than the idle deadline the last tick aimed at.
+void waking(session_ptr self) {
+  auto& st = self->state;
+  if (st.at == phase::open && !st.chan.holds_contexts())
+    schedule_tick(self, st.ctx.limits.quiet_after);
+}
+
 // Seals and writes one envelope; a sealing failure ends the session.
 void write(session_ptr self, const std::string& envelope) {
   auto& st = self->state;
+  waking(self);
   std::string sealed;
   if (st.chan.seal(envelope, sealed)) {
     caf::anon_send(st.connection, close_atom::value);
@@ -112,6 +129,9 @@ void on_finish(session_ptr self, const std::string& frame) {
                       {{"user", st.user},
                        {"server", st.ctx.identity->name},
                        {"new_user", is_new ? 1 : 0}}));
+        // Many sessions go quiet after signing in; the next frame keys
+        // the cipher contexts again.
+        st.chan.release();
       },
       [=](caf::error& err) { fail(self, "", err); });
 }
@@ -171,6 +191,7 @@ void on_key_lookup(session_ptr self, const protocol::envelope& env) {
 
 void on_envelope(session_ptr self, const std::string& frame) {
   auto& st = self->state;
+  waking(self);
   if (auto err = st.chan.open(frame, st.scratch)) {
     // A frame that does not open is forged, replayed or reordered: the
     // stream can no longer be trusted.
@@ -205,7 +226,7 @@ session(session_actor::stateful_pointer<session_state> self,
   self->set_down_handler(
     [=](caf::down_msg&) { self->quit(caf::exit_reason::user_shutdown); });
   auto limits = self->state.ctx.limits;
-  caf::delayed_anon_send(self, limits.handshake_timeout, tick_atom::value);
+  schedule_tick(self, limits.handshake_timeout);
   return {
     [=](frame_atom, const std::string& frame) {
       auto& st = self->state;
@@ -222,16 +243,25 @@ session(session_actor::stateful_pointer<session_state> self,
           return on_envelope(self, frame);
       }
     },
-    [=](tick_atom) {
+    [=](tick_atom, uint64_t gen) {
       auto& st = self->state;
+      if (gen != st.tick_gen)
+        return;
       if (st.at != phase::open)
         return fail(self, "", make_error(errc::timeout, "handshake"));
+      auto& limits = st.ctx.limits;
       auto idle = clock::now() - st.last_activity;
-      if (idle >= st.ctx.limits.idle_timeout)
+      if (idle >= limits.idle_timeout)
         return fail(self, "", make_error(errc::timeout, "idle"));
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        st.ctx.limits.idle_timeout - idle);
-      caf::delayed_anon_send(self, left, tick_atom::value);
+      if (idle >= limits.quiet_after) {
+        st.chan.release();
+        std::string{}.swap(st.scratch);
+      }
+      // The next quiet check while contexts are keyed, else the idle
+      // deadline (traffic after a release brings the quiet check back).
+      schedule_tick(self, st.chan.holds_contexts()
+                            ? limits.quiet_after - idle
+                            : limits.idle_timeout - idle);
     },
     [=](deliver_atom, const stored_message& msg) {
       write(self, protocol::make_envelope("deliver", std::to_string(msg.seq),

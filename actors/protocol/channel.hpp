@@ -22,7 +22,8 @@ struct traffic_keys {
 class channel {
 public:
   channel() = default;
-  /// Sets up both directions; the keys live on only inside OpenSSL.
+  /// Sets up both directions. The keyed OpenSSL contexts are made on first
+  /// use and can be released while the channel is quiet.
   explicit channel(traffic_keys keys);
 
   /// Seals the next outgoing frame.
@@ -31,9 +32,19 @@ public:
   /// Opens the next incoming frame.
   caf::error open(const std::string& sealed, std::string& out);
 
-  bool ready() const { return send_ && receive_ && !broken_; }
+  /// Frees the cipher contexts and buffers (~2.5 KB) of a quiet channel;
+  /// the next frame keys a context again (a few microseconds).
+  void release();
+
+  bool ready() const { return !keys_.send.empty() && !broken_; }
+
+  /// True while a cipher context is keyed (see release()).
+  bool holds_contexts() const {
+    return static_cast<bool>(send_) || static_cast<bool>(receive_);
+  }
 
 private:
+  traffic_keys keys_; ///< wiped when the channel goes
   crypto::aead_cipher send_;
   crypto::aead_cipher receive_;
   uint64_t sent_ = 0;

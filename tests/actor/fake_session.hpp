@@ -74,7 +74,9 @@ inline session_actor spawn_fake_session(caf::actor_system& sys,
       [=](frame_atom, const std::string& frame) {
         caf::anon_send(sink, tag, frame_atom::value, frame);
       },
-      [=](tick_atom) { caf::anon_send(sink, tag, tick_atom::value); },
+      [=](tick_atom, uint64_t) {
+        caf::anon_send(sink, tag, tick_atom::value);
+      },
       [=](deliver_atom, const stored_message& msg) {
         caf::anon_send(sink, tag, deliver_atom::value, msg);
       },

@@ -82,6 +82,28 @@ TEST_F(edge_test, replayed_frame_closes_the_session) {
   EXPECT_TRUE(c.closed_within(seconds{3}));
 }
 
+TEST_F(edge_test, a_quiet_session_frees_its_ciphers_and_keeps_working) {
+  temp_dir own;
+  auto quick = router_process::start(own / "router", 0,
+                                     {"--quiet-after-ms=100"});
+  raw_client c{quick.port};
+  ASSERT_TRUE(c.login("carol", test_key("carol")));
+  for (int round = 0; round < 3; ++round) {
+    // Past the quiet period the session has released its cipher contexts;
+    // the next frame keys them again, with the counters where they were.
+    std::this_thread::sleep_for(milliseconds{400});
+    auto sealed = c.send_sealed(protocol::make_envelope("presence", "q"));
+    auto reply = c.read_sealed();
+    ASSERT_TRUE(reply) << round;
+    EXPECT_NE(reply->find("presence"), std::string::npos);
+    if (round == 2) {
+      std::this_thread::sleep_for(milliseconds{400});
+      c.write_frame(sealed); // a replay across a release still fails
+      EXPECT_TRUE(c.closed_within(seconds{3}));
+    }
+  }
+}
+
 TEST_F(edge_test, modified_frame_closes_the_session) {
   raw_client bystander{router.port};
   ASSERT_TRUE(bystander.login("dave", test_key("dave")));

@@ -647,6 +647,38 @@ TEST(Channel, DifferentKeysFail) {
   EXPECT_FALSE(rx.open(f, got));
 }
 
+TEST(Channel, ReleasedContextsComeBackWithTheSameCounters) {
+  channel_pair p;
+  auto f0 = seal(p.a, "before");
+  std::string got;
+  ASSERT_FALSE(p.b.open(f0, got));
+  p.a.release();
+  p.b.release();
+  EXPECT_FALSE(p.a.holds_contexts());
+  EXPECT_TRUE(p.a.ready());
+  // The counters carry on: the next frame opens, a replay still fails.
+  auto f1 = seal(p.a, "after");
+  EXPECT_TRUE(p.a.holds_contexts());
+  ASSERT_FALSE(p.b.open(f1, got));
+  EXPECT_EQ(got, "after");
+  p.b.release();
+  EXPECT_EQ(code_of(p.b.open(f1, got)), errc::decrypt_failed);
+  // A receiver that never released agrees on the stream.
+  auto rx = p.fresh_b();
+  ASSERT_FALSE(rx.open(f0, got));
+  ASSERT_FALSE(rx.open(f1, got));
+  EXPECT_EQ(got, "after");
+}
+
+TEST(Channel, HalfTheKeysIsNotReady) {
+  channel half{traffic_keys{crypto::random_secret(32), crypto::secret{}}};
+  EXPECT_FALSE(half.ready());
+  channel short_key{traffic_keys{crypto::random_secret(5),
+                                 crypto::random_secret(32)}};
+  std::string out;
+  EXPECT_TRUE(short_key.seal("x", out));
+}
+
 TEST(Channel, DefaultChannelRefuses) {
   channel ch;
   EXPECT_FALSE(ch.ready());
