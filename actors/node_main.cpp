@@ -52,6 +52,7 @@ public:
   size_t handshake_timeout_ms = 5000;
   size_t idle_timeout_ms = 300000;
   size_t quiet_after_ms = 10000;
+  size_t commit_window_us = 1000;
   std::string backbone;
   std::vector<std::string> peers; ///< NAME@HOST:PORT, also from --peer
   std::string tls_cert;
@@ -85,7 +86,9 @@ public:
       .add(handshake_timeout_ms, "handshake-timeout-ms", "handshake deadline")
       .add(idle_timeout_ms, "idle-timeout-ms", "idle connection deadline")
       .add(quiet_after_ms, "quiet-after-ms",
-           "a session quiet this long frees its cipher state");
+           "a session quiet this long frees its cipher state")
+      .add(commit_window_us, "commit-window-us",
+           "how long the queue gathers messages and acks per commit");
   }
 
   edge_limits limits() const {
@@ -252,7 +255,8 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   auto limits = cfg.limits();
   auto dir = spawn_directory(sys, *dir_db);
   auto first_seq = next_free_seq(**queue_db); // before the store owns it
-  auto queue = spawn_store(sys, *queue_db);
+  auto queue = spawn_store(sys, *queue_db,
+                           std::chrono::microseconds{cfg.commit_window_us});
   auto rt = spawn_router(sys, dir, queue, limits, first_seq,
                          cluster_of(cfg));
   if (auto rc = start_backbone(sys, cfg, rt); rc != 0) {

@@ -17,6 +17,9 @@ int64_t now_ms() {
     .count();
 }
 
+/// Puts committed in one transaction at most.
+constexpr size_t max_batch = 4096;
+
 struct pending_put {
   std::string to;
   stored_message msg;
@@ -33,6 +36,7 @@ struct store_state {
   std::vector<pending_put> puts;
   std::vector<std::pair<std::string, uint64_t>> drops;
   bool flush_scheduled = false;
+  std::chrono::microseconds window{0};
   static inline const char* name = "store";
 
   // Commits every pending put and drop in one transaction. A message whose
@@ -108,9 +112,11 @@ caf::expected<std::shared_ptr<database>> open_store_db(const std::string& path) 
 }
 
 store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self,
-                                 std::shared_ptr<database> db) {
+                                 std::shared_ptr<database> db,
+                                 std::chrono::microseconds window) {
   auto& st = self->state;
   st.db = std::move(db);
+  st.window = window;
   auto prep = [&](const char* sql) {
     auto stmt = st.db->prepare(sql);
     if (!stmt)
@@ -122,11 +128,22 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
   st.remove = prep("DELETE FROM queue WHERE recipient = ?1 AND seq = ?2");
   st.select = prep("SELECT seq, sender, blob, ts FROM queue"
                    " WHERE recipient = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
+  // Commits once the mailbox is drained, or after the window: acks that
+  // arrive within it spare both the insert and the delete. A full batch
+  // goes at once.
   auto schedule = [self] {
-    if (!self->state.flush_scheduled) {
-      self->state.flush_scheduled = true;
-      self->send(self, flush_atom::value);
+    auto& st = self->state;
+    if (st.puts.size() >= max_batch) {
+      st.flush();
+      return;
     }
+    if (st.flush_scheduled)
+      return;
+    st.flush_scheduled = true;
+    if (st.window.count() == 0)
+      self->send(self, flush_atom::value);
+    else
+      self->delayed_send(self, st.window, flush_atom::value);
   };
   return {
     [=](put_atom, std::string& to,
@@ -182,8 +199,9 @@ uint64_t next_free_seq(database& db) {
   return std::max(clock, highest) + 1;
 }
 
-store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<database> db) {
-  return sys.spawn(store, std::move(db));
+store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<database> db,
+                        std::chrono::microseconds window) {
+  return sys.spawn(store, std::move(db), window);
 }
 
 } // namespace courier

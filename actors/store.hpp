@@ -1,6 +1,7 @@
 #pragma once
 
 #include <caf/actor_system.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -14,13 +15,15 @@ namespace courier {
 /// Opens the queue database at `path` and creates its schema.
 caf::expected<std::shared_ptr<database>> open_store_db(const std::string& path);
 
-/// The durable offline queue. Puts and drops are grouped: everything in
-/// the mailbox is committed in one transaction (WAL, synchronous=FULL)
-/// before any of them is answered.
 /// The first seq a router may hand out: above every seq in the queue and
 /// above any it handed out before a restart.
 uint64_t next_free_seq(database& db);
 
-store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<database> db);
+/// The durable offline queue. Puts and drops are grouped: everything in
+/// the mailbox, or that arrives within `window` of the first put or drop,
+/// is committed in one transaction (WAL, synchronous=FULL) before any of
+/// them is answered.
+store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<database> db,
+                        std::chrono::microseconds window = {});
 
 } // namespace courier

@@ -168,6 +168,16 @@ void result::print(bool json) const {
 
 // -- /proc ---------------------------------------------------------------------
 
+int64_t disk_write_bytes(pid_t pid) {
+  std::ifstream in{"/proc/" + std::to_string(pid) + "/io"};
+  std::string key;
+  int64_t value = 0;
+  while (in >> key >> value)
+    if (key == "write_bytes:")
+      return value;
+  return 0;
+}
+
 double cpu_seconds(pid_t pid) {
   std::ifstream in{"/proc/" + std::to_string(pid) + "/stat"};
   std::string text((std::istreambuf_iterator<char>(in)),

@@ -59,6 +59,8 @@ private:
 
 /// utime+stime of a process in seconds (from /proc/PID/stat).
 double cpu_seconds(pid_t pid);
+/// Bytes a process caused to be written to disk (/proc/PID/io).
+int64_t disk_write_bytes(pid_t pid);
 /// VmRSS of a process in KiB (from /proc/PID/status).
 int64_t rss_kib(pid_t pid);
 

@@ -100,6 +100,7 @@ struct run_stats {
   double elapsed = 0;
   double router_cpu = 0;
   double bench_cpu = 0;
+  int64_t disk_bytes = 0;
   std::vector<double> latencies_us;
   std::string problem;
 };
@@ -249,11 +250,17 @@ run_stats run_once(std::vector<std::unique_ptr<edge_conn>>& senders,
     });
   }
   auto cpu0 = routers_cpu(router_pids);
+  int64_t disk0 = 0;
+  for (auto pid : router_pids)
+    disk0 += disk_write_bytes(pid);
   auto self0 = self_cpu_seconds();
   auto t0 = clock::now();
   go = true;
   threads.join();
   auto cpu1 = routers_cpu(router_pids);
+  for (auto pid : router_pids)
+    stats.disk_bytes += disk_write_bytes(pid);
+  stats.disk_bytes -= disk0;
   auto t1 = *std::max_element(done_at.begin(), done_at.end());
   stats.delivered = delivered;
   stats.receipts = receipts;
@@ -366,6 +373,12 @@ result relay_courier(const relay_params& p, bool& ok) {
   r.add("latency_p999", percentile(lat.latencies_us, 0.999), "us");
   r.add("latency_max",
         lat.latencies_us.empty() ? 0.0 : lat.latencies_us.back(), "us");
+  r.add("router_disk_bytes_per_msg",
+        static_cast<double>(tp.disk_bytes) / n, "B");
+  r.add("latency_router_disk_bytes_per_msg",
+        static_cast<double>(lat.disk_bytes)
+          / std::max(1.0, static_cast<double>(lat.delivered)),
+        "B");
   r.add("latency_router_cpu_per_msg",
         lat.router_cpu / std::max(1.0, static_cast<double>(lat.delivered)) * 1e6,
         "us");
