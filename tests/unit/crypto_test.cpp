@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <string>
 
 #include <caf/sec.hpp>
@@ -409,6 +411,32 @@ TEST(key, public_der_round_trip) {
   }
   EXPECT_EQ(code(public_key_from_der("garbage")), errc::bad_encoding);
   EXPECT_EQ(code(public_key_from_der(bytes{})), errc::bad_encoding);
+}
+
+TEST(key, the_reused_decoder_recovers_from_bad_input_and_switches_types) {
+  // The decoder context is kept per thread: failures must not poison it,
+  // and one key type after another must come out right.
+  auto rsa_der = *rsa_key().public_der();
+  auto ed_der = *ed_key().public_der();
+  auto truncated = rsa_der;
+  truncated.resize(truncated.size() / 2);
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(code(public_key_from_der(truncated)), errc::bad_encoding);
+    auto r = public_key_from_der(rsa_der);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(*r->public_der(), rsa_der);
+    EXPECT_EQ(code(public_key_from_der("garbage")), errc::bad_encoding);
+    auto e = public_key_from_der(ed_der);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->kind(), ed_key().kind());
+    EXPECT_EQ(*e->public_der(), ed_der);
+  }
+  // Another thread has its own decoder.
+  std::thread other{[&] {
+    auto r = public_key_from_der(rsa_der);
+    EXPECT_TRUE(r && *r->public_der() == rsa_der);
+  }};
+  other.join();
 }
 
 TEST(key, fingerprint_format_and_stability) {
