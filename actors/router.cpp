@@ -234,7 +234,6 @@ void accept(router_ptr self, caf::typed_response_promise<uint64_t> rp,
   push_now(self, to, msg);
 }
 
-
 std::vector<std::string> home_online(router_ptr self) {
   std::vector<std::string> names;
   for (auto& kv : self->state.online)
@@ -297,6 +296,7 @@ void on_peer_up(router_ptr self, const std::string& name, router_actor peer) {
   spdlog::info("router {}: peer {} is up ({} sessions here are homed there)",
                st.cluster.name, name, relogged);
 }
+
 } // namespace
 
 router_actor::behavior_type
