@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <boost/json.hpp>
+#include <fstream>
 #include <netinet/in.h>
 #include <poll.h>
 #include <thread>
@@ -245,6 +246,39 @@ TEST_F(cluster_test, plain_tcp_on_the_backbone_gets_nothing) {
   EXPECT_LT(got.size(), 64u);
   EXPECT_TRUE(got.empty() || got[0] == '\x15') << "not a TLS alert";
   expect_link_unharmed();
+}
+
+TEST(cluster_options, a_router_runs_from_the_example_config_file) {
+  // deploy/examples/three-machines/router-b.ini with this machine's
+  // addresses and folders: the shipped file's syntax is what CAF reads.
+  temp_dir dir;
+  make_certs(dir / "tls", {"A", "B"});
+  std::vector<router_spec> spec{
+    {"A", "127.0.0.1", free_port(), free_port(), {}},
+    {"B", "127.0.0.1", free_port(), free_port(), {}}};
+  auto ini = slurp(COURIER_SOURCE_DIR "/deploy/examples/three-machines/router-b.ini");
+  ASSERT_FALSE(ini.empty());
+  auto replace = [&](const std::string& from, const std::string& to) {
+    auto at = ini.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    ini.replace(at, from.size(), to);
+  };
+  auto port = [](uint16_t p) { return std::to_string(p); };
+  replace("10.0.0.2:7400", "127.0.0.1:" + port(spec[1].edge));
+  replace("10.0.0.2:7500", "127.0.0.1:" + port(spec[1].backbone));
+  replace("A@10.0.0.1:7500", "A@127.0.0.1:" + port(spec[0].backbone));
+  replace("/var/lib/courier/router", dir / "b-data");
+  for (auto file : {"B.crt", "B.key", "ca.crt"})
+    replace(std::string{"/etc/courier/tls/"} + file, dir / ("tls/" + std::string{file}));
+  std::ofstream{dir / "router-b.ini"} << ini;
+  auto a = start_cluster_router(dir, dir / "tls", spec, 0);
+  auto b_log = dir / "b.log";
+  auto b = process::start({COURIER_NODE, "router",
+                           "--config-file=" + (dir / "router-b.ini")},
+                          b_log);
+  EXPECT_TRUE(wait_for_text(b_log, "(mutual TLS)")) << slurp(b_log);
+  EXPECT_TRUE(wait_for_text(b_log, "peer A is up")) << slurp(b_log);
+  EXPECT_TRUE(wait_for_text(a.log, "peer B is up")) << slurp(a.log);
 }
 
 TEST(cluster_options, a_backbone_without_certificates_is_refused) {
