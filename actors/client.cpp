@@ -589,28 +589,6 @@ caf::behavior client_connection(caf::io::stateful_broker<connection_state>* self
   return connection(self, hdl, limits, std::move(make_owner));
 }
 
-bool parse_endpoints(const std::string& text, std::vector<endpoint>& out) {
-  out.clear();
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    auto comma = text.find(',', pos);
-    auto item = text.substr(pos, comma == std::string::npos ? std::string::npos
-                                                            : comma - pos);
-    auto colon = item.rfind(':');
-    if (colon == std::string::npos || colon == 0)
-      return false;
-    char* end = nullptr;
-    auto port = std::strtoul(item.c_str() + colon + 1, &end, 10);
-    if (*end != '\0' || port == 0 || port > 65535)
-      return false;
-    out.push_back({item.substr(0, colon), static_cast<uint16_t>(port)});
-    if (comma == std::string::npos)
-      break;
-    pos = comma + 1;
-  }
-  return !out.empty();
-}
-
 caf::expected<int> tcp_connect(const endpoint& ep, milliseconds timeout) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;

@@ -6,21 +6,12 @@
 #include <caf/io/broker.hpp>
 
 #include "actors/connection.hpp"
+#include "actors/endpoint.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/limits.hpp"
 #include "crypto/key.hpp"
 
 namespace courier {
-
-/// A router address.
-struct endpoint {
-  std::string host;
-  uint16_t port = 0;
-  std::string to_string() const { return host + ":" + std::to_string(port); }
-};
-
-/// Parses `H:P[,H:P...]`; false on a malformed list.
-bool parse_endpoints(const std::string& text, std::vector<endpoint>& out);
 
 /// Everything a client actor needs to start.
 struct client_config {

@@ -19,6 +19,7 @@
 #include "actors/cluster/tls_files.hpp"
 #include "actors/directory.hpp"
 #include "actors/edge_listener.hpp"
+#include "actors/endpoint.hpp"
 #include "actors/identity.hpp"
 #include "actors/node_config.hpp"
 #include "actors/router.hpp"
@@ -149,9 +150,13 @@ cluster_config cluster_of(const router_config& cfg) {
   return cl;
 }
 
-// Everything about the cluster options that can be wrong, in one sentence,
-// before the actor system starts.
-std::string check_cluster_options(const router_config& cfg) {
+// Everything about the router's options that can be wrong, in one
+// sentence, before the actor system starts.
+std::string check_router_options(const router_config& cfg) {
+  if (!parse_endpoint(cfg.edge, true))
+    return "--edge must be HOST:PORT (port 0: any), not '" + cfg.edge + "'";
+  if (!cfg.backbone.empty() && !parse_endpoint(cfg.backbone, true))
+    return "--backbone must be HOST:PORT, not '" + cfg.backbone + "'";
   if (!cluster::valid_router_name(cfg.name))
     return "--name must be 1-32 of A-Z a-z 0-9 _ . -, not '" + cfg.name + "'";
   std::set<std::string> names{cfg.name};
@@ -191,22 +196,14 @@ int start_backbone(caf::actor_system& sys, router_config& cfg,
                    const router_actor& rt) {
   if (cfg.backbone.empty())
     return 0;
-  auto colon = cfg.backbone.rfind(':');
-  auto port = colon == std::string::npos
-                ? 70000ul
-                : std::strtoul(cfg.backbone.c_str() + colon + 1, nullptr, 10);
-  if (port > 65535)
-    return fail("--backbone must be HOST:PORT, not " + cfg.backbone);
-  auto host = cfg.backbone.substr(0, colon);
+  auto at = *parse_endpoint(cfg.backbone, true); // checked before
   bool tls = !cfg.tls_cert.empty();
-  auto bound = tls ? caf::openssl::publish(rt, static_cast<uint16_t>(port),
-                                           host.c_str(), true)
-                   : caf::io::publish(rt, static_cast<uint16_t>(port),
-                                      host.c_str(), true);
+  auto bound = tls ? caf::openssl::publish(rt, at.port, at.host.c_str(), true)
+                   : caf::io::publish(rt, at.port, at.host.c_str(), true);
   if (!bound)
     return fail("cannot listen on the backbone " + cfg.backbone + ": "
                 + sys.render(bound.error()));
-  std::cout << "backbone of router '" << cfg.name << "' on " << host << ":"
+  std::cout << "backbone of router '" << cfg.name << "' on " << at.host << ":"
             << *bound << (tls ? " (mutual TLS)" : " (INSECURE: no TLS)")
             << std::endl;
   auto mm = tls ? sys.openssl_manager().actor_handle()
@@ -245,13 +242,7 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   auto queue_db = open_store_db(cfg.data + "/queue.db");
   if (!queue_db)
     return fail(explain(queue_db.error()));
-  auto colon = cfg.edge.rfind(':');
-  if (colon == std::string::npos)
-    return fail("--edge must be HOST:PORT, not " + cfg.edge);
-  auto host = cfg.edge.substr(0, colon);
-  auto port = std::strtoul(cfg.edge.c_str() + colon + 1, nullptr, 10);
-  if (port > 65535)
-    return fail("--edge has an invalid port");
+  auto edge = *parse_endpoint(cfg.edge, true); // checked before
   auto limits = cfg.limits();
   auto dir = spawn_directory(sys, *dir_db);
   auto first_seq = next_free_seq(**queue_db); // before the store owns it
@@ -266,14 +257,14 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   // Directory requests go through the router, which knows the home.
   session_context ctx{ident, rt, directory_actor{rt}, limits};
   auto listener = sys.middleman().spawn_broker(
-    edge_listener, host, static_cast<uint16_t>(port), ctx);
+    edge_listener, edge.host, edge.port, ctx);
   caf::scoped_actor self{sys};
   int rc = 0;
   self->request(listener, std::chrono::seconds{10}, status_atom::value)
     .receive(
       [&](uint16_t bound) {
         std::cout << "courier router '" << cfg.name << "' listening on "
-                  << host << ":" << bound << std::endl;
+                  << edge.host << ":" << bound << std::endl;
       },
       [&](caf::error& err) {
         rc = fail("cannot listen on " + cfg.edge + ": "
@@ -394,7 +385,7 @@ int main(int argc, char** argv) {
     if (cfg.cli_helptext_printed)
       return 0;
     cfg.peers.insert(cfg.peers.end(), peers.begin(), peers.end());
-    if (auto problem = check_cluster_options(cfg); !problem.empty())
+    if (auto problem = check_router_options(cfg); !problem.empty())
       return fail(problem);
     if (!cfg.backbone.empty()) {
       // Without heartbeats a peer whose machine vanished is noticed only

@@ -59,8 +59,8 @@ void retry_later(link_ptr self) {
 void failed(link_ptr self, const std::string& why) {
   auto& st = self->state;
   if (st.attempts++ % 10 == 0)
-    spdlog::warn("peer {} at {}:{} unreachable: {} (retrying)", st.peer.name,
-                 st.peer.host, st.peer.port, why);
+    spdlog::warn("peer {} at {} unreachable: {} (retrying)", st.peer.name,
+                 st.peer.backbone.to_string(), why);
   retry_later(self);
 }
 
@@ -89,7 +89,7 @@ void on_connected(link_ptr self, router_actor peer) {
 void connect(link_ptr self) {
   auto& st = self->state;
   self->request(st.mm, st.timing.connect_timeout, caf::connect_atom::value,
-                st.peer.host, st.peer.port)
+                st.peer.backbone.host, st.peer.backbone.port)
     .then(
       [=](caf::node_id&, caf::strong_actor_ptr& ptr,
           std::set<std::string>& ifs) {
@@ -128,26 +128,17 @@ caf::behavior peer_link(caf::stateful_actor<link_state>* self,
 
 caf::expected<peer_address> parse_peer(const std::string& text) {
   auto at = text.find('@');
-  auto colon = text.rfind(':');
-  if (at == std::string::npos || colon == std::string::npos || colon < at)
+  auto ep = at == std::string::npos ? std::nullopt
+                                    : parse_endpoint(text.substr(at + 1));
+  if (!ep)
     return make_error(errc::bad_encoding,
                       "a peer is NAME@HOST:PORT, not '" + text + "'");
-  peer_address p;
-  p.name = text.substr(0, at);
-  p.host = text.substr(at + 1, colon - at - 1);
-  if (!valid_router_name(p.name))
+  auto name = text.substr(0, at);
+  if (!valid_router_name(name))
     return make_error(errc::bad_encoding,
                       "a router name is 1-32 of A-Z a-z 0-9 _ . -, not '"
-                        + p.name + "'");
-  auto port_text = text.substr(colon + 1);
-  char* end = nullptr;
-  auto port = std::strtoul(port_text.c_str(), &end, 10);
-  if (p.host.empty() || port_text.empty() || *end != '\0' || port == 0
-      || port > 65535)
-    return make_error(errc::bad_encoding,
-                      "a peer is NAME@HOST:PORT, not '" + text + "'");
-  p.port = static_cast<uint16_t>(port);
-  return p;
+                        + name + "'");
+  return peer_address{std::move(name), std::move(*ep)};
 }
 
 bool dials(const std::string& self_name, const std::string& peer_name) {

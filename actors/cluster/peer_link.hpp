@@ -6,6 +6,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/io/middleman_actor.hpp>
 
+#include "actors/endpoint.hpp"
 #include "actors/interfaces.hpp"
 
 namespace courier::cluster {
@@ -13,8 +14,7 @@ namespace courier::cluster {
 /// Another router of the cluster, as configured: `NAME@HOST:PORT`.
 struct peer_address {
   std::string name;
-  std::string host;
-  uint16_t port = 0;
+  endpoint backbone;
 };
 
 /// A router name: 1-32 of [A-Za-z0-9_.-].

@@ -300,6 +300,14 @@ TEST(cluster_options, a_backbone_without_certificates_is_refused) {
            "--tls-ca=" + (dir / "ours/ca.crt")});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("does not verify"), std::string::npos) << r.err;
+  // An edge or backbone that is not HOST:PORT is refused, not half-read
+  // ("74OO" once meant port 74).
+  for (auto bad : {"--edge=127.0.0.1:74OO", "--backbone=127.0.0.1:75x"}) {
+    r = run({COURIER_NODE, "router", bad, "--insecure-dev",
+             "--data=" + (dir / "a")});
+    EXPECT_EQ(r.exit_code, 1) << bad;
+    EXPECT_NE(r.err.find("must be HOST:PORT"), std::string::npos) << r.err;
+  }
   // Peers that are not NAME@HOST:PORT, or twice the same name.
   for (auto bad : {"B127.0.0.1:1", "B@127.0.0.1", "A@127.0.0.1:1", "B@:1"}) {
     r = run({COURIER_NODE, "router", "--name=A", "--edge=127.0.0.1:0",

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "actors/cluster/peer_link.hpp"
+#include "actors/endpoint.hpp"
 #include "actors/cluster/rendezvous.hpp"
 
 using namespace courier::cluster;
@@ -53,7 +54,6 @@ TEST(rendezvous, removing_a_router_moves_only_its_users) {
 TEST(rendezvous, the_weight_is_pinned_across_builds) {
   // Every router of a cluster must compute the same homes, whatever
   // compiler or machine built it: these values must never change.
-  EXPECT_EQ(weight("A", "alice"), weight("A", "alice"));
   EXPECT_NE(weight("A", "alice"), weight("B", "alice"));
   // The separator keeps ("AB", "c") and ("A", "Bc") apart.
   EXPECT_NE(weight("AB", "c"), weight("A", "Bc"));
@@ -73,11 +73,11 @@ TEST(peer_address, parses_name_host_and_port) {
   auto p = parse_peer("B@10.0.0.2:7500");
   ASSERT_TRUE(p);
   EXPECT_EQ(p->name, "B");
-  EXPECT_EQ(p->host, "10.0.0.2");
-  EXPECT_EQ(p->port, 7500);
+  EXPECT_EQ(p->backbone.host, "10.0.0.2");
+  EXPECT_EQ(p->backbone.port, 7500);
   auto v6 = parse_peer("r-2@[::1]:7500");
   ASSERT_TRUE(v6);
-  EXPECT_EQ(v6->host, "[::1]");
+  EXPECT_EQ(v6->backbone.host, "[::1]");
 }
 
 TEST(peer_address, rejects_what_is_not_name_at_host_colon_port) {
@@ -85,4 +85,23 @@ TEST(peer_address, rejects_what_is_not_name_at_host_colon_port) {
                    "B@h:12x", "B@:1", "b a@h:1", "B@h:-1",
                    "waytoolongnamewaytoolongnamewaytoolong@h:1"})
     EXPECT_FALSE(parse_peer(bad)) << bad;
+}
+
+TEST(endpoint, parses_host_and_port_and_nothing_else) {
+  auto ep = courier::parse_endpoint("127.0.0.1:7400");
+  ASSERT_TRUE(ep);
+  EXPECT_EQ(ep->host, "127.0.0.1");
+  EXPECT_EQ(ep->port, 7400);
+  EXPECT_FALSE(courier::parse_endpoint("127.0.0.1:0"));
+  ASSERT_TRUE(courier::parse_endpoint("127.0.0.1:0", true)); // listen: any
+  for (auto bad : {"", ":7400", "127.0.0.1", "127.0.0.1:", "127.0.0.1:74OO",
+                   "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1: 7400",
+                   "127.0.0.1:7400 "})
+    EXPECT_FALSE(courier::parse_endpoint(bad, true)) << bad;
+  std::vector<courier::endpoint> list;
+  EXPECT_TRUE(courier::parse_endpoints("a:1,b:2", list));
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[1].to_string(), "b:2");
+  for (auto bad : {"", "a:1,", ",a:1", "a:1,,b:2", "a:1,b"})
+    EXPECT_FALSE(courier::parse_endpoints(bad, list)) << bad;
 }
