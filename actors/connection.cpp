@@ -106,9 +106,10 @@ caf::behavior connection(caf::io::stateful_broker<connection_state>* self,
       }
       protocol::append_frame(buf, payload);
       self->flush(hdl);
-      // The flush handed the bytes over and left an emptied buffer that
-      // keeps its capacity; an idle connection should not (one malloc
-      // per write is cheap next to the write itself).
+    },
+    [=](trim_atom) {
+      // A flush hands the bytes over and leaves an emptied buffer that
+      // keeps its capacity; a quiet connection need not hold it.
       if (auto& spare = self->wr_buf(hdl); spare.empty())
         std::vector<char>{}.swap(spare);
     },

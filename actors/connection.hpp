@@ -32,7 +32,8 @@ struct connection_state {
 /// limits (breaking them closes the connection) and the frame rate (going
 /// over it pauses reading until the second is over). It runs on the I/O thread, so it does no crypto.
 ///
-/// Owner -> connection: `(write_atom, std::string payload)`, `(close_atom)`.
+/// Owner -> connection: `(write_atom, std::string payload)`, `(close_atom)`,
+/// `(trim_atom)` (the owner went quiet: give back spare buffer memory).
 /// Connection -> owner: `(frame_atom, std::string payload)`; when the
 /// connection ends, the broker quits and the owner sees it through a monitor.
 caf::behavior connection(caf::io::stateful_broker<connection_state>* self,

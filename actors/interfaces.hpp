@@ -23,6 +23,7 @@ namespace courier {
 using frame_atom = caf::atom_constant<caf::atom("frame")>;
 using write_atom = caf::atom_constant<caf::atom("write")>;
 using close_atom = caf::atom_constant<caf::atom("close")>;
+using trim_atom = caf::atom_constant<caf::atom("trim")>;
 using closed_atom = caf::atom_constant<caf::atom("closed")>;
 using owner_atom = caf::atom_constant<caf::atom("owner")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;

@@ -48,4 +48,19 @@ std::vector<std::string> normalize_args(int argc, char** argv, int first) {
   return out;
 }
 
+std::vector<std::string> take_repeated(std::vector<std::string>& args,
+                                       const std::string& name) {
+  auto prefix = "--" + name + "=";
+  std::vector<std::string> values;
+  std::vector<std::string> rest;
+  for (auto& arg : args) {
+    if (arg.rfind(prefix, 0) == 0)
+      values.push_back(arg.substr(prefix.size()));
+    else
+      rest.push_back(std::move(arg));
+  }
+  args = std::move(rest);
+  return values;
+}
+
 } // namespace courier

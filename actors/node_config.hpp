@@ -1,5 +1,8 @@
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include <caf/actor_system_config.hpp>
 
 namespace courier {
@@ -14,5 +17,10 @@ public:
 /// Turns `--key value` into CAF's `--key=value` for options that take a
 /// value, so both spellings work; `-x` short flags are left alone.
 std::vector<std::string> normalize_args(int argc, char** argv, int first);
+
+/// Removes every `--name=VALUE` from `args` and returns the values in
+/// order: for options that may repeat, which CAF's command line cannot.
+std::vector<std::string> take_repeated(std::vector<std::string>& args,
+                                       const std::string& name);
 
 } // namespace courier

@@ -371,15 +371,8 @@ int main(int argc, char** argv) {
   std::string command = argv[1];
   if (command == "router") {
     router_config cfg;
-    std::vector<std::string> args;
-    std::vector<std::string> peers;
-    // --peer may repeat, which CAF options cannot: collect it here.
-    for (auto& arg : normalize_args(argc, argv, 2)) {
-      if (arg.rfind("--peer=", 0) == 0)
-        peers.push_back(arg.substr(7));
-      else
-        args.push_back(arg);
-    }
+    auto args = normalize_args(argc, argv, 2);
+    auto peers = take_repeated(args, "peer");
     if (auto err = cfg.parse(args))
       return fail("bad option: " + caf::to_string(err));
     if (cfg.cli_helptext_printed)
@@ -407,14 +400,9 @@ int main(int argc, char** argv) {
   }
   if (command == "bank" || command == "bank-audit") {
     bank_config cfg;
-    std::vector<std::string> args;
-    // --operator may repeat, which CAF options cannot: collect it here.
-    for (auto& arg : normalize_args(argc, argv, 2)) {
-      if (arg.rfind("--operator=", 0) == 0)
-        cfg.operators.insert(arg.substr(11));
-      else
-        args.push_back(arg);
-    }
+    auto args = normalize_args(argc, argv, 2);
+    for (auto& op : take_repeated(args, "operator"))
+      cfg.operators.insert(std::move(op));
     if (auto err = cfg.parse(args))
       return fail("bad option: " + caf::to_string(err));
     if (cfg.cli_helptext_printed)

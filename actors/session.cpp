@@ -59,6 +59,16 @@ void waking(session_ptr self) {
     schedule_tick(self, st.ctx.limits.quiet_after);
 }
 
+// Frees what a quiet session need not hold: the cipher contexts (keyed
+// again by the next frame), the scratch buffer, the connection's spare
+// write buffer.
+void go_quiet(session_ptr self) {
+  auto& st = self->state;
+  st.chan.release();
+  std::string{}.swap(st.scratch);
+  caf::anon_send(st.connection, trim_atom::value);
+}
+
 // Seals and writes one envelope; a sealing failure ends the session.
 void write(session_ptr self, const std::string& envelope) {
   auto& st = self->state;
@@ -129,9 +139,8 @@ void on_finish(session_ptr self, const std::string& frame) {
                       {{"user", st.user},
                        {"server", st.ctx.identity->name},
                        {"new_user", is_new ? 1 : 0}}));
-        // Many sessions go quiet after signing in; the next frame keys
-        // the cipher contexts again.
-        st.chan.release();
+        // Many sessions go quiet after signing in.
+        go_quiet(self);
       },
       [=](caf::error& err) { fail(self, "", err); });
 }
@@ -253,10 +262,8 @@ session(session_actor::stateful_pointer<session_state> self,
       auto idle = clock::now() - st.last_activity;
       if (idle >= limits.idle_timeout)
         return fail(self, "", make_error(errc::timeout, "idle"));
-      if (idle >= limits.quiet_after) {
-        st.chan.release();
-        std::string{}.swap(st.scratch);
-      }
+      if (idle >= limits.quiet_after && st.chan.holds_contexts())
+        go_quiet(self);
       // The next quiet check while contexts are keyed, else the idle
       // deadline (traffic after a release brings the quiet check back).
       schedule_tick(self, st.chan.holds_contexts()
