@@ -15,6 +15,8 @@ struct directory_state {
   /// Name -> SHA-256 of the key: enough to answer every login without a
   /// query, at 32 bytes a user instead of the whole key.
   std::unordered_map<std::string, crypto::bytes> digests;
+  caf::expected<statement> insert{caf::error{}};
+  caf::expected<statement> select{caf::error{}};
   static inline const char* name = "directory";
 };
 
@@ -33,7 +35,11 @@ open_directory_db(const std::string& path) {
 directory_actor::behavior_type
 directory(directory_actor::stateful_pointer<directory_state> self,
           std::shared_ptr<database> db) {
-  self->state.db = std::move(db);
+  auto& st = self->state;
+  st.db = std::move(db);
+  st.insert = st.db->prepare(
+    "INSERT INTO users(name, key, created) VALUES(?1, ?2, strftime('%s'))");
+  st.select = st.db->prepare("SELECT key FROM users WHERE name = ?1");
   if (auto all = self->state.db->prepare("SELECT name, key FROM users")) {
     while (auto row = all->step()) {
       if (!*row)
@@ -52,8 +58,7 @@ directory(directory_actor::stateful_pointer<directory_state> self,
           return false;
         return make_error(errc::username_taken, user);
       }
-      auto ins = self->state.db->prepare(
-        "INSERT INTO users(name, key, created) VALUES(?1, ?2, strftime('%s'))");
+      auto& ins = self->state.insert;
       if (!ins)
         return ins.error();
       ins->bind(1, user).bind_blob(2, key.data(), key.size());
@@ -65,16 +70,18 @@ directory(directory_actor::stateful_pointer<directory_state> self,
     [=](lookup_atom, const std::string& user) -> caf::result<std::string> {
       if (self->state.digests.count(user) == 0)
         return make_error(errc::unknown_user, user);
-      auto sel = self->state.db->prepare("SELECT key FROM users WHERE name = ?1");
+      auto& sel = self->state.select;
       if (!sel)
         return sel.error();
       sel->bind(1, user);
       auto row = sel->step();
+      auto key = row && *row ? sel->blob_at(0) : std::string{};
+      sel->reset();
       if (!row)
         return row.error();
       if (!*row)
         return make_error(errc::unknown_user, user);
-      return sel->blob_at(0);
+      return key;
     },
   };
 }
