@@ -15,6 +15,7 @@ constexpr const char* usage =
   "        [--router-args \"--opt=value ...\"]\n"
   "        [--latency-messages N] [--window W] [--timeout S]\n"
   "  handshake --connections N [--threads T]\n"
+  "  handshake-crypto [--rounds N]   (the router's public-key work, in-process)\n"
   "  idle --sessions N [--threads T]\n"
   "  ledger --transfers N --clients C [--orders N]\n"
   "  peer-mosquitto [relay options]\n"
@@ -41,6 +42,8 @@ int main(int argc, char** argv) {
       run = run_relay;
     else if (scenario == "handshake")
       run = run_handshake;
+    else if (scenario == "handshake-crypto")
+      run = run_handshake_crypto;
     else if (scenario == "idle")
       run = run_idle;
     else if (scenario == "ledger")
@@ -60,6 +63,7 @@ int main(int argc, char** argv) {
     opts.num("transfers", 0);
     opts.num("clients", 0);
     opts.num("orders", 0);
+    opts.num("rounds", 0);
     if (auto bad = opts.unused(); !bad.empty()) {
       std::cerr << "courier-bench: unknown option '" << bad.front() << "'\n"
                 << usage;

@@ -21,6 +21,7 @@ struct relay_params {
 /// Each returns the process exit code; results go to stdout.
 int run_relay(const options& opts, bool json);
 int run_handshake(const options& opts, bool json);
+int run_handshake_crypto(const options& opts, bool json);
 int run_idle(const options& opts, bool json);
 int run_ledger(const options& opts, bool json);
 int run_peer_mosquitto(const options& opts, bool json);
