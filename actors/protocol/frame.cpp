@@ -4,22 +4,18 @@
 
 namespace courier::protocol {
 
-namespace {
-
-uint32_t read_be32(const char* p) {
-  auto u = reinterpret_cast<const unsigned char*>(p);
+uint32_t frame_length(const char* prefix) {
+  auto u = reinterpret_cast<const unsigned char*>(prefix);
   return (uint32_t{u[0]} << 24) | (uint32_t{u[1]} << 16) | (uint32_t{u[2]} << 8)
          | uint32_t{u[3]};
 }
-
-} // namespace
 
 caf::error frame_reader::feed(const char* data, size_t size,
                               std::vector<std::string>& out) {
   buf_.append(data, size);
   size_t pos = 0;
   while (buf_.size() - pos >= frame_header_size) {
-    auto len = read_be32(buf_.data() + pos);
+    auto len = frame_length(buf_.data() + pos);
     if (len == 0 || len > max_frame_)
       return make_error(errc::oversize, "frame length " + std::to_string(len));
     if (buf_.size() - pos - frame_header_size < len)

@@ -12,6 +12,9 @@ namespace courier::protocol {
 /// Size of the big-endian length prefix in front of every frame.
 constexpr size_t frame_header_size = 4;
 
+/// The payload length a frame's 4-byte prefix announces.
+uint32_t frame_length(const char* prefix);
+
 /// Splits a byte stream into `u32 big-endian length | payload` frames.
 /// A zero length or one above the cap is an error: the stream is then
 /// unusable and the connection must close.

@@ -388,21 +388,14 @@ bool edge_conn::read_raw_frame(std::string& frame, milliseconds timeout) {
   auto deadline = clock::now() + timeout;
   for (;;) {
     if (in_.size() - in_pos_ >= 4) {
-      auto u = reinterpret_cast<const unsigned char*>(in_.data() + in_pos_);
-      size_t len = (size_t{u[0]} << 24) | (size_t{u[1]} << 16)
-                   | (size_t{u[2]} << 8) | u[3];
+      size_t len = protocol::frame_length(in_.data() + in_pos_);
       if (in_.size() - in_pos_ >= 4 + len) {
         frame.assign(in_, in_pos_ + 4, len);
         in_pos_ += 4 + len;
         return true;
       }
     }
-    auto left = duration_cast<milliseconds>(deadline - clock::now()).count();
-    if (left <= 0) {
-      error = "timeout";
-      return false;
-    }
-    if (!fill(static_cast<int>(left)))
+    if (!fill_before(deadline))
       return false;
   }
 }
@@ -469,9 +462,7 @@ bool edge_conn::extract(std::vector<std::string>& out) {
   for (;;) {
     if (in_.size() - in_pos_ < 4)
       return true;
-    auto u = reinterpret_cast<const unsigned char*>(in_.data() + in_pos_);
-    size_t len = (size_t{u[0]} << 24) | (size_t{u[1]} << 16)
-                 | (size_t{u[2]} << 8) | u[3];
+    size_t len = protocol::frame_length(in_.data() + in_pos_);
     if (in_.size() - in_pos_ < 4 + len)
       return true;
     sealed_.assign(in_, in_pos_ + 4, len);
@@ -485,6 +476,15 @@ bool edge_conn::extract(std::vector<std::string>& out) {
   }
 }
 
+bool edge_conn::fill_before(clock::time_point deadline) {
+  auto left = duration_cast<milliseconds>(deadline - clock::now()).count();
+  if (left <= 0) {
+    error = "timeout";
+    return false;
+  }
+  return fill(static_cast<int>(left));
+}
+
 bool edge_conn::read_some(std::vector<std::string>& out, milliseconds timeout) {
   auto deadline = clock::now() + timeout;
   auto before = out.size();
@@ -493,12 +493,7 @@ bool edge_conn::read_some(std::vector<std::string>& out, milliseconds timeout) {
       return false;
     if (out.size() > before)
       return true;
-    auto left = duration_cast<milliseconds>(deadline - clock::now()).count();
-    if (left <= 0) {
-      error = "timeout";
-      return false;
-    }
-    if (!fill(static_cast<int>(left)))
+    if (!fill_before(deadline))
       return false;
   }
 }

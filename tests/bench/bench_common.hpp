@@ -119,6 +119,8 @@ public:
 private:
   bool read_raw_frame(std::string& frame, std::chrono::milliseconds timeout);
   bool fill(int timeout_ms);
+  /// fill() waiting at most until `deadline`; "timeout" after it.
+  bool fill_before(clock::time_point deadline);
   bool extract(std::vector<std::string>& out);
   int fd_ = -1;
   std::string in_;

@@ -275,10 +275,8 @@ bool raw_client::write_frame(const std::string& payload) {
 std::optional<std::string> raw_client::read_frame(milliseconds timeout) {
   auto deadline = steady_clock::now() + timeout;
   for (;;) {
-    if (buf_.size() >= 4) {
-      auto u = reinterpret_cast<const unsigned char*>(buf_.data());
-      size_t len = (size_t{u[0]} << 24) | (size_t{u[1]} << 16)
-                   | (size_t{u[2]} << 8) | u[3];
+    if (buf_.size() >= protocol::frame_header_size) {
+      size_t len = protocol::frame_length(buf_.data());
       if (buf_.size() >= 4 + len) {
         auto frame = buf_.substr(4, len);
         buf_.erase(0, 4 + len);
