@@ -8,20 +8,11 @@
 #include <openssl/params.h>
 
 #include "crypto/errc.hpp"
+#include "crypto/openssl_ptr.hpp"
 
 namespace courier::crypto {
 
 namespace {
-
-struct kdf_deleter {
-  void operator()(EVP_KDF* p) const { EVP_KDF_free(p); }
-};
-struct kdf_ctx_deleter {
-  void operator()(EVP_KDF_CTX* p) const { EVP_KDF_CTX_free(p); }
-};
-
-using kdf_ptr = std::unique_ptr<EVP_KDF, kdf_deleter>;
-using kdf_ctx_ptr = std::unique_ptr<EVP_KDF_CTX, kdf_ctx_deleter>;
 
 constexpr size_t max_output = 255 * 32;
 

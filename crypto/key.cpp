@@ -12,28 +12,11 @@
 #include <openssl/x509.h>
 
 #include "crypto/digest.hpp"
+#include "crypto/openssl_ptr.hpp"
 
 namespace courier::crypto {
 
 namespace {
-
-struct pkey_ctx_deleter {
-  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
-};
-struct bio_deleter {
-  void operator()(BIO* p) const { BIO_free(p); }
-};
-struct pkey_deleter {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-struct sig_deleter {
-  void operator()(X509_SIG* p) const { X509_SIG_free(p); }
-};
-
-using pkey_ctx_ptr = std::unique_ptr<EVP_PKEY_CTX, pkey_ctx_deleter>;
-using bio_ptr = std::unique_ptr<BIO, bio_deleter>;
-using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_deleter>;
-using sig_ptr = std::unique_ptr<X509_SIG, sig_deleter>;
 
 /// Drops OpenSSL's queued errors so they cannot leak into later calls.
 caf::error fail(errc code) {
@@ -75,7 +58,7 @@ bool is_encrypted_pkcs8(const std::string& pem) {
   bio_ptr bio{BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()))};
   if (!bio)
     return false;
-  sig_ptr sig{PEM_read_bio_PKCS8(bio.get(), nullptr, nullptr, nullptr)};
+  x509_sig_ptr sig{PEM_read_bio_PKCS8(bio.get(), nullptr, nullptr, nullptr)};
   return sig != nullptr;
 }
 

@@ -1,20 +1,14 @@
 #include "crypto/oaep.hpp"
 
-#include <memory>
-
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
+#include "crypto/openssl_ptr.hpp"
+
 namespace courier::crypto {
 
 namespace {
-
-struct pkey_ctx_deleter {
-  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
-};
-
-using pkey_ctx_ptr = std::unique_ptr<EVP_PKEY_CTX, pkey_ctx_deleter>;
 
 /// A context for `k` set to OAEP with SHA-256 for both digests.
 pkey_ctx_ptr oaep_ctx(const key& k, bool encrypt) {

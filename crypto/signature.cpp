@@ -1,20 +1,14 @@
 #include "crypto/signature.hpp"
 
-#include <memory>
-
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
+#include "crypto/openssl_ptr.hpp"
+
 namespace courier::crypto {
 
 namespace {
-
-struct md_ctx_deleter {
-  void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
-};
-
-using md_ctx_ptr = std::unique_ptr<EVP_MD_CTX, md_ctx_deleter>;
 
 /// Applies RSA-PSS parameters (SHA-256 MGF1, salt = digest length).
 bool set_pss(EVP_PKEY_CTX* pctx) {

@@ -1,19 +1,13 @@
 #include "crypto/x25519.hpp"
 
-#include <memory>
-
 #include <openssl/err.h>
 #include <openssl/evp.h>
+
+#include "crypto/openssl_ptr.hpp"
 
 namespace courier::crypto {
 
 namespace {
-
-struct pkey_ctx_deleter {
-  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
-};
-
-using pkey_ctx_ptr = std::unique_ptr<EVP_PKEY_CTX, pkey_ctx_deleter>;
 
 constexpr size_t raw_size = 32;
 

@@ -1,7 +1,5 @@
 #include "actors/cluster/tls_files.hpp"
 
-#include <memory>
-
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -9,20 +7,16 @@
 #include <openssl/x509_vfy.h>
 
 #include "crypto/errc.hpp"
+#include "crypto/openssl_ptr.hpp"
 
 namespace courier::cluster {
 
 namespace {
 
-template <class T, void (*Free)(T*)>
-struct freer {
-  void operator()(T* p) const { Free(p); }
-};
-
-using ctx_ptr = std::unique_ptr<SSL_CTX, freer<SSL_CTX, SSL_CTX_free>>;
-using store_ptr = std::unique_ptr<X509_STORE, freer<X509_STORE, X509_STORE_free>>;
-using store_ctx_ptr =
-  std::unique_ptr<X509_STORE_CTX, freer<X509_STORE_CTX, X509_STORE_CTX_free>>;
+using crypto::openssl_ptr;
+using ctx_ptr = openssl_ptr<SSL_CTX, SSL_CTX_free>;
+using store_ptr = openssl_ptr<X509_STORE, X509_STORE_free>;
+using store_ctx_ptr = openssl_ptr<X509_STORE_CTX, X509_STORE_CTX_free>;
 
 caf::error bad(const std::string& what) {
   ERR_clear_error();
