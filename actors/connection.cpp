@@ -107,12 +107,6 @@ caf::behavior connection(caf::io::stateful_broker<connection_state>* self,
       protocol::append_frame(buf, payload);
       self->flush(hdl);
     },
-    [=](trim_atom) {
-      // A flush hands the bytes over and leaves an emptied buffer that
-      // keeps its capacity; a quiet connection need not hold it.
-      if (auto& spare = self->wr_buf(hdl); spare.empty())
-        std::vector<char>{}.swap(spare);
-    },
     [=](close_atom) {
       self->flush(hdl);
       self->close(hdl);

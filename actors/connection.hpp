@@ -30,10 +30,10 @@ struct connection_state {
 /// One TCP connection: splits the byte stream into frames for its owner,
 /// writes the owner's frames, and enforces the framing and write-buffer
 /// limits (breaking them closes the connection) and the frame rate (going
-/// over it pauses reading until the second is over). It runs on the I/O thread, so it does no crypto.
+/// over it pauses reading until the second is over). The client's actor
+/// owns it; a router's sessions do their own framing.
 ///
-/// Owner -> connection: `(write_atom, std::string payload)`, `(close_atom)`,
-/// `(trim_atom)` (the owner went quiet: give back spare buffer memory).
+/// Owner -> connection: `(write_atom, std::string payload)`, `(close_atom)`.
 /// Connection -> owner: `(frame_atom, std::string payload)`; when the
 /// connection ends, the broker quits and the owner sees it through a monitor.
 caf::behavior connection(caf::io::stateful_broker<connection_state>* self,

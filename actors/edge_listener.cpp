@@ -2,10 +2,6 @@
 
 #include <caf/io/system_messages.hpp>
 
-#include "actors/connection.hpp"
-
-#include <caf/typed_event_based_actor.hpp>
-#include <caf/stateful_actor.hpp>
 
 namespace courier {
 
@@ -19,12 +15,7 @@ caf::behavior edge_listener(caf::io::stateful_broker<edge_listener_state>* self,
     self->state.bind_error = bound.error();
   return {
     [=](caf::io::new_connection_msg& msg) {
-      auto sys = &self->system();
-      self->fork(connection, msg.handle, ctx.limits,
-                 [sys, ctx](caf::actor conn) {
-                   return caf::actor_cast<caf::actor>(
-                     spawn_session(*sys, conn, ctx));
-                 });
+      start_session(self, msg.handle, ctx);
     },
     [=](status_atom) -> caf::result<uint16_t> {
       if (self->state.bind_error)

@@ -16,7 +16,7 @@ struct edge_listener_state {
 };
 
 /// Accepts edge connections on `host:port` (port 0 picks one) and gives
-/// each its own connection broker and session actor.
+/// each its own session broker.
 /// Answers `(status_atom)` with the bound port, or the bind error.
 caf::behavior edge_listener(caf::io::stateful_broker<edge_listener_state>* self,
                             std::string host, uint16_t port,

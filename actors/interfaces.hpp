@@ -3,6 +3,7 @@
 // Every message and typed actor interface of a Courier node, in one place.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,6 @@ namespace courier {
 using frame_atom = caf::atom_constant<caf::atom("frame")>;
 using write_atom = caf::atom_constant<caf::atom("write")>;
 using close_atom = caf::atom_constant<caf::atom("close")>;
-using trim_atom = caf::atom_constant<caf::atom("trim")>;
 using closed_atom = caf::atom_constant<caf::atom("closed")>;
 using owner_atom = caf::atom_constant<caf::atom("owner")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
@@ -57,6 +57,8 @@ using contacts_atom = caf::atom_constant<caf::atom("contacts")>;
 using verify_atom = caf::atom_constant<caf::atom("verify")>;
 using peer_up_atom = caf::atom_constant<caf::atom("peer_up")>;
 using home_online_atom = caf::atom_constant<caf::atom("homeonline")>;
+using hello_atom = caf::atom_constant<caf::atom("hello")>;
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
 
 // -- message types -------------------------------------------------------------
 
@@ -122,18 +124,32 @@ typename Inspector::result_type inspect(Inspector& f, history_entry& x) {
 
 // -- server side ---------------------------------------------------------------
 
-/// A session: one authenticated edge connection.
+/// A session: one edge connection, from its handshake to its close. It is
+/// a broker, so it also gets the socket's events.
 using session_actor = caf::typed_actor<
-  // The connection delivers one received frame.
-  caf::reacts_to<frame_atom, std::string>,
   // Timer: handshake, quiet and idle checks; only the newest one counts.
   caf::reacts_to<tick_atom, uint64_t>,
+  // Timer: the frame-rate pause is over; read again.
+  caf::reacts_to<resume_atom>,
   // Router pushes a queued message to the user.
   caf::reacts_to<deliver_atom, stored_message>,
   // Router ends the session (signed in elsewhere, shutting down).
   caf::reacts_to<kick_atom, std::string>,
   // Router: the recipient acknowledged message `seq` this user sent.
   caf::reacts_to<delivered_atom, uint64_t>>;
+
+/// The server's half of one handshake, kept between the client's hello and
+/// its finish (defined in actors/handshake_worker.hpp).
+struct handshake_progress;
+using handshake_ptr = std::shared_ptr<handshake_progress>;
+
+/// The public-key work of server handshakes, off the I/O thread (a pool).
+using handshake_worker_actor = caf::typed_actor<
+  // Checks a client hello and answers it: the server hello to send, and
+  // what the finish is checked against.
+  caf::replies_to<hello_atom, std::string>::with<std::string, handshake_ptr>,
+  // Checks the client's finish (its proof of key possession).
+  caf::replies_to<verify_atom, handshake_ptr, std::string>::with<bool>>;
 
 /// Username -> identity key, durable.
 using directory_actor = caf::typed_actor<
@@ -259,3 +275,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(courier::crypto::letter)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(courier::crypto::reader)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<courier::crypto::reader>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(courier::crypto::opened_letter)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(courier::handshake_ptr)

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iostream>
 #include <set>
+#include <thread>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -20,6 +21,7 @@
 #include "actors/directory.hpp"
 #include "actors/edge_listener.hpp"
 #include "actors/endpoint.hpp"
+#include "actors/handshake_worker.hpp"
 #include "actors/identity.hpp"
 #include "actors/node_config.hpp"
 #include "actors/router.hpp"
@@ -255,7 +257,10 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
     std::_Exit(rc);
   }
   // Directory requests go through the router, which knows the home.
-  session_context ctx{ident, rt, directory_actor{rt}, limits};
+  // One handshake worker per core keeps the I/O thread free of RSA work.
+  auto handshakes = spawn_handshake_pool(
+    sys, std::max(1u, std::thread::hardware_concurrency()), ident);
+  session_context ctx{ident, rt, directory_actor{rt}, handshakes, limits};
   auto listener = sys.middleman().spawn_broker(
     edge_listener, edge.host, edge.port, ctx);
   caf::scoped_actor self{sys};

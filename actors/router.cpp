@@ -8,6 +8,8 @@
 
 #include <caf/actor_cast.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/io/typed_broker.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
@@ -67,7 +69,24 @@ struct router_state {
 
 namespace {
 
-using router_ptr = router_actor::stateful_pointer<router_state>;
+template <class Handle>
+struct broker_for;
+
+template <class... Sigs>
+struct broker_for<caf::typed_actor<Sigs...>> {
+  using type = caf::io::typed_broker<Sigs...>;
+};
+
+// The router is a broker so that it runs on the I/O thread with the
+// sessions: a message between a session and the router is then a function
+// call's worth of work, not a wake-up of another thread.
+using router_impl =
+  caf::stateful_actor<router_state, broker_for<router_actor>::type>;
+using router_ptr = router_impl*;
+
+// How long a send waits for another router's answer before the sender
+// gets an error instead of waiting for ever.
+constexpr auto peer_timeout = std::chrono::seconds{30};
 
 void push(online_user& u, stored_message msg) {
   u.last_seq = msg.seq;
@@ -300,7 +319,7 @@ void on_peer_up(router_ptr self, const std::string& name, router_actor peer) {
 } // namespace
 
 router_actor::behavior_type
-router(router_actor::stateful_pointer<router_state> self,
+router(router_ptr self,
        directory_actor directory, store_actor store, edge_limits limits,
        uint64_t first_seq, cluster_config cluster) {
   self->state.next_seq = first_seq;
@@ -361,8 +380,13 @@ router(router_actor::stateful_pointer<router_state> self,
           return misrouted(self, to);
         if (!h.peer)
           return home_down(h, to);
-        return self->delegate(h.peer, send_atom::value, std::move(from),
-                              std::move(to), std::move(blob));
+        // Sessions wait for this answer without a timer of their own.
+        auto rp = self->make_response_promise<uint64_t>();
+        self->request(h.peer, peer_timeout, send_atom::value, std::move(from),
+                      std::move(to), std::move(blob))
+          .then([=](uint64_t seq) mutable { rp.deliver(seq); },
+                [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        return rp;
       }
       auto rp = self->make_response_promise<uint64_t>();
       if (self->state.known_users.count(to) > 0) {
@@ -449,8 +473,9 @@ router_actor spawn_router(caf::actor_system& sys, directory_actor directory,
                           uint64_t first_seq, cluster_config cluster) {
   if (cluster.routers.empty())
     cluster.routers.push_back(cluster.name);
-  return sys.spawn(router, std::move(directory), std::move(store), limits,
-                   first_seq, std::move(cluster));
+  return sys.middleman().spawn_broker(router, std::move(directory),
+                                     std::move(store), limits, first_seq,
+                                     std::move(cluster));
 }
 
 } // namespace courier

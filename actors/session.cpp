@@ -4,50 +4,97 @@
 #include <chrono>
 
 #include <boost/json.hpp>
-#include <caf/stateful_actor.hpp>
-#include <caf/typed_event_based_actor.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/io/receive_policy.hpp>
+#include <caf/io/system_messages.hpp>
 
+#include "actors/connection.hpp"
+#include "actors/handshake_worker.hpp"
 #include "actors/protocol/channel.hpp"
 #include "actors/protocol/envelope.hpp"
-#include "actors/protocol/handshake.hpp"
+#include "actors/protocol/frame.hpp"
 #include "crypto/bytes.hpp"
 
 namespace courier {
 
 namespace {
 
-enum class phase { hello, finish, registering, open };
+// `waiting`: a handshake step is with a worker or the directory; the
+// client has nothing to send until it is answered.
+enum class phase { hello, finish, waiting, open };
 
 using clock = std::chrono::steady_clock;
+
+// Small enough that an idle connection stays cheap; frames larger than
+// this arrive in several reads.
+constexpr size_t read_chunk = 1024;
+
+// CAF reads at most 50 times per socket event after a halt().
+constexpr size_t max_held = 64 * read_chunk;
 
 } // namespace
 
 struct session_state {
-  caf::actor connection;
+  caf::io::connection_handle hdl;
   session_context ctx;
   phase at = phase::hello;
-  protocol::client_hello hello;
-  protocol::server_pending pending;
+  handshake_ptr handshake; ///< between the hello and the finish
   protocol::channel chan;
   std::string user;
+  bool done = false; ///< closing: nothing more is read or written
+  // Framing and the frame rate.
+  protocol::frame_reader reader{0};
+  std::vector<std::string> frames; ///< reused between reads
+  uint32_t frames_this_second = 0;
+  clock::time_point window_start;
+  bool paused = false; ///< over the frame rate, not reading
+  std::string held;    ///< bytes read after the pause began
+  // Timers and buffers.
   clock::time_point last_activity = clock::now();
-  std::string scratch;
   uint64_t tick_gen = 0; ///< the live timer; older ones are ignored
+  std::string plain;     ///< the frame just opened
+  std::string sealed;    ///< the frame being sealed
   static inline const char* name = "session";
 };
 
 namespace {
 
-using session_ptr = session_actor::stateful_pointer<session_state>;
+using session_ptr = caf::io::stateful_broker<session_state>*;
 
-void write_plain(session_ptr self, std::string text) {
-  caf::anon_send(self->state.connection, write_atom::value, std::move(text));
+// Discards unsent data and closes at once: the stream is broken, or the
+// peer reads too slowly to be worth waiting for.
+void cut(session_ptr self) {
+  self->state.done = true;
+  hard_close(self, self->state.hdl);
+}
+
+// Closes after what is queued has been written.
+void end(session_ptr self) {
+  auto& st = self->state;
+  st.done = true;
+  self->flush(st.hdl);
+  self->close(st.hdl);
+  self->quit(caf::exit_reason::user_shutdown);
+}
+
+void put_frame(session_ptr self, const std::string& payload) {
+  auto& st = self->state;
+  auto& buf = self->wr_buf(st.hdl);
+  if (buf.size() + protocol::frame_header_size + payload.size()
+      > st.ctx.limits.max_write_buffer) {
+    // A reader this slow loses its connection, not its messages: they
+    // stay queued in the store.
+    return cut(self);
+  }
+  protocol::append_frame(buf, payload);
+  self->flush(st.hdl);
 }
 
 // Starts a new timer; any earlier one is ignored when it fires.
 void schedule_tick(session_ptr self, clock::duration after) {
   caf::delayed_anon_send(
-    self, std::chrono::duration_cast<std::chrono::milliseconds>(after),
+    caf::actor_cast<caf::actor>(self),
+    std::chrono::duration_cast<std::chrono::milliseconds>(after),
     tick_atom::value, ++self->state.tick_gen);
 }
 
@@ -60,89 +107,100 @@ void waking(session_ptr self) {
 }
 
 // Frees what a quiet session need not hold: the cipher contexts (keyed
-// again by the next frame), the scratch buffer, the connection's spare
-// write buffer.
+// again by the next frame), scratch buffers and spare write buffer.
 void go_quiet(session_ptr self) {
   auto& st = self->state;
   st.chan.release();
-  std::string{}.swap(st.scratch);
-  caf::anon_send(st.connection, trim_atom::value);
+  std::string{}.swap(st.plain);
+  std::string{}.swap(st.sealed);
+  std::vector<std::string>{}.swap(st.frames);
+  st.reader.shrink();
+  // A flush hands the bytes over and leaves an emptied buffer that keeps
+  // its capacity.
+  if (auto& spare = self->wr_buf(st.hdl); spare.empty())
+    std::vector<char>{}.swap(spare);
 }
 
 // Seals and writes one envelope; a sealing failure ends the session.
 void write(session_ptr self, const std::string& envelope) {
   auto& st = self->state;
-  waking(self);
-  std::string sealed;
-  if (st.chan.seal(envelope, sealed)) {
-    caf::anon_send(st.connection, close_atom::value);
-    self->quit(caf::exit_reason::user_shutdown);
+  if (st.done)
     return;
-  }
-  caf::anon_send(st.connection, write_atom::value, std::move(sealed));
+  waking(self);
+  if (st.chan.seal(envelope, st.sealed))
+    return cut(self);
+  put_frame(self, st.sealed);
 }
 
 // Ends the session; before keys exist the reason goes out in plain JSON.
 void fail(session_ptr self, std::string_view id, const caf::error& err) {
-  auto code = code_of(err);
-  auto text = protocol::make_error_envelope(id, code, explain(err));
-  if (self->state.at == phase::open)
+  auto& st = self->state;
+  if (st.done)
+    return;
+  auto text = protocol::make_error_envelope(id, code_of(err), explain(err));
+  if (st.at == phase::open)
     write(self, text);
   else
-    write_plain(self, std::move(text));
-  caf::anon_send(self->state.connection, close_atom::value);
-  self->quit(caf::exit_reason::user_shutdown);
+    put_frame(self, text);
+  if (!st.done)
+    end(self);
 }
 
 void reply_error(session_ptr self, std::string_view id, const caf::error& err) {
   write(self, protocol::make_error_envelope(id, code_of(err), explain(err)));
 }
 
+} // namespace
+
+namespace {
+
+void open_session(session_ptr self, bool is_new) {
+  auto& st = self->state;
+  st.user = st.handshake->hello.user;
+  st.chan = protocol::channel{std::move(st.handshake->pending.keys)};
+  // Idle sessions stay small: the handshake's keys and buffers go now.
+  st.handshake.reset();
+  st.at = phase::open;
+  self->send(st.ctx.router, login_atom::value, st.user,
+             caf::actor_cast<session_actor>(self));
+  write(self, protocol::make_envelope("welcome", "",
+                                      {{"user", st.user},
+                                       {"server", st.ctx.identity->name},
+                                       {"new_user", is_new ? 1 : 0}}));
+  // Many sessions go quiet after signing in.
+  go_quiet(self);
+}
+
 void on_hello(session_ptr self, const std::string& frame) {
   auto& st = self->state;
-  auto hello = protocol::parse_client_hello(frame);
-  if (!hello)
-    return fail(self, "", hello.error());
-  auto answer = protocol::answer_hello(*hello, st.ctx.identity->key,
-                                       st.ctx.identity->der);
-  if (!answer)
-    return fail(self, "", answer.error());
-  st.hello = std::move(*hello);
-  st.pending = std::move(answer->second);
-  st.at = phase::finish;
-  write_plain(self, std::move(answer->first));
+  st.at = phase::waiting;
+  self->request(st.ctx.handshakes, caf::infinite, hello_atom::value, frame)
+    .then(
+      [=](std::string& reply, handshake_ptr& hs) {
+        auto& st = self->state;
+        st.handshake = std::move(hs);
+        st.at = phase::finish;
+        put_frame(self, reply);
+      },
+      [=](caf::error& err) { fail(self, "", err); });
+}
+
+void register_user(session_ptr self) {
+  auto& hello = self->state.handshake->hello;
+  std::string key{hello.identity.begin(), hello.identity.end()};
+  self->request(self->state.ctx.directory, std::chrono::seconds{10},
+                register_atom::value, hello.user, std::move(key))
+    .then([=](bool is_new) { open_session(self, is_new); },
+          [=](caf::error& err) { fail(self, "", err); });
 }
 
 void on_finish(session_ptr self, const std::string& frame) {
   auto& st = self->state;
-  if (auto err = protocol::verify_finish(st.hello, st.pending, frame))
-    return fail(self, "", err);
-  st.at = phase::registering;
-  std::string key{st.hello.identity.begin(), st.hello.identity.end()};
-  self->request(st.ctx.directory, std::chrono::seconds{10}, register_atom::value,
-                st.hello.user, std::move(key))
-    .then(
-      [=](bool is_new) {
-        auto& st = self->state;
-        st.user = st.hello.user;
-        st.chan = protocol::channel{std::move(st.pending.keys)};
-        st.at = phase::open;
-        // Handshake state is no longer needed; idle sessions stay small.
-        // Moving it out frees its buffers (assigning an empty string
-        // would keep the old buffer's capacity).
-        { auto done = std::move(st.hello); }
-        { auto done = std::move(st.pending); }
-        self->send(st.ctx.router, login_atom::value, st.user,
-                   session_actor{self});
-        write(self, protocol::make_envelope(
-                      "welcome", "",
-                      {{"user", st.user},
-                       {"server", st.ctx.identity->name},
-                       {"new_user", is_new ? 1 : 0}}));
-        // Many sessions go quiet after signing in.
-        go_quiet(self);
-      },
-      [=](caf::error& err) { fail(self, "", err); });
+  st.at = phase::waiting;
+  self->request(st.ctx.handshakes, caf::infinite, verify_atom::value,
+                st.handshake, frame)
+    .then([=](bool) { register_user(self); },
+          [=](caf::error& err) { fail(self, "", err); });
 }
 
 void on_send(session_ptr self, const protocol::envelope& env) {
@@ -150,9 +208,10 @@ void on_send(session_ptr self, const protocol::envelope& env) {
   auto to = std::string{env.str("to")};
   if (!protocol::valid_username(to))
     return reply_error(self, id, make_error(errc::invalid_username, to));
-  self->request(self->state.ctx.router, std::chrono::seconds{30},
-                send_atom::value, self->state.user, to,
-                std::string{env.str("blob")})
+  // No timeout here: the router answers every send, and bounds the wait
+  // for another router itself.
+  self->request(self->state.ctx.router, caf::infinite, send_atom::value,
+                self->state.user, to, std::string{env.str("blob")})
     .then(
       [=](uint64_t seq) {
         write(self, protocol::make_envelope(
@@ -201,16 +260,14 @@ void on_key_lookup(session_ptr self, const protocol::envelope& env) {
 void on_envelope(session_ptr self, const std::string& frame) {
   auto& st = self->state;
   waking(self);
-  if (auto err = st.chan.open(frame, st.scratch)) {
+  if (st.chan.open(frame, st.plain)) {
     // A frame that does not open is forged, replayed or reordered: the
     // stream can no longer be trusted.
-    caf::anon_send(st.connection, close_atom::value);
-    self->quit(caf::exit_reason::user_shutdown);
-    return;
+    return cut(self);
   }
-  auto env = protocol::parse_envelope(st.scratch);
+  auto env = protocol::parse_envelope(st.plain);
   if (!env)
-    return reply_error(self, protocol::peek_id(st.scratch), env.error());
+    return reply_error(self, protocol::peek_id(st.plain), env.error());
   if (env->type == "send")
     on_send(self, *env);
   else if (env->type == "ack")
@@ -224,52 +281,116 @@ void on_envelope(session_ptr self, const std::string& frame) {
                 make_error(errc::unknown_type, env->type + " from a client"));
 }
 
-} // namespace
+void on_frame(session_ptr self, const std::string& frame) {
+  switch (self->state.at) {
+    case phase::hello:
+      return on_hello(self, frame);
+    case phase::finish:
+      return on_finish(self, frame);
+    case phase::waiting:
+      return fail(self, "", make_error(errc::bad_frame,
+                                       "frame before the handshake ended"));
+    case phase::open:
+      return on_envelope(self, frame);
+  }
+}
 
-session_actor::behavior_type
-session(session_actor::stateful_pointer<session_state> self,
-        caf::actor connection, session_context ctx) {
-  self->state.connection = connection;
-  self->state.ctx = std::move(ctx);
-  self->monitor(connection);
-  self->set_down_handler(
-    [=](caf::down_msg&) { self->quit(caf::exit_reason::user_shutdown); });
-  auto limits = self->state.ctx.limits;
-  schedule_tick(self, limits.handshake_timeout);
+// Splits bytes into frames, handles them, and enforces the frame rate.
+void consume(session_ptr self, const char* data, size_t size) {
+  auto& st = self->state;
+  st.frames.clear();
+  if (auto err = st.reader.feed(data, size, st.frames))
+    return cut(self);
+  auto now = clock::now();
+  st.last_activity = now;
+  if (now - st.window_start >= std::chrono::seconds{1}) {
+    st.window_start = now;
+    st.frames_this_second = 0;
+  }
+  st.frames_this_second += static_cast<uint32_t>(st.frames.size());
+  for (auto& f : st.frames) {
+    if (st.done)
+      return;
+    on_frame(self, f);
+  }
+  st.reader.shrink();
+  if (st.frames_this_second >= st.ctx.limits.max_frames_per_second
+      && !st.done) {
+    // Over the rate: stop reading until the second is over. A fast client
+    // is slowed down, not cut off, and a flood costs one read burst.
+    st.paused = true;
+    self->halt(st.hdl);
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      st.window_start + std::chrono::seconds{1} - now);
+    caf::delayed_anon_send(caf::actor_cast<caf::actor>(self),
+                           left + std::chrono::milliseconds{1},
+                           resume_atom::value);
+  }
+}
+
+void on_tick(session_ptr self, uint64_t gen) {
+  auto& st = self->state;
+  if (gen != st.tick_gen || st.done)
+    return;
+  if (st.at != phase::open)
+    return fail(self, "", make_error(errc::timeout, "handshake"));
+  auto& limits = st.ctx.limits;
+  auto idle = clock::now() - st.last_activity;
+  if (idle >= limits.idle_timeout)
+    return fail(self, "", make_error(errc::timeout, "idle"));
+  if (idle >= limits.quiet_after && st.chan.holds_contexts())
+    go_quiet(self);
+  // The next quiet check while contexts are keyed, else the idle deadline
+  // (traffic after a release brings the quiet check back).
+  schedule_tick(self, st.chan.holds_contexts() ? limits.quiet_after - idle
+                                               : limits.idle_timeout - idle);
+}
+
+void on_resume(session_ptr self) {
+  auto& st = self->state;
+  if (st.done)
+    return;
+  st.paused = false;
+  st.window_start = clock::now();
+  st.frames_this_second = 0;
+  self->trigger(st.hdl);
+  if (!st.held.empty()) {
+    std::string held;
+    held.swap(st.held);
+    consume(self, held.data(), held.size());
+  }
+}
+
+caf::behavior session(session_ptr self, caf::io::connection_handle hdl,
+                      session_context ctx) {
+  auto& st = self->state;
+  st.hdl = hdl;
+  st.ctx = std::move(ctx);
+  st.reader = protocol::frame_reader{st.ctx.limits.max_frame};
+  st.window_start = clock::now();
+  self->configure_read(hdl, caf::io::receive_policy::at_most(read_chunk));
+  schedule_tick(self, st.ctx.limits.handshake_timeout);
   return {
-    [=](frame_atom, const std::string& frame) {
+    [=](caf::io::new_data_msg& msg) {
       auto& st = self->state;
-      st.last_activity = clock::now();
-      switch (st.at) {
-        case phase::hello:
-          return on_hello(self, frame);
-        case phase::finish:
-          return on_finish(self, frame);
-        case phase::registering:
-          return fail(self, "", make_error(errc::bad_frame,
-                                           "frame before the handshake ended"));
-        case phase::open:
-          return on_envelope(self, frame);
-      }
-    },
-    [=](tick_atom, uint64_t gen) {
-      auto& st = self->state;
-      if (gen != st.tick_gen)
+      if (st.done)
         return;
-      if (st.at != phase::open)
-        return fail(self, "", make_error(errc::timeout, "handshake"));
-      auto& limits = st.ctx.limits;
-      auto idle = clock::now() - st.last_activity;
-      if (idle >= limits.idle_timeout)
-        return fail(self, "", make_error(errc::timeout, "idle"));
-      if (idle >= limits.quiet_after && st.chan.holds_contexts())
-        go_quiet(self);
-      // The next quiet check while contexts are keyed, else the idle
-      // deadline (traffic after a release brings the quiet check back).
-      schedule_tick(self, st.chan.holds_contexts()
-                            ? limits.quiet_after - idle
-                            : limits.idle_timeout - idle);
+      if (st.paused) {
+        // CAF finishes its current burst of reads after halt(); keep those
+        // bytes (at most one burst) for when reading resumes.
+        st.held.append(msg.buf.data(), msg.buf.size());
+        if (st.held.size() > max_held)
+          cut(self);
+        return;
+      }
+      consume(self, msg.buf.data(), msg.buf.size());
     },
+    [=](caf::io::connection_closed_msg&) {
+      self->state.done = true;
+      self->quit(caf::exit_reason::user_shutdown);
+    },
+    [=](tick_atom, uint64_t gen) { on_tick(self, gen); },
+    [=](resume_atom) { on_resume(self); },
     [=](deliver_atom, const stored_message& msg) {
       write(self, protocol::make_envelope("deliver", std::to_string(msg.seq),
                                           {{"from", msg.from},
@@ -286,9 +407,26 @@ session(session_actor::stateful_pointer<session_state> self,
   };
 }
 
-session_actor spawn_session(caf::actor_system& sys, caf::actor connection,
+caf::behavior session_on_socket(session_ptr self,
+                                caf::io::network::native_socket fd,
+                                session_context ctx) {
+  return session(self, self->add_scribe(fd), std::move(ctx));
+}
+
+} // namespace
+
+session_actor start_session(caf::io::broker* listener,
+                            caf::io::connection_handle hdl,
                             session_context ctx) {
-  return sys.spawn(session, std::move(connection), std::move(ctx));
+  return caf::actor_cast<session_actor>(
+    listener->fork(session, hdl, std::move(ctx)));
+}
+
+session_actor spawn_session(caf::actor_system& sys,
+                            caf::io::network::native_socket fd,
+                            session_context ctx) {
+  return caf::actor_cast<session_actor>(
+    sys.middleman().spawn_broker(session_on_socket, fd, std::move(ctx)));
 }
 
 } // namespace courier

@@ -1,36 +1,39 @@
 #pragma once
 
-#include <caf/actor_system.hpp>
 #include <memory>
-#include <string>
 
-#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/io/broker.hpp>
+#include <caf/io/network/native_socket.hpp>
 
 #include "actors/interfaces.hpp"
 #include "actors/limits.hpp"
-#include "crypto/key.hpp"
+#include "actors/server_identity.hpp"
 
 namespace courier {
-
-/// The router's own identity: an Ed25519 key that signs handshakes.
-struct server_identity {
-  crypto::key key;
-  crypto::bytes der; ///< SPKI DER of the public half, sent in every hello
-  std::string name;  ///< shown to clients in `welcome`
-};
 
 /// What every session of one node shares (read-only).
 struct session_context {
   std::shared_ptr<const server_identity> identity;
   router_actor router;
   directory_actor directory;
+  handshake_worker_actor handshakes;
   edge_limits limits;
 };
 
-/// One edge connection after the framing: runs the handshake, owns the
-/// traffic keys, checks every envelope and speaks typed messages to the
-/// router. It dies with its connection and never takes the node down.
-session_actor spawn_session(caf::actor_system& sys, caf::actor connection,
+/// One edge connection, as one broker on the I/O thread: it splits the
+/// byte stream into frames, runs the handshake (the public-key work goes
+/// to `ctx.handshakes`), owns the traffic keys, checks every envelope,
+/// speaks typed messages to the router and writes what the router pushes.
+/// It enforces the frame, write-buffer and frame-rate limits, dies with
+/// its connection and never takes the node down.
+session_actor start_session(caf::io::broker* listener,
+                            caf::io::connection_handle hdl,
+                            session_context ctx);
+
+/// The same session on a socket made elsewhere (tests use a socketpair).
+session_actor spawn_session(caf::actor_system& sys,
+                            caf::io::network::native_socket fd,
                             session_context ctx);
 
 } // namespace courier

@@ -71,9 +71,7 @@ inline session_actor spawn_fake_session(caf::actor_system& sys,
   return sys.spawn([sink, tag](session_actor::pointer)
                      -> session_actor::behavior_type {
     return {
-      [=](frame_atom, const std::string& frame) {
-        caf::anon_send(sink, tag, frame_atom::value, frame);
-      },
+      [=](resume_atom) { caf::anon_send(sink, tag, resume_atom::value); },
       [=](tick_atom, uint64_t) {
         caf::anon_send(sink, tag, tick_atom::value);
       },

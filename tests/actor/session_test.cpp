@@ -1,6 +1,6 @@
-// Actor tests for the session: a real router, directory and store on
-// in-memory databases, a fake connection that forwards what the session
-// writes, and the test playing the client with the protocol functions.
+// Actor tests for the session broker: a real router, directory, store and
+// handshake workers on in-memory databases, a socketpair as the
+// connection, and the test playing the client with the protocol functions.
 
 #include <gtest/gtest.h>
 
@@ -15,14 +15,20 @@
 #include <thread>
 #include <vector>
 
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <boost/json.hpp>
 #include <caf/all.hpp>
 
 #include "actors/directory.hpp"
+#include "actors/handshake_worker.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/node_config.hpp"
 #include "actors/protocol/channel.hpp"
 #include "actors/protocol/envelope.hpp"
+#include "actors/protocol/frame.hpp"
 #include "actors/protocol/handshake.hpp"
 #include "actors/router.hpp"
 #include "actors/session.hpp"
@@ -48,16 +54,6 @@ constexpr ms quiet_time{200};
 using courier::test::inbox;
 using courier::test::predicate;
 
-/// What the fake connection saw from its owner: (tag, write, payload) or
-/// (tag, close).
-predicate from_connection(std::string tag) {
-  return [tag](const caf::message& m) {
-    return (m.match_elements<std::string, write_atom, std::string>()
-            || m.match_elements<std::string, close_atom>())
-           && m.get_as<std::string>(0) == tag;
-  };
-}
-
 predicate down_of(caf::actor_addr addr) {
   return [addr](const caf::message& m) {
     return m.match_elements<caf::down_msg>()
@@ -65,28 +61,48 @@ predicate down_of(caf::actor_addr addr) {
   };
 }
 
-/// Stands in for the connection broker: forwards the owner's writes and
-/// closes. It stays alive on close, so a session that quits does so on its
-/// own.
-caf::actor spawn_fake_connection(caf::actor_system& sys, caf::actor sink,
-                                 std::string tag) {
-  return sys.spawn([sink, tag](caf::event_based_actor*) -> caf::behavior {
-    return {
-      [=](write_atom, const std::string& payload) {
-        caf::anon_send(sink, tag, write_atom::value, payload);
-      },
-      [=](close_atom) { caf::anon_send(sink, tag, close_atom::value); },
-    };
-  });
-}
-
-/// One client connection as the test drives it.
+/// One client connection as the test drives it: the test holds one end of
+/// a socketpair, the session broker the other.
 struct client {
   std::string tag;
-  caf::actor conn;
+  int fd = -1;
   session_actor session;
   protocol::channel chan;
+  std::string received; ///< bytes read but not yet taken as frames
 };
+
+/// What the session did to the connection: wrote a frame, or closed it.
+struct event {
+  bool closed = false;
+  std::string frame;
+};
+
+/// Reads the next frame or the close from `c`, waiting at most `timeout`.
+std::optional<event> read_event(client& c, ms timeout) {
+  auto deadline = steady::now() + timeout;
+  for (;;) {
+    auto& buf = c.received;
+    if (buf.size() >= protocol::frame_header_size) {
+      auto len = protocol::frame_length(buf.data());
+      if (buf.size() >= protocol::frame_header_size + len) {
+        event ev{false, buf.substr(protocol::frame_header_size, len)};
+        buf.erase(0, protocol::frame_header_size + len);
+        return ev;
+      }
+    }
+    auto left = std::chrono::duration_cast<ms>(deadline - steady::now());
+    if (left.count() <= 0)
+      return std::nullopt;
+    pollfd pfd{c.fd, POLLIN, 0};
+    if (::poll(&pfd, 1, static_cast<int>(left.count())) <= 0)
+      continue;
+    char chunk[4096];
+    auto n = ::recv(c.fd, chunk, sizeof(chunk), 0);
+    if (n <= 0)
+      return event{true, {}};
+    buf.append(chunk, static_cast<size_t>(n));
+  }
+}
 
 crypto::bytes b64_field(const boost::json::object& obj, const char* name) {
   crypto::bytes out;
@@ -168,6 +184,8 @@ protected:
     auto first_seq = next_free_seq(**sdb);
     store_ = spawn_store(*sys_, *sdb);
     router_ = spawn_router(*sys_, directory_, store_, edge_limits{}, first_seq);
+    handshakes_ = spawn_handshake_pool(*sys_, 2, *identity_);
+    track(handshakes_.address());
     track(directory_.address());
     track(store_.address());
     track(router_.address());
@@ -177,6 +195,10 @@ protected:
     for (auto& a : spawned_)
       caf::anon_send_exit(a, caf::exit_reason::kill);
     spawned_.clear();
+    for (auto fd : fds_)
+      ::close(fd);
+    fds_.clear();
+    handshakes_ = nullptr;
     directory_ = nullptr;
     store_ = nullptr;
     router_ = nullptr;
@@ -196,57 +218,68 @@ protected:
   client connect(const std::string& tag, edge_limits limits = {}) {
     client c;
     c.tag = tag;
-    c.conn = spawn_fake_connection(*sys_, box_->handle(), tag);
-    session_context ctx{*identity_, router_, directory_, limits};
-    c.session = spawn_session(*sys_, c.conn, ctx);
+    int fds[2];
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+    c.fd = fds[0];
+    fds_.push_back(fds[0]);
+    session_context ctx{*identity_, router_, directory_, handshakes_, limits};
+    c.session = spawn_session(*sys_, fds[1], ctx);
     self()->monitor(c.session);
-    track(c.conn.address());
     track(c.session.address());
     return c;
   }
 
+  /// Writes raw bytes to the session, as a client's socket would.
+  void bytes(client& c, const std::string& data) {
+    // The session may have closed already; a failed write is then fine.
+    (void) ::send(c.fd, data.data(), data.size(), MSG_NOSIGNAL);
+  }
+
   void frame(client& c, const std::string& text) {
-    self()->send(c.session, frame_atom::value, text);
+    std::vector<char> framed;
+    protocol::append_frame(framed, text);
+    bytes(c, std::string{framed.begin(), framed.end()});
+  }
+
+  /// The client side hangs up.
+  void hang_up(client& c) {
+    ::shutdown(c.fd, SHUT_RDWR);
   }
 
   /// The next thing the session did to its connection.
-  std::optional<caf::message> next_event(client& c, ms timeout = wait_time) {
-    return box_->take(from_connection(c.tag), timeout);
+  std::optional<event> next_event(client& c, ms timeout = wait_time) {
+    return read_event(c, timeout);
   }
 
   /// The next frame written; empty and a test failure if the session
   /// closed or wrote nothing.
   std::optional<std::string> next_write(client& c) {
-    auto m = next_event(c);
-    if (!m) {
+    auto ev = next_event(c);
+    if (!ev) {
       ADD_FAILURE() << c.tag << ": nothing written";
       return std::nullopt;
     }
-    if (!m->match_elements<std::string, write_atom, std::string>()) {
+    if (ev->closed) {
       ADD_FAILURE() << c.tag << ": closed instead of writing";
       return std::nullopt;
     }
-    return m->get_as<std::string>(2);
+    return std::move(ev->frame);
   }
 
-  /// True if the next event is a close and the session then quits, with
-  /// no further writes.
+  /// True if the next event is a close and the session then quits; a
+  /// close comes after every frame, so nothing can follow it.
   bool closes_and_quits(client& c) {
-    auto m = next_event(c);
-    if (!m) {
+    auto ev = next_event(c);
+    if (!ev) {
       ADD_FAILURE() << c.tag << ": no close";
       return false;
     }
-    if (!m->match_elements<std::string, close_atom>()) {
+    if (!ev->closed) {
       ADD_FAILURE() << c.tag << ": wrote instead of closing";
       return false;
     }
     if (!box_->take(down_of(c.session.address()), wait_time)) {
       ADD_FAILURE() << c.tag << ": session still alive after close";
-      return false;
-    }
-    if (auto extra = next_event(c, ms{50})) {
-      ADD_FAILURE() << c.tag << ": traffic after close";
       return false;
     }
     return true;
@@ -357,6 +390,8 @@ protected:
   std::unique_ptr<caf::actor_system> sys_;
   std::unique_ptr<inbox> box_;
   std::vector<caf::actor_addr> spawned_;
+  std::vector<int> fds_; ///< the test's ends of the socketpairs
+  handshake_worker_actor handshakes_;
   directory_actor directory_;
   store_actor store_;
   router_actor router_;
@@ -493,14 +528,58 @@ TEST_F(SessionTest, GarbageFirstFrameGetsPlainErrorAndClose) {
 }
 
 TEST_F(SessionTest, EmptyAndWrongTypeFirstFramesAreRefused) {
+  // A zero length breaks the framing: the stream is cut without a word.
   auto c = connect("c1");
   frame(c, "");
-  EXPECT_EQ(plain_error(c), "bad_frame");
   EXPECT_TRUE(closes_and_quits(c));
   auto d = connect("c2");
   frame(d, protocol::make_envelope("presence", "p1"));
   EXPECT_EQ(plain_error(d), "bad_frame");
   EXPECT_TRUE(closes_and_quits(d));
+}
+
+TEST_F(SessionTest, OversizeLengthPrefixCloses) {
+  edge_limits limits;
+  limits.max_frame = 1024;
+  auto c = connect("c1", limits);
+  bytes(c, std::string{"\x00\x00\x04\x01", 4} + std::string(64, 'x'));
+  EXPECT_TRUE(closes_and_quits(c));
+}
+
+TEST_F(SessionTest, FramesSplitAcrossReadsAndSharingOneRead) {
+  auto c = connect("c1");
+  auto start = protocol::start_handshake("alice", alice_key());
+  ASSERT_TRUE(start);
+  // The hello arrives one byte at a time.
+  std::vector<char> framed;
+  protocol::append_frame(framed, start->hello.text);
+  for (char ch : framed) {
+    bytes(c, std::string(1, ch));
+    std::this_thread::sleep_for(std::chrono::microseconds{50});
+  }
+  auto hello = next_write(c);
+  ASSERT_TRUE(hello);
+  auto res = protocol::finish_handshake(*start, alice_key(), *hello, {});
+  ASSERT_TRUE(res);
+  frame(c, res->finish_text);
+  c.chan = protocol::channel{std::move(res->keys)};
+  auto welcome = next_envelope(c);
+  ASSERT_TRUE(welcome);
+  EXPECT_EQ(welcome->type, "welcome");
+  // Three requests in one write get three answers, in order.
+  std::vector<char> three;
+  for (auto id : {"p1", "p2", "p3"}) {
+    std::string sealed;
+    ASSERT_FALSE(c.chan.seal(protocol::make_envelope("presence", id), sealed));
+    protocol::append_frame(three, sealed);
+  }
+  bytes(c, std::string{three.begin(), three.end()});
+  for (auto id : {"p1", "p2", "p3"}) {
+    auto env = next_envelope(c);
+    ASSERT_TRUE(env);
+    EXPECT_EQ(env->type, "presence");
+    EXPECT_EQ(env->id, id);
+  }
 }
 
 TEST_F(SessionTest, InvalidUsernameIsRefused) {
@@ -594,7 +673,7 @@ TEST_F(SessionTest, HandshakeTimeoutAfterHelloOnly) {
 TEST_F(SessionTest, ConnectionGoneEndsTheSession) {
   auto c = connect("c1");
   ASSERT_TRUE(handshake(c, "alice", alice_key()));
-  caf::anon_send_exit(c.conn, caf::exit_reason::kill);
+  hang_up(c);
   EXPECT_TRUE(box_->take(down_of(c.session.address()), wait_time));
   // ...and the router forgets the user.
   auto deadline = steady::now() + wait_time;
@@ -612,7 +691,7 @@ TEST_F(SessionTest, ConnectionGoneEndsTheSession) {
 
 TEST_F(SessionTest, ConnectionGoneDuringHandshakeEndsTheSession) {
   auto c = connect("c1");
-  caf::anon_send_exit(c.conn, caf::exit_reason::kill);
+  hang_up(c);
   EXPECT_TRUE(box_->take(down_of(c.session.address()), wait_time));
 }
 

@@ -1,0 +1,50 @@
+#include "actors/handshake_worker.hpp"
+
+#include <caf/actor_pool.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "crypto/errc.hpp"
+
+namespace courier {
+
+handshake_worker_actor::behavior_type
+handshake_worker(handshake_worker_actor::pointer,
+                 std::shared_ptr<const server_identity> identity) {
+  return {
+    [=](hello_atom, const std::string& text)
+      -> caf::result<std::string, handshake_ptr> {
+      auto hello = protocol::parse_client_hello(text);
+      if (!hello)
+        return hello.error();
+      auto answer = protocol::answer_hello(*hello, identity->key,
+                                           identity->der);
+      if (!answer)
+        return answer.error();
+      auto hs = std::make_shared<handshake_progress>();
+      hs->hello = std::move(*hello);
+      hs->pending = std::move(answer->second);
+      return {std::move(answer->first), std::move(hs)};
+    },
+    [=](verify_atom, const handshake_ptr& hs,
+        const std::string& finish) -> caf::result<bool> {
+      if (!hs)
+        return make_error(errc::internal, "no handshake to finish");
+      if (auto err = protocol::verify_finish(hs->hello, hs->pending, finish))
+        return err;
+      return true;
+    },
+  };
+}
+
+handshake_worker_actor
+spawn_handshake_pool(caf::actor_system& sys, size_t size,
+                     std::shared_ptr<const server_identity> identity) {
+  auto factory = [&sys, identity] {
+    return caf::actor_cast<caf::actor>(sys.spawn(handshake_worker, identity));
+  };
+  auto pool = caf::actor_pool::make(sys.dummy_execution_unit(), size, factory,
+                                    caf::actor_pool::round_robin());
+  return caf::actor_cast<handshake_worker_actor>(pool);
+}
+
+} // namespace courier
