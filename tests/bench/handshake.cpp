@@ -66,7 +66,8 @@ int run_handshake(const options& opts, bool json) {
   auto threads = std::max<uint64_t>(1, opts.num("threads", 4));
   auto timeout = std::max<uint64_t>(5, opts.num("timeout", 300));
   test::temp_dir dir;
-  auto router = test::router_process::start(dir / "router");
+  auto router = test::router_process::start(dir / "router", 0,
+                                            router_args_of(opts));
   track_child(router.proc.pid());
   bench_key();
   auto first = login_round(router.port, router.proc.pid(), n, threads, "h",

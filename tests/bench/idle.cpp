@@ -24,8 +24,9 @@ int run_idle(const options& opts, bool json) {
                              + ", too low for " + std::to_string(n)
                              + " sessions");
   test::temp_dir dir;
-  auto router = test::router_process::start(dir / "router", 0,
-                                            {"--idle-timeout-ms=3600000"});
+  auto args = router_args_of(opts);
+  args.push_back("--idle-timeout-ms=3600000");
+  auto router = test::router_process::start(dir / "router", 0, args);
   auto pid = router.proc.pid();
   track_child(pid);
   bench_key();

@@ -34,9 +34,7 @@ relay_params relay_params::from(const options& opts) {
   p.window = std::max<uint64_t>(1, opts.num("window", p.window));
   p.timeout_s = std::max<uint64_t>(5, opts.num("timeout", p.timeout_s));
   p.routers = opts.num("routers", p.routers);
-  std::istringstream args{opts.str("router-args", "")};
-  for (std::string arg; args >> arg;)
-    p.router_args.push_back(arg);
+  p.router_args = router_args_of(opts);
   if (p.routers < 1 || p.routers > 2)
     throw std::runtime_error("--routers is 1 or 2");
   return p;
@@ -298,6 +296,14 @@ bench_cluster start_cluster(const test::temp_dir& dir,
 }
 
 } // namespace
+
+std::vector<std::string> router_args_of(const options& opts) {
+  std::vector<std::string> out;
+  std::istringstream args{opts.str("router-args", "")};
+  for (std::string arg; args >> arg;)
+    out.push_back(arg);
+  return out;
+}
 
 result relay_courier(const relay_params& p, bool& ok) {
   ok = false;

@@ -18,6 +18,9 @@ struct relay_params {
   static relay_params from(const options& opts);
 };
 
+/// The words of `--router-args "..."`: more router options (CAF tuning).
+std::vector<std::string> router_args_of(const options& opts);
+
 /// Each returns the process exit code; results go to stdout.
 int run_relay(const options& opts, bool json);
 int run_handshake(const options& opts, bool json);
