@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,16 @@
 
 namespace courier {
 
+/// What a client enforces on its router's stream: the frame and buffer
+/// caps, but no frame rate. The rate cap protects routers from clients; a
+/// client that paused on a burst of answers it asked for would make the
+/// router's write buffer overflow and lose the connection.
+inline edge_limits router_stream_limits() {
+  edge_limits l;
+  l.max_frames_per_second = UINT32_MAX;
+  return l;
+}
+
 /// Everything a client actor needs to start.
 struct client_config {
   std::string user;
@@ -20,7 +31,7 @@ struct client_config {
   crypto::key identity;           ///< unlocked RSA key
   std::vector<endpoint> servers;  ///< tried in order
   std::string server_fingerprint; ///< explicit router pin, may be empty
-  edge_limits limits;
+  edge_limits limits = router_stream_limits();
   std::chrono::milliseconds connect_timeout{5000};
   size_t crypto_workers = 2;
   /// Messages handed to the listener before it answers (1 keeps order).
