@@ -52,6 +52,7 @@ struct session_state {
   // Timers and buffers.
   clock::time_point last_activity = clock::now();
   uint64_t tick_gen = 0; ///< the live timer; older ones are ignored
+  clock::time_point tick_due = clock::time_point::max(); ///< of the live one
   std::string plain;     ///< the frame just opened
   std::string sealed;    ///< the frame being sealed
   static inline const char* name = "session";
@@ -90,12 +91,19 @@ void put_frame(session_ptr self, const std::string& payload) {
   self->flush(st.hdl);
 }
 
-// Starts a new timer; any earlier one is ignored when it fires.
+// Makes sure a timer fires within `after`. Timers go through CAF's clock
+// thread, which costs a wake-up each, so a live one that is due sooner is
+// kept; a newer one makes the older ones stale.
 void schedule_tick(session_ptr self, clock::duration after) {
+  auto& st = self->state;
+  auto due = clock::now() + after;
+  if (st.tick_due <= due)
+    return;
+  st.tick_due = due;
   caf::delayed_anon_send(
     caf::actor_cast<caf::actor>(self),
     std::chrono::duration_cast<std::chrono::milliseconds>(after),
-    tick_atom::value, ++self->state.tick_gen);
+    tick_atom::value, ++st.tick_gen);
 }
 
 // Traffic on a released channel keys its contexts again: check for quiet
@@ -188,7 +196,8 @@ void on_hello(session_ptr self, const std::string& frame) {
 void register_user(session_ptr self) {
   auto& hello = self->state.handshake->hello;
   std::string key{hello.identity.begin(), hello.identity.end()};
-  self->request(self->state.ctx.directory, std::chrono::seconds{10},
+  // The handshake deadline bounds this wait; no timer of its own.
+  self->request(self->state.ctx.directory, caf::infinite,
                 register_atom::value, hello.user, std::move(key))
     .then([=](bool is_new) { open_session(self, is_new); },
           [=](caf::error& err) { fail(self, "", err); });
@@ -332,6 +341,7 @@ void on_tick(session_ptr self, uint64_t gen) {
   auto& st = self->state;
   if (gen != st.tick_gen || st.done)
     return;
+  st.tick_due = clock::time_point::max();
   if (st.at != phase::open)
     return fail(self, "", make_error(errc::timeout, "handshake"));
   auto& limits = st.ctx.limits;
