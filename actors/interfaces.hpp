@@ -163,8 +163,9 @@ using directory_actor = caf::typed_actor<
 using store_actor = caf::typed_actor<
   // Queues a message for `to`; replies once it is durable, or once the
   // recipient acknowledged it before it had to be written at all. A seq
-  // of 0 lets the store pick one.
-  caf::replies_to<put_atom, std::string, stored_message>::with<
+  // of 0 lets the store pick one. `live`: the recipient has it already, so
+  // the store may wait a little for the ack before writing it.
+  caf::replies_to<put_atom, std::string, stored_message, bool>::with<
     stored_message>,
   // Messages for `to` after `seq`, in order, at most `limit`.
   caf::replies_to<fetch_atom, std::string, uint64_t, uint32_t>::with<
@@ -172,7 +173,9 @@ using store_actor = caf::typed_actor<
   // Deletes a message the recipient acknowledged.
   caf::reacts_to<drop_atom, std::string, uint64_t>,
   // Internal: commit everything pending.
-  caf::reacts_to<flush_atom>>;
+  caf::reacts_to<flush_atom>,
+  // Internal: the oldest held message's time is up.
+  caf::reacts_to<tick_atom>>;
 
 /// Who is online; moves messages from senders to recipients. In a cluster
 /// every user has one home router (rendezvous hashing over the router

@@ -55,7 +55,8 @@ public:
   size_t handshake_timeout_ms = 5000;
   size_t idle_timeout_ms = 300000;
   size_t quiet_after_ms = 10000;
-  size_t commit_window_us = 1000;
+  size_t commit_window_us = 0;
+  size_t ack_hold_ms = 50;
   std::string backbone;
   std::vector<std::string> peers; ///< NAME@HOST:PORT, also from --peer
   std::string tls_cert;
@@ -98,7 +99,10 @@ public:
       .add(quiet_after_ms, "quiet-after-ms",
            "a session quiet this long frees its cipher state")
       .add(commit_window_us, "commit-window-us",
-           "how long the queue gathers messages and acks per commit");
+           "how long the queue gathers messages and acks per commit")
+      .add(ack_hold_ms, "ack-hold-ms",
+           "how long a message already pushed to its recipient waits for "
+           "the ack before it is written to disk (0: write at once)");
   }
 
   edge_limits limits() const {
@@ -256,7 +260,8 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   auto dir = spawn_directory(sys, *dir_db);
   auto first_seq = next_free_seq(**queue_db); // before the store owns it
   auto queue = spawn_store(sys, *queue_db,
-                           std::chrono::microseconds{cfg.commit_window_us});
+                           std::chrono::microseconds{cfg.commit_window_us},
+                           std::chrono::milliseconds{cfg.ack_hold_ms});
   auto rt = spawn_router(sys, dir, queue, limits, first_seq,
                          cluster_of(cfg));
   if (auto rc = start_backbone(sys, cfg, rt); rc != 0) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <vector>
 #include <unordered_map>
 #include <unordered_set>
@@ -19,19 +20,59 @@ namespace courier {
 
 namespace {
 
-/// Delivery state of one connected user.
-struct online_user {
-  session_actor session;
-  uint64_t last_seq = 0;  ///< highest seq pushed to this session
-  struct unacked {
+/// Messages pushed to a session and not yet acknowledged, oldest first.
+/// A vector, not a deque: a deque allocates ~600 bytes up front, which
+/// every idle session would pay. Acks come mostly in order, so an acked
+/// entry is only marked, and the dead head is cut off now and then
+/// instead of shifting the whole window on every ack.
+class unacked_window {
+public:
+  void push(uint64_t seq, size_t bytes, const std::string& from) {
+    entries_.push_back({seq, bytes, from});
+    ++live_;
+    bytes_ += bytes;
+  }
+
+  /// Removes `seq`; returns its sender, or nothing if it was not there.
+  std::optional<std::string> take(uint64_t seq) {
+    auto pos = std::find_if(entries_.begin() + head_, entries_.end(),
+                            [seq](auto& e) { return e.seq == seq; });
+    if (pos == entries_.end())
+      return std::nullopt;
+    auto from = std::move(pos->from);
+    bytes_ -= pos->bytes;
+    --live_;
+    pos->seq = 0; // a seq is never 0
+    while (head_ < entries_.size() && entries_[head_].seq == 0)
+      ++head_;
+    if (head_ == entries_.size() || head_ > entries_.size() / 2) {
+      entries_.erase(entries_.begin(), entries_.begin() + head_);
+      head_ = 0;
+    }
+    return from;
+  }
+
+  size_t size() const { return live_; }
+  size_t bytes() const { return bytes_; }
+  bool empty() const { return live_ == 0; }
+
+private:
+  struct entry {
     uint64_t seq;
     size_t bytes;
     std::string from; ///< told when the recipient acknowledges
   };
-  // A vector, not a deque: a deque allocates ~600 bytes up front, which
-  // every idle session would pay; the window keeps this short.
-  std::vector<unacked> inflight;
-  size_t inflight_bytes = 0;
+  std::vector<entry> entries_;
+  size_t head_ = 0; ///< entries before it are acknowledged
+  size_t live_ = 0;
+  size_t bytes_ = 0;
+};
+
+/// Delivery state of one connected user.
+struct online_user {
+  session_actor session;
+  uint64_t last_seq = 0;  ///< highest seq pushed to this session
+  unacked_window inflight;
   bool caught_up = false; ///< nothing in the store past last_seq
   bool fetching = false;  ///< a fetch is on its way
   bool missed = false;    ///< a message was not pushed since the last fetch
@@ -44,7 +85,7 @@ bool has_room(const online_user& u, const edge_limits& limits) {
   if (u.inflight.empty())
     return true;
   return u.inflight.size() < limits.delivery_window
-         && u.inflight_bytes < limits.max_write_buffer / 2;
+         && u.inflight.bytes() < limits.max_write_buffer / 2;
 }
 
 } // namespace
@@ -90,8 +131,7 @@ constexpr auto peer_timeout = std::chrono::seconds{30};
 
 void push(online_user& u, stored_message msg) {
   u.last_seq = msg.seq;
-  u.inflight.push_back({msg.seq, msg.blob.size(), msg.from});
-  u.inflight_bytes += msg.blob.size();
+  u.inflight.push(msg.seq, msg.blob.size(), msg.from);
   caf::anon_send(u.session, deliver_atom::value, std::move(msg));
 }
 
@@ -143,17 +183,20 @@ void fetch(router_ptr self, const std::string& user) {
 // A new message: push it to its recipient at once if it is live and
 // caught up, without waiting for the disk; the recipient drops a repeat
 // by msg_id should the router die before the sender hears back.
-void push_now(router_ptr self, const std::string& to, const stored_message& msg) {
+// Returns whether it was pushed.
+bool push_now(router_ptr self, const std::string& to,
+              const stored_message& msg) {
   auto it = self->state.online.find(to);
   if (it == self->state.online.end())
-    return;
+    return false;
   auto& u = it->second;
   if (!u.fetching && u.caught_up && has_room(u, self->state.limits)) {
     push(u, msg);
-    return;
+    return true;
   }
   u.missed = true;
   u.caught_up = false;
+  return false;
 }
 
 // A message became durable (or was acknowledged first): fetch it for the
@@ -242,15 +285,17 @@ void accept(router_ptr self, caf::typed_response_promise<uint64_t> rp,
   auto now = duration_cast<milliseconds>(system_clock::now().time_since_epoch());
   stored_message msg{self->state.next_seq++, std::move(from), std::move(blob),
                      now.count()};
-  // The put goes out first, so the store sees it before any ack for it.
-  self->request(self->state.store, caf::infinite, put_atom::value, to, msg)
+  // The ack for a pushed message arrives in a later event, so the put,
+  // sent within this one, still reaches the store before the drop.
+  auto live = push_now(self, to, msg);
+  self->request(self->state.store, caf::infinite, put_atom::value, to,
+                std::move(msg), live)
     .then(
       [=](stored_message& stored) mutable {
         rp.deliver(stored.seq);
         on_stored(self, to, std::move(stored));
       },
       [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
-  push_now(self, to, msg);
 }
 
 std::vector<std::string> home_online(router_ptr self) {
@@ -370,7 +415,7 @@ router(router_ptr self,
                    std::string{"signed in elsewhere"});
       }
       watch(self, session, user);
-      online[user] = online_user{session, 0, {}, 0, false, false, false};
+      online[user] = online_user{session, 0, {}, false, false, false};
       fetch(self, user);
     },
     [=](send_atom, std::string& from, std::string& to,
@@ -417,13 +462,8 @@ router(router_ptr self,
       if (it == self->state.online.end())
         return;
       auto& u = it->second;
-      auto pos = std::find_if(u.inflight.begin(), u.inflight.end(),
-                              [seq](auto& p) { return p.seq == seq; });
-      if (pos != u.inflight.end()) {
-        u.inflight_bytes -= pos->bytes;
-        notify_delivered(self, pos->from, seq, true);
-        u.inflight.erase(pos);
-      }
+      if (auto from = u.inflight.take(seq))
+        notify_delivered(self, *from, seq, true);
       if (!u.caught_up)
         fetch(self, user);
     },

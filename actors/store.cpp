@@ -1,7 +1,9 @@
 #include "actors/store.hpp"
 
+#include <algorithm>
 #include <chrono>
-#include <set>
+#include <deque>
+#include <unordered_map>
 #include <vector>
 
 #include <caf/typed_event_based_actor.hpp>
@@ -10,6 +12,8 @@
 namespace courier {
 
 namespace {
+
+using clock = std::chrono::steady_clock;
 
 int64_t now_ms() {
   using namespace std::chrono;
@@ -24,6 +28,8 @@ struct pending_put {
   std::string to;
   stored_message msg;
   caf::typed_response_promise<stored_message> promise;
+  bool live = false;        ///< the recipient has it: wait for its ack
+  clock::time_point until;  ///< written by then if still unacknowledged
 };
 
 } // namespace
@@ -33,45 +39,70 @@ struct store_state {
   statement insert;
   statement remove;
   statement select;
-  std::vector<pending_put> puts;
+  std::vector<pending_put> puts; ///< since the last flush
+  /// Live puts waiting for their ack, by seq; `held_order` has their seqs
+  /// by deadline (seqs already settled are skipped when met).
+  std::unordered_map<uint64_t, pending_put> held;
+  std::deque<uint64_t> held_order;
   std::vector<std::pair<std::string, uint64_t>> drops;
   bool flush_scheduled = false;
+  bool deadline_pending = false; ///< a flush for the oldest held put
   std::chrono::microseconds window{0};
+  std::chrono::microseconds hold{0};
   static inline const char* name = "store";
 
-  // Commits every pending put and drop in one transaction. A message whose
-  // acknowledgement is in the same batch was never needed on disk: both
-  // the insert and the delete are skipped.
-  caf::error commit() {
-    std::set<std::pair<std::string, uint64_t>> acked(drops.begin(), drops.end());
-    std::set<std::pair<std::string, uint64_t>> skipped;
-    for (auto& p : puts)
-      if (p.msg.seq != 0 && acked.count({p.to, p.msg.seq}) > 0)
-        skipped.emplace(p.to, p.msg.seq);
-    if (skipped.size() == puts.size() && skipped.size() == drops.size())
+  // An ack for a held put settles it: it never touches the disk.
+  bool settle_held(const std::string& to, uint64_t seq) {
+    auto it = held.find(seq);
+    if (it == held.end() || it->second.to != to)
+      return false;
+    it->second.promise.deliver(std::move(it->second.msg));
+    held.erase(it);
+    return true;
+  }
+
+  // Moves held puts whose time is up, or all of `to`'s if `to` is set,
+  // back to `puts` to be written.
+  void release_held(clock::time_point now, const std::string* to = nullptr) {
+    if (to) {
+      for (auto it = held.begin(); it != held.end();)
+        if (it->second.to == *to) {
+          puts.push_back(std::move(it->second));
+          it = held.erase(it);
+        } else {
+          ++it;
+        }
+    }
+    while (!held_order.empty()) {
+      auto it = held.find(held_order.front());
+      if (it != held.end() && it->second.until > now)
+        break;
+      if (it != held.end()) {
+        puts.push_back(std::move(it->second));
+        held.erase(it);
+      }
+      held_order.pop_front();
+    }
+  }
+
+  // Writes `puts`, and the drops not settled otherwise, in one
+  // transaction.
+  caf::error commit(const std::vector<bool>& drop_skip) {
+    if (puts.empty()
+        && std::count(drop_skip.begin(), drop_skip.end(), false) == 0)
       return caf::none; // nothing to write
     if (auto err = db->exec("BEGIN IMMEDIATE"))
       return err;
-    for (auto& p : puts) {
-      if (skipped.count({p.to, p.msg.seq}) > 0)
-        continue;
-      if (p.msg.seq != 0)
-        insert.bind(1, static_cast<int64_t>(p.msg.seq));
-      else
-        insert.bind_null(1);
-      insert.bind(2, p.to).bind(3, p.msg.from);
-      insert.bind_blob(4, p.msg.blob.data(), p.msg.blob.size());
-      insert.bind(5, p.msg.ts);
-      if (auto err = insert.run()) {
+    for (auto& p : puts)
+      if (auto err = write_put(p)) {
         db->exec("ROLLBACK");
         return err;
       }
-      p.msg.seq = static_cast<uint64_t>(db->last_insert_id());
-    }
-    for (auto& d : drops) {
-      if (skipped.count(d) > 0)
+    for (size_t i = 0; i < drops.size(); ++i) {
+      if (drop_skip[i])
         continue;
-      remove.bind(1, d.first).bind(2, static_cast<int64_t>(d.second));
+      remove.bind(1, drops[i].first)
+        .bind(2, static_cast<int64_t>(drops[i].second));
       if (auto err = remove.run()) {
         db->exec("ROLLBACK");
         return err;
@@ -80,11 +111,50 @@ struct store_state {
     return db->exec("COMMIT");
   }
 
-  void flush() {
+  caf::error write_put(pending_put& p) {
+    if (p.msg.seq != 0)
+      insert.bind(1, static_cast<int64_t>(p.msg.seq));
+    else
+      insert.bind_null(1);
+    insert.bind(2, p.to).bind(3, p.msg.from);
+    insert.bind_blob(4, p.msg.blob.data(), p.msg.blob.size());
+    insert.bind(5, p.msg.ts);
+    if (auto err = insert.run())
+      return err;
+    p.msg.seq = static_cast<uint64_t>(db->last_insert_id());
+    return caf::none;
+  }
+
+  // Settles acks against held puts, holds new live puts, writes the rest
+  // and answers every put that is settled.
+  void flush(const std::string* fetching = nullptr) {
     flush_scheduled = false;
-    if (puts.empty() && drops.empty())
-      return;
-    auto err = commit();
+    auto now = clock::now();
+    std::vector<bool> drop_skip(drops.size(), false);
+    for (size_t i = 0; i < drops.size(); ++i)
+      drop_skip[i] = settle_held(drops[i].first, drops[i].second);
+    // Acks in this batch for puts in this batch: neither is written.
+    std::unordered_map<uint64_t, size_t> acked;
+    for (size_t i = 0; i < drops.size(); ++i)
+      if (!drop_skip[i])
+        acked.emplace(drops[i].second, i);
+    std::vector<pending_put> fresh;
+    fresh.swap(puts);
+    for (auto& p : fresh) {
+      auto a = p.msg.seq != 0 ? acked.find(p.msg.seq) : acked.end();
+      if (a != acked.end() && drops[a->second].first == p.to) {
+        drop_skip[a->second] = true;
+        p.promise.deliver(std::move(p.msg));
+      } else if (p.live && hold.count() > 0 && p.msg.seq != 0) {
+        p.until = now + hold;
+        held_order.push_back(p.msg.seq);
+        held.emplace(p.msg.seq, std::move(p));
+      } else {
+        puts.push_back(std::move(p));
+      }
+    }
+    release_held(now, fetching);
+    auto err = commit(drop_skip);
     for (auto& p : puts) {
       if (err)
         p.promise.deliver(err);
@@ -113,10 +183,12 @@ caf::expected<std::shared_ptr<database>> open_store_db(const std::string& path) 
 
 store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self,
                                  std::shared_ptr<database> db,
-                                 std::chrono::microseconds window) {
+                                 std::chrono::microseconds window,
+                                 std::chrono::microseconds hold) {
   auto& st = self->state;
   st.db = std::move(db);
   st.window = window;
+  st.hold = hold;
   auto prep = [&](const char* sql) {
     auto stmt = st.db->prepare(sql);
     if (!stmt)
@@ -145,20 +217,37 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
     else
       self->delayed_send(self, st.window, flush_atom::value);
   };
+  // Held puts bring a flush back when the oldest one's time is up; their
+  // deadlines only grow, so one pending deadline covers all of them.
+  auto flush = [self](const std::string* fetching) {
+    auto& st = self->state;
+    st.flush(fetching);
+    if (st.deadline_pending || st.held_order.empty())
+      return;
+    auto it = st.held.find(st.held_order.front());
+    auto left = it != st.held.end() ? it->second.until - clock::now()
+                                    : clock::duration{0};
+    st.deadline_pending = true;
+    self->delayed_send(
+      self,
+      std::chrono::duration_cast<std::chrono::microseconds>(
+        std::max(left, clock::duration{0})),
+      tick_atom::value);
+  };
   return {
-    [=](put_atom, std::string& to,
-        stored_message& msg) -> caf::result<stored_message> {
+    [=](put_atom, std::string& to, stored_message& msg,
+        bool live) -> caf::result<stored_message> {
       auto rp = self->make_response_promise<stored_message>();
       if (msg.ts == 0)
         msg.ts = now_ms();
-      self->state.puts.push_back({std::move(to), std::move(msg), rp});
+      self->state.puts.push_back({std::move(to), std::move(msg), rp, live, {}});
       schedule();
       return rp;
     },
     [=](fetch_atom, const std::string& to, uint64_t after,
         uint32_t limit) -> caf::result<std::vector<stored_message>> {
       auto& st = self->state;
-      st.flush(); // a fetch must see everything already answered
+      flush(&to); // a fetch must see everything, held puts included
       st.select.bind(1, to).bind(2, static_cast<int64_t>(after));
       st.select.bind(3, static_cast<int64_t>(limit));
       std::vector<stored_message> rows;
@@ -181,7 +270,11 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
       self->state.drops.emplace_back(std::move(to), seq);
       schedule();
     },
-    [=](flush_atom) { self->state.flush(); },
+    [=](flush_atom) { flush(nullptr); },
+    [=](tick_atom) {
+      self->state.deadline_pending = false;
+      flush(nullptr);
+    },
   };
 }
 
@@ -200,8 +293,9 @@ uint64_t next_free_seq(database& db) {
 }
 
 store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<database> db,
-                        std::chrono::microseconds window) {
-  return sys.spawn(store, std::move(db), window);
+                        std::chrono::microseconds window,
+                        std::chrono::microseconds hold) {
+  return sys.spawn(store, std::move(db), window, hold);
 }
 
 } // namespace courier

@@ -452,12 +452,49 @@ protected:
     stored_message out;
     self()
       ->request(st, wait_time, put_atom::value, to,
-                stored_message{0, from, blob, 0})
+                stored_message{0, from, blob, 0}, false)
       .receive([&](stored_message& m) { out = std::move(m); },
                [&](caf::error& err) {
                  ADD_FAILURE() << "put: " << sys_->render(err);
                });
     return out;
+  }
+
+  /// Rows in the queue database, read through a connection of its own.
+  int64_t rows_on_disk() {
+    auto db = database::open(dir_ + "/queue.db");
+    EXPECT_TRUE(db);
+    auto stmt = db->prepare("SELECT COUNT(*) FROM queue");
+    EXPECT_TRUE(stmt);
+    auto row = stmt->step();
+    EXPECT_TRUE(row && *row);
+    return stmt->int_at(0);
+  }
+
+  /// A store that holds live puts for `hold`.
+  store_actor holding_store(std::chrono::milliseconds hold) {
+    auto db = open_store_db(dir_ + "/queue.db");
+    EXPECT_TRUE(db);
+    auto st = spawn_store(*sys_, *db, std::chrono::microseconds{0}, hold);
+    track(st.address());
+    return st;
+  }
+
+  /// Sends a live put for `to` and returns without waiting for the answer.
+  void put_live(const store_actor& st, const std::string& to, uint64_t seq) {
+    self()->send(st, put_atom::value, to,
+                 stored_message{seq, "alice", "blob", 0}, true);
+  }
+
+  /// Waits for the answer to a put sent with put_live; its seq, or 0.
+  uint64_t put_answer(ms timeout = wait_time) {
+    uint64_t seq = 0;
+    self()->receive([&](stored_message& m) { seq = m.seq; },
+                    [&](caf::error& err) {
+                      ADD_FAILURE() << "put: " << sys_->render(err);
+                    },
+                    caf::after(timeout) >> [] {});
+    return seq;
   }
 
   std::vector<stored_message> fetch(const store_actor& st,
@@ -539,6 +576,45 @@ TEST_F(StoreTest, DropChecksTheRecipient) {
   EXPECT_EQ(rows[0].seq, m.seq);
   self()->send(st, drop_atom::value, std::string{"bob"}, m.seq);
   EXPECT_TRUE(fetch(st, "bob", 0, 10).empty());
+}
+
+TEST_F(StoreTest, LiveMessageAckedInTimeIsNeverWritten) {
+  auto st = holding_store(std::chrono::seconds{10});
+  put_live(st, "bob", 100);
+  self()->send(st, drop_atom::value, std::string{"bob"}, uint64_t{100});
+  // Answered long before the hold is over, because the ack came.
+  EXPECT_EQ(put_answer(), 100u);
+  EXPECT_EQ(rows_on_disk(), 0);
+  EXPECT_TRUE(fetch(st, "bob", 0, 10).empty());
+}
+
+TEST_F(StoreTest, UnackedLiveMessageIsWrittenWhenItsHoldEnds) {
+  auto st = holding_store(ms{100});
+  auto start = steady::now();
+  put_live(st, "bob", 200);
+  // An ack from someone else does not settle it.
+  self()->send(st, drop_atom::value, std::string{"carol"}, uint64_t{200});
+  EXPECT_EQ(put_answer(), 200u);
+  EXPECT_GE(steady::now() - start, ms{90});
+  EXPECT_EQ(rows_on_disk(), 1);
+  auto rows = fetch(st, "bob", 0, 10);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].seq, 200u);
+}
+
+TEST_F(StoreTest, FetchWritesTheRecipientsHeldMessagesFirst) {
+  auto st = holding_store(std::chrono::seconds{10});
+  put_live(st, "bob", 300);
+  put_live(st, "carol", 301);
+  // Bob signs in again before acking: his fetch must see the message.
+  auto rows = fetch(st, "bob", 0, 10);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].seq, 300u);
+  EXPECT_EQ(put_answer(), 300u); // written, so answered
+  EXPECT_EQ(rows_on_disk(), 1);  // carol's is still held
+  self()->send(st, drop_atom::value, std::string{"carol"}, uint64_t{301});
+  EXPECT_EQ(put_answer(), 301u);
+  EXPECT_EQ(rows_on_disk(), 1);
 }
 
 // -- directory -------------------------------------------------------------------
