@@ -13,6 +13,7 @@
 #include "actors/protocol/channel.hpp"
 #include "actors/protocol/envelope.hpp"
 #include "actors/protocol/frame.hpp"
+#include "crypto/aead.hpp"
 #include "crypto/bytes.hpp"
 
 namespace courier {
@@ -44,7 +45,6 @@ struct session_state {
   bool done = false; ///< closing: nothing more is read or written
   // Framing and the frame rate.
   protocol::frame_reader reader{0};
-  std::vector<std::string> frames; ///< reused between reads
   uint32_t frames_this_second = 0;
   clock::time_point window_start;
   bool paused = false; ///< over the frame rate, not reading
@@ -54,7 +54,6 @@ struct session_state {
   uint64_t tick_gen = 0; ///< the live timer; older ones are ignored
   clock::time_point tick_due = clock::time_point::max(); ///< of the live one
   std::string plain;     ///< the frame just opened
-  std::string sealed;    ///< the frame being sealed
   static inline const char* name = "session";
 };
 
@@ -78,17 +77,25 @@ void end(session_ptr self) {
   self->quit(caf::exit_reason::user_shutdown);
 }
 
-void put_frame(session_ptr self, const std::string& payload) {
+// The write buffer, or null (and the connection cut) if `payload` more
+// bytes would overflow it: a reader this slow loses its connection, not
+// its messages, which stay queued in the store.
+std::vector<char>* room_for(session_ptr self, size_t payload) {
   auto& st = self->state;
   auto& buf = self->wr_buf(st.hdl);
-  if (buf.size() + protocol::frame_header_size + payload.size()
+  if (buf.size() + protocol::frame_header_size + payload
       > st.ctx.limits.max_write_buffer) {
-    // A reader this slow loses its connection, not its messages: they
-    // stay queued in the store.
-    return cut(self);
+    cut(self);
+    return nullptr;
   }
-  protocol::append_frame(buf, payload);
-  self->flush(st.hdl);
+  return &buf;
+}
+
+void put_frame(session_ptr self, const std::string& payload) {
+  if (auto buf = room_for(self, payload.size())) {
+    protocol::append_frame(*buf, payload);
+    self->flush(self->state.hdl);
+  }
 }
 
 // Makes sure a timer fires within `after`. Timers go through CAF's clock
@@ -120,8 +127,6 @@ void go_quiet(session_ptr self) {
   auto& st = self->state;
   st.chan.release();
   std::string{}.swap(st.plain);
-  std::string{}.swap(st.sealed);
-  std::vector<std::string>{}.swap(st.frames);
   st.reader.shrink();
   // A flush hands the bytes over and leaves an emptied buffer that keeps
   // its capacity.
@@ -135,9 +140,12 @@ void write(session_ptr self, const std::string& envelope) {
   if (st.done)
     return;
   waking(self);
-  if (st.chan.seal(envelope, st.sealed))
+  auto buf = room_for(self, envelope.size() + crypto::aead_tag_size);
+  if (!buf)
+    return;
+  if (st.chan.seal_frame(envelope, *buf))
     return cut(self);
-  put_frame(self, st.sealed);
+  self->flush(st.hdl);
 }
 
 // Ends the session; before keys exist the reason goes out in plain JSON.
@@ -179,10 +187,11 @@ void open_session(session_ptr self, bool is_new) {
   go_quiet(self);
 }
 
-void on_hello(session_ptr self, const std::string& frame) {
+void on_hello(session_ptr self, std::string_view frame) {
   auto& st = self->state;
   st.at = phase::waiting;
-  self->request(st.ctx.handshakes, caf::infinite, hello_atom::value, frame)
+  self->request(st.ctx.handshakes, caf::infinite, hello_atom::value,
+                std::string{frame})
     .then(
       [=](std::string& reply, handshake_ptr& hs) {
         auto& st = self->state;
@@ -203,11 +212,11 @@ void register_user(session_ptr self) {
           [=](caf::error& err) { fail(self, "", err); });
 }
 
-void on_finish(session_ptr self, const std::string& frame) {
+void on_finish(session_ptr self, std::string_view frame) {
   auto& st = self->state;
   st.at = phase::waiting;
   self->request(st.ctx.handshakes, caf::infinite, verify_atom::value,
-                st.handshake, frame)
+                st.handshake, std::string{frame})
     .then([=](bool) { register_user(self); },
           [=](caf::error& err) { fail(self, "", err); });
 }
@@ -266,7 +275,7 @@ void on_key_lookup(session_ptr self, const protocol::envelope& env) {
       [=](caf::error& err) { reply_error(self, id, err); });
 }
 
-void on_envelope(session_ptr self, const std::string& frame) {
+void on_envelope(session_ptr self, std::string_view frame) {
   auto& st = self->state;
   waking(self);
   if (st.chan.open(frame, st.plain)) {
@@ -290,7 +299,7 @@ void on_envelope(session_ptr self, const std::string& frame) {
                 make_error(errc::unknown_type, env->type + " from a client"));
 }
 
-void on_frame(session_ptr self, const std::string& frame) {
+void on_frame(session_ptr self, std::string_view frame) {
   switch (self->state.at) {
     case phase::hello:
       return on_hello(self, frame);
@@ -307,24 +316,23 @@ void on_frame(session_ptr self, const std::string& frame) {
 // Splits bytes into frames, handles them, and enforces the frame rate.
 void consume(session_ptr self, const char* data, size_t size) {
   auto& st = self->state;
-  st.frames.clear();
-  if (auto err = st.reader.feed(data, size, st.frames))
-    return cut(self);
   auto now = clock::now();
   st.last_activity = now;
   if (now - st.window_start >= std::chrono::seconds{1}) {
     st.window_start = now;
     st.frames_this_second = 0;
   }
-  st.frames_this_second += static_cast<uint32_t>(st.frames.size());
-  for (auto& f : st.frames) {
-    if (st.done)
-      return;
-    on_frame(self, f);
-  }
+  auto err = st.reader.read(data, size, [&](std::string_view frame) {
+    ++st.frames_this_second;
+    on_frame(self, frame);
+    return !st.done;
+  });
+  if (err)
+    return cut(self);
+  if (st.done)
+    return;
   st.reader.shrink();
-  if (st.frames_this_second >= st.ctx.limits.max_frames_per_second
-      && !st.done) {
+  if (st.frames_this_second >= st.ctx.limits.max_frames_per_second) {
     // Over the rate: stop reading until the second is over. A fast client
     // is slowed down, not cut off, and a flood costs one read burst.
     st.paused = true;

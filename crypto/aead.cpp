@@ -118,30 +118,26 @@ bool restart(EVP_CIPHER_CTX* ctx, int enc, byte_view nonce, byte_view aad) {
 
 } // namespace
 
-caf::error aead_cipher::seal_into(byte_view nonce, byte_view aad,
-                                  byte_view plaintext, bytes& out) {
-  out.clear();
+caf::error aead_cipher::seal_to(byte_view nonce, byte_view aad,
+                                byte_view plaintext, uint8_t* out) {
   if (!ctx_ || !encrypt_ || nonce.size != aead_nonce_size)
     return make_error(errc::bad_key);
   if (!fits_int(plaintext.size) || !fits_int(aad.size))
     return make_error(errc::oversize);
-  out.resize(plaintext.size + aead_tag_size);
   if (!restart(ctx_.get(), 1, nonce, aad)
-      || !process(ctx_.get(), plaintext, out.data())
+      || !process(ctx_.get(), plaintext, out)
       || EVP_CIPHER_CTX_ctrl(ctx_.get(), EVP_CTRL_GCM_GET_TAG,
                              static_cast<int>(aead_tag_size),
-                             out.data() + plaintext.size)
+                             out + plaintext.size)
            != 1) {
-    out.clear();
     ERR_clear_error();
     return make_error(errc::crypto_failure);
   }
   return {};
 }
 
-caf::error aead_cipher::open_into(byte_view nonce, byte_view aad,
-                                  byte_view sealed, bytes& out) {
-  out.clear();
+caf::error aead_cipher::open_to(byte_view nonce, byte_view aad,
+                                byte_view sealed, uint8_t* out) {
   if (!ctx_ || encrypt_ || nonce.size != aead_nonce_size)
     return make_error(errc::bad_key);
   if (sealed.size < aead_tag_size)
@@ -151,18 +147,34 @@ caf::error aead_cipher::open_into(byte_view nonce, byte_view aad,
   byte_view body{sealed.data, sealed.size - aead_tag_size};
   uint8_t tag[aead_tag_size];
   std::copy(sealed.data + body.size, sealed.data + sealed.size, tag);
-  out.resize(body.size);
   if (!restart(ctx_.get(), 0, nonce, aad)
       || EVP_CIPHER_CTX_ctrl(ctx_.get(), EVP_CTRL_GCM_SET_TAG,
                              static_cast<int>(aead_tag_size), tag)
            != 1
-      || !process(ctx_.get(), body, out.data())) {
-    wipe(out.data(), out.size());
-    out.clear();
+      || !process(ctx_.get(), body, out)) {
+    wipe(out, body.size);
     ERR_clear_error();
     return make_error(errc::decrypt_failed);
   }
   return {};
+}
+
+caf::error aead_cipher::seal_into(byte_view nonce, byte_view aad,
+                                  byte_view plaintext, bytes& out) {
+  out.resize(plaintext.size + aead_tag_size);
+  auto err = seal_to(nonce, aad, plaintext, out.data());
+  if (err)
+    out.clear();
+  return err;
+}
+
+caf::error aead_cipher::open_into(byte_view nonce, byte_view aad,
+                                  byte_view sealed, bytes& out) {
+  out.resize(sealed.size >= aead_tag_size ? sealed.size - aead_tag_size : 0);
+  auto err = open_to(nonce, aad, sealed, out.data());
+  if (err)
+    out.clear();
+  return err;
 }
 
 } // namespace courier::crypto

@@ -42,6 +42,15 @@ public:
   /// A cipher that seals (`encrypt`) or opens with `key` (32 bytes).
   static caf::expected<aead_cipher> make(byte_view key, bool encrypt);
 
+  /// Seals to `out`, which has room for the plaintext and the tag.
+  caf::error seal_to(byte_view nonce, byte_view aad, byte_view plaintext,
+                     uint8_t* out);
+
+  /// Opens to `out`, which has room for the sealed size minus the tag; on
+  /// failure what was written there is wiped.
+  caf::error open_to(byte_view nonce, byte_view aad, byte_view sealed,
+                     uint8_t* out);
+
   /// Seals into `out`: ciphertext followed by the tag.
   caf::error seal_into(byte_view nonce, byte_view aad, byte_view plaintext,
                        bytes& out);

@@ -2,6 +2,7 @@
 
 #include "crypto/aead.hpp"
 #include "crypto/errc.hpp"
+#include "actors/protocol/frame.hpp"
 
 namespace courier::protocol {
 
@@ -39,38 +40,59 @@ channel::channel(traffic_keys keys) : keys_(std::move(keys)) {
 void channel::release() {
   send_ = crypto::aead_cipher{};
   receive_ = crypto::aead_cipher{};
-  crypto::bytes{}.swap(scratch_);
 }
 
-caf::error channel::seal(const std::string& plaintext, std::string& out) {
+caf::error channel::seal_to(std::string_view plaintext, char* out) {
   if (!ready())
     return make_error(errc::not_authenticated);
-  uint8_t nonce[crypto::aead_nonce_size];
   if (auto err = ensure(send_, keys_.send, true))
     return err;
+  uint8_t nonce[crypto::aead_nonce_size];
   make_nonce(sent_++, nonce);
-  if (auto err = send_.seal_into({nonce, sizeof(nonce)}, frame_aad, plaintext,
-                                 scratch_))
-    return err;
-  out.assign(scratch_.begin(), scratch_.end());
-  return caf::none;
+  return send_.seal_to({nonce, sizeof(nonce)}, frame_aad, plaintext,
+                       reinterpret_cast<uint8_t*>(out));
 }
 
-caf::error channel::open(const std::string& sealed, std::string& out) {
+caf::error channel::seal(std::string_view plaintext, std::string& out) {
+  out.resize(plaintext.size() + crypto::aead_tag_size);
+  auto err = seal_to(plaintext, out.data());
+  if (err)
+    out.clear();
+  return err;
+}
+
+caf::error channel::seal_frame(std::string_view plaintext,
+                               std::vector<char>& out) {
+  auto start = out.size();
+  auto len = plaintext.size() + crypto::aead_tag_size;
+  out.resize(start + frame_header_size + len);
+  write_frame_header(out.data() + start, static_cast<uint32_t>(len));
+  auto err = seal_to(plaintext, out.data() + start + frame_header_size);
+  if (err)
+    out.resize(start);
+  return err;
+}
+
+caf::error channel::open(std::string_view sealed, std::string& out) {
   if (!ready())
     return make_error(errc::not_authenticated);
-  uint8_t nonce[crypto::aead_nonce_size];
   if (auto err = ensure(receive_, keys_.receive, false)) {
     broken_ = true;
     return err;
   }
+  if (sealed.size() < crypto::aead_tag_size) {
+    broken_ = true;
+    return make_error(errc::decrypt_failed);
+  }
+  uint8_t nonce[crypto::aead_nonce_size];
   make_nonce(received_++, nonce);
-  if (auto err = receive_.open_into({nonce, sizeof(nonce)}, frame_aad, sealed,
-                                    scratch_)) {
+  out.resize(sealed.size() - crypto::aead_tag_size);
+  if (auto err = receive_.open_to({nonce, sizeof(nonce)}, frame_aad, sealed,
+                                  reinterpret_cast<uint8_t*>(out.data()))) {
+    out.clear();
     broken_ = true;
     return err;
   }
-  out.assign(scratch_.begin(), scratch_.end());
   return caf::none;
 }
 

@@ -10,29 +10,28 @@ uint32_t frame_length(const char* prefix) {
          | uint32_t{u[3]};
 }
 
+caf::error frame_reader::oversize(uint32_t len) {
+  return make_error(errc::oversize, "frame length " + std::to_string(len));
+}
+
 caf::error frame_reader::feed(const char* data, size_t size,
                               std::vector<std::string>& out) {
-  buf_.append(data, size);
-  size_t pos = 0;
-  while (buf_.size() - pos >= frame_header_size) {
-    auto len = frame_length(buf_.data() + pos);
-    if (len == 0 || len > max_frame_)
-      return make_error(errc::oversize, "frame length " + std::to_string(len));
-    if (buf_.size() - pos - frame_header_size < len)
-      break;
-    out.emplace_back(buf_, pos + frame_header_size, len);
-    pos += frame_header_size + len;
-  }
-  buf_.erase(0, pos);
-  return caf::none;
+  return read(data, size, [&out](std::string_view frame) {
+    out.emplace_back(frame);
+    return true;
+  });
+}
+
+void write_frame_header(char* out, uint32_t length) {
+  out[0] = static_cast<char>(length >> 24);
+  out[1] = static_cast<char>(length >> 16);
+  out[2] = static_cast<char>(length >> 8);
+  out[3] = static_cast<char>(length);
 }
 
 void append_frame(std::vector<char>& out, const std::string& payload) {
-  auto len = static_cast<uint32_t>(payload.size());
-  char hdr[frame_header_size] = {static_cast<char>(len >> 24),
-                                 static_cast<char>(len >> 16),
-                                 static_cast<char>(len >> 8),
-                                 static_cast<char>(len)};
+  char hdr[frame_header_size];
+  write_frame_header(hdr, static_cast<uint32_t>(payload.size()));
   out.insert(out.end(), hdr, hdr + frame_header_size);
   out.insert(out.end(), payload.begin(), payload.end());
 }
