@@ -232,9 +232,7 @@ void on_send(session_ptr self, const protocol::envelope& env) {
                 self->state.user, to, std::string{env.str("blob")})
     .then(
       [=](uint64_t seq) {
-        write(self, protocol::make_envelope(
-                      "receipt", id,
-                      {{"status", "accepted"}, {"seq", seq}}));
+        write(self, protocol::make_receipt_envelope(id, "accepted", seq));
       },
       [=](caf::error& err) { reply_error(self, id, err); });
 }
@@ -410,14 +408,11 @@ caf::behavior session(session_ptr self, caf::io::connection_handle hdl,
     [=](tick_atom, uint64_t gen) { on_tick(self, gen); },
     [=](resume_atom) { on_resume(self); },
     [=](deliver_atom, const stored_message& msg) {
-      write(self, protocol::make_envelope("deliver", std::to_string(msg.seq),
-                                          {{"from", msg.from},
-                                           {"blob", msg.blob},
-                                           {"ts", msg.ts}}));
+      write(self, protocol::make_deliver_envelope(msg.seq, msg.from, msg.blob,
+                                                  msg.ts));
     },
     [=](delivered_atom, uint64_t seq) {
-      write(self, protocol::make_envelope(
-                    "receipt", "", {{"status", "delivered"}, {"seq", seq}}));
+      write(self, protocol::make_receipt_envelope("", "delivered", seq));
     },
     [=](kick_atom, const std::string& reason) {
       fail(self, "", make_error(errc::not_permitted, reason));

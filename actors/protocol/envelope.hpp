@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -44,6 +45,19 @@ std::string peek_id(std::string_view text);
 /// Serializes `fields` with `v`, `type` and `id` added.
 std::string make_envelope(std::string_view type, std::string_view id,
                           boost::json::object fields = {});
+
+/// A `deliver` envelope, written without building a JSON object: it is
+/// the one every relayed message needs.
+std::string make_deliver_envelope(uint64_t seq, std::string_view from,
+                                  std::string_view blob, int64_t ts);
+
+/// A `receipt` envelope (`id` may be empty).
+std::string make_receipt_envelope(std::string_view id, std::string_view status,
+                                  uint64_t seq);
+
+/// Appends `s` to `out` as a JSON string: quoted, with quotes, backslashes
+/// and control characters escaped.
+void append_json_string(std::string& out, std::string_view s);
 
 /// An `error` envelope answering request `id` (may be empty).
 std::string make_error_envelope(std::string_view id, errc code,

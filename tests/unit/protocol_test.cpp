@@ -225,6 +225,35 @@ TEST(FrameReader, ShrinkKeepsState) {
   EXPECT_EQ(rd.pending(), 0u);
 }
 
+TEST(FrameReader, ReadHandsOutViewsAndKeepsTheRest) {
+  std::vector<char> wire;
+  append_frame(wire, "first");
+  append_frame(wire, "second");
+  append_frame(wire, "third");
+  frame_reader r{1024};
+  std::vector<std::string> seen;
+  // Stop after the first frame: the rest stays for the next read.
+  auto stop_after_one = [&](std::string_view f) {
+    seen.emplace_back(f);
+    return false;
+  };
+  ASSERT_FALSE(r.read(wire.data(), wire.size() - 2, stop_after_one));
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0], "first");
+  auto all = [&](std::string_view f) {
+    seen.emplace_back(f);
+    return true;
+  };
+  ASSERT_FALSE(r.read(wire.data() + wire.size() - 2, 2, all));
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[1], "second");
+  EXPECT_EQ(seen[2], "third");
+  EXPECT_EQ(r.pending(), 0u);
+  // A bad length is an error whichever path it takes.
+  char zero[4] = {0, 0, 0, 0};
+  EXPECT_TRUE(r.read(zero, sizeof(zero), all));
+}
+
 TEST(AppendFrame, BigEndianPrefix) {
   std::vector<char> out{'p'}; // appends, keeps what is there
   std::string payload(0x010203, 'q');
@@ -344,6 +373,35 @@ TEST(Envelope, ErrorEnvelopeRoundTrip) {
   ASSERT_TRUE(anon);
   EXPECT_EQ(anon->id, "");
   EXPECT_EQ(anon->str("code"), "bad_frame");
+}
+
+TEST(Envelope, DeliverAndReceiptWrittenByHandParseAsTheSchemaSays) {
+  // Quotes, backslashes, control characters and UTF-8 survive escaping.
+  std::string blob = "a\"b\\c\n\x01\x1f\t \xc3\xa9 end";
+  auto d = parse_envelope(make_deliver_envelope(42, "al.ice", blob, -7));
+  ASSERT_TRUE(d) << to_string(d.error());
+  EXPECT_EQ(d->type, "deliver");
+  EXPECT_EQ(d->id, "42");
+  EXPECT_EQ(d->str("from"), "al.ice");
+  EXPECT_EQ(d->str("blob"), blob);
+  EXPECT_EQ(d->num("ts"), -7);
+  auto r = parse_envelope(make_receipt_envelope("r\"1", "accepted", 9));
+  ASSERT_TRUE(r) << to_string(r.error());
+  EXPECT_EQ(r->type, "receipt");
+  EXPECT_EQ(r->id, "r\"1");
+  EXPECT_EQ(r->str("status"), "accepted");
+  EXPECT_EQ(r->num("seq"), 9);
+  auto anon = parse_envelope(make_receipt_envelope("", "delivered", 1));
+  ASSERT_TRUE(anon);
+  EXPECT_TRUE(anon->id.empty());
+  EXPECT_FALSE(anon->has("id"));
+  // Every byte value: the escaped string parses back to the same bytes.
+  std::string all;
+  for (int c = 1; c < 128; ++c)
+    all.push_back(static_cast<char>(c));
+  std::string json;
+  append_json_string(json, all);
+  EXPECT_EQ(boost::json::parse(json).as_string(), all);
 }
 
 TEST(Envelope, NotJson) {
@@ -536,6 +594,28 @@ TEST(Channel, ManyFramesInOrderBothWays) {
   std::string got;
   ASSERT_FALSE(p.b.open(seal(p.a, ""), got));
   EXPECT_EQ(got, "");
+}
+
+TEST(Channel, SealFrameAppendsAFrameTheReaderSplits) {
+  channel_pair p;
+  std::vector<char> wire{'x'}; // what was in the buffer stays
+  ASSERT_FALSE(p.a.seal_frame("one", wire));
+  ASSERT_FALSE(p.a.seal_frame(std::string(3000, 'z'), wire));
+  EXPECT_EQ(wire.front(), 'x');
+  frame_reader r{64 * 1024};
+  std::vector<std::string> frames;
+  ASSERT_FALSE(r.feed(wire.data() + 1, wire.size() - 1, frames));
+  ASSERT_EQ(frames.size(), 2u);
+  std::string got;
+  ASSERT_FALSE(p.b.open(frames[0], got));
+  EXPECT_EQ(got, "one");
+  ASSERT_FALSE(p.b.open(frames[1], got));
+  EXPECT_EQ(got, std::string(3000, 'z'));
+  // A channel that is not ready leaves the buffer as it was.
+  channel none;
+  auto before = wire.size();
+  EXPECT_TRUE(none.seal_frame("x", wire));
+  EXPECT_EQ(wire.size(), before);
 }
 
 TEST(Channel, SameMessageSealsDifferently) {
