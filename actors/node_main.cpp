@@ -143,8 +143,7 @@ int fail(const std::string& sentence) {
   return 1;
 }
 
-// Blocks until SIGINT or SIGTERM. Every acknowledged message is already
-// committed, so there is nothing to flush on the way out.
+// Blocks until SIGINT or SIGTERM.
 void wait_for_signal() {
   sigset_t set;
   sigemptyset(&set);
@@ -293,6 +292,14 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   }
   wait_for_signal();
   spdlog::info("router stopping");
+  // Messages held in memory for their recipients' acks go to disk; every
+  // message a sender was told about is there already.
+  self->request(queue, std::chrono::seconds{10}, stop_atom::value)
+    .receive([](size_t held) { spdlog::info("wrote {} held messages", held); },
+             [&](caf::error& err) {
+               spdlog::error("could not write held messages: {}",
+                             sys.render(err));
+             });
   std::cout.flush();
   std::_Exit(0);
 }

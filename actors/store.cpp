@@ -61,12 +61,12 @@ struct store_state {
     return true;
   }
 
-  // Moves held puts whose time is up, or all of `to`'s if `to` is set,
-  // back to `puts` to be written.
+  // Moves held puts whose time is up, or all of `to`'s if `to` is set, or
+  // all if `to` is empty, back to `puts` to be written.
   void release_held(clock::time_point now, const std::string* to = nullptr) {
     if (to) {
       for (auto it = held.begin(); it != held.end();)
-        if (it->second.to == *to) {
+        if (to->empty() || it->second.to == *to) {
           puts.push_back(std::move(it->second));
           it = held.erase(it);
         } else {
@@ -127,6 +127,7 @@ struct store_state {
 
   // Settles acks against held puts, holds new live puts, writes the rest
   // and answers every put that is settled.
+  // `fetching`: also write that recipient's held puts (all, if empty).
   void flush(const std::string* fetching = nullptr) {
     flush_scheduled = false;
     auto now = clock::now();
@@ -271,6 +272,12 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
       schedule();
     },
     [=](flush_atom) { flush(nullptr); },
+    [=](stop_atom) -> size_t {
+      auto held = self->state.held.size();
+      std::string everyone;
+      flush(&everyone);
+      return held;
+    },
     [=](tick_atom) {
       self->state.deadline_pending = false;
       flush(nullptr);

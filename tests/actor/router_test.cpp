@@ -617,6 +617,21 @@ TEST_F(StoreTest, FetchWritesTheRecipientsHeldMessagesFirst) {
   EXPECT_EQ(rows_on_disk(), 1);
 }
 
+TEST_F(StoreTest, StoppingWritesEveryHeldMessage) {
+  auto st = holding_store(std::chrono::seconds{10});
+  put_live(st, "bob", 400);
+  put_live(st, "carol", 401);
+  size_t written = 0;
+  self()
+    ->request(st, wait_time, stop_atom::value)
+    .receive([&](size_t n) { written = n; },
+             [&](caf::error& err) { ADD_FAILURE() << sys_->render(err); });
+  EXPECT_EQ(written, 2u);
+  EXPECT_EQ(rows_on_disk(), 2);
+  EXPECT_NE(put_answer(), 0u);
+  EXPECT_NE(put_answer(), 0u);
+}
+
 // -- directory -------------------------------------------------------------------
 
 TEST_F(RouterTest, DirectoryBindsANameToTheFirstKey) {

@@ -296,3 +296,32 @@ TEST_F(edge_test, client_that_never_reads_its_replies_is_dropped) {
   expect_alive(bystander);
   EXPECT_TRUE(small.proc.running());
 }
+
+TEST_F(edge_test, held_unacknowledged_message_survives_a_graceful_restart) {
+  temp_dir own;
+  // A long hold: the message stays in memory until the router stops.
+  std::vector<std::string> args{"--ack-hold-ms=600000"};
+  auto r = router_process::start(own / "router", 0, args);
+  raw_client hank{r.port};
+  ASSERT_TRUE(hank.login("hank", test_key("hank")));
+  raw_client erin{r.port};
+  ASSERT_TRUE(erin.login("erin", test_key("erin")));
+  erin.send_sealed(protocol::make_envelope(
+    "send", "s1", {{"to", "hank"}, {"blob", "held for hank"}}));
+  auto pushed = hank.read_sealed();
+  ASSERT_TRUE(pushed);
+  EXPECT_EQ(protocol::parse_envelope(*pushed)->str("blob"), "held for hank");
+  // Neither durable nor acknowledged: the sender hears nothing yet.
+  EXPECT_FALSE(erin.read_sealed(milliseconds{300}));
+  ASSERT_TRUE(r.proc.stop());
+  EXPECT_GE(count_in(r.log, "wrote 1 held messages"), 1u) << slurp(r.log);
+  auto again = router_process::start(own / "router", 0, args);
+  raw_client hank2{again.port};
+  ASSERT_TRUE(hank2.login("hank", test_key("hank")));
+  auto frame = hank2.read_sealed();
+  ASSERT_TRUE(frame) << "the held message was lost";
+  auto env = protocol::parse_envelope(*frame);
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->type, "deliver");
+  EXPECT_EQ(env->str("blob"), "held for hank");
+}
