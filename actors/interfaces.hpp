@@ -174,7 +174,8 @@ using store_actor = caf::typed_actor<
   caf::reacts_to<drop_atom, std::string, uint64_t>,
   // Internal: commit everything pending.
   caf::reacts_to<flush_atom>,
-  // The node is stopping: writes every held message now; replies how many.
+  // The node is stopping: writes every held or pending message now;
+  // replies how many it wrote.
   caf::replies_to<stop_atom>::with<size_t>,
   // Internal: the oldest held message's time is up.
   caf::reacts_to<tick_atom>>;

@@ -295,7 +295,7 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   // Messages held in memory for their recipients' acks go to disk; every
   // message a sender was told about is there already.
   self->request(queue, std::chrono::seconds{10}, stop_atom::value)
-    .receive([](size_t held) { spdlog::info("wrote {} held messages", held); },
+    .receive([](size_t n) { spdlog::info("wrote {} held messages", n); },
              [&](caf::error& err) {
                spdlog::error("could not write held messages: {}",
                              sys.render(err));

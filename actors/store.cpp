@@ -47,6 +47,7 @@ struct store_state {
   std::vector<std::pair<std::string, uint64_t>> drops;
   bool flush_scheduled = false;
   bool deadline_pending = false; ///< a flush for the oldest held put
+  size_t last_written = 0;       ///< messages the last flush wrote
   std::chrono::microseconds window{0};
   std::chrono::microseconds hold{0};
   static inline const char* name = "store";
@@ -155,6 +156,7 @@ struct store_state {
       }
     }
     release_held(now, fetching);
+    last_written = puts.size();
     auto err = commit(drop_skip);
     for (auto& p : puts) {
       if (err)
@@ -273,10 +275,9 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
     },
     [=](flush_atom) { flush(nullptr); },
     [=](stop_atom) -> size_t {
-      auto held = self->state.held.size();
       std::string everyone;
       flush(&everyone);
-      return held;
+      return self->state.last_written;
     },
     [=](tick_atom) {
       self->state.deadline_pending = false;
