@@ -211,18 +211,26 @@ std::string make_envelope(std::string_view type, std::string_view id,
 
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
+  auto plain = [](char c) {
+    return c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
+  };
   out.push_back('"');
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
+  // Runs of characters that need no escape go in one append.
+  for (size_t i = 0; i < s.size();) {
+    auto start = i;
+    while (i < s.size() && plain(s[i]))
+      ++i;
+    out.append(s.data() + start, i - start);
+    if (i == s.size())
+      break;
+    auto u = static_cast<unsigned char>(s[i++]);
+    if (u == '"' || u == '\\') {
       out.push_back('\\');
-      out.push_back(c);
-    } else if (u < 0x20) {
+      out.push_back(static_cast<char>(u));
+    } else {
       out.append("\\u00");
       out.push_back(hex[u >> 4]);
       out.push_back(hex[u & 0xf]);
-    } else {
-      out.push_back(c);
     }
   }
   out.push_back('"');
