@@ -198,12 +198,18 @@ protected:
 
   /// Looks `user` up through `n` until the router itself refuses it as
   /// unreachable ("try again"), i.e. it has processed the peer's down
-  /// message; a request that raced into the dead peer fails differently.
+  /// message. A request that raced into the dead peer is never answered
+  /// (routers are brokers, and CAF 0.17 does not bounce what is left in a
+  /// dead broker's mailbox), so each attempt waits briefly.
   lookup_result lookup_until_refused(const node& n, const std::string& user) {
     auto deadline = steady::now() + wait_time;
     lookup_result res;
     do {
-      res = lookup_at(n.router, user);
+      res = lookup_result{};
+      self()
+        ->request(n.router, ms{250}, lookup_atom::value, user)
+        .receive([&](std::string& key) { res.key = std::move(key); },
+                 [&](caf::error& err) { res.err = std::move(err); });
       if (res.err && explain(res.err).find("try again") != std::string::npos)
         break;
       std::this_thread::sleep_for(ms{10});
