@@ -143,6 +143,21 @@ int fail(const std::string& sentence) {
   return 1;
 }
 
+// Ends the process if `core` stops: the sessions would wait for it for
+// ever, while a supervisor (systemd) starts a stopped node again.
+template <class Handle>
+void exit_with(caf::actor_system& sys, const Handle& core, const char* what) {
+  sys.spawn([core, what](caf::event_based_actor* self) -> caf::behavior {
+    self->monitor(core);
+    self->set_down_handler([what](caf::down_msg& dm) {
+      spdlog::critical("the {} actor stopped ({}); exiting", what,
+                       caf::to_string(dm.reason));
+      std::_Exit(3);
+    });
+    return {[](stop_atom) {}};
+  });
+}
+
 // Blocks until SIGINT or SIGTERM.
 void wait_for_signal() {
   sigset_t set;
@@ -263,6 +278,8 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
                            std::chrono::milliseconds{cfg.ack_hold_ms});
   auto rt = spawn_router(sys, dir, queue, limits, first_seq,
                          cluster_of(cfg));
+  exit_with(sys, rt, "router");
+  exit_with(sys, queue, "queue");
   if (auto rc = start_backbone(sys, cfg, rt); rc != 0) {
     std::cout.flush();
     std::_Exit(rc);
