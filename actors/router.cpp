@@ -104,6 +104,11 @@ struct router_state {
   std::unordered_map<caf::actor_addr, std::string> watched;
   std::unordered_map<std::string, router_actor> peers; ///< those that are up
   std::unordered_set<std::string> known_users; ///< names never unregister
+  /// Seqs whose sender has not been answered yet, and the senders of those
+  /// among them that were already acknowledged: the delivered notice waits
+  /// for the answer, so a sender always hears "accepted" first.
+  std::unordered_set<uint64_t> unanswered;
+  std::unordered_map<uint64_t, std::string> delivered_early;
   uint64_t next_seq = 1;
   static inline const char* name = "router";
 };
@@ -279,6 +284,19 @@ void notify_delivered(router_ptr self, const std::string& user, uint64_t seq,
     caf::anon_send(it->second.session, delivered_atom::value, seq);
 }
 
+// The sender of `seq` has its answer: a delivered notice held back for it
+// can go now (after the answer, from the same actor, so in order).
+void answered(router_ptr self, uint64_t seq, bool accepted) {
+  auto& st = self->state;
+  st.unanswered.erase(seq);
+  auto it = st.delivered_early.find(seq);
+  if (it == st.delivered_early.end())
+    return;
+  if (accepted)
+    notify_delivered(self, it->second, seq, true);
+  st.delivered_early.erase(it);
+}
+
 void accept(router_ptr self, caf::typed_response_promise<uint64_t> rp,
             std::string from, std::string to, std::string blob) {
   using namespace std::chrono;
@@ -287,15 +305,21 @@ void accept(router_ptr self, caf::typed_response_promise<uint64_t> rp,
                      now.count()};
   // The ack for a pushed message arrives in a later event, so the put,
   // sent within this one, still reaches the store before the drop.
+  auto seq = msg.seq;
   auto live = push_now(self, to, msg);
+  self->state.unanswered.insert(seq);
   self->request(self->state.store, caf::infinite, put_atom::value, to,
                 std::move(msg), live)
     .then(
       [=](stored_message& stored) mutable {
         rp.deliver(stored.seq);
+        answered(self, seq, true);
         on_stored(self, to, std::move(stored));
       },
-      [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      [=](caf::error& err) mutable {
+        rp.deliver(std::move(err));
+        answered(self, seq, false);
+      });
 }
 
 std::vector<std::string> home_online(router_ptr self) {
@@ -462,8 +486,12 @@ router(router_ptr self,
       if (it == self->state.online.end())
         return;
       auto& u = it->second;
-      if (auto from = u.inflight.take(seq))
-        notify_delivered(self, *from, seq, true);
+      if (auto from = u.inflight.take(seq)) {
+        if (self->state.unanswered.count(seq) > 0)
+          self->state.delivered_early.emplace(seq, std::move(*from));
+        else
+          notify_delivered(self, *from, seq, true);
+      }
       if (!u.caught_up)
         fetch(self, user);
     },

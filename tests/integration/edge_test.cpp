@@ -325,3 +325,33 @@ TEST_F(edge_test, held_unacknowledged_message_survives_a_graceful_restart) {
   EXPECT_EQ(env->type, "deliver");
   EXPECT_EQ(env->str("blob"), "held for hank");
 }
+
+TEST_F(edge_test, sender_hears_accepted_before_delivered_when_the_ack_is_first) {
+  temp_dir own;
+  // The put waits for the ack, so the ack always beats the store's answer.
+  auto r = router_process::start(own / "router", 0, {"--ack-hold-ms=600000"});
+  raw_client ivan{r.port};
+  ASSERT_TRUE(ivan.login("ivan", test_key("ivan")));
+  raw_client gina{r.port};
+  ASSERT_TRUE(gina.login("gina", test_key("gina")));
+  gina.send_sealed(protocol::make_envelope(
+    "send", "g1", {{"to", "ivan"}, {"blob", "for ivan"}}));
+  auto pushed = ivan.read_sealed();
+  ASSERT_TRUE(pushed);
+  auto deliver = protocol::parse_envelope(*pushed);
+  ASSERT_TRUE(deliver);
+  ivan.send_sealed(protocol::make_envelope("ack", deliver->id));
+  auto first = gina.read_sealed();
+  ASSERT_TRUE(first);
+  auto accepted = protocol::parse_envelope(*first);
+  ASSERT_TRUE(accepted) << *first;
+  EXPECT_EQ(accepted->id, "g1");
+  EXPECT_EQ(accepted->str("status"), "accepted");
+  auto second = gina.read_sealed();
+  ASSERT_TRUE(second);
+  auto delivered = protocol::parse_envelope(*second);
+  ASSERT_TRUE(delivered) << *second;
+  EXPECT_TRUE(delivered->id.empty());
+  EXPECT_EQ(delivered->str("status"), "delivered");
+  EXPECT_EQ(std::to_string(delivered->num("seq")), deliver->id);
+}
