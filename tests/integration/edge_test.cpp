@@ -41,6 +41,30 @@ protected:
     EXPECT_EQ(env->type, "presence");
   }
 
+  /// A router in `data` that holds a pushed message ten minutes for its ack.
+  static router_process holding_router(const std::string& data) {
+    return router_process::start(data, 0, {"--ack-hold-ms=600000"});
+  }
+
+  /// `from` sends `blob` to `to`, whose session is `rcpt`; returns the
+  /// `deliver` envelope `rcpt` got (a test failure if none).
+  static std::optional<protocol::envelope>
+  send_and_push(raw_client& from, raw_client& rcpt, const std::string& to,
+                const std::string& blob) {
+    from.send_sealed(protocol::make_envelope(
+      "send", "s-" + to, {{"to", to}, {"blob", blob}}));
+    auto pushed = rcpt.read_sealed();
+    EXPECT_TRUE(pushed) << to << " got nothing";
+    if (!pushed)
+      return std::nullopt;
+    auto env = protocol::parse_envelope(*pushed);
+    EXPECT_TRUE(env && env->type == "deliver" && env->str("blob") == blob)
+      << *pushed;
+    if (!env)
+      return std::nullopt;
+    return std::move(*env);
+  }
+
   temp_dir dir;
   router_process router;
 };
@@ -299,23 +323,18 @@ TEST_F(edge_test, client_that_never_reads_its_replies_is_dropped) {
 
 TEST_F(edge_test, held_unacknowledged_message_survives_a_graceful_restart) {
   temp_dir own;
-  // A long hold: the message stays in memory until the router stops.
-  std::vector<std::string> args{"--ack-hold-ms=600000"};
-  auto r = router_process::start(own / "router", 0, args);
+  // The message stays in memory until the router stops.
+  auto r = holding_router(own / "router");
   raw_client hank{r.port};
   ASSERT_TRUE(hank.login("hank", test_key("hank")));
   raw_client erin{r.port};
   ASSERT_TRUE(erin.login("erin", test_key("erin")));
-  erin.send_sealed(protocol::make_envelope(
-    "send", "s1", {{"to", "hank"}, {"blob", "held for hank"}}));
-  auto pushed = hank.read_sealed();
-  ASSERT_TRUE(pushed);
-  EXPECT_EQ(protocol::parse_envelope(*pushed)->str("blob"), "held for hank");
+  ASSERT_TRUE(send_and_push(erin, hank, "hank", "held for hank"));
   // Neither durable nor acknowledged: the sender hears nothing yet.
   EXPECT_FALSE(erin.read_sealed(milliseconds{300}));
   ASSERT_TRUE(r.proc.stop());
   EXPECT_GE(count_in(r.log, "wrote 1 held messages"), 1u) << slurp(r.log);
-  auto again = router_process::start(own / "router", 0, args);
+  auto again = holding_router(own / "router");
   raw_client hank2{again.port};
   ASSERT_TRUE(hank2.login("hank", test_key("hank")));
   auto frame = hank2.read_sealed();
@@ -329,23 +348,19 @@ TEST_F(edge_test, held_unacknowledged_message_survives_a_graceful_restart) {
 TEST_F(edge_test, sender_hears_accepted_before_delivered_when_the_ack_is_first) {
   temp_dir own;
   // The put waits for the ack, so the ack always beats the store's answer.
-  auto r = router_process::start(own / "router", 0, {"--ack-hold-ms=600000"});
+  auto r = holding_router(own / "router");
   raw_client ivan{r.port};
   ASSERT_TRUE(ivan.login("ivan", test_key("ivan")));
   raw_client gina{r.port};
   ASSERT_TRUE(gina.login("gina", test_key("gina")));
-  gina.send_sealed(protocol::make_envelope(
-    "send", "g1", {{"to", "ivan"}, {"blob", "for ivan"}}));
-  auto pushed = ivan.read_sealed();
-  ASSERT_TRUE(pushed);
-  auto deliver = protocol::parse_envelope(*pushed);
+  auto deliver = send_and_push(gina, ivan, "ivan", "for ivan");
   ASSERT_TRUE(deliver);
   ivan.send_sealed(protocol::make_envelope("ack", deliver->id));
   auto first = gina.read_sealed();
   ASSERT_TRUE(first);
   auto accepted = protocol::parse_envelope(*first);
   ASSERT_TRUE(accepted) << *first;
-  EXPECT_EQ(accepted->id, "g1");
+  EXPECT_EQ(accepted->id, "s-ivan");
   EXPECT_EQ(accepted->str("status"), "accepted");
   auto second = gina.read_sealed();
   ASSERT_TRUE(second);
