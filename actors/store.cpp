@@ -62,12 +62,12 @@ struct store_state {
     return true;
   }
 
-  // Moves held puts whose time is up, or all of `to`'s if `to` is set, or
-  // all if `to` is empty, back to `puts` to be written.
-  void release_held(clock::time_point now, const std::string* to = nullptr) {
-    if (to) {
+  // Moves held puts back to `puts` to be written: those whose time is up,
+  // and all of `to`'s if `to` is set, or every one if `all`.
+  void release_held(clock::time_point now, const std::string* to, bool all) {
+    if (to || all) {
       for (auto it = held.begin(); it != held.end();)
-        if (to->empty() || it->second.to == *to) {
+        if (all || it->second.to == *to) {
           puts.push_back(std::move(it->second));
           it = held.erase(it);
         } else {
@@ -128,8 +128,8 @@ struct store_state {
 
   // Settles acks against held puts, holds new live puts, writes the rest
   // and answers every put that is settled.
-  // `fetching`: also write that recipient's held puts (all, if empty).
-  void flush(const std::string* fetching = nullptr) {
+  // `fetching`: also write that recipient's held puts; `all`: every one.
+  void flush(const std::string* fetching = nullptr, bool all = false) {
     flush_scheduled = false;
     auto now = clock::now();
     std::vector<bool> drop_skip(drops.size(), false);
@@ -155,7 +155,7 @@ struct store_state {
         puts.push_back(std::move(p));
       }
     }
-    release_held(now, fetching);
+    release_held(now, fetching, all);
     last_written = puts.size();
     auto err = commit(drop_skip);
     for (auto& p : puts) {
@@ -222,9 +222,9 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
   };
   // Held puts bring a flush back when the oldest one's time is up; their
   // deadlines only grow, so one pending deadline covers all of them.
-  auto flush = [self](const std::string* fetching) {
+  auto flush = [self](const std::string* fetching, bool all) {
     auto& st = self->state;
-    st.flush(fetching);
+    st.flush(fetching, all);
     if (st.deadline_pending || st.held_order.empty())
       return;
     auto it = st.held.find(st.held_order.front());
@@ -250,7 +250,7 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
     [=](fetch_atom, const std::string& to, uint64_t after,
         uint32_t limit) -> caf::result<std::vector<stored_message>> {
       auto& st = self->state;
-      flush(&to); // a fetch must see everything, held puts included
+      flush(&to, false); // a fetch must see everything, held puts included
       st.select.bind(1, to).bind(2, static_cast<int64_t>(after));
       st.select.bind(3, static_cast<int64_t>(limit));
       std::vector<stored_message> rows;
@@ -273,15 +273,14 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
       self->state.drops.emplace_back(std::move(to), seq);
       schedule();
     },
-    [=](flush_atom) { flush(nullptr); },
+    [=](flush_atom) { flush(nullptr, false); },
     [=](stop_atom) -> size_t {
-      std::string everyone;
-      flush(&everyone);
+      flush(nullptr, true);
       return self->state.last_written;
     },
     [=](tick_atom) {
       self->state.deadline_pending = false;
-      flush(nullptr);
+      flush(nullptr, false);
     },
   };
 }
