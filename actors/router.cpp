@@ -15,58 +15,11 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/cluster/rendezvous.hpp"
+#include "actors/unacked_window.hpp"
 
 namespace courier {
 
 namespace {
-
-/// Messages pushed to a session and not yet acknowledged, oldest first.
-/// A vector, not a deque: a deque allocates ~600 bytes up front, which
-/// every idle session would pay. Acks come mostly in order, so an acked
-/// entry is only marked, and the dead head is cut off now and then
-/// instead of shifting the whole window on every ack.
-class unacked_window {
-public:
-  void push(uint64_t seq, size_t bytes, const std::string& from) {
-    entries_.push_back({seq, bytes, from});
-    ++live_;
-    bytes_ += bytes;
-  }
-
-  /// Removes `seq`; returns its sender, or nothing if it was not there.
-  std::optional<std::string> take(uint64_t seq) {
-    auto pos = std::find_if(entries_.begin() + head_, entries_.end(),
-                            [seq](auto& e) { return e.seq == seq; });
-    if (pos == entries_.end())
-      return std::nullopt;
-    auto from = std::move(pos->from);
-    bytes_ -= pos->bytes;
-    --live_;
-    pos->seq = 0; // a seq is never 0
-    while (head_ < entries_.size() && entries_[head_].seq == 0)
-      ++head_;
-    if (head_ == entries_.size() || head_ > entries_.size() / 2) {
-      entries_.erase(entries_.begin(), entries_.begin() + head_);
-      head_ = 0;
-    }
-    return from;
-  }
-
-  size_t size() const { return live_; }
-  size_t bytes() const { return bytes_; }
-  bool empty() const { return live_ == 0; }
-
-private:
-  struct entry {
-    uint64_t seq;
-    size_t bytes;
-    std::string from; ///< told when the recipient acknowledges
-  };
-  std::vector<entry> entries_;
-  size_t head_ = 0; ///< entries before it are acknowledged
-  size_t live_ = 0;
-  size_t bytes_ = 0;
-};
 
 /// Delivery state of one connected user.
 struct online_user {
