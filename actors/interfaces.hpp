@@ -161,11 +161,9 @@ using directory_actor = caf::typed_actor<
 
 /// The durable offline queue (group commit).
 using store_actor = caf::typed_actor<
-  // Queues a message for `to`; replies once it is durable, or once the
-  // recipient acknowledged it before it had to be written at all. A seq
-  // of 0 lets the store pick one. `live`: the recipient has it already, so
-  // the store may wait a little for the ack before writing it.
-  caf::replies_to<put_atom, std::string, stored_message, bool>::with<
+  // Queues a message for `to`; replies once it is durable, or once a drop
+  // of it came in the same batch. A seq of 0 lets the store pick one.
+  caf::replies_to<put_atom, std::string, stored_message>::with<
     stored_message>,
   // Messages for `to` after `seq`, in order, at most `limit`.
   caf::replies_to<fetch_atom, std::string, uint64_t, uint32_t>::with<
@@ -174,11 +172,9 @@ using store_actor = caf::typed_actor<
   caf::reacts_to<drop_atom, std::string, uint64_t>,
   // Internal: commit everything pending.
   caf::reacts_to<flush_atom>,
-  // The node is stopping: writes every held or pending message now;
-  // replies how many it wrote.
-  caf::replies_to<stop_atom>::with<size_t>,
-  // Internal: the oldest held message's time is up.
-  caf::reacts_to<tick_atom>>;
+  // The node is stopping: writes every pending message now; replies how
+  // many it wrote.
+  caf::replies_to<stop_atom>::with<size_t>>;
 
 /// Who is online; moves messages from senders to recipients. In a cluster
 /// every user has one home router (rendezvous hashing over the router
@@ -206,6 +202,11 @@ using router_actor = caf::typed_actor<
   caf::replies_to<lookup_atom, std::string>::with<std::string>,
   // This router's name in the cluster.
   caf::replies_to<status_atom>::with<std::string>,
+  // Internal: a held message's time is up.
+  caf::reacts_to<tick_atom>,
+  // The node is stopping: hands every held message to the store; replies
+  // how many. Ignored from other nodes.
+  caf::replies_to<flush_atom>::with<size_t>,
   // Router `name` is reachable at this handle (from this router's peer
   // link, or from the peer's own link that dialled this router). The
   // router watches it and forgets it when it goes.

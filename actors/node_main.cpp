@@ -274,10 +274,9 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   auto dir = spawn_directory(sys, *dir_db);
   auto first_seq = next_free_seq(**queue_db); // before the store owns it
   auto queue = spawn_store(sys, *queue_db,
-                           std::chrono::microseconds{cfg.commit_window_us},
-                           std::chrono::milliseconds{cfg.ack_hold_ms});
-  auto rt = spawn_router(sys, dir, queue, limits, first_seq,
-                         cluster_of(cfg));
+                           std::chrono::microseconds{cfg.commit_window_us});
+  auto rt = spawn_router(sys, dir, queue, limits, first_seq, cluster_of(cfg),
+                         std::chrono::milliseconds{cfg.ack_hold_ms});
   exit_with(sys, rt, "router");
   exit_with(sys, queue, "queue");
   if (auto rc = start_backbone(sys, cfg, rt); rc != 0) {
@@ -310,9 +309,17 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   wait_for_signal();
   spdlog::info("router stopping");
   // Messages held in memory for their recipients' acks go to disk; every
-  // message a sender was told about is there already.
+  // message a sender was told about is there already. The router's puts
+  // reach the store before the stop, which writes everything pending.
+  size_t held = 0;
+  self->request(rt, std::chrono::seconds{10}, flush_atom::value)
+    .receive([&](size_t n) { held = n; },
+             [&](caf::error& err) {
+               spdlog::error("could not collect held messages: {}",
+                             sys.render(err));
+             });
   self->request(queue, std::chrono::seconds{10}, stop_atom::value)
-    .receive([](size_t n) { spdlog::info("wrote {} held messages", n); },
+    .receive([&](size_t) { spdlog::info("wrote {} held messages", held); },
              [&](caf::error& err) {
                spdlog::error("could not write held messages: {}",
                              sys.render(err));

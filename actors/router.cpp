@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <optional>
 #include <vector>
 #include <unordered_map>
@@ -41,6 +42,17 @@ bool has_room(const online_user& u, const edge_limits& limits) {
          && u.inflight.bytes() < limits.max_write_buffer / 2;
 }
 
+using clock = std::chrono::steady_clock;
+
+/// A message pushed to its live recipient and not written anywhere: it
+/// waits up to the ack hold for the recipient's ack.
+struct held_message {
+  std::string to;
+  stored_message msg;
+  caf::typed_response_promise<uint64_t> rp; ///< the sender's answer
+  clock::time_point until;
+};
+
 } // namespace
 
 struct router_state {
@@ -62,6 +74,12 @@ struct router_state {
   /// for the answer, so a sender always hears "accepted" first.
   std::unordered_set<uint64_t> unanswered;
   std::unordered_map<uint64_t, std::string> delivered_early;
+  /// Held messages by seq; `held_order` has their seqs by deadline (those
+  /// settled meanwhile are skipped when met).
+  std::unordered_map<uint64_t, held_message> held;
+  std::deque<uint64_t> held_order;
+  std::chrono::milliseconds ack_hold{0};
+  bool hold_tick_pending = false;
   uint64_t next_seq = 1;
   static inline const char* name = "router";
 };
@@ -250,19 +268,15 @@ void answered(router_ptr self, uint64_t seq, bool accepted) {
   st.delivered_early.erase(it);
 }
 
-void accept(router_ptr self, caf::typed_response_promise<uint64_t> rp,
-            std::string from, std::string to, std::string blob) {
-  using namespace std::chrono;
-  auto now = duration_cast<milliseconds>(system_clock::now().time_since_epoch());
-  stored_message msg{self->state.next_seq++, std::move(from), std::move(blob),
-                     now.count()};
-  // The ack for a pushed message arrives in a later event, so the put,
-  // sent within this one, still reaches the store before the drop.
+// Writes a message to the store; its sender hears back once it is durable.
+// An ack for a pushed message arrives in a later event, so the put, sent
+// within this one, reaches the store before the drop.
+void write_out(router_ptr self, caf::typed_response_promise<uint64_t> rp,
+               const std::string& to, stored_message msg) {
   auto seq = msg.seq;
-  auto live = push_now(self, to, msg);
   self->state.unanswered.insert(seq);
   self->request(self->state.store, caf::infinite, put_atom::value, to,
-                std::move(msg), live)
+                std::move(msg))
     .then(
       [=](stored_message& stored) mutable {
         rp.deliver(stored.seq);
@@ -273,6 +287,95 @@ void accept(router_ptr self, caf::typed_response_promise<uint64_t> rp,
         rp.deliver(std::move(err));
         answered(self, seq, false);
       });
+}
+
+// One timer covers every held message: deadlines only grow, so it aims at
+// the oldest one still held.
+void schedule_hold_tick(router_ptr self) {
+  auto& st = self->state;
+  while (!st.held_order.empty() && st.held.count(st.held_order.front()) == 0)
+    st.held_order.pop_front();
+  if (st.hold_tick_pending || st.held_order.empty())
+    return;
+  auto left = st.held.at(st.held_order.front()).until - clock::now();
+  st.hold_tick_pending = true;
+  self->delayed_send(self,
+                     std::chrono::ceil<std::chrono::milliseconds>(
+                       std::max(left, clock::duration{0})),
+                     tick_atom::value);
+}
+
+// Keeps a pushed message in memory until its recipient acks it: most acks
+// come within milliseconds, and such a message never touches the disk.
+void hold(router_ptr self, caf::typed_response_promise<uint64_t> rp,
+          std::string to, stored_message msg) {
+  auto& st = self->state;
+  auto seq = msg.seq;
+  st.held.emplace(seq, held_message{std::move(to), std::move(msg),
+                                    std::move(rp), clock::now() + st.ack_hold});
+  st.held_order.push_back(seq);
+  schedule_hold_tick(self);
+}
+
+// The recipient acknowledged a held message: the sender's answer goes now,
+// and nothing is written. False if `seq` is not held for `user`.
+bool settle_held(router_ptr self, const std::string& user, uint64_t seq) {
+  auto& held = self->state.held;
+  auto it = held.find(seq);
+  if (it == held.end() || it->second.to != user)
+    return false;
+  it->second.rp.deliver(seq);
+  held.erase(it);
+  return true;
+}
+
+// Writes held messages out: `user`'s, or every one if `user` is null.
+// Returns how many.
+size_t release_held(router_ptr self, const std::string* user) {
+  auto& held = self->state.held;
+  size_t n = 0;
+  for (auto it = held.begin(); it != held.end();) {
+    if (user && it->second.to != *user) {
+      ++it;
+      continue;
+    }
+    auto& h = it->second;
+    write_out(self, std::move(h.rp), h.to, std::move(h.msg));
+    it = held.erase(it);
+    ++n;
+  }
+  return n;
+}
+
+// Writes out held messages whose time is up.
+void on_hold_tick(router_ptr self) {
+  auto& st = self->state;
+  st.hold_tick_pending = false;
+  auto now = clock::now();
+  while (!st.held_order.empty()) {
+    auto it = st.held.find(st.held_order.front());
+    if (it != st.held.end() && it->second.until > now)
+      break;
+    if (it != st.held.end()) {
+      auto& h = it->second;
+      write_out(self, std::move(h.rp), h.to, std::move(h.msg));
+      st.held.erase(it);
+    }
+    st.held_order.pop_front();
+  }
+  schedule_hold_tick(self);
+}
+
+void accept(router_ptr self, caf::typed_response_promise<uint64_t> rp,
+            std::string from, std::string to, std::string blob) {
+  using namespace std::chrono;
+  auto now = duration_cast<milliseconds>(system_clock::now().time_since_epoch());
+  stored_message msg{self->state.next_seq++, std::move(from), std::move(blob),
+                     now.count()};
+  if (push_now(self, to, msg) && self->state.ack_hold.count() > 0)
+    hold(self, std::move(rp), std::move(to), std::move(msg));
+  else
+    write_out(self, std::move(rp), to, std::move(msg));
 }
 
 std::vector<std::string> home_online(router_ptr self) {
@@ -343,8 +446,10 @@ void on_peer_up(router_ptr self, const std::string& name, router_actor peer) {
 router_actor::behavior_type
 router(router_ptr self,
        directory_actor directory, store_actor store, edge_limits limits,
-       uint64_t first_seq, cluster_config cluster) {
+       uint64_t first_seq, cluster_config cluster,
+       std::chrono::milliseconds ack_hold) {
   self->state.next_seq = first_seq;
+  self->state.ack_hold = ack_hold;
   self->state.cluster = std::move(cluster);
   self->state.directory = std::move(directory);
   self->state.store = std::move(store);
@@ -365,8 +470,10 @@ router(router_ptr self,
     auto user = std::move(it->second);
     st.watched.erase(it);
     if (auto u = st.online.find(user);
-        u != st.online.end() && u->second.session.address() == dm.source)
+        u != st.online.end() && u->second.session.address() == dm.source) {
       st.online.erase(u);
+      release_held(self, &user); // unacknowledged: they must stay
+    }
     if (auto v = st.visiting.find(user);
         v != st.visiting.end() && v->second.address() == dm.source)
       st.visiting.erase(v);
@@ -392,6 +499,8 @@ router(router_ptr self,
                    std::string{"signed in elsewhere"});
       }
       watch(self, session, user);
+      // The new session starts from the store, so it must hold everything.
+      release_held(self, &user);
       online[user] = online_user{session, 0, {}, false, false, false};
       fetch(self, user);
     },
@@ -434,7 +543,8 @@ router(router_ptr self,
           self->send(h.peer, ack_atom::value, std::move(user), seq);
         return;
       }
-      self->send(self->state.store, drop_atom::value, user, seq);
+      if (!settle_held(self, user, seq))
+        self->send(self->state.store, drop_atom::value, user, seq);
       auto it = self->state.online.find(user);
       if (it == self->state.online.end())
         return;
@@ -483,6 +593,15 @@ router(router_ptr self,
       return self->delegate(h.peer, lookup_atom::value, std::move(user));
     },
     [=](status_atom) { return self->state.cluster.name; },
+    [=](tick_atom) {
+      if (!from_backbone(self))
+        on_hold_tick(self);
+    },
+    [=](flush_atom) -> size_t {
+      if (from_backbone(self))
+        return 0;
+      return release_held(self, nullptr);
+    },
     [=](peer_up_atom, const std::string& name, caf::strong_actor_ptr& ptr) {
       on_peer_up(self, name, caf::actor_cast<router_actor>(std::move(ptr)));
     },
@@ -491,12 +610,13 @@ router(router_ptr self,
 
 router_actor spawn_router(caf::actor_system& sys, directory_actor directory,
                           store_actor store, edge_limits limits,
-                          uint64_t first_seq, cluster_config cluster) {
+                          uint64_t first_seq, cluster_config cluster,
+                          std::chrono::milliseconds ack_hold) {
   if (cluster.routers.empty())
     cluster.routers.push_back(cluster.name);
   return sys.middleman().spawn_broker(router, std::move(directory),
                                      std::move(store), limits, first_seq,
-                                     std::move(cluster));
+                                     std::move(cluster), ack_hold);
 }
 
 } // namespace courier

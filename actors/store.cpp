@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <deque>
 #include <unordered_map>
 #include <vector>
 
@@ -12,8 +11,6 @@
 namespace courier {
 
 namespace {
-
-using clock = std::chrono::steady_clock;
 
 int64_t now_ms() {
   using namespace std::chrono;
@@ -28,8 +25,6 @@ struct pending_put {
   std::string to;
   stored_message msg;
   caf::typed_response_promise<stored_message> promise;
-  bool live = false;        ///< the recipient has it: wait for its ack
-  clock::time_point until;  ///< written by then if still unacknowledged
 };
 
 } // namespace
@@ -40,51 +35,11 @@ struct store_state {
   statement remove;
   statement select;
   std::vector<pending_put> puts; ///< since the last flush
-  /// Live puts waiting for their ack, by seq; `held_order` has their seqs
-  /// by deadline (seqs already settled are skipped when met).
-  std::unordered_map<uint64_t, pending_put> held;
-  std::deque<uint64_t> held_order;
   std::vector<std::pair<std::string, uint64_t>> drops;
   bool flush_scheduled = false;
-  bool deadline_pending = false; ///< a flush for the oldest held put
-  size_t last_written = 0;       ///< messages the last flush wrote
+  size_t last_written = 0; ///< messages the last flush wrote
   std::chrono::microseconds window{0};
-  std::chrono::microseconds hold{0};
   static inline const char* name = "store";
-
-  // An ack for a held put settles it: it never touches the disk.
-  bool settle_held(const std::string& to, uint64_t seq) {
-    auto it = held.find(seq);
-    if (it == held.end() || it->second.to != to)
-      return false;
-    it->second.promise.deliver(std::move(it->second.msg));
-    held.erase(it);
-    return true;
-  }
-
-  // Moves held puts back to `puts` to be written: those whose time is up,
-  // and all of `to`'s if `to` is set, or every one if `all`.
-  void release_held(clock::time_point now, const std::string* to, bool all) {
-    if (to || all) {
-      for (auto it = held.begin(); it != held.end();)
-        if (all || it->second.to == *to) {
-          puts.push_back(std::move(it->second));
-          it = held.erase(it);
-        } else {
-          ++it;
-        }
-    }
-    while (!held_order.empty()) {
-      auto it = held.find(held_order.front());
-      if (it != held.end() && it->second.until > now)
-        break;
-      if (it != held.end()) {
-        puts.push_back(std::move(it->second));
-        held.erase(it);
-      }
-      held_order.pop_front();
-    }
-  }
 
   // Writes `puts`, and the drops not settled otherwise, in one
   // transaction.
@@ -126,36 +81,27 @@ struct store_state {
     return caf::none;
   }
 
-  // Settles acks against held puts, holds new live puts, writes the rest
-  // and answers every put that is settled.
-  // `fetching`: also write that recipient's held puts; `all`: every one.
-  void flush(const std::string* fetching = nullptr, bool all = false) {
+  // Writes the pending puts and drops and answers every put. An ack in
+  // this batch for a put in this batch spares both the insert and the
+  // delete.
+  void flush() {
     flush_scheduled = false;
-    auto now = clock::now();
     std::vector<bool> drop_skip(drops.size(), false);
-    for (size_t i = 0; i < drops.size(); ++i)
-      drop_skip[i] = settle_held(drops[i].first, drops[i].second);
-    // Acks in this batch for puts in this batch: neither is written.
     std::unordered_map<uint64_t, size_t> acked;
     for (size_t i = 0; i < drops.size(); ++i)
-      if (!drop_skip[i])
-        acked.emplace(drops[i].second, i);
+      acked.emplace(drops[i].second, i);
     std::vector<pending_put> fresh;
     fresh.swap(puts);
     for (auto& p : fresh) {
       auto a = p.msg.seq != 0 ? acked.find(p.msg.seq) : acked.end();
-      if (a != acked.end() && drops[a->second].first == p.to) {
+      if (a != acked.end() && drops[a->second].first == p.to
+          && !drop_skip[a->second]) {
         drop_skip[a->second] = true;
         p.promise.deliver(std::move(p.msg));
-      } else if (p.live && hold.count() > 0 && p.msg.seq != 0) {
-        p.until = now + hold;
-        held_order.push_back(p.msg.seq);
-        held.emplace(p.msg.seq, std::move(p));
       } else {
         puts.push_back(std::move(p));
       }
     }
-    release_held(now, fetching, all);
     last_written = puts.size();
     auto err = commit(drop_skip);
     for (auto& p : puts) {
@@ -186,12 +132,10 @@ caf::expected<std::shared_ptr<database>> open_store_db(const std::string& path) 
 
 store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self,
                                  std::shared_ptr<database> db,
-                                 std::chrono::microseconds window,
-                                 std::chrono::microseconds hold) {
+                                 std::chrono::microseconds window) {
   auto& st = self->state;
   st.db = std::move(db);
   st.window = window;
-  st.hold = hold;
   auto prep = [&](const char* sql) {
     auto stmt = st.db->prepare(sql);
     if (!stmt)
@@ -220,37 +164,20 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
     else
       self->delayed_send(self, st.window, flush_atom::value);
   };
-  // Held puts bring a flush back when the oldest one's time is up; their
-  // deadlines only grow, so one pending deadline covers all of them.
-  auto flush = [self](const std::string* fetching, bool all) {
-    auto& st = self->state;
-    st.flush(fetching, all);
-    if (st.deadline_pending || st.held_order.empty())
-      return;
-    auto it = st.held.find(st.held_order.front());
-    auto left = it != st.held.end() ? it->second.until - clock::now()
-                                    : clock::duration{0};
-    st.deadline_pending = true;
-    self->delayed_send(
-      self,
-      std::chrono::duration_cast<std::chrono::microseconds>(
-        std::max(left, clock::duration{0})),
-      tick_atom::value);
-  };
   return {
-    [=](put_atom, std::string& to, stored_message& msg,
-        bool live) -> caf::result<stored_message> {
+    [=](put_atom, std::string& to,
+        stored_message& msg) -> caf::result<stored_message> {
       auto rp = self->make_response_promise<stored_message>();
       if (msg.ts == 0)
         msg.ts = now_ms();
-      self->state.puts.push_back({std::move(to), std::move(msg), rp, live, {}});
+      self->state.puts.push_back({std::move(to), std::move(msg), rp});
       schedule();
       return rp;
     },
     [=](fetch_atom, const std::string& to, uint64_t after,
         uint32_t limit) -> caf::result<std::vector<stored_message>> {
       auto& st = self->state;
-      flush(&to, false); // a fetch must see everything, held puts included
+      st.flush(); // a fetch must see every put before it
       st.select.bind(1, to).bind(2, static_cast<int64_t>(after));
       st.select.bind(3, static_cast<int64_t>(limit));
       std::vector<stored_message> rows;
@@ -273,14 +200,10 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
       self->state.drops.emplace_back(std::move(to), seq);
       schedule();
     },
-    [=](flush_atom) { flush(nullptr, false); },
+    [=](flush_atom) { self->state.flush(); },
     [=](stop_atom) -> size_t {
-      flush(nullptr, true);
+      self->state.flush();
       return self->state.last_written;
-    },
-    [=](tick_atom) {
-      self->state.deadline_pending = false;
-      flush(nullptr, false);
     },
   };
 }
@@ -300,9 +223,8 @@ uint64_t next_free_seq(database& db) {
 }
 
 store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<database> db,
-                        std::chrono::microseconds window,
-                        std::chrono::microseconds hold) {
-  return sys.spawn(store, std::move(db), window, hold);
+                        std::chrono::microseconds window) {
+  return sys.spawn(store, std::move(db), window);
 }
 
 } // namespace courier

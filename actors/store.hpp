@@ -22,12 +22,9 @@ uint64_t next_free_seq(database& db);
 /// The durable offline queue. Puts and drops are grouped: everything in
 /// the mailbox, or that arrives within `window` of the first put or drop,
 /// is committed in one transaction (WAL, synchronous=FULL) before any of
-/// them is answered. A put marked live (its recipient already has it) is
-/// held up to `hold` for the recipient's ack: acked in time, it is answered
-/// without ever being written; otherwise it is written then. A fetch writes
-/// the recipient's held puts first, so it sees all of them.
+/// them is answered; a put and the drop of the same message in one batch
+/// are neither written. A fetch commits what is pending first.
 store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<database> db,
-                        std::chrono::microseconds window = {},
-                        std::chrono::microseconds hold = {});
+                        std::chrono::microseconds window = {});
 
 } // namespace courier

@@ -488,7 +488,7 @@ protected:
     stored_message out;
     self()
       ->request(st, wait_time, put_atom::value, to,
-                stored_message{0, from, blob, 0}, false)
+                stored_message{0, from, blob, 0})
       .receive([&](stored_message& m) { out = std::move(m); },
                [&](caf::error& err) {
                  ADD_FAILURE() << "put: " << sys_->render(err);
@@ -505,32 +505,6 @@ protected:
     auto row = stmt->step();
     EXPECT_TRUE(row && *row);
     return stmt->int_at(0);
-  }
-
-  /// A store that holds live puts for `hold`.
-  store_actor holding_store(std::chrono::milliseconds hold) {
-    auto db = open_store_db(dir_ + "/queue.db");
-    EXPECT_TRUE(db);
-    auto st = spawn_store(*sys_, *db, std::chrono::microseconds{0}, hold);
-    track(st.address());
-    return st;
-  }
-
-  /// Sends a live put for `to` and returns without waiting for the answer.
-  void put_live(const store_actor& st, const std::string& to, uint64_t seq) {
-    self()->send(st, put_atom::value, to,
-                 stored_message{seq, "alice", "blob", 0}, true);
-  }
-
-  /// Waits for the answer to a put sent with put_live; its seq, or 0.
-  uint64_t put_answer(ms timeout = wait_time) {
-    uint64_t seq = 0;
-    self()->receive([&](stored_message& m) { seq = m.seq; },
-                    [&](caf::error& err) {
-                      ADD_FAILURE() << "put: " << sys_->render(err);
-                    },
-                    caf::after(timeout) >> [] {});
-    return seq;
   }
 
   std::vector<stored_message> fetch(const store_actor& st,
@@ -614,58 +588,149 @@ TEST_F(StoreTest, DropChecksTheRecipient) {
   EXPECT_TRUE(fetch(st, "bob", 0, 10).empty());
 }
 
-TEST_F(StoreTest, LiveMessageAckedInTimeIsNeverWritten) {
-  auto st = holding_store(std::chrono::seconds{10});
-  put_live(st, "bob", 100);
-  self()->send(st, drop_atom::value, std::string{"bob"}, uint64_t{100});
-  // Answered long before the hold is over, because the ack came.
-  EXPECT_EQ(put_answer(), 100u);
-  EXPECT_EQ(rows_on_disk(), 0);
-  EXPECT_TRUE(fetch(st, "bob", 0, 10).empty());
+TEST_F(StoreTest, AckInTheSameBatchSparesTheWrite) {
+  auto db = open_store_db(dir_ + "/queue.db");
+  ASSERT_TRUE(db);
+  auto st = spawn_store(*sys_, *db, std::chrono::milliseconds{200});
+  track(st.address());
+  // Within one commit window: a put and the recipient's ack of it, and a
+  // put acked by someone else.
+  self()->send(st, put_atom::value, std::string{"bob"},
+               stored_message{500, "alice", "x", 0});
+  self()->send(st, put_atom::value, std::string{"bob"},
+               stored_message{501, "alice", "y", 0});
+  self()->send(st, drop_atom::value, std::string{"bob"}, uint64_t{500});
+  self()->send(st, drop_atom::value, std::string{"carol"}, uint64_t{501});
+  for (int i = 0; i < 2; ++i)
+    self()->receive([](stored_message&) {},
+                    [&](caf::error& err) { ADD_FAILURE() << to_string(err); },
+                    caf::after(wait_time) >> [] { ADD_FAILURE() << "no answer"; });
+  EXPECT_EQ(rows_on_disk(), 1);
+  auto rows = fetch(st, "bob", 0, 10);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].seq, 501u);
 }
 
-TEST_F(StoreTest, UnackedLiveMessageIsWrittenWhenItsHoldEnds) {
-  auto st = holding_store(ms{100});
+// -- messages held for their ack ---------------------------------------------------
+
+class HoldTest : public StoreTest {
+protected:
+  /// A router whose store is on disk and which holds pushed messages for
+  /// `hold`; alice and bob are registered and online.
+  void start_holding(ms hold) {
+    auto ddb = open_directory_db(":memory:");
+    ASSERT_TRUE(ddb);
+    auto sdb = open_store_db(dir_ + "/queue.db");
+    ASSERT_TRUE(sdb);
+    directory_ = spawn_directory(*sys_, *ddb);
+    store_ = spawn_store(*sys_, *sdb);
+    router_ = spawn_router(*sys_, directory_, store_, {}, next_free_seq(**sdb),
+                           {}, hold);
+    track(directory_.address());
+    track(store_.address());
+    track(router_.address());
+    for (auto name : {"alice", "bob", "carol"})
+      register_user(name);
+    alice_ = fake_session("alice");
+    bob_ = fake_session("bob");
+    login("alice", alice_);
+    // Bob is caught up (so new messages are pushed, not fetched) once he
+    // has what was queued before he signed in.
+    auto queued = send_ok("alice", "bob", "queued");
+    login("bob", bob_);
+    ASSERT_EQ(seqs_of(deliveries("bob", 1)), std::vector<uint64_t>{queued});
+    ack("bob", queued);
+    ASSERT_TRUE(box_->take(told_delivered("alice"), wait_time));
+  }
+
+  /// Sends from alice to bob without waiting; returns the seq bob got.
+  uint64_t send_and_push(const std::string& blob) {
+    self()->send(router_, send_atom::value, std::string{"alice"},
+                 std::string{"bob"}, blob);
+    auto got = deliveries("bob", 1);
+    EXPECT_EQ(got.size(), 1u);
+    return got.empty() ? 0 : got[0].seq;
+  }
+
+  /// The seq in alice's answer to a send, or 0 if none came in `timeout`.
+  uint64_t answer(ms timeout = wait_time) {
+    auto m = box_->take(any_seq_reply(), timeout);
+    return m ? m->get_as<uint64_t>(0) : 0;
+  }
+
+  session_actor alice_;
+  session_actor bob_;
+};
+
+TEST_F(HoldTest, MessageAckedInTimeIsNeverWritten) {
+  start_holding(std::chrono::seconds{10});
+  auto seq = send_and_push("hi");
+  ASSERT_NE(seq, 0u);
+  EXPECT_EQ(answer(quiet_time), 0u) << "answered before durable or acked";
+  ack("bob", seq);
+  EXPECT_EQ(answer(), seq); // long before the hold is over
+  auto told = box_->take(told_delivered("alice"), wait_time);
+  ASSERT_TRUE(told);
+  EXPECT_EQ(told->get_as<uint64_t>(2), seq);
+  EXPECT_EQ(rows_on_disk(), 0);
+}
+
+TEST_F(HoldTest, UnackedMessageIsWrittenWhenItsHoldEnds) {
+  start_holding(ms{100});
   auto start = steady::now();
-  put_live(st, "bob", 200);
+  auto seq = send_and_push("hi");
   // An ack from someone else does not settle it.
-  self()->send(st, drop_atom::value, std::string{"carol"}, uint64_t{200});
-  EXPECT_EQ(put_answer(), 200u);
+  ack("carol", seq);
+  EXPECT_EQ(answer(), seq);
   EXPECT_GE(steady::now() - start, ms{90});
   EXPECT_EQ(rows_on_disk(), 1);
-  auto rows = fetch(st, "bob", 0, 10);
-  ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0].seq, 200u);
+  EXPECT_FALSE(box_->take(told_delivered("alice"), quiet_time));
+  // The late ack deletes it and tells alice.
+  ack("bob", seq);
+  EXPECT_TRUE(box_->take(told_delivered("alice"), wait_time));
+  EXPECT_TRUE(fetch(store_, "bob", 0, 10).empty());
 }
 
-TEST_F(StoreTest, FetchWritesTheRecipientsHeldMessagesFirst) {
-  auto st = holding_store(std::chrono::seconds{10});
-  put_live(st, "bob", 300);
-  put_live(st, "carol", 301);
-  // Bob signs in again before acking: his fetch must see the message.
-  auto rows = fetch(st, "bob", 0, 10);
-  ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0].seq, 300u);
-  EXPECT_EQ(put_answer(), 300u); // written, so answered
-  EXPECT_EQ(rows_on_disk(), 1);  // carol's is still held
-  self()->send(st, drop_atom::value, std::string{"carol"}, uint64_t{301});
-  EXPECT_EQ(put_answer(), 301u);
+TEST_F(HoldTest, SigningInAgainGetsTheHeldMessagesFromTheStore) {
+  start_holding(std::chrono::seconds{10});
+  auto seq = send_and_push("for bob");
+  auto bob2 = fake_session("bob2");
+  login("bob", bob2);
+  auto got = deliveries("bob2", 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].seq, seq);
+  EXPECT_EQ(got[0].blob, "for bob");
+  EXPECT_EQ(answer(), seq); // written, so answered
   EXPECT_EQ(rows_on_disk(), 1);
 }
 
-TEST_F(StoreTest, StoppingWritesEveryHeldMessage) {
-  auto st = holding_store(std::chrono::seconds{10});
-  put_live(st, "bob", 400);
-  put_live(st, "carol", 401);
-  size_t written = 0;
+TEST_F(HoldTest, EndedSessionsHeldMessagesAreWritten) {
+  start_holding(std::chrono::seconds{10});
+  auto seq = send_and_push("for bob");
+  kill_and_wait(bob_.address());
+  EXPECT_EQ(answer(), seq);
+  auto rows = fetch(store_, "bob", 0, 10);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].seq, seq);
+}
+
+TEST_F(HoldTest, FlushHandsEveryHeldMessageToTheStore) {
+  start_holding(std::chrono::seconds{10});
+  send_and_push("one");
+  send_and_push("two");
+  size_t handed = 0;
   self()
-    ->request(st, wait_time, stop_atom::value)
-    .receive([&](size_t n) { written = n; },
+    ->request(router_, wait_time, flush_atom::value)
+    .receive([&](size_t n) { handed = n; },
              [&](caf::error& err) { ADD_FAILURE() << sys_->render(err); });
-  EXPECT_EQ(written, 2u);
+  EXPECT_EQ(handed, 2u);
+  self()
+    ->request(store_, wait_time, stop_atom::value)
+    .receive([](size_t) {},
+             [&](caf::error& err) { ADD_FAILURE() << sys_->render(err); });
   EXPECT_EQ(rows_on_disk(), 2);
-  EXPECT_NE(put_answer(), 0u);
-  EXPECT_NE(put_answer(), 0u);
+  EXPECT_NE(answer(), 0u);
+  EXPECT_NE(answer(), 0u);
 }
 
 // -- directory -------------------------------------------------------------------
