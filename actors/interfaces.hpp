@@ -186,9 +186,11 @@ using store_actor = caf::typed_actor<
 using router_actor = caf::typed_actor<
   // An authenticated session for a user.
   caf::reacts_to<login_atom, std::string, session_actor>,
-  // Accepts a sealed blob from `from` to `to`; replies once durable.
+  // Accepts a sealed blob from `from` to `to`; replies its seq once it is
+  // durable or acknowledged, and whether the recipient acknowledged it
+  // (then no delivered notice follows).
   caf::replies_to<send_atom, std::string, std::string, std::string>::with<
-    uint64_t>,
+    uint64_t, bool>,
   // The user acknowledged message `seq`.
   caf::reacts_to<ack_atom, std::string, uint64_t>,
   // Tells `user` that message `seq` it sent was acknowledged.

@@ -44,12 +44,16 @@ bool has_room(const online_user& u, const edge_limits& limits) {
 
 using clock = std::chrono::steady_clock;
 
+/// A sender's answer: the message's seq, and whether its recipient has
+/// already acknowledged it.
+using send_promise = caf::typed_response_promise<uint64_t, bool>;
+
 /// A message pushed to its live recipient and not written anywhere: it
 /// waits up to the ack hold for the recipient's ack.
 struct held_message {
   std::string to;
   stored_message msg;
-  caf::typed_response_promise<uint64_t> rp; ///< the sender's answer
+  send_promise rp; ///< the sender's answer
   clock::time_point until;
 };
 
@@ -69,11 +73,10 @@ struct router_state {
   std::unordered_map<caf::actor_addr, std::string> watched;
   std::unordered_map<std::string, router_actor> peers; ///< those that are up
   std::unordered_set<std::string> known_users; ///< names never unregister
-  /// Seqs whose sender has not been answered yet, and the senders of those
-  /// among them that were already acknowledged: the delivered notice waits
-  /// for the answer, so a sender always hears "accepted" first.
-  std::unordered_set<uint64_t> unanswered;
-  std::unordered_map<uint64_t, std::string> delivered_early;
+  /// Seqs on their way to the store whose sender has not been answered,
+  /// and whether the recipient acknowledged them meanwhile: the answer
+  /// then says so, and no delivered notice follows.
+  std::unordered_map<uint64_t, bool> unanswered;
   /// Held messages by seq; `held_order` has their seqs by deadline (those
   /// settled meanwhile are skipped when met).
   std::unordered_map<uint64_t, held_message> held;
@@ -255,37 +258,35 @@ void notify_delivered(router_ptr self, const std::string& user, uint64_t seq,
     caf::anon_send(it->second.session, delivered_atom::value, seq);
 }
 
-// The sender of `seq` has its answer: a delivered notice held back for it
-// can go now (after the answer, from the same actor, so in order).
-void answered(router_ptr self, uint64_t seq, bool accepted) {
-  auto& st = self->state;
-  st.unanswered.erase(seq);
-  auto it = st.delivered_early.find(seq);
-  if (it == st.delivered_early.end())
-    return;
-  if (accepted)
-    notify_delivered(self, it->second, seq, true);
-  st.delivered_early.erase(it);
-}
-
 // Writes a message to the store; its sender hears back once it is durable.
 // An ack for a pushed message arrives in a later event, so the put, sent
 // within this one, reaches the store before the drop.
-void write_out(router_ptr self, caf::typed_response_promise<uint64_t> rp,
+void write_out(router_ptr self, send_promise rp,
                const std::string& to, stored_message msg) {
   auto seq = msg.seq;
-  self->state.unanswered.insert(seq);
+  self->state.unanswered.emplace(seq, false);
+  // Whether the recipient acked it while the store was busy.
+  auto take_acked = [self, seq] {
+    auto& unanswered = self->state.unanswered;
+    auto it = unanswered.find(seq);
+    auto acked = it != unanswered.end() && it->second;
+    if (it != unanswered.end())
+      unanswered.erase(it);
+    return acked;
+  };
   self->request(self->state.store, caf::infinite, put_atom::value, to,
                 std::move(msg))
     .then(
       [=](stored_message& stored) mutable {
-        rp.deliver(stored.seq);
-        answered(self, seq, true);
+        rp.deliver(stored.seq, take_acked());
         on_stored(self, to, std::move(stored));
       },
       [=](caf::error& err) mutable {
-        rp.deliver(std::move(err));
-        answered(self, seq, false);
+        // Acknowledged by its recipient, it is delivered all the same.
+        if (take_acked())
+          rp.deliver(seq, true);
+        else
+          rp.deliver(std::move(err));
       });
 }
 
@@ -307,7 +308,7 @@ void schedule_hold_tick(router_ptr self) {
 
 // Keeps a pushed message in memory until its recipient acks it: most acks
 // come within milliseconds, and such a message never touches the disk.
-void hold(router_ptr self, caf::typed_response_promise<uint64_t> rp,
+void hold(router_ptr self, send_promise rp,
           std::string to, stored_message msg) {
   auto& st = self->state;
   auto seq = msg.seq;
@@ -317,14 +318,14 @@ void hold(router_ptr self, caf::typed_response_promise<uint64_t> rp,
   schedule_hold_tick(self);
 }
 
-// The recipient acknowledged a held message: the sender's answer goes now,
-// and nothing is written. False if `seq` is not held for `user`.
+// The recipient acknowledged a held message: the sender's answer goes now
+// and says so, and nothing is written. False if `seq` is not held for `user`.
 bool settle_held(router_ptr self, const std::string& user, uint64_t seq) {
   auto& held = self->state.held;
   auto it = held.find(seq);
   if (it == held.end() || it->second.to != user)
     return false;
-  it->second.rp.deliver(seq);
+  it->second.rp.deliver(seq, true);
   held.erase(it);
   return true;
 }
@@ -366,7 +367,31 @@ void on_hold_tick(router_ptr self) {
   schedule_hold_tick(self);
 }
 
-void accept(router_ptr self, caf::typed_response_promise<uint64_t> rp,
+// `user` acknowledged `seq`. Its sender learns of it with the answer to
+// the send if that is still to come, and from a delivered notice otherwise.
+void on_ack(router_ptr self, const std::string& user, uint64_t seq) {
+  auto& st = self->state;
+  auto it = st.online.find(user);
+  // The sender, if `seq` was pushed to this user: only then is it theirs.
+  std::optional<std::string> from;
+  if (it != st.online.end())
+    from = it->second.inflight.take(seq);
+  auto told = settle_held(self, user, seq);
+  if (!told) {
+    self->send(st.store, drop_atom::value, user, seq);
+    auto w = st.unanswered.find(seq);
+    if (from && w != st.unanswered.end()) {
+      w->second = true;
+      told = true;
+    }
+  }
+  if (from && !told)
+    notify_delivered(self, *from, seq, true);
+  if (it != st.online.end() && !it->second.caught_up)
+    fetch(self, user);
+}
+
+void accept(router_ptr self, send_promise rp,
             std::string from, std::string to, std::string blob) {
   using namespace std::chrono;
   auto now = duration_cast<milliseconds>(system_clock::now().time_since_epoch());
@@ -505,21 +530,23 @@ router(router_ptr self,
       fetch(self, user);
     },
     [=](send_atom, std::string& from, std::string& to,
-        std::string& blob) -> caf::result<uint64_t> {
+        std::string& blob) -> caf::result<uint64_t, bool> {
       if (auto h = home_of(self, to); !h.local) {
         if (from_backbone(self))
           return misrouted(self, to);
         if (!h.peer)
           return home_down(h, to);
         // Sessions wait for this answer without a timer of their own.
-        auto rp = self->make_response_promise<uint64_t>();
+        auto rp = self->make_response_promise<uint64_t, bool>();
         self->request(h.peer, peer_timeout, send_atom::value, std::move(from),
                       std::move(to), std::move(blob))
-          .then([=](uint64_t seq) mutable { rp.deliver(seq); },
+          .then([=](uint64_t seq, bool delivered) mutable {
+                  rp.deliver(seq, delivered);
+                },
                 [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
         return rp;
       }
-      auto rp = self->make_response_promise<uint64_t>();
+      auto rp = self->make_response_promise<uint64_t, bool>();
       if (self->state.known_users.count(to) > 0) {
         accept(self, rp, std::move(from), std::move(to), std::move(blob));
         return rp;
@@ -543,20 +570,7 @@ router(router_ptr self,
           self->send(h.peer, ack_atom::value, std::move(user), seq);
         return;
       }
-      if (!settle_held(self, user, seq))
-        self->send(self->state.store, drop_atom::value, user, seq);
-      auto it = self->state.online.find(user);
-      if (it == self->state.online.end())
-        return;
-      auto& u = it->second;
-      if (auto from = u.inflight.take(seq)) {
-        if (self->state.unanswered.count(seq) > 0)
-          self->state.delivered_early.emplace(seq, std::move(*from));
-        else
-          notify_delivered(self, *from, seq, true);
-      }
-      if (!u.caught_up)
-        fetch(self, user);
+      on_ack(self, user, seq);
     },
     [=](delivered_atom, const std::string& user, uint64_t seq) {
       notify_delivered(self, user, seq, !from_backbone(self));

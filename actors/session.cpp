@@ -231,8 +231,9 @@ void on_send(session_ptr self, const protocol::envelope& env) {
   self->request(self->state.ctx.router, caf::infinite, send_atom::value,
                 self->state.user, to, std::string{env.str("blob")})
     .then(
-      [=](uint64_t seq) {
-        write(self, protocol::make_receipt_envelope(id, "accepted", seq));
+      [=](uint64_t seq, bool delivered) {
+        write(self, protocol::make_receipt_envelope(
+                      id, delivered ? "delivered" : "accepted", seq));
       },
       [=](caf::error& err) { reply_error(self, id, err); });
 }

@@ -144,7 +144,7 @@ protected:
 
   send_result send(const node& n, const std::string& from,
                    const std::string& to, const std::string& blob) {
-    return ask(&send_result::seq, n.router, send_atom::value, from, to, blob);
+    return send_via(n.router, from, to, blob);
   }
 
   /// The answer of `hdl` to `xs...`; on an error, a failure that names

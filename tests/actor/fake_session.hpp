@@ -107,9 +107,11 @@ blobs_of(const std::vector<stored_message>& xs) {
   return out;
 }
 
-/// A router's answer to a send: the seq, or the error.
+/// A router's answer to a send: the seq and whether the recipient had
+/// acknowledged it, or the error.
 struct send_result {
   uint64_t seq = 0;
+  bool delivered = false;
   caf::error err;
 };
 
@@ -163,6 +165,21 @@ protected:
       ->request(hdl, wait_time, std::forward<Ts>(xs)...)
       .receive([&](T& x) { res.*field = std::move(x); },
                [&](caf::error& err) { res.err = std::move(err); });
+    return res;
+  }
+
+  /// Sends a blob through `router` and waits for the answer.
+  send_result send_via(const router_actor& router, const std::string& from,
+                       const std::string& to, const std::string& blob) {
+    send_result res;
+    self()
+      ->request(router, wait_time, send_atom::value, from, to, blob)
+      .receive(
+        [&](uint64_t seq, bool delivered) {
+          res.seq = seq;
+          res.delivered = delivered;
+        },
+        [&](caf::error& err) { res.err = std::move(err); });
     return res;
   }
 

@@ -33,7 +33,9 @@ namespace {
 using namespace courier::test;
 
 predicate any_seq_reply() {
-  return [](const caf::message& m) { return m.match_elements<uint64_t>(); };
+  return [](const caf::message& m) {
+    return m.match_elements<uint64_t, bool>();
+  };
 }
 
 class RouterTest : public fake_session_fixture {
@@ -45,14 +47,15 @@ protected:
   }
 
   /// Spawns directory, store and router on in-memory databases.
-  void start(edge_limits limits = {}) {
+  void start(edge_limits limits = {},
+             std::chrono::microseconds commit_window = {}) {
     auto ddb = open_directory_db(":memory:");
     ASSERT_TRUE(ddb) << to_string(ddb.error());
     auto sdb = open_store_db(":memory:");
     ASSERT_TRUE(sdb) << to_string(sdb.error());
     directory_ = spawn_directory(*sys_, *ddb);
     auto first_seq = next_free_seq(**sdb);
-    store_ = spawn_store(*sys_, *sdb);
+    store_ = spawn_store(*sys_, *sdb, commit_window);
     router_ = spawn_router(*sys_, directory_, store_, limits, first_seq);
     track(directory_.address());
     track(store_.address());
@@ -74,7 +77,7 @@ protected:
 
   send_result send(const std::string& from, const std::string& to,
                    const std::string& blob) {
-    return ask(&send_result::seq, router_, send_atom::value, from, to, blob);
+    return send_via(router_, from, to, blob);
   }
 
   /// Sends and requires success; returns the seq.
@@ -309,6 +312,42 @@ TEST_F(RouterTest, OnlineSenderIsToldWhenTheRecipientAcks) {
   ASSERT_TRUE(told);
   EXPECT_EQ(told->get_as<uint64_t>(2), seq);
   EXPECT_FALSE(box_->take(told_delivered("bob"), quiet_time));
+}
+
+TEST_F(RouterTest, AckWhileTheStoreIsBusyMakesTheAnswerSayDelivered) {
+  // Commits wait 300 ms, so the acks below come before the store answers.
+  start({}, std::chrono::milliseconds{300});
+  for (auto name : {"alice", "bob", "carol"})
+    register_user(name);
+  auto alice = fake_session("alice");
+  auto bob = fake_session("bob");
+  auto carol = fake_session("carol");
+  login("alice", alice);
+  login("bob", bob);
+  login("carol", carol);
+  // Everyone caught up: the first message goes through the store.
+  auto first = send_ok("alice", "bob", "first");
+  ASSERT_EQ(seqs_of(deliveries("bob", 1)), std::vector<uint64_t>{first});
+  ack("bob", first);
+  ASSERT_TRUE(box_->take(told_delivered("alice"), wait_time));
+  self()->send(router_, send_atom::value, std::string{"alice"},
+               std::string{"bob"}, std::string{"acked early"});
+  self()->send(router_, send_atom::value, std::string{"alice"},
+               std::string{"carol"}, std::string{"acked by someone else"});
+  auto to_bob = deliveries("bob", 1);
+  auto to_carol = deliveries("carol", 1);
+  ASSERT_EQ(to_bob.size(), 1u);
+  ASSERT_EQ(to_carol.size(), 1u);
+  ack("bob", to_bob[0].seq);
+  ack("bob", to_carol[0].seq); // not bob's to acknowledge
+  for (int i = 0; i < 2; ++i) {
+    auto m = box_->take(any_seq_reply(), wait_time);
+    ASSERT_TRUE(m);
+    auto seq = m->get_as<uint64_t>(0);
+    EXPECT_EQ(m->get_as<bool>(1), seq == to_bob[0].seq) << seq;
+  }
+  EXPECT_FALSE(box_->take(told_delivered("alice"), quiet_time))
+    << "the answer told alice already";
 }
 
 TEST_F(RouterTest, RepeatedAckDoesNotWidenTheWindow) {
@@ -652,10 +691,14 @@ protected:
     return got.empty() ? 0 : got[0].seq;
   }
 
-  /// The seq in alice's answer to a send, or 0 if none came in `timeout`.
-  uint64_t answer(ms timeout = wait_time) {
-    auto m = box_->take(any_seq_reply(), timeout);
-    return m ? m->get_as<uint64_t>(0) : 0;
+  /// Alice's answer to a send; seq 0 if none came in `timeout`.
+  send_result answer(ms timeout = wait_time) {
+    send_result res;
+    if (auto m = box_->take(any_seq_reply(), timeout)) {
+      res.seq = m->get_as<uint64_t>(0);
+      res.delivered = m->get_as<bool>(1);
+    }
+    return res;
   }
 
   session_actor alice_;
@@ -666,12 +709,14 @@ TEST_F(HoldTest, MessageAckedInTimeIsNeverWritten) {
   start_holding(std::chrono::seconds{10});
   auto seq = send_and_push("hi");
   ASSERT_NE(seq, 0u);
-  EXPECT_EQ(answer(quiet_time), 0u) << "answered before durable or acked";
+  EXPECT_EQ(answer(quiet_time).seq, 0u) << "answered before durable or acked";
   ack("bob", seq);
-  EXPECT_EQ(answer(), seq); // long before the hold is over
-  auto told = box_->take(told_delivered("alice"), wait_time);
-  ASSERT_TRUE(told);
-  EXPECT_EQ(told->get_as<uint64_t>(2), seq);
+  // Long before the hold is over, and saying that bob has it.
+  auto res = answer();
+  EXPECT_EQ(res.seq, seq);
+  EXPECT_TRUE(res.delivered);
+  EXPECT_FALSE(box_->take(told_delivered("alice"), quiet_time))
+    << "the answer told alice already";
   EXPECT_EQ(rows_on_disk(), 0);
 }
 
@@ -681,7 +726,9 @@ TEST_F(HoldTest, UnackedMessageIsWrittenWhenItsHoldEnds) {
   auto seq = send_and_push("hi");
   // An ack from someone else does not settle it.
   ack("carol", seq);
-  EXPECT_EQ(answer(), seq);
+  auto res = answer();
+  EXPECT_EQ(res.seq, seq);
+  EXPECT_FALSE(res.delivered);
   EXPECT_GE(steady::now() - start, ms{90});
   EXPECT_EQ(rows_on_disk(), 1);
   EXPECT_FALSE(box_->take(told_delivered("alice"), quiet_time));
@@ -700,7 +747,7 @@ TEST_F(HoldTest, SigningInAgainGetsTheHeldMessagesFromTheStore) {
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].seq, seq);
   EXPECT_EQ(got[0].blob, "for bob");
-  EXPECT_EQ(answer(), seq); // written, so answered
+  EXPECT_EQ(answer().seq, seq); // written, so answered
   EXPECT_EQ(rows_on_disk(), 1);
 }
 
@@ -708,7 +755,7 @@ TEST_F(HoldTest, EndedSessionsHeldMessagesAreWritten) {
   start_holding(std::chrono::seconds{10});
   auto seq = send_and_push("for bob");
   kill_and_wait(bob_.address());
-  EXPECT_EQ(answer(), seq);
+  EXPECT_EQ(answer().seq, seq);
   auto rows = fetch(store_, "bob", 0, 10);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].seq, seq);
@@ -729,8 +776,8 @@ TEST_F(HoldTest, FlushHandsEveryHeldMessageToTheStore) {
     .receive([](size_t) {},
              [&](caf::error& err) { ADD_FAILURE() << sys_->render(err); });
   EXPECT_EQ(rows_on_disk(), 2);
-  EXPECT_NE(answer(), 0u);
-  EXPECT_NE(answer(), 0u);
+  EXPECT_NE(answer().seq, 0u);
+  EXPECT_NE(answer().seq, 0u);
 }
 
 // -- directory -------------------------------------------------------------------

@@ -193,12 +193,14 @@ run_stats run_once(std::vector<std::unique_ptr<edge_conn>>& senders,
       auto take = [&] {
         for (auto& f : frames) {
           if (f.find("\"type\":\"receipt\"") != std::string::npos) {
-            // "accepted" answers a send; "delivered" (no id) tells the
-            // sender that the recipient acknowledged a message.
-            if (f.find("\"status\":\"accepted\"") != std::string::npos)
-              ++acked;
-            else
-              ++delivered_receipts;
+            // A receipt with an id answers a send: "accepted", or
+            // "delivered" if the recipient acked first. One without an id
+            // tells of an ack after the answer.
+            bool answer = f.find("\"id\":") != std::string::npos;
+            bool delivered =
+              f.find("\"status\":\"delivered\"") != std::string::npos;
+            acked += answer ? 1 : 0;
+            delivered_receipts += delivered ? 1 : 0;
             continue;
           }
           {
