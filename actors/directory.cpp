@@ -1,6 +1,7 @@
 #include "actors/directory.hpp"
 
 #include <unordered_map>
+#include <vector>
 
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -10,14 +11,63 @@
 
 namespace courier {
 
+namespace {
+
+/// A new name waiting for its commit, and the logins that asked for the
+/// same name with the same key meanwhile (they are not new).
+struct pending_registration {
+  std::string key;
+  crypto::bytes digest;
+  caf::typed_response_promise<bool> first;
+  std::vector<caf::typed_response_promise<bool>> repeats;
+};
+
+} // namespace
+
 struct directory_state {
   std::shared_ptr<database> db;
   /// Name -> SHA-256 of the key: enough to answer every login without a
   /// query, at 32 bytes a user instead of the whole key.
   std::unordered_map<std::string, crypto::bytes> digests;
+  /// New names since the last commit; all of them share one commit.
+  std::unordered_map<std::string, pending_registration> pending;
   caf::expected<statement> insert{caf::error{}};
   caf::expected<statement> select{caf::error{}};
   static inline const char* name = "directory";
+
+  caf::error write_pending() {
+    if (!insert)
+      return insert.error();
+    if (auto err = db->exec("BEGIN IMMEDIATE"))
+      return err;
+    for (auto& [user, p] : pending) {
+      insert->bind(1, user).bind_blob(2, p.key.data(), p.key.size());
+      if (auto err = insert->run()) {
+        db->exec("ROLLBACK");
+        return err;
+      }
+    }
+    return db->exec("COMMIT");
+  }
+
+  // Commits every pending name, then answers: a binding is confirmed only
+  // once it is durable.
+  void commit() {
+    auto err = write_pending();
+    for (auto& [user, p] : pending) {
+      if (err) {
+        p.first.deliver(err);
+        for (auto& r : p.repeats)
+          r.deliver(err);
+        continue;
+      }
+      digests.emplace(user, std::move(p.digest));
+      p.first.deliver(true);
+      for (auto& r : p.repeats)
+        r.deliver(false);
+    }
+    pending.clear();
+  }
 };
 
 caf::expected<std::shared_ptr<database>>
@@ -58,15 +108,23 @@ directory(directory_actor::stateful_pointer<directory_state> self,
           return false;
         return make_error(errc::username_taken, user);
       }
-      auto& ins = self->state.insert;
-      if (!ins)
-        return ins.error();
-      ins->bind(1, user).bind_blob(2, key.data(), key.size());
-      if (auto err = ins->run())
-        return err;
-      digests.emplace(user, std::move(digest));
-      return true;
+      auto& pending = self->state.pending;
+      if (auto it = pending.find(user); it != pending.end()) {
+        if (!crypto::equal_ct(it->second.digest, digest))
+          return make_error(errc::username_taken, user);
+        auto rp = self->make_response_promise<bool>();
+        it->second.repeats.push_back(rp);
+        return rp;
+      }
+      auto rp = self->make_response_promise<bool>();
+      // Registrations that arrive before this message is handled share
+      // its commit.
+      if (pending.empty())
+        self->send(self, tick_atom::value);
+      pending.emplace(user, pending_registration{key, std::move(digest), rp, {}});
+      return rp;
     },
+    [=](tick_atom) { self->state.commit(); },
     [=](lookup_atom, const std::string& user) -> caf::result<std::string> {
       if (self->state.digests.count(user) == 0)
         return make_error(errc::unknown_user, user);

@@ -157,7 +157,9 @@ using directory_actor = caf::typed_actor<
   // Fails with `username_taken` for another key.
   caf::replies_to<register_atom, std::string, std::string>::with<bool>,
   // The key (SPKI DER) of a user, or `unknown_user`.
-  caf::replies_to<lookup_atom, std::string>::with<std::string>>;
+  caf::replies_to<lookup_atom, std::string>::with<std::string>,
+  // Internal: commit the registrations gathered so far.
+  caf::reacts_to<tick_atom>>;
 
 /// The durable offline queue (group commit).
 using store_actor = caf::typed_actor<

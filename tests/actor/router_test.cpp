@@ -813,4 +813,48 @@ TEST_F(RouterTest, DirectoryBindsANameToTheFirstKey) {
   EXPECT_EQ(code_of(unknown), errc::unknown_user);
 }
 
+TEST_F(StoreTest, NewNamesSentTogetherAreAnsweredOnceDurable) {
+  auto path = dir_ + "/directory.db";
+  {
+    auto db = open_directory_db(path);
+    ASSERT_TRUE(db);
+    auto dir = spawn_directory(*sys_, *db);
+    track(dir.address());
+    // All in the mailbox at once: they share commits.
+    for (int i = 0; i < 50; ++i)
+      self()->send(dir, register_atom::value, "u" + std::to_string(i),
+                   "key " + std::to_string(i));
+    self()->send(dir, register_atom::value, std::string{"u0"},
+                 std::string{"key 0"});
+    self()->send(dir, register_atom::value, std::string{"u1"},
+                 std::string{"not u1's key"});
+    int fresh = 0, again = 0, taken = 0;
+    for (int i = 0; i < 52; ++i)
+      self()->receive([&](bool is_new) { ++(is_new ? fresh : again); },
+                      [&](caf::error& err) {
+                        if (code_of(err) == errc::username_taken)
+                          ++taken;
+                        else
+                          ADD_FAILURE() << sys_->render(err);
+                      },
+                      caf::after(wait_time) >> [] { ADD_FAILURE() << "no answer"; });
+    EXPECT_EQ(fresh, 50);
+    EXPECT_EQ(again, 1);
+    EXPECT_EQ(taken, 1);
+    kill_and_wait(dir.address());
+  }
+  auto db = open_directory_db(path);
+  ASSERT_TRUE(db);
+  auto dir = spawn_directory(*sys_, *db);
+  track(dir.address());
+  for (int i = 0; i < 50; i += 7) {
+    std::string key;
+    self()
+      ->request(dir, wait_time, lookup_atom::value, "u" + std::to_string(i))
+      .receive([&](std::string& k) { key = k; },
+               [&](caf::error& e) { ADD_FAILURE() << sys_->render(e); });
+    EXPECT_EQ(key, "key " + std::to_string(i));
+  }
+}
+
 } // namespace
