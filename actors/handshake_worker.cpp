@@ -8,8 +8,9 @@
 namespace courier {
 
 handshake_worker_actor::behavior_type
-handshake_worker(handshake_worker_actor::pointer,
-                 std::shared_ptr<const server_identity> identity) {
+handshake_worker(handshake_worker_actor::pointer self,
+                 std::shared_ptr<const server_identity> identity,
+                 directory_actor directory) {
   return {
     [=](hello_atom, const std::string& text)
       -> caf::result<std::string, handshake_ptr> {
@@ -31,16 +32,22 @@ handshake_worker(handshake_worker_actor::pointer,
         return make_error(errc::internal, "no handshake to finish");
       if (auto err = protocol::verify_finish(hs->hello, hs->pending, finish))
         return err;
-      return true;
+      // The directory answers the session itself: one hop less than
+      // answering here and letting the session ask.
+      auto& id = hs->hello.identity;
+      return self->delegate(directory, register_atom::value, hs->hello.user,
+                            std::string{id.begin(), id.end()});
     },
   };
 }
 
 handshake_worker_actor
 spawn_handshake_pool(caf::actor_system& sys, size_t size,
-                     std::shared_ptr<const server_identity> identity) {
-  auto factory = [&sys, identity] {
-    return caf::actor_cast<caf::actor>(sys.spawn(handshake_worker, identity));
+                     std::shared_ptr<const server_identity> identity,
+                     directory_actor directory) {
+  auto factory = [&sys, identity, directory] {
+    return caf::actor_cast<caf::actor>(
+      sys.spawn(handshake_worker, identity, directory));
   };
   auto pool = caf::actor_pool::make(sys.dummy_execution_unit(), size, factory,
                                     caf::actor_pool::round_robin());

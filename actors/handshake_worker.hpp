@@ -18,16 +18,19 @@ struct handshake_progress {
   protocol::server_pending pending;
 };
 
-/// One worker: parses and answers client hellos and checks finishes with
-/// the router's identity. The RSA and X25519 work of a handshake (about
-/// 0.2 ms) runs here so that the sessions' I/O thread never waits on it.
+/// One worker: parses and answers client hellos with the router's
+/// identity, and checks finishes, then has `directory` bind the name to
+/// the key. The RSA and X25519 work of a handshake (about 0.2 ms) runs here
+/// so that the sessions' I/O thread never waits on it.
 handshake_worker_actor::behavior_type
 handshake_worker(handshake_worker_actor::pointer self,
-                 std::shared_ptr<const server_identity> identity);
+                 std::shared_ptr<const server_identity> identity,
+                 directory_actor directory);
 
 /// A round-robin pool of `size` workers behind one handle.
 handshake_worker_actor
 spawn_handshake_pool(caf::actor_system& sys, size_t size,
-                     std::shared_ptr<const server_identity> identity);
+                     std::shared_ptr<const server_identity> identity,
+                     directory_actor directory);
 
 } // namespace courier

@@ -148,7 +148,9 @@ using handshake_worker_actor = caf::typed_actor<
   // Checks a client hello and answers it: the server hello to send, and
   // what the finish is checked against.
   caf::replies_to<hello_atom, std::string>::with<std::string, handshake_ptr>,
-  // Checks the client's finish (its proof of key possession).
+  // Checks the client's finish (its proof of key possession), then binds
+  // the name to the key in the directory; replies whether the user is new
+  // (the directory's answer, `username_taken` included).
   caf::replies_to<verify_atom, handshake_ptr, std::string>::with<bool>>;
 
 /// Username -> identity key, durable.

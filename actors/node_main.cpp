@@ -283,10 +283,14 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
     std::cout.flush();
     std::_Exit(rc);
   }
-  // Directory requests go through the router, which knows the home.
-  // One handshake worker per core keeps the I/O thread free of RSA work.
+  // Directory requests go through the router, which knows the home; a
+  // router alone is every user's home, so its sign-ins go straight to its
+  // directory. One handshake worker per core keeps the I/O thread free of
+  // RSA work.
+  auto sign_ins = cluster_of(cfg).routers.size() <= 1 ? dir
+                                                      : directory_actor{rt};
   auto handshakes = spawn_handshake_pool(
-    sys, std::max(1u, std::thread::hardware_concurrency()), ident);
+    sys, std::max(1u, std::thread::hardware_concurrency()), ident, sign_ins);
   session_context ctx{ident, rt, directory_actor{rt}, handshakes, limits};
   auto listener = sys.middleman().spawn_broker(
     edge_listener, edge.host, edge.port, ctx);

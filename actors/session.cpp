@@ -202,22 +202,12 @@ void on_hello(session_ptr self, std::string_view frame) {
       [=](caf::error& err) { fail(self, "", err); });
 }
 
-void register_user(session_ptr self) {
-  auto& hello = self->state.handshake->hello;
-  std::string key{hello.identity.begin(), hello.identity.end()};
-  // The handshake deadline bounds this wait; no timer of its own.
-  self->request(self->state.ctx.directory, caf::infinite,
-                register_atom::value, hello.user, std::move(key))
-    .then([=](bool is_new) { open_session(self, is_new); },
-          [=](caf::error& err) { fail(self, "", err); });
-}
-
 void on_finish(session_ptr self, std::string_view frame) {
   auto& st = self->state;
   st.at = phase::waiting;
   self->request(st.ctx.handshakes, caf::infinite, verify_atom::value,
                 st.handshake, std::string{frame})
-    .then([=](bool) { register_user(self); },
+    .then([=](bool is_new) { open_session(self, is_new); },
           [=](caf::error& err) { fail(self, "", err); });
 }
 

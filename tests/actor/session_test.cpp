@@ -184,7 +184,7 @@ protected:
     auto first_seq = next_free_seq(**sdb);
     store_ = spawn_store(*sys_, *sdb);
     router_ = spawn_router(*sys_, directory_, store_, edge_limits{}, first_seq);
-    handshakes_ = spawn_handshake_pool(*sys_, 2, *identity_);
+    handshakes_ = spawn_handshake_pool(*sys_, 2, *identity_, directory_);
     track(handshakes_.address());
     track(directory_.address());
     track(store_.address());
