@@ -436,6 +436,21 @@ bool edge_conn::login(const std::string& user, const crypto::key& identity,
   return true;
 }
 
+bool edge_conn::refused_hello(milliseconds timeout) {
+  out_.clear();
+  protocol::append_frame(out_, R"({"v":1,"type":"client_hello"})");
+  if (!flush())
+    return false;
+  std::string frame;
+  if (!read_raw_frame(frame, timeout))
+    return false;
+  if (frame.find(R"("type":"error")") == std::string::npos) {
+    error = "no error for a bad hello: " + frame.substr(0, 200);
+    return false;
+  }
+  return true;
+}
+
 void edge_conn::queue(const std::string& envelope) {
   chan_.seal(envelope, sealed_);
   protocol::append_frame(out_, sealed_);

@@ -99,6 +99,10 @@ public:
   /// Full handshake as `user`; true once the welcome arrived.
   bool login(const std::string& user, const crypto::key& identity,
              std::chrono::milliseconds timeout = std::chrono::seconds{10});
+  /// Sends a client hello with no fields; true once the router's error
+  /// envelope for it arrived.
+  bool refused_hello(
+    std::chrono::milliseconds timeout = std::chrono::seconds{10});
   /// Seals `envelope` and appends the frame to the pending output.
   void queue(const std::string& envelope);
   /// Writes all pending output (blocking). False if the socket failed.

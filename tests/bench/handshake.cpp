@@ -25,7 +25,7 @@ struct round_stats {
 // connection after its welcome.
 round_stats login_round(uint16_t port, pid_t router, uint64_t n,
                         uint64_t threads, const std::string& prefix,
-                        uint64_t timeout_s) {
+                        uint64_t timeout_s, bool refused = false) {
   round_stats st;
   std::atomic<uint64_t> next{0}, ok{0};
   std::mutex mtx;
@@ -40,7 +40,11 @@ round_stats login_round(uint16_t port, pid_t router, uint64_t n,
         if (i >= n || past(deadline))
           return;
         edge_conn c;
-        if (c.connect(port) && c.login(prefix + std::to_string(i), bench_key())) {
+        auto done = c.connect(port)
+                    && (refused ? c.refused_hello()
+                                : c.login(prefix + std::to_string(i),
+                                          bench_key()));
+        if (done) {
           ++ok;
         } else {
           std::lock_guard<std::mutex> g{mtx};
@@ -74,6 +78,10 @@ int run_handshake(const options& opts, bool json) {
                            timeout);
   auto again = login_round(router.port, router.proc.pid(), n, threads, "h",
                            timeout);
+  // What a connection costs the router without the handshake's crypto:
+  // accept, one frame each way, close.
+  auto bare = login_round(router.port, router.proc.pid(), n, threads, "",
+                          timeout, true);
   untrack_child(router.proc.pid());
   router.proc.kill_hard();
   result r{"handshake"};
@@ -89,14 +97,22 @@ int run_handshake(const options& opts, bool json) {
   };
   report("new_user", first);
   report("returning", again);
+  r.add("refused_hello_router_cpu_per_connection",
+        bare.router_cpu / static_cast<double>(std::max<uint64_t>(1, bare.ok))
+          * 1e6,
+        "us");
+  if (!bare.problem.empty())
+    r.note("refused_hello: " + bare.problem);
   r.note("new_user: first login of each name (includes the directory's "
          "durable registration); returning: the same names again. Each "
          "connection: connect, client hello, server hello (X25519, RSA-OAEP "
          "wrap, Ed25519 signature), client finish (RSA-PSS), welcome, close. "
          "Client-side RSA-2048 private operations run in this process on the "
-         "same cores");
+         "same cores. refused_hello: connect, a hello with no fields, the "
+         "router's error, close: the part of a handshake that is not crypto "
+         "nor the second round trip");
   r.print(json);
-  return first.ok == n && again.ok == n ? 0 : 1;
+  return first.ok == n && again.ok == n && bare.ok == n ? 0 : 1;
 }
 
 } // namespace courier::bench
