@@ -396,8 +396,11 @@ result relay_courier(const relay_params& p, bool& ok) {
   r.note("payloads are pre-built opaque blobs of --size bytes made before the "
          "clock starts (no end-to-end RSA sealing, the router cannot tell); "
          "the session handshake and per-frame AES-256-GCM are done for real");
-  r.note("each message is committed to SQLite (synchronous=FULL, group "
-         "commit) before its receipt; receivers ack every delivery");
+  r.note("a sender's answer comes once its message is committed to SQLite "
+         "(synchronous=FULL, group commit) or acked by its recipient "
+         "(\"delivered\"); receivers ack every delivery, and the router "
+         "holds a pushed message up to --ack-hold-ms for that ack before "
+         "writing it");
   r.note("router run with --max-frames-per-second=" + fps
          + " since one bench connection carries a whole stream; the load "
            "generator shares the machine's cores with the router");
