@@ -312,7 +312,8 @@ int run_peer_mosquitto(const options& opts, bool json) {
   m.add("latency_p999", percentile(lat.lat, 0.999), "us");
   m.note("mosquitto 2.0 (Debian) with TLS (self-signed P-256 certificate from "
          "the openssl CLI), MQTT 3.1.1 QoS 1 both ways, persistence off (it "
-         "keeps messages in memory; Courier commits each to SQLite first), "
+         "keeps messages in memory; Courier answers once a message is in "
+         "SQLite or acked by its recipient), "
          "max_inflight_messages " + std::to_string(p.window)
          + "; clients are libmosquitto with its network thread");
   bool mq_ok = tp.delivered == p.pairs * p.messages
