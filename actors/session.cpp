@@ -51,7 +51,7 @@ struct session_state {
   std::string held;    ///< bytes read after the pause began
   // Timers and buffers.
   clock::time_point last_activity = clock::now();
-  uint64_t tick_gen = 0; ///< the live timer; older ones are ignored
+  uint64_t tick_gen = 0; ///< the live timer (0: the listener's); older ones are ignored
   clock::time_point tick_due = clock::time_point::max(); ///< of the live one
   std::string plain;     ///< the frame just opened
   static inline const char* name = "session";
@@ -368,15 +368,20 @@ void on_resume(session_ptr self) {
   }
 }
 
+// `listener_ticks`: the listener sends `(tick_atom, 0)` at the handshake
+// deadline, so this session needs no timer of its own until then.
 caf::behavior session(session_ptr self, caf::io::connection_handle hdl,
-                      session_context ctx) {
+                      session_context ctx, bool listener_ticks) {
   auto& st = self->state;
   st.hdl = hdl;
   st.ctx = std::move(ctx);
   st.reader = protocol::frame_reader{st.ctx.limits.max_frame};
   st.window_start = clock::now();
   self->configure_read(hdl, caf::io::receive_policy::at_most(read_chunk));
-  schedule_tick(self, st.ctx.limits.handshake_timeout);
+  if (listener_ticks)
+    st.tick_due = clock::now() + st.ctx.limits.handshake_timeout;
+  else
+    schedule_tick(self, st.ctx.limits.handshake_timeout);
   return {
     [=](caf::io::new_data_msg& msg) {
       auto& st = self->state;
@@ -414,7 +419,7 @@ caf::behavior session(session_ptr self, caf::io::connection_handle hdl,
 caf::behavior session_on_socket(session_ptr self,
                                 caf::io::network::native_socket fd,
                                 session_context ctx) {
-  return session(self, self->add_scribe(fd), std::move(ctx));
+  return session(self, self->add_scribe(fd), std::move(ctx), false);
 }
 
 } // namespace
@@ -423,7 +428,7 @@ session_actor start_session(caf::io::broker* listener,
                             caf::io::connection_handle hdl,
                             session_context ctx) {
   return caf::actor_cast<session_actor>(
-    listener->fork(session, hdl, std::move(ctx)));
+    listener->fork(session, hdl, std::move(ctx), true));
 }
 
 session_actor spawn_session(caf::actor_system& sys,

@@ -27,11 +27,15 @@ struct session_context {
 /// speaks typed messages to the router and writes what the router pushes.
 /// It enforces the frame, write-buffer and frame-rate limits, dies with
 /// its connection and never takes the node down.
+/// `listener` sends it `(tick_atom, 0)` once its handshake deadline
+/// (`ctx.limits.handshake_timeout`) has passed, so that a connection that
+/// ends within it never sets a timer of its own.
 session_actor start_session(caf::io::broker* listener,
                             caf::io::connection_handle hdl,
                             session_context ctx);
 
-/// The same session on a socket made elsewhere (tests use a socketpair).
+/// The same session on a socket made elsewhere (tests use a socketpair);
+/// it keeps its handshake deadline itself.
 session_actor spawn_session(caf::actor_system& sys,
                             caf::io::network::native_socket fd,
                             session_context ctx);

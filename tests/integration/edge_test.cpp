@@ -128,6 +128,24 @@ TEST_F(edge_test, a_quiet_session_frees_its_ciphers_and_keeps_working) {
   }
 }
 
+TEST_F(edge_test, a_signed_in_session_that_stays_silent_is_closed_when_idle) {
+  temp_dir own;
+  // The idle deadline is set after the handshake deadline's tick.
+  auto quick = router_process::start(
+    own / "router", 0, {"--handshake-timeout-ms=300", "--idle-timeout-ms=900"});
+  auto start = std::chrono::steady_clock::now();
+  raw_client c{quick.port};
+  ASSERT_TRUE(c.login("olga", test_key("olga")));
+  auto reply = c.read_sealed(seconds{5});
+  ASSERT_TRUE(reply) << "not closed for idleness";
+  auto env = protocol::parse_envelope(*reply);
+  ASSERT_TRUE(env) << *reply;
+  EXPECT_EQ(env->type, "error");
+  EXPECT_EQ(env->str("code"), "timeout");
+  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds{890});
+  EXPECT_TRUE(c.closed_within(seconds{3}));
+}
+
 TEST_F(edge_test, modified_frame_closes_the_session) {
   raw_client bystander{router.port};
   ASSERT_TRUE(bystander.login("dave", test_key("dave")));
@@ -221,11 +239,14 @@ TEST_F(edge_test, bad_envelopes_get_error_codes_and_the_session_survives) {
 }
 
 TEST_F(edge_test, silent_connection_is_dropped_after_the_handshake_timeout) {
+  auto start = std::chrono::steady_clock::now();
   raw_client idle{router.port};
   ASSERT_TRUE(idle.connected());
   auto answer = idle.read_frame(seconds{3});
   ASSERT_TRUE(answer);
   EXPECT_EQ(error_code_of(*answer), "timeout");
+  // The router's --handshake-timeout-ms is 500; not before.
+  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds{490});
   EXPECT_TRUE(idle.closed_within(seconds{3}));
 }
 
