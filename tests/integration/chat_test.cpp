@@ -252,3 +252,65 @@ TEST_F(chat_test, client_connects_again_after_the_router_was_unreachable) {
   EXPECT_TRUE(second_ok);
   caf::anon_send(*client, courier::stop_atom::value);
 }
+
+TEST_F(chat_test, a_message_acked_before_its_answer_is_marked_delivered) {
+  using namespace courier;
+  // This router holds a message until its recipient acks, however long
+  // that takes: alice's answer can only come with bob's ack.
+  temp_dir own;
+  auto holding =
+    router_process::start(own / "router", 0, {"--ack-hold-ms=600000"});
+  base_config cfg;
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+  auto connect = [&](const std::string& user, const caf::actor& listener) {
+    client_config cc;
+    cc.user = user;
+    cc.dir = user_dir(home(), user);
+    cc.identity = *load_identity(cc.dir, "");
+    cc.servers = {{"127.0.0.1", holding.port}};
+    auto c = spawn_client(sys, cc);
+    EXPECT_TRUE(c);
+    self->request(*c, seconds{10}, connect_atom::value)
+      .receive([](const std::string&, bool) {},
+               [](caf::error& err) { ADD_FAILURE() << caf::to_string(err); });
+    self->send(*c, listen_atom::value, listener);
+    return *c;
+  };
+  // Bob's app takes every message at once, so his client acks it.
+  auto bob_app = sys.spawn([]() -> caf::behavior {
+    return {
+      [](message_atom, const inbound_message&) { return true; },
+      [](status_atom, const std::string&) {},
+      [](delivered_atom, const std::string&) {},
+    };
+  });
+  auto bob = connect("bob", bob_app);
+  auto alice = connect("alice", caf::actor{self});
+  std::string msg_id;
+  self
+    ->request(alice, seconds{30}, send_atom::value, std::string{"bob"},
+              std::string{"are you there?"})
+    .receive([&](std::string& id) { msg_id = id; },
+             [](caf::error& err) { ADD_FAILURE() << caf::to_string(err); });
+  ASSERT_FALSE(msg_id.empty());
+  std::string told;
+  self->receive([&](delivered_atom, const std::string& id) { told = id; },
+                caf::after(seconds{10}) >> [] {});
+  EXPECT_EQ(told, msg_id) << "alice's app was not told of the delivery";
+  bool delivered = false;
+  self
+    ->request(alice, seconds{10}, history_atom::value, std::string{"bob"},
+              uint32_t{10})
+    .receive(
+      [&](std::vector<history_entry>& rows) {
+        for (auto& row : rows)
+          if (row.msg_id == msg_id)
+            delivered = row.delivered;
+      },
+      [](caf::error& err) { ADD_FAILURE() << caf::to_string(err); });
+  EXPECT_TRUE(delivered) << "alice's history does not say delivered";
+  for (auto& c : {alice, bob})
+    caf::anon_send(c, stop_atom::value);
+  caf::anon_send_exit(bob_app, caf::exit_reason::user_shutdown);
+}
