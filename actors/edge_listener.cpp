@@ -5,7 +5,6 @@
 #include <caf/actor_cast.hpp>
 #include <caf/io/system_messages.hpp>
 
-
 namespace courier {
 
 namespace {
