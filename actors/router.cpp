@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
-#include <deque>
+#include <map>
 #include <optional>
 #include <vector>
 #include <unordered_map>
@@ -77,10 +77,9 @@ struct router_state {
   /// and whether the recipient acknowledged them meanwhile: the answer
   /// then says so, and no delivered notice follows.
   std::unordered_map<uint64_t, bool> unanswered;
-  /// Held messages by seq; `held_order` has their seqs by deadline (those
-  /// settled meanwhile are skipped when met).
-  std::unordered_map<uint64_t, held_message> held;
-  std::deque<uint64_t> held_order;
+  /// Held messages by seq. Seqs grow with time and every hold is as long,
+  /// so the first one is always the next to expire.
+  std::map<uint64_t, held_message> held;
   std::chrono::milliseconds ack_hold{0};
   bool hold_tick_pending = false;
   uint64_t next_seq = 1;
@@ -290,15 +289,12 @@ void write_out(router_ptr self, send_promise rp,
       });
 }
 
-// One timer covers every held message: deadlines only grow, so it aims at
-// the oldest one still held.
+// One timer covers every held message: it aims at the oldest one.
 void schedule_hold_tick(router_ptr self) {
   auto& st = self->state;
-  while (!st.held_order.empty() && st.held.count(st.held_order.front()) == 0)
-    st.held_order.pop_front();
-  if (st.hold_tick_pending || st.held_order.empty())
+  if (st.hold_tick_pending || st.held.empty())
     return;
-  auto left = st.held.at(st.held_order.front()).until - clock::now();
+  auto left = st.held.begin()->second.until - clock::now();
   st.hold_tick_pending = true;
   self->delayed_send(self,
                      std::chrono::ceil<std::chrono::milliseconds>(
@@ -312,9 +308,9 @@ void hold(router_ptr self, send_promise rp,
           std::string to, stored_message msg) {
   auto& st = self->state;
   auto seq = msg.seq;
-  st.held.emplace(seq, held_message{std::move(to), std::move(msg),
-                                    std::move(rp), clock::now() + st.ack_hold});
-  st.held_order.push_back(seq);
+  st.held.emplace_hint(st.held.end(), seq,
+                      held_message{std::move(to), std::move(msg), std::move(rp),
+                                   clock::now() + st.ack_hold});
   schedule_hold_tick(self);
 }
 
@@ -353,16 +349,10 @@ void on_hold_tick(router_ptr self) {
   auto& st = self->state;
   st.hold_tick_pending = false;
   auto now = clock::now();
-  while (!st.held_order.empty()) {
-    auto it = st.held.find(st.held_order.front());
-    if (it != st.held.end() && it->second.until > now)
-      break;
-    if (it != st.held.end()) {
-      auto& h = it->second;
-      write_out(self, std::move(h.rp), h.to, std::move(h.msg));
-      st.held.erase(it);
-    }
-    st.held_order.pop_front();
+  while (!st.held.empty() && st.held.begin()->second.until <= now) {
+    auto& h = st.held.begin()->second;
+    write_out(self, std::move(h.rp), h.to, std::move(h.msg));
+    st.held.erase(st.held.begin());
   }
   schedule_hold_tick(self);
 }
