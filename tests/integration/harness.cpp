@@ -148,7 +148,9 @@ router_process router_process::start(const std::string& data_dir, uint16_t port,
     std::smatch m;
     if (std::regex_search(text, m, fp))
       r.fingerprint = m[1];
-    if (auto at = text.find(listening); at != std::string::npos) {
+    // Only a whole line: another thread's log line may flush a part of it.
+    if (auto at = text.find(listening); at != std::string::npos
+        && text.find('\n', at) != std::string::npos) {
       r.port = static_cast<uint16_t>(std::stoi(text.substr(at + listening.size())));
       return r;
     }
