@@ -46,6 +46,20 @@ protected:
     return router_process::start(data, 0, {"--ack-hold-ms=600000"});
   }
 
+  /// A holding router with a recipient and a sender signed in.
+  struct holding_pair {
+    holding_pair(const std::string& data, const std::string& rcpt_name,
+                 const std::string& sender_name)
+      : router(holding_router(data)), rcpt{router.port}, sender{router.port} {
+      signed_in = rcpt.login(rcpt_name, test_key(rcpt_name))
+                  && sender.login(sender_name, test_key(sender_name));
+    }
+    router_process router;
+    raw_client rcpt;
+    raw_client sender;
+    bool signed_in = false;
+  };
+
   /// `from` sends `blob` to `to`, whose session is `rcpt`; returns the
   /// `deliver` envelope `rcpt` got (a test failure if none).
   static std::optional<protocol::envelope>
@@ -345,16 +359,14 @@ TEST_F(edge_test, client_that_never_reads_its_replies_is_dropped) {
 TEST_F(edge_test, held_unacknowledged_message_survives_a_graceful_restart) {
   temp_dir own;
   // The message stays in memory until the router stops.
-  auto r = holding_router(own / "router");
-  raw_client hank{r.port};
-  ASSERT_TRUE(hank.login("hank", test_key("hank")));
-  raw_client erin{r.port};
-  ASSERT_TRUE(erin.login("erin", test_key("erin")));
-  ASSERT_TRUE(send_and_push(erin, hank, "hank", "held for hank"));
+  holding_pair p{own / "router", "hank", "erin"};
+  ASSERT_TRUE(p.signed_in);
+  ASSERT_TRUE(send_and_push(p.sender, p.rcpt, "hank", "held for hank"));
   // Neither durable nor acknowledged: the sender hears nothing yet.
-  EXPECT_FALSE(erin.read_sealed(milliseconds{300}));
-  ASSERT_TRUE(r.proc.stop());
-  EXPECT_GE(count_in(r.log, "wrote 1 held messages"), 1u) << slurp(r.log);
+  EXPECT_FALSE(p.sender.read_sealed(milliseconds{300}));
+  ASSERT_TRUE(p.router.proc.stop());
+  EXPECT_GE(count_in(p.router.log, "wrote 1 held messages"), 1u)
+    << slurp(p.router.log);
   auto again = holding_router(own / "router");
   raw_client hank2{again.port};
   ASSERT_TRUE(hank2.login("hank", test_key("hank")));
@@ -369,15 +381,13 @@ TEST_F(edge_test, held_unacknowledged_message_survives_a_graceful_restart) {
 TEST_F(edge_test, an_ack_before_the_answer_makes_the_answer_say_delivered) {
   temp_dir own;
   // The message is held for the ack, so the ack always comes first.
-  auto r = holding_router(own / "router");
-  raw_client ivan{r.port};
-  ASSERT_TRUE(ivan.login("ivan", test_key("ivan")));
-  raw_client gina{r.port};
-  ASSERT_TRUE(gina.login("gina", test_key("gina")));
-  auto deliver = send_and_push(gina, ivan, "ivan", "for ivan");
+  holding_pair p{own / "router", "ivan", "gina"};
+  ASSERT_TRUE(p.signed_in);
+  auto& gina = p.sender;
+  auto deliver = send_and_push(gina, p.rcpt, "ivan", "for ivan");
   ASSERT_TRUE(deliver);
   EXPECT_FALSE(gina.read_sealed(milliseconds{200})) << "answered too early";
-  ivan.send_sealed(protocol::make_envelope("ack", deliver->id));
+  p.rcpt.send_sealed(protocol::make_envelope("ack", deliver->id));
   auto first = gina.read_sealed();
   ASSERT_TRUE(first);
   auto answer = protocol::parse_envelope(*first);
