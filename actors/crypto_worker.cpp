@@ -1,7 +1,8 @@
 #include "actors/crypto_worker.hpp"
 
-#include <caf/actor_pool.hpp>
 #include <caf/typed_event_based_actor.hpp>
+
+#include "actors/worker_pool.hpp"
 
 namespace courier {
 
@@ -29,13 +30,8 @@ crypto_worker(crypto_worker_actor::pointer, std::string owner,
 crypto_worker_actor spawn_crypto_pool(caf::actor_system& sys, size_t size,
                                       const std::string& owner,
                                       const crypto::key& private_key) {
-  auto factory = [&sys, owner, private_key] {
-    return caf::actor_cast<caf::actor>(
-      sys.spawn(crypto_worker, owner, private_key));
-  };
-  auto pool = caf::actor_pool::make(sys.dummy_execution_unit(), size, factory,
-                                    caf::actor_pool::round_robin());
-  return caf::actor_cast<crypto_worker_actor>(pool);
+  return spawn_worker_pool<crypto_worker_actor>(sys, size, crypto_worker,
+                                                owner, private_key);
 }
 
 } // namespace courier

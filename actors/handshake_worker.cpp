@@ -1,7 +1,8 @@
 #include "actors/handshake_worker.hpp"
 
-#include <caf/actor_pool.hpp>
 #include <caf/typed_event_based_actor.hpp>
+
+#include "actors/worker_pool.hpp"
 
 #include "crypto/errc.hpp"
 
@@ -45,13 +46,9 @@ handshake_worker_actor
 spawn_handshake_pool(caf::actor_system& sys, size_t size,
                      std::shared_ptr<const server_identity> identity,
                      directory_actor directory) {
-  auto factory = [&sys, identity, directory] {
-    return caf::actor_cast<caf::actor>(
-      sys.spawn(handshake_worker, identity, directory));
-  };
-  auto pool = caf::actor_pool::make(sys.dummy_execution_unit(), size, factory,
-                                    caf::actor_pool::round_robin());
-  return caf::actor_cast<handshake_worker_actor>(pool);
+  return spawn_worker_pool<handshake_worker_actor>(sys, size, handshake_worker,
+                                                   std::move(identity),
+                                                   std::move(directory));
 }
 
 } // namespace courier
