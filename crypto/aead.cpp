@@ -6,7 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
-#include "crypto/errc.hpp"
+#include "crypto/error.hpp"
 
 namespace courier::crypto {
 

@@ -7,7 +7,7 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
-#include "crypto/errc.hpp"
+#include "crypto/error.hpp"
 #include "crypto/openssl_ptr.hpp"
 
 namespace courier::crypto {

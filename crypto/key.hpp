@@ -6,7 +6,7 @@
 #include <caf/expected.hpp>
 
 #include "crypto/bytes.hpp"
-#include "crypto/errc.hpp"
+#include "crypto/error.hpp"
 
 typedef struct evp_pkey_st EVP_PKEY;
 

@@ -6,7 +6,7 @@
 # With DESTDIR=DIR it only copies files below DIR (no user, no ownership).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-bin="$root/build/actors"
+bin="$root/build/bin"
 dest="${DESTDIR:-}"
 
 fail() {

@@ -8,7 +8,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/deploy/build.sh" courier-node courier-cli courier-chat
 data="${COURIER_DATA:-${XDG_DATA_HOME:-$HOME/.local/share}/courier/nodes}"
 mkdir -p "$data"
-bin="$root/build/actors"
+bin="$root/build/bin"
 
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
@@ -22,8 +22,8 @@ pids+=($!)
 pids+=($!)
 # With a display, the desktop app too.
 if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
-  if [ -x "$root/build/ui/courier-chat" ]; then
-    "$root/build/ui/courier-chat" --server 127.0.0.1:7400 &
+  if [ -x "$root/build/bin/courier-chat" ]; then
+    "$root/build/bin/courier-chat" --server 127.0.0.1:7400 &
     pids+=($!)
   fi
 fi

@@ -12,12 +12,12 @@
 
 #include <caf/all.hpp>
 
-#include "actors/bank/amount.hpp"
-#include "actors/bank/order.hpp"
-#include "actors/identity.hpp"
+#include "actors/client/identity.hpp"
+#include "actors/common/error.hpp"
+#include "actors/protocol/amount.hpp"
 #include "actors/protocol/envelope.hpp"
+#include "actors/protocol/order.hpp"
 #include "crypto/bytes.hpp"
-#include "crypto/errc.hpp"
 #include "crypto/random.hpp"
 
 namespace courier::ui {

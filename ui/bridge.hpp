@@ -16,8 +16,8 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
-#include "actors/client.hpp"
-#include "actors/node_config.hpp"
+#include "actors/client/client.hpp"
+#include "actors/config/node_config.hpp"
 #include "crypto/key.hpp"
 #include "ui/contacts_model.hpp"
 #include "ui/messages_model.hpp"

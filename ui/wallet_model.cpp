@@ -2,7 +2,7 @@
 
 #include <QDateTime>
 
-#include "actors/bank/amount.hpp"
+#include "actors/protocol/amount.hpp"
 
 namespace courier::ui {
 

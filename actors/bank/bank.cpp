@@ -6,7 +6,8 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
-#include "actors/bank/order.hpp"
+#include "actors/common/error.hpp"
+#include "actors/protocol/order.hpp"
 
 namespace courier::bank {
 

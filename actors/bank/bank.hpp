@@ -6,7 +6,8 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
-#include "actors/interfaces.hpp"
+#include "actors/bank/ledger_actor.hpp"
+#include "actors/client/client_actor.hpp"
 
 namespace courier::bank {
 

@@ -2,8 +2,8 @@
 
 #include <limits>
 
-#include "actors/bank/amount.hpp"
-#include "crypto/errc.hpp"
+#include "actors/common/error.hpp"
+#include "actors/protocol/amount.hpp"
 
 namespace courier::bank {
 

@@ -5,69 +5,17 @@
 #include <vector>
 
 #include <caf/expected.hpp>
-#include <caf/meta/type_name.hpp>
 
-#include "actors/sqlite.hpp"
+#include "actors/bank/transfer.hpp"
+#include "actors/common/error.hpp"
+#include "actors/common/sqlite.hpp"
+#include "actors/protocol/receipt.hpp"
 
 namespace courier::bank {
 
 /// The account that issued money is drawn from; '@' keeps it apart from
 /// every username.
 constexpr const char* issuance_account = "@issuance";
-
-/// A request to move money; `kind` is "transfer" or "issue".
-struct transfer_order {
-  std::string transfer_id; ///< client-chosen, makes retries idempotent
-  std::string kind;
-  std::string requester;   ///< who signed the order
-  std::string key_fp;      ///< fingerprint of the key that signed it
-  std::string from;        ///< debited account
-  std::string to;          ///< credited account
-  int64_t amount_minor = 0;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, transfer_order& x) {
-  return f(caf::meta::type_name("transfer_order"), x.transfer_id, x.kind,
-           x.requester, x.key_fp, x.from, x.to, x.amount_minor);
-}
-
-/// The outcome of a committed transfer.
-struct transfer_receipt {
-  std::string transfer_id;
-  std::string kind;
-  std::string from;
-  std::string to;
-  int64_t amount_minor = 0;
-  int64_t balance_minor = 0; ///< requester's balance after (issue: the
-                             ///< credited account's)
-  uint64_t seq = 0;          ///< ledger sequence number
-  int64_t ts = 0;            ///< commit time, ms since the epoch
-  bool replayed = false;     ///< the first result, returned again
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, transfer_receipt& x) {
-  return f(caf::meta::type_name("transfer_receipt"), x.transfer_id, x.kind,
-           x.from, x.to, x.amount_minor, x.balance_minor, x.seq, x.ts,
-           x.replayed);
-}
-
-/// What the audit found.
-struct audit_report {
-  int64_t total_issued = 0;
-  int64_t total_balances = 0; ///< over user accounts
-  int64_t accounts = 0;
-  int64_t transfers = 0;
-  std::vector<std::string> problems; ///< empty when the books balance
-  bool ok() const { return problems.empty(); }
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, audit_report& x) {
-  return f(caf::meta::type_name("audit_report"), x.total_issued,
-           x.total_balances, x.accounts, x.transfers, x.problems);
-}
 
 /// A double-entry ledger on SQLite. Every transfer is one row plus two
 /// postings (a debit and a credit that sum to zero) and two balance updates.

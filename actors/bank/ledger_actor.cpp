@@ -6,6 +6,9 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/bank/ledger.hpp"
+#include "actors/common/error.hpp"
+
 namespace courier::bank {
 
 namespace {

@@ -1,8 +1,8 @@
 #include "actors/protocol/channel.hpp"
 
-#include "crypto/aead.hpp"
-#include "crypto/errc.hpp"
+#include "actors/common/error.hpp"
 #include "actors/protocol/frame.hpp"
+#include "crypto/aead.hpp"
 
 namespace courier::protocol {
 

@@ -6,6 +6,8 @@
 
 #include <boost/json.hpp>
 
+#include "actors/common/error.hpp"
+
 namespace courier::protocol {
 
 namespace {

@@ -7,7 +7,7 @@
 #include <boost/json/object.hpp>
 #include <caf/expected.hpp>
 
-#include "crypto/errc.hpp"
+#include "actors/common/error.hpp"
 
 namespace courier::protocol {
 

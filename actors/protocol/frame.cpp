@@ -1,6 +1,6 @@
 #include "actors/protocol/frame.hpp"
 
-#include "crypto/errc.hpp"
+#include "actors/common/error.hpp"
 
 namespace courier::protocol {
 

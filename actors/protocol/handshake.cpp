@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "actors/common/error.hpp"
 #include "actors/protocol/envelope.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/hkdf.hpp"

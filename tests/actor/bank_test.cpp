@@ -3,8 +3,6 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/actor/inbox.hpp"
-
 #include <boost/json.hpp>
 
 #include <chrono>
@@ -22,14 +20,15 @@
 
 #include <caf/all.hpp>
 
-#include "actors/bank/amount.hpp"
 #include "actors/bank/bank.hpp"
 #include "actors/bank/ledger.hpp"
 #include "actors/bank/ledger_actor.hpp"
-#include "actors/bank/order.hpp"
-#include "actors/interfaces.hpp"
-#include "actors/node_config.hpp"
-#include "crypto/errc.hpp"
+#include "actors/client/client_actor.hpp"
+#include "actors/common/error.hpp"
+#include "actors/config/node_config.hpp"
+#include "actors/protocol/amount.hpp"
+#include "actors/protocol/order.hpp"
+#include "tests/support/inbox.hpp"
 
 using namespace courier;
 using namespace courier::bank;

@@ -5,9 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/actor/fake_session.hpp"
-#include "tests/actor/inbox.hpp"
-
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -17,13 +14,14 @@
 
 #include <caf/all.hpp>
 
-#include "actors/directory.hpp"
-#include "actors/interfaces.hpp"
-#include "actors/node_config.hpp"
-#include "actors/router.hpp"
-#include "actors/unacked_window.hpp"
-#include "actors/store.hpp"
-#include "crypto/errc.hpp"
+#include "actors/common/error.hpp"
+#include "actors/config/node_config.hpp"
+#include "actors/server/directory.hpp"
+#include "actors/server/router.hpp"
+#include "actors/server/store.hpp"
+#include "actors/server/unacked_window.hpp"
+#include "tests/support/fake_session.hpp"
+#include "tests/support/inbox.hpp"
 
 using namespace courier;
 using namespace std::chrono_literals;

@@ -4,8 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/actor/inbox.hpp"
-
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -22,22 +20,22 @@
 #include <boost/json.hpp>
 #include <caf/all.hpp>
 
-#include "actors/directory.hpp"
-#include "actors/handshake_worker.hpp"
-#include "actors/interfaces.hpp"
-#include "actors/node_config.hpp"
+#include "actors/common/error.hpp"
+#include "actors/config/node_config.hpp"
 #include "actors/protocol/channel.hpp"
 #include "actors/protocol/envelope.hpp"
 #include "actors/protocol/frame.hpp"
 #include "actors/protocol/handshake.hpp"
-#include "actors/router.hpp"
-#include "actors/session.hpp"
-#include "actors/store.hpp"
+#include "actors/server/directory.hpp"
+#include "actors/server/handshake_worker.hpp"
+#include "actors/server/router.hpp"
+#include "actors/server/session.hpp"
+#include "actors/server/store.hpp"
 #include "crypto/bytes.hpp"
 #include "crypto/digest.hpp"
-#include "crypto/errc.hpp"
 #include "crypto/key.hpp"
 #include "crypto/signature.hpp"
+#include "tests/support/inbox.hpp"
 
 using namespace courier;
 

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "tests/bench/scenarios.hpp"
-#include "tests/integration/harness.hpp"
+#include "tests/support/harness.hpp"
 
 namespace courier::bench {
 

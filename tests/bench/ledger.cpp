@@ -10,12 +10,12 @@
 #include <caf/all.hpp>
 
 #include "actors/bank/ledger_actor.hpp"
-#include "actors/bank/order.hpp"
-#include "actors/client.hpp"
-#include "actors/identity.hpp"
-#include "actors/node_config.hpp"
+#include "actors/client/client.hpp"
+#include "actors/client/identity.hpp"
+#include "actors/config/node_config.hpp"
+#include "actors/protocol/order.hpp"
 #include "tests/bench/scenarios.hpp"
-#include "tests/integration/harness.hpp"
+#include "tests/support/harness.hpp"
 
 namespace courier::bench {
 

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "tests/bench/scenarios.hpp"
-#include "tests/integration/harness.hpp"
+#include "tests/support/harness.hpp"
 
 #ifdef COURIER_HAVE_MOSQUITTO
 #include <mosquitto.h>

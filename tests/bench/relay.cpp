@@ -12,8 +12,8 @@
 
 #include "crypto/random.hpp"
 #include "tests/bench/scenarios.hpp"
-#include "tests/integration/cluster.hpp"
-#include "tests/integration/harness.hpp"
+#include "tests/support/cluster.hpp"
+#include "tests/support/harness.hpp"
 
 namespace courier::bench {
 

@@ -12,11 +12,11 @@
 
 #include <caf/all.hpp>
 
-#include "actors/bank/order.hpp"
-#include "actors/client.hpp"
-#include "actors/identity.hpp"
-#include "actors/node_config.hpp"
-#include "tests/integration/harness.hpp"
+#include "actors/client/client.hpp"
+#include "actors/client/identity.hpp"
+#include "actors/config/node_config.hpp"
+#include "actors/protocol/order.hpp"
+#include "tests/support/harness.hpp"
 
 using namespace courier;
 using namespace courier::test;

@@ -12,8 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "actors/cluster/rendezvous.hpp"
-#include "tests/integration/two_routers.hpp"
+#include "actors/server/cluster/rendezvous.hpp"
+#include "tests/support/two_routers.hpp"
 
 using namespace courier::test;
 using namespace std::chrono;

@@ -8,7 +8,7 @@
 
 #include "actors/protocol/envelope.hpp"
 #include "crypto/random.hpp"
-#include "tests/integration/harness.hpp"
+#include "tests/support/harness.hpp"
 
 using namespace courier;
 using namespace courier::test;

@@ -9,7 +9,7 @@
 #include <thread>
 #include <unistd.h>
 
-#include "tests/integration/two_routers.hpp"
+#include "tests/support/two_routers.hpp"
 
 using namespace courier::test;
 using namespace std::chrono;

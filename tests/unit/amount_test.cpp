@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "actors/bank/amount.hpp"
-#include "crypto/errc.hpp"
+#include "actors/common/error.hpp"
+#include "actors/protocol/amount.hpp"
 
 using namespace courier;
 using namespace courier::bank;

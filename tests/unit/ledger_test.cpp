@@ -20,9 +20,9 @@
 
 #include <unistd.h>
 
-#include "actors/bank/amount.hpp"
 #include "actors/bank/ledger.hpp"
-#include "crypto/errc.hpp"
+#include "actors/common/error.hpp"
+#include "actors/protocol/amount.hpp"
 
 using namespace courier;
 using namespace courier::bank;

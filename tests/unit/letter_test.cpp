@@ -8,13 +8,18 @@
 
 #include <boost/json.hpp>
 
+#include "actors/common/error.hpp"
+#include "actors/protocol/letter.hpp"
 #include "crypto/bytes.hpp"
-#include "crypto/errc.hpp"
 #include "crypto/key.hpp"
-#include "crypto/letter.hpp"
 
 using namespace courier;
-using namespace courier::crypto;
+using crypto::bytes;
+using crypto::generate_ed25519;
+using crypto::generate_rsa;
+using crypto::key;
+using crypto::public_key_from_der;
+using namespace courier::protocol;
 
 namespace json = boost::json;
 

@@ -12,12 +12,12 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
+#include "actors/common/error.hpp"
 #include "actors/protocol/channel.hpp"
 #include "actors/protocol/envelope.hpp"
 #include "actors/protocol/frame.hpp"
 #include "actors/protocol/handshake.hpp"
 #include "crypto/bytes.hpp"
-#include "crypto/errc.hpp"
 #include "crypto/key.hpp"
 #include "crypto/random.hpp"
 #include "crypto/signature.hpp"

@@ -4,9 +4,9 @@
 
 #include <map>
 
-#include "actors/cluster/peer_link.hpp"
-#include "actors/endpoint.hpp"
-#include "actors/cluster/rendezvous.hpp"
+#include "actors/common/endpoint.hpp"
+#include "actors/server/cluster/peer_link.hpp"
+#include "actors/server/cluster/rendezvous.hpp"
 
 using namespace courier::cluster;
 

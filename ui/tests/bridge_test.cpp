@@ -4,7 +4,7 @@
 #include <QSignalSpy>
 #include <QtTest>
 
-#include "tests/integration/harness.hpp"
+#include "tests/support/harness.hpp"
 #include "ui/bridge.hpp"
 
 using namespace courier;

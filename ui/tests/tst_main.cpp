@@ -7,7 +7,7 @@
 #include <QQuickStyle>
 #include <QtQuickTest>
 
-#include "actors/bank/amount.hpp"
+#include "actors/protocol/amount.hpp"
 #include "ui/contacts_model.hpp"
 #include "ui/messages_model.hpp"
 #include "ui/wallet_model.hpp"

@@ -1,0 +1,615 @@
+// courier-cli: the command-line client (identities, chat, for scripts too).
+
+#include <csignal>
+#include <optional>
+#include <cstdlib>
+#include <ctime>
+#include <iostream>
+#include <termios.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "actors/client/client.hpp"
+#include "actors/client/identity.hpp"
+#include "actors/common/error.hpp"
+#include "actors/config/node_config.hpp"
+#include "actors/protocol/amount.hpp"
+#include "actors/protocol/envelope.hpp"
+#include "actors/protocol/order.hpp"
+#include "crypto/bytes.hpp"
+#include "crypto/random.hpp"
+
+namespace courier {
+
+namespace {
+
+/// Everything the command line said.
+struct cli_options {
+  std::string home;
+  std::string user;
+  std::string servers = "127.0.0.1:7400";
+  std::string server_fingerprint;
+  std::string passphrase_env;
+  bool no_passphrase = false;
+  bool json = false;
+  int timeout = 15;
+  int bits = 3072;
+  std::string to, text, peer, fingerprint;
+  int wait = 5;
+  int count = 0;
+  std::string amount, transfer_id;
+  int limit = 20;
+  uint64_t before = 0;
+};
+
+/// Raised to leave with one sentence for a person and a code for scripts.
+struct failure {
+  errc code;
+  std::string sentence;
+};
+
+cli_options opts;
+
+void print_json(boost::json::object obj) {
+  std::cout << boost::json::serialize(obj) << std::endl;
+}
+
+[[noreturn]] void die(errc code, const std::string& sentence) {
+  throw failure{code, sentence};
+}
+
+[[noreturn]] void die(const caf::error& err) {
+  die(code_of(err), explain(err));
+}
+
+std::string read_passphrase(bool twice) {
+  if (opts.no_passphrase) {
+    std::cerr << "warning: --no-passphrase: the identity key is stored "
+                 "unencrypted\n";
+    return "";
+  }
+  if (!opts.passphrase_env.empty()) {
+    auto val = std::getenv(opts.passphrase_env.c_str());
+    if (!val)
+      die(errc::wrong_passphrase,
+          "the variable " + opts.passphrase_env + " is not set");
+    return val;
+  }
+  if (!isatty(STDIN_FILENO))
+    die(errc::wrong_passphrase, "no passphrase: use --passphrase-env VAR or "
+                                "run in a terminal");
+  auto ask = [](const char* prompt) {
+    std::cerr << prompt << std::flush;
+    termios old{};
+    tcgetattr(STDIN_FILENO, &old);
+    auto quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    std::string line;
+    std::getline(std::cin, line);
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    std::cerr << "\n";
+    return line;
+  };
+  auto first = ask("passphrase: ");
+  if (twice && ask("again: ") != first)
+    die(errc::wrong_passphrase, "the two passphrases differ");
+  return first;
+}
+
+void require_user() {
+  if (!protocol::valid_username(opts.user))
+    die(errc::invalid_username,
+        opts.user.empty() ? "say who you are with --user NAME"
+                          : "usernames are 1-32 characters of a-z 0-9 _ . -");
+}
+
+std::string home_dir() {
+  return user_dir(data_home(opts.home), opts.user);
+}
+
+int cmd_init() {
+  require_user();
+  if (opts.bits != 2048 && opts.bits != 3072 && opts.bits != 4096)
+    die(errc::bad_key, "--bits must be 2048, 3072 or 4096");
+  auto pass = read_passphrase(true);
+  auto key = create_identity(home_dir(), opts.bits, pass);
+  crypto::wipe(pass.data(), pass.size());
+  if (!key)
+    die(key.error());
+  auto fp = *crypto::fingerprint(*key);
+  if (opts.json)
+    print_json({{"user", opts.user}, {"fingerprint", fp}, {"dir", home_dir()}});
+  else
+    std::cout << "created identity for " << opts.user << " in " << home_dir()
+              << "\nfingerprint: " << fp << "\n";
+  return 0;
+}
+
+crypto::key unlock() {
+  require_user();
+  auto pass = read_passphrase(false);
+  auto key = load_identity(home_dir(), pass);
+  crypto::wipe(pass.data(), pass.size());
+  if (!key) {
+    if (code_of(key.error()) == errc::wrong_passphrase)
+      die(errc::wrong_passphrase,
+          "wrong passphrase for " + opts.user + "'s identity");
+    die(key.error());
+  }
+  return *key;
+}
+
+/// A connected client and the actor system around it.
+struct session_handle {
+  base_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  client_actor client;
+
+  ~session_handle() {
+    if (client)
+      caf::anon_send(client, stop_atom::value);
+  }
+};
+
+std::chrono::seconds timeout() {
+  return std::chrono::seconds{opts.timeout};
+}
+
+void connect(session_handle& s, crypto::key identity) {
+  client_config cc;
+  cc.user = opts.user;
+  cc.dir = home_dir();
+  cc.identity = std::move(identity);
+  if (!parse_endpoints(opts.servers, cc.servers))
+    die(errc::unreachable, "--server must be HOST:PORT[,HOST:PORT...]");
+  cc.server_fingerprint = opts.server_fingerprint;
+  s.sys = std::make_unique<caf::actor_system>(s.cfg);
+  auto spawned = spawn_client(*s.sys, cc);
+  if (!spawned)
+    die(spawned.error());
+  s.client = *spawned;
+  caf::scoped_actor self{*s.sys};
+  self->request(s.client, timeout(), connect_atom::value)
+    .receive([](const std::string&, bool) {},
+             [](caf::error& err) {
+               if (err == caf::sec::request_timeout)
+                 die(errc::timeout, "the router did not answer in time");
+               die(err);
+             });
+}
+
+int cmd_send(session_handle& s) {
+  caf::scoped_actor self{*s.sys};
+  self->request(s.client, timeout(), send_atom::value, opts.to, opts.text)
+    .receive(
+      [&](const std::string& msg_id) {
+        if (opts.json)
+          print_json({{"ok", true}, {"to", opts.to}, {"msg_id", msg_id}});
+        else
+          std::cout << "sent to " << opts.to << " (" << msg_id << ")\n";
+      },
+      [](caf::error& err) { die(err); });
+  return 0;
+}
+
+std::string format_time(int64_t ms) {
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", std::localtime(&t));
+  return buf;
+}
+
+void print_message(const inbound_message& m) {
+  if (opts.json)
+    print_json({{"from", m.from}, {"to", m.to}, {"body", m.body},
+                {"msg_id", m.msg_id}, {"ts", m.sent_ts},
+                {"accepted_ts", m.accepted_ts}});
+  else
+    std::cout << "[" << format_time(m.sent_ts) << "] " << m.from << ": "
+              << m.body << std::endl;
+}
+
+int cmd_recv(session_handle& s) {
+  caf::scoped_actor self{*s.sys};
+  self->send(s.client, listen_atom::value, caf::actor{self});
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{opts.wait};
+  int received = 0;
+  bool done = false;
+  while (!done && (opts.count == 0 || received < opts.count)) {
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero())
+      break;
+    self->receive(
+      [&](message_atom, const inbound_message& m) {
+        print_message(m);
+        ++received;
+        return true;
+      },
+      [&](status_atom, const std::string& text) {
+        std::cerr << "courier-cli: " << text << "\n";
+        if (text == "disconnected")
+          die(errc::unreachable, "the router closed the connection");
+      },
+      caf::after(std::chrono::duration_cast<std::chrono::milliseconds>(left))
+        >> [&] { done = true; });
+  }
+  // Let the last acknowledgement leave before the connection closes.
+  caf::scoped_actor ping{*s.sys};
+  ping->request(s.client, timeout(), online_atom::value)
+    .receive([](const std::vector<std::string>&) {}, [](caf::error&) {});
+  if (opts.count > 0 && received < opts.count)
+    die(errc::timeout, "received " + std::to_string(received) + " of "
+                         + std::to_string(opts.count) + " messages");
+  return 0;
+}
+
+int cmd_online(session_handle& s) {
+  caf::scoped_actor self{*s.sys};
+  self->request(s.client, timeout(), online_atom::value)
+    .receive(
+      [&](const std::vector<std::string>& names) {
+        if (opts.json) {
+          print_json({{"online", boost::json::array(names.begin(), names.end())}});
+          return;
+        }
+        for (auto& n : names)
+          std::cout << n << "\n";
+      },
+      [](caf::error& err) { die(err); });
+  return 0;
+}
+
+void print_contact(const contact_key& k, const char* note) {
+  if (opts.json)
+    print_json({{"user", k.user}, {"fingerprint", k.fingerprint},
+                {"pinned_now", k.pinned_now}});
+  else
+    std::cout << k.user << ": " << k.fingerprint << note << "\n";
+}
+
+int cmd_fingerprint(session_handle* s, const crypto::key& identity) {
+  if (opts.peer.empty() || opts.peer == opts.user) {
+    contact_key k{opts.user, *crypto::fingerprint(identity), false};
+    print_contact(k, "");
+    return 0;
+  }
+  caf::scoped_actor self{*s->sys};
+  self->request(s->client, timeout(), lookup_atom::value, opts.peer)
+    .receive(
+      [&](const contact_key& k) {
+        print_contact(k, k.pinned_now ? " (pinned now, first seen)" : " (pinned)");
+      },
+      [](caf::error& err) { die(err); });
+  return 0;
+}
+
+int cmd_trust(session_handle& s) {
+  caf::scoped_actor self{*s.sys};
+  self->request(s.client, timeout(), trust_atom::value, opts.peer,
+                opts.fingerprint)
+    .receive([&](const contact_key& k) { print_contact(k, " (trusted)"); },
+             [](caf::error& err) { die(err); });
+  return 0;
+}
+
+// Prints incoming messages while the main thread reads the keyboard.
+caf::behavior chat_printer(caf::event_based_actor*) {
+  return {
+    [](message_atom, const inbound_message& m) {
+      print_message(m);
+      return true;
+    },
+    [](status_atom, const std::string& text) {
+      std::cerr << "* " << text << std::endl;
+    },
+    [](delivered_atom, const std::string&) {
+      // Delivery states matter to the app; the chat prompt stays quiet.
+    },
+  };
+}
+
+int cmd_chat(session_handle& s) {
+  auto printer = s.sys->spawn(chat_printer);
+  caf::anon_send(s.client, listen_atom::value, printer);
+  std::cerr << "signed in as " << opts.user
+            << ". Type '@user message' (or just the message when chatting with "
+               "one peer), /online, /quit.\n";
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    if (line.empty())
+      continue;
+    if (line == "/quit")
+      break;
+    caf::scoped_actor self{*s.sys};
+    if (line == "/online") {
+      self->request(s.client, timeout(), online_atom::value)
+        .receive(
+          [](const std::vector<std::string>& names) {
+            std::string all;
+            for (auto& n : names)
+              all += (all.empty() ? "" : ", ") + n;
+            std::cerr << "* online: " << all << std::endl;
+          },
+          [](caf::error& err) { std::cerr << "* " << explain(err) << std::endl; });
+      continue;
+    }
+    auto to = opts.peer;
+    auto body = line;
+    if (line[0] == '@') {
+      auto space = line.find(' ');
+      to = line.substr(1, space == std::string::npos ? std::string::npos
+                                                     : space - 1);
+      body = space == std::string::npos ? "" : line.substr(space + 1);
+    }
+    if (to.empty() || body.empty()) {
+      std::cerr << "* say who it is for: @user message" << std::endl;
+      continue;
+    }
+    self->request(s.client, timeout(), send_atom::value, to, body)
+      .receive([](const std::string&) {},
+               [&](caf::error& err) {
+                 std::cerr << "* not sent to " << to << ": " << explain(err)
+                           << std::endl;
+               });
+  }
+  caf::anon_send_exit(printer, caf::exit_reason::user_shutdown);
+  return 0;
+}
+
+// -- bank ------------------------------------------------------------------------
+
+// Sends an order to the bank and waits for the signed receipt that answers
+// it (its letter signature was checked against the bank's pinned key).
+boost::json::object bank_call(session_handle& s, const bank::order& o) {
+  caf::scoped_actor self{*s.sys};
+  self->send(s.client, listen_atom::value, caf::actor{self});
+  std::string msg_id;
+  self->request(s.client, timeout(), send_atom::value,
+                std::string{bank::bank_user}, bank::make_order(o))
+    .receive([&](const std::string& id) { msg_id = id; },
+             [](caf::error& err) { die(err); });
+  auto deadline = std::chrono::steady_clock::now() + timeout();
+  std::optional<boost::json::object> receipt;
+  while (!receipt) {
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero())
+      die(errc::timeout, "the bank did not answer in time; retrying with the "
+                         "same --id is safe");
+    self->receive(
+      [&](message_atom, const inbound_message& m) {
+        if (m.from != bank::bank_user)
+          return false; // not ours: leave it for `recv`
+        boost::json::error_code ec;
+        auto val = boost::json::parse(m.body, ec);
+        if (!ec && val.is_object()) {
+          auto& obj = val.as_object();
+          auto re = obj.find("re");
+          if (re != obj.end() && re->value().is_string()
+              && re->value().get_string() == msg_id)
+            receipt = std::move(obj);
+        }
+        return true; // stale receipts of earlier runs are consumed too
+      },
+      [&](status_atom, const std::string& text) {
+        if (text == "disconnected")
+          die(errc::unreachable, "the router closed the connection");
+      },
+      caf::after(std::chrono::duration_cast<std::chrono::milliseconds>(left))
+        >> [] {});
+  }
+  auto ok = receipt->find("ok");
+  if (ok == receipt->end() || !ok->value().is_bool() || !ok->value().get_bool()) {
+    auto code = receipt->find("code");
+    auto message = receipt->find("message");
+    die(code != receipt->end() && code->value().is_string()
+          ? errc_from_string(std::string{code->value().get_string()})
+          : errc::internal,
+        "the bank refused: "
+          + (message != receipt->end() && message->value().is_string()
+               ? std::string{message->value().get_string()}
+               : std::string{"no reason given"}));
+  }
+  return std::move(*receipt);
+}
+
+int64_t num(const boost::json::object& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->value().is_int64() ? it->value().get_int64() : 0;
+}
+
+std::string str(const boost::json::object& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->value().is_string()
+           ? std::string{it->value().get_string()}
+           : std::string{};
+}
+
+int cmd_open_account(session_handle& s) {
+  bank::order o;
+  o.type = "open_account";
+  auto r = bank_call(s, o);
+  if (opts.json)
+    print_json(r);
+  else
+    std::cout << (r["created"].as_bool() ? "opened account " : "account ")
+              << str(r, "user") << "; balance "
+              << bank::format_amount(num(r, "balance_minor")) << "\n";
+  return 0;
+}
+
+int cmd_balance(session_handle& s) {
+  bank::order o;
+  o.type = "balance";
+  auto r = bank_call(s, o);
+  if (opts.json)
+    print_json(r);
+  else
+    std::cout << bank::format_amount(num(r, "balance_minor")) << "\n";
+  return 0;
+}
+
+int cmd_transfer(session_handle& s, const std::string& type) {
+  bank::order o;
+  o.type = type;
+  o.to = opts.to;
+  o.transfer_id = opts.transfer_id.empty() ? crypto::random_uuid()
+                                           : opts.transfer_id;
+  std::cerr << "transfer id: " << o.transfer_id
+            << " (to retry safely: --id " << o.transfer_id << ")\n";
+  auto amount = bank::parse_amount(opts.amount);
+  if (!amount)
+    die(amount.error());
+  o.amount_minor = *amount;
+  auto r = bank_call(s, o);
+  if (opts.json) {
+    print_json(r);
+    return 0;
+  }
+  std::cout << (type == "issue" ? "issued " : "paid ")
+            << bank::format_amount(num(r, "amount_minor")) << " to "
+            << str(r, "to") << " (transfer " << str(r, "transfer_id")
+            << ", ledger #" << num(r, "seq")
+            << (r["replayed"].as_bool() ? ", already done before" : "")
+            << "); " << (type == "issue" ? str(r, "to") + "'s" : "your")
+            << " balance: " << bank::format_amount(num(r, "balance_minor"))
+            << "\n";
+  return 0;
+}
+
+int cmd_history(session_handle& s) {
+  bank::order o;
+  o.type = "history";
+  o.limit = static_cast<uint32_t>(opts.limit);
+  o.before = opts.before;
+  auto r = bank_call(s, o);
+  auto& entries = r["entries"].as_array();
+  if (opts.json) {
+    for (auto& e : entries)
+      print_json(e.as_object());
+    return 0;
+  }
+  for (auto& v : entries) {
+    auto& e = v.as_object();
+    bool out = str(e, "from") == opts.user;
+    std::cout << "#" << num(e, "seq") << " " << format_time(num(e, "ts")) << " "
+              << (out ? "-" : "+") << bank::format_amount(num(e, "amount_minor"))
+              << (out ? " to " + str(e, "to")
+                      : " from " + (str(e, "kind") == "issue"
+                                      ? std::string{"issuance"}
+                                      : str(e, "from")))
+              << "  balance " << bank::format_amount(num(e, "balance_minor"))
+              << "\n";
+  }
+  return 0;
+}
+
+} // namespace
+
+} // namespace courier
+
+int main(int argc, char** argv) {
+  using namespace courier;
+  std::signal(SIGPIPE, SIG_IGN);
+  CLI::App app{"courier-cli: end-to-end encrypted messages through a Courier "
+               "router"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.add_option("--home", opts.home, "data folder (default: XDG data home)");
+  app.add_option("--user", opts.user, "your username");
+  app.add_option("--server", opts.servers, "router(s): HOST:PORT[,HOST:PORT]")
+    ->capture_default_str();
+  app.add_option("--server-fingerprint", opts.server_fingerprint,
+                 "pin the router's key explicitly");
+  app.add_option("--passphrase-env", opts.passphrase_env,
+                 "read the passphrase from this environment variable");
+  app.add_flag("--no-passphrase", opts.no_passphrase,
+               "no passphrase (tests only; prints a warning)");
+  app.add_flag("--json", opts.json, "print one JSON object per line");
+  app.add_option("--timeout", opts.timeout, "seconds to wait for the router")
+    ->capture_default_str();
+  auto init = app.add_subcommand("init", "create your identity key");
+  init->add_option("--bits", opts.bits, "RSA key size: 2048, 3072 or 4096")
+    ->capture_default_str();
+  auto send = app.add_subcommand("send", "send one message");
+  send->add_option("to", opts.to, "recipient")->required();
+  send->add_option("text", opts.text, "message text")->required();
+  auto recv = app.add_subcommand("recv", "print received messages");
+  recv->add_option("--wait", opts.wait, "seconds to wait")->capture_default_str();
+  recv->add_option("--count", opts.count, "stop after N messages");
+  auto online = app.add_subcommand("online", "list who is connected");
+  auto chat = app.add_subcommand("chat", "interactive chat");
+  chat->add_option("peer", opts.peer, "default recipient");
+  auto fp = app.add_subcommand("fingerprint", "show a key fingerprint");
+  fp->add_option("user", opts.peer, "whose (default: yours)");
+  auto trust = app.add_subcommand("trust", "accept a contact's (new) key");
+  trust->add_option("user", opts.peer, "contact")->required();
+  trust->add_option("fingerprint", opts.fingerprint, "their fingerprint")
+    ->required();
+  auto open_account = app.add_subcommand("open-account",
+                                         "open your account at the bank");
+  auto balance = app.add_subcommand("balance", "your balance");
+  auto pay = app.add_subcommand("pay", "pay someone (amount like 12.50)");
+  pay->add_option("to", opts.to, "recipient")->required();
+  pay->add_option("amount", opts.amount, "amount, at most two decimals")
+    ->required();
+  pay->add_option("--id", opts.transfer_id,
+                  "transfer id (a UUID; reuse it to retry safely)");
+  auto issue = app.add_subcommand("issue", "operators: issue new money");
+  issue->add_option("to", opts.to, "recipient")->required();
+  issue->add_option("amount", opts.amount, "amount")->required();
+  issue->add_option("--id", opts.transfer_id, "transfer id (reuse to retry)");
+  auto history = app.add_subcommand("history", "your transfers, newest first");
+  history->add_option("--limit", opts.limit, "how many (1-100)")
+    ->capture_default_str();
+  history->add_option("--before", opts.before,
+                      "only entries before this ledger number");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (init->parsed())
+      return cmd_init();
+    if (pay->parsed() || issue->parsed()) {
+      // Refuse a bad amount before anything is unlocked or sent.
+      auto amount = bank::parse_amount(opts.amount);
+      if (!amount)
+        die(amount.error());
+    }
+    auto identity = unlock();
+    if (fp->parsed() && (opts.peer.empty() || opts.peer == opts.user))
+      return cmd_fingerprint(nullptr, identity);
+    session_handle s;
+    connect(s, identity);
+    if (send->parsed())
+      return cmd_send(s);
+    if (recv->parsed())
+      return cmd_recv(s);
+    if (online->parsed())
+      return cmd_online(s);
+    if (chat->parsed())
+      return cmd_chat(s);
+    if (fp->parsed())
+      return cmd_fingerprint(&s, identity);
+    if (trust->parsed())
+      return cmd_trust(s);
+    if (open_account->parsed())
+      return cmd_open_account(s);
+    if (balance->parsed())
+      return cmd_balance(s);
+    if (pay->parsed())
+      return cmd_transfer(s, "transfer");
+    if (issue->parsed())
+      return cmd_transfer(s, "issue");
+    if (history->parsed())
+      return cmd_history(s);
+  } catch (const failure& f) {
+    if (opts.json)
+      print_json({{"error", to_string(f.code)}, {"message", f.sentence}});
+    std::cerr << "courier-cli: " << f.sentence << "\n";
+    return 1;
+  }
+  return 0;
+}

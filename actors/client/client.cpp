@@ -1,0 +1,653 @@
+#include "actors/client/client.hpp"
+
+#include <arpa/inet.h>
+#include <chrono>
+#include <deque>
+#include <fcntl.h>
+#include <functional>
+#include <netdb.h>
+#include <poll.h>
+#include <unistd.h>
+#include <unordered_map>
+
+#include <boost/json.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/client/client_db.hpp"
+#include "actors/client/crypto_worker.hpp"
+#include "actors/common/error.hpp"
+#include "actors/protocol/envelope.hpp"
+#include "actors/protocol/handshake.hpp"
+#include "crypto/random.hpp"
+#include "crypto/signature.hpp"
+
+namespace courier {
+
+namespace {
+
+using namespace std::chrono;
+
+constexpr size_t max_body = 32 * 1024;
+
+enum class phase { idle, connecting, hello_sent, finish_sent, open };
+
+using reply_fn = std::function<void(caf::expected<protocol::envelope>)>;
+using key_fn = std::function<void(caf::expected<crypto::key>)>;
+
+/// A delivered frame on its way to the listener, kept in arrival order.
+struct inbound {
+  uint64_t seq = 0;
+  bool done = false;
+  bool ack = true; ///< false leaves it on the router (key not trusted yet)
+  std::optional<inbound_message> msg;
+};
+
+int64_t now_ms() {
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+    .count();
+}
+
+} // namespace
+
+struct client_state {
+  client_config cfg;
+  std::shared_ptr<client_db> db;
+  crypto_worker_actor workers;
+  caf::actor conn;
+  caf::actor listener;
+  phase at = phase::idle;
+  size_t server_index = 0;
+  std::optional<protocol::client_start> start;
+  protocol::channel chan;
+  std::string server_key;
+  caf::typed_response_promise<std::string, bool> connect_rp;
+  bool connect_pending = false;
+  std::unordered_map<std::string, reply_fn> waiting;
+  uint64_t next_id = 1;
+  std::unordered_map<std::string, crypto::key> keys; ///< pinned contacts
+  std::deque<inbound> incoming;
+  size_t handovers = 0; ///< messages the listener has not answered yet
+  std::unordered_map<uint64_t, std::string> sent; ///< router seq -> msg_id
+  std::string scratch;
+  static inline const char* name = "client";
+};
+
+namespace {
+
+using client_ptr = client_actor::stateful_pointer<client_state>;
+
+// -- connection --------------------------------------------------------------
+
+void write(client_ptr self, const std::string& envelope) {
+  std::string sealed;
+  if (self->state.chan.seal(envelope, sealed))
+    return;
+  caf::anon_send(self->state.conn, write_atom::value, std::move(sealed));
+}
+
+void fail_connect(client_ptr self, caf::error err) {
+  auto& st = self->state;
+  if (st.connect_pending) {
+    st.connect_pending = false;
+    st.connect_rp.deliver(std::move(err));
+  }
+  if (st.conn)
+    caf::anon_send(st.conn, close_atom::value); // on_disconnect resets
+  else
+    st.at = phase::idle; // so that a later connect can try again
+}
+
+// Sends a request envelope and calls `fn` with the answer.
+void request(client_ptr self, std::string type, boost::json::object fields,
+             reply_fn fn) {
+  auto& st = self->state;
+  if (st.at != phase::open) {
+    fn(make_error(errc::unreachable, "not connected"));
+    return;
+  }
+  auto id = std::to_string(st.next_id++);
+  st.waiting.emplace(id, std::move(fn));
+  write(self, protocol::make_envelope(type, id, std::move(fields)));
+}
+
+void start_connect(client_ptr self);
+
+void on_connected(client_ptr self, int fd) {
+  auto& st = self->state;
+  auto me = caf::actor_cast<caf::actor>(self);
+  st.conn = self->system().middleman().spawn_broker(
+    client_connection, fd, st.cfg.limits, [me](caf::actor) { return me; });
+  self->monitor(st.conn);
+  auto hs = protocol::start_handshake(st.cfg.user, st.cfg.identity);
+  if (!hs)
+    return fail_connect(self, hs.error());
+  st.start = std::move(*hs);
+  st.at = phase::hello_sent;
+  caf::anon_send(st.conn, write_atom::value, st.start->hello.text);
+}
+
+// Tries the configured routers in order until one accepts a TCP connection.
+void start_connect(client_ptr self) {
+  auto& st = self->state;
+  if (st.server_index >= st.cfg.servers.size())
+  {
+    std::string tried;
+    for (auto& ep : st.cfg.servers)
+      tried += (tried.empty() ? "" : ", ") + ep.to_string();
+    return fail_connect(self, make_error(errc::unreachable,
+                                         "no router answered at " + tried));
+  }
+  st.at = phase::connecting;
+  auto ep = st.cfg.servers[st.server_index];
+  auto timeout = st.cfg.connect_timeout;
+  // The blocking connect runs on its own thread, never on the scheduler.
+  auto connector = self->spawn<caf::detached>([ep, timeout](
+                                                caf::event_based_actor* c) {
+    return caf::behavior{[=](connect_atom) -> caf::result<int> {
+      c->quit();
+      auto fd = tcp_connect(ep, timeout);
+      if (!fd)
+        return fd.error();
+      return *fd;
+    }};
+  });
+  self->request(connector, timeout + seconds{1}, connect_atom::value)
+    .then([=](int fd) { on_connected(self, fd); },
+          [=](caf::error&) {
+            ++self->state.server_index;
+            start_connect(self);
+          });
+}
+
+caf::error check_explicit_pin(client_ptr self, const crypto::bytes& key) {
+  auto& want = self->state.cfg.server_fingerprint;
+  if (want.empty())
+    return caf::none;
+  auto got = crypto::fingerprint_of_der(key);
+  if (normalize_fingerprint(want) != normalize_fingerprint(got))
+    return make_error(errc::key_changed,
+                      "the router's fingerprint is " + got
+                        + ", not the one given with --server-fingerprint");
+  return caf::none;
+}
+
+void on_server_hello(client_ptr self, const std::string& frame) {
+  auto& st = self->state;
+  auto addr = st.cfg.servers[st.server_index].to_string();
+  crypto::bytes pinned;
+  if (st.cfg.server_fingerprint.empty())
+    if (auto pin = st.db->pinned("router", addr))
+      pinned.assign(pin->begin(), pin->end());
+  auto res = protocol::finish_handshake(*st.start, st.cfg.identity, frame,
+                                        pinned);
+  if (!res) {
+    if (code_of(res.error()) == errc::key_changed)
+      return fail_connect(
+        self, make_error(errc::key_changed,
+                         "the router at " + addr
+                           + " presents a different key than the one pinned"
+                             " on first use; if its operator changed it, pass"
+                             " --server-fingerprint"));
+    return fail_connect(self, res.error());
+  }
+  if (auto err = check_explicit_pin(self, res->server_key))
+    return fail_connect(self, err);
+  st.server_key.assign(res->server_key.begin(), res->server_key.end());
+  st.chan = protocol::channel{std::move(res->keys)};
+  st.at = phase::finish_sent;
+  caf::anon_send(st.conn, write_atom::value, std::move(res->finish_text));
+}
+
+void on_welcome(client_ptr self, const protocol::envelope& env) {
+  auto& st = self->state;
+  st.at = phase::open;
+  auto addr = st.cfg.servers[st.server_index].to_string();
+  if (auto err = st.db->pin("router", addr, st.server_key))
+    return fail_connect(self, err);
+  if (st.connect_pending) {
+    st.connect_pending = false;
+    st.connect_rp.deliver(crypto::fingerprint_of_der(st.server_key),
+                          env.num("new_user") != 0);
+  }
+  if (st.listener)
+    caf::anon_send(st.listener, status_atom::value, std::string{"connected"});
+}
+
+// -- contacts ------------------------------------------------------------------
+
+// The pinned key of `user`, pinning the router's answer on first sight.
+void with_key(client_ptr self, const std::string& user, key_fn fn) {
+  auto& st = self->state;
+  if (auto it = st.keys.find(user); it != st.keys.end())
+    return (void) fn(it->second);
+  request(self, "key_lookup", {{"user", user}},
+          [=](caf::expected<protocol::envelope> env) {
+            if (!env)
+              return (void) fn(env.error());
+            crypto::bytes der;
+            if (!crypto::from_base64(env->str("key"), der))
+              return (void) fn(make_error(errc::bad_encoding, "key from router"));
+            auto key = crypto::public_key_from_der(der);
+            if (!key || key->kind() != crypto::key_kind::rsa)
+              return (void) fn(make_error(errc::bad_key, user));
+            auto& st = self->state;
+            std::string der_text{der.begin(), der.end()};
+            if (auto pin = st.db->pinned("user", user)) {
+              if (!crypto::equal_ct(*pin, der_text))
+                return (void) fn(make_error(
+                  errc::key_changed,
+                  user + "'s key changed; its fingerprint is now "
+                    + crypto::fingerprint_of_der(der)
+                    + ". Compare it with " + user
+                    + ", then run: courier-cli trust " + user
+                    + " <fingerprint>"));
+            } else if (auto err = st.db->pin("user", user, der_text)) {
+              return (void) fn(err);
+            }
+            st.keys[user] = *key;
+            fn(*key);
+          });
+}
+
+// -- receiving -----------------------------------------------------------------
+
+void pump(client_ptr self);
+
+void finish_inbound(client_ptr self, uint64_t seq,
+                    std::optional<inbound_message> msg, bool ack = true) {
+  for (auto& in : self->state.incoming)
+    if (in.seq == seq) {
+      in.done = true;
+      in.ack = ack;
+      in.msg = std::move(msg);
+    }
+  pump(self);
+}
+
+void warn(client_ptr self, const std::string& text) {
+  if (self->state.listener)
+    caf::anon_send(self->state.listener, status_atom::value, text);
+}
+
+// Hands finished messages to the listener in arrival order, at most
+// `max_handovers` at a time. The listener answers `true` once it has dealt
+// with a message: only then is it recorded and acknowledged, so a crash in
+// between means it comes again (and `false` leaves it on the router).
+void pump(client_ptr self) {
+  auto& st = self->state;
+  while (!st.incoming.empty() && st.incoming.front().done
+         && st.handovers < st.cfg.max_handovers) {
+    auto& front = st.incoming.front();
+    auto seq = front.seq;
+    if (!front.msg) {
+      if (front.ack)
+        write(self, protocol::make_envelope("ack", std::to_string(seq)));
+      st.incoming.pop_front();
+      continue;
+    }
+    if (!st.listener)
+      return; // keep it until someone listens
+    auto msg = std::move(*front.msg);
+    st.incoming.pop_front();
+    if (st.db->seen(msg.from, msg.msg_id)) {
+      write(self, protocol::make_envelope("ack", std::to_string(seq)));
+      continue;
+    }
+    ++st.handovers;
+    self->request(st.listener, caf::infinite, message_atom::value, msg)
+      .then(
+        [=](bool handled) {
+          auto& st = self->state;
+          --st.handovers;
+          if (handled) {
+            if (auto err = st.db->record_inbound(msg))
+              warn(self, "could not store a message: " + explain(err));
+            else if (st.at == phase::open)
+              write(self, protocol::make_envelope("ack", std::to_string(seq)));
+          }
+          pump(self);
+        },
+        [=](caf::error&) {
+          --self->state.handovers;
+          pump(self);
+        });
+  }
+}
+
+void on_opened(client_ptr self, uint64_t seq, std::string router_from,
+               int64_t accepted_ts, protocol::opened_letter opened) {
+  auto from = opened.content.from;
+  if (from != router_from || opened.content.to != self->state.cfg.user) {
+    warn(self, "dropped a message whose sender or recipient was forged");
+    return finish_inbound(self, seq, std::nullopt);
+  }
+  with_key(self, from, [=](caf::expected<crypto::key> key) {
+    if (!key) {
+      warn(self, "held a message from " + from + ": " + explain(key.error()));
+      return finish_inbound(self, seq, std::nullopt, false);
+    }
+    if (!protocol::verify_letter(opened, *key)) {
+      warn(self, "dropped a message from " + from + ": bad signature");
+      return finish_inbound(self, seq, std::nullopt);
+    }
+    auto& c = opened.content;
+    auto fp = crypto::fingerprint(*key);
+    finish_inbound(self, seq,
+                   inbound_message{c.from, c.to, c.body, c.msg_id, c.ts,
+                                   accepted_ts, fp ? *fp : std::string{}});
+  });
+}
+
+void on_deliver(client_ptr self, const protocol::envelope& env) {
+  uint64_t seq = std::strtoull(env.id.c_str(), nullptr, 10);
+  auto from = std::string{env.str("from")};
+  auto ts = env.num("ts");
+  self->state.incoming.push_back(inbound{seq, false, true, std::nullopt});
+  self->request(self->state.workers, seconds{60}, open_atom::value,
+                std::string{env.str("blob")})
+    .then(
+      [=](protocol::opened_letter& opened) {
+        on_opened(self, seq, from, ts, std::move(opened));
+      },
+      [=](caf::error& err) {
+        warn(self, "dropped a message from " + from
+                     + " that did not open: " + explain(err));
+        finish_inbound(self, seq, std::nullopt);
+      });
+}
+
+// The recipient acknowledged a message this client sent.
+void mark_delivered(client_ptr self, const std::string& msg_id) {
+  auto& st = self->state;
+  st.db->mark_delivered(msg_id);
+  if (st.listener)
+    caf::anon_send(st.listener, delivered_atom::value, msg_id);
+}
+
+void on_frame(client_ptr self, const std::string& frame) {
+  auto& st = self->state;
+  if (st.at == phase::hello_sent || st.at == phase::finish_sent) {
+    // Before the channel is up the router can only answer in plain JSON.
+    if (!frame.empty() && frame.front() == '{') {
+      auto env = protocol::parse_envelope(frame);
+      if (env && env->type == "error")
+        return fail_connect(self,
+                            make_error(errc_from_string(std::string{
+                                         env->str("code")}),
+                                       std::string{env->str("message")}));
+      if (st.at == phase::hello_sent)
+        return on_server_hello(self, frame);
+    }
+    if (st.at == phase::hello_sent)
+      return fail_connect(self, make_error(errc::bad_frame, "server hello"));
+  }
+  if (st.chan.open(frame, st.scratch))
+    return fail_connect(self, make_error(errc::bad_frame,
+                                         "a frame from the router did not open"));
+  auto env = protocol::parse_envelope(st.scratch);
+  if (!env)
+    return warn(self, "the router sent a bad envelope: " + explain(env.error()));
+  if (env->type == "welcome" && st.at == phase::finish_sent)
+    return on_welcome(self, *env);
+  if (env->type == "deliver")
+    return on_deliver(self, *env);
+  if (env->type == "receipt" && env->id.empty()
+      && env->str("status") == "delivered") {
+    auto it = st.sent.find(static_cast<uint64_t>(env->num("seq")));
+    if (it == st.sent.end())
+      return;
+    auto msg_id = std::move(it->second);
+    st.sent.erase(it);
+    return mark_delivered(self, msg_id);
+  }
+  if (auto it = st.waiting.find(env->id); !env->id.empty()
+                                          && it != st.waiting.end()) {
+    auto fn = std::move(it->second);
+    st.waiting.erase(it);
+    if (env->type == "error")
+      return (void) fn(make_error(errc_from_string(std::string{env->str("code")}),
+                           std::string{env->str("message")}));
+    return (void) fn(std::move(*env));
+  }
+  if (env->type == "error")
+    warn(self, "router: " + std::string{env->str("message")});
+}
+
+void on_disconnect(client_ptr self) {
+  auto& st = self->state;
+  st.conn = nullptr;
+  auto was_open = st.at == phase::open;
+  st.at = phase::idle;
+  st.chan = protocol::channel{};
+  st.incoming.clear(); // unacked messages come again on the next connection
+  auto waiting = std::move(st.waiting);
+  st.waiting.clear();
+  for (auto& kv : waiting)
+    kv.second(make_error(errc::unreachable, "connection to the router lost"));
+  if (st.connect_pending)
+    fail_connect(self, make_error(errc::unreachable,
+                                  "the router closed the connection"));
+  if (was_open)
+    warn(self, "disconnected");
+}
+
+// -- sending ---------------------------------------------------------------
+
+void send_letter(client_ptr self, caf::typed_response_promise<std::string> rp,
+                 std::string to, std::string body) {
+  with_key(self, to, [=](caf::expected<crypto::key> key) mutable {
+    if (!key)
+      return (void) rp.deliver(key.error());
+    auto& st = self->state;
+    protocol::letter content{st.cfg.user, to, now_ms(), crypto::random_uuid(), body};
+    std::vector<protocol::reader> readers{{to, *key},
+                                        {st.cfg.user, st.cfg.identity}};
+    self->request(st.workers, seconds{60}, seal_atom::value, content, readers)
+      .then(
+        [=](std::string& blob) mutable {
+          request(self, "send", {{"to", to}, {"blob", std::move(blob)}},
+                  [=](caf::expected<protocol::envelope> env) mutable {
+                    if (!env)
+                      return (void) rp.deliver(env.error());
+                    auto& st = self->state;
+                    st.db->record_outbound(to, content.body, content.msg_id,
+                                           content.ts);
+                    // Acknowledged already if its reader was quick: the
+                    // answer says "delivered" and no notice follows.
+                    if (env->str("status") == "delivered") {
+                      rp.deliver(content.msg_id);
+                      return mark_delivered(self, content.msg_id);
+                    }
+                    if (st.sent.size() > 100000) // bounded: old ones lose it
+                      st.sent.clear();
+                    st.sent[static_cast<uint64_t>(env->num("seq"))] =
+                      content.msg_id;
+                    rp.deliver(content.msg_id);
+                  });
+        },
+        [=](caf::error& err) mutable { rp.deliver(err); });
+  });
+}
+
+} // namespace
+
+// -- the actor -------------------------------------------------------------------
+
+client_actor::behavior_type
+client(client_actor::stateful_pointer<client_state> self, client_config cfg,
+       std::shared_ptr<client_db> db) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  st.db = std::move(db);
+  st.workers = spawn_crypto_pool(self->system(), st.cfg.crypto_workers,
+                                 st.cfg.user, st.cfg.identity);
+  self->set_down_handler([=](caf::down_msg& dm) {
+    if (dm.source == self->state.conn.address())
+      on_disconnect(self);
+  });
+  self->attach_functor([w = st.workers] { caf::anon_send_exit(w, caf::exit_reason::user_shutdown); });
+  return {
+    [=](connect_atom) -> caf::result<std::string, bool> {
+      auto& st = self->state;
+      auto rp = self->make_response_promise<std::string, bool>();
+      if (st.at != phase::idle || st.connect_pending) {
+        rp.deliver(make_error(errc::not_permitted, "already connected"));
+        return rp;
+      }
+      st.connect_rp = rp;
+      st.connect_pending = true;
+      st.server_index = 0;
+      start_connect(self);
+      return rp;
+    },
+    [=](send_atom, std::string& to,
+        std::string& body) -> caf::result<std::string> {
+      auto rp = self->make_response_promise<std::string>();
+      if (!protocol::valid_username(to))
+        rp.deliver(make_error(errc::invalid_username, to));
+      else if (body.size() > max_body)
+        rp.deliver(make_error(errc::oversize, "messages are at most 32 KiB"));
+      else
+        send_letter(self, rp, std::move(to), std::move(body));
+      return rp;
+    },
+    [=](online_atom) -> caf::result<std::vector<std::string>> {
+      auto rp = self->make_response_promise<std::vector<std::string>>();
+      request(self, "presence", {}, [=](caf::expected<protocol::envelope> env) mutable {
+        if (!env)
+          return (void) rp.deliver(env.error());
+        std::vector<std::string> names;
+        if (auto it = env->fields.find("online"); it != env->fields.end())
+          for (auto& v : it->value().as_array())
+            names.emplace_back(v.as_string());
+        rp.deliver(std::move(names));
+      });
+      return rp;
+    },
+    [=](lookup_atom, const std::string& user) -> caf::result<contact_key> {
+      auto rp = self->make_response_promise<contact_key>();
+      bool known = self->state.db->pinned("user", user).has_value();
+      with_key(self, user, [=](caf::expected<crypto::key> key) mutable {
+        if (!key)
+          return (void) rp.deliver(key.error());
+        rp.deliver(contact_key{user, *crypto::fingerprint(*key), !known,
+                               self->state.db->verified(user)});
+      });
+      return rp;
+    },
+    [=](trust_atom, const std::string& user,
+        const std::string& fp) -> caf::result<contact_key> {
+      auto rp = self->make_response_promise<contact_key>();
+      request(self, "key_lookup", {{"user", user}},
+              [=](caf::expected<protocol::envelope> env) mutable {
+                if (!env)
+                  return (void) rp.deliver(env.error());
+                crypto::bytes der;
+                if (!crypto::from_base64(env->str("key"), der))
+                  return (void) rp.deliver(make_error(errc::bad_encoding, "key"));
+                auto key = crypto::public_key_from_der(der);
+                auto got = crypto::fingerprint_of_der(der);
+                if (!key)
+                  return (void) rp.deliver(make_error(errc::bad_key, user));
+                if (normalize_fingerprint(got) != normalize_fingerprint(fp))
+                  return (void) rp.deliver(make_error(
+                    errc::key_changed, "the router has " + user + "'s key as "
+                                         + got + ", which is not what you gave"));
+                auto& st = self->state;
+                if (auto err = st.db->pin("user", user, {der.begin(), der.end()}))
+                  return (void) rp.deliver(err);
+                st.keys[user] = *key;
+                st.db->set_verified(user, true);
+                rp.deliver(contact_key{user, got, true, true});
+              });
+      return rp;
+    },
+    [=](verify_atom, const std::string& user) -> caf::result<contact_key> {
+      auto& st = self->state;
+      auto pin = st.db->pinned("user", user);
+      if (!pin || !st.db->set_verified(user, true))
+        return make_error(errc::unknown_user, user + " has no pinned key yet");
+      return contact_key{user, crypto::fingerprint_of_der(*pin), false, true};
+    },
+    [=](contacts_atom) -> std::vector<contact_key> {
+      return self->state.db->contacts();
+    },
+    [=](history_atom, const std::string& peer,
+        uint32_t limit) -> std::vector<history_entry> {
+      return self->state.db->history(peer, limit);
+    },
+    [=](listen_atom, caf::actor listener) {
+      self->state.listener = std::move(listener);
+      pump(self);
+    },
+    [=](frame_atom, const std::string& frame) {
+      if (self->current_sender() == self->state.conn)
+        on_frame(self, frame);
+    },
+    [=](stop_atom) {
+      if (self->state.conn)
+        caf::anon_send(self->state.conn, close_atom::value);
+      self->quit(caf::exit_reason::user_shutdown);
+    },
+  };
+}
+
+caf::behavior client_connection(caf::io::stateful_broker<connection_state>* self,
+                                int fd, edge_limits limits,
+                                owner_factory make_owner) {
+  auto hdl = self->add_scribe(fd);
+  return connection(self, hdl, limits, std::move(make_owner));
+}
+
+caf::expected<int> tcp_connect(const endpoint& ep, milliseconds timeout) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  auto port = std::to_string(ep.port);
+  if (::getaddrinfo(ep.host.c_str(), port.c_str(), &hints, &res) != 0)
+    return make_error(errc::unreachable, "cannot resolve " + ep.host);
+  std::unique_ptr<addrinfo, void (*)(addrinfo*)> guard{res, ::freeaddrinfo};
+  for (auto ai = res; ai != nullptr; ai = ai->ai_next) {
+    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+      continue;
+    int rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
+    if (rc != 0 && errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      rc = ::poll(&p, 1, static_cast<int>(timeout.count())) == 1 ? 0 : -1;
+      int so_error = 0;
+      socklen_t len = sizeof(so_error);
+      if (rc == 0
+          && (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) != 0
+              || so_error != 0))
+        rc = -1;
+    }
+    if (rc == 0)
+      return fd;
+    ::close(fd);
+  }
+  return make_error(errc::unreachable, ep.to_string() + " does not answer");
+}
+
+std::string normalize_fingerprint(const std::string& fp) {
+  std::string out;
+  for (char c : fp)
+    if (std::isxdigit(static_cast<unsigned char>(c)))
+      out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  return out;
+}
+
+caf::expected<client_actor> spawn_client(caf::actor_system& sys,
+                                         client_config cfg) {
+  auto db = client_db::open(cfg.dir + "/client.db");
+  if (!db)
+    return db.error();
+  return sys.spawn(client, std::move(cfg),
+                   std::make_shared<client_db>(std::move(*db)));
+}
+
+} // namespace courier

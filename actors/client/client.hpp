@@ -1,0 +1,60 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/io/broker.hpp>
+
+#include "actors/client/client_actor.hpp"
+#include "actors/client/connection.hpp"
+#include "actors/common/endpoint.hpp"
+#include "actors/protocol/limits.hpp"
+#include "crypto/key.hpp"
+
+namespace courier {
+
+/// What a client enforces on its router's stream: the frame and buffer
+/// caps, but no frame rate. The rate cap protects routers from clients; a
+/// client that paused on a burst of answers it asked for would make the
+/// router's write buffer overflow and lose the connection.
+inline edge_limits router_stream_limits() {
+  edge_limits l;
+  l.max_frames_per_second = UINT32_MAX;
+  return l;
+}
+
+/// Everything a client actor needs to start.
+struct client_config {
+  std::string user;
+  std::string dir;                ///< the user's data folder
+  crypto::key identity;           ///< unlocked RSA key
+  std::vector<endpoint> servers;  ///< tried in order
+  std::string server_fingerprint; ///< explicit router pin, may be empty
+  edge_limits limits = router_stream_limits();
+  std::chrono::milliseconds connect_timeout{5000};
+  size_t crypto_workers = 2;
+  /// Messages handed to the listener before it answers (1 keeps order).
+  size_t max_handovers = 1;
+};
+
+/// The client actor (see `client_actor` in interfaces.hpp).
+/// Opens the user's local database and spawns a client actor.
+caf::expected<client_actor> spawn_client(caf::actor_system& sys,
+                                         client_config cfg);
+
+/// A connection broker for an already connected socket `fd`.
+caf::behavior client_connection(caf::io::stateful_broker<connection_state>* self,
+                                int fd, edge_limits limits,
+                                owner_factory make_owner);
+
+/// Connects with a timeout (non-blocking connect + poll); the socket fd.
+caf::expected<int> tcp_connect(const endpoint& ep,
+                               std::chrono::milliseconds timeout);
+
+/// Normalizes a fingerprint for comparison: hex digits only, lowercase.
+std::string normalize_fingerprint(const std::string& fp);
+
+} // namespace courier
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(courier::client_config)

@@ -1,0 +1,95 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/common/atoms.hpp"
+
+namespace courier {
+
+/// A verified, decrypted message as the client hands it to its listener.
+struct inbound_message {
+  std::string from;
+  std::string to;
+  std::string body;
+  std::string msg_id;
+  int64_t sent_ts = 0;     ///< sender's clock
+  int64_t accepted_ts = 0; ///< router's clock
+  std::string sender_fp;   ///< fingerprint of the key that signed it
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, inbound_message& x) {
+  return f(caf::meta::type_name("inbound_message"), x.from, x.to, x.body,
+           x.msg_id, x.sent_ts, x.accepted_ts, x.sender_fp);
+}
+
+/// What `lookup` answers on the client side: a user's key and its pin.
+struct contact_key {
+  std::string user;
+  std::string fingerprint;
+  bool pinned_now = false; ///< first seen by this lookup
+  bool verified = false;   ///< the user compared fingerprints and said so
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, contact_key& x) {
+  return f(caf::meta::type_name("contact_key"), x.user, x.fingerprint,
+           x.pinned_now, x.verified);
+}
+
+/// One message of the local history.
+struct history_entry {
+  std::string peer;
+  bool outgoing = false;
+  std::string body;
+  std::string msg_id;
+  int64_t ts = 0;
+  bool delivered = false; ///< outgoing: the recipient acknowledged it
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, history_entry& x) {
+  return f(caf::meta::type_name("history_entry"), x.peer, x.outgoing, x.body,
+           x.msg_id, x.ts, x.delivered);
+}
+
+/// The client: one connection to a router, the user's keys, pins and
+/// history. Used by the CLI, the bank and the desktop app.
+using client_actor = caf::typed_actor<
+  // Connects and signs in; replies the router's fingerprint and whether
+  // this login registered the user.
+  caf::replies_to<connect_atom>::with<std::string, bool>,
+  // Seals and sends `body` to `to`; replies the msg_id once the router
+  // accepted it (stored durably).
+  caf::replies_to<send_atom, std::string, std::string>::with<std::string>,
+  // Users online on the router.
+  caf::replies_to<online_atom>::with<std::vector<std::string>>,
+  // A contact's key fingerprint (pinned on first sight).
+  caf::replies_to<lookup_atom, std::string>::with<contact_key>,
+  // Accepts a contact's new key if its fingerprint matches.
+  caf::replies_to<trust_atom, std::string, std::string>::with<contact_key>,
+  // Marks the pinned key of a contact as verified by the user.
+  caf::replies_to<verify_atom, std::string>::with<contact_key>,
+  // Every contact: pinned keys and history peers.
+  caf::replies_to<contacts_atom>::with<std::vector<contact_key>>,
+  // The newest `limit` messages with a peer, oldest first.
+  caf::replies_to<history_atom, std::string, uint32_t>::with<
+    std::vector<history_entry>>,
+  // Sets the actor that receives `(message_atom, inbound_message)` requests
+  // (reply `true` once handled, `false` to leave it on the router) and the
+  // events `(status_atom, std::string)` ("connected", "disconnected" or a
+  // warning) and `(delivered_atom, std::string msg_id)`.
+  caf::reacts_to<listen_atom, caf::actor>,
+  // From the connection broker.
+  caf::reacts_to<frame_atom, std::string>,
+  // Closes the connection and quits.
+  caf::reacts_to<stop_atom>>;
+
+} // namespace courier

@@ -1,0 +1,160 @@
+#include "actors/client/client_db.hpp"
+
+#include <sqlite3.h>
+
+#include "crypto/key.hpp"
+
+namespace courier {
+
+caf::expected<client_db> client_db::open(const std::string& path) {
+  auto db = database::open(path);
+  if (!db)
+    return db.error();
+  auto err = db->exec(
+    "CREATE TABLE IF NOT EXISTS pins(kind TEXT NOT NULL, name TEXT NOT NULL,"
+    " key BLOB NOT NULL, verified INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(kind, name));"
+    "CREATE TABLE IF NOT EXISTS seen(sender TEXT NOT NULL, msg_id TEXT NOT NULL,"
+    " PRIMARY KEY(sender, msg_id));"
+    "CREATE TABLE IF NOT EXISTS history(id INTEGER PRIMARY KEY,"
+    " peer TEXT NOT NULL, outgoing INTEGER NOT NULL, body TEXT NOT NULL,"
+    " msg_id TEXT NOT NULL, ts INTEGER NOT NULL,"
+    " delivered INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS history_by_peer ON history(peer, id);");
+  if (err)
+    return err;
+  client_db result;
+  result.db_ = std::move(*db);
+  return result;
+}
+
+std::optional<std::string> client_db::pinned(const std::string& kind,
+                                             const std::string& name) {
+  auto stmt = db_.prepare("SELECT key FROM pins WHERE kind = ?1 AND name = ?2");
+  if (!stmt)
+    return std::nullopt;
+  stmt->bind(1, kind).bind(2, name);
+  auto row = stmt->step();
+  if (!row || !*row)
+    return std::nullopt;
+  return stmt->blob_at(0);
+}
+
+caf::error client_db::pin(const std::string& kind, const std::string& name,
+                          const std::string& der) {
+  // A new key starts unverified.
+  auto stmt = db_.prepare(
+    "INSERT OR REPLACE INTO pins(kind, name, key, verified) VALUES(?1, ?2, ?3, 0)");
+  if (!stmt)
+    return stmt.error();
+  stmt->bind(1, kind).bind(2, name).bind_blob(3, der.data(), der.size());
+  return stmt->run();
+}
+
+bool client_db::seen(const std::string& from, const std::string& msg_id) {
+  auto stmt = db_.prepare("SELECT 1 FROM seen WHERE sender = ?1 AND msg_id = ?2");
+  if (!stmt)
+    return false;
+  stmt->bind(1, from).bind(2, msg_id);
+  auto row = stmt->step();
+  return row && *row;
+}
+
+caf::error client_db::record_inbound(const inbound_message& msg) {
+  if (auto err = db_.exec("BEGIN IMMEDIATE"))
+    return err;
+  auto seen = db_.prepare("INSERT OR IGNORE INTO seen(sender, msg_id)"
+                          " VALUES(?1, ?2)");
+  auto hist = db_.prepare("INSERT INTO history(peer, outgoing, body, msg_id, ts)"
+                          " VALUES(?1, 0, ?2, ?3, ?4)");
+  caf::error err;
+  if (!seen)
+    err = seen.error();
+  else if (!hist)
+    err = hist.error();
+  else if (!(err = seen->bind(1, msg.from).bind(2, msg.msg_id).run()))
+    err = hist->bind(1, msg.from)
+            .bind(2, msg.body)
+            .bind(3, msg.msg_id)
+            .bind(4, msg.sent_ts)
+            .run();
+  if (err) {
+    db_.exec("ROLLBACK");
+    return err;
+  }
+  return db_.exec("COMMIT");
+}
+
+caf::error client_db::record_outbound(const std::string& to,
+                                      const std::string& body,
+                                      const std::string& msg_id, int64_t ts) {
+  auto stmt = db_.prepare("INSERT INTO history(peer, outgoing, body, msg_id, ts)"
+                          " VALUES(?1, 1, ?2, ?3, ?4)");
+  if (!stmt)
+    return stmt.error();
+  return stmt->bind(1, to).bind(2, body).bind(3, msg_id).bind(4, ts).run();
+}
+
+caf::error client_db::mark_delivered(const std::string& msg_id) {
+  auto stmt = db_.prepare(
+    "UPDATE history SET delivered = 1 WHERE msg_id = ?1 AND outgoing = 1");
+  if (!stmt)
+    return stmt.error();
+  return stmt->bind(1, msg_id).run();
+}
+
+std::vector<history_entry> client_db::history(const std::string& peer,
+                                              uint32_t limit) {
+  std::vector<history_entry> out;
+  auto stmt = db_.prepare(
+    "SELECT peer, outgoing, body, msg_id, ts, delivered FROM"
+    " (SELECT * FROM history WHERE peer = ?1 ORDER BY id DESC LIMIT ?2)"
+    " ORDER BY id ASC");
+  if (!stmt)
+    return out;
+  stmt->bind(1, peer).bind(2, static_cast<int64_t>(limit));
+  for (auto row = stmt->step(); row && *row; row = stmt->step())
+    out.push_back({stmt->text_at(0), stmt->int_at(1) != 0, stmt->text_at(2),
+                   stmt->text_at(3), stmt->int_at(4), stmt->int_at(5) != 0});
+  return out;
+}
+
+std::vector<contact_key> client_db::contacts() {
+  std::vector<contact_key> out;
+  auto stmt = db_.prepare(
+    "SELECT name, key, verified FROM pins WHERE kind = 'user'"
+    " UNION SELECT DISTINCT peer, NULL, 0 FROM history"
+    " WHERE peer NOT IN (SELECT name FROM pins WHERE kind = 'user')"
+    " ORDER BY 1");
+  if (!stmt)
+    return out;
+  for (auto row = stmt->step(); row && *row; row = stmt->step()) {
+    auto der = stmt->blob_at(1);
+    out.push_back({stmt->text_at(0),
+                   der.empty() ? std::string{} : crypto::fingerprint_of_der(der),
+                   false, stmt->int_at(2) != 0});
+  }
+  return out;
+}
+
+bool client_db::set_verified(const std::string& user, bool verified) {
+  auto stmt = db_.prepare(
+    "UPDATE pins SET verified = ?1 WHERE kind = 'user' AND name = ?2");
+  if (!stmt)
+    return false;
+  if (stmt->bind(1, int64_t{verified ? 1 : 0}).bind(2, user).run())
+    return false;
+  return sqlite3_changes(db_.get()) > 0;
+}
+
+bool client_db::verified(const std::string& user) {
+  auto stmt = db_.prepare(
+    "SELECT verified FROM pins WHERE kind = 'user' AND name = ?1");
+  if (!stmt)
+    return false;
+  stmt->bind(1, user);
+  auto row = stmt->step();
+  return row && *row && stmt->int_at(0) != 0;
+}
+
+} // namespace courier

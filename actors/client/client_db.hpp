@@ -1,0 +1,55 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include "actors/client/client_actor.hpp"
+#include "actors/common/sqlite.hpp"
+
+namespace courier {
+
+/// A client's durable local state: pinned keys (routers and contacts),
+/// ids of messages already received, and the message history.
+class client_db {
+public:
+  static caf::expected<client_db> open(const std::string& path);
+
+  /// The pinned key (SPKI DER) of a router address or a contact.
+  std::optional<std::string> pinned(const std::string& kind,
+                                    const std::string& name);
+  caf::error pin(const std::string& kind, const std::string& name,
+                 const std::string& der);
+
+  /// True if this message was received before.
+  bool seen(const std::string& from, const std::string& msg_id);
+
+  /// Records a received message (history and seen) in one transaction.
+  caf::error record_inbound(const inbound_message& msg);
+
+  /// Records a sent message in the history.
+  caf::error record_outbound(const std::string& to, const std::string& body,
+                             const std::string& msg_id, int64_t ts);
+
+  /// Marks an outgoing message as acknowledged by its recipient.
+  caf::error mark_delivered(const std::string& msg_id);
+
+  /// The newest `limit` messages with `peer`, oldest first.
+  std::vector<history_entry> history(const std::string& peer, uint32_t limit);
+
+  /// Pinned contacts and everyone in the history.
+  std::vector<contact_key> contacts();
+
+  /// Marks a contact's pinned key as verified (false if none is pinned).
+  bool set_verified(const std::string& user, bool verified);
+
+  /// Whether a contact's pin is marked verified.
+  bool verified(const std::string& user);
+
+private:
+  database db_;
+};
+
+} // namespace courier

@@ -1,0 +1,69 @@
+#pragma once
+
+// Every atom Courier's actors speak, in one block, grouped by the
+// conversation that uses it. An atom's text is part of the backbone's wire
+// format (routers speak typed messages to each other): never rename one
+// that a router interface uses.
+
+#include <caf/atom.hpp>
+
+namespace courier {
+
+// -- connection and session: the socket's side --------------------------------
+using frame_atom = caf::atom_constant<caf::atom("frame")>;
+using write_atom = caf::atom_constant<caf::atom("write")>;
+using close_atom = caf::atom_constant<caf::atom("close")>;
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
+/// A deadline of a listener, session or connection is due.
+using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
+
+// -- handshake workers --------------------------------------------------------
+using hello_atom = caf::atom_constant<caf::atom("hello")>;
+using verify_atom = caf::atom_constant<caf::atom("verify")>;
+
+// -- session <-> router -------------------------------------------------------
+using login_atom = caf::atom_constant<caf::atom("login")>;
+using send_atom = caf::atom_constant<caf::atom("send")>;
+using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
+using ack_atom = caf::atom_constant<caf::atom("ack")>;
+using delivered_atom = caf::atom_constant<caf::atom("delivered")>;
+using online_atom = caf::atom_constant<caf::atom("online")>;
+using kick_atom = caf::atom_constant<caf::atom("kick")>;
+
+// -- router <-> router (backbone) ---------------------------------------------
+using peer_up_atom = caf::atom_constant<caf::atom("peer_up")>;
+using home_online_atom = caf::atom_constant<caf::atom("homeonline")>;
+/// A held message's time is up (the router's own timer).
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+
+// -- directory and store ------------------------------------------------------
+using register_atom = caf::atom_constant<caf::atom("register")>;
+using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
+using put_atom = caf::atom_constant<caf::atom("put")>;
+using fetch_atom = caf::atom_constant<caf::atom("fetch")>;
+using drop_atom = caf::atom_constant<caf::atom("drop")>;
+/// Commit what is pending now (store, directory, ledger).
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+
+// -- client and its listener --------------------------------------------------
+using connect_atom = caf::atom_constant<caf::atom("connect")>;
+using listen_atom = caf::atom_constant<caf::atom("listen")>;
+using message_atom = caf::atom_constant<caf::atom("message")>;
+using key_changed_atom = caf::atom_constant<caf::atom("keychanged")>;
+using trust_atom = caf::atom_constant<caf::atom("trust")>;
+using contacts_atom = caf::atom_constant<caf::atom("contacts")>;
+using history_atom = caf::atom_constant<caf::atom("history")>;
+using seal_atom = caf::atom_constant<caf::atom("seal")>;
+using open_atom = caf::atom_constant<caf::atom("open")>;
+
+// -- ledger -------------------------------------------------------------------
+using account_atom = caf::atom_constant<caf::atom("account")>;
+using transfer_atom = caf::atom_constant<caf::atom("transfer")>;
+using balance_atom = caf::atom_constant<caf::atom("balance")>;
+using audit_atom = caf::atom_constant<caf::atom("audit")>;
+
+// -- every node ---------------------------------------------------------------
+using status_atom = caf::atom_constant<caf::atom("status")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+
+} // namespace courier

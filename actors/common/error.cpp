@@ -1,0 +1,144 @@
+#include "actors/common/error.hpp"
+
+#include <caf/message.hpp>
+#include <caf/sec.hpp>
+
+#include "crypto/error.hpp"
+
+namespace courier {
+
+namespace {
+
+// A primitive's error is a Courier error with the same number.
+constexpr bool same(crypto::errc x, errc y) {
+  return static_cast<uint8_t>(x) == static_cast<uint8_t>(y);
+}
+static_assert(same(crypto::errc::crypto_failure, errc::crypto_failure)
+              && same(crypto::errc::bad_key, errc::bad_key)
+              && same(crypto::errc::decrypt_failed, errc::decrypt_failed)
+              && same(crypto::errc::bad_signature, errc::bad_signature)
+              && same(crypto::errc::bad_encoding, errc::bad_encoding)
+              && same(crypto::errc::wrong_passphrase, errc::wrong_passphrase)
+              && same(crypto::errc::oversize, errc::oversize),
+              "crypto::errc values are pinned to courier::errc's");
+static_assert(crypto::error_category == errc_category);
+
+/// One row per code, in enumerator order: wire name and description.
+struct errc_info {
+  errc code;
+  const char* name;
+  const char* text;
+};
+
+constexpr errc_info infos[] = {
+  {errc::none, "none", "No error occurred."},
+  {errc::crypto_failure, "crypto_failure",
+   "A cryptographic operation failed."},
+  {errc::bad_key, "bad_key",
+   "A key could not be parsed or has the wrong type."},
+  {errc::decrypt_failed, "decrypt_failed",
+   "The data could not be decrypted because it was altered or is not "
+   "addressed to this key."},
+  {errc::bad_signature, "bad_signature", "A signature did not verify."},
+  {errc::bad_encoding, "bad_encoding",
+   "The data is not well-formed base64, PEM, DER or JSON."},
+  {errc::wrong_passphrase, "wrong_passphrase",
+   "The passphrase does not unlock the private key."},
+  {errc::io_error, "io_error", "A file could not be read or written."},
+  {errc::bad_frame, "bad_frame", "A frame broke the framing rules."},
+  {errc::bad_envelope, "bad_envelope",
+   "An envelope did not follow the message schema."},
+  {errc::unknown_type, "unknown_type",
+   "An envelope has a type that is not known."},
+  {errc::unsupported_version, "unsupported_version",
+   "The data uses a protocol version that is not supported."},
+  {errc::oversize, "oversize", "A frame or field is over its size limit."},
+  {errc::invalid_username, "invalid_username",
+   "A username must be 1 to 32 characters of a-z, 0-9, '_', '.' or '-'."},
+  {errc::unknown_user, "unknown_user", "No user with that name exists."},
+  {errc::username_taken, "username_taken",
+   "That username is already registered with a different key."},
+  {errc::key_changed, "key_changed",
+   "The user's key no longer matches the key pinned earlier."},
+  {errc::rate_limited, "rate_limited",
+   "Too many requests were sent in a short time."},
+  {errc::not_authenticated, "not_authenticated",
+   "The connection has not completed authentication yet."},
+  {errc::timeout, "timeout", "The operation took too long."},
+  {errc::unreachable, "unreachable", "The router could not be reached."},
+  {errc::storage_failure, "storage_failure",
+   "The database refused an operation."},
+  {errc::duplicate, "duplicate", "This item was already seen."},
+  {errc::invalid_amount, "invalid_amount",
+   "The amount is malformed or out of range."},
+  {errc::insufficient_funds, "insufficient_funds",
+   "The account does not have enough funds for this debit."},
+  {errc::unknown_account, "unknown_account",
+   "There is no account for this user."},
+  {errc::account_exists, "account_exists", "The account is already open."},
+  {errc::conflicting_order, "conflicting_order",
+   "A transfer with the same id but different content already exists."},
+  {errc::not_permitted, "not_permitted",
+   "The requester is not permitted to do this."},
+  {errc::internal, "internal", "An internal error occurred; this is a bug."},
+};
+
+constexpr size_t info_count = sizeof(infos) / sizeof(infos[0]);
+
+static_assert(info_count == static_cast<size_t>(errc::internal) + 1,
+              "every errc needs a row in infos");
+
+const errc_info& info_of(errc x) {
+  auto i = static_cast<size_t>(x);
+  return i < info_count ? infos[i] : infos[info_count - 1];
+}
+
+} // namespace
+
+const char* to_string(errc x) {
+  return info_of(x).name;
+}
+
+errc errc_from_string(const std::string& name) {
+  for (const auto& row : infos)
+    if (name == row.name)
+      return row.code;
+  return errc::internal;
+}
+
+const char* describe(errc x) {
+  return info_of(x).text;
+}
+
+errc code_of(const caf::error& err) {
+  if (!err)
+    return errc::none;
+  if (err.category() == errc_category) {
+    if (err.code() < info_count)
+      return static_cast<errc>(err.code());
+    return errc::internal;
+  }
+  if (err.category() == caf::atom("system")) {
+    auto code = static_cast<caf::sec>(err.code());
+    if (code == caf::sec::request_timeout)
+      return errc::timeout;
+    // Everything else CAF reports at this layer means the actor is gone.
+    return errc::unreachable;
+  }
+  return errc::internal;
+}
+
+std::string explain(const caf::error& err) {
+  std::string result = describe(code_of(err));
+  const auto& ctx = err.context();
+  if (ctx.size() > 0 && ctx.match_element<std::string>(0)) {
+    const auto& detail = ctx.get_as<std::string>(0);
+    // Errors that crossed the wire already carry the whole sentence.
+    if (detail.compare(0, result.size(), result) == 0)
+      return detail;
+    result += " (" + detail + ")";
+  }
+  return result;
+}
+
+} // namespace courier

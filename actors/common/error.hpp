@@ -1,0 +1,77 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <caf/atom.hpp>
+#include <caf/error.hpp>
+#include <caf/make_message.hpp>
+
+namespace courier {
+
+/// Every error Courier reports, from crypto up to the ledger. The values are
+/// pinned: they travel between routers as numbers inside `caf::error`
+/// (category `courier`), so a code is never renumbered or reused; clients
+/// see them as `code` strings. The first ones are `crypto::errc`'s.
+enum class errc : uint8_t {
+  none = 0,
+  crypto_failure = 1, ///< an OpenSSL call failed
+  bad_key = 2, ///< a key could not be parsed or has the wrong type
+  decrypt_failed = 3, ///< authentication tag or OAEP padding did not verify
+  bad_signature = 4, ///< a signature did not verify
+  bad_encoding = 5, ///< malformed base64, PEM, DER or JSON
+  wrong_passphrase = 6, ///< a private key could not be unlocked
+  io_error = 7, ///< a file could not be read or written
+  bad_frame = 8, ///< a frame broke the framing rules
+  bad_envelope = 9, ///< an envelope broke the schema
+  unknown_type = 10, ///< an envelope type we do not know
+  unsupported_version = 11, ///< a `v` we do not speak
+  oversize = 12, ///< a frame or field over its limit
+  invalid_username = 13, ///< not 1-32 chars of [a-z0-9_.-]
+  unknown_user = 14, ///< no such user in the directory
+  username_taken = 15, ///< the name is bound to another key
+  key_changed = 16, ///< a pinned key no longer matches
+  rate_limited = 17, ///< too many frames per second
+  not_authenticated = 18, ///< the handshake has not completed
+  timeout = 19, ///< an operation took too long
+  unreachable = 20, ///< the peer could not be reached
+  storage_failure = 21, ///< SQLite refused an operation
+  duplicate = 22, ///< already seen
+  invalid_amount = 23, ///< an amount out of range or malformed
+  insufficient_funds = 24, ///< a debit would overdraw the account
+  unknown_account = 25, ///< no account for this user
+  account_exists = 26, ///< the account is already open
+  conflicting_order = 27, ///< same transfer id, different content
+  not_permitted = 28, ///< the requester may not do this
+  internal = 29, ///< a bug: should never be seen
+};
+
+/// The stable wire name of a code, e.g. `"username_taken"`.
+const char* to_string(errc x);
+
+/// Parses a wire name back; unknown names map to `errc::internal`.
+errc errc_from_string(const std::string& name);
+
+/// One sentence a person can read for a code.
+const char* describe(errc x);
+
+/// CAF error category for `errc`.
+constexpr caf::atom_value errc_category = caf::atom("courier");
+
+inline caf::error make_error(errc x) {
+  return caf::error{static_cast<uint8_t>(x), errc_category};
+}
+
+inline caf::error make_error(errc x, std::string context) {
+  return caf::error{static_cast<uint8_t>(x), errc_category,
+                    caf::make_message(std::move(context))};
+}
+
+/// Extracts a Courier code from a CAF error (`internal` for foreign ones,
+/// `timeout` for CAF's request timeout, `unreachable` for dead actors).
+errc code_of(const caf::error& err);
+
+/// One sentence for a person: the code's description plus any context.
+std::string explain(const caf::error& err);
+
+} // namespace courier

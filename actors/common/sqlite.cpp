@@ -1,0 +1,140 @@
+#include "actors/common/sqlite.hpp"
+
+#include <sqlite3.h>
+
+#include "actors/common/error.hpp"
+
+namespace courier {
+
+namespace {
+
+caf::error failure(sqlite3* db, const char* what) {
+  return make_error(errc::storage_failure,
+                    std::string{what} + ": " + sqlite3_errmsg(db));
+}
+
+} // namespace
+
+void statement::finalize(sqlite3_stmt* stmt) {
+  sqlite3_finalize(stmt);
+}
+
+statement& statement::bind(int idx, int64_t value) {
+  sqlite3_bind_int64(stmt_.get(), idx, value);
+  return *this;
+}
+
+statement& statement::bind(int idx, std::string_view text) {
+  sqlite3_bind_text(stmt_.get(), idx, text.data(), static_cast<int>(text.size()),
+                    SQLITE_TRANSIENT);
+  return *this;
+}
+
+statement& statement::bind_blob(int idx, const void* data, size_t size) {
+  sqlite3_bind_blob(stmt_.get(), idx, data, static_cast<int>(size),
+                    SQLITE_TRANSIENT);
+  return *this;
+}
+
+statement& statement::bind_null(int idx) {
+  sqlite3_bind_null(stmt_.get(), idx);
+  return *this;
+}
+
+caf::expected<bool> statement::step() {
+  switch (sqlite3_step(stmt_.get())) {
+    case SQLITE_ROW:
+      return true;
+    case SQLITE_DONE:
+      return false;
+    default:
+      return failure(db_, "step");
+  }
+}
+
+caf::error statement::run() {
+  for (;;) {
+    auto more = step();
+    if (!more) {
+      reset();
+      return more.error();
+    }
+    if (!*more)
+      break;
+  }
+  reset();
+  return caf::none;
+}
+
+void statement::reset() {
+  sqlite3_reset(stmt_.get());
+  sqlite3_clear_bindings(stmt_.get());
+}
+
+int64_t statement::int_at(int col) const {
+  return sqlite3_column_int64(stmt_.get(), col);
+}
+
+std::string statement::text_at(int col) const {
+  auto p = sqlite3_column_text(stmt_.get(), col);
+  auto n = sqlite3_column_bytes(stmt_.get(), col);
+  return p ? std::string{reinterpret_cast<const char*>(p),
+                         static_cast<size_t>(n)}
+           : std::string{};
+}
+
+std::string statement::blob_at(int col) const {
+  auto p = sqlite3_column_blob(stmt_.get(), col);
+  auto n = sqlite3_column_bytes(stmt_.get(), col);
+  return p ? std::string{static_cast<const char*>(p), static_cast<size_t>(n)}
+           : std::string{};
+}
+
+void database::close(sqlite3* db) {
+  sqlite3_close_v2(db);
+}
+
+caf::expected<database> database::open(const std::string& path) {
+  sqlite3* raw = nullptr;
+  auto rc = sqlite3_open_v2(path.c_str(), &raw,
+                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                              | SQLITE_OPEN_NOMUTEX,
+                            nullptr);
+  database db;
+  db.db_.reset(raw);
+  if (rc != SQLITE_OK)
+    return make_error(errc::storage_failure,
+                      path + ": " + (raw ? sqlite3_errmsg(raw) : "cannot open"));
+  sqlite3_busy_timeout(raw, 5000);
+  if (auto err = db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                         " PRAGMA foreign_keys=ON;"))
+    return err;
+  return db;
+}
+
+caf::error database::exec(const std::string& sql) {
+  char* msg = nullptr;
+  if (sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
+    std::string text = msg ? msg : "unknown";
+    sqlite3_free(msg);
+    return make_error(errc::storage_failure, text);
+  }
+  return caf::none;
+}
+
+caf::expected<statement> database::prepare(const std::string& sql) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK)
+    return failure(db_.get(), "prepare");
+  return statement{db_.get(), stmt};
+}
+
+std::string database::message() const {
+  return sqlite3_errmsg(db_.get());
+}
+
+int64_t database::last_insert_id() const {
+  return sqlite3_last_insert_rowid(db_.get());
+}
+
+} // namespace courier

@@ -1,0 +1,469 @@
+// courier-node: runs a Courier server node (a router; later a bank).
+
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <set>
+#include <thread>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/bank/bank.hpp"
+#include "actors/bank/ledger_actor.hpp"
+#include "actors/client/client.hpp"
+#include "actors/client/identity.hpp"
+#include "actors/common/endpoint.hpp"
+#include "actors/common/error.hpp"
+#include "actors/config/node_config.hpp"
+#include "actors/protocol/amount.hpp"
+#include "actors/protocol/order.hpp"
+#include "actors/server/cluster/peer_link.hpp"
+#include "actors/server/cluster/tls_files.hpp"
+#include "actors/server/directory.hpp"
+#include "actors/server/edge_listener.hpp"
+#include "actors/server/handshake_worker.hpp"
+#include "actors/server/router.hpp"
+#include "actors/server/session.hpp"
+#include "actors/server/store.hpp"
+#include "crypto/key.hpp"
+
+namespace courier {
+
+namespace {
+
+constexpr const char* usage =
+  "usage: courier-node router [--edge=HOST:PORT] [--data=DIR] [options]\n"
+  "       courier-node router --name=A --edge=HOST:PORT --backbone=HOST:PORT\n"
+  "         --peer=B@HOST:PORT... --tls-cert=F --tls-key=F --tls-ca=F"
+  " [--data=DIR]\n"
+  "       courier-node bank [--server=HOST:PORT] [--data=DIR]"
+  " [--operator USER]...\n"
+  "       courier-node bank-audit --data=DIR\n"
+  "       courier-node COMMAND --help   (all options)\n";
+
+/// Options of `courier-node router`.
+class router_config : public base_config {
+public:
+  std::string edge = "127.0.0.1:7400";
+  std::string data = "courier-data/router";
+  std::string name = "router";
+  size_t max_frame = 64 * 1024;
+  size_t max_write_buffer = 1024 * 1024;
+  size_t max_fps = 2000;
+  size_t handshake_timeout_ms = 5000;
+  size_t idle_timeout_ms = 300000;
+  size_t quiet_after_ms = 10000;
+  size_t commit_window_us = 0;
+  size_t ack_hold_ms = 50;
+  std::string backbone;
+  std::vector<std::string> peers; ///< NAME@HOST:PORT, also from --peer
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
+  bool insecure_dev = false;
+  size_t heartbeat_ms = 1000;
+  size_t peer_timeout_ms = 5000;
+
+  router_config() {
+    // Sessions and the router run on the I/O thread; the workers only see
+    // the store, the directory and handshakes. Four workers polling every
+    // 50 us on an idle queue cost a quarter of a handshake's CPU, so a
+    // router has one worker per core that sleeps until it is woken.
+    set("scheduler.max-threads",
+        std::max<size_t>(1, std::thread::hardware_concurrency()));
+    set("work-stealing.moderate-poll-attempts", size_t{0});
+    opt_group{custom_options_, "global"}
+      .add(edge, "edge", "edge address HOST:PORT for clients (port 0: any)")
+      .add(data, "data", "folder for the router's key and databases")
+      .add(name, "name", "this router's name, unique in its cluster")
+      .add(backbone, "backbone",
+           "address HOST:PORT where the other routers reach this one")
+      .add(peers, "peer", "another router NAME@HOST:PORT (repeatable)")
+      .add(tls_cert, "tls-cert", "this router's certificate (PEM)")
+      .add(tls_key, "tls-key", "its private key (PEM, unencrypted)")
+      .add(tls_ca, "tls-ca", "the deployment CA certificate (PEM)")
+      .add(insecure_dev, "insecure-dev",
+           "allow a backbone without TLS (one-machine development only)")
+      .add(heartbeat_ms, "backbone-heartbeat-ms",
+           "heartbeat between routers, so a vanished peer is noticed")
+      .add(peer_timeout_ms, "backbone-timeout-ms",
+           "a peer silent this long is taken as down")
+      .add(max_frame, "max-frame", "largest frame in bytes")
+      .add(max_write_buffer, "max-write-buffer",
+           "bytes queued to a slow reader before it is dropped")
+      .add(max_fps, "max-frames-per-second", "per connection")
+      .add(handshake_timeout_ms, "handshake-timeout-ms", "handshake deadline")
+      .add(idle_timeout_ms, "idle-timeout-ms", "idle connection deadline")
+      .add(quiet_after_ms, "quiet-after-ms",
+           "a session quiet this long frees its cipher state")
+      .add(commit_window_us, "commit-window-us",
+           "how long the queue gathers messages and acks per commit")
+      .add(ack_hold_ms, "ack-hold-ms",
+           "how long a message already pushed to its recipient waits for "
+           "the ack before it is written to disk (0: write at once)");
+  }
+
+  edge_limits limits() const {
+    edge_limits l;
+    l.max_frame = max_frame;
+    l.max_write_buffer = max_write_buffer;
+    l.max_frames_per_second = static_cast<uint32_t>(max_fps);
+    l.handshake_timeout = std::chrono::milliseconds{handshake_timeout_ms};
+    l.idle_timeout = std::chrono::milliseconds{idle_timeout_ms};
+    l.quiet_after = std::chrono::milliseconds{quiet_after_ms};
+    return l;
+  }
+};
+
+/// Options of `courier-node bank` and `bank-audit`.
+class bank_config : public base_config {
+public:
+  std::string server = "127.0.0.1:7400";
+  std::string data = "courier-data/bank";
+  std::string server_fingerprint;
+  size_t workers = 2;
+  size_t max_handovers = 64;
+  std::set<std::string> operators; ///< from repeated --operator
+
+  bank_config() {
+    opt_group{custom_options_, "global"}
+      .add(server, "server", "router(s) HOST:PORT[,HOST:PORT]")
+      .add(data, "data", "folder for the bank's key and ledger")
+      .add(server_fingerprint, "server-fingerprint", "pin the router's key")
+      .add(workers, "crypto-workers", "threads for RSA work")
+      .add(max_handovers, "max-pending-orders",
+           "orders in flight at once (they share ledger commits)");
+  }
+};
+
+int fail(const std::string& sentence) {
+  std::cerr << "courier-node: " << sentence << "\n";
+  return 1;
+}
+
+// Ends the process if `core` stops: the sessions would wait for it for
+// ever, while a supervisor (systemd) starts a stopped node again.
+template <class Handle>
+void exit_with(caf::actor_system& sys, const Handle& core, const char* what) {
+  sys.spawn([core, what](caf::event_based_actor* self) -> caf::behavior {
+    self->monitor(core);
+    self->set_down_handler([what](caf::down_msg& dm) {
+      spdlog::critical("the {} actor stopped ({}); exiting", what,
+                       caf::to_string(dm.reason));
+      std::_Exit(3);
+    });
+    return {[](stop_atom) {}};
+  });
+}
+
+// Blocks until SIGINT or SIGTERM.
+void wait_for_signal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+}
+
+cluster_config cluster_of(const router_config& cfg) {
+  cluster_config cl;
+  cl.name = cfg.name;
+  cl.routers.push_back(cfg.name);
+  for (auto& text : cfg.peers)
+    cl.routers.push_back(cluster::parse_peer(text)->name); // checked before
+  return cl;
+}
+
+// Everything about the router's options that can be wrong, in one
+// sentence, before the actor system starts.
+std::string check_router_options(const router_config& cfg) {
+  if (!parse_endpoint(cfg.edge, true))
+    return "--edge must be HOST:PORT (port 0: any), not '" + cfg.edge + "'";
+  if (!cfg.backbone.empty() && !parse_endpoint(cfg.backbone, true))
+    return "--backbone must be HOST:PORT, not '" + cfg.backbone + "'";
+  if (!cluster::valid_router_name(cfg.name))
+    return "--name must be 1-32 of A-Z a-z 0-9 _ . -, not '" + cfg.name + "'";
+  std::set<std::string> names{cfg.name};
+  for (auto& text : cfg.peers) {
+    auto peer = cluster::parse_peer(text);
+    if (!peer)
+      return explain(peer.error());
+    if (!names.insert(peer->name).second)
+      return "router name '" + peer->name + "' appears twice in the cluster";
+  }
+  if (cfg.backbone.empty())
+    return cfg.peers.empty() ? ""
+                             : "--peer needs --backbone (this router's own "
+                               "backbone address)";
+  bool any_tls = !cfg.tls_cert.empty() || !cfg.tls_key.empty()
+                 || !cfg.tls_ca.empty();
+  bool all_tls = !cfg.tls_cert.empty() && !cfg.tls_key.empty()
+                 && !cfg.tls_ca.empty();
+  if (any_tls && !all_tls)
+    return "the backbone needs all three of --tls-cert, --tls-key and "
+           "--tls-ca";
+  if (!all_tls && !cfg.insecure_dev)
+    return "refusing to start a backbone without certificates: CAF's "
+           "backbone protocol trusts every peer it talks to, so it runs "
+           "only over mutual TLS. Give --tls-cert, --tls-key and --tls-ca "
+           "(deploy/make-certs.sh makes them), or --insecure-dev for a "
+           "development cluster on one machine";
+  if (all_tls)
+    if (auto err = cluster::check_tls_files(cfg.tls_cert, cfg.tls_key,
+                                            cfg.tls_ca))
+      return explain(err);
+  return "";
+}
+
+// Publishes the router on the backbone and links to every peer.
+int start_backbone(caf::actor_system& sys, router_config& cfg,
+                   const router_actor& rt) {
+  if (cfg.backbone.empty())
+    return 0;
+  auto at = *parse_endpoint(cfg.backbone, true); // checked before
+  bool tls = !cfg.tls_cert.empty();
+  auto bound = tls ? caf::openssl::publish(rt, at.port, at.host.c_str(), true)
+                   : caf::io::publish(rt, at.port, at.host.c_str(), true);
+  if (!bound)
+    return fail("cannot listen on the backbone " + cfg.backbone + ": "
+                + sys.render(bound.error()));
+  std::cout << "backbone of router '" << cfg.name << "' on " << at.host << ":"
+            << *bound << (tls ? " (mutual TLS)" : " (INSECURE: no TLS)")
+            << std::endl;
+  auto mm = tls ? sys.openssl_manager().actor_handle()
+                : sys.middleman().actor_handle();
+  for (auto& text : cfg.peers) {
+    auto peer = *cluster::parse_peer(text);
+    if (cluster::dials(cfg.name, peer.name))
+      cluster::spawn_peer_link(sys, cfg.name, std::move(peer), mm, rt);
+  }
+  return 0;
+}
+
+int run_router(caf::actor_system& sys, router_config& cfg) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(cfg.data, ec);
+  if (ec)
+    return fail("cannot create " + cfg.data + ": " + ec.message());
+  bool created = false;
+  auto key = load_or_create_node_key(cfg.data + "/router_key.pem", created);
+  if (!key)
+    return fail("cannot load the router key: " + explain(key.error()));
+  auto ident = std::make_shared<server_identity>();
+  ident->key = *key;
+  auto der = key->public_der();
+  if (!der)
+    return fail("cannot read the router key");
+  ident->der = *der;
+  ident->name = cfg.name;
+  std::cout << (created ? "created router key, fingerprint: "
+                        : "router fingerprint: ")
+            << crypto::fingerprint_of_der(ident->der) << std::endl;
+  auto dir_db = open_directory_db(cfg.data + "/directory.db");
+  if (!dir_db)
+    return fail(explain(dir_db.error()));
+  auto queue_db = open_store_db(cfg.data + "/queue.db");
+  if (!queue_db)
+    return fail(explain(queue_db.error()));
+  auto edge = *parse_endpoint(cfg.edge, true); // checked before
+  auto limits = cfg.limits();
+  auto dir = spawn_directory(sys, *dir_db);
+  auto first_seq = next_free_seq(**queue_db); // before the store owns it
+  auto queue = spawn_store(sys, *queue_db,
+                           std::chrono::microseconds{cfg.commit_window_us});
+  auto rt = spawn_router(sys, dir, queue, limits, first_seq, cluster_of(cfg),
+                         std::chrono::milliseconds{cfg.ack_hold_ms});
+  exit_with(sys, rt, "router");
+  exit_with(sys, queue, "queue");
+  if (auto rc = start_backbone(sys, cfg, rt); rc != 0) {
+    std::cout.flush();
+    std::_Exit(rc);
+  }
+  // Directory requests go through the router, which knows the home; a
+  // router alone is every user's home, so its sign-ins go straight to its
+  // directory. One handshake worker per core keeps the I/O thread free of
+  // RSA work.
+  auto sign_ins = cluster_of(cfg).routers.size() <= 1 ? dir
+                                                      : directory_actor{rt};
+  auto handshakes = spawn_handshake_pool(
+    sys, std::max(1u, std::thread::hardware_concurrency()), ident, sign_ins);
+  session_context ctx{ident, rt, directory_actor{rt}, handshakes, limits};
+  auto listener = sys.middleman().spawn_broker(
+    edge_listener, edge.host, edge.port, ctx);
+  caf::scoped_actor self{sys};
+  int rc = 0;
+  self->request(listener, std::chrono::seconds{10}, status_atom::value)
+    .receive(
+      [&](uint16_t bound) {
+        std::cout << "courier router '" << cfg.name << "' listening on "
+                  << edge.host << ":" << bound << std::endl;
+      },
+      [&](caf::error& err) {
+        rc = fail("cannot listen on " + cfg.edge + ": "
+                  + sys.render(err));
+      });
+  if (rc != 0) {
+    std::cout.flush();
+    std::_Exit(rc);
+  }
+  wait_for_signal();
+  spdlog::info("router stopping");
+  // Messages held in memory for their recipients' acks go to disk; every
+  // message a sender was told about is there already. The router's puts
+  // reach the store before the stop, which writes everything pending.
+  size_t held = 0;
+  self->request(rt, std::chrono::seconds{10}, flush_atom::value)
+    .receive([&](size_t n) { held = n; },
+             [&](caf::error& err) {
+               spdlog::error("could not collect held messages: {}",
+                             sys.render(err));
+             });
+  self->request(queue, std::chrono::seconds{10}, stop_atom::value)
+    .receive([&](size_t) { spdlog::info("wrote {} held messages", held); },
+             [&](caf::error& err) {
+               spdlog::error("could not write held messages: {}",
+                             sys.render(err));
+             });
+  std::cout.flush();
+  std::_Exit(0);
+}
+
+caf::expected<std::shared_ptr<bank::ledger>> open_books(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    return make_error(errc::io_error, dir + ": " + ec.message());
+  auto books = bank::ledger::open(dir + "/ledger.db");
+  if (!books)
+    return books.error();
+  return std::make_shared<bank::ledger>(std::move(*books));
+}
+
+int run_bank(caf::actor_system& sys, bank_config& cfg) {
+  auto books = open_books(cfg.data);
+  if (!books)
+    return fail(explain(books.error()));
+  auto key = load_identity(cfg.data, "");
+  if (!key) {
+    if (std::filesystem::exists(cfg.data + "/identity.pem"))
+      return fail("cannot load the bank key: " + explain(key.error()));
+    key = create_identity(cfg.data, 3072, "");
+    if (!key)
+      return fail("cannot create the bank key: " + explain(key.error()));
+    std::cout << "created bank key, fingerprint: " << *crypto::fingerprint(*key)
+              << std::endl;
+  } else {
+    std::cout << "bank fingerprint: " << *crypto::fingerprint(*key) << std::endl;
+  }
+  client_config cc;
+  cc.user = bank::bank_user;
+  cc.dir = cfg.data;
+  cc.identity = *key;
+  if (!parse_endpoints(cfg.server, cc.servers))
+    return fail("--server must be HOST:PORT[,HOST:PORT...]");
+  cc.server_fingerprint = cfg.server_fingerprint;
+  cc.crypto_workers = cfg.workers;
+  cc.max_handovers = cfg.max_handovers;
+  auto client = spawn_client(sys, cc);
+  if (!client)
+    return fail(explain(client.error()));
+  auto ledger = bank::spawn_ledger(sys, *books);
+  auto handler = bank::spawn_bank(sys, *client, ledger, cfg.operators);
+  caf::anon_send(*client, listen_atom::value, handler);
+  caf::anon_send(handler, connect_atom::value);
+  std::string ops;
+  for (auto& op : cfg.operators)
+    ops += (ops.empty() ? "" : ", ") + op;
+  std::cout << "courier bank serving as 'bank' via " << cfg.server
+            << (ops.empty() ? "" : "; operators: " + ops) << std::endl;
+  wait_for_signal();
+  std::cout.flush();
+  std::_Exit(0);
+}
+
+int run_audit(bank_config& cfg) {
+  if (!std::filesystem::exists(cfg.data + "/ledger.db"))
+    return fail("no ledger in " + cfg.data);
+  auto books = bank::ledger::open(cfg.data + "/ledger.db");
+  if (!books)
+    return fail(explain(books.error()));
+  auto rep = books->audit();
+  if (!rep)
+    return fail(explain(rep.error()));
+  std::cout << "accounts: " << rep->accounts << ", transfers: " << rep->transfers
+            << ", issued: " << bank::format_amount(rep->total_issued)
+            << ", balances: " << bank::format_amount(rep->total_balances) << "\n";
+  for (auto& p : rep->problems)
+    std::cout << "PROBLEM: " << p << "\n";
+  std::cout << (rep->ok() ? "audit clean" : "audit FAILED") << std::endl;
+  return rep->ok() ? 0 : 1;
+}
+
+} // namespace
+
+} // namespace courier
+
+int main(int argc, char** argv) {
+  using namespace courier;
+  // Signals are taken by sigwait in the main thread only.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  if (argc < 2 || std::string{argv[1]} == "--help" || std::string{argv[1]} == "-h") {
+    std::cout << usage;
+    return argc < 2 ? 1 : 0;
+  }
+  std::string command = argv[1];
+  if (command == "router") {
+    router_config cfg;
+    auto args = normalize_args(argc, argv, 2);
+    auto peers = take_repeated(args, "peer");
+    if (auto err = cfg.parse(args))
+      return fail("bad option: " + caf::to_string(err));
+    if (cfg.cli_helptext_printed)
+      return 0;
+    cfg.peers.insert(cfg.peers.end(), peers.begin(), peers.end());
+    if (auto problem = check_router_options(cfg); !problem.empty())
+      return fail(problem);
+    if (!cfg.backbone.empty()) {
+      // Without heartbeats a peer whose machine vanished is noticed only
+      // when TCP gives up, which can take many minutes.
+      using ms = std::chrono::milliseconds;
+      cfg.set("middleman.heartbeat-interval",
+              caf::timespan{ms{cfg.heartbeat_ms}});
+      cfg.set("middleman.connection-timeout",
+              caf::timespan{ms{cfg.peer_timeout_ms}});
+    }
+    if (!cfg.tls_cert.empty()) {
+      cfg.openssl_certificate = cfg.tls_cert;
+      cfg.openssl_key = cfg.tls_key;
+      cfg.openssl_cafile = cfg.tls_ca;
+      cfg.load<caf::openssl::manager>();
+    }
+    caf::actor_system sys{cfg};
+    return run_router(sys, cfg);
+  }
+  if (command == "bank" || command == "bank-audit") {
+    bank_config cfg;
+    auto args = normalize_args(argc, argv, 2);
+    for (auto& op : take_repeated(args, "operator"))
+      cfg.operators.insert(std::move(op));
+    if (auto err = cfg.parse(args))
+      return fail("bad option: " + caf::to_string(err));
+    if (cfg.cli_helptext_printed)
+      return 0;
+    if (command == "bank-audit")
+      return run_audit(cfg);
+    caf::actor_system sys{cfg};
+    return run_bank(sys, cfg);
+  }
+  return fail("unknown command '" + command + "'\n" + usage);
+}

@@ -1,0 +1,627 @@
+#include "actors/server/router.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <optional>
+#include <vector>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <caf/actor_cast.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/io/typed_broker.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/common/error.hpp"
+#include "actors/server/cluster/rendezvous.hpp"
+#include "actors/server/unacked_window.hpp"
+
+namespace courier {
+
+namespace {
+
+/// Delivery state of one connected user.
+struct online_user {
+  session_actor session;
+  uint64_t last_seq = 0;  ///< highest seq pushed to this session
+  unacked_window inflight;
+  bool caught_up = false; ///< nothing in the store past last_seq
+  bool fetching = false;  ///< a fetch is on its way
+  bool missed = false;    ///< a message was not pushed since the last fetch
+};
+
+// A session gets at most `delivery_window` messages and half its write
+// buffer cap in unacknowledged bytes, so a healthy reader is never cut off
+// by a backlog and one that stops reading stops getting more.
+bool has_room(const online_user& u, const edge_limits& limits) {
+  if (u.inflight.empty())
+    return true;
+  return u.inflight.size() < limits.delivery_window
+         && u.inflight.bytes() < limits.max_write_buffer / 2;
+}
+
+using clock = std::chrono::steady_clock;
+
+/// A sender's answer: the message's seq, and whether its recipient has
+/// already acknowledged it.
+using send_promise = caf::typed_response_promise<uint64_t, bool>;
+
+/// A message pushed to its live recipient and not written anywhere: it
+/// waits up to the ack hold for the recipient's ack.
+struct held_message {
+  std::string to;
+  stored_message msg;
+  send_promise rp; ///< the sender's answer
+  clock::time_point until;
+};
+
+} // namespace
+
+struct router_state {
+  directory_actor directory;
+  store_actor store;
+  edge_limits limits;
+  cluster_config cluster;
+  /// Users homed here with a live session, on this node or another.
+  std::unordered_map<std::string, online_user> online;
+  /// Sessions on this node of users homed elsewhere; logged in again at
+  /// their home whenever it comes (back) up.
+  std::unordered_map<std::string, session_actor> visiting;
+  /// Every session this router watches, to clean up when it goes.
+  std::unordered_map<caf::actor_addr, std::string> watched;
+  std::unordered_map<std::string, router_actor> peers; ///< those that are up
+  std::unordered_set<std::string> known_users; ///< names never unregister
+  /// Seqs on their way to the store whose sender has not been answered,
+  /// and whether the recipient acknowledged them meanwhile: the answer
+  /// then says so, and no delivered notice follows.
+  std::unordered_map<uint64_t, bool> unanswered;
+  /// Held messages by seq. Seqs grow with time and every hold is as long,
+  /// so the first one is always the next to expire.
+  std::map<uint64_t, held_message> held;
+  std::chrono::milliseconds ack_hold{0};
+  bool hold_tick_pending = false;
+  uint64_t next_seq = 1;
+  static inline const char* name = "router";
+};
+
+namespace {
+
+template <class Handle>
+struct broker_for;
+
+template <class... Sigs>
+struct broker_for<caf::typed_actor<Sigs...>> {
+  using type = caf::io::typed_broker<Sigs...>;
+};
+
+// The router is a broker so that it runs on the I/O thread with the
+// sessions: a message between a session and the router is then a function
+// call's worth of work, not a wake-up of another thread.
+using router_impl =
+  caf::stateful_actor<router_state, broker_for<router_actor>::type>;
+using router_ptr = router_impl*;
+
+// How long a send waits for another router's answer before the sender
+// gets an error instead of waiting for ever.
+constexpr auto peer_timeout = std::chrono::seconds{30};
+
+void push(online_user& u, stored_message msg) {
+  u.last_seq = msg.seq;
+  u.inflight.push(msg.seq, msg.blob.size(), msg.from);
+  caf::anon_send(u.session, deliver_atom::value, std::move(msg));
+}
+
+// Pulls the next part of a user's backlog from the store.
+void fetch(router_ptr self, const std::string& user) {
+  auto& st = self->state;
+  auto it = st.online.find(user);
+  if (it == st.online.end() || it->second.fetching)
+    return;
+  auto& u = it->second;
+  if (!has_room(u, st.limits))
+    return;
+  u.fetching = true;
+  u.missed = false; // this fetch sees every put enqueued before it
+  auto limit = static_cast<uint32_t>(st.limits.delivery_window
+                                     - u.inflight.size());
+  auto session = u.session;
+  self->request(st.store, caf::infinite, fetch_atom::value, user, u.last_seq,
+                limit)
+    .then(
+      [=](std::vector<stored_message>& rows) {
+        auto it = self->state.online.find(user);
+        if (it == self->state.online.end() || it->second.session != session)
+          return;
+        auto& u = it->second;
+        u.fetching = false;
+        u.caught_up = rows.size() < limit && !u.missed;
+        for (auto& row : rows) {
+          if (row.seq <= u.last_seq)
+            continue;
+          if (!has_room(u, self->state.limits)) {
+            u.caught_up = false;
+            break;
+          }
+          push(u, std::move(row));
+        }
+        // Acks that came in while the store was busy freed more room.
+        if (!u.caught_up)
+          fetch(self, user);
+      },
+      [=](caf::error&) {
+        // Leave the backlog for the next ack or login to retry.
+        auto it = self->state.online.find(user);
+        if (it != self->state.online.end() && it->second.session == session)
+          it->second.fetching = false;
+      });
+}
+
+// A new message: push it to its recipient at once if it is live and
+// caught up, without waiting for the disk; the recipient drops a repeat
+// by msg_id should the router die before the sender hears back.
+// Returns whether it was pushed.
+bool push_now(router_ptr self, const std::string& to,
+              const stored_message& msg) {
+  auto it = self->state.online.find(to);
+  if (it == self->state.online.end())
+    return false;
+  auto& u = it->second;
+  if (!u.fetching && u.caught_up && has_room(u, self->state.limits)) {
+    push(u, msg);
+    return true;
+  }
+  u.missed = true;
+  u.caught_up = false;
+  return false;
+}
+
+// A message became durable (or was acknowledged first): fetch it for the
+// recipient if push_now could not deliver it.
+void on_stored(router_ptr self, const std::string& to, stored_message msg) {
+  auto it = self->state.online.find(to);
+  if (it == self->state.online.end())
+    return;
+  auto& u = it->second;
+  if (u.fetching || msg.seq <= u.last_seq)
+    return; // pushed already, or the fetch under way includes it
+  if (u.caught_up && has_room(u, self->state.limits)) {
+    push(u, std::move(msg));
+    return;
+  }
+  u.caught_up = false;
+  fetch(self, to);
+}
+
+/// Where a user's home router is, as far as this router can tell.
+struct home {
+  bool local = true;
+  std::string name;
+  router_actor peer; ///< null if the home is elsewhere and down
+};
+
+home home_of(router_ptr self, std::string_view user) {
+  auto& cl = self->state.cluster;
+  if (cl.routers.size() <= 1)
+    return {};
+  auto& name = cl.routers[cluster::home_index(cl.routers, user)];
+  if (name == cl.name)
+    return {true, name, {}};
+  auto it = self->state.peers.find(name);
+  return {false, name,
+          it != self->state.peers.end() ? it->second : router_actor{}};
+}
+
+// Peers pass on only what is homed at the receiver, so a request from
+// another node is answered here or not at all: no forwarding loops even
+// if two routers were configured with different clusters.
+bool from_backbone(router_ptr self) {
+  auto& src = self->current_sender();
+  return src && src->node() != self->node();
+}
+
+caf::error misrouted(router_ptr self, const std::string& user) {
+  spdlog::error("router {}: asked about {} by another node, but {} is not "
+                "its home; are all routers configured with the same names?",
+                self->state.cluster.name, user, user);
+  return make_error(errc::internal, "the routers disagree on " + user
+                                      + "'s home router");
+}
+
+caf::error home_down(const home& h, const std::string& user) {
+  return make_error(errc::unreachable,
+                    user + "'s home router " + h.name
+                      + " is down; try again shortly");
+}
+
+void watch(router_ptr self, const session_actor& session,
+           const std::string& user) {
+  if (self->state.watched.emplace(session.address(), user).second)
+    self->monitor(session);
+}
+
+// `may_forward` is false when the notice itself came from a peer, which
+// only passes on notices for users homed here.
+void notify_delivered(router_ptr self, const std::string& user, uint64_t seq,
+                      bool may_forward) {
+  auto h = home_of(self, user);
+  if (!h.local) {
+    if (!may_forward)
+      misrouted(self, user);
+    else if (h.peer)
+      self->send(h.peer, delivered_atom::value, user, seq);
+    return;
+  }
+  if (auto it = self->state.online.find(user); it != self->state.online.end())
+    caf::anon_send(it->second.session, delivered_atom::value, seq);
+}
+
+// Writes a message to the store; its sender hears back once it is durable.
+// An ack for a pushed message arrives in a later event, so the put, sent
+// within this one, reaches the store before the drop.
+void write_out(router_ptr self, send_promise rp,
+               const std::string& to, stored_message msg) {
+  auto seq = msg.seq;
+  self->state.unanswered.emplace(seq, false);
+  // Whether the recipient acked it while the store was busy.
+  auto take_acked = [self, seq] {
+    auto& unanswered = self->state.unanswered;
+    auto it = unanswered.find(seq);
+    auto acked = it != unanswered.end() && it->second;
+    if (it != unanswered.end())
+      unanswered.erase(it);
+    return acked;
+  };
+  self->request(self->state.store, caf::infinite, put_atom::value, to,
+                std::move(msg))
+    .then(
+      [=](stored_message& stored) mutable {
+        rp.deliver(stored.seq, take_acked());
+        on_stored(self, to, std::move(stored));
+      },
+      [=](caf::error& err) mutable {
+        // Acknowledged by its recipient, it is delivered all the same.
+        if (take_acked())
+          rp.deliver(seq, true);
+        else
+          rp.deliver(std::move(err));
+      });
+}
+
+// One timer covers every held message: it aims at the oldest one.
+void schedule_hold_tick(router_ptr self) {
+  auto& st = self->state;
+  if (st.hold_tick_pending || st.held.empty())
+    return;
+  auto left = st.held.begin()->second.until - clock::now();
+  st.hold_tick_pending = true;
+  self->delayed_send(self,
+                     std::chrono::ceil<std::chrono::milliseconds>(
+                       std::max(left, clock::duration{0})),
+                     tick_atom::value);
+}
+
+// Keeps a pushed message in memory until its recipient acks it: most acks
+// come within milliseconds, and such a message never touches the disk.
+void hold(router_ptr self, send_promise rp,
+          std::string to, stored_message msg) {
+  auto& st = self->state;
+  auto seq = msg.seq;
+  st.held.emplace_hint(st.held.end(), seq,
+                      held_message{std::move(to), std::move(msg), std::move(rp),
+                                   clock::now() + st.ack_hold});
+  schedule_hold_tick(self);
+}
+
+// The recipient acknowledged a held message: the sender's answer goes now
+// and says so, and nothing is written. False if `seq` is not held for `user`.
+bool settle_held(router_ptr self, const std::string& user, uint64_t seq) {
+  auto& held = self->state.held;
+  auto it = held.find(seq);
+  if (it == held.end() || it->second.to != user)
+    return false;
+  it->second.rp.deliver(seq, true);
+  held.erase(it);
+  return true;
+}
+
+// Writes held messages out: `user`'s, or every one if `user` is null.
+// Returns how many.
+size_t release_held(router_ptr self, const std::string* user) {
+  auto& held = self->state.held;
+  size_t n = 0;
+  for (auto it = held.begin(); it != held.end();) {
+    if (user && it->second.to != *user) {
+      ++it;
+      continue;
+    }
+    auto& h = it->second;
+    write_out(self, std::move(h.rp), h.to, std::move(h.msg));
+    it = held.erase(it);
+    ++n;
+  }
+  return n;
+}
+
+// Writes out held messages whose time is up.
+void on_hold_tick(router_ptr self) {
+  auto& st = self->state;
+  st.hold_tick_pending = false;
+  auto now = clock::now();
+  while (!st.held.empty() && st.held.begin()->second.until <= now) {
+    auto& h = st.held.begin()->second;
+    write_out(self, std::move(h.rp), h.to, std::move(h.msg));
+    st.held.erase(st.held.begin());
+  }
+  schedule_hold_tick(self);
+}
+
+// `user` acknowledged `seq`. Its sender learns of it with the answer to
+// the send if that is still to come, and from a delivered notice otherwise.
+void on_ack(router_ptr self, const std::string& user, uint64_t seq) {
+  auto& st = self->state;
+  auto it = st.online.find(user);
+  // The sender, if `seq` was pushed to this user: only then is it theirs.
+  std::optional<std::string> from;
+  if (it != st.online.end())
+    from = it->second.inflight.take(seq);
+  auto told = settle_held(self, user, seq);
+  if (!told) {
+    self->send(st.store, drop_atom::value, user, seq);
+    auto w = st.unanswered.find(seq);
+    if (from && w != st.unanswered.end()) {
+      w->second = true;
+      told = true;
+    }
+  }
+  if (from && !told)
+    notify_delivered(self, *from, seq, true);
+  if (it != st.online.end() && !it->second.caught_up)
+    fetch(self, user);
+}
+
+void accept(router_ptr self, send_promise rp,
+            std::string from, std::string to, std::string blob) {
+  using namespace std::chrono;
+  auto now = duration_cast<milliseconds>(system_clock::now().time_since_epoch());
+  stored_message msg{self->state.next_seq++, std::move(from), std::move(blob),
+                     now.count()};
+  if (push_now(self, to, msg) && self->state.ack_hold.count() > 0)
+    hold(self, std::move(rp), std::move(to), std::move(msg));
+  else
+    write_out(self, std::move(rp), to, std::move(msg));
+}
+
+std::vector<std::string> home_online(router_ptr self) {
+  std::vector<std::string> names;
+  for (auto& kv : self->state.online)
+    names.push_back(kv.first);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Asks every peer that is up for the users homed there; a peer that does
+// not answer in time is left out rather than holding up the answer.
+caf::result<std::vector<std::string>>
+gather_online(router_ptr self, std::vector<std::string> mine) {
+  struct gathering {
+    std::vector<std::string> names;
+    size_t pending = 0;
+    caf::typed_response_promise<std::vector<std::string>> rp;
+  };
+  auto g = std::make_shared<gathering>();
+  g->names = std::move(mine);
+  g->pending = self->state.peers.size();
+  g->rp = self->make_response_promise<std::vector<std::string>>();
+  auto done = [g] {
+    if (--g->pending > 0)
+      return;
+    std::sort(g->names.begin(), g->names.end());
+    g->names.erase(std::unique(g->names.begin(), g->names.end()),
+                   g->names.end());
+    g->rp.deliver(std::move(g->names));
+  };
+  for (auto& kv : self->state.peers)
+    self->request(kv.second, std::chrono::seconds{2}, home_online_atom::value)
+      .then(
+        [g, done](std::vector<std::string>& names) {
+          g->names.insert(g->names.end(), names.begin(), names.end());
+          done();
+        },
+        [done](caf::error&) { done(); });
+  return g->rp;
+}
+
+void on_peer_up(router_ptr self, const std::string& name, router_actor peer) {
+  auto& st = self->state;
+  auto& names = st.cluster.routers;
+  if (!peer || name == st.cluster.name
+      || std::find(names.begin(), names.end(), name) == names.end()) {
+    spdlog::error("router {}: ignoring peer '{}', which is not in the "
+                  "configured cluster", st.cluster.name, name);
+    return;
+  }
+  if (auto it = st.peers.find(name); it != st.peers.end() && it->second == peer)
+    return; // told by both ends of the link
+  st.peers[name] = peer;
+  self->monitor(peer);
+  size_t relogged = 0;
+  for (auto& [user, session] : st.visiting)
+    if (home_of(self, user).name == name) {
+      self->send(peer, login_atom::value, user, session);
+      ++relogged;
+    }
+  spdlog::info("router {}: peer {} is up ({} sessions here are homed there)",
+               st.cluster.name, name, relogged);
+}
+
+} // namespace
+
+router_actor::behavior_type
+router(router_ptr self,
+       directory_actor directory, store_actor store, edge_limits limits,
+       uint64_t first_seq, cluster_config cluster,
+       std::chrono::milliseconds ack_hold) {
+  self->state.next_seq = first_seq;
+  self->state.ack_hold = ack_hold;
+  self->state.cluster = std::move(cluster);
+  self->state.directory = std::move(directory);
+  self->state.store = std::move(store);
+  self->state.limits = limits;
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& st = self->state;
+    for (auto p = st.peers.begin(); p != st.peers.end(); ++p)
+      if (p->second.address() == dm.source) {
+        spdlog::warn("router {}: peer {} is gone ({}); its users get "
+                     "'unreachable' until it is back",
+                     st.cluster.name, p->first, self->system().render(dm.reason));
+        st.peers.erase(p);
+        return;
+      }
+    auto it = st.watched.find(dm.source);
+    if (it == st.watched.end())
+      return;
+    auto user = std::move(it->second);
+    st.watched.erase(it);
+    if (auto u = st.online.find(user);
+        u != st.online.end() && u->second.session.address() == dm.source) {
+      st.online.erase(u);
+      release_held(self, &user); // unacknowledged: they must stay
+    }
+    if (auto v = st.visiting.find(user);
+        v != st.visiting.end() && v->second.address() == dm.source)
+      st.visiting.erase(v);
+  });
+  return {
+    [=](login_atom, const std::string& user, session_actor session) {
+      auto h = home_of(self, user);
+      if (!h.local) {
+        if (from_backbone(self))
+          return (void) misrouted(self, user);
+        watch(self, session, user);
+        self->state.visiting[user] = session;
+        if (h.peer)
+          self->send(h.peer, login_atom::value, user, session);
+        return;
+      }
+      auto& online = self->state.online;
+      self->state.known_users.insert(user);
+      if (auto it = online.find(user); it != online.end()) {
+        if (it->second.session == session)
+          return; // the same session again, after its home came back
+        self->send(it->second.session, kick_atom::value,
+                   std::string{"signed in elsewhere"});
+      }
+      watch(self, session, user);
+      // The new session starts from the store, so it must hold everything.
+      release_held(self, &user);
+      online[user] = online_user{session, 0, {}, false, false, false};
+      fetch(self, user);
+    },
+    [=](send_atom, std::string& from, std::string& to,
+        std::string& blob) -> caf::result<uint64_t, bool> {
+      if (auto h = home_of(self, to); !h.local) {
+        if (from_backbone(self))
+          return misrouted(self, to);
+        if (!h.peer)
+          return home_down(h, to);
+        // Sessions wait for this answer without a timer of their own.
+        auto rp = self->make_response_promise<uint64_t, bool>();
+        self->request(h.peer, peer_timeout, send_atom::value, std::move(from),
+                      std::move(to), std::move(blob))
+          .then([=](uint64_t seq, bool delivered) mutable {
+                  rp.deliver(seq, delivered);
+                },
+                [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        return rp;
+      }
+      auto rp = self->make_response_promise<uint64_t, bool>();
+      if (self->state.known_users.count(to) > 0) {
+        accept(self, rp, std::move(from), std::move(to), std::move(blob));
+        return rp;
+      }
+      self->request(self->state.directory, caf::infinite, lookup_atom::value, to)
+        .then(
+          [=](const std::string&) mutable {
+            self->state.known_users.insert(to);
+            accept(self, rp, std::move(from), std::move(to), std::move(blob));
+          },
+          [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+    [=](ack_atom, std::string& user, uint64_t seq) {
+      if (auto h = home_of(self, user); !h.local) {
+        // A lost ack only means the message comes again; the client
+        // drops the repeat.
+        if (from_backbone(self))
+          misrouted(self, user);
+        else if (h.peer)
+          self->send(h.peer, ack_atom::value, std::move(user), seq);
+        return;
+      }
+      on_ack(self, user, seq);
+    },
+    [=](delivered_atom, const std::string& user, uint64_t seq) {
+      notify_delivered(self, user, seq, !from_backbone(self));
+    },
+    [=](online_atom) -> caf::result<std::vector<std::string>> {
+      auto names = home_online(self);
+      if (self->state.peers.empty())
+        return names;
+      return gather_online(self, std::move(names));
+    },
+    [=](home_online_atom) { return home_online(self); },
+    [=](register_atom, std::string& user,
+        std::string& key) -> caf::result<bool> {
+      auto h = home_of(self, user);
+      if (h.local)
+        return self->delegate(self->state.directory, register_atom::value,
+                              std::move(user), std::move(key));
+      if (from_backbone(self))
+        return misrouted(self, user);
+      if (!h.peer)
+        return home_down(h, user);
+      return self->delegate(h.peer, register_atom::value, std::move(user),
+                            std::move(key));
+    },
+    [=](lookup_atom, std::string& user) -> caf::result<std::string> {
+      auto h = home_of(self, user);
+      if (h.local)
+        return self->delegate(self->state.directory, lookup_atom::value,
+                              std::move(user));
+      if (from_backbone(self))
+        return misrouted(self, user);
+      if (!h.peer)
+        return home_down(h, user);
+      return self->delegate(h.peer, lookup_atom::value, std::move(user));
+    },
+    [=](status_atom) { return self->state.cluster.name; },
+    [=](tick_atom) {
+      if (!from_backbone(self))
+        on_hold_tick(self);
+    },
+    [=](flush_atom) -> size_t {
+      if (from_backbone(self))
+        return 0;
+      return release_held(self, nullptr);
+    },
+    [=](peer_up_atom, const std::string& name, caf::strong_actor_ptr& ptr) {
+      on_peer_up(self, name, caf::actor_cast<router_actor>(std::move(ptr)));
+    },
+  };
+}
+
+router_actor spawn_router(caf::actor_system& sys, directory_actor directory,
+                          store_actor store, edge_limits limits,
+                          uint64_t first_seq, cluster_config cluster,
+                          std::chrono::milliseconds ack_hold) {
+  if (cluster.routers.empty())
+    cluster.routers.push_back(cluster.name);
+  return sys.middleman().spawn_broker(router, std::move(directory),
+                                     std::move(store), limits, first_seq,
+                                     std::move(cluster), ack_hold);
+}
+
+} // namespace courier

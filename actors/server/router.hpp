@@ -1,0 +1,80 @@
+#pragma once
+
+#include <chrono>
+
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/common/atoms.hpp"
+#include "actors/protocol/limits.hpp"
+#include "actors/server/directory.hpp"
+#include "actors/server/session_actor.hpp"
+#include "actors/server/store.hpp"
+
+namespace courier {
+
+/// Who is online; moves messages from senders to recipients. In a cluster
+/// every user has one home router (rendezvous hashing over the router
+/// names) that owns the user's directory entry, offline queue and live
+/// session, wherever the session is connected. Routers publish this
+/// interface on the backbone; a request about a user homed elsewhere is
+/// passed to the home router, or refused with `unreachable` while it is
+/// down. A request from another node is always answered as the home.
+using router_actor = caf::typed_actor<
+  // An authenticated session for a user.
+  caf::reacts_to<login_atom, std::string, session_actor>,
+  // Accepts a sealed blob from `from` to `to`; replies its seq once it is
+  // durable or acknowledged, and whether the recipient acknowledged it
+  // (then no delivered notice follows).
+  caf::replies_to<send_atom, std::string, std::string, std::string>::with<
+    uint64_t, bool>,
+  // The user acknowledged message `seq`.
+  caf::reacts_to<ack_atom, std::string, uint64_t>,
+  // Tells `user` that message `seq` it sent was acknowledged.
+  caf::reacts_to<delivered_atom, std::string, uint64_t>,
+  // Usernames with a live session (the whole cluster).
+  caf::replies_to<online_atom>::with<std::vector<std::string>>,
+  // Usernames homed here with a live session (what peers ask each other).
+  caf::replies_to<home_online_atom>::with<std::vector<std::string>>,
+  // The directory of the user's home router (see directory_actor).
+  caf::replies_to<register_atom, std::string, std::string>::with<bool>,
+  caf::replies_to<lookup_atom, std::string>::with<std::string>,
+  // This router's name in the cluster.
+  caf::replies_to<status_atom>::with<std::string>,
+  // Internal: a held message's time is up.
+  caf::reacts_to<tick_atom>,
+  // The node is stopping: hands every held message to the store; replies
+  // how many. Ignored from other nodes.
+  caf::replies_to<flush_atom>::with<size_t>,
+  // Router `name` is reachable at this handle (from this router's peer
+  // link, or from the peer's own link that dialled this router). The
+  // router watches it and forgets it when it goes.
+  caf::reacts_to<peer_up_atom, std::string, caf::strong_actor_ptr>>;
+
+/// Where a router stands in its cluster.
+struct cluster_config {
+  std::string name = "router";      ///< this router
+  std::vector<std::string> routers; ///< every router, this one included
+};
+
+/// Knows who is online and moves sealed blobs from senders to recipients.
+/// A message goes to its recipient's session at once if the recipient is
+/// live and has no backlog, and to the store. The sender hears back once
+/// the message is durable or acknowledged. Sessions get messages in order,
+/// at most `delivery_window` unacknowledged at a time.
+/// With a nonzero `ack_hold`, a message pushed to a live recipient waits in
+/// memory that long for the recipient's ack before it is written; acked in
+/// time, it is never written. It is written at once when that recipient's
+/// session ends or signs in again, and on `flush` (the node is stopping).
+/// `first_seq` comes from next_free_seq() of the store's database.
+/// With one router in `cluster` every user is homed here.
+router_actor spawn_router(caf::actor_system& sys, directory_actor directory,
+                          store_actor store, edge_limits limits,
+                          uint64_t first_seq, cluster_config cluster = {},
+                          std::chrono::milliseconds ack_hold = {});
+
+} // namespace courier

@@ -1,0 +1,442 @@
+#include "actors/server/session.hpp"
+
+#include <charconv>
+#include <chrono>
+
+#include <boost/json.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/io/receive_policy.hpp>
+#include <caf/io/system_messages.hpp>
+
+#include "actors/common/error.hpp"
+#include "actors/common/socket.hpp"
+#include "actors/protocol/channel.hpp"
+#include "actors/protocol/envelope.hpp"
+#include "actors/protocol/frame.hpp"
+#include "actors/server/handshake_worker.hpp"
+#include "crypto/aead.hpp"
+#include "crypto/bytes.hpp"
+
+namespace courier {
+
+namespace {
+
+// `waiting`: a handshake step is with a worker or the directory; the
+// client has nothing to send until it is answered.
+enum class phase { hello, finish, waiting, open };
+
+using clock = std::chrono::steady_clock;
+
+// Small enough that an idle connection stays cheap; frames larger than
+// this arrive in several reads.
+constexpr size_t read_chunk = 1024;
+
+// CAF reads at most 50 times per socket event after a halt().
+constexpr size_t max_held = 64 * read_chunk;
+
+} // namespace
+
+struct session_state {
+  caf::io::connection_handle hdl;
+  session_context ctx;
+  phase at = phase::hello;
+  handshake_ptr handshake; ///< between the hello and the finish
+  protocol::channel chan;
+  std::string user;
+  bool done = false; ///< closing: nothing more is read or written
+  // Framing and the frame rate.
+  protocol::frame_reader reader{0};
+  uint32_t frames_this_second = 0;
+  clock::time_point window_start;
+  bool paused = false; ///< over the frame rate, not reading
+  std::string held;    ///< bytes read after the pause began
+  // Timers and buffers.
+  clock::time_point last_activity = clock::now();
+  uint64_t tick_gen = 0; ///< the live timer (0: the listener's); older ones are ignored
+  clock::time_point tick_due = clock::time_point::max(); ///< of the live one
+  std::string plain;     ///< the frame just opened
+  static inline const char* name = "session";
+};
+
+namespace {
+
+using session_ptr = caf::io::stateful_broker<session_state>*;
+
+// Discards unsent data and closes at once: the stream is broken, or the
+// peer reads too slowly to be worth waiting for.
+void cut(session_ptr self) {
+  self->state.done = true;
+  hard_close(self, self->state.hdl);
+}
+
+// Closes after what is queued has been written.
+void end(session_ptr self) {
+  auto& st = self->state;
+  st.done = true;
+  self->flush(st.hdl);
+  self->close(st.hdl);
+  self->quit(caf::exit_reason::user_shutdown);
+}
+
+// The write buffer, or null (and the connection cut) if `payload` more
+// bytes would overflow it: a reader this slow loses its connection, not
+// its messages, which stay queued in the store.
+std::vector<char>* room_for(session_ptr self, size_t payload) {
+  auto& st = self->state;
+  auto& buf = self->wr_buf(st.hdl);
+  if (buf.size() + protocol::frame_header_size + payload
+      > st.ctx.limits.max_write_buffer) {
+    cut(self);
+    return nullptr;
+  }
+  return &buf;
+}
+
+void put_frame(session_ptr self, const std::string& payload) {
+  if (auto buf = room_for(self, payload.size())) {
+    protocol::append_frame(*buf, payload);
+    self->flush(self->state.hdl);
+  }
+}
+
+// Makes sure a timer fires within `after`. Timers go through CAF's clock
+// thread, which costs a wake-up each, so a live one that is due sooner is
+// kept; a newer one makes the older ones stale.
+void schedule_tick(session_ptr self, clock::duration after) {
+  auto& st = self->state;
+  auto due = clock::now() + after;
+  if (st.tick_due <= due)
+    return;
+  st.tick_due = due;
+  caf::delayed_anon_send(
+    caf::actor_cast<caf::actor>(self),
+    std::chrono::duration_cast<std::chrono::milliseconds>(after),
+    deadline_atom::value, ++st.tick_gen);
+}
+
+// Traffic on a released channel keys its contexts again: check for quiet
+// sooner than the idle deadline the last tick aimed at.
+void waking(session_ptr self) {
+  auto& st = self->state;
+  if (st.at == phase::open && !st.chan.holds_contexts())
+    schedule_tick(self, st.ctx.limits.quiet_after);
+}
+
+// Frees what a quiet session need not hold: the cipher contexts (keyed
+// again by the next frame), scratch buffers and spare write buffer.
+void go_quiet(session_ptr self) {
+  auto& st = self->state;
+  st.chan.release();
+  std::string{}.swap(st.plain);
+  st.reader.shrink();
+  // A flush hands the bytes over and leaves an emptied buffer that keeps
+  // its capacity.
+  if (auto& spare = self->wr_buf(st.hdl); spare.empty())
+    std::vector<char>{}.swap(spare);
+}
+
+// Seals and writes one envelope; a sealing failure ends the session.
+void write(session_ptr self, const std::string& envelope) {
+  auto& st = self->state;
+  if (st.done)
+    return;
+  waking(self);
+  auto buf = room_for(self, envelope.size() + crypto::aead_tag_size);
+  if (!buf)
+    return;
+  if (st.chan.seal_frame(envelope, *buf))
+    return cut(self);
+  self->flush(st.hdl);
+}
+
+// Ends the session; before keys exist the reason goes out in plain JSON.
+void fail(session_ptr self, std::string_view id, const caf::error& err) {
+  auto& st = self->state;
+  if (st.done)
+    return;
+  auto text = protocol::make_error_envelope(id, code_of(err), explain(err));
+  if (st.at == phase::open)
+    write(self, text);
+  else
+    put_frame(self, text);
+  if (!st.done)
+    end(self);
+}
+
+void reply_error(session_ptr self, std::string_view id, const caf::error& err) {
+  write(self, protocol::make_error_envelope(id, code_of(err), explain(err)));
+}
+
+} // namespace
+
+namespace {
+
+void open_session(session_ptr self, bool is_new) {
+  auto& st = self->state;
+  st.user = st.handshake->hello.user;
+  st.chan = protocol::channel{std::move(st.handshake->pending.keys)};
+  // Idle sessions stay small: the handshake's keys and buffers go now.
+  st.handshake.reset();
+  st.at = phase::open;
+  self->send(st.ctx.router, login_atom::value, st.user,
+             caf::actor_cast<session_actor>(self));
+  write(self, protocol::make_envelope("welcome", "",
+                                      {{"user", st.user},
+                                       {"server", st.ctx.identity->name},
+                                       {"new_user", is_new ? 1 : 0}}));
+  // Many sessions go quiet after signing in.
+  go_quiet(self);
+}
+
+void on_hello(session_ptr self, std::string_view frame) {
+  auto& st = self->state;
+  st.at = phase::waiting;
+  self->request(st.ctx.handshakes, caf::infinite, hello_atom::value,
+                std::string{frame})
+    .then(
+      [=](std::string& reply, handshake_ptr& hs) {
+        auto& st = self->state;
+        st.handshake = std::move(hs);
+        st.at = phase::finish;
+        put_frame(self, reply);
+      },
+      [=](caf::error& err) { fail(self, "", err); });
+}
+
+void on_finish(session_ptr self, std::string_view frame) {
+  auto& st = self->state;
+  st.at = phase::waiting;
+  self->request(st.ctx.handshakes, caf::infinite, verify_atom::value,
+                st.handshake, std::string{frame})
+    .then([=](bool is_new) { open_session(self, is_new); },
+          [=](caf::error& err) { fail(self, "", err); });
+}
+
+void on_send(session_ptr self, const protocol::envelope& env) {
+  auto id = env.id;
+  auto to = std::string{env.str("to")};
+  if (!protocol::valid_username(to))
+    return reply_error(self, id, make_error(errc::invalid_username, to));
+  // No timeout here: the router answers every send, and bounds the wait
+  // for another router itself.
+  self->request(self->state.ctx.router, caf::infinite, send_atom::value,
+                self->state.user, to, std::string{env.str("blob")})
+    .then(
+      [=](uint64_t seq, bool delivered) {
+        write(self, protocol::make_receipt_envelope(
+                      id, delivered ? "delivered" : "accepted", seq));
+      },
+      [=](caf::error& err) { reply_error(self, id, err); });
+}
+
+void on_ack(session_ptr self, const protocol::envelope& env) {
+  uint64_t seq = 0;
+  auto& id = env.id;
+  auto res = std::from_chars(id.data(), id.data() + id.size(), seq);
+  if (id.empty() || res.ec != std::errc{} || res.ptr != id.data() + id.size())
+    return reply_error(self, id, make_error(errc::bad_envelope, "ack id"));
+  self->send(self->state.ctx.router, ack_atom::value, self->state.user, seq);
+}
+
+void on_presence(session_ptr self, const protocol::envelope& env) {
+  auto id = env.id;
+  self->request(self->state.ctx.router, std::chrono::seconds{10},
+                online_atom::value)
+    .then(
+      [=](const std::vector<std::string>& names) {
+        boost::json::array arr(names.begin(), names.end());
+        write(self, protocol::make_envelope("presence", id,
+                                            {{"online", std::move(arr)}}));
+      },
+      [=](caf::error& err) { reply_error(self, id, err); });
+}
+
+void on_key_lookup(session_ptr self, const protocol::envelope& env) {
+  auto id = env.id;
+  auto user = std::string{env.str("user")};
+  self->request(self->state.ctx.directory, std::chrono::seconds{10},
+                lookup_atom::value, user)
+    .then(
+      [=](const std::string& der) {
+        write(self, protocol::make_envelope(
+                      "key_lookup", id,
+                      {{"user", user}, {"key", crypto::to_base64(der)}}));
+      },
+      [=](caf::error& err) { reply_error(self, id, err); });
+}
+
+void on_envelope(session_ptr self, std::string_view frame) {
+  auto& st = self->state;
+  waking(self);
+  if (st.chan.open(frame, st.plain)) {
+    // A frame that does not open is forged, replayed or reordered: the
+    // stream can no longer be trusted.
+    return cut(self);
+  }
+  auto env = protocol::parse_envelope(st.plain);
+  if (!env)
+    return reply_error(self, protocol::peek_id(st.plain), env.error());
+  if (env->type == "send")
+    on_send(self, *env);
+  else if (env->type == "ack")
+    on_ack(self, *env);
+  else if (env->type == "presence")
+    on_presence(self, *env);
+  else if (env->type == "key_lookup" && !env->has("key"))
+    on_key_lookup(self, *env);
+  else
+    reply_error(self, env->id,
+                make_error(errc::unknown_type, env->type + " from a client"));
+}
+
+void on_frame(session_ptr self, std::string_view frame) {
+  switch (self->state.at) {
+    case phase::hello:
+      return on_hello(self, frame);
+    case phase::finish:
+      return on_finish(self, frame);
+    case phase::waiting:
+      return fail(self, "", make_error(errc::bad_frame,
+                                       "frame before the handshake ended"));
+    case phase::open:
+      return on_envelope(self, frame);
+  }
+}
+
+// Splits bytes into frames, handles them, and enforces the frame rate.
+void consume(session_ptr self, const char* data, size_t size) {
+  auto& st = self->state;
+  auto now = clock::now();
+  st.last_activity = now;
+  if (now - st.window_start >= std::chrono::seconds{1}) {
+    st.window_start = now;
+    st.frames_this_second = 0;
+  }
+  auto err = st.reader.read(data, size, [&](std::string_view frame) {
+    ++st.frames_this_second;
+    on_frame(self, frame);
+    return !st.done;
+  });
+  if (err)
+    return cut(self);
+  if (st.done)
+    return;
+  st.reader.shrink();
+  if (st.frames_this_second >= st.ctx.limits.max_frames_per_second) {
+    // Over the rate: stop reading until the second is over. A fast client
+    // is slowed down, not cut off, and a flood costs one read burst.
+    st.paused = true;
+    self->halt(st.hdl);
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      st.window_start + std::chrono::seconds{1} - now);
+    caf::delayed_anon_send(caf::actor_cast<caf::actor>(self),
+                           left + std::chrono::milliseconds{1},
+                           resume_atom::value);
+  }
+}
+
+void on_tick(session_ptr self, uint64_t gen) {
+  auto& st = self->state;
+  if (gen != st.tick_gen || st.done)
+    return;
+  st.tick_due = clock::time_point::max();
+  if (st.at != phase::open)
+    return fail(self, "", make_error(errc::timeout, "handshake"));
+  auto& limits = st.ctx.limits;
+  auto idle = clock::now() - st.last_activity;
+  if (idle >= limits.idle_timeout)
+    return fail(self, "", make_error(errc::timeout, "idle"));
+  if (idle >= limits.quiet_after && st.chan.holds_contexts())
+    go_quiet(self);
+  // The next quiet check while contexts are keyed, else the idle deadline
+  // (traffic after a release brings the quiet check back).
+  schedule_tick(self, st.chan.holds_contexts() ? limits.quiet_after - idle
+                                               : limits.idle_timeout - idle);
+}
+
+void on_resume(session_ptr self) {
+  auto& st = self->state;
+  if (st.done)
+    return;
+  st.paused = false;
+  st.window_start = clock::now();
+  st.frames_this_second = 0;
+  self->trigger(st.hdl);
+  if (!st.held.empty()) {
+    std::string held;
+    held.swap(st.held);
+    consume(self, held.data(), held.size());
+  }
+}
+
+// `listener_ticks`: the listener sends `(deadline_atom, 0)` at the handshake
+// deadline, so this session needs no timer of its own until then.
+caf::behavior session(session_ptr self, caf::io::connection_handle hdl,
+                      session_context ctx, bool listener_ticks) {
+  auto& st = self->state;
+  st.hdl = hdl;
+  st.ctx = std::move(ctx);
+  st.reader = protocol::frame_reader{st.ctx.limits.max_frame};
+  st.window_start = clock::now();
+  self->configure_read(hdl, caf::io::receive_policy::at_most(read_chunk));
+  if (listener_ticks)
+    st.tick_due = clock::now() + st.ctx.limits.handshake_timeout;
+  else
+    schedule_tick(self, st.ctx.limits.handshake_timeout);
+  return {
+    [=](caf::io::new_data_msg& msg) {
+      auto& st = self->state;
+      if (st.done)
+        return;
+      if (st.paused) {
+        // CAF finishes its current burst of reads after halt(); keep those
+        // bytes (at most one burst) for when reading resumes.
+        st.held.append(msg.buf.data(), msg.buf.size());
+        if (st.held.size() > max_held)
+          cut(self);
+        return;
+      }
+      consume(self, msg.buf.data(), msg.buf.size());
+    },
+    [=](caf::io::connection_closed_msg&) {
+      self->state.done = true;
+      self->quit(caf::exit_reason::user_shutdown);
+    },
+    [=](deadline_atom, uint64_t gen) { on_tick(self, gen); },
+    [=](resume_atom) { on_resume(self); },
+    [=](deliver_atom, const stored_message& msg) {
+      write(self, protocol::make_deliver_envelope(msg.seq, msg.from, msg.blob,
+                                                  msg.ts));
+    },
+    [=](delivered_atom, uint64_t seq) {
+      write(self, protocol::make_receipt_envelope("", "delivered", seq));
+    },
+    [=](kick_atom, const std::string& reason) {
+      fail(self, "", make_error(errc::not_permitted, reason));
+    },
+  };
+}
+
+caf::behavior session_on_socket(session_ptr self,
+                                caf::io::network::native_socket fd,
+                                session_context ctx) {
+  return session(self, self->add_scribe(fd), std::move(ctx), false);
+}
+
+} // namespace
+
+session_actor start_session(caf::io::broker* listener,
+                            caf::io::connection_handle hdl,
+                            session_context ctx) {
+  return caf::actor_cast<session_actor>(
+    listener->fork(session, hdl, std::move(ctx), true));
+}
+
+session_actor spawn_session(caf::actor_system& sys,
+                            caf::io::network::native_socket fd,
+                            session_context ctx) {
+  return caf::actor_cast<session_actor>(
+    sys.middleman().spawn_broker(session_on_socket, fd, std::move(ctx)));
+}
+
+} // namespace courier

@@ -1,0 +1,230 @@
+#include "actors/server/store.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+namespace courier {
+
+namespace {
+
+int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+    .count();
+}
+
+/// Puts committed in one transaction at most.
+constexpr size_t max_batch = 4096;
+
+struct pending_put {
+  std::string to;
+  stored_message msg;
+  caf::typed_response_promise<stored_message> promise;
+};
+
+} // namespace
+
+struct store_state {
+  std::shared_ptr<database> db;
+  statement insert;
+  statement remove;
+  statement select;
+  std::vector<pending_put> puts; ///< since the last flush
+  std::vector<std::pair<std::string, uint64_t>> drops;
+  bool flush_scheduled = false;
+  size_t last_written = 0; ///< messages the last flush wrote
+  std::chrono::microseconds window{0};
+  static inline const char* name = "store";
+
+  // Writes `puts`, and the drops not settled otherwise, in one
+  // transaction.
+  caf::error commit(const std::vector<bool>& drop_skip) {
+    if (puts.empty()
+        && std::count(drop_skip.begin(), drop_skip.end(), false) == 0)
+      return caf::none; // nothing to write
+    if (auto err = db->exec("BEGIN IMMEDIATE"))
+      return err;
+    for (auto& p : puts)
+      if (auto err = write_put(p)) {
+        db->exec("ROLLBACK");
+        return err;
+      }
+    for (size_t i = 0; i < drops.size(); ++i) {
+      if (drop_skip[i])
+        continue;
+      remove.bind(1, drops[i].first)
+        .bind(2, static_cast<int64_t>(drops[i].second));
+      if (auto err = remove.run()) {
+        db->exec("ROLLBACK");
+        return err;
+      }
+    }
+    return db->exec("COMMIT");
+  }
+
+  caf::error write_put(pending_put& p) {
+    if (p.msg.seq != 0)
+      insert.bind(1, static_cast<int64_t>(p.msg.seq));
+    else
+      insert.bind_null(1);
+    insert.bind(2, p.to).bind(3, p.msg.from);
+    insert.bind_blob(4, p.msg.blob.data(), p.msg.blob.size());
+    insert.bind(5, p.msg.ts);
+    if (auto err = insert.run())
+      return err;
+    p.msg.seq = static_cast<uint64_t>(db->last_insert_id());
+    return caf::none;
+  }
+
+  // Writes the pending puts and drops and answers every put. An ack in
+  // this batch for a put in this batch spares both the insert and the
+  // delete.
+  void flush() {
+    flush_scheduled = false;
+    std::vector<bool> drop_skip(drops.size(), false);
+    std::unordered_map<uint64_t, size_t> acked;
+    for (size_t i = 0; i < drops.size(); ++i)
+      acked.emplace(drops[i].second, i);
+    std::vector<pending_put> fresh;
+    fresh.swap(puts);
+    for (auto& p : fresh) {
+      auto a = p.msg.seq != 0 ? acked.find(p.msg.seq) : acked.end();
+      if (a != acked.end() && drops[a->second].first == p.to
+          && !drop_skip[a->second]) {
+        drop_skip[a->second] = true;
+        p.promise.deliver(std::move(p.msg));
+      } else {
+        puts.push_back(std::move(p));
+      }
+    }
+    last_written = puts.size();
+    auto err = commit(drop_skip);
+    for (auto& p : puts) {
+      if (err)
+        p.promise.deliver(err);
+      else
+        p.promise.deliver(std::move(p.msg));
+    }
+    puts.clear();
+    drops.clear();
+  }
+};
+
+caf::expected<std::shared_ptr<database>> open_store_db(const std::string& path) {
+  auto db = database::open(path);
+  if (!db)
+    return db.error();
+  auto err = db->exec(
+    "CREATE TABLE IF NOT EXISTS queue("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " recipient TEXT NOT NULL, sender TEXT NOT NULL,"
+    " blob BLOB NOT NULL, ts INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS queue_by_recipient ON queue(recipient, seq);");
+  if (err)
+    return err;
+  return std::make_shared<database>(std::move(*db));
+}
+
+store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self,
+                                 std::shared_ptr<database> db,
+                                 std::chrono::microseconds window) {
+  auto& st = self->state;
+  st.db = std::move(db);
+  st.window = window;
+  auto prep = [&](const char* sql) {
+    auto stmt = st.db->prepare(sql);
+    if (!stmt)
+      throw std::runtime_error(to_string(stmt.error()));
+    return std::move(*stmt);
+  };
+  st.insert = prep("INSERT INTO queue(seq, recipient, sender, blob, ts)"
+                   " VALUES(?1, ?2, ?3, ?4, ?5)");
+  st.remove = prep("DELETE FROM queue WHERE recipient = ?1 AND seq = ?2");
+  st.select = prep("SELECT seq, sender, blob, ts FROM queue"
+                   " WHERE recipient = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
+  // Commits once the mailbox is drained, or after the window: acks that
+  // arrive within it spare both the insert and the delete. A full batch
+  // goes at once.
+  auto schedule = [self] {
+    auto& st = self->state;
+    if (st.puts.size() >= max_batch) {
+      st.flush();
+      return;
+    }
+    if (st.flush_scheduled)
+      return;
+    st.flush_scheduled = true;
+    if (st.window.count() == 0)
+      self->send(self, flush_atom::value);
+    else
+      self->delayed_send(self, st.window, flush_atom::value);
+  };
+  return {
+    [=](put_atom, std::string& to,
+        stored_message& msg) -> caf::result<stored_message> {
+      auto rp = self->make_response_promise<stored_message>();
+      if (msg.ts == 0)
+        msg.ts = now_ms();
+      self->state.puts.push_back({std::move(to), std::move(msg), rp});
+      schedule();
+      return rp;
+    },
+    [=](fetch_atom, const std::string& to, uint64_t after,
+        uint32_t limit) -> caf::result<std::vector<stored_message>> {
+      auto& st = self->state;
+      st.flush(); // a fetch must see every put before it
+      st.select.bind(1, to).bind(2, static_cast<int64_t>(after));
+      st.select.bind(3, static_cast<int64_t>(limit));
+      std::vector<stored_message> rows;
+      for (;;) {
+        auto row = st.select.step();
+        if (!row) {
+          st.select.reset();
+          return row.error();
+        }
+        if (!*row)
+          break;
+        rows.push_back({static_cast<uint64_t>(st.select.int_at(0)),
+                        st.select.text_at(1), st.select.blob_at(2),
+                        st.select.int_at(3)});
+      }
+      st.select.reset();
+      return rows;
+    },
+    [=](drop_atom, std::string& to, uint64_t seq) {
+      self->state.drops.emplace_back(std::move(to), seq);
+      schedule();
+    },
+    [=](flush_atom) { self->state.flush(); },
+    [=](stop_atom) -> size_t {
+      self->state.flush();
+      return self->state.last_written;
+    },
+  };
+}
+
+uint64_t next_free_seq(database& db) {
+  // Never below the clock in microseconds, so seqs keep growing across
+  // restarts even for messages that were delivered without being stored.
+  using namespace std::chrono;
+  auto clock = static_cast<uint64_t>(
+    duration_cast<microseconds>(system_clock::now().time_since_epoch()).count());
+  uint64_t highest = 0;
+  if (auto stmt = db.prepare("SELECT COALESCE(MAX(seq), 0) FROM queue")) {
+    if (auto row = stmt->step(); row && *row)
+      highest = static_cast<uint64_t>(stmt->int_at(0));
+  }
+  return std::max(clock, highest) + 1;
+}
+
+store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<database> db,
+                        std::chrono::microseconds window) {
+  return sys.spawn(store, std::move(db), window);
+}
+
+} // namespace courier

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <caf/actor_system.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <caf/expected.hpp>
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/common/atoms.hpp"
+#include "actors/common/sqlite.hpp"
+#include "actors/server/stored_message.hpp"
+
+namespace courier {
+
+/// The durable offline queue (group commit).
+using store_actor = caf::typed_actor<
+  // Queues a message for `to`; replies once it is durable, or once a drop
+  // of it came in the same batch. A seq of 0 lets the store pick one.
+  caf::replies_to<put_atom, std::string, stored_message>::with<
+    stored_message>,
+  // Messages for `to` after `seq`, in order, at most `limit`.
+  caf::replies_to<fetch_atom, std::string, uint64_t, uint32_t>::with<
+    std::vector<stored_message>>,
+  // Deletes a message the recipient acknowledged.
+  caf::reacts_to<drop_atom, std::string, uint64_t>,
+  // Internal: commit everything pending.
+  caf::reacts_to<flush_atom>,
+  // The node is stopping: writes every pending message now; replies how
+  // many it wrote.
+  caf::replies_to<stop_atom>::with<size_t>>;
+
+/// Opens the queue database at `path` and creates its schema.
+caf::expected<std::shared_ptr<database>> open_store_db(const std::string& path);
+
+/// The first seq a router may hand out: above every seq in the queue and
+/// above any it handed out before a restart.
+uint64_t next_free_seq(database& db);
+
+/// The durable offline queue. Puts and drops are grouped: everything in
+/// the mailbox, or that arrives within `window` of the first put or drop,
+/// is committed in one transaction (WAL, synchronous=FULL) before any of
+/// them is answered; a put and the drop of the same message in one batch
+/// are neither written. A fetch commits what is pending first.
+store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<database> db,
+                        std::chrono::microseconds window = {});
+
+} // namespace courier
