@@ -61,8 +61,8 @@ std::string to_hex(byte_view b);
 /// Standard base64 with padding (EVP_EncodeBlock).
 std::string to_base64(byte_view b);
 
-/// Strict base64 decoding; nullopt-like empty result plus `ok=false` on
-/// malformed input (wrong length, bad characters, bad padding).
+/// Strict base64 decoding into `out`; false (and `out` unspecified) on
+/// malformed input: wrong length, bad characters, bad padding.
 bool from_base64(std::string_view text, bytes& out);
 
 } // namespace courier::crypto

@@ -47,10 +47,8 @@ caf::expected<statement> account_row(database& db, const char* sql,
 } // namespace
 
 caf::expected<ledger> ledger::open(const std::string& path) {
-  auto db = database::open(path);
-  if (!db)
-    return db.error();
-  auto err = db->exec(
+  auto db = database::open(
+    path,
     "CREATE TABLE IF NOT EXISTS accounts("
     " name TEXT PRIMARY KEY, key_fp TEXT NOT NULL,"
     " balance INTEGER NOT NULL DEFAULT 0,"
@@ -68,8 +66,8 @@ caf::expected<ledger> ledger::open(const std::string& path) {
     "CREATE INDEX IF NOT EXISTS postings_by_account ON postings(account, seq);"
     "INSERT OR IGNORE INTO accounts(name, key_fp, overdraft, opened)"
     " VALUES('@issuance', '', 1, 0);");
-  if (err)
-    return err;
+  if (!db)
+    return db.error();
   ledger result;
   result.db_ = std::move(*db);
   if (auto err = result.prepare_hot_path())
@@ -207,58 +205,58 @@ caf::expected<transfer_receipt> ledger::apply(const transfer_order& order,
   if (order.from == order.to)
     return make_error(errc::not_permitted, "a transfer to the same account");
 
-  auto* lookup = &lookup_;
-  int64_t from_balance = 0, to_balance = 0;
-  bool overdraft = false;
-  for (auto* name : {&order.from, &order.to}) {
-    lookup->bind(1, *name);
-    auto row = lookup->step();
-    if (!row) {
-      lookup->reset();
-      return row.error();
-    }
-    if (!*row) {
-      lookup->reset();
-      return make_error(errc::unknown_account, *name);
-    }
-    if (name == &order.from) {
-      from_balance = lookup->int_at(0);
-      overdraft = lookup->int_at(1) != 0;
-    } else {
-      to_balance = lookup->int_at(0);
-    }
-    lookup->reset();
-  }
-  if (!overdraft && from_balance < order.amount_minor)
+  auto from = read_account(order.from);
+  if (!from)
+    return from.error();
+  auto to = read_account(order.to);
+  if (!to)
+    return to.error();
+  if (!from->overdraft && from->balance < order.amount_minor)
     return make_error(errc::insufficient_funds,
-                      order.from + " has " + format_amount(from_balance));
-  if (to_balance > std::numeric_limits<int64_t>::max() - order.amount_minor
-      || from_balance < std::numeric_limits<int64_t>::min() + order.amount_minor)
+                      order.from + " has " + format_amount(from->balance));
+  if (to->balance > std::numeric_limits<int64_t>::max() - order.amount_minor
+      || from->balance
+           < std::numeric_limits<int64_t>::min() + order.amount_minor)
     return make_error(errc::invalid_amount, "balance would overflow");
-  auto from_after = from_balance - order.amount_minor;
-  auto to_after = to_balance + order.amount_minor;
-  auto* ins = &insert_;
-  ins->bind(1, order.transfer_id).bind(2, order.kind).bind(3, order.requester);
-  ins->bind(4, order.from).bind(5, order.to).bind(6, order.amount_minor);
-  ins->bind(7, content_of(order)).bind(8, now_ms);
-  if (auto err = ins->run())
+  auto from_after = from->balance - order.amount_minor;
+  auto to_after = to->balance + order.amount_minor;
+  insert_.bind(1, order.transfer_id).bind(2, order.kind);
+  insert_.bind(3, order.requester).bind(4, order.from).bind(5, order.to);
+  insert_.bind(6, order.amount_minor).bind(7, content_of(order));
+  if (auto err = insert_.bind(8, now_ms).run())
     return err;
   auto seq = db_.last_insert_id();
-  auto* post = &post_;
-  auto* upd = &update_;
-  for (auto [name, delta, after] :
-       {std::tuple{order.from, -order.amount_minor, from_after},
-        std::tuple{order.to, order.amount_minor, to_after}}) {
-    if (auto err = post->bind(1, seq).bind(2, name).bind(3, delta).bind(4, after).run())
-      return err;
-    if (auto err = upd->bind(1, after).bind(2, name).run())
-      return err;
-  }
-  transfer_receipt r{order.transfer_id, order.kind, order.from, order.to,
-                     order.amount_minor,
-                     order.kind == "issue" ? to_after : from_after,
-                     static_cast<uint64_t>(seq), now_ms, false};
-  return r;
+  if (auto err = post(seq, order.from, -order.amount_minor, from_after))
+    return err;
+  if (auto err = post(seq, order.to, order.amount_minor, to_after))
+    return err;
+  return transfer_receipt{order.transfer_id, order.kind, order.from, order.to,
+                          order.amount_minor,
+                          order.kind == "issue" ? to_after : from_after,
+                          static_cast<uint64_t>(seq), now_ms, false};
+}
+
+caf::expected<ledger::account_state> ledger::read_account(
+  const std::string& name) {
+  lookup_.bind(1, name);
+  auto row = lookup_.step();
+  account_state result;
+  if (row && *row)
+    result = {lookup_.int_at(0), lookup_.int_at(1) != 0};
+  lookup_.reset();
+  if (!row)
+    return row.error();
+  if (!*row)
+    return make_error(errc::unknown_account, name);
+  return result;
+}
+
+caf::error ledger::post(int64_t seq, const std::string& account,
+                        int64_t delta, int64_t balance_after) {
+  if (auto err = post_.bind(1, seq).bind(2, account).bind(3, delta)
+                   .bind(4, balance_after).run())
+    return err;
+  return update_.bind(1, balance_after).bind(2, account).run();
 }
 
 caf::expected<int64_t> ledger::balance(const std::string& user) {

@@ -58,7 +58,17 @@ public:
   caf::expected<audit_report> audit();
 
 private:
+  /// What `apply` reads of an account.
+  struct account_state {
+    int64_t balance = 0;
+    bool overdraft = false;
+  };
+
   caf::expected<transfer_receipt> replay(const transfer_order& order);
+  caf::expected<account_state> read_account(const std::string& name);
+  /// One posting and the balance it leaves.
+  caf::error post(int64_t seq, const std::string& account, int64_t delta,
+                  int64_t balance_after);
   caf::error prepare_hot_path();
 
   database db_;

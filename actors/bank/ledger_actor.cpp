@@ -7,17 +7,12 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/bank/ledger.hpp"
+#include "actors/common/clock.hpp"
 #include "actors/common/error.hpp"
 
 namespace courier::bank {
 
 namespace {
-
-int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-    .count();
-}
 
 struct pending_order {
   transfer_order order;
@@ -74,7 +69,7 @@ struct ledger_state {
 namespace {
 
 ledger_actor::behavior_type
-ledger_fun(ledger_actor::stateful_pointer<ledger_state> self,
+bookkeeper(ledger_actor::stateful_pointer<ledger_state> self,
            std::shared_ptr<ledger> books) {
   self->state.books = std::move(books);
   return {
@@ -143,7 +138,7 @@ ledger_fun(ledger_actor::stateful_pointer<ledger_state> self,
 } // namespace
 
 ledger_actor spawn_ledger(caf::actor_system& sys, std::shared_ptr<ledger> books) {
-  return sys.spawn(ledger_fun, std::move(books));
+  return sys.spawn(bookkeeper, std::move(books));
 }
 
 } // namespace courier::bank

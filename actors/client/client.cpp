@@ -18,6 +18,7 @@
 
 #include "actors/client/client_db.hpp"
 #include "actors/client/crypto_worker.hpp"
+#include "actors/common/clock.hpp"
 #include "actors/common/error.hpp"
 #include "actors/protocol/envelope.hpp"
 #include "actors/protocol/handshake.hpp"
@@ -44,11 +45,6 @@ struct inbound {
   bool ack = true; ///< false leaves it on the router (key not trusted yet)
   std::optional<inbound_message> msg;
 };
-
-int64_t now_ms() {
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-    .count();
-}
 
 } // namespace
 

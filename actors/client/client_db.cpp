@@ -7,10 +7,8 @@
 namespace courier {
 
 caf::expected<client_db> client_db::open(const std::string& path) {
-  auto db = database::open(path);
-  if (!db)
-    return db.error();
-  auto err = db->exec(
+  auto db = database::open(
+    path,
     "CREATE TABLE IF NOT EXISTS pins(kind TEXT NOT NULL, name TEXT NOT NULL,"
     " key BLOB NOT NULL, verified INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY(kind, name));"
@@ -21,8 +19,8 @@ caf::expected<client_db> client_db::open(const std::string& path) {
     " msg_id TEXT NOT NULL, ts INTEGER NOT NULL,"
     " delivered INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX IF NOT EXISTS history_by_peer ON history(peer, id);");
-  if (err)
-    return err;
+  if (!db)
+    return db.error();
   client_db result;
   result.db_ = std::move(*db);
   return result;

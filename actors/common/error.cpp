@@ -68,14 +68,12 @@ constexpr errc_info infos[] = {
   {errc::unreachable, "unreachable", "The router could not be reached."},
   {errc::storage_failure, "storage_failure",
    "The database refused an operation."},
-  {errc::duplicate, "duplicate", "This item was already seen."},
   {errc::invalid_amount, "invalid_amount",
    "The amount is malformed or out of range."},
   {errc::insufficient_funds, "insufficient_funds",
    "The account does not have enough funds for this debit."},
   {errc::unknown_account, "unknown_account",
    "There is no account for this user."},
-  {errc::account_exists, "account_exists", "The account is already open."},
   {errc::conflicting_order, "conflicting_order",
    "A transfer with the same id but different content already exists."},
   {errc::not_permitted, "not_permitted",
@@ -85,12 +83,21 @@ constexpr errc_info infos[] = {
 
 constexpr size_t info_count = sizeof(infos) / sizeof(infos[0]);
 
-static_assert(info_count == static_cast<size_t>(errc::internal) + 1,
-              "every errc needs a row in infos");
+static_assert(infos[info_count - 1].code == errc::internal,
+              "the last row is the fallback, internal");
+
+// The codes are pinned with gaps, so a row is found by its code; the last
+// row is `internal`.
+const errc_info* find_info(uint8_t code) {
+  for (const auto& row : infos)
+    if (static_cast<uint8_t>(row.code) == code)
+      return &row;
+  return nullptr;
+}
 
 const errc_info& info_of(errc x) {
-  auto i = static_cast<size_t>(x);
-  return i < info_count ? infos[i] : infos[info_count - 1];
+  auto row = find_info(static_cast<uint8_t>(x));
+  return row ? *row : infos[info_count - 1];
 }
 
 } // namespace
@@ -114,9 +121,8 @@ errc code_of(const caf::error& err) {
   if (!err)
     return errc::none;
   if (err.category() == errc_category) {
-    if (err.code() < info_count)
-      return static_cast<errc>(err.code());
-    return errc::internal;
+    return find_info(err.code()) ? static_cast<errc>(err.code())
+                                 : errc::internal;
   }
   if (err.category() == caf::atom("system")) {
     auto code = static_cast<caf::sec>(err.code());

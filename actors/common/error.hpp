@@ -36,11 +36,11 @@ enum class errc : uint8_t {
   timeout = 19, ///< an operation took too long
   unreachable = 20, ///< the peer could not be reached
   storage_failure = 21, ///< SQLite refused an operation
-  duplicate = 22, ///< already seen
+  // 22 was `duplicate`, never used: never reuse it.
   invalid_amount = 23, ///< an amount out of range or malformed
   insufficient_funds = 24, ///< a debit would overdraw the account
   unknown_account = 25, ///< no account for this user
-  account_exists = 26, ///< the account is already open
+  // 26 was `account_exists`, never used: never reuse it.
   conflicting_order = 27, ///< same transfer id, different content
   not_permitted = 28, ///< the requester may not do this
   internal = 29, ///< a bug: should never be seen

@@ -94,7 +94,8 @@ void database::close(sqlite3* db) {
   sqlite3_close_v2(db);
 }
 
-caf::expected<database> database::open(const std::string& path) {
+caf::expected<database> database::open(const std::string& path,
+                                       const char* schema) {
   sqlite3* raw = nullptr;
   auto rc = sqlite3_open_v2(path.c_str(), &raw,
                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
@@ -108,6 +109,8 @@ caf::expected<database> database::open(const std::string& path) {
   sqlite3_busy_timeout(raw, 5000);
   if (auto err = db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                          " PRAGMA foreign_keys=ON;"))
+    return err;
+  if (auto err = db.exec(schema))
     return err;
   return db;
 }

@@ -45,8 +45,10 @@ private:
 /// One SQLite connection, opened durable: WAL, synchronous=FULL.
 class database {
 public:
-  /// Opens (creating if needed) `path`; ":memory:" for tests.
-  static caf::expected<database> open(const std::string& path);
+  /// Opens (creating if needed) `path`; ":memory:" for tests. Then runs
+  /// `schema`, statements that must be idempotent (`IF NOT EXISTS`).
+  static caf::expected<database> open(const std::string& path,
+                                      const char* schema = "");
 
   /// Runs one or more statements without results.
   caf::error exec(const std::string& sql);

@@ -1,4 +1,5 @@
-// courier-node: runs a Courier server node (a router; later a bank).
+// courier-node: runs a Courier node: a router (alone or in a cluster), a bank,
+// or an operator command on a stopped node's data.
 
 #include <csignal>
 #include <filesystem>

@@ -73,13 +73,11 @@ struct directory_state {
 
 caf::expected<std::shared_ptr<database>>
 open_directory_db(const std::string& path) {
-  auto db = database::open(path);
+  auto db = database::open(path, "CREATE TABLE IF NOT EXISTS users("
+                                 " name TEXT PRIMARY KEY, key BLOB NOT NULL,"
+                                 " created INTEGER NOT NULL)");
   if (!db)
     return db.error();
-  if (auto err = db->exec("CREATE TABLE IF NOT EXISTS users("
-                          " name TEXT PRIMARY KEY, key BLOB NOT NULL,"
-                          " created INTEGER NOT NULL)"))
-    return err;
   return std::make_shared<database>(std::move(*db));
 }
 

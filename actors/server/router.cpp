@@ -15,6 +15,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/common/clock.hpp"
 #include "actors/common/error.hpp"
 #include "actors/server/cluster/rendezvous.hpp"
 #include "actors/server/unacked_window.hpp"
@@ -236,6 +237,30 @@ caf::error home_down(const home& h, const std::string& user) {
                       + " is down; try again shortly");
 }
 
+/// Why a request about `user`, whose home `h` is elsewhere, cannot be
+/// passed on: another router asked (it should have gone to the home), or
+/// the home is down. None if it can.
+caf::error refusal(router_ptr self, const home& h, const std::string& user) {
+  if (from_backbone(self))
+    return misrouted(self, user);
+  if (!h.peer)
+    return home_down(h, user);
+  return caf::none;
+}
+
+/// A directory request about `user`, answered by the directory of the
+/// user's home router.
+template <class Result, class... Ts>
+caf::result<Result> ask_home_directory(router_ptr self, const std::string& user,
+                                       Ts&&... xs) {
+  auto h = home_of(self, user);
+  if (h.local)
+    return self->delegate(self->state.directory, std::forward<Ts>(xs)...);
+  if (auto err = refusal(self, h, user))
+    return err;
+  return self->delegate(h.peer, std::forward<Ts>(xs)...);
+}
+
 void watch(router_ptr self, const session_actor& session,
            const std::string& user) {
   if (self->state.watched.emplace(session.address(), user).second)
@@ -384,10 +409,8 @@ void on_ack(router_ptr self, const std::string& user, uint64_t seq) {
 
 void accept(router_ptr self, send_promise rp,
             std::string from, std::string to, std::string blob) {
-  using namespace std::chrono;
-  auto now = duration_cast<milliseconds>(system_clock::now().time_since_epoch());
   stored_message msg{self->state.next_seq++, std::move(from), std::move(blob),
-                     now.count()};
+                     now_ms()};
   if (push_now(self, to, msg) && self->state.ack_hold.count() > 0)
     hold(self, std::move(rp), std::move(to), std::move(msg));
   else
@@ -457,6 +480,33 @@ void on_peer_up(router_ptr self, const std::string& name, router_actor peer) {
                st.cluster.name, name, relogged);
 }
 
+/// A peer router or a watched session is gone: forget it, and write what
+/// was held for the session's user.
+void on_down(router_ptr self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  for (auto p = st.peers.begin(); p != st.peers.end(); ++p)
+    if (p->second.address() == dm.source) {
+      spdlog::warn("router {}: peer {} is gone ({}); its users get "
+                   "'unreachable' until it is back",
+                   st.cluster.name, p->first, self->system().render(dm.reason));
+      st.peers.erase(p);
+      return;
+    }
+  auto it = st.watched.find(dm.source);
+  if (it == st.watched.end())
+    return;
+  auto user = std::move(it->second);
+  st.watched.erase(it);
+  if (auto u = st.online.find(user);
+      u != st.online.end() && u->second.session.address() == dm.source) {
+    st.online.erase(u);
+    release_held(self, &user); // unacknowledged: they must stay
+  }
+  if (auto v = st.visiting.find(user);
+      v != st.visiting.end() && v->second.address() == dm.source)
+    st.visiting.erase(v);
+}
+
 } // namespace
 
 router_actor::behavior_type
@@ -470,30 +520,7 @@ router(router_ptr self,
   self->state.directory = std::move(directory);
   self->state.store = std::move(store);
   self->state.limits = limits;
-  self->set_down_handler([=](caf::down_msg& dm) {
-    auto& st = self->state;
-    for (auto p = st.peers.begin(); p != st.peers.end(); ++p)
-      if (p->second.address() == dm.source) {
-        spdlog::warn("router {}: peer {} is gone ({}); its users get "
-                     "'unreachable' until it is back",
-                     st.cluster.name, p->first, self->system().render(dm.reason));
-        st.peers.erase(p);
-        return;
-      }
-    auto it = st.watched.find(dm.source);
-    if (it == st.watched.end())
-      return;
-    auto user = std::move(it->second);
-    st.watched.erase(it);
-    if (auto u = st.online.find(user);
-        u != st.online.end() && u->second.session.address() == dm.source) {
-      st.online.erase(u);
-      release_held(self, &user); // unacknowledged: they must stay
-    }
-    if (auto v = st.visiting.find(user);
-        v != st.visiting.end() && v->second.address() == dm.source)
-      st.visiting.erase(v);
-  });
+  self->set_down_handler([=](caf::down_msg& dm) { on_down(self, dm); });
   return {
     [=](login_atom, const std::string& user, session_actor session) {
       auto h = home_of(self, user);
@@ -523,10 +550,8 @@ router(router_ptr self,
     [=](send_atom, std::string& from, std::string& to,
         std::string& blob) -> caf::result<uint64_t, bool> {
       if (auto h = home_of(self, to); !h.local) {
-        if (from_backbone(self))
-          return misrouted(self, to);
-        if (!h.peer)
-          return home_down(h, to);
+        if (auto err = refusal(self, h, to))
+          return err;
         // Sessions wait for this answer without a timer of their own.
         auto rp = self->make_response_promise<uint64_t, bool>();
         self->request(h.peer, peer_timeout, send_atom::value, std::move(from),
@@ -573,29 +598,13 @@ router(router_ptr self,
       return gather_online(self, std::move(names));
     },
     [=](home_online_atom) { return home_online(self); },
-    [=](register_atom, std::string& user,
-        std::string& key) -> caf::result<bool> {
-      auto h = home_of(self, user);
-      if (h.local)
-        return self->delegate(self->state.directory, register_atom::value,
-                              std::move(user), std::move(key));
-      if (from_backbone(self))
-        return misrouted(self, user);
-      if (!h.peer)
-        return home_down(h, user);
-      return self->delegate(h.peer, register_atom::value, std::move(user),
-                            std::move(key));
+    [=](register_atom, const std::string& user, const std::string& key) {
+      return ask_home_directory<bool>(self, user, register_atom::value, user,
+                                      key);
     },
-    [=](lookup_atom, std::string& user) -> caf::result<std::string> {
-      auto h = home_of(self, user);
-      if (h.local)
-        return self->delegate(self->state.directory, lookup_atom::value,
-                              std::move(user));
-      if (from_backbone(self))
-        return misrouted(self, user);
-      if (!h.peer)
-        return home_down(h, user);
-      return self->delegate(h.peer, lookup_atom::value, std::move(user));
+    [=](lookup_atom, const std::string& user) {
+      return ask_home_directory<std::string>(self, user, lookup_atom::value,
+                                             user);
     },
     [=](status_atom) { return self->state.cluster.name; },
     [=](tick_atom) {

@@ -8,15 +8,11 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "actors/common/clock.hpp"
+
 namespace courier {
 
 namespace {
-
-int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-    .count();
-}
 
 /// Puts committed in one transaction at most.
 constexpr size_t max_batch = 4096;
@@ -116,17 +112,15 @@ struct store_state {
 };
 
 caf::expected<std::shared_ptr<database>> open_store_db(const std::string& path) {
-  auto db = database::open(path);
-  if (!db)
-    return db.error();
-  auto err = db->exec(
+  auto db = database::open(
+    path,
     "CREATE TABLE IF NOT EXISTS queue("
     " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     " recipient TEXT NOT NULL, sender TEXT NOT NULL,"
     " blob BLOB NOT NULL, ts INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS queue_by_recipient ON queue(recipient, seq);");
-  if (err)
-    return err;
+  if (!db)
+    return db.error();
   return std::make_shared<database>(std::move(*db));
 }
 
