@@ -6,7 +6,7 @@
 #include <caf/io/broker.hpp>
 
 #include "actors/common/socket.hpp"
-#include "actors/protocol/frame.hpp"
+#include "actors/protocol/frame_pump.hpp"
 #include "actors/protocol/limits.hpp"
 
 namespace courier {
@@ -18,13 +18,10 @@ using owner_factory = std::function<caf::actor(caf::actor connection)>;
 /// State of one connection broker.
 struct connection_state {
   caf::actor owner;
-  protocol::frame_reader reader{0};
   edge_limits limits;
-  uint32_t frames_this_second = 0;
-  std::chrono::steady_clock::time_point window_start;
+  /// Framing, the frame rate and the bytes held while paused.
+  protocol::frame_pump pump;
   std::vector<std::string> frames; ///< reused between reads
-  bool paused = false;             ///< over the frame rate, not reading
-  std::string held;                ///< bytes read after the pause began
   static inline const char* name = "connection";
 };
 

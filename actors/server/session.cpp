@@ -13,6 +13,7 @@
 #include "actors/protocol/channel.hpp"
 #include "actors/protocol/envelope.hpp"
 #include "actors/protocol/frame.hpp"
+#include "actors/protocol/frame_pump.hpp"
 #include "actors/server/handshake_worker.hpp"
 #include "crypto/aead.hpp"
 #include "crypto/bytes.hpp"
@@ -44,12 +45,8 @@ struct session_state {
   protocol::channel chan;
   std::string user;
   bool done = false; ///< closing: nothing more is read or written
-  // Framing and the frame rate.
-  protocol::frame_reader reader{0};
-  uint32_t frames_this_second = 0;
-  clock::time_point window_start;
-  bool paused = false; ///< over the frame rate, not reading
-  std::string held;    ///< bytes read after the pause began
+  /// Framing, the frame rate and the bytes held while paused.
+  protocol::frame_pump pump;
   // Timers and buffers.
   clock::time_point last_activity = clock::now();
   uint64_t tick_gen = 0; ///< the live timer (0: the listener's); older ones are ignored
@@ -128,7 +125,7 @@ void go_quiet(session_ptr self) {
   auto& st = self->state;
   st.chan.release();
   std::string{}.swap(st.plain);
-  st.reader.shrink();
+  st.pump.shrink();
   // A flush hands the bytes over and leaves an emptied buffer that keeps
   // its capacity.
   if (auto& spare = self->wr_buf(st.hdl); spare.empty())
@@ -303,36 +300,38 @@ void on_frame(session_ptr self, std::string_view frame) {
   }
 }
 
-// Splits bytes into frames, handles them, and enforces the frame rate.
-void consume(session_ptr self, const char* data, size_t size) {
+// Handles each frame the pump splits off; closing stops the rest.
+auto frames_to(session_ptr self) {
+  return [self](std::string_view frame) {
+    on_frame(self, frame);
+    return !self->state.done;
+  };
+}
+
+// Does what the pump asks of the socket after it handled the frames.
+void apply(session_ptr self, const protocol::pump_result& res,
+           clock::time_point now) {
+  switch (res.status) {
+    case protocol::pump_status::ok:
+    case protocol::pump_status::stopped:
+      return;
+    case protocol::pump_status::pause:
+      // A flood costs one read burst.
+      return pause_reading(self, self->state.hdl, res.resume_at, now);
+    case protocol::pump_status::error:
+    case protocol::pump_status::overflow:
+      return cut(self);
+  }
+}
+
+// Bytes from the socket; those held while paused count as activity only
+// when they are read.
+void on_data(session_ptr self, const char* data, size_t size) {
   auto& st = self->state;
   auto now = clock::now();
-  st.last_activity = now;
-  if (now - st.window_start >= std::chrono::seconds{1}) {
-    st.window_start = now;
-    st.frames_this_second = 0;
-  }
-  auto err = st.reader.read(data, size, [&](std::string_view frame) {
-    ++st.frames_this_second;
-    on_frame(self, frame);
-    return !st.done;
-  });
-  if (err)
-    return cut(self);
-  if (st.done)
-    return;
-  st.reader.shrink();
-  if (st.frames_this_second >= st.ctx.limits.max_frames_per_second) {
-    // Over the rate: stop reading until the second is over. A fast client
-    // is slowed down, not cut off, and a flood costs one read burst.
-    st.paused = true;
-    self->halt(st.hdl);
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      st.window_start + std::chrono::seconds{1} - now);
-    caf::delayed_anon_send(caf::actor_cast<caf::actor>(self),
-                           left + std::chrono::milliseconds{1},
-                           resume_atom::value);
-  }
+  if (!st.pump.paused())
+    st.last_activity = now;
+  apply(self, st.pump.feed(data, size, now, frames_to(self)), now);
 }
 
 void on_tick(session_ptr self, uint64_t gen) {
@@ -358,15 +357,11 @@ void on_resume(session_ptr self) {
   auto& st = self->state;
   if (st.done)
     return;
-  st.paused = false;
-  st.window_start = clock::now();
-  st.frames_this_second = 0;
+  auto now = clock::now();
+  if (st.pump.held() > 0)
+    st.last_activity = now;
   self->trigger(st.hdl);
-  if (!st.held.empty()) {
-    std::string held;
-    held.swap(st.held);
-    consume(self, held.data(), held.size());
-  }
+  apply(self, st.pump.resume(now, frames_to(self)), now);
 }
 
 // `listener_ticks`: the listener sends `(deadline_atom, 0)` at the handshake
@@ -376,8 +371,7 @@ caf::behavior session(session_ptr self, caf::io::connection_handle hdl,
   auto& st = self->state;
   st.hdl = hdl;
   st.ctx = std::move(ctx);
-  st.reader = protocol::frame_reader{st.ctx.limits.max_frame};
-  st.window_start = clock::now();
+  st.pump = protocol::frame_pump{st.ctx.limits, max_held, clock::now()};
   self->configure_read(hdl, caf::io::receive_policy::at_most(read_chunk));
   if (listener_ticks)
     st.tick_due = clock::now() + st.ctx.limits.handshake_timeout;
@@ -388,15 +382,7 @@ caf::behavior session(session_ptr self, caf::io::connection_handle hdl,
       auto& st = self->state;
       if (st.done)
         return;
-      if (st.paused) {
-        // CAF finishes its current burst of reads after halt(); keep those
-        // bytes (at most one burst) for when reading resumes.
-        st.held.append(msg.buf.data(), msg.buf.size());
-        if (st.held.size() > max_held)
-          cut(self);
-        return;
-      }
-      consume(self, msg.buf.data(), msg.buf.size());
+      on_data(self, msg.buf.data(), msg.buf.size());
     },
     [=](caf::io::connection_closed_msg&) {
       self->state.done = true;
