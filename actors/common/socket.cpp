@@ -8,7 +8,7 @@
 
 namespace courier {
 
-void hard_close(caf::io::broker* self, caf::io::connection_handle hdl) {
+void hard_close(caf::io::abstract_broker* self, caf::io::connection_handle hdl) {
   auto fd = static_cast<int>(hdl.id());
   linger lg{1, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
@@ -17,7 +17,7 @@ void hard_close(caf::io::broker* self, caf::io::connection_handle hdl) {
   self->quit(caf::exit_reason::user_shutdown);
 }
 
-void pause_reading(caf::io::broker* self, caf::io::connection_handle hdl,
+void pause_reading(caf::io::abstract_broker* self, caf::io::connection_handle hdl,
                    std::chrono::steady_clock::time_point resume_at,
                    std::chrono::steady_clock::time_point now) {
   self->halt(hdl);

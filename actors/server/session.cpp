@@ -7,6 +7,7 @@
 #include <caf/io/middleman.hpp>
 #include <caf/io/receive_policy.hpp>
 #include <caf/io/system_messages.hpp>
+#include <caf/io/typed_broker.hpp>
 
 #include "actors/common/error.hpp"
 #include "actors/common/socket.hpp"
@@ -57,7 +58,14 @@ struct session_state {
 
 namespace {
 
-using session_ptr = caf::io::stateful_broker<session_state>*;
+/// What a session broker handles: the router's interface plus its
+/// socket's events; the compiler checks the behaviour against it.
+using session_broker = session_actor::extend<
+  caf::reacts_to<caf::io::new_data_msg>,
+  caf::reacts_to<caf::io::connection_closed_msg>>;
+
+using session_ptr
+  = caf::stateful_actor<session_state, session_broker::broker_base>*;
 
 // Discards unsent data and closes at once: the stream is broken, or the
 // peer reads too slowly to be worth waiting for.
@@ -366,8 +374,9 @@ void on_resume(session_ptr self) {
 
 // `listener_ticks`: the listener sends `(deadline_atom, 0)` at the handshake
 // deadline, so this session needs no timer of its own until then.
-caf::behavior session(session_ptr self, caf::io::connection_handle hdl,
-                      session_context ctx, bool listener_ticks) {
+session_broker::behavior_type
+session(session_ptr self, caf::io::connection_handle hdl, session_context ctx,
+        bool listener_ticks) {
   auto& st = self->state;
   st.hdl = hdl;
   st.ctx = std::move(ctx);
@@ -403,9 +412,9 @@ caf::behavior session(session_ptr self, caf::io::connection_handle hdl,
   };
 }
 
-caf::behavior session_on_socket(session_ptr self,
-                                caf::io::network::native_socket fd,
-                                session_context ctx) {
+session_broker::behavior_type
+session_on_socket(session_ptr self, caf::io::network::native_socket fd,
+                  session_context ctx) {
   return session(self, self->add_scribe(fd), std::move(ctx), false);
 }
 
@@ -414,15 +423,13 @@ caf::behavior session_on_socket(session_ptr self,
 session_actor start_session(caf::io::broker* listener,
                             caf::io::connection_handle hdl,
                             session_context ctx) {
-  return caf::actor_cast<session_actor>(
-    listener->fork(session, hdl, std::move(ctx), true));
+  return listener->fork(session, hdl, std::move(ctx), true);
 }
 
 session_actor spawn_session(caf::actor_system& sys,
                             caf::io::network::native_socket fd,
                             session_context ctx) {
-  return caf::actor_cast<session_actor>(
-    sys.middleman().spawn_broker(session_on_socket, fd, std::move(ctx)));
+  return sys.middleman().spawn_broker(session_on_socket, fd, std::move(ctx));
 }
 
 } // namespace courier
