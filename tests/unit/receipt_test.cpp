@@ -98,6 +98,13 @@ json::object as_object(const receipt& r) {
   return json::parse(make_receipt(r)).as_object();
 }
 
+/// The parse code of `r`'s JSON with field `name` set to `v`.
+errc set(const receipt& r, const char* name, json::value v) {
+  auto obj = as_object(r);
+  obj[name] = std::move(v);
+  return parse_code(json::serialize(obj));
+}
+
 } // namespace
 
 // -- the JSON is exactly what the bank has always sent ----------------------
@@ -213,11 +220,6 @@ TEST(Receipt, MissingFieldsRefused) {
 }
 
 TEST(Receipt, WrongTypesRefused) {
-  auto set = [](receipt r, const char* name, json::value v) {
-    auto obj = as_object(r);
-    obj[name] = std::move(v);
-    return parse_code(json::serialize(obj));
-  };
   EXPECT_EQ(set(balance_one(), "re", 1), errc::bad_envelope);
   EXPECT_EQ(set(balance_one(), "ok", "true"), errc::bad_envelope);
   EXPECT_EQ(set(balance_one(), "ok", 1), errc::bad_envelope);
@@ -235,11 +237,6 @@ TEST(Receipt, WrongTypesRefused) {
 }
 
 TEST(Receipt, WrongVersionTypeOrOp) {
-  auto set = [](receipt r, const char* name, json::value v) {
-    auto obj = as_object(r);
-    obj[name] = std::move(v);
-    return parse_code(json::serialize(obj));
-  };
   EXPECT_EQ(set(balance_one(), "bank", 2), errc::unsupported_version);
   EXPECT_EQ(set(balance_one(), "type", "transfer"), errc::unknown_type);
   EXPECT_EQ(set(balance_one(), "op", "steal"), errc::unknown_type);
