@@ -2,8 +2,6 @@
 
 #include <QDateTime>
 #include <QFile>
-#include <QJsonArray>
-#include <QJsonDocument>
 #include <QMetaObject>
 #include <QRegularExpression>
 #include <QSettings>
@@ -423,9 +421,8 @@ void Bridge::onInbound(const inbound_message& m) {
   auto from = qs(m.from);
   auto body = qs(m.body);
   if (m.from == bank::bank_user) {
-    auto doc = QJsonDocument::fromJson(body.toUtf8());
-    if (doc.isObject() && doc.object().contains(QStringLiteral("re"))) {
-      onReceipt(doc.object());
+    if (auto r = bank::parse_receipt(m.body)) {
+      onReceipt(*r);
       return;
     }
   }
@@ -696,22 +693,18 @@ void Bridge::sendOrder(const std::string& type, const QString& to,
     send_atom::value, std::string{bank::bank_user}, bank::make_order(o));
 }
 
-void Bridge::onReceipt(const QJsonObject& r) {
-  auto re = r.value(QStringLiteral("re")).toString();
+void Bridge::onReceipt(const bank::receipt& r) {
+  auto re = qs(r.re);
   if (!orders_.contains(re)) {
     if (early_.size() < 64)
       early_.insert(re, r); // its send reply may still be on the way
     return;
   }
   auto type = orders_.take(re);
-  auto num = [&](const char* k) {
-    return r.value(QLatin1String(k)).toInteger();
-  };
-  auto str = [&](const char* k) { return r.value(QLatin1String(k)).toString(); };
-  if (!r.value(QStringLiteral("ok")).toBool()) {
-    auto msg = str("message");
+  if (!r.ok) {
     auto why = QStringLiteral("The bank refused: ")
-               + (msg.isEmpty() ? QStringLiteral("no reason given") : msg);
+               + (r.message.empty() ? QStringLiteral("no reason given")
+                                    : qs(r.message));
     if (type == QLatin1String("transfer")) {
       pending_pay_.clear();
       last_receipt_ = {{"ok", false}, {"message", why}};
@@ -722,46 +715,49 @@ void Bridge::onReceipt(const QJsonObject& r) {
     return;
   }
   if (type == QLatin1String("open_account") || type == QLatin1String("balance")) {
-    balance_minor_ = num("balance_minor");
+    balance_minor_ = r.balance_minor;
     has_account_ = true;
     wallet_error_.clear();
     if (type == QLatin1String("open_account"))
       sendOrder("history");
   } else if (type == QLatin1String("transfer")) {
-    pending_pay_.clear();
-    balance_minor_ = num("balance_minor");
-    last_receipt_ = {
-      {"ok", true},
-      {"to", str("to")},
-      {"amount", qs(bank::format_amount(num("amount_minor")))},
-      {"balance", qs(bank::format_amount(num("balance_minor")))},
-      {"transferId", str("transfer_id")},
-      {"seq", num("seq")},
-      {"replayed", r.value(QStringLiteral("replayed")).toBool()},
-      {"time", QDateTime::fromMSecsSinceEpoch(num("ts")).toString(
-                 QStringLiteral("d MMM yyyy, HH:mm:ss"))},
-    };
-    wallet_error_.clear();
-    Q_EMIT receiptArrived(last_receipt_);
-    sendOrder("history");
+    onTransferReceipt(r.transfer);
   } else if (type == QLatin1String("history")) {
     QVector<wallet_entry> entries;
-    for (auto v : r.value(QStringLiteral("entries")).toArray()) {
-      auto e = v.toObject();
+    for (auto& e : r.entries) {
       wallet_entry w;
-      w.seq = e.value(QStringLiteral("seq")).toInteger();
-      w.ts = e.value(QStringLiteral("ts")).toInteger();
-      w.kind = e.value(QStringLiteral("kind")).toString();
-      w.from = e.value(QStringLiteral("from")).toString();
-      w.to = e.value(QStringLiteral("to")).toString();
-      w.amount_minor = e.value(QStringLiteral("amount_minor")).toInteger();
-      w.balance_minor = e.value(QStringLiteral("balance_minor")).toInteger();
+      w.seq = static_cast<qint64>(e.seq);
+      w.ts = e.ts;
+      w.kind = qs(e.kind);
+      w.from = qs(e.from);
+      w.to = qs(e.to);
+      w.amount_minor = e.amount_minor;
+      w.balance_minor = e.balance_minor;
       w.incoming = w.to == user_;
       entries.push_back(w);
     }
     wallet_.setEntries(std::move(entries));
   }
   Q_EMIT walletChanged();
+}
+
+void Bridge::onTransferReceipt(const bank::transfer_receipt& t) {
+  pending_pay_.clear();
+  balance_minor_ = t.balance_minor;
+  last_receipt_ = {
+    {"ok", true},
+    {"to", qs(t.to)},
+    {"amount", qs(bank::format_amount(t.amount_minor))},
+    {"balance", qs(bank::format_amount(t.balance_minor))},
+    {"transferId", qs(t.transfer_id)},
+    {"seq", static_cast<qint64>(t.seq)},
+    {"replayed", t.replayed},
+    {"time", QDateTime::fromMSecsSinceEpoch(t.ts).toString(
+               QStringLiteral("d MMM yyyy, HH:mm:ss"))},
+  };
+  wallet_error_.clear();
+  Q_EMIT receiptArrived(last_receipt_);
+  sendOrder("history");
 }
 
 } // namespace courier::ui

@@ -5,7 +5,6 @@
 // never waits for the network or for crypto.
 
 #include <QHash>
-#include <QJsonObject>
 #include <QSet>
 #include <QObject>
 #include <QString>
@@ -18,6 +17,7 @@
 
 #include "actors/client/client.hpp"
 #include "actors/config/node_config.hpp"
+#include "actors/protocol/receipt.hpp"
 #include "crypto/key.hpp"
 #include "ui/contacts_model.hpp"
 #include "ui/messages_model.hpp"
@@ -151,7 +151,8 @@ public:
   void onDelivered(const QString& msg_id);
 
 private:
-  void onReceipt(const QJsonObject& receipt);
+  void onReceipt(const bank::receipt& receipt);
+  void onTransferReceipt(const bank::transfer_receipt& t);
 
   void startClient();
   void stopClient();
@@ -193,7 +194,7 @@ private:
   QVariantMap last_receipt_;
   QString pending_pay_; ///< the payment in flight ("pending" or its msg_id)
   QHash<QString, QString> orders_;       ///< msg_id -> order type
-  QHash<QString, QJsonObject> early_;    ///< receipts before their send reply
+  QHash<QString, bank::receipt> early_;  ///< receipts before their send reply
   QSet<QString> in_flight_;              ///< local ids the client is sending
   QString error_, notice_;
 };

@@ -6,8 +6,10 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "actors/bank/ledger.hpp"
 #include "actors/common/error.hpp"
 #include "actors/protocol/order.hpp"
+#include "actors/protocol/receipt.hpp"
 
 namespace courier::bank {
 
@@ -40,11 +42,31 @@ void answer(bank_ptr self, caf::response_promise rp, const std::string& to,
           [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
 }
 
+// A receipt saying the order `re` was done; the caller fills in the rest.
+receipt done(const std::string& re, const std::string& op) {
+  receipt r;
+  r.re = re;
+  r.op = op;
+  r.ok = true;
+  return r;
+}
+
+// A receipt saying the order `re` was refused.
+std::string refused(const std::string& re, const std::string& op, errc code,
+                    const std::string& message) {
+  receipt r;
+  r.re = re;
+  r.op = op;
+  r.code = code;
+  r.message = message;
+  return make_receipt(r);
+}
+
 // The error half of every ledger request: a refusal becomes a receipt.
 auto refusal(bank_ptr self, caf::response_promise rp, std::string to,
              std::string re, std::string op) {
   return [=](caf::error& err) mutable {
-    answer(self, rp, to, make_error_receipt(re, op, code_of(err), explain(err)));
+    answer(self, rp, to, refused(re, op, code_of(err), explain(err)));
   };
 }
 
@@ -57,15 +79,21 @@ void handle_order(bank_ptr self, caf::response_promise rp,
     self->request(st.books, seconds{30}, account_atom::value, user, fp)
       .then(
         [=](int64_t balance, bool created) mutable {
-          answer(self, rp, user,
-                 make_account_receipt(re, user, balance, created));
+          auto r = done(re, "open_account");
+          r.user = user;
+          r.balance_minor = balance;
+          r.created = created;
+          answer(self, rp, user, make_receipt(r));
         },
         on_error);
   } else if (o.type == "balance") {
     self->request(st.books, seconds{30}, balance_atom::value, user, fp)
       .then(
         [=](int64_t balance) mutable {
-          answer(self, rp, user, make_balance_receipt(re, user, balance));
+          auto r = done(re, "balance");
+          r.user = user;
+          r.balance_minor = balance;
+          answer(self, rp, user, make_receipt(r));
         },
         on_error);
   } else if (o.type == "history") {
@@ -73,21 +101,26 @@ void handle_order(bank_ptr self, caf::response_promise rp,
                   o.limit, o.before)
       .then(
         [=](const std::vector<transfer_receipt>& entries) mutable {
-          answer(self, rp, user, make_history_receipt(re, user, entries));
+          auto r = done(re, "history");
+          r.user = user;
+          r.entries = entries;
+          answer(self, rp, user, make_receipt(r));
         },
         on_error);
   } else if (o.type == "issue" && st.operators.count(user) == 0) {
     answer(self, rp, user,
-           make_error_receipt(re, o.type, errc::not_permitted,
-                              "only the bank's operators may issue money"));
+           refused(re, o.type, errc::not_permitted,
+                   "only the bank's operators may issue money"));
   } else {
     transfer_order t{o.transfer_id, o.type, user, fp,
                      o.type == "issue" ? issuance_account : user, o.to,
                      o.amount_minor};
     self->request(st.books, seconds{30}, transfer_atom::value, t)
       .then(
-        [=](const transfer_receipt& r) mutable {
-          answer(self, rp, user, make_transfer_receipt(re, r));
+        [=](const transfer_receipt& t) mutable {
+          auto r = done(re, t.kind);
+          r.transfer = t;
+          answer(self, rp, user, make_receipt(r));
         },
         on_error);
   }
@@ -128,8 +161,8 @@ caf::behavior bank_fun(bank_ptr self, client_actor client, ledger_actor books,
       auto o = parse_order(m.body);
       if (!o)
         answer(self, rp, m.from,
-               make_error_receipt(m.msg_id, "unknown", code_of(o.error()),
-                                  explain(o.error())));
+               refused(m.msg_id, "unknown", code_of(o.error()),
+                       explain(o.error())));
       else
         handle_order(self, rp, m, *o);
       return rp;

@@ -365,7 +365,7 @@ int cmd_chat(session_handle& s) {
 
 // Sends an order to the bank and waits for the signed receipt that answers
 // it (its letter signature was checked against the bank's pinned key).
-boost::json::object bank_call(session_handle& s, const bank::order& o) {
+bank::receipt bank_call(session_handle& s, const bank::order& o) {
   caf::scoped_actor self{*s.sys};
   self->send(s.client, listen_atom::value, caf::actor{self});
   std::string msg_id;
@@ -374,7 +374,7 @@ boost::json::object bank_call(session_handle& s, const bank::order& o) {
     .receive([&](const std::string& id) { msg_id = id; },
              [](caf::error& err) { die(err); });
   auto deadline = std::chrono::steady_clock::now() + timeout();
-  std::optional<boost::json::object> receipt;
+  std::optional<bank::receipt> receipt;
   while (!receipt) {
     auto left = deadline - std::chrono::steady_clock::now();
     if (left <= std::chrono::steady_clock::duration::zero())
@@ -384,15 +384,8 @@ boost::json::object bank_call(session_handle& s, const bank::order& o) {
       [&](message_atom, const inbound_message& m) {
         if (m.from != bank::bank_user)
           return false; // not ours: leave it for `recv`
-        boost::json::error_code ec;
-        auto val = boost::json::parse(m.body, ec);
-        if (!ec && val.is_object()) {
-          auto& obj = val.as_object();
-          auto re = obj.find("re");
-          if (re != obj.end() && re->value().is_string()
-              && re->value().get_string() == msg_id)
-            receipt = std::move(obj);
-        }
+        if (auto r = bank::parse_receipt(m.body); r && r->re == msg_id)
+          receipt = std::move(*r);
         return true; // stale receipts of earlier runs are consumed too
       },
       [&](status_atom, const std::string& text) {
@@ -402,31 +395,9 @@ boost::json::object bank_call(session_handle& s, const bank::order& o) {
       caf::after(std::chrono::duration_cast<std::chrono::milliseconds>(left))
         >> [] {});
   }
-  auto ok = receipt->find("ok");
-  if (ok == receipt->end() || !ok->value().is_bool() || !ok->value().get_bool()) {
-    auto code = receipt->find("code");
-    auto message = receipt->find("message");
-    die(code != receipt->end() && code->value().is_string()
-          ? errc_from_string(std::string{code->value().get_string()})
-          : errc::internal,
-        "the bank refused: "
-          + (message != receipt->end() && message->value().is_string()
-               ? std::string{message->value().get_string()}
-               : std::string{"no reason given"}));
-  }
+  if (!receipt->ok)
+    die(receipt->code, "the bank refused: " + receipt->message);
   return std::move(*receipt);
-}
-
-int64_t num(const boost::json::object& obj, const char* key) {
-  auto it = obj.find(key);
-  return it != obj.end() && it->value().is_int64() ? it->value().get_int64() : 0;
-}
-
-std::string str(const boost::json::object& obj, const char* key) {
-  auto it = obj.find(key);
-  return it != obj.end() && it->value().is_string()
-           ? std::string{it->value().get_string()}
-           : std::string{};
 }
 
 int cmd_open_account(session_handle& s) {
@@ -434,11 +405,10 @@ int cmd_open_account(session_handle& s) {
   o.type = "open_account";
   auto r = bank_call(s, o);
   if (opts.json)
-    print_json(r);
+    std::cout << bank::make_receipt(r) << std::endl;
   else
-    std::cout << (r["created"].as_bool() ? "opened account " : "account ")
-              << str(r, "user") << "; balance "
-              << bank::format_amount(num(r, "balance_minor")) << "\n";
+    std::cout << (r.created ? "opened account " : "account ") << r.user
+              << "; balance " << bank::format_amount(r.balance_minor) << "\n";
   return 0;
 }
 
@@ -447,9 +417,9 @@ int cmd_balance(session_handle& s) {
   o.type = "balance";
   auto r = bank_call(s, o);
   if (opts.json)
-    print_json(r);
+    std::cout << bank::make_receipt(r) << std::endl;
   else
-    std::cout << bank::format_amount(num(r, "balance_minor")) << "\n";
+    std::cout << bank::format_amount(r.balance_minor) << "\n";
   return 0;
 }
 
@@ -467,17 +437,16 @@ int cmd_transfer(session_handle& s, const std::string& type) {
   o.amount_minor = *amount;
   auto r = bank_call(s, o);
   if (opts.json) {
-    print_json(r);
+    std::cout << bank::make_receipt(r) << std::endl;
     return 0;
   }
+  auto& t = r.transfer;
   std::cout << (type == "issue" ? "issued " : "paid ")
-            << bank::format_amount(num(r, "amount_minor")) << " to "
-            << str(r, "to") << " (transfer " << str(r, "transfer_id")
-            << ", ledger #" << num(r, "seq")
-            << (r["replayed"].as_bool() ? ", already done before" : "")
-            << "); " << (type == "issue" ? str(r, "to") + "'s" : "your")
-            << " balance: " << bank::format_amount(num(r, "balance_minor"))
-            << "\n";
+            << bank::format_amount(t.amount_minor) << " to " << t.to
+            << " (transfer " << t.transfer_id << ", ledger #" << t.seq
+            << (t.replayed ? ", already done before" : "") << "); "
+            << (type == "issue" ? t.to + "'s" : "your")
+            << " balance: " << bank::format_amount(t.balance_minor) << "\n";
   return 0;
 }
 
@@ -487,23 +456,19 @@ int cmd_history(session_handle& s) {
   o.limit = static_cast<uint32_t>(opts.limit);
   o.before = opts.before;
   auto r = bank_call(s, o);
-  auto& entries = r["entries"].as_array();
   if (opts.json) {
-    for (auto& e : entries)
-      print_json(e.as_object());
+    for (auto& e : r.entries)
+      std::cout << bank::make_entry(e) << std::endl;
     return 0;
   }
-  for (auto& v : entries) {
-    auto& e = v.as_object();
-    bool out = str(e, "from") == opts.user;
-    std::cout << "#" << num(e, "seq") << " " << format_time(num(e, "ts")) << " "
-              << (out ? "-" : "+") << bank::format_amount(num(e, "amount_minor"))
-              << (out ? " to " + str(e, "to")
-                      : " from " + (str(e, "kind") == "issue"
-                                      ? std::string{"issuance"}
-                                      : str(e, "from")))
-              << "  balance " << bank::format_amount(num(e, "balance_minor"))
-              << "\n";
+  for (auto& e : r.entries) {
+    bool out = e.from == opts.user;
+    std::cout << "#" << e.seq << " " << format_time(e.ts) << " "
+              << (out ? "-" : "+") << bank::format_amount(e.amount_minor)
+              << (out ? " to " + e.to
+                      : " from " + (e.kind == "issue" ? std::string{"issuance"}
+                                                      : e.from))
+              << "  balance " << bank::format_amount(e.balance_minor) << "\n";
   }
   return 0;
 }

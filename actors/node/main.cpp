@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/bank/bank.hpp"
+#include "actors/bank/ledger.hpp"
 #include "actors/bank/ledger_actor.hpp"
 #include "actors/client/client.hpp"
 #include "actors/client/identity.hpp"

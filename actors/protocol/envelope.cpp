@@ -1,12 +1,12 @@
 #include "actors/protocol/envelope.hpp"
 
 #include <algorithm>
-#include <initializer_list>
 #include <unordered_map>
 
 #include <boost/json.hpp>
 
 #include "actors/common/error.hpp"
+#include "actors/protocol/json_object.hpp"
 
 namespace courier::protocol {
 
@@ -64,41 +64,31 @@ caf::error bad(errc code, std::string context) {
   return make_error(code, std::move(context));
 }
 
-caf::error check_field(const boost::json::object& obj, const field_rule& r) {
-  auto it = obj.find(r.name);
-  if (it == obj.end())
-    return r.required ? bad(errc::bad_envelope, std::string{"missing field '"}
-                                                  + r.name + "'")
-                      : caf::none;
-  const auto& val = it->value();
-  auto wrong = [&] {
-    return bad(errc::bad_envelope,
-               std::string{"field '"} + r.name + "' has the wrong type");
-  };
-  switch (r.type) {
+// Checks one field of the type's schema; failures stay in the reader.
+void check_field(json_object_reader& r, const field_rule& rule) {
+  switch (rule.type) {
     case kind::string:
-      if (!val.is_string())
-        return wrong();
-      if (val.get_string().size() > r.max_len)
-        return bad(errc::oversize, std::string{"field '"} + r.name + "'");
-      return caf::none;
-    case kind::integer:
-      if (!val.is_int64() && !val.is_uint64())
-        return wrong();
-      return caf::none;
+      if (rule.required)
+        r.str(rule.name, rule.max_len);
+      else
+        r.opt_str(rule.name, rule.max_len);
+      return;
+    case kind::integer: {
+      auto* v = r.field(rule.name, rule.required);
+      if (v != nullptr && !v->is_int64() && !v->is_uint64())
+        r.wrong_type(rule.name);
+      return;
+    }
     case kind::string_array: {
-      if (!val.is_array())
-        return wrong();
-      const auto& arr = val.get_array();
-      if (arr.size() > r.max_len)
-        return bad(errc::oversize, std::string{"field '"} + r.name + "'");
-      for (const auto& e : arr)
-        if (!e.is_string())
-          return wrong();
-      return caf::none;
+      auto* arr = rule.required ? r.array(rule.name, rule.max_len)
+                                : r.opt_array(rule.name, rule.max_len);
+      if (arr != nullptr
+          && std::any_of(arr->begin(), arr->end(),
+                         [](const auto& e) { return !e.is_string(); }))
+        r.wrong_type(rule.name);
+      return;
     }
   }
-  return caf::none;
 }
 
 } // namespace
@@ -132,60 +122,39 @@ int64_t envelope::num(std::string_view key) const {
 }
 
 caf::expected<envelope> parse_envelope(std::string_view text) {
-  boost::json::parse_options opts;
-  opts.max_depth = 8;
-  // The parser's scratch space on the stack, and the value's memory in one
-  // block that goes with the envelope: an envelope costs two allocations
-  // instead of one per node.
-  unsigned char scratch[1024];
-  boost::json::parser p(
+  // The value's memory in one block that goes with the envelope: an
+  // envelope costs two allocations instead of one per node. The frame
+  // layer already caps the size.
+  auto obj = parse_json_object(
+    text, errc::bad_envelope, {}, json_limits{json_no_limit, 8},
     boost::json::make_shared_resource<boost::json::monotonic_resource>(
-      text.size() + 256),
-    opts, scratch, sizeof(scratch));
-  boost::json::error_code ec;
-  p.write(text.data(), text.size(), ec);
-  if (ec)
-    return bad(errc::bad_envelope, "not JSON: " + ec.message());
-  auto val = p.release();
-  if (!val.is_object())
-    return bad(errc::bad_envelope, "not a JSON object");
-  auto& obj = val.as_object();
-  auto v = obj.find("v");
-  if (v == obj.end() || !v->value().is_int64())
-    return bad(errc::bad_envelope, "missing field 'v'");
-  if (v->value().get_int64() != envelope_version)
-    return bad(errc::unsupported_version,
-               "version " + std::to_string(v->value().get_int64()));
-  auto type = obj.find("type");
-  if (type == obj.end() || !type->value().is_string())
-    return bad(errc::bad_envelope, "missing field 'type'");
-  std::string type_name{type->value().get_string()};
+      text.size() + 256));
+  if (!obj)
+    return std::move(obj.error());
+  json_object_reader r{*obj, errc::bad_envelope};
+  auto v = r.int64("v");
+  if (r.ok() && v != envelope_version)
+    return bad(errc::unsupported_version, "version " + std::to_string(v));
+  std::string type_name{r.str("type")};
+  if (!r.ok())
+    return r.error();
   std::string id_text;
-  auto id = obj.find("id");
-  if (id != obj.end()) {
-    if (!id->value().is_string() || id->value().get_string().size() > id_max)
+  if (auto* id = r.field("id", false)) {
+    if (!id->is_string() || id->get_string().size() > id_max)
       return bad(errc::bad_envelope, "field 'id' must be a short string");
-    id_text = std::string{id->value().get_string()};
+    id_text = std::string{id->get_string()};
   }
   auto rule = schema().find(type_name);
   if (rule == schema().end())
     return bad(errc::unknown_type, "type '" + type_name + "'");
-  for (const auto& r : rule->second.fields)
-    if (auto err = check_field(obj, r))
-      return err;
-  for (const auto& kv : obj) {
-    auto key = kv.key();
-    if (key == "v" || key == "type" || key == "id")
-      continue;
-    auto& fs = rule->second.fields;
-    if (std::none_of(fs.begin(), fs.end(),
-                     [&](const field_rule& r) { return key == r.name; }))
-      return bad(errc::bad_envelope, "unknown field '" + std::string{key} + "'");
-  }
+  for (const auto& f : rule->second.fields)
+    check_field(r, f);
+  if (auto err = r.finish())
+    return err;
   // Moved by construction, so the fields keep the parser's memory block
   // (assigning across memory resources would copy them).
   return envelope{std::move(type_name), std::move(id_text),
-                  boost::json::object{std::move(obj)}};
+                  boost::json::object{std::move(*obj)}};
 }
 
 std::string peek_id(std::string_view text) {

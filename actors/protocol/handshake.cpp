@@ -4,6 +4,7 @@
 
 #include "actors/common/error.hpp"
 #include "actors/protocol/envelope.hpp"
+#include "actors/protocol/json_object.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/hkdf.hpp"
 #include "crypto/oaep.hpp"
@@ -25,34 +26,29 @@ caf::error bad(std::string what) {
 }
 
 // Reads a required base64 field of a handshake object.
-caf::error get_b64(const boost::json::object& obj, const char* name,
-                   size_t max_len, crypto::bytes& out) {
-  auto it = obj.find(name);
-  if (it == obj.end() || !it->value().is_string())
-    return bad(std::string{"missing '"} + name + "'");
-  const auto& s = it->value().get_string();
-  if (s.size() > max_len * 4 / 3 + 4
-      || !crypto::from_base64({s.data(), s.size()}, out))
+caf::error get_b64(json_object_reader& r, const char* name, size_t max_len,
+                   crypto::bytes& out) {
+  auto s = r.str(name);
+  if (!r.ok())
+    return r.error();
+  if (s.size() > max_len * 4 / 3 + 4 || !crypto::from_base64(s, out))
     return bad(std::string{"bad '"} + name + "'");
   return caf::none;
 }
 
-caf::expected<boost::json::object> parse_hs(const std::string& text,
-                                            std::string_view type) {
-  boost::json::error_code ec;
-  auto val = boost::json::parse(text, ec);
-  if (ec || !val.is_object())
-    return bad("not a JSON object");
-  auto& obj = val.as_object();
-  auto v = obj.find("v");
-  if (v == obj.end() || !v->value().is_int64())
-    return bad("missing 'v'");
-  if (v->value().get_int64() != envelope_version)
+caf::expected<boost::json::object> parse_hs(const std::string& text) {
+  return parse_json_object(text, errc::bad_frame, "handshake: ");
+}
+
+// Checks `v` and `type` of a handshake object.
+caf::error check_header(json_object_reader& r, std::string_view type) {
+  auto v = r.int64("v");
+  if (r.ok() && v != envelope_version)
     return make_error(errc::unsupported_version, "handshake version");
-  auto t = obj.find("type");
-  if (t == obj.end() || !t->value().is_string() || t->value().get_string() != type)
+  auto t = r.str("type");
+  if (r.ok() && t != type)
     return bad("expected " + std::string{type});
-  return std::move(obj);
+  return r.error();
 }
 
 crypto::bytes labelled(std::string_view label, const crypto::bytes& th) {
@@ -128,22 +124,26 @@ caf::expected<client_start> start_handshake(const std::string& user,
 }
 
 caf::expected<client_hello> parse_client_hello(const std::string& text) {
-  auto obj = parse_hs(text, "client_hello");
+  auto obj = parse_hs(text);
   if (!obj)
     return obj.error();
+  json_object_reader r{*obj, errc::bad_frame, "handshake: "};
+  if (auto err = check_header(r, "client_hello"))
+    return err;
   client_hello hello;
   hello.text = text;
-  auto user = obj->find("user");
-  if (user == obj->end() || !user->value().is_string())
-    return bad("missing 'user'");
-  hello.user = std::string{user->value().get_string()};
+  hello.user = std::string{r.str("user")};
+  if (!r.ok())
+    return r.error();
   if (!valid_username(hello.user))
     return make_error(errc::invalid_username, hello.user.substr(0, 40));
-  if (auto err = get_b64(*obj, "identity", 1024, hello.identity))
+  if (auto err = get_b64(r, "identity", 1024, hello.identity))
     return err;
-  if (auto err = get_b64(*obj, "eph", 32, hello.eph))
+  if (auto err = get_b64(r, "eph", 32, hello.eph))
     return err;
-  if (auto err = get_b64(*obj, "nonce", nonce_size, hello.nonce))
+  if (auto err = get_b64(r, "nonce", nonce_size, hello.nonce))
+    return err;
+  if (auto err = r.finish())
     return err;
   if (hello.eph.size() != 32 || hello.nonce.size() != nonce_size)
     return bad("wrong key or nonce size");
@@ -199,9 +199,12 @@ caf::expected<client_result>
 finish_handshake(const client_start& start, const crypto::key& identity,
                  const std::string& server_hello_text,
                  const crypto::bytes& pinned) {
-  auto obj = parse_hs(server_hello_text, "server_hello");
+  auto obj = parse_hs(server_hello_text);
   if (!obj)
     return obj.error();
+  json_object_reader r{*obj, errc::bad_frame, "handshake: "};
+  if (auto err = check_header(r, "server_hello"))
+    return err;
   crypto::bytes server_key, eph, nonce, wrapped, sig;
   for (auto [name, max, out] :
        {std::tuple{"server_key", size_t{1024}, &server_key},
@@ -209,8 +212,10 @@ finish_handshake(const client_start& start, const crypto::key& identity,
         std::tuple{"nonce", nonce_size, &nonce},
         std::tuple{"wrapped_secret", size_t{1024}, &wrapped},
         std::tuple{"sig", size_t{1024}, &sig}})
-    if (auto err = get_b64(*obj, name, max, *out))
+    if (auto err = get_b64(r, name, max, *out))
       return err;
+  if (auto err = r.finish())
+    return err;
   if (!pinned.empty() && !crypto::equal_ct(pinned, server_key))
     return make_error(errc::key_changed,
                       "the router's key is not the pinned one: "
@@ -246,11 +251,16 @@ finish_handshake(const client_start& start, const crypto::key& identity,
 caf::error verify_finish(const client_hello& hello,
                          const server_pending& pending,
                          const std::string& finish_text) {
-  auto obj = parse_hs(finish_text, "client_finish");
+  auto obj = parse_hs(finish_text);
   if (!obj)
     return obj.error();
+  json_object_reader r{*obj, errc::bad_frame, "handshake: "};
+  if (auto err = check_header(r, "client_finish"))
+    return err;
   crypto::bytes sig;
-  if (auto err = get_b64(*obj, "sig", 1024, sig))
+  if (auto err = get_b64(r, "sig", 1024, sig))
+    return err;
+  if (auto err = r.finish())
     return err;
   if (!crypto::verify(hello.identity_key,
                       labelled(client_label, pending.transcript), sig))

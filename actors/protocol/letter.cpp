@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "actors/common/error.hpp"
+#include "actors/protocol/json_object.hpp"
 #include "crypto/aead.hpp"
 #include "crypto/oaep.hpp"
 #include "crypto/random.hpp"
@@ -54,43 +55,10 @@ void wipe_string(std::string& s) {
   s.clear();
 }
 
-/// Parses `text` as a JSON object.
+/// Parses `text` as a JSON object (the blob's size is checked before).
 caf::expected<json::object> parse_json(std::string_view text) {
-  json::error_code ec;
-  auto val = json::parse(text, ec);
-  if (ec || !val.is_object())
-    return make_error(errc::bad_encoding, "not a JSON object");
-  return std::move(val.as_object());
-}
-
-/// Checks that `obj` has exactly the keys `names`.
-caf::error check_fields(const json::object& obj,
-                        std::initializer_list<const char*> names) {
-  if (obj.size() != names.size())
-    return make_error(errc::bad_encoding, "unexpected fields");
-  for (auto name : names)
-    if (!obj.contains(name))
-      return make_error(errc::bad_encoding, std::string{"missing "} + name);
-  return {};
-}
-
-/// Parses `text` into an object with exactly the keys `names`.
-caf::expected<json::object> parse_object(std::string_view text,
-                                         std::initializer_list<const char*>
-                                           names) {
-  auto obj = parse_json(text);
-  if (!obj)
-    return obj;
-  if (auto err = check_fields(*obj, names))
-    return err;
-  return obj;
-}
-
-/// The string at `name`, or nullptr if it is not a string.
-const json::string* string_at(const json::object& obj,
-                              std::string_view name) {
-  auto* v = obj.if_contains(name);
-  return v != nullptr ? v->if_string() : nullptr;
+  return parse_json_object(text, errc::bad_encoding, {},
+                           json_limits{max_blob_size, 8});
 }
 
 std::string inner_text(const letter& content) {
@@ -106,21 +74,23 @@ std::string inner_text(const letter& content) {
 }
 
 caf::expected<letter> parse_inner(const std::string& text) {
-  auto obj = parse_object(text, {"from", "to", "ts", "msg_id", "body"});
+  auto obj = parse_json(text);
   if (!obj)
     return std::move(obj.error());
-  auto* from = string_at(*obj, "from");
-  auto* to = string_at(*obj, "to");
-  auto* msg_id = string_at(*obj, "msg_id");
-  auto* body = string_at(*obj, "body");
-  auto* ts = obj->at("ts").if_int64();
+  json_object_reader r{*obj, errc::bad_encoding};
   letter result;
-  if (from && to && msg_id && body && ts)
-    result = letter{std::string{*from}, std::string{*to}, *ts,
-                    std::string{*msg_id}, std::string{*body}};
+  result.from = r.str("from");
+  result.to = r.str("to");
+  result.ts = r.int64("ts");
+  result.msg_id = r.str("msg_id");
+  result.body = r.str("body");
+  auto err = r.finish();
   wipe_strings(*obj);
-  if (!from || !to || !msg_id || !body || !ts)
-    return make_error(errc::bad_encoding, "malformed letter fields");
+  if (err) {
+    for (auto* str : {&result.from, &result.to, &result.msg_id, &result.body})
+      wipe_string(*str);
+    return err;
+  }
   return result;
 }
 
@@ -208,22 +178,23 @@ caf::expected<sealed_parts> parse_blob(std::string_view blob,
     return std::move(obj.error());
   if (auto err = check_version(*obj))
     return err;
-  if (auto err = check_fields(*obj, {"v", "keys", "iv", "ct"}))
+  json_object_reader r{*obj, errc::bad_encoding};
+  r.field("v", true); // checked above
+  auto* keys = r.object("keys");
+  auto iv = r.str("iv");
+  auto ct = r.str("ct");
+  if (auto err = r.finish())
     return err;
-  auto* keys = obj->at("keys").if_object();
-  auto* iv = string_at(*obj, "iv");
-  auto* ct = string_at(*obj, "ct");
-  if (!keys || !iv || !ct)
-    return make_error(errc::bad_encoding, "malformed blob fields");
   for (const auto& kv : *keys)
     if (!kv.value().is_string())
       return make_error(errc::bad_encoding, "malformed key entry");
-  auto* mine = string_at(*keys, me);
+  auto* entry = keys->if_contains(me);
+  auto* mine = entry != nullptr ? entry->if_string() : nullptr;
   if (mine == nullptr)
     return make_error(errc::decrypt_failed, "no key for this reader");
   sealed_parts parts;
-  if (!from_base64(*mine, parts.wrapped_key) || !from_base64(*iv, parts.iv)
-      || !from_base64(*ct, parts.ct) || parts.iv.size() != aead_nonce_size)
+  if (!from_base64(*mine, parts.wrapped_key) || !from_base64(iv, parts.iv)
+      || !from_base64(ct, parts.ct) || parts.iv.size() != aead_nonce_size)
     return make_error(errc::bad_encoding, "malformed base64");
   return parts;
 }
@@ -232,15 +203,16 @@ caf::expected<sealed_parts> parse_blob(std::string_view blob,
 caf::expected<opened_letter> parse_payload(const bytes& plain) {
   std::string_view text{reinterpret_cast<const char*>(plain.data()),
                         plain.size()};
-  auto obj = parse_object(text, {"inner", "sig"});
+  auto obj = parse_json(text);
   if (!obj)
     return std::move(obj.error());
-  auto* inner = string_at(*obj, "inner");
-  auto* sig = string_at(*obj, "sig");
+  json_object_reader r{*obj, errc::bad_encoding};
+  auto inner = r.str("inner");
+  auto sig = r.str("sig");
   opened_letter result;
-  bool ok = inner && sig && from_base64(*sig, result.signature);
+  bool ok = !r.finish() && from_base64(sig, result.signature);
   if (ok)
-    result.inner.assign(inner->data(), inner->size());
+    result.inner.assign(inner.data(), inner.size());
   wipe_strings(*obj);
   if (!ok)
     return make_error(errc::bad_encoding, "malformed payload");

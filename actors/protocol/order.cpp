@@ -5,6 +5,7 @@
 #include "actors/common/error.hpp"
 #include "actors/protocol/amount.hpp"
 #include "actors/protocol/envelope.hpp"
+#include "actors/protocol/json_object.hpp"
 
 namespace courier::bank {
 
@@ -14,17 +15,40 @@ caf::error bad(std::string what) {
   return make_error(errc::bad_envelope, std::move(what));
 }
 
-boost::json::object base(const std::string& re, const std::string& op, bool ok) {
-  return {{"bank", order_version}, {"type", "receipt"}, {"re", re},
-          {"op", op}, {"ok", ok}};
+// Reads the fields of a transfer or issue into `o`.
+caf::error read_transfer(protocol::json_object_reader& r, order& o) {
+  auto id = r.field("transfer_id", false);
+  if (id == nullptr || !id->is_string() || id->get_string().empty()
+      || id->get_string().size() > 64)
+    return bad("'transfer_id' must be a string of 1-64 characters");
+  o.transfer_id = std::string{id->get_string()};
+  o.to = r.str("to");
+  auto* amount = r.field("amount_minor", false);
+  if (!r.ok())
+    return r.error();
+  if (amount == nullptr || !amount->is_int64())
+    return make_error(errc::invalid_amount, "'amount_minor' must be an integer");
+  o.amount_minor = amount->get_int64();
+  if (!protocol::valid_username(o.to))
+    return make_error(errc::invalid_username, o.to.substr(0, 40));
+  if (o.amount_minor <= 0 || o.amount_minor > max_amount_minor)
+    return make_error(errc::invalid_amount, format_amount(o.amount_minor));
+  return caf::none;
 }
 
-boost::json::object to_json(const transfer_receipt& r) {
-  return {{"transfer_id", r.transfer_id}, {"kind", r.kind},
-          {"from", r.from},               {"to", r.to},
-          {"amount_minor", r.amount_minor}, {"balance_minor", r.balance_minor},
-          {"seq", r.seq},                 {"ts", r.ts},
-          {"replayed", r.replayed}};
+// Reads the optional paging fields of a history order into `o`.
+caf::error read_history(protocol::json_object_reader& r, order& o) {
+  auto limit = r.opt_int64("limit");
+  if (!r.ok() || (limit && (*limit < 1 || *limit > 100)))
+    return bad("'limit' must be 1-100");
+  if (limit)
+    o.limit = static_cast<uint32_t>(*limit);
+  auto before = r.opt_int64("before");
+  if (!r.ok() || (before && *before < 0))
+    return bad("'before' must be a ledger sequence number");
+  if (before)
+    o.before = static_cast<uint64_t>(*before);
+  return caf::none;
 }
 
 } // namespace
@@ -36,62 +60,28 @@ bool is_order(const std::string& body) {
 }
 
 caf::expected<order> parse_order(const std::string& body) {
-  boost::json::error_code ec;
-  auto val = boost::json::parse(body, ec);
-  if (ec || !val.is_object())
-    return bad("an order must be a JSON object");
-  auto& obj = val.as_object();
-  auto v = obj.find("bank");
-  if (v == obj.end() || !v->value().is_int64())
-    return bad("missing 'bank' version");
-  if (v->value().get_int64() != order_version)
+  auto obj = protocol::parse_json_object(body, errc::bad_envelope, "order: ");
+  if (!obj)
+    return std::move(obj.error());
+  protocol::json_object_reader r{*obj, errc::bad_envelope, "order: "};
+  auto version = r.int64("bank");
+  if (r.ok() && version != order_version)
     return make_error(errc::unsupported_version, "order version");
-  auto t = obj.find("type");
-  if (t == obj.end() || !t->value().is_string())
-    return bad("missing 'type'");
   order o;
-  o.type = std::string{t->value().get_string()};
-  std::vector<std::string> allowed{"bank", "type"};
-  if (o.type == "transfer" || o.type == "issue") {
-    allowed.insert(allowed.end(), {"transfer_id", "to", "amount_minor"});
-    auto id = obj.find("transfer_id");
-    auto to = obj.find("to");
-    auto amount = obj.find("amount_minor");
-    if (id == obj.end() || !id->value().is_string()
-        || id->value().get_string().empty()
-        || id->value().get_string().size() > 64)
-      return bad("'transfer_id' must be a string of 1-64 characters");
-    if (to == obj.end() || !to->value().is_string())
-      return bad("missing 'to'");
-    if (amount == obj.end() || !amount->value().is_int64())
-      return make_error(errc::invalid_amount, "'amount_minor' must be an integer");
-    o.transfer_id = std::string{id->value().get_string()};
-    o.to = std::string{to->value().get_string()};
-    o.amount_minor = amount->value().get_int64();
-    if (!protocol::valid_username(o.to))
-      return make_error(errc::invalid_username, o.to.substr(0, 40));
-    if (o.amount_minor <= 0 || o.amount_minor > max_amount_minor)
-      return make_error(errc::invalid_amount, format_amount(o.amount_minor));
-  } else if (o.type == "history") {
-    allowed.insert(allowed.end(), {"limit", "before"});
-    if (auto l = obj.find("limit"); l != obj.end()) {
-      if (!l->value().is_int64() || l->value().get_int64() < 1
-          || l->value().get_int64() > 100)
-        return bad("'limit' must be 1-100");
-      o.limit = static_cast<uint32_t>(l->value().get_int64());
-    }
-    if (auto b = obj.find("before"); b != obj.end()) {
-      if (!b->value().is_int64() || b->value().get_int64() < 0)
-        return bad("'before' must be a ledger sequence number");
-      o.before = static_cast<uint64_t>(b->value().get_int64());
-    }
-  } else if (o.type != "open_account" && o.type != "balance") {
+  o.type = r.str("type");
+  if (!r.ok())
+    return r.error();
+  caf::error err;
+  if (o.type == "transfer" || o.type == "issue")
+    err = read_transfer(r, o);
+  else if (o.type == "history")
+    err = read_history(r, o);
+  else if (o.type != "open_account" && o.type != "balance")
     return make_error(errc::unknown_type, "order type '" + o.type + "'");
-  }
-  for (auto& kv : obj)
-    if (std::find(allowed.begin(), allowed.end(), std::string{kv.key()})
-        == allowed.end())
-      return bad("unknown field '" + std::string{kv.key()} + "'");
+  if (err)
+    return err;
+  if (auto unknown = r.finish())
+    return unknown;
   return o;
 }
 
@@ -106,50 +96,6 @@ std::string make_order(const order& o) {
     if (o.before > 0)
       obj["before"] = o.before;
   }
-  return boost::json::serialize(obj);
-}
-
-std::string make_transfer_receipt(const std::string& re,
-                                  const transfer_receipt& r) {
-  auto obj = base(re, r.kind, true);
-  for (auto& kv : to_json(r))
-    obj[kv.key()] = kv.value();
-  return boost::json::serialize(obj);
-}
-
-std::string make_account_receipt(const std::string& re, const std::string& user,
-                                 int64_t balance, bool created) {
-  auto obj = base(re, "open_account", true);
-  obj["user"] = user;
-  obj["balance_minor"] = balance;
-  obj["created"] = created;
-  return boost::json::serialize(obj);
-}
-
-std::string make_balance_receipt(const std::string& re, const std::string& user,
-                                 int64_t balance) {
-  auto obj = base(re, "balance", true);
-  obj["user"] = user;
-  obj["balance_minor"] = balance;
-  return boost::json::serialize(obj);
-}
-
-std::string make_history_receipt(const std::string& re, const std::string& user,
-                                 const std::vector<transfer_receipt>& entries) {
-  auto obj = base(re, "history", true);
-  obj["user"] = user;
-  boost::json::array arr;
-  for (auto& e : entries)
-    arr.push_back(to_json(e));
-  obj["entries"] = std::move(arr);
-  return boost::json::serialize(obj);
-}
-
-std::string make_error_receipt(const std::string& re, const std::string& op,
-                               errc code, const std::string& message) {
-  auto obj = base(re, op, false);
-  obj["code"] = to_string(code);
-  obj["message"] = message;
   return boost::json::serialize(obj);
 }
 

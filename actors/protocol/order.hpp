@@ -6,16 +6,13 @@
 
 #include <caf/expected.hpp>
 
-#include "actors/bank/ledger.hpp"
 #include "actors/common/error.hpp"
+#include "actors/protocol/receipt.hpp"
 
 namespace courier::bank {
 
 /// The name the bank signs in with.
 constexpr const char* bank_user = "bank";
-
-/// Version of the order and receipt bodies.
-constexpr int order_version = 1;
 
 /// A parsed order: the body of a sealed message to `bank`.
 /// JSON: `{"bank":1,"type":T,...}` with T one of open_account, balance,
@@ -39,17 +36,5 @@ caf::expected<order> parse_order(const std::string& body);
 
 /// Serializes an order for sending.
 std::string make_order(const order& o);
-
-/// What the bank answers; `re` is the msg_id of the order.
-std::string make_transfer_receipt(const std::string& re,
-                                  const transfer_receipt& r);
-std::string make_account_receipt(const std::string& re, const std::string& user,
-                                 int64_t balance, bool created);
-std::string make_balance_receipt(const std::string& re, const std::string& user,
-                                 int64_t balance);
-std::string make_history_receipt(const std::string& re, const std::string& user,
-                                 const std::vector<transfer_receipt>& entries);
-std::string make_error_receipt(const std::string& re, const std::string& op,
-                               errc code, const std::string& message);
 
 } // namespace courier::bank

@@ -4,9 +4,21 @@
 #include <string>
 #include <vector>
 
+#include <caf/expected.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include "actors/common/error.hpp"
+
 namespace courier::bank {
+
+/// Version of the order and receipt bodies.
+constexpr int order_version = 1;
+
+/// Longest receipt text we read (a history of 100 entries fits easily).
+constexpr size_t max_receipt_size = 256 * 1024;
+
+/// Most entries a history receipt holds (an order's `limit` is 1-100).
+constexpr size_t max_history_entries = 100;
 
 /// The outcome of a committed transfer.
 struct transfer_receipt {
@@ -28,5 +40,33 @@ typename Inspector::result_type inspect(Inspector& f, transfer_receipt& x) {
            x.from, x.to, x.amount_minor, x.balance_minor, x.seq, x.ts,
            x.replayed);
 }
+
+/// What the bank answers an order with: the body of a sealed message from
+/// `bank`. JSON: `{"bank":1,"type":"receipt","re":..,"op":..,"ok":..,...}`
+/// and then, by case: refused {code,message}; transfer and issue: the
+/// transfer's fields; open_account {user,balance_minor,created}; balance
+/// {user,balance_minor}; history {user,entries}.
+struct receipt {
+  std::string re;            ///< msg_id of the order
+  std::string op;            ///< the order's type ("unknown" if unparsable)
+  bool ok = false;
+  errc code = errc::none;    ///< why not, when !ok
+  std::string message;       ///< why not, for a person, when !ok
+  std::string user;          ///< open_account, balance, history
+  int64_t balance_minor = 0; ///< open_account, balance
+  bool created = false;      ///< open_account: a new account
+  transfer_receipt transfer; ///< transfer, issue
+  std::vector<transfer_receipt> entries; ///< history, newest first
+};
+
+/// Serializes a receipt; the one place its fields are written.
+std::string make_receipt(const receipt& r);
+
+/// The JSON of one transfer, as it appears in a history's `entries`.
+std::string make_entry(const transfer_receipt& t);
+
+/// Strict parsing: wrong version or type, a missing, mistyped or unknown
+/// field, an unknown op, more than `max_receipt_size` bytes all fail.
+caf::expected<receipt> parse_receipt(const std::string& text);
 
 } // namespace courier::bank

@@ -1124,6 +1124,29 @@ TEST(ClientHello, WrongType) {
   EXPECT_EQ(hello_code(boost::json::serialize(obj)), errc::bad_frame);
 }
 
+TEST(ClientHello, UnknownFieldRefused) {
+  // Our own clients never send more than the schema; anything else is
+  // refused, like in every other message.
+  EXPECT_EQ(hello_code(with_field(good_hello_text(), "extra", 1)),
+            errc::bad_frame);
+  EXPECT_EQ(hello_code(with_field(good_hello_text(), "server", "x")),
+            errc::bad_frame);
+}
+
+TEST(Handshake, UnknownFieldsRefused) {
+  auto r = begin("alice", alice_key());
+  EXPECT_EQ(code(finish_handshake(r.start, alice_key(),
+                                  with_field(r.server_hello, "extra", true),
+                                  {})),
+            errc::bad_frame);
+  auto res = finish_handshake(r.start, alice_key(), r.server_hello, {});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(code(verify_finish(r.hello, r.pending,
+                               with_field(res->finish_text, "extra", 1))),
+            errc::bad_frame);
+  EXPECT_FALSE(verify_finish(r.hello, r.pending, res->finish_text));
+}
+
 TEST(ClientHello, Version) {
   EXPECT_EQ(hello_code(with_field(good_hello_text(), "v", 2)),
             errc::unsupported_version);
