@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 #include <caf/all.hpp>
 
+#include "actors/bank/ledger.hpp"
 #include "actors/bank/ledger_actor.hpp"
 #include "actors/client/client.hpp"
 #include "actors/client/identity.hpp"
