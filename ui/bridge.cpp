@@ -3,7 +3,6 @@
 #include <QDateTime>
 #include <QFile>
 #include <QMetaObject>
-#include <QRegularExpression>
 #include <QSettings>
 
 #include <tuple>
@@ -49,7 +48,8 @@ QString sentence(const caf::error& err) {
 
 /// The listener of one client incarnation: forwards every event to the
 /// bridge on the GUI thread.
-caf::behavior bridge_agent(caf::event_based_actor*, Bridge* b, int gen) {
+listener_actor::behavior_type bridge_agent(listener_actor::pointer, Bridge* b,
+                                           int gen) {
   return {
     [=](message_atom, const inbound_message& m) {
       post(b, [b, m] { b->onInbound(m); });
@@ -68,12 +68,10 @@ caf::behavior bridge_agent(caf::event_based_actor*, Bridge* b, int gen) {
 
 } // namespace
 
-/// Pulls "xxxx xxxx ... (16 groups)" out of an error sentence.
-static QString fingerprint_in(const QString& text) {
-  static const QRegularExpression re{
-    QStringLiteral("[0-9a-f]{4}(?: [0-9a-f]{4}){15}")};
-  auto m = re.match(text);
-  return m.hasMatch() ? m.captured(0) : QString{};
+/// The new fingerprint a key-change error carries.
+static QString new_fingerprint(const caf::error& err) {
+  auto change = key_change_of(err);
+  return change ? QString::fromStdString(change->fingerprint) : QString{};
 }
 
 Bridge::Bridge(QObject* parent) : QObject(parent) {
@@ -520,7 +518,7 @@ void Bridge::openConversation(const QString& raw) {
     },
     [this, peer](const caf::error& err) {
       if (code_of(err) == errc::key_changed)
-        contacts_.setKeyChanged(peer, fingerprint_in(sentence(err)));
+        contacts_.setKeyChanged(peer, new_fingerprint(err));
       else if (code_of(err) == errc::unknown_user)
         setNotice(QStringLiteral("There is no user called %1 on this router.")
                     .arg(peer));
@@ -565,7 +563,7 @@ void Bridge::doSend(const QString& local_id) {
       in_flight_.remove(local_id);
       auto why = sentence(err);
       if (code_of(err) == errc::key_changed)
-        contacts_.setKeyChanged(peer, fingerprint_in(why));
+        contacts_.setKeyChanged(peer, new_fingerprint(err));
       messages_.setFailed(local_id, why);
     },
     send_atom::value, ss(peer), ss(m->body));

@@ -177,7 +177,7 @@ private:
   base_config cfg_;
   std::unique_ptr<caf::actor_system> sys_;
   client_actor client_;
-  caf::actor agent_;
+  listener_actor agent_;
   int gen_ = 0; ///< which client incarnation events come from
   crypto::key identity_;
 

@@ -5,6 +5,7 @@
 
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 #include "actors/bank/ledger.hpp"
 #include "actors/common/error.hpp"
@@ -29,12 +30,14 @@ struct bank_state {
   static inline const char* name = "bank";
 };
 
-using bank_ptr = caf::stateful_actor<bank_state>*;
+using bank_ptr = bank_actor::stateful_pointer<bank_state>;
+
+using receipt_promise = caf::typed_response_promise<bool>;
 
 // Sends `body` to `to`; the order counts as handled once the router holds
 // the receipt, so a crash before that brings the order back (and retries
 // are idempotent).
-void answer(bank_ptr self, caf::response_promise rp, const std::string& to,
+void answer(bank_ptr self, receipt_promise rp, const std::string& to,
             std::string body) {
   self->request(self->state.client, seconds{30}, send_atom::value, to,
                 std::move(body))
@@ -63,14 +66,14 @@ std::string refused(const std::string& re, const std::string& op, errc code,
 }
 
 // The error half of every ledger request: a refusal becomes a receipt.
-auto refusal(bank_ptr self, caf::response_promise rp, std::string to,
+auto refusal(bank_ptr self, receipt_promise rp, std::string to,
              std::string re, std::string op) {
   return [=](caf::error& err) mutable {
     answer(self, rp, to, refused(re, op, code_of(err), explain(err)));
   };
 }
 
-void handle_order(bank_ptr self, caf::response_promise rp,
+void handle_order(bank_ptr self, receipt_promise rp,
                   const inbound_message& m, const order& o) {
   auto& st = self->state;
   auto user = m.from, fp = m.sender_fp, re = m.msg_id;
@@ -142,8 +145,9 @@ void reconnect(bank_ptr self) {
       });
 }
 
-caf::behavior bank_fun(bank_ptr self, client_actor client, ledger_actor books,
-                       std::set<std::string> operators) {
+bank_actor::behavior_type bank_handler(bank_ptr self, client_actor client,
+                                       ledger_actor books,
+                                       std::set<std::string> operators) {
   self->state.client = client;
   self->state.books = books;
   self->state.operators = std::move(operators);
@@ -153,7 +157,7 @@ caf::behavior bank_fun(bank_ptr self, client_actor client, ledger_actor books,
     [=](message_atom, const inbound_message& m) -> caf::result<bool> {
       if (m.from == bank_user)
         return true;
-      auto rp = self->make_response_promise();
+      auto rp = self->make_response_promise<bool>();
       if (!is_order(m.body)) {
         answer(self, rp, m.from, bank_help);
         return rp;
@@ -180,9 +184,9 @@ caf::behavior bank_fun(bank_ptr self, client_actor client, ledger_actor books,
 
 } // namespace
 
-caf::actor spawn_bank(caf::actor_system& sys, client_actor client,
+bank_actor spawn_bank(caf::actor_system& sys, client_actor client,
                       ledger_actor books, std::set<std::string> operators) {
-  return sys.spawn(bank_fun, std::move(client), std::move(books),
+  return sys.spawn(bank_handler, std::move(client), std::move(books),
                    std::move(operators));
 }
 

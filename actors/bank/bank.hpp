@@ -11,12 +11,16 @@
 
 namespace courier::bank {
 
+/// The bank's handler: the listener of the bank's own client, which it
+/// also (re)connects when told `connect`.
+using bank_actor = listener_actor::extend<caf::reacts_to<connect_atom>>;
+
 /// Spawns the bank's business handler: the listener of the bank's own
 /// client actor. It treats messages whose body is an order as orders
 /// (ledger, then a receipt sent back as a sealed, signed message) and
 /// answers anything else with a short help text. It keeps the client
 /// connected, reconnecting with backoff. Users in `operators` may issue.
-caf::actor spawn_bank(caf::actor_system& sys, client_actor client,
+bank_actor spawn_bank(caf::actor_system& sys, client_actor client,
                       ledger_actor books, std::set<std::string> operators);
 
 /// The help text for a plain chat message to the bank.

@@ -216,7 +216,9 @@ void print_message(const inbound_message& m) {
 
 int cmd_recv(session_handle& s) {
   caf::scoped_actor self{*s.sys};
-  self->send(s.client, listen_atom::value, caf::actor{self});
+  // The blocking receive below handles what a listener hears.
+  self->send(s.client, listen_atom::value,
+             caf::actor_cast<listener_actor>(self));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{opts.wait};
   int received = 0;
   bool done = false;
@@ -298,7 +300,7 @@ int cmd_trust(session_handle& s) {
 }
 
 // Prints incoming messages while the main thread reads the keyboard.
-caf::behavior chat_printer(caf::event_based_actor*) {
+listener_actor::behavior_type chat_printer(listener_actor::pointer) {
   return {
     [](message_atom, const inbound_message& m) {
       print_message(m);
@@ -367,7 +369,9 @@ int cmd_chat(session_handle& s) {
 // it (its letter signature was checked against the bank's pinned key).
 bank::receipt bank_call(session_handle& s, const bank::order& o) {
   caf::scoped_actor self{*s.sys};
-  self->send(s.client, listen_atom::value, caf::actor{self});
+  // The blocking receive below handles what a listener hears.
+  self->send(s.client, listen_atom::value,
+             caf::actor_cast<listener_actor>(self));
   std::string msg_id;
   self->request(s.client, timeout(), send_atom::value,
                 std::string{bank::bank_user}, bank::make_order(o))

@@ -52,8 +52,8 @@ struct client_state {
   client_config cfg;
   std::shared_ptr<client_db> db;
   crypto_worker_actor workers;
-  caf::actor conn;
-  caf::actor listener;
+  connection_actor conn;
+  listener_actor listener;
   phase at = phase::idle;
   size_t server_index = 0;
   std::optional<protocol::client_start> start;
@@ -113,9 +113,8 @@ void start_connect(client_ptr self);
 
 void on_connected(client_ptr self, int fd) {
   auto& st = self->state;
-  auto me = caf::actor_cast<caf::actor>(self);
-  st.conn = self->system().middleman().spawn_broker(
-    client_connection, fd, st.cfg.limits, [me](caf::actor) { return me; });
+  frame_sink me = client_actor{self};
+  st.conn = spawn_connection(self->system(), fd, st.cfg.limits, me);
   self->monitor(st.conn);
   auto hs = protocol::start_handshake(st.cfg.user, st.cfg.identity);
   if (!hs)
@@ -232,14 +231,14 @@ void with_key(client_ptr self, const std::string& user, key_fn fn) {
             auto& st = self->state;
             std::string der_text{der.begin(), der.end()};
             if (auto pin = st.db->pinned("user", user)) {
-              if (!crypto::equal_ct(*pin, der_text))
-                return (void) fn(make_error(
-                  errc::key_changed,
-                  user + "'s key changed; its fingerprint is now "
-                    + crypto::fingerprint_of_der(der)
-                    + ". Compare it with " + user
-                    + ", then run: courier-cli trust " + user
-                    + " <fingerprint>"));
+              if (!crypto::equal_ct(*pin, der_text)) {
+                auto fp = crypto::fingerprint_of_der(der);
+                return (void) fn(make_key_changed(
+                  {user, fp}, user + "'s key changed; its fingerprint is now "
+                                + fp + ". Compare it with " + user
+                                + ", then run: courier-cli trust " + user
+                                + " <fingerprint>"));
+              }
             } else if (auto err = st.db->pin("user", user, der_text)) {
               return (void) fn(err);
             }
@@ -575,7 +574,7 @@ client(client_actor::stateful_pointer<client_state> self, client_config cfg,
         uint32_t limit) -> std::vector<history_entry> {
       return self->state.db->history(peer, limit);
     },
-    [=](listen_atom, caf::actor listener) {
+    [=](listen_atom, listener_actor listener) {
       self->state.listener = std::move(listener);
       pump(self);
     },
@@ -591,12 +590,6 @@ client(client_actor::stateful_pointer<client_state> self, client_config cfg,
   };
 }
 
-caf::behavior client_connection(caf::io::stateful_broker<connection_state>* self,
-                                int fd, edge_limits limits,
-                                owner_factory make_owner) {
-  auto hdl = self->add_scribe(fd);
-  return connection(self, hdl, limits, std::move(make_owner));
-}
 
 caf::expected<int> tcp_connect(const endpoint& ep, milliseconds timeout) {
   addrinfo hints{};
@@ -644,6 +637,21 @@ caf::expected<client_actor> spawn_client(caf::actor_system& sys,
     return db.error();
   return sys.spawn(client, std::move(cfg),
                    std::make_shared<client_db>(std::move(*db)));
+}
+
+caf::error make_key_changed(const key_change& change, std::string sentence) {
+  return caf::error{static_cast<uint8_t>(errc::key_changed), errc_category,
+                    caf::make_message(std::move(sentence), change.user,
+                                      change.fingerprint)};
+}
+
+std::optional<key_change> key_change_of(const caf::error& err) {
+  if (code_of(err) != errc::key_changed)
+    return std::nullopt;
+  const auto& ctx = err.context();
+  if (!ctx.match_elements<std::string, std::string, std::string>())
+    return std::nullopt;
+  return key_change{ctx.get_as<std::string>(1), ctx.get_as<std::string>(2)};
 }
 
 } // namespace courier

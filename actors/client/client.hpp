@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,14 +44,21 @@ struct client_config {
 caf::expected<client_actor> spawn_client(caf::actor_system& sys,
                                          client_config cfg);
 
-/// A connection broker for an already connected socket `fd`.
-caf::behavior client_connection(caf::io::stateful_broker<connection_state>* self,
-                                int fd, edge_limits limits,
-                                owner_factory make_owner);
-
 /// Connects with a timeout (non-blocking connect + poll); the socket fd.
 caf::expected<int> tcp_connect(const endpoint& ep,
                                std::chrono::milliseconds timeout);
+
+/// A contact's key that no longer matches the one pinned for them.
+struct key_change {
+  std::string user;
+  std::string fingerprint; ///< of the key the router has now
+};
+
+/// `errc::key_changed` with a sentence for a person and the change as data.
+caf::error make_key_changed(const key_change& change, std::string sentence);
+
+/// The change a `key_changed` error carries; nothing for any other error.
+std::optional<key_change> key_change_of(const caf::error& err);
 
 /// Normalizes a fingerprint for comparison: hex digits only, lowercase.
 std::string normalize_fingerprint(const std::string& fp);

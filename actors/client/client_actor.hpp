@@ -60,6 +60,17 @@ typename Inspector::result_type inspect(Inspector& f, history_entry& x) {
            x.msg_id, x.ts, x.delivered);
 }
 
+/// What a client tells the one actor that listens to it: the app's bridge,
+/// the CLI, or the bank's handler.
+using listener_actor = caf::typed_actor<
+  // A message for the user. Reply `true` once it is dealt with (only then
+  // is it recorded and acknowledged), `false` to leave it on the router.
+  caf::replies_to<message_atom, inbound_message>::with<bool>,
+  // "connected", "disconnected" or a warning.
+  caf::reacts_to<status_atom, std::string>,
+  // The recipient acknowledged message `msg_id` this user sent.
+  caf::reacts_to<delivered_atom, std::string>>;
+
 /// The client: one connection to a router, the user's keys, pins and
 /// history. Used by the CLI, the bank and the desktop app.
 using client_actor = caf::typed_actor<
@@ -82,11 +93,8 @@ using client_actor = caf::typed_actor<
   // The newest `limit` messages with a peer, oldest first.
   caf::replies_to<history_atom, std::string, uint32_t>::with<
     std::vector<history_entry>>,
-  // Sets the actor that receives `(message_atom, inbound_message)` requests
-  // (reply `true` once handled, `false` to leave it on the router) and the
-  // events `(status_atom, std::string)` ("connected", "disconnected" or a
-  // warning) and `(delivered_atom, std::string msg_id)`.
-  caf::reacts_to<listen_atom, caf::actor>,
+  // Sets the actor that hears of messages and events.
+  caf::reacts_to<listen_atom, listener_actor>,
   // From the connection broker.
   caf::reacts_to<frame_atom, std::string>,
   // Closes the connection and quits.

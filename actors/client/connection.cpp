@@ -2,10 +2,14 @@
 
 #include <sys/socket.h>
 
+#include <caf/io/middleman.hpp>
 #include <caf/io/receive_policy.hpp>
 #include <caf/io/system_messages.hpp>
+#include <caf/io/typed_broker.hpp>
 
-#include "actors/common/atoms.hpp"
+#include "actors/common/socket.hpp"
+#include "actors/protocol/frame.hpp"
+#include "actors/protocol/frame_pump.hpp"
 
 namespace courier {
 
@@ -18,7 +22,23 @@ constexpr size_t read_chunk = 1024;
 // CAF reads at most 50 times per socket event after a halt().
 constexpr size_t max_held = 64 * read_chunk;
 
-using connection_ptr = caf::io::stateful_broker<connection_state>*;
+/// State of one connection broker.
+struct connection_state {
+  frame_sink owner;
+  edge_limits limits;
+  /// Framing, the frame rate and the bytes held while paused.
+  protocol::frame_pump pump;
+  std::vector<std::string> frames; ///< reused between reads
+  static inline const char* name = "connection";
+};
+
+/// The owner's interface plus the socket's events and the end of a pause.
+using connection_broker = connection_actor::extend<
+  caf::reacts_to<resume_atom>, caf::reacts_to<caf::io::new_data_msg>,
+  caf::reacts_to<caf::io::connection_closed_msg>>;
+
+using connection_ptr
+  = caf::stateful_actor<connection_state, connection_broker::broker_base>*;
 
 // Sends the owner the frames the pump split off, unless the stream broke
 // (then none of this read's frames go out), and does what it asks of the
@@ -43,16 +63,14 @@ void pump(connection_ptr self, caf::io::connection_handle hdl, Feed feed) {
     pause_reading(self, hdl, res.resume_at, now);
 }
 
-} // namespace
-
-caf::behavior connection(caf::io::stateful_broker<connection_state>* self,
-                         caf::io::connection_handle hdl, edge_limits limits,
-                         owner_factory make_owner) {
+connection_broker::behavior_type
+connection(connection_ptr self, int fd, edge_limits limits, frame_sink owner) {
+  auto hdl = self->add_scribe(fd);
   auto& st = self->state;
   st.limits = limits;
   st.pump = protocol::frame_pump{limits, max_held,
                                  std::chrono::steady_clock::now()};
-  st.owner = make_owner(caf::actor_cast<caf::actor>(self));
+  st.owner = std::move(owner);
   self->monitor(st.owner);
   self->set_down_handler([=](caf::down_msg&) { hard_close(self, hdl); });
   self->configure_read(hdl, caf::io::receive_policy::at_most(read_chunk));
@@ -89,6 +107,14 @@ caf::behavior connection(caf::io::stateful_broker<connection_state>* self,
       self->quit(caf::exit_reason::user_shutdown);
     },
   };
+}
+
+} // namespace
+
+connection_actor spawn_connection(caf::actor_system& sys, int fd,
+                                  edge_limits limits, frame_sink owner) {
+  return sys.middleman().spawn_broker(connection, fd, limits,
+                                      std::move(owner));
 }
 
 } // namespace courier

@@ -1,41 +1,34 @@
 #pragma once
 
-#include <functional>
+#include <string>
 
-#include <caf/actor.hpp>
-#include <caf/io/broker.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
-#include "actors/common/socket.hpp"
-#include "actors/protocol/frame_pump.hpp"
+#include "actors/common/atoms.hpp"
 #include "actors/protocol/limits.hpp"
 
 namespace courier {
 
-/// Makes the actor that owns a new connection, given the connection's
-/// broker. Called once, in the broker's init.
-using owner_factory = std::function<caf::actor(caf::actor connection)>;
+/// Who owns a connection: it hears every frame the connection reads.
+/// When the connection ends, the broker quits and the owner sees it
+/// through a monitor; when the owner goes, the connection closes.
+using frame_sink = caf::typed_actor<caf::reacts_to<frame_atom, std::string>>;
 
-/// State of one connection broker.
-struct connection_state {
-  caf::actor owner;
-  edge_limits limits;
-  /// Framing, the frame rate and the bytes held while paused.
-  protocol::frame_pump pump;
-  std::vector<std::string> frames; ///< reused between reads
-  static inline const char* name = "connection";
-};
+/// What a connection's owner may tell it.
+using connection_actor = caf::typed_actor<
+  // Writes one frame; a reader too slow for the write buffer is cut off.
+  caf::reacts_to<write_atom, std::string>,
+  // Closes after what is queued has been written.
+  caf::reacts_to<close_atom>>;
 
 /// One TCP connection: splits the byte stream into frames for its owner,
 /// writes the owner's frames, and enforces the framing and write-buffer
 /// limits (breaking them closes the connection) and the frame rate (going
 /// over it pauses reading until the second is over). The client's actor
-/// owns it; a router's sessions do their own framing.
-///
-/// Owner -> connection: `(write_atom, std::string payload)`, `(close_atom)`.
-/// Connection -> owner: `(frame_atom, std::string payload)`; when the
-/// connection ends, the broker quits and the owner sees it through a monitor.
-caf::behavior connection(caf::io::stateful_broker<connection_state>* self,
-                         caf::io::connection_handle hdl, edge_limits limits,
-                         owner_factory make_owner);
+/// owns it; a router's sessions run the same frame pump themselves.
+connection_actor spawn_connection(caf::actor_system& sys, int fd,
+                                  edge_limits limits, frame_sink owner);
 
 } // namespace courier

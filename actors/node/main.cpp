@@ -376,7 +376,7 @@ int run_bank(caf::actor_system& sys, bank_config& cfg) {
     return fail(explain(client.error()));
   auto ledger = bank::spawn_ledger(sys, *books);
   auto handler = bank::spawn_bank(sys, *client, ledger, cfg.operators);
-  caf::anon_send(*client, listen_atom::value, handler);
+  caf::anon_send(*client, listen_atom::value, listener_actor{handler});
   caf::anon_send(handler, connect_atom::value);
   std::string ops;
   for (auto& op : cfg.operators)

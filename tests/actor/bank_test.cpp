@@ -164,7 +164,7 @@ client_actor spawn_fake_client(caf::actor_system& sys, caf::actor sink,
       [=](contacts_atom) -> std::vector<contact_key> { return {}; },
       [=](history_atom, const std::string&,
           uint32_t) -> std::vector<history_entry> { return {}; },
-      [=](listen_atom, const caf::actor&) {},
+      [=](listen_atom, const listener_actor&) {},
       [=](frame_atom, const std::string&) {},
       [=](stop_atom) { self->quit(); },
     };
@@ -663,7 +663,8 @@ protected:
     spawned_.push_back(gate_.address());
     client_ = spawn_fake_client(*sys_, box_->handle(), ctl_, gate_);
     spawned_.push_back(client_.address());
-    bank_ = spawn_bank(*sys_, client_, books_, {"op"});
+    bank_ = caf::actor_cast<caf::actor>(
+      spawn_bank(*sys_, client_, books_, {"op"}));
     spawned_.push_back(bank_.address());
   }
 
@@ -766,7 +767,7 @@ protected:
   std::shared_ptr<fake_control> ctl_;
   caf::actor gate_;
   client_actor client_;
-  caf::actor bank_;
+  caf::actor bank_; ///< untyped: tests also send what the interface does not allow
   int next_id_ = 0;
 };
 

@@ -184,7 +184,8 @@ e2e_stats end_to_end(uint64_t n, uint64_t c, uint64_t timeout_s) {
                  [&](caf::error& err) {
                    throw std::runtime_error("connect: " + sys.render(err));
                  });
-      self->send(*client, listen_atom::value, caf::actor{self});
+      self->send(*client, listen_atom::value,
+                  caf::actor_cast<listener_actor>(self));
       clients.push_back(*client);
     }
     auto cpu_r0 = cpu_seconds(router.proc.pid());

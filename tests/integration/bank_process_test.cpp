@@ -128,7 +128,8 @@ public:
       self_->request(*c, seconds{30}, connect_atom::value)
         .receive([](const std::string&, bool) {},
                  [](caf::error& err) { FAIL() << caf::to_string(err); });
-      self_->send(*c, listen_atom::value, caf::actor{self_});
+      self_->send(*c, listen_atom::value,
+                  caf::actor_cast<listener_actor>(self_));
       clients_[user] = *c;
     }
   }

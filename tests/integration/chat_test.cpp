@@ -263,7 +263,7 @@ TEST_F(chat_test, a_message_acked_before_its_answer_is_marked_delivered) {
   base_config cfg;
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
-  auto connect = [&](const std::string& user, const caf::actor& listener) {
+  auto connect = [&](const std::string& user, const listener_actor& listener) {
     client_config cc;
     cc.user = user;
     cc.dir = user_dir(home(), user);
@@ -278,7 +278,7 @@ TEST_F(chat_test, a_message_acked_before_its_answer_is_marked_delivered) {
     return *c;
   };
   // Bob's app takes every message at once, so his client acks it.
-  auto bob_app = sys.spawn([]() -> caf::behavior {
+  auto bob_app = sys.spawn([]() -> listener_actor::behavior_type {
     return {
       [](message_atom, const inbound_message&) { return true; },
       [](status_atom, const std::string&) {},
@@ -286,7 +286,7 @@ TEST_F(chat_test, a_message_acked_before_its_answer_is_marked_delivered) {
     };
   });
   auto bob = connect("bob", bob_app);
-  auto alice = connect("alice", caf::actor{self});
+  auto alice = connect("alice", caf::actor_cast<listener_actor>(self));
   std::string msg_id;
   self
     ->request(alice, seconds{30}, send_atom::value, std::string{"bob"},
