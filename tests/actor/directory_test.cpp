@@ -1,89 +1,118 @@
-// Actor tests for the directory (actors/server/directory.cpp).
+// Actor tests for the directory (actors/server/directory.cpp), on CAF's
+// deterministic test coordinator: registrations in the mailbox together
+// share commits, and answers are taken after a run to idle, not awaited.
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
-#include <vector>
 
-#include "tests/support/router_fixture.hpp"
+#include <caf/all.hpp>
+
+#include "actors/common/error.hpp"
+#include "actors/server/directory.hpp"
+#include "tests/support/deterministic.hpp"
+#include "tests/support/scratch_dir.hpp"
 
 using namespace courier;
 using namespace courier::test;
 
 namespace {
 
-TEST_F(RouterTest, DirectoryBindsANameToTheFirstKey) {
-  start();
-  register_user("alice");
-  bool again = true;
-  self()
-    ->request(directory_, wait_time, register_atom::value,
-              std::string{"alice"}, std::string{"key of alice"})
-    .receive([&](bool is_new) { again = is_new; },
-             [&](caf::error& err) { ADD_FAILURE() << sys_->render(err); });
-  EXPECT_FALSE(again) << "same key again is not a new user";
-  caf::error err;
-  self()
-    ->request(directory_, wait_time, register_atom::value,
-              std::string{"alice"}, std::string{"another key"})
-    .receive([&](bool) { ADD_FAILURE() << "another key was accepted"; },
-             [&](caf::error& e) { err = std::move(e); });
-  EXPECT_EQ(code_of(err), errc::username_taken);
-  std::string key;
-  self()
-    ->request(directory_, wait_time, lookup_atom::value, std::string{"alice"})
-    .receive([&](std::string& k) { key = k; },
-             [&](caf::error& e) { ADD_FAILURE() << sys_->render(e); });
-  EXPECT_EQ(key, "key of alice");
-  caf::error unknown;
-  self()
-    ->request(directory_, wait_time, lookup_atom::value, std::string{"zed"})
-    .receive([&](std::string&) { ADD_FAILURE() << "zed exists"; },
-             [&](caf::error& e) { unknown = std::move(e); });
-  EXPECT_EQ(code_of(unknown), errc::unknown_user);
-}
-
-TEST_F(StoreTest, NewNamesSentTogetherAreAnsweredOnceDurable) {
-  auto path = dir_ + "/directory.db";
-  {
+class DirectoryTest : public deterministic_fixture {
+protected:
+  directory_actor open_directory(const std::string& path) {
     auto db = open_directory_db(path);
-    ASSERT_TRUE(db);
+    EXPECT_TRUE(db) << to_string(db.error());
+    if (!db)
+      return {};
     auto dir = spawn_directory(*sys_, *db);
     track(dir.address());
-    // All in the mailbox at once: they share commits.
+    run();
+    return dir;
+  }
+
+  /// The error code of an answer; errc::none for a value, and a failure
+  /// when there is no answer at all.
+  static errc code_of_answer(const std::optional<caf::message>& m) {
+    if (!m) {
+      ADD_FAILURE() << "no answer";
+      return errc::none;
+    }
+    if (m->match_elements<caf::error>())
+      return code_of(m->get_as<caf::error>(0));
+    return errc::none;
+  }
+};
+
+TEST_F(DirectoryTest, BindsANameToTheFirstKey) {
+  auto dir = open_directory(":memory:");
+  ASSERT_TRUE(dir);
+  auto first = call(dir, register_atom::value, std::string{"alice"},
+                    std::string{"key of alice"});
+  ASSERT_TRUE(first && first->match_elements<bool>())
+    << (first ? to_string(*first) : "no answer");
+  ASSERT_TRUE(first->get_as<bool>(0)) << "alice was not new";
+  auto again = call(dir, register_atom::value, std::string{"alice"},
+                    std::string{"key of alice"});
+  ASSERT_TRUE(again && again->match_elements<bool>())
+    << (again ? to_string(*again) : "no answer");
+  EXPECT_FALSE(again->get_as<bool>(0)) << "same key again is not a new user";
+  auto other = call(dir, register_atom::value, std::string{"alice"},
+                    std::string{"another key"});
+  EXPECT_FALSE(other && other->match_elements<bool>())
+    << "another key was accepted";
+  EXPECT_EQ(code_of_answer(other), errc::username_taken);
+  auto key = call(dir, lookup_atom::value, std::string{"alice"});
+  ASSERT_TRUE(key && key->match_elements<std::string>())
+    << (key ? to_string(*key) : "no answer");
+  EXPECT_EQ(key->get_as<std::string>(0), "key of alice");
+  auto unknown = call(dir, lookup_atom::value, std::string{"zed"});
+  EXPECT_FALSE(unknown && unknown->match_elements<std::string>())
+    << "zed exists";
+  EXPECT_EQ(code_of_answer(unknown), errc::unknown_user);
+}
+
+TEST_F(DirectoryTest, NewNamesSentTogetherAreAnsweredOnceDurable) {
+  scratch_dir scratch;
+  ASSERT_FALSE(scratch.path().empty());
+  auto path = scratch.path() + "/directory.db";
+  {
+    auto dir = open_directory(path);
+    ASSERT_TRUE(dir);
+    // All in the mailbox before the directory runs: they share commits.
     for (int i = 0; i < 50; ++i)
-      self()->send(dir, register_atom::value, "u" + std::to_string(i),
-                   "key " + std::to_string(i));
-    self()->send(dir, register_atom::value, std::string{"u0"},
-                 std::string{"key 0"});
-    self()->send(dir, register_atom::value, std::string{"u1"},
-                 std::string{"not u1's key"});
+      send(dir, register_atom::value, "u" + std::to_string(i),
+           "key " + std::to_string(i));
+    send(dir, register_atom::value, std::string{"u0"}, std::string{"key 0"});
+    send(dir, register_atom::value, std::string{"u1"},
+         std::string{"not u1's key"});
     int fresh = 0, again = 0, taken = 0;
-    for (int i = 0; i < 52; ++i)
-      self()->receive([&](bool is_new) { ++(is_new ? fresh : again); },
-                      [&](caf::error& err) {
-                        if (code_of(err) == errc::username_taken)
-                          ++taken;
-                        else
-                          ADD_FAILURE() << sys_->render(err);
-                      },
-                      caf::after(wait_time) >> [] { ADD_FAILURE() << "no answer"; });
+    auto any = [](const caf::message&) { return true; };
+    for (int i = 0; i < 52; ++i) {
+      auto m = take(any);
+      if (!m)
+        ADD_FAILURE() << "no answer";
+      else if (m->match_elements<bool>())
+        ++(m->get_as<bool>(0) ? fresh : again);
+      else if (m->match_elements<caf::error>()
+               && code_of(m->get_as<caf::error>(0)) == errc::username_taken)
+        ++taken;
+      else
+        ADD_FAILURE() << to_string(*m);
+    }
     EXPECT_EQ(fresh, 50);
     EXPECT_EQ(again, 1);
     EXPECT_EQ(taken, 1);
-    kill_and_wait(dir.address());
+    kill_and_run(dir.address());
   }
-  auto db = open_directory_db(path);
-  ASSERT_TRUE(db);
-  auto dir = spawn_directory(*sys_, *db);
-  track(dir.address());
+  auto dir = open_directory(path);
+  ASSERT_TRUE(dir);
   for (int i = 0; i < 50; i += 7) {
-    std::string key;
-    self()
-      ->request(dir, wait_time, lookup_atom::value, "u" + std::to_string(i))
-      .receive([&](std::string& k) { key = k; },
-               [&](caf::error& e) { ADD_FAILURE() << sys_->render(e); });
-    EXPECT_EQ(key, "key " + std::to_string(i));
+    auto key = call(dir, lookup_atom::value, "u" + std::to_string(i));
+    ASSERT_TRUE(key && key->match_elements<std::string>())
+      << (key ? to_string(*key) : "no answer");
+    EXPECT_EQ(key->get_as<std::string>(0), "key " + std::to_string(i));
   }
 }
 

@@ -7,8 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -20,6 +18,7 @@
 #include "actors/server/store.hpp"
 #include "tests/support/fake_session.hpp"
 #include "tests/support/inbox.hpp"
+#include "tests/support/scratch_dir.hpp"
 
 namespace courier::test {
 
@@ -111,42 +110,12 @@ class StoreTest : public RouterTest {
 protected:
   void SetUp() override {
     RouterTest::SetUp();
-    char tmpl[] = "/tmp/courier-store-XXXXXX";
-    auto dir = ::mkdtemp(tmpl);
-    ASSERT_NE(dir, nullptr);
-    dir_ = dir;
-  }
-
-  void TearDown() override {
-    RouterTest::TearDown();
-    if (!dir_.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(dir_, ec);
-    }
-  }
-
-  stored_message put(const store_actor& st, const std::string& to,
-                     const std::string& from, const std::string& blob) {
-    stored_message out;
-    self()
-      ->request(st, wait_time, put_atom::value, to,
-                stored_message{0, from, blob, 0})
-      .receive([&](stored_message& m) { out = std::move(m); },
-               [&](caf::error& err) {
-                 ADD_FAILURE() << "put: " << sys_->render(err);
-               });
-    return out;
+    ASSERT_FALSE(dir_.empty()) << "no scratch folder";
   }
 
   /// Rows in the queue database, read through a connection of its own.
   int64_t rows_on_disk() {
-    auto db = database::open(dir_ + "/queue.db");
-    EXPECT_TRUE(db);
-    auto stmt = db->prepare("SELECT COUNT(*) FROM queue");
-    EXPECT_TRUE(stmt);
-    auto row = stmt->step();
-    EXPECT_TRUE(row && *row);
-    return stmt->int_at(0);
+    return queue_rows(dir_ + "/queue.db");
   }
 
   std::vector<stored_message> fetch(const store_actor& st,
@@ -162,7 +131,8 @@ protected:
     return out;
   }
 
-  std::string dir_;
+  scratch_dir scratch_;
+  std::string dir_ = scratch_.path();
 };
 
 /// A router whose store is on disk and which holds pushed messages.
