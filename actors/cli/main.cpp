@@ -145,12 +145,12 @@ crypto::key unlock() {
 }
 
 /// A connected client and the actor system around it.
-struct session_handle {
+struct connected_client {
   base_config cfg;
   std::unique_ptr<caf::actor_system> sys;
   client_actor client;
 
-  ~session_handle() {
+  ~connected_client() {
     if (client)
       caf::anon_send(client, stop_atom::value);
   }
@@ -160,7 +160,7 @@ std::chrono::seconds timeout() {
   return std::chrono::seconds{opts.timeout};
 }
 
-void connect(session_handle& s, crypto::key identity) {
+void connect(connected_client& s, crypto::key identity) {
   client_config cc;
   cc.user = opts.user;
   cc.dir = home_dir();
@@ -183,7 +183,7 @@ void connect(session_handle& s, crypto::key identity) {
              });
 }
 
-int cmd_send(session_handle& s) {
+int cmd_send(connected_client& s) {
   caf::scoped_actor self{*s.sys};
   self->request(s.client, timeout(), send_atom::value, opts.to, opts.text)
     .receive(
@@ -214,7 +214,7 @@ void print_message(const inbound_message& m) {
               << m.body << std::endl;
 }
 
-int cmd_recv(session_handle& s) {
+int cmd_recv(connected_client& s) {
   caf::scoped_actor self{*s.sys};
   // The blocking receive below handles what a listener hears.
   self->send(s.client, listen_atom::value,
@@ -250,7 +250,7 @@ int cmd_recv(session_handle& s) {
   return 0;
 }
 
-int cmd_online(session_handle& s) {
+int cmd_online(connected_client& s) {
   caf::scoped_actor self{*s.sys};
   self->request(s.client, timeout(), online_atom::value)
     .receive(
@@ -274,7 +274,7 @@ void print_contact(const contact_key& k, const char* note) {
     std::cout << k.user << ": " << k.fingerprint << note << "\n";
 }
 
-int cmd_fingerprint(session_handle* s, const crypto::key& identity) {
+int cmd_fingerprint(connected_client* s, const crypto::key& identity) {
   if (opts.peer.empty() || opts.peer == opts.user) {
     contact_key k{opts.user, *crypto::fingerprint(identity), false};
     print_contact(k, "");
@@ -290,7 +290,7 @@ int cmd_fingerprint(session_handle* s, const crypto::key& identity) {
   return 0;
 }
 
-int cmd_trust(session_handle& s) {
+int cmd_trust(connected_client& s) {
   caf::scoped_actor self{*s.sys};
   self->request(s.client, timeout(), trust_atom::value, opts.peer,
                 opts.fingerprint)
@@ -315,7 +315,7 @@ listener_actor::behavior_type chat_printer(listener_actor::pointer) {
   };
 }
 
-int cmd_chat(session_handle& s) {
+int cmd_chat(connected_client& s) {
   auto printer = s.sys->spawn(chat_printer);
   caf::anon_send(s.client, listen_atom::value, printer);
   std::cerr << "signed in as " << opts.user
@@ -367,7 +367,7 @@ int cmd_chat(session_handle& s) {
 
 // Sends an order to the bank and waits for the signed receipt that answers
 // it (its letter signature was checked against the bank's pinned key).
-bank::receipt bank_call(session_handle& s, const bank::order& o) {
+bank::receipt bank_call(connected_client& s, const bank::order& o) {
   caf::scoped_actor self{*s.sys};
   // The blocking receive below handles what a listener hears.
   self->send(s.client, listen_atom::value,
@@ -404,7 +404,7 @@ bank::receipt bank_call(session_handle& s, const bank::order& o) {
   return std::move(*receipt);
 }
 
-int cmd_open_account(session_handle& s) {
+int cmd_open_account(connected_client& s) {
   bank::order o;
   o.type = "open_account";
   auto r = bank_call(s, o);
@@ -416,7 +416,7 @@ int cmd_open_account(session_handle& s) {
   return 0;
 }
 
-int cmd_balance(session_handle& s) {
+int cmd_balance(connected_client& s) {
   bank::order o;
   o.type = "balance";
   auto r = bank_call(s, o);
@@ -427,7 +427,7 @@ int cmd_balance(session_handle& s) {
   return 0;
 }
 
-int cmd_transfer(session_handle& s, const std::string& type) {
+int cmd_transfer(connected_client& s, const std::string& type) {
   bank::order o;
   o.type = type;
   o.to = opts.to;
@@ -454,7 +454,7 @@ int cmd_transfer(session_handle& s, const std::string& type) {
   return 0;
 }
 
-int cmd_history(session_handle& s) {
+int cmd_history(connected_client& s) {
   bank::order o;
   o.type = "history";
   o.limit = static_cast<uint32_t>(opts.limit);
@@ -550,7 +550,7 @@ int main(int argc, char** argv) {
     auto identity = unlock();
     if (fp->parsed() && (opts.peer.empty() || opts.peer == opts.user))
       return cmd_fingerprint(nullptr, identity);
-    session_handle s;
+    connected_client s;
     connect(s, identity);
     if (send->parsed())
       return cmd_send(s);

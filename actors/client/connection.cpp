@@ -20,13 +20,13 @@ namespace {
 constexpr size_t read_chunk = 1024;
 
 // CAF reads at most 50 times per socket event after a halt().
-constexpr size_t max_held = 64 * read_chunk;
+constexpr size_t max_deferred = 64 * read_chunk;
 
 /// State of one connection broker.
 struct connection_state {
   frame_sink owner;
   edge_limits limits;
-  /// Framing, the frame rate and the bytes held while paused.
+  /// Framing, the frame rate and the bytes deferred while paused.
   protocol::frame_pump pump;
   std::vector<std::string> frames; ///< reused between reads
   static inline const char* name = "connection";
@@ -68,7 +68,7 @@ connection(connection_ptr self, int fd, edge_limits limits, frame_sink owner) {
   auto hdl = self->add_scribe(fd);
   auto& st = self->state;
   st.limits = limits;
-  st.pump = protocol::frame_pump{limits, max_held,
+  st.pump = protocol::frame_pump{limits, max_deferred,
                                  std::chrono::steady_clock::now()};
   st.owner = std::move(owner);
   self->monitor(st.owner);

@@ -6,12 +6,12 @@ namespace courier::protocol {
 
 pump_result frame_pump::hold(const char* data, size_t size) {
   // The transport may finish a burst of reads after it was told to stop.
-  held_.append(data, size);
-  if (held_.size() <= max_held_)
+  deferred_.append(data, size);
+  if (deferred_.size() <= max_held_)
     return {};
   return {pump_status::overflow,
           make_error(errc::rate_limited,
-                     "held bytes over " + std::to_string(max_held_)),
+                     "deferred bytes over " + std::to_string(max_held_)),
           {}};
 }
 

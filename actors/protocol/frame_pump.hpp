@@ -19,7 +19,7 @@ enum class pump_status : uint8_t {
   stopped,  ///< the callback asked to stop; the rest stays unread
   pause,    ///< the frame rate is reached: stop reading until `resume_at`
   error,    ///< the stream broke the framing rules; `error` says how
-  overflow, ///< paused, and the held bytes went over the cap
+  overflow, ///< paused, and the deferred bytes went over the cap
 };
 
 /// The outcome of `frame_pump::feed` or `frame_pump::resume`.
@@ -40,17 +40,17 @@ public:
   /// Accepts no frame: a placeholder until a configured pump is assigned.
   frame_pump() : reader_(0) {}
 
-  /// `max_held`: bytes kept while paused; more means a peer that ignores
+  /// `max_deferred`: bytes kept while paused; more means a peer that ignores
   /// the pause, and the connection must close.
-  frame_pump(const edge_limits& limits, size_t max_held, clock::time_point now)
+  frame_pump(const edge_limits& limits, size_t max_deferred, clock::time_point now)
     : reader_(limits.max_frame),
       max_frames_per_second_(limits.max_frames_per_second),
-      max_held_(max_held),
+      max_held_(max_deferred),
       window_start_(now) {}
 
   /// Calls `on_frame(std::string_view)` for every complete frame, in order,
   /// while it returns true; views live until the call returns. While paused
-  /// the bytes are held for `resume` instead.
+  /// the bytes are deferred to `resume` instead.
   template <class F>
   pump_result feed(const char* data, size_t size, clock::time_point now,
                    F&& on_frame) {
@@ -74,24 +74,24 @@ public:
     return rate_check();
   }
 
-  /// Ends a pause: opens a new window at `now` and feeds the held bytes.
+  /// Ends a pause: opens a new window at `now` and feeds the deferred bytes.
   template <class F>
   pump_result resume(clock::time_point now, F&& on_frame) {
     paused_ = false;
     window_start_ = now;
     frames_this_second_ = 0;
-    if (held_.empty())
+    if (deferred_.empty())
       return {};
-    std::string held;
-    held.swap(held_);
-    return feed(held.data(), held.size(), now, on_frame);
+    std::string bytes;
+    bytes.swap(deferred_);
+    return feed(bytes.data(), bytes.size(), now, on_frame);
   }
 
   /// Whether reading is paused (over the frame rate).
   bool paused() const { return paused_; }
 
   /// Bytes waiting for `resume`.
-  size_t held() const { return held_.size(); }
+  size_t deferred() const { return deferred_.size(); }
 
   /// Gives back the memory of an idle reader.
   void shrink() { reader_.shrink(); }
@@ -106,7 +106,7 @@ private:
   uint32_t frames_this_second_ = 0;
   clock::time_point window_start_;
   bool paused_ = false;
-  std::string held_; ///< bytes received after the pause began
+  std::string deferred_; ///< bytes received after the pause began
 };
 
 } // namespace courier::protocol

@@ -34,7 +34,7 @@ using clock = std::chrono::steady_clock;
 constexpr size_t read_chunk = 1024;
 
 // CAF reads at most 50 times per socket event after a halt().
-constexpr size_t max_held = 64 * read_chunk;
+constexpr size_t max_deferred = 64 * read_chunk;
 
 } // namespace
 
@@ -46,7 +46,7 @@ struct session_state {
   protocol::channel chan;
   std::string user;
   bool done = false; ///< closing: nothing more is read or written
-  /// Framing, the frame rate and the bytes held while paused.
+  /// Framing, the frame rate and the bytes deferred while paused.
   protocol::frame_pump pump;
   // Timers and buffers.
   clock::time_point last_activity = clock::now();
@@ -332,7 +332,7 @@ void apply(session_ptr self, const protocol::pump_result& res,
   }
 }
 
-// Bytes from the socket; those held while paused count as activity only
+// Bytes from the socket; those deferred while paused count as activity only
 // when they are read.
 void on_data(session_ptr self, const char* data, size_t size) {
   auto& st = self->state;
@@ -366,7 +366,7 @@ void on_resume(session_ptr self) {
   if (st.done)
     return;
   auto now = clock::now();
-  if (st.pump.held() > 0)
+  if (st.pump.deferred() > 0)
     st.last_activity = now;
   self->trigger(st.hdl);
   apply(self, st.pump.resume(now, frames_to(self)), now);
@@ -380,7 +380,7 @@ session(session_ptr self, caf::io::connection_handle hdl, session_context ctx,
   auto& st = self->state;
   st.hdl = hdl;
   st.ctx = std::move(ctx);
-  st.pump = protocol::frame_pump{st.ctx.limits, max_held, clock::now()};
+  st.pump = protocol::frame_pump{st.ctx.limits, max_deferred, clock::now()};
   self->configure_read(hdl, caf::io::receive_policy::at_most(read_chunk));
   if (listener_ticks)
     st.tick_due = clock::now() + st.ctx.limits.handshake_timeout;

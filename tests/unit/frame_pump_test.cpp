@@ -1,4 +1,4 @@
-// The frame pump: framing, the frame rate and the bytes held while paused,
+// The frame pump: framing, the frame rate and the bytes deferred while paused,
 // without a socket.
 
 #include <gtest/gtest.h>
@@ -39,8 +39,8 @@ struct harness {
   frame_pump pump;
   std::vector<std::string> got;
 
-  explicit harness(edge_limits lim = limits(), size_t max_held = 64)
-    : pump(lim, max_held, t0) {}
+  explicit harness(edge_limits lim = limits(), size_t max_deferred = 64)
+    : pump(lim, max_deferred, t0) {}
 
   auto collect() {
     return [this](std::string_view f) {
@@ -111,32 +111,32 @@ TEST(frame_pump, a_new_second_opens_a_new_window) {
   EXPECT_EQ(res.resume_at, t0 + 2500ms);
 }
 
-TEST(frame_pump, bytes_fed_while_paused_are_held_and_replayed_in_order) {
+TEST(frame_pump, bytes_fed_while_paused_are_deferred_and_replayed_in_order) {
   harness h{limits(1)};
   EXPECT_EQ(h.feed(frame("1")).status, pump_status::pause);
   auto rest = frame("2") + frame("3");
   EXPECT_EQ(h.feed(rest.substr(0, 4)).status, pump_status::ok);
   EXPECT_EQ(h.feed(rest.substr(4)).status, pump_status::ok);
   EXPECT_EQ(h.got.size(), 1u);
-  EXPECT_EQ(h.pump.held(), rest.size());
-  // The held bytes are one read: the rate is checked after all of it, and
+  EXPECT_EQ(h.pump.deferred(), rest.size());
+  // The deferred bytes are one read: the rate is checked after all of it, and
   // the window opened by resume is full again.
   auto res = h.pump.resume(t0 + 1s, h.collect());
   EXPECT_EQ(res.status, pump_status::pause);
   EXPECT_EQ(res.resume_at, t0 + 2s);
   EXPECT_EQ(h.got, (std::vector<std::string>{"1", "2", "3"}));
-  EXPECT_EQ(h.pump.held(), 0u);
+  EXPECT_EQ(h.pump.deferred(), 0u);
   EXPECT_EQ(h.pump.resume(t0 + 2s, h.collect()).status, pump_status::ok);
 }
 
-TEST(frame_pump, resume_with_nothing_held_just_reopens) {
+TEST(frame_pump, resume_with_nothing_deferred_just_reopens) {
   harness h{limits(1)};
   EXPECT_EQ(h.feed(frame("1")).status, pump_status::pause);
   EXPECT_EQ(h.pump.resume(t0 + 1s, h.collect()).status, pump_status::ok);
   EXPECT_FALSE(h.pump.paused());
 }
 
-TEST(frame_pump, held_bytes_over_the_cap_are_an_error) {
+TEST(frame_pump, deferred_bytes_over_the_cap_are_an_error) {
   harness h{limits(1), 8};
   EXPECT_EQ(h.feed(frame("1")).status, pump_status::pause);
   EXPECT_EQ(h.feed(std::string(8, 'x')).status, pump_status::ok);
