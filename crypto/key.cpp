@@ -4,6 +4,8 @@
 #include <utility>
 
 #include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -108,6 +110,20 @@ caf::expected<key> generate_rsa(int bits) {
   if (bits != 2048 && bits != 3072 && bits != 4096)
     return make_error(errc::bad_key);
   return generate("RSA", bits);
+}
+
+bool is_rsa_identity(const key& k) {
+  if (k.kind() != key_kind::rsa)
+    return false;
+  auto bits = k.bits();
+  if (bits != 2048 && bits != 3072 && bits != 4096)
+    return false;
+  BIGNUM* e = nullptr;
+  if (EVP_PKEY_get_bn_param(k.get(), OSSL_PKEY_PARAM_RSA_E, &e) != 1)
+    return false;
+  bool ok = BN_is_word(e, RSA_F4);
+  BN_free(e);
+  return ok;
 }
 
 caf::expected<key> generate_ed25519() {

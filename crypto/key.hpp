@@ -38,6 +38,14 @@ private:
 /// Generates an RSA key of 2048, 3072 or 4096 bits (others: bad_key).
 caf::expected<key> generate_rsa(int bits);
 
+/// Whether `k` is an RSA key with exactly the parameters Courier makes: a
+/// modulus of 2048, 3072 or 4096 bits and the public exponent 65537.
+/// Every RSA public key that arrives from elsewhere is checked with this
+/// before it is used: a huge exponent makes each OAEP wrap or signature
+/// check a full-length exponentiation, which costs the checker dearly and
+/// the sender nothing.
+bool is_rsa_identity(const key& k);
+
 /// Generates an Ed25519 signing key.
 caf::expected<key> generate_ed25519();
 

@@ -226,7 +226,7 @@ void with_key(client_ptr self, const std::string& user, key_fn fn) {
             if (!crypto::from_base64(env->str("key"), der))
               return (void) fn(make_error(errc::bad_encoding, "key from router"));
             auto key = crypto::public_key_from_der(der);
-            if (!key || key->kind() != crypto::key_kind::rsa)
+            if (!key || !crypto::is_rsa_identity(*key))
               return (void) fn(make_error(errc::bad_key, user));
             auto& st = self->state;
             std::string der_text{der.begin(), der.end()};
@@ -545,7 +545,7 @@ client(client_actor::stateful_pointer<client_state> self, client_config cfg,
                   return (void) rp.deliver(make_error(errc::bad_encoding, "key"));
                 auto key = crypto::public_key_from_der(der);
                 auto got = crypto::fingerprint_of_der(der);
-                if (!key)
+                if (!key || !crypto::is_rsa_identity(*key))
                   return (void) rp.deliver(make_error(errc::bad_key, user));
                 if (normalize_fingerprint(got) != normalize_fingerprint(fp))
                   return (void) rp.deliver(make_error(

@@ -78,7 +78,11 @@ caf::expected<crypto::key> load_identity(const std::string& dir,
   if (!pem)
     return make_error(errc::io_error,
                       "no identity in " + dir + " (run courier-cli init)");
-  return crypto::private_key_from_pem(*pem, passphrase);
+  auto key = crypto::private_key_from_pem(*pem, passphrase);
+  if (key && !crypto::is_rsa_identity(*key))
+    return make_error(errc::bad_key, dir + "/identity.pem is not an RSA "
+                                     "identity key Courier made");
+  return key;
 }
 
 caf::expected<crypto::key> load_or_create_node_key(const std::string& path,

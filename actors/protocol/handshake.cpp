@@ -150,9 +150,10 @@ caf::expected<client_hello> parse_client_hello(const std::string& text) {
   auto key = crypto::public_key_from_der(hello.identity);
   if (!key)
     return make_error(errc::bad_key, "identity key");
-  if (key->kind() != crypto::key_kind::rsa || key->bits() < min_identity_bits
-      || key->bits() > max_identity_bits)
-    return make_error(errc::bad_key, "identity must be RSA 2048-4096");
+  // Checked before any work with it: see is_rsa_identity.
+  if (!crypto::is_rsa_identity(*key))
+    return make_error(errc::bad_key,
+                      "identity must be RSA 2048, 3072 or 4096 with e=65537");
   hello.identity_key = *key;
   return hello;
 }

@@ -10,10 +10,6 @@
 
 namespace courier::protocol {
 
-/// Smallest and largest RSA identity key a server accepts.
-constexpr int min_identity_bits = 2048;
-constexpr int max_identity_bits = 4096;
-
 /// What the client sends first (a JSON frame).
 struct client_hello {
   std::string text;        ///< the frame verbatim, part of the transcript

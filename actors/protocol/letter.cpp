@@ -27,7 +27,6 @@ using crypto::secret;
 using crypto::sign;
 using crypto::verify;
 using crypto::wipe;
-using crypto::key_kind;
 using crypto::to_base64;
 using crypto::from_base64;
 
@@ -36,11 +35,9 @@ namespace {
 constexpr size_t max_blob_size = 1 << 20;
 constexpr int64_t blob_version = 1;
 constexpr std::string_view letter_aad = "courier-letter-v1";
-constexpr int min_rsa_bits = 2048;
-
-/// Only RSA keys of a sane size may wrap or unwrap content keys.
+/// Only keys with Courier's RSA parameters may wrap or unwrap content keys.
 bool usable_rsa(const key& k) {
-  return k.kind() == key_kind::rsa && k.bits() >= min_rsa_bits;
+  return crypto::is_rsa_identity(k);
 }
 
 /// Scrubs the string values of a JSON object (they may hold plaintext).
@@ -101,7 +98,7 @@ caf::error check_readers(const std::vector<reader>& readers) {
   std::set<std::string> seen;
   for (const auto& r : readers) {
     if (!usable_rsa(r.public_key))
-      return make_error(errc::bad_key, "reader key is not RSA-2048+");
+      return make_error(errc::bad_key, "reader key is not an RSA identity key");
     if (r.user.empty() || !seen.insert(r.user).second)
       return make_error(errc::bad_key, "empty or duplicate reader");
   }

@@ -436,6 +436,14 @@ bool edge_conn::login(const std::string& user, const crypto::key& identity,
   return true;
 }
 
+bool edge_conn::answered_hello(const std::string& hello,
+                               milliseconds timeout) {
+  out_.clear();
+  protocol::append_frame(out_, hello);
+  std::string frame;
+  return flush() && read_raw_frame(frame, timeout);
+}
+
 bool edge_conn::refused_hello(milliseconds timeout) {
   out_.clear();
   protocol::append_frame(out_, R"({"v":1,"type":"client_hello"})");

@@ -103,6 +103,10 @@ public:
   /// envelope for it arrived.
   bool refused_hello(
     std::chrono::milliseconds timeout = std::chrono::seconds{10});
+  /// Sends `hello` as it is; true once the router answered it at all.
+  bool answered_hello(
+    const std::string& hello,
+    std::chrono::milliseconds timeout = std::chrono::seconds{10});
   /// Seals `envelope` and appends the frame to the pending output.
   void queue(const std::string& envelope);
   /// Writes all pending output (blocking). False if the socket failed.

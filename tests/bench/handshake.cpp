@@ -2,11 +2,17 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <thread>
 
+#include <boost/json.hpp>
+
+#include "actors/protocol/handshake.hpp"
+#include "crypto/bytes.hpp"
 #include "tests/bench/scenarios.hpp"
 #include "tests/support/harness.hpp"
+#include "tests/support/hostile_keys.hpp"
 
 namespace courier::bench {
 
@@ -21,11 +27,14 @@ struct round_stats {
   std::string problem;
 };
 
-// Logs in users name0..name(n-1) from `threads` threads, closing each
-// connection after its welcome.
-round_stats login_round(uint16_t port, pid_t router, uint64_t n,
-                        uint64_t threads, const std::string& prefix,
-                        uint64_t timeout_s, bool refused = false) {
+/// What one connection of a round does once connected; true if it worked.
+using attempt_fn = std::function<bool(edge_conn&, uint64_t i)>;
+
+// Runs `attempt` on n connections from `threads` threads, closing each
+// connection after it.
+round_stats run_round(uint16_t port, pid_t router, uint64_t n,
+                      uint64_t threads, uint64_t timeout_s,
+                      const attempt_fn& attempt) {
   round_stats st;
   std::atomic<uint64_t> next{0}, ok{0};
   std::mutex mtx;
@@ -40,10 +49,7 @@ round_stats login_round(uint16_t port, pid_t router, uint64_t n,
         if (i >= n || past(deadline))
           return;
         edge_conn c;
-        auto done = c.connect(port)
-                    && (refused ? c.refused_hello()
-                                : c.login(prefix + std::to_string(i),
-                                          bench_key()));
+        auto done = c.connect(port) && attempt(c, i);
         if (done) {
           ++ok;
         } else {
@@ -63,6 +69,46 @@ round_stats login_round(uint16_t port, pid_t router, uint64_t n,
   return st;
 }
 
+// Logs in users prefix0..prefix(n-1).
+round_stats login_round(uint16_t port, pid_t router, uint64_t n,
+                        uint64_t threads, const std::string& prefix,
+                        uint64_t timeout_s) {
+  return run_round(port, router, n, threads, timeout_s,
+                   [&](edge_conn& c, uint64_t i) {
+                     return c.login(prefix + std::to_string(i), bench_key());
+                   });
+}
+
+// A client hello whose RSA identity has a public exponent almost as long as
+// its modulus: an attacker makes it without any private key, and every
+// OAEP wrap or PSS check with it is a full-length exponentiation unless it
+// is refused.
+std::string hostile_hello() {
+  auto hostile = test::with_exponent(bench_key(),
+                                     test::huge_exponent(bench_key().bits()));
+  auto der = hostile.public_der();
+  auto start = protocol::start_handshake("mallory", bench_key());
+  if (!der || !start)
+    return {};
+  auto obj = boost::json::parse(start->hello.text).as_object();
+  obj["identity"] = crypto::to_base64(*der);
+  return boost::json::serialize(obj);
+}
+
+// Signs `user` in again and again until `stop`; the slowest sign-in.
+double slowest_sign_in(uint16_t port, const std::string& user,
+                       const std::atomic<bool>& stop, uint64_t& count) {
+  double worst = 0;
+  while (!stop) {
+    edge_conn c;
+    auto t0 = clock::now();
+    if (c.connect(port) && c.login(user, bench_key()))
+      ++count;
+    worst = std::max(worst, duration<double>(clock::now() - t0).count());
+  }
+  return worst;
+}
+
 } // namespace
 
 int run_handshake(const options& opts, bool json) {
@@ -80,8 +126,28 @@ int run_handshake(const options& opts, bool json) {
                            timeout);
   // What a connection costs the router without the handshake's crypto:
   // accept, one frame each way, close.
-  auto bare = login_round(router.port, router.proc.pid(), n, threads, "",
-                          timeout, true);
+  auto bare = run_round(router.port, router.proc.pid(), n, threads, timeout,
+                        [](edge_conn& c, uint64_t) {
+                          return c.refused_hello();
+                        });
+  // The same number of hostile hellos: what they cost the router; then
+  // once more while one user signs in again and again: how long it waits.
+  auto hello = hostile_hello();
+  auto hostile_attempt = [&](edge_conn& c, uint64_t) {
+    return c.answered_hello(hello);
+  };
+  auto hostile = run_round(router.port, router.proc.pid(), n, threads,
+                           timeout, hostile_attempt);
+  std::atomic<bool> stop{false};
+  uint64_t probes = 0;
+  double worst_probe = 0;
+  std::thread prober{[&] {
+    worst_probe = slowest_sign_in(router.port, "h0", stop, probes);
+  }};
+  run_round(router.port, router.proc.pid(), n, threads, timeout,
+            hostile_attempt);
+  stop = true;
+  prober.join();
   untrack_child(router.proc.pid());
   router.proc.kill_hard();
   result r{"handshake"};
@@ -103,6 +169,14 @@ int run_handshake(const options& opts, bool json) {
         "us");
   if (!bare.problem.empty())
     r.note("refused_hello: " + bare.problem);
+  r.add("hostile_hello_router_cpu_per_connection",
+        hostile.router_cpu
+          / static_cast<double>(std::max<uint64_t>(1, hostile.ok)) * 1e6,
+        "us");
+  r.add("sign_ins_during_hostile_flood", static_cast<int64_t>(probes));
+  r.add("slowest_sign_in_during_hostile_flood", worst_probe * 1e3, "ms");
+  if (!hostile.problem.empty())
+    r.note("hostile_hello: " + hostile.problem);
   r.note("new_user: first login of each name (includes the directory's "
          "durable registration); returning: the same names again. Each "
          "connection: connect, client hello, server hello (X25519, RSA-OAEP "
@@ -110,9 +184,14 @@ int run_handshake(const options& opts, bool json) {
          "Client-side RSA-2048 private operations run in this process on the "
          "same cores. refused_hello: connect, a hello with no fields, the "
          "router's error, close: the part of a handshake that is not crypto "
-         "nor the second round trip");
+         "nor the second round trip; hostile_hello: a hello whose RSA key has a "
+         "public exponent almost as long as its modulus, answered by the "
+         "router, while another "
+         "client signs in as h0 again and again");
   r.print(json);
-  return first.ok == n && again.ok == n && bare.ok == n ? 0 : 1;
+  return first.ok == n && again.ok == n && bare.ok == n && hostile.ok == n
+             ? 0
+             : 1;
 }
 
 } // namespace courier::bench

@@ -128,7 +128,7 @@ e2e_stats end_to_end(uint64_t n, uint64_t c, uint64_t timeout_s) {
   auto home = dir / "home";
   const std::string op = "op";
   auto log = dir / "bank.log";
-  auto bank = test::process::start({COURIER_NODE, "bank",
+  auto bank = test::process::start({test::node_binary(), "bank",
                                     "--server=" + router.address(),
                                     "--data=" + (dir / "bank"),
                                     "--operator=" + op},

@@ -135,7 +135,7 @@ router_process router_process::start(const std::string& data_dir, uint16_t port,
   r.log = data_dir + ".log";
   std::ofstream{r.log, std::ios::trunc};
   std::vector<std::string> argv = std::move(prefix);
-  argv.insert(argv.end(), {COURIER_NODE, "router",
+  argv.insert(argv.end(), {node_binary(), "router",
                            "--edge=" + host + ":" + std::to_string(port),
                            "--data=" + data_dir});
   argv.insert(argv.end(), extra.begin(), extra.end());
@@ -361,6 +361,11 @@ const crypto::key& test_key(const std::string& name) {
   if (!k)
     k = *crypto::generate_rsa(2048);
   return k;
+}
+
+std::string node_binary() {
+  auto env = std::getenv("COURIER_NODE_BIN");
+  return env && *env ? env : COURIER_NODE;
 }
 
 } // namespace courier::test

@@ -109,6 +109,10 @@ std::vector<std::string> cli(const std::string& home, const std::string& server,
 /// Reads a whole file ("" if missing).
 std::string slurp(const std::string& path);
 
+/// The courier-node to start: `$COURIER_NODE_BIN` if set (to measure
+/// another build with the same benchmark), else the one built here.
+std::string node_binary();
+
 /// A raw edge connection that speaks frames directly.
 class raw_client {
 public:

@@ -10,6 +10,7 @@
 
 #include <caf/sec.hpp>
 #include <openssl/err.h>
+#include <openssl/rsa.h>
 
 #include "crypto/aead.hpp"
 #include "crypto/bytes.hpp"
@@ -21,6 +22,7 @@
 #include "crypto/random.hpp"
 #include "crypto/signature.hpp"
 #include "crypto/x25519.hpp"
+#include "tests/support/hostile_keys.hpp"
 
 using namespace courier;
 using namespace courier::crypto;
@@ -375,6 +377,28 @@ TEST(key, kinds_and_sizes) {
   EXPECT_EQ(code(generate_rsa(1024)), errc::bad_key);
   EXPECT_EQ(key{}.kind(), key_kind::other);
   EXPECT_FALSE(key{}.public_der());
+}
+
+TEST(key, only_courier_rsa_parameters_are_identities) {
+  EXPECT_TRUE(is_rsa_identity(rsa_key()));
+  EXPECT_FALSE(is_rsa_identity(ed_key()));
+  EXPECT_FALSE(is_rsa_identity(key{}));
+  // An attacker picks the exponent freely: each is refused, 65537 is not.
+  EXPECT_TRUE(is_rsa_identity(test::with_exponent(rsa_key(), "10001")));
+  for (auto e : {std::string{"3"}, std::string{"10003"}, test::huge_exponent(rsa_key().bits())}) {
+    auto hostile = test::with_exponent(rsa_key(), e);
+    ASSERT_TRUE(hostile) << e;
+    EXPECT_FALSE(is_rsa_identity(hostile)) << e;
+    // And it survives a round trip through DER, as it would on the wire.
+    auto der = hostile.public_der();
+    ASSERT_TRUE(der);
+    auto back = public_key_from_der(*der);
+    ASSERT_TRUE(back);
+    EXPECT_FALSE(is_rsa_identity(*back));
+  }
+  EVP_PKEY* raw = EVP_RSA_gen(3000);
+  ASSERT_NE(raw, nullptr);
+  EXPECT_FALSE(is_rsa_identity(key{raw})) << "only 2048, 3072 and 4096 bits";
 }
 
 TEST(key, public_der_round_trip) {

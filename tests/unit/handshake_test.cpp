@@ -17,6 +17,7 @@
 #include "crypto/key.hpp"
 #include "crypto/random.hpp"
 #include "crypto/signature.hpp"
+#include "tests/support/hostile_keys.hpp"
 #include "tests/support/protocol_helpers.hpp"
 
 using namespace courier;
@@ -361,6 +362,21 @@ TEST(ClientHello, Rsa1024Rejected) {
   auto st = start_handshake("alice", small);
   ASSERT_TRUE(st);
   EXPECT_EQ(hello_code(st->hello.text), errc::bad_key);
+}
+
+TEST(ClientHello, HostileExponentRefusedBeforeAnyWork) {
+  // A public exponent of ~3070 bits makes every OAEP wrap and PSS check a
+  // full-length exponentiation; the router must refuse it at parse time.
+  for (auto e : {test::huge_exponent(alice_key().bits()), std::string{"3"}}) {
+    auto hostile = test::with_exponent(alice_key(), e);
+    ASSERT_TRUE(hostile);
+    auto der = hostile.public_der();
+    ASSERT_TRUE(der);
+    EXPECT_EQ(hello_code(with_field(good_hello_text(), "identity",
+                                    crypto::to_base64(*der))),
+              errc::bad_key)
+      << e;
+  }
 }
 
 TEST(ClientHello, EphWrongSize) {

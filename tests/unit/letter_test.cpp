@@ -10,6 +10,7 @@
 
 #include "actors/common/error.hpp"
 #include "actors/protocol/letter.hpp"
+#include "tests/support/hostile_keys.hpp"
 #include "crypto/bytes.hpp"
 #include "crypto/key.hpp"
 
@@ -226,4 +227,14 @@ TEST(letter, wrong_key_kinds) {
   auto opened = open_letter(sealed_blob(), "bob", ed);
   ASSERT_FALSE(opened);
   EXPECT_EQ(code_of(opened.error()), errc::bad_key);
+}
+
+TEST(letter, reader_key_with_a_hostile_exponent_is_refused) {
+  // A key a router or contact hands out with a huge exponent would make
+  // every wrap a full-length exponentiation.
+  auto hostile = test::with_exponent(bob().pub, test::huge_exponent(bob().pub.bits()));
+  ASSERT_TRUE(hostile);
+  auto r = seal_letter(sample(), alice().priv, {{"bob", hostile}});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(code_of(r.error()), errc::bad_key);
 }
