@@ -109,6 +109,9 @@ std::vector<std::string> cli(const std::string& home, const std::string& server,
 /// Reads a whole file ("" if missing).
 std::string slurp(const std::string& path);
 
+/// The permission bits of a file or folder, e.g. 0600; -1 if missing.
+int mode_of(const std::string& path);
+
 /// A raw edge connection that speaks frames directly.
 class raw_client {
 public:
