@@ -172,7 +172,13 @@ QString Bridge::checkUsername(const QString& name) const {
   if (name.isEmpty())
     return QStringLiteral("Choose a username.");
   if (!protocol::valid_username(ss(name)))
-    return QStringLiteral("Usernames are 1-32 characters of a-z 0-9 _ . -");
+  {
+    // The rule is one sentence shared with the CLI; a person reads it
+    // capitalised.
+    auto rule = QString::fromUtf8(protocol::username_rule);
+    rule[0] = rule[0].toUpper();
+    return rule + QLatin1Char('.');
+  }
   return {};
 }
 

@@ -7,10 +7,14 @@
 #include <QQuickStyle>
 
 #include <csignal>
+#include <sys/stat.h>
 
 #include "ui/bridge.hpp"
 
 int main(int argc, char** argv) {
+  // The identity, the history in clear and the app's settings are the
+  // user's alone, whatever umask the desktop session left.
+  ::umask(077);
   std::signal(SIGPIPE, SIG_IGN);
   QGuiApplication app{argc, argv};
   QGuiApplication::setApplicationName(QStringLiteral("courier-chat"));

@@ -1,10 +1,11 @@
 // courier-cli: the command-line client (identities, chat, for scripts too).
 
 #include <csignal>
-#include <optional>
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
+#include <optional>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "actors/cli/terminal_text.hpp"
 #include "actors/client/client.hpp"
 #include "actors/client/identity.hpp"
 #include "actors/common/error.hpp"
@@ -26,6 +28,10 @@
 namespace courier {
 
 namespace {
+
+// Human output shows what peers, routers and the bank wrote through this,
+// never raw; JSON output stays exact.
+using cli::printable;
 
 /// Everything the command line said.
 struct cli_options {
@@ -105,7 +111,7 @@ void require_user() {
   if (!protocol::valid_username(opts.user))
     die(errc::invalid_username,
         opts.user.empty() ? "say who you are with --user NAME"
-                          : "usernames are 1-32 characters of a-z 0-9 _ . -");
+                          : protocol::username_rule);
 }
 
 std::string home_dir() {
@@ -210,8 +216,8 @@ void print_message(const inbound_message& m) {
                 {"msg_id", m.msg_id}, {"ts", m.sent_ts},
                 {"accepted_ts", m.accepted_ts}});
   else
-    std::cout << "[" << format_time(m.sent_ts) << "] " << m.from << ": "
-              << m.body << std::endl;
+    std::cout << "[" << format_time(m.sent_ts) << "] " << printable(m.from)
+              << ": " << printable(m.body) << std::endl;
 }
 
 int cmd_recv(connected_client& s) {
@@ -233,7 +239,7 @@ int cmd_recv(connected_client& s) {
         return true;
       },
       [&](status_atom, const std::string& text) {
-        std::cerr << "courier-cli: " << text << "\n";
+        std::cerr << "courier-cli: " << printable(text) << "\n";
         if (text == "disconnected")
           die(errc::unreachable, "the router closed the connection");
       },
@@ -260,7 +266,7 @@ int cmd_online(connected_client& s) {
           return;
         }
         for (auto& n : names)
-          std::cout << n << "\n";
+          std::cout << printable(n) << "\n";
       },
       [](caf::error& err) { die(err); });
   return 0;
@@ -271,7 +277,8 @@ void print_contact(const contact_key& k, const char* note) {
     print_json({{"user", k.user}, {"fingerprint", k.fingerprint},
                 {"pinned_now", k.pinned_now}});
   else
-    std::cout << k.user << ": " << k.fingerprint << note << "\n";
+    std::cout << printable(k.user) << ": " << printable(k.fingerprint) << note
+              << "\n";
 }
 
 int cmd_fingerprint(connected_client* s, const crypto::key& identity) {
@@ -307,7 +314,7 @@ listener_actor::behavior_type chat_printer(listener_actor::pointer) {
       return true;
     },
     [](status_atom, const std::string& text) {
-      std::cerr << "* " << text << std::endl;
+      std::cerr << "* " << printable(text) << std::endl;
     },
     [](delivered_atom, const std::string&) {
       // Delivery states matter to the app; the chat prompt stays quiet.
@@ -335,9 +342,11 @@ int cmd_chat(connected_client& s) {
             std::string all;
             for (auto& n : names)
               all += (all.empty() ? "" : ", ") + n;
-            std::cerr << "* online: " << all << std::endl;
+            std::cerr << "* online: " << printable(all) << std::endl;
           },
-          [](caf::error& err) { std::cerr << "* " << explain(err) << std::endl; });
+          [](caf::error& err) {
+            std::cerr << "* " << printable(explain(err)) << std::endl;
+          });
       continue;
     }
     auto to = opts.peer;
@@ -355,8 +364,8 @@ int cmd_chat(connected_client& s) {
     self->request(s.client, timeout(), send_atom::value, to, body)
       .receive([](const std::string&) {},
                [&](caf::error& err) {
-                 std::cerr << "* not sent to " << to << ": " << explain(err)
-                           << std::endl;
+                 std::cerr << "* not sent to " << printable(to) << ": "
+                           << printable(explain(err)) << std::endl;
                });
   }
   caf::anon_send_exit(printer, caf::exit_reason::user_shutdown);
@@ -411,8 +420,8 @@ int cmd_open_account(connected_client& s) {
   if (opts.json)
     std::cout << bank::make_receipt(r) << std::endl;
   else
-    std::cout << (r.created ? "opened account " : "account ") << r.user
-              << "; balance " << bank::format_amount(r.balance_minor) << "\n";
+    std::cout << (r.created ? "opened account " : "account ")
+              << printable(r.user) << "; balance " << bank::format_amount(r.balance_minor) << "\n";
   return 0;
 }
 
@@ -446,10 +455,11 @@ int cmd_transfer(connected_client& s, const std::string& type) {
   }
   auto& t = r.transfer;
   std::cout << (type == "issue" ? "issued " : "paid ")
-            << bank::format_amount(t.amount_minor) << " to " << t.to
-            << " (transfer " << t.transfer_id << ", ledger #" << t.seq
+            << bank::format_amount(t.amount_minor) << " to " << printable(t.to)
+            << " (transfer " << printable(t.transfer_id) << ", ledger #"
+            << t.seq
             << (t.replayed ? ", already done before" : "") << "); "
-            << (type == "issue" ? t.to + "'s" : "your")
+            << (type == "issue" ? printable(t.to) + "'s" : "your")
             << " balance: " << bank::format_amount(t.balance_minor) << "\n";
   return 0;
 }
@@ -469,9 +479,9 @@ int cmd_history(connected_client& s) {
     bool out = e.from == opts.user;
     std::cout << "#" << e.seq << " " << format_time(e.ts) << " "
               << (out ? "-" : "+") << bank::format_amount(e.amount_minor)
-              << (out ? " to " + e.to
+              << (out ? " to " + printable(e.to)
                       : " from " + (e.kind == "issue" ? std::string{"issuance"}
-                                                      : e.from))
+                                                      : printable(e.from)))
               << "  balance " << bank::format_amount(e.balance_minor) << "\n";
   }
   return 0;
@@ -483,6 +493,9 @@ int cmd_history(connected_client& s) {
 
 int main(int argc, char** argv) {
   using namespace courier;
+  // The identity and the history in clear are the user's alone, whatever
+  // umask the shell left.
+  ::umask(077);
   std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"courier-cli: end-to-end encrypted messages through a Courier "
                "router"};
@@ -577,7 +590,8 @@ int main(int argc, char** argv) {
   } catch (const failure& f) {
     if (opts.json)
       print_json({{"error", to_string(f.code)}, {"message", f.sentence}});
-    std::cerr << "courier-cli: " << f.sentence << "\n";
+    // The sentence may quote a router or the bank.
+    std::cerr << "courier-cli: " << printable(f.sentence) << "\n";
     return 1;
   }
   return 0;

@@ -20,6 +20,7 @@
 #include "actors/client/crypto_worker.hpp"
 #include "actors/common/clock.hpp"
 #include "actors/common/error.hpp"
+#include "actors/common/private_files.hpp"
 #include "actors/protocol/envelope.hpp"
 #include "actors/protocol/handshake.hpp"
 #include "crypto/random.hpp"
@@ -632,6 +633,10 @@ std::string normalize_fingerprint(const std::string& fp) {
 
 caf::expected<client_actor> spawn_client(caf::actor_system& sys,
                                          client_config cfg) {
+  // The history is in clear: the folder is the owner's alone, even one
+  // made by an older version under a looser umask.
+  if (auto err = make_private_dir(cfg.dir))
+    return err;
   auto db = client_db::open(cfg.dir + "/client.db");
   if (!db)
     return db.error();

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "actors/common/error.hpp"
+#include "actors/common/private_files.hpp"
 
 namespace courier {
 
@@ -28,10 +29,8 @@ std::string user_dir(const std::string& home, const std::string& user) {
 
 caf::error write_file_atomic(const std::string& path, const std::string& text,
                              unsigned mode) {
-  std::error_code ec;
-  fs::create_directories(fs::path{path}.parent_path(), ec);
-  if (ec)
-    return make_error(errc::io_error, path + ": " + ec.message());
+  if (auto err = make_private_dir(fs::path{path}.parent_path().string()))
+    return err;
   auto tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, mode);
   if (fd < 0)

@@ -29,7 +29,7 @@ caf::expected<crypto::key> load_or_create_node_key(const std::string& path,
                                                    bool& created);
 
 /// Writes `text` to `path` atomically (temp file, fsync, rename) with
-/// the given mode.
+/// the given mode; a missing folder is made 0700 (`make_private_dir`).
 caf::error write_file_atomic(const std::string& path, const std::string& text,
                              unsigned mode);
 

@@ -54,7 +54,8 @@ constexpr errc_info infos[] = {
    "The data uses a protocol version that is not supported."},
   {errc::oversize, "oversize", "A frame or field is over its size limit."},
   {errc::invalid_username, "invalid_username",
-   "A username must be 1 to 32 characters of a-z, 0-9, '_', '.' or '-'."},
+   "A username must be 1 to 32 characters of a-z, 0-9, '_', '.' or '-', "
+   "not starting with '.' or '-'."},
   {errc::unknown_user, "unknown_user", "No user with that name exists."},
   {errc::username_taken, "username_taken",
    "That username is already registered with a different key."},

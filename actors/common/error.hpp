@@ -27,7 +27,7 @@ enum class errc : uint8_t {
   unknown_type = 10, ///< an envelope type we do not know
   unsupported_version = 11, ///< a `v` we do not speak
   oversize = 12, ///< a frame or field over its limit
-  invalid_username = 13, ///< not 1-32 chars of [a-z0-9_.-]
+  invalid_username = 13, ///< not 1-32 chars of [a-z0-9_.-], or starts with . or -
   unknown_user = 14, ///< no such user in the directory
   username_taken = 15, ///< the name is bound to another key
   key_changed = 16, ///< a pinned key no longer matches

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include "actors/common/error.hpp"
+#include "actors/common/private_files.hpp"
 
 namespace courier {
 
@@ -11,6 +12,21 @@ namespace {
 caf::error failure(sqlite3* db, const char* what) {
   return make_error(errc::storage_failure,
                     std::string{what} + ": " + sqlite3_errmsg(db));
+}
+
+// SQLite creates a database with 0644 minus the umask, and its -wal and
+// -shm files with the mode of the database. So the database is made 0600
+// first, whatever the umask, and leftovers of an older, looser run are
+// tightened too.
+caf::error make_private_database(const std::string& path) {
+  if (path.empty() || path == ":memory:")
+    return caf::none;
+  if (auto err = make_private_file(path))
+    return err;
+  for (auto suffix : {"-wal", "-shm", "-journal"})
+    if (auto err = tighten_file(path + suffix))
+      return err;
+  return caf::none;
 }
 
 } // namespace
@@ -96,6 +112,8 @@ void database::close(sqlite3* db) {
 
 caf::expected<database> database::open(const std::string& path,
                                        const char* schema) {
+  if (auto err = make_private_database(path))
+    return err;
   sqlite3* raw = nullptr;
   auto rc = sqlite3_open_v2(path.c_str(), &raw,
                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE

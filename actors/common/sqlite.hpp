@@ -45,7 +45,8 @@ private:
 /// One SQLite connection, opened durable: WAL, synchronous=FULL.
 class database {
 public:
-  /// Opens (creating if needed) `path`; ":memory:" for tests. Then runs
+  /// Opens (creating if needed) `path`; ":memory:" for tests. The file and
+  /// its -wal and -shm are mode 0600 whatever the umask. Then runs
   /// `schema`, statements that must be idempotent (`IF NOT EXISTS`).
   static caf::expected<database> open(const std::string& path,
                                       const char* schema = "");

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <iostream>
 #include <set>
+#include <sys/stat.h>
 #include <thread>
 
 #include <caf/all.hpp>
@@ -19,6 +20,7 @@
 #include "actors/client/identity.hpp"
 #include "actors/common/endpoint.hpp"
 #include "actors/common/error.hpp"
+#include "actors/common/private_files.hpp"
 #include "actors/config/node_config.hpp"
 #include "actors/protocol/amount.hpp"
 #include "actors/protocol/order.hpp"
@@ -247,11 +249,8 @@ int start_backbone(caf::actor_system& sys, router_config& cfg,
 }
 
 int run_router(caf::actor_system& sys, router_config& cfg) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(cfg.data, ec);
-  if (ec)
-    return fail("cannot create " + cfg.data + ": " + ec.message());
+  if (auto err = make_private_dir(cfg.data))
+    return fail("cannot create " + cfg.data + ": " + explain(err));
   bool created = false;
   auto key = load_or_create_node_key(cfg.data + "/router_key.pem", created);
   if (!key)
@@ -336,10 +335,8 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
 }
 
 caf::expected<std::shared_ptr<bank::ledger>> open_books(const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec)
-    return make_error(errc::io_error, dir + ": " + ec.message());
+  if (auto err = make_private_dir(dir))
+    return err;
   auto books = bank::ledger::open(dir + "/ledger.db");
   if (!books)
     return books.error();
@@ -412,6 +409,10 @@ int run_audit(bank_config& cfg) {
 
 int main(int argc, char** argv) {
   using namespace courier;
+  // Keys, the directory, the queue and the ledger are the owner's alone,
+  // also when no service manager sets a umask; the library makes its own
+  // files 0600 too, this covers the rest (logs, TLS, SQLite's temp files).
+  ::umask(077);
   // Signals are taken by sigwait in the main thread only.
   sigset_t set;
   sigemptyset(&set);

@@ -96,6 +96,9 @@ void check_field(json_object_reader& r, const field_rule& rule) {
 bool valid_username(std::string_view name) {
   if (name.empty() || name.size() > max_username)
     return false;
+  // `..` would leave the data home; `-x` reads as an option in a shell.
+  if (name.front() == '.' || name.front() == '-')
+    return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'
            || c == '.' || c == '-';

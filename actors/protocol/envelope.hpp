@@ -14,10 +14,18 @@ namespace courier::protocol {
 /// The only envelope version this build speaks.
 constexpr int envelope_version = 1;
 
-/// Longest username; names are 1-32 chars of [a-z0-9_.-].
+/// Longest username; names are 1-32 chars of [a-z0-9_.-], not starting
+/// with '.' or '-'.
 constexpr size_t max_username = 32;
 
-/// True for a valid username.
+/// The username rule in one sentence for a person.
+constexpr const char* username_rule =
+  "usernames are 1-32 characters of a-z 0-9 _ . - and do not start with "
+  "'.' or '-'";
+
+/// True for a valid username. A name is also a folder name on clients
+/// (`user_dir`), so `.`, `..` and hidden names are refused, and so are
+/// names that a command line would read as an option.
 bool valid_username(std::string_view name);
 
 /// A parsed, schema-checked envelope: `{v, type, id, ...}`.

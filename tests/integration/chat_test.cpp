@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <filesystem>
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <caf/all.hpp>
 
@@ -26,9 +28,22 @@ std::string field(const boost::json::object& obj, const char* key) {
   return std::string{it->value().get_string()};
 }
 
+// Every file under `root` is 0600 and every folder 0700, `root` too.
+void expect_private_tree(const std::string& root) {
+  namespace fs = std::filesystem;
+  EXPECT_EQ(mode_of(root), 0700) << root;
+  for (auto& entry : fs::recursive_directory_iterator(root)) {
+    auto path = entry.path().string();
+    EXPECT_EQ(mode_of(path), entry.is_directory() ? 0700 : 0600) << path;
+  }
+}
+
 class chat_test : public ::testing::Test {
 protected:
   void SetUp() override {
+    // The umask a shell usually leaves: the programs must not rely on a
+    // stricter one.
+    old_umask_ = ::umask(022);
     router = router_process::start(dir / "router");
     for (auto user : {"alice", "bob"})
       init(user);
@@ -39,6 +54,8 @@ protected:
                   "--no-passphrase", "init", "--bits", "2048"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
+
+  void TearDown() override { ::umask(old_umask_); }
 
   std::string home() { return dir / "home"; }
 
@@ -62,6 +79,9 @@ protected:
 
   temp_dir dir;
   router_process router;
+
+private:
+  mode_t old_umask_ = 0;
 };
 
 } // namespace
@@ -123,6 +143,44 @@ TEST_F(chat_test, router_database_never_holds_plaintext) {
   auto got = recv("bob", 1);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(field(got[0], "body"), secret);
+}
+
+// client.db holds the history in clear: what the CLI and the router write
+// is their owner's alone, even under a umask of 022.
+TEST_F(chat_test, every_file_written_is_private_under_a_permissive_umask) {
+  ASSERT_EQ(as("bob", {"recv", "--wait", "0"}).exit_code, 0);
+  ASSERT_EQ(as("alice", {"send", "bob", "private"}).exit_code, 0);
+  ASSERT_EQ(recv("bob", 1).size(), 1u);
+  // The router is still running: its -wal and -shm files are there.
+  for (auto file : {"/router_key.pem", "/directory.db", "/directory.db-wal",
+                    "/directory.db-shm", "/queue.db"})
+    EXPECT_EQ(mode_of(router.data + file), 0600) << file;
+  expect_private_tree(router.data);
+  for (auto user : {"/alice", "/bob"}) {
+    EXPECT_EQ(mode_of(home() + user + "/identity.pem"), 0600) << user;
+    EXPECT_EQ(mode_of(home() + user + "/client.db"), 0600) << user;
+  }
+  expect_private_tree(home());
+}
+
+// A sender controls the body: it must not draw a line of its own, such as
+// a fake notice from the bank, on the recipient's terminal.
+TEST_F(chat_test, human_output_shows_control_characters_as_escapes) {
+  std::string body = "hi\n\x1b[2Kbank: you received 5000.00";
+  ASSERT_EQ(as("bob", {"recv", "--wait", "0"}).exit_code, 0);
+  ASSERT_EQ(as("alice", {"send", "bob", body}).exit_code, 0);
+  auto r = as("bob", {"recv", "--wait", "10", "--count", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto line = std::string{"alice: hi\\n\\x1b[2Kbank: you received 5000.00\n"};
+  ASSERT_GE(r.out.size(), line.size()) << r.out;
+  EXPECT_EQ(r.out.substr(r.out.size() - line.size()), line) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << r.out;
+  // JSON output is for programs: the exact text.
+  ASSERT_EQ(as("alice", {"send", "bob", body}).exit_code, 0);
+  auto got = recv("bob", 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(field(got[0], "body"), body);
 }
 
 TEST_F(chat_test, unknown_recipient_is_a_clear_error) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <filesystem>
 #include <thread>
 
 #include "actors/protocol/envelope.hpp"
@@ -227,6 +228,31 @@ TEST_F(edge_test, oversize_length_prefix_and_garbage_do_not_hurt_others) {
   EXPECT_EQ(error_code_of(*answer), "invalid_username");
   EXPECT_TRUE(bad_hello.closed_within(seconds{3}));
   expect_alive(bystander);
+  EXPECT_TRUE(router.proc.running());
+}
+
+// A username is a folder name on clients: `..` would be the data home's
+// parent. The router refuses it at sign-in and the CLI before any file.
+TEST_F(edge_test, dot_names_are_refused_at_sign_in_and_by_the_cli) {
+  for (auto name : {"..", "."}) {
+    raw_client hello{router.port};
+    hello.write_frame(std::string{"{\"v\":1,\"type\":\"client_hello\","
+                                  "\"user\":\""} + name + "\"}");
+    auto answer = hello.read_frame();
+    ASSERT_TRUE(answer) << name;
+    EXPECT_EQ(error_code_of(*answer), "invalid_username") << name;
+    EXPECT_TRUE(hello.closed_within(seconds{3})) << name;
+  }
+  auto home = dir / "home/courier";
+  for (auto name : {"..", "."}) {
+    auto r = run({COURIER_CLI, "--home", home, "--user", name, "--json",
+                  "--no-passphrase", "init", "--bits", "2048"});
+    EXPECT_NE(r.exit_code, 0) << name;
+    EXPECT_NE(r.out.find("\"error\":\"invalid_username\""), std::string::npos)
+      << r.out;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "home/identity.pem"));
+  EXPECT_FALSE(std::filesystem::exists(home + "/identity.pem"));
   EXPECT_TRUE(router.proc.running());
 }
 

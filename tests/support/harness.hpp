@@ -113,6 +113,9 @@ std::string slurp(const std::string& path);
 /// another build with the same benchmark), else the one built here.
 std::string node_binary();
 
+/// The permission bits of a file or folder, e.g. 0600; -1 if missing.
+int mode_of(const std::string& path);
+
 /// A raw edge connection that speaks frames directly.
 class raw_client {
 public:

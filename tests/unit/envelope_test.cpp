@@ -274,4 +274,21 @@ TEST(Envelope, ValidUsername) {
   EXPECT_FALSE(valid_username(std::string("ali\0ce", 6)));
   EXPECT_FALSE(valid_username("alice\n"));
 }
+
+// A username is a folder name on clients: `.` and `..` would be the data
+// home itself or its parent, a leading '.' hides the folder and a leading
+// '-' reads as an option on a command line.
+TEST(Envelope, UsernameIsASafeFolderName) {
+  EXPECT_FALSE(valid_username("."));
+  EXPECT_FALSE(valid_username(".."));
+  EXPECT_FALSE(valid_username("..."));
+  EXPECT_FALSE(valid_username(".alice"));
+  EXPECT_FALSE(valid_username("-alice"));
+  EXPECT_FALSE(valid_username("-"));
+  // Inside or at the end the same characters are fine.
+  EXPECT_TRUE(valid_username("alice."));
+  EXPECT_TRUE(valid_username("alice-"));
+  EXPECT_TRUE(valid_username("a..b"));
+  EXPECT_TRUE(valid_username("_alice"));
+}
 } // namespace
