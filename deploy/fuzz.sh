@@ -12,6 +12,8 @@ build="$root/build-fuzz"
 parallel=2
 
 # The project builds with g++; libFuzzer needs clang, so a separate tree.
+command -v clang++ >/dev/null \
+  || { echo "fuzz: clang++ is missing; run deploy/install-deps.sh" >&2; exit 1; }
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DCOURIER_FUZZ=ON \
   -DCOURIER_BUILD_UI=OFF -DCOURIER_BUILD_TESTS=OFF >/dev/null
 cmake --build "$build" --target fuzz_all -j2
