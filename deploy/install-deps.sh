@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs Courier's build and test dependencies from Debian 12 packages.
-# Skips apt entirely when everything is already there.
+# Skips apt entirely when everything is already there. clang is for the
+# fuzz targets only (deploy/fuzz.sh); its libFuzzer and sanitizer runtimes
+# are in libclang-rt-14-dev, only recommended by clang-14.
 set -euo pipefail
 
 packages=(
@@ -12,6 +14,7 @@ packages=(
   qml6-module-qtquick-layouts qml6-module-qtquick-window
   qml6-module-qtquick-templates qml6-module-qtqml-workerscript
   qml6-module-qttest xvfb xauth fonts-dejavu-core
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -1,0 +1,210 @@
+// Writes the seed corpora of the fuzz targets: valid inputs made with the
+// project's own functions, one directory per target under DIR, one file
+// per seed. Also writes the fixed keys to $COURIER_FUZZ_KEYS (see
+// fuzz_support.hpp) so the sealed seeds open in the targets.
+//
+// Usage: make_seeds DIR
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "actors/protocol/amount.hpp"
+#include "actors/protocol/envelope.hpp"
+#include "actors/protocol/frame.hpp"
+#include "actors/protocol/letter.hpp"
+#include "actors/protocol/order.hpp"
+#include "actors/protocol/receipt.hpp"
+#include "tests/fuzz/fuzz_support.hpp"
+
+using namespace courier;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// Writes seeds into DIR/TARGET/seed-N; a rerun overwrites them and keeps
+/// what the fuzzer added beside them.
+class corpus {
+public:
+  explicit corpus(fs::path dir) : dir_(std::move(dir)) {}
+
+  void add(const std::string& target, std::string_view seed) {
+    auto dir = dir_ / target;
+    fs::create_directories(dir);
+    auto n = per_target_[target]++;
+    std::ofstream{dir / ("seed-" + std::to_string(n)), std::ios::binary}
+      << seed;
+    ++count_;
+  }
+
+  void add(const std::string& target, const std::vector<std::string>& seeds) {
+    for (const auto& s : seeds)
+      add(target, s);
+  }
+
+  size_t count() const { return count_; }
+
+private:
+  fs::path dir_;
+  std::map<std::string, size_t> per_target_;
+  size_t count_ = 0;
+};
+
+std::string frames(const std::vector<std::string>& payloads) {
+  std::vector<char> out;
+  for (const auto& p : payloads)
+    protocol::append_frame(out, p);
+  return {out.begin(), out.end()};
+}
+
+std::string sealed_frames(const std::vector<std::string>& payloads) {
+  protocol::channel ch{fuzz::channel_keys(true)};
+  std::vector<char> out;
+  for (const auto& p : payloads)
+    fuzz::require(!ch.seal_frame(p, out), "seal_frame");
+  return {out.begin(), out.end()};
+}
+
+std::vector<std::string> envelopes() {
+  using boost::json::array;
+  return {
+    protocol::make_envelope("send", "1", {{"to", "bob"}, {"blob", "eyJ2IjoxfQ=="}}),
+    protocol::make_receipt_envelope("1", "accepted", 7),
+    protocol::make_deliver_envelope(8, "alice", "eyJ2IjoxfQ==", 1700000000000),
+    protocol::make_envelope("ack", "8"),
+    protocol::make_envelope("presence", "2", {{"online", array{"alice", "bob"}}}),
+    protocol::make_envelope("key_lookup", "3", {{"user", "bob"}}),
+    protocol::make_envelope("welcome", "", {{"user", "alice"},
+                                            {"server", "courier"},
+                                            {"new_user", 1}}),
+    protocol::make_error_envelope("4", errc::bad_envelope, "field 'to'"),
+  };
+}
+
+std::vector<std::string> orders() {
+  std::vector<std::string> out;
+  for (const char* type : {"open_account", "balance", "history"}) {
+    bank::order o;
+    o.type = type;
+    out.push_back(bank::make_order(o));
+  }
+  bank::order t;
+  t.type = "transfer";
+  t.transfer_id = "t-1";
+  t.to = "bob";
+  t.amount_minor = 1250;
+  out.push_back(bank::make_order(t));
+  t.type = "issue";
+  out.push_back(bank::make_order(t));
+  bank::order h;
+  h.type = "history";
+  h.limit = 5;
+  h.before = 42;
+  out.push_back(bank::make_order(h));
+  return out;
+}
+
+std::vector<std::string> receipts() {
+  bank::transfer_receipt t;
+  t.transfer_id = "t-1";
+  t.kind = "transfer";
+  t.from = "alice";
+  t.to = "bob";
+  t.amount_minor = 1250;
+  t.balance_minor = 8750;
+  t.seq = 3;
+  t.ts = 1700000000000;
+  std::vector<std::string> out;
+  bank::receipt r;
+  r.re = "m-1";
+  r.op = "transfer";
+  r.ok = false;
+  r.code = errc::insufficient_funds;
+  r.message = "not enough money";
+  out.push_back(bank::make_receipt(r));
+  r.ok = true;
+  r.code = errc::none;
+  r.message.clear();
+  r.transfer = t;
+  out.push_back(bank::make_receipt(r));
+  bank::receipt a;
+  a.re = "m-2";
+  a.op = "open_account";
+  a.ok = true;
+  a.user = "alice";
+  a.created = true;
+  out.push_back(bank::make_receipt(a));
+  a.op = "balance";
+  a.balance_minor = 8750;
+  out.push_back(bank::make_receipt(a));
+  a.op = "history";
+  a.entries = {t, t};
+  out.push_back(bank::make_receipt(a));
+  return out;
+}
+
+std::string letter_blob() {
+  protocol::letter l;
+  l.from = "alice";
+  l.to = "bob";
+  l.ts = 1700000000000;
+  l.msg_id = "m-1";
+  l.body = "hi bob";
+  auto bob_der = fuzz::fixture_key("bob").public_der();
+  auto bob = crypto::public_key_from_der(*bob_der);
+  auto blob = protocol::seal_letter(l, fuzz::fixture_key("alice"),
+                                    {{"bob", *bob}});
+  fuzz::require(static_cast<bool>(blob), "seal_letter");
+  // The target opens with the same key: the seed must get all the way in.
+  auto opened = protocol::open_letter(*blob, "bob", fuzz::fixture_key("bob"));
+  fuzz::require(opened && protocol::verify_letter(*opened, fuzz::fixture_key("alice")),
+                "the letter seed does not open");
+  return *blob;
+}
+
+std::string pem(const crypto::key& k) {
+  auto text = crypto::private_key_to_pem(k, "");
+  fuzz::require(static_cast<bool>(text), "private_key_to_pem");
+  return *text;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: make_seeds DIR\n");
+    return 2;
+  }
+  corpus c{argv[1]};
+  const auto& run = fuzz::handshake();
+  const auto& alice = fuzz::fixture_key("alice");
+  auto envs = envelopes();
+
+  c.add("frame_fuzz", fuzz::chunked(frames({"a", envs[0], envs[1]})));
+  c.add("frame_pump_fuzz",
+        fuzz::chunked(frames({"1", "2", "3", "4", "5", "6", "7"})));
+  c.add("channel_fuzz", sealed_frames({envs[0], envs[3], envs[5]}));
+  c.add("envelope_fuzz", envs);
+  c.add("client_hello_fuzz", run.start.hello.text);
+  c.add("server_hello_fuzz", run.server_hello);
+  c.add("client_finish_fuzz", run.finish);
+  c.add("letter_fuzz", letter_blob());
+  c.add("order_fuzz", orders());
+  c.add("receipt_fuzz", receipts());
+  c.add("amount_fuzz", {"12.50", "3", "0.01", "999999999999.99"});
+  c.add("json_object_fuzz",
+        R"({"s":"abc","i":-5,"b":true,"o":{"x":[1]},"a":[1,"2",null]})");
+  c.add("base64_fuzz", {crypto::to_base64("a"), crypto::to_base64("ab"),
+                        crypto::to_base64(run.server_der)});
+  c.add("der_fuzz", {std::string{run.server_der.begin(), run.server_der.end()},
+                     std::string{run.hello.identity.begin(),
+                                 run.hello.identity.end()}});
+  c.add("pem_fuzz", {pem(alice), pem(run.server_key)});
+  c.add("endpoint_fuzz", {"127.0.0.1:7400", "localhost:0",
+                          "10.0.0.1:7400,10.0.0.2:7401"});
+  std::printf("make_seeds: %zu seeds in %s\n", c.count(), argv[1]);
+  return 0;
+}
