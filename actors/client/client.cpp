@@ -63,6 +63,8 @@ struct client_state {
   caf::typed_response_promise<std::string, bool> connect_rp;
   bool connect_pending = false;
   std::unordered_map<std::string, reply_fn> waiting;
+  /// Requests waiting for room on the wire, oldest first (see request()).
+  std::deque<std::string> outbox;
   uint64_t next_id = 1;
   std::unordered_map<std::string, crypto::key> keys; ///< pinned contacts
   std::deque<inbound> incoming;
@@ -97,6 +99,23 @@ void fail_connect(client_ptr self, caf::error err) {
     st.at = phase::idle; // so that a later connect can try again
 }
 
+// At most this many requests are on the wire unanswered; the rest wait
+// in the outbox. A burst of sends then cannot fill the connection's write
+// buffer while the router is slow to read (the connection would cut
+// itself and fail every pending send), and the router sees a steady
+// stream instead of a flood it has to pause.
+constexpr size_t max_requests_on_wire = 64;
+
+// Writes waiting requests while there is room on the wire.
+void drain_outbox(client_ptr self) {
+  auto& st = self->state;
+  while (!st.outbox.empty()
+         && st.waiting.size() - st.outbox.size() < max_requests_on_wire) {
+    write(self, st.outbox.front());
+    st.outbox.pop_front();
+  }
+}
+
 // Sends a request envelope and calls `fn` with the answer.
 void request(client_ptr self, std::string type, boost::json::object fields,
              reply_fn fn) {
@@ -107,7 +126,8 @@ void request(client_ptr self, std::string type, boost::json::object fields,
   }
   auto id = std::to_string(st.next_id++);
   st.waiting.emplace(id, std::move(fn));
-  write(self, protocol::make_envelope(type, id, std::move(fields)));
+  st.outbox.push_back(protocol::make_envelope(type, id, std::move(fields)));
+  drain_outbox(self);
 }
 
 void start_connect(client_ptr self);
@@ -403,6 +423,7 @@ void on_frame(client_ptr self, const std::string& frame) {
                                           && it != st.waiting.end()) {
     auto fn = std::move(it->second);
     st.waiting.erase(it);
+    drain_outbox(self);
     if (env->type == "error")
       return (void) fn(make_error(errc_from_string(std::string{env->str("code")}),
                            std::string{env->str("message")}));
@@ -421,6 +442,7 @@ void on_disconnect(client_ptr self) {
   st.incoming.clear(); // unacked messages come again on the next connection
   auto waiting = std::move(st.waiting);
   st.waiting.clear();
+  st.outbox.clear(); // their requests are among `waiting`
   for (auto& kv : waiting)
     kv.second(make_error(errc::unreachable, "connection to the router lost"));
   if (st.connect_pending)

@@ -311,6 +311,57 @@ TEST_F(chat_test, client_connects_again_after_the_router_was_unreachable) {
   caf::anon_send(*client, courier::stop_atom::value);
 }
 
+TEST_F(chat_test, a_burst_of_sends_to_a_slow_router_keeps_the_connection) {
+  using namespace courier;
+  // This router reads 200 frames a second; alice's app sends 2,500 letters
+  // of ~5 KB at once, far more than the socket buffers hold. Her client
+  // must wait for room, not fill its write buffer until its connection
+  // cuts itself and fails every pending send.
+  temp_dir own;
+  auto slow = router_process::start(own / "router", 0,
+                                    {"--max-frames-per-second=200"});
+  ASSERT_EQ(run(cli(home(), slow.address(), "bob", {"recv", "--wait", "0"}))
+              .exit_code,
+            0);
+  base_config cfg;
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+  client_config cc;
+  cc.user = "alice";
+  cc.dir = user_dir(home(), "alice");
+  cc.identity = *load_identity(cc.dir, "");
+  cc.servers = {{"127.0.0.1", slow.port}};
+  auto alice = spawn_client(sys, cc);
+  ASSERT_TRUE(alice);
+  self->request(*alice, seconds{10}, connect_atom::value)
+    .receive([](const std::string&, bool) {},
+             [](caf::error& err) { ADD_FAILURE() << caf::to_string(err); });
+  // One send first, so bob's key is pinned and the burst is all letters.
+  self->request(*alice, seconds{10}, send_atom::value, std::string{"bob"},
+                std::string{"first"})
+    .receive([](const std::string&) {},
+             [](caf::error& err) { ADD_FAILURE() << caf::to_string(err); });
+  const int burst = 2500;
+  std::string body(3000, 'x');
+  for (int i = 0; i < burst; ++i)
+    self->send(*alice, send_atom::value, std::string{"bob"}, body);
+  int accepted = 0;
+  int failed = 0;
+  std::string first_error;
+  auto deadline = steady_clock::now() + seconds{6};
+  while (steady_clock::now() < deadline && accepted + failed < burst)
+    self->receive(
+      [&](const std::string&) { ++accepted; },
+      [&](caf::error& err) {
+        if (failed++ == 0)
+          first_error = caf::to_string(err);
+      },
+      caf::after(milliseconds{200}) >> [] {});
+  EXPECT_EQ(failed, 0) << first_error;
+  EXPECT_GT(accepted, 0);
+  caf::anon_send(*alice, stop_atom::value);
+}
+
 TEST_F(chat_test, a_message_acked_before_its_answer_is_marked_delivered) {
   using namespace courier;
   // This router holds a message until its recipient acks, however long
