@@ -7,7 +7,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/deploy/install-deps.sh"
 "$root/deploy/build.sh" courier-node courier-cli courier-chat
 data="${COURIER_DATA:-${XDG_DATA_HOME:-$HOME/.local/share}/courier/nodes}"
-mkdir -p "$data"
+(umask 077 && mkdir -p "$data")
 bin="$root/build/bin"
 
 pids=()
