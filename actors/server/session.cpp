@@ -308,9 +308,12 @@ void on_frame(session_ptr self, std::string_view frame) {
   }
 }
 
-// Handles each frame the pump splits off; closing stops the rest.
-auto frames_to(session_ptr self) {
-  return [self](std::string_view frame) {
+// Handles each frame the pump splits off; closing stops the rest. Only a
+// whole frame counts as activity: a client that dribbles a byte at a time
+// into a frame it never finishes is idle.
+auto frames_to(session_ptr self, clock::time_point now) {
+  return [self, now](std::string_view frame) {
+    self->state.last_activity = now;
     on_frame(self, frame);
     return !self->state.done;
   };
@@ -332,14 +335,11 @@ void apply(session_ptr self, const protocol::pump_result& res,
   }
 }
 
-// Bytes from the socket; those deferred while paused count as activity only
-// when they are read.
+// Bytes from the socket.
 void on_data(session_ptr self, const char* data, size_t size) {
-  auto& st = self->state;
   auto now = clock::now();
-  if (!st.pump.paused())
-    st.last_activity = now;
-  apply(self, st.pump.feed(data, size, now, frames_to(self)), now);
+  apply(self, self->state.pump.feed(data, size, now, frames_to(self, now)),
+        now);
 }
 
 void on_tick(session_ptr self, uint64_t gen) {
@@ -366,10 +366,8 @@ void on_resume(session_ptr self) {
   if (st.done)
     return;
   auto now = clock::now();
-  if (st.pump.deferred() > 0)
-    st.last_activity = now;
   self->trigger(st.hdl);
-  apply(self, st.pump.resume(now, frames_to(self)), now);
+  apply(self, st.pump.resume(now, frames_to(self, now)), now);
 }
 
 // `listener_ticks`: the listener sends `(deadline_atom, 0)` at the handshake

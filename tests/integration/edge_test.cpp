@@ -162,6 +162,25 @@ TEST_F(edge_test, a_signed_in_session_that_stays_silent_is_closed_when_idle) {
   EXPECT_TRUE(c.closed_within(seconds{3}));
 }
 
+TEST_F(edge_test, a_session_fed_one_byte_at_a_time_is_still_idle) {
+  temp_dir own;
+  auto quick = router_process::start(
+    own / "router", 0, {"--handshake-timeout-ms=1000", "--idle-timeout-ms=1500"});
+  auto start = std::chrono::steady_clock::now();
+  raw_client c{quick.port};
+  ASSERT_TRUE(c.login("olga", test_key("olga")));
+  // The header of a frame that never ends, then one byte every 200 ms:
+  // bytes, but no frame, so no activity.
+  ASSERT_TRUE(c.write_raw(std::string{"\0\0\x10\0", 4}));
+  bool closed = false;
+  while (!closed && std::chrono::steady_clock::now() - start < seconds{6}) {
+    std::this_thread::sleep_for(milliseconds{200});
+    closed = !c.write_raw("x");
+  }
+  EXPECT_TRUE(closed) << "a dribbling client kept its session alive";
+  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds{1490});
+}
+
 TEST_F(edge_test, modified_frame_closes_the_session) {
   raw_client bystander{router.port};
   ASSERT_TRUE(bystander.login("dave", test_key("dave")));
