@@ -144,13 +144,22 @@ TEST_F(edge_test, a_quiet_session_frees_its_ciphers_and_keeps_working) {
   }
 }
 
-TEST_F(edge_test, a_signed_in_session_that_stays_silent_is_closed_when_idle) {
+/// A router whose sessions are closed after 1.5 s without a frame, and a
+/// raw client to sign in to it.
+struct idle_router {
   temp_dir own;
   // The idle deadline is set after the handshake deadline's tick.
-  auto quick = router_process::start(
+  router_process router = router_process::start(
     own / "router", 0, {"--handshake-timeout-ms=1000", "--idle-timeout-ms=1500"});
-  auto start = std::chrono::steady_clock::now();
-  raw_client c{quick.port};
+  std::chrono::steady_clock::time_point start
+    = std::chrono::steady_clock::now();
+  raw_client client{router.port};
+};
+
+TEST_F(edge_test, a_signed_in_session_that_stays_silent_is_closed_when_idle) {
+  idle_router quick;
+  auto& c = quick.client;
+  auto start = quick.start;
   ASSERT_TRUE(c.login("olga", test_key("olga")));
   auto reply = c.read_sealed(seconds{5});
   ASSERT_TRUE(reply) << "not closed for idleness";
@@ -163,11 +172,9 @@ TEST_F(edge_test, a_signed_in_session_that_stays_silent_is_closed_when_idle) {
 }
 
 TEST_F(edge_test, a_session_fed_one_byte_at_a_time_is_still_idle) {
-  temp_dir own;
-  auto quick = router_process::start(
-    own / "router", 0, {"--handshake-timeout-ms=1000", "--idle-timeout-ms=1500"});
-  auto start = std::chrono::steady_clock::now();
-  raw_client c{quick.port};
+  idle_router quick;
+  auto& c = quick.client;
+  auto start = quick.start;
   ASSERT_TRUE(c.login("olga", test_key("olga")));
   // The header of a frame that never ends, then one byte every 200 ms:
   // bytes, but no frame, so no activity.
