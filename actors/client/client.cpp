@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <chrono>
 #include <deque>
+#include <set>
 #include <fcntl.h>
 #include <functional>
 #include <netdb.h>
@@ -69,6 +70,8 @@ struct client_state {
   std::unordered_map<std::string, crypto::key> keys; ///< pinned contacts
   std::deque<inbound> incoming;
   size_t handovers = 0; ///< messages the listener has not answered yet
+  /// (sender, msg_id) of the messages the listener has not answered yet.
+  std::set<std::pair<std::string, std::string>> in_hand;
   std::unordered_map<uint64_t, std::string> sent; ///< router seq -> msg_id
   std::string scratch;
   static inline const char* name = "client";
@@ -288,6 +291,22 @@ void warn(client_ptr self, const std::string& text) {
     caf::anon_send(self->state.listener, status_atom::value, text);
 }
 
+enum class claim_result { fresh, seen, in_hand };
+
+// Decides, in one step, whether a message goes to the listener: not if it
+// was recorded before, and not while another copy of it (delivered again
+// after a reconnect, or stored twice) is in the listener's hands. The bank
+// would otherwise work on one order twice at once.
+claim_result claim(client_state& st, const inbound_message& msg) {
+  std::pair<std::string, std::string> key{msg.from, msg.msg_id};
+  if (st.in_hand.count(key) > 0)
+    return claim_result::in_hand;
+  if (st.db->seen(msg.from, msg.msg_id))
+    return claim_result::seen;
+  st.in_hand.insert(std::move(key));
+  return claim_result::fresh;
+}
+
 // Hands finished messages to the listener in arrival order, at most
 // `max_handovers` at a time. The listener answers `true` once it has dealt
 // with a message: only then is it recorded and acknowledged, so a crash in
@@ -308,9 +327,16 @@ void pump(client_ptr self) {
       return; // keep it until someone listens
     auto msg = std::move(*front.msg);
     st.incoming.pop_front();
-    if (st.db->seen(msg.from, msg.msg_id)) {
-      write(self, protocol::make_envelope("ack", std::to_string(seq)));
-      continue;
+    switch (claim(st, msg)) {
+      case claim_result::seen:
+        write(self, protocol::make_envelope("ack", std::to_string(seq)));
+        continue;
+      case claim_result::in_hand:
+        // The copy in hand acks when it is dealt with; if it is not, this
+        // one is still on the router and comes again.
+        continue;
+      case claim_result::fresh:
+        break;
     }
     ++st.handovers;
     self->request(st.listener, caf::infinite, message_atom::value, msg)
@@ -318,6 +344,7 @@ void pump(client_ptr self) {
         [=](bool handled) {
           auto& st = self->state;
           --st.handovers;
+          st.in_hand.erase({msg.from, msg.msg_id});
           if (handled) {
             if (auto err = st.db->record_inbound(msg))
               warn(self, "could not store a message: " + explain(err));
@@ -328,6 +355,7 @@ void pump(client_ptr self) {
         },
         [=](caf::error&) {
           --self->state.handovers;
+          self->state.in_hand.erase({msg.from, msg.msg_id});
           pump(self);
         });
   }

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <thread>
 
 #include <caf/all.hpp>
 
@@ -422,4 +423,73 @@ TEST_F(chat_test, a_message_acked_before_its_answer_is_marked_delivered) {
   for (auto& c : {alice, bob})
     caf::anon_send(c, stop_atom::value);
   caf::anon_send_exit(bob_app, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(chat_test, a_message_in_the_apps_hands_is_not_handed_over_again) {
+  using namespace courier;
+  // bob's app holds alice's message without answering (the bank does this
+  // while it works on an order). The router restarts, bob's client connects
+  // again and the router delivers the unacked message a second time: the
+  // client must not hand it to the app while the first copy is in hand.
+  auto port = router.port;
+  ASSERT_EQ(as("bob", {"recv", "--wait", "0"}).exit_code, 0);
+  base_config cfg;
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+  client_config cc;
+  cc.user = "bob";
+  cc.dir = user_dir(home(), "bob");
+  cc.identity = *load_identity(cc.dir, "");
+  cc.servers = {{"127.0.0.1", port}};
+  cc.max_handovers = 64; // as the bank's
+  auto bob = spawn_client(sys, cc);
+  ASSERT_TRUE(bob);
+  auto connect = [&] {
+    bool ok = false;
+    self->request(*bob, seconds{10}, connect_atom::value)
+      .receive([&](const std::string&, bool) { ok = true; },
+               [](caf::error& err) { ADD_FAILURE() << caf::to_string(err); });
+    return ok;
+  };
+  ASSERT_TRUE(connect());
+  self->send(*bob, listen_atom::value, caf::actor_cast<listener_actor>(self));
+  ASSERT_EQ(as("alice", {"send", "bob", "pay me once"}).exit_code, 0);
+  std::vector<caf::typed_response_promise<bool>> held;
+  auto take = [&](milliseconds within) {
+    size_t got = 0;
+    auto deadline = steady_clock::now() + within;
+    while (steady_clock::now() < deadline)
+      self->receive(
+        [&](message_atom, const inbound_message& msg) {
+          EXPECT_EQ(msg.body, "pay me once");
+          held.push_back(self->make_response_promise<bool>());
+          ++got;
+        },
+        [](status_atom, const std::string&) {},
+        [](delivered_atom, const std::string&) {},
+        caf::after(milliseconds{100}) >> [] {});
+    return got;
+  };
+  ASSERT_EQ(take(milliseconds{3000}), 1u);
+  // Past the router's ack hold, so the message is on its disk.
+  std::this_thread::sleep_for(milliseconds{300});
+  router.proc.kill_hard();
+  router = router_process::start(dir / "router", port);
+  ASSERT_TRUE(connect());
+  EXPECT_EQ(take(milliseconds{2000}), 0u)
+    << "the message was handed to the app a second time";
+  for (auto& rp : held)
+    rp.deliver(true);
+  size_t kept = 0;
+  auto deadline = steady_clock::now() + seconds{5};
+  while (steady_clock::now() < deadline && kept == 0) {
+    self
+      ->request(*bob, seconds{10}, history_atom::value, std::string{"alice"},
+                uint32_t{10})
+      .receive([&](std::vector<history_entry>& rows) { kept = rows.size(); },
+               [](caf::error& err) { ADD_FAILURE() << caf::to_string(err); });
+    std::this_thread::sleep_for(milliseconds{50});
+  }
+  EXPECT_EQ(kept, 1u);
+  caf::anon_send(*bob, stop_atom::value);
 }
