@@ -195,6 +195,12 @@ int main(int argc, char** argv) {
   c.add("order_fuzz", orders());
   c.add("receipt_fuzz", receipts());
   c.add("amount_fuzz", {"12.50", "3", "0.01", "999999999999.99"});
+  auto answered = envs;
+  answered.push_back(run.start.hello.text);
+  for (auto& o : orders())
+    answered.push_back(o);
+  answered.push_back("12.50");
+  c.add("error_reply_fuzz", answered);
   c.add("json_object_fuzz",
         R"({"s":"abc","i":-5,"b":true,"o":{"x":[1]},"a":[1,"2",null]})");
   c.add("base64_fuzz", {crypto::to_base64("a"), crypto::to_base64("ab"),
