@@ -6,6 +6,7 @@
 #include "crypto/aead.hpp"
 #include "crypto/hkdf.hpp"
 #include "crypto/hmac.hpp"
+#include "crypto/random.hpp"
 #include "crypto/x25519.hpp"
 
 namespace courier::protocol::ratchet {
@@ -75,34 +76,41 @@ bytes concat(byte_view ad, const header& h) {
   return out;
 }
 
-// ENCRYPT's keys (section 5.2, with AES-256-GCM as the AEAD): HKDF of the
-// message key gives the cipher key and the nonce. Each message key
-// encrypts exactly one message, so the derived nonce is never reused.
-caf::expected<secret> message_keys(const secret& mk) {
+// ENCRYPT (sections 3.1 and 5.2) as AES-256-GCM: HKDF of the message key
+// gives the cipher key; the nonce is random and travels in front of the
+// ciphertext. A message key should encrypt one message only, but a state
+// restored from an old copy could use one twice: with a random nonce that
+// costs nothing, where a nonce derived from the key would repeat and leak
+// both plaintexts (the misuse section 5.2 warns of).
+caf::expected<secret> message_key(const secret& mk) {
   static constexpr uint8_t zero_salt[key_size] = {};
   return crypto::hkdf_sha256(mk, byte_view{zero_salt, key_size}, message_info,
-                             crypto::aead_key_size + crypto::aead_nonce_size);
+                             crypto::aead_key_size);
 }
 
 caf::expected<bytes> seal(const secret& mk, byte_view plaintext,
                           const bytes& ad) {
-  auto keys = message_keys(mk);
-  if (!keys)
-    return keys.error();
-  return crypto::aead_seal(byte_view{keys->data(), crypto::aead_key_size},
-                           byte_view{keys->data() + crypto::aead_key_size,
-                                     crypto::aead_nonce_size},
-                           ad, plaintext);
+  auto key = message_key(mk);
+  if (!key)
+    return key.error();
+  auto nonce = crypto::random_bytes(crypto::aead_nonce_size);
+  auto sealed = crypto::aead_seal(*key, nonce, ad, plaintext);
+  if (!sealed)
+    return sealed.error();
+  sealed->insert(sealed->begin(), nonce.begin(), nonce.end());
+  return sealed;
 }
 
 caf::expected<bytes> open(const secret& mk, byte_view sealed, const bytes& ad) {
-  auto keys = message_keys(mk);
-  if (!keys)
-    return keys.error();
+  if (sealed.size < crypto::aead_nonce_size + crypto::aead_tag_size)
+    return refused("the message is too short");
+  auto key = message_key(mk);
+  if (!key)
+    return refused("the message does not authenticate");
   auto plain = crypto::aead_open(
-    byte_view{keys->data(), crypto::aead_key_size},
-    byte_view{keys->data() + crypto::aead_key_size, crypto::aead_nonce_size},
-    ad, sealed);
+    *key, byte_view{sealed.data, crypto::aead_nonce_size}, ad,
+    byte_view{sealed.data + crypto::aead_nonce_size,
+              sealed.size - crypto::aead_nonce_size});
   if (!plain)
     return refused("the message does not authenticate");
   return plain;
@@ -210,17 +218,27 @@ caf::expected<message> session::encrypt(byte_view plaintext, byte_view ad) {
 
 caf::expected<bytes> session::decrypt(const message& msg, byte_view ad,
                                       int64_t now_ms) {
+  // Every failure is the same refusal: whatever a forged message makes
+  // fail inside (a small-order key, a chain that does not exist yet), it
+  // says nothing more than that the message does not open.
+  auto result = try_decrypt(msg, ad, now_ms);
+  if (!result && code_of(result.error()) != errc::decrypt_failed)
+    return refused("the message does not open");
+  return result;
+}
+
+caf::expected<bytes> session::try_decrypt(const message& msg, byte_view ad,
+                                          int64_t now_ms) {
   const auto& h = msg.head;
   if (h.dh.size() != key_size)
-    return make_error(errc::bad_encoding, "a ratchet key is 32 bytes");
+    return refused("a ratchet key is 32 bytes");
+  if (h.n == UINT32_MAX)
+    return refused("a message number past the end of a chain");
+  expire(now_ms);
   auto assoc = concat(ad, h);
   // TrySkippedMessageKeys. The key is deleted only once the message opened.
   auto found = skipped_.find({h.dh, h.n});
   if (found != skipped_.end()) {
-    if (found->second.expires_ms <= now_ms) {
-      skipped_.erase(found);
-      return refused("the message came too late to open");
-    }
     auto plain = open(found->second.mk, msg.ciphertext, assoc);
     if (plain)
       skipped_.erase(found);
@@ -228,6 +246,8 @@ caf::expected<bytes> session::decrypt(const message& msg, byte_view ad,
   }
   // Cheap refusals first: neither a replay nor a far jump costs any work.
   bool same_chain = !dhr_.empty() && crypto::equal_ct(h.dh, dhr_);
+  if (same_chain && ckr_.empty())
+    return refused("a message on a chain that has not started");
   if (same_chain && h.n < nr_)
     return refused("a message that was already opened, or a replay");
   if (same_chain ? h.n - nr_ > max_skip
@@ -237,10 +257,7 @@ caf::expected<bytes> session::decrypt(const message& msg, byte_view ad,
   // Everything below works on a copy, so a message that fails to open
   // leaves no trace (section 3.5). The copy starts without the skipped
   // keys, which are many and only grow: it collects the new ones.
-  auto kept = std::move(skipped_);
-  skipped_.clear();
-  session next = *this;
-  skipped_ = std::move(kept);
+  session next = copy_without_skipped();
   if (!same_chain) {
     if (auto err = next.skip_message_keys(h.pn, now_ms))
       return err;
@@ -265,6 +282,21 @@ caf::expected<bytes> session::decrypt(const message& msg, byte_view ad,
   return plain;
 }
 
+session session::copy_without_skipped() const {
+  session s;
+  s.dhs_ = dhs_;
+  s.dhs_pub_ = dhs_pub_;
+  s.dhr_ = dhr_;
+  s.rk_ = rk_;
+  s.cks_ = cks_;
+  s.ckr_ = ckr_;
+  s.ns_ = ns_;
+  s.nr_ = nr_;
+  s.pn_ = pn_;
+  s.next_order_ = next_order_;
+  return s;
+}
+
 // SkipMessageKeys (section 3.5), bounded by MAX_SKIP and by the number of
 // keys kept.
 caf::error session::skip_message_keys(uint32_t until, int64_t now_ms) {
@@ -276,8 +308,10 @@ caf::error session::skip_message_keys(uint32_t until, int64_t now_ms) {
     secret mk;
     if (auto err = kdf_ck(ckr_, mk))
       return err;
-    skipped_[{dhr_, nr_}] = skipped_key{
-      std::move(mk), now_ms + skipped_key_lifetime.count(), next_order_++};
+    auto expires = now_ms > INT64_MAX - skipped_key_lifetime.count()
+                     ? INT64_MAX
+                     : now_ms + skipped_key_lifetime.count();
+    skipped_[{dhr_, nr_}] = skipped_key{std::move(mk), expires, next_order_++};
     ++nr_;
   }
   return caf::none;
@@ -365,9 +399,16 @@ caf::expected<secret> session::save() const {
   auto priv = crypto::x25519_private_raw(dhs_);
   if (!priv)
     return priv.error();
+  if (skipped_.size() > max_skipped_keys)
+    return make_error(errc::internal, "more skipped keys than allowed");
+  // Reserved exactly, so the buffer never moves and leaves no unwiped copy
+  // of a key behind.
+  auto optional_keys = (dhr_.empty() ? 0 : 1) + (cks_.empty() ? 0 : 1)
+                       + (ckr_.empty() ? 0 : 1);
+  auto size = 4 + 2 * key_size + 1 + (1 + optional_keys) * key_size + 3 * 4
+              + 8 + 4 + skipped_.size() * entry_size;
   bytes out;
-  out.reserve(4 + 3 * key_size + 1 + 4 * key_size + 24
-              + skipped_.size() * entry_size);
+  out.reserve(size);
   put(out, byte_view{state_magic});
   put(out, *priv);
   put(out, dhs_pub_);
@@ -390,6 +431,8 @@ caf::expected<secret> session::save() const {
     put_u64(out, k.order);
     put(out, k.mk);
   }
+  if (out.size() != size)
+    return make_error(errc::internal, "ratchet state size mismatch");
   return secret{std::move(out)};
 }
 
@@ -432,7 +475,12 @@ caf::expected<session> session::load(byte_view data) {
   s.pn_ = get_u32(counters + 8);
   s.next_order_ = get_u64(counters + 12);
   auto count = get_u32(counters + 20);
-  if (count > max_skipped_keys)
+  // Only the states the protocol reaches: Bob before his first message
+  // (no chains), Alice before her first reply (sending only), and both
+  // chains; a counter never runs ahead of its chain.
+  if ((*flags != 0 && *flags != (has_dhr | has_cks) && *flags != 7)
+      || (s.ns_ > 0 && s.cks_.empty()) || (s.nr_ > 0 && s.ckr_.empty())
+      || count > max_skipped_keys || (count > 0 && s.ckr_.empty()))
     return corrupt();
   for (uint32_t i = 0; i < count; ++i) {
     auto* e = r.take(entry_size);
@@ -441,7 +489,13 @@ caf::expected<session> session::load(byte_view data) {
     skipped_key k{secret{bytes(e + key_size + 20, e + entry_size)},
                   static_cast<int64_t>(get_u64(e + key_size + 4)),
                   get_u64(e + key_size + 12)};
-    s.skipped_[{bytes(e, e + key_size), get_u32(e + key_size)}] = std::move(k);
+    if (k.order >= s.next_order_)
+      return corrupt();
+    auto inserted = s.skipped_.emplace(
+      std::make_pair(bytes(e, e + key_size), get_u32(e + key_size)),
+      std::move(k));
+    if (!inserted.second)
+      return corrupt();
   }
   if (!r.done())
     return corrupt();

@@ -20,8 +20,10 @@ namespace courier::protocol {
 namespace ratchet {
 
 /// MAX_SKIP (section 3.2): how many message keys one message may make us
-/// skip in a chain. Bounds what a forged or replayed header can cost
-/// (at most this many HMACs before its authentication fails).
+/// skip in a chain. Bounds what a forged header can cost before its
+/// authentication fails: up to twice this many chain steps (the old chain's
+/// rest and the new chain's start, two HMACs each), two X25519 agreements,
+/// one key generation and two HKDFs; about a millisecond.
 constexpr uint32_t max_skip = 500;
 
 /// How many skipped message keys a session keeps; the oldest go first.
@@ -59,9 +61,18 @@ struct message {
 /// The state of one side of a session (section 3.2). Every operation
 /// either succeeds and changes the state, or fails and leaves it exactly as
 /// it was (section 3.5: "changes to the state object are discarded").
+///
+/// A session is move-only: two copies that both encrypt would use each
+/// message key twice. The caller stores the state returned by `save`
+/// before a ciphertext from `encrypt` leaves, and after `decrypt` before
+/// it acknowledges the message.
 class session {
 public:
   session() = default;
+  session(session&&) = default;
+  session& operator=(session&&) = default;
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
 
   /// RatchetInitAlice (section 3.3): `sk` is the shared secret agreed with
   /// X3DH, `their_ratchet` Bob's signed prekey, which becomes his first
@@ -102,6 +113,10 @@ private:
     uint64_t order = 0; ///< insertion order, to drop the oldest
   };
 
+  caf::expected<crypto::bytes> try_decrypt(const message& msg,
+                                           crypto::byte_view ad,
+                                           int64_t now_ms);
+  session copy_without_skipped() const;
   caf::error skip_message_keys(uint32_t until, int64_t now_ms);
   caf::error dh_ratchet(const header& h);
   void expire(int64_t now_ms);
