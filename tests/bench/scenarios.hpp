@@ -25,6 +25,7 @@ std::vector<std::string> router_args_of(const options& opts);
 int run_relay(const options& opts, bool json);
 int run_handshake(const options& opts, bool json);
 int run_handshake_crypto(const options& opts, bool json);
+int run_e2e_crypto(const options& opts, bool json);
 int run_idle(const options& opts, bool json);
 int run_ledger(const options& opts, bool json);
 int run_peer_mosquitto(const options& opts, bool json);
