@@ -1,57 +1,24 @@
 // Unit tests for actors/protocol/x3dh: device certificates rooted in the RSA
-// identity, bundles, and the key agreement feeding the Double Ratchet.
+// identity, prekey bundles, and the key agreement feeding the Double Ratchet.
 
 #include <gtest/gtest.h>
-
-#include <boost/json.hpp>
 
 #include <map>
 #include <optional>
 #include <string>
 
 #include "actors/common/error.hpp"
-#include "actors/protocol/bundle.hpp"
 #include "actors/protocol/ratchet.hpp"
 #include "actors/protocol/x3dh.hpp"
 #include "crypto/x25519.hpp"
+#include "tests/support/device_fixture.hpp"
 
 using namespace courier;
 using namespace courier::protocol;
 using courier::crypto::bytes;
+using namespace courier::test;
 
 namespace {
-
-constexpr int64_t t0 = 1'700'000'000'000;
-
-const crypto::key& rsa(const std::string& who) {
-  static std::map<std::string, crypto::key> keys;
-  auto& k = keys[who];
-  if (!k)
-    k = crypto::generate_rsa(2048).value();
-  return k;
-}
-
-/// A device with its signed prekey and one one-time prekey.
-struct device {
-  x3dh::device_keys keys;
-  x3dh::device_certificate cert;
-  crypto::key spk;
-  crypto::key opk;
-  x3dh::bundle bundle;
-
-  explicit device(const std::string& user) {
-    auto made = x3dh::make_device(rsa(user), user, 1, t0).value();
-    keys = std::move(made.first);
-    cert = std::move(made.second);
-    spk = crypto::generate_x25519().value();
-    opk = crypto::generate_x25519().value();
-    bundle.device = cert;
-    bundle.signed_prekey = {7, crypto::x25519_public_raw(spk).value()};
-    bundle.prekey_signature =
-      x3dh::sign_prekey(keys, cert, bundle.signed_prekey).value();
-    bundle.one_time = x3dh::prekey{42, crypto::x25519_public_raw(opk).value()};
-  }
-};
 
 errc code_of_result(const caf::error& err) {
   return code_of(err);
@@ -184,55 +151,3 @@ TEST(X3dh, ASmallOrderKeyIsRefused) {
 
 } // namespace
 
-// -- JSON forms (actors/protocol/bundle) ----------------------------------------
-
-namespace {
-
-TEST(BundleJson, RoundTripsAndStillVerifies) {
-  device alice{"alice"}, bob{"bob"};
-  auto text = boost::json::serialize(to_json(bob.bundle));
-  auto back = bundle_from_json(boost::json::parse(text).as_object());
-  ASSERT_TRUE(back) << explain(back.error());
-  EXPECT_EQ(back->device.identity, bob.cert.identity);
-  ASSERT_TRUE(back->one_time);
-  EXPECT_EQ(back->one_time->id, 42u);
-  EXPECT_TRUE(x3dh::initiate(alice.keys, alice.cert, *back, rsa("bob"), "bob"));
-  auto started = x3dh::initiate(alice.keys, alice.cert, bob.bundle, rsa("bob"),
-                                "bob");
-  ASSERT_TRUE(started);
-  auto init = initiation_from_json(
-    boost::json::parse(boost::json::serialize(to_json(started->first)))
-      .as_object());
-  ASSERT_TRUE(init) << explain(init.error());
-  EXPECT_EQ(init->one_time, std::optional<uint32_t>{42});
-  EXPECT_TRUE(x3dh::respond(bob.keys, bob.cert, bob.spk, bob.opk, *init));
-  bob.bundle.one_time.reset();
-  back = bundle_from_json(to_json(bob.bundle));
-  ASSERT_TRUE(back) << explain(back.error()) << text;
-  EXPECT_FALSE(back->one_time);
-}
-
-TEST(BundleJson, HostileFormsAreRefused) {
-  device bob{"bob"};
-  auto good = to_json(bob.bundle);
-  auto refused = [&](auto change) {
-    auto obj = good;
-    change(obj);
-    return !bundle_from_json(obj);
-  };
-  EXPECT_TRUE(refused([](auto& o) { o["extra"] = 1; }));
-  EXPECT_TRUE(refused([](auto& o) { o.erase("spk"); }));
-  EXPECT_TRUE(refused([](auto& o) { o["opk"] = "x"; }));
-  EXPECT_TRUE(refused([](auto& o) { o["spk_sig"] = "AAAA"; }));
-  EXPECT_TRUE(refused([](auto& o) { o["spk"].as_object()["id"] = -1; }));
-  EXPECT_TRUE(refused([](auto& o) { o["spk"].as_object()["id"] = 1LL << 40; }));
-  EXPECT_TRUE(refused([](auto& o) { o["spk"].as_object()["key"] = "AAAA"; }));
-  EXPECT_TRUE(refused([](auto& o) { o["device"].as_object()["user"] = ".."; }));
-  EXPECT_TRUE(refused([](auto& o) { o["device"].as_object()["ik"] = "!!"; }));
-  EXPECT_TRUE(refused([](auto& o) {
-    o["device"].as_object()["sig"] = std::string(2000, 'A');
-  }));
-  EXPECT_TRUE(refused([](auto& o) { o["device"].as_object()["created"] = -5; }));
-}
-
-} // namespace
