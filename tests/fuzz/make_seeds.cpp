@@ -19,6 +19,7 @@
 #include "actors/protocol/envelope.hpp"
 #include "actors/protocol/frame.hpp"
 #include "actors/protocol/letter.hpp"
+#include "actors/protocol/letter_v2.hpp"
 #include "actors/protocol/order.hpp"
 #include "actors/protocol/ratchet.hpp"
 #include "actors/protocol/receipt.hpp"
@@ -217,9 +218,14 @@ std::vector<std::string> bundle_seeds(const crypto::key& rsa) {
     x3dh::sign_prekey(dev.first, dev.second, b.signed_prekey).value();
   b.one_time = x3dh::prekey{2, crypto::x25519_public_raw(spk).value()};
   x3dh::initiation init{dev.second, b.signed_prekey.key, 1, 2};
+  crypto::secret sk{crypto::bytes(32, 9)};
+  auto s = std::move(*ratchet::session::init_alice(sk, b.signed_prekey.key));
+  auto letter = seal_letter_v2({"alice", "bob", 1, "m1", "hi"}, s,
+                               crypto::bytes(8, 1), 1, 1, init)
+                  .value();
   return {boost::json::serialize(to_json(b)),
           boost::json::serialize(to_json(init)),
-          boost::json::serialize(to_json(dev.second))};
+          boost::json::serialize(to_json(dev.second)), letter};
 }
 
 int main(int argc, char** argv) {
