@@ -1,11 +1,11 @@
 // libFuzzer target: the JSON forms of end-to-end v2: device certificates,
-// prekey bundles, X3DH initiations (actors/protocol/bundle) and letter v2
-// blobs. What parses must write back and parse to the same values.
+// prekey bundles, X3DH initiations (actors/protocol/bundle) and ratchet
+// letters. What parses must write back and parse to the same values.
 
 #include <boost/json.hpp>
 
 #include "actors/protocol/bundle.hpp"
-#include "actors/protocol/letter_v2.hpp"
+#include "actors/protocol/ratchet_letter.hpp"
 #include "actors/protocol/json_object.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
@@ -14,14 +14,14 @@ using namespace courier::protocol;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text{fuzz::as_text(data, size)};
-  if (auto l = parse_letter_v2(text)) {
-    auto again = parse_letter_v2(write_letter_v2(*l));
+  if (auto l = parse_ratchet_letter(text)) {
+    auto again = parse_ratchet_letter(write_ratchet_letter(*l));
     fuzz::require(static_cast<bool>(again)
                     && again->message.ciphertext == l->message.ciphertext
                     && again->message.head.n == l->message.head.n
                     && again->initiation.has_value()
                          == l->initiation.has_value(),
-                  "a v2 letter changed in a round trip");
+                  "a ratchet letter changed in a round trip");
   }
   (void) letter_version(text);
   auto obj = parse_json_object(text, errc::bad_envelope, {});

@@ -19,7 +19,7 @@
 #include "actors/protocol/envelope.hpp"
 #include "actors/protocol/frame.hpp"
 #include "actors/protocol/letter.hpp"
-#include "actors/protocol/letter_v2.hpp"
+#include "actors/protocol/ratchet_letter.hpp"
 #include "actors/protocol/order.hpp"
 #include "actors/protocol/ratchet.hpp"
 #include "actors/protocol/receipt.hpp"
@@ -220,7 +220,7 @@ std::vector<std::string> bundle_seeds(const crypto::key& rsa) {
   x3dh::initiation init{dev.second, b.signed_prekey.key, 1, 2};
   crypto::secret sk{crypto::bytes(32, 9)};
   auto s = std::move(*ratchet::session::init_alice(sk, b.signed_prekey.key));
-  auto letter = seal_letter_v2({"alice", "bob", 1, "m1", "hi"}, s,
+  auto letter = seal_ratchet_letter({"alice", "bob", 1, "m1", "hi"}, s,
                                crypto::bytes(8, 1), 1, 1, init)
                   .value();
   return {boost::json::serialize(to_json(b)),

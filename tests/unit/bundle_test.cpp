@@ -9,7 +9,7 @@
 
 #include "actors/common/error.hpp"
 #include "actors/protocol/bundle.hpp"
-#include "actors/protocol/letter_v2.hpp"
+#include "actors/protocol/ratchet_letter.hpp"
 #include "actors/protocol/ratchet.hpp"
 #include "actors/protocol/x3dh.hpp"
 #include "tests/support/device_fixture.hpp"

@@ -12,9 +12,10 @@
 
 namespace courier::protocol {
 
-/// Letter v2: one device's message to another inside a ratchet session.
+/// Ratchet letters (blob version 3): one device's message to another inside
+/// a ratchet session.
 /// The blob the router carries is
-/// `{"v":2,"from_device":N,"to_device":N,"x3dh":{...}?,"h":b64,"ct":b64}`:
+/// `{"v":3,"from_device":N,"to_device":N,"x3dh":{...}?,"h":b64,"ct":b64}`:
 /// `h` is the 40-byte ratchet header, `ct` the ratchet ciphertext of the
 /// inner letter `{"from","to","ts","msg_id","body","sig"?}`, and `x3dh` the
 /// initiation, sent with every message until the first reply arrives.
@@ -23,14 +24,14 @@ namespace courier::protocol {
 /// `sig`, the sender device's Ed25519 signature over `signed_letter_part`,
 /// which anyone holding the device certificate can check.
 
-/// The blob version number of letter v2.
-constexpr int64_t letter_v2 = 2;
+/// The blob version of ratchet letters (1 and 2 are RSA letters).
+constexpr int64_t ratchet_letter_version = 3;
 
-/// The `v` of a blob (1 or 2), or `bad_encoding`.
+/// The `v` of a blob (1 to 3), or `bad_encoding`.
 caf::expected<int64_t> letter_version(const std::string& blob);
 
-/// A v2 blob as it arrives, before anything is decrypted.
-struct letter_v2_blob {
+/// A ratchet letter as it arrives, before anything is decrypted.
+struct ratchet_letter_blob {
   uint32_t from_device = 0;
   uint32_t to_device = 0;
   std::optional<x3dh::initiation> initiation;
@@ -38,39 +39,39 @@ struct letter_v2_blob {
 };
 
 /// Strict parsing: sizes, fields, nothing unknown (`bad_encoding`).
-caf::expected<letter_v2_blob> parse_letter_v2(const std::string& blob);
+caf::expected<ratchet_letter_blob> parse_ratchet_letter(const std::string& blob);
 
 /// The blob for `msg` (the ratchet has already encrypted the inner text).
-std::string write_letter_v2(const letter_v2_blob& msg);
+std::string write_ratchet_letter(const ratchet_letter_blob& msg);
 
 /// What a device signature covers: a label and every letter field.
 crypto::bytes signed_letter_part(const letter& content);
 
 /// Encrypts `content` with the session (signed by `signing` if given) into
-/// a v2 blob. The caller stores the session's new state before the blob
+/// a ratchet letter. The caller stores the session's new state before the blob
 /// leaves.
 caf::expected<std::string>
-seal_letter_v2(const letter& content, ratchet::session& session,
+seal_ratchet_letter(const letter& content, ratchet::session& session,
                const crypto::bytes& ad, uint32_t from_device,
                uint32_t to_device,
                const std::optional<x3dh::initiation>& initiation,
                const crypto::key* signing = nullptr);
 
-/// A v2 letter as opened: its content and the signature, if it had one.
-struct opened_letter_v2 {
+/// A ratchet letter as opened: its content and the signature, if it had one.
+struct opened_ratchet_letter {
   letter content;
   std::optional<crypto::bytes> signature;
 };
 
 /// Decrypts a parsed blob with the session; on any failure the session is
 /// unchanged (`decrypt_failed`, or `bad_encoding` for a malformed inside).
-caf::expected<opened_letter_v2> open_letter_v2(const letter_v2_blob& blob,
+caf::expected<opened_ratchet_letter> open_ratchet_letter(const ratchet_letter_blob& blob,
                                                ratchet::session& session,
                                                const crypto::bytes& ad,
                                                int64_t now_ms);
 
 /// Checks a letter's device signature against a certified device.
-bool verify_letter_v2(const opened_letter_v2& opened,
+bool verify_ratchet_letter(const opened_ratchet_letter& opened,
                       const x3dh::device_certificate& device);
 
 } // namespace courier::protocol

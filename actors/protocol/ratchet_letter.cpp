@@ -1,4 +1,4 @@
-#include "actors/protocol/letter_v2.hpp"
+#include "actors/protocol/ratchet_letter.hpp"
 
 #include <boost/json.hpp>
 
@@ -20,7 +20,7 @@ using crypto::bytes;
 constexpr size_t max_blob = 1 << 20;
 constexpr size_t max_signature = 64; // Ed25519
 constexpr int64_t max_device = UINT32_MAX;
-constexpr char signature_label[] = "Courier signed letter v2";
+constexpr char signature_label[] = "Courier signed ratchet letter";
 
 void put_field(bytes& out, byte_view b) {
   for (int shift = 24; shift >= 0; shift -= 8)
@@ -29,7 +29,7 @@ void put_field(bytes& out, byte_view b) {
 }
 
 caf::error malformed(std::string what) {
-  return make_error(errc::bad_encoding, "letter v2: " + std::move(what));
+  return make_error(errc::bad_encoding, "ratchet letter: " + std::move(what));
 }
 
 uint32_t read_device(json_object_reader& r, const char* name) {
@@ -58,14 +58,14 @@ std::string inner_text(const letter& c, const std::optional<bytes>& sig) {
   return json::serialize(obj);
 }
 
-caf::expected<opened_letter_v2> parse_inner(const bytes& plain) {
+caf::expected<opened_ratchet_letter> parse_inner(const bytes& plain) {
   auto obj = parse_json_object(
     std::string_view{reinterpret_cast<const char*>(plain.data()), plain.size()},
-    errc::bad_encoding, "letter v2: ", json_limits{max_blob, 4});
+    errc::bad_encoding, "ratchet letter: ", json_limits{max_blob, 4});
   if (!obj)
     return obj.error();
-  json_object_reader r{*obj, errc::bad_encoding, "letter v2: "};
-  opened_letter_v2 out;
+  json_object_reader r{*obj, errc::bad_encoding, "ratchet letter: "};
+  opened_ratchet_letter out;
   out.content.from = std::string{r.str("from", max_username)};
   out.content.to = std::string{r.str("to", max_username)};
   out.content.ts = r.int64("ts");
@@ -94,23 +94,23 @@ caf::expected<int64_t> letter_version(const std::string& blob) {
   if (it == obj->end() || !it->value().is_int64())
     return malformed("no version");
   auto v = it->value().get_int64();
-  if (v != 1 && v != letter_v2)
+  if (v < 1 || v > ratchet_letter_version)
     return make_error(errc::unsupported_version,
                       "letter version " + std::to_string(v));
   return v;
 }
 
-caf::expected<letter_v2_blob> parse_letter_v2(const std::string& blob) {
+caf::expected<ratchet_letter_blob> parse_ratchet_letter(const std::string& blob) {
   if (blob.size() > max_blob)
     return make_error(errc::oversize, "a letter over 1 MiB");
-  auto obj = parse_json_object(blob, errc::bad_encoding, "letter v2: ",
+  auto obj = parse_json_object(blob, errc::bad_encoding, "ratchet letter: ",
                                json_limits{max_blob, 8});
   if (!obj)
     return obj.error();
-  json_object_reader r{*obj, errc::bad_encoding, "letter v2: "};
-  if (r.int64("v") != letter_v2 && r.ok())
+  json_object_reader r{*obj, errc::bad_encoding, "ratchet letter: "};
+  if (r.int64("v") != ratchet_letter_version && r.ok())
     return malformed("not version 2");
-  letter_v2_blob out;
+  ratchet_letter_blob out;
   out.from_device = read_device(r, "from_device");
   out.to_device = read_device(r, "to_device");
   bytes head;
@@ -134,8 +134,8 @@ caf::expected<letter_v2_blob> parse_letter_v2(const std::string& blob) {
   return out;
 }
 
-std::string write_letter_v2(const letter_v2_blob& msg) {
-  json::object obj{{"v", letter_v2},
+std::string write_ratchet_letter(const ratchet_letter_blob& msg) {
+  json::object obj{{"v", ratchet_letter_version},
                    {"from_device", int64_t{msg.from_device}},
                    {"to_device", int64_t{msg.to_device}},
                    {"h", crypto::to_base64(ratchet::encode(msg.message.head))},
@@ -157,7 +157,7 @@ bytes signed_letter_part(const letter& c) {
 }
 
 caf::expected<std::string>
-seal_letter_v2(const letter& content, ratchet::session& session,
+seal_ratchet_letter(const letter& content, ratchet::session& session,
                const bytes& ad, uint32_t from_device, uint32_t to_device,
                const std::optional<x3dh::initiation>& initiation,
                const crypto::key* signing) {
@@ -173,11 +173,11 @@ seal_letter_v2(const letter& content, ratchet::session& session,
   crypto::wipe(inner.data(), inner.size());
   if (!sealed)
     return sealed.error();
-  return write_letter_v2(
-    letter_v2_blob{from_device, to_device, initiation, std::move(*sealed)});
+  return write_ratchet_letter(
+    ratchet_letter_blob{from_device, to_device, initiation, std::move(*sealed)});
 }
 
-caf::expected<opened_letter_v2> open_letter_v2(const letter_v2_blob& blob,
+caf::expected<opened_ratchet_letter> open_ratchet_letter(const ratchet_letter_blob& blob,
                                                ratchet::session& session,
                                                const bytes& ad,
                                                int64_t now_ms) {
@@ -191,7 +191,7 @@ caf::expected<opened_letter_v2> open_letter_v2(const letter_v2_blob& blob,
   return opened;
 }
 
-bool verify_letter_v2(const opened_letter_v2& opened,
+bool verify_ratchet_letter(const opened_ratchet_letter& opened,
                       const x3dh::device_certificate& device) {
   if (!opened.signature)
     return false;

@@ -1,4 +1,4 @@
-// Unit tests for actors/protocol/letter_v2: letters inside ratchet
+// Unit tests for actors/protocol/ratchet_letter_version: letters inside ratchet
 // sessions, deniable chat and signed orders.
 
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 
 #include "actors/common/error.hpp"
 #include "actors/protocol/bundle.hpp"
-#include "actors/protocol/letter_v2.hpp"
+#include "actors/protocol/ratchet_letter.hpp"
 #include "actors/protocol/ratchet.hpp"
 #include "actors/protocol/x3dh.hpp"
 #include "tests/support/device_fixture.hpp"
@@ -40,8 +40,8 @@ struct conversation {
   }
 
   // Bob's side of the first message: verify, respond, open.
-  caf::expected<opened_letter_v2> bob_opens(const std::string& blob) {
-    auto parsed = parse_letter_v2(blob);
+  caf::expected<opened_ratchet_letter> bob_opens(const std::string& blob) {
+    auto parsed = parse_ratchet_letter(blob);
     if (!parsed)
       return parsed.error();
     if (parsed->initiation) {
@@ -54,51 +54,51 @@ struct conversation {
         return agreed.error();
       b = std::move(*ratchet::session::init_bob(agreed->sk, bob.spk));
     }
-    return open_letter_v2(*parsed, b, ad, t0);
+    return open_ratchet_letter(*parsed, b, ad, t0);
   }
 };
 
-TEST(LetterV2, ChatIsUnsignedAndOrdersAreSigned) {
+TEST(RatchetLetter, ChatIsUnsignedAndOrdersAreSigned) {
   conversation c;
   letter chat{"alice", "bob", t0, "m1", "hi bob"};
-  auto blob = seal_letter_v2(chat, c.a, c.ad, 1, 1, c.init);
+  auto blob = seal_ratchet_letter(chat, c.a, c.ad, 1, 1, c.init);
   ASSERT_TRUE(blob) << explain(blob.error());
-  EXPECT_EQ(letter_version(*blob).value(), 2);
+  EXPECT_EQ(letter_version(*blob).value(), 3);
   EXPECT_EQ(blob->find("hi bob"), std::string::npos);
   auto opened = c.bob_opens(*blob);
   ASSERT_TRUE(opened) << explain(opened.error());
   EXPECT_EQ(opened->content.body, "hi bob");
   EXPECT_EQ(opened->content.msg_id, "m1");
   EXPECT_FALSE(opened->signature); // deniable: nothing to show anyone
-  EXPECT_FALSE(verify_letter_v2(*opened, c.alice.cert));
+  EXPECT_FALSE(verify_ratchet_letter(*opened, c.alice.cert));
   letter order{"alice", "bob", t0 + 1, "m2", R"({"bank":1,"type":"balance"})"};
-  blob = seal_letter_v2(order, c.a, c.ad, 1, 1, c.init, &c.alice.keys.signing);
+  blob = seal_ratchet_letter(order, c.a, c.ad, 1, 1, c.init, &c.alice.keys.signing);
   ASSERT_TRUE(blob);
   opened = c.bob_opens(*blob);
   ASSERT_TRUE(opened) << explain(opened.error());
   ASSERT_TRUE(opened->signature);
   // Anyone with alice's certificate (checked against her RSA key) can
   // check it; a changed body or another device cannot pass.
-  EXPECT_TRUE(verify_letter_v2(*opened, c.alice.cert));
-  EXPECT_FALSE(verify_letter_v2(*opened, c.bob.cert));
+  EXPECT_TRUE(verify_ratchet_letter(*opened, c.alice.cert));
+  EXPECT_FALSE(verify_ratchet_letter(*opened, c.bob.cert));
   auto changed = *opened;
   changed.content.body = R"({"bank":1,"type":"history"})";
-  EXPECT_FALSE(verify_letter_v2(changed, c.alice.cert));
+  EXPECT_FALSE(verify_ratchet_letter(changed, c.alice.cert));
 }
 
-TEST(LetterV2, MalformedBlobsAreRefused) {
+TEST(RatchetLetter, MalformedBlobsAreRefused) {
   conversation c;
-  auto blob = seal_letter_v2({"alice", "bob", t0, "m1", "x"}, c.a, c.ad, 1, 1,
+  auto blob = seal_ratchet_letter({"alice", "bob", t0, "m1", "x"}, c.a, c.ad, 1, 1,
                              c.init)
                 .value();
   auto good = boost::json::parse(blob).as_object();
   auto refused = [&](auto change) {
     auto obj = good;
     change(obj);
-    return !parse_letter_v2(boost::json::serialize(obj));
+    return !parse_ratchet_letter(boost::json::serialize(obj));
   };
-  EXPECT_TRUE(parse_letter_v2(blob));
-  EXPECT_TRUE(refused([](auto& o) { o["v"] = 1; }));
+  EXPECT_TRUE(parse_ratchet_letter(blob));
+  EXPECT_TRUE(refused([](auto& o) { o["v"] = 2; }));
   EXPECT_TRUE(refused([](auto& o) { o["h"] = "AAAA"; }));
   EXPECT_TRUE(refused([](auto& o) { o["ct"] = "%%"; }));
   EXPECT_TRUE(refused([](auto& o) { o["from_device"] = -1; }));
@@ -107,28 +107,28 @@ TEST(LetterV2, MalformedBlobsAreRefused) {
   EXPECT_TRUE(refused([](auto& o) { o["x3dh"].as_object()["ek"] = "AA=="; }));
   EXPECT_TRUE(refused([](auto& o) { o["more"] = true; }));
   EXPECT_TRUE(refused([](auto& o) { o.erase("h"); }));
-  EXPECT_FALSE(letter_version("{\"v\":3}"));
+  EXPECT_FALSE(letter_version("{\"v\":4}"));
   EXPECT_FALSE(letter_version("[]"));
   EXPECT_FALSE(letter_version(std::string(2 << 20, ' ')));
 }
 
-TEST(LetterV2, AForgedOrTamperedLetterDoesNotOpen) {
+TEST(RatchetLetter, AForgedOrTamperedLetterDoesNotOpen) {
   conversation c;
-  auto blob = seal_letter_v2({"alice", "bob", t0, "m1", "x"}, c.a, c.ad, 1, 1,
+  auto blob = seal_ratchet_letter({"alice", "bob", t0, "m1", "x"}, c.a, c.ad, 1, 1,
                              c.init)
                 .value();
   // mallory certifies her own device as alice: bob checks it against
   // alice's pinned key.
   device mallory{"mallory"};
-  auto forged = parse_letter_v2(blob).value();
+  auto forged = parse_ratchet_letter(blob).value();
   forged.initiation->sender = mallory.cert;
   forged.initiation->sender.user = "alice";
-  auto r = c.bob_opens(write_letter_v2(forged));
+  auto r = c.bob_opens(write_ratchet_letter(forged));
   ASSERT_FALSE(r);
   EXPECT_EQ(code_of(r.error()), errc::bad_signature);
-  auto tampered = parse_letter_v2(blob).value();
+  auto tampered = parse_ratchet_letter(blob).value();
   tampered.message.ciphertext[15] ^= 1;
-  r = c.bob_opens(write_letter_v2(tampered));
+  r = c.bob_opens(write_ratchet_letter(tampered));
   ASSERT_FALSE(r);
   EXPECT_EQ(code_of(r.error()), errc::decrypt_failed);
   ASSERT_TRUE(c.bob_opens(blob));
