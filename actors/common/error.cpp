@@ -19,7 +19,9 @@ static_assert(same(crypto::errc::crypto_failure, errc::crypto_failure)
               && same(crypto::errc::bad_signature, errc::bad_signature)
               && same(crypto::errc::bad_encoding, errc::bad_encoding)
               && same(crypto::errc::wrong_passphrase, errc::wrong_passphrase)
-              && same(crypto::errc::oversize, errc::oversize),
+              && same(crypto::errc::oversize, errc::oversize)
+              && same(crypto::errc::passphrase_required,
+                      errc::passphrase_required),
               "crypto::errc values are pinned to courier::errc's");
 static_assert(crypto::error_category == errc_category);
 
@@ -79,6 +81,8 @@ constexpr errc_info infos[] = {
    "A transfer with the same id but different content already exists."},
   {errc::not_permitted, "not_permitted",
    "The requester is not permitted to do this."},
+  {errc::passphrase_required, "passphrase_required",
+   "A private key must be protected by a passphrase that is not empty."},
   {errc::internal, "internal", "An internal error occurred; this is a bug."},
 };
 

@@ -44,6 +44,7 @@ enum class errc : uint8_t {
   conflicting_order = 27, ///< same transfer id, different content
   not_permitted = 28, ///< the requester may not do this
   internal = 29, ///< a bug: should never be seen
+  passphrase_required = 42, ///< a key would be written without a passphrase
 };
 
 /// The stable wire name of a code, e.g. `"username_taken"`.

@@ -351,7 +351,7 @@ int run_bank(caf::actor_system& sys, bank_config& cfg) {
   if (!key) {
     if (std::filesystem::exists(cfg.data + "/identity.pem"))
       return fail("cannot load the bank key: " + explain(key.error()));
-    key = create_identity(cfg.data, 3072, "");
+    key = create_plain_identity(cfg.data, 3072);
     if (!key)
       return fail("cannot create the bank key: " + explain(key.error()));
     std::cout << "created bank key, fingerprint: " << *crypto::fingerprint(*key)

@@ -173,8 +173,8 @@ std::string letter_blob() {
 }
 
 std::string pem(const crypto::key& k) {
-  auto text = crypto::private_key_to_pem(k, "");
-  fuzz::require(static_cast<bool>(text), "private_key_to_pem");
+  auto text = crypto::private_key_to_plain_pem(k);
+  fuzz::require(static_cast<bool>(text), "private_key_to_plain_pem");
   return *text;
 }
 

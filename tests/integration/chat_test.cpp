@@ -212,6 +212,45 @@ TEST_F(chat_test, wrong_passphrase_is_refused) {
   EXPECT_NE(r.err.find("wrong passphrase"), std::string::npos) << r.err;
 }
 
+TEST_F(chat_test, an_empty_passphrase_is_refused_without_no_passphrase) {
+  setenv("COURIER_EMPTY_PASS", "", 1);
+  auto r = run({COURIER_CLI, "--home", home(), "--user", "dave",
+                "--passphrase-env", "COURIER_EMPTY_PASS", "init", "--bits",
+                "2048"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--no-passphrase"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(home() + "/dave/identity.pem"));
+}
+
+TEST_F(chat_test, a_no_passphrase_identity_is_not_asked_for_one_again) {
+  // alice was made with --no-passphrase. Without the flag, and with no
+  // terminal to ask on, she still signs in: the CLI sees her key file is
+  // unencrypted, and says so.
+  auto r = run({COURIER_CLI, "--home", home(), "--user", "alice", "--server",
+                router.address(), "online"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: alice's identity key is stored unencrypted"),
+            std::string::npos)
+    << r.err;
+  // An identity with a passphrase still needs it, flag or no flag.
+  setenv("COURIER_TEST_PASS", "right horse battery", 1);
+  r = run({COURIER_CLI, "--home", home(), "--user", "erin", "--passphrase-env",
+           "COURIER_TEST_PASS", "init", "--bits", "2048"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run({COURIER_CLI, "--home", home(), "--user", "erin", "--server",
+           router.address(), "online"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("no passphrase"), std::string::npos) << r.err;
+  r = run(cli(home(), router.address(), "erin", {"online"}));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("has a passphrase"), std::string::npos) << r.err;
+  r = run({COURIER_CLI, "--home", home(), "--user", "erin", "--server",
+           router.address(), "--passphrase-env", "COURIER_TEST_PASS",
+           "online"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("unencrypted"), std::string::npos) << r.err;
+}
+
 TEST_F(chat_test, changed_router_key_is_refused) {
   ASSERT_EQ(as("alice", {"online"}).exit_code, 0); // pins the router key
   auto port = router.port;

@@ -46,6 +46,11 @@ TEST(errc, values_are_pinned) {
   EXPECT_EQ(static_cast<int>(errc::username_taken), 15);
   EXPECT_EQ(static_cast<int>(errc::insufficient_funds), 24);
   EXPECT_EQ(static_cast<int>(errc::internal), 29);
+  EXPECT_EQ(static_cast<int>(errc::passphrase_required), 42);
+  EXPECT_EQ(static_cast<int>(crypto::errc::passphrase_required), 42);
+  EXPECT_EQ(errc_from_string("passphrase_required"), errc::passphrase_required);
+  EXPECT_EQ(code_of(caf::error{uint8_t{42}, errc_category}),
+            errc::passphrase_required);
 }
 
 TEST(errc, crypto_errors_read_as_courier_errors) {
