@@ -18,7 +18,7 @@ namespace courier {
 /// What the edge listener admits; 0 means no limit.
 struct admission_limits {
   /// Connections at once (the node clamps it below its descriptor limit).
-  size_t max_connections = 10000;
+  size_t max_connections = 50000;
   /// Connections at once from one address (IPv4) or /64 (IPv6).
   size_t max_connections_per_address = 256;
   /// New usernames one address may register per minute (and at once).

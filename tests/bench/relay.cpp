@@ -301,7 +301,7 @@ bench_cluster start_cluster(const test::temp_dir& dir,
 
 std::vector<std::string> unlimited_router_args() {
   return {"--max-names-per-key=0", "--registrations-per-minute=0",
-          "--max-connections-per-address=0"};
+          "--max-connections-per-address=0", "--max-connections=0"};
 }
 
 std::vector<std::string> router_args_of(const options& opts) {

@@ -20,7 +20,7 @@ struct relay_params {
 
 /// Benchmarks sign in thousands of names with one key from a few
 /// addresses: a router without limits on names per key, new names per
-/// address or connections per address.
+/// address or connections (but the descriptor limit).
 std::vector<std::string> unlimited_router_args();
 
 /// unlimited_router_args(), then the words of `--router-args "..."`: more
