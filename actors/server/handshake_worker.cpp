@@ -28,7 +28,12 @@ handshake_worker_actor::behavior_type
 handshake_worker(handshake_worker_actor::pointer self, handshake_pool_actor pool,
                  std::shared_ptr<const server_identity> identity,
                  directory_actor directory) {
-  auto me = caf::actor_cast<handshake_worker_actor>(self);
+  // Not kept in the behaviour: a worker holding a handle to itself would
+  // never be released.
+  auto idle = [self, pool] {
+    self->send(pool, idle_atom::value,
+               caf::actor_cast<handshake_worker_actor>(self));
+  };
   auto hello = [=](const std::string& text,
                    const handshake_ref& ref) -> caf::result<std::string> {
     auto hs = ref.lock();
@@ -60,13 +65,13 @@ handshake_worker(handshake_worker_actor::pointer self, handshake_pool_actor pool
   return {
     [=](hello_atom, const std::string& text, const handshake_ref& ref) {
       auto res = hello(text, ref);
-      self->send(pool, idle_atom::value, me);
+      idle();
       return res;
     },
     [=](verify_atom, const handshake_ref& ref, const std::string& finish,
         bool may_create) {
       auto res = verify(ref, finish, may_create);
-      self->send(pool, idle_atom::value, me);
+      idle();
       return res;
     },
   };
