@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <unistd.h>
 #include <unordered_map>
+#include <utility>
 
 #include <boost/json.hpp>
 #include <caf/event_based_actor.hpp>
@@ -63,6 +64,9 @@ struct client_state {
   std::string server_key;
   caf::typed_response_promise<std::string, bool> connect_rp;
   bool connect_pending = false;
+  /// The router refused this connection for now (busy, or this address
+  /// has too many): once it is closed, the next router is tried.
+  bool try_next = false;
   std::unordered_map<std::string, reply_fn> waiting;
   /// Requests waiting for room on the wire, oldest first (see request()).
   std::deque<std::string> outbox;
@@ -134,6 +138,12 @@ void request(client_ptr self, std::string type, boost::json::object fields,
 }
 
 void start_connect(client_ptr self);
+
+// A router that refuses a connection with these may take it later, and
+// another router may take it now.
+bool retryable(errc code) {
+  return code == errc::busy || code == errc::too_many_connections;
+}
 
 void on_connected(client_ptr self, int fd) {
   auto& st = self->state;
@@ -417,11 +427,17 @@ void on_frame(client_ptr self, const std::string& frame) {
     // Before the channel is up the router can only answer in plain JSON.
     if (!frame.empty() && frame.front() == '{') {
       auto env = protocol::parse_envelope(frame);
-      if (env && env->type == "error")
-        return fail_connect(self,
-                            make_error(errc_from_string(std::string{
-                                         env->str("code")}),
-                                       std::string{env->str("message")}));
+      if (env && env->type == "error") {
+        auto code = errc_from_string(std::string{env->str("code")});
+        auto err = make_error(code, std::string{env->str("message")});
+        if (retryable(code) && st.conn
+            && st.server_index + 1 < st.cfg.servers.size()) {
+          st.try_next = true;
+          caf::anon_send(st.conn, close_atom::value); // on_disconnect goes on
+          return;
+        }
+        return fail_connect(self, std::move(err));
+      }
       if (st.at == phase::hello_sent)
         return on_server_hello(self, frame);
     }
@@ -473,6 +489,10 @@ void on_disconnect(client_ptr self) {
   st.outbox.clear(); // their requests are among `waiting`
   for (auto& kv : waiting)
     kv.second(make_error(errc::unreachable, "connection to the router lost"));
+  if (std::exchange(st.try_next, false) && st.connect_pending) {
+    ++st.server_index;
+    return start_connect(self);
+  }
   if (st.connect_pending)
     fail_connect(self, make_error(errc::unreachable,
                                   "the router closed the connection"));

@@ -18,7 +18,13 @@ struct relay_params {
   static relay_params from(const options& opts);
 };
 
-/// The words of `--router-args "..."`: more router options (CAF tuning).
+/// Benchmarks sign in thousands of names with one key from a few
+/// addresses: a router without limits on names per key, new names per
+/// address or connections (but the descriptor limit).
+std::vector<std::string> unlimited_router_args();
+
+/// unlimited_router_args(), then the words of `--router-args "..."`: more
+/// router options (CAF tuning; may set those limits again).
 std::vector<std::string> router_args_of(const options& opts);
 
 /// Each returns the process exit code; results go to stdout.
