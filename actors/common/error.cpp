@@ -81,9 +81,6 @@ constexpr errc_info infos[] = {
    "A transfer with the same id but different content already exists."},
   {errc::not_permitted, "not_permitted",
    "The requester is not permitted to do this."},
-  {errc::passphrase_required, "passphrase_required",
-   "A private key must be protected by a passphrase that is not empty."},
-  {errc::internal, "internal", "An internal error occurred; this is a bug."},
   {errc::busy, "busy",
    "The router is too busy to take this connection now; try again shortly "
    "or use another router."},
@@ -93,6 +90,9 @@ constexpr errc_info infos[] = {
   {errc::too_many_names, "too_many_names",
    "This key already holds as many usernames as the router allows; sign in "
    "with one of them or use another key."},
+  {errc::passphrase_required, "passphrase_required",
+   "A private key must be protected by a passphrase that is not empty."},
+  {errc::internal, "internal", "An internal error occurred; this is a bug."},
 };
 
 // The codes are pinned with gaps, so a row is found by its code.
