@@ -79,6 +79,13 @@ constexpr errc_info infos[] = {
    "A transfer with the same id but different content already exists."},
   {errc::not_permitted, "not_permitted",
    "The requester is not permitted to do this."},
+  // Numbers 30-43 and 46 belong to other changes; rows are found by code.
+  {errc::peer_refused, "peer_refused",
+   "A router refused a backbone peer: its certificate does not carry the "
+   "name it claims, or a router of that name is already connected."},
+  {errc::membership_changed, "membership_changed",
+   "The configured routers differ from the set recorded in the data "
+   "folder; stop every router and run courier-node migrate first."},
   {errc::internal, "internal", "An internal error occurred; this is a bug."},
 };
 

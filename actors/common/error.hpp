@@ -44,6 +44,8 @@ enum class errc : uint8_t {
   conflicting_order = 27, ///< same transfer id, different content
   not_permitted = 28, ///< the requester may not do this
   internal = 29, ///< a bug: should never be seen
+  peer_refused = 44, ///< a backbone peer's name does not match its certificate, or is up already
+  membership_changed = 45, ///< the configured routers differ from the recorded set
 };
 
 /// The stable wire name of a code, e.g. `"username_taken"`.

@@ -22,6 +22,10 @@ TEST(errc, names_round_trip) {
     EXPECT_GT(std::string{describe(x)}.size(), 5u);
   }
   EXPECT_STREQ(to_string(errc::username_taken), "username_taken");
+  for (auto x : {errc::peer_refused, errc::membership_changed}) {
+    EXPECT_EQ(errc_from_string(to_string(x)), x);
+    EXPECT_NE(std::string{to_string(x)}, "internal");
+  }
   EXPECT_EQ(errc_from_string("no_such_code"), errc::internal);
 }
 
@@ -46,6 +50,8 @@ TEST(errc, values_are_pinned) {
   EXPECT_EQ(static_cast<int>(errc::username_taken), 15);
   EXPECT_EQ(static_cast<int>(errc::insufficient_funds), 24);
   EXPECT_EQ(static_cast<int>(errc::internal), 29);
+  EXPECT_EQ(static_cast<int>(errc::peer_refused), 44);
+  EXPECT_EQ(static_cast<int>(errc::membership_changed), 45);
 }
 
 TEST(errc, crypto_errors_read_as_courier_errors) {
