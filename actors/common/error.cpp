@@ -144,6 +144,8 @@ errc code_of(const caf::error& err) {
 
 std::string explain(const caf::error& err) {
   std::string result = describe(code_of(err));
+  if (!err)
+    return result; // CAF's context() of an empty error is not safe to read
   const auto& ctx = err.context();
   if (ctx.size() > 0 && ctx.match_element<std::string>(0)) {
     const auto& detail = ctx.get_as<std::string>(0);

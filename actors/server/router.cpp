@@ -528,8 +528,11 @@ caf::result<bool> on_peer_up(router_ptr self, const std::string& name,
           rp.deliver(true);
       },
       [=](caf::error& err) mutable {
-        rp.deliver(refuse_peer(self, name, "no verified certificate ("
-                                             + explain(err) + ")"));
+        spdlog::warn("router {}: no certificate for peer '{}': {}",
+                     self->state.cluster.name, name,
+                     self->system().render(err));
+        rp.deliver(refuse_peer(self, name, "no verified certificate stands "
+                                           "behind it"));
       });
   return rp;
 }

@@ -36,6 +36,7 @@ TEST(errc, code_of_and_explain) {
   EXPECT_EQ(code_of(caf::make_error(caf::sec::request_receiver_down)),
             errc::unreachable);
   EXPECT_EQ(code_of(caf::error{}), errc::none);
+  EXPECT_EQ(explain(caf::error{}), describe(errc::none)); // no crash
   EXPECT_EQ(explain(make_error(errc::username_taken)),
             "That username is already registered with a different key.");
   EXPECT_EQ(explain(make_error(errc::bad_frame, "len 9")),
