@@ -457,6 +457,7 @@ gather_online(router_ptr self, std::vector<std::string> mine) {
   return g->rp;
 }
 
+/// Logs why router `name` is refused and returns the error for its link.
 caf::error refuse_peer(router_ptr self, const std::string& name,
                        const std::string& why) {
   spdlog::error("router {}: refusing peer '{}': {}", self->state.cluster.name,
@@ -470,7 +471,7 @@ caf::error refuse_peer(router_ptr self, const std::string& name,
 // the first live link stays, so whoever else claims the name cannot take
 // it over (its own link retries once the first one is gone).
 caf::error add_peer(router_ptr self, const std::string& name,
-                           router_actor peer) {
+                    router_actor peer) {
   auto& st = self->state;
   if (auto it = st.peers.find(name); it != st.peers.end()) {
     if (it->second == peer)
