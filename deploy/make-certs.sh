@@ -3,11 +3,21 @@
 # for each NODE, a private key and a certificate signed by that CA.
 #
 #   deploy/make-certs.sh OUTDIR NODE [NODE...]
+#   deploy/make-certs.sh OUTDIR --revoke NODE [NODE...]
+#   deploy/make-certs.sh OUTDIR --crl
 #
-# Writes OUTDIR/ca.key, OUTDIR/ca.crt, OUTDIR/NODE.key and OUTDIR/NODE.crt.
+# Writes OUTDIR/ca.key, OUTDIR/ca.crt, OUTDIR/NODE.key and OUTDIR/NODE.crt,
+# and the CA's revocation list OUTDIR/crl.pem (for the routers' --tls-crl),
+# and prints each node certificate's SHA-256 fingerprint (for the other
+# routers' --peer-fingerprint NODE=FINGERPRINT).
 # An existing CA in OUTDIR is reused, so nodes can be added later; an existing
 # NODE.key + NODE.crt pair is kept (delete both to issue a new one).
-# Copy ca.crt, NODE.key and NODE.crt to each node; ca.key stays here, offline.
+# --revoke adds NODE.crt to the revocation list, renames the pair to
+# NODE.revoked-SERIAL.crt/.key and writes a new crl.pem; run the first form
+# again to issue NODE a new pair. --crl only writes a new crl.pem (it is
+# valid for 365 days: refresh it and copy it to every router before then).
+# Copy ca.crt, crl.pem, NODE.key and NODE.crt to each node; ca.key stays
+# here, offline.
 #
 # Keys are EC P-256 (PKCS#8 PEM) and have no passphrase: nodes start
 # unattended, so the key file's 0600 mode and the machine guard it instead.
@@ -18,6 +28,8 @@ set -euo pipefail
 
 usage() {
   echo "usage: $0 OUTDIR NODE [NODE...]" >&2
+  echo "       $0 OUTDIR --revoke NODE [NODE...]" >&2
+  echo "       $0 OUTDIR --crl" >&2
   echo "  NODE: a node name of letters, digits, '_', '.' and '-' (e.g. A, router-b)" >&2
   exit 2
 }
@@ -30,6 +42,12 @@ fail() {
 [ $# -ge 2 ] || usage
 outdir="$1"
 shift
+mode=issue
+case "$1" in
+  --revoke) mode=revoke; shift; [ $# -ge 1 ] || usage ;;
+  --crl) mode=crl; shift; [ $# -eq 0 ] || usage ;;
+  -*) usage ;;
+esac
 for node in "$@"; do
   [[ "$node" =~ ^[A-Za-z0-9_.-]+$ ]] || fail "bad node name '$node' (letters, digits, '_', '.', '-' only)"
   [[ "$node" != [.-]* ]] || fail "bad node name '$node' (must not start with '.' or '-')"
@@ -46,6 +64,7 @@ trap 'exit 1' HUP INT TERM
 
 days_ca=3650
 days_node=825
+days_crl=365
 
 # Runs openssl quietly; if it fails, shows what it said and stops.
 ossl() {
@@ -101,6 +120,59 @@ EOF
   echo "make-certs: created the CA $outdir/ca.crt (keep $outdir/ca.key private)"
 fi
 
+# The CA's small database of revoked certificates, for `openssl ca`.
+cadb="$outdir/ca-db"
+ca_config() {
+  mkdir -p "$cadb"
+  [ -f "$cadb/index.txt" ] || : >"$cadb/index.txt"
+  [ -f "$cadb/crlnumber" ] || echo 01 >"$cadb/crlnumber"
+  cat >"$work/ca-ops.cnf" <<EOF
+[ca]
+default_ca = courier_ca
+[courier_ca]
+database = $cadb/index.txt
+crlnumber = $cadb/crlnumber
+new_certs_dir = $cadb
+certificate = $outdir/ca.crt
+private_key = $outdir/ca.key
+default_md = sha256
+default_crl_days = $days_crl
+crl_extensions = crl_ext
+unique_subject = no
+[crl_ext]
+authorityKeyIdentifier = keyid:always
+EOF
+}
+
+# (Re)writes OUTDIR/crl.pem from the revoked certificates.
+write_crl() {
+  ca_config
+  ossl ca -batch -config "$work/ca-ops.cnf" -gencrl -out "$work/crl.pem"
+  chmod 0644 "$work/crl.pem"
+  mv "$work/crl.pem" "$outdir/crl.pem"
+  echo "make-certs: wrote the revocation list $outdir/crl.pem (valid $days_crl days; copy it to every router)"
+}
+
+if [ "$mode" = crl ]; then
+  write_crl
+  exit 0
+fi
+
+if [ "$mode" = revoke ]; then
+  ca_config
+  for node in "$@"; do
+    crt="$outdir/$node.crt"
+    [ -f "$crt" ] || fail "$crt does not exist"
+    serial="$(openssl x509 -in "$crt" -noout -serial | sed 's/^serial=//')"
+    ossl ca -batch -config "$work/ca-ops.cnf" -revoke "$crt" -crl_reason keyCompromise
+    mv "$crt" "$outdir/$node.revoked-$serial.crt"
+    [ ! -f "$outdir/$node.key" ] || mv "$outdir/$node.key" "$outdir/$node.revoked-$serial.key"
+    echo "make-certs: revoked $crt (serial $serial)"
+  done
+  write_crl
+  exit 0
+fi
+
 # One key and certificate per node.
 for node in "$@"; do
   key="$outdir/$node.key"
@@ -149,4 +221,10 @@ for node in "$@"; do
   done
 done
 echo "make-certs: verified $* against $outdir/ca.crt"
-echo "make-certs: copy ca.crt, NODE.crt and NODE.key to each node (the key readable only by its service); ca.key stays here"
+# A revocation list always exists, so every router can be given --tls-crl.
+[ -f "$outdir/crl.pem" ] || write_crl
+for node in "$@"; do
+  fp="$(openssl x509 -in "$outdir/$node.crt" -noout -fingerprint -sha256 | sed 's/^.*=//')"
+  echo "make-certs: $node fingerprint (for --peer-fingerprint $node=...): $fp"
+done
+echo "make-certs: copy ca.crt, crl.pem, NODE.crt and NODE.key to each node (the key readable only by its service); ca.key stays here"

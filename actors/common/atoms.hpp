@@ -43,6 +43,8 @@ using kick_atom = caf::atom_constant<caf::atom("kick")>;
 // -- router <-> router (backbone) ---------------------------------------------
 using peer_up_atom = caf::atom_constant<caf::atom("peer_up")>;
 using home_online_atom = caf::atom_constant<caf::atom("homeonline")>;
+/// Which router's certificate stands behind a backbone handle (local only).
+using identify_atom = caf::atom_constant<caf::atom("identify")>;
 /// A held message's time is up (the router's own timer).
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 

@@ -92,6 +92,12 @@ constexpr errc_info infos[] = {
    "with one of them or use another key."},
   {errc::passphrase_required, "passphrase_required",
    "A private key must be protected by a passphrase that is not empty."},
+  {errc::peer_refused, "peer_refused",
+   "A router refused a backbone peer: its certificate does not carry the "
+   "name it claims, or a router of that name is already connected."},
+  {errc::membership_changed, "membership_changed",
+   "The configured routers differ from the set recorded in the data "
+   "folder; stop every router and run courier-node migrate first."},
   {errc::internal, "internal", "An internal error occurred; this is a bug."},
 };
 
@@ -146,6 +152,8 @@ errc code_of(const caf::error& err) {
 
 std::string explain(const caf::error& err) {
   std::string result = describe(code_of(err));
+  if (!err)
+    return result; // CAF's context() of an empty error is not safe to read
   const auto& ctx = err.context();
   if (ctx.size() > 0 && ctx.match_element<std::string>(0)) {
     const auto& detail = ctx.get_as<std::string>(0);

@@ -48,6 +48,8 @@ enum class errc : uint8_t {
   too_many_connections = 31, ///< the source address has its share of connections
   too_many_names = 32, ///< the key holds as many usernames as allowed
   passphrase_required = 42, ///< a key would be written without a passphrase
+  peer_refused = 44, ///< a backbone peer's name does not match its certificate, or is up already
+  membership_changed = 45, ///< the configured routers differ from the recorded set
 };
 
 /// The stable wire name of a code, e.g. `"username_taken"`.

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <set>
 #include <sys/stat.h>
 #include <thread>
@@ -25,6 +26,9 @@
 #include "actors/config/node_config.hpp"
 #include "actors/protocol/amount.hpp"
 #include "actors/protocol/order.hpp"
+#include "actors/server/cluster/membership.hpp"
+#include "actors/server/cluster/migrate.hpp"
+#include "actors/server/cluster/peer_certs.hpp"
 #include "actors/server/cluster/peer_link.hpp"
 #include "actors/server/cluster/tls_files.hpp"
 #include "actors/server/directory.hpp"
@@ -44,6 +48,9 @@ constexpr const char* usage =
   "       courier-node router --name=A --edge=HOST:PORT --backbone=HOST:PORT\n"
   "         --peer=B@HOST:PORT... --tls-cert=F --tls-key=F --tls-ca=F"
   " [--data=DIR]\n"
+  "         [--peer-fingerprint=B=SHA256]... [--tls-crl=F]\n"
+  "       courier-node migrate --from=A,B --to=A,B,C --data=A=DIR"
+  " --data=B=DIR --data=C=DIR\n"
   "       courier-node bank [--server=HOST:PORT] [--data=DIR]"
   " [--operator USER]...\n"
   "       courier-node bank-audit --data=DIR\n"
@@ -65,9 +72,12 @@ public:
   size_t ack_hold_ms = 50;
   std::string backbone;
   std::vector<std::string> peers; ///< NAME@HOST:PORT, also from --peer
+  /// NAME=SHA256 of a peer's certificate, also from --peer-fingerprint
+  std::vector<std::string> peer_fingerprints;
   std::string tls_cert;
   std::string tls_key;
   std::string tls_ca;
+  std::string tls_crl;
   bool insecure_dev = false;
   size_t heartbeat_ms = 1000;
   size_t peer_timeout_ms = 5000;
@@ -95,9 +105,13 @@ public:
       .add(backbone, "backbone",
            "address HOST:PORT where the other routers reach this one")
       .add(peers, "peer", "another router NAME@HOST:PORT (repeatable)")
+      .add(peer_fingerprints, "peer-fingerprint",
+           "pin a peer's certificate: NAME=SHA256 (repeatable)")
       .add(tls_cert, "tls-cert", "this router's certificate (PEM)")
       .add(tls_key, "tls-key", "its private key (PEM, unencrypted)")
       .add(tls_ca, "tls-ca", "the deployment CA certificate (PEM)")
+      .add(tls_crl, "tls-crl",
+           "the CA's revocation list (PEM, from deploy/make-certs.sh)")
       .add(insecure_dev, "insecure-dev",
            "allow a backbone without TLS (one-machine development only)")
       .add(heartbeat_ms, "backbone-heartbeat-ms",
@@ -186,6 +200,19 @@ public:
   }
 };
 
+/// Options of `courier-node migrate`.
+class migrate_config : public base_config {
+public:
+  std::string from; ///< A,B
+  std::string to;   ///< A,B,C
+
+  migrate_config() {
+    opt_group{custom_options_, "global"}
+      .add(from, "from", "the routers the data was written for: A,B")
+      .add(to, "to", "the routers it is for from now on: A,B,C");
+  }
+};
+
 int fail(const std::string& sentence) {
   std::cerr << "courier-node: " << sentence << "\n";
   return 1;
@@ -216,6 +243,28 @@ void wait_for_signal() {
   sigwait(&set, &sig);
 }
 
+// --peer-fingerprint NAME=SHA256, each name once.
+caf::expected<std::map<std::string, std::string>>
+pins_of(const router_config& cfg) {
+  std::map<std::string, std::string> pins;
+  for (auto& text : cfg.peer_fingerprints) {
+    auto eq = text.find('=');
+    auto fp = eq == std::string::npos
+                ? std::nullopt
+                : cluster::parse_fingerprint(text.substr(eq + 1));
+    if (!fp)
+      return make_error(errc::bad_encoding,
+                        "--peer-fingerprint is NAME=SHA256 (64 hex digits, "
+                        "colons allowed, as deploy/make-certs.sh prints "
+                        "them), not '" + text + "'");
+    if (!pins.emplace(text.substr(0, eq), *fp).second)
+      return make_error(errc::bad_encoding, "--peer-fingerprint gives '"
+                                              + text.substr(0, eq)
+                                              + "' twice");
+  }
+  return pins;
+}
+
 cluster_config cluster_of(const router_config& cfg) {
   cluster_config cl;
   cl.name = cfg.name;
@@ -242,6 +291,13 @@ std::string check_router_options(const router_config& cfg) {
     if (!names.insert(peer->name).second)
       return "router name '" + peer->name + "' appears twice in the cluster";
   }
+  auto pins = pins_of(cfg);
+  if (!pins)
+    return explain(pins.error());
+  for (auto& [name, fp] : *pins)
+    if (name == cfg.name || names.count(name) == 0)
+      return "--peer-fingerprint names '" + name
+             + "', which is not one of the --peer routers";
   if (cfg.backbone.empty())
     return cfg.peers.empty() ? ""
                              : "--peer needs --backbone (this router's own "
@@ -253,6 +309,9 @@ std::string check_router_options(const router_config& cfg) {
   if (any_tls && !all_tls)
     return "the backbone needs all three of --tls-cert, --tls-key and "
            "--tls-ca";
+  if (!all_tls && (!cfg.tls_crl.empty() || !pins->empty()))
+    return "--tls-crl and --peer-fingerprint need a TLS backbone "
+           "(--tls-cert, --tls-key, --tls-ca)";
   if (!all_tls && !cfg.insecure_dev)
     return "refusing to start a backbone without certificates: CAF's "
            "backbone protocol trusts every peer it talks to, so it runs "
@@ -261,7 +320,7 @@ std::string check_router_options(const router_config& cfg) {
            "development cluster on one machine";
   if (all_tls)
     if (auto err = cluster::check_tls_files(cfg.tls_cert, cfg.tls_key,
-                                            cfg.tls_ca))
+                                            cfg.tls_ca, cfg.name, cfg.tls_crl))
       return explain(err);
   return "";
 }
@@ -273,6 +332,15 @@ int start_backbone(caf::actor_system& sys, router_config& cfg,
     return 0;
   auto at = *parse_endpoint(cfg.backbone, true); // checked before
   bool tls = !cfg.tls_cert.empty();
+  if (tls) {
+    cluster::backbone_trust trust;
+    for (auto& text : cfg.peers)
+      trust.peers.insert(cluster::parse_peer(text)->name);
+    trust.pins = *pins_of(cfg); // checked before
+    trust.crl = cfg.tls_crl;
+    if (auto err = cluster::install_backbone_trust(std::move(trust)))
+      return fail(explain(err));
+  }
   auto bound = tls ? caf::openssl::publish(rt, at.port, at.host.c_str(), true)
                    : caf::io::publish(rt, at.port, at.host.c_str(), true);
   if (!bound)
@@ -294,6 +362,14 @@ int start_backbone(caf::actor_system& sys, router_config& cfg,
 int run_router(caf::actor_system& sys, router_config& cfg) {
   if (auto err = make_private_dir(cfg.data))
     return fail("cannot create " + cfg.data + ": " + explain(err));
+  // Held until the process ends: one router per folder, and no migration
+  // while it runs.
+  if (auto lock = cluster::lock_data_dir(cfg.data); !lock)
+    return fail(explain(lock.error()));
+  auto cluster = cluster_of(cfg);
+  if (auto err = cluster::check_membership(cfg.data, cluster.name,
+                                           cluster.routers))
+    return fail(explain(err));
   bool created = false;
   auto key = load_or_create_node_key(cfg.data + "/router_key.pem", created);
   if (!key)
@@ -323,7 +399,10 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   auto first_seq = next_free_seq(**queue_db); // before the store owns it
   auto queue = spawn_store(sys, *queue_db,
                            std::chrono::microseconds{cfg.commit_window_us});
-  auto rt = spawn_router(sys, dir, queue, limits, first_seq, cluster_of(cfg),
+  // With TLS every peer's name is checked against its certificate.
+  if (!cfg.tls_cert.empty() && !cfg.backbone.empty())
+    cluster.identity = cluster::spawn_tls_peer_identity(sys);
+  auto rt = spawn_router(sys, dir, queue, limits, first_seq, cluster,
                          std::chrono::milliseconds{cfg.ack_hold_ms});
   exit_with(sys, rt, "router");
   exit_with(sys, queue, "queue");
@@ -335,8 +414,7 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   // router alone is every user's home, so its sign-ins go straight to its
   // directory. Handshake threads (one per core by default) keep the I/O
   // thread and the scheduler free of RSA work.
-  auto sign_ins = cluster_of(cfg).routers.size() <= 1 ? dir
-                                                      : directory_actor{rt};
+  auto sign_ins = cluster.routers.size() <= 1 ? dir : directory_actor{rt};
   handshake_pool_limits pool_limits;
   pool_limits.threads = std::max<size_t>(1, cfg.handshake_threads);
   pool_limits.queue = cfg.handshake_queue;
@@ -456,6 +534,44 @@ int run_audit(bank_config& cfg) {
   return rep->ok() ? 0 : 1;
 }
 
+std::vector<std::string> split_names(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    auto comma = text.find(',', start);
+    if (comma == std::string::npos)
+      comma = text.size();
+    if (comma > start)
+      out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+int run_migrate(migrate_config& cfg, const std::vector<std::string>& data) {
+  cluster::migration m;
+  m.from = split_names(cfg.from);
+  m.to = split_names(cfg.to);
+  if (m.from.empty() || m.to.empty())
+    return fail("give the old and the new routers: --from A,B --to A,B,C");
+  for (auto& text : data) {
+    auto eq = text.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
+      return fail("--data is NAME=DIR, not '" + text + "'");
+    if (!m.folders.emplace(text.substr(0, eq), text.substr(eq + 1)).second)
+      return fail("--data gives router '" + text.substr(0, eq) + "' twice");
+  }
+  auto report = cluster::migrate(m);
+  if (!report)
+    return fail(explain(report.error()));
+  std::cout << "migrated from " << cluster::listed(cluster::normalized(m.from))
+            << " to " << cluster::listed(cluster::normalized(m.to)) << ": "
+            << report->users << " users and " << report->messages
+            << " queued messages moved; start every router with the new set"
+            << std::endl;
+  return 0;
+}
+
 } // namespace
 
 } // namespace courier
@@ -482,11 +598,14 @@ int main(int argc, char** argv) {
     router_config cfg;
     auto args = normalize_args(argc, argv, 2);
     auto peers = take_repeated(args, "peer");
+    auto pins = take_repeated(args, "peer-fingerprint");
     if (auto err = cfg.parse(args))
       return fail("bad option: " + caf::to_string(err));
     if (cfg.cli_helptext_printed)
       return 0;
     cfg.peers.insert(cfg.peers.end(), peers.begin(), peers.end());
+    cfg.peer_fingerprints.insert(cfg.peer_fingerprints.end(), pins.begin(),
+                                 pins.end());
     if (auto problem = check_router_options(cfg); !problem.empty())
       return fail(problem);
     if (!cfg.backbone.empty()) {
@@ -520,6 +639,16 @@ int main(int argc, char** argv) {
       return run_audit(cfg);
     caf::actor_system sys{cfg};
     return run_bank(sys, cfg);
+  }
+  if (command == "migrate") {
+    migrate_config cfg;
+    auto args = normalize_args(argc, argv, 2);
+    auto data = take_repeated(args, "data");
+    if (auto err = cfg.parse(args))
+      return fail("bad option: " + caf::to_string(err));
+    if (cfg.cli_helptext_printed)
+      return 0;
+    return run_migrate(cfg, data);
   }
   return fail("unknown command '" + command + "'\n" + usage);
 }

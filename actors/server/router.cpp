@@ -457,17 +457,29 @@ gather_online(router_ptr self, std::vector<std::string> mine) {
   return g->rp;
 }
 
-void on_peer_up(router_ptr self, const std::string& name, router_actor peer) {
+/// Logs why router `name` is refused and returns the error for its link.
+caf::error refuse_peer(router_ptr self, const std::string& name,
+                       const std::string& why) {
+  spdlog::error("router {}: refusing peer '{}': {}", self->state.cluster.name,
+                name, why);
+  return make_error(errc::peer_refused, "router " + self->state.cluster.name
+                                          + " refused peer '" + name
+                                          + "': " + why);
+}
+
+// Takes `peer` as router `name` unless another handle of that name is up:
+// the first live link stays, so whoever else claims the name cannot take
+// it over (its own link retries once the first one is gone).
+caf::error add_peer(router_ptr self, const std::string& name,
+                    router_actor peer) {
   auto& st = self->state;
-  auto& names = st.cluster.routers;
-  if (!peer || name == st.cluster.name
-      || std::find(names.begin(), names.end(), name) == names.end()) {
-    spdlog::error("router {}: ignoring peer '{}', which is not in the "
-                  "configured cluster", st.cluster.name, name);
-    return;
+  if (auto it = st.peers.find(name); it != st.peers.end()) {
+    if (it->second == peer)
+      return caf::none; // told by both ends of the link
+    return refuse_peer(self, name,
+                       "a router of that name is up already; ignoring "
+                       "the second one");
   }
-  if (auto it = st.peers.find(name); it != st.peers.end() && it->second == peer)
-    return; // told by both ends of the link
   st.peers[name] = peer;
   self->monitor(peer);
   size_t relogged = 0;
@@ -478,6 +490,52 @@ void on_peer_up(router_ptr self, const std::string& name, router_actor peer) {
     }
   spdlog::info("router {}: peer {} is up ({} sessions here are homed there)",
                st.cluster.name, name, relogged);
+  return caf::none;
+}
+
+caf::result<bool> on_peer_up(router_ptr self, const std::string& name,
+                             router_actor peer) {
+  auto& st = self->state;
+  auto& names = st.cluster.routers;
+  if (!peer || name == st.cluster.name
+      || std::find(names.begin(), names.end(), name) == names.end())
+    return refuse_peer(self, name, "it is not in the configured cluster");
+  if (auto it = st.peers.find(name); it != st.peers.end() && it->second == peer)
+    return true;
+  // A peer speaks only for its own node: it cannot introduce a third
+  // node's actor under any name.
+  if (from_backbone(self) && self->current_sender()->node() != peer.node())
+    return refuse_peer(self, name, "the handle is not on the node that "
+                                   "sent it");
+  if (!st.cluster.identity) {
+    if (auto err = add_peer(self, name, peer))
+      return err;
+    return true;
+  }
+  auto rp = self->make_response_promise<bool>();
+  self->request(st.cluster.identity, std::chrono::seconds{10},
+                identify_atom::value, peer.address())
+    .then(
+      [=](const std::string& certified) mutable {
+        if (certified != name) {
+          rp.deliver(refuse_peer(self, name,
+                                 "its certificate names '" + certified
+                                   + "'"));
+          return;
+        }
+        if (auto err = add_peer(self, name, peer))
+          rp.deliver(std::move(err));
+        else
+          rp.deliver(true);
+      },
+      [=](caf::error& err) mutable {
+        spdlog::warn("router {}: no certificate for peer '{}': {}",
+                     self->state.cluster.name, name,
+                     self->system().render(err));
+        rp.deliver(refuse_peer(self, name, "no verified certificate stands "
+                                           "behind it"));
+      });
+  return rp;
 }
 
 /// A peer router or a watched session is gone: forget it, and write what
@@ -622,7 +680,8 @@ router(router_ptr self,
       return release_held(self, nullptr);
     },
     [=](peer_up_atom, const std::string& name, caf::strong_actor_ptr& ptr) {
-      on_peer_up(self, name, caf::actor_cast<router_actor>(std::move(ptr)));
+      return on_peer_up(self, name,
+                        caf::actor_cast<router_actor>(std::move(ptr)));
     },
   };
 }

@@ -11,6 +11,7 @@
 
 #include "actors/common/atoms.hpp"
 #include "actors/protocol/limits.hpp"
+#include "actors/server/cluster/peer_identity.hpp"
 #include "actors/server/directory.hpp"
 #include "actors/server/session_actor.hpp"
 #include "actors/server/store.hpp"
@@ -53,13 +54,21 @@ using router_actor = caf::typed_actor<
   caf::replies_to<flush_atom>::with<size_t>,
   // Router `name` is reachable at this handle (from this router's peer
   // link, or from the peer's own link that dialled this router). The
-  // router watches it and forgets it when it goes.
-  caf::reacts_to<peer_up_atom, std::string, caf::strong_actor_ptr>>;
+  // router watches it and forgets it when it goes. Refused (peer_refused)
+  // if `name` is not configured, if the certificate behind the handle
+  // names another router, if a peer tells about a handle on another node,
+  // or if another handle of that name is up: a live link is never
+  // replaced. Replies true, also for the same handle again.
+  caf::replies_to<peer_up_atom, std::string, caf::strong_actor_ptr>::with<
+    bool>>;
 
 /// Where a router stands in its cluster.
 struct cluster_config {
   std::string name = "router";      ///< this router
   std::vector<std::string> routers; ///< every router, this one included
+  /// Checks the certificate behind each peer handle; without it (a
+  /// development backbone without TLS, or tests) names are taken as told.
+  cluster::peer_identity_actor identity;
 };
 
 /// Knows who is online and moves sealed blobs from senders to recipients.

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <string>
 #include <thread>
 #include <utility>
@@ -65,6 +66,27 @@ struct register_result {
   caf::error err;
 };
 
+struct peer_up_result {
+  bool ok = false;
+  caf::error err;
+};
+
+/// Stands in for the backbone's TLS: the name on the certificate behind
+/// each handle, as the fake routers' "connections" would present it.
+using cert_names = std::map<caf::actor_addr, std::string>;
+
+cluster::peer_identity_actor::behavior_type
+fake_identity(cluster::peer_identity_actor::pointer, cert_names names) {
+  return {
+    [=](identify_atom, const caf::actor_addr& who)
+      -> caf::result<std::string> {
+      if (auto it = names.find(who); it != names.end())
+        return it->second;
+      return make_error(errc::peer_refused, "no certificate");
+    },
+  };
+}
+
 class ClusterRouterTest : public fake_session_fixture {
 protected:
   void release_handles() override {
@@ -73,8 +95,9 @@ protected:
   }
 
   /// Spawns directory, store and router `name` of the cluster {A, B} on
-  /// in-memory databases.
-  node start(const std::string& name) {
+  /// in-memory databases; `identity` checks its peers' certificates.
+  node start(const std::string& name,
+             cluster::peer_identity_actor identity = {}) {
     node n;
     n.name = name;
     auto ddb = open_directory_db(":memory:");
@@ -87,7 +110,8 @@ protected:
     auto first_seq = next_free_seq(**sdb);
     n.store = spawn_store(*sys_, *sdb);
     n.router = spawn_router(*sys_, n.directory, n.store, edge_limits{},
-                            first_seq, cluster_config{name, cluster_names});
+                            first_seq,
+                            cluster_config{name, cluster_names, identity});
     track(n.directory.address());
     track(n.store.address());
     track(n.router.address());
@@ -99,7 +123,7 @@ protected:
   node restart(const node& old, uint64_t first_seq) {
     node n = old;
     n.router = spawn_router(*sys_, n.directory, n.store, edge_limits{},
-                            first_seq, cluster_config{n.name, cluster_names});
+                            first_seq, cluster_config{n.name, cluster_names, {}});
     track(n.router.address());
     return n;
   }
@@ -111,10 +135,20 @@ protected:
     ASSERT_TRUE(a_.router && b_.router);
   }
 
-  /// Tells `to` that router `about` is up, as a peer link would.
-  void peer_up(const node& to, const node& about) {
-    self()->send(to.router, peer_up_atom::value, about.name,
-                 caf::actor_cast<caf::strong_actor_ptr>(about.router));
+  /// Tells `to` that router `about` is up under `name` (its own by
+  /// default), as a peer link would; the router's answer.
+  peer_up_result peer_up(const node& to, const node& about,
+                         std::string name = "") {
+    return ask(&peer_up_result::ok, to.router, peer_up_atom::value,
+               name.empty() ? about.name : name,
+               caf::actor_cast<caf::strong_actor_ptr>(about.router));
+  }
+
+  /// A fake TLS identity that reports `names`.
+  cluster::peer_identity_actor identity(cert_names names) {
+    auto hdl = sys_->spawn(fake_identity, std::move(names));
+    track(hdl.address());
+    return hdl;
   }
 
   void introduce(const node& x, const node& y) {
@@ -533,6 +567,69 @@ TEST_F(ClusterRouterTest, DeadVisitingSessionIsNotLoggedInAgain) {
     std::this_thread::sleep_for(ms{10});
   } while (steady::now() < deadline);
   EXPECT_TRUE(names.empty()) << "a dead session was logged in at B";
+}
+
+// -- backbone names ----------------------------------------------------------
+
+TEST_F(ClusterRouterTest, SecondPeerUpForALiveNameIsIgnored) {
+  start_both();
+  auto impostor = start("B"); // another router that calls itself B
+  ASSERT_TRUE(impostor.router);
+  auto ub = user_at("B");
+  register_ok(b_, ub);
+  auto first = peer_up(a_, b_);
+  EXPECT_FALSE(first.err) << explain(first.err);
+  EXPECT_TRUE(first.ok);
+  // The same handle again is fine (both ends of a link tell).
+  auto again = peer_up(a_, b_);
+  EXPECT_FALSE(again.err) << explain(again.err);
+  // Another handle under the live name is refused, not taken.
+  auto second = peer_up(a_, impostor);
+  EXPECT_EQ(code_of(second.err), errc::peer_refused) << explain(second.err);
+  EXPECT_NE(explain(second.err).find("up already"), std::string::npos)
+    << explain(second.err);
+  // A still asks the first B, which knows ub; the impostor does not.
+  auto look = lookup_at(a_.router, ub);
+  EXPECT_FALSE(look.err) << "A now asks the impostor: " << explain(look.err);
+  EXPECT_EQ(look.key, "key of " + ub);
+  // Once the first B is gone, a new B is taken.
+  kill_and_wait(b_.router.address());
+  lookup_until_refused(a_, ub);
+  auto after = peer_up(a_, impostor);
+  EXPECT_FALSE(after.err) << explain(after.err);
+  EXPECT_EQ(code_of(lookup_at(a_.router, ub).err), errc::unknown_user);
+}
+
+TEST_F(ClusterRouterTest, PeerWhoseCertificateNamesAnotherRouterIsRefused) {
+  // C holds a certificate from the same CA and claims to be B.
+  auto b = start("B");
+  auto c = start("B");
+  ASSERT_TRUE(b.router && c.router);
+  auto a = start("A", identity({{b.router.address(), "B"},
+                                {c.router.address(), "C"}}));
+  ASSERT_TRUE(a.router);
+  a_ = a;
+  b_ = b;
+  auto ub = user_at("B");
+  register_ok(b, ub);
+  auto claimed = peer_up(a, c, "B");
+  EXPECT_EQ(code_of(claimed.err), errc::peer_refused) << explain(claimed.err);
+  EXPECT_NE(explain(claimed.err).find("certificate names 'C'"),
+            std::string::npos)
+    << explain(claimed.err);
+  // A does not use C for B's users: they are unreachable, not unknown.
+  auto look = lookup_at(a.router, ub);
+  expect_home_down(look.err, ub, "lookup after the impostor");
+  // A handle without any verified certificate is refused too.
+  auto nobody = start("B");
+  auto unverified = peer_up(a, nobody, "B");
+  EXPECT_EQ(code_of(unverified.err), errc::peer_refused);
+  // The real B, whose certificate names it, is taken.
+  auto real = peer_up(a, b, "B");
+  EXPECT_FALSE(real.err) << explain(real.err);
+  look = lookup_at(a.router, ub);
+  EXPECT_FALSE(look.err) << explain(look.err);
+  EXPECT_EQ(look.key, "key of " + ub);
 }
 
 // -- online ----------------------------------------------------------------------

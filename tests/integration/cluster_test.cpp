@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <boost/json.hpp>
+#include <filesystem>
 #include <fstream>
 #include <netinet/in.h>
 #include <poll.h>
@@ -315,5 +316,220 @@ TEST(cluster_options, a_backbone_without_certificates_is_refused) {
              "--insecure-dev", "--data=" + (dir / "a")});
     EXPECT_EQ(r.exit_code, 1) << bad;
     EXPECT_FALSE(r.err.empty()) << bad;
+  }
+}
+
+// -- backbone names and membership -------------------------------------------
+
+namespace {
+
+/// How often `needle` occurs in `text`.
+size_t count_in_text(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (auto at = text.find(needle); at != std::string::npos;
+       at = text.find(needle, at + needle.size()))
+    ++n;
+  return n;
+}
+
+/// The SHA-256 fingerprint of a certificate file, as openssl prints it.
+std::string fingerprint_of(const std::string& crt) {
+  auto r = run({"/usr/bin/openssl", "x509", "-in", crt, "-noout", "-fingerprint",
+                "-sha256"});
+  auto eq = r.out.find('=');
+  if (r.exit_code != 0 || eq == std::string::npos)
+    throw std::runtime_error("cannot read " + crt + ": " + r.err);
+  auto fp = r.out.substr(eq + 1);
+  while (!fp.empty() && (fp.back() == '\n' || fp.back() == '\r'))
+    fp.pop_back();
+  return fp;
+}
+
+/// A folder with the CA and one router's certificate and key, taken from
+/// `from` (`crt`, `key`) under the names NAME.crt and NAME.key.
+std::string tls_folder(const std::string& dir, const std::string& certs,
+                       const std::string& name, const std::string& crt,
+                       const std::string& key) {
+  std::filesystem::create_directories(dir);
+  using std::filesystem::copy_options;
+  std::filesystem::copy_file(certs + "/ca.crt", dir + "/ca.crt",
+                             copy_options::overwrite_existing);
+  std::filesystem::copy_file(crt, dir + "/" + name + ".crt",
+                             copy_options::overwrite_existing);
+  std::filesystem::copy_file(key, dir + "/" + name + ".key",
+                             copy_options::overwrite_existing);
+  return dir;
+}
+
+} // namespace
+
+TEST(cluster_names, a_peer_is_accepted_only_with_its_own_valid_certificate) {
+  temp_dir dir;
+  auto certs = dir / "tls";
+  make_certs(certs, {"A", "B", "C"});
+  // B's first pair is revoked; B gets a second one, which A pins; a third
+  // one for B, from the same CA, is valid but not pinned.
+  auto old_pair = tls_folder(dir / "old-b", certs, "B", certs + "/B.crt",
+                             certs + "/B.key");
+  auto r = run({"/bin/bash", COURIER_SOURCE_DIR "/deploy/make-certs.sh", certs,
+                "--revoke", "B"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  make_certs(certs, {"B"});
+  auto other_pair = dir / "other-b";
+  {
+    auto tmp = dir / "tmp-tls";
+    std::filesystem::create_directories(tmp);
+    for (auto f : {"ca.crt", "ca.key"})
+      std::filesystem::copy_file(certs + "/" + f, tmp + "/" + f);
+    make_certs(tmp, {"B"});
+    tls_folder(other_pair, tmp, "B", tmp + "/B.crt", tmp + "/B.key");
+  }
+  std::vector<router_spec> spec{
+    {"A", "127.0.0.1", free_port(), free_port(), {}},
+    {"B", "127.0.0.1", free_port(), free_port(), {}}};
+  // A dials B ("A" < "B"), checking the CRL and B's pin.
+  auto a = start_cluster_router(
+    dir, certs, spec, 0,
+    {"--tls-crl=" + certs + "/crl.pem",
+     "--peer-fingerprint=B=" + fingerprint_of(certs + "/B.crt")});
+  // At B's address: router C, with C's own valid certificate.
+  auto c_spec = spec;
+  c_spec[1].name = "C";
+  {
+    auto c = start_cluster_router(dir, certs, c_spec, 1);
+    EXPECT_TRUE(wait_for_text(a.log, "does not name a configured peer router"))
+      << slurp(a.log);
+  }
+  // B with its revoked certificate (it has no CRL itself).
+  {
+    auto b = start_cluster_router(dir, old_pair, spec, 1);
+    EXPECT_TRUE(wait_for_text(a.log, "certificate revoked", seconds{30}))
+      << slurp(a.log);
+  }
+  // B with a valid certificate for B that is not the pinned one.
+  {
+    auto b = start_cluster_router(dir, other_pair, spec, 1);
+    EXPECT_TRUE(wait_for_text(a.log, "is not the one pinned for 'B'",
+                              seconds{30}))
+      << slurp(a.log);
+  }
+  EXPECT_EQ(slurp(a.log).find("peer B is up"), std::string::npos)
+    << slurp(a.log);
+  EXPECT_EQ(slurp(a.log).find("peer C is up"), std::string::npos);
+  // The real B is taken.
+  auto b = start_cluster_router(dir, certs, spec, 1);
+  EXPECT_TRUE(wait_for_text(a.log, "peer B is up", seconds{30})) << slurp(a.log);
+  EXPECT_TRUE(wait_for_text(b.log, "peer A is up", seconds{30})) << slurp(b.log);
+}
+
+TEST(cluster_membership, a_changed_router_set_is_refused_until_migrated) {
+  temp_dir dir;
+  auto certs = dir / "tls";
+  make_certs(certs, {"A", "B", "C"});
+  std::vector<router_spec> all{
+    {"A", "127.0.0.1", free_port(), free_port(), {}},
+    {"B", "127.0.0.1", free_port(), free_port(), {}},
+    {"C", "127.0.0.1", free_port(), free_port(), {}}};
+  std::vector<router_spec> two{all[0], all[1]};
+  std::vector<std::string> old_set{"A", "B"};
+  std::vector<std::string> new_set{"A", "B", "C"};
+  auto home = [](const std::vector<std::string>& set, const std::string& u) {
+    return set[courier::cluster::home_index(set, u)];
+  };
+  // Two users whose homes move to C (one from A's folder, one from B's
+  // if there is such a name), and a sender who stays at A.
+  std::vector<std::string> movers;
+  for (auto from : {"A", "B"})
+    for (int i = 0; i < 1000; ++i) {
+      auto u = "mover" + std::to_string(i);
+      if (home(old_set, u) == from && home(new_set, u) == "C") {
+        movers.push_back(u);
+        break;
+      }
+    }
+  ASSERT_EQ(movers.size(), 2u);
+  std::string sender;
+  for (int i = 0; i < 1000 && sender.empty(); ++i)
+    if (auto u = "sender" + std::to_string(i);
+        home(old_set, u) == "A" && home(new_set, u) == "A")
+      sender = u;
+  auto home_dir = dir / "home";
+  auto init = [&](const std::string& h, const std::string& u) {
+    auto r = run({COURIER_CLI, "--home", h, "--user", u, "--no-passphrase",
+                  "init", "--bits", "2048"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  };
+  auto as = [&](const std::string& h, const std::string& u,
+                const std::string& via, std::vector<std::string> args) {
+    return run(cli(h, via, u, std::move(args)));
+  };
+  {
+    auto a = start_cluster_router(dir, certs, two, 0);
+    auto b = start_cluster_router(dir, certs, two, 1);
+    ASSERT_TRUE(wait_for_text(a.log, "peer B is up")) << slurp(a.log);
+    ASSERT_TRUE(wait_for_text(b.log, "peer A is up")) << slurp(b.log);
+    auto via = servers(two, {0, 1});
+    for (auto& u : movers) {
+      init(home_dir, u);
+      ASSERT_EQ(as(home_dir, u, via, {"recv", "--wait", "0"}).exit_code, 0);
+    }
+    init(home_dir, sender);
+    for (auto& u : movers)
+      for (auto body : {"one", "two"}) {
+        auto sent = as(home_dir, sender, via, {"send", u, body});
+        ASSERT_EQ(sent.exit_code, 0) << sent.err;
+      }
+    EXPECT_TRUE(a.proc.stop());
+    EXPECT_TRUE(b.proc.stop());
+  }
+  // A with the new set refuses to start, and says how to migrate.
+  try {
+    start_cluster_router(dir, certs, all, 0);
+    ADD_FAILURE() << "A started with a changed router set";
+  } catch (std::runtime_error& e) {
+    std::string text = e.what();
+    EXPECT_NE(text.find("courier-node migrate --from A,B --to A,B,C"),
+              std::string::npos)
+      << text;
+  }
+  // The migration moves the movers' names and queues to C's folder.
+  auto r = run({COURIER_NODE, "migrate", "--from=A,B", "--to=A,B,C",
+                "--data=A=" + (dir / "router-A"),
+                "--data=B=" + (dir / "router-B"),
+                "--data=C=" + (dir / "router-C")});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("2 users and 4 queued messages moved"),
+            std::string::npos)
+    << r.out;
+  // Run again: nothing more moves, nothing is duplicated.
+  r = run({COURIER_NODE, "migrate", "--from=A,B", "--to=A,B,C",
+           "--data=A=" + (dir / "router-A"), "--data=B=" + (dir / "router-B"),
+           "--data=C=" + (dir / "router-C")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("0 users and 0 queued messages moved"),
+            std::string::npos)
+    << r.out;
+  auto a = start_cluster_router(dir, certs, all, 0);
+  auto b = start_cluster_router(dir, certs, all, 1);
+  auto c = start_cluster_router(dir, certs, all, 2);
+  for (auto* p : {&a, &b, &c})
+    ASSERT_TRUE(wait_for_count(p->log, " is up (", 2, milliseconds{20000}))
+      << slurp(p->log);
+  auto via = servers(all, {0, 1, 2});
+  for (auto& u : movers) {
+    // Nobody else can take their names at their new home (first, before
+    // the owners sign in there themselves)...
+    auto other = dir / "other-home";
+    init(other, u);
+    auto taken = as(other, u, via, {"recv", "--wait", "0"});
+    EXPECT_NE(taken.exit_code, 0) << taken.out;
+    EXPECT_NE(taken.err.find("already registered"), std::string::npos)
+      << taken.err;
+    // ...and their queued messages waited for them there.
+    auto got = as(home_dir, u, via,
+                  {"--json", "recv", "--wait", "10", "--count", "2"});
+    ASSERT_EQ(got.exit_code, 0) << got.err;
+    EXPECT_EQ(count_in_text(got.out, "\"body\":\"one\""), 1u) << got.out;
+    EXPECT_EQ(count_in_text(got.out, "\"body\":\"two\""), 1u) << got.out;
   }
 }

@@ -22,6 +22,10 @@ TEST(errc, names_round_trip) {
     EXPECT_GT(std::string{describe(x)}.size(), 5u);
   }
   EXPECT_STREQ(to_string(errc::username_taken), "username_taken");
+  for (auto x : {errc::peer_refused, errc::membership_changed}) {
+    EXPECT_EQ(errc_from_string(to_string(x)), x);
+    EXPECT_NE(std::string{to_string(x)}, "internal");
+  }
   EXPECT_EQ(errc_from_string("no_such_code"), errc::internal);
 }
 
@@ -32,6 +36,7 @@ TEST(errc, code_of_and_explain) {
   EXPECT_EQ(code_of(caf::make_error(caf::sec::request_receiver_down)),
             errc::unreachable);
   EXPECT_EQ(code_of(caf::error{}), errc::none);
+  EXPECT_EQ(explain(caf::error{}), describe(errc::none)); // no crash
   EXPECT_EQ(explain(make_error(errc::username_taken)),
             "That username is already registered with a different key.");
   EXPECT_EQ(explain(make_error(errc::bad_frame, "len 9")),
@@ -54,6 +59,8 @@ TEST(errc, values_are_pinned) {
   EXPECT_EQ(errc_from_string("passphrase_required"), errc::passphrase_required);
   EXPECT_EQ(code_of(caf::error{uint8_t{42}, errc_category}),
             errc::passphrase_required);
+  EXPECT_EQ(static_cast<int>(errc::peer_refused), 44);
+  EXPECT_EQ(static_cast<int>(errc::membership_changed), 45);
 }
 
 TEST(errc, crypto_errors_read_as_courier_errors) {

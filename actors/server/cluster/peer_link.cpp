@@ -64,6 +64,37 @@ void failed(link_ptr self, const std::string& why) {
   retry_later(self);
 }
 
+// Introduces the two routers to each other; either may refuse (a name
+// that does not match the certificate, or a link of that name still up
+// after a restart), and then the link tries again later.
+void introduce(link_ptr self, router_actor peer) {
+  auto& st = self->state;
+  auto local = caf::actor_cast<caf::strong_actor_ptr>(st.router);
+  self->request(st.router, st.timing.connect_timeout, peer_up_atom::value,
+                st.peer.name, caf::actor_cast<caf::strong_actor_ptr>(peer))
+    .then(
+      [=](bool) {
+        auto& st = self->state;
+        self->request(peer, st.timing.connect_timeout, peer_up_atom::value,
+                      st.self_name, local)
+          .then(
+            [=](bool) {
+              auto& st = self->state;
+              st.connected = peer.address();
+              st.backoff = std::chrono::milliseconds{0};
+              st.attempts = 0;
+              self->monitor(peer);
+            },
+            [=](caf::error& err) {
+              failed(self, "it refused this router: "
+                             + self->system().render(err));
+            });
+      },
+      [=](caf::error& err) {
+        failed(self, "refused here: " + self->system().render(err));
+      });
+}
+
 void on_connected(link_ptr self, router_actor peer) {
   auto& st = self->state;
   self->request(peer, st.timing.connect_timeout, status_atom::value)
@@ -72,14 +103,7 @@ void on_connected(link_ptr self, router_actor peer) {
         auto& st = self->state;
         if (name != st.peer.name)
           return failed(self, "it calls itself '" + name + "'");
-        st.connected = peer.address();
-        st.backoff = std::chrono::milliseconds{0};
-        st.attempts = 0;
-        self->monitor(peer);
-        self->send(st.router, peer_up_atom::value, st.peer.name,
-                   caf::actor_cast<caf::strong_actor_ptr>(peer));
-        self->send(peer, peer_up_atom::value, st.self_name,
-                   caf::actor_cast<caf::strong_actor_ptr>(st.router));
+        introduce(self, peer);
       },
       [=](caf::error& err) {
         failed(self, "no name: " + self->system().render(err));

@@ -9,13 +9,17 @@
 //
 // courier-node defines these four functions itself, so the dynamic linker
 // binds libcaf_openssl's calls to them; each clears the queue and calls
-// OpenSSL's own function.
+// OpenSSL's own function. SSL_connect and SSL_accept also apply the
+// backbone's own peer checks (peer_certs.hpp: names, pins, revocation)
+// before the handshake starts, since CAF offers no hook for them.
 
 #include <cstdlib>
 #include <dlfcn.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+
+#include "actors/server/cluster/peer_certs.hpp"
 
 namespace {
 
@@ -47,12 +51,14 @@ int SSL_write(SSL* ssl, const void* buf, int num) {
 
 int SSL_accept(SSL* ssl) {
   static auto real = next_symbol<int (*)(SSL*)>("SSL_accept");
+  courier::cluster::prepare_backbone_ssl(ssl);
   ERR_clear_error();
   return real(ssl);
 }
 
 int SSL_connect(SSL* ssl) {
   static auto real = next_symbol<int (*)(SSL*)>("SSL_connect");
+  courier::cluster::prepare_backbone_ssl(ssl);
   ERR_clear_error();
   return real(ssl);
 }

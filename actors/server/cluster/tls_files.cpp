@@ -7,6 +7,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "actors/common/error.hpp"
+#include "actors/server/cluster/peer_certs.hpp"
 #include "crypto/openssl_ptr.hpp"
 
 namespace courier::cluster {
@@ -26,7 +27,8 @@ caf::error bad(const std::string& what) {
 } // namespace
 
 caf::error check_tls_files(const std::string& cert, const std::string& key,
-                           const std::string& ca) {
+                           const std::string& ca, const std::string& name,
+                           const std::string& crl) {
   ctx_ptr ctx{SSL_CTX_new(TLS_method())};
   if (!ctx)
     return bad("OpenSSL cannot make a TLS context");
@@ -44,7 +46,21 @@ caf::error check_tls_files(const std::string& cert, const std::string& key,
   store_ptr store{X509_STORE_new()};
   if (!store || X509_STORE_load_file(store.get(), ca.c_str()) != 1)
     return bad("cannot read the CA certificate " + ca);
+  if (!crl.empty()) {
+    if (auto err = check_crl(crl, ca))
+      return err;
+    // The CRL is loaded like the CA, and checked for this certificate.
+    if (X509_STORE_load_file(store.get(), crl.c_str()) != 1
+        || X509_STORE_set_flags(store.get(), X509_V_FLAG_CRL_CHECK) != 1)
+      return bad("cannot use the revocation list " + crl);
+  }
   auto* leaf = SSL_CTX_get0_certificate(ctx.get());
+  // Peers accept a router only under the name its certificate carries.
+  if (auto named = certificate_name(leaf); !named || *named != name)
+    return bad(cert + " is the certificate of '"
+               + (named ? *named : std::string{"?"}) + "', not of this router '"
+               + name + "' (make one with deploy/make-certs.sh DIR " + name
+               + ")");
   // Each router is TLS server and client of its peers.
   auto xku = leaf ? X509_get_extended_key_usage(leaf) : 0;
   if ((xku & XKU_SSL_SERVER) == 0 || (xku & XKU_SSL_CLIENT) == 0)
