@@ -79,6 +79,11 @@ constexpr errc_info infos[] = {
    "A transfer with the same id but different content already exists."},
   {errc::not_permitted, "not_permitted",
    "The requester is not permitted to do this."},
+  // Codes after `internal` come before its row: it is the fallback.
+  {errc::name_reserved, "name_reserved",
+   "That username is reserved for another key by the router's operator."},
+  {errc::bank_unverified, "bank_unverified",
+   "The bank's key is not verified against a configured fingerprint."},
   {errc::internal, "internal", "An internal error occurred; this is a bug."},
 };
 

@@ -44,6 +44,8 @@ enum class errc : uint8_t {
   conflicting_order = 27, ///< same transfer id, different content
   not_permitted = 28, ///< the requester may not do this
   internal = 29, ///< a bug: should never be seen
+  name_reserved = 38, ///< the name is reserved for another key by the router's configuration
+  bank_unverified = 39, ///< the bank's key is not the one configured or trusted
 };
 
 /// The stable wire name of a code, e.g. `"username_taken"`.

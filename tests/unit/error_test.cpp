@@ -46,6 +46,18 @@ TEST(errc, values_are_pinned) {
   EXPECT_EQ(static_cast<int>(errc::username_taken), 15);
   EXPECT_EQ(static_cast<int>(errc::insufficient_funds), 24);
   EXPECT_EQ(static_cast<int>(errc::internal), 29);
+  EXPECT_EQ(static_cast<int>(errc::name_reserved), 38);
+  EXPECT_EQ(static_cast<int>(errc::bank_unverified), 39);
+}
+
+TEST(errc, trust_codes_have_names_and_sentences) {
+  for (auto x : {errc::name_reserved, errc::bank_unverified}) {
+    EXPECT_EQ(errc_from_string(to_string(x)), x);
+    EXPECT_EQ(code_of(make_error(x)), x);
+    EXPECT_GT(std::string{describe(x)}.size(), 5u);
+  }
+  EXPECT_STREQ(to_string(errc::name_reserved), "name_reserved");
+  EXPECT_STREQ(to_string(errc::bank_unverified), "bank_unverified");
 }
 
 TEST(errc, crypto_errors_read_as_courier_errors) {
