@@ -75,8 +75,10 @@ public:
   bool insecure_dev = false;
   size_t heartbeat_ms = 1000;
   size_t peer_timeout_ms = 5000;
-  /// Usernames only one key may register: from repeated --reserve.
-  std::map<std::string, std::string> reserved;
+  /// NAME=FINGERPRINT: usernames only one key may register (the bank's,
+  /// its operators'); also from repeated --reserve.
+  std::vector<std::string> reserve;
+  std::map<std::string, std::string> reserved; ///< `reserve`, read
 
   router_config() {
     // Sessions and the router run on the I/O thread; the workers only see
@@ -93,6 +95,9 @@ public:
       .add(backbone, "backbone",
            "address HOST:PORT where the other routers reach this one")
       .add(peers, "peer", "another router NAME@HOST:PORT (repeatable)")
+      .add(reserve, "reserve",
+           "NAME=FINGERPRINT: only that key may register NAME, e.g. the "
+           "bank's and its operators' (repeatable)")
       .add(tls_cert, "tls-cert", "this router's certificate (PEM)")
       .add(tls_key, "tls-key", "its private key (PEM, unencrypted)")
       .add(tls_ca, "tls-ca", "the deployment CA certificate (PEM)")
@@ -177,8 +182,13 @@ caf::error read_named_keys(const std::vector<std::string>& values,
                         "--" + option + " " + text
                           + " needs the fingerprint of the key that may use "
                             "the name: --"
-                          + option + " " + text + "=FINGERPRINT (`courier-cli"
-                          " --user " + text + " fingerprint` prints it)");
+                          + option + " " + text + "=FINGERPRINT ("
+                          + (text == bank::bank_user
+                               ? std::string{"`courier-node bank-fingerprint "
+                                             "--data=DIR` prints the bank's"}
+                               : "`courier-cli --user " + text
+                                   + " fingerprint` prints it")
+                          + ")");
     auto nf = parse_named_fingerprint(text, option);
     if (!nf)
       return nf.error();
@@ -522,14 +532,15 @@ int main(int argc, char** argv) {
     router_config cfg;
     auto args = normalize_args(argc, argv, 2);
     auto peers = take_repeated(args, "peer");
-    if (auto err = read_named_keys(take_repeated(args, "reserve"), "reserve",
-                                   cfg.reserved))
-      return fail(detail_of(err));
+    auto reserve = take_repeated(args, "reserve");
     if (auto err = cfg.parse(args))
       return fail("bad option: " + caf::to_string(err));
     if (cfg.cli_helptext_printed)
       return 0;
     cfg.peers.insert(cfg.peers.end(), peers.begin(), peers.end());
+    cfg.reserve.insert(cfg.reserve.end(), reserve.begin(), reserve.end());
+    if (auto err = read_named_keys(cfg.reserve, "reserve", cfg.reserved))
+      return fail(detail_of(err));
     if (auto problem = check_router_options(cfg); !problem.empty())
       return fail(problem);
     if (!cfg.backbone.empty()) {

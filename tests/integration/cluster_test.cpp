@@ -318,6 +318,9 @@ TEST(cluster_options, a_router_runs_from_the_example_config_file) {
                            "--config-file=" + (dir / "router-b.ini")},
                           b_log);
   EXPECT_TRUE(wait_for_text(b_log, "(mutual TLS)")) << slurp(b_log);
+  // The list of reserved names is read from the file too.
+  EXPECT_TRUE(wait_for_text(b_log, "reserved name 'bank'")) << slurp(b_log);
+  EXPECT_TRUE(wait_for_text(b_log, "reserved name 'alice'")) << slurp(b_log);
   EXPECT_TRUE(wait_for_text(b_log, "peer A is up")) << slurp(b_log);
   EXPECT_TRUE(wait_for_text(a.log, "peer B is up")) << slurp(a.log);
 }
