@@ -426,8 +426,11 @@ bank::receipt bank_call(connected_client& s, const bank::order& o) {
   while (!receipt) {
     auto left = deadline - std::chrono::steady_clock::now();
     if (left <= std::chrono::steady_clock::duration::zero())
-      die(errc::timeout, "the bank did not answer in time; retrying with the "
-                         "same --id is safe");
+      die(errc::timeout,
+          o.transfer_id.empty()
+            ? std::string{"the bank did not answer in time"}
+            : "the bank did not answer in time; retrying with --id "
+                + o.transfer_id + " is safe");
     self->receive(
       [&](message_atom, const inbound_message& m) {
         if (m.from != bank::bank_user)
@@ -477,8 +480,11 @@ int cmd_transfer(connected_client& s, const std::string& type) {
   o.to = opts.to;
   o.transfer_id = opts.transfer_id.empty() ? crypto::random_uuid()
                                            : opts.transfer_id;
-  std::cerr << "transfer id: " << o.transfer_id
-            << " (to retry safely: --id " << o.transfer_id << ")\n";
+  // A payment's id comes first, so that a lost answer can be retried; an
+  // issue refused to a non-operator should not suggest retrying.
+  if (type != "issue")
+    std::cerr << "transfer id: " << o.transfer_id
+              << " (to retry safely: --id " << o.transfer_id << ")\n";
   auto amount = bank::parse_amount(opts.amount);
   if (!amount)
     die(amount.error());

@@ -142,15 +142,22 @@ public:
   std::string server_fingerprint;
   size_t workers = 2;
   size_t max_handovers = 64;
-  /// Operator name -> fingerprint of their key, from repeated --operator.
-  std::map<std::string, std::string> operators;
-  /// Router pins from repeated --server-fingerprint.
+  /// NAME=FINGERPRINT of who may issue money; also from repeated --operator.
+  std::vector<std::string> operator_list;
+  std::map<std::string, std::string> operators; ///< `operator_list`, read
+  /// Router pins; also from repeated --server-fingerprint.
   std::vector<std::string> server_fingerprints;
 
   bank_config() {
     opt_group{custom_options_, "global"}
       .add(server, "server", "router(s) HOST:PORT[,HOST:PORT]")
       .add(data, "data", "folder for the bank's key and ledger")
+      .add(operator_list, "operator",
+           "NAME=FINGERPRINT: that user, signing with that key, may issue "
+           "money (repeatable)")
+      .add(server_fingerprints, "server-fingerprint",
+           "pin the router's key: FINGERPRINT, or HOST:PORT=FINGERPRINT "
+           "once per router (repeatable)")
       .add(workers, "crypto-workers", "threads for RSA work")
       .add(max_handovers, "max-pending-orders",
            "orders in flight at once (they share ledger commits)");
@@ -565,14 +572,19 @@ int main(int argc, char** argv) {
       || command == "bank-fingerprint") {
     bank_config cfg;
     auto args = normalize_args(argc, argv, 2);
-    if (auto err = read_named_keys(take_repeated(args, "operator"), "operator",
-                                   cfg.operators))
-      return fail(detail_of(err));
-    cfg.server_fingerprints = take_repeated(args, "server-fingerprint");
+    auto operators = take_repeated(args, "operator");
+    auto pins = take_repeated(args, "server-fingerprint");
     if (auto err = cfg.parse(args))
       return fail("bad option: " + caf::to_string(err));
     if (cfg.cli_helptext_printed)
       return 0;
+    cfg.operator_list.insert(cfg.operator_list.end(), operators.begin(),
+                             operators.end());
+    cfg.server_fingerprints.insert(cfg.server_fingerprints.end(),
+                                   pins.begin(), pins.end());
+    if (auto err = read_named_keys(cfg.operator_list, "operator",
+                                   cfg.operators))
+      return fail(detail_of(err));
     if (command == "bank-audit")
       return run_audit(cfg);
     if (command == "bank-fingerprint")

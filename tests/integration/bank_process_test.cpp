@@ -250,6 +250,10 @@ TEST_F(bank_process_test, issue_pay_balance_history_round_trip) {
   EXPECT_NE(broke.err.find("enough funds"), std::string::npos) << broke.err;
   auto not_op = as("bob", {"issue", "bob", "5"});
   EXPECT_NE(not_op.exit_code, 0);
+  // The refusal says how to become an operator and offers no retry.
+  EXPECT_NE(not_op.err.find("--operator NAME=FINGERPRINT"), std::string::npos)
+    << not_op.err;
+  EXPECT_EQ(not_op.err.find("retry"), std::string::npos) << not_op.err;
   for (auto bad : {"0", "-1", "1.234", "abc", "99999999999999999999"}) {
     auto r = as("bob", {"pay", "carol", bad});
     EXPECT_NE(r.exit_code, 0) << bad;
