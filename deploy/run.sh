@@ -14,12 +14,42 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-"$bin/courier-node" router --edge=127.0.0.1:7400 --data="$data/router" &
+# Trust comes from here, not from the router: the bank's key (made now if
+# need be) and the operator's are bound to their names at the router
+# (--reserve), the operator is bound to its key at the bank (--operator),
+# and clients are told the bank's fingerprint.
+cli="$bin/courier-cli"
+operator="${COURIER_OPERATOR:-${USER:-root}}"
+bank_fp="$("$bin/courier-node" bank-fingerprint --data="$data/bank")"
+reserve=(--reserve="bank=$bank_fp")
+bank_ops=()
+operator_note="Nobody may issue money."
+if [ -f "${XDG_DATA_HOME:-$HOME/.local/share}/courier/$operator/identity.pem" ]; then
+  # Needs no passphrase for identities made by this version (it may ask
+  # once for older ones).
+  if operator_fp="$("$cli" --user "$operator" fingerprint | sed -n 's/^[^:]*: //p')" \
+      && [ -n "$operator_fp" ]; then
+    reserve+=(--reserve="$operator=$operator_fp")
+    bank_ops=(--operator="$operator=$operator_fp")
+    operator_note="The bank's operator, who may issue money: $operator (key $operator_fp)."
+  else
+    operator_note="Nobody may issue money: could not read $operator's fingerprint."
+  fi
+else
+  operator_note="Nobody may issue money yet: $operator, the operator, has no identity. Make it with
+    $cli --user $operator init
+then stop this (Ctrl-C) and run it again: COURIER_OPERATOR=$operator ./deploy/run.sh"
+fi
+
+"$bin/courier-node" router --edge=127.0.0.1:7400 --data="$data/router" \
+  "${reserve[@]}" &
 pids+=($!)
-# The bank signs in as the user 'bank'; $COURIER_OPERATOR may issue money.
+# The bank signs in as the user 'bank'; the operator may issue money.
 "$bin/courier-node" bank --server=127.0.0.1:7400 --data="$data/bank" \
-  --operator="${COURIER_OPERATOR:-${USER:-root}}" &
+  ${bank_ops[@]+"${bank_ops[@]}"} &
 pids+=($!)
+# The app (and anything started from here) is told the bank's key.
+export COURIER_BANK_FINGERPRINT="$bank_fp"
 # With a display, the desktop app too.
 if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
   if [ -x "$root/build/bin/courier-chat" ]; then
@@ -31,11 +61,14 @@ fi
 cat <<MSG
 
 Courier is running: router on 127.0.0.1:7400 and the bank (data in $data).
+The bank's fingerprint: $bank_fp
+$operator_note
 In another terminal:
-  $bin/courier-cli --user alice init
-  $bin/courier-cli --user alice chat bob
-  $bin/courier-cli --user alice open-account
-  $bin/courier-cli --user alice balance
+  export COURIER_BANK_FINGERPRINT='$bank_fp'
+  $cli --user alice init
+  $cli --user alice chat bob
+  $cli --user alice open-account
+  $cli --user alice balance
 Press Ctrl-C to stop.
 MSG
 wait

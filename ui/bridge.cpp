@@ -83,8 +83,22 @@ Bridge::~Bridge() {
 }
 
 void Bridge::configure(const QString& home, const QString& server,
-                       const QString& user) {
+                       const QString& user, const QString& bank_fingerprint) {
   home_ = qs(data_home(ss(home)));
+  // The bank's key never comes from a router: the command line, the
+  // environment (deploy/run.sh sets it), or what the user saved.
+  auto fp = bank_fingerprint;
+  if (fp.isEmpty())
+    fp = qEnvironmentVariable("COURIER_BANK_FINGERPRINT");
+  if (fp.isEmpty())
+    fp = QSettings{home_ + QStringLiteral("/courier-chat.ini"),
+                   QSettings::IniFormat}
+           .value(QStringLiteral("bank/fingerprint"))
+           .toString();
+  if (is_fingerprint(ss(fp)) && fp != bank_fp_) {
+    bank_fp_ = fp.trimmed();
+    Q_EMIT bankFingerprintChanged();
+  }
   if (!server.isEmpty())
     setServer(server);
   if (!user.isEmpty() && user != user_) {
@@ -118,6 +132,28 @@ void Bridge::ask(std::chrono::seconds timeout, Ok ok, Err err, Ts... xs) {
 }
 
 // -- simple state --------------------------------------------------------------
+
+QString Bridge::setBankFingerprint(const QString& fp) {
+  auto text = fp.trimmed();
+  if (!is_fingerprint(ss(text)))
+    return QStringLiteral("A fingerprint is 64 hex digits, as the bank's "
+                          "operator reads it from `courier-node "
+                          "bank-fingerprint`.");
+  QSettings settings{home_ + QStringLiteral("/courier-chat.ini"),
+                     QSettings::IniFormat};
+  settings.setValue(QStringLiteral("bank/fingerprint"), text);
+  settings.sync();
+  if (text == bank_fp_)
+    return {};
+  bank_fp_ = text;
+  Q_EMIT bankFingerprintChanged();
+  wallet_error_.clear();
+  Q_EMIT walletChanged();
+  // The client knows the bank's fingerprint from its start.
+  if (signed_in_ && identity_)
+    startClient();
+  return {};
+}
 
 void Bridge::setServer(const QString& server) {
   if (server == server_)
@@ -287,6 +323,7 @@ void Bridge::startClient() {
   cc.user = ss(user_);
   cc.dir = user_dir(ss(home_), cc.user);
   cc.identity = identity_;
+  cc.bank_fingerprint = ss(bank_fp_);
   parse_endpoints(ss(server_), cc.servers);
   auto spawned = spawn_client(*sys_, cc);
   if (!spawned) {
@@ -691,7 +728,18 @@ void Bridge::sendOrder(const std::string& type, const QString& to,
       }
     },
     [this, t](const caf::error& err) {
-      wallet_error_ = QStringLiteral("Could not reach the bank: ") + sentence(err);
+      if (code_of(err) == errc::bank_unverified)
+        wallet_error_ =
+          bank_fp_.isEmpty()
+            ? QStringLiteral("Enter the bank's fingerprint below (ask the "
+                             "bank's operator) to use the wallet; nothing "
+                             "goes to a bank whose key is not verified.")
+            : QStringLiteral("The bank's key does not match the bank "
+                             "fingerprint below; nothing was sent. Check it "
+                             "with the bank's operator.");
+      else
+        wallet_error_ = QStringLiteral("Could not reach the bank: ")
+                        + sentence(err);
       if (t == QLatin1String("transfer")) {
         pending_pay_.clear();
         last_receipt_ = {{"ok", false}, {"message", wallet_error_}};

@@ -49,14 +49,18 @@ class Bridge : public QObject {
   Q_PROPERTY(bool paying READ paying NOTIFY walletChanged)
   Q_PROPERTY(QString error READ error NOTIFY errorChanged)
   Q_PROPERTY(QString notice READ notice NOTIFY noticeChanged)
+  Q_PROPERTY(QString bankFingerprint READ bankFingerprint NOTIFY
+               bankFingerprintChanged)
 
 public:
   explicit Bridge(QObject* parent = nullptr);
   ~Bridge() override;
 
-  /// From the command line: data home, router list, preselected user.
+  /// From the command line: data home, router list, preselected user,
+  /// and the bank's fingerprint (else $COURIER_BANK_FINGERPRINT, else the
+  /// one saved in the data home's settings).
   void configure(const QString& home, const QString& server,
-                 const QString& user);
+                 const QString& user, const QString& bank_fingerprint = {});
 
   QObject* contactsObject() { return &contacts_; }
   QObject* messagesObject() { return &messages_; }
@@ -83,6 +87,12 @@ public:
   bool paying() const { return !pending_pay_.isEmpty(); }
   const QString& error() const { return error_; }
   const QString& notice() const { return notice_; }
+  const QString& bankFingerprint() const { return bank_fp_; }
+
+  /// Sets and saves the bank's fingerprint (from the bank's operator):
+  /// the wallet talks only to a bank with that key. "" if accepted, else
+  /// why not. A signed-in client connects again to use it.
+  Q_INVOKABLE QString setBankFingerprint(const QString& fp);
 
   /// Everything about one contact (see ContactsModel::get).
   Q_INVOKABLE QVariantMap contact(const QString& name) const {
@@ -135,6 +145,7 @@ Q_SIGNALS:
   void currentPeerChanged();
   void walletChanged();
   void errorChanged();
+  void bankFingerprintChanged();
   void noticeChanged();
   void identityCreated(bool ok, const QString& message);
   void signInFailed(const QString& message);
@@ -186,6 +197,7 @@ private:
   bool busy_ = false;
   QString user_, server_ = QStringLiteral("127.0.0.1:7400"), home_;
   QString my_fp_, router_fp_;
+  QString bank_fp_; ///< the bank's key, from configuration
   bool router_accepted_ = false;
   QString current_peer_;
   qint64 balance_minor_ = 0;

@@ -45,14 +45,20 @@ int main(int argc, char** argv) {
   QCommandLineOption tab{QStringLiteral("tab"),
                          QStringLiteral("start on 'chats' or 'wallet'"),
                          QStringLiteral("TAB"), QStringLiteral("chats")};
-  cli.addOptions({server, home, user, pass_env, open_peer, tab});
+  QCommandLineOption bank_fp{
+    QStringLiteral("bank-fingerprint"),
+    QStringLiteral("the bank's key fingerprint (from its operator; default: "
+                   "$COURIER_BANK_FINGERPRINT or the one saved)"),
+    QStringLiteral("FP")};
+  cli.addOptions({server, home, user, pass_env, open_peer, tab, bank_fp});
   cli.process(app);
 
   QQuickStyle::setStyle(QStringLiteral("Basic"));
   // The bridge owns the actor system; it is shut down (every actor
   // finished) before the application object goes away.
   courier::ui::Bridge bridge;
-  bridge.configure(cli.value(home), cli.value(server), cli.value(user));
+  bridge.configure(cli.value(home), cli.value(server), cli.value(user),
+                   cli.value(bank_fp));
 
   QQmlApplicationEngine engine;
   engine.rootContext()->setContextProperty(QStringLiteral("appBridge"), &bridge);

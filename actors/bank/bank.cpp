@@ -9,6 +9,7 @@
 
 #include "actors/bank/ledger.hpp"
 #include "actors/common/error.hpp"
+#include "actors/common/fingerprint.hpp"
 #include "actors/protocol/order.hpp"
 #include "actors/protocol/receipt.hpp"
 
@@ -25,7 +26,7 @@ using namespace std::chrono;
 struct bank_state {
   client_actor client;
   ledger_actor books;
-  std::set<std::string> operators;
+  std::map<std::string, std::string> operators; ///< name -> fingerprint
   milliseconds backoff{200};
   static inline const char* name = "bank";
 };
@@ -110,10 +111,13 @@ void handle_order(bank_ptr self, receipt_promise rp,
           answer(self, rp, user, make_receipt(r));
         },
         on_error);
-  } else if (o.type == "issue" && st.operators.count(user) == 0) {
+  } else if (o.type == "issue" && !is_operator(st.operators, user, fp)) {
     answer(self, rp, user,
            refused(re, o.type, errc::not_permitted,
-                   "only the bank's operators may issue money"));
+                   "only the bank's operators may issue money; the bank's "
+                   "operator names them, bound to their keys, with --operator "
+                   "NAME=FINGERPRINT (courier-cli --user NAME fingerprint "
+                   "prints it)"));
   } else {
     transfer_order t{o.transfer_id, o.type, user, fp,
                      o.type == "issue" ? issuance_account : user, o.to,
@@ -145,9 +149,9 @@ void reconnect(bank_ptr self) {
       });
 }
 
-bank_actor::behavior_type bank_handler(bank_ptr self, client_actor client,
-                                       ledger_actor books,
-                                       std::set<std::string> operators) {
+bank_actor::behavior_type
+bank_handler(bank_ptr self, client_actor client, ledger_actor books,
+             std::map<std::string, std::string> operators) {
   self->state.client = client;
   self->state.books = books;
   self->state.operators = std::move(operators);
@@ -184,8 +188,17 @@ bank_actor::behavior_type bank_handler(bank_ptr self, client_actor client,
 
 } // namespace
 
+bool is_operator(const std::map<std::string, std::string>& operators,
+                 const std::string& user, const std::string& fp) {
+  auto it = operators.find(user);
+  // The name alone is not enough: whoever registered it first at a router
+  // (or the router itself) could sign as it.
+  return it != operators.end() && same_fingerprint(it->second, fp);
+}
+
 bank_actor spawn_bank(caf::actor_system& sys, client_actor client,
-                      ledger_actor books, std::set<std::string> operators) {
+                      ledger_actor books,
+                      std::map<std::string, std::string> operators) {
   return sys.spawn(bank_handler, std::move(client), std::move(books),
                    std::move(operators));
 }

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <set>
+#include <map>
 #include <string>
 
 #include <caf/actor.hpp>
@@ -19,9 +19,17 @@ using bank_actor = listener_actor::extend<caf::reacts_to<connect_atom>>;
 /// client actor. It treats messages whose body is an order as orders
 /// (ledger, then a receipt sent back as a sealed, signed message) and
 /// answers anything else with a short help text. It keeps the client
-/// connected, reconnecting with backoff. Users in `operators` may issue.
+/// connected, reconnecting with backoff. `operators` maps each operator's
+/// name to the fingerprint of their key: only orders from that name signed
+/// by that key may issue.
 bank_actor spawn_bank(caf::actor_system& sys, client_actor client,
-                      ledger_actor books, std::set<std::string> operators);
+                      ledger_actor books,
+                      std::map<std::string, std::string> operators);
+
+/// Whether an order from `user`, signed by the key with fingerprint `fp`,
+/// comes from an operator: the name must be one and the key its key.
+bool is_operator(const std::map<std::string, std::string>& operators,
+                 const std::string& user, const std::string& fp);
 
 /// The help text for a plain chat message to the bank.
 extern const char* bank_help;

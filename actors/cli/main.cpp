@@ -38,7 +38,8 @@ struct cli_options {
   std::string home;
   std::string user;
   std::string servers = "127.0.0.1:7400";
-  std::string server_fingerprint;
+  std::vector<std::string> server_fingerprints;
+  std::string bank_fingerprint;
   std::string passphrase_env;
   bool no_passphrase = false;
   bool json = false;
@@ -114,6 +115,28 @@ std::string home_dir() {
   return user_dir(data_home(opts.home), opts.user);
 }
 
+// The fingerprint of the user's own key, kept beside the key so that
+// showing it (to a bank operator, say) needs no passphrase.
+std::string fingerprint_file() {
+  return home_dir() + "/fingerprint";
+}
+
+void remember_fingerprint(const std::string& fp) {
+  // Best effort: without it, `fingerprint` asks for the passphrase.
+  (void) write_file_atomic(fingerprint_file(), fp + "\n", 0600);
+}
+
+// The remembered fingerprint of the user's own key, if any.
+std::optional<std::string> remembered_fingerprint() {
+  auto text = read_file(fingerprint_file());
+  if (!text)
+    return std::nullopt;
+  auto fp = text->substr(0, text->find('\n'));
+  if (!is_fingerprint(fp))
+    return std::nullopt;
+  return fp;
+}
+
 int cmd_init() {
   require_user();
   if (opts.bits != 2048 && opts.bits != 3072 && opts.bits != 4096)
@@ -136,6 +159,7 @@ int cmd_init() {
   if (!key)
     die(key.error());
   auto fp = *crypto::fingerprint(*key);
+  remember_fingerprint(fp);
   if (opts.json)
     print_json({{"user", opts.user}, {"fingerprint", fp}, {"dir", home_dir()}});
   else
@@ -178,6 +202,8 @@ crypto::key unlock() {
     std::cerr << "warning: could not re-encrypt " << opts.user
               << "'s identity key with a stronger key derivation ("
               << explain(notes.upgrade_error) << "); it still works\n";
+  if (auto fp = crypto::fingerprint(*key); fp && remembered_fingerprint() != *fp)
+    remember_fingerprint(*fp);
   return *key;
 }
 
@@ -204,7 +230,16 @@ void connect(connected_client& s, crypto::key identity) {
   cc.identity = std::move(identity);
   if (!parse_endpoints(opts.servers, cc.servers))
     die(errc::unreachable, "--server must be HOST:PORT[,HOST:PORT...]");
-  cc.server_fingerprint = opts.server_fingerprint;
+  auto pins = parse_router_pins(opts.server_fingerprints, cc.servers);
+  if (!pins)
+    die(pins.error());
+  cc.server_fingerprints = std::move(*pins);
+  if (!opts.bank_fingerprint.empty() && !is_fingerprint(opts.bank_fingerprint))
+    die(errc::bank_unverified,
+        "the bank fingerprint (--bank-fingerprint or "
+        "COURIER_BANK_FINGERPRINT) must be 64 hex digits, as `courier-node "
+        "bank-fingerprint` prints it");
+  cc.bank_fingerprint = opts.bank_fingerprint;
   s.sys = std::make_unique<caf::actor_system>(s.cfg);
   auto spawned = spawn_client(*s.sys, cc);
   if (!spawned)
@@ -422,8 +457,11 @@ bank::receipt bank_call(connected_client& s, const bank::order& o) {
   while (!receipt) {
     auto left = deadline - std::chrono::steady_clock::now();
     if (left <= std::chrono::steady_clock::duration::zero())
-      die(errc::timeout, "the bank did not answer in time; retrying with the "
-                         "same --id is safe");
+      die(errc::timeout,
+          o.transfer_id.empty()
+            ? std::string{"the bank did not answer in time"}
+            : "the bank did not answer in time; retrying with --id "
+                + o.transfer_id + " is safe");
     self->receive(
       [&](message_atom, const inbound_message& m) {
         if (m.from != bank::bank_user)
@@ -473,8 +511,11 @@ int cmd_transfer(connected_client& s, const std::string& type) {
   o.to = opts.to;
   o.transfer_id = opts.transfer_id.empty() ? crypto::random_uuid()
                                            : opts.transfer_id;
-  std::cerr << "transfer id: " << o.transfer_id
-            << " (to retry safely: --id " << o.transfer_id << ")\n";
+  // A payment's id comes first, so that a lost answer can be retried; an
+  // issue refused to a non-operator should not suggest retrying.
+  if (type != "issue")
+    std::cerr << "transfer id: " << o.transfer_id
+              << " (to retry safely: --id " << o.transfer_id << ")\n";
   auto amount = bank::parse_amount(opts.amount);
   if (!amount)
     die(amount.error());
@@ -536,8 +577,16 @@ int main(int argc, char** argv) {
   app.add_option("--user", opts.user, "your username");
   app.add_option("--server", opts.servers, "router(s): HOST:PORT[,HOST:PORT]")
     ->capture_default_str();
-  app.add_option("--server-fingerprint", opts.server_fingerprint,
-                 "pin the router's key explicitly");
+  app
+    .add_option("--server-fingerprint", opts.server_fingerprints,
+                "pin a router's key explicitly: FINGERPRINT (one router) or "
+                "HOST:PORT=FINGERPRINT (repeat, one per router)")
+    ->allow_extra_args(false);
+  app
+    .add_option("--bank-fingerprint", opts.bank_fingerprint,
+                "the bank's key fingerprint (from its operator; `courier-node"
+                " bank-fingerprint` prints it); orders go only to that key")
+    ->envname("COURIER_BANK_FINGERPRINT");
   app.add_option("--passphrase-env", opts.passphrase_env,
                  "read the passphrase from this environment variable");
   app.add_flag("--no-passphrase", opts.no_passphrase,
@@ -590,6 +639,13 @@ int main(int argc, char** argv) {
       auto amount = bank::parse_amount(opts.amount);
       if (!amount)
         die(amount.error());
+    }
+    if (fp->parsed() && (opts.peer.empty() || opts.peer == opts.user)) {
+      require_user();
+      if (auto known = remembered_fingerprint()) {
+        print_contact(contact_key{opts.user, *known, false}, "");
+        return 0;
+      }
     }
     auto identity = unlock();
     if (fp->parsed() && (opts.peer.empty() || opts.peer == opts.user))

@@ -25,6 +25,7 @@
 #include "actors/common/private_files.hpp"
 #include "actors/protocol/envelope.hpp"
 #include "actors/protocol/handshake.hpp"
+#include "actors/protocol/order.hpp"
 #include "crypto/random.hpp"
 #include "crypto/signature.hpp"
 
@@ -191,15 +192,25 @@ void start_connect(client_ptr self) {
           });
 }
 
-caf::error check_explicit_pin(client_ptr self, const crypto::bytes& key) {
-  auto& want = self->state.cfg.server_fingerprint;
+// The fingerprint configured for the router at `addr`, if any.
+const std::string& explicit_pin(const client_config& cfg,
+                                const std::string& addr) {
+  auto it = cfg.server_fingerprints.find(addr);
+  return it != cfg.server_fingerprints.end() ? it->second
+                                             : cfg.server_fingerprint;
+}
+
+caf::error check_explicit_pin(client_ptr self, const std::string& addr,
+                              const crypto::bytes& key) {
+  auto& want = explicit_pin(self->state.cfg, addr);
   if (want.empty())
     return caf::none;
   auto got = crypto::fingerprint_of_der(key);
-  if (normalize_fingerprint(want) != normalize_fingerprint(got))
+  if (!same_fingerprint(want, got))
     return make_error(errc::key_changed,
-                      "the router's fingerprint is " + got
-                        + ", not the one given with --server-fingerprint");
+                      "the router at " + addr + " has the fingerprint " + got
+                        + ", not the one given for it with "
+                          "--server-fingerprint");
   return caf::none;
 }
 
@@ -207,7 +218,7 @@ void on_server_hello(client_ptr self, const std::string& frame) {
   auto& st = self->state;
   auto addr = st.cfg.servers[st.server_index].to_string();
   crypto::bytes pinned;
-  if (st.cfg.server_fingerprint.empty())
+  if (explicit_pin(st.cfg, addr).empty())
     if (auto pin = st.db->pinned("router", addr))
       pinned.assign(pin->begin(), pin->end());
   auto res = protocol::finish_handshake(*st.start, st.cfg.identity, frame,
@@ -222,7 +233,7 @@ void on_server_hello(client_ptr self, const std::string& frame) {
                              " --server-fingerprint"));
     return fail_connect(self, res.error());
   }
-  if (auto err = check_explicit_pin(self, res->server_key))
+  if (auto err = check_explicit_pin(self, addr, res->server_key))
     return fail_connect(self, err);
   st.server_key.assign(res->server_key.begin(), res->server_key.end());
   st.chan = protocol::channel{std::move(res->keys)};
@@ -247,6 +258,38 @@ void on_welcome(client_ptr self, const protocol::envelope& env) {
 
 // -- contacts ------------------------------------------------------------------
 
+// Whether the key `der` that a router gave for the bank may be used: it
+// must match the configured bank fingerprint or, without one, be the pin
+// the user trusted explicitly. A router could otherwise answer with its
+// own key and forge receipts.
+caf::error check_bank_key(client_ptr self, const std::string& der) {
+  auto& st = self->state;
+  auto fp = crypto::fingerprint_of_der(der);
+  constexpr const char* how =
+    "ask the bank's operator for the bank's fingerprint (`courier-node "
+    "bank-fingerprint --data DIR` prints it, and ./deploy/run.sh shows it)";
+  if (!st.cfg.bank_fingerprint.empty()) {
+    if (same_fingerprint(st.cfg.bank_fingerprint, fp))
+      return caf::none;
+    return make_error(errc::bank_unverified,
+                      "the router gives the bank's key as " + fp
+                        + ", which is not the bank fingerprint you configured;"
+                          " nothing was sent to it. Check the one you gave"
+                          " (--bank-fingerprint or COURIER_BANK_FINGERPRINT):"
+                          " "
+                        + how);
+  }
+  auto pin = st.db->pinned("user", bank::bank_user);
+  if (pin && crypto::equal_ct(*pin, der) && st.db->verified(bank::bank_user))
+    return caf::none;
+  return make_error(errc::bank_unverified,
+                    std::string{"the bank's key (fingerprint "} + fp
+                      + ") is not verified, so nothing goes to it: " + how
+                      + ", then give it with --bank-fingerprint FP or "
+                        "COURIER_BANK_FINGERPRINT, or once with `courier-cli"
+                        " trust bank FP`");
+}
+
 // The pinned key of `user`, pinning the router's answer on first sight.
 void with_key(client_ptr self, const std::string& user, key_fn fn) {
   auto& st = self->state;
@@ -264,8 +307,18 @@ void with_key(client_ptr self, const std::string& user, key_fn fn) {
               return (void) fn(make_error(errc::bad_key, user));
             auto& st = self->state;
             std::string der_text{der.begin(), der.end()};
+            bool bank_checked = false;
+            if (user == bank::bank_user && st.cfg.user != bank::bank_user) {
+              if (auto err = check_bank_key(self, der_text))
+                return (void) fn(err);
+              bank_checked = true;
+            }
             if (auto pin = st.db->pinned("user", user)) {
-              if (!crypto::equal_ct(*pin, der_text)) {
+              if (bank_checked && !crypto::equal_ct(*pin, der_text)) {
+                // The configured fingerprint says which key is the bank's.
+                if (auto err = st.db->pin("user", user, der_text))
+                  return (void) fn(err);
+              } else if (!crypto::equal_ct(*pin, der_text)) {
                 auto fp = crypto::fingerprint_of_der(der);
                 return (void) fn(make_key_changed(
                   {user, fp}, user + "'s key changed; its fingerprint is now "
@@ -618,7 +671,7 @@ client(client_actor::stateful_pointer<client_state> self, client_config cfg,
                 auto got = crypto::fingerprint_of_der(der);
                 if (!key || !crypto::is_rsa_identity(*key))
                   return (void) rp.deliver(make_error(errc::bad_key, user));
-                if (normalize_fingerprint(got) != normalize_fingerprint(fp))
+                if (!same_fingerprint(got, fp))
                   return (void) rp.deliver(make_error(
                     errc::key_changed, "the router has " + user + "'s key as "
                                          + got + ", which is not what you gave"));
@@ -693,14 +746,6 @@ caf::expected<int> tcp_connect(const endpoint& ep, milliseconds timeout) {
   return make_error(errc::unreachable, ep.to_string() + " does not answer");
 }
 
-std::string normalize_fingerprint(const std::string& fp) {
-  std::string out;
-  for (char c : fp)
-    if (std::isxdigit(static_cast<unsigned char>(c)))
-      out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  return out;
-}
-
 caf::expected<client_actor> spawn_client(caf::actor_system& sys,
                                          client_config cfg) {
   // The history is in clear: the folder is the owner's alone, even one
@@ -712,6 +757,47 @@ caf::expected<client_actor> spawn_client(caf::actor_system& sys,
     return db.error();
   return sys.spawn(client, std::move(cfg),
                    std::make_shared<client_db>(std::move(*db)));
+}
+
+caf::expected<std::map<std::string, std::string>>
+parse_router_pins(const std::vector<std::string>& values,
+                  const std::vector<endpoint>& servers) {
+  std::map<std::string, std::string> pins;
+  for (auto& text : values) {
+    if (text.find('=') == std::string::npos) {
+      if (!is_fingerprint(text))
+        return make_error(errc::bad_key,
+                          "--server-fingerprint takes FINGERPRINT (64 hex "
+                          "digits) or HOST:PORT=FINGERPRINT, not '"
+                            + text + "'");
+      if (servers.size() != 1)
+        return make_error(errc::bad_key,
+                          "with several routers, give one "
+                          "--server-fingerprint HOST:PORT=FINGERPRINT for "
+                          "each router you pin");
+      pins[servers.front().to_string()] = normalize_fingerprint(text);
+      continue;
+    }
+    auto nf = parse_named_fingerprint(text, "server-fingerprint");
+    if (!nf)
+      return nf.error();
+    auto ep = parse_endpoint(nf->name);
+    if (!ep)
+      return make_error(errc::bad_key, "--server-fingerprint: '" + nf->name
+                                         + "' is not HOST:PORT");
+    auto addr = ep->to_string();
+    bool listed = false;
+    for (auto& s : servers)
+      listed = listed || s.to_string() == addr;
+    if (!listed)
+      return make_error(errc::bad_key, "--server-fingerprint names " + addr
+                                         + ", which is not one of the routers"
+                                           " in --server");
+    if (!pins.emplace(addr, nf->fingerprint).second)
+      return make_error(errc::bad_key, "--server-fingerprint gives " + addr
+                                         + " twice");
+  }
+  return pins;
 }
 
 caf::error make_key_changed(const key_change& change, std::string sentence) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "actors/client/client_actor.hpp"
 #include "actors/client/connection.hpp"
 #include "actors/common/endpoint.hpp"
+#include "actors/common/fingerprint.hpp"
 #include "actors/protocol/limits.hpp"
 #include "crypto/key.hpp"
 
@@ -31,7 +33,17 @@ struct client_config {
   std::string dir;                ///< the user's data folder
   crypto::key identity;           ///< unlocked RSA key
   std::vector<endpoint> servers;  ///< tried in order
-  std::string server_fingerprint; ///< explicit router pin, may be empty
+  std::string server_fingerprint; ///< explicit pin of every router, may be empty
+  /// Explicit pins per router address (`HOST:PORT` as in `servers`); an
+  /// address here is checked against its own fingerprint, not
+  /// `server_fingerprint`, so failover works with pins.
+  std::map<std::string, std::string> server_fingerprints;
+  /// The bank's key fingerprint, from configuration. A key for `bank` that
+  /// a router answers is used only if it matches this, or, when this is
+  /// empty, if it is the pinned key the user trusted explicitly
+  /// (`courier-cli trust bank FP`): orders never go to, and receipts never
+  /// come from, a key a router made up.
+  std::string bank_fingerprint;
   edge_limits limits = router_stream_limits();
   std::chrono::milliseconds connect_timeout{5000};
   size_t crypto_workers = 2;
@@ -48,6 +60,13 @@ caf::expected<client_actor> spawn_client(caf::actor_system& sys,
 caf::expected<int> tcp_connect(const endpoint& ep,
                                std::chrono::milliseconds timeout);
 
+/// Reads router pins given as `FP` (allowed with one router only) or
+/// `HOST:PORT=FP` (one per router) into address -> fingerprint for
+/// `client_config::server_fingerprints`; the error is a sentence.
+caf::expected<std::map<std::string, std::string>>
+parse_router_pins(const std::vector<std::string>& values,
+                  const std::vector<endpoint>& servers);
+
 /// A contact's key that no longer matches the one pinned for them.
 struct key_change {
   std::string user;
@@ -59,9 +78,6 @@ caf::error make_key_changed(const key_change& change, std::string sentence);
 
 /// The change a `key_changed` error carries; nothing for any other error.
 std::optional<key_change> key_change_of(const caf::error& err);
-
-/// Normalizes a fingerprint for comparison: hex digits only, lowercase.
-std::string normalize_fingerprint(const std::string& fp);
 
 } // namespace courier
 

@@ -32,6 +32,7 @@ struct errc_info {
   const char* text;
 };
 
+// Rows in code order; `internal`, the fallback, comes last.
 constexpr errc_info infos[] = {
   {errc::none, "none", "No error occurred."},
   {errc::crypto_failure, "crypto_failure",
@@ -90,6 +91,10 @@ constexpr errc_info infos[] = {
   {errc::too_many_names, "too_many_names",
    "This key already holds as many usernames as the router allows; sign in "
    "with one of them or use another key."},
+  {errc::name_reserved, "name_reserved",
+   "That username is reserved for another key by the router's operator."},
+  {errc::bank_unverified, "bank_unverified",
+   "The bank's key is not verified against a configured fingerprint."},
   {errc::passphrase_required, "passphrase_required",
    "A private key must be protected by a passphrase that is not empty."},
   {errc::peer_refused, "peer_refused",

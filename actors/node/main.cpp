@@ -21,10 +21,12 @@
 #include "actors/client/identity.hpp"
 #include "actors/common/endpoint.hpp"
 #include "actors/common/error.hpp"
+#include "actors/common/fingerprint.hpp"
 #include "actors/common/private_files.hpp"
 #include "actors/common/socket.hpp"
 #include "actors/config/node_config.hpp"
 #include "actors/protocol/amount.hpp"
+#include "actors/protocol/envelope.hpp"
 #include "actors/protocol/order.hpp"
 #include "actors/server/cluster/membership.hpp"
 #include "actors/server/cluster/migrate.hpp"
@@ -45,6 +47,7 @@ namespace {
 
 constexpr const char* usage =
   "usage: courier-node router [--edge=HOST:PORT] [--data=DIR] [options]\n"
+  "         [--reserve NAME=FINGERPRINT]...  (names only that key may take)\n"
   "       courier-node router --name=A --edge=HOST:PORT --backbone=HOST:PORT\n"
   "         --peer=B@HOST:PORT... --tls-cert=F --tls-key=F --tls-ca=F"
   " [--data=DIR]\n"
@@ -52,8 +55,9 @@ constexpr const char* usage =
   "       courier-node migrate --from=A,B --to=A,B,C --data=A=DIR"
   " --data=B=DIR --data=C=DIR\n"
   "       courier-node bank [--server=HOST:PORT] [--data=DIR]"
-  " [--operator USER]...\n"
+  " [--operator NAME=FINGERPRINT]...\n"
   "       courier-node bank-audit --data=DIR\n"
+  "       courier-node bank-fingerprint --data=DIR   (the bank's key)\n"
   "       courier-node COMMAND --help   (all options)\n";
 
 /// Options of `courier-node router`.
@@ -89,6 +93,10 @@ public:
   size_t handshake_threads
     = std::max<size_t>(1, std::thread::hardware_concurrency());
   size_t handshake_queue = handshake_pool_limits{}.queue;
+  /// NAME=FINGERPRINT: usernames only one key may register (the bank's,
+  /// its operators'); also from repeated --reserve.
+  std::vector<std::string> reserve;
+  std::map<std::string, std::string> reserved; ///< `reserve`, read
 
   router_config() {
     // Sessions and the router run on the I/O thread; the workers only see
@@ -107,6 +115,9 @@ public:
       .add(peers, "peer", "another router NAME@HOST:PORT (repeatable)")
       .add(peer_fingerprints, "peer-fingerprint",
            "pin a peer's certificate: NAME=SHA256 (repeatable)")
+      .add(reserve, "reserve",
+           "NAME=FINGERPRINT: only that key may register NAME, e.g. the "
+           "bank's and its operators' (repeatable)")
       .add(tls_cert, "tls-cert", "this router's certificate (PEM)")
       .add(tls_key, "tls-key", "its private key (PEM, unencrypted)")
       .add(tls_ca, "tls-ca", "the deployment CA certificate (PEM)")
@@ -187,13 +198,22 @@ public:
   std::string server_fingerprint;
   size_t workers = 2;
   size_t max_handovers = 64;
-  std::set<std::string> operators; ///< from repeated --operator
+  /// NAME=FINGERPRINT of who may issue money; also from repeated --operator.
+  std::vector<std::string> operator_list;
+  std::map<std::string, std::string> operators; ///< `operator_list`, read
+  /// Router pins; also from repeated --server-fingerprint.
+  std::vector<std::string> server_fingerprints;
 
   bank_config() {
     opt_group{custom_options_, "global"}
       .add(server, "server", "router(s) HOST:PORT[,HOST:PORT]")
       .add(data, "data", "folder for the bank's key and ledger")
-      .add(server_fingerprint, "server-fingerprint", "pin the router's key")
+      .add(operator_list, "operator",
+           "NAME=FINGERPRINT: that user, signing with that key, may issue "
+           "money (repeatable)")
+      .add(server_fingerprints, "server-fingerprint",
+           "pin the router's key: FINGERPRINT, or HOST:PORT=FINGERPRINT "
+           "once per router (repeatable)")
       .add(workers, "crypto-workers", "threads for RSA work")
       .add(max_handovers, "max-pending-orders",
            "orders in flight at once (they share ledger commits)");
@@ -216,6 +236,58 @@ public:
 int fail(const std::string& sentence) {
   std::cerr << "courier-node: " << sentence << "\n";
   return 1;
+}
+
+// The sentence an error carries, without the code's general description.
+std::string detail_of(const caf::error& err) {
+  const auto& ctx = err.context();
+  if (ctx.size() > 0 && ctx.match_element<std::string>(0))
+    return ctx.get_as<std::string>(0);
+  return explain(err);
+}
+
+// Reads repeated `NAME=FINGERPRINT` options (operators, reserved names);
+// a bare NAME is refused with a sentence that says how to get the
+// fingerprint.
+caf::error read_named_keys(const std::vector<std::string>& values,
+                           const std::string& option,
+                           std::map<std::string, std::string>& out) {
+  for (auto& text : values) {
+    if (text.find('=') == std::string::npos)
+      return make_error(errc::bad_key,
+                        "--" + option + " " + text
+                          + " needs the fingerprint of the key that may use "
+                            "the name: --"
+                          + option + " " + text + "=FINGERPRINT ("
+                          + (text == bank::bank_user
+                               ? std::string{"`courier-node bank-fingerprint "
+                                             "--data=DIR` prints the bank's"}
+                               : "`courier-cli --user " + text
+                                   + " fingerprint` prints it")
+                          + ")");
+    auto nf = parse_named_fingerprint(text, option);
+    if (!nf)
+      return nf.error();
+    if (!protocol::valid_username(nf->name))
+      return make_error(errc::invalid_username,
+                        "--" + option + ": '" + nf->name
+                          + "' is not a valid username");
+    if (!out.emplace(nf->name, nf->fingerprint).second)
+      return make_error(errc::bad_key, "--" + option + " " + nf->name
+                                         + " is given twice");
+  }
+  return caf::none;
+}
+
+// Router pins for a client: `FP` alone (one router) or `HOST:PORT=FP` per
+// router, so failover and explicit pins go together.
+caf::error set_router_pins(const std::vector<std::string>& values,
+                           client_config& cc) {
+  auto pins = parse_router_pins(values, cc.servers);
+  if (!pins)
+    return pins.error();
+  cc.server_fingerprints = std::move(*pins);
+  return caf::none;
 }
 
 // Ends the process if `core` stops: the sessions would wait for it for
@@ -395,7 +467,10 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   directory_limits dir_limits;
   dir_limits.max_names_per_key
     = static_cast<uint32_t>(std::min<size_t>(cfg.max_names_per_key, UINT32_MAX));
-  auto dir = spawn_directory(sys, *dir_db, dir_limits);
+  for (auto& [user, fp] : cfg.reserved)
+    std::cout << "reserved name '" << user << "' for the key " << fp
+              << std::endl;
+  auto dir = spawn_directory(sys, *dir_db, dir_limits, cfg.reserved);
   auto first_seq = next_free_seq(**queue_db); // before the store owns it
   auto queue = spawn_store(sys, *queue_db,
                            std::chrono::microseconds{cfg.commit_window_us});
@@ -474,29 +549,46 @@ caf::expected<std::shared_ptr<bank::ledger>> open_books(const std::string& dir) 
   return std::make_shared<bank::ledger>(std::move(*books));
 }
 
+// Loads the bank's key from its data folder, or makes it there
+// (`created` says which). The error is a sentence.
+caf::expected<crypto::key> bank_key(const std::string& data, bool& created) {
+  created = false;
+  if (auto err = make_private_dir(data))
+    return make_error(errc::io_error, "cannot create " + data + ": "
+                                        + explain(err));
+  auto key = load_identity(data, "");
+  if (key)
+    return key;
+  if (std::filesystem::exists(data + "/identity.pem"))
+    return make_error(errc::bad_key, "cannot load the bank key: "
+                                       + explain(key.error()));
+  key = create_plain_identity(data, 3072);
+  if (!key)
+    return make_error(errc::bad_key, "cannot create the bank key: "
+                                       + explain(key.error()));
+  created = true;
+  return key;
+}
+
 int run_bank(caf::actor_system& sys, bank_config& cfg) {
   auto books = open_books(cfg.data);
   if (!books)
     return fail(explain(books.error()));
-  auto key = load_identity(cfg.data, "");
-  if (!key) {
-    if (std::filesystem::exists(cfg.data + "/identity.pem"))
-      return fail("cannot load the bank key: " + explain(key.error()));
-    key = create_plain_identity(cfg.data, 3072);
-    if (!key)
-      return fail("cannot create the bank key: " + explain(key.error()));
-    std::cout << "created bank key, fingerprint: " << *crypto::fingerprint(*key)
-              << std::endl;
-  } else {
-    std::cout << "bank fingerprint: " << *crypto::fingerprint(*key) << std::endl;
-  }
+  bool created = false;
+  auto key = bank_key(cfg.data, created);
+  if (!key)
+    return fail(detail_of(key.error()));
+  std::cout << (created ? "created bank key, fingerprint: "
+                        : "bank fingerprint: ")
+            << *crypto::fingerprint(*key) << std::endl;
   client_config cc;
   cc.user = bank::bank_user;
   cc.dir = cfg.data;
   cc.identity = *key;
   if (!parse_endpoints(cfg.server, cc.servers))
     return fail("--server must be HOST:PORT[,HOST:PORT...]");
-  cc.server_fingerprint = cfg.server_fingerprint;
+  if (auto err = set_router_pins(cfg.server_fingerprints, cc))
+    return fail(detail_of(err));
   cc.crypto_workers = cfg.workers;
   cc.max_handovers = cfg.max_handovers;
   auto client = spawn_client(sys, cc);
@@ -507,13 +599,30 @@ int run_bank(caf::actor_system& sys, bank_config& cfg) {
   caf::anon_send(*client, listen_atom::value, listener_actor{handler});
   caf::anon_send(handler, connect_atom::value);
   std::string ops;
-  for (auto& op : cfg.operators)
-    ops += (ops.empty() ? "" : ", ") + op;
+  for (auto& [op, fp] : cfg.operators)
+    ops += (ops.empty() ? "" : ", ") + op + " (key " + fp + ")";
   std::cout << "courier bank serving as 'bank' via " << cfg.server
-            << (ops.empty() ? "" : "; operators: " + ops) << std::endl;
+            << (ops.empty() ? "; no operators: nobody may issue money"
+                            : "; operators: " + ops)
+            << std::endl;
   wait_for_signal();
   std::cout.flush();
   std::_Exit(0);
+}
+
+// Prints the bank's fingerprint from its data folder, for clients to
+// configure (`--bank-fingerprint`): they must not learn it from a router.
+// A folder without a key gets one (as the bank's first start would), so
+// the router can reserve the name `bank` before the bank first runs.
+int run_bank_fingerprint(bank_config& cfg) {
+  bool created = false;
+  auto key = bank_key(cfg.data, created);
+  if (!key)
+    return fail(detail_of(key.error()));
+  if (created)
+    std::cerr << "created the bank's key in " << cfg.data << std::endl;
+  std::cout << *crypto::fingerprint(*key) << std::endl;
+  return 0;
 }
 
 int run_audit(bank_config& cfg) {
@@ -599,6 +708,7 @@ int main(int argc, char** argv) {
     auto args = normalize_args(argc, argv, 2);
     auto peers = take_repeated(args, "peer");
     auto pins = take_repeated(args, "peer-fingerprint");
+    auto reserve = take_repeated(args, "reserve");
     if (auto err = cfg.parse(args))
       return fail("bad option: " + caf::to_string(err));
     if (cfg.cli_helptext_printed)
@@ -606,6 +716,9 @@ int main(int argc, char** argv) {
     cfg.peers.insert(cfg.peers.end(), peers.begin(), peers.end());
     cfg.peer_fingerprints.insert(cfg.peer_fingerprints.end(), pins.begin(),
                                  pins.end());
+    cfg.reserve.insert(cfg.reserve.end(), reserve.begin(), reserve.end());
+    if (auto err = read_named_keys(cfg.reserve, "reserve", cfg.reserved))
+      return fail(detail_of(err));
     if (auto problem = check_router_options(cfg); !problem.empty())
       return fail(problem);
     if (!cfg.backbone.empty()) {
@@ -626,17 +739,27 @@ int main(int argc, char** argv) {
     caf::actor_system sys{cfg};
     return run_router(sys, cfg);
   }
-  if (command == "bank" || command == "bank-audit") {
+  if (command == "bank" || command == "bank-audit"
+      || command == "bank-fingerprint") {
     bank_config cfg;
     auto args = normalize_args(argc, argv, 2);
-    for (auto& op : take_repeated(args, "operator"))
-      cfg.operators.insert(std::move(op));
+    auto operators = take_repeated(args, "operator");
+    auto pins = take_repeated(args, "server-fingerprint");
     if (auto err = cfg.parse(args))
       return fail("bad option: " + caf::to_string(err));
     if (cfg.cli_helptext_printed)
       return 0;
+    cfg.operator_list.insert(cfg.operator_list.end(), operators.begin(),
+                             operators.end());
+    cfg.server_fingerprints.insert(cfg.server_fingerprints.end(),
+                                   pins.begin(), pins.end());
+    if (auto err = read_named_keys(cfg.operator_list, "operator",
+                                   cfg.operators))
+      return fail(detail_of(err));
     if (command == "bank-audit")
       return run_audit(cfg);
+    if (command == "bank-fingerprint")
+      return run_bank_fingerprint(cfg);
     caf::actor_system sys{cfg};
     return run_bank(sys, cfg);
   }

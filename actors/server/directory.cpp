@@ -1,12 +1,15 @@
 #include "actors/server/directory.hpp"
 
+#include <map>
 #include <unordered_map>
 #include <vector>
 
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <spdlog/spdlog.h>
 
 #include "actors/common/error.hpp"
+#include "actors/common/fingerprint.hpp"
 #include "crypto/bytes.hpp"
 #include "crypto/digest.hpp"
 
@@ -27,6 +30,8 @@ struct pending_registration {
 
 struct directory_state {
   std::shared_ptr<database> db;
+  /// Name -> the fingerprint of the only key that may hold it.
+  std::map<std::string, std::string> reserved;
   /// Name -> SHA-256 of the key: enough to answer every login without a
   /// query, at 32 bytes a user instead of the whole key.
   std::unordered_map<std::string, crypto::bytes> digests;
@@ -38,6 +43,38 @@ struct directory_state {
   caf::expected<statement> insert{caf::error{}};
   caf::expected<statement> select{caf::error{}};
   static inline const char* name = "directory";
+
+  /// Whether `user` is reserved for a key other than the one with SHA-256
+  /// `digest` (a fingerprint is the hex of that digest).
+  bool reserved_for_another(const std::string& user,
+                            const crypto::bytes& digest) const {
+    auto it = reserved.find(user);
+    return it != reserved.end()
+           && !same_fingerprint(it->second, crypto::to_hex(digest));
+  }
+
+  /// Drops bindings of reserved names to other keys, made before the name
+  /// was reserved: the configuration says who owns the name.
+  void release_squatted() {
+    for (auto it = digests.begin(); it != digests.end();) {
+      if (!reserved_for_another(it->first, it->second)) {
+        ++it;
+        continue;
+      }
+      auto del = db->prepare("DELETE FROM users WHERE name = ?1");
+      if (del && !del->bind(1, it->first).run()) {
+        spdlog::warn("the reserved name '{}' was bound to another key; that "
+                     "binding is removed",
+                     it->first);
+        it = digests.erase(it);
+      } else {
+        spdlog::error("could not remove the binding of the reserved name "
+                      "'{}' to another key",
+                      it->first);
+        ++it;
+      }
+    }
+  }
 
   caf::error write_pending() {
     if (!insert)
@@ -116,6 +153,11 @@ caf::result<bool> register_name(directory_ptr self, const std::string& user,
                                 const std::string& key, bool may_create) {
   auto& st = self->state;
   auto digest = crypto::sha256(key);
+  if (st.reserved_for_another(user, digest))
+    return make_error(errc::name_reserved,
+                      "the name '" + user
+                        + "' is reserved for another key on this service; "
+                          "choose another name");
   if (auto it = st.digests.find(user); it != st.digests.end()) {
     if (crypto::equal_ct(it->second, digest))
       return false;
@@ -149,10 +191,12 @@ caf::result<bool> register_name(directory_ptr self, const std::string& user,
 
 directory_impl::behavior_type directory(directory_ptr self,
                                         std::shared_ptr<database> db,
-                                        directory_limits limits) {
+                                        directory_limits limits,
+                                        std::map<std::string, std::string> reserved) {
   auto& st = self->state;
   st.db = std::move(db);
   st.limits = limits;
+  st.reserved = std::move(reserved);
   st.insert = st.db->prepare(
     "INSERT INTO users(name, key, created) VALUES(?1, ?2, strftime('%s'))");
   st.select = st.db->prepare("SELECT key FROM users WHERE name = ?1");
@@ -165,6 +209,7 @@ directory_impl::behavior_type directory(directory_ptr self,
       self->state.digests.emplace(all->text_at(0), std::move(digest));
     }
   }
+  st.release_squatted();
   return {
     [=](register_atom, const std::string& user,
         const std::string& key) -> caf::result<bool> {
@@ -194,10 +239,11 @@ directory_impl::behavior_type directory(directory_ptr self,
   };
 }
 
-directory_actor spawn_directory(caf::actor_system& sys,
-                                std::shared_ptr<database> db,
-                                directory_limits limits) {
-  return sys.spawn(directory, std::move(db), limits);
+directory_actor
+spawn_directory(caf::actor_system& sys, std::shared_ptr<database> db,
+                directory_limits limits,
+                std::map<std::string, std::string> reserved) {
+  return sys.spawn(directory, std::move(db), limits, std::move(reserved));
 }
 
 } // namespace courier

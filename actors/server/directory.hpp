@@ -1,6 +1,7 @@
 #pragma once
 
 #include <caf/actor_system.hpp>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -39,8 +40,13 @@ struct directory_limits {
 
 /// Username -> identity key. A name is bound to the first key that proved
 /// possession of it; the binding is committed before it is confirmed.
-directory_actor spawn_directory(caf::actor_system& sys,
-                                std::shared_ptr<database> db,
-                                directory_limits limits = {});
+/// `reserved` maps names (the bank's, its operators') to the fingerprint
+/// of the only key that may register them: any other key gets
+/// `name_reserved`, and a binding of such a name to another key found in
+/// the database (made before the reservation) is removed at start.
+directory_actor
+spawn_directory(caf::actor_system& sys, std::shared_ptr<database> db,
+                directory_limits limits = {},
+                std::map<std::string, std::string> reserved = {});
 
 } // namespace courier

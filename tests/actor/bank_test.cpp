@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -31,6 +33,10 @@ struct exchange_result {
   json::object receipt;    ///< body, parsed (if JSON)
 };
 
+/// The fingerprint of the operator's key, as the bank is configured.
+const std::string op_fp =
+  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
 class BankHandlerTest : public BankTestBase {
 protected:
   void SetUp() override {
@@ -43,14 +49,14 @@ protected:
     client_ = spawn_fake_client(*sys_, box_->handle(), ctl_, gate_);
     spawned_.push_back(client_.address());
     bank_ = caf::actor_cast<caf::actor>(
-      spawn_bank(*sys_, client_, books_, {"op"}));
+      spawn_bank(*sys_, client_, books_, {{"op", op_fp}}));
     spawned_.push_back(bank_.address());
   }
 
   inbound_message inbound(const std::string& from, const std::string& body,
                           std::string fp = {}) {
     if (fp.empty())
-      fp = "fp-" + from;
+      fp = from == "op" ? op_fp : "fp-" + from;
     auto id = "msg-" + std::to_string(++next_id_);
     return {from, bank_user, body, id, 1700000000000, 1700000000001, fp};
   }
@@ -282,6 +288,41 @@ TEST_F(BankHandlerTest, IssueFromNonOperatorIsNotPermitted) {
   ok_receipt("op", transfer_order_json("iss-x", "alice", 100, "issue"),
              "issue");
   EXPECT_EQ(balance_of("alice"), 100);
+}
+
+TEST_F(BankHandlerTest, IssueFromAnOperatorsNameWithAnotherKeyIsNotPermitted) {
+  // Whoever registered the operator's name first, or a router, can sign
+  // as "op"; only the configured key may issue.
+  open_via_bank("alice");
+  auto other_key = std::string(64, 'e');
+  for (std::string fp : {other_key, std::string{"fp-op"},
+                         op_fp.substr(0, 63) + "0", op_fp + "00"}) {
+    SCOPED_TRACE(fp);
+    auto r = error_receipt("op",
+                           transfer_order_json("iss-k", "alice", 100, "issue"),
+                           errc::not_permitted, fp);
+    EXPECT_NE(str(r, "message").find("NAME=FINGERPRINT"), std::string::npos)
+      << str(r, "message");
+  }
+  EXPECT_EQ(balance_of("alice"), 0);
+  EXPECT_EQ(audit().total_issued, 0);
+  // The right key, written as people copy it (spaced, upper case), may.
+  std::string spaced;
+  for (size_t i = 0; i < op_fp.size(); ++i)
+    spaced += (i > 0 && i % 4 == 0 ? " " : "")
+              + std::string(1, static_cast<char>(std::toupper(op_fp[i])));
+  ok_receipt("op", transfer_order_json("iss-k", "alice", 100, "issue"),
+             "issue", spaced);
+  EXPECT_EQ(balance_of("alice"), 100);
+}
+
+TEST(BankOperators, AreBoundToTheirKeys) {
+  std::map<std::string, std::string> ops{{"op", op_fp}};
+  EXPECT_TRUE(is_operator(ops, "op", op_fp));
+  EXPECT_FALSE(is_operator(ops, "op", std::string(64, 'e')));
+  EXPECT_FALSE(is_operator(ops, "op", ""));
+  EXPECT_FALSE(is_operator(ops, "alice", op_fp));
+  EXPECT_FALSE(is_operator({}, "op", op_fp));
 }
 
 TEST_F(BankHandlerTest, MalformedOrdersGetErrorReceiptsAndChangeNothing) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <optional>
 #include <string>
 
@@ -11,6 +12,8 @@
 
 #include "actors/common/error.hpp"
 #include "actors/server/directory.hpp"
+#include "crypto/bytes.hpp"
+#include "crypto/digest.hpp"
 #include "tests/support/deterministic.hpp"
 #include "tests/support/scratch_dir.hpp"
 
@@ -21,13 +24,14 @@ namespace {
 
 class DirectoryTest : public deterministic_fixture {
 protected:
-  directory_actor open_directory(const std::string& path,
-                                 directory_limits limits = {}) {
+  directory_actor
+  open_directory(const std::string& path, directory_limits limits = {},
+                 std::map<std::string, std::string> reserved = {}) {
     auto db = open_directory_db(path);
     EXPECT_TRUE(db) << to_string(db.error());
     if (!db)
       return {};
-    auto dir = spawn_directory(*sys_, *db, limits);
+    auto dir = spawn_directory(*sys_, *db, limits, std::move(reserved));
     track(dir.address());
     run();
     return dir;
@@ -43,6 +47,17 @@ protected:
     if (m->match_elements<caf::error>())
       return code_of(m->get_as<caf::error>(0));
     return errc::none;
+  }
+
+  /// The fingerprint people compare for a key (its DER here is any text).
+  static std::string fingerprint_of(const std::string& key) {
+    return crypto::to_hex(crypto::sha256(key));
+  }
+
+  /// Registers `user` with `key`: the answer's code (none if accepted).
+  errc register_as(const directory_actor& dir, const std::string& user,
+                   const std::string& key) {
+    return code_of_answer(call(dir, register_atom::value, user, key));
   }
 };
 
@@ -115,6 +130,47 @@ TEST_F(DirectoryTest, NewNamesSentTogetherAreAnsweredOnceDurable) {
       << (key ? to_string(*key) : "no answer");
     EXPECT_EQ(key->get_as<std::string>(0), "key " + std::to_string(i));
   }
+}
+
+TEST_F(DirectoryTest, AReservedNameTakesOnlyItsKey) {
+  // The bank's and the operators' names are bound by configuration: a
+  // squatter (or a router) cannot register them first.
+  auto dir = open_directory(
+    ":memory:", {}, {{"bank", fingerprint_of("bank key")},
+                 {"alice", fingerprint_of("alice key")}});
+  ASSERT_TRUE(dir);
+  EXPECT_EQ(register_as(dir, "bank", "squatter key"), errc::name_reserved);
+  EXPECT_EQ(register_as(dir, "alice", "bank key"), errc::name_reserved);
+  auto unknown = call(dir, lookup_atom::value, std::string{"bank"});
+  EXPECT_EQ(code_of_answer(unknown), errc::unknown_user);
+  EXPECT_EQ(register_as(dir, "bank", "bank key"), errc::none);
+  EXPECT_EQ(register_as(dir, "alice", "alice key"), errc::none);
+  EXPECT_EQ(register_as(dir, "bank", "squatter key"), errc::name_reserved);
+  // Other names are first come, first served as before.
+  EXPECT_EQ(register_as(dir, "carol", "squatter key"), errc::none);
+  auto key = call(dir, lookup_atom::value, std::string{"bank"});
+  ASSERT_TRUE(key && key->match_elements<std::string>());
+  EXPECT_EQ(key->get_as<std::string>(0), "bank key");
+}
+
+TEST_F(DirectoryTest, ANameSquattedBeforeItWasReservedIsReleased) {
+  scratch_dir scratch;
+  ASSERT_FALSE(scratch.path().empty());
+  auto path = scratch.path() + "/directory.db";
+  {
+    auto dir = open_directory(path);
+    ASSERT_TRUE(dir);
+    EXPECT_EQ(register_as(dir, "bank", "squatter key"), errc::none);
+    EXPECT_EQ(register_as(dir, "carol", "carol key"), errc::none);
+    kill_and_run(dir.address());
+  }
+  auto dir = open_directory(path, {}, {{"bank", fingerprint_of("bank key")}});
+  ASSERT_TRUE(dir);
+  EXPECT_EQ(code_of_answer(call(dir, lookup_atom::value, std::string{"bank"})),
+            errc::unknown_user);
+  EXPECT_EQ(register_as(dir, "bank", "squatter key"), errc::name_reserved);
+  EXPECT_EQ(register_as(dir, "bank", "bank key"), errc::none);
+  EXPECT_EQ(register_as(dir, "carol", "carol key"), errc::none);
 }
 
 } // namespace

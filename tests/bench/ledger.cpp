@@ -128,13 +128,6 @@ e2e_stats end_to_end(uint64_t n, uint64_t c, uint64_t timeout_s) {
   track_child(router.proc.pid());
   auto home = dir / "home";
   const std::string op = "op";
-  auto log = dir / "bank.log";
-  auto bank = test::process::start({test::node_binary(), "bank",
-                                    "--server=" + router.address(),
-                                    "--data=" + (dir / "bank"),
-                                    "--operator=" + op},
-                                   log);
-  track_child(bank.pid());
   std::vector<std::string> users;
   for (uint64_t i = 0; i < c; ++i)
     users.push_back(user_name(i));
@@ -145,6 +138,16 @@ e2e_stats end_to_end(uint64_t n, uint64_t c, uint64_t timeout_s) {
     cmds.push_back(test::cli(home, router.address(), u,
                              {"init", "--bits", "2048"}));
   run_all(cmds, seconds{60});
+  // The operator and the bank are bound to their keys, as run.sh does.
+  auto bank_fp = test::bank_fingerprint(dir / "bank");
+  auto bank_flag = "--bank-fingerprint=" + bank_fp;
+  auto log = dir / "bank.log";
+  auto bank = test::process::start(
+    {test::node_binary(), "bank", "--server=" + router.address(),
+     "--data=" + (dir / "bank"),
+     "--operator=" + op + "=" + test::user_fingerprint(home, op)},
+    log);
+  track_child(bank.pid());
   auto deadline = clock::now() + seconds{60};
   while (test::slurp(log).find("bank signed in") == std::string::npos) {
     if (past(deadline) || !bank.running())
@@ -153,7 +156,8 @@ e2e_stats end_to_end(uint64_t n, uint64_t c, uint64_t timeout_s) {
   }
   cmds.clear();
   for (auto& u : everyone)
-    cmds.push_back(test::cli(home, router.address(), u, {"open-account"}));
+    cmds.push_back(
+      test::cli(home, router.address(), u, {bank_flag, "open-account"}));
   run_all(cmds, seconds{60});
   // Enough money that no order can be refused.
   auto amount = std::to_string(n + 10) + ".00";
@@ -161,7 +165,7 @@ e2e_stats end_to_end(uint64_t n, uint64_t c, uint64_t timeout_s) {
   // would end the first.
   for (auto& u : users)
     run_all({test::cli(home, router.address(), op,
-                       {"issue", u, amount, "--id", "issue-" + u})},
+                       {bank_flag, "issue", u, amount, "--id", "issue-" + u})},
             seconds{60});
   {
     base_config cfg;
@@ -176,6 +180,7 @@ e2e_stats end_to_end(uint64_t n, uint64_t c, uint64_t timeout_s) {
       if (!id)
         throw std::runtime_error("cannot load " + u + "'s key");
       cc.identity = *id;
+      cc.bank_fingerprint = bank_fp;
       parse_endpoints(router.address(), cc.servers);
       auto client = spawn_client(sys, cc);
       if (!client)

@@ -13,6 +13,7 @@
 #include <caf/all.hpp>
 
 #include "actors/client/client.hpp"
+#include "actors/common/fingerprint.hpp"
 #include "actors/client/identity.hpp"
 #include "actors/config/node_config.hpp"
 #include "actors/protocol/order.hpp"
@@ -39,13 +40,29 @@ int64_t number(const boost::json::object& obj, const char* key) {
 class bank_process_test : public ::testing::Test {
 protected:
   void SetUp() override {
-    router = router_process::start(dir / "router");
-    start_bank();
     for (auto user : {"alice", "bob", "carol"}) {
       auto r = run({COURIER_CLI, "--home", home(), "--user", user,
                     "--no-passphrase", "init", "--bits", "2048"});
       ASSERT_EQ(r.exit_code, 0) << r.err;
-      r = as(user, {"open-account"});
+    }
+    // As deploy/run.sh does: the operator and the bank are bound to their
+    // keys by configuration, and the users are told the bank's key.
+    auto mine = run({COURIER_CLI, "--home", home(), "--user", "alice", "--json",
+                     "fingerprint"});
+    ASSERT_EQ(mine.exit_code, 0) << mine.err;
+    alice_fp = field(boost::json::parse(mine.out).as_object(), "fingerprint");
+    ASSERT_EQ(normalize_fingerprint(alice_fp).size(), 64u) << mine.out;
+    auto bank_key = run({COURIER_NODE, "bank-fingerprint",
+                         "--data=" + (dir / "bank")});
+    ASSERT_EQ(bank_key.exit_code, 0) << bank_key.err;
+    bank_fp = bank_key.out.substr(0, bank_key.out.find('\n'));
+    ASSERT_TRUE(is_fingerprint(bank_fp)) << bank_key.out;
+    router = router_process::start(dir / "router", 0,
+                                   {"--reserve=bank=" + bank_fp,
+                                    "--reserve=alice=" + alice_fp});
+    start_bank();
+    for (auto user : {"alice", "bob", "carol"}) {
+      auto r = as(user, {"open-account"});
       ASSERT_EQ(r.exit_code, 0) << r.err;
     }
   }
@@ -53,7 +70,8 @@ protected:
   void start_bank() {
     auto log = dir / "bank.log";
     bank = process::start({COURIER_NODE, "bank", "--server=" + router.address(),
-                           "--data=" + (dir / "bank"), "--operator=alice"},
+                           "--data=" + (dir / "bank"),
+                           "--operator=alice=" + alice_fp},
                           log);
     auto deadline = steady_clock::now() + seconds{20};
     while (slurp(log).find("bank signed in") == std::string::npos) {
@@ -66,6 +84,12 @@ protected:
   std::string home() { return dir / "home"; }
 
   run_result as(const std::string& user, std::vector<std::string> args) {
+    args.insert(args.begin(), "--bank-fingerprint=" + bank_fp);
+    return as_without_bank_fp(user, std::move(args));
+  }
+
+  run_result as_without_bank_fp(const std::string& user,
+                                std::vector<std::string> args) {
     return run(cli(home(), router.address(), user, std::move(args)),
                seconds{60});
   }
@@ -107,6 +131,8 @@ protected:
   }
 
   temp_dir dir;
+  std::string alice_fp; ///< the operator's key
+  std::string bank_fp;  ///< the bank's key, from its data folder
   router_process router;
   process bank;
 };
@@ -115,11 +141,12 @@ protected:
 class load {
 public:
   load(const std::string& home, const std::string& server,
-       const std::vector<std::string>& users)
+       const std::vector<std::string>& users, const std::string& bank_fp)
     : sys_(cfg_), self_(sys_) {
     for (auto& user : users) {
       client_config cc;
       cc.user = user;
+      cc.bank_fingerprint = bank_fp;
       cc.dir = user_dir(home, user);
       cc.identity = *load_identity(cc.dir, "");
       parse_endpoints(server, cc.servers);
@@ -223,6 +250,10 @@ TEST_F(bank_process_test, issue_pay_balance_history_round_trip) {
   EXPECT_NE(broke.err.find("enough funds"), std::string::npos) << broke.err;
   auto not_op = as("bob", {"issue", "bob", "5"});
   EXPECT_NE(not_op.exit_code, 0);
+  // The refusal says how to become an operator and offers no retry.
+  EXPECT_NE(not_op.err.find("--operator NAME=FINGERPRINT"), std::string::npos)
+    << not_op.err;
+  EXPECT_EQ(not_op.err.find("retry"), std::string::npos) << not_op.err;
   for (auto bad : {"0", "-1", "1.234", "abc", "99999999999999999999"}) {
     auto r = as("bob", {"pay", "carol", bad});
     EXPECT_NE(r.exit_code, 0) << bad;
@@ -232,6 +263,62 @@ TEST_F(bank_process_test, issue_pay_balance_history_round_trip) {
   EXPECT_EQ(balance("carol"), 0);
   auto a = audit();
   EXPECT_EQ(a.exit_code, 0) << a.out;
+}
+
+TEST_F(bank_process_test, pays_only_a_bank_whose_key_matches_the_configured_fingerprint) {
+  ASSERT_EQ(as("alice", {"issue", "alice", "50"}).exit_code, 0);
+  auto rows = ledger_rows().size();
+  // A router can answer the lookup of 'bank' with any key: the CLI uses
+  // only the one it was told.
+  auto other = std::string(64, 'b');
+  auto wrong = as_without_bank_fp(
+    "alice", {"--bank-fingerprint=" + other, "pay", "bob", "1.00"});
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_NE(wrong.err.find("not the bank fingerprint you configured"),
+            std::string::npos)
+    << wrong.err;
+  auto wrong_json = as_without_bank_fp(
+    "alice", {"--json", "--bank-fingerprint=" + other, "balance"});
+  EXPECT_NE(wrong_json.exit_code, 0);
+  EXPECT_NE(wrong_json.out.find("\"bank_unverified\""), std::string::npos)
+    << wrong_json.out;
+  // Told nothing, it refuses too, and says how to get the fingerprint.
+  auto unknown = as_without_bank_fp("bob", {"balance"});
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_NE(unknown.err.find("bank-fingerprint"), std::string::npos)
+    << unknown.err;
+  EXPECT_EQ(ledger_rows().size(), rows) << "a refused order reached the bank";
+  // With the right one it pays; also from the environment, and once
+  // trusted explicitly, without either.
+  auto right = as("alice", {"pay", "bob", "1.00"});
+  EXPECT_EQ(right.exit_code, 0) << right.err;
+  ASSERT_EQ(setenv("COURIER_BANK_FINGERPRINT", bank_fp.c_str(), 1), 0);
+  auto from_env = as_without_bank_fp("alice", {"pay", "bob", "1.00"});
+  unsetenv("COURIER_BANK_FINGERPRINT");
+  EXPECT_EQ(from_env.exit_code, 0) << from_env.err;
+  auto trusted = as_without_bank_fp("bob", {"trust", "bank", bank_fp});
+  EXPECT_EQ(trusted.exit_code, 0) << trusted.err;
+  auto after_trust = as_without_bank_fp("bob", {"--json", "balance"});
+  EXPECT_EQ(number(json_of(after_trust), "balance_minor"), 200);
+  EXPECT_EQ(balance("alice"), 4800);
+}
+
+TEST_F(bank_process_test, reserved_names_take_only_their_keys) {
+  // Another 'bank' or 'alice' (a squatter with its own key) cannot sign in.
+  temp_dir elsewhere;
+  for (auto user : {"bank", "alice"}) {
+    auto made = run({COURIER_CLI, "--home", elsewhere.path(), "--user", user,
+                     "--no-passphrase", "init", "--bits", "2048"});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    auto r = run(cli(elsewhere.path(), router.address(), user,
+                     {"--json", "recv", "--wait", "1"}));
+    EXPECT_NE(r.exit_code, 0) << user;
+    EXPECT_NE(r.out.find("\"name_reserved\""), std::string::npos)
+      << user << ": " << r.out << r.err;
+  }
+  // The real ones still work (the bank answers, alice issues).
+  EXPECT_EQ(as("alice", {"issue", "bob", "1"}).exit_code, 0);
+  EXPECT_EQ(balance("bob"), 100);
 }
 
 TEST_F(bank_process_test, retry_with_the_same_id_debits_once) {
@@ -251,7 +338,7 @@ TEST_F(bank_process_test, concurrent_payments_conserve_money) {
   for (auto user : {"alice", "bob", "carol"})
     ASSERT_EQ(as("alice", {"issue", user, "1000.00"}).exit_code, 0);
   std::vector<std::string> users{"alice", "bob", "carol"};
-  load l{home(), router.address(), users};
+  load l{home(), router.address(), users, bank_fp};
   std::mt19937 rng{42};
   const int per_user = 1000;
   for (int i = 0; i < per_user; ++i)
@@ -282,7 +369,7 @@ TEST_F(bank_process_test, bank_killed_mid_load_loses_nothing_and_applies_once) {
   for (auto user : {"alice", "bob"})
     ASSERT_EQ(as("alice", {"issue", user, "1000.00"}).exit_code, 0);
   std::vector<std::string> users{"alice", "bob"};
-  load l{home(), router.address(), users};
+  load l{home(), router.address(), users, bank_fp};
   const int per_user = 400;
   std::map<std::string, std::tuple<std::string, std::string, int64_t>> orders;
   for (int i = 0; i < per_user; ++i)

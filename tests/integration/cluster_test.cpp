@@ -113,16 +113,17 @@ TEST_F(cluster_test, a_user_on_the_other_router_pays_through_the_bank) {
   auto payer = homed_at("payer", "B", names);
   auto payee = homed_at("payee", "A", names);
   // The bank sits behind A; the payer signs in on B.
+  for (auto& user : {op, payer, payee})
+    init(user);
   auto bank_log = dir / "bank.log";
   auto bank = process::start({COURIER_NODE, "bank",
                               "--server=" + servers(spec, {0}),
-                              "--data=" + (dir / "bank"), "--operator=" + op},
+                              "--data=" + (dir / "bank"), prepare_bank(op)},
                              bank_log);
   ASSERT_TRUE(wait_for_text(bank_log, "bank signed in", seconds{20}))
     << slurp(bank_log);
   for (auto& [user, via] : std::vector<std::pair<std::string, size_t>>{
          {op, 0}, {payer, 1}, {payee, 0}}) {
-    init(user);
     auto r = as(user, {via}, {"open-account"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
@@ -141,15 +142,16 @@ TEST_F(cluster_test, the_bank_moves_to_the_other_router_when_one_stops) {
   size_t other = 1 - home_index;
   auto op = homed_at("op", home, names);
   auto payer = homed_at("payer", home, names);
+  for (auto& user : {op, payer})
+    init(user);
   auto bank_log = dir / "bank.log";
   auto bank = process::start({COURIER_NODE, "bank",
                               "--server=" + servers(spec, {other, home_index}),
-                              "--data=" + (dir / "bank"), "--operator=" + op},
+                              "--data=" + (dir / "bank"), prepare_bank(op)},
                              bank_log);
   ASSERT_TRUE(wait_for_text(bank_log, "bank signed in", seconds{20}))
     << slurp(bank_log);
   for (auto& user : {op, payer}) {
-    init(user);
     ASSERT_EQ(as(user, {home_index}, {"open-account"}).exit_code, 0);
   }
   ASSERT_EQ(as(op, {home_index}, {"issue", payer, "10.00"}).exit_code, 0);
@@ -189,6 +191,45 @@ TEST_F(cluster_test, clients_move_to_the_other_router_when_one_stops) {
   sent = as(erin, {1, 0}, {"send", gina, "are you there?"});
   ASSERT_EQ(sent.exit_code, 0) << sent.err;
   EXPECT_EQ(bodies(gina, 0, 1), std::vector<std::string>{"are you there?"});
+}
+
+TEST_F(cluster_test, each_router_is_pinned_with_its_own_fingerprint_and_failover_works) {
+  auto pat = homed_at("pat", "A", names);
+  init(pat);
+  auto pin = [](const router_process& r, const std::string& fp) {
+    return "--server-fingerprint=" + r.address() + "=" + fp;
+  };
+  auto wrong = std::string(64, 'c');
+  // B first, A second, each with its own pin: B serves.
+  auto both = as(pat, {1, 0}, {pin(b, b.fingerprint), pin(a, a.fingerprint),
+                               "recv", "--wait", "0"});
+  ASSERT_EQ(both.exit_code, 0) << both.err;
+  // A wrong pin for the router that answers is refused, not skipped.
+  auto bad_first = as(pat, {1, 0}, {pin(b, wrong), pin(a, a.fingerprint),
+                                    "recv", "--wait", "0"});
+  EXPECT_NE(bad_first.exit_code, 0);
+  EXPECT_NE(bad_first.err.find(b.address()), std::string::npos)
+    << bad_first.err;
+  // One fingerprint for two routers is refused with how to pin each.
+  auto one_for_all = as(pat, {1, 0}, {"--server-fingerprint", a.fingerprint,
+                                      "recv", "--wait", "0"});
+  EXPECT_NE(one_for_all.exit_code, 0);
+  EXPECT_NE(one_for_all.err.find("HOST:PORT=FINGERPRINT"), std::string::npos)
+    << one_for_all.err;
+  b.proc.kill_hard();
+  ASSERT_TRUE(wait_for_text(a.log, "peer B is gone")) << slurp(a.log);
+  // B is down: A serves, checked against A's own pin.
+  auto failover = as(pat, {1, 0}, {pin(b, b.fingerprint),
+                                   pin(a, a.fingerprint), "recv", "--wait",
+                                   "0"});
+  EXPECT_EQ(failover.exit_code, 0) << failover.err;
+  // A wrong pin for the second router is refused.
+  auto bad_second = as(pat, {1, 0}, {pin(b, b.fingerprint), pin(a, wrong),
+                                     "recv", "--wait", "0"});
+  EXPECT_NE(bad_second.exit_code, 0);
+  EXPECT_NE(bad_second.err.find("not the one given for it"),
+            std::string::npos)
+    << bad_second.err;
 }
 
 TEST_F(cluster_test, a_peer_with_a_certificate_from_another_ca_is_refused) {
@@ -278,6 +319,9 @@ TEST(cluster_options, a_router_runs_from_the_example_config_file) {
                            "--config-file=" + (dir / "router-b.ini")},
                           b_log);
   EXPECT_TRUE(wait_for_text(b_log, "(mutual TLS)")) << slurp(b_log);
+  // The list of reserved names is read from the file too.
+  EXPECT_TRUE(wait_for_text(b_log, "reserved name 'bank'")) << slurp(b_log);
+  EXPECT_TRUE(wait_for_text(b_log, "reserved name 'alice'")) << slurp(b_log);
   EXPECT_TRUE(wait_for_text(b_log, "peer A is up")) << slurp(b_log);
   EXPECT_TRUE(wait_for_text(a.log, "peer B is up")) << slurp(a.log);
 }

@@ -157,7 +157,7 @@ TEST_F(multihost_test, the_cluster_works_across_machines) {
   auto argv = net->in(2);
   argv.insert(argv.end(), {COURIER_NODE, "bank",
                            "--server=" + servers(spec, {0}),
-                           "--data=" + (dir / "bank"), "--operator=" + op});
+                           "--data=" + (dir / "bank"), prepare_bank(op)});
   bank = process::start(argv, bank_log);
   ASSERT_TRUE(wait_for_text(bank_log, "bank signed in", seconds{20}))
     << slurp(bank_log);

@@ -249,6 +249,22 @@ std::vector<std::string> cli(const std::string& home, const std::string& server,
   return argv;
 }
 
+std::string user_fingerprint(const std::string& home, const std::string& user) {
+  auto r = run({COURIER_CLI, "--home", home, "--user", user, "fingerprint"});
+  auto colon = r.out.find(": ");
+  if (r.exit_code != 0 || colon == std::string::npos)
+    return {};
+  auto fp = r.out.substr(colon + 2);
+  return fp.substr(0, fp.find('\n'));
+}
+
+std::string bank_fingerprint(const std::string& data_dir) {
+  auto r = run({node_binary(), "bank-fingerprint", "--data=" + data_dir});
+  if (r.exit_code != 0)
+    return {};
+  return r.out.substr(0, r.out.find('\n'));
+}
+
 // -- raw_client ------------------------------------------------------------------
 
 raw_client::raw_client(uint16_t port, const std::string& source) {

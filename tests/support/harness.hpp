@@ -106,6 +106,14 @@ std::vector<std::string> cli(const std::string& home, const std::string& server,
                              const std::string& user,
                              std::vector<std::string> args);
 
+/// The fingerprint of `user`'s key under `home` (`courier-cli fingerprint`,
+/// no passphrase); "" if that fails.
+std::string user_fingerprint(const std::string& home, const std::string& user);
+
+/// The bank's fingerprint from its data folder (`courier-node
+/// bank-fingerprint`, which makes the key if need be); "" if that fails.
+std::string bank_fingerprint(const std::string& data_dir);
+
 /// Reads a whole file ("" if missing).
 std::string slurp(const std::string& path);
 

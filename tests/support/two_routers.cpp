@@ -26,7 +26,17 @@ void two_routers::init(const std::string& user) {
 
 run_result two_routers::as(const std::string& user, std::vector<size_t> via,
                            std::vector<std::string> args) {
+  if (!bank_fp.empty())
+    args.insert(args.begin(), "--bank-fingerprint=" + bank_fp);
   return run(cli(dir / "home", servers(spec, via), user, std::move(args)));
+}
+
+std::string two_routers::prepare_bank(const std::string& op) {
+  bank_fp = bank_fingerprint(dir / "bank");
+  EXPECT_FALSE(bank_fp.empty()) << "no bank key";
+  auto op_fp = user_fingerprint(dir / "home", op);
+  EXPECT_FALSE(op_fp.empty()) << "no key for " << op;
+  return "--operator=" + op + "=" + op_fp;
 }
 
 std::vector<std::string> two_routers::bodies(const std::string& user,

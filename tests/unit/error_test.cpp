@@ -61,6 +61,18 @@ TEST(errc, values_are_pinned) {
             errc::passphrase_required);
   EXPECT_EQ(static_cast<int>(errc::peer_refused), 44);
   EXPECT_EQ(static_cast<int>(errc::membership_changed), 45);
+  EXPECT_EQ(static_cast<int>(errc::name_reserved), 38);
+  EXPECT_EQ(static_cast<int>(errc::bank_unverified), 39);
+}
+
+TEST(errc, trust_codes_have_names_and_sentences) {
+  for (auto x : {errc::name_reserved, errc::bank_unverified}) {
+    EXPECT_EQ(errc_from_string(to_string(x)), x);
+    EXPECT_EQ(code_of(make_error(x)), x);
+    EXPECT_GT(std::string{describe(x)}.size(), 5u);
+  }
+  EXPECT_STREQ(to_string(errc::name_reserved), "name_reserved");
+  EXPECT_STREQ(to_string(errc::bank_unverified), "bank_unverified");
 }
 
 TEST(errc, crypto_errors_read_as_courier_errors) {

@@ -11,10 +11,15 @@ Rectangle {
     readonly property bool formValid: recipient.text.trim() !== "" && amount.text !== ""
                                       && amountError === ""
     property string submitError: ""
+    property string bankFingerprintError: ""
     readonly property alias recipientField: recipient
     readonly property alias amountField: amount
     readonly property alias payButton: payButton
     color: Logic.page
+
+    function saveBankFingerprint() {
+        root.bankFingerprintError = root.bridge.setBankFingerprint(bankFingerprint.text)
+    }
 
     function submit() {
         if (!formValid || root.bridge.paying)
@@ -174,6 +179,53 @@ Rectangle {
                 color: Logic.danger
                 Layout.fillWidth: true
                 wrapMode: Text.Wrap
+            }
+
+            // The bank's key comes from its operator, never from a router.
+            Rectangle {
+                Layout.fillWidth: true
+                implicitHeight: bankColumn.implicitHeight + 28
+                radius: 14; color: Logic.card; border.color: Logic.border
+                ColumnLayout {
+                    id: bankColumn
+                    anchors.left: parent.left; anchors.right: parent.right
+                    anchors.top: parent.top; anchors.margins: 14
+                    spacing: 6
+                    Text {
+                        Layout.fillWidth: true
+                        text: root.bridge && root.bridge.bankFingerprint !== ""
+                              ? "The wallet talks only to the bank with this key fingerprint:"
+                              : "The bank's fingerprint (ask the bank's operator): the wallet sends nothing to a bank whose key is not verified."
+                        color: Logic.text; font.pixelSize: 12
+                        wrapMode: Text.Wrap
+                    }
+                    RowLayout {
+                        Layout.fillWidth: true
+                        TextField {
+                            id: bankFingerprint
+                            objectName: "bankFingerprintField"
+                            Layout.fillWidth: true
+                            placeholderText: "64 hex digits, e.g. 0589 729d …"
+                            text: root.bridge ? root.bridge.bankFingerprint : ""
+                            font.family: "monospace"; font.pixelSize: 12
+                            onAccepted: root.saveBankFingerprint()
+                        }
+                        Button {
+                            objectName: "bankFingerprintSave"
+                            text: "Save"
+                            enabled: root.bridge && bankFingerprint.text.trim() !== root.bridge.bankFingerprint
+                            onClicked: root.saveBankFingerprint()
+                        }
+                    }
+                    Text {
+                        objectName: "bankFingerprintError"
+                        Layout.fillWidth: true
+                        visible: text !== ""
+                        text: root.bankFingerprintError
+                        color: Logic.danger; font.pixelSize: 12
+                        wrapMode: Text.Wrap
+                    }
+                }
             }
 
             Text { text: "History"; font.pixelSize: 16; font.bold: true; color: Logic.text }

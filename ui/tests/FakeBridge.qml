@@ -22,6 +22,7 @@ QtObject {
     property bool paying: false
     property string error: ""
     property string notice: ""
+    property string bankFingerprint: ""
 
     property ContactsModel contacts: ContactsModel {}
     property MessagesModel messages: MessagesModel {}
@@ -63,6 +64,13 @@ QtObject {
     function refreshPresence() {}
     function refreshWallet() {}
     function dismissNotice() { notice = "" }
+    function setBankFingerprint(fp) {
+        var hex = fp.replace(/[ :]/g, "")
+        if (!/^[0-9a-fA-F]{64}$/.test(hex))
+            return "A fingerprint is 64 hex digits."
+        bankFingerprint = fp.trim()
+        return ""
+    }
     function pay(to, amount) {
         payments = payments.concat([{ to: to, amount: amount }])
         paying = true
@@ -72,6 +80,6 @@ QtObject {
         messages.clear(); contacts.clear()
         currentPeer = ""; lastSent = ""; retried = []; acceptedKeyOf = ""
         payments = []; paying = false; lastReceipt = ({}); reconnects = 0; resends = 0
-        status = "connected"; signedIn = true
+        status = "connected"; signedIn = true; bankFingerprint = ""
     }
 }

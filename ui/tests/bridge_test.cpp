@@ -209,6 +209,56 @@ private Q_SLOTS:
     QVERIFY(!b.signedIn());
   }
 
+  void bank_fingerprint_is_checked_saved_and_reloaded() {
+    auto home = QString::fromStdString(*tmp_ / "home-settings");
+    auto fp = QStringLiteral("0589 729d 2580 0007 b301 6916 54cd 21d3 4ab4 "
+                             "417e da4e e006 4761 d235 e48a d1ec");
+    {
+      ui::Bridge b;
+      b.configure(home, server_, {});
+      QVERIFY(b.bankFingerprint().isEmpty());
+      QVERIFY(!b.setBankFingerprint(QStringLiteral("0589 729d")).isEmpty());
+      QVERIFY(b.bankFingerprint().isEmpty());
+      QCOMPARE(b.setBankFingerprint(fp), QString{});
+      QCOMPARE(b.bankFingerprint(), fp);
+    }
+    ui::Bridge again;
+    again.configure(home, server_, {});
+    QCOMPARE(again.bankFingerprint(), fp);
+    auto other = QString(64, QLatin1Char('b'));
+    ui::Bridge told;
+    told.configure(home, server_, {}, other);
+    QCOMPARE(told.bankFingerprint(), other);
+  }
+
+  // Last: it registers a 'bank' at the router that no test's bank runs.
+  void the_wallet_sends_nothing_to_a_bank_key_that_is_not_verified() {
+    // The router knows a 'bank'; the app was told nothing, then a wrong
+    // fingerprint, then the right one.
+    auto r = cli_run("bank", {"init", "--bits", "2048"});
+    QVERIFY2(r.exit_code == 0, r.err.c_str());
+    r = cli_run("bank", {"recv", "--wait", "0"});
+    QVERIFY2(r.exit_code == 0, r.err.c_str());
+    auto bank_fp = QString::fromStdString(
+      test::user_fingerprint(ss(home_), "bank"));
+    QVERIFY(!bank_fp.isEmpty());
+    ui::Bridge b;
+    sign_in(b);
+    QVERIFY(b.bankFingerprint().isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(b.walletError().contains("fingerprint"), 20000);
+    QVERIFY2(b.walletError().contains("Enter the bank's fingerprint"),
+             qPrintable(b.walletError()));
+    QSignalSpy connected{&b, &ui::Bridge::connected};
+    QCOMPARE(b.setBankFingerprint(QString(64, QLatin1Char('b'))), QString{});
+    QVERIFY(connected.wait(20000));
+    QTRY_VERIFY_WITH_TIMEOUT(b.walletError().contains("does not match"), 20000);
+    QCOMPARE(b.setBankFingerprint(bank_fp), QString{});
+    QVERIFY(connected.wait(20000));
+    // The order goes out now (nobody answers it here): no wallet error.
+    QTest::qWait(1000);
+    QVERIFY2(b.walletError().isEmpty(), qPrintable(b.walletError()));
+  }
+
   void cleanupTestCase() {
     router_.proc.kill_hard();
     tmp_.reset();

@@ -60,6 +60,22 @@ Item {
             verify(findChild(page, "receiptText").text.indexOf("insufficient funds") >= 0)
         }
 
+        function test_bank_fingerprint_is_set_in_the_wallet() {
+            var field = findChild(page, "bankFingerprintField")
+            var save = findChild(page, "bankFingerprintSave")
+            var err = findChild(page, "bankFingerprintError")
+            field.text = "not a fingerprint"
+            mouseClick(save)
+            verify(err.visible)
+            compare(fake.bankFingerprint, "")
+            var fp = "0589 729d 2580 0007 b301 6916 54cd 21d3 4ab4 417e da4e e006 4761 d235 e48a d1ec"
+            field.text = fp
+            mouseClick(save)
+            compare(fake.bankFingerprint, fp)
+            verify(!err.visible)
+            verify(!save.enabled)
+        }
+
         function test_balance_shown() {
             compare(findChild(page, "balanceText").text, "100.00")
         }
