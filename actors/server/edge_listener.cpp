@@ -5,6 +5,8 @@
 #include <caf/actor_cast.hpp>
 #include <caf/io/system_messages.hpp>
 
+#include "actors/common/socket.hpp"
+
 namespace courier {
 
 namespace {
@@ -44,7 +46,7 @@ void schedule_sweep(listener_ptr self) {
 caf::behavior edge_listener(caf::io::stateful_broker<edge_listener_state>* self,
                             std::string host, uint16_t port,
                             session_context ctx) {
-  auto bound = self->add_tcp_doorman(port, host.c_str(), true);
+  auto bound = add_acceptor(self, port, host.c_str(), true);
   if (bound)
     self->state.port = bound->second;
   else
