@@ -409,6 +409,48 @@ TEST_F(edge_test, client_that_never_reads_its_replies_is_dropped) {
   EXPECT_TRUE(small.proc.running());
 }
 
+// How many descriptors process `pid` holds open.
+size_t open_fds(pid_t pid) {
+  size_t n = 0;
+  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(
+         "/proc/" + std::to_string(pid) + "/fd"))
+    ++n;
+  return n;
+}
+
+// Signed-in sessions that flood past the frame rate and then break the
+// stream end while their reading resumes; each kept its socket and its
+// buffers for ever (and a sanitizer build's leak check reports them).
+TEST_F(edge_test, sessions_cut_while_resuming_leave_nothing_behind) {
+  temp_dir own;
+  auto slow = router_process::start(own / "router", 0,
+                                    {"--max-frames-per-second=10"});
+  auto before = open_fds(slow.proc.pid());
+  for (auto name : {"gina", "hank", "ivan", "judy"}) {
+    raw_client c{slow.port};
+    ASSERT_TRUE(c.login(name, test_key(name)));
+    std::string burst;
+    for (int i = 0; i < 40; ++i) {
+      std::vector<char> buf;
+      protocol::append_frame(buf, c.seal(protocol::make_envelope(
+                                    "presence", std::to_string(i))));
+      burst.append(buf.begin(), buf.end());
+    }
+    auto forged = c.seal(protocol::make_envelope("presence", "x"));
+    forged[forged.size() / 2] ^= 0x01;
+    std::vector<char> buf;
+    protocol::append_frame(buf, forged);
+    burst.append(buf.begin(), buf.end());
+    ASSERT_TRUE(c.write_raw(burst));
+    EXPECT_TRUE(c.closed_within(seconds{5})) << name;
+  }
+  auto deadline = steady_clock::now() + seconds{3};
+  while (open_fds(slow.proc.pid()) > before && steady_clock::now() < deadline)
+    std::this_thread::sleep_for(milliseconds{50});
+  EXPECT_LE(open_fds(slow.proc.pid()), before)
+    << "closed sessions still hold their sockets";
+}
+
 TEST_F(edge_test, held_unacknowledged_message_survives_a_graceful_restart) {
   temp_dir own;
   // The message stays in memory until the router stops.
