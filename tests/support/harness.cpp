@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <csignal>
+#include <cstdlib>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
@@ -207,6 +208,15 @@ router_process router_process::start(const std::string& data_dir, uint16_t port,
     std::this_thread::sleep_for(milliseconds{20});
   }
   throw std::runtime_error("router did not start: " + slurp(r.log));
+}
+
+int time_factor() {
+  static const int factor = [] {
+    auto text = std::getenv("COURIER_TIME_FACTOR");
+    int f = text ? std::atoi(text) : 1;
+    return f >= 1 ? f : 1;
+  }();
+  return factor;
 }
 
 uint16_t free_port() {

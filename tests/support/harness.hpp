@@ -81,6 +81,11 @@ struct router_process {
   std::string address() const { return host + ":" + std::to_string(port); }
 };
 
+/// How much slower than a normal build this one runs: `$COURIER_TIME_FACTOR`
+/// (deploy/sanitize.sh sets it), else 1. Tight deadlines the tests give a
+/// router are multiplied by it.
+int time_factor();
+
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 uint16_t free_port();
 
