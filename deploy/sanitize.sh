@@ -27,7 +27,7 @@ common_flags="-O1 -g"
 case "$kind" in
   asan)
     build="$root/build-asan"
-    flags="-fsanitize=address,undefined -fno-omit-frame-pointer"
+    san="-fsanitize=address,undefined"
     # Every test but the fuzz run (it has its own clang ASan build).
     default_tests='.*'
     exclude='^fuzz_smoke$'
@@ -37,7 +37,7 @@ case "$kind" in
     ;;
   tsan)
     build="$root/build-tsan"
-    flags="-fsanitize=thread -fno-omit-frame-pointer"
+    san="-fsanitize=thread"
     # The actor tests and the process tests: where the threads are.
     default_tests='_test$'
     exclude='^(error|crypto|letter|frame|envelope|channel|handshake|frame_pump|ledger|amount|rendezvous|unacked_window|json_object|receipt|key_change|private_files|terminal_text)_test$|^fuzz_smoke$|^bench_'
@@ -52,7 +52,8 @@ tests="${2:-$default_tests}"
 
 cmake_args=(-S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
   "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=$common_flags"
-  "-DCMAKE_CXX_FLAGS=$flags" "-DCMAKE_EXE_LINKER_FLAGS=$flags"
+  "-DCMAKE_CXX_FLAGS=$san -fno-omit-frame-pointer"
+  "-DCMAKE_EXE_LINKER_FLAGS=$san"
   -DCOURIER_BUILD_UI=OFF)
 if [ "$kind" = tsan ]; then
   caf_prefix="$("$root/deploy/sanitize/build-caf-tsan.sh" "$build/caf")"
