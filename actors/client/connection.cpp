@@ -65,7 +65,7 @@ void pump(connection_ptr self, caf::io::connection_handle hdl, Feed feed) {
 
 connection_broker::behavior_type
 connection(connection_ptr self, int fd, edge_limits limits, frame_sink owner) {
-  auto hdl = self->add_scribe(fd);
+  auto hdl = add_stream(self, fd);
   auto& st = self->state;
   st.limits = limits;
   st.pump = protocol::frame_pump{limits, max_deferred,

@@ -2,11 +2,29 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <utility>
 
+#include <caf/expected.hpp>
 #include <caf/io/broker.hpp>
+#include <caf/io/network/native_socket.hpp>
 
 namespace courier {
+
+/// Adds a connection on `fd` to `self`, as `self->add_scribe(fd)` does, but
+/// with a stream that frees itself after `halt`/`trigger` (see socket.cpp):
+/// every broker that pauses reading must take its connections from here or
+/// from `add_acceptor`.
+caf::io::connection_handle add_stream(caf::io::abstract_broker* self,
+                                      caf::io::network::native_socket fd);
+
+/// Listens on `host:port` (0: any) for `self`, as `self->add_tcp_doorman`
+/// does; every connection it accepts is made by `add_stream`. The handle
+/// and the port bound.
+caf::expected<std::pair<caf::io::accept_handle, uint16_t>>
+add_acceptor(caf::io::abstract_broker* self, uint16_t port, const char* host,
+             bool reuse_addr);
 
 /// Closes a socket at once, discarding unsent data (SO_LINGER 0), so a peer
 /// that never reads cannot keep it open; the broker quits.

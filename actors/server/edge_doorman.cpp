@@ -10,6 +10,7 @@
 #include <caf/send.hpp>
 
 #include "actors/common/atoms.hpp"
+#include "actors/common/socket.hpp"
 
 namespace courier {
 
@@ -46,9 +47,9 @@ public:
     if (detached())
       return false; // the broker let go of this doorman already
     auto& mpx = acceptor_.backend();
-    auto scribe = mpx.new_scribe(acceptor_.accepted_socket());
-    auto hdl = scribe->hdl();
-    parent()->add_scribe(std::move(scribe));
+    // A stream that frees itself when halted and closed in one loop cycle
+    // (actors/common/socket.cpp); CAF's own would leak.
+    auto hdl = add_stream(parent(), acceptor_.accepted_socket());
     return caf::io::doorman::new_connection(&mpx, hdl);
   }
 

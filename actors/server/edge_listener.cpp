@@ -13,6 +13,8 @@
 #include "actors/protocol/frame.hpp"
 #include "actors/server/edge_doorman.hpp"
 
+#include "actors/common/socket.hpp"
+
 namespace courier {
 
 namespace {

@@ -101,8 +101,24 @@ struct broker_for<caf::typed_actor<Sigs...>> {
 // The router is a broker so that it runs on the I/O thread with the
 // sessions: a message between a session and the router is then a function
 // call's worth of work, not a wake-up of another thread.
-using router_impl =
-  caf::stateful_actor<router_state, broker_for<router_actor>::type>;
+//
+// CAF 0.17.6 leaves scheduled_actor::cleanup out of a broker's cleanup: an
+// exiting broker keeps its pending request handlers and its mailbox. Their
+// response promises and senders hold this router and its peers, which
+// hold it back: a cycle that outlives every one of them (LeakSanitizer in
+// cluster_router_test). The router's cleanup is the whole one.
+class router_impl final
+  : public caf::stateful_actor<router_state, broker_for<router_actor>::type> {
+public:
+  using super
+    = caf::stateful_actor<router_state, broker_for<router_actor>::type>;
+  using super::super;
+
+  bool cleanup(caf::error&& reason, caf::execution_unit* host) override {
+    close_all(); // what the broker's own cleanup adds (no servants here)
+    return caf::scheduled_actor::cleanup(std::move(reason), host);
+  }
+};
 using router_ptr = router_impl*;
 
 // How long a send waits for another router's answer before the sender

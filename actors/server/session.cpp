@@ -456,7 +456,7 @@ session(session_ptr self, caf::io::connection_handle hdl, session_context ctx,
 session_broker::behavior_type
 session_on_socket(session_ptr self, caf::io::network::native_socket fd,
                   session_context ctx) {
-  return session(self, self->add_scribe(fd), std::move(ctx), admission_actor{});
+  return session(self, add_stream(self, fd), std::move(ctx), admission_actor{});
 }
 
 } // namespace

@@ -15,6 +15,7 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -64,6 +65,8 @@ predicate down_of(caf::actor_addr addr) {
 struct client {
   std::string tag;
   int fd = -1;
+  int session_fd = -1;    ///< the session's end of the socketpair
+  ino_t session_ino = 0;  ///< its inode, to tell it from a reused number
   session_actor session;
   protocol::channel chan;
   std::string received; ///< bytes read but not yet taken as frames
@@ -219,6 +222,10 @@ protected:
     int fds[2];
     EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
     c.fd = fds[0];
+    c.session_fd = fds[1];
+    struct stat st {};
+    EXPECT_EQ(::fstat(fds[1], &st), 0);
+    c.session_ino = st.st_ino;
     fds_.push_back(fds[0]);
     session_context ctx{*identity_, router_, directory_, handshakes_, limits};
     c.session = spawn_session(*sys_, fds[1], ctx);
@@ -314,6 +321,33 @@ protected:
       return std::nullopt;
     }
     return std::move(*env);
+  }
+
+  /// True once the session's socket is closed (within `timeout`).
+  static bool socket_closed_within(const client& c, ms timeout) {
+    auto deadline = steady::now() + timeout;
+    for (;;) {
+      struct stat st {};
+      if (::fstat(c.session_fd, &st) != 0 || st.st_ino != c.session_ino)
+        return true;
+      if (steady::now() >= deadline)
+        return false;
+      std::this_thread::sleep_for(ms{20});
+    }
+  }
+
+  /// `n` sealed presence requests, framed back to back, for one write.
+  static std::string presence_burst(client& c, int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) {
+      std::string sealed;
+      EXPECT_FALSE(c.chan.seal(
+        protocol::make_envelope("presence", std::to_string(i)), sealed));
+      std::vector<char> framed;
+      protocol::append_frame(framed, sealed);
+      out.append(framed.begin(), framed.end());
+    }
+    return out;
   }
 
   /// Seals and sends one envelope text.
@@ -797,6 +831,51 @@ TEST_F(SessionTest, KickedSessionGetsSealedErrorAndCloses) {
   EXPECT_EQ(env->type, "error");
   EXPECT_EQ(env->str("code"), "not_permitted");
   EXPECT_TRUE(closes_and_quits(c));
+}
+
+// -- the socket outlives nothing ------------------------------------------------
+
+// A flood over the frame rate pauses reading; the frames read meanwhile
+// wait for the resume. A frame among them that breaks the stream closes
+// the session in the same loop cycle as the resume's trigger, which CAF's
+// multiplexer squashed away: the stream kept its scribe, both buffers and
+// the socket for ever (LeakSanitizer's report on the router).
+TEST_F(SessionTest, SessionCutWhileResumingFreesItsSocket) {
+  edge_limits limits;
+  limits.max_frames_per_second = 10;
+  auto c = connect("c1", limits);
+  ASSERT_TRUE(handshake(c, "alice", alice_key()));
+  auto burst = presence_burst(c, 40);
+  std::string forged;
+  ASSERT_FALSE(c.chan.seal(protocol::make_envelope("presence", "x"), forged));
+  forged[forged.size() / 2] ^= 0x01;
+  std::vector<char> framed;
+  protocol::append_frame(framed, forged);
+  burst.append(framed.begin(), framed.end());
+  bytes(c, burst);
+  ASSERT_TRUE(box_->take(down_of(c.session.address()), ms{5000}))
+    << "the forged frame did not end the session";
+  EXPECT_TRUE(socket_closed_within(c, ms{2000}))
+    << "the session is gone but its socket is still open";
+}
+
+// The same squash left a session that was over the rate again when it
+// resumed never reading again.
+TEST_F(SessionTest, FloodOverTheRateAgainOnResumeIsStillRead) {
+  edge_limits limits;
+  limits.max_frames_per_second = 10;
+  auto c = connect("c1", limits);
+  ASSERT_TRUE(handshake(c, "alice", alice_key()));
+  bytes(c, presence_burst(c, 40));
+  for (int i = 0; i < 40; ++i) {
+    auto env = next_envelope(c);
+    ASSERT_TRUE(env) << "answer " << i;
+    EXPECT_EQ(env->type, "presence");
+  }
+  // Reading must resume after the pause that began with the last frames.
+  send_sealed(c, protocol::make_envelope("presence", "after"));
+  auto ev = next_event(c, ms{4000});
+  ASSERT_TRUE(ev && !ev->closed) << "the session stopped reading";
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <csignal>
+#include <cstdlib>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
@@ -17,12 +18,22 @@
 #include <thread>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include "actors/protocol/envelope.hpp"
 
 namespace courier::test {
 
 namespace fs = std::filesystem;
 using namespace std::chrono;
+
+namespace {
+
+// How long a process may take to stop when it goes away: a node under
+// LeakSanitizer scans its heap before it exits.
+constexpr milliseconds graceful_stop = seconds{20};
+
+} // namespace
 
 // -- temp_dir ------------------------------------------------------------------
 
@@ -40,21 +51,25 @@ temp_dir::~temp_dir() {
 
 // -- process -------------------------------------------------------------------
 
-process::process(process&& other) noexcept : pid_(other.pid_) {
+process::process(process&& other) noexcept
+  : pid_(other.pid_), log_(std::move(other.log_)) {
   other.pid_ = -1;
+  other.log_.clear();
 }
 
 process& process::operator=(process&& other) noexcept {
   if (this != &other) {
-    kill_hard();
+    stop(graceful_stop);
     pid_ = other.pid_;
+    log_ = std::move(other.log_);
     other.pid_ = -1;
+    other.log_.clear();
   }
   return *this;
 }
 
 process::~process() {
-  kill_hard();
+  stop(graceful_stop);
 }
 
 namespace {
@@ -85,6 +100,7 @@ process process::start(const std::vector<std::string>& argv,
   int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   int null_fd = ::open("/dev/null", O_RDONLY);
   process p;
+  p.log_ = log_file;
   p.pid_ = spawn(argv, null_fd, fd, fd);
   ::close(fd);
   ::close(null_fd);
@@ -97,16 +113,20 @@ void process::kill_hard() {
     ::waitpid(pid_, nullptr, 0);
     pid_ = -1;
   }
+  check_log();
 }
 
 bool process::stop(milliseconds timeout) {
-  if (pid_ <= 0)
+  if (pid_ <= 0) {
+    check_log();
     return true;
+  }
   ::kill(pid_, SIGTERM);
   auto deadline = steady_clock::now() + timeout;
   while (steady_clock::now() < deadline) {
-    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+    if (::waitpid(pid_, nullptr, WNOHANG) != 0) { // exited, or reaped
       pid_ = -1;
+      check_log();
       return true;
     }
     std::this_thread::sleep_for(milliseconds{20});
@@ -115,8 +135,29 @@ bool process::stop(milliseconds timeout) {
   return false;
 }
 
+void process::check_log() {
+  if (log_.empty())
+    return;
+  auto text = slurp(log_);
+  for (auto marker : {"ERROR: LeakSanitizer", "ERROR: AddressSanitizer",
+                      "WARNING: ThreadSanitizer", ": runtime error: "}) {
+    if (auto at = text.find(marker); at != std::string::npos) {
+      ADD_FAILURE() << "sanitizer report in " << log_ << ":\n"
+                    << text.substr(at, 4000);
+      break;
+    }
+  }
+  log_.clear(); // reported once
+}
+
 bool process::running() {
-  return pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == 0;
+  if (pid_ <= 0)
+    return false;
+  if (::waitpid(pid_, nullptr, WNOHANG) == 0)
+    return true;
+  pid_ = -1; // exited (and reaped now)
+  check_log();
+  return false;
 }
 
 std::string slurp(const std::string& path) {
@@ -167,6 +208,15 @@ router_process router_process::start(const std::string& data_dir, uint16_t port,
     std::this_thread::sleep_for(milliseconds{20});
   }
   throw std::runtime_error("router did not start: " + slurp(r.log));
+}
+
+int time_factor() {
+  static const int factor = [] {
+    auto text = std::getenv("COURIER_TIME_FACTOR");
+    int f = text ? std::atoi(text) : 1;
+    return f >= 1 ? f : 1;
+  }();
+  return factor;
 }
 
 uint16_t free_port() {

@@ -31,7 +31,9 @@ private:
   std::string path_;
 };
 
-/// A child process; killed (SIGKILL) and reaped when it goes away.
+/// A child process; stopped (SIGTERM, then SIGKILL after a while) and
+/// reaped when it goes away. A sanitizer report in its log (a sanitizer
+/// build of the node checks for leaks as it stops) fails the running test.
 class process {
 public:
   process() = default;
@@ -45,6 +47,7 @@ public:
   static process start(const std::vector<std::string>& argv,
                        const std::string& log_file);
 
+  /// SIGKILL and reap (no leak check runs).
   void kill_hard();
   /// SIGTERM and wait; true if it exited within the timeout.
   bool stop(std::chrono::milliseconds timeout = std::chrono::seconds{5});
@@ -52,7 +55,11 @@ public:
   pid_t pid() const { return pid_; }
 
 private:
+  /// Fails the running test if the log holds a sanitizer report.
+  void check_log();
+
   pid_t pid_ = -1;
+  std::string log_;
 };
 
 /// A router process (on 127.0.0.1 unless told otherwise).
@@ -73,6 +80,11 @@ struct router_process {
                               std::string host = "127.0.0.1");
   std::string address() const { return host + ":" + std::to_string(port); }
 };
+
+/// How much slower than a normal build this one runs: `$COURIER_TIME_FACTOR`
+/// (deploy/sanitize.sh sets it), else 1. Tight deadlines the tests give a
+/// router are multiplied by it.
+int time_factor();
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 uint16_t free_port();

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Builds Courier with sanitizers (g++: clang builds of courier-node crash
+# at start against Debian's GCC-built CAF) and runs the tests under them.
+#
+#   deploy/sanitize.sh asan [CTEST_REGEX]   ASan+UBSan+LeakSanitizer, every
+#                                           test but fuzz_smoke; ./build-asan
+#   deploy/sanitize.sh tsan [CTEST_REGEX]   ThreadSanitizer, the actor and
+#                                           process tests; ./build-tsan, with
+#                                           CAF 0.17.6 built for TSan from
+#                                           Debian's source once, in
+#                                           ./build-tsan/caf
+#
+# Fails on any report in project code. Reports inside CAF or OpenSSL are
+# suppressed by name in deploy/sanitize/*.supp, one reason per line. Test
+# processes inherit the options, and a report in a node's log fails the
+# test that ran it (tests/support/harness.cpp); courier-node runs the leak
+# check before it exits. -O1 keeps the builds and the runs short.
+set -euo pipefail
+kind="${1:-}"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+supp="$root/deploy/sanitize"
+jobs="${COURIER_SANITIZE_JOBS:-2}"
+
+# (g++ at -O1 with sanitizers warns of a maybe-uninitialized value in CAF's
+# optional; the normal build, which must stay free of warnings, does not.)
+common_flags="-O1 -g"
+case "$kind" in
+  asan)
+    build="$root/build-asan"
+    san="-fsanitize=address,undefined"
+    # Every test but the fuzz run (it has its own clang ASan build).
+    default_tests='.*'
+    exclude='^fuzz_smoke$'
+    export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0:strict_string_checks=1"
+    export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
+    export UBSAN_OPTIONS="suppressions=$supp/ubsan.supp:print_stacktrace=1:halt_on_error=1:print_suppressions=0"
+    ;;
+  tsan)
+    build="$root/build-tsan"
+    san="-fsanitize=thread"
+    # The actor tests and the process tests: where the threads are.
+    default_tests='_test$'
+    exclude='^(error|crypto|letter|frame|envelope|channel|handshake|frame_pump|ledger|amount|rendezvous|unacked_window|json_object|receipt|key_change|private_files|terminal_text)_test$|^fuzz_smoke$|^bench_'
+    export TSAN_OPTIONS="suppressions=$supp/tsan.supp:halt_on_error=0:second_deadlock_stack=1:report_signal_unsafe=0"
+    ;;
+  *)
+    echo "usage: deploy/sanitize.sh asan|tsan [CTEST_REGEX]" >&2
+    exit 2
+    ;;
+esac
+tests="${2:-$default_tests}"
+
+cmake_args=(-S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=$common_flags"
+  "-DCMAKE_CXX_FLAGS=$san -fno-omit-frame-pointer"
+  "-DCMAKE_EXE_LINKER_FLAGS=$san"
+  -DCOURIER_BUILD_UI=OFF)
+if [ "$kind" = tsan ]; then
+  caf_prefix="$("$root/deploy/sanitize/build-caf-tsan.sh" "$build/caf")"
+  cmake_args+=("-DCMAKE_PREFIX_PATH=$caf_prefix"
+    "-DCMAKE_BUILD_RPATH=$caf_prefix/lib")
+fi
+if command -v ccache >/dev/null; then
+  cmake_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+
+start=$SECONDS
+cmake "${cmake_args[@]}" >/dev/null
+cmake --build "$build" -j"$jobs"
+echo "sanitize $kind: built in $((SECONDS - start)) s"
+
+start=$SECONDS
+cd "$build"
+# Two at a time, like the normal run; the few tight deadlines tests give a
+# router grow by this factor (tests/support/harness.hpp).
+export COURIER_TIME_FACTOR=4
+ctest --output-on-failure --timeout 900 -j"$jobs" -R "$tests" -E "$exclude"
+echo "sanitize $kind: tests ran in $((SECONDS - start)) s"
