@@ -1,5 +1,6 @@
 #include "actors/client/client.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <chrono>
 #include <deque>
@@ -490,6 +491,53 @@ void send_letter(client_ptr self, caf::typed_response_promise<std::string> rp,
   });
 }
 
+// -- presence ------------------------------------------------------------------
+
+// Asks which of `users` are online, at most max_presence_names per request
+// (the router refuses more), and merges the answers.
+caf::result<std::vector<std::string>>
+ask_presence(client_ptr self, std::vector<std::string> users) {
+  std::sort(users.begin(), users.end());
+  users.erase(std::unique(users.begin(), users.end()), users.end());
+  struct gathering {
+    std::vector<std::string> names;
+    size_t pending = 0;
+    bool failed = false;
+    caf::typed_response_promise<std::vector<std::string>> rp;
+  };
+  auto g = std::make_shared<gathering>();
+  g->rp = self->make_response_promise<std::vector<std::string>>();
+  g->pending = std::max<size_t>(1, (users.size() + max_presence_names - 1)
+                                     / max_presence_names);
+  for (size_t first = 0; first == 0 || first < users.size();
+       first += max_presence_names) {
+    auto last = std::min(users.size(), first + max_presence_names);
+    boost::json::array batch(users.begin() + static_cast<ptrdiff_t>(first),
+                             users.begin() + static_cast<ptrdiff_t>(last));
+    request(self, "presence", {{"users", std::move(batch)}},
+            [g](caf::expected<protocol::envelope> env) {
+              if (g->failed)
+                return;
+              if (!env) {
+                g->failed = true;
+                return (void) g->rp.deliver(env.error());
+              }
+              if (auto* on = env->fields.if_contains("online"))
+                for (auto& v : on->as_array())
+                  g->names.emplace_back(v.as_string());
+              if (--g->pending > 0)
+                return;
+              std::sort(g->names.begin(), g->names.end());
+              g->names.erase(std::unique(g->names.begin(), g->names.end()),
+                             g->names.end());
+              g->rp.deliver(std::move(g->names));
+            });
+    if (users.empty())
+      break;
+  }
+  return g->rp;
+}
+
 } // namespace
 
 // -- the actor -------------------------------------------------------------------
@@ -532,18 +580,12 @@ client(client_actor::stateful_pointer<client_state> self, client_config cfg,
         send_letter(self, rp, std::move(to), std::move(body));
       return rp;
     },
-    [=](online_atom) -> caf::result<std::vector<std::string>> {
-      auto rp = self->make_response_promise<std::vector<std::string>>();
-      request(self, "presence", {}, [=](caf::expected<protocol::envelope> env) mutable {
-        if (!env)
-          return (void) rp.deliver(env.error());
-        std::vector<std::string> names;
-        if (auto it = env->fields.find("online"); it != env->fields.end())
-          for (auto& v : it->value().as_array())
-            names.emplace_back(v.as_string());
-        rp.deliver(std::move(names));
-      });
-      return rp;
+    [=](online_atom, std::vector<std::string>& users)
+      -> caf::result<std::vector<std::string>> {
+      for (auto& u : users)
+        if (!protocol::valid_username(u))
+          return make_error(errc::invalid_username, u);
+      return ask_presence(self, std::move(users));
     },
     [=](lookup_atom, const std::string& user) -> caf::result<contact_key> {
       auto rp = self->make_response_promise<contact_key>();

@@ -79,6 +79,12 @@ constexpr errc_info infos[] = {
    "A transfer with the same id but different content already exists."},
   {errc::not_permitted, "not_permitted",
    "The requester is not permitted to do this."},
+  {errc::quota_exceeded, "quota_exceeded",
+   "The recipient has as many messages waiting as the router keeps; send "
+   "again after they have read some."},
+  {errc::sending_too_fast, "sending_too_fast",
+   "You are sending messages faster than the router allows; wait a few "
+   "seconds and send again."},
   {errc::internal, "internal", "An internal error occurred; this is a bug."},
 };
 

@@ -44,6 +44,8 @@ enum class errc : uint8_t {
   conflicting_order = 27, ///< same transfer id, different content
   not_permitted = 28, ///< the requester may not do this
   internal = 29, ///< a bug: should never be seen
+  quota_exceeded = 34, ///< the recipient's offline queue is full
+  sending_too_fast = 35, ///< the sender spent its message budget
 };
 
 /// The stable wire name of a code, e.g. `"username_taken"`.

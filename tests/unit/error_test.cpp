@@ -46,6 +46,18 @@ TEST(errc, values_are_pinned) {
   EXPECT_EQ(static_cast<int>(errc::username_taken), 15);
   EXPECT_EQ(static_cast<int>(errc::insufficient_funds), 24);
   EXPECT_EQ(static_cast<int>(errc::internal), 29);
+  EXPECT_EQ(static_cast<int>(errc::quota_exceeded), 34);
+  EXPECT_EQ(static_cast<int>(errc::sending_too_fast), 35);
+}
+
+TEST(errc, queue_and_rate_codes_have_names_and_sentences) {
+  for (auto x : {errc::quota_exceeded, errc::sending_too_fast}) {
+    EXPECT_EQ(errc_from_string(to_string(x)), x);
+    EXPECT_EQ(code_of(make_error(x)), x);
+    EXPECT_NE(std::string{describe(x)}, describe(errc::internal));
+  }
+  EXPECT_STREQ(to_string(errc::quota_exceeded), "quota_exceeded");
+  EXPECT_STREQ(to_string(errc::sending_too_fast), "sending_too_fast");
 }
 
 TEST(errc, crypto_errors_read_as_courier_errors) {
