@@ -334,46 +334,48 @@ void pump(client_ptr self) {
   }
 }
 
-void on_opened(client_ptr self, uint64_t seq, std::string router_from,
-               int64_t accepted_ts, protocol::opened_letter opened) {
-  auto from = opened.content.from;
-  if (from != router_from || opened.content.to != self->state.cfg.user) {
-    warn(self, "dropped a message whose sender or recipient was forged");
+// A message from `from` opened (its signature checked before it was
+// decrypted).
+void on_opened(client_ptr self, uint64_t seq, int64_t accepted_ts,
+               const crypto::key& sender, protocol::letter c) {
+  if (c.to != self->state.cfg.user) {
+    warn(self, "dropped a message whose recipient was forged");
     return finish_inbound(self, seq, std::nullopt);
   }
+  auto fp = crypto::fingerprint(sender);
+  finish_inbound(self, seq,
+                 inbound_message{c.from, c.to, c.body, c.msg_id, c.ts,
+                                 accepted_ts, fp ? *fp : std::string{}});
+}
+
+// The sender's pinned key comes first: the worker checks the signature
+// with it before it spends a private-key operation on the blob.
+void on_deliver(client_ptr self, const protocol::envelope& env) {
+  uint64_t seq = std::strtoull(env.id.c_str(), nullptr, 10);
+  auto from = std::string{env.str("from")};
+  auto ts = env.num("ts");
+  auto blob = std::string{env.str("blob")};
+  self->state.incoming.push_back(inbound{seq, false, true, std::nullopt});
   with_key(self, from, [=](caf::expected<crypto::key> key) {
     if (!key) {
       warn(self, "held a message from " + from + ": " + explain(key.error()));
       return finish_inbound(self, seq, std::nullopt, false);
     }
-    if (!protocol::verify_letter(opened, *key)) {
-      warn(self, "dropped a message from " + from + ": bad signature");
-      return finish_inbound(self, seq, std::nullopt);
-    }
-    auto& c = opened.content;
-    auto fp = crypto::fingerprint(*key);
-    finish_inbound(self, seq,
-                   inbound_message{c.from, c.to, c.body, c.msg_id, c.ts,
-                                   accepted_ts, fp ? *fp : std::string{}});
+    auto sender = *key;
+    self->request(self->state.workers, seconds{60}, open_atom::value, blob,
+                  from, sender)
+      .then(
+        [=](protocol::letter& content) {
+          on_opened(self, seq, ts, sender, std::move(content));
+        },
+        [=](caf::error& err) {
+          warn(self, "dropped a message from " + from
+                       + (code_of(err) == errc::bad_signature
+                            ? std::string{": bad signature"}
+                            : " that did not open: " + explain(err)));
+          finish_inbound(self, seq, std::nullopt);
+        });
   });
-}
-
-void on_deliver(client_ptr self, const protocol::envelope& env) {
-  uint64_t seq = std::strtoull(env.id.c_str(), nullptr, 10);
-  auto from = std::string{env.str("from")};
-  auto ts = env.num("ts");
-  self->state.incoming.push_back(inbound{seq, false, true, std::nullopt});
-  self->request(self->state.workers, seconds{60}, open_atom::value,
-                std::string{env.str("blob")})
-    .then(
-      [=](protocol::opened_letter& opened) {
-        on_opened(self, seq, from, ts, std::move(opened));
-      },
-      [=](caf::error& err) {
-        warn(self, "dropped a message from " + from
-                     + " that did not open: " + explain(err));
-        finish_inbound(self, seq, std::nullopt);
-      });
 }
 
 // The recipient acknowledged a message this client sent.
