@@ -302,6 +302,29 @@ TEST_F(chat_test, online_without_names_asks_about_the_contacts) {
   bob.kill_hard();
 }
 
+TEST_F(chat_test, full_queue_and_spent_budget_are_said_in_words) {
+  router.proc.kill_hard();
+  router = router_process::start(dir / "limited", 0,
+                                 {"--queue-max-messages=2",
+                                  "--sender-burst=3", "--sender-rate=1"});
+  init("carol");
+  for (auto user : {"bob", "carol"})
+    ASSERT_EQ(as(user, {"recv", "--wait", "0"}).exit_code, 0);
+  for (int i = 0; i < 2; ++i)
+    ASSERT_EQ(as("alice", {"send", "bob", "m" + std::to_string(i)}).exit_code,
+              0);
+  // Bob's queue is full: the third is refused, with what to do.
+  auto r = as("alice", {"send", "bob", "one too many"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("after they have read some"), std::string::npos)
+    << r.err;
+  // That was alice's third message; her fourth is over her budget.
+  r = as("alice", {"--json", "send", "carol", "hi carol"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("sending_too_fast"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("wait a few seconds"), std::string::npos) << r.err;
+}
+
 TEST_F(chat_test, chat_mode_sends_lines_and_shows_incoming) {
   ASSERT_EQ(as("bob", {"recv", "--wait", "0"}).exit_code, 0);
   ASSERT_EQ(as("alice", {"online"}).exit_code, 0);
