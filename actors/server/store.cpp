@@ -273,10 +273,13 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
     [=](put_atom, std::string& to, stored_message& msg,
         bool quota) -> caf::result<stored_message> {
       auto& st = self->state;
-      if (quota && !st.fits(to, msg.blob.size()))
+      if (quota && !st.fits(to, msg.blob.size())) {
+        auto& u = st.queued[to];
         return make_error(errc::quota_exceeded,
-                          to + " has " + std::to_string(st.queued[to].messages)
-                            + " messages waiting, as many as the router keeps");
+                          to + " has " + std::to_string(u.messages)
+                            + " messages (" + std::to_string(u.bytes / 1024)
+                            + " KiB) waiting");
+      }
       st.charge(to, msg.blob.size());
       auto rp = self->make_response_promise<stored_message>();
       if (msg.ts == 0)

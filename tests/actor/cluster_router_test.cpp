@@ -74,7 +74,7 @@ protected:
 
   /// Spawns directory, store and router `name` of the cluster {A, B} on
   /// in-memory databases.
-  node start(const std::string& name) {
+  node start(const std::string& name, queue_limits queue = {}) {
     node n;
     n.name = name;
     auto ddb = open_directory_db(":memory:");
@@ -85,7 +85,7 @@ protected:
       return n;
     n.directory = spawn_directory(*sys_, *ddb);
     auto first_seq = next_free_seq(**sdb);
-    n.store = spawn_store(*sys_, *sdb);
+    n.store = spawn_store(*sys_, *sdb, {}, queue);
     n.router = spawn_router(*sys_, n.directory, n.store, edge_limits{},
                             first_seq, cluster_config{name, cluster_names});
     track(n.directory.address());
@@ -535,6 +535,29 @@ TEST_F(ClusterRouterTest, DeadVisitingSessionIsNotLoggedInAgain) {
     std::this_thread::sleep_for(ms{10});
   } while (steady::now() < deadline);
   EXPECT_TRUE(names.empty()) << "a dead session was logged in at B";
+}
+
+// -- quotas ----------------------------------------------------------------------
+
+TEST_F(ClusterRouterTest, QueueQuotaIsKeptAtTheHomeAndReachesASenderElsewhere) {
+  queue_limits small;
+  small.max_messages = 2;
+  a_ = start("A");
+  b_ = start("B", small);
+  ASSERT_TRUE(a_.router && b_.router);
+  introduce(a_, b_);
+  auto ub = user_at("B");
+  register_ok(b_, ub);
+  send_ok(a_, "someone", ub, "m1");
+  send_ok(b_, "other", ub, "m2");
+  // The queue lives at B; a send through A is refused there.
+  for (auto* n : {&a_, &b_}) {
+    auto res = send(*n, "someone", ub, "one too many");
+    ASSERT_TRUE(res.err) << "accepted via " << n->name;
+    EXPECT_EQ(code_of(res.err), errc::quota_exceeded) << explain(res.err);
+    EXPECT_NE(explain(res.err).find(ub), std::string::npos);
+  }
+  EXPECT_EQ(queued_at(b_, ub).size(), 2u);
 }
 
 // -- online ----------------------------------------------------------------------
