@@ -21,6 +21,7 @@ enum class errc : uint8_t {
   bad_encoding = 5,     ///< malformed base64, PEM or DER
   wrong_passphrase = 6, ///< a private key could not be unlocked
   oversize = 12,        ///< an input over the size a primitive accepts
+  passphrase_required = 42, ///< a key would be written without a passphrase
 };
 
 /// The CAF error category shared with `courier::errc`.

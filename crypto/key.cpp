@@ -9,12 +9,15 @@
 #include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "crypto/digest.hpp"
 #include "crypto/openssl_ptr.hpp"
+#include "crypto/random.hpp"
 
 namespace courier::crypto {
 
@@ -44,24 +47,118 @@ bio_ptr secure_mem_bio() {
   return bio_ptr{BIO_new(BIO_s_secmem())};
 }
 
-/// Feeds the passphrase to OpenSSL's PEM reader.
-int passphrase_cb(char* buf, int size, int, void* user) {
-  const auto* pass = static_cast<const std::string*>(user);
-  if (pass == nullptr || pass->empty() || size <= 0
-      || pass->size() > static_cast<size_t>(size))
-    return 0;
-  std::copy(pass->begin(), pass->end(), buf);
-  return static_cast<int>(pass->size());
+/// Refuses every PEM-level passphrase prompt: Courier's key files carry
+/// their encryption inside PKCS#8, and OpenSSL's default callback would
+/// read a passphrase from the terminal for a file with `Proc-Type` headers.
+int no_passphrase_cb(char*, int, int, void*) {
+  return 0;
 }
 
-/// True if `pem` holds a well-formed encrypted PKCS#8 structure, i.e. a
-/// failure to load it must be the passphrase's fault.
-bool is_encrypted_pkcs8(const std::string& pem) {
+using p8_info_ptr = openssl_ptr<PKCS8_PRIV_KEY_INFO, PKCS8_PRIV_KEY_INFO_free>;
+using algor_ptr = openssl_ptr<X509_ALGOR, X509_ALGOR_free>;
+using pbe2_ptr = openssl_ptr<PBE2PARAM, PBE2PARAM_free>;
+using pbkdf2_ptr = openssl_ptr<PBKDF2PARAM, PBKDF2PARAM_free>;
+using scrypt_ptr = openssl_ptr<SCRYPT_PARAMS, SCRYPT_PARAMS_free>;
+using cipher_ptr = openssl_ptr<EVP_CIPHER, EVP_CIPHER_free>;
+
+// What a key file may ask of us before we have a passphrase: bounded, so a
+// planted file costs a few seconds at most. OpenSSL itself caps scrypt's
+// memory at 32 MiB; p bounds its time.
+constexpr uint64_t max_iterations = 10'000'000;
+constexpr uint64_t max_scrypt_n = uint64_t{1} << 20;
+constexpr uint64_t max_scrypt_r = 32;
+constexpr uint64_t max_scrypt_p = 16;
+
+/// Reads an ASN.1 integer that must lie in [1, max].
+bool read_count(const ASN1_INTEGER* x, uint64_t max, uint64_t& out) {
+  return x != nullptr && ASN1_INTEGER_get_uint64(&out, x) == 1 && out >= 1
+         && out <= max;
+}
+
+/// Reads the KDF of an encrypted PKCS#8 structure from its PBES2
+/// parameters and checks it against the bounds above.
+caf::expected<key_protection> protection_of_sig(const X509_SIG* sig) {
+  auto unreadable = [] {
+    ERR_clear_error();
+    return make_error(errc::bad_key,
+                      "the key file's encryption is not one Courier reads, "
+                      "or asks for more key-derivation work than it allows");
+  };
+  const X509_ALGOR* alg = nullptr;
+  X509_SIG_get0(sig, &alg, nullptr);
+  if (alg == nullptr || OBJ_obj2nid(alg->algorithm) != NID_pbes2)
+    return unreadable(); // PBES1 and PKCS#12 schemes: Courier never wrote them
+  pbe2_ptr pbe2{static_cast<PBE2PARAM*>(
+    ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter))};
+  if (!pbe2 || pbe2->keyfunc == nullptr)
+    return unreadable();
+  switch (OBJ_obj2nid(pbe2->keyfunc->algorithm)) {
+    case NID_id_pbkdf2: {
+      pbkdf2_ptr kdf{static_cast<PBKDF2PARAM*>(ASN1_TYPE_unpack_sequence(
+        ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter))};
+      uint64_t iter = 0;
+      if (!kdf || !read_count(kdf->iter, max_iterations, iter))
+        return unreadable();
+      // No PRF named means HMAC-SHA1 (RFC 8018).
+      auto prf = kdf->prf ? OBJ_obj2nid(kdf->prf->algorithm)
+                          : NID_hmacWithSHA1;
+      return prf == NID_hmacWithSHA256 && iter >= key_file_iterations
+               ? key_protection::current
+               : key_protection::weak;
+    }
+    case NID_id_scrypt: {
+      scrypt_ptr kdf{static_cast<SCRYPT_PARAMS*>(ASN1_TYPE_unpack_sequence(
+        ASN1_ITEM_rptr(SCRYPT_PARAMS), pbe2->keyfunc->parameter))};
+      uint64_t n = 0, r = 0, p = 0;
+      if (!kdf || !read_count(kdf->costParameter, max_scrypt_n, n)
+          || !read_count(kdf->blockSize, max_scrypt_r, r)
+          || !read_count(kdf->parallelizationParameter, max_scrypt_p, p))
+        return unreadable();
+      return n >= (uint64_t{1} << 17) && r >= 8 ? key_protection::current
+                                                 : key_protection::weak;
+    }
+    default:
+      return unreadable();
+  }
+}
+
+/// Reads the first encrypted PKCS#8 block of `pem`, if it has one.
+x509_sig_ptr read_encrypted_pkcs8(const std::string& pem) {
   bio_ptr bio{BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()))};
   if (!bio)
-    return false;
-  x509_sig_ptr sig{PEM_read_bio_PKCS8(bio.get(), nullptr, nullptr, nullptr)};
-  return sig != nullptr;
+    return nullptr;
+  x509_sig_ptr sig{
+    PEM_read_bio_PKCS8(bio.get(), nullptr, no_passphrase_cb, nullptr)};
+  if (!sig)
+    ERR_clear_error(); // "no start line": the caller tries a plain key next
+  return sig;
+}
+
+/// Reads the first plain PKCS#8 block of `pem`, if it has one.
+p8_info_ptr read_plain_pkcs8(const std::string& pem) {
+  bio_ptr bio{BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()))};
+  if (!bio)
+    return nullptr;
+  return p8_info_ptr{PEM_read_bio_PKCS8_PRIV_KEY_INFO(bio.get(), nullptr,
+                                                      no_passphrase_cb,
+                                                      nullptr)};
+}
+
+/// Writes `sig` or `p8` (whichever is given) as PEM.
+caf::expected<std::string> to_pem(const X509_SIG* sig,
+                                  const PKCS8_PRIV_KEY_INFO* p8) {
+  auto bio = secure_mem_bio();
+  if (!bio)
+    return fail(errc::crypto_failure);
+  auto ok = sig ? PEM_write_bio_PKCS8(bio.get(), sig)
+                : PEM_write_bio_PKCS8_PRIV_KEY_INFO(bio.get(), p8);
+  if (ok != 1)
+    return fail(errc::crypto_failure);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  if (len <= 0 || data == nullptr)
+    return fail(errc::crypto_failure);
+  return std::string(data, static_cast<size_t>(len));
 }
 
 } // namespace
@@ -176,47 +273,80 @@ caf::expected<std::string> private_key_to_pem(const key& k,
                                               const std::string& passphrase) {
   if (!k)
     return make_error(errc::bad_key);
+  if (passphrase.empty())
+    return make_error(errc::passphrase_required);
   if (passphrase.size() > static_cast<size_t>(INT_MAX))
+    return make_error(errc::oversize);
+  cipher_ptr aes{EVP_CIPHER_fetch(nullptr, "AES-256-CBC", nullptr)};
+  if (!aes)
+    return fail(errc::crypto_failure);
+  // 16 bytes of salt (OpenSSL 3.0 would pick 8); the IV is drawn by OpenSSL.
+  auto salt = random_bytes(16);
+  algor_ptr pbe{PKCS5_pbe2_set_iv_ex(aes.get(),
+                                     static_cast<int>(key_file_iterations),
+                                     salt.data(), static_cast<int>(salt.size()),
+                                     nullptr, NID_hmacWithSHA256, nullptr)};
+  p8_info_ptr p8{EVP_PKEY2PKCS8(k.get())};
+  if (!pbe || !p8)
+    return fail(errc::crypto_failure);
+  x509_sig_ptr sig{PKCS8_set0_pbe_ex(passphrase.data(),
+                                     static_cast<int>(passphrase.size()),
+                                     p8.get(), pbe.get(), nullptr, nullptr)};
+  if (!sig)
+    return fail(errc::crypto_failure);
+  pbe.release(); // now owned by `sig`
+  return to_pem(sig.get(), nullptr);
+}
+
+caf::expected<std::string> private_key_to_plain_pem(const key& k) {
+  if (!k)
     return make_error(errc::bad_key);
-  auto bio = secure_mem_bio();
-  if (!bio)
+  p8_info_ptr p8{EVP_PKEY2PKCS8(k.get())};
+  if (!p8)
     return fail(errc::crypto_failure);
-  const EVP_CIPHER* cipher = passphrase.empty() ? nullptr
-                                                : EVP_aes_256_cbc();
-  // OpenSSL takes a non-const pointer but does not modify the passphrase.
-  auto* kstr = passphrase.empty()
-                 ? nullptr
-                 : const_cast<char*>(passphrase.data());
-  if (PEM_write_bio_PKCS8PrivateKey(bio.get(), k.get(), cipher, kstr,
-                                    static_cast<int>(passphrase.size()),
-                                    nullptr, nullptr)
-      != 1)
-    return fail(errc::crypto_failure);
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  if (len <= 0 || data == nullptr)
-    return fail(errc::crypto_failure);
-  return std::string(data, static_cast<size_t>(len));
+  return to_pem(nullptr, p8.get());
 }
 
 caf::expected<key> private_key_from_pem(const std::string& pem,
                                         const std::string& passphrase) {
   if (pem.empty() || pem.size() > static_cast<size_t>(INT_MAX))
     return make_error(errc::bad_encoding);
-  bio_ptr bio{BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()))};
-  if (!bio)
-    return fail(errc::crypto_failure);
-  // The callback only reads the passphrase.
-  auto* user = const_cast<std::string*>(&passphrase);
-  EVP_PKEY* raw = PEM_read_bio_PrivateKey(bio.get(), nullptr, passphrase_cb,
-                                          user);
-  if (raw == nullptr) {
-    ERR_clear_error();
-    auto code = is_encrypted_pkcs8(pem) ? errc::wrong_passphrase
-                                        : errc::bad_encoding;
-    return fail(code);
+  if (passphrase.size() > static_cast<size_t>(INT_MAX))
+    return make_error(errc::wrong_passphrase);
+  p8_info_ptr p8;
+  if (auto sig = read_encrypted_pkcs8(pem)) {
+    // Check the KDF's cost before paying it.
+    if (auto prot = protection_of_sig(sig.get()); !prot)
+      return std::move(prot.error());
+    if (passphrase.empty())
+      return make_error(errc::wrong_passphrase);
+    p8.reset(PKCS8_decrypt_ex(sig.get(), passphrase.data(),
+                              static_cast<int>(passphrase.size()), nullptr,
+                              nullptr));
+    // Bad padding or a structure that does not parse: with a well-formed
+    // encrypted file, the passphrase is at fault.
+    if (!p8)
+      return fail(errc::wrong_passphrase);
+  } else {
+    p8 = read_plain_pkcs8(pem);
+    if (!p8)
+      return fail(errc::bad_encoding);
   }
+  EVP_PKEY* raw = EVP_PKCS82PKEY_ex(p8.get(), nullptr, nullptr);
+  if (raw == nullptr)
+    return fail(errc::bad_encoding);
+  ERR_clear_error();
   return key{raw};
+}
+
+caf::expected<key_protection> protection_of(const std::string& pem) {
+  if (pem.empty() || pem.size() > static_cast<size_t>(INT_MAX))
+    return make_error(errc::bad_encoding);
+  if (auto sig = read_encrypted_pkcs8(pem))
+    return protection_of_sig(sig.get());
+  if (read_plain_pkcs8(pem))
+    return key_protection::none;
+  return fail(errc::bad_encoding);
 }
 
 caf::expected<std::string> fingerprint(const key& k) {

@@ -56,6 +56,17 @@ caf::expected<key> x25519_from_raw(byte_view raw) {
   return key{pk};
 }
 
+caf::expected<secret> x25519_private_raw(const key& k) {
+  if (k.kind() != key_kind::x25519)
+    return make_error(errc::bad_key);
+  secret out(raw_size);
+  size_t len = out.size();
+  if (EVP_PKEY_get_raw_private_key(k.get(), out.data(), &len) != 1
+      || len != raw_size)
+    return fail(errc::bad_key);
+  return out;
+}
+
 caf::expected<key> x25519_private_from_raw(byte_view raw) {
   if (raw.size != raw_size)
     return make_error(errc::bad_key);

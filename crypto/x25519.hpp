@@ -16,6 +16,9 @@ caf::expected<bytes> x25519_public_raw(const key& k);
 /// An X25519 public key from its 32 raw bytes.
 caf::expected<key> x25519_from_raw(byte_view raw);
 
+/// The 32 raw bytes of an X25519 private key (stored ratchet state).
+caf::expected<secret> x25519_private_raw(const key& k);
+
 /// Raw X25519 private key (RFC 7748 test vectors need this).
 caf::expected<key> x25519_private_from_raw(byte_view raw);
 

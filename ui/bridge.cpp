@@ -189,6 +189,11 @@ void Bridge::createIdentity(const QString& user, const QString& pass,
   if (identityExists(user))
     return Q_EMIT identityCreated(
       false, user + QStringLiteral(" already has an identity here; sign in."));
+  // The page asks for 8 characters; the bridge itself never writes a key
+  // in clear (create_identity refuses too).
+  if (pass.isEmpty())
+    return Q_EMIT identityCreated(
+      false, QStringLiteral("Choose a passphrase: it protects your key."));
   setBusy(true);
   auto dir = user_dir(ss(home_), ss(user));
   auto secret = ss(pass);

@@ -9,11 +9,6 @@ namespace courier::bank {
 
 namespace {
 
-std::string content_of(const transfer_order& o) {
-  return o.kind + "\n" + o.from + "\n" + o.to + "\n"
-         + std::to_string(o.amount_minor);
-}
-
 // Runs a query that yields one integer (0 when there is no row).
 caf::expected<int64_t> scalar(database& db, const std::string& sql,
                               const std::string& arg = {}) {
@@ -26,6 +21,86 @@ caf::expected<int64_t> scalar(database& db, const std::string& sql,
   if (!row)
     return row.error();
   return *row ? stmt->int_at(0) : 0;
+}
+
+// What a retry must repeat exactly. The requester is part of it (and of the
+// key), so one user's ids say nothing about another's.
+std::string content_of(const transfer_order& o) {
+  return o.requester + "\n" + o.kind + "\n" + o.from + "\n" + o.to + "\n"
+         + std::to_string(o.amount_minor);
+}
+
+// Version 1: the first ledger, with transfer ids unique across the ledger.
+constexpr const char* schema_v1 =
+  "CREATE TABLE IF NOT EXISTS accounts("
+  " name TEXT PRIMARY KEY, key_fp TEXT NOT NULL,"
+  " balance INTEGER NOT NULL DEFAULT 0,"
+  " overdraft INTEGER NOT NULL DEFAULT 0, opened INTEGER NOT NULL);"
+  "CREATE TABLE IF NOT EXISTS transfers("
+  " seq INTEGER PRIMARY KEY AUTOINCREMENT, transfer_id TEXT NOT NULL UNIQUE,"
+  " kind TEXT NOT NULL, requester TEXT NOT NULL, src TEXT NOT NULL,"
+  " dst TEXT NOT NULL, amount INTEGER NOT NULL CHECK(amount > 0),"
+  " content TEXT NOT NULL, ts INTEGER NOT NULL);"
+  "CREATE TABLE IF NOT EXISTS postings("
+  " seq INTEGER NOT NULL REFERENCES transfers(seq),"
+  " account TEXT NOT NULL REFERENCES accounts(name),"
+  " amount INTEGER NOT NULL, balance_after INTEGER NOT NULL,"
+  " PRIMARY KEY(seq, account));"
+  "CREATE INDEX IF NOT EXISTS postings_by_account ON postings(account, seq);"
+  "INSERT OR IGNORE INTO accounts(name, key_fp, overdraft, opened)"
+  " VALUES('@issuance', '', 1, 0);";
+
+// Version 2: transfer ids are unique per requester, so guessing another
+// user's id neither blocks their transfer nor tells that it was used.
+// SQLite cannot change a constraint in place: the table is rebuilt (seq
+// kept, so postings still match) and old contents gain their requester.
+constexpr const char* schema_v2 =
+  "CREATE TABLE transfers_v2("
+  " seq INTEGER PRIMARY KEY AUTOINCREMENT, transfer_id TEXT NOT NULL,"
+  " kind TEXT NOT NULL, requester TEXT NOT NULL, src TEXT NOT NULL,"
+  " dst TEXT NOT NULL, amount INTEGER NOT NULL CHECK(amount > 0),"
+  " content TEXT NOT NULL, ts INTEGER NOT NULL,"
+  " UNIQUE(requester, transfer_id));"
+  "INSERT INTO transfers_v2(seq, transfer_id, kind, requester, src, dst,"
+  " amount, content, ts) SELECT seq, transfer_id, kind, requester, src, dst,"
+  " amount, requester || char(10) || content, ts FROM transfers;"
+  "DROP TABLE transfers;"
+  "ALTER TABLE transfers_v2 RENAME TO transfers;";
+
+// Brings the file to the newest schema in one transaction: a crash part-way
+// leaves the old version, which the next start migrates again.
+caf::error migrate(database& db) {
+  auto version = scalar(db, "PRAGMA user_version");
+  if (!version)
+    return version.error();
+  if (*version >= 2)
+    return caf::none;
+  // Dropping the old table would otherwise check (and fail) the postings'
+  // references; they are checked as a whole before the commit instead.
+  // The pragma only works outside a transaction.
+  if (auto err = db.exec("PRAGMA foreign_keys = OFF"))
+    return err;
+  caf::error err = db.exec("BEGIN IMMEDIATE");
+  if (!err && *version < 1)
+    err = db.exec(schema_v1);
+  if (!err)
+    err = db.exec(schema_v2);
+  if (!err) {
+    auto dangling = scalar(db, "SELECT COUNT(*) FROM pragma_foreign_key_check");
+    if (!dangling)
+      err = dangling.error();
+    else if (*dangling > 0)
+      err = make_error(errc::storage_failure,
+                       "the ledger has postings without their transfer");
+  }
+  if (!err)
+    err = db.exec("PRAGMA user_version = 2");
+  if (!err)
+    err = db.exec("COMMIT");
+  if (err)
+    db.exec("ROLLBACK");
+  auto on = db.exec("PRAGMA foreign_keys = ON");
+  return err ? err : on;
 }
 
 // Runs `sql` (?1 = user) and steps to the account's row, or fails with
@@ -47,27 +122,11 @@ caf::expected<statement> account_row(database& db, const char* sql,
 } // namespace
 
 caf::expected<ledger> ledger::open(const std::string& path) {
-  auto db = database::open(
-    path,
-    "CREATE TABLE IF NOT EXISTS accounts("
-    " name TEXT PRIMARY KEY, key_fp TEXT NOT NULL,"
-    " balance INTEGER NOT NULL DEFAULT 0,"
-    " overdraft INTEGER NOT NULL DEFAULT 0, opened INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS transfers("
-    " seq INTEGER PRIMARY KEY AUTOINCREMENT, transfer_id TEXT NOT NULL UNIQUE,"
-    " kind TEXT NOT NULL, requester TEXT NOT NULL, src TEXT NOT NULL,"
-    " dst TEXT NOT NULL, amount INTEGER NOT NULL CHECK(amount > 0),"
-    " content TEXT NOT NULL, ts INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS postings("
-    " seq INTEGER NOT NULL REFERENCES transfers(seq),"
-    " account TEXT NOT NULL REFERENCES accounts(name),"
-    " amount INTEGER NOT NULL, balance_after INTEGER NOT NULL,"
-    " PRIMARY KEY(seq, account));"
-    "CREATE INDEX IF NOT EXISTS postings_by_account ON postings(account, seq);"
-    "INSERT OR IGNORE INTO accounts(name, key_fp, overdraft, opened)"
-    " VALUES('@issuance', '', 1, 0);");
+  auto db = database::open(path);
   if (!db)
     return db.error();
+  if (auto err = migrate(*db))
+    return err;
   ledger result;
   result.db_ = std::move(*db);
   if (auto err = result.prepare_hot_path())
@@ -84,7 +143,8 @@ caf::error ledger::prepare_hot_path() {
     return caf::none;
   };
   caf::error err;
-  if ((err = prep(seen_, "SELECT COUNT(*) FROM transfers WHERE transfer_id = ?1"))
+  if ((err = prep(seen_, "SELECT COUNT(*) FROM transfers"
+                         " WHERE requester = ?1 AND transfer_id = ?2"))
       || (err = prep(lookup_,
                      "SELECT balance, overdraft FROM accounts WHERE name = ?1"))
       || (err = prep(insert_,
@@ -99,7 +159,15 @@ caf::error ledger::prepare_hot_path() {
 }
 
 caf::error ledger::begin() {
+  torn_ = false;
   return db_.exec("BEGIN IMMEDIATE");
+}
+
+caf::error ledger::tear(caf::error err) {
+  // A failed write may have left part of the order (the transfer row, one
+  // posting) in the transaction; whoever commits it must not.
+  torn_ = true;
+  return err;
 }
 
 caf::error ledger::commit() {
@@ -107,6 +175,7 @@ caf::error ledger::commit() {
 }
 
 void ledger::rollback() {
+  torn_ = false;
   db_.exec("ROLLBACK");
 }
 
@@ -151,10 +220,10 @@ caf::expected<transfer_receipt> ledger::replay(const transfer_order& order) {
     "SELECT t.seq, t.kind, t.src, t.dst, t.amount, t.ts, t.content,"
     " p.balance_after FROM transfers t JOIN postings p ON p.seq = t.seq"
     " AND p.account = CASE t.kind WHEN 'issue' THEN t.dst ELSE t.src END"
-    " WHERE t.transfer_id = ?1");
+    " WHERE t.requester = ?1 AND t.transfer_id = ?2");
   if (!stmt)
     return stmt.error();
-  stmt->bind(1, order.transfer_id);
+  stmt->bind(1, order.requester).bind(2, order.transfer_id);
   auto row = stmt->step();
   if (!row)
     return row.error();
@@ -192,7 +261,7 @@ caf::expected<transfer_receipt> ledger::apply(const transfer_order& order,
   } else if (order.kind != "issue") {
     return make_error(errc::unknown_type, order.kind);
   }
-  seen_.bind(1, order.transfer_id);
+  seen_.bind(1, order.requester).bind(2, order.transfer_id);
   auto seen = seen_.step();
   auto known = seen && *seen && seen_.int_at(0) > 0;
   seen_.reset();
@@ -224,12 +293,12 @@ caf::expected<transfer_receipt> ledger::apply(const transfer_order& order,
   insert_.bind(3, order.requester).bind(4, order.from).bind(5, order.to);
   insert_.bind(6, order.amount_minor).bind(7, content_of(order));
   if (auto err = insert_.bind(8, now_ms).run())
-    return err;
+    return tear(std::move(err));
   auto seq = db_.last_insert_id();
   if (auto err = post(seq, order.from, -order.amount_minor, from_after))
-    return err;
+    return tear(std::move(err));
   if (auto err = post(seq, order.to, order.amount_minor, to_after))
-    return err;
+    return tear(std::move(err));
   return transfer_receipt{order.transfer_id, order.kind, order.from, order.to,
                           order.amount_minor,
                           order.kind == "issue" ? to_after : from_after,

@@ -29,6 +29,11 @@ public:
   caf::error commit();
   void rollback();
 
+  /// True when an `apply` in the open transaction failed after it had
+  /// started writing: the transaction holds part of an order, so it must be
+  /// rolled back, never committed. Refusals write nothing and do not tear.
+  bool torn() const { return torn_; }
+
   /// Opens an account bound to the key fingerprint that signed the order;
   /// an existing account is returned as it is (`errc::not_permitted` if
   /// it belongs to another key). `created` says which.
@@ -43,8 +48,9 @@ public:
 
   /// Applies one order inside the current transaction. A "transfer" must
   /// be signed by the key its `from` account was opened with. A refused order
-  /// writes nothing. A known transfer_id returns the first receipt (same
-  /// content) or `conflicting_order` (different content).
+  /// writes nothing. Transfer ids are scoped by requester: a known
+  /// (requester, transfer_id) returns the first receipt (same content) or
+  /// `conflicting_order` (different content).
   caf::expected<transfer_receipt> apply(const transfer_order& order,
                                         int64_t now_ms);
 
@@ -70,6 +76,8 @@ private:
   caf::error post(int64_t seq, const std::string& account, int64_t delta,
                   int64_t balance_after);
   caf::error prepare_hot_path();
+  /// Marks the transaction torn and passes `err` on.
+  caf::error tear(caf::error err);
 
   database db_;
   // Prepared once: apply() runs them thousands of times per second.
@@ -79,6 +87,7 @@ private:
   statement insert_;
   statement post_;
   statement update_;
+  bool torn_ = false;
 };
 
 } // namespace courier::bank

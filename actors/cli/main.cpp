@@ -73,12 +73,8 @@ void print_json(boost::json::object obj) {
   die(code_of(err), explain(err));
 }
 
+/// Reads a passphrase from `--passphrase-env` or the terminal.
 std::string read_passphrase(bool twice) {
-  if (opts.no_passphrase) {
-    std::cerr << "warning: --no-passphrase: the identity key is stored "
-                 "unencrypted\n";
-    return "";
-  }
   if (!opts.passphrase_env.empty()) {
     auto val = std::getenv(opts.passphrase_env.c_str());
     if (!val)
@@ -123,9 +119,21 @@ int cmd_init() {
   require_user();
   if (opts.bits != 2048 && opts.bits != 3072 && opts.bits != 4096)
     die(errc::bad_key, "--bits must be 2048, 3072 or 4096");
-  auto pass = read_passphrase(true);
-  auto key = create_identity(home_dir(), opts.bits, pass);
-  crypto::wipe(pass.data(), pass.size());
+  caf::expected<crypto::key> key{crypto::key{}};
+  if (opts.no_passphrase) {
+    std::cerr << "warning: --no-passphrase: the identity key is stored "
+                 "unencrypted; anyone who can read "
+              << home_dir() << "/identity.pem can use it\n";
+    key = create_plain_identity(home_dir(), opts.bits);
+  } else {
+    auto pass = read_passphrase(true);
+    if (pass.empty())
+      die(errc::passphrase_required,
+          "an empty passphrase would leave the key unprotected: choose one, "
+          "or pass --no-passphrase to store the key unencrypted");
+    key = create_identity(home_dir(), opts.bits, pass);
+    crypto::wipe(pass.data(), pass.size());
+  }
   if (!key)
     die(key.error());
   auto fp = *crypto::fingerprint(*key);
@@ -137,10 +145,26 @@ int cmd_init() {
   return 0;
 }
 
+/// Loads the identity; asks for a passphrase only if the key file has one.
 crypto::key unlock() {
   require_user();
-  auto pass = read_passphrase(false);
-  auto key = load_identity(home_dir(), pass);
+  auto locked = identity_has_passphrase(home_dir());
+  if (!locked)
+    die(locked.error());
+  std::string pass;
+  if (!*locked) {
+    std::cerr << "warning: " << opts.user << "'s identity key is stored "
+              << "unencrypted (made with --no-passphrase); anyone who can "
+              << "read " << home_dir() << "/identity.pem can use it\n";
+  } else if (opts.no_passphrase) {
+    die(errc::wrong_passphrase,
+        opts.user + "'s identity has a passphrase: drop --no-passphrase and "
+                    "give it with --passphrase-env VAR or in a terminal");
+  } else {
+    pass = read_passphrase(false);
+  }
+  identity_notes notes;
+  auto key = load_identity(home_dir(), pass, &notes);
   crypto::wipe(pass.data(), pass.size());
   if (!key) {
     if (code_of(key.error()) == errc::wrong_passphrase)
@@ -148,6 +172,13 @@ crypto::key unlock() {
           "wrong passphrase for " + opts.user + "'s identity");
     die(key.error());
   }
+  if (notes.upgraded)
+    std::cerr << "note: " << opts.user << "'s identity key was re-encrypted "
+              << "with a stronger key derivation\n";
+  else if (notes.upgrade_error)
+    std::cerr << "warning: could not re-encrypt " << opts.user
+              << "'s identity key with a stronger key derivation ("
+              << explain(notes.upgrade_error) << "); it still works\n";
   return *key;
 }
 
@@ -531,7 +562,7 @@ int main(int argc, char** argv) {
   app.add_option("--passphrase-env", opts.passphrase_env,
                  "read the passphrase from this environment variable");
   app.add_flag("--no-passphrase", opts.no_passphrase,
-               "no passphrase (tests only; prints a warning)");
+               "init: store the key unencrypted (tests only; warns)");
   app.add_flag("--json", opts.json, "print one JSON object per line");
   app.add_option("--timeout", opts.timeout, "seconds to wait for the router")
     ->capture_default_str();

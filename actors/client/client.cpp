@@ -4,12 +4,14 @@
 #include <arpa/inet.h>
 #include <chrono>
 #include <deque>
+#include <set>
 #include <fcntl.h>
 #include <functional>
 #include <netdb.h>
 #include <poll.h>
 #include <unistd.h>
 #include <unordered_map>
+#include <utility>
 
 #include <boost/json.hpp>
 #include <caf/event_based_actor.hpp>
@@ -63,6 +65,9 @@ struct client_state {
   std::string server_key;
   caf::typed_response_promise<std::string, bool> connect_rp;
   bool connect_pending = false;
+  /// The router refused this connection for now (busy, or this address
+  /// has too many): once it is closed, the next router is tried.
+  bool try_next = false;
   std::unordered_map<std::string, reply_fn> waiting;
   /// Requests waiting for room on the wire, oldest first (see request()).
   std::deque<std::string> outbox;
@@ -70,6 +75,8 @@ struct client_state {
   std::unordered_map<std::string, crypto::key> keys; ///< pinned contacts
   std::deque<inbound> incoming;
   size_t handovers = 0; ///< messages the listener has not answered yet
+  /// (sender, msg_id) of the messages the listener has not answered yet.
+  std::set<std::pair<std::string, std::string>> in_hand;
   std::unordered_map<uint64_t, std::string> sent; ///< router seq -> msg_id
   std::string scratch;
   static inline const char* name = "client";
@@ -132,6 +139,12 @@ void request(client_ptr self, std::string type, boost::json::object fields,
 }
 
 void start_connect(client_ptr self);
+
+// A router that refuses a connection with these may take it later, and
+// another router may take it now.
+bool retryable(errc code) {
+  return code == errc::busy || code == errc::too_many_connections;
+}
 
 void on_connected(client_ptr self, int fd) {
   auto& st = self->state;
@@ -289,6 +302,22 @@ void warn(client_ptr self, const std::string& text) {
     caf::anon_send(self->state.listener, status_atom::value, text);
 }
 
+enum class claim_result { fresh, seen, in_hand };
+
+// Decides, in one step, whether a message goes to the listener: not if it
+// was recorded before, and not while another copy of it (delivered again
+// after a reconnect, or stored twice) is in the listener's hands. The bank
+// would otherwise work on one order twice at once.
+claim_result claim(client_state& st, const inbound_message& msg) {
+  std::pair<std::string, std::string> key{msg.from, msg.msg_id};
+  if (st.in_hand.count(key) > 0)
+    return claim_result::in_hand;
+  if (st.db->seen(msg.from, msg.msg_id))
+    return claim_result::seen;
+  st.in_hand.insert(std::move(key));
+  return claim_result::fresh;
+}
+
 // Hands finished messages to the listener in arrival order, at most
 // `max_handovers` at a time. The listener answers `true` once it has dealt
 // with a message: only then is it recorded and acknowledged, so a crash in
@@ -309,9 +338,16 @@ void pump(client_ptr self) {
       return; // keep it until someone listens
     auto msg = std::move(*front.msg);
     st.incoming.pop_front();
-    if (st.db->seen(msg.from, msg.msg_id)) {
-      write(self, protocol::make_envelope("ack", std::to_string(seq)));
-      continue;
+    switch (claim(st, msg)) {
+      case claim_result::seen:
+        write(self, protocol::make_envelope("ack", std::to_string(seq)));
+        continue;
+      case claim_result::in_hand:
+        // The copy in hand acks when it is dealt with; if it is not, this
+        // one is still on the router and comes again.
+        continue;
+      case claim_result::fresh:
+        break;
     }
     ++st.handovers;
     self->request(st.listener, caf::infinite, message_atom::value, msg)
@@ -319,6 +355,7 @@ void pump(client_ptr self) {
         [=](bool handled) {
           auto& st = self->state;
           --st.handovers;
+          st.in_hand.erase({msg.from, msg.msg_id});
           if (handled) {
             if (auto err = st.db->record_inbound(msg))
               warn(self, "could not store a message: " + explain(err));
@@ -329,6 +366,7 @@ void pump(client_ptr self) {
         },
         [=](caf::error&) {
           --self->state.handovers;
+          self->state.in_hand.erase({msg.from, msg.msg_id});
           pump(self);
         });
   }
@@ -392,11 +430,17 @@ void on_frame(client_ptr self, const std::string& frame) {
     // Before the channel is up the router can only answer in plain JSON.
     if (!frame.empty() && frame.front() == '{') {
       auto env = protocol::parse_envelope(frame);
-      if (env && env->type == "error")
-        return fail_connect(self,
-                            make_error(errc_from_string(std::string{
-                                         env->str("code")}),
-                                       std::string{env->str("message")}));
+      if (env && env->type == "error") {
+        auto code = errc_from_string(std::string{env->str("code")});
+        auto err = make_error(code, std::string{env->str("message")});
+        if (retryable(code) && st.conn
+            && st.server_index + 1 < st.cfg.servers.size()) {
+          st.try_next = true;
+          caf::anon_send(st.conn, close_atom::value); // on_disconnect goes on
+          return;
+        }
+        return fail_connect(self, std::move(err));
+      }
       if (st.at == phase::hello_sent)
         return on_server_hello(self, frame);
     }
@@ -448,6 +492,10 @@ void on_disconnect(client_ptr self) {
   st.outbox.clear(); // their requests are among `waiting`
   for (auto& kv : waiting)
     kv.second(make_error(errc::unreachable, "connection to the router lost"));
+  if (std::exchange(st.try_next, false) && st.connect_pending) {
+    ++st.server_index;
+    return start_connect(self);
+  }
   if (st.connect_pending)
     fail_connect(self, make_error(errc::unreachable,
                                   "the router closed the connection"));

@@ -5,10 +5,12 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "actors/common/error.hpp"
 #include "actors/common/private_files.hpp"
+#include "crypto/bytes.hpp"
 
 namespace courier {
 
@@ -29,19 +31,34 @@ std::string user_dir(const std::string& home, const std::string& user) {
 
 caf::error write_file_atomic(const std::string& path, const std::string& text,
                              unsigned mode) {
-  if (auto err = make_private_dir(fs::path{path}.parent_path().string()))
+  auto dir = fs::path{path}.parent_path().string();
+  if (auto err = make_private_dir(dir))
     return err;
-  auto tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, mode);
+  // A fresh name per writer (mkstemp makes it 0600): two programs
+  // rewriting the same file cannot write into each other's temp file.
+  std::string tmp = path + ".tmp.XXXXXX";
+  int fd = ::mkstemp(tmp.data());
   if (fd < 0)
-    return make_error(errc::io_error, tmp);
-  auto ok = ::write(fd, text.data(), text.size())
-              == static_cast<ssize_t>(text.size())
-            && ::fsync(fd) == 0;
-  ::close(fd);
+    return make_error(errc::io_error, path + ".tmp");
+  auto ok = ::fchmod(fd, static_cast<mode_t>(mode)) == 0;
+  for (size_t done = 0; ok && done < text.size();) {
+    auto n = ::write(fd, text.data() + done, text.size() - done);
+    ok = n > 0;
+    if (ok)
+      done += static_cast<size_t>(n);
+  }
+  ok = ok && ::fsync(fd) == 0;
+  ok = ::close(fd) == 0 && ok;
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
     ::unlink(tmp.c_str());
     return make_error(errc::io_error, path);
+  }
+  // The rename itself is durable once the folder is.
+  if (int dfd = ::open(dir.empty() ? "." : dir.c_str(),
+                       O_RDONLY | O_DIRECTORY);
+      dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
   }
   return caf::none;
 }
@@ -55,32 +72,104 @@ caf::expected<std::string> read_file(const std::string& path) {
   return out.str();
 }
 
-caf::expected<crypto::key> create_identity(const std::string& dir, int bits,
-                                           const std::string& passphrase) {
-  auto path = dir + "/identity.pem";
+namespace {
+
+// An identity file is a few KiB; anything much larger is not one.
+constexpr std::uintmax_t max_identity_file = 64 * 1024;
+
+std::string identity_path(const std::string& dir) {
+  return dir + "/identity.pem";
+}
+
+/// Reads `dir/identity.pem`, refusing a missing or oversized file.
+caf::expected<std::string> read_identity(const std::string& dir) {
+  auto path = identity_path(dir);
+  std::error_code ec;
+  auto size = fs::file_size(path, ec);
+  if (ec)
+    return make_error(errc::io_error,
+                      "no identity in " + dir + " (run courier-cli init)");
+  if (size > max_identity_file)
+    return make_error(errc::bad_key, path + " is too large for a key file");
+  return read_file(path);
+}
+
+/// Generates a key and writes it with `to_pem`, refusing to overwrite.
+template <class ToPem>
+caf::expected<crypto::key> create_with(const std::string& dir, int bits,
+                                       ToPem to_pem) {
+  auto path = identity_path(dir);
   if (fs::exists(path))
     return make_error(errc::io_error, path + " already exists");
   auto key = crypto::generate_rsa(bits);
   if (!key)
     return key.error();
-  auto pem = crypto::private_key_to_pem(*key, passphrase);
+  auto pem = to_pem(*key);
   if (!pem)
     return pem.error();
-  if (auto err = write_file_atomic(path, *pem, 0600))
+  auto err = write_file_atomic(path, *pem, 0600);
+  crypto::wipe(pem->data(), pem->size());
+  if (err)
     return err;
   return key;
 }
 
-caf::expected<crypto::key> load_identity(const std::string& dir,
-                                         const std::string& passphrase) {
-  auto pem = read_file(dir + "/identity.pem");
+} // namespace
+
+caf::expected<crypto::key> create_identity(const std::string& dir, int bits,
+                                           const std::string& passphrase) {
+  // Refused before the (slow) key generation.
+  if (passphrase.empty())
+    return make_error(errc::passphrase_required);
+  return create_with(dir, bits, [&](const crypto::key& k) {
+    return crypto::private_key_to_pem(k, passphrase);
+  });
+}
+
+caf::expected<crypto::key> create_plain_identity(const std::string& dir,
+                                                 int bits) {
+  return create_with(dir, bits, crypto::private_key_to_plain_pem);
+}
+
+caf::expected<bool> identity_has_passphrase(const std::string& dir) {
+  auto pem = read_identity(dir);
   if (!pem)
-    return make_error(errc::io_error,
-                      "no identity in " + dir + " (run courier-cli init)");
-  auto key = crypto::private_key_from_pem(*pem, passphrase);
-  if (key && !crypto::is_rsa_identity(*key))
-    return make_error(errc::bad_key, dir + "/identity.pem is not an RSA "
+    return std::move(pem.error());
+  auto prot = crypto::protection_of(*pem);
+  crypto::wipe(pem->data(), pem->size());
+  if (!prot)
+    return std::move(prot.error());
+  return *prot != crypto::key_protection::none;
+}
+
+caf::expected<crypto::key> load_identity(const std::string& dir,
+                                         const std::string& passphrase,
+                                         identity_notes* notes) {
+  auto pem = read_identity(dir);
+  if (!pem)
+    return std::move(pem.error());
+  auto prot = crypto::protection_of(*pem);
+  auto key = prot ? crypto::private_key_from_pem(*pem, passphrase)
+                  : caf::expected<crypto::key>{prot.error()};
+  crypto::wipe(pem->data(), pem->size());
+  if (!key)
+    return key;
+  if (!crypto::is_rsa_identity(*key))
+    return make_error(errc::bad_key, identity_path(dir) + " is not an RSA "
                                      "identity key Courier made");
+  identity_notes local;
+  auto& out = notes ? *notes : local;
+  out.unencrypted = *prot == crypto::key_protection::none;
+  if (*prot == crypto::key_protection::weak) {
+    // Unlocked, so the passphrase is right: write the same key under it
+    // with today's KDF. A failure leaves the old file, which still works.
+    auto fresh = crypto::private_key_to_pem(*key, passphrase);
+    if (!fresh)
+      out.upgrade_error = std::move(fresh.error());
+    else
+      out.upgrade_error = write_file_atomic(identity_path(dir), *fresh, 0600);
+    out.upgraded = !out.upgrade_error;
+  }
   return key;
 }
 
@@ -96,7 +185,7 @@ caf::expected<crypto::key> load_or_create_node_key(const std::string& path,
   auto key = crypto::generate_ed25519();
   if (!key)
     return key.error();
-  auto pem = crypto::private_key_to_pem(*key, "");
+  auto pem = crypto::private_key_to_plain_pem(*key);
   if (!pem)
     return pem.error();
   if (auto err = write_file_atomic(path, *pem, 0600))

@@ -20,6 +20,16 @@ using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 // -- handshake workers --------------------------------------------------------
 using hello_atom = caf::atom_constant<caf::atom("hello")>;
 using verify_atom = caf::atom_constant<caf::atom("verify")>;
+/// A handshake worker finished its job and takes the next.
+using idle_atom = caf::atom_constant<caf::atom("idle")>;
+
+// -- edge listener <-> session, doorman ----------------------------------------
+/// May this connection's address register a new name (takes a token)?
+using name_token_atom = caf::atom_constant<caf::atom("nametoken")>;
+/// The token taken was not used: the name already existed, or sign-in failed.
+using refund_atom = caf::atom_constant<caf::atom("refund")>;
+/// The listening socket hit the descriptor limit: back off accepting.
+using exhausted_atom = caf::atom_constant<caf::atom("exhausted")>;
 
 // -- session <-> router -------------------------------------------------------
 using login_atom = caf::atom_constant<caf::atom("login")>;

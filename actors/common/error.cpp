@@ -19,7 +19,9 @@ static_assert(same(crypto::errc::crypto_failure, errc::crypto_failure)
               && same(crypto::errc::bad_signature, errc::bad_signature)
               && same(crypto::errc::bad_encoding, errc::bad_encoding)
               && same(crypto::errc::wrong_passphrase, errc::wrong_passphrase)
-              && same(crypto::errc::oversize, errc::oversize),
+              && same(crypto::errc::oversize, errc::oversize)
+              && same(crypto::errc::passphrase_required,
+                      errc::passphrase_required),
               "crypto::errc values are pinned to courier::errc's");
 static_assert(crypto::error_category == errc_category);
 
@@ -79,22 +81,27 @@ constexpr errc_info infos[] = {
    "A transfer with the same id but different content already exists."},
   {errc::not_permitted, "not_permitted",
    "The requester is not permitted to do this."},
+  {errc::busy, "busy",
+   "The router is too busy to take this connection now; try again shortly "
+   "or use another router."},
+  {errc::too_many_connections, "too_many_connections",
+   "Too many connections come from this address; close some and try "
+   "again."},
+  {errc::too_many_names, "too_many_names",
+   "This key already holds as many usernames as the router allows; sign in "
+   "with one of them or use another key."},
   {errc::quota_exceeded, "quota_exceeded",
    "The recipient has as many messages waiting as the router keeps; send "
    "again after they have read some."},
   {errc::sending_too_fast, "sending_too_fast",
    "You are sending messages faster than the router allows; wait a few "
    "seconds and send again."},
+  {errc::passphrase_required, "passphrase_required",
+   "A private key must be protected by a passphrase that is not empty."},
   {errc::internal, "internal", "An internal error occurred; this is a bug."},
 };
 
-constexpr size_t info_count = sizeof(infos) / sizeof(infos[0]);
-
-static_assert(infos[info_count - 1].code == errc::internal,
-              "the last row is the fallback, internal");
-
-// The codes are pinned with gaps, so a row is found by its code; the last
-// row is `internal`.
+// The codes are pinned with gaps, so a row is found by its code.
 const errc_info* find_info(uint8_t code) {
   for (const auto& row : infos)
     if (static_cast<uint8_t>(row.code) == code)
@@ -103,8 +110,10 @@ const errc_info* find_info(uint8_t code) {
 }
 
 const errc_info& info_of(errc x) {
+  static const errc_info& fallback
+    = *find_info(static_cast<uint8_t>(errc::internal));
   auto row = find_info(static_cast<uint8_t>(x));
-  return row ? *row : infos[info_count - 1];
+  return row ? *row : fallback;
 }
 
 } // namespace

@@ -44,8 +44,12 @@ enum class errc : uint8_t {
   conflicting_order = 27, ///< same transfer id, different content
   not_permitted = 28, ///< the requester may not do this
   internal = 29, ///< a bug: should never be seen
+  busy = 30, ///< the router is at capacity now; retry, or use another router
+  too_many_connections = 31, ///< the source address has its share of connections
+  too_many_names = 32, ///< the key holds as many usernames as allowed
   quota_exceeded = 34, ///< the recipient's offline queue is full
   sending_too_fast = 35, ///< the sender spent its message budget
+  passphrase_required = 42, ///< a key would be written without a passphrase
 };
 
 /// The stable wire name of a code, e.g. `"username_taken"`.

@@ -21,6 +21,7 @@
 #include "actors/common/endpoint.hpp"
 #include "actors/common/error.hpp"
 #include "actors/common/private_files.hpp"
+#include "actors/common/socket.hpp"
 #include "actors/config/node_config.hpp"
 #include "actors/protocol/amount.hpp"
 #include "actors/protocol/order.hpp"
@@ -75,6 +76,14 @@ public:
   bool insecure_dev = false;
   size_t heartbeat_ms = 1000;
   size_t peer_timeout_ms = 5000;
+  size_t max_connections = admission_limits{}.max_connections;
+  size_t max_per_address = admission_limits{}.max_connections_per_address;
+  size_t registrations_per_minute
+    = admission_limits{}.registrations_per_minute;
+  size_t max_names_per_key = directory_limits{}.max_names_per_key;
+  size_t handshake_threads
+    = std::max<size_t>(1, std::thread::hardware_concurrency());
+  size_t handshake_queue = handshake_pool_limits{}.queue;
 
   router_config() {
     // Sessions and the router run on the I/O thread; the workers only see
@@ -123,7 +132,23 @@ public:
            "MiB kept for one offline recipient (0: no limit)")
       .add(queue_expiry_days, "queue-expiry-days",
            "messages older than this are not delivered and are deleted "
-           "(0: kept for ever)");
+           "(0: kept for ever)")
+      .add(max_connections, "max-connections",
+           "edge connections at once (0: as many as descriptors allow); "
+           "kept below the descriptor limit")
+      .add(max_per_address, "max-connections-per-address",
+           "edge connections at once from one IPv4 address or IPv6 /64 "
+           "(0: no limit)")
+      .add(registrations_per_minute, "registrations-per-minute",
+           "new usernames one address may register per minute (0: no "
+           "limit)")
+      .add(max_names_per_key, "max-names-per-key",
+           "usernames one identity key may hold (0: no limit)")
+      .add(handshake_threads, "handshake-threads",
+           "threads for the public-key work of sign-ins")
+      .add(handshake_queue, "handshake-queue",
+           "sign-in steps waiting for a thread; past it clients are told "
+           "to retry (busy)");
   }
 
   queue_limits queue() const {
@@ -133,6 +158,24 @@ public:
     q.max_bytes = static_cast<uint64_t>(queue_max_mib) * 1024 * 1024;
     q.expiry = std::chrono::hours{24 * queue_expiry_days};
     return q;
+  }
+
+  /// Admission limits, the connection cap kept below the descriptor
+  /// limit: each connection holds one, and the store, the directory, the
+  /// backbone and a refused connection need some (`in_use` are open now).
+  admission_limits admission(size_t in_use) const {
+    admission_limits a;
+    auto reserve = in_use + 16 + 2 * peers.size();
+    auto limit = descriptor_limit();
+    auto room = limit > reserve + 1 ? limit - reserve : size_t{1};
+    a.max_connections = max_connections == 0
+                          ? room
+                          : std::min(max_connections, room);
+    a.max_connections_per_address = max_per_address;
+    a.registrations_per_minute
+      = static_cast<uint32_t>(std::min<size_t>(registrations_per_minute,
+                                               UINT32_MAX));
+    return a;
   }
 
   edge_limits limits() const {
@@ -302,7 +345,10 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
     return fail(explain(queue_db.error()));
   auto edge = *parse_endpoint(cfg.edge, true); // checked before
   auto limits = cfg.limits();
-  auto dir = spawn_directory(sys, *dir_db);
+  directory_limits dir_limits;
+  dir_limits.max_names_per_key
+    = static_cast<uint32_t>(std::min<size_t>(cfg.max_names_per_key, UINT32_MAX));
+  auto dir = spawn_directory(sys, *dir_db, dir_limits);
   auto first_seq = next_free_seq(**queue_db); // before the store owns it
   auto queue = spawn_store(sys, *queue_db,
                            std::chrono::microseconds{cfg.commit_window_us},
@@ -317,15 +363,22 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   }
   // Directory requests go through the router, which knows the home; a
   // router alone is every user's home, so its sign-ins go straight to its
-  // directory. One handshake worker per core keeps the I/O thread free of
-  // RSA work.
+  // directory. Handshake threads (one per core by default) keep the I/O
+  // thread and the scheduler free of RSA work.
   auto sign_ins = cluster_of(cfg).routers.size() <= 1 ? dir
                                                       : directory_actor{rt};
-  auto handshakes = spawn_handshake_pool(
-    sys, std::max(1u, std::thread::hardware_concurrency()), ident, sign_ins);
+  handshake_pool_limits pool_limits;
+  pool_limits.threads = std::max<size_t>(1, cfg.handshake_threads);
+  pool_limits.queue = cfg.handshake_queue;
+  auto handshakes = spawn_handshake_pool(sys, pool_limits, ident, sign_ins);
   session_context ctx{ident, rt, directory_actor{rt}, handshakes, limits};
+  auto admission = cfg.admission(open_descriptors());
+  if (cfg.max_connections == 0 || admission.max_connections < cfg.max_connections)
+    spdlog::info("accepting at most {} edge connections (descriptor limit "
+                 "{})",
+                 admission.max_connections, descriptor_limit());
   auto listener = sys.middleman().spawn_broker(
-    edge_listener, edge.host, edge.port, ctx);
+    edge_listener, edge.host, edge.port, ctx, admission);
   caf::scoped_actor self{sys};
   int rc = 0;
   self->request(listener, std::chrono::seconds{10}, status_atom::value)
@@ -381,7 +434,7 @@ int run_bank(caf::actor_system& sys, bank_config& cfg) {
   if (!key) {
     if (std::filesystem::exists(cfg.data + "/identity.pem"))
       return fail("cannot load the bank key: " + explain(key.error()));
-    key = create_identity(cfg.data, 3072, "");
+    key = create_plain_identity(cfg.data, 3072);
     if (!key)
       return fail("cannot create the bank key: " + explain(key.error()));
     std::cout << "created bank key, fingerprint: " << *crypto::fingerprint(*key)

@@ -1,12 +1,13 @@
 #include "actors/protocol/amount.hpp"
 
 #include "actors/common/error.hpp"
+#include "actors/protocol/echo.hpp"
 
 namespace courier::bank {
 
 caf::expected<int64_t> parse_amount(const std::string& text) {
   auto bad = [&](const char* why) {
-    return make_error(errc::invalid_amount, "'" + text.substr(0, 40) + "': " + why);
+    return make_error(errc::invalid_amount, "'" + protocol::echo(text) + "': " + why);
   };
   if (text.empty())
     return bad("empty");

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "actors/common/error.hpp"
+#include "actors/protocol/echo.hpp"
 #include "actors/protocol/json_object.hpp"
 #include "actors/protocol/limits.hpp"
 
@@ -155,7 +156,7 @@ caf::expected<envelope> parse_envelope(std::string_view text) {
   }
   auto rule = schema().find(type_name);
   if (rule == schema().end())
-    return bad(errc::unknown_type, "type '" + type_name + "'");
+    return bad(errc::unknown_type, "type '" + echo(type_name) + "'");
   for (const auto& f : rule->second.fields)
     check_field(r, f);
   if (auto err = r.finish())
@@ -248,8 +249,11 @@ std::string make_receipt_envelope(std::string_view id, std::string_view status,
 
 std::string make_error_envelope(std::string_view id, errc code,
                                 std::string_view message) {
+  // Bounded here as well as at each echo: whatever a caller passes, the
+  // answer stays within what clients accept.
   return make_envelope("error", id,
-                       {{"code", to_string(code)}, {"message", message}});
+                       {{"code", to_string(code)},
+                        {"message", utf8_prefix(message, text_max)}});
 }
 
 } // namespace courier::protocol

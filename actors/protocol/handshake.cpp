@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "actors/common/error.hpp"
+#include "actors/protocol/echo.hpp"
 #include "actors/protocol/envelope.hpp"
 #include "actors/protocol/json_object.hpp"
 #include "crypto/digest.hpp"
@@ -136,7 +137,7 @@ caf::expected<client_hello> parse_client_hello(const std::string& text) {
   if (!r.ok())
     return r.error();
   if (!valid_username(hello.user))
-    return make_error(errc::invalid_username, hello.user.substr(0, 40));
+    return make_error(errc::invalid_username, echo(hello.user));
   if (auto err = get_b64(r, "identity", 1024, hello.identity))
     return err;
   if (auto err = get_b64(r, "eph", 32, hello.eph))

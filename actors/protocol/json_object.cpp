@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "actors/protocol/echo.hpp"
+
 namespace courier::protocol {
 
 namespace json = boost::json;
@@ -43,7 +45,7 @@ void json_object_reader::fail(errc code, std::string_view before,
   if (err_)
     return; // the first failure is the one to report
   std::string text{context_};
-  text.append(before).append(name).append(after);
+  text.append(before).append(echo(name)).append(after);
   err_ = make_error(code, std::move(text));
 }
 

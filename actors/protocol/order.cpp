@@ -4,6 +4,7 @@
 
 #include "actors/common/error.hpp"
 #include "actors/protocol/amount.hpp"
+#include "actors/protocol/echo.hpp"
 #include "actors/protocol/envelope.hpp"
 #include "actors/protocol/json_object.hpp"
 
@@ -30,7 +31,7 @@ caf::error read_transfer(protocol::json_object_reader& r, order& o) {
     return make_error(errc::invalid_amount, "'amount_minor' must be an integer");
   o.amount_minor = amount->get_int64();
   if (!protocol::valid_username(o.to))
-    return make_error(errc::invalid_username, o.to.substr(0, 40));
+    return make_error(errc::invalid_username, protocol::echo(o.to));
   if (o.amount_minor <= 0 || o.amount_minor > max_amount_minor)
     return make_error(errc::invalid_amount, format_amount(o.amount_minor));
   return caf::none;

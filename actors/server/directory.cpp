@@ -32,6 +32,9 @@ struct directory_state {
   std::unordered_map<std::string, crypto::bytes> digests;
   /// New names since the last commit; all of them share one commit.
   std::unordered_map<std::string, pending_registration> pending;
+  /// SHA-256 of a key -> how many names it holds, pending ones included.
+  std::unordered_map<std::string, uint32_t> names_of_key;
+  directory_limits limits;
   caf::expected<statement> insert{caf::error{}};
   caf::expected<statement> select{caf::error{}};
   static inline const char* name = "directory";
@@ -51,12 +54,34 @@ struct directory_state {
     return db->exec("COMMIT");
   }
 
+  static std::string key_of(const crypto::bytes& digest) {
+    return std::string{digest.begin(), digest.end()};
+  }
+
+  void count_name(const crypto::bytes& digest) {
+    ++names_of_key[key_of(digest)];
+  }
+
+  void forget_name(const crypto::bytes& digest) {
+    if (auto it = names_of_key.find(key_of(digest));
+        it != names_of_key.end() && --it->second == 0)
+      names_of_key.erase(it);
+  }
+
+  bool key_is_full(const crypto::bytes& digest) const {
+    if (limits.max_names_per_key == 0)
+      return false;
+    auto it = names_of_key.find(key_of(digest));
+    return it != names_of_key.end() && it->second >= limits.max_names_per_key;
+  }
+
   // Commits every pending name, then answers: a binding is confirmed only
   // once it is durable.
   void commit() {
     auto err = write_pending();
     for (auto& [user, p] : pending) {
       if (err) {
+        forget_name(p.digest);
         p.first.deliver(err);
         for (auto& r : p.repeats)
           r.deliver(err);
@@ -84,11 +109,50 @@ open_directory_db(const std::string& path) {
 // The directory itself also tells itself to commit what it gathered.
 using directory_impl = directory_actor::extend<caf::reacts_to<flush_atom>>;
 
-directory_impl::behavior_type
-directory(directory_impl::stateful_pointer<directory_state> self,
-          std::shared_ptr<database> db) {
+using directory_ptr = directory_impl::stateful_pointer<directory_state>;
+
+// Binds `user` to `key`; a name not bound yet only if `may_create`.
+caf::result<bool> register_name(directory_ptr self, const std::string& user,
+                                const std::string& key, bool may_create) {
+  auto& st = self->state;
+  auto digest = crypto::sha256(key);
+  if (auto it = st.digests.find(user); it != st.digests.end()) {
+    if (crypto::equal_ct(it->second, digest))
+      return false;
+    return make_error(errc::username_taken, user);
+  }
+  auto& pending = st.pending;
+  if (auto it = pending.find(user); it != pending.end()) {
+    if (!crypto::equal_ct(it->second.digest, digest))
+      return make_error(errc::username_taken, user);
+    auto rp = self->make_response_promise<bool>();
+    it->second.repeats.push_back(rp);
+    return rp;
+  }
+  if (!may_create)
+    return make_error(errc::rate_limited,
+                      "too many new usernames from this address; try again "
+                      "in a few minutes");
+  if (st.key_is_full(digest))
+    return make_error(errc::too_many_names,
+                      "at most " + std::to_string(st.limits.max_names_per_key)
+                        + " per key");
+  auto rp = self->make_response_promise<bool>();
+  // Registrations that arrive before this message is handled share its
+  // commit.
+  if (pending.empty())
+    self->send(self, flush_atom::value);
+  st.count_name(digest);
+  pending.emplace(user, pending_registration{key, std::move(digest), rp, {}});
+  return rp;
+}
+
+directory_impl::behavior_type directory(directory_ptr self,
+                                        std::shared_ptr<database> db,
+                                        directory_limits limits) {
   auto& st = self->state;
   st.db = std::move(db);
+  st.limits = limits;
   st.insert = st.db->prepare(
     "INSERT INTO users(name, key, created) VALUES(?1, ?2, strftime('%s'))");
   st.select = st.db->prepare("SELECT key FROM users WHERE name = ?1");
@@ -96,35 +160,19 @@ directory(directory_impl::stateful_pointer<directory_state> self,
     while (auto row = all->step()) {
       if (!*row)
         break;
-      self->state.digests.emplace(all->text_at(0),
-                                  crypto::sha256(all->blob_at(1)));
+      auto digest = crypto::sha256(all->blob_at(1));
+      self->state.count_name(digest);
+      self->state.digests.emplace(all->text_at(0), std::move(digest));
     }
   }
   return {
     [=](register_atom, const std::string& user,
         const std::string& key) -> caf::result<bool> {
-      auto& digests = self->state.digests;
-      auto digest = crypto::sha256(key);
-      if (auto it = digests.find(user); it != digests.end()) {
-        if (crypto::equal_ct(it->second, digest))
-          return false;
-        return make_error(errc::username_taken, user);
-      }
-      auto& pending = self->state.pending;
-      if (auto it = pending.find(user); it != pending.end()) {
-        if (!crypto::equal_ct(it->second.digest, digest))
-          return make_error(errc::username_taken, user);
-        auto rp = self->make_response_promise<bool>();
-        it->second.repeats.push_back(rp);
-        return rp;
-      }
-      auto rp = self->make_response_promise<bool>();
-      // Registrations that arrive before this message is handled share
-      // its commit.
-      if (pending.empty())
-        self->send(self, flush_atom::value);
-      pending.emplace(user, pending_registration{key, std::move(digest), rp, {}});
-      return rp;
+      return register_name(self, user, key, true);
+    },
+    [=](register_atom, const std::string& user, const std::string& key,
+        bool may_create) -> caf::result<bool> {
+      return register_name(self, user, key, may_create);
     },
     [=](flush_atom) { self->state.commit(); },
     [=](lookup_atom, const std::string& user) -> caf::result<std::string> {
@@ -147,8 +195,9 @@ directory(directory_impl::stateful_pointer<directory_state> self,
 }
 
 directory_actor spawn_directory(caf::actor_system& sys,
-                                std::shared_ptr<database> db) {
-  return sys.spawn(directory, std::move(db));
+                                std::shared_ptr<database> db,
+                                directory_limits limits) {
+  return sys.spawn(directory, std::move(db), limits);
 }
 
 } // namespace courier

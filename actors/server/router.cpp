@@ -684,6 +684,11 @@ router(router_ptr self,
       return ask_home_directory<bool>(self, user, register_atom::value, user,
                                       key);
     },
+    [=](register_atom, const std::string& user, const std::string& key,
+        bool may_create) {
+      return ask_home_directory<bool>(self, user, register_atom::value, user,
+                                      key, may_create);
+    },
     [=](lookup_atom, const std::string& user) {
       return ask_home_directory<std::string>(self, user, lookup_atom::value,
                                              user);

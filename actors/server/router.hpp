@@ -47,6 +47,7 @@ using router_actor = caf::typed_actor<
     std::vector<std::string>>,
   // The directory of the user's home router (see directory_actor).
   caf::replies_to<register_atom, std::string, std::string>::with<bool>,
+  caf::replies_to<register_atom, std::string, std::string, bool>::with<bool>,
   caf::replies_to<lookup_atom, std::string>::with<std::string>,
   // This router's name in the cluster.
   caf::replies_to<status_atom>::with<std::string>,

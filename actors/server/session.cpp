@@ -41,8 +41,13 @@ constexpr size_t max_deferred = 64 * read_chunk;
 struct session_state {
   caf::io::connection_handle hdl;
   session_context ctx;
+  /// The edge listener that accepted this connection (null for a socket
+  /// made elsewhere): it counts connections and new names per address.
+  admission_actor listener;
   phase at = phase::hello;
-  handshake_ptr handshake; ///< between the hello and the finish
+  /// From the hello to the welcome; dropped when the session ends, which
+  /// tells the handshake workers to skip its jobs.
+  std::shared_ptr<handshake_progress> handshake;
   protocol::channel chan;
   std::string user;
   bool done = false; ///< closing: nothing more is read or written
@@ -71,6 +76,7 @@ using session_ptr
 // peer reads too slowly to be worth waiting for.
 void cut(session_ptr self) {
   self->state.done = true;
+  self->state.handshake.reset();
   hard_close(self, self->state.hdl);
 }
 
@@ -78,6 +84,7 @@ void cut(session_ptr self) {
 void end(session_ptr self) {
   auto& st = self->state;
   st.done = true;
+  st.handshake.reset();
   self->flush(st.hdl);
   self->close(st.hdl);
   self->quit(caf::exit_reason::user_shutdown);
@@ -196,25 +203,58 @@ void open_session(session_ptr self, bool is_new) {
 void on_hello(session_ptr self, std::string_view frame) {
   auto& st = self->state;
   st.at = phase::waiting;
-  self->request(st.ctx.handshakes, caf::infinite, hello_atom::value,
-                std::string{frame})
+  st.handshake = std::make_shared<handshake_progress>();
+  // The handshake deadline ends a session whose job waits too long; this
+  // timeout only makes sure the request never outlives it.
+  self->request(st.ctx.handshakes, st.ctx.limits.handshake_timeout,
+                hello_atom::value, std::string{frame},
+                handshake_ref{st.handshake})
     .then(
-      [=](std::string& reply, handshake_ptr& hs) {
-        auto& st = self->state;
-        st.handshake = std::move(hs);
-        st.at = phase::finish;
+      [=](std::string& reply) {
+        self->state.at = phase::finish;
         put_frame(self, reply);
       },
       [=](caf::error& err) { fail(self, "", err); });
 }
 
+// Gives back a new-name token this sign-in did not use.
+void refund(session_ptr self, bool token, bool used) {
+  if (token && !used)
+    self->send(self->state.listener, refund_atom::value);
+}
+
+// Checks the finish; a new name only with a token from the listener.
+void verify(session_ptr self, std::string finish, bool token,
+            bool may_create) {
+  auto& st = self->state;
+  self->request(st.ctx.handshakes, st.ctx.limits.handshake_timeout,
+                verify_atom::value, handshake_ref{st.handshake},
+                std::move(finish), may_create)
+    .then(
+      [=](bool is_new) {
+        refund(self, token, is_new);
+        open_session(self, is_new);
+      },
+      [=](caf::error& err) {
+        refund(self, token, false);
+        fail(self, "", err);
+      });
+}
+
 void on_finish(session_ptr self, std::string_view frame) {
   auto& st = self->state;
   st.at = phase::waiting;
-  self->request(st.ctx.handshakes, caf::infinite, verify_atom::value,
-                st.handshake, std::string{frame})
-    .then([=](bool is_new) { open_session(self, is_new); },
-          [=](caf::error& err) { fail(self, "", err); });
+  if (!st.listener)
+    return verify(self, std::string{frame}, false, true);
+  // New names are rate-limited per address: the listener keeps the
+  // buckets, and hands out a token that comes back unless a name was made.
+  self->request(st.listener, st.ctx.limits.handshake_timeout,
+                name_token_atom::value)
+    .then(
+      [=, finish = std::string{frame}](bool token) mutable {
+        verify(self, std::move(finish), token, token);
+      },
+      [=](caf::error& err) { fail(self, "", err); });
 }
 
 void on_send(session_ptr self, const protocol::envelope& env) {
@@ -380,17 +420,19 @@ void on_resume(session_ptr self) {
   apply(self, st.pump.resume(now, frames_to(self, now)), now);
 }
 
-// `listener_ticks`: the listener sends `(deadline_atom, 0)` at the handshake
-// deadline, so this session needs no timer of its own until then.
+// A session from the edge `listener` (null for a socket made elsewhere)
+// hears `(deadline_atom, 0)` from it at the handshake deadline, so it needs
+// no timer of its own until then.
 session_broker::behavior_type
 session(session_ptr self, caf::io::connection_handle hdl, session_context ctx,
-        bool listener_ticks) {
+        admission_actor listener) {
   auto& st = self->state;
   st.hdl = hdl;
   st.ctx = std::move(ctx);
+  st.listener = std::move(listener);
   st.pump = protocol::frame_pump{st.ctx.limits, max_deferred, clock::now()};
   self->configure_read(hdl, caf::io::receive_policy::at_most(read_chunk));
-  if (listener_ticks)
+  if (st.listener)
     st.tick_due = clock::now() + st.ctx.limits.handshake_timeout;
   else
     schedule_tick(self, st.ctx.limits.handshake_timeout);
@@ -403,6 +445,7 @@ session(session_ptr self, caf::io::connection_handle hdl, session_context ctx,
     },
     [=](caf::io::connection_closed_msg&) {
       self->state.done = true;
+      self->state.handshake.reset();
       self->quit(caf::exit_reason::user_shutdown);
     },
     [=](deadline_atom, uint64_t gen) { on_tick(self, gen); },
@@ -423,7 +466,7 @@ session(session_ptr self, caf::io::connection_handle hdl, session_context ctx,
 session_broker::behavior_type
 session_on_socket(session_ptr self, caf::io::network::native_socket fd,
                   session_context ctx) {
-  return session(self, self->add_scribe(fd), std::move(ctx), false);
+  return session(self, self->add_scribe(fd), std::move(ctx), admission_actor{});
 }
 
 } // namespace
@@ -431,7 +474,8 @@ session_on_socket(session_ptr self, caf::io::network::native_socket fd,
 session_actor start_session(caf::io::broker* listener,
                             caf::io::connection_handle hdl,
                             session_context ctx) {
-  return listener->fork(session, hdl, std::move(ctx), true);
+  return listener->fork(session, hdl, std::move(ctx),
+                        caf::actor_cast<admission_actor>(listener));
 }
 
 session_actor spawn_session(caf::actor_system& sys,

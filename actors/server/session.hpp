@@ -15,6 +15,14 @@
 
 namespace courier {
 
+/// What a session asks of the edge listener that accepted it.
+using admission_actor = caf::typed_actor<
+  // Takes a token for one new name from the bucket of the session's
+  // address; `false` if it is empty.
+  caf::replies_to<name_token_atom>::with<bool>,
+  // Gives back a token that no new name used.
+  caf::reacts_to<refund_atom>>;
+
 /// What every session of one node shares (read-only).
 struct session_context {
   std::shared_ptr<const server_identity> identity;
@@ -32,7 +40,8 @@ struct session_context {
 /// its connection and never takes the node down.
 /// `listener` sends it `(deadline_atom, 0)` once its handshake deadline
 /// (`ctx.limits.handshake_timeout`) has passed, so that a connection that
-/// ends within it never sets a timer of its own.
+/// ends within it never sets a timer of its own; a new name needs a token
+/// from it (see admission_actor).
 session_actor start_session(caf::io::broker* listener,
                             caf::io::connection_handle hdl,
                             session_context ctx);

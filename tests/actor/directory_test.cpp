@@ -21,12 +21,13 @@ namespace {
 
 class DirectoryTest : public deterministic_fixture {
 protected:
-  directory_actor open_directory(const std::string& path) {
+  directory_actor open_directory(const std::string& path,
+                                 directory_limits limits = {}) {
     auto db = open_directory_db(path);
     EXPECT_TRUE(db) << to_string(db.error());
     if (!db)
       return {};
-    auto dir = spawn_directory(*sys_, *db);
+    auto dir = spawn_directory(*sys_, *db, limits);
     track(dir.address());
     run();
     return dir;
@@ -117,3 +118,53 @@ TEST_F(DirectoryTest, NewNamesSentTogetherAreAnsweredOnceDurable) {
 }
 
 } // namespace
+
+TEST_F(DirectoryTest, AKeyHoldsAtMostItsShareOfNames) {
+  scratch_dir scratch;
+  ASSERT_FALSE(scratch.path().empty());
+  auto path = scratch.path() + "/directory.db";
+  directory_limits limits;
+  limits.max_names_per_key = 2;
+  auto reg = [&](const directory_actor& dir, const std::string& user,
+                 const std::string& key) {
+    return code_of_answer(call(dir, register_atom::value, user, key));
+  };
+  {
+    auto dir = open_directory(path, limits);
+    ASSERT_TRUE(dir);
+    // All three in one commit: names still pending count too.
+    send(dir, register_atom::value, std::string{"a1"}, std::string{"key a"});
+    send(dir, register_atom::value, std::string{"a2"}, std::string{"key a"});
+    EXPECT_EQ(reg(dir, "a3", "key a"), errc::too_many_names);
+    auto any = [](const caf::message&) { return true; };
+    for (int i = 0; i < 2; ++i) {
+      auto m = take(any);
+      EXPECT_TRUE(m && m->match_elements<bool>() && m->get_as<bool>(0))
+        << (m ? to_string(*m) : "no answer");
+    }
+    EXPECT_EQ(reg(dir, "a3", "key a"), errc::too_many_names);
+    EXPECT_EQ(reg(dir, "a1", "key a"), errc::none) << "a name it holds";
+    EXPECT_EQ(reg(dir, "b1", "key b"), errc::none) << "another key";
+    kill_and_run(dir.address());
+  }
+  // The count comes back from the database.
+  auto dir = open_directory(path, limits);
+  ASSERT_TRUE(dir);
+  EXPECT_EQ(reg(dir, "a3", "key a"), errc::too_many_names);
+  EXPECT_EQ(reg(dir, "b2", "key b"), errc::none);
+}
+
+TEST_F(DirectoryTest, ANewNameNeedsTheEdgesPermission) {
+  auto dir = open_directory(":memory:");
+  ASSERT_TRUE(dir);
+  auto reg = [&](const std::string& user, bool may_create) {
+    return code_of_answer(call(dir, register_atom::value, user,
+                               std::string{"key of " + user}, may_create));
+  };
+  EXPECT_EQ(reg("alice", false), errc::rate_limited);
+  EXPECT_EQ(code_of_answer(call(dir, lookup_atom::value, std::string{"alice"})),
+            errc::unknown_user)
+    << "a refused name was bound";
+  EXPECT_EQ(reg("alice", true), errc::none);
+  EXPECT_EQ(reg("alice", false), errc::none) << "she exists: no new name";
+}

@@ -3,6 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+
 #include <map>
 #include <memory>
 #include <set>
@@ -218,6 +223,66 @@ TEST_F(LedgerActorTest, ThousandConcurrentTransfersAreAllAnsweredAndConserved) {
   EXPECT_EQ(rep.total_balances, 50000);
   EXPECT_EQ(rep.total_issued, 50000);
   EXPECT_EQ(rep.transfers, 10 + ok);
+}
+
+// A ledger on disk whose postings to "mallory" fail part-way through an
+// order, as an unexpected SQLite error would.
+class LedgerActorOnDisk : public BankTestBase {
+protected:
+  void SetUp() override {
+    BankTestBase::SetUp();
+    caf::anon_send_exit(books_, caf::exit_reason::kill);
+    path_ = (std::filesystem::temp_directory_path()
+             / ("courier_ledger_actor_" + std::to_string(::getpid()) + ".db"))
+              .string();
+    auto l = ledger::open(path_);
+    ASSERT_TRUE(l) << explain(l.error());
+    books_ = spawn_ledger(*sys_, std::make_shared<ledger>(std::move(*l)));
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    auto rc = sqlite3_exec(db,
+                           "CREATE TRIGGER no_mallory BEFORE INSERT ON postings"
+                           " WHEN NEW.account = 'mallory'"
+                           " BEGIN SELECT RAISE(ABORT, 'injected'); END",
+                           nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    ASSERT_EQ(rc, SQLITE_OK);
+  }
+
+  void TearDown() override {
+    BankTestBase::TearDown();
+    for (auto suffix : {"", "-wal", "-shm"})
+      std::filesystem::remove(path_ + suffix);
+  }
+
+  std::string path_;
+};
+
+TEST_F(LedgerActorOnDisk, AnOrderThatFailsPartWayIsUndoneAloneInItsBatch) {
+  for (auto u : {"alice", "bob", "mallory"})
+    account(u, std::string{"fp-"} + u);
+  ASSERT_TRUE(apply(issue("seed", "alice", 10000)));
+  // Sent at once, so they share a batch: the one to mallory writes its
+  // transfer row and alice's posting before its second posting fails.
+  std::vector<transfer_order> orders{transfer("a", "alice", "bob", 100),
+                                     transfer("b", "alice", "mallory", 200),
+                                     transfer("c", "alice", "bob", 300)};
+  fire(*sys_, books_, box_->handle(), orders);
+  auto done = box_->take(tagged(done_atom::value), 20s);
+  ASSERT_TRUE(done);
+  ASSERT_TRUE((done->match_elements<done_atom, std::vector<int64_t>,
+                                    std::vector<int64_t>>()));
+  auto results = done->get_as<std::vector<int64_t>>(1);
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_GT(results[0], 0);
+  EXPECT_EQ(results[1], -static_cast<int64_t>(errc::storage_failure));
+  EXPECT_GT(results[2], 0);
+  EXPECT_EQ(balance_of("alice"), 10000 - 400);
+  EXPECT_EQ(balance_of("bob"), 400);
+  EXPECT_EQ(balance_of("mallory"), 0);
+  auto rep = audit();
+  EXPECT_TRUE(rep.ok()) << ::testing::PrintToString(rep.problems);
+  EXPECT_EQ(rep.transfers, 3);
 }
 
 TEST_F(LedgerActorTest, ConcurrentSendersConserveMoney) {

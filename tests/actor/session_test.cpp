@@ -182,7 +182,7 @@ protected:
     auto first_seq = next_free_seq(**sdb);
     store_ = spawn_store(*sys_, *sdb);
     router_ = spawn_router(*sys_, directory_, store_, edge_limits{}, first_seq);
-    handshakes_ = spawn_handshake_pool(*sys_, 2, *identity_, directory_);
+    handshakes_ = spawn_handshake_pool(*sys_, {2, 256}, *identity_, directory_);
     track(handshakes_.address());
     track(directory_.address());
     track(store_.address());
@@ -418,6 +418,29 @@ TEST_F(SessionTest, HandshakeEndsWithSealedWelcome) {
   EXPECT_EQ(kicked->str("code"), "not_permitted");
   EXPECT_TRUE(closes_and_quits(c));
   EXPECT_TRUE(presence_works(c2, "p1", "alice"));
+}
+
+// A hello whose session ended while it waited costs no public-key work:
+// the pool answers it without a worker, and a live one is still answered.
+TEST_F(SessionTest, HandshakeJobsOfEndedSessionsAreDropped) {
+  auto start = protocol::start_handshake("alice", alice_key());
+  ASSERT_TRUE(start);
+  auto gone = std::make_shared<handshake_progress>();
+  handshake_ref ref{gone};
+  gone.reset();
+  auto code = errc::none;
+  self()
+    ->request(handshakes_, wait_time, hello_atom::value, start->hello.text, ref)
+    .receive([&](const std::string&) { ADD_FAILURE() << "answered"; },
+             [&](caf::error& err) { code = code_of(err); });
+  EXPECT_EQ(code, errc::unreachable);
+  auto live = std::make_shared<handshake_progress>();
+  self()
+    ->request(handshakes_, wait_time, hello_atom::value, start->hello.text,
+              handshake_ref{live})
+    .receive([&](const std::string& reply) { EXPECT_FALSE(reply.empty()); },
+             [&](caf::error& err) { ADD_FAILURE() << explain(err); });
+  EXPECT_EQ(live->hello.user, "alice");
 }
 
 TEST_F(SessionTest, KeyLookupAndPresenceAreAnswered) {

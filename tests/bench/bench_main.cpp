@@ -16,6 +16,8 @@ constexpr const char* usage =
   "        [--latency-messages N] [--window W] [--timeout S]\n"
   "  handshake --connections N [--threads T] [--router-args ...]\n"
   "  handshake-crypto [--rounds N]   (the router's public-key work, in-process)\n"
+  "  e2e-crypto [--rounds N] [--size B]   (opening a message: v1 letter vs\n"
+  "             ratchet, X3DH, order signatures; in-process)\n"
   "  idle --sessions N [--threads T] [--router-args ...]\n"
   "  ledger --transfers N --clients C [--orders N]\n"
   "  peer-mosquitto [relay options]\n"
@@ -44,6 +46,8 @@ int main(int argc, char** argv) {
       run = run_handshake;
     else if (scenario == "handshake-crypto")
       run = run_handshake_crypto;
+    else if (scenario == "e2e-crypto")
+      run = run_e2e_crypto;
     else if (scenario == "idle")
       run = run_idle;
     else if (scenario == "ledger")

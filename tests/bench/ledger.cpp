@@ -123,7 +123,8 @@ struct e2e_stats {
 e2e_stats end_to_end(uint64_t n, uint64_t c, uint64_t timeout_s) {
   e2e_stats st;
   test::temp_dir dir;
-  auto router = test::router_process::start(dir / "router");
+  auto router = test::router_process::start(dir / "router", 0,
+                                            unlimited_router_args());
   track_child(router.proc.pid());
   auto home = dir / "home";
   const std::string op = "op";

@@ -299,8 +299,13 @@ bench_cluster start_cluster(const test::temp_dir& dir,
 
 } // namespace
 
+std::vector<std::string> unlimited_router_args() {
+  return {"--max-names-per-key=0", "--registrations-per-minute=0",
+          "--max-connections-per-address=0", "--max-connections=0"};
+}
+
 std::vector<std::string> router_args_of(const options& opts) {
-  std::vector<std::string> out;
+  auto out = unlimited_router_args();
   std::istringstream args{opts.str("router-args", "")};
   for (std::string arg; args >> arg;)
     out.push_back(arg);

@@ -18,13 +18,20 @@ struct relay_params {
   static relay_params from(const options& opts);
 };
 
-/// The words of `--router-args "..."`: more router options (CAF tuning).
+/// Benchmarks sign in thousands of names with one key from a few
+/// addresses: a router without limits on names per key, new names per
+/// address or connections (but the descriptor limit).
+std::vector<std::string> unlimited_router_args();
+
+/// unlimited_router_args(), then the words of `--router-args "..."`: more
+/// router options (CAF tuning; may set those limits again).
 std::vector<std::string> router_args_of(const options& opts);
 
 /// Each returns the process exit code; results go to stdout.
 int run_relay(const options& opts, bool json);
 int run_handshake(const options& opts, bool json);
 int run_handshake_crypto(const options& opts, bool json);
+int run_e2e_crypto(const options& opts, bool json);
 int run_idle(const options& opts, bool json);
 int run_ledger(const options& opts, bool json);
 int run_peer_mosquitto(const options& opts, bool json);

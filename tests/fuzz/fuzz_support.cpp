@@ -66,7 +66,7 @@ crypto::key load_or_make(const std::string& name) {
   auto k = crypto::generate_rsa(2048);
   require(static_cast<bool>(k), "RSA key generation");
   if (!path.empty()) {
-    auto pem = crypto::private_key_to_pem(*k, "");
+    auto pem = crypto::private_key_to_plain_pem(*k);
     require(static_cast<bool>(pem), "PEM encoding");
     std::ofstream{path} << *pem;
   }

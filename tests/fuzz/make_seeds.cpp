@@ -12,12 +12,19 @@
 #include <string>
 #include <vector>
 
+#include <boost/json.hpp>
+
 #include "actors/protocol/amount.hpp"
+#include "actors/protocol/bundle.hpp"
 #include "actors/protocol/envelope.hpp"
 #include "actors/protocol/frame.hpp"
 #include "actors/protocol/letter.hpp"
+#include "actors/protocol/ratchet_letter.hpp"
 #include "actors/protocol/order.hpp"
+#include "actors/protocol/ratchet.hpp"
 #include "actors/protocol/receipt.hpp"
+#include "actors/protocol/x3dh.hpp"
+#include "crypto/x25519.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
 using namespace courier;
@@ -167,12 +174,60 @@ std::string letter_blob() {
 }
 
 std::string pem(const crypto::key& k) {
-  auto text = crypto::private_key_to_pem(k, "");
-  fuzz::require(static_cast<bool>(text), "private_key_to_pem");
+  auto text = crypto::private_key_to_plain_pem(k);
+  fuzz::require(static_cast<bool>(text), "private_key_to_plain_pem");
   return *text;
 }
 
 } // namespace
+
+// A stored state (first byte even) and messages of a live session (odd).
+std::vector<std::string> ratchet_seeds() {
+  using namespace protocol::ratchet;
+  crypto::secret sk{crypto::bytes(32, 7)};
+  auto spk = crypto::generate_x25519().value();
+  auto alice = std::move(
+    *session::init_alice(sk, crypto::x25519_public_raw(spk).value()));
+  auto bob = std::move(*session::init_bob(sk, spk));
+  std::vector<std::string> out;
+  for (int i = 0; i < 3; ++i) {
+    auto m = alice.encrypt(std::string{"seed"}, std::string{"ad"}).value();
+    if (i == 1)
+      (void) bob.decrypt(m, std::string{"ad"}, 0);
+    auto head = encode(m.head);
+    std::string msg(1, '\x01');
+    msg.append(head.begin(), head.end());
+    msg.append(m.ciphertext.begin(), m.ciphertext.end());
+    out.push_back(msg);
+  }
+  for (auto* s : {&alice, &bob}) {
+    auto saved = s->save().value().unsafe_bytes();
+    out.push_back(std::string(1, '\x00') + std::string(saved.begin(), saved.end()));
+  }
+  return out;
+}
+
+// A bundle, an initiation and a certificate made from fixed keys.
+std::vector<std::string> bundle_seeds(const crypto::key& rsa) {
+  using namespace protocol;
+  auto dev = x3dh::make_device(rsa, "alice", 1, 1700000000000).value();
+  x3dh::bundle b;
+  b.device = dev.second;
+  auto spk = crypto::generate_x25519().value();
+  b.signed_prekey = {1, crypto::x25519_public_raw(spk).value()};
+  b.prekey_signature =
+    x3dh::sign_prekey(dev.first, dev.second, b.signed_prekey).value();
+  b.one_time = x3dh::prekey{2, crypto::x25519_public_raw(spk).value()};
+  x3dh::initiation init{dev.second, b.signed_prekey.key, 1, 2};
+  crypto::secret sk{crypto::bytes(32, 9)};
+  auto s = std::move(*ratchet::session::init_alice(sk, b.signed_prekey.key));
+  auto letter = seal_ratchet_letter({"alice", "bob", 1, "m1", "hi"}, s,
+                               crypto::bytes(8, 1), 1, 1, init)
+                  .value();
+  return {boost::json::serialize(to_json(b)),
+          boost::json::serialize(to_json(init)),
+          boost::json::serialize(to_json(dev.second)), letter};
+}
 
 int main(int argc, char** argv) {
   if (argc != 2) {
@@ -196,6 +251,14 @@ int main(int argc, char** argv) {
   c.add("order_fuzz", orders());
   c.add("receipt_fuzz", receipts());
   c.add("amount_fuzz", {"12.50", "3", "0.01", "999999999999.99"});
+  auto answered = envs;
+  answered.push_back(run.start.hello.text);
+  for (auto& o : orders())
+    answered.push_back(o);
+  answered.push_back("12.50");
+  c.add("error_reply_fuzz", answered);
+  c.add("ratchet_fuzz", ratchet_seeds());
+  c.add("bundle_fuzz", bundle_seeds(alice));
   c.add("json_object_fuzz",
         R"({"s":"abc","i":-5,"b":true,"o":{"x":[1]},"a":[1,"2",null]})");
   c.add("base64_fuzz", {crypto::to_base64("a"), crypto::to_base64("ab"),

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <thread>
 
 #include <caf/all.hpp>
 
@@ -209,6 +210,45 @@ TEST_F(chat_test, wrong_passphrase_is_refused) {
            router.address(), "--passphrase-env", "COURIER_TEST_PASS", "online"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("wrong passphrase"), std::string::npos) << r.err;
+}
+
+TEST_F(chat_test, an_empty_passphrase_is_refused_without_no_passphrase) {
+  setenv("COURIER_EMPTY_PASS", "", 1);
+  auto r = run({COURIER_CLI, "--home", home(), "--user", "dave",
+                "--passphrase-env", "COURIER_EMPTY_PASS", "init", "--bits",
+                "2048"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--no-passphrase"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(home() + "/dave/identity.pem"));
+}
+
+TEST_F(chat_test, a_no_passphrase_identity_is_not_asked_for_one_again) {
+  // alice was made with --no-passphrase. Without the flag, and with no
+  // terminal to ask on, she still signs in: the CLI sees her key file is
+  // unencrypted, and says so.
+  auto r = run({COURIER_CLI, "--home", home(), "--user", "alice", "--server",
+                router.address(), "online"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: alice's identity key is stored unencrypted"),
+            std::string::npos)
+    << r.err;
+  // An identity with a passphrase still needs it, flag or no flag.
+  setenv("COURIER_TEST_PASS", "right horse battery", 1);
+  r = run({COURIER_CLI, "--home", home(), "--user", "erin", "--passphrase-env",
+           "COURIER_TEST_PASS", "init", "--bits", "2048"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run({COURIER_CLI, "--home", home(), "--user", "erin", "--server",
+           router.address(), "online"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("no passphrase"), std::string::npos) << r.err;
+  r = run(cli(home(), router.address(), "erin", {"online"}));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("has a passphrase"), std::string::npos) << r.err;
+  r = run({COURIER_CLI, "--home", home(), "--user", "erin", "--server",
+           router.address(), "--passphrase-env", "COURIER_TEST_PASS",
+           "online"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("unencrypted"), std::string::npos) << r.err;
 }
 
 TEST_F(chat_test, changed_router_key_is_refused) {
@@ -478,4 +518,73 @@ TEST_F(chat_test, a_message_acked_before_its_answer_is_marked_delivered) {
   for (auto& c : {alice, bob})
     caf::anon_send(c, stop_atom::value);
   caf::anon_send_exit(bob_app, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(chat_test, a_message_in_the_apps_hands_is_not_handed_over_again) {
+  using namespace courier;
+  // bob's app holds alice's message without answering (the bank does this
+  // while it works on an order). The router restarts, bob's client connects
+  // again and the router delivers the unacked message a second time: the
+  // client must not hand it to the app while the first copy is in hand.
+  auto port = router.port;
+  ASSERT_EQ(as("bob", {"recv", "--wait", "0"}).exit_code, 0);
+  base_config cfg;
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+  client_config cc;
+  cc.user = "bob";
+  cc.dir = user_dir(home(), "bob");
+  cc.identity = *load_identity(cc.dir, "");
+  cc.servers = {{"127.0.0.1", port}};
+  cc.max_handovers = 64; // as the bank's
+  auto bob = spawn_client(sys, cc);
+  ASSERT_TRUE(bob);
+  auto connect = [&] {
+    bool ok = false;
+    self->request(*bob, seconds{10}, connect_atom::value)
+      .receive([&](const std::string&, bool) { ok = true; },
+               [](caf::error& err) { ADD_FAILURE() << caf::to_string(err); });
+    return ok;
+  };
+  ASSERT_TRUE(connect());
+  self->send(*bob, listen_atom::value, caf::actor_cast<listener_actor>(self));
+  ASSERT_EQ(as("alice", {"send", "bob", "pay me once"}).exit_code, 0);
+  std::vector<caf::typed_response_promise<bool>> held;
+  auto take = [&](milliseconds within) {
+    size_t got = 0;
+    auto deadline = steady_clock::now() + within;
+    while (steady_clock::now() < deadline)
+      self->receive(
+        [&](message_atom, const inbound_message& msg) {
+          EXPECT_EQ(msg.body, "pay me once");
+          held.push_back(self->make_response_promise<bool>());
+          ++got;
+        },
+        [](status_atom, const std::string&) {},
+        [](delivered_atom, const std::string&) {},
+        caf::after(milliseconds{100}) >> [] {});
+    return got;
+  };
+  ASSERT_EQ(take(milliseconds{3000}), 1u);
+  // Past the router's ack hold, so the message is on its disk.
+  std::this_thread::sleep_for(milliseconds{300});
+  router.proc.kill_hard();
+  router = router_process::start(dir / "router", port);
+  ASSERT_TRUE(connect());
+  EXPECT_EQ(take(milliseconds{2000}), 0u)
+    << "the message was handed to the app a second time";
+  for (auto& rp : held)
+    rp.deliver(true);
+  size_t kept = 0;
+  auto deadline = steady_clock::now() + seconds{5};
+  while (steady_clock::now() < deadline && kept == 0) {
+    self
+      ->request(*bob, seconds{10}, history_atom::value, std::string{"alice"},
+                uint32_t{10})
+      .receive([&](std::vector<history_entry>& rows) { kept = rows.size(); },
+               [](caf::error& err) { ADD_FAILURE() << caf::to_string(err); });
+    std::this_thread::sleep_for(milliseconds{50});
+  }
+  EXPECT_EQ(kept, 1u);
+  caf::anon_send(*bob, stop_atom::value);
 }

@@ -23,8 +23,14 @@ constexpr const char* ip_tool = "/bin/ip"; // iproute2
 class network {
 public:
   explicit network(size_t nodes) {
-    auto id = std::to_string(::getpid() % 100000);
-    subnet_ = "10.213." + std::to_string(::getpid() % 250) + ".";
+    // Names and subnet unique per network, not per process: the kernel
+    // removes a namespace's veth some time after `netns del`, so the next
+    // test must not reuse them (RTNETLINK: File exists).
+    static int made = 0;
+    auto n = made++;
+    auto id = std::to_string(::getpid() % 10000) + "x" + std::to_string(n % 100);
+    subnet_ = "10." + std::to_string(200 + n % 50) + "."
+              + std::to_string(::getpid() % 250) + ".";
     bridge_ = "cbr" + id;
     must({"link", "add", bridge_, "type", "bridge"});
     made_bridge_ = true;
@@ -46,10 +52,16 @@ public:
   }
 
   ~network() {
+    // Deleting a veth end removes the pair at once; `netns del` alone
+    // leaves it to the kernel's own time.
+    for (auto& end : host_ends_)
+      run({ip_tool, "link", "del", end});
     for (auto& ns : namespaces_)
-      run({ip_tool, "netns", "del", ns}); // the veth pairs go with them
+      run({ip_tool, "netns", "del", ns});
     if (made_bridge_)
       run({ip_tool, "link", "del", bridge_});
+    for (auto& end : host_ends_)
+      wait_until_gone(end);
   }
 
   /// The address of node `i` (the host side is .1).
@@ -69,6 +81,13 @@ public:
   }
 
 private:
+  static void wait_until_gone(const std::string& link) {
+    auto deadline = steady_clock::now() + seconds{5};
+    while (steady_clock::now() < deadline
+           && run({ip_tool, "link", "show", link}).exit_code == 0)
+      std::this_thread::sleep_for(milliseconds{20});
+  }
+
   void must(std::vector<std::string> args) {
     args.insert(args.begin(), ip_tool);
     auto r = run(args, seconds{10});

@@ -119,7 +119,8 @@ int mode_of(const std::string& path);
 /// A raw edge connection that speaks frames directly.
 class raw_client {
 public:
-  explicit raw_client(uint16_t port);
+  /// Connects to 127.0.0.1:`port`, from `source` (e.g. 127.0.0.2) if given.
+  explicit raw_client(uint16_t port, const std::string& source = "");
   ~raw_client();
   raw_client(const raw_client&) = delete;
   raw_client& operator=(const raw_client&) = delete;

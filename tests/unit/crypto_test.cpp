@@ -3,15 +3,21 @@
 
 #include <gtest/gtest.h>
 
-#include <thread>
-
+#include <chrono>
+#include <filesystem>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include <caf/sec.hpp>
 #include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
 #include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <sys/stat.h>
 
+#include "actors/client/identity.hpp"
 #include "crypto/aead.hpp"
 #include "crypto/bytes.hpp"
 #include "crypto/digest.hpp"
@@ -23,6 +29,7 @@
 #include "crypto/signature.hpp"
 #include "crypto/x25519.hpp"
 #include "tests/support/hostile_keys.hpp"
+#include "tests/support/scratch_dir.hpp"
 
 using namespace courier;
 using namespace courier::crypto;
@@ -472,9 +479,10 @@ TEST(key, pem_with_passphrase) {
 }
 
 TEST(key, pem_unencrypted_and_garbage) {
-  auto pem = private_key_to_pem(ed_key(), "");
+  auto pem = private_key_to_plain_pem(ed_key());
   ASSERT_TRUE(pem);
   EXPECT_NE(pem->find("BEGIN PRIVATE KEY"), std::string::npos);
+  EXPECT_EQ(*protection_of(*pem), key_protection::none);
   auto back = private_key_from_pem(*pem, "");
   ASSERT_TRUE(back);
   EXPECT_EQ(*back->public_der(), *ed_key().public_der());
@@ -485,7 +493,222 @@ TEST(key, pem_unencrypted_and_garbage) {
                                       "-----END ENCRYPTED PRIVATE KEY-----\n",
                                       "pw")),
             errc::bad_encoding);
+  EXPECT_EQ(code(protection_of("garbage")), errc::bad_encoding);
   EXPECT_EQ(code(private_key_to_pem(key{}, "pw")), errc::bad_key);
+  EXPECT_EQ(code(private_key_to_plain_pem(key{})), errc::bad_key);
+}
+
+// -- key files at rest -----------------------------------------------------------
+
+namespace {
+
+using sig_ptr = std::unique_ptr<X509_SIG, decltype(&X509_SIG_free)>;
+
+/// The PBES2 parameters of an encrypted PKCS#8 PEM, read here with
+/// OpenSSL's ASN.1 types and not through the code under test.
+struct pbes2_view {
+  int scheme = NID_undef; ///< the outer algorithm (PBES2)
+  int kdf = NID_undef;
+  int prf = NID_undef;
+  int cipher = NID_undef;
+  uint64_t iterations = 0;
+  size_t salt_size = 0;
+};
+
+std::optional<pbes2_view> read_pbes2(const std::string& pem) {
+  auto* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  sig_ptr sig{PEM_read_bio_PKCS8(bio, nullptr, nullptr, nullptr),
+              X509_SIG_free};
+  BIO_free(bio);
+  if (!sig)
+    return std::nullopt;
+  const X509_ALGOR* alg = nullptr;
+  X509_SIG_get0(sig.get(), &alg, nullptr);
+  pbes2_view out;
+  out.scheme = OBJ_obj2nid(alg->algorithm);
+  auto* pbe2 = static_cast<PBE2PARAM*>(
+    ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter));
+  if (pbe2 == nullptr)
+    return out;
+  out.kdf = OBJ_obj2nid(pbe2->keyfunc->algorithm);
+  out.cipher = OBJ_obj2nid(pbe2->encryption->algorithm);
+  auto* kdf = static_cast<PBKDF2PARAM*>(ASN1_TYPE_unpack_sequence(
+    ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter));
+  if (kdf != nullptr) {
+    out.prf = kdf->prf ? OBJ_obj2nid(kdf->prf->algorithm) : NID_hmacWithSHA1;
+    ASN1_INTEGER_get_uint64(&out.iterations, kdf->iter);
+    if (kdf->salt && kdf->salt->type == V_ASN1_OCTET_STRING)
+      out.salt_size = static_cast<size_t>(
+        ASN1_STRING_length(kdf->salt->value.octet_string));
+    PBKDF2PARAM_free(kdf);
+  }
+  PBE2PARAM_free(pbe2);
+  return out;
+}
+
+/// What Courier wrote before: OpenSSL's defaults (PBKDF2 at 2048).
+std::string old_format_pem(const key& k, const std::string& pass) {
+  auto* bio = BIO_new(BIO_s_mem());
+  EXPECT_EQ(PEM_write_bio_PKCS8PrivateKey(bio, k.get(), EVP_aes_256_cbc(),
+                                          const_cast<char*>(pass.data()),
+                                          static_cast<int>(pass.size()),
+                                          nullptr, nullptr),
+            1);
+  char* data = nullptr;
+  auto len = BIO_get_mem_data(bio, &data);
+  std::string out(data, static_cast<size_t>(len));
+  BIO_free(bio);
+  return out;
+}
+
+/// `pem` with its PBKDF2 iteration count replaced (nothing re-encrypted).
+std::string with_iterations(const std::string& pem, uint64_t iterations) {
+  auto* in = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  sig_ptr sig{PEM_read_bio_PKCS8(in, nullptr, nullptr, nullptr),
+              X509_SIG_free};
+  BIO_free(in);
+  X509_ALGOR* alg = nullptr;
+  X509_SIG_getm(sig.get(), &alg, nullptr);
+  auto* pbe2 = static_cast<PBE2PARAM*>(
+    ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter));
+  auto* kdf = static_cast<PBKDF2PARAM*>(ASN1_TYPE_unpack_sequence(
+    ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter));
+  EXPECT_EQ(ASN1_INTEGER_set_uint64(kdf->iter, iterations), 1);
+  EXPECT_TRUE(ASN1_TYPE_pack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), kdf,
+                                      &pbe2->keyfunc->parameter));
+  EXPECT_TRUE(ASN1_TYPE_pack_sequence(ASN1_ITEM_rptr(PBE2PARAM), pbe2,
+                                      &alg->parameter));
+  PBKDF2PARAM_free(kdf);
+  PBE2PARAM_free(pbe2);
+  auto* out = BIO_new(BIO_s_mem());
+  EXPECT_EQ(PEM_write_bio_PKCS8(out, sig.get()), 1);
+  char* data = nullptr;
+  auto len = BIO_get_mem_data(out, &data);
+  std::string text(data, static_cast<size_t>(len));
+  BIO_free(out);
+  return text;
+}
+
+std::string slurp(const std::string& path) {
+  auto text = courier::read_file(path);
+  return text ? *text : std::string{};
+}
+
+int mode_of(const std::string& path) {
+  struct stat st{};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 0777)
+                                        : -1;
+}
+
+} // namespace
+
+TEST(key_file, new_file_uses_pbkdf2_sha256_at_600000_iterations) {
+  auto pem = private_key_to_pem(ed_key(), "correct horse");
+  ASSERT_TRUE(pem);
+  auto p = read_pbes2(*pem);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->scheme, NID_pbes2);
+  EXPECT_EQ(p->kdf, NID_id_pbkdf2);
+  EXPECT_EQ(p->prf, NID_hmacWithSHA256);
+  EXPECT_GE(p->iterations, 600'000u);
+  EXPECT_GE(p->salt_size, 16u);
+  EXPECT_EQ(p->cipher, NID_aes_256_cbc);
+  EXPECT_EQ(*protection_of(*pem), key_protection::current);
+  // The same holds for an identity file on disk.
+  test::scratch_dir dir;
+  ASSERT_TRUE(courier::create_identity(dir.path(), 2048, "correct horse"));
+  auto on_disk = read_pbes2(slurp(dir.path() + "/identity.pem"));
+  ASSERT_TRUE(on_disk);
+  EXPECT_EQ(on_disk->prf, NID_hmacWithSHA256);
+  EXPECT_GE(on_disk->iterations, 600'000u);
+  EXPECT_EQ(mode_of(dir.path() + "/identity.pem"), 0600);
+}
+
+TEST(key_file, empty_passphrase_is_refused) {
+  EXPECT_EQ(code(private_key_to_pem(ed_key(), "")),
+            errc::passphrase_required);
+  test::scratch_dir dir;
+  EXPECT_EQ(code(courier::create_identity(dir.path(), 2048, "")),
+            errc::passphrase_required);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/identity.pem"));
+  // Only the explicit call writes a key in clear.
+  ASSERT_TRUE(courier::create_plain_identity(dir.path(), 2048));
+  EXPECT_FALSE(*courier::identity_has_passphrase(dir.path()));
+  courier::identity_notes notes;
+  ASSERT_TRUE(courier::load_identity(dir.path(), "", &notes));
+  EXPECT_TRUE(notes.unencrypted);
+  EXPECT_FALSE(notes.upgraded);
+}
+
+TEST(key_file, wrong_passphrase_fails_with_wrong_passphrase) {
+  test::scratch_dir dir;
+  ASSERT_TRUE(courier::create_identity(dir.path(), 2048, "right horse"));
+  EXPECT_TRUE(*courier::identity_has_passphrase(dir.path()));
+  EXPECT_EQ(code(courier::load_identity(dir.path(), "wrong horse")),
+            errc::wrong_passphrase);
+  EXPECT_EQ(code(courier::load_identity(dir.path(), "")),
+            errc::wrong_passphrase);
+  courier::identity_notes notes;
+  ASSERT_TRUE(courier::load_identity(dir.path(), "right horse", &notes));
+  EXPECT_FALSE(notes.unencrypted);
+  EXPECT_FALSE(notes.upgraded); // already current
+}
+
+TEST(key_file, old_format_loads_and_is_rewritten_with_the_strong_kdf) {
+  test::scratch_dir dir;
+  auto path = dir.path() + "/identity.pem";
+  auto old = old_format_pem(rsa_key(), "old horse");
+  auto before = read_pbes2(old);
+  ASSERT_TRUE(before);
+  ASSERT_EQ(before->iterations, 2048u); // what the old code wrote
+  ASSERT_FALSE(courier::write_file_atomic(path, old, 0600));
+  EXPECT_EQ(*protection_of(old), key_protection::weak);
+  // A wrong passphrase leaves the file as it was.
+  EXPECT_EQ(code(courier::load_identity(dir.path(), "new horse")),
+            errc::wrong_passphrase);
+  EXPECT_EQ(slurp(path), old);
+  // The right one unlocks it and rewrites it under the same passphrase.
+  courier::identity_notes notes;
+  auto k = courier::load_identity(dir.path(), "old horse", &notes);
+  ASSERT_TRUE(k) << int{k.error().code()};
+  EXPECT_EQ(*k->public_der(), *rsa_key().public_der());
+  EXPECT_TRUE(notes.upgraded);
+  EXPECT_FALSE(notes.upgrade_error);
+  auto after = read_pbes2(slurp(path));
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->kdf, NID_id_pbkdf2);
+  EXPECT_EQ(after->prf, NID_hmacWithSHA256);
+  EXPECT_GE(after->iterations, 600'000u);
+  EXPECT_EQ(mode_of(path), 0600);
+  // Only the key file is left in the folder: no temp file behind.
+  size_t files = 0;
+  for (auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    ++files;
+    EXPECT_EQ(entry.path().filename(), "identity.pem");
+  }
+  EXPECT_EQ(files, 1u);
+  // The next unlock has nothing to rewrite.
+  courier::identity_notes again;
+  auto k2 = courier::load_identity(dir.path(), "old horse", &again);
+  ASSERT_TRUE(k2);
+  EXPECT_EQ(*k2->public_der(), *rsa_key().public_der());
+  EXPECT_FALSE(again.upgraded);
+}
+
+TEST(key_file, costly_kdf_is_refused_before_it_runs) {
+  // A planted file that asks for 50 million PBKDF2 rounds (~10 s of CPU)
+  // is refused at once, with any passphrase.
+  auto pem = with_iterations(old_format_pem(ed_key(), "pw"), 50'000'000);
+  ASSERT_EQ(read_pbes2(pem)->iterations, 50'000'000u);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(code(private_key_from_pem(pem, "pw")), errc::bad_key);
+  EXPECT_EQ(code(protection_of(pem)), errc::bad_key);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds{1});
+  // Within the bounds, a changed count only makes the passphrase wrong.
+  EXPECT_EQ(code(private_key_from_pem(with_iterations(
+                                        old_format_pem(ed_key(), "pw"), 4096),
+                                      "pw")),
+            errc::wrong_passphrase);
 }
 
 // -- signatures ----------------------------------------------------------------

@@ -480,16 +480,32 @@ TEST_P(LedgerTest, SameIdDifferentContentConflicts) {
   r = run(transfer("t1", "alice", "carol", 2500));
   ASSERT_FALSE(r);
   EXPECT_EQ(code_of(r.error()), errc::conflicting_order);
-  r = run(issue("t1", "bob", 2500));
-  ASSERT_FALSE(r);
-  EXPECT_EQ(code_of(r.error()), errc::conflicting_order);
-  // Another account reusing the id is a different order, too.
-  ASSERT_TRUE(run(issue("i2", "carol", 5000)));
-  before = snap({"alice", "bob", "carol"});
-  r = run(transfer("t1", "carol", "bob", 2500));
-  ASSERT_FALSE(r);
-  EXPECT_EQ(code_of(r.error()), errc::conflicting_order);
   EXPECT_EQ(snap({"alice", "bob", "carol"}), before);
+}
+
+TEST_P(LedgerTest, TransferIdsAreScopedByRequester) {
+  standard_setup();
+  ASSERT_TRUE(run(issue("i2", "carol", 5000)));
+  // carol takes the id alice is about to use: alice's transfer still goes
+  // through, as her own, and learns nothing about carol's.
+  auto carols = run(transfer("t1", "carol", "bob", 700));
+  ASSERT_TRUE(carols) << explain(carols.error());
+  auto alices = run(transfer("t1", "alice", "bob", 2500));
+  ASSERT_TRUE(alices) << explain(alices.error());
+  EXPECT_FALSE(alices->replayed);
+  EXPECT_NE(alices->seq, carols->seq);
+  EXPECT_EQ(alices->balance_minor, 100000 - 2500);
+  // An operator's issue under the same id is the operator's own, too.
+  auto op = run(issue("t1", "bob", 100));
+  ASSERT_TRUE(op) << explain(op.error());
+  EXPECT_FALSE(op->replayed);
+  // Each requester's retry still replays its own receipt.
+  auto again = run(transfer("t1", "alice", "bob", 2500));
+  ASSERT_TRUE(again) << explain(again.error());
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->seq, alices->seq);
+  EXPECT_EQ(balance_of("bob"), 700 + 2500 + 100);
+  EXPECT_TRUE(audit().ok());
 }
 
 TEST_P(LedgerTest, OverdraftAllowsNegativeBalancesAndAuditPasses) {
@@ -675,6 +691,18 @@ protected:
     ASSERT_GT(changed, 0) << sql;
   }
 
+  /// Runs `sql` on a raw connection, changes or not (schema, triggers).
+  void tamper_new(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    char* msg = nullptr;
+    auto rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &msg);
+    std::string text = msg ? msg : "";
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    ASSERT_EQ(rc, SQLITE_OK) << text;
+  }
+
   std::string path_;
 };
 
@@ -768,6 +796,74 @@ TEST_F(LedgerOnDisk, ReopenedLedgerKeepsEverything) {
   bool created = true;
   ASSERT_TRUE(books().open_account("alice", "fp-alice", created));
   EXPECT_FALSE(created);
+}
+
+TEST_F(LedgerOnDisk, AWriteFailingPartWayTearsTheTransaction) {
+  standard_setup();
+  open("mallory");
+  // The second posting of a transfer to mallory fails after the transfer
+  // row and the first posting were written.
+  tamper_new("CREATE TRIGGER no_mallory BEFORE INSERT ON postings"
+         " WHEN NEW.account = 'mallory'"
+         " BEGIN SELECT RAISE(ABORT, 'injected'); END");
+  ASSERT_FALSE(books().begin());
+  EXPECT_TRUE(books().apply(transfer("t1", "alice", "bob", 10), t0));
+  EXPECT_FALSE(books().torn());
+  // A refusal writes nothing and does not tear.
+  EXPECT_FALSE(books().apply(transfer("t2", "alice", "bob", 10'000'000), t0));
+  EXPECT_FALSE(books().torn());
+  auto r = books().apply(transfer("t3", "alice", "mallory", 10), t0);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(code_of(r.error()), errc::storage_failure);
+  EXPECT_TRUE(books().torn());
+  books().rollback();
+  EXPECT_FALSE(books().torn());
+  EXPECT_EQ(balance_of("alice"), 100000);
+  EXPECT_TRUE(audit().ok());
+}
+
+TEST_F(LedgerOnDisk, ALedgerWithGlobalTransferIdsIsMigrated) {
+  // A file as the first ledger wrote it: ids unique across the ledger,
+  // contents without the requester.
+  books_.reset();
+  remove_db(path_);
+  tamper_new(
+    "CREATE TABLE accounts(name TEXT PRIMARY KEY, key_fp TEXT NOT NULL,"
+    " balance INTEGER NOT NULL DEFAULT 0, overdraft INTEGER NOT NULL DEFAULT 0,"
+    " opened INTEGER NOT NULL);"
+    "CREATE TABLE transfers(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " transfer_id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,"
+    " requester TEXT NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL,"
+    " amount INTEGER NOT NULL CHECK(amount > 0), content TEXT NOT NULL,"
+    " ts INTEGER NOT NULL);"
+    "CREATE TABLE postings(seq INTEGER NOT NULL REFERENCES transfers(seq),"
+    " account TEXT NOT NULL REFERENCES accounts(name),"
+    " amount INTEGER NOT NULL, balance_after INTEGER NOT NULL,"
+    " PRIMARY KEY(seq, account));"
+    "INSERT INTO accounts VALUES('@issuance', '', -500, 1, 0),"
+    " ('alice', 'fp-alice', 500, 0, 1), ('bob', 'fp-bob', 0, 0, 1);"
+    "INSERT INTO transfers VALUES(7, 'seed', 'issue', 'op', '@issuance',"
+    " 'alice', 500, 'issue\n@issuance\nalice\n500', 1234);"
+    "INSERT INTO postings VALUES(7, '@issuance', -500, -500),"
+    " (7, 'alice', 500, 500);");
+  open_at(path_);
+  EXPECT_TRUE(audit().ok());
+  EXPECT_EQ(balance_of("alice"), 500);
+  // The old order replays as it was, and its id is free for others.
+  auto again = run(issue("seed", "alice", 500));
+  ASSERT_TRUE(again) << explain(again.error());
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->seq, 7u);
+  EXPECT_EQ(again->ts, 1234);
+  auto alices = run(transfer("seed", "alice", "bob", 100));
+  ASSERT_TRUE(alices) << explain(alices.error());
+  EXPECT_FALSE(alices->replayed);
+  EXPECT_GT(alices->seq, 7u);
+  // Opening again does not migrate twice.
+  books_.reset();
+  open_at(path_);
+  EXPECT_EQ(audit().transfers, 2);
+  EXPECT_TRUE(audit().ok());
 }
 
 TEST_F(LedgerOnDisk, UncommittedWorkIsGoneAfterReopen) {

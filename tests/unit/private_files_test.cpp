@@ -90,7 +90,7 @@ TEST_F(private_files_test, client_history_is_0600) {
 TEST_F(private_files_test, identity_folder_is_0700_and_its_key_0600) {
   auto home = dir / "home";
   auto user = user_dir(home, "alice");
-  ASSERT_TRUE(create_identity(user, 2048, ""));
+  ASSERT_TRUE(create_plain_identity(user, 2048));
   EXPECT_EQ(mode_of(home), 0700);
   EXPECT_EQ(mode_of(user), 0700);
   EXPECT_EQ(mode_of(user + "/identity.pem"), 0600);

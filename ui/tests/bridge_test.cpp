@@ -204,6 +204,18 @@ private Q_SLOTS:
     QVERIFY(!b.signedIn());
   }
 
+  void an_empty_passphrase_is_refused() {
+    ui::Bridge b;
+    b.configure(home_, server_, {});
+    QSignalSpy created{&b, &ui::Bridge::identityCreated};
+    b.createIdentity(QStringLiteral("dave"), {}, 2048);
+    QTRY_COMPARE_WITH_TIMEOUT(created.count(), 1, 20000);
+    QVERIFY(!created.at(0).at(0).toBool());
+    QVERIFY2(created.at(0).at(1).toString().contains("passphrase"),
+             qPrintable(created.at(0).at(1).toString()));
+    QVERIFY(!b.identityExists(QStringLiteral("dave")));
+  }
+
   void unreachable_router_is_said_in_words() {
     ui::Bridge b;
     b.configure(home_, QStringLiteral("127.0.0.1:1"), {});
