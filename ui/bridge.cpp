@@ -514,6 +514,10 @@ void Bridge::refreshContacts() {
 }
 
 void Bridge::refreshPresence() {
+  // Presence of the contacts only: the router answers for the names asked.
+  std::vector<std::string> names;
+  for (auto& n : contacts_.names())
+    names.push_back(n.toStdString());
   ask<std::vector<std::string>>(
     10s,
     [this](const std::vector<std::string>& names) {
@@ -522,7 +526,7 @@ void Bridge::refreshPresence() {
         on << qs(n);
       contacts_.setOnline(on);
     },
-    [](const caf::error&) {}, online_atom::value);
+    [](const caf::error&) {}, online_atom::value, std::move(names));
 }
 
 void Bridge::openConversation(const QString& raw) {

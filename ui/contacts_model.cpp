@@ -121,6 +121,13 @@ QVariantMap ContactsModel::get(const QString& name) const {
           {"preview", c.preview}};
 }
 
+QStringList ContactsModel::names() const {
+  QStringList out;
+  for (auto& c : items_)
+    out << c.name;
+  return out;
+}
+
 void ContactsModel::setOnline(const QStringList& names) {
   for (int i = 0; i < count(); ++i) {
     bool on = names.contains(items_[i].name);

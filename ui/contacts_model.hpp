@@ -57,6 +57,8 @@ public:
   /// Everything about one contact as a map (empty if unknown).
   Q_INVOKABLE QVariantMap get(const QString& name) const;
 
+  /// Every contact's name, in order.
+  Q_INVOKABLE QStringList names() const;
   /// Marks exactly `names` as online.
   Q_INVOKABLE void setOnline(const QStringList& names);
   /// The pinned key (clears a key change).

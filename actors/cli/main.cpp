@@ -46,6 +46,7 @@ struct cli_options {
   int timeout = 15;
   int bits = 3072;
   std::string to, text, peer, fingerprint;
+  std::vector<std::string> names; ///< of `online`
   int wait = 5;
   int count = 0;
   std::string amount, transfer_id;
@@ -314,7 +315,8 @@ int cmd_recv(connected_client& s) {
   }
   // Let the last acknowledgement leave before the connection closes.
   caf::scoped_actor ping{*s.sys};
-  ping->request(s.client, timeout(), online_atom::value)
+  ping->request(s.client, timeout(), online_atom::value,
+                std::vector<std::string>{})
     .receive([](const std::vector<std::string>&) {}, [](caf::error&) {});
   if (opts.count > 0 && received < opts.count)
     die(errc::timeout, "received " + std::to_string(received) + " of "
@@ -322,19 +324,41 @@ int cmd_recv(connected_client& s) {
   return 0;
 }
 
-int cmd_online(connected_client& s) {
+// The user's contacts (pinned keys and history peers), for presence.
+std::vector<std::string> contact_names(connected_client& s) {
+  std::vector<std::string> names;
   caf::scoped_actor self{*s.sys};
-  self->request(s.client, timeout(), online_atom::value)
+  self->request(s.client, timeout(), contacts_atom::value)
     .receive(
-      [&](const std::vector<std::string>& names) {
-        if (opts.json) {
-          print_json({{"online", boost::json::array(names.begin(), names.end())}});
-          return;
-        }
-        for (auto& n : names)
-          std::cout << printable(n) << "\n";
+      [&](const std::vector<contact_key>& contacts) {
+        for (auto& c : contacts)
+          if (c.user != opts.user)
+            names.push_back(c.user);
       },
       [](caf::error& err) { die(err); });
+  return names;
+}
+
+// Which of `names` are online; any count, asked in bounded batches.
+std::vector<std::string> online_of(connected_client& s,
+                                   std::vector<std::string> names) {
+  std::vector<std::string> result;
+  caf::scoped_actor self{*s.sys};
+  self->request(s.client, timeout(), online_atom::value, std::move(names))
+    .receive([&](std::vector<std::string>& on) { result = std::move(on); },
+             [](caf::error& err) { die(err); });
+  return result;
+}
+
+int cmd_online(connected_client& s) {
+  auto names = opts.names.empty() ? contact_names(s) : opts.names;
+  auto on = online_of(s, std::move(names));
+  if (opts.json) {
+    print_json({{"online", boost::json::array(on.begin(), on.end())}});
+    return 0;
+  }
+  for (auto& n : on)
+    std::cout << printable(n) << "\n";
   return 0;
 }
 
@@ -393,7 +417,7 @@ int cmd_chat(connected_client& s) {
   caf::anon_send(s.client, listen_atom::value, printer);
   std::cerr << "signed in as " << opts.user
             << ". Type '@user message' (or just the message when chatting with "
-               "one peer), /online, /quit.\n";
+               "one peer), /online (your contacts), /quit.\n";
   std::string line;
   while (std::getline(std::cin, line)) {
     if (line.empty())
@@ -402,17 +426,14 @@ int cmd_chat(connected_client& s) {
       break;
     caf::scoped_actor self{*s.sys};
     if (line == "/online") {
-      self->request(s.client, timeout(), online_atom::value)
-        .receive(
-          [](const std::vector<std::string>& names) {
-            std::string all;
-            for (auto& n : names)
-              all += (all.empty() ? "" : ", ") + n;
-            std::cerr << "* online: " << printable(all) << std::endl;
-          },
-          [](caf::error& err) {
-            std::cerr << "* " << printable(explain(err)) << std::endl;
-          });
+      try {
+        std::string all;
+        for (auto& n : online_of(s, contact_names(s)))
+          all += (all.empty() ? "" : ", ") + n;
+        std::cerr << "* online: " << printable(all) << std::endl;
+      } catch (const failure& f) {
+        std::cerr << "* " << printable(f.sentence) << std::endl;
+      }
       continue;
     }
     auto to = opts.peer;
@@ -603,7 +624,9 @@ int main(int argc, char** argv) {
   auto recv = app.add_subcommand("recv", "print received messages");
   recv->add_option("--wait", opts.wait, "seconds to wait")->capture_default_str();
   recv->add_option("--count", opts.count, "stop after N messages");
-  auto online = app.add_subcommand("online", "list who is connected");
+  auto online = app.add_subcommand(
+    "online", "which of these users (default: your contacts) are connected");
+  online->add_option("names", opts.names, "users to ask about");
   auto chat = app.add_subcommand("chat", "interactive chat");
   chat->add_option("peer", opts.peer, "default recipient");
   auto fp = app.add_subcommand("fingerprint", "show a key fingerprint");

@@ -1,5 +1,6 @@
 #include "actors/client/client.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <chrono>
 #include <deque>
@@ -424,46 +425,48 @@ void pump(client_ptr self) {
   }
 }
 
-void on_opened(client_ptr self, uint64_t seq, std::string router_from,
-               int64_t accepted_ts, protocol::opened_letter opened) {
-  auto from = opened.content.from;
-  if (from != router_from || opened.content.to != self->state.cfg.user) {
-    warn(self, "dropped a message whose sender or recipient was forged");
+// A message from `from` opened (its signature checked before it was
+// decrypted).
+void on_opened(client_ptr self, uint64_t seq, int64_t accepted_ts,
+               const crypto::key& sender, protocol::letter c) {
+  if (c.to != self->state.cfg.user) {
+    warn(self, "dropped a message whose recipient was forged");
     return finish_inbound(self, seq, std::nullopt);
   }
+  auto fp = crypto::fingerprint(sender);
+  finish_inbound(self, seq,
+                 inbound_message{c.from, c.to, c.body, c.msg_id, c.ts,
+                                 accepted_ts, fp ? *fp : std::string{}});
+}
+
+// The sender's pinned key comes first: the worker checks the signature
+// with it before it spends a private-key operation on the blob.
+void on_deliver(client_ptr self, const protocol::envelope& env) {
+  uint64_t seq = std::strtoull(env.id.c_str(), nullptr, 10);
+  auto from = std::string{env.str("from")};
+  auto ts = env.num("ts");
+  auto blob = std::string{env.str("blob")};
+  self->state.incoming.push_back(inbound{seq, false, true, std::nullopt});
   with_key(self, from, [=](caf::expected<crypto::key> key) {
     if (!key) {
       warn(self, "held a message from " + from + ": " + explain(key.error()));
       return finish_inbound(self, seq, std::nullopt, false);
     }
-    if (!protocol::verify_letter(opened, *key)) {
-      warn(self, "dropped a message from " + from + ": bad signature");
-      return finish_inbound(self, seq, std::nullopt);
-    }
-    auto& c = opened.content;
-    auto fp = crypto::fingerprint(*key);
-    finish_inbound(self, seq,
-                   inbound_message{c.from, c.to, c.body, c.msg_id, c.ts,
-                                   accepted_ts, fp ? *fp : std::string{}});
+    auto sender = *key;
+    self->request(self->state.workers, seconds{60}, open_atom::value, blob,
+                  from, sender)
+      .then(
+        [=](protocol::letter& content) {
+          on_opened(self, seq, ts, sender, std::move(content));
+        },
+        [=](caf::error& err) {
+          warn(self, "dropped a message from " + from
+                       + (code_of(err) == errc::bad_signature
+                            ? std::string{": bad signature"}
+                            : " that did not open: " + explain(err)));
+          finish_inbound(self, seq, std::nullopt);
+        });
   });
-}
-
-void on_deliver(client_ptr self, const protocol::envelope& env) {
-  uint64_t seq = std::strtoull(env.id.c_str(), nullptr, 10);
-  auto from = std::string{env.str("from")};
-  auto ts = env.num("ts");
-  self->state.incoming.push_back(inbound{seq, false, true, std::nullopt});
-  self->request(self->state.workers, seconds{60}, open_atom::value,
-                std::string{env.str("blob")})
-    .then(
-      [=](protocol::opened_letter& opened) {
-        on_opened(self, seq, from, ts, std::move(opened));
-      },
-      [=](caf::error& err) {
-        warn(self, "dropped a message from " + from
-                     + " that did not open: " + explain(err));
-        finish_inbound(self, seq, std::nullopt);
-      });
 }
 
 // The recipient acknowledged a message this client sent.
@@ -591,6 +594,53 @@ void send_letter(client_ptr self, caf::typed_response_promise<std::string> rp,
   });
 }
 
+// -- presence ------------------------------------------------------------------
+
+// Asks which of `users` are online, at most max_presence_names per request
+// (the router refuses more), and merges the answers.
+caf::result<std::vector<std::string>>
+ask_presence(client_ptr self, std::vector<std::string> users) {
+  std::sort(users.begin(), users.end());
+  users.erase(std::unique(users.begin(), users.end()), users.end());
+  struct gathering {
+    std::vector<std::string> names;
+    size_t pending = 0;
+    bool failed = false;
+    caf::typed_response_promise<std::vector<std::string>> rp;
+  };
+  auto g = std::make_shared<gathering>();
+  g->rp = self->make_response_promise<std::vector<std::string>>();
+  g->pending = std::max<size_t>(1, (users.size() + max_presence_names - 1)
+                                     / max_presence_names);
+  for (size_t first = 0; first == 0 || first < users.size();
+       first += max_presence_names) {
+    auto last = std::min(users.size(), first + max_presence_names);
+    boost::json::array batch(users.begin() + static_cast<ptrdiff_t>(first),
+                             users.begin() + static_cast<ptrdiff_t>(last));
+    request(self, "presence", {{"users", std::move(batch)}},
+            [g](caf::expected<protocol::envelope> env) {
+              if (g->failed)
+                return;
+              if (!env) {
+                g->failed = true;
+                return (void) g->rp.deliver(env.error());
+              }
+              if (auto* on = env->fields.if_contains("online"))
+                for (auto& v : on->as_array())
+                  g->names.emplace_back(v.as_string());
+              if (--g->pending > 0)
+                return;
+              std::sort(g->names.begin(), g->names.end());
+              g->names.erase(std::unique(g->names.begin(), g->names.end()),
+                             g->names.end());
+              g->rp.deliver(std::move(g->names));
+            });
+    if (users.empty())
+      break;
+  }
+  return g->rp;
+}
+
 } // namespace
 
 // -- the actor -------------------------------------------------------------------
@@ -633,18 +683,12 @@ client(client_actor::stateful_pointer<client_state> self, client_config cfg,
         send_letter(self, rp, std::move(to), std::move(body));
       return rp;
     },
-    [=](online_atom) -> caf::result<std::vector<std::string>> {
-      auto rp = self->make_response_promise<std::vector<std::string>>();
-      request(self, "presence", {}, [=](caf::expected<protocol::envelope> env) mutable {
-        if (!env)
-          return (void) rp.deliver(env.error());
-        std::vector<std::string> names;
-        if (auto it = env->fields.find("online"); it != env->fields.end())
-          for (auto& v : it->value().as_array())
-            names.emplace_back(v.as_string());
-        rp.deliver(std::move(names));
-      });
-      return rp;
+    [=](online_atom, std::vector<std::string>& users)
+      -> caf::result<std::vector<std::string>> {
+      for (auto& u : users)
+        if (!protocol::valid_username(u))
+          return make_error(errc::invalid_username, u);
+      return ask_presence(self, std::move(users));
     },
     [=](lookup_atom, const std::string& user) -> caf::result<contact_key> {
       auto rp = self->make_response_promise<contact_key>();

@@ -80,8 +80,11 @@ using client_actor = caf::typed_actor<
   // Seals and sends `body` to `to`; replies the msg_id once the router
   // accepted it (stored durably).
   caf::replies_to<send_atom, std::string, std::string>::with<std::string>,
-  // Users online on the router.
-  caf::replies_to<online_atom>::with<std::vector<std::string>>,
+  // Which of the named users are online (sorted); any number of names,
+  // asked about max_presence_names at a time. No names: one empty
+  // request, a round trip to the router.
+  caf::replies_to<online_atom, std::vector<std::string>>::with<
+    std::vector<std::string>>,
   // A contact's key fingerprint (pinned on first sight).
   caf::replies_to<lookup_atom, std::string>::with<contact_key>,
   // Accepts a contact's new key if its fingerprint matches.

@@ -17,9 +17,10 @@ crypto_worker(crypto_worker_actor::pointer, std::string owner,
         return blob.error();
       return std::move(*blob);
     },
-    [=](open_atom,
-        const std::string& blob) -> caf::result<protocol::opened_letter> {
-      auto opened = protocol::open_letter(blob, owner, private_key);
+    [=](open_atom, const std::string& blob, const std::string& from,
+        const crypto::key& sender) -> caf::result<protocol::letter> {
+      auto opened = protocol::open_letter(blob, owner, from, sender,
+                                          private_key);
       if (!opened)
         return opened.error();
       return std::move(*opened);

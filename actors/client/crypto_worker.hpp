@@ -20,8 +20,11 @@ using crypto_worker_actor = caf::typed_actor<
   // Seals a letter for its readers with the owner's key.
   caf::replies_to<seal_atom, protocol::letter, std::vector<protocol::reader>>::with<
     std::string>,
-  // Decrypts a blob addressed to the owner (signature not yet checked).
-  caf::replies_to<open_atom, std::string>::with<protocol::opened_letter>>;
+  // Opens a blob addressed to the owner from `from`, whose key is given:
+  // the sender's signature is checked before the private-key unwrap, so
+  // a forged or garbage blob costs no private operation.
+  caf::replies_to<open_atom, std::string, std::string, crypto::key>::with<
+    protocol::letter>>;
 
 /// One worker: seals and opens letters with its owner's private key, so
 /// that RSA private operations never run inside the client actor.
@@ -39,4 +42,4 @@ crypto_worker_actor spawn_crypto_pool(caf::actor_system& sys, size_t size,
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(courier::protocol::letter)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(courier::protocol::reader)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<courier::protocol::reader>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(courier::protocol::opened_letter)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(courier::crypto::key)

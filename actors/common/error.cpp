@@ -91,6 +91,12 @@ constexpr errc_info infos[] = {
   {errc::too_many_names, "too_many_names",
    "This key already holds as many usernames as the router allows; sign in "
    "with one of them or use another key."},
+  {errc::quota_exceeded, "quota_exceeded",
+   "The recipient has as many messages waiting as the router keeps; send "
+   "again after they have read some."},
+  {errc::sending_too_fast, "sending_too_fast",
+   "You are sending messages faster than the router allows; wait a few "
+   "seconds and send again."},
   {errc::name_reserved, "name_reserved",
    "That username is reserved for another key by the router's operator."},
   {errc::bank_unverified, "bank_unverified",

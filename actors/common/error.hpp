@@ -47,6 +47,8 @@ enum class errc : uint8_t {
   busy = 30, ///< the router is at capacity now; retry, or use another router
   too_many_connections = 31, ///< the source address has its share of connections
   too_many_names = 32, ///< the key holds as many usernames as allowed
+  quota_exceeded = 34, ///< the recipient's offline queue is full
+  sending_too_fast = 35, ///< the sender spent its message budget
   name_reserved = 38, ///< the name is reserved for another key by the router's configuration
   bank_unverified = 39, ///< the bank's key is not the one configured or trusted
   passphrase_required = 42, ///< a key would be written without a passphrase

@@ -87,6 +87,11 @@ public:
   size_t quiet_after_ms = 10000;
   size_t commit_window_us = 0;
   size_t ack_hold_ms = 50;
+  size_t sender_rate = edge_limits{}.sender_rate;
+  size_t sender_burst = edge_limits{}.sender_burst;
+  size_t queue_max_messages = queue_limits{}.max_messages;
+  size_t queue_max_mib = queue_limits{}.max_bytes / (1024 * 1024);
+  size_t queue_expiry_days = 30;
   std::string backbone;
   std::vector<std::string> peers; ///< NAME@HOST:PORT, also from --peer
   /// NAME=SHA256 of a peer's certificate, also from --peer-fingerprint
@@ -155,6 +160,17 @@ public:
       .add(ack_hold_ms, "ack-hold-ms",
            "how long a message already pushed to its recipient waits for "
            "the ack before it is written to disk (0: write at once)")
+      .add(sender_rate, "sender-rate",
+           "messages a second one user may send (0: no limit)")
+      .add(sender_burst, "sender-burst",
+           "messages one user may send at once before --sender-rate applies")
+      .add(queue_max_messages, "queue-max-messages",
+           "messages kept for one offline recipient (0: no limit)")
+      .add(queue_max_mib, "queue-max-mib",
+           "MiB kept for one offline recipient (0: no limit)")
+      .add(queue_expiry_days, "queue-expiry-days",
+           "messages older than this are not delivered and are deleted "
+           "(0: kept for ever)")
       .add(max_connections, "max-connections",
            "edge connections at once (0: as many as descriptors allow); "
            "kept below the descriptor limit")
@@ -171,6 +187,15 @@ public:
       .add(handshake_queue, "handshake-queue",
            "sign-in steps waiting for a thread; past it clients are told "
            "to retry (busy)");
+  }
+
+  queue_limits queue() const {
+    queue_limits q;
+    q.max_messages = static_cast<uint32_t>(
+      std::min<size_t>(queue_max_messages, UINT32_MAX));
+    q.max_bytes = static_cast<uint64_t>(queue_max_mib) * 1024 * 1024;
+    q.expiry = std::chrono::hours{24 * queue_expiry_days};
+    return q;
   }
 
   /// Admission limits, the connection cap kept below the descriptor
@@ -199,6 +224,10 @@ public:
     l.handshake_timeout = std::chrono::milliseconds{handshake_timeout_ms};
     l.idle_timeout = std::chrono::milliseconds{idle_timeout_ms};
     l.quiet_after = std::chrono::milliseconds{quiet_after_ms};
+    l.sender_rate = static_cast<uint32_t>(std::min<size_t>(sender_rate,
+                                                           UINT32_MAX));
+    l.sender_burst = static_cast<uint32_t>(std::min<size_t>(sender_burst,
+                                                            UINT32_MAX));
     return l;
   }
 };
@@ -497,7 +526,8 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   auto dir = spawn_directory(sys, *dir_db, dir_limits, cfg.reserved);
   auto first_seq = next_free_seq(**queue_db); // before the store owns it
   auto queue = spawn_store(sys, *queue_db,
-                           std::chrono::microseconds{cfg.commit_window_us});
+                           std::chrono::microseconds{cfg.commit_window_us},
+                           cfg.queue());
   // With TLS every peer's name is checked against its certificate.
   if (!cfg.tls_cert.empty() && !cfg.backbone.empty())
     cluster.identity = cluster::spawn_tls_peer_identity(sys);

@@ -8,6 +8,7 @@
 #include "actors/common/error.hpp"
 #include "actors/protocol/echo.hpp"
 #include "actors/protocol/json_object.hpp"
+#include "actors/protocol/limits.hpp"
 
 namespace courier::protocol {
 
@@ -30,7 +31,6 @@ constexpr size_t id_max = 64;
 constexpr size_t blob_max = 60 * 1024;
 constexpr size_t text_max = 1024;
 constexpr size_t key_max = 1024;
-constexpr size_t list_max = 100000;
 
 // Every type, both directions. Unknown fields are refused so that a
 // schema change needs a version bump.
@@ -46,7 +46,11 @@ const std::unordered_map<std::string, type_rule>& schema() {
        {"blob", kind::string, blob_max, true},
        {"ts", kind::integer, 0, true}}}},
     {"ack", {{}}},
-    {"presence", {{{"online", kind::string_array, list_max, false}}}},
+    // Presence for the names asked about (`users`, at most
+    // max_presence_names), answered with those of them online.
+    {"presence",
+     {{{"users", kind::string_array, max_presence_names, false},
+       {"online", kind::string_array, max_presence_names, false}}}},
     {"key_lookup",
      {{{"user", kind::string, max_username, true},
        {"key", kind::string, key_max, false}}}},
@@ -83,9 +87,11 @@ void check_field(json_object_reader& r, const field_rule& rule) {
     case kind::string_array: {
       auto* arr = rule.required ? r.array(rule.name, rule.max_len)
                                 : r.opt_array(rule.name, rule.max_len);
+      // The only arrays are lists of usernames.
       if (arr != nullptr
-          && std::any_of(arr->begin(), arr->end(),
-                         [](const auto& e) { return !e.is_string(); }))
+          && std::any_of(arr->begin(), arr->end(), [](const auto& e) {
+               return !e.is_string() || e.get_string().size() > max_username;
+             }))
         r.wrong_type(rule.name);
       return;
     }

@@ -1,5 +1,6 @@
 #include "actors/protocol/letter.hpp"
 
+#include <map>
 #include <set>
 #include <string_view>
 
@@ -33,8 +34,12 @@ using crypto::from_base64;
 namespace {
 
 constexpr size_t max_blob_size = 1 << 20;
-constexpr int64_t blob_version = 1;
-constexpr std::string_view letter_aad = "courier-letter-v1";
+constexpr int64_t blob_version = 2;
+constexpr std::string_view letter_aad = "courier-letter-v2";
+/// Readers of one letter: the recipient and the sender's own copy today.
+constexpr size_t max_readers = 16;
+/// Wrapped keys and signatures: an RSA-4096 value at most.
+constexpr size_t max_rsa_value = 512;
 /// Only keys with Courier's RSA parameters may wrap or unwrap content keys.
 bool usable_rsa(const key& k) {
   return crypto::is_rsa_identity(k);
@@ -105,25 +110,35 @@ caf::error check_readers(const std::vector<reader>& readers) {
   return {};
 }
 
-/// Encrypts the signed payload; fills `iv` and returns the ciphertext.
-caf::expected<bytes> seal_payload(const letter& content, const key& sender,
-                                  const secret& content_key, bytes& iv) {
-  auto inner = inner_text(content);
-  auto sig = sign(sender, inner);
-  if (!sig) {
-    wipe_string(inner);
-    return std::move(sig.error());
+void append_u32(bytes& out, size_t n) {
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<uint8_t>((n >> shift) & 0xff));
+}
+
+void append_field(bytes& out, const void* data, size_t size) {
+  append_u32(out, size);
+  auto p = static_cast<const uint8_t*>(data);
+  out.insert(out.end(), p, p + size);
+}
+
+/// What the sender signs: the domain, the sender, every reader's wrapped
+/// key (sorted by reader), the iv and the ciphertext, each with its
+/// length, so that no field can be moved into another.
+bytes signed_bytes(const std::string& from,
+                   const std::map<std::string, bytes>& wrapped,
+                   const bytes& iv, const bytes& ct) {
+  bytes out;
+  out.reserve(64 + from.size() + ct.size() + wrapped.size() * 400);
+  append_field(out, letter_aad.data(), letter_aad.size());
+  append_field(out, from.data(), from.size());
+  append_u32(out, wrapped.size());
+  for (const auto& [user, wk] : wrapped) {
+    append_field(out, user.data(), user.size());
+    append_field(out, wk.data(), wk.size());
   }
-  json::object payload;
-  payload["inner"] = inner;
-  payload["sig"] = to_base64(*sig);
-  auto text = json::serialize(payload);
-  wipe_strings(payload);
-  wipe_string(inner);
-  iv = random_bytes(aead_nonce_size);
-  auto ct = aead_seal(content_key, iv, letter_aad, text);
-  wipe_string(text);
-  return ct;
+  append_field(out, iv.data(), iv.size());
+  append_field(out, ct.data(), ct.size());
+  return out;
 }
 
 caf::expected<std::string> seal_impl(const letter& content,
@@ -132,44 +147,63 @@ caf::expected<std::string> seal_impl(const letter& content,
   if (auto err = check_readers(readers))
     return err;
   auto content_key = random_secret(aead_key_size);
-  bytes iv;
-  auto ct = seal_payload(content, sender_private, content_key, iv);
+  auto inner = inner_text(content);
+  auto iv = random_bytes(aead_nonce_size);
+  auto ct = aead_seal(content_key, iv, letter_aad, inner);
+  wipe_string(inner);
   if (!ct)
     return std::move(ct.error());
-  json::object keys;
+  std::map<std::string, bytes> wrapped;
   for (const auto& r : readers) {
-    auto wrapped = oaep_wrap(r.public_key, content_key);
-    if (!wrapped)
-      return std::move(wrapped.error());
-    keys[r.user] = to_base64(*wrapped);
+    auto w = oaep_wrap(r.public_key, content_key);
+    if (!w)
+      return std::move(w.error());
+    wrapped.emplace(r.user, std::move(*w));
   }
+  auto sig = sign(sender_private,
+                  signed_bytes(content.from, wrapped, iv, *ct));
+  if (!sig)
+    return std::move(sig.error());
+  json::object keys;
+  for (const auto& [user, wk] : wrapped)
+    keys[user] = to_base64(wk);
   json::object blob;
   blob["v"] = blob_version;
+  blob["from"] = content.from;
   blob["keys"] = std::move(keys);
   blob["iv"] = to_base64(iv);
   blob["ct"] = to_base64(*ct);
+  blob["sig"] = to_base64(*sig);
   return json::serialize(blob);
 }
 
-/// The parts of an outer blob that matter to `me`.
-struct sealed_parts {
-  bytes wrapped_key;
-  bytes iv;
-  bytes ct;
-};
-
-/// Checks the version before the layout so that v=2 blobs say so.
+/// Checks the version before the layout so that other versions say so.
 caf::error check_version(const json::object& obj) {
   auto* v = obj.if_contains("v");
   if (v == nullptr || !(v->is_int64() || v->is_uint64()))
     return make_error(errc::bad_encoding, "missing version");
   if (!v->is_int64() || v->as_int64() != blob_version)
-    return make_error(errc::unsupported_version);
+    return make_error(errc::unsupported_version,
+                      "a letter in another format than v2");
   return {};
 }
 
-caf::expected<sealed_parts> parse_blob(std::string_view blob,
-                                       const std::string& me) {
+bool decode(std::string_view text, bytes& out, size_t max) {
+  // Base64 is 4 characters for 3 bytes: refuse before decoding.
+  return text.size() <= (max + 2) / 3 * 4 && from_base64(text, out)
+         && out.size() <= max;
+}
+
+caf::expected<checked_letter> check_impl(const std::string& blob,
+                                         const std::string& me,
+                                         const std::string& from,
+                                         const key& sender_public) {
+  if (blob.size() > max_blob_size)
+    return make_error(errc::oversize);
+  // A hostile RSA exponent would make the check itself expensive.
+  if (!usable_rsa(sender_public)
+      && sender_public.kind() != crypto::key_kind::ed25519)
+    return make_error(errc::bad_key, "the sender's key");
   auto obj = parse_json(blob);
   if (!obj)
     return std::move(obj.error());
@@ -177,68 +211,67 @@ caf::expected<sealed_parts> parse_blob(std::string_view blob,
     return err;
   json_object_reader r{*obj, errc::bad_encoding};
   r.field("v", true); // checked above
+  auto sender = r.str("from");
   auto* keys = r.object("keys");
-  auto iv = r.str("iv");
-  auto ct = r.str("ct");
+  auto iv_text = r.str("iv");
+  auto ct_text = r.str("ct");
+  auto sig_text = r.str("sig");
   if (auto err = r.finish())
     return err;
-  for (const auto& kv : *keys)
-    if (!kv.value().is_string())
+  if (sender != from)
+    return make_error(errc::bad_signature, "the letter names another sender");
+  if (keys->empty() || keys->size() > max_readers)
+    return make_error(errc::bad_encoding, "no readers or too many");
+  checked_letter out;
+  out.from = from;
+  std::map<std::string, bytes> wrapped;
+  for (const auto& kv : *keys) {
+    auto* text = kv.value().if_string();
+    bytes wk;
+    if (text == nullptr || !decode(*text, wk, max_rsa_value) || wk.empty())
       return make_error(errc::bad_encoding, "malformed key entry");
-  auto* entry = keys->if_contains(me);
-  auto* mine = entry != nullptr ? entry->if_string() : nullptr;
-  if (mine == nullptr)
+    wrapped.emplace(std::string{kv.key()}, std::move(wk));
+  }
+  auto mine = wrapped.find(me);
+  if (mine == wrapped.end())
     return make_error(errc::decrypt_failed, "no key for this reader");
-  sealed_parts parts;
-  if (!from_base64(*mine, parts.wrapped_key) || !from_base64(iv, parts.iv)
-      || !from_base64(ct, parts.ct) || parts.iv.size() != aead_nonce_size)
-    return make_error(errc::bad_encoding, "malformed base64");
-  return parts;
+  bytes sig;
+  if (!decode(iv_text, out.iv, aead_nonce_size)
+      || out.iv.size() != aead_nonce_size
+      || !decode(ct_text, out.ct, max_blob_size)
+      || out.ct.size() < crypto::aead_tag_size
+      || !decode(sig_text, sig, max_rsa_value))
+    return make_error(errc::bad_encoding, "malformed base64 or sizes");
+  // The one public-key operation; nothing private runs before it passes.
+  if (!verify(sender_public, signed_bytes(from, wrapped, out.iv, out.ct), sig))
+    return make_error(errc::bad_signature, "the sender's signature");
+  out.wrapped_key = std::move(mine->second);
+  return out;
 }
 
-/// Splits the decrypted payload into the inner text and the signature.
-caf::expected<opened_letter> parse_payload(const bytes& plain) {
-  std::string_view text{reinterpret_cast<const char*>(plain.data()),
-                        plain.size()};
-  auto obj = parse_json(text);
-  if (!obj)
-    return std::move(obj.error());
-  json_object_reader r{*obj, errc::bad_encoding};
-  auto inner = r.str("inner");
-  auto sig = r.str("sig");
-  opened_letter result;
-  bool ok = !r.finish() && from_base64(sig, result.signature);
-  if (ok)
-    result.inner.assign(inner.data(), inner.size());
-  wipe_strings(*obj);
-  if (!ok)
-    return make_error(errc::bad_encoding, "malformed payload");
-  auto content = parse_inner(result.inner);
-  if (!content)
-    return std::move(content.error());
-  result.content = std::move(*content);
-  return result;
-}
-
-caf::expected<opened_letter> open_impl(const std::string& blob,
-                                       const std::string& me,
-                                       const key& my_private) {
-  if (blob.size() > max_blob_size)
-    return make_error(errc::oversize);
+caf::expected<letter> open_checked_impl(const checked_letter& checked,
+                                        const key& my_private) {
   if (!usable_rsa(my_private))
     return make_error(errc::bad_key);
-  auto parts = parse_blob(blob, me);
-  if (!parts)
-    return std::move(parts.error());
-  auto content_key = oaep_unwrap(my_private, parts->wrapped_key);
+  if (checked.wrapped_key.size() != static_cast<size_t>(my_private.bits() / 8))
+    return make_error(errc::decrypt_failed, "wrapped key of the wrong size");
+  auto content_key = oaep_unwrap(my_private, checked.wrapped_key);
   if (!content_key || content_key->size() != aead_key_size)
     return make_error(errc::decrypt_failed);
-  auto plain = aead_open(*content_key, parts->iv, letter_aad, parts->ct);
+  auto plain = aead_open(*content_key, checked.iv, letter_aad, checked.ct);
   if (!plain)
     return make_error(errc::decrypt_failed);
-  auto result = parse_payload(*plain);
+  std::string text{reinterpret_cast<const char*>(plain->data()),
+                   plain->size()};
   wipe(plain->data(), plain->size());
-  return result;
+  auto content = parse_inner(text);
+  wipe_string(text);
+  if (!content)
+    return std::move(content.error());
+  // Signed as from `checked.from`; the inner text must agree.
+  if (content->from != checked.from)
+    return make_error(errc::bad_signature, "the inner sender differs");
+  return content;
 }
 
 } // namespace
@@ -253,19 +286,36 @@ caf::expected<std::string> seal_letter(const letter& content,
   }
 }
 
-caf::expected<opened_letter> open_letter(const std::string& blob,
-                                         const std::string& me,
-                                         const key& my_private) {
+caf::expected<checked_letter> check_letter(const std::string& blob,
+                                           const std::string& me,
+                                           const std::string& from,
+                                           const key& sender_public) {
   // Boost.JSON throws only on allocation failure; never let it escape.
   try {
-    return open_impl(blob, me, my_private);
+    return check_impl(blob, me, from, sender_public);
   } catch (const std::exception& e) {
     return make_error(errc::internal, e.what());
   }
 }
 
-bool verify_letter(const opened_letter& opened, const key& sender_public) {
-  return verify(sender_public, opened.inner, opened.signature);
+caf::expected<letter> open_checked_letter(const checked_letter& checked,
+                                          const key& my_private) {
+  try {
+    return open_checked_impl(checked, my_private);
+  } catch (const std::exception& e) {
+    return make_error(errc::internal, e.what());
+  }
+}
+
+caf::expected<letter> open_letter(const std::string& blob,
+                                  const std::string& me,
+                                  const std::string& from,
+                                  const key& sender_public,
+                                  const key& my_private) {
+  auto checked = check_letter(blob, me, from, sender_public);
+  if (!checked)
+    return std::move(checked.error());
+  return open_checked_letter(*checked, my_private);
 }
 
 } // namespace courier::protocol

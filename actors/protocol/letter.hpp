@@ -29,29 +29,46 @@ struct reader {
   key public_key;
 };
 
-/// Seals a letter (blob format v1, a JSON text):
-/// `{"v":1,"keys":{user: b64(OAEP(content key))...},"iv":b64,"ct":b64}`
-/// where ct = AES-256-GCM(content key, iv, aad "courier-letter-v1",
-/// `{"inner":"<inner JSON text>","sig":b64(sign(sender, inner))}`).
-/// A fresh content key per letter; it is wiped afterwards.
+/// Seals a letter (blob format v2, a JSON text):
+/// `{"v":2,"from":sender,"keys":{user: b64(OAEP(content key))...},
+///   "iv":b64,"ct":b64,"sig":b64}` where ct = AES-256-GCM(content key, iv,
+/// aad "courier-letter-v2", inner JSON `{from,to,ts,msg_id,body}`) and sig
+/// is the sender's signature over signed_bytes(from, keys, iv, ct): outside
+/// the encryption, so that a reader checks it with a public-key operation
+/// before spending a private one. A fresh content key per letter; it is
+/// wiped afterwards.
 caf::expected<std::string> seal_letter(const letter& content,
                                        const key& sender_private,
                                        const std::vector<reader>& readers);
 
-/// A letter that was decrypted but whose signature is not yet checked.
-struct opened_letter {
-  letter content;
-  std::string inner;   ///< the signed inner JSON text, verbatim
-  bytes signature;
+/// A blob whose structure, sizes and sender's signature are checked; no
+/// private-key work has been done on it yet.
+struct checked_letter {
+  std::string from;  ///< the sender, as the blob and its signature say
+  bytes wrapped_key; ///< the content key wrapped to this reader
+  bytes iv;
+  bytes ct;
 };
 
-/// Decrypts a blob with the wrapped key for `me`. Fails closed on any
-/// malformed, oversize, tampered or foreign blob (no key for `me`).
-caf::expected<opened_letter> open_letter(const std::string& blob,
-                                         const std::string& me,
-                                         const key& my_private);
+/// Checks a blob before any private-key operation: its size and layout,
+/// that it is from `from` and names `me` as a reader, every field's size,
+/// and the signature with `sender_public` (a public-key operation). A
+/// forged, foreign or malformed blob is refused here, cheaply.
+caf::expected<checked_letter> check_letter(const std::string& blob,
+                                           const std::string& me,
+                                           const std::string& from,
+                                           const key& sender_public);
 
-/// Checks the sender's signature over the inner text.
-bool verify_letter(const opened_letter& opened, const key& sender_public);
+/// Unwraps the content key with `my_private` (the one RSA private
+/// operation), decrypts and parses; the inner `from` must match.
+caf::expected<letter> open_checked_letter(const checked_letter& checked,
+                                          const key& my_private);
+
+/// check_letter, then open_checked_letter.
+caf::expected<letter> open_letter(const std::string& blob,
+                                  const std::string& me,
+                                  const std::string& from,
+                                  const key& sender_public,
+                                  const key& my_private);
 
 } // namespace courier::protocol

@@ -16,6 +16,15 @@ struct edge_limits {
   /// A session quiet this long frees its cipher contexts and buffers.
   std::chrono::milliseconds quiet_after{10000};
   uint32_t delivery_window = 256;          ///< unacked messages per session
+  /// Messages a signed-in sender may send per second, over all its
+  /// sessions on this router (a token bucket; 0: no limit).
+  uint32_t sender_rate = 200;
+  /// Messages a sender may send at once before the rate applies.
+  uint32_t sender_burst = 5000;
 };
+
+/// Most usernames one presence request may ask about: the answer is then
+/// bounded too (64 names of 32 characters), however many are online.
+constexpr size_t max_presence_names = 64;
 
 } // namespace courier

@@ -18,6 +18,7 @@
 #include "actors/common/clock.hpp"
 #include "actors/common/error.hpp"
 #include "actors/server/cluster/rendezvous.hpp"
+#include "actors/server/token_bucket.hpp"
 #include "actors/server/unacked_window.hpp"
 
 namespace courier {
@@ -75,6 +76,11 @@ struct router_state {
   std::unordered_map<caf::actor_addr, std::string> watched;
   std::unordered_map<std::string, router_actor> peers; ///< those that are up
   std::unordered_set<std::string> known_users; ///< names never unregister
+  /// Send budgets of the users whose sessions send through this router.
+  /// A user has one live session in the cluster (a new sign-in kicks the
+  /// old one), so this is the user's budget; a bucket is kept after its
+  /// session ends (signing in again does not refill it) until it is full.
+  std::unordered_map<std::string, token_bucket> send_budgets;
   /// Seqs on their way to the store whose sender has not been answered,
   /// and whether the recipient acknowledged them meanwhile: the answer
   /// then says so, and no delivered notice follows.
@@ -301,9 +307,11 @@ void notify_delivered(router_ptr self, const std::string& user, uint64_t seq,
 
 // Writes a message to the store; its sender hears back once it is durable.
 // An ack for a pushed message arrives in a later event, so the put, sent
-// within this one, reaches the store before the drop.
+// within this one, reaches the store before the drop. With `quota`, the
+// store refuses it if the recipient's queue is full; a message already
+// pushed to its live recipient is not refused.
 void write_out(router_ptr self, send_promise rp,
-               const std::string& to, stored_message msg) {
+               const std::string& to, stored_message msg, bool quota) {
   auto seq = msg.seq;
   self->state.unanswered.emplace(seq, false);
   // Whether the recipient acked it while the store was busy.
@@ -316,7 +324,7 @@ void write_out(router_ptr self, send_promise rp,
     return acked;
   };
   self->request(self->state.store, caf::infinite, put_atom::value, to,
-                std::move(msg))
+                std::move(msg), quota)
     .then(
       [=](stored_message& stored) mutable {
         rp.deliver(stored.seq, take_acked());
@@ -379,7 +387,7 @@ size_t release_held(router_ptr self, const std::string* user) {
       continue;
     }
     auto& h = it->second;
-    write_out(self, std::move(h.rp), h.to, std::move(h.msg));
+    write_out(self, std::move(h.rp), h.to, std::move(h.msg), false);
     it = held.erase(it);
     ++n;
   }
@@ -393,7 +401,7 @@ void on_hold_tick(router_ptr self) {
   auto now = clock::now();
   while (!st.held.empty() && st.held.begin()->second.until <= now) {
     auto& h = st.held.begin()->second;
-    write_out(self, std::move(h.rp), h.to, std::move(h.msg));
+    write_out(self, std::move(h.rp), h.to, std::move(h.msg), false);
     st.held.erase(st.held.begin());
   }
   schedule_hold_tick(self);
@@ -427,32 +435,65 @@ void accept(router_ptr self, send_promise rp,
             std::string from, std::string to, std::string blob) {
   stored_message msg{self->state.next_seq++, std::move(from), std::move(blob),
                      now_ms()};
-  if (push_now(self, to, msg) && self->state.ack_hold.count() > 0)
+  auto pushed = push_now(self, to, msg);
+  if (pushed && self->state.ack_hold.count() > 0)
     hold(self, std::move(rp), std::move(to), std::move(msg));
   else
-    write_out(self, std::move(rp), to, std::move(msg));
+    write_out(self, std::move(rp), to, std::move(msg), !pushed);
 }
 
-std::vector<std::string> home_online(router_ptr self) {
+// Which of `users` are homed here and live.
+std::vector<std::string> home_online(router_ptr self,
+                                     const std::vector<std::string>& users) {
   std::vector<std::string> names;
-  for (auto& kv : self->state.online)
-    names.push_back(kv.first);
+  for (auto& user : users)
+    if (self->state.online.count(user) > 0 && home_of(self, user).local)
+      names.push_back(user);
   std::sort(names.begin(), names.end());
   return names;
 }
 
-// Asks every peer that is up for the users homed there; a peer that does
-// not answer in time is left out rather than holding up the answer.
+caf::error too_many_names(size_t n) {
+  return make_error(errc::oversize,
+                    "presence asks about at most "
+                      + std::to_string(max_presence_names) + " users, not "
+                      + std::to_string(n));
+}
+
+// Which of `users` are live: those homed here from this router's table,
+// the others from their home routers, each asked only about its own
+// users. A home that is down or does not answer in time is left out
+// rather than holding up the answer. Every list is bounded by the request.
 caf::result<std::vector<std::string>>
-gather_online(router_ptr self, std::vector<std::string> mine) {
+presence(router_ptr self, std::vector<std::string> users) {
+  if (users.size() > max_presence_names)
+    return too_many_names(users.size());
+  std::sort(users.begin(), users.end());
+  users.erase(std::unique(users.begin(), users.end()), users.end());
+  std::vector<std::string> found;
+  std::map<std::string, std::pair<router_actor, std::vector<std::string>>>
+    elsewhere; // by home router
+  for (auto& user : users) {
+    auto h = home_of(self, user);
+    if (h.local) {
+      if (self->state.online.count(user) > 0)
+        found.push_back(user);
+    } else if (h.peer) {
+      auto& entry = elsewhere[h.name];
+      entry.first = h.peer;
+      entry.second.push_back(user);
+    }
+  }
+  if (elsewhere.empty())
+    return found;
   struct gathering {
     std::vector<std::string> names;
     size_t pending = 0;
     caf::typed_response_promise<std::vector<std::string>> rp;
   };
   auto g = std::make_shared<gathering>();
-  g->names = std::move(mine);
-  g->pending = self->state.peers.size();
+  g->names = std::move(found);
+  g->pending = elsewhere.size();
   g->rp = self->make_response_promise<std::vector<std::string>>();
   auto done = [g] {
     if (--g->pending > 0)
@@ -462,15 +503,48 @@ gather_online(router_ptr self, std::vector<std::string> mine) {
                    g->names.end());
     g->rp.deliver(std::move(g->names));
   };
-  for (auto& kv : self->state.peers)
-    self->request(kv.second, std::chrono::seconds{2}, home_online_atom::value)
+  for (auto& kv : elsewhere) {
+    // Only names asked about, homed there, may come back.
+    auto asked = std::make_shared<std::vector<std::string>>(kv.second.second);
+    self->request(kv.second.first, std::chrono::seconds{2},
+                  home_online_atom::value, std::move(kv.second.second))
       .then(
-        [g, done](std::vector<std::string>& names) {
-          g->names.insert(g->names.end(), names.begin(), names.end());
+        [g, done, asked](std::vector<std::string>& names) {
+          for (auto& n : names)
+            if (std::binary_search(asked->begin(), asked->end(), n))
+              g->names.push_back(std::move(n));
           done();
         },
         [done](caf::error&) { done(); });
+  }
   return g->rp;
+}
+
+// Takes one message from `from`'s send budget; an error if it is spent.
+caf::error charge_sender(router_ptr self, const std::string& from) {
+  auto& st = self->state;
+  if (st.limits.sender_rate == 0)
+    return caf::none;
+  auto now = token_bucket::clock::now();
+  auto& budgets = st.send_budgets;
+  // Full buckets carry nothing a new one would not: drop them once the
+  // table outgrows the users who are signed in.
+  if (budgets.size() > 2 * (st.online.size() + st.visiting.size()) + 1024)
+    for (auto it = budgets.begin(); it != budgets.end();)
+      it = it->second.full(now) ? budgets.erase(it) : std::next(it);
+  auto it = budgets.find(from);
+  if (it == budgets.end())
+    it = budgets
+           .emplace(from, token_bucket{static_cast<double>(st.limits.sender_rate),
+                                       static_cast<double>(std::max(
+                                         st.limits.sender_burst, 1u)),
+                                       now})
+           .first;
+  if (it->second.take(now))
+    return caf::none;
+  return make_error(errc::sending_too_fast,
+                    "at most " + std::to_string(st.limits.sender_rate)
+                      + " messages a second");
 }
 
 /// Logs why router `name` is refused and returns the error for its link.
@@ -623,6 +697,11 @@ router(router_ptr self,
     },
     [=](send_atom, std::string& from, std::string& to,
         std::string& blob) -> caf::result<uint64_t, bool> {
+      // Charged where the sender's session is; a peer passing a send on
+      // to the recipient's home charged it already.
+      if (!from_backbone(self))
+        if (auto err = charge_sender(self, from))
+          return err;
       if (auto h = home_of(self, to); !h.local) {
         if (auto err = refusal(self, h, to))
           return err;
@@ -665,13 +744,16 @@ router(router_ptr self,
     [=](delivered_atom, const std::string& user, uint64_t seq) {
       notify_delivered(self, user, seq, !from_backbone(self));
     },
-    [=](online_atom) -> caf::result<std::vector<std::string>> {
-      auto names = home_online(self);
-      if (self->state.peers.empty())
-        return names;
-      return gather_online(self, std::move(names));
+    [=](online_atom, std::vector<std::string>& users)
+      -> caf::result<std::vector<std::string>> {
+      return presence(self, std::move(users));
     },
-    [=](home_online_atom) { return home_online(self); },
+    [=](home_online_atom, const std::vector<std::string>& users)
+      -> caf::result<std::vector<std::string>> {
+      if (users.size() > max_presence_names)
+        return too_many_names(users.size());
+      return home_online(self, users);
+    },
     [=](register_atom, const std::string& user, const std::string& key) {
       return ask_home_directory<bool>(self, user, register_atom::value, user,
                                       key);

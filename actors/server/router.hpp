@@ -37,10 +37,15 @@ using router_actor = caf::typed_actor<
   caf::reacts_to<ack_atom, std::string, uint64_t>,
   // Tells `user` that message `seq` it sent was acknowledged.
   caf::reacts_to<delivered_atom, std::string, uint64_t>,
-  // Usernames with a live session (the whole cluster).
-  caf::replies_to<online_atom>::with<std::vector<std::string>>,
-  // Usernames homed here with a live session (what peers ask each other).
-  caf::replies_to<home_online_atom>::with<std::vector<std::string>>,
+  // Which of the named users (at most max_presence_names) have a live
+  // session, wherever their home is; sorted. A home that is down or slow
+  // to answer leaves its users out.
+  caf::replies_to<online_atom, std::vector<std::string>>::with<
+    std::vector<std::string>>,
+  // Which of the named users homed here have a live session (what peers
+  // ask each other).
+  caf::replies_to<home_online_atom, std::vector<std::string>>::with<
+    std::vector<std::string>>,
   // The directory of the user's home router (see directory_actor).
   caf::replies_to<register_atom, std::string, std::string>::with<bool>,
   caf::replies_to<register_atom, std::string, std::string, bool>::with<bool>,

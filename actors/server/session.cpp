@@ -283,10 +283,20 @@ void on_ack(session_ptr self, const protocol::envelope& env) {
   self->send(self->state.ctx.router, ack_atom::value, self->state.user, seq);
 }
 
+// Presence for the names the client asks about (its contacts), never a
+// list of everyone: the schema bounds the count, so the answer is bounded.
 void on_presence(session_ptr self, const protocol::envelope& env) {
   auto id = env.id;
+  std::vector<std::string> users;
+  if (auto* arr = env.fields.if_contains("users"))
+    for (auto& v : arr->as_array()) {
+      std::string name{v.as_string()};
+      if (!protocol::valid_username(name))
+        return reply_error(self, id, make_error(errc::invalid_username, name));
+      users.push_back(std::move(name));
+    }
   self->request(self->state.ctx.router, std::chrono::seconds{10},
-                online_atom::value)
+                online_atom::value, std::move(users))
     .then(
       [=](const std::vector<std::string>& names) {
         boost::json::array arr(names.begin(), names.end());

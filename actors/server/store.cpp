@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
+#include <cstdint>
 #include <unordered_map>
 #include <vector>
 
@@ -9,6 +11,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/common/clock.hpp"
+#include "actors/common/error.hpp"
 
 namespace courier {
 
@@ -23,6 +26,12 @@ struct pending_put {
   caf::typed_response_promise<stored_message> promise;
 };
 
+/// What waits for one recipient: committed rows plus pending puts.
+struct usage {
+  uint64_t messages = 0;
+  uint64_t bytes = 0;
+};
+
 } // namespace
 
 struct store_state {
@@ -30,6 +39,10 @@ struct store_state {
   statement insert;
   statement remove;
   statement select;
+  statement purge;
+  queue_limits limits;
+  /// Per recipient with anything queued; entries at zero are erased.
+  std::unordered_map<std::string, usage> queued;
   std::vector<pending_put> puts; ///< since the last flush
   std::vector<std::pair<std::string, uint64_t>> drops;
   bool flush_scheduled = false;
@@ -50,17 +63,98 @@ struct store_state {
         db->exec("ROLLBACK");
         return err;
       }
+    // Bytes of each deleted row, counted off once the commit holds.
+    std::vector<std::pair<size_t, uint64_t>> freed;
     for (size_t i = 0; i < drops.size(); ++i) {
       if (drop_skip[i])
         continue;
       remove.bind(1, drops[i].first)
         .bind(2, static_cast<int64_t>(drops[i].second));
-      if (auto err = remove.run()) {
+      auto row = remove.step();
+      if (row && *row)
+        freed.emplace_back(i, static_cast<uint64_t>(remove.int_at(0)));
+      remove.reset();
+      if (!row) {
         db->exec("ROLLBACK");
-        return err;
+        return std::move(row.error());
       }
     }
-    return db->exec("COMMIT");
+    if (auto err = db->exec("COMMIT"))
+      return err;
+    for (auto& [i, bytes] : freed)
+      release(drops[i].first, bytes);
+    return caf::none;
+  }
+
+  /// Whether one more message of `size` bytes fits in `to`'s queue.
+  bool fits(const std::string& to, size_t size) const {
+    auto it = queued.find(to);
+    if (it == queued.end())
+      return true;
+    auto& u = it->second;
+    return (limits.max_messages == 0 || u.messages < limits.max_messages)
+           && (limits.max_bytes == 0 || u.bytes + size <= limits.max_bytes);
+  }
+
+  void charge(const std::string& to, size_t size) {
+    auto& u = queued[to];
+    u.messages += 1;
+    u.bytes += size;
+  }
+
+  /// One message of `bytes` left `to`'s queue.
+  void release(const std::string& to, uint64_t bytes) {
+    auto it = queued.find(to);
+    if (it == queued.end())
+      return;
+    auto& u = it->second;
+    u.messages -= std::min<uint64_t>(u.messages, 1);
+    u.bytes -= std::min(u.bytes, bytes);
+    if (u.messages == 0)
+      queued.erase(it);
+  }
+
+  /// The oldest ts still delivered.
+  int64_t cutoff() const {
+    if (limits.expiry.count() <= 0)
+      return INT64_MIN;
+    return now_ms() - static_cast<int64_t>(limits.expiry.count());
+  }
+
+  /// Counts what waits for each recipient (once, at start).
+  caf::error count_queued() {
+    auto stmt = db->prepare("SELECT recipient, COUNT(*), SUM(length(blob))"
+                            " FROM queue GROUP BY recipient");
+    if (!stmt)
+      return std::move(stmt.error());
+    for (;;) {
+      auto row = stmt->step();
+      if (!row)
+        return std::move(row.error());
+      if (!*row)
+        return caf::none;
+      queued[stmt->text_at(0)] = usage{static_cast<uint64_t>(stmt->int_at(1)),
+                                       static_cast<uint64_t>(stmt->int_at(2))};
+    }
+  }
+
+  /// Deletes at most one batch of expired messages; returns how many.
+  size_t purge_expired() {
+    if (limits.expiry.count() <= 0)
+      return 0;
+    purge.bind(1, cutoff()).bind(2, static_cast<int64_t>(limits.purge_batch));
+    std::vector<std::pair<std::string, uint64_t>> gone;
+    for (;;) {
+      auto row = purge.step();
+      if (!row || !*row)
+        break;
+      gone.emplace_back(purge.text_at(0),
+                        static_cast<uint64_t>(purge.int_at(1)));
+    }
+    purge.reset();
+    for (auto& [to, bytes] : gone)
+      release(to, bytes);
+    return gone.size();
   }
 
   caf::error write_put(pending_put& p) {
@@ -93,6 +187,7 @@ struct store_state {
       if (a != acked.end() && drops[a->second].first == p.to
           && !drop_skip[a->second]) {
         drop_skip[a->second] = true;
+        release(p.to, p.msg.blob.size());
         p.promise.deliver(std::move(p.msg));
       } else {
         puts.push_back(std::move(p));
@@ -101,10 +196,12 @@ struct store_state {
     last_written = puts.size();
     auto err = commit(drop_skip);
     for (auto& p : puts) {
-      if (err)
+      if (err) {
+        release(p.to, p.msg.blob.size());
         p.promise.deliver(err);
-      else
+      } else {
         p.promise.deliver(std::move(p.msg));
+      }
     }
     puts.clear();
     drops.clear();
@@ -118,7 +215,9 @@ caf::expected<std::shared_ptr<database>> open_store_db(const std::string& path) 
     " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     " recipient TEXT NOT NULL, sender TEXT NOT NULL,"
     " blob BLOB NOT NULL, ts INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS queue_by_recipient ON queue(recipient, seq);");
+    "CREATE INDEX IF NOT EXISTS queue_by_recipient ON queue(recipient, seq);"
+    // Expiry finds the oldest rows without a scan.
+    "CREATE INDEX IF NOT EXISTS queue_by_ts ON queue(ts);");
   if (!db)
     return db.error();
   return std::make_shared<database>(std::move(*db));
@@ -126,10 +225,12 @@ caf::expected<std::shared_ptr<database>> open_store_db(const std::string& path) 
 
 store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self,
                                  std::shared_ptr<database> db,
-                                 std::chrono::microseconds window) {
+                                 std::chrono::microseconds window,
+                                 queue_limits limits) {
   auto& st = self->state;
   st.db = std::move(db);
   st.window = window;
+  st.limits = limits;
   auto prep = [&](const char* sql) {
     auto stmt = st.db->prepare(sql);
     if (!stmt)
@@ -138,9 +239,19 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
   };
   st.insert = prep("INSERT INTO queue(seq, recipient, sender, blob, ts)"
                    " VALUES(?1, ?2, ?3, ?4, ?5)");
-  st.remove = prep("DELETE FROM queue WHERE recipient = ?1 AND seq = ?2");
+  st.remove = prep("DELETE FROM queue WHERE recipient = ?1 AND seq = ?2"
+                   " RETURNING length(blob)");
   st.select = prep("SELECT seq, sender, blob, ts FROM queue"
-                   " WHERE recipient = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
+                   " WHERE recipient = ?1 AND seq > ?2 AND ts >= ?4"
+                   " ORDER BY seq LIMIT ?3");
+  st.purge = prep("DELETE FROM queue WHERE seq IN (SELECT seq FROM queue"
+                  " WHERE ts < ?1 ORDER BY ts LIMIT ?2)"
+                  " RETURNING recipient, length(blob)");
+  if (auto err = st.count_queued())
+    throw std::runtime_error(to_string(err));
+  // The first purge pass runs as soon as the store starts.
+  if (st.limits.expiry.count() > 0)
+    self->send(self, tick_atom::value);
   // Commits once the mailbox is drained, or after the window: acks that
   // arrive within it spare both the insert and the delete. A full batch
   // goes at once.
@@ -159,8 +270,17 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
       self->delayed_send(self, st.window, flush_atom::value);
   };
   return {
-    [=](put_atom, std::string& to,
-        stored_message& msg) -> caf::result<stored_message> {
+    [=](put_atom, std::string& to, stored_message& msg,
+        bool quota) -> caf::result<stored_message> {
+      auto& st = self->state;
+      if (quota && !st.fits(to, msg.blob.size())) {
+        auto& u = st.queued[to];
+        return make_error(errc::quota_exceeded,
+                          to + " has " + std::to_string(u.messages)
+                            + " messages (" + std::to_string(u.bytes / 1024)
+                            + " KiB) waiting");
+      }
+      st.charge(to, msg.blob.size());
       auto rp = self->make_response_promise<stored_message>();
       if (msg.ts == 0)
         msg.ts = now_ms();
@@ -174,6 +294,7 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
       st.flush(); // a fetch must see every put before it
       st.select.bind(1, to).bind(2, static_cast<int64_t>(after));
       st.select.bind(3, static_cast<int64_t>(limit));
+      st.select.bind(4, st.cutoff()); // expired: never delivered
       std::vector<stored_message> rows;
       for (;;) {
         auto row = st.select.step();
@@ -195,6 +316,15 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
       schedule();
     },
     [=](flush_atom) { self->state.flush(); },
+    [=](tick_atom) {
+      auto& st = self->state;
+      // A full batch means there may be more: the next pass comes after
+      // what waits in the mailbox, not a whole interval later.
+      if (st.purge_expired() >= st.limits.purge_batch)
+        self->send(self, tick_atom::value);
+      else
+        self->delayed_send(self, st.limits.purge_interval, tick_atom::value);
+    },
     [=](stop_atom) -> size_t {
       self->state.flush();
       return self->state.last_written;
@@ -217,8 +347,9 @@ uint64_t next_free_seq(database& db) {
 }
 
 store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<database> db,
-                        std::chrono::microseconds window) {
-  return sys.spawn(store, std::move(db), window);
+                        std::chrono::microseconds window,
+                        queue_limits limits) {
+  return sys.spawn(store, std::move(db), window, limits);
 }
 
 } // namespace courier

@@ -16,11 +16,28 @@
 
 namespace courier {
 
+/// What the offline queue keeps for one recipient, and for how long.
+struct queue_limits {
+  /// Messages waiting for one recipient (0: no limit).
+  uint32_t max_messages = 10000;
+  /// Bytes of blobs waiting for one recipient (0: no limit).
+  uint64_t max_bytes = 64 * 1024 * 1024;
+  /// Older messages are not delivered and are purged (0: kept for ever).
+  std::chrono::milliseconds expiry{std::chrono::hours{24 * 30}};
+  /// Rows one purge pass deletes at most, so a pass never stalls the store.
+  uint32_t purge_batch = 1000;
+  /// Time between purge passes (the next comes at once after a full one).
+  std::chrono::milliseconds purge_interval{std::chrono::minutes{1}};
+};
+
 /// The durable offline queue (group commit).
 using store_actor = caf::typed_actor<
   // Queues a message for `to`; replies once it is durable, or once a drop
   // of it came in the same batch. A seq of 0 lets the store pick one.
-  caf::replies_to<put_atom, std::string, stored_message>::with<
+  // With `quota`, a message that would take `to`'s queue over its limits
+  // is refused with `quota_exceeded` (a message already pushed to a live
+  // recipient is written without it: it is being delivered).
+  caf::replies_to<put_atom, std::string, stored_message, bool>::with<
     stored_message>,
   // Messages for `to` after `seq`, in order, at most `limit`.
   caf::replies_to<fetch_atom, std::string, uint64_t, uint32_t>::with<
@@ -29,6 +46,8 @@ using store_actor = caf::typed_actor<
   caf::reacts_to<drop_atom, std::string, uint64_t>,
   // Internal: commit everything pending.
   caf::reacts_to<flush_atom>,
+  // Internal: a purge pass of expired messages is due.
+  caf::reacts_to<tick_atom>,
   // The node is stopping: writes every pending message now; replies how
   // many it wrote.
   caf::replies_to<stop_atom>::with<size_t>>;
@@ -45,7 +64,11 @@ uint64_t next_free_seq(database& db);
 /// is committed in one transaction (WAL, synchronous=FULL) before any of
 /// them is answered; a put and the drop of the same message in one batch
 /// are neither written. A fetch commits what is pending first.
+/// Each recipient's queue is bounded by `limits` (count and bytes, kept in
+/// memory from a count at start); expired messages are never fetched and
+/// are purged at start and every purge interval, a bounded batch a pass.
 store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<database> db,
-                        std::chrono::microseconds window = {});
+                        std::chrono::microseconds window = {},
+                        queue_limits limits = {});
 
 } // namespace courier

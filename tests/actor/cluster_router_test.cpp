@@ -97,7 +97,8 @@ protected:
   /// Spawns directory, store and router `name` of the cluster {A, B} on
   /// in-memory databases; `identity` checks its peers' certificates.
   node start(const std::string& name,
-             cluster::peer_identity_actor identity = {}) {
+             cluster::peer_identity_actor identity = {},
+             queue_limits queue = {}) {
     node n;
     n.name = name;
     auto ddb = open_directory_db(":memory:");
@@ -108,7 +109,7 @@ protected:
       return n;
     n.directory = spawn_directory(*sys_, *ddb);
     auto first_seq = next_free_seq(**sdb);
-    n.store = spawn_store(*sys_, *sdb);
+    n.store = spawn_store(*sys_, *sdb, {}, queue);
     n.router = spawn_router(*sys_, n.directory, n.store, edge_limits{},
                             first_seq,
                             cluster_config{name, cluster_names, identity});
@@ -217,12 +218,14 @@ protected:
     self()->send(n.router, ack_atom::value, user, seq);
   }
 
-  /// The answer to `online` through `n`, and how long it took.
-  std::vector<std::string> online(const node& n, ms* took = nullptr) {
+  /// Which of `asked` are online, through `n`, and how long it took.
+  std::vector<std::string> online(const node& n,
+                                  std::vector<std::string> asked,
+                                  ms* took = nullptr) {
     auto t0 = steady::now();
     auto result = answer_of(std::vector<std::string>{"<no answer>"},
                             "online via " + n.name, n.router,
-                            online_atom::value);
+                            online_atom::value, std::move(asked));
     if (took)
       *took = std::chrono::duration_cast<ms>(steady::now() - t0);
     return result;
@@ -500,7 +503,7 @@ TEST_F(ClusterRouterTest, VisitingSessionLogsInAtHomeOncePeerIsUp) {
   auto visitor = fake_session("visitor");
   login(a_, ub, visitor);
   EXPECT_TRUE(stray_deliveries("visitor").empty());
-  EXPECT_TRUE(online(b_).empty()) << "B saw a login it could not have seen";
+  EXPECT_TRUE(online(b_, {ub}).empty()) << "B saw a login it could not have seen";
   // A hears of B: the session is logged in at B and gets the backlog.
   peer_up(a_, b_);
   auto got = deliveries("visitor", 2);
@@ -508,7 +511,7 @@ TEST_F(ClusterRouterTest, VisitingSessionLogsInAtHomeOncePeerIsUp) {
   EXPECT_EQ(seqs_of(got), (std::vector<uint64_t>{s1, s2}));
   EXPECT_EQ(blobs_of(got),
             (std::vector<std::string>{"queued-1", "queued-2"}));
-  EXPECT_EQ(online(b_), std::vector<std::string>{ub});
+  EXPECT_EQ(online(b_, {ub}), std::vector<std::string>{ub});
   // New messages reach it directly.
   auto s3 = send_ok(b_, "someone", ub, "live");
   got = deliveries("visitor", 1);
@@ -561,7 +564,7 @@ TEST_F(ClusterRouterTest, DeadVisitingSessionIsNotLoggedInAgain) {
   std::vector<std::string> names{"<none>"};
   auto deadline = steady::now() + quiet_time;
   do {
-    names = online(b_);
+    names = online(b_, {ub});
     if (!names.empty())
       break;
     std::this_thread::sleep_for(ms{10});
@@ -632,6 +635,29 @@ TEST_F(ClusterRouterTest, PeerWhoseCertificateNamesAnotherRouterIsRefused) {
   EXPECT_EQ(look.key, "key of " + ub);
 }
 
+// -- quotas ----------------------------------------------------------------------
+
+TEST_F(ClusterRouterTest, QueueQuotaIsKeptAtTheHomeAndReachesASenderElsewhere) {
+  queue_limits small;
+  small.max_messages = 2;
+  a_ = start("A");
+  b_ = start("B", {}, small);
+  ASSERT_TRUE(a_.router && b_.router);
+  introduce(a_, b_);
+  auto ub = user_at("B");
+  register_ok(b_, ub);
+  send_ok(a_, "someone", ub, "m1");
+  send_ok(b_, "other", ub, "m2");
+  // The queue lives at B; a send through A is refused there.
+  for (auto* n : {&a_, &b_}) {
+    auto res = send(*n, "someone", ub, "one too many");
+    ASSERT_TRUE(res.err) << "accepted via " << n->name;
+    EXPECT_EQ(code_of(res.err), errc::quota_exceeded) << explain(res.err);
+    EXPECT_NE(explain(res.err).find(ub), std::string::npos);
+  }
+  EXPECT_EQ(queued_at(b_, ub).size(), 2u);
+}
+
 // -- online ----------------------------------------------------------------------
 
 TEST_F(ClusterRouterTest, OnlineListsUsersOfBothRouters) {
@@ -652,20 +678,20 @@ TEST_F(ClusterRouterTest, OnlineListsUsersOfBothRouters) {
   std::vector<std::string> names;
   ms took{0};
   do {
-    names = online(a_, &took);
+    names = online(a_, all, &took);
     if (names == all)
       break;
     std::this_thread::sleep_for(ms{10});
   } while (steady::now() < deadline);
   EXPECT_EQ(names, all) << "online through A";
   EXPECT_LT(took.count(), 1000) << "online through A waited for a timeout";
-  names = online(b_, &took);
+  names = online(b_, all, &took);
   EXPECT_EQ(names, all) << "online through B";
   EXPECT_LT(took.count(), 1000) << "online through B waited for a timeout";
   // Without B, A lists only the users homed at A.
   kill_and_wait(b_.router.address());
   lookup_until_refused(a_, ub);
-  names = online(a_, &took);
+  names = online(a_, all, &took);
   EXPECT_EQ(names, sorted({ua, ua2}));
   EXPECT_LT(took.count(), 1000);
 }

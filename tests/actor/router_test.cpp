@@ -58,7 +58,7 @@ TEST_F(RouterTest, OnlineUserGetsMessagesDirectlyInOrder) {
   register_user("bob");
   auto bob = fake_session("bob");
   login("bob", bob);
-  EXPECT_EQ(online(), std::vector<std::string>{"bob"});
+  EXPECT_EQ(online({"alice", "bob"}), std::vector<std::string>{"bob"});
   // One at a time: each arrives after its receipt.
   std::vector<uint64_t> seqs;
   for (int i = 1; i <= 3; ++i) {
@@ -332,7 +332,7 @@ TEST_F(RouterTest, SecondLoginKicksFirstAndTakesOverUnacked) {
   // The old session dying must not log out the new one.
   kill_and_wait(first.address());
   std::this_thread::sleep_for(ms{100});
-  EXPECT_EQ(online(), std::vector<std::string>{"bob"});
+  EXPECT_EQ(online({"alice", "bob"}), std::vector<std::string>{"bob"});
   auto s4 = send_ok("alice", "bob", "d");
   auto after = deliveries("second", 1);
   ASSERT_EQ(after.size(), 1u);
@@ -343,17 +343,17 @@ TEST_F(RouterTest, OnlineListsUsersAndDropsDeadSessions) {
   start();
   register_user("alice");
   register_user("bob");
-  EXPECT_TRUE(online().empty());
+  EXPECT_TRUE(online({"alice", "bob"}).empty());
   auto a = fake_session("alice");
   auto b = fake_session("bob");
   login("bob", b);
   login("alice", a);
-  EXPECT_EQ(online(), (std::vector<std::string>{"alice", "bob"}));
+  EXPECT_EQ(online({"alice", "bob"}), (std::vector<std::string>{"alice", "bob"}));
   kill_and_wait(b.address());
   auto deadline = steady::now() + wait_time;
   std::vector<std::string> names;
   do {
-    names = online();
+    names = online({"alice", "bob"});
     if (names == std::vector<std::string>{"alice"})
       break;
     std::this_thread::sleep_for(ms{10});
@@ -368,7 +368,84 @@ TEST_F(RouterTest, OnlineListsUsersAndDropsDeadSessions) {
   EXPECT_EQ(got[0].seq, seq);
 }
 
+TEST_F(RouterTest, PresenceAnswersOnlyForTheNamesAskedAndIsBounded) {
+  start();
+  for (auto name : {"alice", "bob", "carol"})
+    register_user(name);
+  login("alice", fake_session("alice"));
+  login("bob", fake_session("bob"));
+  EXPECT_EQ(online({"carol", "bob", "bob", "nobody"}),
+            std::vector<std::string>{"bob"});
+  // No names: nobody. The router has no answer that lists everyone.
+  EXPECT_TRUE(online({}).empty());
+  // At most max_presence_names per request; more is refused.
+  std::vector<std::string> many{"alice"};
+  while (many.size() < max_presence_names)
+    many.push_back("user" + std::to_string(many.size()));
+  EXPECT_EQ(online(many), std::vector<std::string>{"alice"});
+  many.push_back("one-too-many");
+  caf::error err;
+  self()
+    ->request(router_, wait_time, online_atom::value, many)
+    .receive([](std::vector<std::string>&) { ADD_FAILURE() << "answered"; },
+             [&](caf::error& e) { err = std::move(e); });
+  EXPECT_EQ(code_of(err), errc::oversize) << sys_->render(err);
+}
 
+// -- quotas and rates ----------------------------------------------------------
+
+TEST_F(RouterTest, FullOfflineQueueRefusesTheSenderUntilMessagesAreRead) {
+  queue_limits queue;
+  queue.max_messages = 3;
+  start({}, {}, queue);
+  for (auto name : {"alice", "bob", "carol"})
+    register_user(name);
+  for (int i = 0; i < 3; ++i)
+    send_ok("alice", "bob", "m" + std::to_string(i));
+  // Whoever sends: bob's queue is full.
+  for (auto from : {"alice", "carol"}) {
+    auto res = send(from, "bob", "one too many");
+    ASSERT_TRUE(res.err) << from << "'s message was accepted";
+    EXPECT_EQ(code_of(res.err), errc::quota_exceeded) << sys_->render(res.err);
+    EXPECT_NE(explain(res.err).find("bob"), std::string::npos);
+  }
+  send_ok("alice", "carol", "carol's queue is her own");
+  // Bob reads and acknowledges one: there is room for one more.
+  auto bob = fake_session("bob");
+  login("bob", bob);
+  auto got = deliveries("bob", 3);
+  ASSERT_EQ(got.size(), 3u);
+  ack("bob", got[0].seq);
+  kill_and_wait(bob.address());
+  auto deadline = steady::now() + wait_time;
+  send_result res;
+  do {
+    res = send("carol", "bob", "room again");
+    if (!res.err)
+      break;
+    std::this_thread::sleep_for(ms{10});
+  } while (steady::now() < deadline);
+  EXPECT_FALSE(res.err) << sys_->render(res.err);
+}
+
+TEST_F(RouterTest, SenderOverItsBudgetIsRefusedWhateverItsSessions) {
+  edge_limits limits;
+  limits.sender_rate = 1; // a token a second: none comes back in the test
+  limits.sender_burst = 3;
+  start(limits);
+  for (auto name : {"alice", "bob", "carol"})
+    register_user(name);
+  for (int i = 0; i < 3; ++i)
+    send_ok("alice", "bob", "m" + std::to_string(i));
+  auto res = send("alice", "carol", "fourth");
+  EXPECT_EQ(code_of(res.err), errc::sending_too_fast) << sys_->render(res.err);
+  // Signing in again, from another session, does not refill the budget.
+  login("alice", fake_session("alice-2"));
+  res = send("alice", "bob", "fifth");
+  EXPECT_EQ(code_of(res.err), errc::sending_too_fast) << sys_->render(res.err);
+  // Other senders have budgets of their own.
+  send_ok("carol", "bob", "carol is fine");
+}
 TEST_F(HoldTest, MessageAckedInTimeIsNeverWritten) {
   start_holding(std::chrono::seconds{10});
   auto seq = send_and_push("hi");

@@ -386,7 +386,9 @@ protected:
   /// and lists `expect_online`.
   bool presence_works(client& c, const std::string& id,
                       const std::string& expect_online) {
-    send_sealed(c, protocol::make_envelope("presence", id));
+    send_sealed(c, protocol::make_envelope(
+                     "presence", id,
+                     {{"users", boost::json::array{expect_online, "nobody"}}}));
     auto env = next_envelope(c);
     if (!env)
       return false;
@@ -495,14 +497,55 @@ TEST_F(SessionTest, KeyLookupAndPresenceAreAnswered) {
   EXPECT_EQ(env->type, "error");
   EXPECT_EQ(env->id, "k2");
   EXPECT_EQ(env->str("code"), "unknown_user");
-  // Presence lists the signed-in user (bob is only registered).
-  send_sealed(c, protocol::make_envelope("presence", "p1"));
+  // Presence lists those of the names asked about who are signed in (bob
+  // is only registered).
+  send_sealed(c, protocol::make_envelope(
+                   "presence", "p1",
+                   {{"users", boost::json::array{"bob", "alice", "zed"}}}));
   env = next_envelope(c);
   ASSERT_TRUE(env);
   EXPECT_EQ(env->type, "presence");
   EXPECT_EQ(env->id, "p1");
   ASSERT_TRUE(env->has("online"));
   EXPECT_EQ(boost::json::serialize(env->fields.at("online")), R"(["alice"])");
+  // Nobody asked about: nobody listed. There is no list of everyone.
+  send_sealed(c, protocol::make_envelope("presence", "p2"));
+  env = next_envelope(c);
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->type, "presence");
+  ASSERT_TRUE(env->has("online"));
+  EXPECT_EQ(boost::json::serialize(env->fields.at("online")), "[]");
+}
+
+TEST_F(SessionTest, PresenceForTooManyOrInvalidNamesIsRefused) {
+  auto c = connect("c1");
+  ASSERT_TRUE(handshake(c, "alice", alice_key()));
+  boost::json::array many;
+  for (size_t i = 0; i <= max_presence_names; ++i)
+    many.emplace_back("user" + std::to_string(i));
+  send_sealed(c, protocol::make_envelope("presence", "p1",
+                                         {{"users", many}}));
+  auto env = next_envelope(c);
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->type, "error");
+  EXPECT_EQ(env->id, "p1");
+  EXPECT_EQ(env->str("code"), "oversize");
+  // One fewer is answered.
+  many.pop_back();
+  many.back() = "alice";
+  send_sealed(c, protocol::make_envelope("presence", "p2",
+                                         {{"users", many}}));
+  env = next_envelope(c);
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->type, "presence");
+  EXPECT_EQ(boost::json::serialize(env->fields.at("online")), R"(["alice"])");
+  send_sealed(c, protocol::make_envelope(
+                   "presence", "p3", {{"users", boost::json::array{"No Way"}}}));
+  env = next_envelope(c);
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->type, "error");
+  EXPECT_EQ(env->str("code"), "invalid_username");
+  EXPECT_TRUE(presence_works(c, "p4", "alice"));
 }
 
 TEST_F(SessionTest, SendIsAcceptedWithAReceipt) {
@@ -735,7 +778,8 @@ TEST_F(SessionTest, ConnectionGoneEndsTheSession) {
   std::vector<std::string> names{"alice"};
   while (!names.empty() && steady::now() < deadline) {
     self()
-      ->request(router_, wait_time, online_atom::value)
+      ->request(router_, wait_time, online_atom::value,
+                std::vector<std::string>{"alice"})
       .receive([&](std::vector<std::string>& xs) { names = xs; },
                [&](caf::error& e) { ADD_FAILURE() << explain(e); });
     if (!names.empty())

@@ -11,6 +11,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/common/clock.hpp"
 #include "actors/common/error.hpp"
 #include "actors/server/store.hpp"
 #include "tests/support/deterministic.hpp"
@@ -29,12 +30,13 @@ protected:
     ASSERT_FALSE(dir_.empty()) << "no scratch folder";
   }
 
-  store_actor open_store(std::chrono::microseconds window = {}) {
+  store_actor open_store(std::chrono::microseconds window = {},
+                         queue_limits limits = {}) {
     auto db = open_store_db(dir_ + "/queue.db");
     EXPECT_TRUE(db) << to_string(db.error());
     if (!db)
       return {};
-    auto st = spawn_store(*sys_, *db, window);
+    auto st = spawn_store(*sys_, *db, window, limits);
     track(st.address());
     run();
     return st;
@@ -43,7 +45,8 @@ protected:
   stored_message put(const store_actor& st, const std::string& to,
                      const std::string& from, const std::string& blob) {
     stored_message out;
-    auto m = call(st, put_atom::value, to, stored_message{0, from, blob, 0});
+    auto m = call(st, put_atom::value, to, stored_message{0, from, blob, 0},
+                  true);
     if (!m)
       ADD_FAILURE() << "put: no answer";
     else if (m->match_elements<stored_message>())
@@ -67,6 +70,20 @@ protected:
     return out;
   }
 
+  /// The error code a put of `blob` for `to` gets (none if stored).
+  errc put_code(const store_actor& st, const std::string& to,
+                const std::string& blob, int64_t ts = 0, bool quota = true) {
+    auto m = call(st, put_atom::value, to,
+                  stored_message{0, "alice", blob, ts}, quota);
+    if (!m) {
+      ADD_FAILURE() << "put: no answer";
+      return errc::internal;
+    }
+    if (m->match_elements<caf::error>())
+      return code_of(m->get_as<caf::error>(0));
+    return errc::none;
+  }
+
   /// Rows in the queue database, read through a connection of its own.
   int64_t rows_on_disk() {
     return queue_rows(dir_ + "/queue.db");
@@ -80,6 +97,75 @@ predicate is_stored_message() {
   return [](const caf::message& m) {
     return m.match_elements<stored_message>();
   };
+}
+
+TEST_F(StoreTest, RecipientsQueueIsBoundedInCountAndBytes) {
+  queue_limits limits;
+  limits.max_messages = 3;
+  limits.max_bytes = 1000;
+  {
+    auto st = open_store({}, limits);
+    ASSERT_TRUE(st);
+    for (int i = 0; i < 3; ++i)
+      EXPECT_EQ(put_code(st, "bob", "m" + std::to_string(i)),
+                errc::none);
+    EXPECT_EQ(put_code(st, "bob", "one too many"),
+              errc::quota_exceeded);
+    // Another recipient has a queue of its own, bounded in bytes too.
+    EXPECT_EQ(put_code(st, "carol", std::string(600, 'a')), errc::none);
+    EXPECT_EQ(put_code(st, "carol", std::string(600, 'b')),
+              errc::quota_exceeded);
+    EXPECT_EQ(put_code(st, "carol", std::string(400, 'c')), errc::none);
+    // A message already pushed to its live recipient is written anyway.
+    EXPECT_EQ(put_code(st, "bob", "pushed", 0, false), errc::none);
+    // An acknowledged message makes room.
+    auto rows = fetch(st, "bob", 0, 100);
+    ASSERT_EQ(rows.size(), 4u);
+    send(st, drop_atom::value, std::string{"bob"}, rows[0].seq);
+    send(st, drop_atom::value, std::string{"bob"}, rows[1].seq);
+    EXPECT_EQ(fetch(st, "bob", 0, 100).size(), 2u);
+    EXPECT_EQ(put_code(st, "bob", "room again"), errc::none);
+    EXPECT_EQ(put_code(st, "bob", "full again"), errc::quota_exceeded);
+    kill_and_run(st.address());
+  }
+  // The count survives a restart: it is taken from the database.
+  auto st = open_store({}, limits);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(put_code(st, "bob", "after restart"), errc::quota_exceeded);
+  EXPECT_EQ(put_code(st, "dave", "dave has room"), errc::none);
+}
+
+TEST_F(StoreTest, ExpiredMessagesAreNotDeliveredAndArePurged) {
+  queue_limits limits;
+  limits.expiry = std::chrono::hours{24};
+  limits.purge_batch = 2; // several passes for five rows
+  auto old_ts = now_ms() - 2 * 24 * 3600 * 1000;
+  {
+    auto st = open_store({}, limits);
+    ASSERT_TRUE(st);
+    for (int i = 0; i < 5; ++i)
+      EXPECT_EQ(put_code(st, "bob", "old" + std::to_string(i), old_ts),
+                errc::none);
+    EXPECT_EQ(put_code(st, "bob", "new"), errc::none);
+    // Expired rows are never handed out, purged or not.
+    auto rows = fetch(st, "bob", 0, 100);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].blob, "new");
+    EXPECT_EQ(rows_on_disk(), 6);
+    kill_and_run(st.address());
+  }
+  // A store starts with a purge pass, and a full pass brings the next one.
+  auto st = open_store({}, limits);
+  ASSERT_TRUE(st);
+  run();
+  EXPECT_EQ(rows_on_disk(), 1);
+  EXPECT_EQ(fetch(st, "bob", 0, 100).size(), 1u);
+  // Purged rows no longer count against the queue.
+  limits.max_messages = 2;
+  kill_and_run(st.address());
+  st = open_store({}, limits);
+  EXPECT_EQ(put_code(st, "bob", "fits"), errc::none);
+  EXPECT_EQ(put_code(st, "bob", "full"), errc::quota_exceeded);
 }
 
 TEST_F(StoreTest, MessagesSurviveARestartInOrder) {
@@ -147,9 +233,9 @@ TEST_F(StoreTest, AckInTheSameBatchSparesTheWrite) {
   // put acked by someone else. On the test clock the window cannot close
   // before all four are in, however slow the machine.
   send(st, put_atom::value, std::string{"bob"},
-       stored_message{500, "alice", "x", 0});
+       stored_message{500, "alice", "x", 0}, true);
   send(st, put_atom::value, std::string{"bob"},
-       stored_message{501, "alice", "y", 0});
+       stored_message{501, "alice", "y", 0}, true);
   send(st, drop_atom::value, std::string{"bob"}, uint64_t{500});
   send(st, drop_atom::value, std::string{"carol"}, uint64_t{501});
   run();

@@ -317,7 +317,8 @@ result relay_courier(const relay_params& p, bool& ok) {
   test::temp_dir dir;
   const std::string fps = "10000000";
   std::vector<std::string> extra{"--max-frames-per-second=" + fps,
-                                 "--idle-timeout-ms=3600000"};
+                                 "--idle-timeout-ms=3600000",
+                                 "--sender-rate=0"};
   extra.insert(extra.end(), p.router_args.begin(), p.router_args.end());
   bench_cluster cluster;
   if (p.routers == 2) {

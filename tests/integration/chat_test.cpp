@@ -299,14 +299,70 @@ TEST_F(chat_test, changed_contact_key_blocks_sending_until_trusted) {
 }
 
 TEST_F(chat_test, online_lists_connected_users_and_help_works) {
-  auto r = as("alice", {"--json", "online"});
+  // Presence for the names given: alice is connected while she asks.
+  auto r = as("alice", {"--json", "online", "bob", "alice"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto names = boost::json::parse(r.out).at("online").as_array();
   ASSERT_EQ(names.size(), 1u);
   EXPECT_EQ(names[0].as_string(), "alice");
+  // Without names, the contacts: alice has none yet, and nobody else's
+  // presence is told.
+  r = as("alice", {"--json", "online"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(boost::json::parse(r.out).at("online").as_array().empty())
+    << r.out;
+  // More names than one request carries are asked in several.
+  std::vector<std::string> args{"--json", "online"};
+  for (int i = 0; i < 100; ++i)
+    args.push_back("nobody" + std::to_string(i));
+  args.push_back("alice");
+  r = as("alice", args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(boost::json::serialize(boost::json::parse(r.out).at("online")),
+            R"(["alice"])");
   auto help = run({COURIER_CLI, "--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("send"), std::string::npos);
+}
+
+TEST_F(chat_test, online_without_names_asks_about_the_contacts) {
+  ASSERT_EQ(as("bob", {"recv", "--wait", "0"}).exit_code, 0);
+  ASSERT_EQ(as("alice", {"send", "bob", "hi"}).exit_code, 0); // a contact now
+  auto bob = process::start(
+    cli(home(), router.address(), "bob", {"recv", "--wait", "30"}),
+    dir / "bob-recv.log");
+  std::string listed;
+  auto deadline = steady_clock::now() + seconds{20};
+  while (listed != R"(["bob"])" && steady_clock::now() < deadline) {
+    auto r = as("alice", {"--json", "online"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    listed = boost::json::serialize(boost::json::parse(r.out).at("online"));
+  }
+  EXPECT_EQ(listed, R"(["bob"])");
+  bob.kill_hard();
+}
+
+TEST_F(chat_test, full_queue_and_spent_budget_are_said_in_words) {
+  router.proc.kill_hard();
+  router = router_process::start(dir / "limited", 0,
+                                 {"--queue-max-messages=2",
+                                  "--sender-burst=3", "--sender-rate=1"});
+  init("carol");
+  for (auto user : {"bob", "carol"})
+    ASSERT_EQ(as(user, {"recv", "--wait", "0"}).exit_code, 0);
+  for (int i = 0; i < 2; ++i)
+    ASSERT_EQ(as("alice", {"send", "bob", "m" + std::to_string(i)}).exit_code,
+              0);
+  // Bob's queue is full: the third is refused, with what to do.
+  auto r = as("alice", {"send", "bob", "one too many"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("after they have read some"), std::string::npos)
+    << r.err;
+  // That was alice's third message; her fourth is over her budget.
+  r = as("alice", {"--json", "send", "carol", "hi carol"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("sending_too_fast"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("wait a few seconds"), std::string::npos) << r.err;
 }
 
 TEST_F(chat_test, chat_mode_sends_lines_and_shows_incoming) {

@@ -13,10 +13,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "actors/protocol/envelope.hpp"
+#include "actors/protocol/limits.hpp"
 #include "actors/server/cluster/rendezvous.hpp"
 #include "tests/support/two_routers.hpp"
 
 using namespace courier::test;
+using courier::max_presence_names;
+namespace protocol = courier::protocol;
 using namespace std::chrono;
 
 namespace {
@@ -61,8 +65,46 @@ TEST_F(cluster_test, users_on_different_routers_chat_both_ways) {
   ASSERT_EQ(sent.exit_code, 0) << sent.err;
   EXPECT_EQ(bodies(alice, 1, 1), std::vector<std::string>{"and back"});
   // Presence covers the whole cluster.
-  auto online = as(alice, {1}, {"online"});
+  auto online = as(alice, {1}, {"online", alice, bob});
   EXPECT_NE(online.out.find(alice), std::string::npos) << online.out;
+}
+
+TEST_F(cluster_test, presence_answers_for_the_names_asked_across_routers) {
+  auto ua = homed_at("ua", "A", names);
+  auto ub = homed_at("ub", "B", names);
+  auto uc = homed_at("uc", "B", names);
+  // ua visits B, ub visits A; uc is asked about but never signs in.
+  raw_client at_b{b.port};
+  ASSERT_TRUE(at_b.login(ua, test_key(ua)));
+  raw_client at_a{a.port};
+  ASSERT_TRUE(at_a.login(ub, test_key(ub)));
+  for (auto* c : {&at_a, &at_b}) {
+    // Through either router: homes on both routers are asked.
+    c->send_sealed(protocol::make_envelope(
+      "presence", "p1", {{"users", boost::json::array{uc, ub, ua}}}));
+    auto reply = c->read_sealed();
+    ASSERT_TRUE(reply);
+    auto env = protocol::parse_envelope(*reply);
+    ASSERT_TRUE(env);
+    ASSERT_EQ(env->type, "presence") << *reply;
+    auto want = ua < ub ? boost::json::array{ua, ub} : boost::json::array{ub, ua};
+    EXPECT_EQ(boost::json::serialize(env->fields.at("online")),
+              boost::json::serialize(want));
+    // Nobody asked about, nobody listed: there is no list of everyone.
+    c->send_sealed(protocol::make_envelope("presence", "p2"));
+    reply = c->read_sealed();
+    ASSERT_TRUE(reply);
+    EXPECT_NE(reply->find(R"("online":[])"), std::string::npos) << *reply;
+    // More names than one request may carry are refused, not answered.
+    boost::json::array many;
+    for (size_t i = 0; i <= max_presence_names; ++i)
+      many.emplace_back("u" + std::to_string(i));
+    c->send_sealed(
+      protocol::make_envelope("presence", "p3", {{"users", many}}));
+    reply = c->read_sealed();
+    ASSERT_TRUE(reply);
+    EXPECT_NE(reply->find(R"("code":"oversize")"), std::string::npos) << *reply;
+  }
 }
 
 TEST_F(cluster_test, the_sender_hears_of_delivery_across_routers) {

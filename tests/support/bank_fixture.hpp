@@ -146,8 +146,13 @@ inline client_actor spawn_fake_client(caf::actor_system& sys, caf::actor sink,
         caf::anon_send(sink, send_atom::value, to, body);
         return "fake-msg-" + std::to_string(++*counter);
       },
-      [=](online_atom) -> std::vector<std::string> {
-        return {std::string{bank_user}};
+      [=](online_atom, const std::vector<std::string>& users)
+        -> std::vector<std::string> {
+        std::vector<std::string> on;
+        for (auto& u : users)
+          if (u == bank_user)
+            on.push_back(u);
+        return on;
       },
       [=](lookup_atom, const std::string& user) -> contact_key {
         return {user, "fp-" + user, false};

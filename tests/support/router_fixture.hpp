@@ -40,14 +40,15 @@ protected:
 
   /// Spawns directory, store and router on in-memory databases.
   void start(edge_limits limits = {},
-             std::chrono::microseconds commit_window = {}) {
+             std::chrono::microseconds commit_window = {},
+             queue_limits queue = {}) {
     auto ddb = open_directory_db(":memory:");
     ASSERT_TRUE(ddb) << to_string(ddb.error());
     auto sdb = open_store_db(":memory:");
     ASSERT_TRUE(sdb) << to_string(sdb.error());
     directory_ = spawn_directory(*sys_, *ddb);
     auto first_seq = next_free_seq(**sdb);
-    store_ = spawn_store(*sys_, *sdb, commit_window);
+    store_ = spawn_store(*sys_, *sdb, commit_window, queue);
     router_ = spawn_router(*sys_, directory_, store_, limits, first_seq);
     track(directory_.address());
     track(store_.address());
@@ -89,10 +90,11 @@ protected:
     self()->send(router_, ack_atom::value, user, seq);
   }
 
-  std::vector<std::string> online() {
+  /// Which of `asked` are online.
+  std::vector<std::string> online(std::vector<std::string> asked) {
     std::vector<std::string> result{"<no answer>"};
     self()
-      ->request(router_, wait_time, online_atom::value)
+      ->request(router_, wait_time, online_atom::value, std::move(asked))
       .receive([&](std::vector<std::string>& names) { result = names; },
                [&](caf::error& err) {
                  ADD_FAILURE() << "online: " << sys_->render(err);

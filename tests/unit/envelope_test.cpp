@@ -9,6 +9,7 @@
 
 #include "actors/common/error.hpp"
 #include "actors/protocol/envelope.hpp"
+#include "actors/protocol/limits.hpp"
 #include "tests/support/protocol_helpers.hpp"
 
 using namespace courier;
@@ -191,6 +192,24 @@ TEST(Envelope, WrongFieldType) {
   EXPECT_EQ(parse_code(R"({"v":1,"type":"presence","online":["a",1]})"),
             errc::bad_envelope);
   EXPECT_EQ(parse_code(R"({"v":1,"type":"ack","id":7})"), errc::bad_envelope);
+}
+
+TEST(Envelope, PresenceListsAreBounded) {
+  // Asking about, and answering for, at most max_presence_names names.
+  for (auto field : {"users", "online"}) {
+    boost::json::array names;
+    for (size_t i = 0; i < max_presence_names; ++i)
+      names.emplace_back("user" + std::to_string(i));
+    auto text = make_envelope("presence", "p", {{field, names}});
+    EXPECT_TRUE(parse_envelope(text)) << field;
+    names.emplace_back("one-more");
+    text = make_envelope("presence", "p", {{field, names}});
+    EXPECT_EQ(parse_code(text), errc::oversize) << field;
+    // Each entry is a username's length at most.
+    text = make_envelope("presence", "p",
+                         {{field, boost::json::array{std::string(33, 'a')}}});
+    EXPECT_EQ(parse_code(text), errc::bad_envelope) << field;
+  }
 }
 
 TEST(Envelope, UnknownExtraField) {

@@ -54,6 +54,8 @@ TEST(errc, values_are_pinned) {
   EXPECT_EQ(static_cast<int>(errc::busy), 30);
   EXPECT_EQ(static_cast<int>(errc::too_many_connections), 31);
   EXPECT_EQ(static_cast<int>(errc::too_many_names), 32);
+  EXPECT_EQ(static_cast<int>(errc::quota_exceeded), 34);
+  EXPECT_EQ(static_cast<int>(errc::sending_too_fast), 35);
   EXPECT_EQ(static_cast<int>(errc::passphrase_required), 42);
   EXPECT_EQ(static_cast<int>(crypto::errc::passphrase_required), 42);
   EXPECT_EQ(errc_from_string("passphrase_required"), errc::passphrase_required);
@@ -73,6 +75,16 @@ TEST(errc, trust_codes_have_names_and_sentences) {
   }
   EXPECT_STREQ(to_string(errc::name_reserved), "name_reserved");
   EXPECT_STREQ(to_string(errc::bank_unverified), "bank_unverified");
+}
+
+TEST(errc, queue_and_rate_codes_have_names_and_sentences) {
+  for (auto x : {errc::quota_exceeded, errc::sending_too_fast}) {
+    EXPECT_EQ(errc_from_string(to_string(x)), x);
+    EXPECT_EQ(code_of(make_error(x)), x);
+    EXPECT_NE(std::string{describe(x)}, describe(errc::internal));
+  }
+  EXPECT_STREQ(to_string(errc::quota_exceeded), "quota_exceeded");
+  EXPECT_STREQ(to_string(errc::sending_too_fast), "sending_too_fast");
 }
 
 TEST(errc, crypto_errors_read_as_courier_errors) {

@@ -65,9 +65,10 @@ const std::string& sealed_blob() {
 }
 
 errc open_code(const std::string& blob, const user& u = bob()) {
-  auto r = open_letter(blob, u.name, u.priv);
+  auto r = open_letter(blob, u.name, "alice", alice().pub, u.priv);
   return r ? errc::none : code_of(r.error());
 }
+
 
 /// Replaces one field of the outer blob JSON.
 std::string with_field(const std::string& name, json::value v) {
@@ -86,23 +87,25 @@ std::string without_field(const std::string& name) {
 
 TEST(letter, recipient_and_sender_can_open) {
   for (const user* u : {&bob(), &alice()}) {
-    auto opened = open_letter(sealed_blob(), u->name, u->priv);
+    auto opened = open_letter(sealed_blob(), u->name, "alice", alice().pub,
+                              u->priv);
     ASSERT_TRUE(opened) << u->name << ": " << explain(opened.error());
     auto expected = sample();
-    EXPECT_EQ(opened->content.from, expected.from);
-    EXPECT_EQ(opened->content.to, expected.to);
-    EXPECT_EQ(opened->content.ts, expected.ts);
-    EXPECT_EQ(opened->content.msg_id, expected.msg_id);
-    EXPECT_EQ(opened->content.body, expected.body);
-    EXPECT_TRUE(verify_letter(*opened, alice().pub));
+    EXPECT_EQ(opened->from, expected.from);
+    EXPECT_EQ(opened->to, expected.to);
+    EXPECT_EQ(opened->ts, expected.ts);
+    EXPECT_EQ(opened->msg_id, expected.msg_id);
+    EXPECT_EQ(opened->body, expected.body);
   }
 }
 
 TEST(letter, blob_layout) {
   auto obj = json::parse(sealed_blob()).as_object();
-  EXPECT_EQ(obj.size(), 4u);
-  EXPECT_EQ(obj.at("v").as_int64(), 1);
+  EXPECT_EQ(obj.size(), 6u);
+  EXPECT_EQ(obj.at("v").as_int64(), 2);
+  EXPECT_EQ(obj.at("from").as_string(), "alice");
   EXPECT_EQ(obj.at("keys").as_object().size(), 2u);
+  EXPECT_TRUE(obj.contains("sig"));
   // The body never appears in the clear.
   EXPECT_EQ(sealed_blob().find("Hi Bob"), std::string::npos);
   auto again = seal_letter(sample(), alice().priv, {{"bob", bob().pub}});
@@ -114,34 +117,35 @@ TEST(letter, ed25519_sender) {
   auto ed = *generate_ed25519();
   auto blob = seal_letter(sample(), ed, {{"bob", bob().pub}});
   ASSERT_TRUE(blob);
-  auto opened = open_letter(*blob, "bob", bob().priv);
-  ASSERT_TRUE(opened);
-  EXPECT_TRUE(verify_letter(*opened, ed));
-  EXPECT_FALSE(verify_letter(*opened, alice().pub));
+  EXPECT_TRUE(open_letter(*blob, "bob", "alice", ed, bob().priv));
+  auto wrong = open_letter(*blob, "bob", "alice", alice().pub, bob().priv);
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(code_of(wrong.error()), errc::bad_signature);
 }
 
 TEST(letter, third_user_cannot_open) {
   EXPECT_EQ(open_code(sealed_blob(), carol()), errc::decrypt_failed);
   // Claiming to be bob with carol's key fails too.
-  auto r = open_letter(sealed_blob(), "bob", carol().priv);
+  auto r = open_letter(sealed_blob(), "bob", "alice", alice().pub,
+                       carol().priv);
   ASSERT_FALSE(r);
   EXPECT_EQ(code_of(r.error()), errc::decrypt_failed);
 }
 
-TEST(letter, other_signer_fails_verify) {
-  auto opened = open_letter(sealed_blob(), "bob", bob().priv);
-  ASSERT_TRUE(opened);
-  EXPECT_FALSE(verify_letter(*opened, carol().pub));
-  EXPECT_FALSE(verify_letter(*opened, bob().pub));
-  auto forged = *opened;
-  forged.inner[forged.inner.size() / 2] ^= 0x01;
-  EXPECT_FALSE(verify_letter(forged, alice().pub));
+TEST(letter, other_signer_or_sender_is_refused) {
+  for (const key* k : {&carol().pub, &bob().pub}) {
+    auto r = open_letter(sealed_blob(), "bob", "alice", *k, bob().priv);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(code_of(r.error()), errc::bad_signature);
+  }
+  // The router says carol sent it; the blob says alice.
+  auto r = open_letter(sealed_blob(), "bob", "carol", carol().pub, bob().priv);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(code_of(r.error()), errc::bad_signature);
   // A letter signed by carol, claiming to be from alice, does not verify.
   auto carols = seal_letter(sample(), carol().priv, {{"bob", bob().pub}});
-  auto opened2 = open_letter(*carols, "bob", bob().priv);
-  ASSERT_TRUE(opened2);
-  EXPECT_EQ(opened2->content.from, "alice");
-  EXPECT_FALSE(verify_letter(*opened2, alice().pub));
+  ASSERT_TRUE(carols);
+  EXPECT_EQ(open_code(*carols), errc::bad_signature);
 }
 
 TEST(letter, flipping_any_character_fails) {
@@ -156,28 +160,29 @@ TEST(letter, flipping_any_character_fails) {
       auto copy = obj;
       put(copy, bad);
       auto code = open_code(json::serialize(copy));
-      EXPECT_TRUE(code == errc::decrypt_failed || code == errc::bad_encoding)
+      EXPECT_TRUE(code == errc::bad_signature || code == errc::bad_encoding)
         << field << " pos " << i << ": " << to_string(code);
     }
   };
-  check("ct", std::string{obj.at("ct").as_string()},
-        [](json::object& o, const std::string& v) { o["ct"] = v; });
-  check("iv", std::string{obj.at("iv").as_string()},
-        [](json::object& o, const std::string& v) { o["iv"] = v; });
-  auto bob_key = std::string{obj.at("keys").at("bob").as_string()};
-  for (size_t i = 0; i < bob_key.size(); ++i) {
-    auto bad = bob_key;
-    bad[i] = bad[i] == 'A' ? 'B' : 'A';
-    auto copy = obj;
-    copy["keys"].as_object()["bob"] = bad;
-    auto code = open_code(json::serialize(copy));
-    EXPECT_TRUE(code == errc::decrypt_failed || code == errc::bad_encoding)
-      << "key pos " << i;
-  }
+  for (auto f : {"ct", "iv", "sig"})
+    check(f, std::string{obj.at(f).as_string()},
+          [f](json::object& o, const std::string& v) { o[f] = v; });
+  for (auto reader : {"bob", "alice"})
+    check(reader, std::string{obj.at("keys").at(reader).as_string()},
+          [reader](json::object& o, const std::string& v) {
+            o["keys"].as_object()[reader] = v;
+          });
   // Swapping in alice's wrapped key for bob fails as well.
   auto copy = obj;
   copy["keys"].as_object()["bob"] = obj.at("keys").at("alice");
-  EXPECT_EQ(open_code(json::serialize(copy)), errc::decrypt_failed);
+  EXPECT_EQ(open_code(json::serialize(copy)), errc::bad_signature);
+  // So does dropping alice's copy, or adding a reader.
+  copy = obj;
+  copy["keys"].as_object().erase("alice");
+  EXPECT_EQ(open_code(json::serialize(copy)), errc::bad_signature);
+  copy = obj;
+  copy["keys"].as_object()["carol"] = obj.at("keys").at("alice");
+  EXPECT_EQ(open_code(json::serialize(copy)), errc::bad_signature);
 }
 
 TEST(letter, malformed_blobs_fail_cleanly) {
@@ -185,32 +190,43 @@ TEST(letter, malformed_blobs_fail_cleanly) {
   EXPECT_EQ(open_code("not json"), errc::bad_encoding);
   EXPECT_EQ(open_code("[1,2,3]"), errc::bad_encoding);
   EXPECT_EQ(open_code("{}"), errc::bad_encoding);
-  EXPECT_EQ(open_code("{\"v\":1}"), errc::bad_encoding);
+  EXPECT_EQ(open_code("{\"v\":2}"), errc::bad_encoding);
   EXPECT_EQ(open_code(sealed_blob().substr(0, sealed_blob().size() - 1)),
             errc::bad_encoding);
-  EXPECT_EQ(open_code(with_field("v", 2)), errc::unsupported_version);
+  // v1 put the signature inside the encryption: a reader had to decrypt
+  // before it could check. Such letters are refused unopened.
+  EXPECT_EQ(open_code(with_field("v", 1)), errc::unsupported_version);
+  EXPECT_EQ(open_code(with_field("v", 3)), errc::unsupported_version);
   EXPECT_EQ(open_code(with_field("v", 0)), errc::unsupported_version);
-  EXPECT_EQ(open_code(with_field("v", "1")), errc::bad_encoding);
-  EXPECT_EQ(open_code(with_field("v", 1.0)), errc::bad_encoding);
+  EXPECT_EQ(open_code(with_field("v", "2")), errc::bad_encoding);
+  EXPECT_EQ(open_code(with_field("v", 2.0)), errc::bad_encoding);
+  EXPECT_EQ(open_code(with_field("from", 7)), errc::bad_encoding);
   EXPECT_EQ(open_code(with_field("iv", 12)), errc::bad_encoding);
   EXPECT_EQ(open_code(with_field("iv", "AAAA")), errc::bad_encoding);
   EXPECT_EQ(open_code(with_field("ct", json::array{})), errc::bad_encoding);
-  EXPECT_EQ(open_code(with_field("ct", "")), errc::decrypt_failed);
+  EXPECT_EQ(open_code(with_field("ct", "")), errc::bad_encoding);
   EXPECT_EQ(open_code(with_field("ct", "!!!!")), errc::bad_encoding);
+  EXPECT_NE(open_code(with_field("sig", "")), errc::none);
+  EXPECT_EQ(open_code(with_field("sig", json::string(1000, 'A'))),
+            errc::bad_encoding);
   EXPECT_EQ(open_code(with_field("keys", "bob")), errc::bad_encoding);
   EXPECT_EQ(open_code(with_field("keys", json::object{{"bob", 5}})),
             errc::bad_encoding);
   EXPECT_EQ(open_code(with_field("keys", json::object{})),
-            errc::decrypt_failed);
+            errc::bad_encoding);
+  json::object many;
+  for (int i = 0; i < 17; ++i)
+    many["u" + std::to_string(i)] = "AAAA";
+  EXPECT_EQ(open_code(with_field("keys", many)), errc::bad_encoding);
   EXPECT_EQ(open_code(with_field("extra", true)), errc::bad_encoding);
-  for (const char* f : {"v", "keys", "iv", "ct"})
+  for (const char* f : {"v", "from", "keys", "iv", "ct", "sig"})
     EXPECT_EQ(open_code(without_field(f)), errc::bad_encoding) << f;
   EXPECT_EQ(open_code(std::string(1000, '[') + std::string(1000, ']')),
             errc::bad_encoding);
 }
 
 TEST(letter, huge_blob_is_oversize) {
-  std::string huge = "{\"v\":1,\"pad\":\"" + std::string(1 << 20, 'x')
+  std::string huge = "{\"v\":2,\"pad\":\"" + std::string(1 << 20, 'x')
                      + "\"}";
   EXPECT_EQ(open_code(huge), errc::oversize);
 }
@@ -224,9 +240,54 @@ TEST(letter, wrong_key_kinds) {
   EXPECT_FALSE(seal_letter(sample(), alice().priv,
                            {{"bob", bob().pub}, {"bob", bob().pub}}));
   EXPECT_FALSE(seal_letter(sample(), key{}, {{"bob", bob().pub}}));
-  auto opened = open_letter(sealed_blob(), "bob", ed);
+  auto opened = open_letter(sealed_blob(), "bob", "alice", alice().pub, ed);
   ASSERT_FALSE(opened);
   EXPECT_EQ(code_of(opened.error()), errc::bad_key);
+  // A sender's key with a hostile exponent is refused before it is used.
+  auto hostile = test::with_exponent(alice().pub,
+                                     test::huge_exponent(alice().pub.bits()));
+  ASSERT_TRUE(hostile);
+  auto checked = check_letter(sealed_blob(), "bob", "alice", hostile);
+  ASSERT_FALSE(checked);
+  EXPECT_EQ(code_of(checked.error()), errc::bad_key);
+}
+
+// The reader's private key is the expensive part, and anyone can send a
+// blob that names a reader. Everything a sender cannot vouch for is refused
+// before it is used: with bob's *public* key standing in for his private
+// one, a private operation could only fail with decrypt_failed, so a
+// bad_signature answer shows that the refusal came first.
+TEST(letter, forged_or_garbage_blob_costs_no_private_operation) {
+  const key& no_private = bob().pub;
+  auto code = [&](const std::string& blob, const std::string& from = "alice",
+                  const key& sender = alice().pub) {
+    auto r = open_letter(blob, "bob", from, sender, no_private);
+    return r ? errc::none : code_of(r.error());
+  };
+  // The control: a genuine letter gets as far as the private operation,
+  // which this key cannot do.
+  EXPECT_EQ(code(sealed_blob()), errc::decrypt_failed);
+  // Forged: carol signs a letter that says it is from alice.
+  auto carols = seal_letter(sample(), carol().priv, {{"bob", bob().pub}});
+  ASSERT_TRUE(carols);
+  EXPECT_EQ(code(*carols), errc::bad_signature);
+  // Garbage in the wrapped key and the ciphertext under alice's signature.
+  auto obj = json::parse(sealed_blob()).as_object();
+  obj["keys"].as_object()["bob"] = std::string(344, 'Q');
+  obj["ct"] = std::string(64, 'Q');
+  EXPECT_EQ(code(json::serialize(obj)), errc::bad_signature);
+  // A genuine letter from alice that the router says came from carol.
+  EXPECT_EQ(code(sealed_blob(), "carol", carol().pub), errc::bad_signature);
+  // check_letter takes no private key at all: it passes on a forgery only
+  // if the signature verifies.
+  auto checked = check_letter(*carols, "bob", "alice", alice().pub);
+  ASSERT_FALSE(checked);
+  EXPECT_EQ(code_of(checked.error()), errc::bad_signature);
+  checked = check_letter(sealed_blob(), "bob", "alice", alice().pub);
+  ASSERT_TRUE(checked) << explain(checked.error());
+  auto opened = open_checked_letter(*checked, bob().priv);
+  ASSERT_TRUE(opened) << explain(opened.error());
+  EXPECT_EQ(opened->body, sample().body);
 }
 
 TEST(letter, reader_key_with_a_hostile_exponent_is_refused) {

@@ -165,6 +165,26 @@ private Q_SLOTS:
     QVERIFY(r.out.find("written while offline") != std::string::npos);
   }
 
+  void presence_is_asked_for_the_contacts() {
+    ui::Bridge b;
+    sign_in(b);
+    b.openConversation(QStringLiteral("bob")); // bob is a contact now
+    b.refreshPresence();
+    QTest::qWait(500);
+    QVERIFY(!b.contacts().get(QStringLiteral("bob")).value("online").toBool());
+    auto bob = test::process::start(
+      cli(ss(home_), ss(server_), "bob", {"recv", "--wait", "30"}),
+      *tmp_ / "bob-presence.log");
+    bool online = false;
+    for (int i = 0; i < 40 && !online; ++i) {
+      b.refreshPresence();
+      QTest::qWait(250);
+      online = b.contacts().get(QStringLiteral("bob")).value("online").toBool();
+    }
+    bob.kill_hard();
+    QVERIFY(online);
+  }
+
   void wrong_passphrase_is_said_in_words() {
     ui::Bridge b;
     b.configure(home_, server_, {});
