@@ -274,6 +274,71 @@ caf::expected<letter> open_checked_impl(const checked_letter& checked,
   return content;
 }
 
+// -- letters v1: opened, never written ----------------------------------------
+//
+// v1 signed the inner text inside the encryption, so a reader unwraps
+// before it can check anything. Routers refuse v1 blobs from clients now
+// (`is_legacy_letter`: the same first bytes this side takes for v1), so
+// they come only from queues written before the upgrade, which expire
+// after the queue expiry; opening them can go once those have.
+
+constexpr std::string_view letter_aad_v1 = "courier-letter-v1";
+
+caf::expected<letter> open_v1(const std::string& blob, const std::string& me,
+                              const std::string& from,
+                              const key& sender_public, const key& my_private) {
+  if (blob.size() > max_blob_size)
+    return make_error(errc::oversize);
+  if (!usable_rsa(my_private) || !usable_rsa(sender_public))
+    return make_error(errc::bad_key);
+  auto obj = parse_json(blob);
+  if (!obj)
+    return std::move(obj.error());
+  json_object_reader r{*obj, errc::bad_encoding};
+  r.int64("v");
+  auto* keys = r.object("keys");
+  auto iv_text = r.str("iv");
+  auto ct_text = r.str("ct");
+  if (auto err = r.finish())
+    return err;
+  auto* entry = keys->if_contains(me);
+  auto* mine = entry != nullptr ? entry->if_string() : nullptr;
+  bytes wrapped, iv, ct;
+  if (mine == nullptr)
+    return make_error(errc::decrypt_failed, "no key for this reader");
+  if (!from_base64(*mine, wrapped) || !from_base64(iv_text, iv)
+      || !from_base64(ct_text, ct) || iv.size() != aead_nonce_size)
+    return make_error(errc::bad_encoding, "malformed base64");
+  auto content_key = oaep_unwrap(my_private, wrapped);
+  if (!content_key || content_key->size() != aead_key_size)
+    return make_error(errc::decrypt_failed);
+  auto plain = aead_open(*content_key, iv, letter_aad_v1, ct);
+  if (!plain)
+    return make_error(errc::decrypt_failed);
+  auto payload = parse_json(std::string_view{
+    reinterpret_cast<const char*>(plain->data()), plain->size()});
+  wipe(plain->data(), plain->size());
+  if (!payload)
+    return std::move(payload.error());
+  json_object_reader pr{*payload, errc::bad_encoding};
+  std::string inner{pr.str("inner")};
+  auto sig_text = pr.str("sig");
+  bytes sig;
+  bool ok = !pr.finish() && from_base64(sig_text, sig);
+  wipe_strings(*payload);
+  if (!ok || !verify(sender_public, inner, sig)) {
+    wipe_string(inner);
+    return make_error(errc::bad_signature, "a v1 letter's signature");
+  }
+  auto content = parse_inner(inner);
+  wipe_string(inner);
+  if (!content)
+    return std::move(content.error());
+  if (content->from != from)
+    return make_error(errc::bad_signature, "a v1 letter from someone else");
+  return content;
+}
+
 } // namespace
 
 caf::expected<std::string> seal_letter(const letter& content,
@@ -312,10 +377,21 @@ caf::expected<letter> open_letter(const std::string& blob,
                                   const std::string& from,
                                   const key& sender_public,
                                   const key& my_private) {
+  if (is_legacy_letter(blob)) {
+    try {
+      return open_v1(blob, me, from, sender_public, my_private);
+    } catch (const std::exception& e) {
+      return make_error(errc::internal, e.what());
+    }
+  }
   auto checked = check_letter(blob, me, from, sender_public);
   if (!checked)
     return std::move(checked.error());
   return open_checked_letter(*checked, my_private);
+}
+
+bool is_legacy_letter(std::string_view blob) {
+  return blob.substr(0, 7) == R"({"v":1,)";
 }
 
 } // namespace courier::protocol

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <caf/expected.hpp>
@@ -64,7 +65,13 @@ caf::expected<checked_letter> check_letter(const std::string& blob,
 caf::expected<letter> open_checked_letter(const checked_letter& checked,
                                           const key& my_private);
 
-/// check_letter, then open_checked_letter.
+/// Whether a blob is a letter v1, judged by its first bytes only, exactly
+/// as `seal_letter` wrote them: routers refuse these at `send` at no cost
+/// to the relay, and readers open only these the old way.
+bool is_legacy_letter(std::string_view blob);
+
+/// check_letter, then open_checked_letter; a v1 blob (written before v2,
+/// still waiting in a queue) is opened the old way: unwrap, then check.
 caf::expected<letter> open_letter(const std::string& blob,
                                   const std::string& me,
                                   const std::string& from,

@@ -15,6 +15,7 @@
 #include "actors/protocol/envelope.hpp"
 #include "actors/protocol/frame.hpp"
 #include "actors/protocol/frame_pump.hpp"
+#include "actors/protocol/letter.hpp"
 #include "actors/server/handshake_worker.hpp"
 #include "crypto/aead.hpp"
 #include "crypto/bytes.hpp"
@@ -262,6 +263,13 @@ void on_send(session_ptr self, const protocol::envelope& env) {
   auto to = std::string{env.str("to")};
   if (!protocol::valid_username(to))
     return reply_error(self, id, make_error(errc::invalid_username, to));
+  // Letters v1 make their reader unwrap before anything can be checked:
+  // nobody may write them any more (a look at the first bytes only).
+  if (protocol::is_legacy_letter(env.str("blob")))
+    return reply_error(self, id,
+                       make_error(errc::unsupported_version,
+                                  "letters of version 1 are no longer "
+                                  "accepted; update the app"));
   // No timeout here: the router answers every send, and bounds the wait
   // for another router itself.
   self->request(self->state.ctx.router, caf::infinite, send_atom::value,

@@ -583,6 +583,13 @@ TEST_F(SessionTest, SendIsAcceptedWithAReceipt) {
   EXPECT_EQ(env->type, "error");
   EXPECT_EQ(env->id, "s4");
   EXPECT_EQ(env->str("code"), "invalid_username");
+  // Letters v1 make their reader work before checking: nobody may send one.
+  send_sealed(c, protocol::make_envelope(
+                   "send", "s5", {{"to", "bob"}, {"blob", R"({"v":1,"keys":{}})"}}));
+  env = next_envelope(c);
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->id, "s5");
+  EXPECT_EQ(env->str("code"), "unsupported_version");
 }
 
 TEST_F(SessionTest, MessagesReachTheOtherSession) {

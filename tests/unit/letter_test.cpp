@@ -11,8 +11,12 @@
 #include "actors/common/error.hpp"
 #include "actors/protocol/letter.hpp"
 #include "tests/support/hostile_keys.hpp"
+#include "crypto/aead.hpp"
 #include "crypto/bytes.hpp"
 #include "crypto/key.hpp"
+#include "crypto/oaep.hpp"
+#include "crypto/random.hpp"
+#include "crypto/signature.hpp"
 
 using namespace courier;
 using crypto::bytes;
@@ -193,9 +197,9 @@ TEST(letter, malformed_blobs_fail_cleanly) {
   EXPECT_EQ(open_code("{\"v\":2}"), errc::bad_encoding);
   EXPECT_EQ(open_code(sealed_blob().substr(0, sealed_blob().size() - 1)),
             errc::bad_encoding);
-  // v1 put the signature inside the encryption: a reader had to decrypt
-  // before it could check. Such letters are refused unopened.
-  EXPECT_EQ(open_code(with_field("v", 1)), errc::unsupported_version);
+  // A v2 letter relabelled v1 does not have v1's layout: refused before
+  // any private operation (genuine v1 letters: a test below).
+  EXPECT_EQ(open_code(with_field("v", 1)), errc::bad_encoding);
   EXPECT_EQ(open_code(with_field("v", 3)), errc::unsupported_version);
   EXPECT_EQ(open_code(with_field("v", 0)), errc::unsupported_version);
   EXPECT_EQ(open_code(with_field("v", "2")), errc::bad_encoding);
@@ -298,4 +302,47 @@ TEST(letter, reader_key_with_a_hostile_exponent_is_refused) {
   auto r = seal_letter(sample(), alice().priv, {{"bob", hostile}});
   ASSERT_FALSE(r);
   EXPECT_EQ(code_of(r.error()), errc::bad_key);
+}
+
+namespace {
+
+/// A letter as the v1 code wrote it (signature inside the encryption), for
+/// letters still queued from before v2.
+std::string v1_blob(const letter& l, const key& signer) {
+  json::object inner{{"from", l.from}, {"to", l.to},     {"ts", l.ts},
+                     {"msg_id", l.msg_id}, {"body", l.body}};
+  auto inner_text = json::serialize(inner);
+  auto sig = *crypto::sign(signer, inner_text);
+  json::object payload{{"inner", inner_text}, {"sig", crypto::to_base64(sig)}};
+  auto payload_text = json::serialize(payload);
+  auto ck = crypto::random_secret(32);
+  auto iv = crypto::random_bytes(12);
+  auto ct = *crypto::aead_seal(ck, iv, "courier-letter-v1", payload_text);
+  json::object keys{{"bob", crypto::to_base64(*crypto::oaep_wrap(bob().pub, ck))}};
+  json::object blob;
+  blob["v"] = 1;
+  blob["keys"] = keys;
+  blob["iv"] = crypto::to_base64(iv);
+  blob["ct"] = crypto::to_base64(ct);
+  return json::serialize(blob);
+}
+
+} // namespace
+
+TEST(letter, a_v1_letter_from_before_the_upgrade_still_opens) {
+  auto blob = v1_blob(sample(), alice().priv);
+  EXPECT_TRUE(is_legacy_letter(blob));
+  EXPECT_FALSE(is_legacy_letter(sealed_blob()));
+  auto opened = open_letter(blob, "bob", "alice", alice().pub, bob().priv);
+  ASSERT_TRUE(opened) << explain(opened.error());
+  EXPECT_EQ(opened->body, sample().body);
+  // Signed by someone else, or claimed by another sender: refused.
+  EXPECT_EQ(open_code(v1_blob(sample(), carol().priv)), errc::bad_signature);
+  auto r = open_letter(blob, "bob", "carol", carol().pub, bob().priv);
+  ASSERT_FALSE(r);
+  // The same bytes with a space are not v1 to a reader (nor to a router):
+  // they go the v2 way and are refused before any private operation.
+  auto spaced = "{ " + blob.substr(1);
+  EXPECT_FALSE(is_legacy_letter(spaced));
+  EXPECT_EQ(open_code(spaced), errc::unsupported_version);
 }
