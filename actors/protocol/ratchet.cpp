@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "actors/common/error.hpp"
+#include "actors/protocol/big_endian.hpp"
 #include "crypto/aead.hpp"
 #include "crypto/hkdf.hpp"
 #include "crypto/hmac.hpp"
@@ -13,6 +14,7 @@ namespace courier::protocol::ratchet {
 
 namespace {
 
+using namespace big_endian;
 using crypto::byte_view;
 using crypto::bytes;
 using crypto::secret;
@@ -25,16 +27,6 @@ constexpr char message_info[] = "Courier ratchet v2 message";
 
 caf::error refused(const char* why) {
   return make_error(errc::decrypt_failed, why);
-}
-
-void put_u32(bytes& out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8)
-    out.push_back(static_cast<uint8_t>(v >> shift));
-}
-
-uint32_t get_u32(const uint8_t* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8)
-         | uint32_t{p[3]};
 }
 
 // KDF_RK (section 5.2): HKDF-SHA256 with RK as salt and the DH output as
@@ -357,15 +349,6 @@ namespace {
 constexpr char state_magic[] = "CRT1";
 constexpr uint8_t has_dhr = 1, has_cks = 2, has_ckr = 4;
 constexpr size_t entry_size = key_size + 4 + 8 + 8 + key_size;
-
-void put_u64(bytes& out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8)
-    out.push_back(static_cast<uint8_t>(v >> shift));
-}
-
-uint64_t get_u64(const uint8_t* p) {
-  return (uint64_t{get_u32(p)} << 32) | get_u32(p + 4);
-}
 
 void put(bytes& out, byte_view b) {
   out.insert(out.end(), b.data, b.data + b.size);

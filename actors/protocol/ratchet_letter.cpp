@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "actors/common/error.hpp"
+#include "actors/protocol/big_endian.hpp"
 #include "actors/protocol/bundle.hpp"
 #include "actors/protocol/envelope.hpp"
 #include "actors/protocol/json_object.hpp"
@@ -13,6 +14,7 @@ namespace courier::protocol {
 
 namespace {
 
+using namespace big_endian;
 namespace json = boost::json;
 using crypto::byte_view;
 using crypto::bytes;
@@ -21,12 +23,6 @@ constexpr size_t max_blob = 1 << 20;
 constexpr size_t max_signature = 64; // Ed25519
 constexpr int64_t max_device = UINT32_MAX;
 constexpr char signature_label[] = "Courier signed ratchet letter";
-
-void put_field(bytes& out, byte_view b) {
-  for (int shift = 24; shift >= 0; shift -= 8)
-    out.push_back(static_cast<uint8_t>(b.size >> shift));
-  out.insert(out.end(), b.data, b.data + b.size);
-}
 
 caf::error malformed(std::string what) {
   return make_error(errc::bad_encoding, "ratchet letter: " + std::move(what));

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "actors/common/error.hpp"
+#include "actors/protocol/big_endian.hpp"
 #include "crypto/ed25519.hpp"
 #include "crypto/hkdf.hpp"
 #include "crypto/signature.hpp"
@@ -12,6 +13,7 @@ namespace courier::protocol::x3dh {
 
 namespace {
 
+using namespace big_endian;
 using crypto::byte_view;
 using crypto::bytes;
 using crypto::secret;
@@ -21,22 +23,6 @@ constexpr char device_label[] = "Courier device certificate v2";
 constexpr char spk_label[] = "Courier signed prekey v2";
 // Section 2.1: the application's info string for the KDF.
 constexpr char kdf_info[] = "Courier X3DH v2";
-
-void put_u32(bytes& out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8)
-    out.push_back(static_cast<uint8_t>(v >> shift));
-}
-
-void put_u64(bytes& out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8)
-    out.push_back(static_cast<uint8_t>(v >> shift));
-}
-
-// A field with its length first, so that no two inputs encode alike.
-void put_field(bytes& out, byte_view b) {
-  put_u32(out, static_cast<uint32_t>(b.size));
-  out.insert(out.end(), b.data, b.data + b.size);
-}
 
 caf::expected<secret> dh(const crypto::key& own, const bytes& their_raw) {
   auto theirs = crypto::x25519_from_raw(their_raw);
