@@ -66,6 +66,24 @@ caf::error in_transaction(const folder& f, database& db, F body) {
   return caf::none;
 }
 
+// Runs `sql` (?1 = each of `keys`) in one transaction of `db`.
+template <class Keys>
+caf::error delete_each(const folder& f, database& db, const char* sql,
+                       const Keys& keys) {
+  return in_transaction(f, db, [&]() -> caf::error {
+    auto del = db.prepare(sql);
+    if (!del)
+      return del.error();
+    for (auto& k : keys) {
+      del->bind(1, k);
+      if (auto err = del->run())
+        return err;
+      del->reset();
+    }
+    return caf::none;
+  });
+}
+
 caf::expected<std::vector<user_row>> users_of(const folder& f) {
   std::vector<user_row> rows;
   auto stmt = f.users->prepare("SELECT name, key, created FROM users");
@@ -333,33 +351,12 @@ caf::expected<migration_report> migrate(const migration& m) {
           gone_recipients.insert(std::move(r));
       }
     }
-    auto err = in_transaction(src, *src.users, [&]() -> caf::error {
-      auto del = src.users->prepare("DELETE FROM users WHERE name = ?1");
-      if (!del)
-        return del.error();
-      for (auto& n : gone_users) {
-        del->bind(1, n);
-        if (auto err = del->run())
-          return err;
-        del->reset();
-      }
-      return caf::none;
-    });
-    if (err)
+    if (auto err = delete_each(src, *src.users,
+                               "DELETE FROM users WHERE name = ?1", gone_users))
       return err;
-    err = in_transaction(src, *src.queue, [&]() -> caf::error {
-      auto del = src.queue->prepare("DELETE FROM queue WHERE recipient = ?1");
-      if (!del)
-        return del.error();
-      for (auto& r : gone_recipients) {
-        del->bind(1, r);
-        if (auto err = del->run())
-          return err;
-        del->reset();
-      }
-      return caf::none;
-    });
-    if (err)
+    if (auto err = delete_each(src, *src.queue,
+                               "DELETE FROM queue WHERE recipient = ?1",
+                               gone_recipients))
       return err;
   }
   if (auto err = mark_all(folders, m, true))
