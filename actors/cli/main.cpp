@@ -740,7 +740,19 @@ bank::receipt bank_call(connected_client& s, const bank::order& o) {
   self->request(s.client, timeout(), send_atom::value,
                 std::string{bank::bank_user}, bank::make_order(o))
     .receive([&](const std::string& id) { msg_id = id; },
-             [](caf::error& err) { die(err); });
+             [](caf::error& err) {
+               auto code = code_of(err);
+               if (code == errc::unknown_user)
+                 die(code,
+                     "there is no bank at this router: the bank has never "
+                     "signed in to it",
+                     exit_bank);
+               // The order did not leave: a matter of the bank unless
+               // the router is gone.
+               die(code, explain(err),
+                   exit_for(code) == exit_unreachable ? exit_unreachable
+                                                      : exit_bank);
+             });
   auto deadline = std::chrono::steady_clock::now() + timeout();
   std::optional<bank::receipt> receipt;
   while (!receipt) {
