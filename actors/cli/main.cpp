@@ -403,8 +403,9 @@ void look_up(connected_client& s, const std::string& peer) {
         if (k.pinned_now)
           std::cerr << "note: pinned " << printable(k.user)
                     << "'s key on first use: " << k.fingerprint
-                    << " (compare it with theirs: courier-cli --user "
-                    << printable(k.user) << " fingerprint)\n";
+                    << " (compare it with what `courier-cli --user "
+                    << printable(k.user) << " fingerprint` shows "
+                    << printable(k.user) << ")\n";
       },
       [](caf::error& err) { die(err); });
 }
