@@ -263,6 +263,12 @@ int cmd_init() {
 /// Loads the identity; asks for a passphrase only if the key file has one.
 crypto::key unlock() {
   require_user();
+  if (!std::filesystem::exists(home_dir() + "/identity.pem"))
+    die(errc::io_error,
+        opts.user + " has no identity in " + home_dir()
+          + ": make one with courier-cli"
+          + (opts.home.empty() ? "" : " --home " + opts.home) + " --user "
+          + opts.user + " init");
   auto locked = identity_has_passphrase(home_dir());
   if (!locked)
     die(locked.error());
