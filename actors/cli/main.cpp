@@ -1027,6 +1027,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) // --help
       return app.exit(e);
+    // The parse may have stopped before it reached --json.
+    for (int i = 1; i < argc; ++i)
+      opts.json = opts.json || std::string{argv[i]} == "--json";
     if (opts.json) {
       print_json({{"ok", false}, {"error", "usage"}, {"exit", int{exit_usage}},
                   {"message", e.what()}});
