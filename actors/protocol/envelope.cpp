@@ -1,6 +1,7 @@
 #include "actors/protocol/envelope.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <unordered_map>
 
 #include <boost/json.hpp>
@@ -190,31 +191,57 @@ std::string make_envelope(std::string_view type, std::string_view id,
   return boost::json::serialize(fields);
 }
 
+namespace {
+
+bool plain_json_char(char c) {
+  return c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
+}
+
+// The short escape of a character that needs one, or 0 for \u00XX.
+char short_escape(unsigned char u) {
+  switch (u) {
+    case '"': return '"';
+    case '\\': return '\\';
+    case '\b': return 'b';
+    case '\f': return 'f';
+    case '\n': return 'n';
+    case '\r': return 'r';
+    case '\t': return 't';
+    default: return 0;
+  }
+}
+
+} // namespace
+
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
-  auto plain = [](char c) {
-    return c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
-  };
   out.push_back('"');
   // Runs of characters that need no escape go in one append.
   for (size_t i = 0; i < s.size();) {
     auto start = i;
-    while (i < s.size() && plain(s[i]))
+    while (i < s.size() && plain_json_char(s[i]))
       ++i;
     out.append(s.data() + start, i - start);
     if (i == s.size())
       break;
     auto u = static_cast<unsigned char>(s[i++]);
-    if (u == '"' || u == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(u));
+    out.push_back('\\');
+    if (auto c = short_escape(u)) {
+      out.push_back(c);
     } else {
-      out.append("\\u00");
+      out.append("u00");
       out.push_back(hex[u >> 4]);
       out.push_back(hex[u & 0xf]);
     }
   }
   out.push_back('"');
+}
+
+size_t json_string_size(std::string_view s) {
+  size_t n = 2;
+  for (char c : s)
+    n += plain_json_char(c) ? 1 : short_escape(static_cast<unsigned char>(c)) ? 2 : 6;
+  return n;
 }
 
 std::string make_deliver_envelope(uint64_t seq, std::string_view from,
@@ -229,6 +256,14 @@ std::string make_deliver_envelope(uint64_t seq, std::string_view from,
   append_json_string(out, blob);
   out.append(R"(,"ts":)").append(std::to_string(ts)).push_back('}');
   return out;
+}
+
+size_t max_deliver_envelope_size(std::string_view from, std::string_view blob) {
+  // The envelope of make_deliver_envelope with its numbers at their
+  // longest (20 characters: a uint64_t, or a negative int64_t).
+  static const size_t fixed
+    = make_deliver_envelope(UINT64_MAX, "", "", INT64_MIN).size() - 4;
+  return fixed + json_string_size(from) + json_string_size(blob);
 }
 
 std::string make_receipt_envelope(std::string_view id, std::string_view status,

@@ -59,13 +59,22 @@ std::string make_envelope(std::string_view type, std::string_view id,
 std::string make_deliver_envelope(uint64_t seq, std::string_view from,
                                   std::string_view blob, int64_t ts);
 
+/// The largest `make_deliver_envelope(seq, from, blob, ts)` can be, for any
+/// `seq` and `ts`: a router takes a message only if its delivery fits in a
+/// frame, or its recipient could never be handed it.
+size_t max_deliver_envelope_size(std::string_view from, std::string_view blob);
+
 /// A `receipt` envelope (`id` may be empty).
 std::string make_receipt_envelope(std::string_view id, std::string_view status,
                                   uint64_t seq);
 
 /// Appends `s` to `out` as a JSON string: quoted, with quotes, backslashes
-/// and control characters escaped.
+/// and control characters escaped, each as short as JSON allows (`\n` is
+/// two bytes, as its sender wrote it, not six).
 void append_json_string(std::string& out, std::string_view s);
+
+/// How many bytes `append_json_string(out, s)` appends.
+size_t json_string_size(std::string_view s);
 
 /// An `error` envelope answering request `id` (may be empty).
 std::string make_error_envelope(std::string_view id, errc code,

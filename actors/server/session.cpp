@@ -270,6 +270,14 @@ void on_send(session_ptr self, const protocol::envelope& env) {
                        make_error(errc::unsupported_version,
                                   "letters of version 1 are no longer "
                                   "accepted; update the app"));
+  // The delivery, with the sender's name and the router's numbers, must
+  // fit the recipient's frame cap too, or its queue would be stuck.
+  if (protocol::max_deliver_envelope_size(self->state.user, env.str("blob"))
+        + crypto::aead_tag_size
+      > self->state.ctx.limits.max_frame)
+    return reply_error(self, id,
+                       make_error(errc::oversize,
+                                  "the message is too large to deliver"));
   // No timeout here: the router answers every send, and bounds the wait
   // for another router itself.
   self->request(self->state.ctx.router, caf::infinite, send_atom::value,

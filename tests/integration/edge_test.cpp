@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "actors/protocol/envelope.hpp"
+#include "actors/protocol/limits.hpp"
+#include "crypto/aead.hpp"
 #include "crypto/random.hpp"
 #include "tests/support/harness.hpp"
 
@@ -308,6 +310,37 @@ TEST_F(edge_test, bad_envelopes_get_error_codes_and_the_session_survives) {
     EXPECT_EQ(error_code_of(*reply), tc.code) << tc.text;
   }
   expect_alive(c);
+}
+
+// Whatever a sender gets past its frame cap, its reader is handed within
+// the same cap: a blob of newlines is not blown up sixfold on delivery, and
+// a blob whose delivery would not fit is refused at send, not left to
+// block the reader's queue.
+TEST_F(edge_test, every_message_taken_fits_its_readers_frame) {
+  holding_pair p{dir / "held", "hank", "ivan"};
+  ASSERT_TRUE(p.signed_in);
+  const size_t cap = edge_limits{}.max_frame;
+  std::string newlines(32000, '\n');
+  auto pushed = send_and_push(p.sender, p.rcpt, "hank", newlines);
+  ASSERT_TRUE(pushed);
+  EXPECT_LE(p.rcpt.last_frame_size, cap);
+  p.rcpt.send_sealed(protocol::make_envelope("ack", pushed->id));
+  auto reply = p.sender.read_sealed();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(error_code_of(*reply), "") << *reply;
+  // The largest send that fits a frame: its delivery would not.
+  auto envelope = [](const std::string& blob) {
+    return protocol::make_envelope("send", "big",
+                                   {{"to", "hank"}, {"blob", blob}});
+  };
+  std::string blob(cap - envelope("").size() - crypto::aead_tag_size, 'x');
+  ASSERT_EQ(envelope(blob).size() + crypto::aead_tag_size, cap);
+  p.sender.send_sealed(envelope(blob));
+  reply = p.sender.read_sealed();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(error_code_of(*reply), "oversize") << *reply;
+  EXPECT_FALSE(p.rcpt.read_sealed(milliseconds{300})) << "delivered anyway";
+  expect_alive(p.sender);
 }
 
 TEST_F(edge_test, silent_connection_is_dropped_after_the_handshake_timeout) {

@@ -366,6 +366,7 @@ std::optional<std::string> raw_client::read_frame(milliseconds timeout) {
       if (buf_.size() >= 4 + len) {
         auto frame = buf_.substr(4, len);
         buf_.erase(0, 4 + len);
+        last_frame_size = len;
         return frame;
       }
     }

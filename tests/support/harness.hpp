@@ -172,6 +172,8 @@ public:
 
   /// Frames this client wrote, verbatim, for replay attacks.
   std::vector<std::string> written;
+  /// The length of the last frame read (sealed, as on the wire).
+  size_t last_frame_size = 0;
 
 private:
   int fd_ = -1;

@@ -126,6 +126,36 @@ TEST(Envelope, DeliverAndReceiptWrittenByHandParseAsTheSchemaSays) {
   EXPECT_EQ(boost::json::parse(json).as_string(), all);
 }
 
+// A sender may write a newline as two bytes; the router's delivery must
+// not make six of it, or a message that fit the sender's frame would not
+// fit its reader's (and its queue would be stuck on it).
+TEST(Envelope, ControlCharactersKeepTheirShortEscapes) {
+  std::string json;
+  append_json_string(json, "\n\t\r\b\f\x01");
+  EXPECT_EQ(json, R"("\n\t\r\b\f\u0001")");
+  std::string newlines(32000, '\n');
+  auto sent = make_envelope("send", "s1", {{"to", "bob"}, {"blob", newlines}});
+  auto delivered = make_deliver_envelope(1, "alice", newlines, 1);
+  EXPECT_LT(delivered.size(), sent.size() + 100);
+}
+
+TEST(Envelope, SizesAreKnownBeforeWriting) {
+  std::string all;
+  for (int c = 1; c < 256; ++c)
+    all.push_back(static_cast<char>(c));
+  for (auto s : {std::string{}, std::string{"plain"}, all,
+                 std::string(1000, '"')}) {
+    std::string json;
+    append_json_string(json, s);
+    EXPECT_EQ(json_string_size(s), json.size());
+    // The longest numbers make the longest delivery; none is longer.
+    EXPECT_EQ(max_deliver_envelope_size("al.ice", s),
+              make_deliver_envelope(UINT64_MAX, "al.ice", s, INT64_MIN).size());
+    EXPECT_GE(max_deliver_envelope_size("al.ice", s),
+              make_deliver_envelope(7, "al.ice", s, 1733000000000).size());
+  }
+}
+
 TEST(Envelope, NotJson) {
   EXPECT_EQ(parse_code("hello"), errc::bad_envelope);
   EXPECT_EQ(parse_code(""), errc::bad_envelope);
