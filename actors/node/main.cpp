@@ -849,6 +849,9 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  // The default logger exists before any thread does: made by whichever
+  // actor logs first, its making would race with the main thread's lines.
+  spdlog::default_logger();
   if (argc < 2 || std::string{argv[1]} == "--help" || std::string{argv[1]} == "-h") {
     std::cout << usage;
     return argc < 2 ? 1 : 0;

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <map>
 #include <random>
 #include <thread>
@@ -81,8 +82,11 @@ public:
     }
     for (;;) {
       auto plain = conn_.read_sealed(milliseconds{sending ? 1 : 50});
-      if (!plain)
+      if (!plain) {
+        if (conn_.peer_closed())
+          refusals_.push_back(me_ + "'s connection closed");
         return !conn_.peer_closed();
+      }
       auto env = open_envelope(plain);
       if (!env)
         continue;
@@ -285,8 +289,21 @@ TEST(soak_test, the_pair_loses_nothing_while_the_router_takes_the_hostile_mix) {
                   << rss.back() << " MiB" << std::endl;
     }
   }
-  mix.join();
-  ASSERT_TRUE(alive) << "the router cut a legitimate session";
+  // Why a legitimate session ended: what the router said last, and its log.
+  auto cut_report = [&] {
+    std::string text = "the router cut a legitimate session:";
+    for (auto* side : {&alice, &bob})
+      for (auto& r : side->refusals())
+        text += "\n  " + r;
+    return text + "\nrouter log:\n" + slurp(router.log);
+  };
+  // The pair keeps reading while the attackers finish their last round.
+  auto joined = std::async(std::launch::async, [&] { mix.join(); });
+  while (alive
+         && joined.wait_for(milliseconds{0}) != std::future_status::ready)
+    alive = alice.step(false) && bob.step(false);
+  joined.wait();
+  ASSERT_TRUE(alive) << cut_report();
   ASSERT_TRUE(router.proc.running()) << slurp(router.log);
 
   // What is still on its way arrives.
@@ -294,10 +311,10 @@ TEST(soak_test, the_pair_loses_nothing_while_the_router_takes_the_hostile_mix) {
   while ((alice.got().size() < bob.sent() || bob.got().size() < alice.sent()
           || alice.unanswered() > 0 || bob.unanswered() > 0)
          && steady_clock::now() < drain_until)
-    ASSERT_TRUE(alice.step(false) && bob.step(false));
+    ASSERT_TRUE(alice.step(false) && bob.step(false)) << cut_report();
 
   for (auto* side : {&alice, &bob}) {
-    EXPECT_TRUE(side->refusals().empty()) << side->refusals().front();
+    EXPECT_TRUE(side->refusals().empty()) << cut_report();
     EXPECT_EQ(side->unanswered(), 0);
   }
   auto check = [](const chatter& from, const std::string& name,
