@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <arpa/inet.h>
+#include <charconv>
 #include <chrono>
+#include <map>
 #include <deque>
 #include <set>
 #include <fcntl.h>
@@ -44,6 +46,15 @@ enum class phase { idle, connecting, hello_sent, finish_sent, open };
 using reply_fn = std::function<void(caf::expected<protocol::envelope>)>;
 using key_fn = std::function<void(caf::expected<crypto::key>)>;
 
+/// A request on its way. Its envelope stays until the answer comes, so
+/// that a client that reconnects can send it again: every request Courier
+/// makes is safe to repeat (a letter keeps its msg_id, which its reader
+/// deduplicates, and an order its transfer id, which the bank does).
+struct pending_request {
+  std::string envelope;
+  reply_fn fn;
+};
+
 /// A delivered frame on its way to the listener, kept in arrival order.
 struct inbound {
   uint64_t seq = 0;
@@ -70,9 +81,18 @@ struct client_state {
   /// The router refused this connection for now (busy, or this address
   /// has too many): once it is closed, the next router is tried.
   bool try_next = false;
-  std::unordered_map<std::string, reply_fn> waiting;
-  /// Requests waiting for room on the wire, oldest first (see request()).
-  std::deque<std::string> outbox;
+  /// Requests without an answer yet, by id (oldest first).
+  std::map<uint64_t, pending_request> waiting;
+  /// Ids of the requests waiting for room on the wire, oldest first (see
+  /// request()).
+  std::deque<uint64_t> outbox;
+  /// With `cfg.reconnect`: the connection was lost and the client connects
+  /// again by itself, keeping `waiting` until `give_up_at`.
+  bool reconnecting = false;
+  steady_clock::time_point give_up_at;
+  milliseconds backoff{0};
+  uint64_t retry_gen = 0;    ///< makes older reconnect timers stale
+  caf::error last_failure;   ///< why the router closed, or the last attempt failed
   uint64_t next_id = 1;
   std::unordered_map<std::string, crypto::key> keys; ///< pinned contacts
   std::deque<inbound> incoming;
@@ -97,8 +117,18 @@ void write(client_ptr self, const std::string& envelope) {
   caf::anon_send(self->state.conn, write_atom::value, std::move(sealed));
 }
 
+void retry_later(client_ptr self);
+
 void fail_connect(client_ptr self, caf::error err) {
   auto& st = self->state;
+  if (st.reconnecting) {
+    st.last_failure = std::move(err);
+    if (st.conn)
+      caf::anon_send(st.conn, close_atom::value); // on_disconnect retries
+    else
+      retry_later(self);
+    return;
+  }
   if (st.connect_pending) {
     st.connect_pending = false;
     st.connect_rp.deliver(std::move(err));
@@ -121,7 +151,8 @@ void drain_outbox(client_ptr self) {
   auto& st = self->state;
   while (!st.outbox.empty()
          && st.waiting.size() - st.outbox.size() < max_requests_on_wire) {
-    write(self, st.outbox.front());
+    if (auto it = st.waiting.find(st.outbox.front()); it != st.waiting.end())
+      write(self, it->second.envelope);
     st.outbox.pop_front();
   }
 }
@@ -130,13 +161,18 @@ void drain_outbox(client_ptr self) {
 void request(client_ptr self, std::string type, boost::json::object fields,
              reply_fn fn) {
   auto& st = self->state;
-  if (st.at != phase::open) {
+  if (st.at != phase::open && !st.reconnecting) {
     fn(make_error(errc::unreachable, "not connected"));
     return;
   }
-  auto id = std::to_string(st.next_id++);
-  st.waiting.emplace(id, std::move(fn));
-  st.outbox.push_back(protocol::make_envelope(type, id, std::move(fields)));
+  auto id = st.next_id++;
+  st.waiting.emplace(id, pending_request{protocol::make_envelope(
+                                           type, std::to_string(id),
+                                           std::move(fields)),
+                                         std::move(fn)});
+  if (st.at != phase::open)
+    return; // goes out after the reconnect
+  st.outbox.push_back(id);
   drain_outbox(self);
 }
 
@@ -253,6 +289,12 @@ void on_welcome(client_ptr self, const protocol::envelope& env) {
     st.connect_pending = false;
     st.connect_rp.deliver(crypto::fingerprint_of_der(st.server_key),
                           env.num("new_user") != 0);
+  }
+  if (std::exchange(st.reconnecting, false)) {
+    // The requests the lost connection left unanswered go out again.
+    for (auto& kv : st.waiting)
+      st.outbox.push_back(kv.first);
+    drain_outbox(self);
   }
   if (st.listener)
     caf::anon_send(st.listener, status_atom::value, std::string{"connected"});
@@ -478,6 +520,13 @@ void mark_delivered(client_ptr self, const std::string& msg_id) {
     caf::anon_send(st.listener, delivered_atom::value, msg_id);
 }
 
+// The number of a request id this client made; 0 (never used) otherwise.
+uint64_t request_id(const std::string& id) {
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), n);
+  return ec == std::errc{} && end == id.data() + id.size() ? n : 0;
+}
+
 void on_frame(client_ptr self, const std::string& frame) {
   auto& st = self->state;
   if (st.at == phase::hello_sent || st.at == phase::finish_sent) {
@@ -520,9 +569,9 @@ void on_frame(client_ptr self, const std::string& frame) {
     st.sent.erase(it);
     return mark_delivered(self, msg_id);
   }
-  if (auto it = st.waiting.find(env->id); !env->id.empty()
-                                          && it != st.waiting.end()) {
-    auto fn = std::move(it->second);
+  if (auto it = st.waiting.find(request_id(env->id));
+      it != st.waiting.end()) {
+    auto fn = std::move(it->second.fn);
     st.waiting.erase(it);
     drain_outbox(self);
     if (env->type == "error")
@@ -530,8 +579,60 @@ void on_frame(client_ptr self, const std::string& frame) {
                            std::string{env->str("message")}));
     return (void) fn(std::move(*env));
   }
-  if (env->type == "error")
+  if (env->type == "error") {
+    // The router says why it is about to close (say, the user signed in
+    // elsewhere): the reconnect decision hears of it.
+    st.last_failure = make_error(errc_from_string(std::string{env->str("code")}),
+                                 std::string{env->str("message")});
     warn(self, "router: " + std::string{env->str("message")});
+  }
+}
+
+// Fails every request still waiting with `err`.
+void fail_waiting(client_ptr self, const caf::error& err) {
+  auto& st = self->state;
+  auto waiting = std::move(st.waiting);
+  st.waiting.clear();
+  st.outbox.clear(); // their requests are among `waiting`
+  for (auto& kv : waiting)
+    kv.second.fn(err);
+}
+
+// Failures another try cannot mend: the router's key or ours is wrong.
+bool lasting(const caf::error& err) {
+  switch (code_of(err)) {
+    case errc::key_changed:
+    case errc::bad_key:
+    case errc::not_authenticated:
+    case errc::username_taken:
+    case errc::name_reserved:
+    case errc::not_permitted: // signed in elsewhere: the newer one stays
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Stops reconnecting: the waiting requests fail, and the listener hears
+// "disconnected" as without `cfg.reconnect`.
+void give_up(client_ptr self, const caf::error& why) {
+  auto& st = self->state;
+  st.reconnecting = false;
+  fail_waiting(self, why ? why
+                         : make_error(errc::unreachable,
+                                      "connection to the router lost"));
+  warn(self, "disconnected");
+}
+
+// The next reconnect, after a pause that doubles up to 5 s; past
+// `cfg.resend_window` (or after a lasting failure) the client gives up.
+void retry_later(client_ptr self) {
+  auto& st = self->state;
+  if (lasting(st.last_failure) || steady_clock::now() >= st.give_up_at)
+    return give_up(self, st.last_failure);
+  st.backoff = std::min(milliseconds{5000},
+                        std::max(milliseconds{100}, st.backoff * 2));
+  self->delayed_send(self, st.backoff, deadline_atom::value, ++st.retry_gen);
 }
 
 void on_disconnect(client_ptr self) {
@@ -541,15 +642,26 @@ void on_disconnect(client_ptr self) {
   st.at = phase::idle;
   st.chan = protocol::channel{};
   st.incoming.clear(); // unacked messages come again on the next connection
-  auto waiting = std::move(st.waiting);
-  st.waiting.clear();
-  st.outbox.clear(); // their requests are among `waiting`
-  for (auto& kv : waiting)
-    kv.second(make_error(errc::unreachable, "connection to the router lost"));
-  if (std::exchange(st.try_next, false) && st.connect_pending) {
+  st.outbox.clear();   // what was waiting is in `waiting`
+  if (std::exchange(st.try_next, false)
+      && (st.connect_pending || st.reconnecting)) {
     ++st.server_index;
     return start_connect(self);
   }
+  if (st.reconnecting)
+    return retry_later(self);
+  auto why = std::exchange(st.last_failure, caf::none);
+  if (was_open && st.cfg.reconnect && !st.connect_pending && !lasting(why)) {
+    // Lost, not refused: keep the requests and connect again.
+    st.reconnecting = true;
+    st.give_up_at = steady_clock::now() + st.cfg.resend_window;
+    st.backoff = milliseconds{0};
+    warn(self, "reconnecting");
+    return retry_later(self);
+  }
+  fail_waiting(self, why ? why
+                         : make_error(errc::unreachable,
+                                      "connection to the router lost"));
   if (st.connect_pending)
     fail_connect(self, make_error(errc::unreachable,
                                   "the router closed the connection"));
@@ -830,6 +942,13 @@ client(client_actor::stateful_pointer<client_state> self, client_config cfg,
       if (self->current_sender() == self->state.conn)
         on_frame(self, frame);
     },
+    [=](deadline_atom, uint64_t gen) {
+      auto& st = self->state;
+      if (!st.reconnecting || gen != st.retry_gen || st.at != phase::idle)
+        return;
+      st.server_index = 0;
+      start_connect(self);
+    },
     [=](prekeys_atom,
         const protocol::prekey_upload& up) -> caf::result<uint32_t> {
       auto rp = self->make_response_promise<uint32_t>();
@@ -851,6 +970,7 @@ client(client_actor::stateful_pointer<client_state> self, client_config cfg,
       return rp;
     },
     [=](stop_atom) {
+      self->state.reconnecting = false;
       if (self->state.conn)
         caf::anon_send(self->state.conn, close_atom::value);
       self->quit(caf::exit_reason::user_shutdown);

@@ -49,6 +49,14 @@ struct client_config {
   size_t crypto_workers = 2;
   /// Messages handed to the listener before it answers (1 keeps order).
   size_t max_handovers = 1;
+  /// After losing an open connection, connect again by itself (each router
+  /// in turn, pausing 0.1 s doubling to 5 s) and send the unanswered
+  /// requests again, instead of failing them: the listener hears
+  /// "reconnecting", then "connected", or "disconnected" if no router took
+  /// it back within `resend_window` or the failure cannot pass (a changed
+  /// key). Off for the app, which reconnects with a new client itself.
+  bool reconnect = false;
+  std::chrono::milliseconds resend_window{60000};
 };
 
 /// The client actor (see `client_actor` in interfaces.hpp).

@@ -67,7 +67,8 @@ using listener_actor = caf::typed_actor<
   // A message for the user. Reply `true` once it is dealt with (only then
   // is it recorded and acknowledged), `false` to leave it on the router.
   caf::replies_to<message_atom, inbound_message>::with<bool>,
-  // "connected", "disconnected" or a warning.
+  // "connected", "disconnected", "reconnecting" (see
+  // client_config::reconnect) or a warning.
   caf::reacts_to<status_atom, std::string>,
   // The recipient acknowledged message `msg_id` this user sent.
   caf::reacts_to<delivered_atom, std::string>>;
@@ -112,6 +113,8 @@ using client_actor = caf::typed_actor<
   caf::reacts_to<listen_atom, listener_actor>,
   // From the connection broker.
   caf::reacts_to<frame_atom, std::string>,
+  // Its own timer: the pause before the next reconnect is over.
+  caf::reacts_to<deadline_atom, uint64_t>,
   // Closes the connection and quits.
   caf::reacts_to<stop_atom>>;
 

@@ -43,7 +43,9 @@ EOF
 fi
 
 echo "sanitize: building CAF 0.17.6 with TSan (once)" >&2
-flags="-O1 -g -fno-omit-frame-pointer -fsanitize=thread"
+# The upstream 0.17.6 source misses an #include <limits> that g++ 12 wants
+# (Debian's build carries it as a patch); forcing it in changes nothing else.
+flags="-O1 -g -fno-omit-frame-pointer -fsanitize=thread -include limits"
 cmake -S "$src" -B "$dir/build" -DCMAKE_BUILD_TYPE=None \
   "-DCMAKE_CXX_FLAGS=$flags" "-DCMAKE_SHARED_LINKER_FLAGS=-fsanitize=thread" \
   "-DCMAKE_INSTALL_PREFIX=$prefix" -DCMAKE_INSTALL_LIBDIR=lib \

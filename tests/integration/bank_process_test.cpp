@@ -147,6 +147,7 @@ public:
       client_config cc;
       cc.user = user;
       cc.bank_fingerprint = bank_fp;
+      cc.reconnect = true; // a busy client outlives a lost connection
       cc.dir = user_dir(home, user);
       cc.identity = *load_identity(cc.dir, "");
       parse_endpoints(server, cc.servers);
@@ -361,6 +362,44 @@ TEST_F(bank_process_test, concurrent_payments_conserve_money) {
     total += balance(u);
   EXPECT_EQ(total, 300000);
   EXPECT_EQ(ledger_rows().size(), 3u + per_user * users.size());
+  auto a = audit();
+  EXPECT_EQ(a.exit_code, 0) << a.out;
+}
+
+// A client that loses its router mid-load connects again by itself and
+// sends what was unanswered again: no order fails, and the ids keep every
+// resent one from being applied twice.
+TEST_F(bank_process_test, router_restarted_mid_load_fails_no_order) {
+  for (auto user : {"alice", "bob"})
+    ASSERT_EQ(as("alice", {"issue", user, "1000.00"}).exit_code, 0);
+  std::vector<std::string> users{"alice", "bob"};
+  load l{home(), router.address(), users, bank_fp};
+  const int per_user = 300;
+  for (int i = 0; i < per_user; ++i)
+    for (size_t u = 0; u < users.size(); ++u)
+      l.pay(users[u], users[1 - u], 1 + i % 50, users[u] + "-" + std::to_string(i));
+  std::set<std::string> receipts;
+  auto record = [&](boost::json::object& r) {
+    EXPECT_TRUE(r["ok"].as_bool()) << boost::json::serialize(r);
+    receipts.insert(field(r, "transfer_id"));
+  };
+  l.collect(60, seconds{60}, record);
+  // The router goes down hard with orders on the wire and comes back on
+  // the same address and data.
+  auto port = router.port;
+  router.proc.kill_hard();
+  router = router_process::start(dir / "router", port,
+                                 {"--reserve=bank=" + bank_fp,
+                                  "--reserve=alice=" + alice_fp});
+  l.collect_until(seconds{120}, record, [&](size_t) {
+    return receipts.size() == 2u * per_user;
+  });
+  EXPECT_EQ(receipts.size(), 2u * per_user);
+  EXPECT_EQ(l.send_errors(), 0u) << l.first_error();
+  EXPECT_EQ(ledger_rows().size(), 2u + 2u * per_user);
+  auto b = as("alice", {"--json", "balance"});
+  EXPECT_EQ(b.exit_code, 0) << b.out << b.err;
+  EXPECT_EQ(balance("alice") + balance("bob"), 200000);
   auto a = audit();
   EXPECT_EQ(a.exit_code, 0) << a.out;
 }

@@ -377,8 +377,10 @@ std::optional<std::string> raw_client::read_frame(milliseconds timeout) {
       return std::nullopt;
     char tmp[65536];
     auto n = ::recv(fd_, tmp, sizeof(tmp), 0);
-    if (n <= 0)
+    if (n <= 0) {
+      peer_closed_ = true;
       return std::nullopt;
+    }
     buf_.append(tmp, static_cast<size_t>(n));
   }
 }

@@ -146,6 +146,8 @@ public:
   raw_client& operator=(const raw_client&) = delete;
 
   bool connected() const { return fd_ >= 0; }
+  /// True once a read found the connection closed by the peer.
+  bool peer_closed() const { return peer_closed_; }
   /// Writes raw bytes; false if the socket is gone.
   bool write_raw(const std::string& bytes);
   /// Writes one frame (length prefix + payload).
@@ -173,6 +175,7 @@ public:
 
 private:
   int fd_ = -1;
+  bool peer_closed_ = false;
   std::string buf_;
   protocol::channel chan_;
 };
