@@ -1,10 +1,15 @@
 // courier-cli: the command-line client (identities, chat, for scripts too).
 
+#include <cctype>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
+#include <map>
 #include <optional>
+#include <set>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -16,8 +21,10 @@
 
 #include "actors/cli/terminal_text.hpp"
 #include "actors/client/client.hpp"
+#include "actors/client/client_db.hpp"
 #include "actors/client/identity.hpp"
 #include "actors/common/error.hpp"
+#include "actors/common/fingerprint.hpp"
 #include "actors/config/node_config.hpp"
 #include "actors/protocol/amount.hpp"
 #include "actors/protocol/envelope.hpp"
@@ -54,10 +61,64 @@ struct cli_options {
   uint64_t before = 0;
 };
 
+/// What the process returns, for scripts; listed in --help and the README.
+enum exit_status : int {
+  exit_ok = 0,
+  exit_other = 1,       ///< anything else: files, keys, a bug
+  exit_usage = 2,       ///< the command line is wrong
+  exit_unreachable = 3, ///< no router answered
+  exit_router = 4,      ///< the router refused
+  exit_bank = 5,        ///< the bank refused the order or did not answer
+  exit_passphrase = 6,  ///< the passphrase is wrong or missing
+};
+
+constexpr const char* exit_codes_help =
+  "Exit codes: 0 done, 1 other error, 2 usage error, 3 router unreachable,\n"
+  "4 refused by the router, 5 refused by the bank (or no answer from it),\n"
+  "6 wrong or missing passphrase.\n";
+
+/// The exit status of an error, by what it says went wrong.
+int exit_for(errc code) {
+  switch (code) {
+    case errc::wrong_passphrase:
+    case errc::passphrase_required:
+      return exit_passphrase;
+    case errc::invalid_username:
+    case errc::invalid_amount:
+      return exit_usage;
+    case errc::unreachable:
+    case errc::timeout:
+    case errc::busy:
+    case errc::too_many_connections:
+      return exit_unreachable;
+    case errc::bank_unverified:
+    case errc::insufficient_funds:
+    case errc::unknown_account:
+    case errc::conflicting_order:
+      return exit_bank;
+    case errc::unknown_user:
+    case errc::username_taken:
+    case errc::key_changed:
+    case errc::rate_limited:
+    case errc::not_authenticated:
+    case errc::not_permitted:
+    case errc::too_many_names:
+    case errc::quota_exceeded:
+    case errc::sending_too_fast:
+    case errc::name_reserved:
+    case errc::oversize:
+    case errc::bad_envelope:
+      return exit_router;
+    default:
+      return exit_other;
+  }
+}
+
 /// Raised to leave with one sentence for a person and a code for scripts.
 struct failure {
   errc code;
   std::string sentence;
+  int status;
 };
 
 cli_options opts;
@@ -66,12 +127,37 @@ void print_json(boost::json::object obj) {
   std::cout << boost::json::serialize(obj) << std::endl;
 }
 
+[[noreturn]] void die(errc code, const std::string& sentence, int status) {
+  throw failure{code, sentence, status};
+}
+
 [[noreturn]] void die(errc code, const std::string& sentence) {
-  throw failure{code, sentence};
+  die(code, sentence, exit_for(code));
 }
 
 [[noreturn]] void die(const caf::error& err) {
   die(code_of(err), explain(err));
+}
+
+// The sentence an error carries, without the code's general description.
+std::string detail_of(const caf::error& err) {
+  const auto& ctx = err.context();
+  if (ctx.size() > 0 && ctx.match_element<std::string>(0))
+    return ctx.get_as<std::string>(0);
+  return explain(err);
+}
+
+// UTC, ISO 8601 with milliseconds: what --json gives for every time.
+std::string iso_time(int64_t ms) {
+  ms = std::max<int64_t>(ms, 0);
+  auto t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  char frac[8];
+  std::snprintf(frac, sizeof(frac), ".%03dZ", static_cast<int>(ms % 1000));
+  return std::string{buf} + frac;
 }
 
 /// Reads a passphrase from `--passphrase-env` or the terminal.
@@ -140,8 +226,12 @@ std::optional<std::string> remembered_fingerprint() {
 
 int cmd_init() {
   require_user();
-  if (opts.bits != 2048 && opts.bits != 3072 && opts.bits != 4096)
-    die(errc::bad_key, "--bits must be 2048, 3072 or 4096");
+  // Before any passphrase is asked for: it would be asked for nothing.
+  if (std::filesystem::exists(home_dir() + "/identity.pem"))
+    die(errc::io_error,
+        opts.user + " has an identity already, in " + home_dir()
+          + "; `courier-cli --user " + opts.user
+          + " fingerprint` shows it (to start over, move that folder away)");
   caf::expected<crypto::key> key{crypto::key{}};
   if (opts.no_passphrase) {
     std::cerr << "warning: --no-passphrase: the identity key is stored "
@@ -162,7 +252,8 @@ int cmd_init() {
   auto fp = *crypto::fingerprint(*key);
   remember_fingerprint(fp);
   if (opts.json)
-    print_json({{"user", opts.user}, {"fingerprint", fp}, {"dir", home_dir()}});
+    print_json({{"ok", true}, {"user", opts.user}, {"fingerprint", fp},
+                {"dir", home_dir()}});
   else
     std::cout << "created identity for " << opts.user << " in " << home_dir()
               << "\nfingerprint: " << fp << "\n";
@@ -172,6 +263,12 @@ int cmd_init() {
 /// Loads the identity; asks for a passphrase only if the key file has one.
 crypto::key unlock() {
   require_user();
+  if (!std::filesystem::exists(home_dir() + "/identity.pem"))
+    die(errc::io_error,
+        opts.user + " has no identity in " + home_dir()
+          + ": make one with courier-cli"
+          + (opts.home.empty() ? "" : " --home " + opts.home) + " --user "
+          + opts.user + " init");
   auto locked = identity_has_passphrase(home_dir());
   if (!locked)
     die(locked.error());
@@ -224,49 +321,134 @@ std::chrono::seconds timeout() {
   return std::chrono::seconds{opts.timeout};
 }
 
-void connect(connected_client& s, crypto::key identity) {
+// The routers of `--server` whose key this user has pinned.
+std::set<std::string> pinned_routers(const std::vector<endpoint>& servers) {
+  std::set<std::string> result;
+  auto db = client_db::open(home_dir() + "/client.db");
+  if (!db)
+    return result; // the client opens it next, and says what is wrong
+  for (auto& ep : servers)
+    if (db->pinned("router", ep.to_string()))
+      result.insert(ep.to_string());
+  return result;
+}
+
+std::vector<endpoint> servers_of_options() {
+  std::vector<endpoint> servers;
+  if (!parse_endpoints(opts.servers, servers))
+    die(errc::unreachable, "--server must be HOST:PORT[,HOST:PORT...]",
+        exit_usage);
+  return servers;
+}
+
+/// Connects and signs in; `pins` overrides `--server-fingerprint`.
+void connect(connected_client& s, crypto::key identity,
+             std::optional<std::map<std::string, std::string>> pins = {}) {
   client_config cc;
   cc.user = opts.user;
   cc.dir = home_dir();
   cc.identity = std::move(identity);
-  if (!parse_endpoints(opts.servers, cc.servers))
-    die(errc::unreachable, "--server must be HOST:PORT[,HOST:PORT...]");
-  auto pins = parse_router_pins(opts.server_fingerprints, cc.servers);
-  if (!pins)
-    die(pins.error());
-  cc.server_fingerprints = std::move(*pins);
+  cc.servers = servers_of_options();
+  if (pins) {
+    cc.server_fingerprints = std::move(*pins);
+  } else {
+    auto given = parse_router_pins(opts.server_fingerprints, cc.servers);
+    if (!given)
+      die(code_of(given.error()), explain(given.error()), exit_usage);
+    cc.server_fingerprints = std::move(*given);
+  }
   if (!opts.bank_fingerprint.empty() && !is_fingerprint(opts.bank_fingerprint))
     die(errc::bank_unverified,
         "the bank fingerprint (--bank-fingerprint or "
         "COURIER_BANK_FINGERPRINT) must be 64 hex digits, as `courier-node "
-        "bank-fingerprint` prints it");
+        "bank-fingerprint` prints it",
+        exit_usage);
   cc.bank_fingerprint = opts.bank_fingerprint;
+  auto before = pinned_routers(cc.servers);
+  auto explicit_pins = !cc.server_fingerprints.empty();
+  auto servers = cc.servers;
   s.sys = std::make_unique<caf::actor_system>(s.cfg);
   auto spawned = spawn_client(*s.sys, cc);
   if (!spawned)
     die(spawned.error());
   s.client = *spawned;
   caf::scoped_actor self{*s.sys};
+  std::string router_fp;
   self->request(s.client, timeout(), connect_atom::value)
-    .receive([](const std::string&, bool) {},
-             [](caf::error& err) {
+    .receive([&](const std::string& fp, bool) { router_fp = fp; },
+             [&](caf::error& err) {
                if (err == caf::sec::request_timeout)
                  die(errc::timeout, "the router did not answer in time");
+               if (code_of(err) == errc::key_changed && !explicit_pins) {
+                 auto addr = servers.size() == 1 ? servers.front().to_string()
+                                                 : std::string{"HOST:PORT"};
+                 die(errc::key_changed,
+                     detail_of(err)
+                       + ". If its operator did change it: courier-cli "
+                         "--user " + opts.user + " --server " + addr
+                       + " trust-router NEW_FINGERPRINT");
+               }
                die(err);
              });
+  // Trust on first use is a decision: say that it was made.
+  if (!explicit_pins)
+    for (auto& addr : pinned_routers(servers))
+      if (before.count(addr) == 0)
+        std::cerr << "note: pinned the key of the router at " << addr
+                  << " on first use: " << router_fp
+                  << " (compare it with the fingerprint its operator gives)\n";
+}
+
+// Looks `peer`'s key up (pinning it on first sight), and says so when it
+// was pinned just now: trust on first use is a decision the user may check.
+void look_up(connected_client& s, const std::string& peer) {
+  caf::scoped_actor self{*s.sys};
+  self->request(s.client, timeout(), lookup_atom::value, peer)
+    .receive(
+      [&](const contact_key& k) {
+        if (k.pinned_now)
+          std::cerr << "note: pinned " << printable(k.user)
+                    << "'s key on first use: " << k.fingerprint
+                    << " (compare it with what `courier-cli --user "
+                    << printable(k.user) << " fingerprint` shows "
+                    << printable(k.user) << ")\n";
+      },
+      [](caf::error& err) { die(err); });
+}
+
+// Whether the recipient acknowledged `msg_id` already (the router's answer
+// said "delivered" and the client recorded it before it answered us).
+bool delivered(connected_client& s, const std::string& peer,
+               const std::string& msg_id) {
+  bool result = false;
+  caf::scoped_actor self{*s.sys};
+  self->request(s.client, timeout(), history_atom::value, peer, uint32_t{20})
+    .receive(
+      [&](const std::vector<history_entry>& entries) {
+        for (auto& e : entries)
+          if (e.msg_id == msg_id)
+            result = e.delivered;
+      },
+      [](caf::error&) {});
+  return result;
 }
 
 int cmd_send(connected_client& s) {
+  look_up(s, opts.to);
   caf::scoped_actor self{*s.sys};
+  std::string msg_id;
   self->request(s.client, timeout(), send_atom::value, opts.to, opts.text)
-    .receive(
-      [&](const std::string& msg_id) {
-        if (opts.json)
-          print_json({{"ok", true}, {"to", opts.to}, {"msg_id", msg_id}});
-        else
-          std::cout << "sent to " << opts.to << " (" << msg_id << ")\n";
-      },
-      [](caf::error& err) { die(err); });
+    .receive([&](const std::string& id) { msg_id = id; },
+             [](caf::error& err) { die(err); });
+  auto state = delivered(s, opts.to, msg_id) ? "delivered" : "stored";
+  if (opts.json)
+    print_json({{"ok", true}, {"to", opts.to}, {"msg_id", msg_id},
+                {"state", state}});
+  else if (std::string{state} == "delivered")
+    std::cout << "delivered to " << opts.to << " (" << msg_id << ")\n";
+  else
+    std::cout << "sent to " << opts.to << ": stored by the router until "
+              << opts.to << " reads it (" << msg_id << ")\n";
   return 0;
 }
 
@@ -280,8 +462,8 @@ std::string format_time(int64_t ms) {
 void print_message(const inbound_message& m) {
   if (opts.json)
     print_json({{"from", m.from}, {"to", m.to}, {"body", m.body},
-                {"msg_id", m.msg_id}, {"ts", m.sent_ts},
-                {"accepted_ts", m.accepted_ts}});
+                {"msg_id", m.msg_id}, {"sent_at", iso_time(m.sent_ts)},
+                {"accepted_at", iso_time(m.accepted_ts)}});
   else
     std::cout << "[" << format_time(m.sent_ts) << "] " << printable(m.from)
               << ": " << printable(m.body) << std::endl;
@@ -318,9 +500,12 @@ int cmd_recv(connected_client& s) {
   ping->request(s.client, timeout(), online_atom::value,
                 std::vector<std::string>{})
     .receive([](const std::vector<std::string>&) {}, [](caf::error&) {});
+  if (received == 0)
+    std::cerr << "courier-cli: no new messages\n";
   if (opts.count > 0 && received < opts.count)
     die(errc::timeout, "received " + std::to_string(received) + " of "
-                         + std::to_string(opts.count) + " messages");
+                         + std::to_string(opts.count) + " messages",
+        exit_other);
   return 0;
 }
 
@@ -354,7 +539,8 @@ int cmd_online(connected_client& s) {
   auto names = opts.names.empty() ? contact_names(s) : opts.names;
   auto on = online_of(s, std::move(names));
   if (opts.json) {
-    print_json({{"online", boost::json::array(on.begin(), on.end())}});
+    print_json({{"ok", true},
+                {"online", boost::json::array(on.begin(), on.end())}});
     return 0;
   }
   for (auto& n : on)
@@ -364,7 +550,7 @@ int cmd_online(connected_client& s) {
 
 void print_contact(const contact_key& k, const char* note) {
   if (opts.json)
-    print_json({{"user", k.user}, {"fingerprint", k.fingerprint},
+    print_json({{"ok", true}, {"user", k.user}, {"fingerprint", k.fingerprint},
                 {"pinned_now", k.pinned_now}});
   else
     std::cout << printable(k.user) << ": " << printable(k.fingerprint) << note
@@ -396,8 +582,60 @@ int cmd_trust(connected_client& s) {
   return 0;
 }
 
-// Prints incoming messages while the main thread reads the keyboard.
-listener_actor::behavior_type chat_printer(listener_actor::pointer) {
+// Pins a router's new key: only the one its operator gave, and only once
+// the router proved it holds it (the handshake checks the explicit pin).
+int cmd_trust_router(const crypto::key& identity) {
+  auto servers = servers_of_options();
+  if (servers.size() != 1)
+    die(errc::bad_encoding,
+        "trust-router takes one router: --server HOST:PORT", exit_usage);
+  auto addr = servers.front().to_string();
+  if (!is_fingerprint(opts.fingerprint))
+    die(errc::bad_encoding,
+        "the new fingerprint must be 64 hex digits, as the router prints it "
+        "at start (router fingerprint: ...)",
+        exit_usage);
+  // Shown as fingerprints are printed: groups of four hex digits.
+  std::string fp;
+  for (auto c : normalize_fingerprint(opts.fingerprint))
+    fp += (fp.size() % 5 == 4 ? " " : "") + std::string(1, c);
+  std::string old;
+  if (auto db = client_db::open(home_dir() + "/client.db"))
+    if (auto pin = db->pinned("router", addr))
+      old = crypto::fingerprint_of_der(*pin);
+  if (!opts.json) {
+    std::cout << "the router at " << addr << "\n  old key: "
+              << (old.empty() ? std::string{"(none pinned)"} : old)
+              << "\n  new key: " << fp << "\n";
+  }
+  connected_client s;
+  try {
+    connect(s, identity, std::map<std::string, std::string>{{addr, fp}});
+  } catch (const failure& f) {
+    if (f.code != errc::key_changed)
+      throw;
+    die(errc::key_changed,
+        "the router at " + addr + " does not hold the key " + fp
+          + "; nothing was changed (check the fingerprint with its operator)");
+  }
+  if (opts.json)
+    print_json({{"ok", true}, {"router", addr}, {"old_fingerprint", old},
+                {"fingerprint", fp}});
+  else
+    std::cout << "pinned the new key: the router proved it holds it\n";
+  return 0;
+}
+
+/// What the chat printer knows of the messages this user sent.
+struct chat_printer_state {
+  std::map<std::string, std::string> sent; ///< msg_id -> recipient
+  std::set<std::string> early; ///< delivered before we knew them (bounded)
+};
+
+// Prints incoming messages and the states of what we sent while the main
+// thread reads the keyboard. `send_atom` (msg_id, to) names a message the
+// router took; its delivery notice may come before or after that.
+caf::behavior chat_printer(caf::stateful_actor<chat_printer_state>* self) {
   return {
     [](message_atom, const inbound_message& m) {
       print_message(m);
@@ -406,18 +644,44 @@ listener_actor::behavior_type chat_printer(listener_actor::pointer) {
     [](status_atom, const std::string& text) {
       std::cerr << "* " << printable(text) << std::endl;
     },
-    [](delivered_atom, const std::string&) {
-      // Delivery states matter to the app; the chat prompt stays quiet.
+    [=](send_atom, const std::string& msg_id, const std::string& to) {
+      std::cerr << "* sent to " << printable(to) << std::endl;
+      auto& st = self->state;
+      if (st.early.erase(msg_id) > 0)
+        std::cerr << "* delivered to " << printable(to) << std::endl;
+      else if (st.sent.size() < 100000)
+        st.sent.emplace(msg_id, to);
+    },
+    [=](delivered_atom, const std::string& msg_id) {
+      auto& st = self->state;
+      auto it = st.sent.find(msg_id);
+      if (it == st.sent.end()) {
+        if (st.early.size() > 1000)
+          st.early.clear();
+        st.early.insert(msg_id);
+        return;
+      }
+      std::cerr << "* delivered to " << printable(it->second) << std::endl;
+      st.sent.erase(it);
     },
   };
 }
 
+constexpr const char* chat_commands =
+  "* commands: /help (this), /online (which contacts are connected), /quit;\n"
+  "  '@user message' writes to someone else; '//text' sends '/text'\n";
+
 int cmd_chat(connected_client& s) {
   auto printer = s.sys->spawn(chat_printer);
-  caf::anon_send(s.client, listen_atom::value, printer);
-  std::cerr << "signed in as " << opts.user
-            << ". Type '@user message' (or just the message when chatting with "
-               "one peer), /online (your contacts), /quit.\n";
+  caf::anon_send(s.client, listen_atom::value,
+                 caf::actor_cast<listener_actor>(printer));
+  std::cerr << "signed in as " << opts.user << ". ";
+  if (opts.peer.empty())
+    std::cerr << "No default peer: write '@user message'.\n";
+  else
+    std::cerr << "Writing to " << printable(opts.peer)
+              << " (the default peer): type a line to send it.\n";
+  std::cerr << chat_commands << std::flush;
   std::string line;
   while (std::getline(std::cin, line)) {
     if (line.empty())
@@ -436,8 +700,16 @@ int cmd_chat(connected_client& s) {
       }
       continue;
     }
+    // A mistyped command must not reach the peer: '//' escapes a slash.
+    if (line[0] == '/' && line.compare(0, 2, "//") != 0) {
+      if (line != "/help")
+        std::cerr << "* unknown command " << printable(line)
+                  << "; nothing was sent\n";
+      std::cerr << chat_commands << std::flush;
+      continue;
+    }
     auto to = opts.peer;
-    auto body = line;
+    auto body = line[0] == '/' ? line.substr(1) : line;
     if (line[0] == '@') {
       auto space = line.find(' ');
       to = line.substr(1, space == std::string::npos ? std::string::npos
@@ -449,11 +721,14 @@ int cmd_chat(connected_client& s) {
       continue;
     }
     self->request(s.client, timeout(), send_atom::value, to, body)
-      .receive([](const std::string&) {},
-               [&](caf::error& err) {
-                 std::cerr << "* not sent to " << printable(to) << ": "
-                           << printable(explain(err)) << std::endl;
-               });
+      .receive(
+        [&](const std::string& msg_id) {
+          caf::anon_send(printer, send_atom::value, msg_id, to);
+        },
+        [&](caf::error& err) {
+          std::cerr << "* not sent to " << printable(to) << ": "
+                    << printable(explain(err)) << std::endl;
+        });
   }
   caf::anon_send_exit(printer, caf::exit_reason::user_shutdown);
   return 0;
@@ -472,7 +747,19 @@ bank::receipt bank_call(connected_client& s, const bank::order& o) {
   self->request(s.client, timeout(), send_atom::value,
                 std::string{bank::bank_user}, bank::make_order(o))
     .receive([&](const std::string& id) { msg_id = id; },
-             [](caf::error& err) { die(err); });
+             [](caf::error& err) {
+               auto code = code_of(err);
+               if (code == errc::unknown_user)
+                 die(code,
+                     "there is no bank at this router: the bank has never "
+                     "signed in to it",
+                     exit_bank);
+               // The order did not leave: a matter of the bank unless
+               // the router is gone.
+               die(code, explain(err),
+                   exit_for(code) == exit_unreachable ? exit_unreachable
+                                                      : exit_bank);
+             });
   auto deadline = std::chrono::steady_clock::now() + timeout();
   std::optional<bank::receipt> receipt;
   while (!receipt) {
@@ -482,7 +769,8 @@ bank::receipt bank_call(connected_client& s, const bank::order& o) {
           o.transfer_id.empty()
             ? std::string{"the bank did not answer in time"}
             : "the bank did not answer in time; retrying with --id "
-                + o.transfer_id + " is safe");
+                + o.transfer_id + " is safe",
+          exit_bank);
     self->receive(
       [&](message_atom, const inbound_message& m) {
         if (m.from != bank::bank_user)
@@ -498,20 +786,48 @@ bank::receipt bank_call(connected_client& s, const bank::order& o) {
       caf::after(std::chrono::duration_cast<std::chrono::milliseconds>(left))
         >> [] {});
   }
-  if (!receipt->ok)
-    die(receipt->code, "the bank refused: " + receipt->message);
+  if (!receipt->ok) {
+    auto sentence = "the bank refused: " + receipt->message;
+    if (o.type == "issue" && receipt->code == errc::not_permitted)
+      sentence += ". To become an operator with deploy/run.sh, make your "
+                  "identity (courier-cli --user " + opts.user
+                  + " init), then start run.sh again as COURIER_OPERATOR="
+                  + opts.user + " ./deploy/run.sh";
+    die(receipt->code, sentence, exit_bank);
+  }
   return std::move(*receipt);
+}
+
+// An amount for --json: minor units, and as a person reads it.
+void put_amount(boost::json::object& obj, const char* name, int64_t minor) {
+  obj[std::string{name} + "_minor"] = minor;
+  obj[name] = bank::format_amount(minor);
+}
+
+// A committed transfer for --json (history entries and pay/issue).
+boost::json::object transfer_json(const bank::transfer_receipt& t) {
+  boost::json::object obj{{"transfer_id", t.transfer_id}, {"kind", t.kind},
+                          {"from", t.from}, {"to", t.to}, {"seq", t.seq},
+                          {"at", iso_time(t.ts)}};
+  put_amount(obj, "amount", t.amount_minor);
+  put_amount(obj, "balance", t.balance_minor);
+  return obj;
 }
 
 int cmd_open_account(connected_client& s) {
   bank::order o;
   o.type = "open_account";
   auto r = bank_call(s, o);
-  if (opts.json)
-    std::cout << bank::make_receipt(r) << std::endl;
-  else
+  if (opts.json) {
+    boost::json::object obj{{"ok", true}, {"user", r.user},
+                            {"created", r.created}};
+    put_amount(obj, "balance", r.balance_minor);
+    print_json(std::move(obj));
+  } else {
     std::cout << (r.created ? "opened account " : "account ")
-              << printable(r.user) << "; balance " << bank::format_amount(r.balance_minor) << "\n";
+              << printable(r.user) << "; balance "
+              << bank::format_amount(r.balance_minor) << "\n";
+  }
   return 0;
 }
 
@@ -519,10 +835,13 @@ int cmd_balance(connected_client& s) {
   bank::order o;
   o.type = "balance";
   auto r = bank_call(s, o);
-  if (opts.json)
-    std::cout << bank::make_receipt(r) << std::endl;
-  else
+  if (opts.json) {
+    boost::json::object obj{{"ok", true}, {"user", r.user}};
+    put_amount(obj, "balance", r.balance_minor);
+    print_json(std::move(obj));
+  } else {
     std::cout << bank::format_amount(r.balance_minor) << "\n";
+  }
   return 0;
 }
 
@@ -534,7 +853,7 @@ int cmd_transfer(connected_client& s, const std::string& type) {
                                            : opts.transfer_id;
   // A payment's id comes first, so that a lost answer can be retried; an
   // issue refused to a non-operator should not suggest retrying.
-  if (type != "issue")
+  if (type != "issue" && !opts.json)
     std::cerr << "transfer id: " << o.transfer_id
               << " (to retry safely: --id " << o.transfer_id << ")\n";
   auto amount = bank::parse_amount(opts.amount);
@@ -542,11 +861,14 @@ int cmd_transfer(connected_client& s, const std::string& type) {
     die(amount.error());
   o.amount_minor = *amount;
   auto r = bank_call(s, o);
+  auto& t = r.transfer;
   if (opts.json) {
-    std::cout << bank::make_receipt(r) << std::endl;
+    auto obj = transfer_json(t);
+    obj["ok"] = true;
+    obj["replayed"] = t.replayed;
+    print_json(std::move(obj));
     return 0;
   }
-  auto& t = r.transfer;
   std::cout << (type == "issue" ? "issued " : "paid ")
             << bank::format_amount(t.amount_minor) << " to " << printable(t.to)
             << " (transfer " << printable(t.transfer_id) << ", ledger #"
@@ -564,10 +886,14 @@ int cmd_history(connected_client& s) {
   o.before = opts.before;
   auto r = bank_call(s, o);
   if (opts.json) {
+    boost::json::array entries;
     for (auto& e : r.entries)
-      std::cout << bank::make_entry(e) << std::endl;
+      entries.push_back(transfer_json(e));
+    print_json({{"ok", true}, {"user", r.user}, {"entries", std::move(entries)}});
     return 0;
   }
+  if (r.entries.empty())
+    std::cerr << "courier-cli: no transfers yet\n";
   for (auto& e : r.entries) {
     bool out = e.from == opts.user;
     std::cout << "#" << e.seq << " " << format_time(e.ts) << " "
@@ -594,6 +920,7 @@ int main(int argc, char** argv) {
                "router"};
   app.require_subcommand(1);
   app.fallthrough();
+  app.footer(exit_codes_help);
   app.add_option("--home", opts.home, "data folder (default: XDG data home)");
   app.add_option("--user", opts.user, "your username");
   app.add_option("--server", opts.servers, "router(s): HOST:PORT[,HOST:PORT]")
@@ -606,24 +933,43 @@ int main(int argc, char** argv) {
   app
     .add_option("--bank-fingerprint", opts.bank_fingerprint,
                 "the bank's key fingerprint (from its operator; `courier-node"
-                " bank-fingerprint` prints it); orders go only to that key")
+                " bank-fingerprint` prints it; also $COURIER_BANK_FINGERPRINT); "
+                "orders go only to that key")
     ->envname("COURIER_BANK_FINGERPRINT");
   app.add_option("--passphrase-env", opts.passphrase_env,
                  "read the passphrase from this environment variable");
   app.add_flag("--no-passphrase", opts.no_passphrase,
                "init: store the key unencrypted (tests only; warns)");
-  app.add_flag("--json", opts.json, "print one JSON object per line");
+  app.add_flag("--json", opts.json,
+               "print JSON: one object per command (recv: per message)");
   app.add_option("--timeout", opts.timeout, "seconds to wait for the router")
+    ->check(CLI::Range(1, 3600))
     ->capture_default_str();
+  // Subcommand help lists these too: people type `courier-cli send --help`.
+  std::string globals = "Options every command takes (before or after it):\n";
+  for (const auto* opt : app.get_options()) {
+    if (opt->get_name() == "--help")
+      continue;
+    auto name = opt->get_name() + (opt->get_items_expected_max() == 0 ? "" : " VALUE");
+    globals += "  " + name + std::string(name.size() < 28 ? 28 - name.size() : 1, ' ')
+               + opt->get_description();
+    if (!opt->get_default_str().empty())
+      globals += " (default: " + opt->get_default_str() + ")";
+    globals += "\n";
+  }
   auto init = app.add_subcommand("init", "create your identity key");
   init->add_option("--bits", opts.bits, "RSA key size: 2048, 3072 or 4096")
+    ->check(CLI::IsMember({2048, 3072, 4096}))
     ->capture_default_str();
   auto send = app.add_subcommand("send", "send one message");
   send->add_option("to", opts.to, "recipient")->required();
   send->add_option("text", opts.text, "message text")->required();
   auto recv = app.add_subcommand("recv", "print received messages");
-  recv->add_option("--wait", opts.wait, "seconds to wait")->capture_default_str();
-  recv->add_option("--count", opts.count, "stop after N messages");
+  recv->add_option("--wait", opts.wait, "seconds to wait (0-86400)")
+    ->check(CLI::Range(0, 86400))
+    ->capture_default_str();
+  recv->add_option("--count", opts.count, "stop after N messages (0: no limit)")
+    ->check(CLI::Range(0, 1000000));
   auto online = app.add_subcommand(
     "online", "which of these users (default: your contacts) are connected");
   online->add_option("names", opts.names, "users to ask about");
@@ -635,25 +981,63 @@ int main(int argc, char** argv) {
   trust->add_option("user", opts.peer, "contact")->required();
   trust->add_option("fingerprint", opts.fingerprint, "their fingerprint")
     ->required();
+  auto trust_router = app.add_subcommand(
+    "trust-router", "accept a router's new key (the one of --server), after "
+                    "comparing it with its operator's");
+  trust_router
+    ->add_option("fingerprint", opts.fingerprint,
+                 "the router's new fingerprint, from its operator")
+    ->required();
   auto open_account = app.add_subcommand("open-account",
                                          "open your account at the bank");
   auto balance = app.add_subcommand("balance", "your balance");
+  // A transfer id: what the bank takes (1-64 characters), printable.
+  CLI::Validator transfer_id{
+    [](std::string& id) -> std::string {
+      auto ok = !id.empty() && id.size() <= 64;
+      for (char c : id)
+        ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-'
+                    || c == '_' || c == '.');
+      return ok ? "" : "a transfer id is 1-64 letters, digits, '-', '_' or '.'";
+    },
+    "ID"};
   auto pay = app.add_subcommand("pay", "pay someone (amount like 12.50)");
   pay->add_option("to", opts.to, "recipient")->required();
   pay->add_option("amount", opts.amount, "amount, at most two decimals")
     ->required();
   pay->add_option("--id", opts.transfer_id,
-                  "transfer id (a UUID; reuse it to retry safely)");
+                  "transfer id (default: a new UUID; reuse it to retry "
+                  "safely)")
+    ->check(transfer_id);
   auto issue = app.add_subcommand("issue", "operators: issue new money");
   issue->add_option("to", opts.to, "recipient")->required();
   issue->add_option("amount", opts.amount, "amount")->required();
-  issue->add_option("--id", opts.transfer_id, "transfer id (reuse to retry)");
+  issue->add_option("--id", opts.transfer_id, "transfer id (reuse to retry)")
+    ->check(transfer_id);
   auto history = app.add_subcommand("history", "your transfers, newest first");
   history->add_option("--limit", opts.limit, "how many (1-100)")
+    ->check(CLI::Range(1, 100))
     ->capture_default_str();
   history->add_option("--before", opts.before,
                       "only entries before this ledger number");
-  CLI11_PARSE(app, argc, argv);
+  for (auto* sub : app.get_subcommands({}))
+    sub->footer(globals + exit_codes_help);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) // --help
+      return app.exit(e);
+    // The parse may have stopped before it reached --json.
+    for (int i = 1; i < argc; ++i)
+      opts.json = opts.json || std::string{argv[i]} == "--json";
+    if (opts.json) {
+      print_json({{"ok", false}, {"error", "usage"}, {"exit", int{exit_usage}},
+                  {"message", e.what()}});
+      return exit_usage;
+    }
+    app.exit(e);
+    return exit_usage;
+  }
   try {
     if (init->parsed())
       return cmd_init();
@@ -673,6 +1057,8 @@ int main(int argc, char** argv) {
     auto identity = unlock();
     if (fp->parsed() && (opts.peer.empty() || opts.peer == opts.user))
       return cmd_fingerprint(nullptr, identity);
+    if (trust_router->parsed())
+      return cmd_trust_router(identity);
     connected_client s;
     connect(s, identity);
     if (send->parsed())
@@ -698,11 +1084,13 @@ int main(int argc, char** argv) {
     if (history->parsed())
       return cmd_history(s);
   } catch (const failure& f) {
+    // With --json the error is one object on stdout, and nothing else.
     if (opts.json)
-      print_json({{"error", to_string(f.code)}, {"message", f.sentence}});
-    // The sentence may quote a router or the bank.
-    std::cerr << "courier-cli: " << printable(f.sentence) << "\n";
-    return 1;
+      print_json({{"ok", false}, {"error", to_string(f.code)},
+                  {"exit", f.status}, {"message", f.sentence}});
+    else // the sentence may quote a router or the bank
+      std::cerr << "courier-cli: " << printable(f.sentence) << "\n";
+    return f.status;
   }
   return 0;
 }

@@ -265,10 +265,10 @@ void on_server_hello(client_ptr self, const std::string& frame) {
     if (code_of(res.error()) == errc::key_changed)
       return fail_connect(
         self, make_error(errc::key_changed,
-                         "the router at " + addr
+                         "the router's key changed: the router at " + addr
                            + " presents a different key than the one pinned"
-                             " on first use; if its operator changed it, pass"
-                             " --server-fingerprint"));
+                             " on first use; accept a new key only after"
+                             " comparing its fingerprint with its operator"));
     return fail_connect(self, res.error());
   }
   if (auto err = check_explicit_pin(self, addr, res->server_key))

@@ -63,7 +63,7 @@ constexpr errc_info infos[] = {
   {errc::username_taken, "username_taken",
    "That username is already registered with a different key."},
   {errc::key_changed, "key_changed",
-   "The user's key no longer matches the key pinned earlier."},
+   "A key no longer matches the one pinned earlier."},
   {errc::rate_limited, "rate_limited",
    "Too many requests were sent in a short time."},
   {errc::not_authenticated, "not_authenticated",

@@ -69,15 +69,71 @@ constexpr const char* usage =
   " --data=B=DIR --data=C=DIR\n"
   "       courier-node bank [--server=HOST:PORT] [--data=DIR]"
   " [--operator NAME=FINGERPRINT]...\n"
-  "       courier-node bank-audit --data=DIR\n"
-  "       courier-node bank-fingerprint --data=DIR   (the bank's key)\n"
-  "       courier-node COMMAND --help   (all options)\n";
+  "       courier-node bank-audit [--data=DIR]\n"
+  "       courier-node bank-fingerprint [--data=DIR]   (the bank's key)\n"
+  "       courier-node COMMAND --help   (all options and their defaults)\n"
+  "--data defaults to the folders deploy/run.sh uses: $COURIER_DATA/router\n"
+  "and $COURIER_DATA/bank, where $COURIER_DATA is by default\n"
+  "$XDG_DATA_HOME/courier/nodes (~/.local/share/courier/nodes).\n";
+
+/// Where a node keeps its data unless told: the folder deploy/run.sh uses,
+/// `$COURIER_DATA/NODE`, by default `$XDG_DATA_HOME/courier/nodes/NODE`.
+std::string default_data(const std::string& node) {
+  auto env = [](const char* name) {
+    auto val = std::getenv(name);
+    return val && *val ? std::string{val} : std::string{};
+  };
+  auto base = env("COURIER_DATA");
+  if (base.empty()) {
+    auto xdg = env("XDG_DATA_HOME");
+    if (xdg.empty() && !env("HOME").empty())
+      xdg = env("HOME") + "/.local/share";
+    base = (xdg.empty() ? std::string{"."} : xdg) + "/courier/nodes";
+  }
+  return base + "/" + node;
+}
+
+/// Whether the command line asks for help.
+bool wants_help(const std::vector<std::string>& args) {
+  for (auto& arg : args)
+    if (arg == "--help" || arg == "-h" || arg == "-?" || arg == "--long-help")
+      return true;
+  return false;
+}
+
+/// The help of a command: its usage, then every option with its default
+/// (CAF's own text names none, and people read --help to learn them).
+std::string help_text(const std::string& usage_lines,
+                      const caf::config_option_set& options) {
+  auto str = [](caf::string_view v) { return std::string(v.begin(), v.end()); };
+  std::string out = usage_lines + "\noptions:\n  --help"
+                    + std::string(32, ' ') + "this text\n";
+  for (auto& opt : options) {
+    if (opt.category() != "global" || opt.long_name() == "long-help"
+        || opt.long_name() == "dump-config" || opt.long_name() == "help")
+      continue;
+    std::string line = "  --" + str(opt.long_name());
+    if (opt.type_name() != "boolean")
+      line += "=<" + str(opt.type_name()) + ">";
+    line.resize(std::max<size_t>(line.size() + 1, 40), ' ');
+    line += str(opt.description());
+    auto described = line.find("(default:") != std::string::npos;
+    if (auto val = opt.get(); val && !described
+                              && opt.type_name() != "boolean") {
+      auto text = caf::to_string(*val);
+      if (!text.empty() && text != "\"\"" && text != "[]")
+        line += " (default: " + text + ")";
+    }
+    out += line + "\n";
+  }
+  return out;
+}
 
 /// Options of `courier-node router`.
 class router_config : public base_config {
 public:
   std::string edge = "127.0.0.1:7400";
-  std::string data = "courier-data/router";
+  std::string data = default_data("router");
   std::string name = "router";
   size_t max_frame = 64 * 1024;
   size_t max_write_buffer = 1024 * 1024;
@@ -189,6 +245,14 @@ public:
            "to retry (busy)");
   }
 
+  /// The text of `--help`: usage, then each option with its default.
+  std::string help() const {
+    return help_text(
+      "usage: courier-node router [options]   (--reserve, --peer and "
+      "--peer-fingerprint may repeat)",
+      custom_options_);
+  }
+
   queue_limits queue() const {
     queue_limits q;
     q.max_messages = static_cast<uint32_t>(
@@ -232,11 +296,11 @@ public:
   }
 };
 
-/// Options of `courier-node bank` and `bank-audit`.
+/// Options of `courier-node bank`.
 class bank_config : public base_config {
 public:
   std::string server = "127.0.0.1:7400";
-  std::string data = "courier-data/bank";
+  std::string data = default_data("bank");
   std::string server_fingerprint;
   size_t workers = 2;
   size_t max_handovers = 64;
@@ -260,6 +324,34 @@ public:
       .add(max_handovers, "max-pending-orders",
            "orders in flight at once (they share ledger commits)");
   }
+
+  /// The text of `--help`: usage, then each option with its default.
+  std::string help() const {
+    return help_text("usage: courier-node bank [options]   (--operator and "
+                     "--server-fingerprint may repeat)",
+                     custom_options_);
+  }
+};
+
+/// Options of `courier-node bank-audit` and `bank-fingerprint`: they read
+/// the bank's data folder and nothing else.
+class bank_data_config : public base_config {
+public:
+  std::string data = default_data("bank");
+
+  explicit bank_data_config(std::string usage_lines)
+    : usage_lines_(std::move(usage_lines)) {
+    opt_group{custom_options_, "global"}.add(
+      data, "data", "the bank's data folder (its key and ledger)");
+  }
+
+  /// The text of `--help`: usage, then each option with its default.
+  std::string help() const {
+    return help_text(usage_lines_, custom_options_);
+  }
+
+private:
+  std::string usage_lines_;
 };
 
 /// Options of `courier-node migrate`.
@@ -272,6 +364,15 @@ public:
     opt_group{custom_options_, "global"}
       .add(from, "from", "the routers the data was written for: A,B")
       .add(to, "to", "the routers it is for from now on: A,B,C");
+  }
+
+  /// The text of `--help`: usage, then each option with its default.
+  std::string help() const {
+    return help_text("usage: courier-node migrate --from=A,B --to=A,B,C "
+                     "--data=A=DIR --data=B=DIR --data=C=DIR\n"
+                     "  --data=NAME=DIR: each router's data folder (repeat "
+                     "once per router of both sets)",
+                     custom_options_);
   }
 };
 
@@ -664,7 +765,7 @@ int run_bank(caf::actor_system& sys, bank_config& cfg) {
 // configure (`--bank-fingerprint`): they must not learn it from a router.
 // A folder without a key gets one (as the bank's first start would), so
 // the router can reserve the name `bank` before the bank first runs.
-int run_bank_fingerprint(bank_config& cfg) {
+int run_bank_fingerprint(bank_data_config& cfg) {
   bool created = false;
   auto key = bank_key(cfg.data, created);
   if (!key)
@@ -675,7 +776,7 @@ int run_bank_fingerprint(bank_config& cfg) {
   return 0;
 }
 
-int run_audit(bank_config& cfg) {
+int run_audit(bank_data_config& cfg) {
   if (!std::filesystem::exists(cfg.data + "/ledger.db"))
     return fail("no ledger in " + cfg.data);
   auto books = bank::ledger::open(cfg.data + "/ledger.db");
@@ -756,6 +857,10 @@ int main(int argc, char** argv) {
   if (command == "router") {
     router_config cfg;
     auto args = normalize_args(argc, argv, 2);
+    if (wants_help(args)) {
+      std::cout << cfg.help();
+      return 0;
+    }
     auto peers = take_repeated(args, "peer");
     auto pins = take_repeated(args, "peer-fingerprint");
     auto reserve = take_repeated(args, "reserve");
@@ -789,10 +894,33 @@ int main(int argc, char** argv) {
     caf::actor_system sys{cfg};
     return run_router(sys, cfg);
   }
-  if (command == "bank" || command == "bank-audit"
-      || command == "bank-fingerprint") {
+  if (command == "bank-audit" || command == "bank-fingerprint") {
+    bank_data_config cfg{
+      command == "bank-audit"
+        ? "usage: courier-node bank-audit [--data=DIR]\n"
+          "Checks a bank's ledger: every transfer balanced, the balances add "
+          "up to\nwhat was issued. Exit 0 when clean."
+        : "usage: courier-node bank-fingerprint [--data=DIR]\n"
+          "Prints the bank's key fingerprint, for clients and routers "
+          "(makes the key\nif the bank never ran)."};
+    auto args = normalize_args(argc, argv, 2);
+    if (wants_help(args)) {
+      std::cout << cfg.help();
+      return 0;
+    }
+    if (auto err = cfg.parse(args))
+      return fail("bad option: " + caf::to_string(err));
+    if (command == "bank-audit")
+      return run_audit(cfg);
+    return run_bank_fingerprint(cfg);
+  }
+  if (command == "bank") {
     bank_config cfg;
     auto args = normalize_args(argc, argv, 2);
+    if (wants_help(args)) {
+      std::cout << cfg.help();
+      return 0;
+    }
     auto operators = take_repeated(args, "operator");
     auto pins = take_repeated(args, "server-fingerprint");
     if (auto err = cfg.parse(args))
@@ -806,16 +934,16 @@ int main(int argc, char** argv) {
     if (auto err = read_named_keys(cfg.operator_list, "operator",
                                    cfg.operators))
       return fail(detail_of(err));
-    if (command == "bank-audit")
-      return run_audit(cfg);
-    if (command == "bank-fingerprint")
-      return run_bank_fingerprint(cfg);
     caf::actor_system sys{cfg};
     return run_bank(sys, cfg);
   }
   if (command == "migrate") {
     migrate_config cfg;
     auto args = normalize_args(argc, argv, 2);
+    if (wants_help(args)) {
+      std::cout << cfg.help();
+      return 0;
+    }
     auto data = take_repeated(args, "data");
     if (auto err = cfg.parse(args))
       return fail("bad option: " + caf::to_string(err));

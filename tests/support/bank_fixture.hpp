@@ -179,6 +179,7 @@ inline client_actor spawn_fake_client(caf::actor_system& sys, caf::actor sink,
       },
       [=](listen_atom, const listener_actor&) {},
       [=](frame_atom, const std::string&) {},
+      [=](deadline_atom, uint64_t) {},
       [=](stop_atom) { self->quit(); },
     };
   });

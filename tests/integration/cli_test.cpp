@@ -1,0 +1,417 @@
+// courier-cli and deploy/run.sh as people and scripts use them: whole
+// processes on 127.0.0.1, checked by exit code, words and JSON shape.
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "tests/support/harness.hpp"
+
+using namespace courier::test;
+using namespace std::chrono;
+
+namespace {
+
+// The exit codes courier-cli documents.
+constexpr int exit_usage = 2;
+constexpr int exit_unreachable = 3;
+constexpr int exit_router = 4;
+constexpr int exit_bank = 5;
+constexpr int exit_passphrase = 6;
+
+bool has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// `text` as exactly one JSON object (and nothing else); empty if not.
+boost::json::object only_object(const std::string& text) {
+  boost::json::error_code ec;
+  auto v = boost::json::parse(text, ec);
+  if (ec || !v.is_object())
+    return {};
+  return v.as_object();
+}
+
+std::string str(const boost::json::object& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->value().is_string()
+           ? std::string{it->value().get_string()}
+           : std::string{};
+}
+
+int64_t num(const boost::json::object& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->value().is_int64() ? it->value().get_int64()
+                                                   : -1;
+}
+
+bool iso_8601(const std::string& text) {
+  static const std::regex form{
+    R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)"};
+  return std::regex_match(text, form);
+}
+
+class cli_test : public ::testing::Test {
+protected:
+  void SetUp() override {
+    router = router_process::start(dir / "router");
+    for (auto user : {"alice", "bob"}) {
+      auto r = run({COURIER_CLI, "--home", home(), "--user", user,
+                    "--no-passphrase", "init", "--bits", "2048"});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+  }
+
+  std::string home() { return dir / "home"; }
+
+  run_result as(const std::string& user, std::vector<std::string> args,
+                const std::string& input = "") {
+    return run(cli(home(), router.address(), user, std::move(args)),
+               seconds{30}, input);
+  }
+
+  temp_dir dir;
+  router_process router;
+};
+
+} // namespace
+
+// Defect 6: a mistyped command must not reach the peer.
+TEST_F(cli_test, chat_help_and_unknown_commands_print_the_commands_and_send_nothing) {
+  ASSERT_EQ(as("bob", {"recv", "--wait", "0"}).exit_code, 0);
+  auto r = as("alice", {"chat", "bob"}, "/help\n/foo bar\n/quit\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.err, "unknown command /foo bar; nothing was sent")) << r.err;
+  EXPECT_TRUE(has(r.err, "/online")) << r.err;
+  auto got = as("bob", {"--json", "recv", "--wait", "2"});
+  EXPECT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_EQ(got.out, "") << "the peer received a command: " << got.out;
+  // '//' sends a line that starts with a slash, on purpose.
+  r = as("alice", {"chat", "bob"}, "//shrug\n/quit\n");
+  got = as("bob", {"--json", "recv", "--wait", "5", "--count", "1"});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_EQ(str(only_object(got.out), "body"), "/shrug") << got.out;
+}
+
+// Feedback in chat: who the default peer is, and what became of a line.
+TEST_F(cli_test, chat_names_the_default_peer_and_shows_sent_states) {
+  ASSERT_EQ(as("bob", {"recv", "--wait", "0"}).exit_code, 0);
+  auto r = as("alice", {"chat", "bob"}, "hello\n/quit\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.err, "Writing to bob (the default peer)")) << r.err;
+  EXPECT_TRUE(has(r.err, "* sent to bob")) << r.err;
+  r = as("alice", {"chat"}, "/quit\n");
+  EXPECT_TRUE(has(r.err, "No default peer")) << r.err;
+}
+
+// Defect 10: a router's new key is named as the router's, and the CLI
+// user is told how to accept it; trust-router pins it only once the router
+// proved it holds the key given.
+TEST_F(cli_test, a_changed_router_key_is_named_and_trust_router_pins_the_new_one) {
+  ASSERT_EQ(as("alice", {"online"}).exit_code, 0);
+  auto old_fp = router.fingerprint;
+  auto port = router.port;
+  router.proc.kill_hard();
+  router = router_process::start(dir / "new-router", port);
+  auto r = as("alice", {"online"});
+  EXPECT_EQ(r.exit_code, exit_router) << r.err;
+  EXPECT_TRUE(has(r.err, "the router's key")) << r.err;
+  EXPECT_FALSE(has(r.err, "user's key")) << r.err;
+  EXPECT_TRUE(has(r.err, "trust-router")) << r.err;
+  // A fingerprint the router does not hold changes nothing.
+  r = as("alice", {"trust-router", std::string(64, 'a')});
+  EXPECT_EQ(r.exit_code, exit_router) << r.err;
+  EXPECT_TRUE(has(r.err, "nothing was changed")) << r.err;
+  EXPECT_EQ(as("alice", {"online"}).exit_code, exit_router);
+  r = as("alice", {"trust-router", "not-a-fingerprint"});
+  EXPECT_EQ(r.exit_code, exit_usage) << r.err;
+  // The right one: old and new are shown, and the new one is pinned.
+  r = as("alice", {"trust-router", router.fingerprint});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "old key: " + old_fp)) << r.out;
+  EXPECT_TRUE(has(r.out, "new key: " + router.fingerprint)) << r.out;
+  r = as("alice", {"online"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST_F(cli_test, help_of_a_command_lists_the_global_options_and_exit_codes) {
+  for (auto command : {"send", "recv", "pay", "trust-router"}) {
+    auto r = run({COURIER_CLI, command, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << command;
+    for (auto option : {"--server", "--user", "--home", "--json", "--timeout",
+                        "--passphrase-env", "--bank-fingerprint"})
+      EXPECT_TRUE(has(r.out, option)) << command << " lacks " << option;
+    EXPECT_TRUE(has(r.out, "2 usage error")) << r.out;
+    EXPECT_TRUE(has(r.out, "6 wrong or missing passphrase")) << r.out;
+  }
+}
+
+TEST_F(cli_test, node_help_shows_each_commands_own_options_and_defaults) {
+  auto bank = run({COURIER_NODE, "bank", "--help"});
+  EXPECT_EQ(bank.exit_code, 0);
+  EXPECT_TRUE(has(bank.out, "--operator")) << bank.out;
+  auto audit = run({COURIER_NODE, "bank-audit", "--help"});
+  EXPECT_EQ(audit.exit_code, 0);
+  EXPECT_TRUE(has(audit.out, "bank-audit")) << audit.out;
+  EXPECT_TRUE(has(audit.out, "--data")) << audit.out;
+  EXPECT_FALSE(has(audit.out, "--operator")) << audit.out;
+  EXPECT_FALSE(has(audit.out, "--server")) << audit.out;
+  // The router's defaults, the data folder too: run.sh's folder.
+  auto router_help = run({"/usr/bin/env", "-u", "COURIER_DATA", "-u",
+                          "XDG_DATA_HOME", "HOME=/home/someone", COURIER_NODE,
+                          "router", "--help"});
+  EXPECT_EQ(router_help.exit_code, 0);
+  EXPECT_TRUE(has(router_help.out,
+                  "(default: \"/home/someone/.local/share/courier/nodes/"
+                  "router\")"))
+    << router_help.out;
+  EXPECT_TRUE(has(router_help.out, "(default: \"127.0.0.1:7400\")"));
+  EXPECT_TRUE(has(router_help.out, "(default: 50)")); // --ack-hold-ms
+}
+
+TEST_F(cli_test, each_kind_of_failure_has_its_own_exit_code) {
+  // Usage: unknown options and out-of-range values.
+  EXPECT_EQ(as("alice", {"--no-such-option", "online"}).exit_code, exit_usage);
+  EXPECT_EQ(as("alice", {"--timeout", "0", "online"}).exit_code, exit_usage);
+  EXPECT_EQ(as("alice", {"recv", "--wait", "-1"}).exit_code, exit_usage);
+  EXPECT_EQ(as("alice", {"pay", "bob", "1", "--id", "no spaces"}).exit_code,
+            exit_usage);
+  EXPECT_EQ(as("alice", {"pay", "bob", "1", "--id", std::string(65, 'a')})
+              .exit_code,
+            exit_usage);
+  EXPECT_EQ(as("alice", {"pay", "bob", "1.234"}).exit_code, exit_usage);
+  EXPECT_EQ(as("alice", {"history", "--limit", "0"}).exit_code, exit_usage);
+  // Unreachable router.
+  auto r = run(cli(home(), "127.0.0.1:1", "alice", {"online"}));
+  EXPECT_EQ(r.exit_code, exit_unreachable) << r.err;
+  // Refused by the router.
+  r = as("alice", {"send", "nobody", "hello?"});
+  EXPECT_EQ(r.exit_code, exit_router) << r.err;
+  // The bank: no fingerprint configured, so no order goes out.
+  r = run({"/usr/bin/env", "-u", "COURIER_BANK_FINGERPRINT", COURIER_CLI,
+           "--home", home(), "--server", router.address(), "--user", "alice",
+           "balance"});
+  EXPECT_EQ(r.exit_code, exit_bank) << r.err;
+  EXPECT_TRUE(has(r.err, "bank")) << r.err;
+  // Wrong passphrase.
+  setenv("COURIER_CLI_TEST_PASS", "right horse battery", 1);
+  r = run({COURIER_CLI, "--home", home(), "--user", "carol", "--passphrase-env",
+           "COURIER_CLI_TEST_PASS", "init", "--bits", "2048"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  setenv("COURIER_CLI_TEST_PASS", "wrong horse", 1);
+  r = run({COURIER_CLI, "--home", home(), "--user", "carol", "--server",
+           router.address(), "--passphrase-env", "COURIER_CLI_TEST_PASS",
+           "online"});
+  EXPECT_EQ(r.exit_code, exit_passphrase) << r.err;
+}
+
+TEST_F(cli_test, json_errors_are_one_object_on_stdout) {
+  auto r = as("alice", {"--json", "send", "nobody", "hello?"});
+  EXPECT_EQ(r.exit_code, exit_router);
+  auto obj = only_object(r.out);
+  EXPECT_EQ(str(obj, "error"), "unknown_user") << r.out;
+  EXPECT_EQ(num(obj, "exit"), exit_router) << r.out;
+  EXPECT_FALSE(str(obj, "message").empty()) << r.out;
+  EXPECT_FALSE(has(r.err, "courier-cli:")) << r.err;
+  // Usage errors too.
+  r = as("alice", {"--json", "recv", "--wait", "-1"});
+  EXPECT_EQ(r.exit_code, exit_usage);
+  EXPECT_EQ(str(only_object(r.out), "error"), "usage") << r.out;
+  EXPECT_EQ(r.err, "");
+}
+
+TEST_F(cli_test, json_send_says_stored_or_delivered_and_recv_gives_iso_times) {
+  // bob is offline: the router stores the message.
+  ASSERT_EQ(as("bob", {"recv", "--wait", "0"}).exit_code, 0);
+  auto r = as("alice", {"--json", "send", "bob", "one"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto sent = only_object(r.out);
+  EXPECT_EQ(str(sent, "state"), "stored") << r.out;
+  EXPECT_EQ(str(sent, "to"), "bob");
+  EXPECT_FALSE(str(sent, "msg_id").empty());
+  r = as("bob", {"--json", "recv", "--wait", "5", "--count", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto got = only_object(r.out);
+  EXPECT_EQ(str(got, "body"), "one");
+  EXPECT_TRUE(iso_8601(str(got, "sent_at"))) << r.out;
+  EXPECT_TRUE(iso_8601(str(got, "accepted_at"))) << r.out;
+  // bob is listening, and the router waits for his ack before it answers.
+  auto port = router.port;
+  router.proc.stop();
+  router = router_process::start(dir / "router", port, {"--ack-hold-ms=10000"});
+  auto log = dir / "bob-recv.log";
+  auto bob = process::start(cli(home(), router.address(), "bob",
+                                {"--json", "recv", "--wait", "20", "--count",
+                                 "1"}),
+                            log);
+  auto deadline = steady_clock::now() + seconds{15};
+  while (!has(as("alice", {"online", "bob"}).out, "bob")) {
+    ASSERT_LT(steady_clock::now(), deadline) << slurp(log);
+    std::this_thread::sleep_for(milliseconds{50});
+  }
+  r = as("alice", {"--json", "send", "bob", "two"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(str(only_object(r.out), "state"), "delivered") << r.out;
+  bob.stop();
+}
+
+TEST_F(cli_test, people_are_told_what_happened) {
+  // Trust on first use is said once, for the router and for a contact.
+  auto r = as("alice", {"online"});
+  EXPECT_TRUE(has(r.err, "pinned the key of the router")) << r.err;
+  r = as("alice", {"online"});
+  EXPECT_FALSE(has(r.err, "pinned")) << r.err;
+  ASSERT_EQ(as("bob", {"recv", "--wait", "0"}).exit_code, 0);
+  r = as("alice", {"send", "bob", "hi"});
+  EXPECT_TRUE(has(r.err, "pinned bob's key on first use")) << r.err;
+  r = as("alice", {"send", "bob", "hi again"});
+  EXPECT_FALSE(has(r.err, "pinned")) << r.err;
+  // Nothing new is said on stderr; stdout stays empty for scripts.
+  ASSERT_EQ(as("bob", {"recv", "--wait", "5", "--count", "2"}).exit_code, 0);
+  r = as("bob", {"recv", "--wait", "0"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "");
+  EXPECT_TRUE(has(r.err, "no new messages")) << r.err;
+  // Your own fingerprint needs no passphrase, and a second init stops
+  // before it asks for one.
+  setenv("COURIER_CLI_TEST_PASS", "right horse battery", 1);
+  r = run({COURIER_CLI, "--home", home(), "--user", "dave", "--passphrase-env",
+           "COURIER_CLI_TEST_PASS", "init", "--bits", "2048"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run({COURIER_CLI, "--home", home(), "--user", "dave", "fingerprint"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "dave: ")) << r.out;
+  r = run({COURIER_CLI, "--home", home(), "--user", "dave", "init"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(has(r.err, "has an identity already")) << r.err;
+  EXPECT_FALSE(has(r.err, "passphrase")) << r.err;
+}
+
+// -- deploy/run.sh ----------------------------------------------------------
+
+namespace {
+
+/// deploy/run.sh on a free port with a fresh HOME and no display, on the
+/// binaries of this build (COURIER_SKIP_BUILD, COURIER_BIN).
+class run_sh_test : public ::testing::Test {
+protected:
+  std::string home() { return dir / "home"; }
+  std::string bin() {
+    std::string cli = COURIER_CLI;
+    return cli.substr(0, cli.rfind('/'));
+  }
+
+  // A command with the environment a new user's shell would have.
+  std::vector<std::string> env(std::vector<std::string> argv) {
+    std::vector<std::string> out{"/usr/bin/env",
+                                 "-u", "DISPLAY",
+                                 "-u", "WAYLAND_DISPLAY",
+                                 "-u", "XDG_DATA_HOME",
+                                 "-u", "COURIER_DATA",
+                                 "-u", "COURIER_BANK_FINGERPRINT",
+                                 "HOME=" + home(),
+                                 "COURIER_SKIP_BUILD=1",
+                                 "COURIER_BIN=" + bin(),
+                                 "COURIER_PORT=" + std::to_string(port)};
+    out.insert(out.end(), argv.begin(), argv.end());
+    return out;
+  }
+
+  run_result cli_run(std::vector<std::string> args,
+                     std::vector<std::string> vars = {}) {
+    std::vector<std::string> argv = vars;
+    argv.insert(argv.end(), {COURIER_CLI, "--server",
+                             "127.0.0.1:" + std::to_string(port)});
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(env(argv), seconds{60});
+  }
+
+  temp_dir dir;
+  uint16_t port = free_port();
+  std::string run_sh = std::string{COURIER_SOURCE_DIR} + "/deploy/run.sh";
+};
+
+} // namespace
+
+// Defects 8 and 9: the README's paying steps under
+// `COURIER_OPERATOR=alice ./deploy/run.sh`, and a banner that comes once
+// the router listens, with its fingerprint.
+TEST_F(run_sh_test, the_readme_paying_steps_work_as_written) {
+  for (auto user : {"alice", "bob"})
+    ASSERT_EQ(cli_run({"--user", user, "--no-passphrase", "init", "--bits",
+                       "2048"})
+                .exit_code,
+              0);
+  auto log = dir / "run.log";
+  auto script = process::start(env({"COURIER_OPERATOR=alice", "bash", run_sh}),
+                               log);
+  ASSERT_TRUE(wait_for_text(log, "Press Ctrl-C to stop.", seconds{60}))
+    << slurp(log);
+  auto banner = slurp(log);
+  EXPECT_TRUE(has(banner, "router on 127.0.0.1:" + std::to_string(port)));
+  EXPECT_TRUE(has(banner, "The bank's operator, who may issue money: alice"))
+    << banner;
+  EXPECT_TRUE(has(banner, "No display")) << banner;
+  // The router's fingerprint, as its own log says it.
+  auto router_log = slurp(home() + "/.local/share/courier/nodes/router.log");
+  auto at = router_log.find("fingerprint: ");
+  ASSERT_NE(at, std::string::npos) << router_log;
+  auto router_fp = router_log.substr(at + 13, router_log.find('\n', at) - at - 13);
+  EXPECT_TRUE(has(banner, "The router's fingerprint: " + router_fp)) << banner;
+  auto quote = banner.find("COURIER_BANK_FINGERPRINT='");
+  ASSERT_NE(quote, std::string::npos) << banner;
+  quote += 26;
+  auto bank_fp = banner.substr(quote, banner.find('\'', quote) - quote);
+  std::vector<std::string> with_bank{"COURIER_BANK_FINGERPRINT=" + bank_fp};
+  // The steps, in the README's order.
+  for (auto user : {"alice", "bob"}) {
+    auto r = cli_run({"--user", user, "open-account"}, with_bank);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  auto r = cli_run({"--user", "alice", "issue", "alice", "100.00"}, with_bank);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = cli_run({"--user", "alice", "--json", "pay", "bob", "12.50"}, with_bank);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto paid = only_object(r.out);
+  EXPECT_EQ(num(paid, "amount_minor"), 1250) << r.out;
+  EXPECT_EQ(str(paid, "amount"), "12.50") << r.out;
+  EXPECT_EQ(num(paid, "balance_minor"), 8750) << r.out;
+  EXPECT_EQ(str(paid, "balance"), "87.50") << r.out;
+  EXPECT_TRUE(iso_8601(str(paid, "at"))) << r.out;
+  EXPECT_EQ(paid.count("re"), 0u) << "a raw receipt: " << r.out;
+  r = cli_run({"--user", "alice", "pay", "bob", "12.50", "--id",
+               str(paid, "transfer_id")},
+              with_bank);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = cli_run({"--user", "bob", "--json", "balance"}, with_bank);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto balance = only_object(r.out);
+  EXPECT_EQ(num(balance, "balance_minor"), 1250) << r.out;
+  EXPECT_EQ(str(balance, "balance"), "12.50") << r.out;
+  r = cli_run({"--user", "alice", "history", "--limit", "10"}, with_bank);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = run(env({COURIER_NODE, "bank-audit", "--data",
+               home() + "/.local/share/courier/nodes/bank"}));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  // Someone else's issue: refused by the bank, with how to become an
+  // operator, and no transfer id to "retry safely".
+  r = cli_run({"--user", "bob", "issue", "bob", "5.00"}, with_bank);
+  EXPECT_EQ(r.exit_code, exit_bank) << r.err;
+  EXPECT_TRUE(has(r.err, "COURIER_OPERATOR=bob ./deploy/run.sh")) << r.err;
+  EXPECT_FALSE(has(r.err, "retry")) << r.err;
+  EXPECT_TRUE(script.stop(seconds{10}));
+}
+
+TEST_F(run_sh_test, a_busy_port_fails_at_once) {
+  // Something listens on the port already: a router of another run.
+  auto other = router_process::start(dir / "other", port);
+  auto start = steady_clock::now();
+  auto r = run(env({"bash", run_sh}), seconds{30});
+  EXPECT_LT(steady_clock::now() - start, seconds{10});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(has(r.err, "port " + std::to_string(port) + " in use")) << r.err;
+  EXPECT_FALSE(has(r.out + r.err, "Courier is running")) << r.out;
+}
