@@ -28,6 +28,7 @@
 #include "actors/common/private_files.hpp"
 #include "actors/protocol/envelope.hpp"
 #include "actors/protocol/handshake.hpp"
+#include "actors/protocol/limits.hpp"
 #include "actors/protocol/order.hpp"
 #include "crypto/random.hpp"
 #include "crypto/signature.hpp"
@@ -753,6 +754,85 @@ ask_presence(client_ptr self, std::vector<std::string> users) {
   return g->rp;
 }
 
+// -- prekeys (end-to-end v2) ----------------------------------------------------
+
+// The count of a `prekeys_count` answer.
+caf::expected<uint32_t> prekey_count_of(caf::expected<protocol::envelope>& env) {
+  if (!env)
+    return std::move(env.error());
+  auto n = env->num("count");
+  if (env->type != "prekeys_count" || !env->has("count") || n < 0
+      || n > static_cast<int64_t>(max_stored_prekeys))
+    return make_error(errc::bad_envelope, "the router's prekey count");
+  return static_cast<uint32_t>(n);
+}
+
+void publish_prekeys(client_ptr self, caf::typed_response_promise<uint32_t> rp,
+                     const protocol::prekey_upload& up) {
+  if (up.device.user != self->state.cfg.user)
+    return (void) rp.deliver(make_error(
+      errc::bad_signature, "a device certificate for another user"));
+  if (up.one_time.size() > max_publish_prekeys)
+    return (void) rp.deliver(make_error(
+      errc::oversize, "at most " + std::to_string(max_publish_prekeys)
+                        + " one-time prekeys per publish"));
+  request(self, "prekeys_publish", protocol::to_json(up),
+          [=](caf::expected<protocol::envelope> env) mutable {
+            auto n = prekey_count_of(env);
+            if (!n)
+              return (void) rp.deliver(n.error());
+            rp.deliver(*n);
+          });
+}
+
+void count_prekeys(client_ptr self, caf::typed_response_promise<uint32_t> rp) {
+  request(self, "prekeys_count", {},
+          [=](caf::expected<protocol::envelope> env) mutable {
+            auto n = prekey_count_of(env);
+            if (!n)
+              return (void) rp.deliver(n.error());
+            rp.deliver(*n);
+          });
+}
+
+// `user`'s bundle from the router, checked against `key` (pinned).
+caf::expected<protocol::x3dh::bundle>
+checked_bundle(const caf::expected<protocol::envelope>& env,
+               const std::string& user, const crypto::key& key) {
+  if (!env)
+    return env.error();
+  auto* obj = env->fields.if_contains("bundle");
+  if (env->type != "bundle_fetch" || env->str("user") != user || obj == nullptr)
+    return make_error(errc::bad_envelope, "the router's answer for a bundle");
+  auto b = protocol::bundle_from_json(obj->as_object());
+  if (!b)
+    return b.error();
+  // A router could hand out keys of its own: only the user's RSA identity
+  // can certify a device, and only the device can sign its prekeys.
+  if (auto err = protocol::x3dh::verify(b->device, key, user))
+    return err;
+  if (auto err = protocol::x3dh::verify_prekey(b->device, b->signed_prekey,
+                                               b->prekey_signature))
+    return err;
+  return b;
+}
+
+void fetch_bundle(client_ptr self,
+                  caf::typed_response_promise<protocol::x3dh::bundle> rp,
+                  const std::string& user) {
+  with_key(self, user, [=](caf::expected<crypto::key> key) mutable {
+    if (!key)
+      return (void) rp.deliver(key.error());
+    request(self, "bundle_fetch", {{"user", user}},
+            [=](caf::expected<protocol::envelope> env) mutable {
+              auto b = checked_bundle(env, user, *key);
+              if (!b)
+                return (void) rp.deliver(b.error());
+              rp.deliver(std::move(*b));
+            });
+  });
+}
+
 } // namespace
 
 // -- the actor -------------------------------------------------------------------
@@ -868,6 +948,26 @@ client(client_actor::stateful_pointer<client_state> self, client_config cfg,
         return;
       st.server_index = 0;
       start_connect(self);
+    },
+    [=](prekeys_atom,
+        const protocol::prekey_upload& up) -> caf::result<uint32_t> {
+      auto rp = self->make_response_promise<uint32_t>();
+      publish_prekeys(self, rp, up);
+      return rp;
+    },
+    [=](prekeys_atom) -> caf::result<uint32_t> {
+      auto rp = self->make_response_promise<uint32_t>();
+      count_prekeys(self, rp);
+      return rp;
+    },
+    [=](bundle_atom,
+        const std::string& user) -> caf::result<protocol::x3dh::bundle> {
+      auto rp = self->make_response_promise<protocol::x3dh::bundle>();
+      if (!protocol::valid_username(user))
+        rp.deliver(make_error(errc::invalid_username, user));
+      else
+        fetch_bundle(self, rp, user);
+      return rp;
     },
     [=](stop_atom) {
       self->state.reconnecting = false;

@@ -10,6 +10,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "actors/common/atoms.hpp"
+#include "actors/protocol/bundle.hpp"
 
 namespace courier {
 
@@ -97,6 +98,17 @@ using client_actor = caf::typed_actor<
   // The newest `limit` messages with a peer, oldest first.
   caf::replies_to<history_atom, std::string, uint32_t>::with<
     std::vector<history_entry>>,
+  // Publishes this device's certificate, signed prekey and one-time
+  // prekeys at the user's home router; replies how many one-time prekeys
+  // the router holds for the device now.
+  caf::replies_to<prekeys_atom, protocol::prekey_upload>::with<uint32_t>,
+  // How many one-time prekeys this device has left at the router.
+  caf::replies_to<prekeys_atom>::with<uint32_t>,
+  // A user's bundle (uses up the one-time prekey in it), its certificate
+  // checked against the user's pinned key (pinned now on first sight) and
+  // its signed prekey against the device key; `no_bundle` if the user
+  // published none.
+  caf::replies_to<bundle_atom, std::string>::with<protocol::x3dh::bundle>,
   // Sets the actor that hears of messages and events.
   caf::reacts_to<listen_atom, listener_actor>,
   // From the connection broker.
@@ -107,3 +119,7 @@ using client_actor = caf::typed_actor<
   caf::reacts_to<stop_atom>>;
 
 } // namespace courier
+
+// Local messages only: they never leave the process.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(courier::protocol::prekey_upload)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(courier::protocol::x3dh::bundle)

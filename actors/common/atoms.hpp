@@ -51,6 +51,10 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 // -- directory and store ------------------------------------------------------
 using register_atom = caf::atom_constant<caf::atom("register")>;
 using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
+/// A device's prekeys: publish them, or count the one-time ones left.
+using prekeys_atom = caf::atom_constant<caf::atom("prekeys")>;
+/// A user's prekey bundle (takes one one-time prekey).
+using bundle_atom = caf::atom_constant<caf::atom("bundle")>;
 using put_atom = caf::atom_constant<caf::atom("put")>;
 using fetch_atom = caf::atom_constant<caf::atom("fetch")>;
 using drop_atom = caf::atom_constant<caf::atom("drop")>;

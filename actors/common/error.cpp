@@ -109,6 +109,9 @@ constexpr errc_info infos[] = {
   {errc::membership_changed, "membership_changed",
    "The configured routers differ from the set recorded in the data "
    "folder; stop every router and run courier-node migrate first."},
+  {errc::no_bundle, "no_bundle",
+   "That user has published no prekeys yet, so no forward-secret "
+   "conversation can start with them."},
   {errc::internal, "internal", "An internal error occurred; this is a bug."},
 };
 

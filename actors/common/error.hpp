@@ -54,6 +54,7 @@ enum class errc : uint8_t {
   passphrase_required = 42, ///< a key would be written without a passphrase
   peer_refused = 44, ///< a backbone peer's name does not match its certificate, or is up already
   membership_changed = 45, ///< the configured routers differ from the recorded set
+  no_bundle = 46, ///< the user has published no prekeys (send with letters v1)
 };
 
 /// The stable wire name of a code, e.g. `"username_taken"`.

@@ -2,10 +2,12 @@
 
 #include <cstdint>
 #include <limits>
+#include <unordered_set>
 
 #include "actors/common/error.hpp"
 #include "actors/protocol/envelope.hpp"
 #include "actors/protocol/json_object.hpp"
+#include "actors/protocol/limits.hpp"
 
 namespace courier::protocol {
 
@@ -114,6 +116,62 @@ caf::expected<x3dh::bundle> bundle_from_json(const json::object& obj) {
     b.one_time = std::move(*one_time);
   }
   return b;
+}
+
+json::object to_json(const prekey_upload& up) {
+  json::array opks;
+  for (auto& k : up.one_time)
+    opks.push_back(prekey_json(k));
+  return {{"device", to_json(up.device)},
+          {"spk", prekey_json(up.signed_prekey)},
+          {"spk_sig", b64(up.prekey_signature)},
+          {"opks", std::move(opks)}};
+}
+
+caf::expected<prekey_upload> upload_from_json(const json::object& obj) {
+  json_object_reader r{obj, errc::bad_envelope, "prekeys: "};
+  // The envelope's own fields, checked by parse_envelope.
+  for (auto name : {"v", "type", "id"})
+    r.field(name, false);
+  prekey_upload up;
+  auto* device = r.object("device");
+  auto* spk = r.object("spk");
+  read_bytes(r, "spk_sig", 64, true, up.prekey_signature);
+  auto* opks = r.opt_array("opks", max_publish_prekeys);
+  if (auto err = r.finish())
+    return err;
+  auto cert = certificate_from_json(*device);
+  if (!cert)
+    return cert.error();
+  up.device = std::move(*cert);
+  auto signed_prekey = prekey_from_json(*spk);
+  if (!signed_prekey)
+    return signed_prekey.error();
+  up.signed_prekey = std::move(*signed_prekey);
+  if (opks == nullptr)
+    return up;
+  std::unordered_set<uint32_t> ids;
+  up.one_time.reserve(opks->size());
+  for (auto& v : *opks) {
+    if (!v.is_object())
+      return make_error(errc::bad_envelope, "prekeys: 'opks' holds a non-object");
+    auto k = prekey_from_json(v.get_object());
+    if (!k)
+      return k.error();
+    if (!ids.insert(k->id).second)
+      return make_error(errc::bad_envelope,
+                        "prekeys: one-time prekey id " + std::to_string(k->id)
+                          + " given twice");
+    up.one_time.push_back(std::move(*k));
+  }
+  return up;
+}
+
+caf::error verify(const prekey_upload& up, const crypto::key& identity,
+                  const std::string& user) {
+  if (auto err = x3dh::verify(up.device, identity, user))
+    return err;
+  return x3dh::verify_prekey(up.device, up.signed_prekey, up.prekey_signature);
 }
 
 json::object to_json(const x3dh::initiation& msg) {

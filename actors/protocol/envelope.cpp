@@ -15,7 +15,7 @@ namespace courier::protocol {
 
 namespace {
 
-enum class kind { string, integer, string_array };
+enum class kind { string, integer, string_array, object, object_array };
 
 struct field_rule {
   const char* name;
@@ -55,6 +55,19 @@ const std::unordered_map<std::string, type_rule>& schema() {
     {"key_lookup",
      {{{"user", kind::string, max_username, true},
        {"key", kind::string, key_max, false}}}},
+    // Prekeys (end-to-end v2): a device publishes its certificate, signed
+    // prekey and one-time prekeys (answered with `prekeys_count`); anyone
+    // fetches a user's bundle; a device asks how many one-time prekeys it
+    // has left. The nested objects are checked by protocol/bundle.hpp.
+    {"prekeys_publish",
+     {{{"device", kind::object, 0, true},
+       {"spk", kind::object, 0, true},
+       {"spk_sig", kind::string, 88, true},
+       {"opks", kind::object_array, max_publish_prekeys, false}}}},
+    {"bundle_fetch",
+     {{{"user", kind::string, max_username, true},
+       {"bundle", kind::object, 0, false}}}},
+    {"prekeys_count", {{{"count", kind::integer, 0, false}}}},
     {"welcome",
      {{{"user", kind::string, max_username, true},
        {"server", kind::string, text_max, true},
@@ -82,6 +95,21 @@ void check_field(json_object_reader& r, const field_rule& rule) {
     case kind::integer: {
       auto* v = r.field(rule.name, rule.required);
       if (v != nullptr && !v->is_int64() && !v->is_uint64())
+        r.wrong_type(rule.name);
+      return;
+    }
+    case kind::object: {
+      auto* v = r.field(rule.name, rule.required);
+      if (v != nullptr && !v->is_object())
+        r.wrong_type(rule.name);
+      return;
+    }
+    case kind::object_array: {
+      auto* arr = rule.required ? r.array(rule.name, rule.max_len)
+                                : r.opt_array(rule.name, rule.max_len);
+      if (arr != nullptr
+          && std::any_of(arr->begin(), arr->end(),
+                         [](const auto& e) { return !e.is_object(); }))
         r.wrong_type(rule.name);
       return;
     }

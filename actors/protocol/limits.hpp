@@ -27,4 +27,10 @@ struct edge_limits {
 /// bounded too (64 names of 32 characters), however many are online.
 constexpr size_t max_presence_names = 64;
 
+/// Most one-time prekeys one `prekeys_publish` may carry.
+constexpr size_t max_publish_prekeys = 100;
+
+/// Most one-time prekeys a router keeps for one device.
+constexpr size_t max_stored_prekeys = 100;
+
 } // namespace courier

@@ -126,6 +126,17 @@ bytes spk_part(const device_certificate& device, const prekey& spk) {
   return out;
 }
 
+caf::error verify_prekey(const device_certificate& device, const prekey& spk,
+                         const bytes& signature) {
+  auto device_key = crypto::ed25519_from_raw(device.signing);
+  if (!device_key)
+    return make_error(errc::bad_key, "the device signing key is not usable");
+  if (!crypto::verify(*device_key, spk_part(device, spk), signature))
+    return make_error(errc::bad_signature,
+                      "the signed prekey is not signed by the device");
+  return caf::none;
+}
+
 caf::expected<bytes> sign_prekey(const device_keys& keys,
                                  const device_certificate& device,
                                  const prekey& spk) {
@@ -141,13 +152,9 @@ initiate(const device_keys& own, const device_certificate& own_cert,
   // identity before that.
   if (auto err = verify(theirs.device, their_identity, their_user))
     return err;
-  auto device_key = crypto::ed25519_from_raw(theirs.device.signing);
-  if (!device_key)
-    return device_key.error();
-  if (!crypto::verify(*device_key, spk_part(theirs.device, theirs.signed_prekey),
-                      theirs.prekey_signature))
-    return make_error(errc::bad_signature,
-                      "the signed prekey is not signed by the device");
+  if (auto err = verify_prekey(theirs.device, theirs.signed_prekey,
+                               theirs.prekey_signature))
+    return err;
   auto ek = crypto::generate_x25519();
   if (!ek)
     return ek.error();

@@ -68,6 +68,12 @@ struct bundle {
 /// What the device key signs for a signed prekey (Sig(IK, Encode(SPK))).
 crypto::bytes spk_part(const device_certificate& device, const prekey& spk);
 
+/// Checks that `signature` is the certified device's signature of `spk`
+/// (`bad_signature`, or `bad_key` for an unusable device key). The
+/// certificate itself is checked by `verify`.
+caf::error verify_prekey(const device_certificate& device, const prekey& spk,
+                         const crypto::bytes& signature);
+
 /// Signs a signed prekey with the device's Ed25519 key.
 caf::expected<crypto::bytes> sign_prekey(const device_keys& keys,
                                          const device_certificate& device,

@@ -4,14 +4,18 @@
 #include <unordered_map>
 #include <vector>
 
+#include <boost/json.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
 #include "actors/common/error.hpp"
 #include "actors/common/fingerprint.hpp"
+#include "actors/server/prekey_store.hpp"
 #include "crypto/bytes.hpp"
+#include "actors/protocol/json_object.hpp"
 #include "crypto/digest.hpp"
+#include "crypto/key.hpp"
 
 namespace courier {
 
@@ -42,7 +46,25 @@ struct directory_state {
   directory_limits limits;
   caf::expected<statement> insert{caf::error{}};
   caf::expected<statement> select{caf::error{}};
+  std::unique_ptr<prekey_store> prekeys;
   static inline const char* name = "directory";
+
+  /// The key `user` is registered with (SPKI DER), or `unknown_user`.
+  caf::expected<std::string> key_of_user(const std::string& user) {
+    if (digests.count(user) == 0)
+      return make_error(errc::unknown_user, user);
+    if (!select)
+      return select.error();
+    select->bind(1, user);
+    auto row = select->step();
+    auto key = row && *row ? select->blob_at(0) : std::string{};
+    select->reset();
+    if (!row)
+      return row.error();
+    if (!*row)
+      return make_error(errc::unknown_user, user);
+    return key;
+  }
 
   /// Whether `user` is reserved for a key other than the one with SHA-256
   /// `digest` (a fingerprint is the hex of that digest).
@@ -140,6 +162,8 @@ open_directory_db(const std::string& path) {
                                  " created INTEGER NOT NULL)");
   if (!db)
     return db.error();
+  if (auto err = migrate_directory(*db))
+    return err;
   return std::make_shared<database>(std::move(*db));
 }
 
@@ -189,6 +213,30 @@ caf::result<bool> register_name(directory_ptr self, const std::string& user,
   return rp;
 }
 
+// Checks and stores what a device of `user` publishes (`upload`: the JSON
+// of a prekey_upload, parsed again here since it may come from another
+// router).
+caf::result<uint32_t> publish_prekeys(directory_state& st,
+                                      const std::string& user,
+                                      const std::string& upload) {
+  auto obj = protocol::parse_json_object(upload, errc::bad_envelope, "prekeys: ");
+  if (!obj)
+    return obj.error();
+  auto up = protocol::upload_from_json(*obj);
+  if (!up)
+    return up.error();
+  auto der = st.key_of_user(user);
+  if (!der)
+    return der.error();
+  auto identity = crypto::public_key_from_der(*der);
+  if (!identity)
+    return identity.error();
+  auto n = st.prekeys->publish(user, *identity, *up);
+  if (!n)
+    return n.error();
+  return *n;
+}
+
 directory_impl::behavior_type directory(directory_ptr self,
                                         std::shared_ptr<database> db,
                                         directory_limits limits,
@@ -200,6 +248,7 @@ directory_impl::behavior_type directory(directory_ptr self,
   st.insert = st.db->prepare(
     "INSERT INTO users(name, key, created) VALUES(?1, ?2, strftime('%s'))");
   st.select = st.db->prepare("SELECT key FROM users WHERE name = ?1");
+  st.prekeys = std::make_unique<prekey_store>(st.db);
   if (auto all = self->state.db->prepare("SELECT name, key FROM users")) {
     while (auto row = all->step()) {
       if (!*row)
@@ -221,20 +270,28 @@ directory_impl::behavior_type directory(directory_ptr self,
     },
     [=](flush_atom) { self->state.commit(); },
     [=](lookup_atom, const std::string& user) -> caf::result<std::string> {
+      auto key = self->state.key_of_user(user);
+      if (!key)
+        return key.error();
+      return std::move(*key);
+    },
+    [=](prekeys_atom, const std::string& user,
+        const std::string& upload) -> caf::result<uint32_t> {
+      return publish_prekeys(self->state, user, upload);
+    },
+    [=](prekeys_atom, const std::string& user) -> caf::result<uint32_t> {
+      auto n = self->state.prekeys->count(user);
+      if (!n)
+        return n.error();
+      return *n;
+    },
+    [=](bundle_atom, const std::string& user) -> caf::result<std::string> {
       if (self->state.digests.count(user) == 0)
         return make_error(errc::unknown_user, user);
-      auto& sel = self->state.select;
-      if (!sel)
-        return sel.error();
-      sel->bind(1, user);
-      auto row = sel->step();
-      auto key = row && *row ? sel->blob_at(0) : std::string{};
-      sel->reset();
-      if (!row)
-        return row.error();
-      if (!*row)
-        return make_error(errc::unknown_user, user);
-      return key;
+      auto b = self->state.prekeys->take_bundle(user);
+      if (!b)
+        return b.error();
+      return boost::json::serialize(protocol::to_json(*b));
     },
   };
 }

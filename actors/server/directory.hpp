@@ -25,9 +25,19 @@ using directory_actor = caf::typed_actor<
   // `rate_limited` (the edge ran out of new names for that address).
   caf::replies_to<register_atom, std::string, std::string, bool>::with<bool>,
   // The key (SPKI DER) of a user, or `unknown_user`.
-  caf::replies_to<lookup_atom, std::string>::with<std::string>>;
+  caf::replies_to<lookup_atom, std::string>::with<std::string>,
+  // Stores what `user` publishes (the JSON of a protocol::prekey_upload),
+  // checked against the key `user` is registered with (see prekey_store);
+  // replies how many one-time prekeys the device has now.
+  caf::replies_to<prekeys_atom, std::string, std::string>::with<uint32_t>,
+  // How many one-time prekeys `user`'s device has left.
+  caf::replies_to<prekeys_atom, std::string>::with<uint32_t>,
+  // `user`'s bundle as JSON (protocol::to_json(x3dh::bundle)), with at most
+  // one one-time prekey, which is deleted; `unknown_user` or `no_bundle`.
+  caf::replies_to<bundle_atom, std::string>::with<std::string>>;
 
-/// Opens the directory database at `path` and creates its schema.
+/// Opens the directory database at `path` and brings its schema to the
+/// newest version (see migrate_directory).
 caf::expected<std::shared_ptr<database>>
 open_directory_db(const std::string& path);
 

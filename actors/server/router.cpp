@@ -767,6 +767,18 @@ router(router_ptr self,
       return ask_home_directory<std::string>(self, user, lookup_atom::value,
                                              user);
     },
+    [=](prekeys_atom, const std::string& user, const std::string& upload) {
+      return ask_home_directory<uint32_t>(self, user, prekeys_atom::value,
+                                          user, upload);
+    },
+    [=](prekeys_atom, const std::string& user) {
+      return ask_home_directory<uint32_t>(self, user, prekeys_atom::value,
+                                          user);
+    },
+    [=](bundle_atom, const std::string& user) {
+      return ask_home_directory<std::string>(self, user, bundle_atom::value,
+                                             user);
+    },
     [=](status_atom) { return self->state.cluster.name; },
     [=](tick_atom) {
       if (!from_backbone(self))

@@ -50,6 +50,9 @@ using router_actor = caf::typed_actor<
   caf::replies_to<register_atom, std::string, std::string>::with<bool>,
   caf::replies_to<register_atom, std::string, std::string, bool>::with<bool>,
   caf::replies_to<lookup_atom, std::string>::with<std::string>,
+  caf::replies_to<prekeys_atom, std::string, std::string>::with<uint32_t>,
+  caf::replies_to<prekeys_atom, std::string>::with<uint32_t>,
+  caf::replies_to<bundle_atom, std::string>::with<std::string>,
   // This router's name in the cluster.
   caf::replies_to<status_atom>::with<std::string>,
   // Internal: a held message's time is up.

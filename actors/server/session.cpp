@@ -12,11 +12,14 @@
 #include "actors/common/error.hpp"
 #include "actors/common/socket.hpp"
 #include "actors/protocol/channel.hpp"
+#include "actors/protocol/bundle.hpp"
 #include "actors/protocol/envelope.hpp"
 #include "actors/protocol/frame.hpp"
 #include "actors/protocol/frame_pump.hpp"
+#include "actors/protocol/json_object.hpp"
 #include "actors/protocol/letter.hpp"
 #include "actors/server/handshake_worker.hpp"
+#include "actors/server/token_bucket.hpp"
 #include "crypto/aead.hpp"
 #include "crypto/bytes.hpp"
 
@@ -36,6 +39,13 @@ constexpr size_t read_chunk = 1024;
 
 // CAF reads at most 50 times per socket event after a halt().
 constexpr size_t max_deferred = 64 * read_chunk;
+
+// Prekey requests a session may make: each costs a SQLite transaction at
+// the user's home (a publish also two signature checks), and each fetch
+// uses up one of another user's one-time prekeys. Enough for a client
+// that starts conversations with all its contacts at once.
+constexpr double prekey_rate = 2;    // a second
+constexpr double prekey_burst = 100; // at once
 
 } // namespace
 
@@ -59,6 +69,8 @@ struct session_state {
   uint64_t tick_gen = 0; ///< the live timer (0: the listener's); older ones are ignored
   clock::time_point tick_due = clock::time_point::max(); ///< of the live one
   std::string plain;     ///< the frame just opened
+  /// Prekey publishes, fetches and counts (see prekey_rate).
+  token_bucket prekey_budget{prekey_rate, prekey_burst, clock::now()};
   static inline const char* name = "session";
 };
 
@@ -336,6 +348,77 @@ void on_key_lookup(session_ptr self, const protocol::envelope& env) {
       [=](caf::error& err) { reply_error(self, id, err); });
 }
 
+// Whether the session may make one more prekey request (answers
+// `rate_limited` if not).
+bool charge_prekeys(session_ptr self, const std::string& id) {
+  if (self->state.prekey_budget.take(clock::now()))
+    return true;
+  reply_error(self, id,
+              make_error(errc::rate_limited,
+                         "too many prekey requests; wait a few seconds"));
+  return false;
+}
+
+// A device publishes its certificate and prekeys at the user's home; its
+// directory checks the signatures against the key this session signed in
+// with. Checked for form here, so that nothing malformed crosses the
+// backbone.
+void on_prekeys_publish(session_ptr self, const protocol::envelope& env) {
+  auto id = env.id;
+  auto up = protocol::upload_from_json(env.fields);
+  if (!up)
+    return reply_error(self, id, up.error());
+  if (!charge_prekeys(self, id))
+    return;
+  self->request(self->state.ctx.directory, std::chrono::seconds{10},
+                prekeys_atom::value, self->state.user,
+                boost::json::serialize(protocol::to_json(*up)))
+    .then(
+      [=](uint32_t count) {
+        write(self, protocol::make_envelope("prekeys_count", id,
+                                            {{"count", count}}));
+      },
+      [=](caf::error& err) { reply_error(self, id, err); });
+}
+
+void on_prekeys_count(session_ptr self, const protocol::envelope& env) {
+  auto id = env.id;
+  if (!charge_prekeys(self, id))
+    return;
+  self->request(self->state.ctx.directory, std::chrono::seconds{10},
+                prekeys_atom::value, self->state.user)
+    .then(
+      [=](uint32_t count) {
+        write(self, protocol::make_envelope("prekeys_count", id,
+                                            {{"count", count}}));
+      },
+      [=](caf::error& err) { reply_error(self, id, err); });
+}
+
+void on_bundle_fetch(session_ptr self, const protocol::envelope& env) {
+  auto id = env.id;
+  auto user = std::string{env.str("user")};
+  if (!protocol::valid_username(user))
+    return reply_error(self, id, make_error(errc::invalid_username, user));
+  if (!charge_prekeys(self, id))
+    return;
+  self->request(self->state.ctx.directory, std::chrono::seconds{10},
+                bundle_atom::value, user)
+    .then(
+      [=](const std::string& bundle) {
+        // Made by a router's directory; parsed all the same, so that a
+        // peer's bad answer is an error and never a malformed envelope.
+        auto obj = protocol::parse_json_object(bundle, errc::internal,
+                                               "bundle: ");
+        if (!obj)
+          return reply_error(self, id, obj.error());
+        write(self, protocol::make_envelope(
+                      "bundle_fetch", id,
+                      {{"user", user}, {"bundle", std::move(*obj)}}));
+      },
+      [=](caf::error& err) { reply_error(self, id, err); });
+}
+
 void on_envelope(session_ptr self, std::string_view frame) {
   auto& st = self->state;
   waking(self);
@@ -355,6 +438,12 @@ void on_envelope(session_ptr self, std::string_view frame) {
     on_presence(self, *env);
   else if (env->type == "key_lookup" && !env->has("key"))
     on_key_lookup(self, *env);
+  else if (env->type == "prekeys_publish")
+    on_prekeys_publish(self, *env);
+  else if (env->type == "bundle_fetch" && !env->has("bundle"))
+    on_bundle_fetch(self, *env);
+  else if (env->type == "prekeys_count" && !env->has("count"))
+    on_prekeys_count(self, *env);
   else
     reply_error(self, env->id,
                 make_error(errc::unknown_type, env->type + " from a client"));

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include <boost/json.hpp>
 #include <caf/all.hpp>
 
 #include "actors/common/error.hpp"
@@ -24,6 +25,7 @@
 #include "actors/server/store.hpp"
 #include "tests/support/fake_session.hpp"
 #include "tests/support/inbox.hpp"
+#include "tests/support/prekey_fixture.hpp"
 
 using namespace courier;
 using namespace std::chrono_literals;
@@ -335,6 +337,54 @@ TEST_F(ClusterRouterTest, RegisterAndLookupThroughAPeerLandAtTheHome) {
   auto ub2 = user_at("B", 1);
   EXPECT_EQ(code_of(lookup_at(a_.router, ub2).err), errc::unknown_user);
   EXPECT_EQ(code_of(send(a_, ua, ub2, "x").err), errc::unknown_user);
+}
+
+TEST_F(ClusterRouterTest, PrekeysOfAUserHomedElsewhereGoThroughThePeer) {
+  start_both();
+  introduce(a_, b_);
+  auto ub = user_at("B");
+  ASSERT_FALSE(register_via(a_.router, ub, identity_der(ub)).err);
+  device dev{ub};
+  auto upload = boost::json::serialize(protocol::to_json(upload_of(dev, 2)));
+  struct count_result {
+    uint32_t n = 0;
+    caf::error err;
+  };
+  struct bundle_result {
+    std::string json;
+    caf::error err;
+  };
+  // Published through A, kept at B, B's directory alone.
+  auto published = ask(&count_result::n, a_.router, prekeys_atom::value, ub,
+                       upload);
+  ASSERT_FALSE(published.err) << explain(published.err);
+  EXPECT_EQ(published.n, 2u);
+  EXPECT_EQ(ask(&count_result::n, b_.directory, prekeys_atom::value, ub).n, 2u);
+  EXPECT_EQ(ask(&count_result::n, a_.directory, prekeys_atom::value, ub).n, 0u);
+  // Fetched through A: each one-time prekey once.
+  std::vector<uint32_t> handed;
+  for (int i = 0; i < 3; ++i) {
+    auto got = ask(&bundle_result::json, a_.router, bundle_atom::value, ub);
+    ASSERT_FALSE(got.err) << explain(got.err);
+    auto b = protocol::bundle_from_json(
+      boost::json::parse(got.json).as_object());
+    ASSERT_TRUE(b);
+    EXPECT_FALSE(protocol::x3dh::verify(b->device, rsa(ub), ub));
+    if (b->one_time)
+      handed.push_back(b->one_time->id);
+  }
+  EXPECT_EQ(handed, (std::vector<uint32_t>{100, 101}));
+  EXPECT_EQ(ask(&count_result::n, a_.router, prekeys_atom::value, ub).n, 0u);
+  // Refusals come back through the peer as they are.
+  auto ub2 = user_at("B", 1);
+  EXPECT_EQ(code_of(ask(&bundle_result::json, a_.router, bundle_atom::value,
+                        ub2)
+                      .err),
+            errc::unknown_user);
+  auto forged = ask(&count_result::n, a_.router, prekeys_atom::value, ub,
+                    boost::json::serialize(protocol::to_json(
+                      upload_of(device{user_at("A")}, 1))));
+  EXPECT_EQ(code_of(forged.err), errc::bad_signature);
 }
 
 // -- messages --------------------------------------------------------------------

@@ -8,13 +8,16 @@
 #include <optional>
 #include <string>
 
+#include <boost/json.hpp>
 #include <caf/all.hpp>
+#include <sqlite3.h>
 
 #include "actors/common/error.hpp"
 #include "actors/server/directory.hpp"
 #include "crypto/bytes.hpp"
 #include "crypto/digest.hpp"
 #include "tests/support/deterministic.hpp"
+#include "tests/support/prekey_fixture.hpp"
 #include "tests/support/scratch_dir.hpp"
 
 using namespace courier;
@@ -52,6 +55,44 @@ protected:
   /// The fingerprint people compare for a key (its DER here is any text).
   static std::string fingerprint_of(const std::string& key) {
     return crypto::to_hex(crypto::sha256(key));
+  }
+
+  /// What `user` publishes: the answer (a count or an error).
+  std::optional<caf::message> publish(const directory_actor& dir,
+                                      const std::string& user,
+                                      const protocol::prekey_upload& up) {
+    return call(dir, prekeys_atom::value, user,
+                boost::json::serialize(protocol::to_json(up)));
+  }
+
+  /// How many one-time prekeys `user` has left; -1 on an error.
+  int64_t count_of(const directory_actor& dir, const std::string& user) {
+    auto m = call(dir, prekeys_atom::value, user);
+    if (!m || !m->match_elements<uint32_t>()) {
+      ADD_FAILURE() << (m ? to_string(*m) : "no answer");
+      return -1;
+    }
+    return m->get_as<uint32_t>(0);
+  }
+
+  /// The bundle the directory hands out for `user`, or the error code.
+  caf::expected<protocol::x3dh::bundle> fetch(const directory_actor& dir,
+                                              const std::string& user) {
+    auto m = call(dir, bundle_atom::value, user);
+    if (!m)
+      return make_error(errc::internal, "no answer");
+    if (!m->match_elements<std::string>())
+      return make_error(code_of_answer(m));
+    return protocol::bundle_from_json(
+      boost::json::parse(m->get_as<std::string>(0)).as_object());
+  }
+
+  /// A directory with alice and mallory signed in with their RSA keys.
+  directory_actor with_users() {
+    auto dir = open_directory(":memory:");
+    for (auto user : {"alice", "mallory"})
+      EXPECT_EQ(register_as(dir, user, identity_der(user)), errc::none);
+    return dir;
   }
 
   /// Registers `user` with `key`: the answer's code (none if accepted).
@@ -224,3 +265,160 @@ TEST_F(DirectoryTest, ANewNameNeedsTheEdgesPermission) {
   EXPECT_EQ(reg("alice", true), errc::none);
   EXPECT_EQ(reg("alice", false), errc::none) << "she exists: no new name";
 }
+
+// -- prekeys -------------------------------------------------------------------
+
+namespace {
+
+TEST_F(DirectoryTest, ABundleHandsOutEachOneTimePrekeyOnce) {
+  auto dir = with_users();
+  device alice{"alice"};
+  auto up = upload_of(alice, 3);
+  auto n = publish(dir, "alice", up);
+  ASSERT_TRUE(n && n->match_elements<uint32_t>()) << to_string(*n);
+  EXPECT_EQ(n->get_as<uint32_t>(0), 3u);
+  EXPECT_EQ(count_of(dir, "alice"), 3);
+  std::vector<uint32_t> handed;
+  for (int i = 0; i < 3; ++i) {
+    auto b = fetch(dir, "alice");
+    ASSERT_TRUE(b) << to_string(b.error());
+    ASSERT_TRUE(b->one_time);
+    handed.push_back(b->one_time->id);
+    // What a peer checks before it uses the bundle.
+    EXPECT_FALSE(protocol::x3dh::verify(b->device, rsa("alice"), "alice"));
+    EXPECT_FALSE(protocol::x3dh::verify_prekey(b->device, b->signed_prekey,
+                                               b->prekey_signature));
+    EXPECT_EQ(count_of(dir, "alice"), 2 - i);
+  }
+  EXPECT_EQ(handed, (std::vector<uint32_t>{100, 101, 102}));
+  // None left: the bundle says so by carrying none.
+  auto b = fetch(dir, "alice");
+  ASSERT_TRUE(b) << to_string(b.error());
+  EXPECT_FALSE(b->one_time);
+  EXPECT_EQ(b->signed_prekey.id, up.signed_prekey.id);
+  // A retried publish stores nothing twice; new ids are added.
+  EXPECT_EQ(code_of_answer(publish(dir, "alice", upload_of(alice, 2, 200))),
+            errc::none);
+  EXPECT_EQ(count_of(dir, "alice"), 2);
+}
+
+TEST_F(DirectoryTest, UnknownUsersAndUsersWithoutPrekeys) {
+  auto dir = with_users();
+  auto b = fetch(dir, "zed");
+  EXPECT_EQ(code_of(b.error()), errc::unknown_user);
+  b = fetch(dir, "alice");
+  EXPECT_EQ(code_of(b.error()), errc::no_bundle);
+  EXPECT_EQ(count_of(dir, "alice"), 0);
+  EXPECT_EQ(code_of_answer(publish(dir, "zed", upload_of(device{"zed"}, 1))),
+            errc::unknown_user);
+}
+
+TEST_F(DirectoryTest, APublishIsCheckedAgainstTheSignInKeyAndStoresNothingIfRefused) {
+  auto dir = with_users();
+  device alice{"alice"}, mallory{"mallory"};
+  // Mallory publishes a certificate of hers under alice's name, or alice's
+  // certificate as hers: neither is certified by the key that signed in.
+  EXPECT_EQ(code_of_answer(publish(dir, "alice", upload_of(mallory, 5))),
+            errc::bad_signature);
+  EXPECT_EQ(code_of_answer(publish(dir, "mallory", upload_of(alice, 5))),
+            errc::bad_signature);
+  auto forged = upload_of(alice, 5);
+  forged.signed_prekey.key = mallory.bundle.signed_prekey.key;
+  EXPECT_EQ(code_of_answer(publish(dir, "alice", forged)),
+            errc::bad_signature);
+  EXPECT_EQ(code_of_answer(call(dir, prekeys_atom::value, std::string{"alice"},
+                                std::string{"{\"device\":7}"})),
+            errc::bad_envelope);
+  EXPECT_EQ(code_of(fetch(dir, "alice").error()), errc::no_bundle);
+  EXPECT_EQ(code_of(fetch(dir, "mallory").error()), errc::no_bundle);
+  // Past the quota of one-time prekeys, or a known id with another key:
+  // refused whole, the rest of the batch included.
+  EXPECT_EQ(code_of_answer(publish(dir, "alice", upload_of(alice, 60, 0))),
+            errc::none);
+  EXPECT_EQ(code_of_answer(publish(dir, "alice", upload_of(alice, 41, 60))),
+            errc::quota_exceeded);
+  EXPECT_EQ(count_of(dir, "alice"), 60);
+  auto clash = upload_of(alice, 10, 1000);
+  clash.one_time.push_back(one_time_prekeys(1, 5).front());
+  EXPECT_EQ(code_of_answer(publish(dir, "alice", clash)), errc::bad_envelope);
+  EXPECT_EQ(count_of(dir, "alice"), 60);
+  EXPECT_EQ(code_of_answer(publish(dir, "alice", upload_of(alice, 40, 60))),
+            errc::none);
+  EXPECT_EQ(count_of(dir, "alice"), 100);
+  // One signed prekey id, one key.
+  auto spk = upload_of(alice);
+  spk.signed_prekey.key = mallory.bundle.signed_prekey.key;
+  spk.prekey_signature =
+    protocol::x3dh::sign_prekey(alice.keys, alice.cert, spk.signed_prekey)
+      .value();
+  EXPECT_EQ(code_of_answer(publish(dir, "alice", spk)), errc::bad_envelope);
+  EXPECT_EQ(fetch(dir, "alice")->signed_prekey.key,
+            alice.bundle.signed_prekey.key);
+}
+
+TEST_F(DirectoryTest, ANewSignedPrekeyOrDeviceReplacesTheOld) {
+  auto dir = with_users();
+  device alice{"alice"};
+  ASSERT_EQ(code_of_answer(publish(dir, "alice", upload_of(alice, 3))),
+            errc::none);
+  // Rotation: a new signed prekey, the one-time prekeys stay.
+  auto rotated = upload_of(alice);
+  rotated.signed_prekey = one_time_prekeys(1, 8).front();
+  rotated.prekey_signature =
+    protocol::x3dh::sign_prekey(alice.keys, alice.cert, rotated.signed_prekey)
+      .value();
+  ASSERT_EQ(code_of_answer(publish(dir, "alice", rotated)), errc::none);
+  auto b = fetch(dir, "alice");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->signed_prekey.id, 8u);
+  EXPECT_EQ(b->signed_prekey.key, rotated.signed_prekey.key);
+  EXPECT_EQ(count_of(dir, "alice"), 2);
+  // A new device (reinstalled): the old one's prekeys are of no use.
+  device again{"alice"};
+  ASSERT_EQ(code_of_answer(publish(dir, "alice", upload_of(again, 1, 500))),
+            errc::none);
+  EXPECT_EQ(count_of(dir, "alice"), 1);
+  b = fetch(dir, "alice");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->device.identity, again.cert.identity);
+  ASSERT_TRUE(b->one_time);
+  EXPECT_EQ(b->one_time->id, 500u);
+}
+
+TEST_F(DirectoryTest, AnOlderDatabaseIsMigratedAndKeepsItsUsers) {
+  scratch_dir scratch;
+  ASSERT_FALSE(scratch.path().empty());
+  auto path = scratch.path() + "/directory.db";
+  {
+    // What version 0 wrote: the users table only.
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+    auto der = identity_der("alice");
+    std::string sql = "CREATE TABLE users(name TEXT PRIMARY KEY,"
+                      " key BLOB NOT NULL, created INTEGER NOT NULL);"
+                      "INSERT INTO users VALUES('alice', x'"
+                      + crypto::to_hex(der) + "', 0);";
+    EXPECT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  device alice{"alice"};
+  {
+    auto dir = open_directory(path);
+    ASSERT_TRUE(dir);
+    EXPECT_EQ(code_of_answer(call(dir, lookup_atom::value, std::string{"alice"})),
+              errc::none);
+    EXPECT_EQ(code_of_answer(publish(dir, "alice", upload_of(alice, 2))),
+              errc::none);
+    kill_and_run(dir.address());
+  }
+  auto db = open_directory_db(path);
+  ASSERT_TRUE(db);
+  auto version = (*db)->prepare("PRAGMA user_version");
+  ASSERT_TRUE(version && *version->step());
+  EXPECT_EQ(version->int_at(0), 1);
+  auto dir = open_directory(path);
+  EXPECT_EQ(count_of(dir, "alice"), 2);
+}
+
+} // namespace

@@ -23,6 +23,7 @@
 
 #include "actors/common/error.hpp"
 #include "actors/config/node_config.hpp"
+#include "actors/protocol/bundle.hpp"
 #include "actors/protocol/channel.hpp"
 #include "actors/protocol/envelope.hpp"
 #include "actors/protocol/frame.hpp"
@@ -37,6 +38,7 @@
 #include "crypto/key.hpp"
 #include "crypto/signature.hpp"
 #include "tests/support/inbox.hpp"
+#include "tests/support/prekey_fixture.hpp"
 
 using namespace courier;
 
@@ -621,6 +623,114 @@ TEST_F(SessionTest, MessagesReachTheOtherSession) {
   auto b2 = connect("b2");
   ASSERT_TRUE(handshake(b2, "bob", bob_key()));
   EXPECT_TRUE(presence_works(b2, "p", "bob")) << "no redelivery expected";
+}
+
+TEST_F(SessionTest, PrekeysArePublishedFetchedAndCounted) {
+  namespace x3dh = protocol::x3dh;
+  using courier::test::one_time_prekeys;
+  using courier::test::t0;
+  auto a = connect("alice");
+  ASSERT_TRUE(handshake(a, "alice", alice_key()));
+  auto b = connect("bob");
+  ASSERT_TRUE(handshake(b, "bob", bob_key()));
+  auto made = x3dh::make_device(alice_key(), "alice", 1, t0);
+  ASSERT_TRUE(made);
+  protocol::prekey_upload up;
+  up.device = made->second;
+  up.signed_prekey = one_time_prekeys(1, 3).front();
+  up.prekey_signature =
+    x3dh::sign_prekey(made->first, up.device, up.signed_prekey).value();
+  up.one_time = one_time_prekeys(2, 10);
+  auto answer = [&](client& c, const std::string& type,
+                    const std::string& id) {
+    auto env = next_envelope(c);
+    EXPECT_TRUE(env);
+    if (!env)
+      return protocol::envelope{};
+    EXPECT_EQ(env->type, type) << boost::json::serialize(env->fields);
+    EXPECT_EQ(env->id, id);
+    return std::move(*env);
+  };
+  // Bob asks before alice published: she has no bundle.
+  send_sealed(b, protocol::make_envelope("bundle_fetch", "f0",
+                                         {{"user", "alice"}}));
+  EXPECT_EQ(answer(b, "error", "f0").str("code"), "no_bundle");
+  send_sealed(a, protocol::make_envelope("prekeys_publish", "p1",
+                                         protocol::to_json(up)));
+  EXPECT_EQ(answer(a, "prekeys_count", "p1").num("count"), 2);
+  send_sealed(b, protocol::make_envelope("bundle_fetch", "f1",
+                                         {{"user", "alice"}}));
+  auto env = answer(b, "bundle_fetch", "f1");
+  ASSERT_TRUE(env.has("bundle"));
+  auto got = protocol::bundle_from_json(env.fields.at("bundle").as_object());
+  ASSERT_TRUE(got) << explain(got.error());
+  ASSERT_TRUE(got->one_time);
+  EXPECT_EQ(got->one_time->id, 10u);
+  EXPECT_FALSE(x3dh::verify(got->device, alice_key(), "alice"));
+  send_sealed(a, protocol::make_envelope("prekeys_count", "c1"));
+  EXPECT_EQ(answer(a, "prekeys_count", "c1").num("count"), 1);
+  // Hostile: a certificate signed by another key, a batch with one id
+  // twice, answers sent as requests. Each is an error; the session stays.
+  auto forged = x3dh::make_device(other_key(), "alice", 1, t0);
+  ASSERT_TRUE(forged);
+  auto bad = up;
+  bad.device = forged->second;
+  bad.prekey_signature =
+    x3dh::sign_prekey(forged->first, bad.device, bad.signed_prekey).value();
+  send_sealed(a, protocol::make_envelope("prekeys_publish", "p2",
+                                         protocol::to_json(bad)));
+  EXPECT_EQ(answer(a, "error", "p2").str("code"), "bad_signature");
+  auto twice = protocol::to_json(up);
+  twice["opks"].as_array().push_back(twice["opks"].as_array().front());
+  send_sealed(a, protocol::make_envelope("prekeys_publish", "p3", twice));
+  EXPECT_EQ(answer(a, "error", "p3").str("code"), "bad_envelope");
+  send_sealed(a, protocol::make_envelope(
+                   "bundle_fetch", "f2",
+                   {{"user", "alice"}, {"bundle", boost::json::object{}}}));
+  EXPECT_EQ(answer(a, "error", "f2").str("code"), "unknown_type");
+  send_sealed(a, protocol::make_envelope("prekeys_count", "c2", {{"count", 5}}));
+  EXPECT_EQ(answer(a, "error", "c2").str("code"), "unknown_type");
+  send_sealed(a, protocol::make_envelope("bundle_fetch", "f3",
+                                         {{"user", "Alice"}}));
+  EXPECT_EQ(answer(a, "error", "f3").str("code"), "invalid_username");
+  send_sealed(a, protocol::make_envelope("prekeys_count", "c3"));
+  EXPECT_EQ(answer(a, "prekeys_count", "c3").num("count"), 1);
+  send_sealed(b, protocol::make_envelope("bundle_fetch", "f4",
+                                         {{"user", "alice"}}));
+  got = protocol::bundle_from_json(
+    answer(b, "bundle_fetch", "f4").fields.at("bundle").as_object());
+  ASSERT_TRUE(got);
+  ASSERT_TRUE(got->one_time);
+  EXPECT_EQ(got->one_time->id, 11u);
+  send_sealed(b, protocol::make_envelope("bundle_fetch", "f5",
+                                         {{"user", "alice"}}));
+  got = protocol::bundle_from_json(
+    answer(b, "bundle_fetch", "f5").fields.at("bundle").as_object());
+  ASSERT_TRUE(got);
+  EXPECT_FALSE(got->one_time);
+}
+
+TEST_F(SessionTest, PrekeyRequestsHaveABudget) {
+  auto c = connect("c1");
+  ASSERT_TRUE(handshake(c, "alice", alice_key()));
+  // The burst (100) is spent at once; the next one is refused.
+  size_t counted = 0, refused = 0;
+  for (int i = 0; i < 110; ++i)
+    send_sealed(c, protocol::make_envelope("prekeys_count",
+                                           "c" + std::to_string(i)));
+  for (int i = 0; i < 110; ++i) {
+    auto env = next_envelope(c);
+    ASSERT_TRUE(env);
+    if (env->type == "prekeys_count")
+      ++counted;
+    else if (env->str("code") == "rate_limited")
+      ++refused;
+  }
+  EXPECT_GE(counted, 100u);
+  EXPECT_LE(counted, 102u); // what refilled while the test sent
+  EXPECT_EQ(counted + refused, 110u);
+  // The session is still open.
+  EXPECT_TRUE(presence_works(c, "p", "alice"));
 }
 
 // -- hostile paths: handshake --------------------------------------------------

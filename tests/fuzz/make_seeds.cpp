@@ -229,6 +229,26 @@ std::vector<std::string> bundle_seeds(const crypto::key& rsa) {
           boost::json::serialize(to_json(dev.second)), letter};
 }
 
+// A prekeys_publish envelope with two one-time prekeys and the answer to
+// a bundle_fetch, made from fixed keys.
+std::vector<std::string> prekeys_seeds(const crypto::key& rsa) {
+  using namespace protocol;
+  auto dev = x3dh::make_device(rsa, "alice", 1, 1700000000000).value();
+  prekey_upload up;
+  up.device = dev.second;
+  auto spk = crypto::generate_x25519().value();
+  auto raw = crypto::x25519_public_raw(spk).value();
+  up.signed_prekey = {1, raw};
+  up.prekey_signature =
+    x3dh::sign_prekey(dev.first, dev.second, up.signed_prekey).value();
+  up.one_time = {{2, raw}, {3, raw}};
+  x3dh::bundle b{up.device, up.signed_prekey, up.prekey_signature,
+                 up.one_time.front()};
+  return {make_envelope("prekeys_publish", "1", to_json(up)),
+          make_envelope("bundle_fetch", "2",
+                        {{"user", "alice"}, {"bundle", to_json(b)}})};
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: make_seeds DIR\n");
@@ -259,6 +279,7 @@ int main(int argc, char** argv) {
   c.add("error_reply_fuzz", answered);
   c.add("ratchet_fuzz", ratchet_seeds());
   c.add("bundle_fuzz", bundle_seeds(alice));
+  c.add("prekeys_fuzz", prekeys_seeds(alice));
   c.add("json_object_fuzz",
         R"({"s":"abc","i":-5,"b":true,"o":{"x":[1]},"a":[1,"2",null]})");
   c.add("base64_fuzz", {crypto::to_base64("a"), crypto::to_base64("ab"),

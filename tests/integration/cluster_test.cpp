@@ -13,9 +13,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "actors/protocol/bundle.hpp"
 #include "actors/protocol/envelope.hpp"
 #include "actors/protocol/limits.hpp"
 #include "actors/server/cluster/rendezvous.hpp"
+#include "crypto/x25519.hpp"
 #include "tests/support/two_routers.hpp"
 
 using namespace courier::test;
@@ -618,4 +620,60 @@ TEST(cluster_membership, a_changed_router_set_is_refused_until_migrated) {
     EXPECT_EQ(count_in_text(got.out, "\"body\":\"one\""), 1u) << got.out;
     EXPECT_EQ(count_in_text(got.out, "\"body\":\"two\""), 1u) << got.out;
   }
+}
+
+TEST_F(cluster_test, prekeys_of_a_user_homed_elsewhere_cross_the_backbone) {
+  // Alice, homed at A, publishes through B; bob, homed at B, fetches
+  // through B: both requests go over the TLS backbone to A.
+  auto alice = homed_at("alice", "A", names);
+  auto bob = homed_at("bob", "B", names);
+  raw_client alice_at_b{b.port};
+  ASSERT_TRUE(alice_at_b.login(alice, test_key(alice)));
+  raw_client bob_at_b{b.port};
+  ASSERT_TRUE(bob_at_b.login(bob, test_key(bob)));
+  namespace x3dh = protocol::x3dh;
+  auto made = x3dh::make_device(test_key(alice), alice, 1, 1'700'000'000'000);
+  ASSERT_TRUE(made);
+  protocol::prekey_upload up;
+  up.device = made->second;
+  auto raw_key = [] {
+    return courier::crypto::x25519_public_raw(
+             courier::crypto::generate_x25519().value())
+      .value();
+  };
+  up.signed_prekey = {1, raw_key()};
+  up.prekey_signature =
+    x3dh::sign_prekey(made->first, up.device, up.signed_prekey).value();
+  up.one_time = {{7, raw_key()}};
+  auto answer = [](raw_client& c) {
+    auto reply = c.read_sealed();
+    EXPECT_TRUE(reply);
+    auto env = protocol::parse_envelope(reply.value_or(""));
+    EXPECT_TRUE(env) << reply.value_or("");
+    return env ? std::move(*env) : protocol::envelope{};
+  };
+  alice_at_b.send_sealed(
+    protocol::make_envelope("prekeys_publish", "p1", protocol::to_json(up)));
+  auto env = answer(alice_at_b);
+  ASSERT_EQ(env.type, "prekeys_count") << boost::json::serialize(env.fields);
+  EXPECT_EQ(env.num("count"), 1);
+  for (auto expect_opk : {true, false}) {
+    bob_at_b.send_sealed(protocol::make_envelope("bundle_fetch", "f",
+                                                 {{"user", alice}}));
+    env = answer(bob_at_b);
+    ASSERT_EQ(env.type, "bundle_fetch") << boost::json::serialize(env.fields);
+    auto got = protocol::bundle_from_json(env.fields.at("bundle").as_object());
+    ASSERT_TRUE(got);
+    EXPECT_FALSE(x3dh::verify(got->device, test_key(alice), alice));
+    EXPECT_EQ(got->one_time.has_value(), expect_opk);
+  }
+  alice_at_b.send_sealed(protocol::make_envelope("prekeys_count", "c1"));
+  env = answer(alice_at_b);
+  ASSERT_EQ(env.type, "prekeys_count");
+  EXPECT_EQ(env.num("count"), 0);
+  // Bob has published nothing: the home says so through the backbone too.
+  alice_at_b.send_sealed(protocol::make_envelope("bundle_fetch", "f2",
+                                                 {{"user", bob}}));
+  env = answer(alice_at_b);
+  EXPECT_EQ(env.str("code"), "no_bundle");
 }

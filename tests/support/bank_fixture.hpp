@@ -165,6 +165,18 @@ inline client_actor spawn_fake_client(caf::actor_system& sys, caf::actor sink,
       [=](contacts_atom) -> std::vector<contact_key> { return {}; },
       [=](history_atom, const std::string&,
           uint32_t) -> std::vector<history_entry> { return {}; },
+      // The bank does not use prekeys yet.
+      [=](prekeys_atom, const protocol::prekey_upload&)
+        -> caf::result<uint32_t> {
+        return make_error(errc::unreachable, "fake client: no prekeys");
+      },
+      [=](prekeys_atom) -> caf::result<uint32_t> {
+        return make_error(errc::unreachable, "fake client: no prekeys");
+      },
+      [=](bundle_atom,
+          const std::string& user) -> caf::result<protocol::x3dh::bundle> {
+        return make_error(errc::no_bundle, user);
+      },
       [=](listen_atom, const listener_actor&) {},
       [=](frame_atom, const std::string&) {},
       [=](deadline_atom, uint64_t) {},

@@ -242,6 +242,56 @@ TEST(Envelope, PresenceListsAreBounded) {
   }
 }
 
+TEST(Envelope, PrekeyTypesHaveTheirSchema) {
+  // The nested objects are checked by protocol/bundle; the envelope checks
+  // their kinds, the batch size and the plain fields.
+  boost::json::object obj{{"id", 1}, {"key", "AAAA"}};
+  boost::json::object publish{{"device", boost::json::object{}},
+                              {"spk", obj},
+                              {"spk_sig", "AAAA"},
+                              {"opks", boost::json::array{obj, obj}}};
+  EXPECT_TRUE(parse_envelope(make_envelope("prekeys_publish", "1", publish)));
+  boost::json::array batch(max_publish_prekeys, obj);
+  publish["opks"] = batch;
+  EXPECT_TRUE(parse_envelope(make_envelope("prekeys_publish", "1", publish)));
+  batch.push_back(obj);
+  publish["opks"] = batch;
+  EXPECT_EQ(parse_code(make_envelope("prekeys_publish", "1", publish)),
+            errc::oversize);
+  publish["opks"] = boost::json::array{obj, "x"};
+  EXPECT_EQ(parse_code(make_envelope("prekeys_publish", "1", publish)),
+            errc::bad_envelope);
+  publish["opks"] = obj;
+  EXPECT_EQ(parse_code(make_envelope("prekeys_publish", "1", publish)),
+            errc::bad_envelope);
+  publish.erase("opks");
+  publish["device"] = "x";
+  EXPECT_EQ(parse_code(make_envelope("prekeys_publish", "1", publish)),
+            errc::bad_envelope);
+  publish["device"] = boost::json::object{};
+  publish["spk_sig"] = std::string(89, 'A');
+  EXPECT_EQ(parse_code(make_envelope("prekeys_publish", "1", publish)),
+            errc::oversize);
+  publish.erase("spk");
+  publish["spk_sig"] = "AAAA";
+  EXPECT_EQ(parse_code(make_envelope("prekeys_publish", "1", publish)),
+            errc::bad_envelope);
+  EXPECT_TRUE(parse_envelope(
+    make_envelope("bundle_fetch", "2", {{"user", "bob"}})));
+  EXPECT_TRUE(parse_envelope(make_envelope(
+    "bundle_fetch", "2", {{"user", "bob"}, {"bundle", boost::json::object{}}})));
+  EXPECT_EQ(parse_code(make_envelope("bundle_fetch", "2",
+                                     {{"user", "bob"}, {"bundle", "x"}})),
+            errc::bad_envelope);
+  EXPECT_EQ(parse_code(make_envelope("bundle_fetch", "2", {})),
+            errc::bad_envelope);
+  EXPECT_TRUE(parse_envelope(make_envelope("prekeys_count", "3", {})));
+  EXPECT_TRUE(
+    parse_envelope(make_envelope("prekeys_count", "3", {{"count", 7}})));
+  EXPECT_EQ(parse_code(make_envelope("prekeys_count", "3", {{"count", "7"}})),
+            errc::bad_envelope);
+}
+
 TEST(Envelope, UnknownExtraField) {
   EXPECT_EQ(parse_code(R"({"v":1,"type":"ack","extra":1})"), errc::bad_envelope);
   EXPECT_EQ(

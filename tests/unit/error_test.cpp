@@ -22,7 +22,8 @@ TEST(errc, names_round_trip) {
     EXPECT_GT(std::string{describe(x)}.size(), 5u);
   }
   EXPECT_STREQ(to_string(errc::username_taken), "username_taken");
-  for (auto x : {errc::peer_refused, errc::membership_changed}) {
+  for (auto x : {errc::peer_refused, errc::membership_changed,
+                 errc::no_bundle}) {
     EXPECT_EQ(errc_from_string(to_string(x)), x);
     EXPECT_NE(std::string{to_string(x)}, "internal");
   }
@@ -63,6 +64,7 @@ TEST(errc, values_are_pinned) {
             errc::passphrase_required);
   EXPECT_EQ(static_cast<int>(errc::peer_refused), 44);
   EXPECT_EQ(static_cast<int>(errc::membership_changed), 45);
+  EXPECT_EQ(static_cast<int>(errc::no_bundle), 46);
   EXPECT_EQ(static_cast<int>(errc::name_reserved), 38);
   EXPECT_EQ(static_cast<int>(errc::bank_unverified), 39);
 }
