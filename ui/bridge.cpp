@@ -5,6 +5,7 @@
 #include <QMetaObject>
 #include <QSettings>
 
+#include <atomic>
 #include <tuple>
 
 #include <caf/all.hpp>
@@ -48,10 +49,15 @@ QString sentence(const caf::error& err) {
 
 /// The listener of one client incarnation: forwards every event to the
 /// bridge on the GUI thread.
-listener_actor::behavior_type bridge_agent(listener_actor::pointer, Bridge* b,
-                                           int gen) {
+listener_actor::behavior_type
+bridge_agent(listener_actor::pointer, Bridge* b, int gen,
+             std::shared_ptr<const std::atomic<bool>> open) {
   return {
     [=](message_atom, const inbound_message& m) {
+      // Until the user accepted the router's key nothing is taken: the
+      // message stays on the router and comes again after the accept.
+      if (!open->load())
+        return false;
       post(b, [b, m] { b->onInbound(m); });
       return true;
     },
@@ -313,6 +319,7 @@ void Bridge::stopClient() {
     caf::anon_send_exit(agent_, caf::exit_reason::user_shutdown);
   client_ = client_actor{};
   agent_ = nullptr;
+  gate_.reset();
   in_flight_.clear();
 }
 
@@ -337,7 +344,17 @@ void Bridge::startClient() {
     return;
   }
   client_ = *spawned;
-  agent_ = sys_->spawn(bridge_agent, this, gen);
+  // Messages may come before the connect reply: they are taken if the
+  // user accepted a key of this router before (the client refuses a
+  // router whose key differs from its pin); afterConnect then checks the
+  // exact fingerprint.
+  QSettings pins{qs(user_dir(ss(home_), ss(user_))) + "/courier-chat.ini",
+                 QSettings::IniFormat};
+  auto key = QStringLiteral("router/") + QString{server_}.replace(':', '_');
+  gate_ = std::make_shared<std::atomic<bool>>(
+    !pins.value(key).toStringList().isEmpty());
+  agent_ = sys_->spawn(bridge_agent, this, gen,
+                       std::shared_ptr<const std::atomic<bool>>{gate_});
   caf::anon_send(client_, listen_atom::value, agent_);
   setStatus(QStringLiteral("connecting"));
   ask<std::string, bool>(
@@ -381,6 +398,8 @@ void Bridge::afterConnect(const QString& fp, bool new_user) {
   // others accepted.
   auto key = QStringLiteral("router/") + QString{server_}.replace(':', '_');
   router_accepted_ = pins.value(key).toStringList().contains(fp);
+  if (gate_)
+    gate_->store(router_accepted_);
   Q_EMIT routerFingerprintChanged();
   setError({});
   setStatus(QStringLiteral("connected"));
@@ -391,6 +410,10 @@ void Bridge::afterConnect(const QString& fp, bool new_user) {
     Q_EMIT signedInChanged();
   }
   Q_EMIT connected(fp, new_user);
+  // A router whose key the user has not accepted gets nothing and gives
+  // nothing: acceptRouterFingerprint connects again and goes on.
+  if (!router_accepted_)
+    return;
   refreshContacts();
   refreshPresence();
   if (first || !has_account_)
@@ -412,8 +435,13 @@ void Bridge::acceptRouterFingerprint() {
     accepted.append(router_fp_);
   pins.setValue(key, accepted);
   pins.sync();
+  if (router_accepted_)
+    return;
   router_accepted_ = true;
   Q_EMIT routerFingerprintChanged();
+  // What the router held back while the key was not accepted comes with
+  // the next connection; then contacts, wallet and queued messages go.
+  startClient();
 }
 
 void Bridge::signOut() {
@@ -514,6 +542,8 @@ void Bridge::refreshContacts() {
 }
 
 void Bridge::refreshPresence() {
+  if (!ready())
+    return;
   // Presence of the contacts only: the router answers for the names asked.
   std::vector<std::string> names;
   for (auto& n : contacts_.names())
@@ -540,7 +570,7 @@ void Bridge::openConversation(const QString& raw) {
   }
   messages_.setPeer(peer);
   contacts_.clearUnread(peer);
-  if (!client_)
+  if (!ready())
     return;
   ask<std::vector<history_entry>>(
     20s,
@@ -593,7 +623,7 @@ QString Bridge::sendTo(const QString& peer, const QString& text) {
     messages_.setFailed(id, QStringLiteral("%1's key changed; accept the new key "
                                            "to send")
                               .arg(peer));
-  else if (status_ == QLatin1String("connected"))
+  else if (ready())
     doSend(id);
   // Otherwise it waits ("sending") and goes out after the reconnect.
   return id;
@@ -628,12 +658,12 @@ void Bridge::retry(const QString& local_id) {
   if (contacts_.get(m->peer).value("keyChanged").toBool())
     return;
   messages_.setSending(local_id);
-  if (status_ == QLatin1String("connected"))
+  if (ready())
     doSend(local_id);
 }
 
 int Bridge::resendFailed() {
-  if (status_ != QLatin1String("connected"))
+  if (!ready())
     return 0;
   int n = 0;
   auto todo = messages_.withState(QStringLiteral("failed"));
@@ -689,7 +719,7 @@ QString Bridge::pay(const QString& to, const QString& amount) {
   auto minor = bank::parse_amount(ss(amount.trimmed()));
   if (!minor)
     return qs(explain(minor.error()));
-  if (status_ != QLatin1String("connected"))
+  if (!ready())
     return QStringLiteral("You are offline; pay once the router is back.");
   if (!pending_pay_.isEmpty())
     return QStringLiteral("A payment is on its way; wait for its receipt.");
@@ -702,6 +732,8 @@ QString Bridge::pay(const QString& to, const QString& amount) {
 }
 
 void Bridge::refreshWallet() {
+  if (!ready())
+    return;
   sendOrder("balance");
   sendOrder("history");
 }

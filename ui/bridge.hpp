@@ -10,6 +10,7 @@
 #include <QString>
 #include <QVariantMap>
 
+#include <atomic>
 #include <memory>
 
 #include <caf/actor.hpp>
@@ -167,6 +168,11 @@ private:
 
   void startClient();
   void stopClient();
+  /// Connected to a router whose key the user accepted: only then does
+  /// anything go out or come in.
+  bool ready() const {
+    return status_ == QLatin1String("connected") && router_accepted_;
+  }
   void setStatus(const QString& s);
   void setBusy(bool b);
   void setError(const QString& e);
@@ -190,6 +196,8 @@ private:
   client_actor client_;
   listener_actor agent_;
   int gen_ = 0; ///< which client incarnation events come from
+  /// Whether the agent takes messages (the router's key is accepted).
+  std::shared_ptr<std::atomic<bool>> gate_;
   crypto::key identity_;
 
   QString status_ = QStringLiteral("offline");

@@ -92,59 +92,7 @@ ApplicationWindow {
     }
 
     // First connection to a router: show its fingerprint and ask.
-    Popup {
-        id: routerPopup
-        modal: true
-        visible: appBridge.signedIn && appBridge.routerFingerprint !== "" && !appBridge.routerAccepted
-        closePolicy: appBridge.routerAccepted ? Popup.CloseOnEscape : Popup.NoAutoClose
-        anchors.centerIn: Overlay.overlay
-        width: Math.min(540, window.width - 40)
-        padding: 26
-        background: Rectangle { radius: 16; color: Logic.card }
-        ColumnLayout {
-            anchors.left: parent.left; anchors.right: parent.right
-            spacing: 12
-            Text {
-                text: appBridge.routerAccepted ? "Router key" : "New router key"
-                font.pixelSize: 20; font.bold: true; color: Logic.text
-            }
-            Text {
-                Layout.fillWidth: true
-                wrapMode: Text.Wrap
-                color: Logic.muted
-                text: "You are connected to the router at " + appBridge.server
-                      + ". Compare its fingerprint with the one its operator published. "
-                      + "It is pinned: if it ever changes, Courier will refuse to connect."
-            }
-            Rectangle {
-                Layout.fillWidth: true
-                implicitHeight: rfp.implicitHeight + 24
-                radius: 10; color: "#f1f3f7"
-                Text {
-                    id: rfp
-                    anchors.centerIn: parent
-                    text: Logic.fingerprintLines(appBridge.routerFingerprint)
-                    font.family: "DejaVu Sans Mono"; font.pixelSize: 16; font.bold: true
-                    horizontalAlignment: Text.AlignHCenter
-                    color: Logic.text
-                }
-            }
-            RowLayout {
-                Layout.alignment: Qt.AlignRight
-                Button {
-                    text: appBridge.routerAccepted ? "Close" : "Disconnect"
-                    flat: true
-                    onClicked: appBridge.routerAccepted ? routerPopup.close() : appBridge.signOut()
-                }
-                Button {
-                    visible: !appBridge.routerAccepted
-                    text: "Accept"
-                    highlighted: true
-                    onClicked: { appBridge.acceptRouterFingerprint(); routerPopup.close() }
-                }
-            }
-        }
-    }
+    RouterKeyDialog { id: routerPopup; bridge: appBridge }
 
     // Warnings from the client, briefly.
     Rectangle {

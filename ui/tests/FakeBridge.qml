@@ -35,6 +35,8 @@ QtObject {
     property var payments: []
     property int reconnects: 0
     property int resends: 0
+    property int routerAccepts: 0
+    property int signOuts: 0
 
     signal connected(string fingerprint, bool newUser)
     signal connectionLost()
@@ -58,6 +60,8 @@ QtObject {
         messages.setSending(id)
     }
     function reconnect() { reconnects += 1 }
+    function acceptRouterFingerprint() { routerAccepts += 1; routerAccepted = true }
+    function signOut() { signOuts += 1; signedIn = false }
     function resendFailed() { resends += 1; return 2 }
     function acceptNewKey(peer) { acceptedKeyOf = peer }
     function verifyContact(peer) {}
@@ -81,5 +85,6 @@ QtObject {
         currentPeer = ""; lastSent = ""; retried = []; acceptedKeyOf = ""
         payments = []; paying = false; lastReceipt = ({}); reconnects = 0; resends = 0
         status = "connected"; signedIn = true; bankFingerprint = ""
+        routerFingerprint = ""; routerAccepted = true; routerAccepts = 0; signOuts = 0
     }
 }

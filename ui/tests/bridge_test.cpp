@@ -41,12 +41,17 @@ class BridgeTest : public QObject {
   }
   static std::string ss(const QString& s) { return s.toStdString(); }
 
-  /// Signs `b` in as alice and waits for "connected".
-  void sign_in(ui::Bridge& b) {
+  /// Signs `b` in as `user`, accepts the router's key as a person would
+  /// and waits for "connected".
+  void sign_in(ui::Bridge& b, const QString& user = QStringLiteral("alice")) {
     b.configure(home_, server_, {});
     QSignalSpy connected{&b, &ui::Bridge::connected};
-    b.signIn(QStringLiteral("alice"), {});
+    b.signIn(user, {});
     QVERIFY(connected.wait(20000));
+    if (!b.routerAccepted()) {
+      b.acceptRouterFingerprint();
+      QVERIFY(connected.wait(20000));
+    }
     QCOMPARE(b.status(), QStringLiteral("connected"));
     QVERIFY(b.signedIn());
     QVERIFY(!b.routerFingerprint().isEmpty());
@@ -82,6 +87,37 @@ private Q_SLOTS:
     QVERIFY(shows(b, QStringLiteral("hello from the cli"), false));
     // It is the open conversation: nothing unread.
     QCOMPARE(b.contacts().unread(QStringLiteral("bob")), 0);
+  }
+
+  void nothing_moves_until_the_router_key_is_accepted() {
+    auto r = cli_run("erin", {"init", "--bits", "2048"});
+    QVERIFY2(r.exit_code == 0, r.err.c_str());
+    r = cli_run("erin", {"recv", "--wait", "0"}); // registers the name
+    QVERIFY2(r.exit_code == 0, r.err.c_str());
+    r = cli_run("bob", {"send", "erin", "held until accepted"});
+    QVERIFY2(r.exit_code == 0, r.err.c_str());
+    ui::Bridge b;
+    b.configure(home_, server_, {});
+    QSignalSpy connected{&b, &ui::Bridge::connected};
+    QSignalSpy arrived{&b, &ui::Bridge::messageArrived};
+    b.signIn(QStringLiteral("erin"), {});
+    QVERIFY(connected.wait(20000));
+    QVERIFY(!b.routerAccepted());
+    b.openConversation(QStringLiteral("bob"));
+    auto id = b.sendMessage(QStringLiteral("not before the accept"));
+    QTest::qWait(2000);
+    QCOMPARE(arrived.count(), 0);
+    QCOMPARE(b.messages().stateOf(id), QStringLiteral("sending"));
+    b.acceptRouterFingerprint();
+    QVERIFY(b.routerAccepted());
+    QVERIFY(connected.wait(20000));
+    QCOMPARE(b.resendFailed(), 1); // as the app's connection manager does
+    QTRY_COMPARE_WITH_TIMEOUT(arrived.count(), 1, 20000);
+    QCOMPARE(arrived.at(0).at(1).toString(), QStringLiteral("held until accepted"));
+    QTRY_COMPARE_WITH_TIMEOUT(b.messages().stateOf(id),
+                              QStringLiteral("accepted"), 20000);
+    r = cli_run("bob", {"--json", "recv", "--count", "1", "--wait", "10"});
+    QVERIFY(r.out.find("not before the accept") != std::string::npos);
   }
 
   void message_to_another_conversation_counts_as_unread() {
