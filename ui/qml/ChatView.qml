@@ -17,7 +17,18 @@ Rectangle {
     function refreshContact() {
         root.contact = root.bridge && root.peer !== "" ? root.bridge.contact(root.peer) : ({})
     }
-    onPeerChanged: refreshContact()
+    // One draft per conversation: what was typed for one peer never goes
+    // to another.
+    property var drafts: ({})
+    property string draftPeer: ""
+    function switchDraft() {
+        if (root.draftPeer !== "")
+            root.drafts[root.draftPeer] = composer.text
+        composer.text = root.drafts[root.peer] || ""
+        composer.field.cursorPosition = composer.text.length
+        root.draftPeer = root.peer
+    }
+    onPeerChanged: { refreshContact(); switchDraft() }
     Component.onCompleted: refreshContact()
     Connections {
         target: root.bridge ? root.bridge.contacts : null

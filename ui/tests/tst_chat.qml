@@ -76,6 +76,22 @@ Item {
             verify(box.x < view.list.width / 2)
         }
 
+        function test_one_draft_per_conversation() {
+            var field = findChild(view, "composerField")
+            field.forceActiveFocus()
+            field.text = "for bob only"
+            fake.openConversation("carol")
+            compare(field.text, "")
+            field.forceActiveFocus()
+            keyClick(Qt.Key_Return)
+            compare(fake.messages.count, 0) // nothing went to carol
+            field.text = "for carol"
+            fake.openConversation("bob")
+            compare(field.text, "for bob only")
+            fake.openConversation("carol")
+            compare(field.text, "for carol")
+        }
+
         function test_shift_enter_is_a_new_line() {
             var field = findChild(view, "composerField")
             field.forceActiveFocus()
