@@ -697,10 +697,13 @@ void Bridge::acceptNewKey(const QString& peer) {
     20s,
     [this, peer](const contact_key& k) {
       contacts_.setKey(peer, qs(k.fingerprint), k.verified);
-      resendFailed();
+      // Messages signed with the new key were left on the router while it
+      // was not accepted; they come again on a new connection, and the
+      // connection manager then sends what waited.
+      startClient();
     },
     [this](const caf::error& err) { setNotice(sentence(err)); },
-    trust_atom::value, ss(peer), ss(fp));
+    trust_atom::value, ss(peer), ss(fp), false);
 }
 
 // -- wallet ------------------------------------------------------------------------

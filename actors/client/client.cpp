@@ -641,6 +641,37 @@ ask_presence(client_ptr self, std::vector<std::string> users) {
   return g->rp;
 }
 
+// Pins the key the router has for `user` if its fingerprint is `fp`; the
+// pin counts as verified only if the user said so (accepting a changed key
+// in the app is not verifying it).
+caf::result<contact_key> trust_key(client_ptr self, const std::string& user,
+                                   const std::string& fp, bool verified) {
+  auto rp = self->make_response_promise<contact_key>();
+  request(self, "key_lookup", {{"user", user}},
+          [=](caf::expected<protocol::envelope> env) mutable {
+            if (!env)
+              return (void) rp.deliver(env.error());
+            crypto::bytes der;
+            if (!crypto::from_base64(env->str("key"), der))
+              return (void) rp.deliver(make_error(errc::bad_encoding, "key"));
+            auto key = crypto::public_key_from_der(der);
+            auto got = crypto::fingerprint_of_der(der);
+            if (!key || !crypto::is_rsa_identity(*key))
+              return (void) rp.deliver(make_error(errc::bad_key, user));
+            if (!same_fingerprint(got, fp))
+              return (void) rp.deliver(make_error(
+                errc::key_changed, "the router has " + user + "'s key as "
+                                     + got + ", which is not what you gave"));
+            auto& st = self->state;
+            if (auto err = st.db->pin("user", user, {der.begin(), der.end()}))
+              return (void) rp.deliver(err);
+            st.keys[user] = *key;
+            st.db->set_verified(user, verified);
+            rp.deliver(contact_key{user, got, true, verified});
+          });
+  return rp;
+}
+
 } // namespace
 
 // -- the actor -------------------------------------------------------------------
@@ -703,30 +734,11 @@ client(client_actor::stateful_pointer<client_state> self, client_config cfg,
     },
     [=](trust_atom, const std::string& user,
         const std::string& fp) -> caf::result<contact_key> {
-      auto rp = self->make_response_promise<contact_key>();
-      request(self, "key_lookup", {{"user", user}},
-              [=](caf::expected<protocol::envelope> env) mutable {
-                if (!env)
-                  return (void) rp.deliver(env.error());
-                crypto::bytes der;
-                if (!crypto::from_base64(env->str("key"), der))
-                  return (void) rp.deliver(make_error(errc::bad_encoding, "key"));
-                auto key = crypto::public_key_from_der(der);
-                auto got = crypto::fingerprint_of_der(der);
-                if (!key || !crypto::is_rsa_identity(*key))
-                  return (void) rp.deliver(make_error(errc::bad_key, user));
-                if (!same_fingerprint(got, fp))
-                  return (void) rp.deliver(make_error(
-                    errc::key_changed, "the router has " + user + "'s key as "
-                                         + got + ", which is not what you gave"));
-                auto& st = self->state;
-                if (auto err = st.db->pin("user", user, {der.begin(), der.end()}))
-                  return (void) rp.deliver(err);
-                st.keys[user] = *key;
-                st.db->set_verified(user, true);
-                rp.deliver(contact_key{user, got, true, true});
-              });
-      return rp;
+      return trust_key(self, user, fp, true);
+    },
+    [=](trust_atom, const std::string& user, const std::string& fp,
+        bool verified) -> caf::result<contact_key> {
+      return trust_key(self, user, fp, verified);
     },
     [=](verify_atom, const std::string& user) -> caf::result<contact_key> {
       auto& st = self->state;

@@ -4,6 +4,8 @@
 #include <QSignalSpy>
 #include <QtTest>
 
+#include <sqlite3.h>
+
 #include "tests/support/harness.hpp"
 #include "ui/bridge.hpp"
 
@@ -219,6 +221,58 @@ private Q_SLOTS:
     }
     bob.kill_hard();
     QVERIFY(online);
+  }
+
+  // fred gets a new key while alice had his old one verified, and writes
+  // to her with it: accepting the new key shows his message and does not
+  // count as verifying.
+  void accepting_a_new_key_is_not_verifying_and_shows_what_waited() {
+    for (auto args : {std::vector<std::string>{"init", "--bits", "2048"},
+                      std::vector<std::string>{"recv", "--wait", "0"}}) {
+      auto r = cli_run("fred", args);
+      QVERIFY2(r.exit_code == 0, r.err.c_str());
+    }
+    ui::Bridge b;
+    sign_in(b);
+    auto fred = QStringLiteral("fred");
+    b.openConversation(fred);
+    QTRY_VERIFY_WITH_TIMEOUT(
+      !b.contacts().get(fred).value("fingerprint").toString().isEmpty(), 10000);
+    b.verifyContact(fred);
+    QTRY_VERIFY_WITH_TIMEOUT(b.contacts().get(fred).value("verified").toBool(),
+                             10000);
+    // The directory forgets fred; a new fred registers another key.
+    QSignalSpy lost{&b, &ui::Bridge::connectionLost};
+    router_.proc.kill_hard();
+    QVERIFY(lost.wait(15000));
+    sqlite3* db = nullptr;
+    QCOMPARE(sqlite3_open((router_.data + "/directory.db").c_str(), &db),
+             SQLITE_OK);
+    QCOMPARE(sqlite3_exec(db, "DELETE FROM users WHERE name = 'fred'",
+                          nullptr, nullptr, nullptr),
+             SQLITE_OK);
+    sqlite3_close(db);
+    router_ = test::router_process::start(router_.data, router_.port);
+    std::filesystem::remove_all(ss(home_) + "/fred");
+    for (auto args : {std::vector<std::string>{"init", "--bits", "2048"},
+                      std::vector<std::string>{"send", "alice", "from my new key"}}) {
+      auto r = cli_run("fred", args);
+      QVERIFY2(r.exit_code == 0, r.err.c_str());
+    }
+    QSignalSpy connected{&b, &ui::Bridge::connected};
+    QSignalSpy arrived{&b, &ui::Bridge::messageArrived};
+    b.reconnect();
+    QVERIFY(connected.wait(20000));
+    QTRY_VERIFY_WITH_TIMEOUT(b.contacts().get(fred).value("keyChanged").toBool(),
+                             10000);
+    QCOMPARE(arrived.count(), 0); // held: signed with a key not accepted
+    b.acceptNewKey(fred);
+    QTRY_VERIFY_WITH_TIMEOUT(!b.contacts().get(fred).value("keyChanged").toBool(),
+                             10000);
+    QVERIFY(!b.contacts().get(fred).value("verified").toBool());
+    QTRY_COMPARE_WITH_TIMEOUT(arrived.count(), 1, 20000);
+    QCOMPARE(arrived.at(0).at(1).toString(), QStringLiteral("from my new key"));
+    QVERIFY(shows(b, QStringLiteral("from my new key"), false));
   }
 
   void wrong_passphrase_is_said_in_words() {
