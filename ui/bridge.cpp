@@ -107,8 +107,8 @@ void Bridge::configure(const QString& home, const QString& server,
   }
   if (!server.isEmpty())
     setServer(server);
-  if (!user.isEmpty() && user != user_) {
-    user_ = user;
+  if (auto name = normalizeUsername(user); !name.isEmpty() && name != user_) {
+    user_ = name;
     Q_EMIT userChanged();
   }
 }
@@ -224,8 +224,15 @@ QString Bridge::checkUsername(const QString& name) const {
   return {};
 }
 
-void Bridge::createIdentity(const QString& user, const QString& pass,
+QString Bridge::normalizeUsername(const QString& name) {
+  return name.trimmed().toLower();
+}
+
+void Bridge::createIdentity(const QString& raw_user, const QString& pass,
                             int bits) {
+  // Once, before anything uses it: "Dana" creates, signs in and shows as
+  // "dana".
+  auto user = normalizeUsername(raw_user);
   if (auto why = checkUsername(user); !why.isEmpty())
     return Q_EMIT identityCreated(false, why);
   if (identityExists(user))
@@ -260,7 +267,8 @@ void Bridge::createIdentity(const QString& user, const QString& pass,
   });
 }
 
-void Bridge::signIn(const QString& user, const QString& pass) {
+void Bridge::signIn(const QString& raw_user, const QString& pass) {
+  auto user = normalizeUsername(raw_user);
   if (auto why = checkUsername(user); !why.isEmpty()) {
     setError(why);
     return Q_EMIT signInFailed(why);

@@ -101,6 +101,8 @@ public:
   }
   /// True if `user` has an identity under the data home.
   Q_INVOKABLE bool identityExists(const QString& user) const;
+  /// How a typed name is used everywhere: trimmed, lower case.
+  Q_INVOKABLE static QString normalizeUsername(const QString& name);
   /// "" if `name` is a valid username, else why not.
   Q_INVOKABLE QString checkUsername(const QString& name) const;
   /// Creates an identity off the GUI thread; `identityCreated` tells.

@@ -20,7 +20,7 @@ Rectangle {
                 return
             }
             root.createdFingerprint = message
-            root.bridge.signIn(user.text.trim(), pass.text)
+            root.bridge.signIn(user.text, pass.text) // the bridge normalises it
         }
     }
 

@@ -294,6 +294,25 @@ private Q_SLOTS:
     QVERIFY(!b.signedIn());
   }
 
+  void a_capital_letter_is_the_same_name() {
+    ui::Bridge b;
+    b.configure(home_, server_, {});
+    QSignalSpy created{&b, &ui::Bridge::identityCreated};
+    b.createIdentity(QStringLiteral(" Dana"), QStringLiteral("dana's phrase 1"),
+                     2048);
+    QVERIFY(created.wait(60000));
+    QVERIFY2(created.at(0).at(0).toBool(),
+             qPrintable(created.at(0).at(1).toString()));
+    QVERIFY(b.identityExists(QStringLiteral("dana")));
+    QSignalSpy connected{&b, &ui::Bridge::connected};
+    QSignalSpy failed{&b, &ui::Bridge::signInFailed};
+    b.signIn(QStringLiteral("Dana"), QStringLiteral("dana's phrase 1"));
+    QVERIFY(connected.wait(20000));
+    QCOMPARE(failed.count(), 0);
+    QCOMPARE(b.user(), QStringLiteral("dana"));
+    QVERIFY(b.error().isEmpty());
+  }
+
   void an_empty_passphrase_is_refused() {
     ui::Bridge b;
     b.configure(home_, server_, {});
