@@ -510,6 +510,7 @@ void Bridge::onInbound(const inbound_message& m) {
   }
   if (from == user_)
     return;
+  unhide(from);
   contacts_.ensure(from);
   if (!messages_.addIncoming(from, body, qs(m.msg_id), m.sent_ts))
     return;
@@ -531,14 +532,17 @@ void Bridge::refreshContacts() {
     [this](const std::vector<contact_key>& keys) {
       for (auto& k : keys) {
         auto name = qs(k.user);
-        if (k.user == bank::bank_user || name == user_)
+        if (k.user == bank::bank_user || name == user_
+            || QSettings{settingsPath(), QSettings::IniFormat}.contains(
+              QStringLiteral("hidden/") + name))
           continue;
         if (!contacts_.get(name).value("keyChanged").toBool())
           contacts_.setKey(name, qs(k.fingerprint), k.verified);
         ask<std::vector<history_entry>>(
           20s,
           [this, name](const std::vector<history_entry>& last) {
-            if (!last.empty() && contacts_.get(name).value("preview").toString().isEmpty())
+            if (!last.empty() && last.back().ts > clearedBefore(name)
+                && contacts_.get(name).value("preview").toString().isEmpty())
               contacts_.setPreview(name, qs(last.back().body));
           },
           [](const caf::error&) {}, history_atom::value, k.user,
@@ -567,10 +571,78 @@ void Bridge::refreshPresence() {
     [](const caf::error&) {}, online_atom::value, std::move(names));
 }
 
+QString Bridge::settingsPath() const {
+  return qs(user_dir(ss(home_), ss(user_))) + "/courier-chat.ini";
+}
+
 void Bridge::openConversation(const QString& raw) {
-  auto peer = raw.trimmed().toLower();
+  auto peer = normalizeUsername(raw);
   if (auto why = checkUsername(peer); !why.isEmpty())
     return setNotice(why);
+  if (contacts_.indexOf(peer) >= 0)
+    return showConversation(peer);
+  // A name typed for the first time is checked before it becomes a
+  // contact: an unknown one would be a chat nobody can ever receive.
+  if (!ready())
+    return setNotice(QStringLiteral("Connect first: Courier checks that %1 "
+                                    "exists before starting a chat.")
+                       .arg(peer));
+  ask<contact_key>(
+    20s,
+    [this, peer](const contact_key& k) {
+      contacts_.ensure(peer);
+      contacts_.setKey(peer, qs(k.fingerprint), k.verified);
+      showConversation(peer);
+    },
+    [this, peer](const caf::error& err) {
+      if (code_of(err) == errc::key_changed) {
+        contacts_.ensure(peer);
+        contacts_.setKeyChanged(peer, new_fingerprint(err));
+        showConversation(peer);
+      } else if (code_of(err) == errc::unknown_user) {
+        setNotice(QStringLiteral("There is no user called %1 on this router; "
+                                 "check the spelling.")
+                    .arg(peer));
+      } else {
+        setNotice(sentence(err));
+      }
+    },
+    lookup_atom::value, ss(peer));
+}
+
+void Bridge::deleteConversation(const QString& raw) {
+  auto peer = normalizeUsername(raw);
+  if (peer.isEmpty())
+    return;
+  // The history stays in the local database (the CLI shares it); the app
+  // shows nothing from before this moment and lists the contact again only
+  // when a message comes or the user opens the chat. The key stays pinned.
+  QSettings settings{settingsPath(), QSettings::IniFormat};
+  settings.setValue(QStringLiteral("cleared/") + peer,
+                    QDateTime::currentMSecsSinceEpoch());
+  settings.setValue(QStringLiteral("hidden/") + peer, true);
+  settings.sync();
+  if (peer == current_peer_) {
+    current_peer_.clear();
+    Q_EMIT currentPeerChanged();
+  }
+  messages_.forget(peer);
+  contacts_.remove(peer);
+}
+
+qint64 Bridge::clearedBefore(const QString& peer) const {
+  QSettings settings{settingsPath(), QSettings::IniFormat};
+  return settings.value(QStringLiteral("cleared/") + peer, 0).toLongLong();
+}
+
+void Bridge::unhide(const QString& peer) {
+  QSettings settings{settingsPath(), QSettings::IniFormat};
+  if (settings.contains(QStringLiteral("hidden/") + peer))
+    settings.remove(QStringLiteral("hidden/") + peer);
+}
+
+void Bridge::showConversation(const QString& peer) {
+  unhide(peer);
   contacts_.ensure(peer);
   if (peer != current_peer_) {
     current_peer_ = peer;
@@ -580,11 +652,14 @@ void Bridge::openConversation(const QString& raw) {
   contacts_.clearUnread(peer);
   if (!ready())
     return;
+  auto cleared = clearedBefore(peer);
   ask<std::vector<history_entry>>(
     20s,
-    [this, peer](const std::vector<history_entry>& entries) {
+    [this, peer, cleared](const std::vector<history_entry>& entries) {
       QVector<chat_message> stored;
       for (auto& e : entries) {
+        if (e.ts <= cleared)
+          continue;
         chat_message m;
         m.msg_id = qs(e.msg_id);
         m.peer = peer;

@@ -116,7 +116,11 @@ public:
   Q_INVOKABLE void acceptRouterFingerprint();
   Q_INVOKABLE void dismissNotice();
 
+  /// Opens the chat with `peer`; a name that is not a contact yet is
+  /// looked up first (an unknown one gets a notice, no contact).
   Q_INVOKABLE void openConversation(const QString& peer);
+  /// Removes the contact and its conversation from the app.
+  Q_INVOKABLE void deleteConversation(const QString& peer);
   /// Sends `text` to the open conversation; the local id of the bubble.
   Q_INVOKABLE QString sendMessage(const QString& text);
   Q_INVOKABLE QString sendTo(const QString& peer, const QString& text);
@@ -170,6 +174,12 @@ private:
 
   void startClient();
   void stopClient();
+  void showConversation(const QString& peer);
+  /// The app's settings of the signed-in user.
+  QString settingsPath() const;
+  /// Messages with `peer` up to this time (ms) were deleted in the app.
+  qint64 clearedBefore(const QString& peer) const;
+  void unhide(const QString& peer);
   /// Connected to a router whose key the user accepted: only then does
   /// anything go out or come in.
   bool ready() const {

@@ -256,6 +256,19 @@ void MessagesModel::setHistory(const QString& peer,
   }
 }
 
+void MessagesModel::forget(const QString& peer) {
+  bool visible = peer == peer_;
+  if (visible)
+    beginResetModel();
+  convs_.remove(peer);
+  if (visible) {
+    peer_.clear();
+    endResetModel();
+    Q_EMIT peerChanged();
+    Q_EMIT countChanged();
+  }
+}
+
 void MessagesModel::clear() {
   beginResetModel();
   convs_.clear();

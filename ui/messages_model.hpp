@@ -74,6 +74,8 @@ public:
   /// Outgoing messages in `state` (any peer when `peer` is empty).
   QVector<chat_message> withState(const QString& state,
                                   const QString& peer = {}) const;
+  /// Drops the conversation with `peer` (and closes it if open).
+  Q_INVOKABLE void forget(const QString& peer);
   Q_INVOKABLE void clear();
 
 Q_SIGNALS:

@@ -179,9 +179,23 @@ Rectangle {
                 }
                 MouseArea {
                     anchors.fill: parent
-                    onClicked: {
+                    acceptedButtons: Qt.LeftButton | Qt.RightButton
+                    onClicked: function (mouse) {
+                        if (mouse.button === Qt.RightButton) {
+                            rowMenu.popup()
+                            return
+                        }
                         root.bridge.openConversation(row.name)
                         root.tabRequested("chats")
+                    }
+                }
+                Menu {
+                    id: rowMenu
+                    objectName: "contactMenu"
+                    MenuItem {
+                        objectName: "deleteConversation"
+                        text: "Delete conversation with " + row.name
+                        onTriggered: root.bridge.deleteConversation(row.name)
                     }
                 }
             }

@@ -64,6 +64,12 @@ QtObject {
     function signOut() { signOuts += 1; signedIn = false }
     function resendFailed() { resends += 1; return 2 }
     function acceptNewKey(peer) { acceptedKeyOf = peer }
+    property string deleted: ""
+    function deleteConversation(peer) {
+        deleted = peer
+        if (currentPeer === peer) currentPeer = ""
+        messages.forget(peer); contacts.remove(peer)
+    }
     function verifyContact(peer) {}
     function refreshPresence() {}
     function refreshWallet() {}
@@ -85,6 +91,6 @@ QtObject {
         currentPeer = ""; lastSent = ""; retried = []; acceptedKeyOf = ""
         payments = []; paying = false; lastReceipt = ({}); reconnects = 0; resends = 0
         status = "connected"; signedIn = true; bankFingerprint = ""
-        routerFingerprint = ""; routerAccepted = true; routerAccepts = 0; signOuts = 0
+        deleted = ""; routerFingerprint = ""; routerAccepted = true; routerAccepts = 0; signOuts = 0
     }
 }

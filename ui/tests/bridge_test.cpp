@@ -43,6 +43,12 @@ class BridgeTest : public QObject {
   }
   static std::string ss(const QString& s) { return s.toStdString(); }
 
+  /// Opens the chat with `peer` (a new name is looked up first).
+  static void open(ui::Bridge& b, const QString& peer) {
+    b.openConversation(peer);
+    QTRY_COMPARE_WITH_TIMEOUT(b.currentPeer(), peer, 10000);
+  }
+
   /// Signs `b` in as `user`, accepts the router's key as a person would
   /// and waits for "connected".
   void sign_in(ui::Bridge& b, const QString& user = QStringLiteral("alice")) {
@@ -79,7 +85,7 @@ private Q_SLOTS:
   void cli_message_appears_in_the_conversation() {
     ui::Bridge b;
     sign_in(b);
-    b.openConversation(QStringLiteral("bob"));
+    open(b, QStringLiteral("bob"));
     QCOMPARE(b.currentPeer(), QStringLiteral("bob"));
     QSignalSpy arrived{&b, &ui::Bridge::messageArrived};
     auto r = cli_run("bob", {"send", "alice", "hello from the cli"});
@@ -105,8 +111,8 @@ private Q_SLOTS:
     b.signIn(QStringLiteral("erin"), {});
     QVERIFY(connected.wait(20000));
     QVERIFY(!b.routerAccepted());
-    b.openConversation(QStringLiteral("bob"));
-    auto id = b.sendMessage(QStringLiteral("not before the accept"));
+    auto id = b.sendTo(QStringLiteral("bob"),
+                       QStringLiteral("not before the accept"));
     QTest::qWait(2000);
     QCOMPARE(arrived.count(), 0);
     QCOMPARE(b.messages().stateOf(id), QStringLiteral("sending"));
@@ -125,14 +131,14 @@ private Q_SLOTS:
   void message_to_another_conversation_counts_as_unread() {
     ui::Bridge b;
     sign_in(b);
-    b.openConversation(QStringLiteral("carol"));
+    open(b, QStringLiteral("erin"));
     QSignalSpy arrived{&b, &ui::Bridge::messageArrived};
     auto r = cli_run("bob", {"send", "alice", "are you there?"});
     QVERIFY2(r.exit_code == 0, r.err.c_str());
     QVERIFY(arrived.wait(20000));
     QCOMPARE(b.contacts().unread(QStringLiteral("bob")), 1);
     QVERIFY(!shows(b, QStringLiteral("are you there?"), false));
-    b.openConversation(QStringLiteral("bob"));
+    open(b, QStringLiteral("bob"));
     QCOMPARE(b.contacts().unread(QStringLiteral("bob")), 0);
     QTRY_VERIFY_WITH_TIMEOUT(shows(b, QStringLiteral("are you there?"), false),
                              10000);
@@ -141,7 +147,7 @@ private Q_SLOTS:
   void bridge_message_arrives_at_the_cli() {
     ui::Bridge b;
     sign_in(b);
-    b.openConversation(QStringLiteral("bob"));
+    open(b, QStringLiteral("bob"));
     auto id = b.sendMessage(QStringLiteral("hello from the app"));
     QVERIFY(!id.isEmpty());
     QCOMPARE(b.messages().stateOf(id), QStringLiteral("sending"));
@@ -160,7 +166,7 @@ private Q_SLOTS:
   void history_survives_a_restart() {
     ui::Bridge b;
     sign_in(b);
-    b.openConversation(QStringLiteral("bob"));
+    open(b, QStringLiteral("bob"));
     QTRY_VERIFY_WITH_TIMEOUT(shows(b, QStringLiteral("hello from the cli"),
                                    false)
                                && shows(b, QStringLiteral("hello from the app"),
@@ -178,7 +184,7 @@ private Q_SLOTS:
   void send_while_offline_goes_out_after_reconnect() {
     ui::Bridge b;
     sign_in(b);
-    b.openConversation(QStringLiteral("bob"));
+    open(b, QStringLiteral("bob"));
     QSignalSpy lost{&b, &ui::Bridge::connectionLost};
     router_.proc.kill_hard();
     QVERIFY(lost.wait(15000));
@@ -206,7 +212,7 @@ private Q_SLOTS:
   void presence_is_asked_for_the_contacts() {
     ui::Bridge b;
     sign_in(b);
-    b.openConversation(QStringLiteral("bob")); // bob is a contact now
+    open(b, QStringLiteral("bob")); // bob is a contact now
     b.refreshPresence();
     QTest::qWait(500);
     QVERIFY(!b.contacts().get(QStringLiteral("bob")).value("online").toBool());
@@ -235,7 +241,7 @@ private Q_SLOTS:
     ui::Bridge b;
     sign_in(b);
     auto fred = QStringLiteral("fred");
-    b.openConversation(fred);
+    open(b, fred);
     QTRY_VERIFY_WITH_TIMEOUT(
       !b.contacts().get(fred).value("fingerprint").toString().isEmpty(), 10000);
     b.verifyContact(fred);
@@ -273,6 +279,34 @@ private Q_SLOTS:
     QTRY_COMPARE_WITH_TIMEOUT(arrived.count(), 1, 20000);
     QCOMPARE(arrived.at(0).at(1).toString(), QStringLiteral("from my new key"));
     QVERIFY(shows(b, QStringLiteral("from my new key"), false));
+  }
+
+  void an_unknown_name_makes_no_contact_and_a_chat_can_be_deleted() {
+    {
+      ui::Bridge b;
+      sign_in(b);
+      b.openConversation(QStringLiteral("nosuchuser"));
+      QTRY_VERIFY_WITH_TIMEOUT(b.notice().contains("no user called nosuchuser"),
+                               10000);
+      QCOMPARE(b.contacts().indexOf(QStringLiteral("nosuchuser")), -1);
+      QVERIFY(b.currentPeer() != QStringLiteral("nosuchuser"));
+      open(b, QStringLiteral("bob"));
+      QTRY_VERIFY_WITH_TIMEOUT(shows(b, QStringLiteral("hello from the cli"),
+                                     false),
+                               10000);
+      b.deleteConversation(QStringLiteral("bob"));
+      QCOMPARE(b.contacts().indexOf(QStringLiteral("bob")), -1);
+      QVERIFY(b.currentPeer().isEmpty());
+    }
+    // Still gone after a restart; opening the chat again starts it empty.
+    ui::Bridge b;
+    sign_in(b);
+    QTest::qWait(1500); // the contacts have been read
+    QCOMPARE(b.contacts().indexOf(QStringLiteral("bob")), -1);
+    open(b, QStringLiteral("bob"));
+    QTRY_COMPARE_WITH_TIMEOUT(b.currentPeer(), QStringLiteral("bob"), 10000);
+    QTest::qWait(1000);
+    QVERIFY(!shows(b, QStringLiteral("hello from the cli"), false));
   }
 
   void wrong_passphrase_is_said_in_words() {

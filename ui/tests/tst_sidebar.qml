@@ -50,6 +50,20 @@ Item {
             tryVerify(function () { return row("dave") !== null })
         }
 
+        function test_a_conversation_can_be_deleted() {
+            fake.openConversation("bob")
+            var r = null
+            tryVerify(function () { r = row("bob"); return r !== null })
+            mouseClick(r, 20, 20, Qt.RightButton)
+            var item = findChild(r, "deleteConversation")
+            verify(item)
+            var menu = findChild(r, "contactMenu")
+            tryCompare(menu, "opened", true)
+            mouseClick(item)
+            compare(fake.deleted, "bob")
+            tryVerify(function () { return row("bob") === null })
+        }
+
         function test_status_text() {
             var t = findChild(bar, "statusText")
             compare(t.text, "Connected")
