@@ -82,6 +82,14 @@ static QString new_fingerprint(const caf::error& err) {
 
 Bridge::Bridge(QObject* parent) : QObject(parent) {
   sys_ = std::make_unique<caf::actor_system>(cfg_);
+  // The bank tells only whoever ordered: incoming money shows when the
+  // balance is asked, so it is asked every few seconds (a changed balance
+  // then fetches the history and its payments).
+  wallet_timer_.setInterval(10000);
+  connect(&wallet_timer_, &QTimer::timeout, this, [this] {
+    if (ready() && has_account_)
+      sendOrder("balance");
+  });
 }
 
 Bridge::~Bridge() {
@@ -328,6 +336,7 @@ void Bridge::stopClient() {
   client_ = client_actor{};
   agent_ = nullptr;
   gate_.reset();
+  wallet_timer_.stop();
   in_flight_.clear();
 }
 
@@ -422,6 +431,7 @@ void Bridge::afterConnect(const QString& fp, bool new_user) {
   // nothing: acceptRouterFingerprint connects again and goes on.
   if (!router_accepted_)
     return;
+  wallet_timer_.start();
   refreshContacts();
   refreshPresence();
   if (first || !has_account_)
@@ -503,10 +513,10 @@ void Bridge::onInbound(const inbound_message& m) {
   auto from = qs(m.from);
   auto body = qs(m.body);
   if (m.from == bank::bank_user) {
-    if (auto r = bank::parse_receipt(m.body)) {
+    // The bank's traffic is for the wallet, never a chat bubble.
+    if (auto r = bank::parse_receipt(m.body))
       onReceipt(*r);
-      return;
-    }
+    return;
   }
   if (from == user_)
     return;
@@ -579,6 +589,15 @@ void Bridge::openConversation(const QString& raw) {
   auto peer = normalizeUsername(raw);
   if (auto why = checkUsername(peer); !why.isEmpty())
     return setNotice(why);
+  if (peer == user_)
+    return setNotice(QStringLiteral("That is you: Courier does not send "
+                                    "messages to yourself. Pick someone else."));
+  if (peer == QLatin1String(bank::bank_user)) {
+    // Its messages are orders and receipts for the app, not for reading.
+    setNotice(QStringLiteral("The bank is not a chat: your balance, payments "
+                             "and receipts are in the Wallet."));
+    return Q_EMIT walletRequested();
+  }
   if (contacts_.indexOf(peer) >= 0)
     return showConversation(peer);
   // A name typed for the first time is checked before it becomes a
@@ -697,8 +716,14 @@ QString Bridge::sendMessage(const QString& text) {
 
 QString Bridge::sendTo(const QString& peer, const QString& text) {
   auto body = text.trimmed();
-  if (body.isEmpty() || !checkUsername(peer).isEmpty())
+  if (body.isEmpty() || !checkUsername(peer).isEmpty()
+      || peer == QLatin1String(bank::bank_user))
     return {};
+  if (peer == user_) {
+    setNotice(QStringLiteral("That is you: Courier does not send messages to "
+                             "yourself."));
+    return {};
+  }
   contacts_.ensure(peer);
   auto id = messages_.addOutgoing(peer, user_, body);
   contacts_.setPreview(peer, body);
@@ -810,6 +835,7 @@ QString Bridge::pay(const QString& to, const QString& amount) {
   if (!pending_pay_.isEmpty())
     return QStringLiteral("A payment is on its way; wait for its receipt.");
   pending_pay_ = QStringLiteral("pending");
+  pay_to_ = name;
   wallet_error_.clear();
   last_receipt_.clear();
   Q_EMIT walletChanged();
@@ -881,9 +907,7 @@ void Bridge::onReceipt(const bank::receipt& r) {
   }
   auto type = orders_.take(re);
   if (!r.ok) {
-    auto why = QStringLiteral("The bank refused: ")
-               + (r.message.empty() ? QStringLiteral("no reason given")
-                                    : qs(r.message));
+    auto why = refusal(r, type);
     if (type == QLatin1String("transfer")) {
       pending_pay_.clear();
       last_receipt_ = {{"ok", false}, {"message", why}};
@@ -894,7 +918,10 @@ void Bridge::onReceipt(const bank::receipt& r) {
     return;
   }
   if (type == QLatin1String("open_account") || type == QLatin1String("balance")) {
+    bool moved = has_account_ && r.balance_minor != balance_minor_;
     balance_minor_ = r.balance_minor;
+    if (moved)
+      sendOrder("history"); // money came or went: show what it was
     has_account_ = true;
     wallet_error_.clear();
     if (type == QLatin1String("open_account"))
@@ -916,8 +943,66 @@ void Bridge::onReceipt(const bank::receipt& r) {
       entries.push_back(w);
     }
     wallet_.setEntries(std::move(entries));
+    addPaymentEvents(r.entries);
   }
   Q_EMIT walletChanged();
+}
+
+QString Bridge::refusal(const bank::receipt& r, const QString& type) const {
+  auto amount = [](qint64 minor) { return qs(bank::format_amount(minor)); };
+  switch (r.code) {
+    case errc::insufficient_funds:
+      return QStringLiteral("You have %1; that is not enough.")
+        .arg(amount(balance_minor_));
+    case errc::unknown_account:
+      if (type == QLatin1String("transfer") && !pay_to_.isEmpty())
+        return QStringLiteral("%1 has no account at the bank: there may be no "
+                              "user called %1. Check the name.")
+          .arg(pay_to_);
+      return QStringLiteral("You have no account at the bank yet; it is "
+                            "opened when you sign in.");
+    case errc::not_permitted:
+      return QStringLiteral("The bank does not allow that: %1.")
+        .arg(qs(r.message));
+    case errc::invalid_amount:
+      return QStringLiteral("The bank refused the amount: %1.").arg(qs(r.message));
+    default:
+      return QStringLiteral("The bank refused: ")
+             + (r.message.empty() ? QStringLiteral("no reason given")
+                                  : qs(r.message));
+  }
+}
+
+void Bridge::addPaymentEvents(
+  const std::vector<bank::transfer_receipt>& entries) {
+  for (auto& e : entries) {
+    if (e.kind != "transfer" || e.transfer_id.empty())
+      continue;
+    auto from = qs(e.from);
+    auto to = qs(e.to);
+    auto sum = qs(bank::format_amount(e.amount_minor));
+    bool incoming = to == user_;
+    auto peer = incoming ? from : to;
+    if (peer.isEmpty() || peer == user_)
+      continue;
+    auto cleared = clearedBefore(peer);
+    if (e.ts <= cleared)
+      continue;
+    auto text = incoming ? QStringLiteral("%1 paid you %2").arg(from, sum)
+                         : QStringLiteral("You paid %1 %2").arg(to, sum);
+    auto detail = QStringLiteral("Receipt signed by the bank: transfer %1, "
+                                 "ledger #%2, %3")
+                    .arg(qs(e.transfer_id))
+                    .arg(static_cast<qint64>(e.seq))
+                    .arg(QDateTime::fromMSecsSinceEpoch(e.ts).toString(
+                      QStringLiteral("d MMM yyyy, HH:mm:ss")));
+    auto id = QStringLiteral("pay-") + qs(e.transfer_id);
+    if (messages_.addEvent(peer, text, id, e.ts, detail)) {
+      contacts_.ensure(peer);
+      unhide(peer);
+      contacts_.setPreview(peer, text);
+    }
+  }
 }
 
 void Bridge::onTransferReceipt(const bank::transfer_receipt& t) {

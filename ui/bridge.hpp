@@ -7,6 +7,7 @@
 #include <QHash>
 #include <QSet>
 #include <QObject>
+#include <QTimer>
 #include <QString>
 #include <QVariantMap>
 
@@ -161,6 +162,8 @@ Q_SIGNALS:
   void connectFailed(const QString& message, bool fatal);
   void messageArrived(const QString& peer, const QString& body);
   void receiptArrived(const QVariantMap& receipt);
+  /// The user tried to chat with the bank: its place is the wallet.
+  void walletRequested();
 
 public:
   // Called on the GUI thread by the agent actor's queued invocations.
@@ -171,6 +174,10 @@ public:
 private:
   void onReceipt(const bank::receipt& receipt);
   void onTransferReceipt(const bank::transfer_receipt& t);
+  /// A refusal of the bank in plain words.
+  QString refusal(const bank::receipt& r, const QString& type) const;
+  /// Payments in the bank's history, shown in the payer's or payee's chat.
+  void addPaymentEvents(const std::vector<bank::transfer_receipt>& entries);
 
   void startClient();
   void stopClient();
@@ -225,6 +232,8 @@ private:
   QString wallet_error_;
   QVariantMap last_receipt_;
   QString pending_pay_; ///< the payment in flight ("pending" or its msg_id)
+  QString pay_to_;      ///< its recipient
+  QTimer wallet_timer_; ///< asks the balance now and then: money comes in
   QHash<QString, QString> orders_;       ///< msg_id -> order type
   QHash<QString, bank::receipt> early_;  ///< receipts before their send reply
   QSet<QString> in_flight_;              ///< local ids the client is sending

@@ -13,16 +13,50 @@ Item {
     required property string msgState
     required property string localId
     required property string error
+    required property bool isEvent
+    required property string detail
     property real maxWidth: 400
     signal retryRequested(string localId)
 
     objectName: "bubble"
     width: ListView.view ? ListView.view.width : 400
-    implicitHeight: box.height + 10
+    implicitHeight: root.isEvent ? eventBox.height + 12 : box.height + 10
+
+    // A payment (or another event): centred, not a speech bubble; the
+    // bank's receipt is behind it.
+    Rectangle {
+        id: eventBox
+        objectName: "eventBox"
+        visible: root.isEvent
+        anchors.horizontalCenter: parent.horizontalCenter
+        y: 6
+        width: Math.min(root.width - 40, eventText.implicitWidth + 32)
+        height: eventText.implicitHeight + 14
+        radius: height / 2
+        color: "#e3f6ea"
+        border.color: "#b7e4c7"
+        Text {
+            id: eventText
+            objectName: "eventText"
+            anchors.centerIn: parent
+            width: Math.min(implicitWidth, root.width - 72)
+            elide: Text.ElideRight
+            text: root.body + "  \u00b7  " + root.time
+            color: "#14532d"; font.pixelSize: 13; font.bold: true
+        }
+        MouseArea {
+            id: eventHover
+            anchors.fill: parent
+            hoverEnabled: true
+            ToolTip.visible: containsMouse && root.detail !== ""
+            ToolTip.text: root.detail
+        }
+    }
 
     Rectangle {
         id: box
         objectName: "bubbleBox"
+        visible: !root.isEvent
         anchors.right: root.outgoing ? parent.right : undefined
         anchors.left: root.outgoing ? undefined : parent.left
         anchors.rightMargin: 16; anchors.leftMargin: 16

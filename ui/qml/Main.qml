@@ -29,6 +29,7 @@ ApplicationWindow {
 
     Connections {
         target: appBridge
+        function onWalletRequested() { window.tab = "wallet" }
         function onSignedInChanged() {
             if (appBridge.signedIn && typeof startPeer === "string" && startPeer !== "")
                 appBridge.openConversation(startPeer)

@@ -92,6 +92,26 @@ Item {
             compare(field.text, "for carol")
         }
 
+        function test_payment_is_an_event_in_the_conversation() {
+            fake.messages.addIncoming("bob", "lunch?", "m-9", Date.now() - 1000)
+            fake.messages.addEvent("bob", "bob paid you 12.34", "pay-t1", Date.now(),
+                                   "Receipt signed by the bank: transfer t1")
+            var e = null
+            tryVerify(function () {
+                var items = view.list.contentItem.children
+                for (var i = 0; i < items.length; ++i)
+                    if (items[i].objectName === "bubble" && items[i].isEvent)
+                        e = items[i]
+                return e !== null
+            })
+            verify(findChild(e, "eventBox").visible)
+            verify(!findChild(e, "bubbleBox").visible)
+            verify(findChild(e, "eventText").text.indexOf("bob paid you 12.34") === 0)
+            // The same payment seen again in the bank's history is not doubled.
+            verify(!fake.messages.addEvent("bob", "bob paid you 12.34", "pay-t1", Date.now()))
+            compare(fake.messages.count, 2)
+        }
+
         function test_shift_enter_is_a_new_line() {
             var field = findChild(view, "composerField")
             field.forceActiveFocus()
