@@ -348,6 +348,9 @@ void Bridge::startClient() {
   cc.dir = user_dir(ss(home_), cc.user);
   cc.identity = identity_;
   cc.bank_fingerprint = ss(bank_fp_);
+  // The router's new key, once accepted, overrides the old pin (and
+  // replaces it when the router welcomes us).
+  cc.server_fingerprint = ss(router_override_);
   parse_endpoints(ss(server_), cc.servers);
   auto spawned = spawn_client(*sys_, cc);
   if (!spawned) {
@@ -387,6 +390,18 @@ void Bridge::startClient() {
       bool fatal = code_of(err) == errc::key_changed
                    || code_of(err) == errc::username_taken
                    || code_of(err) == errc::not_authenticated;
+      if (auto change = key_change_of(err); change && change->user == "router") {
+        // Not fatal: the connection manager keeps trying, so if the
+        // operator puts the old key back, it connects by itself.
+        fatal = false;
+        why = QStringLiteral("The router's key changed. Nothing is sent until "
+                             "you compare the new fingerprint with its "
+                             "operator and accept it.");
+        auto accepted = acceptedRouterKeys();
+        router_old_fp_ = accepted.isEmpty() ? router_fp_ : accepted.last();
+        router_new_fp_ = qs(change->fingerprint);
+        Q_EMIT routerKeyChangedChanged();
+      }
       // The client cannot connect twice after a failed attempt: the
       // next try starts a fresh one.
       stopClient();
@@ -407,8 +422,35 @@ void Bridge::reconnect() {
   startClient();
 }
 
+QStringList Bridge::acceptedRouterKeys() const {
+  QSettings pins{settingsPath(), QSettings::IniFormat};
+  auto key = QStringLiteral("router/") + QString{server_}.replace(':', '_');
+  return pins.value(key).toStringList();
+}
+
+void Bridge::acceptChangedRouterKey() {
+  if (router_new_fp_.isEmpty() || !identity_)
+    return;
+  router_override_ = router_new_fp_;
+  QSettings pins{settingsPath(), QSettings::IniFormat};
+  auto key = QStringLiteral("router/") + QString{server_}.replace(':', '_');
+  auto accepted = pins.value(key).toStringList();
+  if (!accepted.contains(router_new_fp_))
+    accepted.append(router_new_fp_);
+  pins.setValue(key, accepted);
+  pins.sync();
+  setError({});
+  startClient();
+}
+
 void Bridge::afterConnect(const QString& fp, bool new_user) {
   router_fp_ = fp;
+  router_override_.clear();
+  if (!router_new_fp_.isEmpty()) {
+    router_old_fp_.clear();
+    router_new_fp_.clear();
+    Q_EMIT routerKeyChangedChanged();
+  }
   QSettings pins{qs(user_dir(ss(home_), ss(user_))) + "/courier-chat.ini",
                  QSettings::IniFormat};
   // With several routers each has its own key: accepting one keeps the
@@ -471,6 +513,10 @@ void Bridge::signOut() {
   current_peer_.clear();
   router_fp_.clear();
   router_accepted_ = false;
+  router_old_fp_.clear();
+  router_new_fp_.clear();
+  router_override_.clear();
+  Q_EMIT routerKeyChangedChanged();
   orders_.clear();
   early_.clear();
   pending_pay_.clear();

@@ -43,6 +43,12 @@ class Bridge : public QObject {
                routerFingerprintChanged)
   Q_PROPERTY(bool routerAccepted READ routerAccepted NOTIFY
                routerFingerprintChanged)
+  Q_PROPERTY(bool routerKeyChanged READ routerKeyChanged NOTIFY
+               routerKeyChangedChanged)
+  Q_PROPERTY(QString oldRouterFingerprint READ oldRouterFingerprint NOTIFY
+               routerKeyChangedChanged)
+  Q_PROPERTY(QString newRouterFingerprint READ newRouterFingerprint NOTIFY
+               routerKeyChangedChanged)
   Q_PROPERTY(QString currentPeer READ currentPeer NOTIFY currentPeerChanged)
   Q_PROPERTY(QString balance READ balance NOTIFY walletChanged)
   Q_PROPERTY(bool hasAccount READ hasAccount NOTIFY walletChanged)
@@ -81,6 +87,9 @@ public:
   const QString& myFingerprint() const { return my_fp_; }
   const QString& routerFingerprint() const { return router_fp_; }
   bool routerAccepted() const { return router_accepted_; }
+  bool routerKeyChanged() const { return !router_new_fp_.isEmpty(); }
+  const QString& oldRouterFingerprint() const { return router_old_fp_; }
+  const QString& newRouterFingerprint() const { return router_new_fp_; }
   const QString& currentPeer() const { return current_peer_; }
   QString balance() const;
   bool hasAccount() const { return has_account_; }
@@ -115,6 +124,9 @@ public:
   Q_INVOKABLE void reconnect();
   Q_INVOKABLE void signOut();
   Q_INVOKABLE void acceptRouterFingerprint();
+  /// The router presents a new key (routerKeyChanged): trusts it, as the
+  /// user decided after comparing it with the operator, and connects.
+  Q_INVOKABLE void acceptChangedRouterKey();
   Q_INVOKABLE void dismissNotice();
 
   /// Opens the chat with `peer`; a name that is not a contact yet is
@@ -150,6 +162,7 @@ Q_SIGNALS:
   void userChanged();
   void serverChanged();
   void routerFingerprintChanged();
+  void routerKeyChangedChanged();
   void currentPeerChanged();
   void walletChanged();
   void errorChanged();
@@ -187,6 +200,8 @@ private:
   /// Messages with `peer` up to this time (ms) were deleted in the app.
   qint64 clearedBefore(const QString& peer) const;
   void unhide(const QString& peer);
+  /// The fingerprints the user accepted for the current router.
+  QStringList acceptedRouterKeys() const;
   /// Connected to a router whose key the user accepted: only then does
   /// anything go out or come in.
   bool ready() const {
@@ -226,6 +241,8 @@ private:
   QString my_fp_, router_fp_;
   QString bank_fp_; ///< the bank's key, from configuration
   bool router_accepted_ = false;
+  QString router_old_fp_, router_new_fp_; ///< a changed router key
+  QString router_override_; ///< the new key the user accepted, for one start
   QString current_peer_;
   qint64 balance_minor_ = 0;
   bool has_account_ = false;

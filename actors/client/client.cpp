@@ -225,13 +225,23 @@ void on_server_hello(client_ptr self, const std::string& frame) {
   auto res = protocol::finish_handshake(*st.start, st.cfg.identity, frame,
                                         pinned);
   if (!res) {
-    if (code_of(res.error()) == errc::key_changed)
+    if (code_of(res.error()) == errc::key_changed) {
+      // The handshake names the router's new key after its last ": "; the
+      // app shows it next to the old one.
+      std::string now;
+      const auto& ctx = res.error().context();
+      if (ctx.match_elements<std::string>()) {
+        const auto& text = ctx.get_as<std::string>(0);
+        if (auto pos = text.rfind(": "); pos != std::string::npos)
+          now = text.substr(pos + 2);
+      }
       return fail_connect(
-        self, make_error(errc::key_changed,
-                         "the router at " + addr
-                           + " presents a different key than the one pinned"
-                             " on first use; if its operator changed it, pass"
-                             " --server-fingerprint"));
+        self, make_key_changed({"router", now},
+                               "the router at " + addr
+                                 + " presents a different key than the one"
+                                   " pinned on first use; if its operator"
+                                   " changed it, pass --server-fingerprint"));
+    }
     return fail_connect(self, res.error());
   }
   if (auto err = check_explicit_pin(self, addr, res->server_key))

@@ -94,6 +94,8 @@ ApplicationWindow {
 
     // First connection to a router: show its fingerprint and ask.
     RouterKeyDialog { id: routerPopup; bridge: appBridge }
+    // A router whose key changed since it was accepted.
+    RouterChangedDialog { bridge: appBridge }
 
     // Warnings from the client, briefly.
     Rectangle {

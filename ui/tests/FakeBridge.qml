@@ -36,6 +36,11 @@ QtObject {
     property int reconnects: 0
     property int resends: 0
     property int routerAccepts: 0
+    property bool routerKeyChanged: false
+    property string oldRouterFingerprint: ""
+    property string newRouterFingerprint: ""
+    property int changedAccepts: 0
+    function acceptChangedRouterKey() { changedAccepts += 1; routerKeyChanged = false }
     property int signOuts: 0
 
     signal connected(string fingerprint, bool newUser)
@@ -91,6 +96,7 @@ QtObject {
         currentPeer = ""; lastSent = ""; retried = []; acceptedKeyOf = ""
         payments = []; paying = false; lastReceipt = ({}); reconnects = 0; resends = 0
         status = "connected"; signedIn = true; bankFingerprint = ""
+        routerKeyChanged = false; changedAccepts = 0
         deleted = ""; routerFingerprint = ""; routerAccepted = true; routerAccepts = 0; signOuts = 0
     }
 }

@@ -422,6 +422,39 @@ private Q_SLOTS:
     QVERIFY2(b.walletError().isEmpty(), qPrintable(b.walletError()));
   }
 
+  // Last: the router comes back with another key and an empty directory.
+  void a_changed_router_key_shows_both_fingerprints_and_can_be_accepted() {
+    ui::Bridge b;
+    sign_in(b);
+    auto old_fp = b.routerFingerprint();
+    QSignalSpy lost{&b, &ui::Bridge::connectionLost};
+    auto port = router_.port;
+    router_.proc.kill_hard();
+    QVERIFY(lost.wait(15000));
+    router_ = test::router_process::start(*tmp_ / "router-new-key", port);
+    QSignalSpy failed{&b, &ui::Bridge::connectFailed};
+    b.reconnect();
+    QVERIFY(failed.wait(20000));
+    QCOMPARE(failed.at(0).at(1).toBool(), false); // it keeps trying
+    QVERIFY(b.routerKeyChanged());
+    QCOMPARE(b.oldRouterFingerprint(), old_fp);
+    QCOMPARE(normalize_fingerprint(ss(b.newRouterFingerprint())),
+             normalize_fingerprint(router_.fingerprint));
+    QVERIFY2(b.error().contains("router's key"), qPrintable(b.error()));
+    QSignalSpy connected{&b, &ui::Bridge::connected};
+    b.acceptChangedRouterKey();
+    QVERIFY(connected.wait(20000));
+    QVERIFY(!b.routerKeyChanged());
+    QVERIFY(b.routerAccepted());
+    QCOMPARE(b.status(), QStringLiteral("connected"));
+    QCOMPARE(normalize_fingerprint(ss(b.routerFingerprint())),
+             normalize_fingerprint(router_.fingerprint));
+    // And the next start needs no override: the new key is the pin.
+    ui::Bridge again;
+    sign_in(again);
+    QVERIFY(again.routerAccepted());
+  }
+
   void cleanupTestCase() {
     router_.proc.kill_hard();
     tmp_.reset();
