@@ -548,6 +548,7 @@ void Bridge::onStatus(int gen, const QString& text) {
     return; // the connect reply carries more
   if (text == QLatin1String("disconnected")) {
     stopClient();
+    contacts_.setOnline({}); // nobody is known to be online now
     setStatus(QStringLiteral("offline"));
     Q_EMIT connectionLost();
     return;

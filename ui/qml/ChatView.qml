@@ -27,7 +27,11 @@ Rectangle {
         composer.text = root.drafts[root.peer] || ""
         composer.field.cursorPosition = composer.text.length
         root.draftPeer = root.peer
+        // Typing goes to the chat that just opened.
+        if (root.peer !== "")
+            composer.field.forceActiveFocus()
     }
+    readonly property bool connected: !!bridge && bridge.status === "connected"
     onPeerChanged: { refreshContact(); switchDraft() }
     Component.onCompleted: refreshContact()
     Connections {
@@ -76,7 +80,7 @@ Rectangle {
                 spacing: 12
                 Avatar {
                     name: root.peer; size: 38
-                    showPresence: true; online: !!root.contact.online
+                    showPresence: true; online: !!root.contact.online && root.connected
                     ringColor: Logic.card
                 }
                 Column {
@@ -88,8 +92,9 @@ Rectangle {
                         font.pixelSize: 17; font.bold: true; color: Logic.text
                     }
                     Text {
-                        text: (root.contact.online ? "online" : "offline")
-                        color: root.contact.online ? Logic.good : Logic.muted
+                        objectName: "presenceText"
+                        text: Logic.presenceText(!!root.contact.online, root.bridge ? root.bridge.status : "")
+                        color: text === "online" ? Logic.good : Logic.muted
                         font.pixelSize: 12
                     }
                 }

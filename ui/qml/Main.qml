@@ -82,6 +82,8 @@ ApplicationWindow {
                 }
             }
 
+            NoticeBar { Layout.fillWidth: true; bridge: appBridge }
+
             StackLayout {
                 Layout.fillWidth: true
                 Layout.fillHeight: true
@@ -96,31 +98,4 @@ ApplicationWindow {
     RouterKeyDialog { id: routerPopup; bridge: appBridge }
     // A router whose key changed since it was accepted.
     RouterChangedDialog { bridge: appBridge }
-
-    // Warnings from the client, briefly.
-    Rectangle {
-        id: toast
-        visible: appBridge.notice !== ""
-        anchors.bottom: parent.bottom; anchors.horizontalCenter: parent.horizontalCenter
-        anchors.bottomMargin: 90
-        width: Math.min(window.width - 60, toastText.implicitWidth + 60)
-        height: toastText.implicitHeight + 20
-        radius: 10
-        color: "#323846"
-        opacity: 0.95
-        Text {
-            id: toastText
-            anchors.verticalCenter: parent.verticalCenter
-            x: 16
-            width: parent.width - 48
-            text: appBridge.notice
-            color: "white"; wrapMode: Text.Wrap
-        }
-        Text {
-            anchors.right: parent.right; anchors.rightMargin: 10; anchors.verticalCenter: parent.verticalCenter
-            text: "\u2715"; color: "#aab"
-            MouseArea { anchors.fill: parent; anchors.margins: -6; onClicked: appBridge.dismissNotice() }
-        }
-        Timer { running: toast.visible; interval: 8000; onTriggered: appBridge.dismissNotice() }
-    }
 }

@@ -148,7 +148,8 @@ Rectangle {
                     anchors.fill: parent
                     anchors.leftMargin: 14; anchors.rightMargin: 14
                     spacing: 12
-                    Avatar { name: row.name; size: 40; showPresence: true; online: row.online
+                    Avatar { name: row.name; size: 40; showPresence: true
+                             online: row.online && !!root.bridge && root.bridge.status === "connected"
                              ringColor: row.color.a > 0 ? row.color : Logic.sidebar }
                     Column {
                         Layout.fillWidth: true
@@ -162,7 +163,8 @@ Rectangle {
                         }
                         Text {
                             width: parent.width
-                            text: row.preview !== "" ? row.preview : (row.online ? "online" : "offline")
+                            text: row.preview !== "" ? row.preview
+                                  : Logic.presenceText(row.online, root.bridge ? root.bridge.status : "")
                             color: Logic.sidebarMuted; font.pixelSize: 12
                             elide: Text.ElideRight
                         }
