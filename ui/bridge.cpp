@@ -1,6 +1,7 @@
 #include "ui/bridge.hpp"
 
 #include <QDateTime>
+#include <QDir>
 #include <QFile>
 #include <QMetaObject>
 #include <QSettings>
@@ -211,6 +212,15 @@ QString Bridge::balance() const {
 }
 
 // -- identity and connection ----------------------------------------------------
+
+QStringList Bridge::identities() const {
+  QStringList out;
+  for (auto& name : QDir{home_}.entryList(QDir::Dirs | QDir::NoDotAndDotDot,
+                                          QDir::Name))
+    if (identityExists(name))
+      out << name;
+  return out;
+}
 
 bool Bridge::identityExists(const QString& user) const {
   if (checkUsername(user).size() > 0)

@@ -109,6 +109,8 @@ public:
   Q_INVOKABLE QVariantMap contact(const QString& name) const {
     return contacts_.get(name);
   }
+  /// The users with an identity under the data home, sorted.
+  Q_INVOKABLE QStringList identities() const;
   /// True if `user` has an identity under the data home.
   Q_INVOKABLE bool identityExists(const QString& user) const;
   /// How a typed name is used everywhere: trimmed, lower case.

@@ -14,6 +14,12 @@ ApplicationWindow {
     visible: true
     title: appBridge.signedIn ? "Courier \u2013 " + appBridge.user : "Courier"
     color: Logic.page
+    // One set of button colours: plain buttons light grey, the main action
+    // of a view (highlighted) in the accent colour.
+    palette.button: "#e8ecf3"
+    palette.buttonText: Logic.text
+    palette.highlight: Logic.accent
+    palette.highlightedText: "white"
 
     property string tab: typeof startTab === "string" && startTab === "wallet" ? "wallet" : "chats"
 

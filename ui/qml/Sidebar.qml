@@ -212,14 +212,26 @@ Rectangle {
             }
         }
 
-        // Your key
-        Text {
+        // Your key: readable, and selectable to read it out or paste it.
+        Column {
             Layout.fillWidth: true
             Layout.margins: 12
-            text: "Your fingerprint\n" + Logic.fingerprintLines(root.bridge ? root.bridge.myFingerprint : "")
-            color: Logic.sidebarMuted
-            font.family: "DejaVu Sans Mono"; font.pixelSize: 9
-            wrapMode: Text.Wrap
+            spacing: 4
+            Text {
+                text: "Your fingerprint"
+                color: Logic.sidebarMuted; font.pixelSize: 12
+            }
+            TextEdit {
+                objectName: "myFingerprint"
+                width: parent.width
+                readOnly: true
+                selectByMouse: true
+                text: Logic.fingerprintLines(root.bridge ? root.bridge.myFingerprint : "")
+                color: Logic.sidebarText
+                selectionColor: Logic.accent
+                font.family: "DejaVu Sans Mono"; font.pixelSize: 12
+                wrapMode: TextEdit.Wrap
+            }
         }
     }
 }

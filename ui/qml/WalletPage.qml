@@ -287,6 +287,7 @@ Rectangle {
                         Button {
                             objectName: "bankFingerprintSave"
                             text: "Save"
+                            highlighted: true
                             enabled: root.bridge && bankFingerprint.text.trim() !== root.bridge.bankFingerprint
                             onClicked: root.saveBankFingerprint()
                         }

@@ -36,6 +36,12 @@ QtObject {
     property int reconnects: 0
     property int resends: 0
     property int routerAccepts: 0
+    property var knownIdentities: []
+    property string createdUser: ""
+    property string signedInAs: ""
+    function identities() { return knownIdentities }
+    function createIdentity(u, p) { createdUser = u }
+    function signIn(u, p) { signedInAs = u }
     property bool routerKeyChanged: false
     property string oldRouterFingerprint: ""
     property string newRouterFingerprint: ""

@@ -82,6 +82,16 @@ private Q_SLOTS:
     QVERIFY2(r.exit_code == 0, r.err.c_str());
   }
 
+  void without_a_display_the_app_says_so() {
+    auto r = run({"/usr/bin/env", "-u", "DISPLAY", "-u", "WAYLAND_DISPLAY", "-u",
+                  "QT_QPA_PLATFORM", COURIER_CHAT, "--home", ss(home_)},
+                 std::chrono::seconds{20});
+    QCOMPARE(r.exit_code, 1);
+    QVERIFY2(r.err.find("no graphical display") != std::string::npos,
+             r.err.c_str());
+    QVERIFY2(r.err.find("reinstalling") == std::string::npos, r.err.c_str());
+  }
+
   void cli_message_appears_in_the_conversation() {
     ui::Bridge b;
     sign_in(b);

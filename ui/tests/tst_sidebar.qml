@@ -64,6 +64,13 @@ Item {
             tryVerify(function () { return row("bob") === null })
         }
 
+        function test_own_fingerprint_is_readable() {
+            var fp = findChild(bar, "myFingerprint")
+            verify(fp.font.pixelSize >= 12, fp.font.pixelSize)
+            verify(fp.selectByMouse)
+            verify(fp.text.indexOf("aaaa bbbb") === 0)
+        }
+
         function test_status_text() {
             var t = findChild(bar, "statusText")
             compare(t.text, "Connected")
