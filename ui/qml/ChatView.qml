@@ -33,6 +33,8 @@ Rectangle {
     }
     readonly property bool connected: !!bridge && bridge.status === "connected"
     onPeerChanged: { refreshContact(); switchDraft() }
+    // Back from the wallet to the open chat: typing goes to it again.
+    onVisibleChanged: if (visible && root.peer !== "") composer.field.forceActiveFocus()
     Component.onCompleted: refreshContact()
     Connections {
         target: root.bridge ? root.bridge.contacts : null

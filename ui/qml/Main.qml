@@ -20,6 +20,8 @@ ApplicationWindow {
     palette.buttonText: Logic.text
     palette.highlight: Logic.accent
     palette.highlightedText: "white"
+    palette.dark: Logic.accent      // Basic draws highlighted buttons with it
+    palette.brightText: "white"
 
     property string tab: typeof startTab === "string" && startTab === "wallet" ? "wallet" : "chats"
 

@@ -134,6 +134,11 @@ Item {
             tryCompare(findChild(view, "composerField"), "activeFocus", true)
             keyClick(Qt.Key_H)
             compare(findChild(view, "composerField").text, "h")
+            // The wallet was in front, then the same chat again.
+            view.visible = false
+            top.forceActiveFocus()
+            view.visible = true
+            tryCompare(findChild(view, "composerField"), "activeFocus", true)
         }
 
         function test_message_text_can_be_selected_and_copied() {
