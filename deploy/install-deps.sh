@@ -13,7 +13,7 @@ packages=(
   qt6-declarative-dev qml6-module-qtquick qml6-module-qtquick-controls
   qml6-module-qtquick-layouts qml6-module-qtquick-window
   qml6-module-qtquick-templates qml6-module-qtqml-workerscript
-  qml6-module-qttest xvfb xauth fonts-dejavu-core
+  qml6-module-qttest xvfb xauth fonts-dejavu-core fonts-noto-color-emoji
   clang libclang-rt-14-dev
 )
 

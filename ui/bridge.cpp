@@ -1,10 +1,12 @@
 #include "ui/bridge.hpp"
 
 #include <QDateTime>
+#include <QDir>
 #include <QFile>
 #include <QMetaObject>
 #include <QSettings>
 
+#include <atomic>
 #include <tuple>
 
 #include <caf/all.hpp>
@@ -48,10 +50,15 @@ QString sentence(const caf::error& err) {
 
 /// The listener of one client incarnation: forwards every event to the
 /// bridge on the GUI thread.
-listener_actor::behavior_type bridge_agent(listener_actor::pointer, Bridge* b,
-                                           int gen) {
+listener_actor::behavior_type
+bridge_agent(listener_actor::pointer, Bridge* b, int gen,
+             std::shared_ptr<const std::atomic<bool>> open) {
   return {
     [=](message_atom, const inbound_message& m) {
+      // Until the user accepted the router's key nothing is taken: the
+      // message stays on the router and comes again after the accept.
+      if (!open->load())
+        return false;
       post(b, [b, m] { b->onInbound(m); });
       return true;
     },
@@ -76,6 +83,14 @@ static QString new_fingerprint(const caf::error& err) {
 
 Bridge::Bridge(QObject* parent) : QObject(parent) {
   sys_ = std::make_unique<caf::actor_system>(cfg_);
+  // The bank tells only whoever ordered: incoming money shows when the
+  // balance is asked, so it is asked every few seconds (a changed balance
+  // then fetches the history and its payments).
+  wallet_timer_.setInterval(10000);
+  connect(&wallet_timer_, &QTimer::timeout, this, [this] {
+    if (ready() && has_account_)
+      sendOrder("balance");
+  });
 }
 
 Bridge::~Bridge() {
@@ -101,8 +116,8 @@ void Bridge::configure(const QString& home, const QString& server,
   }
   if (!server.isEmpty())
     setServer(server);
-  if (!user.isEmpty() && user != user_) {
-    user_ = user;
+  if (auto name = normalizeUsername(user); !name.isEmpty() && name != user_) {
+    user_ = name;
     Q_EMIT userChanged();
   }
 }
@@ -198,6 +213,15 @@ QString Bridge::balance() const {
 
 // -- identity and connection ----------------------------------------------------
 
+QStringList Bridge::identities() const {
+  QStringList out;
+  for (auto& name : QDir{home_}.entryList(QDir::Dirs | QDir::NoDotAndDotDot,
+                                          QDir::Name))
+    if (identityExists(name))
+      out << name;
+  return out;
+}
+
 bool Bridge::identityExists(const QString& user) const {
   if (checkUsername(user).size() > 0)
     return false;
@@ -218,8 +242,15 @@ QString Bridge::checkUsername(const QString& name) const {
   return {};
 }
 
-void Bridge::createIdentity(const QString& user, const QString& pass,
+QString Bridge::normalizeUsername(const QString& name) {
+  return name.trimmed().toLower();
+}
+
+void Bridge::createIdentity(const QString& raw_user, const QString& pass,
                             int bits) {
+  // Once, before anything uses it: "Dana" creates, signs in and shows as
+  // "dana".
+  auto user = normalizeUsername(raw_user);
   if (auto why = checkUsername(user); !why.isEmpty())
     return Q_EMIT identityCreated(false, why);
   if (identityExists(user))
@@ -254,7 +285,8 @@ void Bridge::createIdentity(const QString& user, const QString& pass,
   });
 }
 
-void Bridge::signIn(const QString& user, const QString& pass) {
+void Bridge::signIn(const QString& raw_user, const QString& pass) {
+  auto user = normalizeUsername(raw_user);
   if (auto why = checkUsername(user); !why.isEmpty()) {
     setError(why);
     return Q_EMIT signInFailed(why);
@@ -313,6 +345,8 @@ void Bridge::stopClient() {
     caf::anon_send_exit(agent_, caf::exit_reason::user_shutdown);
   client_ = client_actor{};
   agent_ = nullptr;
+  gate_.reset();
+  wallet_timer_.stop();
   in_flight_.clear();
 }
 
@@ -324,6 +358,9 @@ void Bridge::startClient() {
   cc.dir = user_dir(ss(home_), cc.user);
   cc.identity = identity_;
   cc.bank_fingerprint = ss(bank_fp_);
+  // The router's new key, once accepted, overrides the old pin (and
+  // replaces it when the router welcomes us).
+  cc.server_fingerprint = ss(router_override_);
   parse_endpoints(ss(server_), cc.servers);
   auto spawned = spawn_client(*sys_, cc);
   if (!spawned) {
@@ -337,7 +374,17 @@ void Bridge::startClient() {
     return;
   }
   client_ = *spawned;
-  agent_ = sys_->spawn(bridge_agent, this, gen);
+  // Messages may come before the connect reply: they are taken if the
+  // user accepted a key of this router before (the client refuses a
+  // router whose key differs from its pin); afterConnect then checks the
+  // exact fingerprint.
+  QSettings pins{qs(user_dir(ss(home_), ss(user_))) + "/courier-chat.ini",
+                 QSettings::IniFormat};
+  auto key = QStringLiteral("router/") + QString{server_}.replace(':', '_');
+  gate_ = std::make_shared<std::atomic<bool>>(
+    !pins.value(key).toStringList().isEmpty());
+  agent_ = sys_->spawn(bridge_agent, this, gen,
+                       std::shared_ptr<const std::atomic<bool>>{gate_});
   caf::anon_send(client_, listen_atom::value, agent_);
   setStatus(QStringLiteral("connecting"));
   ask<std::string, bool>(
@@ -353,6 +400,18 @@ void Bridge::startClient() {
       bool fatal = code_of(err) == errc::key_changed
                    || code_of(err) == errc::username_taken
                    || code_of(err) == errc::not_authenticated;
+      if (auto change = key_change_of(err); change && change->user == "router") {
+        // Not fatal: the connection manager keeps trying, so if the
+        // operator puts the old key back, it connects by itself.
+        fatal = false;
+        why = QStringLiteral("The router's key changed. Nothing is sent until "
+                             "you compare the new fingerprint with its "
+                             "operator and accept it.");
+        auto accepted = acceptedRouterKeys();
+        router_old_fp_ = accepted.isEmpty() ? router_fp_ : accepted.last();
+        router_new_fp_ = qs(change->fingerprint);
+        Q_EMIT routerKeyChangedChanged();
+      }
       // The client cannot connect twice after a failed attempt: the
       // next try starts a fresh one.
       stopClient();
@@ -373,14 +432,43 @@ void Bridge::reconnect() {
   startClient();
 }
 
+QStringList Bridge::acceptedRouterKeys() const {
+  QSettings pins{settingsPath(), QSettings::IniFormat};
+  auto key = QStringLiteral("router/") + QString{server_}.replace(':', '_');
+  return pins.value(key).toStringList();
+}
+
+void Bridge::acceptChangedRouterKey() {
+  if (router_new_fp_.isEmpty() || !identity_)
+    return;
+  router_override_ = router_new_fp_;
+  QSettings pins{settingsPath(), QSettings::IniFormat};
+  auto key = QStringLiteral("router/") + QString{server_}.replace(':', '_');
+  auto accepted = pins.value(key).toStringList();
+  if (!accepted.contains(router_new_fp_))
+    accepted.append(router_new_fp_);
+  pins.setValue(key, accepted);
+  pins.sync();
+  setError({});
+  startClient();
+}
+
 void Bridge::afterConnect(const QString& fp, bool new_user) {
   router_fp_ = fp;
+  router_override_.clear();
+  if (!router_new_fp_.isEmpty()) {
+    router_old_fp_.clear();
+    router_new_fp_.clear();
+    Q_EMIT routerKeyChangedChanged();
+  }
   QSettings pins{qs(user_dir(ss(home_), ss(user_))) + "/courier-chat.ini",
                  QSettings::IniFormat};
   // With several routers each has its own key: accepting one keeps the
   // others accepted.
   auto key = QStringLiteral("router/") + QString{server_}.replace(':', '_');
   router_accepted_ = pins.value(key).toStringList().contains(fp);
+  if (gate_)
+    gate_->store(router_accepted_);
   Q_EMIT routerFingerprintChanged();
   setError({});
   setStatus(QStringLiteral("connected"));
@@ -391,6 +479,11 @@ void Bridge::afterConnect(const QString& fp, bool new_user) {
     Q_EMIT signedInChanged();
   }
   Q_EMIT connected(fp, new_user);
+  // A router whose key the user has not accepted gets nothing and gives
+  // nothing: acceptRouterFingerprint connects again and goes on.
+  if (!router_accepted_)
+    return;
+  wallet_timer_.start();
   refreshContacts();
   refreshPresence();
   if (first || !has_account_)
@@ -412,8 +505,13 @@ void Bridge::acceptRouterFingerprint() {
     accepted.append(router_fp_);
   pins.setValue(key, accepted);
   pins.sync();
+  if (router_accepted_)
+    return;
   router_accepted_ = true;
   Q_EMIT routerFingerprintChanged();
+  // What the router held back while the key was not accepted comes with
+  // the next connection; then contacts, wallet and queued messages go.
+  startClient();
 }
 
 void Bridge::signOut() {
@@ -425,6 +523,10 @@ void Bridge::signOut() {
   current_peer_.clear();
   router_fp_.clear();
   router_accepted_ = false;
+  router_old_fp_.clear();
+  router_new_fp_.clear();
+  router_override_.clear();
+  Q_EMIT routerKeyChangedChanged();
   orders_.clear();
   early_.clear();
   pending_pay_.clear();
@@ -456,6 +558,7 @@ void Bridge::onStatus(int gen, const QString& text) {
     return; // the connect reply carries more
   if (text == QLatin1String("disconnected")) {
     stopClient();
+    contacts_.setOnline({}); // nobody is known to be online now
     setStatus(QStringLiteral("offline"));
     Q_EMIT connectionLost();
     return;
@@ -467,13 +570,14 @@ void Bridge::onInbound(const inbound_message& m) {
   auto from = qs(m.from);
   auto body = qs(m.body);
   if (m.from == bank::bank_user) {
-    if (auto r = bank::parse_receipt(m.body)) {
+    // The bank's traffic is for the wallet, never a chat bubble.
+    if (auto r = bank::parse_receipt(m.body))
       onReceipt(*r);
-      return;
-    }
+    return;
   }
   if (from == user_)
     return;
+  unhide(from);
   contacts_.ensure(from);
   if (!messages_.addIncoming(from, body, qs(m.msg_id), m.sent_ts))
     return;
@@ -495,14 +599,17 @@ void Bridge::refreshContacts() {
     [this](const std::vector<contact_key>& keys) {
       for (auto& k : keys) {
         auto name = qs(k.user);
-        if (k.user == bank::bank_user || name == user_)
+        if (k.user == bank::bank_user || name == user_
+            || QSettings{settingsPath(), QSettings::IniFormat}.contains(
+              QStringLiteral("hidden/") + name))
           continue;
         if (!contacts_.get(name).value("keyChanged").toBool())
           contacts_.setKey(name, qs(k.fingerprint), k.verified);
         ask<std::vector<history_entry>>(
           20s,
           [this, name](const std::vector<history_entry>& last) {
-            if (!last.empty() && contacts_.get(name).value("preview").toString().isEmpty())
+            if (!last.empty() && last.back().ts > clearedBefore(name)
+                && contacts_.get(name).value("preview").toString().isEmpty())
               contacts_.setPreview(name, qs(last.back().body));
           },
           [](const caf::error&) {}, history_atom::value, k.user,
@@ -514,6 +621,8 @@ void Bridge::refreshContacts() {
 }
 
 void Bridge::refreshPresence() {
+  if (!ready())
+    return;
   // Presence of the contacts only: the router answers for the names asked.
   std::vector<std::string> names;
   for (auto& n : contacts_.names())
@@ -529,10 +638,87 @@ void Bridge::refreshPresence() {
     [](const caf::error&) {}, online_atom::value, std::move(names));
 }
 
+QString Bridge::settingsPath() const {
+  return qs(user_dir(ss(home_), ss(user_))) + "/courier-chat.ini";
+}
+
 void Bridge::openConversation(const QString& raw) {
-  auto peer = raw.trimmed().toLower();
+  auto peer = normalizeUsername(raw);
   if (auto why = checkUsername(peer); !why.isEmpty())
     return setNotice(why);
+  if (peer == user_)
+    return setNotice(QStringLiteral("That is you: Courier does not send "
+                                    "messages to yourself. Pick someone else."));
+  if (peer == QLatin1String(bank::bank_user)) {
+    // Its messages are orders and receipts for the app, not for reading.
+    setNotice(QStringLiteral("The bank is not a chat: your balance, payments "
+                             "and receipts are in the Wallet."));
+    return Q_EMIT walletRequested();
+  }
+  if (contacts_.indexOf(peer) >= 0)
+    return showConversation(peer);
+  // A name typed for the first time is checked before it becomes a
+  // contact: an unknown one would be a chat nobody can ever receive.
+  if (!ready())
+    return setNotice(QStringLiteral("Connect first: Courier checks that %1 "
+                                    "exists before starting a chat.")
+                       .arg(peer));
+  ask<contact_key>(
+    20s,
+    [this, peer](const contact_key& k) {
+      contacts_.ensure(peer);
+      contacts_.setKey(peer, qs(k.fingerprint), k.verified);
+      showConversation(peer);
+    },
+    [this, peer](const caf::error& err) {
+      if (code_of(err) == errc::key_changed) {
+        contacts_.ensure(peer);
+        contacts_.setKeyChanged(peer, new_fingerprint(err));
+        showConversation(peer);
+      } else if (code_of(err) == errc::unknown_user) {
+        setNotice(QStringLiteral("There is no user called %1 on this router; "
+                                 "check the spelling.")
+                    .arg(peer));
+      } else {
+        setNotice(sentence(err));
+      }
+    },
+    lookup_atom::value, ss(peer));
+}
+
+void Bridge::deleteConversation(const QString& raw) {
+  auto peer = normalizeUsername(raw);
+  if (peer.isEmpty())
+    return;
+  // The history stays in the local database (the CLI shares it); the app
+  // shows nothing from before this moment and lists the contact again only
+  // when a message comes or the user opens the chat. The key stays pinned.
+  QSettings settings{settingsPath(), QSettings::IniFormat};
+  settings.setValue(QStringLiteral("cleared/") + peer,
+                    QDateTime::currentMSecsSinceEpoch());
+  settings.setValue(QStringLiteral("hidden/") + peer, true);
+  settings.sync();
+  if (peer == current_peer_) {
+    current_peer_.clear();
+    Q_EMIT currentPeerChanged();
+  }
+  messages_.forget(peer);
+  contacts_.remove(peer);
+}
+
+qint64 Bridge::clearedBefore(const QString& peer) const {
+  QSettings settings{settingsPath(), QSettings::IniFormat};
+  return settings.value(QStringLiteral("cleared/") + peer, 0).toLongLong();
+}
+
+void Bridge::unhide(const QString& peer) {
+  QSettings settings{settingsPath(), QSettings::IniFormat};
+  if (settings.contains(QStringLiteral("hidden/") + peer))
+    settings.remove(QStringLiteral("hidden/") + peer);
+}
+
+void Bridge::showConversation(const QString& peer) {
+  unhide(peer);
   contacts_.ensure(peer);
   if (peer != current_peer_) {
     current_peer_ = peer;
@@ -540,13 +726,16 @@ void Bridge::openConversation(const QString& raw) {
   }
   messages_.setPeer(peer);
   contacts_.clearUnread(peer);
-  if (!client_)
+  if (!ready())
     return;
+  auto cleared = clearedBefore(peer);
   ask<std::vector<history_entry>>(
     20s,
-    [this, peer](const std::vector<history_entry>& entries) {
+    [this, peer, cleared](const std::vector<history_entry>& entries) {
       QVector<chat_message> stored;
       for (auto& e : entries) {
+        if (e.ts <= cleared)
+          continue;
         chat_message m;
         m.msg_id = qs(e.msg_id);
         m.peer = peer;
@@ -584,8 +773,14 @@ QString Bridge::sendMessage(const QString& text) {
 
 QString Bridge::sendTo(const QString& peer, const QString& text) {
   auto body = text.trimmed();
-  if (body.isEmpty() || !checkUsername(peer).isEmpty())
+  if (body.isEmpty() || !checkUsername(peer).isEmpty()
+      || peer == QLatin1String(bank::bank_user))
     return {};
+  if (peer == user_) {
+    setNotice(QStringLiteral("That is you: Courier does not send messages to "
+                             "yourself."));
+    return {};
+  }
   contacts_.ensure(peer);
   auto id = messages_.addOutgoing(peer, user_, body);
   contacts_.setPreview(peer, body);
@@ -593,7 +788,7 @@ QString Bridge::sendTo(const QString& peer, const QString& text) {
     messages_.setFailed(id, QStringLiteral("%1's key changed; accept the new key "
                                            "to send")
                               .arg(peer));
-  else if (status_ == QLatin1String("connected"))
+  else if (ready())
     doSend(id);
   // Otherwise it waits ("sending") and goes out after the reconnect.
   return id;
@@ -628,12 +823,12 @@ void Bridge::retry(const QString& local_id) {
   if (contacts_.get(m->peer).value("keyChanged").toBool())
     return;
   messages_.setSending(local_id);
-  if (status_ == QLatin1String("connected"))
+  if (ready())
     doSend(local_id);
 }
 
 int Bridge::resendFailed() {
-  if (status_ != QLatin1String("connected"))
+  if (!ready())
     return 0;
   int n = 0;
   auto todo = messages_.withState(QStringLiteral("failed"));
@@ -667,10 +862,13 @@ void Bridge::acceptNewKey(const QString& peer) {
     20s,
     [this, peer](const contact_key& k) {
       contacts_.setKey(peer, qs(k.fingerprint), k.verified);
-      resendFailed();
+      // Messages signed with the new key were left on the router while it
+      // was not accepted; they come again on a new connection, and the
+      // connection manager then sends what waited.
+      startClient();
     },
     [this](const caf::error& err) { setNotice(sentence(err)); },
-    trust_atom::value, ss(peer), ss(fp));
+    trust_atom::value, ss(peer), ss(fp), false);
 }
 
 // -- wallet ------------------------------------------------------------------------
@@ -689,11 +887,12 @@ QString Bridge::pay(const QString& to, const QString& amount) {
   auto minor = bank::parse_amount(ss(amount.trimmed()));
   if (!minor)
     return qs(explain(minor.error()));
-  if (status_ != QLatin1String("connected"))
+  if (!ready())
     return QStringLiteral("You are offline; pay once the router is back.");
   if (!pending_pay_.isEmpty())
     return QStringLiteral("A payment is on its way; wait for its receipt.");
   pending_pay_ = QStringLiteral("pending");
+  pay_to_ = name;
   wallet_error_.clear();
   last_receipt_.clear();
   Q_EMIT walletChanged();
@@ -702,6 +901,8 @@ QString Bridge::pay(const QString& to, const QString& amount) {
 }
 
 void Bridge::refreshWallet() {
+  if (!ready())
+    return;
   sendOrder("balance");
   sendOrder("history");
 }
@@ -763,9 +964,7 @@ void Bridge::onReceipt(const bank::receipt& r) {
   }
   auto type = orders_.take(re);
   if (!r.ok) {
-    auto why = QStringLiteral("The bank refused: ")
-               + (r.message.empty() ? QStringLiteral("no reason given")
-                                    : qs(r.message));
+    auto why = refusal(r, type);
     if (type == QLatin1String("transfer")) {
       pending_pay_.clear();
       last_receipt_ = {{"ok", false}, {"message", why}};
@@ -776,7 +975,10 @@ void Bridge::onReceipt(const bank::receipt& r) {
     return;
   }
   if (type == QLatin1String("open_account") || type == QLatin1String("balance")) {
+    bool moved = has_account_ && r.balance_minor != balance_minor_;
     balance_minor_ = r.balance_minor;
+    if (moved)
+      sendOrder("history"); // money came or went: show what it was
     has_account_ = true;
     wallet_error_.clear();
     if (type == QLatin1String("open_account"))
@@ -798,8 +1000,66 @@ void Bridge::onReceipt(const bank::receipt& r) {
       entries.push_back(w);
     }
     wallet_.setEntries(std::move(entries));
+    addPaymentEvents(r.entries);
   }
   Q_EMIT walletChanged();
+}
+
+QString Bridge::refusal(const bank::receipt& r, const QString& type) const {
+  auto amount = [](qint64 minor) { return qs(bank::format_amount(minor)); };
+  switch (r.code) {
+    case errc::insufficient_funds:
+      return QStringLiteral("You have %1; that is not enough.")
+        .arg(amount(balance_minor_));
+    case errc::unknown_account:
+      if (type == QLatin1String("transfer") && !pay_to_.isEmpty())
+        return QStringLiteral("%1 has no account at the bank: there may be no "
+                              "user called %1. Check the name.")
+          .arg(pay_to_);
+      return QStringLiteral("You have no account at the bank yet; it is "
+                            "opened when you sign in.");
+    case errc::not_permitted:
+      return QStringLiteral("The bank does not allow that: %1.")
+        .arg(qs(r.message));
+    case errc::invalid_amount:
+      return QStringLiteral("The bank refused the amount: %1.").arg(qs(r.message));
+    default:
+      return QStringLiteral("The bank refused: ")
+             + (r.message.empty() ? QStringLiteral("no reason given")
+                                  : qs(r.message));
+  }
+}
+
+void Bridge::addPaymentEvents(
+  const std::vector<bank::transfer_receipt>& entries) {
+  for (auto& e : entries) {
+    if (e.kind != "transfer" || e.transfer_id.empty())
+      continue;
+    auto from = qs(e.from);
+    auto to = qs(e.to);
+    auto sum = qs(bank::format_amount(e.amount_minor));
+    bool incoming = to == user_;
+    auto peer = incoming ? from : to;
+    if (peer.isEmpty() || peer == user_)
+      continue;
+    auto cleared = clearedBefore(peer);
+    if (e.ts <= cleared)
+      continue;
+    auto text = incoming ? QStringLiteral("%1 paid you %2").arg(from, sum)
+                         : QStringLiteral("You paid %1 %2").arg(to, sum);
+    auto detail = QStringLiteral("Receipt signed by the bank: transfer %1, "
+                                 "ledger #%2, %3")
+                    .arg(qs(e.transfer_id))
+                    .arg(static_cast<qint64>(e.seq))
+                    .arg(QDateTime::fromMSecsSinceEpoch(e.ts).toString(
+                      QStringLiteral("d MMM yyyy, HH:mm:ss")));
+    auto id = QStringLiteral("pay-") + qs(e.transfer_id);
+    if (messages_.addEvent(peer, text, id, e.ts, detail)) {
+      contacts_.ensure(peer);
+      unhide(peer);
+      contacts_.setPreview(peer, text);
+    }
+  }
 }
 
 void Bridge::onTransferReceipt(const bank::transfer_receipt& t) {

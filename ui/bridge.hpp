@@ -7,9 +7,11 @@
 #include <QHash>
 #include <QSet>
 #include <QObject>
+#include <QTimer>
 #include <QString>
 #include <QVariantMap>
 
+#include <atomic>
 #include <memory>
 
 #include <caf/actor.hpp>
@@ -41,6 +43,12 @@ class Bridge : public QObject {
                routerFingerprintChanged)
   Q_PROPERTY(bool routerAccepted READ routerAccepted NOTIFY
                routerFingerprintChanged)
+  Q_PROPERTY(bool routerKeyChanged READ routerKeyChanged NOTIFY
+               routerKeyChangedChanged)
+  Q_PROPERTY(QString oldRouterFingerprint READ oldRouterFingerprint NOTIFY
+               routerKeyChangedChanged)
+  Q_PROPERTY(QString newRouterFingerprint READ newRouterFingerprint NOTIFY
+               routerKeyChangedChanged)
   Q_PROPERTY(QString currentPeer READ currentPeer NOTIFY currentPeerChanged)
   Q_PROPERTY(QString balance READ balance NOTIFY walletChanged)
   Q_PROPERTY(bool hasAccount READ hasAccount NOTIFY walletChanged)
@@ -79,6 +87,9 @@ public:
   const QString& myFingerprint() const { return my_fp_; }
   const QString& routerFingerprint() const { return router_fp_; }
   bool routerAccepted() const { return router_accepted_; }
+  bool routerKeyChanged() const { return !router_new_fp_.isEmpty(); }
+  const QString& oldRouterFingerprint() const { return router_old_fp_; }
+  const QString& newRouterFingerprint() const { return router_new_fp_; }
   const QString& currentPeer() const { return current_peer_; }
   QString balance() const;
   bool hasAccount() const { return has_account_; }
@@ -98,8 +109,12 @@ public:
   Q_INVOKABLE QVariantMap contact(const QString& name) const {
     return contacts_.get(name);
   }
+  /// The users with an identity under the data home, sorted.
+  Q_INVOKABLE QStringList identities() const;
   /// True if `user` has an identity under the data home.
   Q_INVOKABLE bool identityExists(const QString& user) const;
+  /// How a typed name is used everywhere: trimmed, lower case.
+  Q_INVOKABLE static QString normalizeUsername(const QString& name);
   /// "" if `name` is a valid username, else why not.
   Q_INVOKABLE QString checkUsername(const QString& name) const;
   /// Creates an identity off the GUI thread; `identityCreated` tells.
@@ -111,9 +126,16 @@ public:
   Q_INVOKABLE void reconnect();
   Q_INVOKABLE void signOut();
   Q_INVOKABLE void acceptRouterFingerprint();
+  /// The router presents a new key (routerKeyChanged): trusts it, as the
+  /// user decided after comparing it with the operator, and connects.
+  Q_INVOKABLE void acceptChangedRouterKey();
   Q_INVOKABLE void dismissNotice();
 
+  /// Opens the chat with `peer`; a name that is not a contact yet is
+  /// looked up first (an unknown one gets a notice, no contact).
   Q_INVOKABLE void openConversation(const QString& peer);
+  /// Removes the contact and its conversation from the app.
+  Q_INVOKABLE void deleteConversation(const QString& peer);
   /// Sends `text` to the open conversation; the local id of the bubble.
   Q_INVOKABLE QString sendMessage(const QString& text);
   Q_INVOKABLE QString sendTo(const QString& peer, const QString& text);
@@ -142,6 +164,7 @@ Q_SIGNALS:
   void userChanged();
   void serverChanged();
   void routerFingerprintChanged();
+  void routerKeyChangedChanged();
   void currentPeerChanged();
   void walletChanged();
   void errorChanged();
@@ -154,6 +177,8 @@ Q_SIGNALS:
   void connectFailed(const QString& message, bool fatal);
   void messageArrived(const QString& peer, const QString& body);
   void receiptArrived(const QVariantMap& receipt);
+  /// The user tried to chat with the bank: its place is the wallet.
+  void walletRequested();
 
 public:
   // Called on the GUI thread by the agent actor's queued invocations.
@@ -164,9 +189,26 @@ public:
 private:
   void onReceipt(const bank::receipt& receipt);
   void onTransferReceipt(const bank::transfer_receipt& t);
+  /// A refusal of the bank in plain words.
+  QString refusal(const bank::receipt& r, const QString& type) const;
+  /// Payments in the bank's history, shown in the payer's or payee's chat.
+  void addPaymentEvents(const std::vector<bank::transfer_receipt>& entries);
 
   void startClient();
   void stopClient();
+  void showConversation(const QString& peer);
+  /// The app's settings of the signed-in user.
+  QString settingsPath() const;
+  /// Messages with `peer` up to this time (ms) were deleted in the app.
+  qint64 clearedBefore(const QString& peer) const;
+  void unhide(const QString& peer);
+  /// The fingerprints the user accepted for the current router.
+  QStringList acceptedRouterKeys() const;
+  /// Connected to a router whose key the user accepted: only then does
+  /// anything go out or come in.
+  bool ready() const {
+    return status_ == QLatin1String("connected") && router_accepted_;
+  }
   void setStatus(const QString& s);
   void setBusy(bool b);
   void setError(const QString& e);
@@ -190,6 +232,8 @@ private:
   client_actor client_;
   listener_actor agent_;
   int gen_ = 0; ///< which client incarnation events come from
+  /// Whether the agent takes messages (the router's key is accepted).
+  std::shared_ptr<std::atomic<bool>> gate_;
   crypto::key identity_;
 
   QString status_ = QStringLiteral("offline");
@@ -199,12 +243,16 @@ private:
   QString my_fp_, router_fp_;
   QString bank_fp_; ///< the bank's key, from configuration
   bool router_accepted_ = false;
+  QString router_old_fp_, router_new_fp_; ///< a changed router key
+  QString router_override_; ///< the new key the user accepted, for one start
   QString current_peer_;
   qint64 balance_minor_ = 0;
   bool has_account_ = false;
   QString wallet_error_;
   QVariantMap last_receipt_;
   QString pending_pay_; ///< the payment in flight ("pending" or its msg_id)
+  QString pay_to_;      ///< its recipient
+  QTimer wallet_timer_; ///< asks the balance now and then: money comes in
   QHash<QString, QString> orders_;       ///< msg_id -> order type
   QHash<QString, bank::receipt> early_;  ///< receipts before their send reply
   QSet<QString> in_flight_;              ///< local ids the client is sending

@@ -168,6 +168,20 @@ void ContactsModel::setPreview(const QString& name, const QString& text) {
   changed(row, {PreviewRole});
 }
 
+bool ContactsModel::remove(const QString& name) {
+  auto row = indexOf(name);
+  if (row < 0)
+    return false;
+  bool unread = items_[row].unread > 0;
+  beginRemoveRows({}, row, row);
+  items_.remove(row);
+  endRemoveRows();
+  Q_EMIT countChanged();
+  if (unread)
+    Q_EMIT totalUnreadChanged();
+  return true;
+}
+
 void ContactsModel::clear() {
   beginResetModel();
   items_.clear();

@@ -66,6 +66,8 @@ public:
   /// The router now has another key for `name`.
   Q_INVOKABLE void setKeyChanged(const QString& name, const QString& new_fp);
   Q_INVOKABLE void setPreview(const QString& name, const QString& text);
+  /// Removes `name`; false if unknown.
+  Q_INVOKABLE bool remove(const QString& name);
   Q_INVOKABLE void clear();
 
 Q_SIGNALS:

@@ -7,6 +7,8 @@
 #include <QQuickStyle>
 
 #include <csignal>
+#include <cstdio>
+#include <cstring>
 #include <sys/stat.h>
 
 #include "ui/bridge.hpp"
@@ -16,9 +18,25 @@ int main(int argc, char** argv) {
   // user's alone, whatever umask the desktop session left.
   ::umask(077);
   std::signal(SIGPIPE, SIG_IGN);
+  // Without a display Qt would abort with advice to reinstall it; say what
+  // is wrong instead (--help still works anywhere).
+  bool wants_help = false;
+  for (int i = 1; i < argc; ++i)
+    wants_help = wants_help || std::strcmp(argv[i], "--help") == 0
+                 || std::strcmp(argv[i], "-h") == 0;
+  if (!wants_help && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")
+      && qEnvironmentVariableIsEmpty("DISPLAY")
+      && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY")) {
+    std::fprintf(stderr,
+                 "courier-chat: no graphical display was found (DISPLAY and "
+                 "WAYLAND_DISPLAY are not set). Start it from a desktop "
+                 "session, or use courier-cli in a terminal.\n");
+    return 1;
+  }
   QGuiApplication app{argc, argv};
+  // No application display name: Qt would append it to the window title
+  // ("Courier – dana — Courier").
   QGuiApplication::setApplicationName(QStringLiteral("courier-chat"));
-  QGuiApplication::setApplicationDisplayName(QStringLiteral("Courier"));
   QGuiApplication::setOrganizationName(QStringLiteral("Courier"));
 
   QCommandLineParser cli;

@@ -53,6 +53,10 @@ QVariant MessagesModel::data(const QModelIndex& index, int role) const {
       return m.local_id;
     case ErrorRole:
       return m.error;
+    case EventRole:
+      return m.event;
+    case DetailRole:
+      return m.detail;
     default:
       return {};
   }
@@ -63,7 +67,8 @@ QHash<int, QByteArray> MessagesModel::roleNames() const {
           {TimestampRole, "timestamp"}, {SenderRole, "sender"},
           {OutgoingRole, "outgoing"}, {StateRole, "msgState"},
           {MsgIdRole, "msgId"},       {LocalIdRole, "localId"},
-          {ErrorRole, "error"}};
+          {ErrorRole, "error"},       {EventRole, "isEvent"},
+          {DetailRole, "detail"}};
 }
 
 void MessagesModel::setPeer(const QString& peer) {
@@ -119,6 +124,37 @@ bool MessagesModel::addIncoming(const QString& peer, const QString& body,
   m.body = body;
   m.ts = ts;
   append(std::move(m));
+  return true;
+}
+
+bool MessagesModel::addEvent(const QString& peer, const QString& text,
+                             const QString& id, qint64 ts,
+                             const QString& detail) {
+  auto& conv = convs_[peer];
+  for (auto& m : conv)
+    if (m.event && m.msg_id == id)
+      return false;
+  chat_message m;
+  m.local_id = QStringLiteral("local-%1").arg(next_local_++);
+  m.msg_id = id;
+  m.peer = peer;
+  m.body = text;
+  m.ts = ts;
+  m.event = true;
+  m.detail = detail;
+  // In time order: a payment found in the bank's history may be older
+  // than the last message.
+  int row = static_cast<int>(conv.size());
+  while (row > 0 && conv[row - 1].ts > ts)
+    --row;
+  bool visible = peer == peer_;
+  if (visible)
+    beginInsertRows({}, row, row);
+  conv.insert(row, std::move(m));
+  if (visible) {
+    endInsertRows();
+    Q_EMIT countChanged();
+  }
   return true;
 }
 
@@ -252,6 +288,19 @@ void MessagesModel::setHistory(const QString& peer,
   conv = std::move(stored);
   if (visible) {
     endResetModel();
+    Q_EMIT countChanged();
+  }
+}
+
+void MessagesModel::forget(const QString& peer) {
+  bool visible = peer == peer_;
+  if (visible)
+    beginResetModel();
+  convs_.remove(peer);
+  if (visible) {
+    peer_.clear();
+    endResetModel();
+    Q_EMIT peerChanged();
     Q_EMIT countChanged();
   }
 }

@@ -21,6 +21,8 @@ struct chat_message {
   bool outgoing = false;
   QString state; ///< outgoing: sending, accepted, delivered, failed
   QString error; ///< why it failed
+  bool event = false; ///< not a message: a payment, told by the bank
+  QString detail;     ///< an event's receipt, in words
 };
 
 class MessagesModel : public QAbstractListModel {
@@ -39,6 +41,8 @@ public:
     MsgIdRole,
     LocalIdRole,
     ErrorRole,
+    EventRole,
+    DetailRole,
   };
 
   explicit MessagesModel(QObject* parent = nullptr);
@@ -58,6 +62,11 @@ public:
   /// Appends a received message unless its msg_id is known; false if known.
   Q_INVOKABLE bool addIncoming(const QString& peer, const QString& body,
                                const QString& msg_id, qint64 ts);
+  /// Adds an event (e.g. a payment) to the conversation with `peer`
+  /// unless one with `id` is there; false if it was.
+  Q_INVOKABLE bool addEvent(const QString& peer, const QString& text,
+                            const QString& id, qint64 ts,
+                            const QString& detail = {});
   Q_INVOKABLE bool setAccepted(const QString& local_id, const QString& msg_id);
   Q_INVOKABLE bool setFailed(const QString& local_id, const QString& why);
   Q_INVOKABLE bool setSending(const QString& local_id);
@@ -74,6 +83,8 @@ public:
   /// Outgoing messages in `state` (any peer when `peer` is empty).
   QVector<chat_message> withState(const QString& state,
                                   const QString& peer = {}) const;
+  /// Drops the conversation with `peer` (and closes it if open).
+  Q_INVOKABLE void forget(const QString& peer);
   Q_INVOKABLE void clear();
 
 Q_SIGNALS:

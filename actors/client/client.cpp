@@ -262,13 +262,25 @@ void on_server_hello(client_ptr self, const std::string& frame) {
   auto res = protocol::finish_handshake(*st.start, st.cfg.identity, frame,
                                         pinned);
   if (!res) {
-    if (code_of(res.error()) == errc::key_changed)
+    if (code_of(res.error()) == errc::key_changed) {
+      // The handshake names the router's new key after its last ": "; the
+      // app shows it next to the old one.
+      std::string now;
+      const auto& ctx = res.error().context();
+      if (ctx.match_elements<std::string>()) {
+        const auto& text = ctx.get_as<std::string>(0);
+        if (auto pos = text.rfind(": "); pos != std::string::npos)
+          now = text.substr(pos + 2);
+      }
       return fail_connect(
-        self, make_error(errc::key_changed,
-                         "the router's key changed: the router at " + addr
-                           + " presents a different key than the one pinned"
-                             " on first use; accept a new key only after"
-                             " comparing its fingerprint with its operator"));
+        self, make_key_changed({"router", now},
+                               "the router's key changed: the router at "
+                                 + addr
+                                 + " presents a different key than the one"
+                                   " pinned on first use; accept a new key"
+                                   " only after comparing its fingerprint"
+                                   " with its operator"));
+    }
     return fail_connect(self, res.error());
   }
   if (auto err = check_explicit_pin(self, addr, res->server_key))
@@ -833,6 +845,37 @@ void fetch_bundle(client_ptr self,
   });
 }
 
+// Pins the key the router has for `user` if its fingerprint is `fp`; the
+// pin counts as verified only if the user said so (accepting a changed key
+// in the app is not verifying it).
+caf::result<contact_key> trust_key(client_ptr self, const std::string& user,
+                                   const std::string& fp, bool verified) {
+  auto rp = self->make_response_promise<contact_key>();
+  request(self, "key_lookup", {{"user", user}},
+          [=](caf::expected<protocol::envelope> env) mutable {
+            if (!env)
+              return (void) rp.deliver(env.error());
+            crypto::bytes der;
+            if (!crypto::from_base64(env->str("key"), der))
+              return (void) rp.deliver(make_error(errc::bad_encoding, "key"));
+            auto key = crypto::public_key_from_der(der);
+            auto got = crypto::fingerprint_of_der(der);
+            if (!key || !crypto::is_rsa_identity(*key))
+              return (void) rp.deliver(make_error(errc::bad_key, user));
+            if (!same_fingerprint(got, fp))
+              return (void) rp.deliver(make_error(
+                errc::key_changed, "the router has " + user + "'s key as "
+                                     + got + ", which is not what you gave"));
+            auto& st = self->state;
+            if (auto err = st.db->pin("user", user, {der.begin(), der.end()}))
+              return (void) rp.deliver(err);
+            st.keys[user] = *key;
+            st.db->set_verified(user, verified);
+            rp.deliver(contact_key{user, got, true, verified});
+          });
+  return rp;
+}
+
 } // namespace
 
 // -- the actor -------------------------------------------------------------------
@@ -895,30 +938,11 @@ client(client_actor::stateful_pointer<client_state> self, client_config cfg,
     },
     [=](trust_atom, const std::string& user,
         const std::string& fp) -> caf::result<contact_key> {
-      auto rp = self->make_response_promise<contact_key>();
-      request(self, "key_lookup", {{"user", user}},
-              [=](caf::expected<protocol::envelope> env) mutable {
-                if (!env)
-                  return (void) rp.deliver(env.error());
-                crypto::bytes der;
-                if (!crypto::from_base64(env->str("key"), der))
-                  return (void) rp.deliver(make_error(errc::bad_encoding, "key"));
-                auto key = crypto::public_key_from_der(der);
-                auto got = crypto::fingerprint_of_der(der);
-                if (!key || !crypto::is_rsa_identity(*key))
-                  return (void) rp.deliver(make_error(errc::bad_key, user));
-                if (!same_fingerprint(got, fp))
-                  return (void) rp.deliver(make_error(
-                    errc::key_changed, "the router has " + user + "'s key as "
-                                         + got + ", which is not what you gave"));
-                auto& st = self->state;
-                if (auto err = st.db->pin("user", user, {der.begin(), der.end()}))
-                  return (void) rp.deliver(err);
-                st.keys[user] = *key;
-                st.db->set_verified(user, true);
-                rp.deliver(contact_key{user, got, true, true});
-              });
-      return rp;
+      return trust_key(self, user, fp, true);
+    },
+    [=](trust_atom, const std::string& user, const std::string& fp,
+        bool verified) -> caf::result<contact_key> {
+      return trust_key(self, user, fp, verified);
     },
     [=](verify_atom, const std::string& user) -> caf::result<contact_key> {
       auto& st = self->state;

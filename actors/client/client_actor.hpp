@@ -89,8 +89,12 @@ using client_actor = caf::typed_actor<
     std::vector<std::string>>,
   // A contact's key fingerprint (pinned on first sight).
   caf::replies_to<lookup_atom, std::string>::with<contact_key>,
-  // Accepts a contact's new key if its fingerprint matches.
+  // Accepts a contact's new key if its fingerprint matches, as verified
+  // (the user gave the fingerprint) ...
   caf::replies_to<trust_atom, std::string, std::string>::with<contact_key>,
+  // ... or as `verified` says (the app's "Accept new key" is not a check).
+  caf::replies_to<trust_atom, std::string, std::string, bool>::with<
+    contact_key>,
   // Marks the pinned key of a contact as verified by the user.
   caf::replies_to<verify_atom, std::string>::with<contact_key>,
   // Every contact: pinned keys and history peers.

@@ -159,6 +159,8 @@ inline client_actor spawn_fake_client(caf::actor_system& sys, caf::actor sink,
       },
       [=](trust_atom, const std::string& user,
           const std::string& fp) -> contact_key { return {user, fp, false}; },
+      [=](trust_atom, const std::string& user, const std::string& fp,
+          bool) -> contact_key { return {user, fp, false}; },
       [=](verify_atom, const std::string& user) -> contact_key {
         return {user, "fp-" + user, false};
       },

@@ -13,23 +13,59 @@ Item {
     required property string msgState
     required property string localId
     required property string error
+    required property bool isEvent
+    required property string detail
     property real maxWidth: 400
     signal retryRequested(string localId)
 
     objectName: "bubble"
     width: ListView.view ? ListView.view.width : 400
-    implicitHeight: box.height + 10
+    implicitHeight: root.isEvent ? eventBox.height + 12 : box.height + 10
+
+    // A payment (or another event): centred, not a speech bubble; the
+    // bank's receipt is behind it.
+    Rectangle {
+        id: eventBox
+        objectName: "eventBox"
+        visible: root.isEvent
+        anchors.horizontalCenter: parent.horizontalCenter
+        y: 6
+        width: Math.min(root.width - 40, eventText.implicitWidth + 32)
+        height: eventText.implicitHeight + 14
+        radius: height / 2
+        color: "#e3f6ea"
+        border.color: "#b7e4c7"
+        Text {
+            id: eventText
+            objectName: "eventText"
+            anchors.centerIn: parent
+            width: Math.min(implicitWidth, root.width - 72)
+            elide: Text.ElideRight
+            text: root.body + "  \u00b7  " + root.time
+            color: "#14532d"; font.pixelSize: 13; font.bold: true
+        }
+        MouseArea {
+            id: eventHover
+            anchors.fill: parent
+            hoverEnabled: true
+            ToolTip.visible: containsMouse && root.detail !== ""
+            ToolTip.text: root.detail
+        }
+    }
 
     Rectangle {
         id: box
         objectName: "bubbleBox"
+        visible: !root.isEvent
         anchors.right: root.outgoing ? parent.right : undefined
         anchors.left: root.outgoing ? undefined : parent.left
         anchors.rightMargin: 16; anchors.leftMargin: 16
         y: 4
-        width: Math.max(Math.min(root.maxWidth, bodyText.implicitWidth + 28),
-                        meta.implicitWidth + 28)
-        height: bodyText.height + meta.height + 22
+        width: Math.max(Math.min(root.maxWidth, measure.implicitWidth + 32),
+                        meta.implicitWidth + 28,
+                        root.msgState === "failed" && root.error !== "" ? root.maxWidth : 0)
+        height: bodyText.height + meta.height
+                + (failReason.visible ? failReason.implicitHeight + 2 : 0) + 22
         radius: 16
         color: root.msgState === "failed" ? "#fde8e8"
              : root.outgoing ? Logic.outgoing : Logic.incoming
@@ -37,16 +73,44 @@ Item {
                     : root.outgoing ? Logic.outgoing : Logic.border
         border.width: 1
 
+        // Measures the text as written; the view below shows it selectable.
         Text {
+            id: measure
+            visible: false
+            text: root.body
+            textFormat: Text.PlainText
+            font.pixelSize: 14
+        }
+        TextEdit {
             id: bodyText
             objectName: "bodyText"
             x: 14; y: 9
-            width: Math.min(root.maxWidth - 28, implicitWidth)
-            text: root.body
-            wrapMode: Text.Wrap
-            textFormat: Text.PlainText
+            width: Math.min(root.maxWidth - 28, measure.implicitWidth + 4)
+            readOnly: true
+            selectByMouse: true
+            persistentSelection: true
+            text: Logic.linkify(root.body, root.outgoing && root.msgState !== "failed"
+                                           ? "#ffffff" : Logic.accent)
+            wrapMode: TextEdit.Wrap
+            textFormat: TextEdit.RichText
             color: root.outgoing && root.msgState !== "failed" ? "white" : Logic.text
+            selectionColor: root.outgoing ? "#1e3fa8" : "#bcd0ff"
+            selectedTextColor: root.outgoing ? "white" : Logic.text
             font.pixelSize: 14
+            onLinkActivated: function (link) { Qt.openUrlExternally(link) }
+            HoverHandler {
+                cursorShape: bodyText.hoveredLink !== "" ? Qt.PointingHandCursor : Qt.IBeamCursor
+            }
+            // Copies the selection, or the whole message if nothing is selected.
+            function copyText() {
+                if (bodyText.selectedText === "") {
+                    bodyText.selectAll()
+                    bodyText.copy()
+                    bodyText.deselect()
+                } else {
+                    bodyText.copy()
+                }
+            }
         }
         Text {
             id: meta
@@ -59,11 +123,43 @@ Item {
                  : root.outgoing ? "#dbe5ff" : Logic.muted
             font.pixelSize: 11
         }
+        // Why it failed, in the bubble (not only in a tooltip).
+        Text {
+            id: failReason
+            objectName: "failReason"
+            visible: root.msgState === "failed" && root.error !== ""
+            anchors.left: parent.left; anchors.leftMargin: 14
+            anchors.right: parent.right; anchors.rightMargin: 14
+            anchors.top: meta.bottom; anchors.topMargin: 2
+            text: "Not sent: " + root.error
+            wrapMode: Text.Wrap
+            color: Logic.danger; font.pixelSize: 12
+        }
+        MouseArea {
+            objectName: "bubbleMenuArea"
+            anchors.fill: parent
+            acceptedButtons: Qt.RightButton
+            onClicked: messageMenu.popup()
+        }
+        Menu {
+            id: messageMenu
+            objectName: "messageMenu"
+            MenuItem {
+                objectName: "copyItem"
+                text: bodyText.selectedText !== "" ? "Copy selection" : "Copy message"
+                onTriggered: bodyText.copyText()
+            }
+            MenuItem {
+                text: "Select all"
+                onTriggered: bodyText.selectAll()
+            }
+        }
         MouseArea {
             anchors.fill: parent
             enabled: root.msgState === "failed"
             cursorShape: enabled ? Qt.PointingHandCursor : Qt.ArrowCursor
             onClicked: root.retryRequested(root.localId)
+            objectName: "retryArea"
             ToolTip.visible: enabled && containsMouse
             ToolTip.text: root.error
             hoverEnabled: true

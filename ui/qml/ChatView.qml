@@ -17,7 +17,24 @@ Rectangle {
     function refreshContact() {
         root.contact = root.bridge && root.peer !== "" ? root.bridge.contact(root.peer) : ({})
     }
-    onPeerChanged: refreshContact()
+    // One draft per conversation: what was typed for one peer never goes
+    // to another.
+    property var drafts: ({})
+    property string draftPeer: ""
+    function switchDraft() {
+        if (root.draftPeer !== "")
+            root.drafts[root.draftPeer] = composer.text
+        composer.text = root.drafts[root.peer] || ""
+        composer.field.cursorPosition = composer.text.length
+        root.draftPeer = root.peer
+        // Typing goes to the chat that just opened.
+        if (root.peer !== "")
+            composer.field.forceActiveFocus()
+    }
+    readonly property bool connected: !!bridge && bridge.status === "connected"
+    onPeerChanged: { refreshContact(); switchDraft() }
+    // Back from the wallet to the open chat: typing goes to it again.
+    onVisibleChanged: if (visible && root.peer !== "") composer.field.forceActiveFocus()
     Component.onCompleted: refreshContact()
     Connections {
         target: root.bridge ? root.bridge.contacts : null
@@ -65,7 +82,7 @@ Rectangle {
                 spacing: 12
                 Avatar {
                     name: root.peer; size: 38
-                    showPresence: true; online: !!root.contact.online
+                    showPresence: true; online: !!root.contact.online && root.connected
                     ringColor: Logic.card
                 }
                 Column {
@@ -77,8 +94,9 @@ Rectangle {
                         font.pixelSize: 17; font.bold: true; color: Logic.text
                     }
                     Text {
-                        text: (root.contact.online ? "online" : "offline")
-                        color: root.contact.online ? Logic.good : Logic.muted
+                        objectName: "presenceText"
+                        text: Logic.presenceText(!!root.contact.online, root.bridge ? root.bridge.status : "")
+                        color: text === "online" ? Logic.good : Logic.muted
                         font.pixelSize: 12
                     }
                 }

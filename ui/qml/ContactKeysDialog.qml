@@ -59,6 +59,7 @@ Popup {
             Button {
                 objectName: "verifyButton"
                 text: "Mark as verified"
+                highlighted: true
                 enabled: !!root.contact.fingerprint && !root.contact.verified
                          && !root.contact.keyChanged
                 onClicked: root.bridge.verifyContact(root.contact.name)

@@ -14,6 +14,14 @@ ApplicationWindow {
     visible: true
     title: appBridge.signedIn ? "Courier \u2013 " + appBridge.user : "Courier"
     color: Logic.page
+    // One set of button colours: plain buttons light grey, the main action
+    // of a view (highlighted) in the accent colour.
+    palette.button: "#e8ecf3"
+    palette.buttonText: Logic.text
+    palette.highlight: Logic.accent
+    palette.highlightedText: "white"
+    palette.dark: Logic.accent      // Basic draws highlighted buttons with it
+    palette.brightText: "white"
 
     property string tab: typeof startTab === "string" && startTab === "wallet" ? "wallet" : "chats"
 
@@ -29,6 +37,7 @@ ApplicationWindow {
 
     Connections {
         target: appBridge
+        function onWalletRequested() { window.tab = "wallet" }
         function onSignedInChanged() {
             if (appBridge.signedIn && typeof startPeer === "string" && startPeer !== "")
                 appBridge.openConversation(startPeer)
@@ -81,6 +90,8 @@ ApplicationWindow {
                 }
             }
 
+            NoticeBar { Layout.fillWidth: true; bridge: appBridge }
+
             StackLayout {
                 Layout.fillWidth: true
                 Layout.fillHeight: true
@@ -92,84 +103,7 @@ ApplicationWindow {
     }
 
     // First connection to a router: show its fingerprint and ask.
-    Popup {
-        id: routerPopup
-        modal: true
-        visible: appBridge.signedIn && appBridge.routerFingerprint !== "" && !appBridge.routerAccepted
-        closePolicy: appBridge.routerAccepted ? Popup.CloseOnEscape : Popup.NoAutoClose
-        anchors.centerIn: Overlay.overlay
-        width: Math.min(540, window.width - 40)
-        padding: 26
-        background: Rectangle { radius: 16; color: Logic.card }
-        ColumnLayout {
-            anchors.left: parent.left; anchors.right: parent.right
-            spacing: 12
-            Text {
-                text: appBridge.routerAccepted ? "Router key" : "New router key"
-                font.pixelSize: 20; font.bold: true; color: Logic.text
-            }
-            Text {
-                Layout.fillWidth: true
-                wrapMode: Text.Wrap
-                color: Logic.muted
-                text: "You are connected to the router at " + appBridge.server
-                      + ". Compare its fingerprint with the one its operator published. "
-                      + "It is pinned: if it ever changes, Courier will refuse to connect."
-            }
-            Rectangle {
-                Layout.fillWidth: true
-                implicitHeight: rfp.implicitHeight + 24
-                radius: 10; color: "#f1f3f7"
-                Text {
-                    id: rfp
-                    anchors.centerIn: parent
-                    text: Logic.fingerprintLines(appBridge.routerFingerprint)
-                    font.family: "DejaVu Sans Mono"; font.pixelSize: 16; font.bold: true
-                    horizontalAlignment: Text.AlignHCenter
-                    color: Logic.text
-                }
-            }
-            RowLayout {
-                Layout.alignment: Qt.AlignRight
-                Button {
-                    text: appBridge.routerAccepted ? "Close" : "Disconnect"
-                    flat: true
-                    onClicked: appBridge.routerAccepted ? routerPopup.close() : appBridge.signOut()
-                }
-                Button {
-                    visible: !appBridge.routerAccepted
-                    text: "Accept"
-                    highlighted: true
-                    onClicked: { appBridge.acceptRouterFingerprint(); routerPopup.close() }
-                }
-            }
-        }
-    }
-
-    // Warnings from the client, briefly.
-    Rectangle {
-        id: toast
-        visible: appBridge.notice !== ""
-        anchors.bottom: parent.bottom; anchors.horizontalCenter: parent.horizontalCenter
-        anchors.bottomMargin: 90
-        width: Math.min(window.width - 60, toastText.implicitWidth + 60)
-        height: toastText.implicitHeight + 20
-        radius: 10
-        color: "#323846"
-        opacity: 0.95
-        Text {
-            id: toastText
-            anchors.verticalCenter: parent.verticalCenter
-            x: 16
-            width: parent.width - 48
-            text: appBridge.notice
-            color: "white"; wrapMode: Text.Wrap
-        }
-        Text {
-            anchors.right: parent.right; anchors.rightMargin: 10; anchors.verticalCenter: parent.verticalCenter
-            text: "\u2715"; color: "#aab"
-            MouseArea { anchors.fill: parent; anchors.margins: -6; onClicked: appBridge.dismissNotice() }
-        }
-        Timer { running: toast.visible; interval: 8000; onTriggered: appBridge.dismissNotice() }
-    }
+    RouterKeyDialog { id: routerPopup; bridge: appBridge }
+    // A router whose key changed since it was accepted.
+    RouterChangedDialog { bridge: appBridge }
 }

@@ -7,7 +7,10 @@ import "logic.js" as Logic
 Rectangle {
     id: root
     property var bridge
-    property bool creating: false
+    // Nobody has an identity here yet: the first thing to do is make one.
+    readonly property var known: bridge && bridge.identities ? bridge.identities() : []
+    property bool creating: known.length === 0
+    readonly property alias card: card
     property string localError: ""
     property string createdFingerprint: ""
     color: Logic.sidebar
@@ -20,12 +23,17 @@ Rectangle {
                 return
             }
             root.createdFingerprint = message
-            root.bridge.signIn(user.text.trim(), pass.text)
+            root.bridge.signIn(user.text, pass.text) // the bridge normalises it
         }
     }
 
     Rectangle {
-        anchors.centerIn: parent
+        id: card
+        objectName: "setupCard"
+        // A fixed top: the card grows downwards as fields appear instead of
+        // re-centring, so nothing moves under the pointer.
+        anchors.horizontalCenter: parent.horizontalCenter
+        y: Math.max(16, Math.round(parent.height / 2 - 290))
         width: Math.min(460, parent.width - 40)
         height: form.implicitHeight + 56
         radius: 18
@@ -46,19 +54,50 @@ Rectangle {
             }
             TabBar {
                 id: tabs
+                objectName: "setupTabs"
                 Layout.fillWidth: true
                 currentIndex: root.creating ? 1 : 0
                 onCurrentIndexChanged: { root.creating = currentIndex === 1; root.localError = "" }
-                TabButton { text: "Sign in" }
-                TabButton { text: "New identity" }
+                background: Rectangle { color: "transparent" }
+                Repeater {
+                    model: ["Sign in", "Create identity"]
+                    TabButton {
+                        id: tabButton
+                        required property string modelData
+                        required property int index
+                        objectName: "tab_" + index
+                        text: modelData
+                        // Only the current tab looks selected: dark, bold,
+                        // underlined; the other is muted on a plain ground.
+                        contentItem: Text {
+                            text: tabButton.text
+                            font.pixelSize: 14; font.bold: tabButton.checked
+                            color: tabButton.checked ? Logic.text : Logic.muted
+                            horizontalAlignment: Text.AlignHCenter
+                            verticalAlignment: Text.AlignVCenter
+                        }
+                        background: Rectangle {
+                            implicitHeight: 40
+                            color: tabButton.hovered && !tabButton.checked ? "#f3f5f9" : "transparent"
+                            Rectangle {
+                                anchors.bottom: parent.bottom
+                                width: parent.width
+                                height: tabButton.checked ? 3 : 1
+                                color: tabButton.checked ? Logic.accent : Logic.border
+                            }
+                        }
+                    }
+                }
             }
             TextField {
                 id: user
                 objectName: "userField"
                 Layout.fillWidth: true
                 placeholderText: "Username (a-z 0-9 _ . -)"
-                text: root.bridge ? root.bridge.user : ""
+                text: root.bridge && root.bridge.user !== "" ? root.bridge.user
+                      : (root.known.length === 1 ? root.known[0] : "")
                 onTextChanged: root.localError = ""
+                onAccepted: pass.forceActiveFocus()
             }
             TextField {
                 id: pass
@@ -66,10 +105,13 @@ Rectangle {
                 Layout.fillWidth: true
                 placeholderText: "Passphrase"
                 echoMode: TextInput.Password
-                onAccepted: go.clicked()
+                // Creating, Enter goes on to the second field; it never
+                // submits a half-filled form.
+                onAccepted: root.creating ? pass2.forceActiveFocus() : go.clicked()
             }
             TextField {
                 id: pass2
+                objectName: "pass2Field"
                 visible: root.creating
                 Layout.fillWidth: true
                 placeholderText: "Passphrase again"

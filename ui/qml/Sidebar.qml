@@ -148,7 +148,8 @@ Rectangle {
                     anchors.fill: parent
                     anchors.leftMargin: 14; anchors.rightMargin: 14
                     spacing: 12
-                    Avatar { name: row.name; size: 40; showPresence: true; online: row.online
+                    Avatar { name: row.name; size: 40; showPresence: true
+                             online: row.online && !!root.bridge && root.bridge.status === "connected"
                              ringColor: row.color.a > 0 ? row.color : Logic.sidebar }
                     Column {
                         Layout.fillWidth: true
@@ -162,7 +163,8 @@ Rectangle {
                         }
                         Text {
                             width: parent.width
-                            text: row.preview !== "" ? row.preview : (row.online ? "online" : "offline")
+                            text: row.preview !== "" ? row.preview
+                                  : Logic.presenceText(row.online, root.bridge ? root.bridge.status : "")
                             color: Logic.sidebarMuted; font.pixelSize: 12
                             elide: Text.ElideRight
                         }
@@ -179,9 +181,23 @@ Rectangle {
                 }
                 MouseArea {
                     anchors.fill: parent
-                    onClicked: {
+                    acceptedButtons: Qt.LeftButton | Qt.RightButton
+                    onClicked: function (mouse) {
+                        if (mouse.button === Qt.RightButton) {
+                            rowMenu.popup()
+                            return
+                        }
                         root.bridge.openConversation(row.name)
                         root.tabRequested("chats")
+                    }
+                }
+                Menu {
+                    id: rowMenu
+                    objectName: "contactMenu"
+                    MenuItem {
+                        objectName: "deleteConversation"
+                        text: "Delete conversation with " + row.name
+                        onTriggered: root.bridge.deleteConversation(row.name)
                     }
                 }
             }
@@ -196,14 +212,26 @@ Rectangle {
             }
         }
 
-        // Your key
-        Text {
+        // Your key: readable, and selectable to read it out or paste it.
+        Column {
             Layout.fillWidth: true
             Layout.margins: 12
-            text: "Your fingerprint\n" + Logic.fingerprintLines(root.bridge ? root.bridge.myFingerprint : "")
-            color: Logic.sidebarMuted
-            font.family: "DejaVu Sans Mono"; font.pixelSize: 9
-            wrapMode: Text.Wrap
+            spacing: 4
+            Text {
+                text: "Your fingerprint"
+                color: Logic.sidebarMuted; font.pixelSize: 12
+            }
+            TextEdit {
+                objectName: "myFingerprint"
+                width: parent.width
+                readOnly: true
+                selectByMouse: true
+                text: Logic.fingerprintLines(root.bridge ? root.bridge.myFingerprint : "")
+                color: Logic.sidebarText
+                selectionColor: Logic.accent
+                font.family: "DejaVu Sans Mono"; font.pixelSize: 12
+                wrapMode: TextEdit.Wrap
+            }
         }
     }
 }

@@ -21,12 +21,87 @@ Rectangle {
         root.bankFingerprintError = root.bridge.setBankFingerprint(bankFingerprint.text)
     }
 
+    readonly property alias confirmDialog: confirm
+
+    // Paying always asks first; the amount stays until the bank confirms,
+    // so a refused payment can be tried again as it was.
     function submit() {
         if (!formValid || root.bridge.paying)
             return
-        root.submitError = root.bridge.pay(recipient.text.trim().toLowerCase(), amount.text)
-        if (root.submitError === "")
-            amount.text = ""
+        root.submitError = ""
+        confirm.to = recipient.text.trim().toLowerCase()
+        confirm.amount = amount.text
+        confirm.open()
+    }
+
+    function confirmed() {
+        confirm.close()
+        root.submitError = root.bridge.pay(confirm.to, confirm.amount)
+    }
+
+    Connections {
+        target: root.bridge
+        function onReceiptArrived(receipt) {
+            if (receipt && receipt.ok)
+                amount.text = ""
+        }
+    }
+
+    Popup {
+        id: confirm
+        objectName: "payConfirm"
+        property string to: ""
+        property string amount: ""
+        modal: true
+        focus: true
+        anchors.centerIn: Overlay.overlay
+        width: Math.min(420, root.width - 40)
+        padding: 24
+        background: Rectangle { radius: 14; color: Logic.card }
+        onOpened: cancelPay.forceActiveFocus()
+        ColumnLayout {
+            anchors.left: parent.left; anchors.right: parent.right
+            spacing: 14
+            Text {
+                objectName: "payConfirmText"
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                text: "Pay " + confirm.amount + " to " + confirm.to + "?"
+                font.pixelSize: 18; font.bold: true; color: Logic.text
+            }
+            Text {
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                text: "The bank moves the money at once; a payment cannot be taken back."
+                color: Logic.muted; font.pixelSize: 13
+            }
+            RowLayout {
+                Layout.alignment: Qt.AlignRight
+                spacing: 8
+                Button {
+                    id: cancelPay
+                    objectName: "payCancelButton"
+                    text: "Cancel"
+                    onClicked: confirm.close()
+                    Keys.onReturnPressed: confirm.close()
+                }
+                Button {
+                    id: confirmPay
+                    objectName: "payConfirmButton"
+                    text: "Pay " + confirm.amount
+                    onClicked: root.confirmed()
+                    contentItem: Text {
+                        text: confirmPay.text; color: "white"; font.bold: true
+                        horizontalAlignment: Text.AlignHCenter
+                        verticalAlignment: Text.AlignVCenter
+                    }
+                    background: Rectangle {
+                        radius: 8; implicitHeight: 38; implicitWidth: 110
+                        color: confirmPay.down ? Logic.accentDark : Logic.accent
+                    }
+                }
+            }
+        }
     }
 
     Flickable {
@@ -104,7 +179,6 @@ Rectangle {
                             objectName: "recipientField"
                             Layout.fillWidth: true
                             placeholderText: "Recipient (username)"
-                            text: root.bridge ? (root.bridge.currentPeer || "") : ""
                         }
                         TextField {
                             id: amount
@@ -213,6 +287,7 @@ Rectangle {
                         Button {
                             objectName: "bankFingerprintSave"
                             text: "Save"
+                            highlighted: true
                             enabled: root.bridge && bankFingerprint.text.trim() !== root.bridge.bankFingerprint
                             onClicked: root.saveBankFingerprint()
                         }

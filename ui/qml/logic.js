@@ -104,6 +104,33 @@ function stateLabel(state) {
     }
 }
 
+// Message text for a rich-text view: everything escaped (a message is
+// never markup), web links clickable, spaces and line breaks kept.
+function escapeHtml(text) {
+    return String(text === undefined || text === null ? "" : text)
+        .replace(/&/g, "&amp;").replace(/</g, "&lt;")
+        .replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+function linkify(text, linkColor) {
+    var out = escapeHtml(text).replace(/\bhttps?:\/\/[^\s<>"]+/g, function (url) {
+        // A full stop or a bracket after a link belongs to the sentence.
+        var tail = "";
+        while (/[.,;:!?)\]']$/.test(url)) {
+            tail = url.slice(-1) + tail;
+            url = url.slice(0, -1);
+        }
+        return '<a href="' + url + '" style="color:' + (linkColor || accent) + '">'
+               + url + '</a>' + tail;
+    });
+    return '<span style="white-space:pre-wrap">' + out.replace(/\n/g, "<br>") + "</span>";
+}
+
+// Presence as shown: nobody is "online" while we are not connected.
+function presenceText(online, status) {
+    return online && status === "connected" ? "online" : "offline";
+}
+
 // Enter sends, Shift+Enter makes a new line.
 function isSendKey(key, modifiers) {
     var enter = key === Qt.Key_Return || key === Qt.Key_Enter;

@@ -35,6 +35,19 @@ QtObject {
     property var payments: []
     property int reconnects: 0
     property int resends: 0
+    property int routerAccepts: 0
+    property var knownIdentities: []
+    property string createdUser: ""
+    property string signedInAs: ""
+    function identities() { return knownIdentities }
+    function createIdentity(u, p) { createdUser = u }
+    function signIn(u, p) { signedInAs = u }
+    property bool routerKeyChanged: false
+    property string oldRouterFingerprint: ""
+    property string newRouterFingerprint: ""
+    property int changedAccepts: 0
+    function acceptChangedRouterKey() { changedAccepts += 1; routerKeyChanged = false }
+    property int signOuts: 0
 
     signal connected(string fingerprint, bool newUser)
     signal connectionLost()
@@ -58,8 +71,16 @@ QtObject {
         messages.setSending(id)
     }
     function reconnect() { reconnects += 1 }
+    function acceptRouterFingerprint() { routerAccepts += 1; routerAccepted = true }
+    function signOut() { signOuts += 1; signedIn = false }
     function resendFailed() { resends += 1; return 2 }
     function acceptNewKey(peer) { acceptedKeyOf = peer }
+    property string deleted: ""
+    function deleteConversation(peer) {
+        deleted = peer
+        if (currentPeer === peer) currentPeer = ""
+        messages.forget(peer); contacts.remove(peer)
+    }
     function verifyContact(peer) {}
     function refreshPresence() {}
     function refreshWallet() {}
@@ -81,5 +102,7 @@ QtObject {
         currentPeer = ""; lastSent = ""; retried = []; acceptedKeyOf = ""
         payments = []; paying = false; lastReceipt = ({}); reconnects = 0; resends = 0
         status = "connected"; signedIn = true; bankFingerprint = ""
+        routerKeyChanged = false; changedAccepts = 0
+        deleted = ""; routerFingerprint = ""; routerAccepted = true; routerAccepts = 0; signOuts = 0
     }
 }

@@ -4,6 +4,8 @@
 #include <QSignalSpy>
 #include <QtTest>
 
+#include <sqlite3.h>
+
 #include "tests/support/harness.hpp"
 #include "ui/bridge.hpp"
 
@@ -41,12 +43,23 @@ class BridgeTest : public QObject {
   }
   static std::string ss(const QString& s) { return s.toStdString(); }
 
-  /// Signs `b` in as alice and waits for "connected".
-  void sign_in(ui::Bridge& b) {
+  /// Opens the chat with `peer` (a new name is looked up first).
+  static void open(ui::Bridge& b, const QString& peer) {
+    b.openConversation(peer);
+    QTRY_COMPARE_WITH_TIMEOUT(b.currentPeer(), peer, 10000);
+  }
+
+  /// Signs `b` in as `user`, accepts the router's key as a person would
+  /// and waits for "connected".
+  void sign_in(ui::Bridge& b, const QString& user = QStringLiteral("alice")) {
     b.configure(home_, server_, {});
     QSignalSpy connected{&b, &ui::Bridge::connected};
-    b.signIn(QStringLiteral("alice"), {});
+    b.signIn(user, {});
     QVERIFY(connected.wait(20000));
+    if (!b.routerAccepted()) {
+      b.acceptRouterFingerprint();
+      QVERIFY(connected.wait(20000));
+    }
     QCOMPARE(b.status(), QStringLiteral("connected"));
     QVERIFY(b.signedIn());
     QVERIFY(!b.routerFingerprint().isEmpty());
@@ -69,10 +82,20 @@ private Q_SLOTS:
     QVERIFY2(r.exit_code == 0, r.err.c_str());
   }
 
+  void without_a_display_the_app_says_so() {
+    auto r = run({"/usr/bin/env", "-u", "DISPLAY", "-u", "WAYLAND_DISPLAY", "-u",
+                  "QT_QPA_PLATFORM", COURIER_CHAT, "--home", ss(home_)},
+                 std::chrono::seconds{20});
+    QCOMPARE(r.exit_code, 1);
+    QVERIFY2(r.err.find("no graphical display") != std::string::npos,
+             r.err.c_str());
+    QVERIFY2(r.err.find("reinstalling") == std::string::npos, r.err.c_str());
+  }
+
   void cli_message_appears_in_the_conversation() {
     ui::Bridge b;
     sign_in(b);
-    b.openConversation(QStringLiteral("bob"));
+    open(b, QStringLiteral("bob"));
     QCOMPARE(b.currentPeer(), QStringLiteral("bob"));
     QSignalSpy arrived{&b, &ui::Bridge::messageArrived};
     auto r = cli_run("bob", {"send", "alice", "hello from the cli"});
@@ -84,17 +107,48 @@ private Q_SLOTS:
     QCOMPARE(b.contacts().unread(QStringLiteral("bob")), 0);
   }
 
+  void nothing_moves_until_the_router_key_is_accepted() {
+    auto r = cli_run("erin", {"init", "--bits", "2048"});
+    QVERIFY2(r.exit_code == 0, r.err.c_str());
+    r = cli_run("erin", {"recv", "--wait", "0"}); // registers the name
+    QVERIFY2(r.exit_code == 0, r.err.c_str());
+    r = cli_run("bob", {"send", "erin", "held until accepted"});
+    QVERIFY2(r.exit_code == 0, r.err.c_str());
+    ui::Bridge b;
+    b.configure(home_, server_, {});
+    QSignalSpy connected{&b, &ui::Bridge::connected};
+    QSignalSpy arrived{&b, &ui::Bridge::messageArrived};
+    b.signIn(QStringLiteral("erin"), {});
+    QVERIFY(connected.wait(20000));
+    QVERIFY(!b.routerAccepted());
+    auto id = b.sendTo(QStringLiteral("bob"),
+                       QStringLiteral("not before the accept"));
+    QTest::qWait(2000);
+    QCOMPARE(arrived.count(), 0);
+    QCOMPARE(b.messages().stateOf(id), QStringLiteral("sending"));
+    b.acceptRouterFingerprint();
+    QVERIFY(b.routerAccepted());
+    QVERIFY(connected.wait(20000));
+    QCOMPARE(b.resendFailed(), 1); // as the app's connection manager does
+    QTRY_COMPARE_WITH_TIMEOUT(arrived.count(), 1, 20000);
+    QCOMPARE(arrived.at(0).at(1).toString(), QStringLiteral("held until accepted"));
+    QTRY_COMPARE_WITH_TIMEOUT(b.messages().stateOf(id),
+                              QStringLiteral("accepted"), 20000);
+    r = cli_run("bob", {"--json", "recv", "--count", "1", "--wait", "10"});
+    QVERIFY(r.out.find("not before the accept") != std::string::npos);
+  }
+
   void message_to_another_conversation_counts_as_unread() {
     ui::Bridge b;
     sign_in(b);
-    b.openConversation(QStringLiteral("carol"));
+    open(b, QStringLiteral("erin"));
     QSignalSpy arrived{&b, &ui::Bridge::messageArrived};
     auto r = cli_run("bob", {"send", "alice", "are you there?"});
     QVERIFY2(r.exit_code == 0, r.err.c_str());
     QVERIFY(arrived.wait(20000));
     QCOMPARE(b.contacts().unread(QStringLiteral("bob")), 1);
     QVERIFY(!shows(b, QStringLiteral("are you there?"), false));
-    b.openConversation(QStringLiteral("bob"));
+    open(b, QStringLiteral("bob"));
     QCOMPARE(b.contacts().unread(QStringLiteral("bob")), 0);
     QTRY_VERIFY_WITH_TIMEOUT(shows(b, QStringLiteral("are you there?"), false),
                              10000);
@@ -103,7 +157,7 @@ private Q_SLOTS:
   void bridge_message_arrives_at_the_cli() {
     ui::Bridge b;
     sign_in(b);
-    b.openConversation(QStringLiteral("bob"));
+    open(b, QStringLiteral("bob"));
     auto id = b.sendMessage(QStringLiteral("hello from the app"));
     QVERIFY(!id.isEmpty());
     QCOMPARE(b.messages().stateOf(id), QStringLiteral("sending"));
@@ -122,7 +176,7 @@ private Q_SLOTS:
   void history_survives_a_restart() {
     ui::Bridge b;
     sign_in(b);
-    b.openConversation(QStringLiteral("bob"));
+    open(b, QStringLiteral("bob"));
     QTRY_VERIFY_WITH_TIMEOUT(shows(b, QStringLiteral("hello from the cli"),
                                    false)
                                && shows(b, QStringLiteral("hello from the app"),
@@ -140,7 +194,7 @@ private Q_SLOTS:
   void send_while_offline_goes_out_after_reconnect() {
     ui::Bridge b;
     sign_in(b);
-    b.openConversation(QStringLiteral("bob"));
+    open(b, QStringLiteral("bob"));
     QSignalSpy lost{&b, &ui::Bridge::connectionLost};
     router_.proc.kill_hard();
     QVERIFY(lost.wait(15000));
@@ -168,7 +222,7 @@ private Q_SLOTS:
   void presence_is_asked_for_the_contacts() {
     ui::Bridge b;
     sign_in(b);
-    b.openConversation(QStringLiteral("bob")); // bob is a contact now
+    open(b, QStringLiteral("bob")); // bob is a contact now
     b.refreshPresence();
     QTest::qWait(500);
     QVERIFY(!b.contacts().get(QStringLiteral("bob")).value("online").toBool());
@@ -183,6 +237,86 @@ private Q_SLOTS:
     }
     bob.kill_hard();
     QVERIFY(online);
+  }
+
+  // fred gets a new key while alice had his old one verified, and writes
+  // to her with it: accepting the new key shows his message and does not
+  // count as verifying.
+  void accepting_a_new_key_is_not_verifying_and_shows_what_waited() {
+    for (auto args : {std::vector<std::string>{"init", "--bits", "2048"},
+                      std::vector<std::string>{"recv", "--wait", "0"}}) {
+      auto r = cli_run("fred", args);
+      QVERIFY2(r.exit_code == 0, r.err.c_str());
+    }
+    ui::Bridge b;
+    sign_in(b);
+    auto fred = QStringLiteral("fred");
+    open(b, fred);
+    QTRY_VERIFY_WITH_TIMEOUT(
+      !b.contacts().get(fred).value("fingerprint").toString().isEmpty(), 10000);
+    b.verifyContact(fred);
+    QTRY_VERIFY_WITH_TIMEOUT(b.contacts().get(fred).value("verified").toBool(),
+                             10000);
+    // The directory forgets fred; a new fred registers another key.
+    QSignalSpy lost{&b, &ui::Bridge::connectionLost};
+    router_.proc.kill_hard();
+    QVERIFY(lost.wait(15000));
+    sqlite3* db = nullptr;
+    QCOMPARE(sqlite3_open((router_.data + "/directory.db").c_str(), &db),
+             SQLITE_OK);
+    QCOMPARE(sqlite3_exec(db, "DELETE FROM users WHERE name = 'fred'",
+                          nullptr, nullptr, nullptr),
+             SQLITE_OK);
+    sqlite3_close(db);
+    router_ = test::router_process::start(router_.data, router_.port);
+    std::filesystem::remove_all(ss(home_) + "/fred");
+    for (auto args : {std::vector<std::string>{"init", "--bits", "2048"},
+                      std::vector<std::string>{"send", "alice", "from my new key"}}) {
+      auto r = cli_run("fred", args);
+      QVERIFY2(r.exit_code == 0, r.err.c_str());
+    }
+    QSignalSpy connected{&b, &ui::Bridge::connected};
+    QSignalSpy arrived{&b, &ui::Bridge::messageArrived};
+    b.reconnect();
+    QVERIFY(connected.wait(20000));
+    QTRY_VERIFY_WITH_TIMEOUT(b.contacts().get(fred).value("keyChanged").toBool(),
+                             10000);
+    QCOMPARE(arrived.count(), 0); // held: signed with a key not accepted
+    b.acceptNewKey(fred);
+    QTRY_VERIFY_WITH_TIMEOUT(!b.contacts().get(fred).value("keyChanged").toBool(),
+                             10000);
+    QVERIFY(!b.contacts().get(fred).value("verified").toBool());
+    QTRY_COMPARE_WITH_TIMEOUT(arrived.count(), 1, 20000);
+    QCOMPARE(arrived.at(0).at(1).toString(), QStringLiteral("from my new key"));
+    QVERIFY(shows(b, QStringLiteral("from my new key"), false));
+  }
+
+  void an_unknown_name_makes_no_contact_and_a_chat_can_be_deleted() {
+    {
+      ui::Bridge b;
+      sign_in(b);
+      b.openConversation(QStringLiteral("nosuchuser"));
+      QTRY_VERIFY_WITH_TIMEOUT(b.notice().contains("no user called nosuchuser"),
+                               10000);
+      QCOMPARE(b.contacts().indexOf(QStringLiteral("nosuchuser")), -1);
+      QVERIFY(b.currentPeer() != QStringLiteral("nosuchuser"));
+      open(b, QStringLiteral("bob"));
+      QTRY_VERIFY_WITH_TIMEOUT(shows(b, QStringLiteral("hello from the cli"),
+                                     false),
+                               10000);
+      b.deleteConversation(QStringLiteral("bob"));
+      QCOMPARE(b.contacts().indexOf(QStringLiteral("bob")), -1);
+      QVERIFY(b.currentPeer().isEmpty());
+    }
+    // Still gone after a restart; opening the chat again starts it empty.
+    ui::Bridge b;
+    sign_in(b);
+    QTest::qWait(1500); // the contacts have been read
+    QCOMPARE(b.contacts().indexOf(QStringLiteral("bob")), -1);
+    open(b, QStringLiteral("bob"));
+    QTRY_COMPARE_WITH_TIMEOUT(b.currentPeer(), QStringLiteral("bob"), 10000);
+    QTest::qWait(1000);
+    QVERIFY(!shows(b, QStringLiteral("hello from the cli"), false));
   }
 
   void wrong_passphrase_is_said_in_words() {
@@ -202,6 +336,25 @@ private Q_SLOTS:
     QVERIFY2(failed.at(0).at(0).toString().contains("Wrong passphrase"),
              qPrintable(failed.at(0).at(0).toString()));
     QVERIFY(!b.signedIn());
+  }
+
+  void a_capital_letter_is_the_same_name() {
+    ui::Bridge b;
+    b.configure(home_, server_, {});
+    QSignalSpy created{&b, &ui::Bridge::identityCreated};
+    b.createIdentity(QStringLiteral(" Dana"), QStringLiteral("dana's phrase 1"),
+                     2048);
+    QVERIFY(created.wait(60000));
+    QVERIFY2(created.at(0).at(0).toBool(),
+             qPrintable(created.at(0).at(1).toString()));
+    QVERIFY(b.identityExists(QStringLiteral("dana")));
+    QSignalSpy connected{&b, &ui::Bridge::connected};
+    QSignalSpy failed{&b, &ui::Bridge::signInFailed};
+    b.signIn(QStringLiteral("Dana"), QStringLiteral("dana's phrase 1"));
+    QVERIFY(connected.wait(20000));
+    QCOMPARE(failed.count(), 0);
+    QCOMPARE(b.user(), QStringLiteral("dana"));
+    QVERIFY(b.error().isEmpty());
   }
 
   void an_empty_passphrase_is_refused() {
@@ -277,6 +430,39 @@ private Q_SLOTS:
     // The order goes out now (nobody answers it here): no wallet error.
     QTest::qWait(1000);
     QVERIFY2(b.walletError().isEmpty(), qPrintable(b.walletError()));
+  }
+
+  // Last: the router comes back with another key and an empty directory.
+  void a_changed_router_key_shows_both_fingerprints_and_can_be_accepted() {
+    ui::Bridge b;
+    sign_in(b);
+    auto old_fp = b.routerFingerprint();
+    QSignalSpy lost{&b, &ui::Bridge::connectionLost};
+    auto port = router_.port;
+    router_.proc.kill_hard();
+    QVERIFY(lost.wait(15000));
+    router_ = test::router_process::start(*tmp_ / "router-new-key", port);
+    QSignalSpy failed{&b, &ui::Bridge::connectFailed};
+    b.reconnect();
+    QVERIFY(failed.wait(20000));
+    QCOMPARE(failed.at(0).at(1).toBool(), false); // it keeps trying
+    QVERIFY(b.routerKeyChanged());
+    QCOMPARE(b.oldRouterFingerprint(), old_fp);
+    QCOMPARE(normalize_fingerprint(ss(b.newRouterFingerprint())),
+             normalize_fingerprint(router_.fingerprint));
+    QVERIFY2(b.error().contains("router's key"), qPrintable(b.error()));
+    QSignalSpy connected{&b, &ui::Bridge::connected};
+    b.acceptChangedRouterKey();
+    QVERIFY(connected.wait(20000));
+    QVERIFY(!b.routerKeyChanged());
+    QVERIFY(b.routerAccepted());
+    QCOMPARE(b.status(), QStringLiteral("connected"));
+    QCOMPARE(normalize_fingerprint(ss(b.routerFingerprint())),
+             normalize_fingerprint(router_.fingerprint));
+    // And the next start needs no override: the new key is the pin.
+    ui::Bridge again;
+    sign_in(again);
+    QVERIFY(again.routerAccepted());
   }
 
   void cleanupTestCase() {

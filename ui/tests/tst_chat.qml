@@ -10,12 +10,16 @@ Item {
 
     FakeBridge { id: fake }
     ChatView { id: view; anchors.fill: parent; bridge: fake }
+    TextEdit { id: pasteTarget; visible: false }
 
     TestCase {
         name: "Chat"
         when: windowShown
 
         function init() {
+            view.drafts = ({})
+            view.draftPeer = ""
+            findChild(view, "composerField").text = ""
             fake.reset()
             fake.openConversation("bob")
         }
@@ -74,6 +78,111 @@ Item {
             compare(b.outgoing, false)
             var box = findChild(b, "bubbleBox")
             verify(box.x < view.list.width / 2)
+        }
+
+        function test_one_draft_per_conversation() {
+            var field = findChild(view, "composerField")
+            field.forceActiveFocus()
+            field.text = "for bob only"
+            fake.openConversation("carol")
+            compare(field.text, "")
+            field.forceActiveFocus()
+            keyClick(Qt.Key_Return)
+            compare(fake.messages.count, 0) // nothing went to carol
+            field.text = "for carol"
+            fake.openConversation("bob")
+            compare(field.text, "for bob only")
+            fake.openConversation("carol")
+            compare(field.text, "for carol")
+        }
+
+        function test_payment_is_an_event_in_the_conversation() {
+            fake.messages.addIncoming("bob", "lunch?", "m-9", Date.now() - 1000)
+            fake.messages.addEvent("bob", "bob paid you 12.34", "pay-t1", Date.now(),
+                                   "Receipt signed by the bank: transfer t1")
+            var e = null
+            tryVerify(function () {
+                var items = view.list.contentItem.children
+                for (var i = 0; i < items.length; ++i)
+                    if (items[i].objectName === "bubble" && items[i].isEvent)
+                        e = items[i]
+                return e !== null
+            })
+            verify(findChild(e, "eventBox").visible)
+            verify(!findChild(e, "bubbleBox").visible)
+            verify(findChild(e, "eventText").text.indexOf("bob paid you 12.34") === 0)
+            // The same payment seen again in the bank's history is not doubled.
+            verify(!fake.messages.addEvent("bob", "bob paid you 12.34", "pay-t1", Date.now()))
+            compare(fake.messages.count, 2)
+        }
+
+        function incoming(body) {
+            fake.messages.addIncoming("bob", body, "m-" + body.length, Date.now())
+            var b = null
+            tryVerify(function () {
+                var items = view.list.contentItem.children
+                for (var i = 0; i < items.length; ++i)
+                    if (items[i].objectName === "bubble" && items[i].body === body)
+                        b = items[i]
+                return b !== null
+            })
+            return b
+        }
+
+        function test_composer_has_focus_when_a_chat_opens() {
+            fake.openConversation("carol")
+            tryCompare(findChild(view, "composerField"), "activeFocus", true)
+            keyClick(Qt.Key_H)
+            compare(findChild(view, "composerField").text, "h")
+            // The wallet was in front, then the same chat again.
+            view.visible = false
+            top.forceActiveFocus()
+            view.visible = true
+            tryCompare(findChild(view, "composerField"), "activeFocus", true)
+        }
+
+        function test_message_text_can_be_selected_and_copied() {
+            var b = incoming("copy me, <b>not bold</b>")
+            var t = findChild(b, "bodyText")
+            verify(t.readOnly)
+            verify(t.selectByMouse)
+            compare(t.getText(0, t.length), "copy me, <b>not bold</b>")
+            waitForRendering(view)
+            mouseClick(findChild(b, "bubbleBox"), 10, 10, Qt.RightButton)
+            tryCompare(findChild(b, "messageMenu"), "opened", true)
+            mouseClick(findChild(b, "copyItem"))
+            pasteTarget.text = ""
+            pasteTarget.paste()
+            compare(pasteTarget.text, "copy me, <b>not bold</b>")
+        }
+
+        function test_links_are_clickable() {
+            var b = incoming("see https://example.org/a?b=1&c=2.")
+            var t = findChild(b, "bodyText")
+            verify(t.text.indexOf('href="https://example.org/a?b=1&amp;c=2"') > 0, t.text)
+            verify(t.linkAt !== undefined)
+        }
+
+        function test_presence_is_not_online_while_disconnected() {
+            fake.contacts.setOnline(["bob"])
+            var p = findChild(view, "presenceText")
+            compare(p.text, "online")
+            fake.status = "offline"
+            compare(p.text, "offline")
+        }
+
+        function test_failed_reason_is_visible() {
+            typeAndSend("will fail")
+            var id = fake.lastSent
+            fake.messages.setFailed(id, "the router did not answer in time")
+            var b = null
+            tryVerify(function () { b = bubbleFor(id); return b !== null && b.msgState === "failed" })
+            var why = findChild(b, "failReason")
+            verify(why.visible)
+            verify(why.text.indexOf("the router did not answer in time") >= 0)
+            verify(why.height > 0)
+            var box = findChild(b, "bubbleBox")
+            verify(why.y + why.height <= box.height)
         }
 
         function test_shift_enter_is_a_new_line() {

@@ -96,4 +96,20 @@ TestCase {
         compare(Logic.fingerprintLines(fp),
                 "aaaa bbbb cccc dddd eeee ffff 0000 1111\n2222 3333 4444 5555 6666 7777 8888 9999")
     }
+
+    function test_linkify_escapes_and_links() {
+        var html = Logic.linkify("<b>x</b> & see https://example.org/a?b=1&c=2.", "#123456")
+        verify(html.indexOf("&lt;b&gt;x&lt;/b&gt; &amp; see") >= 0, html)
+        verify(html.indexOf('<a href="https://example.org/a?b=1&amp;c=2" style="color:#123456">') >= 0, html)
+        verify(html.indexOf("</a>.") >= 0, html)
+        verify(Logic.linkify("a\nb").indexOf("a<br>b") >= 0)
+        compare(Logic.linkify("javascript:alert(1)").indexOf("<a"), -1)
+    }
+
+    function test_presence_text() {
+        compare(Logic.presenceText(true, "connected"), "online")
+        compare(Logic.presenceText(true, "offline"), "offline")
+        compare(Logic.presenceText(true, "connecting"), "offline")
+        compare(Logic.presenceText(false, "connected"), "offline")
+    }
 }

@@ -50,6 +50,27 @@ Item {
             tryVerify(function () { return row("dave") !== null })
         }
 
+        function test_a_conversation_can_be_deleted() {
+            fake.openConversation("bob")
+            var r = null
+            tryVerify(function () { r = row("bob"); return r !== null })
+            mouseClick(r, 20, 20, Qt.RightButton)
+            var item = findChild(r, "deleteConversation")
+            verify(item)
+            var menu = findChild(r, "contactMenu")
+            tryCompare(menu, "opened", true)
+            mouseClick(item)
+            compare(fake.deleted, "bob")
+            tryVerify(function () { return row("bob") === null })
+        }
+
+        function test_own_fingerprint_is_readable() {
+            var fp = findChild(bar, "myFingerprint")
+            verify(fp.font.pixelSize >= 12, fp.font.pixelSize)
+            verify(fp.selectByMouse)
+            verify(fp.text.indexOf("aaaa bbbb") === 0)
+        }
+
         function test_status_text() {
             var t = findChild(bar, "statusText")
             compare(t.text, "Connected")

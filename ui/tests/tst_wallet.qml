@@ -40,6 +40,8 @@ Item {
             verify(page.payButton.enabled)
             compare(findChild(page, "amountError").visible, false)
             mouseClick(page.payButton)
+            tryCompare(page.confirmDialog, "opened", true)
+            mouseClick(findChild(page, "payConfirmButton"))
             compare(fake.payments.length, 1)
             compare(fake.payments[0].to, "bob")
             compare(fake.payments[0].amount, "12.50")
@@ -51,6 +53,32 @@ Item {
                                  transferId: "t-1", seq: 7, replayed: false, time: "now" }
             tryCompare(card, "visible", true)
             verify(findChild(page, "receiptText").text.indexOf("Paid 12.50 to bob") >= 0)
+        }
+
+        function test_paying_asks_first_and_keeps_the_amount_until_paid() {
+            fake.openConversation("dana") // the open chat fills in nothing
+            compare(page.recipientField.text, "")
+            page.recipientField.text = "eli"
+            page.amountField.text = "12.34"
+            page.amountField.forceActiveFocus()
+            keyClick(Qt.Key_Return)
+            compare(fake.payments.length, 0)
+            tryCompare(page.confirmDialog, "opened", true)
+            compare(findChild(page, "payConfirmText").text, "Pay 12.34 to eli?")
+            keyClick(Qt.Key_Return) // a second Enter does not pay either
+            compare(fake.payments.length, 0)
+            tryCompare(page.confirmDialog, "visible", false)
+            mouseClick(page.payButton)
+            tryCompare(page.confirmDialog, "opened", true)
+            mouseClick(findChild(page, "payConfirmButton"))
+            compare(fake.payments.length, 1)
+            compare(fake.payments[0].to, "eli")
+            compare(fake.payments[0].amount, "12.34")
+            fake.paying = false
+            fake.receiptArrived({ ok: false, message: "The bank refused" })
+            compare(page.amountField.text, "12.34")
+            fake.receiptArrived({ ok: true, to: "eli", amount: "12.34" })
+            compare(page.amountField.text, "")
         }
 
         function test_bank_refusal_in_words() {

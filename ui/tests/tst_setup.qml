@@ -1,0 +1,81 @@
+import QtQuick
+import QtTest
+import "../qml"
+
+// The first screen: what it opens on, the tabs, a card that does not move
+// and Enter between the passphrase fields.
+Item {
+    id: top
+    width: 800; height: 700
+
+    FakeBridge { id: fake }
+    Component { id: setupPage; SetupPage { anchors.fill: parent } }
+
+    TestCase {
+        name: "Setup"
+        when: windowShown
+
+        function init() {
+            fake.reset()
+            fake.user = ""
+            fake.knownIdentities = []
+            fake.createdUser = ""
+            fake.signedInAs = ""
+        }
+
+        function make() {
+            var page = createTemporaryObject(setupPage, top, { bridge: fake })
+            verify(page)
+            waitForRendering(page)
+            return page
+        }
+
+        function test_opens_on_create_identity_when_there_is_none() {
+            var page = make()
+            verify(page.creating)
+            compare(findChild(page, "setupTabs").currentIndex, 1)
+            compare(findChild(page, "goButton").text, "Create identity")
+        }
+
+        function test_opens_on_sign_in_with_the_one_identity_filled_in() {
+            fake.knownIdentities = ["dana"]
+            var page = make()
+            verify(!page.creating)
+            compare(findChild(page, "userField").text, "dana")
+            compare(findChild(page, "goButton").text, "Sign in")
+        }
+
+        function test_only_the_current_tab_looks_selected() {
+            var page = make()
+            var create = findChild(page, "tab_1"), signIn = findChild(page, "tab_0")
+            verify(create.checked && !signIn.checked)
+            verify(!Qt.colorEqual(create.contentItem.color, signIn.contentItem.color))
+            verify(create.contentItem.font.bold && !signIn.contentItem.font.bold)
+        }
+
+        function test_the_card_does_not_move_as_fields_appear() {
+            fake.knownIdentities = ["dana"]
+            var page = make()
+            var y = page.card.y
+            mouseClick(findChild(page, "tab_1"))
+            verify(page.creating)
+            findChild(page, "passField").text = "correct horse battery"
+            waitForRendering(page)
+            compare(page.card.y, y)
+        }
+
+        function test_enter_in_the_first_passphrase_moves_on() {
+            var page = make()
+            findChild(page, "userField").text = "dana"
+            var pass = findChild(page, "passField")
+            pass.forceActiveFocus()
+            pass.text = "correct horse battery"
+            keyClick(Qt.Key_Return)
+            compare(fake.createdUser, "")
+            verify(findChild(page, "pass2Field").activeFocus)
+            findChild(page, "pass2Field").text = "correct horse battery"
+            keyClick(Qt.Key_Return)
+            compare(fake.createdUser, "dana")
+        }
+    }
+}
