@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command: install, build, run every test; then the
-# sanitizer jobs (COURIER_SANITIZE: "asan" by default, "asan tsan", "tsan"
+# sanitizer jobs (COURIER_SANITIZE: "asan tsan" by default, "asan", "tsan"
 # or "none"; see deploy/sanitize.sh).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -8,7 +8,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/deploy/build.sh"
 cd "$root/build"
 ctest --output-on-failure --timeout 600 -j2
-for job in ${COURIER_SANITIZE:-asan}; do
+for job in ${COURIER_SANITIZE:-asan tsan}; do
   [ "$job" = none ] && continue
   start=$SECONDS
   "$root/deploy/sanitize.sh" "$job"
