@@ -138,7 +138,9 @@ void reconnect(bank_ptr self) {
     .then(
       [=](const std::string& fp, bool) {
         self->state.backoff = milliseconds{200};
-        std::cout << "bank signed in; router fingerprint: " << fp << std::endl;
+        // One write, so that no log line lands inside it.
+        std::cout << ("bank signed in; router fingerprint: " + fp + "\n")
+                  << std::flush;
       },
       [=](caf::error& err) {
         auto& b = self->state.backoff;

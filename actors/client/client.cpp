@@ -123,10 +123,12 @@ void fail_connect(client_ptr self, caf::error err) {
   auto& st = self->state;
   if (st.reconnecting) {
     st.last_failure = std::move(err);
-    if (st.conn)
+    if (st.conn) {
       caf::anon_send(st.conn, close_atom::value); // on_disconnect retries
-    else
+    } else {
+      st.at = phase::idle; // no router answered: the next try starts over
       retry_later(self);
+    }
     return;
   }
   if (st.connect_pending) {

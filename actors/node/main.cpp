@@ -217,7 +217,8 @@ public:
            "how long a message already pushed to its recipient waits for "
            "the ack before it is written to disk (0: write at once)")
       .add(sender_rate, "sender-rate",
-           "messages a second one user may send (0: no limit)")
+           "messages a second one user may send (0: no limit); names "
+           "reserved with --reserve (the bank) are not limited")
       .add(sender_burst, "sender-burst",
            "messages one user may send at once before --sender-rate applies")
       .add(queue_max_messages, "queue-max-messages",
@@ -632,8 +633,12 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   // With TLS every peer's name is checked against its certificate.
   if (!cfg.tls_cert.empty() && !cfg.backbone.empty())
     cluster.identity = cluster::spawn_tls_peer_identity(sys);
+  std::set<std::string> unmetered;
+  for (auto& kv : cfg.reserved)
+    unmetered.insert(kv.first);
   auto rt = spawn_router(sys, dir, queue, limits, first_seq, cluster,
-                         std::chrono::milliseconds{cfg.ack_hold_ms});
+                         std::chrono::milliseconds{cfg.ack_hold_ms},
+                         std::move(unmetered));
   exit_with(sys, rt, "router");
   exit_with(sys, queue, "queue");
   if (auto rc = start_backbone(sys, cfg, rt); rc != 0) {
@@ -661,8 +666,11 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   self->request(listener, std::chrono::seconds{10}, status_atom::value)
     .receive(
       [&](uint16_t bound) {
-        std::cout << "courier router '" << cfg.name << "' listening on "
-                  << edge.host << ":" << bound << std::endl;
+        // One write: another thread's log line cannot land inside it,
+        // and scripts read the address from it.
+        std::cout << ("courier router '" + cfg.name + "' listening on "
+                      + edge.host + ":" + std::to_string(bound) + "\n")
+                  << std::flush;
       },
       [&](caf::error& err) {
         rc = fail("cannot listen on " + cfg.edge + ": "

@@ -81,6 +81,8 @@ struct router_state {
   /// old one), so this is the user's budget; a bucket is kept after its
   /// session ends (signing in again does not refill it) until it is full.
   std::unordered_map<std::string, token_bucket> send_budgets;
+  /// Senders without a budget: names reserved for a key, such as the bank.
+  std::set<std::string> unmetered;
   /// Seqs on their way to the store whose sender has not been answered,
   /// and whether the recipient acknowledged them meanwhile: the answer
   /// then says so, and no delivered notice follows.
@@ -523,7 +525,7 @@ presence(router_ptr self, std::vector<std::string> users) {
 // Takes one message from `from`'s send budget; an error if it is spent.
 caf::error charge_sender(router_ptr self, const std::string& from) {
   auto& st = self->state;
-  if (st.limits.sender_rate == 0)
+  if (st.limits.sender_rate == 0 || st.unmetered.count(from) > 0)
     return caf::none;
   auto now = token_bucket::clock::now();
   auto& budgets = st.send_budgets;
@@ -661,8 +663,9 @@ router_actor::behavior_type
 router(router_ptr self,
        directory_actor directory, store_actor store, edge_limits limits,
        uint64_t first_seq, cluster_config cluster,
-       std::chrono::milliseconds ack_hold) {
+       std::chrono::milliseconds ack_hold, std::set<std::string> unmetered) {
   self->state.next_seq = first_seq;
+  self->state.unmetered = std::move(unmetered);
   self->state.ack_hold = ack_hold;
   self->state.cluster = std::move(cluster);
   self->state.directory = std::move(directory);
@@ -799,12 +802,14 @@ router(router_ptr self,
 router_actor spawn_router(caf::actor_system& sys, directory_actor directory,
                           store_actor store, edge_limits limits,
                           uint64_t first_seq, cluster_config cluster,
-                          std::chrono::milliseconds ack_hold) {
+                          std::chrono::milliseconds ack_hold,
+                          std::set<std::string> unmetered) {
   if (cluster.routers.empty())
     cluster.routers.push_back(cluster.name);
   return sys.middleman().spawn_broker(router, std::move(directory),
                                      std::move(store), limits, first_seq,
-                                     std::move(cluster), ack_hold);
+                                     std::move(cluster), ack_hold,
+                                     std::move(unmetered));
 }
 
 } // namespace courier

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -90,9 +91,12 @@ struct cluster_config {
 /// session ends or signs in again, and on `flush` (the node is stopping).
 /// `first_seq` comes from next_free_seq() of the store's database.
 /// With one router in `cluster` every user is homed here.
+/// `unmetered`: senders the send budget does not apply to, the names
+/// reserved for a key (the bank answers every order it gets).
 router_actor spawn_router(caf::actor_system& sys, directory_actor directory,
                           store_actor store, edge_limits limits,
                           uint64_t first_seq, cluster_config cluster = {},
-                          std::chrono::milliseconds ack_hold = {});
+                          std::chrono::milliseconds ack_hold = {},
+                          std::set<std::string> unmetered = {});
 
 } // namespace courier

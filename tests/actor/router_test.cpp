@@ -446,6 +446,23 @@ TEST_F(RouterTest, SenderOverItsBudgetIsRefusedWhateverItsSessions) {
   // Other senders have budgets of their own.
   send_ok("carol", "bob", "carol is fine");
 }
+
+// The bank answers every order with a receipt: a name reserved for a key
+// is not held to the budget, however many orders come at once.
+TEST_F(RouterTest, ReservedServiceNamesHaveNoBudget) {
+  edge_limits limits;
+  limits.sender_rate = 1;
+  limits.sender_burst = 3;
+  start(limits, {}, {}, {"bank"});
+  for (auto name : {"bank", "alice"})
+    register_user(name);
+  for (int i = 0; i < 20; ++i)
+    send_ok("bank", "alice", "receipt " + std::to_string(i));
+  for (int i = 0; i < 3; ++i)
+    send_ok("alice", "bank", "order " + std::to_string(i));
+  EXPECT_EQ(code_of(send("alice", "bank", "one more").err),
+            errc::sending_too_fast);
+}
 TEST_F(HoldTest, MessageAckedInTimeIsNeverWritten) {
   start_holding(std::chrono::seconds{10});
   auto seq = send_and_push("hi");

@@ -41,8 +41,7 @@ class bank_process_test : public ::testing::Test {
 protected:
   void SetUp() override {
     for (auto user : {"alice", "bob", "carol"}) {
-      auto r = run({COURIER_CLI, "--home", home(), "--user", user,
-                    "--no-passphrase", "init", "--bits", "2048"});
+      auto r = init_identity(home(), user);
       ASSERT_EQ(r.exit_code, 0) << r.err;
     }
     // As deploy/run.sh does: the operator and the bank are bound to their
@@ -308,8 +307,7 @@ TEST_F(bank_process_test, reserved_names_take_only_their_keys) {
   // Another 'bank' or 'alice' (a squatter with its own key) cannot sign in.
   temp_dir elsewhere;
   for (auto user : {"bank", "alice"}) {
-    auto made = run({COURIER_CLI, "--home", elsewhere.path(), "--user", user,
-                     "--no-passphrase", "init", "--bits", "2048"});
+    auto made = init_identity(elsewhere.path(), user);
     ASSERT_EQ(made.exit_code, 0) << made.err;
     auto r = run(cli(elsewhere.path(), router.address(), user,
                      {"--json", "recv", "--wait", "1"}));
@@ -388,6 +386,8 @@ TEST_F(bank_process_test, router_restarted_mid_load_fails_no_order) {
   // the same address and data.
   auto port = router.port;
   router.proc.kill_hard();
+  // Down for a while: the clients' first tries find nobody listening.
+  std::this_thread::sleep_for(milliseconds{1500});
   router = router_process::start(dir / "router", port,
                                  {"--reserve=bank=" + bank_fp,
                                   "--reserve=alice=" + alice_fp});

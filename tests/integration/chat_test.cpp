@@ -52,8 +52,7 @@ protected:
   }
 
   void init(const std::string& user) {
-    auto r = run({COURIER_CLI, "--home", home(), "--user", user,
-                  "--no-passphrase", "init", "--bits", "2048"});
+    auto r = init_identity(home(), user);
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
 

@@ -59,8 +59,7 @@ protected:
   void SetUp() override {
     router = router_process::start(dir / "router");
     for (auto user : {"alice", "bob"}) {
-      auto r = run({COURIER_CLI, "--home", home(), "--user", user,
-                    "--no-passphrase", "init", "--bits", "2048"});
+      auto r = init_identity(home(), user);
       ASSERT_EQ(r.exit_code, 0) << r.err;
     }
   }

@@ -279,8 +279,7 @@ TEST_F(edge_limits_test, a_busy_router_sends_the_client_to_the_next_one) {
   ASSERT_TRUE(holder.connected());
   std::this_thread::sleep_for(milliseconds{100});
   auto home = dir / "home";
-  auto init = run({COURIER_CLI, "--home", home, "--user", "frank",
-                   "--no-passphrase", "init", "--bits", "2048"});
+  auto init = init_identity(home, "frank");
   ASSERT_EQ(init.exit_code, 0) << init.err;
   auto r = run(cli(home, full.address() + "," + spare.address(), "frank",
                    {"recv", "--wait", "0"}));

@@ -289,6 +289,11 @@ run_result run(const std::vector<std::string>& argv, seconds timeout,
   return res;
 }
 
+run_result init_identity(const std::string& home, const std::string& user) {
+  return run({COURIER_CLI, "--home", home, "--user", user, "--no-passphrase",
+              "init", "--bits", "2048"});
+}
+
 std::vector<std::string> cli(const std::string& home, const std::string& server,
                              const std::string& user,
                              std::vector<std::string> args) {

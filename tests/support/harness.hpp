@@ -113,6 +113,10 @@ run_result run(const std::vector<std::string>& argv,
                std::chrono::seconds timeout = std::chrono::seconds{30},
                const std::string& input = "");
 
+/// Makes `user`'s identity under `home` with courier-cli: RSA-2048 without
+/// a passphrase, quick to make and to open in tests.
+run_result init_identity(const std::string& home, const std::string& user);
+
 /// A courier-cli command line for `user` against `server`, home `home`.
 std::vector<std::string> cli(const std::string& home, const std::string& server,
                              const std::string& user,

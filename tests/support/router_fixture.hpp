@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,10 +39,11 @@ protected:
     router_ = nullptr;
   }
 
-  /// Spawns directory, store and router on in-memory databases.
+  /// Spawns directory, store and router on in-memory databases; the
+  /// router meters every sender but `unmetered`.
   void start(edge_limits limits = {},
              std::chrono::microseconds commit_window = {},
-             queue_limits queue = {}) {
+             queue_limits queue = {}, std::set<std::string> unmetered = {}) {
     auto ddb = open_directory_db(":memory:");
     ASSERT_TRUE(ddb) << to_string(ddb.error());
     auto sdb = open_store_db(":memory:");
@@ -49,7 +51,8 @@ protected:
     directory_ = spawn_directory(*sys_, *ddb);
     auto first_seq = next_free_seq(**sdb);
     store_ = spawn_store(*sys_, *sdb, commit_window, queue);
-    router_ = spawn_router(*sys_, directory_, store_, limits, first_seq);
+    router_ = spawn_router(*sys_, directory_, store_, limits, first_seq, {},
+                           {}, std::move(unmetered));
     track(directory_.address());
     track(store_.address());
     track(router_.address());

@@ -19,8 +19,7 @@ router_process two_routers::start(size_t index) {
 }
 
 void two_routers::init(const std::string& user) {
-  auto r = run({COURIER_CLI, "--home", dir / "home", "--user", user,
-                "--no-passphrase", "init", "--bits", "2048"});
+  auto r = init_identity(dir / "home", user);
   ASSERT_EQ(r.exit_code, 0) << r.err;
 }
 
