@@ -18,6 +18,7 @@
 #include "actors/common/clock.hpp"
 #include "actors/common/error.hpp"
 #include "actors/server/cluster/rendezvous.hpp"
+#include "actors/common/whole_cleanup.hpp"
 #include "actors/server/token_bucket.hpp"
 #include "actors/server/unacked_window.hpp"
 
@@ -110,23 +111,8 @@ struct broker_for<caf::typed_actor<Sigs...>> {
 // sessions: a message between a session and the router is then a function
 // call's worth of work, not a wake-up of another thread.
 //
-// CAF 0.17.6 leaves scheduled_actor::cleanup out of a broker's cleanup: an
-// exiting broker keeps its pending request handlers and its mailbox. Their
-// response promises and senders hold this router and its peers, which
-// hold it back: a cycle that outlives every one of them (LeakSanitizer in
-// cluster_router_test). The router's cleanup is the whole one.
-class router_impl final
-  : public caf::stateful_actor<router_state, broker_for<router_actor>::type> {
-public:
-  using super
-    = caf::stateful_actor<router_state, broker_for<router_actor>::type>;
-  using super::super;
-
-  bool cleanup(caf::error&& reason, caf::execution_unit* host) override {
-    close_all(); // what the broker's own cleanup adds (no servants here)
-    return caf::scheduled_actor::cleanup(std::move(reason), host);
-  }
-};
+// The router's cleanup is the whole one (see whole_cleanup.hpp).
+using router_impl = whole_cleanup<router_state, broker_for<router_actor>::type>;
 using router_ptr = router_impl*;
 
 // How long a send waits for another router's answer before the sender

@@ -11,6 +11,7 @@
 
 #include "actors/common/error.hpp"
 #include "actors/common/socket.hpp"
+#include "actors/common/whole_cleanup.hpp"
 #include "actors/protocol/channel.hpp"
 #include "actors/protocol/bundle.hpp"
 #include "actors/protocol/envelope.hpp"
@@ -83,7 +84,7 @@ using session_broker = session_actor::extend<
   caf::reacts_to<caf::io::connection_closed_msg>>;
 
 using session_ptr
-  = caf::stateful_actor<session_state, session_broker::broker_base>*;
+  = whole_cleanup<session_state, session_broker::broker_base>*;
 
 // Discards unsent data and closes at once: the stream is broken, or the
 // peer reads too slowly to be worth waiting for.
