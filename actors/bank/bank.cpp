@@ -169,7 +169,14 @@ bank_handler(bank_ptr self, client_actor client, ledger_actor books,
         return rp;
       }
       auto o = parse_order(m.body);
-      if (!o)
+      if (o && !m.signed_by_sender)
+        // An order must prove who gave it, to anyone, later: a ratchet
+        // session alone authenticates it to the bank only.
+        answer(self, rp, m.from,
+               refused(m.msg_id, o->type, errc::bad_signature,
+                       "orders must carry your device's signature; update"
+                       " your Courier client"));
+      else if (!o)
         answer(self, rp, m.from,
                refused(m.msg_id, "unknown", code_of(o.error()),
                        explain(o.error())));

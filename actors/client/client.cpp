@@ -23,6 +23,7 @@
 
 #include "actors/client/client_db.hpp"
 #include "actors/client/crypto_worker.hpp"
+#include "actors/client/device.hpp"
 #include "actors/common/clock.hpp"
 #include "actors/common/error.hpp"
 #include "actors/common/private_files.hpp"
@@ -30,6 +31,7 @@
 #include "actors/protocol/handshake.hpp"
 #include "actors/protocol/limits.hpp"
 #include "actors/protocol/order.hpp"
+#include "actors/protocol/ratchet_letter.hpp"
 #include "crypto/random.hpp"
 #include "crypto/signature.hpp"
 
@@ -68,6 +70,15 @@ struct inbound {
 struct client_state {
   client_config cfg;
   std::shared_ptr<client_db> db;
+  /// This device's keys, prekeys and ratchet sessions (letters v3).
+  std::shared_ptr<device> dev;
+  /// Sends waiting for a bundle fetch that is under way, by peer.
+  std::map<std::string, std::vector<std::function<void(caf::expected<bool>)>>>
+    bundle_waiters;
+  /// Peers that published no bundle, until when not to ask again.
+  std::map<std::string, steady_clock::time_point> no_bundle_until;
+  bool prekeys_busy = false; ///< a count or publish is under way
+  size_t one_time_used = 0;  ///< one-time prekeys spent since the last count
   crypto_worker_actor workers;
   connection_actor conn;
   listener_actor listener;
@@ -293,9 +304,12 @@ void on_server_hello(client_ptr self, const std::string& frame) {
   caf::anon_send(st.conn, write_atom::value, std::move(res->finish_text));
 }
 
+void refresh_prekeys(client_ptr self);
+
 void on_welcome(client_ptr self, const protocol::envelope& env) {
   auto& st = self->state;
   st.at = phase::open;
+  st.last_failure = caf::none;
   auto addr = st.cfg.servers[st.server_index].to_string();
   if (auto err = st.db->pin("router", addr, st.server_key))
     return fail_connect(self, err);
@@ -312,6 +326,7 @@ void on_welcome(client_ptr self, const protocol::envelope& env) {
   }
   if (st.listener)
     caf::anon_send(st.listener, status_atom::value, std::string{"connected"});
+  refresh_prekeys(self);
 }
 
 // -- contacts ------------------------------------------------------------------
@@ -375,6 +390,8 @@ void with_key(client_ptr self, const std::string& user, key_fn fn) {
               if (bank_checked && !crypto::equal_ct(*pin, der_text)) {
                 // The configured fingerprint says which key is the bank's.
                 if (auto err = st.db->pin("user", user, der_text))
+                  return (void) fn(err);
+                if (auto err = st.dev->end_sessions(user))
                   return (void) fn(err);
               } else if (!crypto::equal_ct(*pin, der_text)) {
                 auto fp = crypto::fingerprint_of_der(der);
@@ -493,7 +510,38 @@ void on_opened(client_ptr self, uint64_t seq, int64_t accepted_ts,
   auto fp = crypto::fingerprint(sender);
   finish_inbound(self, seq,
                  inbound_message{c.from, c.to, c.body, c.msg_id, c.ts,
-                                 accepted_ts, fp ? *fp : std::string{}});
+                                 accepted_ts, fp ? *fp : std::string{}, false,
+                                 true});
+}
+
+// A letter v3 from `from`, opened in the actor: a ratchet step costs
+// microseconds. The plaintext and the session's new state are on disk
+// before the message goes on towards its acknowledgement.
+void open_v3(client_ptr self, uint64_t seq, int64_t accepted_ts,
+             const std::string& from, const std::string& blob,
+             const crypto::key& sender) {
+  auto& st = self->state;
+  auto opened = st.dev->open_letter(st.cfg.user, from, blob, sender,
+                                    accepted_ts, now_ms());
+  if (!opened) {
+    if (code_of(opened.error()) == errc::storage_failure) {
+      // Nothing was kept: the router keeps it and delivers it again.
+      warn(self, "could not store a message: " + explain(opened.error()));
+      return finish_inbound(self, seq, std::nullopt, false);
+    }
+    warn(self, "dropped a message from " + from
+                 + " that did not open: " + explain(opened.error()));
+    return finish_inbound(self, seq, std::nullopt);
+  }
+  if (opened->used_one_time && ++st.one_time_used >= 10)
+    refresh_prekeys(self);
+  auto& msg = opened->msg;
+  if (msg && from == bank::bank_user && !msg->signed_by_sender) {
+    // A receipt proves a payment only with the bank's signature.
+    warn(self, "dropped an unsigned message from the bank");
+    return finish_inbound(self, seq, std::nullopt);
+  }
+  finish_inbound(self, seq, std::move(msg));
 }
 
 // The sender's pinned key comes first: the worker checks the signature
@@ -504,6 +552,17 @@ void on_deliver(client_ptr self, const protocol::envelope& env) {
   auto ts = env.num("ts");
   auto blob = std::string{env.str("blob")};
   self->state.incoming.push_back(inbound{seq, false, true, std::nullopt});
+  auto version = protocol::letter_version(blob);
+  if (version && *version == protocol::ratchet_letter_version) {
+    with_key(self, from, [=](caf::expected<crypto::key> key) {
+      if (!key) {
+        warn(self, "held a message from " + from + ": " + explain(key.error()));
+        return finish_inbound(self, seq, std::nullopt, false);
+      }
+      open_v3(self, seq, ts, from, blob, *key);
+    });
+    return;
+  }
   with_key(self, from, [=](caf::expected<crypto::key> key) {
     if (!key) {
       warn(self, "held a message from " + from + ": " + explain(key.error()));
@@ -683,44 +742,6 @@ void on_disconnect(client_ptr self) {
     warn(self, "disconnected");
 }
 
-// -- sending ---------------------------------------------------------------
-
-void send_letter(client_ptr self, caf::typed_response_promise<std::string> rp,
-                 std::string to, std::string body) {
-  with_key(self, to, [=](caf::expected<crypto::key> key) mutable {
-    if (!key)
-      return (void) rp.deliver(key.error());
-    auto& st = self->state;
-    protocol::letter content{st.cfg.user, to, now_ms(), crypto::random_uuid(), body};
-    std::vector<protocol::reader> readers{{to, *key},
-                                        {st.cfg.user, st.cfg.identity}};
-    self->request(st.workers, seconds{60}, seal_atom::value, content, readers)
-      .then(
-        [=](std::string& blob) mutable {
-          request(self, "send", {{"to", to}, {"blob", std::move(blob)}},
-                  [=](caf::expected<protocol::envelope> env) mutable {
-                    if (!env)
-                      return (void) rp.deliver(env.error());
-                    auto& st = self->state;
-                    st.db->record_outbound(to, content.body, content.msg_id,
-                                           content.ts);
-                    // Acknowledged already if its reader was quick: the
-                    // answer says "delivered" and no notice follows.
-                    if (env->str("status") == "delivered") {
-                      rp.deliver(content.msg_id);
-                      return mark_delivered(self, content.msg_id);
-                    }
-                    if (st.sent.size() > 100000) // bounded: old ones lose it
-                      st.sent.clear();
-                    st.sent[static_cast<uint64_t>(env->num("seq"))] =
-                      content.msg_id;
-                    rp.deliver(content.msg_id);
-                  });
-        },
-        [=](caf::error& err) mutable { rp.deliver(err); });
-  });
-}
-
 // -- presence ------------------------------------------------------------------
 
 // Asks which of `users` are online, at most max_presence_names per request
@@ -769,6 +790,10 @@ ask_presence(client_ptr self, std::vector<std::string> users) {
 }
 
 // -- prekeys (end-to-end v2) ----------------------------------------------------
+
+// Below this many one-time prekeys at the router, the device publishes
+// more (up to `max_stored_prekeys`).
+constexpr uint32_t low_prekeys = 25;
 
 // The count of a `prekeys_count` answer.
 caf::expected<uint32_t> prekey_count_of(caf::expected<protocol::envelope>& env) {
@@ -847,6 +872,148 @@ void fetch_bundle(client_ptr self,
   });
 }
 
+// -- sending ---------------------------------------------------------------
+
+// Hands a sealed letter to the router; replies the msg_id once accepted.
+void post_letter(client_ptr self, caf::typed_response_promise<std::string> rp,
+                 const protocol::letter& content, std::string blob) {
+  auto to = content.to;
+  request(self, "send", {{"to", to}, {"blob", std::move(blob)}},
+          [=](caf::expected<protocol::envelope> env) mutable {
+            if (!env)
+              return (void) rp.deliver(env.error());
+            auto& st = self->state;
+            st.db->record_outbound(to, content.body, content.msg_id,
+                                   content.ts);
+            // Acknowledged already if its reader was quick: the answer
+            // says "delivered" and no notice follows.
+            if (env->str("status") == "delivered") {
+              rp.deliver(content.msg_id);
+              return mark_delivered(self, content.msg_id);
+            }
+            if (st.sent.size() > 100000) // bounded: old ones lose it
+              st.sent.clear();
+            st.sent[static_cast<uint64_t>(env->num("seq"))] = content.msg_id;
+            rp.deliver(content.msg_id);
+          });
+}
+
+using session_fn = std::function<void(caf::expected<bool>)>;
+
+// Calls `fn` with whether a ratchet session with `peer` is there to send
+// on, starting one from the peer's bundle if needed; false means letters
+// v1 (the peer published no bundle, or this client sends v1 only).
+void with_session(client_ptr self, const std::string& peer,
+                  const crypto::key& key, session_fn fn) {
+  auto& st = self->state;
+  if (!st.cfg.forward_secrecy || peer == st.cfg.user)
+    return fn(false); // to oneself: the history has it already
+  if (st.dev->has_session(peer))
+    return fn(true);
+  if (auto it = st.no_bundle_until.find(peer);
+      it != st.no_bundle_until.end()) {
+    if (steady_clock::now() < it->second)
+      return fn(false);
+    st.no_bundle_until.erase(it);
+  }
+  auto& waiters = st.bundle_waiters[peer];
+  waiters.push_back(std::move(fn));
+  if (waiters.size() > 1)
+    return; // a fetch is under way: one bundle, one session
+  request(self, "bundle_fetch", {{"user", peer}},
+          [=](caf::expected<protocol::envelope> env) {
+            auto& st = self->state;
+            caf::expected<bool> result{false};
+            auto b = checked_bundle(env, peer, key);
+            if (b) {
+              if (auto err = st.dev->start_session(peer, *b, key, now_ms()))
+                result = std::move(err);
+              else
+                result = true;
+            } else if (code_of(b.error()) == errc::no_bundle) {
+              if (st.no_bundle_until.size() > 10000)
+                st.no_bundle_until.clear();
+              st.no_bundle_until[peer] = steady_clock::now() + seconds{60};
+            } else {
+              result = b.error();
+            }
+            auto fns = std::move(st.bundle_waiters[peer]);
+            st.bundle_waiters.erase(peer);
+            for (auto& f : fns)
+              f(result);
+          });
+}
+
+// Seals `body` for `to`: a letter v3 in the ratchet session when `to` has
+// one or publishes a bundle, a letter v1 otherwise. Orders to the bank and
+// the bank's receipts carry the device's signature; chat does not.
+void send_letter(client_ptr self, caf::typed_response_promise<std::string> rp,
+                 std::string to, std::string body) {
+  with_key(self, to, [=](caf::expected<crypto::key> key) mutable {
+    if (!key)
+      return (void) rp.deliver(key.error());
+    auto sender = *key;
+    with_session(self, to, sender, [=](caf::expected<bool> ready) mutable {
+      if (!ready)
+        return (void) rp.deliver(ready.error());
+      auto& st = self->state;
+      protocol::letter content{st.cfg.user, to, now_ms(),
+                               crypto::random_uuid(), body};
+      if (*ready) {
+        bool sign = to == bank::bank_user || st.cfg.user == bank::bank_user;
+        auto blob = st.dev->seal_letter(content, sign, content.ts);
+        if (!blob)
+          return (void) rp.deliver(blob.error());
+        return post_letter(self, rp, content, std::move(*blob));
+      }
+      std::vector<protocol::reader> readers{{to, sender},
+                                            {st.cfg.user, st.cfg.identity}};
+      self->request(st.workers, seconds{60}, seal_atom::value, content, readers)
+        .then(
+          [=](std::string& blob) mutable {
+            post_letter(self, rp, content, std::move(blob));
+          },
+          [=](caf::error& err) mutable { rp.deliver(err); });
+    });
+  });
+}
+
+// Publishes new prekeys when the router holds few one-time prekeys for
+// this device, or the signed prekey is due for rotation or unpublished.
+void refresh_prekeys(client_ptr self) {
+  auto& st = self->state;
+  if (!st.cfg.forward_secrecy || st.prekeys_busy || st.at != phase::open)
+    return;
+  st.prekeys_busy = true;
+  st.one_time_used = 0;
+  request(self, "prekeys_count", {},
+          [=](caf::expected<protocol::envelope> env) {
+            auto& st = self->state;
+            auto n = prekey_count_of(env);
+            auto rotation = st.cfg.prekey_rotation;
+            if (!n || (*n >= low_prekeys && !st.dev->upload_due(rotation,
+                                                                now_ms()))) {
+              st.prekeys_busy = false;
+              return;
+            }
+            auto fresh = *n < low_prekeys ? max_stored_prekeys - *n : 0;
+            auto up = st.dev->upload(fresh, rotation, now_ms());
+            if (!up) {
+              st.prekeys_busy = false;
+              return warn(self, "could not make prekeys: "
+                                  + explain(up.error()));
+            }
+            auto spk = up->signed_prekey.id;
+            request(self, "prekeys_publish", protocol::to_json(*up),
+                    [=](caf::expected<protocol::envelope> env) {
+                      auto& st = self->state;
+                      st.prekeys_busy = false;
+                      if (prekey_count_of(env))
+                        st.dev->published(spk);
+                    });
+          });
+}
+
 // Pins the key the router has for `user` if its fingerprint is `fp`; the
 // pin counts as verified only if the user said so (accepting a changed key
 // in the app is not verifying it).
@@ -871,6 +1038,8 @@ caf::result<contact_key> trust_key(client_ptr self, const std::string& user,
             auto& st = self->state;
             if (auto err = st.db->pin("user", user, {der.begin(), der.end()}))
               return (void) rp.deliver(err);
+            if (auto err = st.dev->end_sessions(user))
+              return (void) rp.deliver(err);
             st.keys[user] = *key;
             st.db->set_verified(user, verified);
             rp.deliver(contact_key{user, got, true, verified});
@@ -884,10 +1053,11 @@ caf::result<contact_key> trust_key(client_ptr self, const std::string& user,
 
 client_actor::behavior_type
 client(client_actor::stateful_pointer<client_state> self, client_config cfg,
-       std::shared_ptr<client_db> db) {
+       std::shared_ptr<client_db> db, std::shared_ptr<device> dev) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.db = std::move(db);
+  st.dev = std::move(dev);
   st.workers = spawn_crypto_pool(self->system(), st.cfg.crypto_workers,
                                  st.cfg.user, st.cfg.identity);
   self->set_down_handler([=](caf::down_msg& dm) {
@@ -1045,8 +1215,12 @@ caf::expected<client_actor> spawn_client(caf::actor_system& sys,
   auto db = client_db::open(cfg.dir + "/client.db");
   if (!db)
     return db.error();
-  return sys.spawn(client, std::move(cfg),
-                   std::make_shared<client_db>(std::move(*db)));
+  auto shared = std::make_shared<client_db>(std::move(*db));
+  auto dev = device::open(shared, cfg.user, cfg.identity, now_ms());
+  if (!dev)
+    return dev.error();
+  return sys.spawn(client, std::move(cfg), std::move(shared),
+                   std::shared_ptr<device>{std::move(*dev)});
 }
 
 caf::expected<std::map<std::string, std::string>>

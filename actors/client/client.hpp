@@ -57,6 +57,12 @@ struct client_config {
   /// key). Off for the app, which reconnects with a new client itself.
   bool reconnect = false;
   std::chrono::milliseconds resend_window{60000};
+  /// Letters v3: publish prekeys and send in ratchet sessions to every
+  /// recipient with a bundle. Off, the client sends letters v1 only (the
+  /// old path, for comparisons); it opens both either way.
+  bool forward_secrecy = true;
+  /// How often the device makes a new signed prekey.
+  std::chrono::milliseconds prekey_rotation{std::chrono::hours{24 * 7}};
 };
 
 /// The client actor (see `client_actor` in interfaces.hpp).

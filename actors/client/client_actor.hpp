@@ -22,13 +22,21 @@ struct inbound_message {
   std::string msg_id;
   int64_t sent_ts = 0;     ///< sender's clock
   int64_t accepted_ts = 0; ///< router's clock
-  std::string sender_fp;   ///< fingerprint of the key that signed it
+  std::string sender_fp;   ///< fingerprint of the sender's RSA identity
+  /// Came in a ratchet session (letters v3): a later theft of either
+  /// side's keys does not open it.
+  bool forward_secret = false;
+  /// Carries the sender's signature, which proves to anyone who wrote it:
+  /// every letter v1, and the bank's orders and receipts in v3. A chat
+  /// message in v3 is not signed (deniable).
+  bool signed_by_sender = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, inbound_message& x) {
   return f(caf::meta::type_name("inbound_message"), x.from, x.to, x.body,
-           x.msg_id, x.sent_ts, x.accepted_ts, x.sender_fp);
+           x.msg_id, x.sent_ts, x.accepted_ts, x.sender_fp, x.forward_secret,
+           x.signed_by_sender);
 }
 
 /// What `lookup` answers on the client side: a user's key and its pin.

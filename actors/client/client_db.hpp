@@ -8,6 +8,7 @@
 
 #include "actors/client/client_actor.hpp"
 #include "actors/common/sqlite.hpp"
+#include "crypto/bytes.hpp"
 
 namespace courier {
 
@@ -25,6 +26,19 @@ public:
 
   /// True if this message was received before.
   bool seen(const std::string& from, const std::string& msg_id);
+
+  /// A letter v3 that was opened before, found by the SHA-256 of its
+  /// blob: `msg` is the message if the listener has not dealt with it yet,
+  /// empty if it has (or the letter held nothing to deliver).
+  struct opened_letter {
+    std::optional<inbound_message> msg;
+  };
+  std::optional<opened_letter> opened(const crypto::bytes& hash);
+
+  /// Keeps an opened letter v3 until the listener deals with it: called
+  /// inside the transaction that stores the session state that opened it.
+  caf::error record_opened(const crypto::bytes& hash,
+                           const std::optional<inbound_message>& msg);
 
   /// Records a received message (history and seen) in one transaction.
   caf::error record_inbound(const inbound_message& msg);
@@ -47,6 +61,9 @@ public:
 
   /// Whether a contact's pin is marked verified.
   bool verified(const std::string& user);
+
+  /// The connection, for the tables of other concepts (the device's).
+  database& sql() { return db_; }
 
 private:
   database db_;

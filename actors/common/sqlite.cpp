@@ -158,4 +158,22 @@ int64_t database::last_insert_id() const {
   return sqlite3_last_insert_rowid(db_.get());
 }
 
+caf::expected<transaction> transaction::begin(database& db) {
+  if (auto err = db.exec("BEGIN IMMEDIATE"))
+    return err;
+  return transaction{&db};
+}
+
+transaction::~transaction() {
+  if (db_ != nullptr)
+    db_->exec("ROLLBACK");
+}
+
+caf::error transaction::commit() {
+  auto err = db_->exec("COMMIT");
+  if (!err)
+    db_ = nullptr;
+  return err;
+}
+
 } // namespace courier

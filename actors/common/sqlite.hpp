@@ -1,5 +1,7 @@
 #pragma once
 
+#include <utility>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -64,6 +66,24 @@ public:
 private:
   static void close(sqlite3* db);
   std::unique_ptr<sqlite3, void (*)(sqlite3*)> db_{nullptr, &close};
+};
+
+/// A write transaction: `BEGIN IMMEDIATE` when made, `ROLLBACK` when it
+/// goes away uncommitted, so that an early return leaves nothing behind.
+class transaction {
+public:
+  static caf::expected<transaction> begin(database& db);
+  transaction(transaction&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)) {}
+  transaction& operator=(transaction&&) = delete;
+  ~transaction();
+
+  /// Commits; afterwards the guard does nothing.
+  caf::error commit();
+
+private:
+  explicit transaction(database* db) : db_(db) {}
+  database* db_;
 };
 
 } // namespace courier

@@ -58,8 +58,13 @@ protected:
     if (fp.empty())
       fp = from == "op" ? op_fp : "fp-" + from;
     auto id = "msg-" + std::to_string(++next_id_);
-    return {from, bank_user, body, id, 1700000000000, 1700000000001, fp};
+    return {from, bank_user, body, id, 1700000000000, 1700000000001, fp,
+            true, signed_orders_};
   }
+
+  /// Whether orders arrive signed by their sender (letters v1, or v3 with
+  /// the device's signature).
+  bool signed_orders_ = true;
 
   /// Delivers `body` from `from` to the bank and waits for its answer and
   /// for what the client was asked to send; checks that the answer only
@@ -155,6 +160,23 @@ protected:
   caf::actor bank_; ///< untyped: tests also send what the interface does not allow
   int next_id_ = 0;
 };
+
+TEST_F(BankHandlerTest, UnsignedOrderIsRefusedAndChangesNothing) {
+  // A ratchet session authenticates an order to the bank alone; a ledger
+  // entry must rest on a signature anyone can check.
+  signed_orders_ = false;
+  auto res = exchange("alice", R"({"bank":1,"type":"open_account"})");
+  ASSERT_TRUE(res.ok);
+  EXPECT_EQ(flag(res.receipt, "ok"), std::optional<bool>{false});
+  EXPECT_EQ(str(res.receipt, "code"), "bad_signature");
+  caf::error err;
+  auto b = balance("alice", "fp-alice");
+  EXPECT_FALSE(b) << "an unsigned order opened an account";
+  signed_orders_ = true;
+  auto r = ok_receipt("alice", R"({"bank":1,"type":"open_account"})",
+                      "open_account");
+  EXPECT_EQ(flag(r, "created"), std::optional<bool>{true});
+}
 
 TEST_F(BankHandlerTest, OpenAccountAndBalance) {
   auto r = ok_receipt("alice", R"({"bank":1,"type":"open_account"})",

@@ -43,6 +43,7 @@ protected:
     cc.dir = courier::user_dir(home(), user);
     cc.identity = *courier::load_identity(cc.dir, "");
     cc.servers = {{"127.0.0.1", router.port}};
+    cc.forward_secrecy = false; // the test publishes by hand
     auto c = courier::spawn_client(sys, cc);
     EXPECT_TRUE(c);
     self->request(*c, seconds{10}, courier::connect_atom::value)

@@ -1,0 +1,639 @@
+#include "actors/client/device.hpp"
+
+#include <algorithm>
+
+#include <boost/json.hpp>
+
+#include "actors/common/error.hpp"
+#include "actors/protocol/ratchet_letter.hpp"
+#include "crypto/digest.hpp"
+#include "crypto/ed25519.hpp"
+#include "crypto/x25519.hpp"
+
+namespace courier {
+
+namespace json = boost::json;
+namespace x3dh = protocol::x3dh;
+namespace ratchet = protocol::ratchet;
+
+namespace {
+
+constexpr const char* schema =
+  "CREATE TABLE IF NOT EXISTS device_keys(id INTEGER PRIMARY KEY"
+  " CHECK(id = 1), sealed BLOB NOT NULL, certificate TEXT NOT NULL);"
+  // Signed ('spk') and one-time ('opk') prekeys; a retired signed prekey
+  // still opens first messages for a while.
+  "CREATE TABLE IF NOT EXISTS prekeys(kind TEXT NOT NULL, id INTEGER NOT"
+  " NULL, sealed BLOB NOT NULL, pub BLOB NOT NULL, created_ms INTEGER NOT"
+  " NULL, retired_ms INTEGER, PRIMARY KEY(kind, id));"
+  "CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY,"
+  " value INTEGER NOT NULL);"
+  "CREATE TABLE IF NOT EXISTS ratchets(id INTEGER PRIMARY KEY,"
+  " peer TEXT NOT NULL, device INTEGER NOT NULL, state BLOB NOT NULL,"
+  " ad BLOB NOT NULL, peer_cert TEXT NOT NULL, initiation TEXT,"
+  " base BLOB NOT NULL, active_ms INTEGER NOT NULL);"
+  "CREATE INDEX IF NOT EXISTS ratchets_by_peer ON ratchets(peer);";
+
+/// Sessions kept in memory for this many peers at most; the cache is
+/// emptied past it (the database has them all).
+constexpr size_t max_cached_peers = 4096;
+
+std::string label_of(const char* kind, uint64_t id) {
+  return std::string{kind} + " " + std::to_string(id);
+}
+
+std::string ratchet_label(const std::string& peer, uint32_t device) {
+  return "ratchet " + peer + " " + std::to_string(device);
+}
+
+caf::error corrupt(const std::string& what) {
+  return make_error(errc::storage_failure,
+                    "the client database's " + what + " is damaged");
+}
+
+} // namespace
+
+caf::expected<std::unique_ptr<device>>
+device::open(std::shared_ptr<client_db> db, const std::string& user,
+             const crypto::key& identity, int64_t now_ms) {
+  auto& sql = db->sql();
+  if (auto err = sql.exec(schema))
+    return err;
+  auto v = vault::open(sql, identity);
+  if (!v)
+    return v.error();
+  std::unique_ptr<device> result{new device(std::move(db), std::move(*v))};
+  if (auto err = result->load_keys(user, identity, now_ms))
+    return err;
+  return result;
+}
+
+caf::error device::load_keys(const std::string& user,
+                             const crypto::key& identity, int64_t now_ms) {
+  auto& sql = db_->sql();
+  auto get = sql.prepare("SELECT sealed, certificate FROM device_keys");
+  if (!get)
+    return get.error();
+  auto row = get->step();
+  if (!row)
+    return row.error();
+  if (!*row) {
+    // First start: make the device and its certificate.
+    auto made = x3dh::make_device(identity, user, first_device_id, now_ms);
+    if (!made)
+      return made.error();
+    auto ik = crypto::x25519_private_raw(made->first.identity);
+    auto sk = crypto::ed25519_private_raw(made->first.signing);
+    if (!ik || !sk)
+      return make_error(errc::crypto_failure, "device keys");
+    crypto::secret both{ik->unsafe_bytes()};
+    crypto::bytes joined = both.unsafe_bytes();
+    joined.insert(joined.end(), sk->data(), sk->data() + sk->size());
+    crypto::secret plain{std::move(joined)};
+    auto sealed = vault_.seal("device", plain);
+    if (!sealed)
+      return sealed.error();
+    auto cert_text = json::serialize(protocol::to_json(made->second));
+    auto put = sql.prepare(
+      "INSERT INTO device_keys(id, sealed, certificate) VALUES(1, ?1, ?2)");
+    if (!put)
+      return put.error();
+    put->bind_blob(1, sealed->data(), sealed->size()).bind(2, cert_text);
+    if (auto err = put->run())
+      return err;
+    keys_ = std::move(made->first);
+    cert_ = std::move(made->second);
+  } else {
+    auto plain = vault_.open("device", get->blob_at(0));
+    if (!plain || plain->size() != 64)
+      return corrupt("device key");
+    auto ik = crypto::x25519_private_from_raw({plain->data(), 32});
+    auto sk = crypto::ed25519_private_from_raw({plain->data() + 32, 32});
+    json::error_code ec;
+    auto parsed = json::parse(get->text_at(1), ec);
+    if (!ik || !sk || ec || !parsed.is_object())
+      return corrupt("device key");
+    auto cert = protocol::certificate_from_json(parsed.as_object());
+    if (!cert)
+      return corrupt("device certificate");
+    if (cert->user != user)
+      return make_error(errc::bad_key, "this client database is "
+                                         + cert->user + "'s, not " + user
+                                         + "'s");
+    keys_ = x3dh::device_keys{std::move(*ik), std::move(*sk)};
+    cert_ = std::move(*cert);
+  }
+  auto spk = sql.prepare("SELECT id, created_ms FROM prekeys WHERE kind ="
+                         " 'spk' AND retired_ms IS NULL ORDER BY id DESC"
+                         " LIMIT 1");
+  if (!spk)
+    return spk.error();
+  if (auto r = spk->step(); r && *r) {
+    spk_id_ = static_cast<uint32_t>(spk->int_at(0));
+    spk_created_ms_ = spk->int_at(1);
+  }
+  auto pub = sql.prepare("SELECT value FROM counters WHERE name ="
+                         " 'published_spk'");
+  if (!pub)
+    return pub.error();
+  if (auto r = pub->step(); r && *r)
+    published_spk_ = static_cast<uint32_t>(pub->int_at(0));
+  return caf::none;
+}
+
+caf::expected<uint32_t> device::next_id(const char* counter) {
+  auto& sql = db_->sql();
+  auto get = sql.prepare("SELECT value FROM counters WHERE name = ?1");
+  if (!get)
+    return get.error();
+  get->bind(1, std::string_view{counter});
+  int64_t next = 1;
+  if (auto r = get->step(); r && *r)
+    next = get->int_at(0) + 1;
+  if (next > static_cast<int64_t>(UINT32_MAX))
+    return make_error(errc::storage_failure, "prekey ids are used up");
+  auto put = sql.prepare(
+    "INSERT OR REPLACE INTO counters(name, value) VALUES(?1, ?2)");
+  if (!put)
+    return put.error();
+  put->bind(1, std::string_view{counter}).bind(2, next);
+  if (auto err = put->run())
+    return err;
+  return static_cast<uint32_t>(next);
+}
+
+bool device::upload_due(std::chrono::milliseconds rotation,
+                        int64_t now_ms) const {
+  return spk_id_ == 0 || published_spk_ != spk_id_
+         || now_ms - spk_created_ms_ >= rotation.count();
+}
+
+void device::published(uint32_t spk_id) {
+  auto put = db_->sql().prepare(
+    "INSERT OR REPLACE INTO counters(name, value) VALUES('published_spk', ?1)");
+  if (put && !put->bind(1, int64_t{spk_id}).run())
+    published_spk_ = spk_id;
+}
+
+caf::expected<protocol::prekey_upload>
+device::upload(size_t fresh, std::chrono::milliseconds rotation,
+               int64_t now_ms) {
+  auto& sql = db_->sql();
+  auto tx = transaction::begin(sql);
+  if (!tx)
+    return tx.error();
+  auto put = sql.prepare("INSERT INTO prekeys(kind, id, sealed, pub,"
+                         " created_ms) VALUES(?1, ?2, ?3, ?4, ?5)");
+  if (!put)
+    return put.error();
+  // Makes one prekey, stores its private half sealed.
+  auto make = [&](const char* kind) -> caf::expected<x3dh::prekey> {
+    auto id = next_id(kind);
+    if (!id)
+      return id.error();
+    auto k = crypto::generate_x25519();
+    if (!k)
+      return k.error();
+    auto priv = crypto::x25519_private_raw(*k);
+    auto pub = crypto::x25519_public_raw(*k);
+    if (!priv || !pub)
+      return make_error(errc::crypto_failure, "prekey");
+    auto sealed = vault_.seal(label_of(kind, *id), *priv);
+    if (!sealed)
+      return sealed.error();
+    put->reset();
+    put->bind(1, std::string_view{kind})
+      .bind(2, int64_t{*id})
+      .bind_blob(3, sealed->data(), sealed->size())
+      .bind_blob(4, pub->data(), pub->size())
+      .bind(5, now_ms);
+    if (auto err = put->run())
+      return err;
+    return x3dh::prekey{*id, std::move(*pub)};
+  };
+  bool rotate = spk_id_ == 0 || now_ms - spk_created_ms_ >= rotation.count();
+  x3dh::prekey spk;
+  if (rotate) {
+    auto made = make("spk");
+    if (!made)
+      return made.error();
+    // The previous one keeps opening first messages for its grace period.
+    if (auto err = sql.exec("UPDATE prekeys SET retired_ms = "
+                            + std::to_string(now_ms)
+                            + " WHERE kind = 'spk' AND retired_ms IS NULL"
+                              " AND id <> "
+                            + std::to_string(made->id)))
+      return err;
+    spk = std::move(*made);
+  } else {
+    auto get = sql.prepare(
+      "SELECT pub FROM prekeys WHERE kind = 'spk' AND id = ?1");
+    if (!get)
+      return get.error();
+    get->bind(1, int64_t{spk_id_});
+    auto r = get->step();
+    if (!r || !*r)
+      return corrupt("signed prekey");
+    auto pub = get->blob_at(0);
+    spk = x3dh::prekey{spk_id_, crypto::bytes{pub.begin(), pub.end()}};
+  }
+  if (auto err = sql.exec(
+        "DELETE FROM prekeys WHERE kind = 'spk' AND retired_ms IS NOT NULL"
+        " AND retired_ms < "
+        + std::to_string(now_ms - retired_prekey_grace.count())))
+    return err;
+  protocol::prekey_upload up;
+  for (size_t i = 0; i < fresh; ++i) {
+    auto made = make("opk");
+    if (!made)
+      return made.error();
+    up.one_time.push_back(std::move(*made));
+  }
+  if (auto err = sql.exec(
+        "DELETE FROM prekeys WHERE kind = 'opk' AND id NOT IN (SELECT id FROM"
+        " prekeys WHERE kind = 'opk' ORDER BY id DESC LIMIT "
+        + std::to_string(max_kept_one_time_prekeys) + ")"))
+    return err;
+  auto sig = x3dh::sign_prekey(keys_, cert_, spk);
+  if (!sig)
+    return sig.error();
+  if (auto err = tx->commit())
+    return err;
+  if (rotate) {
+    spk_id_ = spk.id;
+    spk_created_ms_ = now_ms;
+  }
+  up.device = cert_;
+  up.signed_prekey = std::move(spk);
+  up.prekey_signature = std::move(*sig);
+  return up;
+}
+
+caf::expected<crypto::key> device::prekey_private(const char* kind,
+                                                  uint32_t id,
+                                                  int64_t now_ms) {
+  auto get = db_->sql().prepare("SELECT sealed, retired_ms FROM prekeys"
+                                " WHERE kind = ?1 AND id = ?2");
+  if (!get)
+    return get.error();
+  get->bind(1, std::string_view{kind}).bind(2, int64_t{id});
+  auto r = get->step();
+  if (!r || !*r)
+    return make_error(errc::decrypt_failed,
+                      std::string{"the "}
+                        + (kind == std::string_view{"opk"}
+                             ? "one-time prekey this first message names was"
+                               " used already or never made"
+                             : "signed prekey this first message names is"
+                               " unknown or expired"));
+  auto retired = get->int_at(1);
+  if (retired != 0 && now_ms - retired > retired_prekey_grace.count())
+    return make_error(errc::decrypt_failed,
+                      "the signed prekey this first message names expired");
+  auto plain = vault_.open(label_of(kind, id), get->blob_at(0));
+  if (!plain)
+    return corrupt("prekey");
+  auto k = crypto::x25519_private_from_raw(*plain);
+  if (!k)
+    return corrupt("prekey");
+  return std::move(*k);
+}
+
+device::entries* device::sessions_of(const std::string& peer) {
+  if (auto it = cache_.find(peer); it != cache_.end())
+    return &it->second;
+  if (cache_.size() >= max_cached_peers)
+    cache_.clear();
+  auto& list = cache_[peer];
+  auto get = db_->sql().prepare(
+    "SELECT id, device, state, ad, peer_cert, initiation, base, active_ms"
+    " FROM ratchets WHERE peer = ?1");
+  if (!get)
+    return &list;
+  get->bind(1, peer);
+  for (auto r = get->step(); r && *r; r = get->step()) {
+    // A damaged row is left out: its peer's next first message makes a
+    // new session.
+    session_entry e;
+    e.row = get->int_at(0);
+    e.device = static_cast<uint32_t>(get->int_at(1));
+    auto plain = vault_.open(ratchet_label(peer, e.device), get->blob_at(2));
+    if (!plain)
+      continue;
+    auto state = ratchet::session::load(*plain);
+    if (!state)
+      continue;
+    e.state = std::move(*state);
+    auto ad = get->blob_at(3);
+    e.ad.assign(ad.begin(), ad.end());
+    json::error_code ec;
+    auto cert_json = json::parse(get->text_at(4), ec);
+    if (ec || !cert_json.is_object())
+      continue;
+    auto cert = protocol::certificate_from_json(cert_json.as_object());
+    if (!cert)
+      continue;
+    e.peer = std::move(*cert);
+    if (auto text = get->text_at(5); !text.empty()) {
+      auto init_json = json::parse(text, ec);
+      if (ec || !init_json.is_object())
+        continue;
+      auto init = protocol::initiation_from_json(init_json.as_object());
+      if (!init)
+        continue;
+      e.initiation = std::move(*init);
+    }
+    auto base = get->blob_at(6);
+    e.base.assign(base.begin(), base.end());
+    e.active_ms = get->int_at(7);
+    list.push_back(std::move(e));
+  }
+  return &list;
+}
+
+caf::error device::save_session(const std::string& peer, session_entry& e) {
+  auto& sql = db_->sql();
+  auto state = e.state.save();
+  if (!state)
+    return state.error();
+  auto sealed = vault_.seal(ratchet_label(peer, e.device), *state);
+  if (!sealed)
+    return sealed.error();
+  auto init = e.initiation
+                ? json::serialize(protocol::to_json(*e.initiation))
+                : std::string{};
+  auto stmt = e.row == 0
+                ? sql.prepare("INSERT INTO ratchets(peer, device, state, ad,"
+                              " peer_cert, initiation, base, active_ms)"
+                              " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+                : sql.prepare("UPDATE ratchets SET peer = ?1, device = ?2,"
+                              " state = ?3, ad = ?4, peer_cert = ?5,"
+                              " initiation = ?6, base = ?7, active_ms = ?8"
+                              " WHERE id = ?9");
+  if (!stmt)
+    return stmt.error();
+  stmt->bind(1, peer)
+    .bind(2, int64_t{e.device})
+    .bind_blob(3, sealed->data(), sealed->size())
+    .bind_blob(4, e.ad.data(), e.ad.size())
+    .bind(5, json::serialize(protocol::to_json(e.peer)))
+    .bind(6, init)
+    .bind_blob(7, e.base.data(), e.base.size())
+    .bind(8, e.active_ms);
+  if (e.row != 0)
+    stmt->bind(9, e.row);
+  if (auto err = stmt->run())
+    return err;
+  if (e.row == 0)
+    e.row = sql.last_insert_id();
+  return caf::none;
+}
+
+caf::error device::trim_sessions(const std::string& peer, entries& list) {
+  // The least recently used sessions of a device beyond the limit go.
+  std::sort(list.begin(), list.end(), [](auto& a, auto& b) {
+    return a.active_ms > b.active_ms;
+  });
+  std::map<uint32_t, size_t> per_device;
+  auto del = db_->sql().prepare("DELETE FROM ratchets WHERE id = ?1");
+  if (!del)
+    return del.error();
+  for (auto i = list.begin(); i != list.end();) {
+    if (++per_device[i->device] <= max_sessions_per_device) {
+      ++i;
+      continue;
+    }
+    del->reset();
+    if (auto err = del->bind(1, i->row).run())
+      return err;
+    i = list.erase(i);
+  }
+  (void) peer;
+  return caf::none;
+}
+
+caf::error device::end_sessions(const std::string& peer) {
+  cache_.erase(peer);
+  auto del = db_->sql().prepare("DELETE FROM ratchets WHERE peer = ?1");
+  if (!del)
+    return del.error();
+  return del->bind(1, peer).run();
+}
+
+bool device::has_session(const std::string& peer) {
+  return !sessions_of(peer)->empty();
+}
+
+namespace {
+
+// A time after every other session's, so that "the newest" is well
+// defined even within one millisecond.
+template <class List>
+int64_t next_active(const List& list, int64_t now_ms) {
+  int64_t t = now_ms;
+  for (auto& e : list)
+    t = std::max(t, e.active_ms + 1);
+  return t;
+}
+
+} // namespace
+
+caf::error device::start_session(const std::string& peer,
+                                 const x3dh::bundle& theirs,
+                                 const crypto::key& their_identity,
+                                 int64_t now_ms) {
+  auto started = x3dh::initiate(keys_, cert_, theirs, their_identity, peer);
+  if (!started)
+    return started.error();
+  auto& [init, agreed] = *started;
+  auto state = ratchet::session::init_alice(agreed.sk,
+                                            theirs.signed_prekey.key);
+  if (!state)
+    return state.error();
+  auto* list = sessions_of(peer);
+  session_entry e;
+  e.device = theirs.device.device;
+  e.state = std::move(*state);
+  e.ad = agreed.ad;
+  e.peer = theirs.device;
+  e.base = init.ephemeral;
+  e.initiation = std::move(init);
+  e.active_ms = next_active(*list, now_ms);
+  auto tx = transaction::begin(db_->sql());
+  if (!tx)
+    return tx.error();
+  caf::error err = save_session(peer, e);
+  if (!err) {
+    list->push_back(std::move(e));
+    err = trim_sessions(peer, *list);
+  }
+  if (!err)
+    err = tx->commit();
+  if (err)
+    cache_.erase(peer);
+  return err;
+}
+
+caf::expected<std::string> device::seal_letter(const protocol::letter& content,
+                                               bool sign, int64_t) {
+  auto* list = sessions_of(content.to);
+  if (list->empty())
+    return make_error(errc::no_bundle, "no session with " + content.to);
+  auto current = std::max_element(list->begin(), list->end(),
+                                  [](auto& a, auto& b) {
+                                    return a.active_ms < b.active_ms;
+                                  });
+  auto blob = protocol::seal_ratchet_letter(content, current->state,
+                                            current->ad, id(), current->device,
+                                            current->initiation,
+                                            sign ? &keys_.signing : nullptr);
+  if (!blob) {
+    cache_.erase(content.to);
+    return blob.error();
+  }
+  // The state is on disk before the blob leaves: its message key is never
+  // used twice, whatever happens next.
+  if (auto err = save_session(content.to, *current)) {
+    cache_.erase(content.to);
+    return err;
+  }
+  return blob;
+}
+
+caf::expected<device::session_entry>
+device::respond(const std::string& from, uint32_t from_device,
+                const x3dh::initiation& init,
+                const crypto::key& their_identity, int64_t now_ms) {
+  // X3DH section 3.4: the sender's device must be certified by the key
+  // pinned for `from`, and the prekeys it names must be ours.
+  if (init.sender.device != from_device)
+    return make_error(errc::bad_signature,
+                      "a first message from another device than it says");
+  if (auto err = x3dh::verify(init.sender, their_identity, from))
+    return err;
+  auto spk = prekey_private("spk", init.signed_prekey, now_ms);
+  if (!spk)
+    return spk.error();
+  std::optional<crypto::key> opk;
+  if (init.one_time) {
+    auto k = prekey_private("opk", *init.one_time, now_ms);
+    if (!k)
+      return k.error();
+    opk = std::move(*k);
+  }
+  auto agreed = x3dh::respond(keys_, cert_, *spk, opk, init);
+  if (!agreed)
+    return agreed.error();
+  auto state = ratchet::session::init_bob(agreed->sk, *spk);
+  if (!state)
+    return state.error();
+  session_entry e;
+  e.device = from_device;
+  e.state = std::move(*state);
+  e.ad = std::move(agreed->ad);
+  e.peer = init.sender;
+  e.base = init.ephemeral;
+  return e;
+}
+
+caf::expected<opened_v3> device::open_letter(const std::string& me,
+                                             const std::string& from,
+                                             const std::string& blob,
+                                             const crypto::key& their_identity,
+                                             int64_t accepted_ts,
+                                             int64_t now_ms) {
+  // The same blob again (a redelivery after a lost ack): its keys are
+  // spent, but its plaintext was kept with the state that spent them.
+  auto hash = crypto::sha256(blob);
+  if (auto known = db_->opened(hash)) {
+    if (known->msg)
+      known->msg->to = me;
+    return opened_v3{std::move(known->msg), false};
+  }
+  auto parsed = protocol::parse_ratchet_letter(blob);
+  if (!parsed)
+    return parsed.error();
+  if (parsed->to_device != id())
+    return make_error(errc::bad_encoding, "a letter for another device");
+  auto* list = sessions_of(from);
+  // Which sessions may open it: the one its initiation started, or, for a
+  // later message, each of the sender device's sessions, newest first.
+  std::vector<session_entry*> tries;
+  std::optional<session_entry> fresh;
+  auto& init = parsed->initiation;
+  for (auto& e : *list)
+    if (e.device == parsed->from_device
+        && (!init || crypto::equal_ct(e.base, init->ephemeral)))
+      tries.push_back(&e);
+  std::sort(tries.begin(), tries.end(),
+            [](auto* a, auto* b) { return a->active_ms > b->active_ms; });
+  if (init && tries.empty()) {
+    auto made = respond(from, parsed->from_device, *init, their_identity,
+                        now_ms);
+    if (!made)
+      return made.error();
+    fresh = std::move(*made);
+    tries.push_back(&*fresh);
+  }
+  caf::error last = make_error(errc::decrypt_failed,
+                               "no session with " + from + " opens it");
+  for (auto* e : tries) {
+    auto opened = protocol::open_ratchet_letter(*parsed, e->state, e->ad,
+                                                now_ms);
+    if (!opened && code_of(opened.error()) == errc::decrypt_failed) {
+      last = opened.error();
+      continue; // the state is unchanged: try the next one
+    }
+    // Authentic: the session moved on, so it is stored whatever the inside
+    // says.
+    e->active_ms = next_active(*list, now_ms);
+    if (!init)
+      e->initiation.reset(); // the peer answered: it has the session
+    caf::error bad;
+    std::optional<inbound_message> msg;
+    bool is_signed = false;
+    if (!opened) {
+      bad = opened.error();
+    } else if (opened->content.from != from || opened->content.to != me) {
+      bad = make_error(errc::bad_signature,
+                       "a letter whose sender or recipient was changed");
+    } else if (opened->signature
+               && !(is_signed = protocol::verify_ratchet_letter(*opened,
+                                                                e->peer))) {
+      bad = make_error(errc::bad_signature, "a bad device signature");
+    } else {
+      auto& c = opened->content;
+      auto fp = crypto::fingerprint(their_identity);
+      msg = inbound_message{c.from, c.to, c.body, c.msg_id, c.ts, accepted_ts,
+                            fp ? *fp : std::string{}, true, is_signed};
+    }
+    bool used_one_time = fresh.has_value() && init->one_time.has_value();
+    auto tx = transaction::begin(db_->sql());
+    if (!tx) {
+      cache_.erase(from);
+      return tx.error();
+    }
+    caf::error err = save_session(from, *e);
+    if (!err && fresh && init->one_time)
+      err = db_->sql().exec("DELETE FROM prekeys WHERE kind = 'opk' AND id = "
+                            + std::to_string(*init->one_time));
+    if (!err && fresh) {
+      list->push_back(std::move(*fresh));
+      err = trim_sessions(from, *list);
+    }
+    if (!err)
+      err = db_->record_opened(hash, msg);
+    if (!err)
+      err = tx->commit();
+    if (err) {
+      cache_.erase(from);
+      return err;
+    }
+    if (bad)
+      return bad;
+    return opened_v3{std::move(msg), used_one_time};
+  }
+  return last;
+}
+
+} // namespace courier

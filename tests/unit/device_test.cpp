@@ -1,0 +1,363 @@
+// This device's end-to-end state: sessions started from bundles, opened in
+// and out of order, kept across restarts, and what a thief of the state
+// can and cannot open (forward secrecy, post-compromise security).
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "actors/client/device.hpp"
+#include "actors/common/error.hpp"
+#include "actors/protocol/ratchet_letter.hpp"
+#include "crypto/random.hpp"
+#include "crypto/x25519.hpp"
+
+using namespace courier;
+namespace x3dh = courier::protocol::x3dh;
+namespace fs = std::filesystem;
+using std::chrono::hours;
+
+namespace {
+
+constexpr int64_t t0 = 1'800'000'000'000;
+constexpr auto week = std::chrono::milliseconds{hours{24 * 7}};
+
+/// One user's device over its own database file.
+struct user {
+  std::string name;
+  std::string dir;
+  crypto::key identity;
+  std::shared_ptr<client_db> db;
+  std::unique_ptr<device> dev;
+  std::string path() const { return dir + "/client.db"; }
+
+  void open(int64_t now = t0) {
+    dev.reset();
+    db.reset();
+    auto d = client_db::open(path());
+    ASSERT_TRUE(d) << explain(d.error());
+    db = std::make_shared<client_db>(std::move(*d));
+    auto made = device::open(db, name, identity, now);
+    ASSERT_TRUE(made) << explain(made.error());
+    dev = std::move(*made);
+  }
+
+  /// A bundle as the router would hand it out, with a fresh one-time
+  /// prekey or none.
+  x3dh::bundle bundle(bool one_time = true, int64_t now = t0) {
+    auto up = dev->upload(one_time ? 1 : 0, week, now);
+    EXPECT_TRUE(up);
+    x3dh::bundle b{up->device, up->signed_prekey, up->prekey_signature, {}};
+    if (one_time)
+      b.one_time = up->one_time.front();
+    return b;
+  }
+};
+
+class device_test : public ::testing::Test {
+protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path()
+            / ("courier-device-" + crypto::random_uuid());
+    fs::create_directories(root_);
+    alice = make("alice");
+    bob = make("bob");
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  user make(const std::string& name) {
+    user u;
+    u.name = name;
+    u.dir = (root_ / name).string();
+    fs::create_directories(u.dir);
+    u.identity = crypto::generate_rsa(2048).value();
+    u.open();
+    return u;
+  }
+
+  /// A copy of `u`'s whole state (database and key) as another user
+  /// object: what a thief who took the device would hold.
+  user snapshot(const user& u, const std::string& as) {
+    user copy;
+    copy.name = u.name;
+    copy.dir = (root_ / as).string();
+    fs::create_directories(copy.dir);
+    copy.identity = u.identity;
+    // The WAL is part of the state: copy the three files.
+    for (auto suffix : {"", "-wal", "-shm"})
+      if (fs::exists(u.path() + suffix))
+        fs::copy_file(u.path() + suffix, copy.path() + suffix);
+    copy.open();
+    return copy;
+  }
+
+  static protocol::letter letter(const user& from, const user& to,
+                                 const std::string& body) {
+    return {from.name, to.name, t0, crypto::random_uuid(), body};
+  }
+
+  /// Seals `body` from `from` to `to` in their session.
+  static std::string seal(user& from, const user& to, const std::string& body,
+                          bool sign = false) {
+    auto blob = from.dev->seal_letter(letter(from, to, body), sign, t0);
+    EXPECT_TRUE(blob) << explain(blob.error());
+    return blob ? *blob : std::string{};
+  }
+
+  static caf::expected<opened_v3> open(user& to, const user& from,
+                                       const std::string& blob,
+                                       int64_t now = t0) {
+    return to.dev->open_letter(to.name, from.name, blob, from.identity, now,
+                               now);
+  }
+
+  /// Opens and checks the body; the listener then deals with it.
+  static void expect_opens(user& to, const user& from, const std::string& blob,
+                           const std::string& body) {
+    auto got = open(to, from, blob);
+    ASSERT_TRUE(got) << explain(got.error());
+    ASSERT_TRUE(got->msg);
+    EXPECT_EQ(got->msg->body, body);
+    EXPECT_TRUE(got->msg->forward_secret);
+    EXPECT_FALSE(to.db->record_inbound(*got->msg));
+  }
+
+  static void start(user& from, user& to, bool one_time = true) {
+    auto err = from.dev->start_session(to.name, to.bundle(one_time),
+                                       to.identity, t0);
+    ASSERT_FALSE(err) << explain(err);
+  }
+
+  fs::path root_;
+  user alice;
+  user bob;
+};
+
+bool has_initiation(const std::string& blob) {
+  auto parsed = protocol::parse_ratchet_letter(blob);
+  return parsed && parsed->initiation.has_value();
+}
+
+} // namespace
+
+TEST_F(device_test, first_message_starts_a_session_and_replies_ratchet) {
+  start(alice, bob);
+  auto a1 = seal(alice, bob, "hi bob");
+  EXPECT_TRUE(has_initiation(a1));
+  expect_opens(bob, alice, a1, "hi bob");
+  ASSERT_TRUE(bob.dev->has_session("alice"));
+  auto b1 = seal(bob, alice, "hi alice");
+  EXPECT_FALSE(has_initiation(b1)) << "the responder sends no initiation";
+  expect_opens(alice, bob, b1, "hi alice");
+  // Alice heard back: her later messages no longer carry the initiation.
+  auto a2 = seal(alice, bob, "second");
+  EXPECT_FALSE(has_initiation(a2));
+  expect_opens(bob, alice, a2, "second");
+}
+
+TEST_F(device_test, sessions_and_prekeys_survive_a_restart) {
+  start(alice, bob);
+  auto a1 = seal(alice, bob, "one");
+  auto a2 = seal(alice, bob, "two");
+  alice.open();
+  auto a3 = seal(alice, bob, "three");
+  expect_opens(bob, alice, a1, "one");
+  bob.open();
+  expect_opens(bob, alice, a3, "three"); // out of order, after a restart
+  expect_opens(bob, alice, a2, "two");
+}
+
+TEST_F(device_test, without_a_one_time_prekey_the_session_still_starts) {
+  start(alice, bob, false);
+  auto a1 = seal(alice, bob, "no opk");
+  auto parsed = protocol::parse_ratchet_letter(a1);
+  ASSERT_TRUE(parsed && parsed->initiation);
+  EXPECT_FALSE(parsed->initiation->one_time.has_value());
+  expect_opens(bob, alice, a1, "no opk");
+}
+
+TEST_F(device_test, a_one_time_prekey_opens_one_session_only) {
+  auto b = bob.bundle();
+  ASSERT_FALSE(alice.dev->start_session("bob", b, bob.identity, t0));
+  auto a1 = seal(alice, bob, "first");
+  auto got = open(bob, alice, a1);
+  ASSERT_TRUE(got && got->msg);
+  EXPECT_TRUE(got->used_one_time);
+  // A second device state of alice's, started from the same bundle (the
+  // router handed the prekey out twice, or a thief replays the start with
+  // a new ephemeral key): the one-time prekey is gone.
+  auto other = snapshot(alice, "alice2");
+  ASSERT_FALSE(other.dev->end_sessions("bob"));
+  ASSERT_FALSE(other.dev->start_session("bob", b, bob.identity, t0));
+  auto again = seal(other, bob, "second start");
+  auto refused = open(bob, alice, again);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(code_of(refused.error()), errc::decrypt_failed);
+}
+
+TEST_F(device_test, replays_and_flipped_bits_are_refused_and_change_nothing) {
+  start(alice, bob);
+  auto a1 = seal(alice, bob, "one");
+  auto a2 = seal(alice, bob, "two");
+  expect_opens(bob, alice, a1, "one");
+  // The same blob again is only acknowledged: it was dealt with.
+  auto replay = open(bob, alice, a1);
+  ASSERT_TRUE(replay);
+  EXPECT_FALSE(replay->msg);
+  // Every flipped character of the ciphertext fails closed.
+  auto at = a2.find("\"ct\":\"") + 6;
+  for (size_t i = at; i < at + 8; ++i) {
+    auto bad = a2;
+    bad[i] = bad[i] == 'A' ? 'B' : 'A';
+    auto got = open(bob, alice, bad);
+    EXPECT_FALSE(got) << "flipped at " << i;
+  }
+  // ... and the session still opens the real one.
+  expect_opens(bob, alice, a2, "two");
+}
+
+TEST_F(device_test, an_opened_message_waits_on_disk_until_it_is_dealt_with) {
+  start(alice, bob);
+  auto a1 = seal(alice, bob, "keep me");
+  auto got = open(bob, alice, a1);
+  ASSERT_TRUE(got && got->msg);
+  // Bob crashes before his listener dealt with it; the router delivers the
+  // blob again. Its key is spent, but the message is not lost.
+  bob.open();
+  auto again = open(bob, alice, a1);
+  ASSERT_TRUE(again) << explain(again.error());
+  ASSERT_TRUE(again->msg);
+  EXPECT_EQ(again->msg->body, "keep me");
+  EXPECT_EQ(again->msg->to, "bob");
+  ASSERT_FALSE(bob.db->record_inbound(*again->msg));
+  auto third = open(bob, alice, a1);
+  ASSERT_TRUE(third);
+  EXPECT_FALSE(third->msg) << "dealt with: only the ack is left";
+}
+
+TEST_F(device_test, a_stolen_state_does_not_open_what_was_read_before) {
+  // Forward secrecy: everything bob holds after reading a message (key
+  // file, database; the passphrase only unlocks the key) opens it no more.
+  start(alice, bob);
+  auto a1 = seal(alice, bob, "secret");
+  expect_opens(bob, alice, a1, "secret");
+  auto thief = snapshot(bob, "thief");
+  // The thief skips the inbox's record of the blob and tries the keys.
+  ASSERT_FALSE(thief.db->sql().exec("DELETE FROM inbox"));
+  auto got = open(thief, alice, a1);
+  ASSERT_FALSE(got) << "a stolen state opened an old message";
+  EXPECT_EQ(code_of(got.error()), errc::decrypt_failed);
+}
+
+TEST_F(device_test, a_stolen_state_opens_nothing_after_a_round_trip) {
+  // Post-compromise security: a snapshot of alice taken before a round
+  // trip does not open what bob sends after it.
+  start(alice, bob);
+  expect_opens(bob, alice, seal(alice, bob, "a1"), "a1");
+  auto thief = snapshot(alice, "thief");
+  expect_opens(alice, bob, seal(bob, alice, "b1"), "b1");
+  expect_opens(bob, alice, seal(alice, bob, "a2"), "a2");
+  auto b2 = seal(bob, alice, "b2");
+  auto got = open(thief, bob, b2);
+  EXPECT_FALSE(got) << "a snapshot from before the round trip opened b2";
+  expect_opens(alice, bob, b2, "b2");
+}
+
+TEST_F(device_test, a_rotated_signed_prekey_opens_first_messages_for_a_while) {
+  auto b = bob.bundle();
+  ASSERT_FALSE(alice.dev->start_session("bob", b, bob.identity, t0));
+  auto a1 = seal(alice, bob, "in flight");
+  // Bob rotates before the message arrives.
+  auto later = t0 + week.count() + 1;
+  EXPECT_TRUE(bob.dev->upload_due(week, later));
+  auto up = bob.dev->upload(0, week, later);
+  ASSERT_TRUE(up);
+  EXPECT_NE(up->signed_prekey.id, b.signed_prekey.id);
+  auto got = open(bob, alice, a1, later);
+  ASSERT_TRUE(got) << explain(got.error());
+  ASSERT_TRUE(got->msg);
+  EXPECT_EQ(got->msg->body, "in flight");
+  // Past the grace period the old prekey opens nothing.
+  auto carol = make("carol");
+  ASSERT_FALSE(carol.dev->start_session("bob", b, bob.identity, t0));
+  auto c1 = carol.dev->seal_letter({"carol", "bob", t0, "c1", "late"}, false,
+                                   t0);
+  ASSERT_TRUE(c1);
+  auto too_late = later + retired_prekey_grace.count() + 1;
+  auto refused = bob.dev->open_letter("bob", "carol", *c1, carol.identity,
+                                      too_late, too_late);
+  EXPECT_FALSE(refused);
+}
+
+TEST_F(device_test, simultaneous_starts_converge_on_one_session) {
+  start(alice, bob);
+  start(bob, alice);
+  auto a1 = seal(alice, bob, "a1");
+  auto b1 = seal(bob, alice, "b1");
+  expect_opens(bob, alice, a1, "a1");
+  expect_opens(alice, bob, b1, "b1");
+  for (int i = 0; i < 3; ++i) {
+    auto a = "a" + std::to_string(i + 2), b = "b" + std::to_string(i + 2);
+    expect_opens(bob, alice, seal(alice, bob, a), a);
+    expect_opens(alice, bob, seal(bob, alice, b), b);
+  }
+}
+
+TEST_F(device_test, orders_carry_the_device_signature_and_a_forged_one_fails) {
+  start(alice, bob);
+  auto got = open(bob, alice, seal(alice, bob, "order", true));
+  ASSERT_TRUE(got && got->msg);
+  EXPECT_TRUE(got->msg->signed_by_sender);
+  auto chat = open(bob, alice, seal(alice, bob, "chat", false));
+  ASSERT_TRUE(chat && chat->msg);
+  EXPECT_FALSE(chat->msg->signed_by_sender) << "chat must stay deniable";
+  // Mallory holds a real session in alice's name (a device certified by
+  // alice's key) but signs with a key of her own.
+  auto made = x3dh::make_device(alice.identity, "alice", 7, t0).value();
+  auto b = bob.bundle();
+  auto started =
+    x3dh::initiate(made.first, made.second, b, bob.identity, "bob").value();
+  auto session = std::move(*protocol::ratchet::session::init_alice(
+    started.second.sk, b.signed_prekey.key));
+  auto wrong = crypto::generate_ed25519().value();
+  auto forged = protocol::seal_ratchet_letter(
+    {"alice", "bob", t0, "forged", "pay mallory"}, session, started.second.ad,
+    7, bob.dev->id(), started.first, &wrong);
+  ASSERT_TRUE(forged);
+  auto refused = open(bob, alice, *forged);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(code_of(refused.error()), errc::bad_signature);
+}
+
+TEST_F(device_test, a_letter_from_a_device_another_key_certified_is_refused) {
+  // A router that answers with a bundle of its own making: the certificate
+  // is not signed by the key pinned for bob.
+  auto b = bob.bundle();
+  auto mallory = crypto::generate_rsa(2048).value();
+  EXPECT_TRUE(alice.dev->start_session("bob", b, mallory, t0));
+  EXPECT_FALSE(alice.dev->has_session("bob"));
+  // An initiation whose device alice's key did not certify.
+  start(alice, bob);
+  auto a1 = seal(alice, bob, "hi");
+  auto got = bob.dev->open_letter("bob", "alice", a1, mallory, t0, t0);
+  EXPECT_FALSE(got);
+}
+
+TEST_F(device_test, a_changed_key_ends_the_sessions) {
+  start(alice, bob);
+  ASSERT_TRUE(alice.dev->has_session("bob"));
+  ASSERT_FALSE(alice.dev->end_sessions("bob"));
+  EXPECT_FALSE(alice.dev->has_session("bob"));
+  alice.open();
+  EXPECT_FALSE(alice.dev->has_session("bob"));
+}
+
+TEST_F(device_test, device_secrets_are_sealed_in_the_database) {
+  // The database alone opens nothing: another identity cannot open it.
+  auto stranger = crypto::generate_rsa(2048).value();
+  auto d = client_db::open(alice.path());
+  ASSERT_TRUE(d);
+  auto db = std::make_shared<client_db>(std::move(*d));
+  auto opened = device::open(db, "alice", stranger, t0);
+  EXPECT_FALSE(opened);
+}
