@@ -61,7 +61,8 @@ std::map<std::string, std::string> read_vectors() {
 bytes unhex(const std::string& hex) {
   bytes out;
   for (size_t i = 0; i + 1 < hex.size(); i += 2)
-    out.push_back(static_cast<uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    out.push_back(
+      static_cast<uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
   return out;
 }
 
@@ -98,6 +99,11 @@ protected:
     return pub ? *pub : bytes{};
   }
 
+  // The private X25519 key `priv` has the public key `pub`.
+  void expect_public(const std::string& priv, const std::string& pub) {
+    EXPECT_EQ(crypto::to_hex(x25519_public(priv)), at(pub)) << priv;
+  }
+
   x3dh::device_certificate certificate(const std::string& user) {
     x3dh::device_certificate cert;
     cert.user = user;
@@ -130,25 +136,26 @@ TEST_F(VectorsTest, HandshakeReproduces) {
   ASSERT_TRUE(hello) << explain(hello.error());
   EXPECT_EQ(hello->user, at("client_user"));
   EXPECT_EQ(hello->eph, x25519_public("client_eph_private"));
-  EXPECT_EQ(hello->nonce, hex("client_nonce"));
+  EXPECT_EQ(crypto::to_hex(hello->nonce), at("client_nonce"));
   client_start start{x25519("client_eph_private"), *hello};
-  auto server_key = crypto::ed25519_private_from_raw(hex("server_signing_seed"));
+  auto server_key
+    = crypto::ed25519_private_from_raw(hex("server_signing_seed"));
   ASSERT_TRUE(server_key);
   auto server_der = server_key->public_der();
   ASSERT_TRUE(server_der);
-  EXPECT_EQ(*server_der, hex("server_key_der"));
+  EXPECT_EQ(crypto::to_hex(*server_der), at("server_key_der"));
   auto result = finish_handshake(start, *identity, at("server_hello"),
                                  *server_der);
   ASSERT_TRUE(result) << explain(result.error());
-  EXPECT_EQ(result->keys.send.unsafe_bytes(), hex("c2s_key"));
-  EXPECT_EQ(result->keys.receive.unsafe_bytes(), hex("s2c_key"));
+  EXPECT_EQ(crypto::to_hex(result->keys.send.unsafe_bytes()), at("c2s_key"));
+  EXPECT_EQ(crypto::to_hex(result->keys.receive.unsafe_bytes()), at("s2c_key"));
   // The router signed exactly the printed transcript hash.
   auto obj = boost::json::parse(at("server_hello")).as_object();
   bytes sig, wrapped;
   ASSERT_TRUE(crypto::from_base64(obj.at("sig").as_string().c_str(), sig));
   ASSERT_TRUE(crypto::from_base64(obj.at("wrapped_secret").as_string().c_str(),
                                   wrapped));
-  EXPECT_EQ(wrapped, hex("wrapped_secret"));
+  EXPECT_EQ(crypto::to_hex(wrapped), at("wrapped_secret"));
   auto signed_text = bytes{'c', 'o', 'u', 'r', 'i', 'e', 'r', ' ', 's',
                            'e', 'r', 'v', 'e', 'r', ' ', 'h', 'e', 'l',
                            'l', 'o', ' ', 'v', '1', 0};
@@ -178,17 +185,15 @@ TEST_F(VectorsTest, HandshakeReproduces) {
 // associated data with and without the one-time prekey, and the printed
 // prekey signature verifies.
 TEST_F(VectorsTest, X3dhReproduces) {
-  EXPECT_EQ(x25519_public("alice_identity_private"),
-            hex("alice_identity_public"));
-  EXPECT_EQ(x25519_public("bob_spk_private"), hex("bob_spk_public"));
-  EXPECT_EQ(x25519_public("bob_opk_private"), hex("bob_opk_public"));
-  EXPECT_EQ(x25519_public("alice_ephemeral_private"),
-            hex("alice_ephemeral_public"));
-  EXPECT_EQ(x25519_public("alice_ephemeral2_private"),
-            hex("alice_ephemeral2_public"));
+  expect_public("alice_identity_private", "alice_identity_public");
+  expect_public("bob_spk_private", "bob_spk_public");
+  expect_public("bob_opk_private", "bob_opk_public");
+  expect_public("alice_ephemeral_private", "alice_ephemeral_public");
+  expect_public("alice_ephemeral2_private", "alice_ephemeral2_public");
   auto seed = crypto::ed25519_private_from_raw(hex("bob_signing_seed"));
   ASSERT_TRUE(seed);
-  EXPECT_EQ(crypto::ed25519_public_raw(*seed).value(), hex("bob_signing_public"));
+  EXPECT_EQ(crypto::to_hex(crypto::ed25519_public_raw(*seed).value()),
+            at("bob_signing_public"));
   x3dh::device_keys bob{x25519("bob_identity_private"), *seed};
   auto bob_cert = certificate("bob");
   EXPECT_EQ(x25519_public("bob_identity_private"), bob_cert.identity);
@@ -202,15 +207,15 @@ TEST_F(VectorsTest, X3dhReproduces) {
   auto agreed = x3dh::respond(bob, bob_cert, x25519("bob_spk_private"),
                               x25519("bob_opk_private"), init);
   ASSERT_TRUE(agreed) << explain(agreed.error());
-  EXPECT_EQ(agreed->sk.unsafe_bytes(), hex("sk_with_opk"));
-  EXPECT_EQ(agreed->ad, hex("ad"));
+  EXPECT_EQ(crypto::to_hex(agreed->sk.unsafe_bytes()), at("sk_with_opk"));
+  EXPECT_EQ(crypto::to_hex(agreed->ad), at("ad"));
   x3dh::initiation init2{certificate("alice"), hex("alice_ephemeral2_public"),
                          spk_id, std::nullopt};
   auto agreed2 = x3dh::respond(bob, bob_cert, x25519("bob_spk_private"),
                                std::nullopt, init2);
   ASSERT_TRUE(agreed2) << explain(agreed2.error());
-  EXPECT_EQ(agreed2->sk.unsafe_bytes(), hex("sk_without_opk"));
-  EXPECT_EQ(agreed2->ad, hex("ad"));
+  EXPECT_EQ(crypto::to_hex(agreed2->sk.unsafe_bytes()), at("sk_without_opk"));
+  EXPECT_EQ(crypto::to_hex(agreed2->ad), at("ad"));
 }
 
 // Bob's session, started as the client starts it, opens alice's two

@@ -62,12 +62,18 @@ Rgay+G6/6iEK608QLHRHJw==
 )";
 
 // Edge handshake.
-constexpr char client_eph_private[] = "62ce8df87f37b27a9182d90facf69de67d6708ead7d3ed818dd8fc51c79d09ad";
-constexpr char client_nonce[] = "ba506301d43c6191b759ba34d325757a6cae2e062cfdd3d18b7c1d0117dd4442";
-constexpr char server_signing_seed[] = "75b7b2dd83340ee5f929f099a60e2f08cc3d4a104d11644a0c6a62f7983f63c9";
-constexpr char server_eph_private[] = "f82e9400081caa57cc519665c645368563649d772e0fde8b3e9d41b1d097984d";
-constexpr char server_nonce[] = "15ff17b557fe78a3cbcca7b884dd9d52168c1fe9c64c25e18ee25c7c3c86e948";
-constexpr char session_secret[] = "89b4037cbfb76af7cbf565736799847a6b27077a1362ab41adba0b3a2752444c";
+constexpr char client_eph_private[]
+  = "62ce8df87f37b27a9182d90facf69de67d6708ead7d3ed818dd8fc51c79d09ad";
+constexpr char client_nonce[]
+  = "ba506301d43c6191b759ba34d325757a6cae2e062cfdd3d18b7c1d0117dd4442";
+constexpr char server_signing_seed[]
+  = "75b7b2dd83340ee5f929f099a60e2f08cc3d4a104d11644a0c6a62f7983f63c9";
+constexpr char server_eph_private[]
+  = "f82e9400081caa57cc519665c645368563649d772e0fde8b3e9d41b1d097984d";
+constexpr char server_nonce[]
+  = "15ff17b557fe78a3cbcca7b884dd9d52168c1fe9c64c25e18ee25c7c3c86e948";
+constexpr char session_secret[]
+  = "89b4037cbfb76af7cbf565736799847a6b27077a1362ab41adba0b3a2752444c";
 /// RSA-OAEP (SHA-256) of `session_secret` to the identity key. OAEP is
 /// randomized, so the wrapping is an input; the program checks it unwraps.
 constexpr char wrapped_secret[] =
@@ -83,22 +89,33 @@ constexpr char frame_plaintext[]
   = R"({"v":1,"type":"welcome","user":"alice","server":"router-a","new_user":1})";
 
 // X3DH.
-constexpr char alice_identity_private[] = "196262202ee1bcc3661921dd4cc5f898de48378d9bb1365423cfaa631d354032";
-constexpr char alice_signing_seed[] = "534f01e8fcfd14344a9ecb2a49e4f3a5f84fa60ef57ffea663a0133633006802";
-constexpr char bob_identity_private[] = "77e2cc14e6b2139812f891e0ff37a551d93d7d6283cd4e8514d4c0e470285157";
-constexpr char bob_signing_seed[] = "1d4b01f4ffc5c84881733a7e1efcce73d48430f6498a32c6b632ce79ecc8ad9a";
+constexpr char alice_identity_private[]
+  = "196262202ee1bcc3661921dd4cc5f898de48378d9bb1365423cfaa631d354032";
+constexpr char alice_signing_seed[]
+  = "534f01e8fcfd14344a9ecb2a49e4f3a5f84fa60ef57ffea663a0133633006802";
+constexpr char bob_identity_private[]
+  = "77e2cc14e6b2139812f891e0ff37a551d93d7d6283cd4e8514d4c0e470285157";
+constexpr char bob_signing_seed[]
+  = "1d4b01f4ffc5c84881733a7e1efcce73d48430f6498a32c6b632ce79ecc8ad9a";
 constexpr uint32_t bob_spk_id = 1;
-constexpr char bob_spk_private[] = "6f2a004c0ecf8ec59a06cb170d8f91d86f91ce57fc0d2d6a2b5e64cf19a9e005";
+constexpr char bob_spk_private[]
+  = "6f2a004c0ecf8ec59a06cb170d8f91d86f91ce57fc0d2d6a2b5e64cf19a9e005";
 constexpr uint32_t bob_opk_id = 2;
-constexpr char bob_opk_private[] = "695c78e0998efff42404951eabf268192964a79756132a47d83f74bb174c1070";
-constexpr char alice_ephemeral_private[] = "238f5bb285824108f7de423cd48fa7811c94f1b3b1398483020befa3d9acc3f9";
-constexpr char alice_ephemeral2_private[] = "e6a4809263a2c2b0bfb27722a07c0561eea85e7723ccbdd27a0aa864b1e270a4";
+constexpr char bob_opk_private[]
+  = "695c78e0998efff42404951eabf268192964a79756132a47d83f74bb174c1070";
+constexpr char alice_ephemeral_private[]
+  = "238f5bb285824108f7de423cd48fa7811c94f1b3b1398483020befa3d9acc3f9";
+constexpr char alice_ephemeral2_private[]
+  = "e6a4809263a2c2b0bfb27722a07c0561eea85e7723ccbdd27a0aa864b1e270a4";
 constexpr int64_t created_ms = 1764900000000;
 
 // Double Ratchet.
-constexpr char alice_ratchet1_private[] = "f54f984a923dbce04cfe61ad6e65a2d25284476e4526148ed5c50e07b55c6fc5";
-constexpr char alice_ratchet2_private[] = "a95b35a655dde629b50def7a0b948373fa25290b6db79022daa534e411cb7940";
-constexpr char bob_ratchet1_private[] = "0687fca64e062bbcc68e2016c6ca331ece9013b2e8d903ae125f58e4015ca9b6";
+constexpr char alice_ratchet1_private[]
+  = "f54f984a923dbce04cfe61ad6e65a2d25284476e4526148ed5c50e07b55c6fc5";
+constexpr char alice_ratchet2_private[]
+  = "a95b35a655dde629b50def7a0b948373fa25290b6db79022daa534e411cb7940";
+constexpr char bob_ratchet1_private[]
+  = "0687fca64e062bbcc68e2016c6ca331ece9013b2e8d903ae125f58e4015ca9b6";
 constexpr char nonce_a1[] = "861592d7fed60aa93ef32fd0";
 constexpr char nonce_a2[] = "20df0949d49d4352475f76a9";
 constexpr char nonce_b1[] = "e003df7576e27a8b95b39e4c";
@@ -143,7 +160,8 @@ bytes unhex(std::string_view hex) {
     fail("odd hex constant");
   bytes out;
   for (size_t i = 0; i < hex.size(); i += 2)
-    out.push_back(static_cast<uint8_t>(nibble(hex[i]) * 16 + nibble(hex[i + 1])));
+    out.push_back(
+      static_cast<uint8_t>(nibble(hex[i]) * 16 + nibble(hex[i + 1])));
   return out;
 }
 
