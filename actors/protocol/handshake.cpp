@@ -9,7 +9,6 @@
 #include "crypto/digest.hpp"
 #include "crypto/hkdf.hpp"
 #include "crypto/oaep.hpp"
-#include "crypto/random.hpp"
 #include "crypto/signature.hpp"
 #include "crypto/x25519.hpp"
 
@@ -97,8 +96,9 @@ caf::expected<traffic_keys> derive(const crypto::secret& dh,
 } // namespace
 
 caf::expected<client_start> start_handshake(const std::string& user,
-                                            const crypto::key& identity) {
-  auto eph = crypto::generate_x25519();
+                                            const crypto::key& identity,
+                                            const key_source& keys) {
+  auto eph = keys.x25519();
   if (!eph)
     return eph.error();
   auto eph_pub = crypto::x25519_public_raw(*eph);
@@ -107,13 +107,16 @@ caf::expected<client_start> start_handshake(const std::string& user,
     return eph_pub.error();
   if (!der)
     return der.error();
+  auto nonce = keys.random(nonce_size);
+  if (!nonce)
+    return nonce.error();
   client_start st;
   st.eph = *eph;
   st.hello.user = user;
   st.hello.identity = *der;
   st.hello.identity_key = identity;
   st.hello.eph = *eph_pub;
-  st.hello.nonce = crypto::random_bytes(nonce_size);
+  st.hello.nonce = std::move(*nonce);
   boost::json::object obj{{"v", envelope_version},
                           {"type", "client_hello"},
                           {"user", user},
@@ -161,8 +164,8 @@ caf::expected<client_hello> parse_client_hello(const std::string& text) {
 
 caf::expected<std::pair<std::string, server_pending>>
 answer_hello(const client_hello& hello, const crypto::key& server_key,
-             const crypto::bytes& server_key_der) {
-  auto eph = crypto::generate_x25519();
+             const crypto::bytes& server_key_der, const key_source& keys) {
+  auto eph = keys.x25519();
   if (!eph)
     return eph.error();
   auto eph_pub = crypto::x25519_public_raw(*eph);
@@ -174,26 +177,30 @@ answer_hello(const client_hello& hello, const crypto::key& server_key,
   auto dh = crypto::x25519_derive(*eph, *peer);
   if (!dh)
     return bad("bad ephemeral key");
-  auto session_secret = crypto::random_secret(secret_size);
-  auto wrapped = crypto::oaep_wrap(hello.identity_key, session_secret);
+  auto session_secret = keys.random_secret(secret_size);
+  if (!session_secret)
+    return session_secret.error();
+  auto wrapped = keys.oaep_wrap(hello.identity_key, *session_secret);
   if (!wrapped)
     return wrapped.error();
-  auto nonce = crypto::random_bytes(nonce_size);
-  auto th = transcript(hello.text, server_key_der, *eph_pub, nonce, *wrapped);
+  auto nonce = keys.random(nonce_size);
+  if (!nonce)
+    return nonce.error();
+  auto th = transcript(hello.text, server_key_der, *eph_pub, *nonce, *wrapped);
   auto sig = crypto::sign(server_key, labelled(server_label, th));
   if (!sig)
     return sig.error();
-  auto keys = derive(*dh, session_secret, th, false);
-  if (!keys)
-    return keys.error();
+  auto traffic = derive(*dh, *session_secret, th, false);
+  if (!traffic)
+    return traffic.error();
   boost::json::object obj{{"v", envelope_version},
                           {"type", "server_hello"},
                           {"server_key", crypto::to_base64(server_key_der)},
                           {"eph", crypto::to_base64(*eph_pub)},
-                          {"nonce", crypto::to_base64(nonce)},
+                          {"nonce", crypto::to_base64(*nonce)},
                           {"wrapped_secret", crypto::to_base64(*wrapped)},
                           {"sig", crypto::to_base64(*sig)}};
-  server_pending pending{std::move(th), std::move(*keys)};
+  server_pending pending{std::move(th), std::move(*traffic)};
   return std::make_pair(boost::json::serialize(obj), std::move(pending));
 }
 

@@ -5,6 +5,7 @@
 #include <caf/expected.hpp>
 
 #include "actors/protocol/channel.hpp"
+#include "actors/protocol/key_source.hpp"
 #include "crypto/bytes.hpp"
 #include "crypto/key.hpp"
 
@@ -39,18 +40,23 @@ struct client_result {
   crypto::bytes server_key;   ///< SPKI DER of the server's signing key
 };
 
-/// Client: makes an ephemeral key and the hello frame.
+/// Client: makes an ephemeral key and the hello frame; the key and the
+/// nonce come from `keys` (OpenSSL unless a test vector fixes them).
 caf::expected<client_start> start_handshake(const std::string& user,
-                                            const crypto::key& identity);
+                                            const crypto::key& identity,
+                                            const key_source& keys = {});
 
 /// Server: parses and checks a client hello (username rules, RSA key of
 /// 2048-4096 bits, 32-byte ephemeral key and nonce).
 caf::expected<client_hello> parse_client_hello(const std::string& text);
 
 /// Server: the hello reply and the keys, given its Ed25519 signing key.
+/// The ephemeral key, the session secret, its OAEP wrapping and the nonce
+/// come from `keys` (OpenSSL unless a test vector fixes them).
 caf::expected<std::pair<std::string, server_pending>>
 answer_hello(const client_hello& hello, const crypto::key& server_key,
-             const crypto::bytes& server_key_der);
+             const crypto::bytes& server_key_der,
+             const key_source& keys = {});
 
 /// Client: checks the server's hello (signature, and the pinned key if
 /// `pinned` is not empty), unwraps the session secret, derives the keys.

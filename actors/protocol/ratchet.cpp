@@ -7,7 +7,6 @@
 #include "crypto/aead.hpp"
 #include "crypto/hkdf.hpp"
 #include "crypto/hmac.hpp"
-#include "crypto/random.hpp"
 #include "crypto/x25519.hpp"
 
 namespace courier::protocol::ratchet {
@@ -81,15 +80,17 @@ caf::expected<secret> message_key(const secret& mk) {
 }
 
 caf::expected<bytes> seal(const secret& mk, byte_view plaintext,
-                          const bytes& ad) {
+                          const bytes& ad, const key_source& keys) {
   auto key = message_key(mk);
   if (!key)
     return key.error();
-  auto nonce = crypto::random_bytes(crypto::aead_nonce_size);
-  auto sealed = crypto::aead_seal(*key, nonce, ad, plaintext);
+  auto nonce = keys.random(crypto::aead_nonce_size);
+  if (!nonce)
+    return nonce.error();
+  auto sealed = crypto::aead_seal(*key, *nonce, ad, plaintext);
   if (!sealed)
     return sealed.error();
-  sealed->insert(sealed->begin(), nonce.begin(), nonce.end());
+  sealed->insert(sealed->begin(), nonce->begin(), nonce->end());
   return sealed;
 }
 
@@ -117,8 +118,8 @@ caf::expected<secret> dh(const crypto::key& own, const bytes& their_raw) {
 }
 
 // GENERATE_DH (section 5.2).
-caf::error generate_dh(crypto::key& pair, bytes& pub) {
-  auto k = crypto::generate_x25519();
+caf::error generate_dh(const key_source& keys, crypto::key& pair, bytes& pub) {
+  auto k = keys.x25519();
   if (!k)
     return k.error();
   auto raw = crypto::x25519_public_raw(*k);
@@ -153,11 +154,13 @@ caf::expected<header> decode_header(byte_view data) {
 // -- section 3.3: initialization -------------------------------------------
 
 caf::expected<session> session::init_alice(const secret& sk,
-                                           byte_view their_ratchet) {
+                                           byte_view their_ratchet,
+                                           const key_source& keys) {
   if (sk.size() != key_size || their_ratchet.size != key_size)
     return make_error(errc::bad_key, "a ratchet needs 32-byte keys");
   session s;
-  if (auto err = generate_dh(s.dhs_, s.dhs_pub_))
+  s.keys_ = keys;
+  if (auto err = generate_dh(s.keys_, s.dhs_, s.dhs_pub_))
     return err;
   s.dhr_.assign(their_ratchet.data, their_ratchet.data + their_ratchet.size);
   auto out = dh(s.dhs_, s.dhr_);
@@ -170,13 +173,15 @@ caf::expected<session> session::init_alice(const secret& sk,
 }
 
 caf::expected<session> session::init_bob(const secret& sk,
-                                         const crypto::key& own_ratchet) {
+                                         const crypto::key& own_ratchet,
+                                         const key_source& keys) {
   if (sk.size() != key_size)
     return make_error(errc::bad_key, "a ratchet needs a 32-byte secret");
   auto pub = crypto::x25519_public_raw(own_ratchet);
   if (!pub)
     return pub.error();
   session s;
+  s.keys_ = keys;
   s.dhs_ = own_ratchet;
   s.dhs_pub_ = std::move(*pub);
   s.rk_ = sk;
@@ -197,7 +202,7 @@ caf::expected<message> session::encrypt(byte_view plaintext, byte_view ad) {
     return err;
   message msg;
   msg.head = header{dhs_pub_, pn_, ns_};
-  auto sealed = seal(mk, plaintext, concat(ad, msg.head));
+  auto sealed = seal(mk, plaintext, concat(ad, msg.head), keys_);
   if (!sealed)
     return sealed.error();
   msg.ciphertext = std::move(*sealed);
@@ -276,6 +281,7 @@ caf::expected<bytes> session::try_decrypt(const message& msg, byte_view ad,
 
 session session::copy_without_skipped() const {
   session s;
+  s.keys_ = keys_;
   s.dhs_ = dhs_;
   s.dhs_pub_ = dhs_pub_;
   s.dhr_ = dhr_;
@@ -320,7 +326,7 @@ caf::error session::dh_ratchet(const header& h) {
     return in.error();
   if (auto err = kdf_rk(rk_, *in, ckr_))
     return err;
-  if (auto err = generate_dh(dhs_, dhs_pub_))
+  if (auto err = generate_dh(keys_, dhs_, dhs_pub_))
     return err;
   auto out = dh(dhs_, dhr_);
   if (!out)

@@ -8,6 +8,7 @@
 
 #include <caf/expected.hpp>
 
+#include "actors/protocol/key_source.hpp"
 #include "crypto/bytes.hpp"
 #include "crypto/key.hpp"
 
@@ -76,14 +77,18 @@ public:
 
   /// RatchetInitAlice (section 3.3): `sk` is the shared secret agreed with
   /// X3DH, `their_ratchet` Bob's signed prekey, which becomes his first
-  /// ratchet key (section 7.1, integration with X3DH).
+  /// ratchet key (section 7.1, integration with X3DH). The session takes
+  /// its new ratchet keys and nonces from `keys` (OpenSSL unless a test
+  /// vector fixes them); a session from `load` always uses OpenSSL.
   static caf::expected<session> init_alice(const crypto::secret& sk,
-                                           crypto::byte_view their_ratchet);
+                                           crypto::byte_view their_ratchet,
+                                           const key_source& keys = {});
 
   /// RatchetInitBob (section 3.3): `own_ratchet` is Bob's signed prekey
-  /// pair.
+  /// pair; `keys` as for `init_alice`.
   static caf::expected<session> init_bob(const crypto::secret& sk,
-                                         const crypto::key& own_ratchet);
+                                         const crypto::key& own_ratchet,
+                                         const key_source& keys = {});
 
   /// RatchetEncrypt (section 3.4). `ad` is the session's associated data
   /// (both identity keys, from X3DH).
@@ -121,6 +126,7 @@ private:
   caf::error dh_ratchet(const header& h);
   void expire(int64_t now_ms);
 
+  key_source keys_;         ///< new ratchet keys and nonces; not saved
   crypto::key dhs_;         ///< DHs: our ratchet key pair
   crypto::bytes dhs_pub_;   ///< its public half, raw
   crypto::bytes dhr_;       ///< DHr: their ratchet public key (empty: None)

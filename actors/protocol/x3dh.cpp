@@ -146,7 +146,7 @@ caf::expected<bytes> sign_prekey(const device_keys& keys,
 caf::expected<std::pair<initiation, agreement>>
 initiate(const device_keys& own, const device_certificate& own_cert,
          const bundle& theirs, const crypto::key& their_identity,
-         const std::string& their_user) {
+         const std::string& their_user, const key_source& keys) {
   // Section 3.3: verify the prekey signature first, and abort if it fails;
   // here the device key that signed it is verified against the RSA
   // identity before that.
@@ -155,7 +155,7 @@ initiate(const device_keys& own, const device_certificate& own_cert,
   if (auto err = verify_prekey(theirs.device, theirs.signed_prekey,
                                theirs.prekey_signature))
     return err;
-  auto ek = crypto::generate_x25519();
+  auto ek = keys.x25519();
   if (!ek)
     return ek.error();
   auto ek_raw = crypto::x25519_public_raw(*ek);

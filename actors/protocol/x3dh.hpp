@@ -7,6 +7,7 @@
 
 #include <caf/expected.hpp>
 
+#include "actors/protocol/key_source.hpp"
 #include "crypto/bytes.hpp"
 #include "crypto/key.hpp"
 
@@ -97,11 +98,12 @@ struct agreement {
 
 /// Alice (section 3.3): verifies the bundle (the certificate against Bob's
 /// pinned RSA identity, the prekey signature against the certified device
-/// key) and computes SK with or without a one-time prekey.
+/// key) and computes SK with or without a one-time prekey. The ephemeral
+/// key EK_A comes from `keys` (OpenSSL unless a test vector fixes it).
 caf::expected<std::pair<initiation, agreement>>
 initiate(const device_keys& own, const device_certificate& own_cert,
          const bundle& theirs, const crypto::key& their_identity,
-         const std::string& their_user);
+         const std::string& their_user, const key_source& keys = {});
 
 /// Bob (section 3.4): `sender` must already be verified against Alice's
 /// pinned identity by the caller. `one_time` is the private one-time
