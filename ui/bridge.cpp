@@ -578,6 +578,8 @@ void Bridge::onInbound(const inbound_message& m) {
   if (from == user_)
     return;
   unhide(from);
+  if (m.forward_secret)
+    contacts_.setForwardSecret(from, true);
   contacts_.ensure(from);
   if (!messages_.addIncoming(from, body, qs(m.msg_id), m.sent_ts))
     return;
@@ -668,6 +670,7 @@ void Bridge::openConversation(const QString& raw) {
     [this, peer](const contact_key& k) {
       contacts_.ensure(peer);
       contacts_.setKey(peer, qs(k.fingerprint), k.verified);
+      contacts_.setForwardSecret(peer, k.forward_secret);
       showConversation(peer);
     },
     [this, peer](const caf::error& err) {
@@ -756,6 +759,7 @@ void Bridge::showConversation(const QString& peer) {
     20s,
     [this, peer](const contact_key& k) {
       contacts_.setKey(peer, qs(k.fingerprint), k.verified);
+      contacts_.setForwardSecret(peer, k.forward_secret);
     },
     [this, peer](const caf::error& err) {
       if (code_of(err) == errc::key_changed)
@@ -802,9 +806,16 @@ void Bridge::doSend(const QString& local_id) {
   in_flight_.insert(local_id);
   ask<std::string>(
     60s,
-    [this, local_id](const std::string& msg_id) {
+    [this, local_id, peer](const std::string& msg_id) {
       in_flight_.remove(local_id);
       messages_.setAccepted(local_id, qs(msg_id));
+      // The first letter may have started a ratchet session.
+      ask<contact_key>(
+        20s,
+        [this, peer](const contact_key& k) {
+          contacts_.setForwardSecret(peer, k.forward_secret);
+        },
+        [](const caf::error&) {}, lookup_atom::value, ss(peer));
     },
     [this, local_id, peer](const caf::error& err) {
       in_flight_.remove(local_id);
@@ -849,6 +860,7 @@ void Bridge::verifyContact(const QString& peer) {
     20s,
     [this, peer](const contact_key& k) {
       contacts_.setKey(peer, qs(k.fingerprint), k.verified);
+      contacts_.setForwardSecret(peer, k.forward_secret);
     },
     [this](const caf::error& err) { setNotice(sentence(err)); },
     verify_atom::value, ss(peer));

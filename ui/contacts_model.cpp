@@ -33,6 +33,8 @@ QVariant ContactsModel::data(const QModelIndex& index, int role) const {
       return c.new_fingerprint;
     case PreviewRole:
       return c.preview;
+    case ForwardSecretRole:
+      return c.forward_secret;
     default:
       return {};
   }
@@ -46,7 +48,8 @@ QHash<int, QByteArray> ContactsModel::roleNames() const {
           {VerifiedRole, "verified"},
           {KeyChangedRole, "keyChanged"},
           {NewFingerprintRole, "newFingerprint"},
-          {PreviewRole, "preview"}};
+          {PreviewRole, "preview"},
+          {ForwardSecretRole, "forwardSecret"}};
 }
 
 int ContactsModel::totalUnread() const {
@@ -118,7 +121,8 @@ QVariantMap ContactsModel::get(const QString& name) const {
           {"verified", c.verified},
           {"keyChanged", c.key_changed},
           {"newFingerprint", c.new_fingerprint},
-          {"preview", c.preview}};
+          {"preview", c.preview},
+          {"forwardSecret", c.forward_secret}};
 }
 
 QStringList ContactsModel::names() const {
@@ -148,6 +152,14 @@ void ContactsModel::setKey(const QString& name, const QString& fp,
   c.new_fingerprint.clear();
   changed(row, {FingerprintRole, VerifiedRole, KeyChangedRole,
                 NewFingerprintRole});
+}
+
+void ContactsModel::setForwardSecret(const QString& name, bool on) {
+  auto row = ensure(name);
+  if (items_[row].forward_secret == on)
+    return;
+  items_[row].forward_secret = on;
+  changed(row, {ForwardSecretRole});
 }
 
 void ContactsModel::setKeyChanged(const QString& name, const QString& new_fp) {

@@ -16,6 +16,7 @@ struct contact {
   int unread = 0;
   QString fingerprint;
   bool verified = false;
+  bool forward_secret = false; ///< letters go in a ratchet session
   bool key_changed = false;
   QString new_fingerprint; ///< the fingerprint the router has now
   QString preview;         ///< last message, one line
@@ -36,6 +37,7 @@ public:
     KeyChangedRole,
     NewFingerprintRole,
     PreviewRole,
+    ForwardSecretRole,
   };
 
   explicit ContactsModel(QObject* parent = nullptr);
@@ -65,6 +67,8 @@ public:
   Q_INVOKABLE void setKey(const QString& name, const QString& fp, bool verified);
   /// The router now has another key for `name`.
   Q_INVOKABLE void setKeyChanged(const QString& name, const QString& new_fp);
+  /// Whether the conversation with `name` is forward secret (letters v3).
+  Q_INVOKABLE void setForwardSecret(const QString& name, bool on);
   Q_INVOKABLE void setPreview(const QString& name, const QString& text);
   /// Removes `name`; false if unknown.
   Q_INVOKABLE bool remove(const QString& name);

@@ -418,6 +418,23 @@ void look_up(connected_client& s, const std::string& peer) {
 
 // Whether the recipient acknowledged `msg_id` already (the router's answer
 // said "delivered" and the client recorded it before it answered us).
+// Whether letters to `peer` go in a ratchet session (the key is cached
+// after a send: no round trip).
+bool forward_secret(connected_client& s, const std::string& peer) {
+  bool result = false;
+  caf::scoped_actor self{*s.sys};
+  self->request(s.client, timeout(), lookup_atom::value, peer)
+    .receive([&](const contact_key& k) { result = k.forward_secret; },
+             [](caf::error&) {});
+  return result;
+}
+
+// What a person reads about a letter that is not forward secret.
+std::string secrecy_note(bool forward_secret) {
+  return forward_secret ? std::string{}
+                        : " [not forward secret: sent as a letter v1]";
+}
+
 bool delivered(connected_client& s, const std::string& peer,
                const std::string& msg_id) {
   bool result = false;
@@ -441,14 +458,17 @@ int cmd_send(connected_client& s) {
     .receive([&](const std::string& id) { msg_id = id; },
              [](caf::error& err) { die(err); });
   auto state = delivered(s, opts.to, msg_id) ? "delivered" : "stored";
+  bool fs = forward_secret(s, opts.to);
   if (opts.json)
     print_json({{"ok", true}, {"to", opts.to}, {"msg_id", msg_id},
-                {"state", state}});
+                {"state", state}, {"forward_secret", fs}});
   else if (std::string{state} == "delivered")
-    std::cout << "delivered to " << opts.to << " (" << msg_id << ")\n";
+    std::cout << "delivered to " << opts.to << " (" << msg_id << ")"
+              << secrecy_note(fs) << "\n";
   else
     std::cout << "sent to " << opts.to << ": stored by the router until "
-              << opts.to << " reads it (" << msg_id << ")\n";
+              << opts.to << " reads it (" << msg_id << ")" << secrecy_note(fs)
+              << "\n";
   return 0;
 }
 
@@ -463,10 +483,12 @@ void print_message(const inbound_message& m) {
   if (opts.json)
     print_json({{"from", m.from}, {"to", m.to}, {"body", m.body},
                 {"msg_id", m.msg_id}, {"sent_at", iso_time(m.sent_ts)},
-                {"accepted_at", iso_time(m.accepted_ts)}});
+                {"accepted_at", iso_time(m.accepted_ts)},
+                {"forward_secret", m.forward_secret}});
   else
     std::cout << "[" << format_time(m.sent_ts) << "] " << printable(m.from)
-              << ": " << printable(m.body) << std::endl;
+              << ": " << printable(m.body) << secrecy_note(m.forward_secret)
+              << std::endl;
 }
 
 int cmd_recv(connected_client& s) {

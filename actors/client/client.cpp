@@ -25,6 +25,7 @@
 #include "actors/client/crypto_worker.hpp"
 #include "actors/client/device.hpp"
 #include "actors/common/clock.hpp"
+#include "actors/common/crash_point.hpp"
 #include "actors/common/error.hpp"
 #include "actors/common/private_files.hpp"
 #include "actors/protocol/envelope.hpp"
@@ -486,7 +487,7 @@ void pump(client_ptr self) {
           if (handled) {
             if (auto err = st.db->record_inbound(msg))
               warn(self, "could not store a message: " + explain(err));
-            else if (st.at == phase::open)
+            else if (crash_point("recorded"); st.at == phase::open)
               write(self, protocol::make_envelope("ack", std::to_string(seq)));
           }
           pump(self);
@@ -533,6 +534,7 @@ void open_v3(client_ptr self, uint64_t seq, int64_t accepted_ts,
                  + " that did not open: " + explain(opened.error()));
     return finish_inbound(self, seq, std::nullopt);
   }
+  crash_point("opened");
   if (opened->used_one_time && ++st.one_time_used >= 10)
     refresh_prekeys(self);
   auto& msg = opened->msg;
@@ -1103,8 +1105,10 @@ client(client_actor::stateful_pointer<client_state> self, client_config cfg,
       with_key(self, user, [=](caf::expected<crypto::key> key) mutable {
         if (!key)
           return (void) rp.deliver(key.error());
+        auto& st = self->state;
         rp.deliver(contact_key{user, *crypto::fingerprint(*key), !known,
-                               self->state.db->verified(user)});
+                               st.db->verified(user),
+                               st.dev->has_session(user)});
       });
       return rp;
     },

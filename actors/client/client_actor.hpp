@@ -45,12 +45,15 @@ struct contact_key {
   std::string fingerprint;
   bool pinned_now = false; ///< first seen by this lookup
   bool verified = false;   ///< the user compared fingerprints and said so
+  /// Letters to this contact go in a ratchet session (forward secret);
+  /// false: letters v1, because the contact published no prekeys yet.
+  bool forward_secret = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, contact_key& x) {
   return f(caf::meta::type_name("contact_key"), x.user, x.fingerprint,
-           x.pinned_now, x.verified);
+           x.pinned_now, x.verified, x.forward_secret);
 }
 
 /// One message of the local history.

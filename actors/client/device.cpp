@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "actors/common/crash_point.hpp"
 #include "actors/common/error.hpp"
 #include "actors/protocol/ratchet_letter.hpp"
 #include "crypto/digest.hpp"
@@ -623,6 +624,7 @@ caf::expected<opened_v3> device::open_letter(const std::string& me,
     }
     if (!err)
       err = db_->record_opened(hash, msg);
+    crash_point("before_commit");
     if (!err)
       err = tx->commit();
     if (err) {

@@ -19,7 +19,7 @@ constexpr const char* usage =
   "  e2e-crypto [--rounds N] [--size B]   (opening a message: v1 letter vs\n"
   "             ratchet, X3DH, order signatures; in-process)\n"
   "  idle --sessions N [--threads T] [--router-args ...]\n"
-  "  ledger --transfers N --clients C [--orders N]\n"
+  "  ledger --transfers N --clients C [--orders N] [--letters v3|v1]\n"
   "  peer-mosquitto [relay options]\n"
   "Every scenario starts its own processes on 127.0.0.1 in a temporary\n"
   "folder and kills them when done; --time-limit (default 1800 s) ends the\n"

@@ -612,3 +612,39 @@ TEST_F(chat_test, a_message_in_the_apps_hands_is_not_handed_over_again) {
   EXPECT_EQ(kept, 1u);
   caf::anon_send(*bob, stop_atom::value);
 }
+
+TEST_F(chat_test, a_kill_while_receiving_loses_nothing_and_shows_nothing_twice) {
+  // Bob's client publishes prekeys, so alice's letters are ratchet
+  // messages: each opens once, and its key is gone after.
+  ASSERT_EQ(as("bob", {"recv", "--wait", "2"}).exit_code, 0);
+  auto first = as("alice", {"--json", "send", "bob", "warm-up"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_TRUE(boost::json::parse(first.out).at("forward_secret").as_bool())
+    << first.out;
+  ASSERT_EQ(recv("bob", 1).size(), 1u);
+  // Killed inside the transaction that stores the plaintext and the new
+  // state, after it, and after the message was shown and recorded but
+  // before the router heard the ack.
+  for (std::string point : {"before_commit", "opened", "recorded"}) {
+    auto body = "through " + point;
+    ASSERT_EQ(as("alice", {"send", "bob", body}).exit_code, 0);
+    auto argv = cli(home(), router.address(), "bob",
+                    {"--json", "recv", "--wait", "5", "--count", "1"});
+    argv.insert(argv.begin(), {"/usr/bin/env", "COURIER_TEST_CRASH_AT=" + point});
+    auto crashed = run(argv);
+    EXPECT_EQ(crashed.exit_code, 137) << point << ": " << crashed.err;
+    auto again = as("bob", {"--json", "recv", "--wait", "3"});
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    auto all = crashed.out + again.out;
+    size_t shown = 0;
+    for (auto at = all.find(body); at != std::string::npos;
+         at = all.find(body, at + 1))
+      ++shown;
+    EXPECT_EQ(shown, 1u) << point << ":\n" << all;
+    // The session goes on: the next message opens.
+    ASSERT_EQ(as("alice", {"send", "bob", "after " + point}).exit_code, 0);
+    auto next = recv("bob", 1);
+    ASSERT_EQ(next.size(), 1u) << point;
+    EXPECT_EQ(next[0].at("body").as_string(), "after " + point);
+  }
+}

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <set>
+#include <thread>
 
 #include <caf/all.hpp>
 
@@ -36,14 +37,15 @@ protected:
 
   std::string home() { return dir / "home"; }
 
-  /// A connected client actor for `user`.
-  courier::client_actor client(const std::string& user) {
+  /// A connected client actor for `user`; `fs`: it publishes prekeys and
+  /// sends in ratchet sessions (as every client does by default).
+  courier::client_actor client(const std::string& user, bool fs = false) {
     courier::client_config cc;
     cc.user = user;
     cc.dir = courier::user_dir(home(), user);
     cc.identity = *courier::load_identity(cc.dir, "");
     cc.servers = {{"127.0.0.1", router.port}};
-    cc.forward_secrecy = false; // the test publishes by hand
+    cc.forward_secrecy = fs; // most cases here publish by hand
     auto c = courier::spawn_client(sys, cc);
     EXPECT_TRUE(c);
     self->request(*c, seconds{10}, courier::connect_atom::value)
@@ -66,6 +68,49 @@ protected:
       .receive([&](T& x) { out = std::move(x); },
                [&](caf::error& err) { out = std::move(err); });
     return out;
+  }
+
+  /// Sends `body` from `c` to `to`; the msg_id, or fails the test.
+  void send(const courier::client_actor& c, const std::string& to,
+            const std::string& body) {
+    auto id = ask<std::string>(c, courier::send_atom::value, to, body);
+    EXPECT_TRUE(id) << courier::explain(id.error());
+  }
+
+  /// What `c` hands its listener (this test) within `within`, up to `n`.
+  std::vector<courier::inbound_message>
+  receive(const courier::client_actor& c, size_t n,
+          milliseconds within = milliseconds{10000}) {
+    self->send(c, courier::listen_atom::value,
+               caf::actor_cast<courier::listener_actor>(self));
+    std::vector<courier::inbound_message> got;
+    auto deadline = steady_clock::now() + within;
+    while (got.size() < n && steady_clock::now() < deadline)
+      self->receive(
+        [&](courier::message_atom, const courier::inbound_message& m) {
+          got.push_back(m);
+          return true;
+        },
+        [](courier::status_atom, const std::string&) {},
+        [](courier::delivered_atom, const std::string&) {},
+        caf::after(milliseconds{100}) >> [] {});
+    return got;
+  }
+
+  /// Waits until `c` has published `want` one-time prekeys.
+  bool published(const courier::client_actor& c, uint32_t want) {
+    for (int i = 0; i < 100; ++i) {
+      auto n = ask<uint32_t>(c, courier::prekeys_atom::value);
+      if (n && *n == want)
+        return true;
+      std::this_thread::sleep_for(milliseconds{50});
+    }
+    return false;
+  }
+
+  void stop(const courier::client_actor& c) {
+    caf::anon_send(c, courier::stop_atom::value);
+    std::this_thread::sleep_for(milliseconds{200});
   }
 
   temp_dir dir;
@@ -142,4 +187,64 @@ TEST_F(prekeys_test, alice_publishes_and_bob_fetches_each_one_time_prekey_once) 
   // Bob cannot publish for alice: his client refuses, and the router would.
   auto as_bob = ask<uint32_t>(bob, courier::prekeys_atom::value, up);
   EXPECT_EQ(courier::code_of(as_bob.error()), courier::errc::bad_signature);
+}
+
+TEST_F(prekeys_test, letters_v1_queued_before_the_upgrade_open_and_then_v3) {
+  // Bob signs in with a client that publishes nothing (an older version),
+  // and alice writes to him while he is away: letters v1.
+  stop(client("bob", false));
+  auto alice = client("alice", true);
+  send(alice, "bob", "queued as v1");
+  stop(alice);
+  // Bob's new client opens it and publishes prekeys.
+  auto bob = client("bob", true);
+  auto got = receive(bob, 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].body, "queued as v1");
+  EXPECT_FALSE(got[0].forward_secret);
+  EXPECT_TRUE(got[0].signed_by_sender) << "letters v1 are signed";
+  ASSERT_TRUE(published(bob, courier::max_stored_prekeys));
+  // From now on, both ways are ratchet sessions.
+  alice = client("alice", true);
+  send(alice, "bob", "now forward secret");
+  got = receive(bob, 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].body, "now forward secret");
+  EXPECT_TRUE(got[0].forward_secret);
+  EXPECT_FALSE(got[0].signed_by_sender) << "chat in v3 is deniable";
+  send(bob, "alice", "answer");
+  got = receive(alice, 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_TRUE(got[0].forward_secret);
+  auto k = ask<courier::contact_key>(alice, courier::lookup_atom::value,
+                                     std::string{"bob"});
+  ASSERT_TRUE(k);
+  EXPECT_TRUE(k->forward_secret);
+}
+
+TEST_F(prekeys_test, a_device_without_one_time_prekeys_left_still_receives) {
+  auto bob = client("bob", true);
+  ASSERT_TRUE(published(bob, courier::max_stored_prekeys));
+  stop(bob);
+  // Others use up every one-time prekey bob published.
+  auto drain = client("alice", false);
+  for (size_t i = 0; i < courier::max_stored_prekeys; ++i) {
+    auto b = ask<x3dh::bundle>(drain, courier::bundle_atom::value,
+                               std::string{"bob"});
+    ASSERT_TRUE(b && b->one_time);
+  }
+  stop(drain);
+  // Alice starts a session without one and writes while bob is away.
+  auto alice = client("alice", true);
+  for (auto body : {"one", "two", "three"})
+    send(alice, "bob", body);
+  bob = client("bob", true);
+  auto got = receive(bob, 3);
+  ASSERT_EQ(got.size(), 3u);
+  for (auto& m : got)
+    EXPECT_TRUE(m.forward_secret) << m.body;
+  EXPECT_EQ(got[0].body, "one");
+  EXPECT_EQ(got[2].body, "three");
+  // Signing in, bob saw none left and published a new batch.
+  EXPECT_TRUE(published(bob, courier::max_stored_prekeys));
 }

@@ -3,6 +3,7 @@
 // can and cannot open (forward secrecy, post-compromise security).
 
 #include <filesystem>
+#include <map>
 
 #include <gtest/gtest.h>
 
@@ -65,12 +66,22 @@ protected:
   }
   void TearDown() override { fs::remove_all(root_); }
 
+  /// An RSA identity per name, made once for the whole suite: making
+  /// them is most of what these tests would cost.
+  static const crypto::key& identity_of(const std::string& name) {
+    static std::map<std::string, crypto::key> keys;
+    auto& k = keys[name];
+    if (!k)
+      k = crypto::generate_rsa(2048).value();
+    return k;
+  }
+
   user make(const std::string& name) {
     user u;
     u.name = name;
     u.dir = (root_ / name).string();
     fs::create_directories(u.dir);
-    u.identity = crypto::generate_rsa(2048).value();
+    u.identity = identity_of(name);
     u.open();
     return u;
   }
@@ -333,7 +344,7 @@ TEST_F(device_test, a_letter_from_a_device_another_key_certified_is_refused) {
   // A router that answers with a bundle of its own making: the certificate
   // is not signed by the key pinned for bob.
   auto b = bob.bundle();
-  auto mallory = crypto::generate_rsa(2048).value();
+  auto mallory = identity_of("mallory");
   EXPECT_TRUE(alice.dev->start_session("bob", b, mallory, t0));
   EXPECT_FALSE(alice.dev->has_session("bob"));
   // An initiation whose device alice's key did not certify.
@@ -354,7 +365,7 @@ TEST_F(device_test, a_changed_key_ends_the_sessions) {
 
 TEST_F(device_test, device_secrets_are_sealed_in_the_database) {
   // The database alone opens nothing: another identity cannot open it.
-  auto stranger = crypto::generate_rsa(2048).value();
+  auto stranger = identity_of("stranger");
   auto d = client_db::open(alice.path());
   ASSERT_TRUE(d);
   auto db = std::make_shared<client_db>(std::move(*d));

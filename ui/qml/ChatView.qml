@@ -121,6 +121,23 @@ Rectangle {
                         onClicked: keys.open()
                     }
                 }
+                Rectangle {
+                    // Letters v3 (a ratchet session) or v1, which a later
+                    // theft of either side's keys would open.
+                    objectName: "secrecyBadge"
+                    radius: 12
+                    implicitHeight: 26
+                    implicitWidth: secrecyLabel.implicitWidth + 22
+                    color: root.contact.forwardSecret ? "#e3f6ea" : "#fff4e0"
+                    Text {
+                        id: secrecyLabel
+                        anchors.centerIn: parent
+                        text: root.contact.forwardSecret ? "forward secret"
+                                                         : "not forward secret"
+                        color: root.contact.forwardSecret ? Logic.good : Logic.muted
+                        font.pixelSize: 12
+                    }
+                }
             }
         }
 
