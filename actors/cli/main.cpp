@@ -486,9 +486,10 @@ void print_message(const inbound_message& m) {
                 {"accepted_at", iso_time(m.accepted_ts)},
                 {"forward_secret", m.forward_secret}});
   else
-    std::cout << "[" << format_time(m.sent_ts) << "] " << printable(m.from)
-              << ": " << printable(m.body) << secrecy_note(m.forward_secret)
-              << std::endl;
+    // The marker comes before what the sender wrote, which cannot fake it.
+    std::cout << "[" << format_time(m.sent_ts) << "] "
+              << (m.forward_secret ? "" : "(not forward secret) ")
+              << printable(m.from) << ": " << printable(m.body) << std::endl;
 }
 
 int cmd_recv(connected_client& s) {

@@ -364,6 +364,29 @@ caf::error check_bank_key(client_ptr self, const std::string& der) {
                         " trust bank FP`");
 }
 
+// Pins `der` as `user`'s key. A key that differs from the pinned one ends
+// every ratchet session with `user` in the same transaction: sessions
+// rooted in the old key must carry nothing more, even after a crash.
+caf::error repin(client_ptr self, const std::string& user,
+                 const std::string& der) {
+  auto& st = self->state;
+  auto old = st.db->pinned("user", user);
+  bool changed = !old || !crypto::equal_ct(*old, der);
+  auto tx = transaction::begin(st.db->sql());
+  if (!tx)
+    return tx.error();
+  if (auto err = st.db->pin("user", user, der))
+    return err;
+  if (changed)
+    if (auto err = st.dev->end_sessions(user))
+      return err;
+  if (auto err = tx->commit()) {
+    st.dev->forget_cached();
+    return err;
+  }
+  return caf::none;
+}
+
 // The pinned key of `user`, pinning the router's answer on first sight.
 void with_key(client_ptr self, const std::string& user, key_fn fn) {
   auto& st = self->state;
@@ -390,9 +413,7 @@ void with_key(client_ptr self, const std::string& user, key_fn fn) {
             if (auto pin = st.db->pinned("user", user)) {
               if (bank_checked && !crypto::equal_ct(*pin, der_text)) {
                 // The configured fingerprint says which key is the bank's.
-                if (auto err = st.db->pin("user", user, der_text))
-                  return (void) fn(err);
-                if (auto err = st.dev->end_sessions(user))
+                if (auto err = repin(self, user, der_text))
                   return (void) fn(err);
               } else if (!crypto::equal_ct(*pin, der_text)) {
                 auto fp = crypto::fingerprint_of_der(der);
@@ -1038,9 +1059,7 @@ caf::result<contact_key> trust_key(client_ptr self, const std::string& user,
                 errc::key_changed, "the router has " + user + "'s key as "
                                      + got + ", which is not what you gave"));
             auto& st = self->state;
-            if (auto err = st.db->pin("user", user, {der.begin(), der.end()}))
-              return (void) rp.deliver(err);
-            if (auto err = st.dev->end_sessions(user))
+            if (auto err = repin(self, user, {der.begin(), der.end()}))
               return (void) rp.deliver(err);
             st.keys[user] = *key;
             st.db->set_verified(user, verified);

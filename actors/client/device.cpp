@@ -47,6 +47,17 @@ std::string ratchet_label(const std::string& peer, uint32_t device) {
   return "ratchet " + peer + " " + std::to_string(device);
 }
 
+// What identifies a letter v3 for the inbox: SHA-256 over the sender, the
+// ratchet header and the ciphertext, each length-prefixed.
+crypto::bytes letter_key(const std::string& from,
+                         const protocol::ratchet_letter_blob& blob) {
+  crypto::sha256_stream h;
+  h.update_framed(from);
+  h.update_framed(protocol::ratchet::encode(blob.message.head));
+  h.update_framed(blob.message.ciphertext);
+  return h.digest();
+}
+
 caf::error corrupt(const std::string& what) {
   return make_error(errc::storage_failure,
                     "the client database's " + what + " is damaged");
@@ -87,10 +98,9 @@ caf::error device::load_keys(const std::string& user,
     auto sk = crypto::ed25519_private_raw(made->first.signing);
     if (!ik || !sk)
       return make_error(errc::crypto_failure, "device keys");
-    crypto::secret both{ik->unsafe_bytes()};
-    crypto::bytes joined = both.unsafe_bytes();
-    joined.insert(joined.end(), sk->data(), sk->data() + sk->size());
-    crypto::secret plain{std::move(joined)};
+    crypto::secret plain{ik->size() + sk->size()};
+    std::copy(ik->data(), ik->data() + ik->size(), plain.data());
+    std::copy(sk->data(), sk->data() + sk->size(), plain.data() + ik->size());
     auto sealed = vault_.seal("device", plain);
     if (!sealed)
       return sealed.error();
@@ -219,11 +229,12 @@ device::upload(size_t fresh, std::chrono::milliseconds rotation,
     if (!made)
       return made.error();
     // The previous one keeps opening first messages for its grace period.
-    if (auto err = sql.exec("UPDATE prekeys SET retired_ms = "
-                            + std::to_string(now_ms)
-                            + " WHERE kind = 'spk' AND retired_ms IS NULL"
-                              " AND id <> "
-                            + std::to_string(made->id)))
+    auto retire = sql.prepare("UPDATE prekeys SET retired_ms = ?1 WHERE"
+                              " kind = 'spk' AND retired_ms IS NULL"
+                              " AND id <> ?2");
+    if (!retire)
+      return retire.error();
+    if (auto err = retire->bind(1, now_ms).bind(2, int64_t{made->id}).run())
       return err;
     spk = std::move(*made);
   } else {
@@ -238,10 +249,11 @@ device::upload(size_t fresh, std::chrono::milliseconds rotation,
     auto pub = get->blob_at(0);
     spk = x3dh::prekey{spk_id_, crypto::bytes{pub.begin(), pub.end()}};
   }
-  if (auto err = sql.exec(
-        "DELETE FROM prekeys WHERE kind = 'spk' AND retired_ms IS NOT NULL"
-        " AND retired_ms < "
-        + std::to_string(now_ms - retired_prekey_grace.count())))
+  auto expired = sql.prepare("DELETE FROM prekeys WHERE kind = 'spk' AND"
+                             " retired_ms IS NOT NULL AND retired_ms < ?1");
+  if (!expired)
+    return expired.error();
+  if (auto err = expired->bind(1, now_ms - retired_prekey_grace.count()).run())
     return err;
   protocol::prekey_upload up;
   for (size_t i = 0; i < fresh; ++i) {
@@ -250,10 +262,13 @@ device::upload(size_t fresh, std::chrono::milliseconds rotation,
       return made.error();
     up.one_time.push_back(std::move(*made));
   }
-  if (auto err = sql.exec(
-        "DELETE FROM prekeys WHERE kind = 'opk' AND id NOT IN (SELECT id FROM"
-        " prekeys WHERE kind = 'opk' ORDER BY id DESC LIMIT "
-        + std::to_string(max_kept_one_time_prekeys) + ")"))
+  auto oldest = sql.prepare("DELETE FROM prekeys WHERE kind = 'opk' AND id"
+                            " NOT IN (SELECT id FROM prekeys WHERE kind ="
+                            " 'opk' ORDER BY id DESC LIMIT ?1)");
+  if (!oldest)
+    return oldest.error();
+  if (auto err =
+        oldest->bind(1, static_cast<int64_t>(max_kept_one_time_prekeys)).run())
     return err;
   auto sig = x3dh::sign_prekey(keys_, cert_, spk);
   if (!sig)
@@ -270,6 +285,14 @@ device::upload(size_t fresh, std::chrono::milliseconds rotation,
   return up;
 }
 
+caf::error device::delete_one_time(uint32_t id) {
+  auto del = db_->sql().prepare(
+    "DELETE FROM prekeys WHERE kind = 'opk' AND id = ?1");
+  if (!del)
+    return del.error();
+  return del->bind(1, int64_t{id}).run();
+}
+
 caf::expected<crypto::key> device::prekey_private(const char* kind,
                                                   uint32_t id,
                                                   int64_t now_ms) {
@@ -279,7 +302,9 @@ caf::expected<crypto::key> device::prekey_private(const char* kind,
     return get.error();
   get->bind(1, std::string_view{kind}).bind(2, int64_t{id});
   auto r = get->step();
-  if (!r || !*r)
+  if (!r)
+    return r.error(); // storage_failure: the router keeps the letter
+  if (!*r)
     return make_error(errc::decrypt_failed,
                       std::string{"the "}
                         + (kind == std::string_view{"opk"}
@@ -300,19 +325,20 @@ caf::expected<crypto::key> device::prekey_private(const char* kind,
   return std::move(*k);
 }
 
-device::entries* device::sessions_of(const std::string& peer) {
+caf::expected<device::entries*> device::sessions_of(const std::string& peer) {
   if (auto it = cache_.find(peer); it != cache_.end())
     return &it->second;
   if (cache_.size() >= max_cached_peers)
     cache_.clear();
-  auto& list = cache_[peer];
   auto get = db_->sql().prepare(
     "SELECT id, device, state, ad, peer_cert, initiation, base, active_ms"
     " FROM ratchets WHERE peer = ?1");
   if (!get)
-    return &list;
+    return get.error();
   get->bind(1, peer);
-  for (auto r = get->step(); r && *r; r = get->step()) {
+  entries list;
+  auto r = get->step();
+  for (; r && *r; r = get->step()) {
     // A damaged row is left out: its peer's next first message makes a
     // new session.
     session_entry e;
@@ -349,7 +375,9 @@ device::entries* device::sessions_of(const std::string& peer) {
     e.active_ms = get->int_at(7);
     list.push_back(std::move(e));
   }
-  return &list;
+  if (!r)
+    return r.error(); // nothing cached: the next letter reads again
+  return &(cache_[peer] = std::move(list));
 }
 
 caf::error device::save_session(const std::string& peer, session_entry& e) {
@@ -391,16 +419,16 @@ caf::error device::save_session(const std::string& peer, session_entry& e) {
 }
 
 caf::error device::trim_sessions(const std::string& peer, entries& list) {
-  // The least recently used sessions of a device beyond the limit go.
+  // The least recently used sessions beyond the limit go.
   std::sort(list.begin(), list.end(), [](auto& a, auto& b) {
     return a.active_ms > b.active_ms;
   });
-  std::map<uint32_t, size_t> per_device;
+  size_t kept = 0;
   auto del = db_->sql().prepare("DELETE FROM ratchets WHERE id = ?1");
   if (!del)
     return del.error();
   for (auto i = list.begin(); i != list.end();) {
-    if (++per_device[i->device] <= max_sessions_per_device) {
+    if (++kept <= max_sessions_per_peer) {
       ++i;
       continue;
     }
@@ -422,7 +450,8 @@ caf::error device::end_sessions(const std::string& peer) {
 }
 
 bool device::has_session(const std::string& peer) {
-  return !sessions_of(peer)->empty();
+  auto list = sessions_of(peer);
+  return list && !(*list)->empty();
 }
 
 namespace {
@@ -451,7 +480,10 @@ caf::error device::start_session(const std::string& peer,
                                             theirs.signed_prekey.key);
   if (!state)
     return state.error();
-  auto* list = sessions_of(peer);
+  auto found = sessions_of(peer);
+  if (!found)
+    return found.error();
+  auto* list = *found;
   session_entry e;
   e.device = theirs.device.device;
   e.state = std::move(*state);
@@ -477,7 +509,10 @@ caf::error device::start_session(const std::string& peer,
 
 caf::expected<std::string> device::seal_letter(const protocol::letter& content,
                                                bool sign, int64_t) {
-  auto* list = sessions_of(content.to);
+  auto found = sessions_of(content.to);
+  if (!found)
+    return found.error();
+  auto* list = *found;
   if (list->empty())
     return make_error(errc::no_bundle, "no session with " + content.to);
   auto current = std::max_element(list->begin(), list->end(),
@@ -510,6 +545,11 @@ device::respond(const std::string& from, uint32_t from_device,
   if (init.sender.device != from_device)
     return make_error(errc::bad_signature,
                       "a first message from another device than it says");
+  // One device per user today: a peer that certifies devices at will must
+  // not grow this device's sessions without bound.
+  if (from_device != first_device_id)
+    return make_error(errc::bad_signature,
+                      "a first message from a device id no client uses yet");
   if (auto err = x3dh::verify(init.sender, their_identity, from))
     return err;
   auto spk = prekey_private("spk", init.signed_prekey, now_ms);
@@ -543,20 +583,26 @@ caf::expected<opened_v3> device::open_letter(const std::string& me,
                                              const crypto::key& their_identity,
                                              int64_t accepted_ts,
                                              int64_t now_ms) {
-  // The same blob again (a redelivery after a lost ack): its keys are
-  // spent, but its plaintext was kept with the state that spent them.
-  auto hash = crypto::sha256(blob);
+  auto parsed = protocol::parse_ratchet_letter(blob);
+  if (!parsed)
+    return parsed.error();
+  // The same letter again (a redelivery after a lost ack, or a replay):
+  // its keys are spent, but its plaintext was kept with the state that
+  // spent them. Known by the sender and what the ratchet authenticates, so
+  // that a router that re-encodes the JSON or changes the initiation
+  // cannot pass it off as new and start a second session with it.
+  auto hash = letter_key(from, *parsed);
   if (auto known = db_->opened(hash)) {
     if (known->msg)
       known->msg->to = me;
     return opened_v3{std::move(known->msg), false};
   }
-  auto parsed = protocol::parse_ratchet_letter(blob);
-  if (!parsed)
-    return parsed.error();
   if (parsed->to_device != id())
     return make_error(errc::bad_encoding, "a letter for another device");
-  auto* list = sessions_of(from);
+  auto found = sessions_of(from);
+  if (!found)
+    return found.error();
+  auto* list = *found;
   // Which sessions may open it: the one its initiation started, or, for a
   // later message, each of the sender device's sessions, newest first.
   std::vector<session_entry*> tries;
@@ -615,9 +661,8 @@ caf::expected<opened_v3> device::open_letter(const std::string& me,
       return tx.error();
     }
     caf::error err = save_session(from, *e);
-    if (!err && fresh && init->one_time)
-      err = db_->sql().exec("DELETE FROM prekeys WHERE kind = 'opk' AND id = "
-                            + std::to_string(*init->one_time));
+    if (!err && used_one_time)
+      err = delete_one_time(*init->one_time);
     if (!err && fresh) {
       list->push_back(std::move(*fresh));
       err = trim_sessions(from, *list);

@@ -34,10 +34,10 @@ constexpr std::chrono::milliseconds retired_prekey_grace{
 /// oldest go first (their public halves were handed out long ago or lost).
 constexpr size_t max_kept_one_time_prekeys = 1000;
 
-/// How many ratchet sessions with one peer device are kept: the current
-/// one and those a simultaneous start or a peer's new install replaced,
-/// so that messages still in flight on them open.
-constexpr size_t max_sessions_per_device = 4;
+/// How many ratchet sessions with one peer are kept: the current one and
+/// those a simultaneous start or a peer's new install replaced, so that
+/// messages still in flight on them open.
+constexpr size_t max_sessions_per_peer = 4;
 
 /// What `device::open_letter` made of a letter v3.
 struct opened_v3 {
@@ -136,7 +136,8 @@ private:
 
   caf::error load_keys(const std::string& user, const crypto::key& identity,
                        int64_t now_ms);
-  entries* sessions_of(const std::string& peer);
+  caf::expected<entries*> sessions_of(const std::string& peer);
+  caf::error delete_one_time(uint32_t id);
   caf::error save_session(const std::string& peer, session_entry& e);
   caf::error trim_sessions(const std::string& peer, entries& list);
   caf::expected<session_entry>

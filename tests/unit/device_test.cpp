@@ -324,7 +324,7 @@ TEST_F(device_test, orders_carry_the_device_signature_and_a_forged_one_fails) {
   EXPECT_FALSE(chat->msg->signed_by_sender) << "chat must stay deniable";
   // Mallory holds a real session in alice's name (a device certified by
   // alice's key) but signs with a key of her own.
-  auto made = x3dh::make_device(alice.identity, "alice", 7, t0).value();
+  auto made = x3dh::make_device(alice.identity, "alice", 1, t0).value();
   auto b = bob.bundle();
   auto started =
     x3dh::initiate(made.first, made.second, b, bob.identity, "bob").value();
@@ -333,7 +333,7 @@ TEST_F(device_test, orders_carry_the_device_signature_and_a_forged_one_fails) {
   auto wrong = crypto::generate_ed25519().value();
   auto forged = protocol::seal_ratchet_letter(
     {"alice", "bob", t0, "forged", "pay mallory"}, session, started.second.ad,
-    7, bob.dev->id(), started.first, &wrong);
+    1, bob.dev->id(), started.first, &wrong);
   ASSERT_TRUE(forged);
   auto refused = open(bob, alice, *forged);
   ASSERT_FALSE(refused);
@@ -371,4 +371,36 @@ TEST_F(device_test, device_secrets_are_sealed_in_the_database) {
   auto db = std::make_shared<client_db>(std::move(*d));
   auto opened = device::open(db, "alice", stranger, t0);
   EXPECT_FALSE(opened);
+}
+
+TEST_F(device_test, a_re_encoded_first_message_starts_no_second_session) {
+  // A router replays alice's first message with its JSON re-encoded, after
+  // bob's session from it is gone: it is the same letter, not a new start
+  // (bob's replies would go to a session alice does not have).
+  start(alice, bob, false);
+  auto a1 = seal(alice, bob, "once");
+  expect_opens(bob, alice, a1, "once");
+  ASSERT_FALSE(bob.dev->end_sessions("alice"));
+  auto re_encoded = "{ " + a1.substr(1);
+  auto got = open(bob, alice, re_encoded);
+  ASSERT_TRUE(got) << explain(got.error());
+  EXPECT_FALSE(got->msg);
+  EXPECT_FALSE(bob.dev->has_session("alice"));
+}
+
+TEST_F(device_test, a_first_message_from_an_unused_device_id_is_refused) {
+  // Each device id would be a session of its own: a peer that certifies
+  // devices at will could grow bob's sessions without bound.
+  auto made = x3dh::make_device(alice.identity, "alice", 2, t0).value();
+  auto b = bob.bundle(false);
+  auto started =
+    x3dh::initiate(made.first, made.second, b, bob.identity, "bob").value();
+  auto session = std::move(*protocol::ratchet::session::init_alice(
+    started.second.sk, b.signed_prekey.key));
+  auto blob = protocol::seal_ratchet_letter(
+    {"alice", "bob", t0, "d2", "from device 2"}, session, started.second.ad, 2,
+    bob.dev->id(), started.first);
+  ASSERT_TRUE(blob);
+  EXPECT_FALSE(open(bob, alice, *blob));
+  EXPECT_FALSE(bob.dev->has_session("alice"));
 }
