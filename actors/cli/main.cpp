@@ -1,5 +1,6 @@
 // courier-cli: the command-line client (identities, chat, for scripts too).
 
+#include <algorithm>
 #include <cctype>
 #include <csignal>
 #include <cstdio>
@@ -189,6 +190,21 @@ std::string read_passphrase(bool twice) {
   if (twice && ask("again: ") != first)
     die(errc::wrong_passphrase, "the two passphrases differ");
   return first;
+}
+
+/// A name as people type it ("Dana", " bob") made the one the network
+/// knows: trimmed and lower-cased once, where it enters, as the app does;
+/// anything else the username rule refuses later with its sentence.
+std::string normal_name(std::string name) {
+  auto blank = [](unsigned char c) { return std::isspace(c) != 0; };
+  while (!name.empty() && blank(name.back()))
+    name.pop_back();
+  auto first = std::find_if_not(name.begin(), name.end(), blank);
+  name.erase(name.begin(), first);
+  for (auto& c : name)
+    if (c >= 'A' && c <= 'Z')
+      c = static_cast<char>(c - 'A' + 'a');
+  return name;
 }
 
 void require_user() {
@@ -712,8 +728,9 @@ int cmd_chat(connected_client& s) {
     auto body = line[0] == '/' ? line.substr(1) : line;
     if (line[0] == '@') {
       auto space = line.find(' ');
-      to = line.substr(1, space == std::string::npos ? std::string::npos
-                                                     : space - 1);
+      to = normal_name(line.substr(1, space == std::string::npos
+                                          ? std::string::npos
+                                          : space - 1));
       body = space == std::string::npos ? "" : line.substr(space + 1);
     }
     if (to.empty() || body.empty()) {
@@ -1038,6 +1055,12 @@ int main(int argc, char** argv) {
     app.exit(e);
     return exit_usage;
   }
+  // Names are lower case on the network; "Dana" on a command line is dana.
+  opts.user = normal_name(opts.user);
+  opts.to = normal_name(opts.to);
+  opts.peer = normal_name(opts.peer);
+  for (auto& name : opts.names)
+    name = normal_name(name);
   try {
     if (init->parsed())
       return cmd_init();
