@@ -690,9 +690,21 @@ void Bridge::deleteConversation(const QString& raw) {
   auto peer = normalizeUsername(raw);
   if (peer.isEmpty())
     return;
-  // The history stays in the local database (the CLI shares it); the app
-  // shows nothing from before this moment and lists the contact again only
-  // when a message comes or the user opens the chat. The key stays pinned.
+  // The client deletes the messages from the local database (the CLI
+  // shares it); only then does the chat go from the list.
+  ask<uint64_t>(
+    20s, [this, peer](uint64_t) { hideConversation(peer); },
+    [this, peer](const caf::error& err) {
+      setNotice(QStringLiteral("The conversation with %1 was not deleted: %2")
+                  .arg(peer, sentence(err)));
+    },
+    forget_atom::value, ss(peer));
+}
+
+void Bridge::hideConversation(const QString& peer) {
+  // The key stays pinned, so the contact is listed again only when a
+  // message comes or the user opens the chat; payment events (from the
+  // bank's history) from before this moment are not shown again.
   QSettings settings{settingsPath(), QSettings::IniFormat};
   settings.setValue(QStringLiteral("cleared/") + peer,
                     QDateTime::currentMSecsSinceEpoch());

@@ -134,7 +134,8 @@ public:
   /// Opens the chat with `peer`; a name that is not a contact yet is
   /// looked up first (an unknown one gets a notice, no contact).
   Q_INVOKABLE void openConversation(const QString& peer);
-  /// Removes the contact and its conversation from the app.
+  /// Deletes the history with `peer` from the local database, then the
+  /// chat from the app (a notice says why not).
   Q_INVOKABLE void deleteConversation(const QString& peer);
   /// Sends `text` to the open conversation; the local id of the bubble.
   Q_INVOKABLE QString sendMessage(const QString& text);
@@ -202,6 +203,8 @@ private:
   /// Messages with `peer` up to this time (ms) were deleted in the app.
   qint64 clearedBefore(const QString& peer) const;
   void unhide(const QString& peer);
+  /// Takes a deleted conversation out of the app.
+  void hideConversation(const QString& peer);
   /// The fingerprints the user accepted for the current router.
   QStringList acceptedRouterKeys() const;
   /// Connected to a router whose key the user accepted: only then does

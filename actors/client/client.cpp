@@ -1001,6 +1001,11 @@ client(client_actor::stateful_pointer<client_state> self, client_config cfg,
         caf::anon_send(self->state.conn, close_atom::value);
       self->quit(caf::exit_reason::user_shutdown);
     },
+    [=](forget_atom, const std::string& peer) -> caf::result<uint64_t> {
+      if (!protocol::valid_username(peer))
+        return make_error(errc::invalid_username, peer);
+      return self->state.db->forget(peer);
+    },
   };
 }
 

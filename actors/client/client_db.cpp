@@ -155,4 +155,13 @@ bool client_db::verified(const std::string& user) {
   return row && *row && stmt->int_at(0) != 0;
 }
 
+caf::expected<uint64_t> client_db::forget(const std::string& peer) {
+  auto stmt = db_.prepare("DELETE FROM history WHERE peer = ?1");
+  if (!stmt)
+    return stmt.error();
+  if (auto err = stmt->bind(1, peer).run())
+    return err;
+  return static_cast<uint64_t>(sqlite3_changes(db_.get()));
+}
+
 } // namespace courier

@@ -48,6 +48,10 @@ public:
   /// Whether a contact's pin is marked verified.
   bool verified(const std::string& user);
 
+  /// Deletes the history with `peer` (its pin and seen ids stay); how many
+  /// messages were deleted.
+  caf::expected<uint64_t> forget(const std::string& peer);
+
 private:
   database db_;
 };

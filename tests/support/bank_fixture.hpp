@@ -183,6 +183,7 @@ inline client_actor spawn_fake_client(caf::actor_system& sys, caf::actor sink,
       [=](frame_atom, const std::string&) {},
       [=](deadline_atom, uint64_t) {},
       [=](stop_atom) { self->quit(); },
+      [=](forget_atom, const std::string&) -> uint64_t { return 0; },
     };
   });
 }

@@ -10,9 +10,78 @@ Rectangle {
     property var connection
     property string tab: "chats"
     readonly property alias contactList: contactList
+    readonly property alias deleteDialog: deleteConfirm
     signal tabRequested(string tab)
     signal routerInfoRequested()
     color: Logic.sidebar
+
+    // Deleting removes the messages from this computer for good: ask first.
+    function confirmDelete(name) {
+        deleteConfirm.peer = name
+        deleteConfirm.open()
+    }
+
+    Popup {
+        id: deleteConfirm
+        objectName: "deleteConfirm"
+        property string peer: ""
+        modal: true
+        focus: true
+        parent: Overlay.overlay
+        anchors.centerIn: parent
+        width: Math.min(420, parent ? parent.width - 40 : 420)
+        padding: 24
+        background: Rectangle { radius: 14; color: Logic.card }
+        onOpened: cancelDelete.forceActiveFocus()
+        ColumnLayout {
+            anchors.left: parent.left; anchors.right: parent.right
+            spacing: 14
+            Text {
+                objectName: "deleteConfirmText"
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                text: "Delete the conversation with " + deleteConfirm.peer + "?"
+                font.pixelSize: 18; font.bold: true; color: Logic.text
+            }
+            Text {
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                text: "Its messages are deleted from this computer (the app and "
+                      + "courier-cli share them); this cannot be undone. "
+                      + deleteConfirm.peer + "'s key stays pinned."
+                color: Logic.muted; font.pixelSize: 13
+            }
+            RowLayout {
+                Layout.alignment: Qt.AlignRight
+                spacing: 8
+                Button {
+                    id: cancelDelete
+                    objectName: "deleteCancelButton"
+                    text: "Cancel"
+                    onClicked: deleteConfirm.close()
+                    Keys.onReturnPressed: deleteConfirm.close()
+                }
+                Button {
+                    id: confirmDeleteButton
+                    objectName: "deleteConfirmButton"
+                    text: "Delete"
+                    onClicked: {
+                        deleteConfirm.close()
+                        root.bridge.deleteConversation(deleteConfirm.peer)
+                    }
+                    contentItem: Text {
+                        text: confirmDeleteButton.text; color: "white"; font.bold: true
+                        horizontalAlignment: Text.AlignHCenter
+                        verticalAlignment: Text.AlignVCenter
+                    }
+                    background: Rectangle {
+                        radius: 8; implicitHeight: 38; implicitWidth: 110
+                        color: confirmDeleteButton.down ? Qt.darker(Logic.danger, 1.2) : Logic.danger
+                    }
+                }
+            }
+        }
+    }
 
     ColumnLayout {
         anchors.fill: parent
@@ -197,7 +266,7 @@ Rectangle {
                     MenuItem {
                         objectName: "deleteConversation"
                         text: "Delete conversation with " + row.name
-                        onTriggered: root.bridge.deleteConversation(row.name)
+                        onTriggered: root.confirmDelete(row.name)
                     }
                 }
             }
