@@ -12,6 +12,7 @@
 #include <caf/all.hpp>
 
 #include "actors/client/identity.hpp"
+#include "actors/client/payment_notice.hpp"
 #include "actors/common/error.hpp"
 #include "actors/protocol/amount.hpp"
 #include "actors/protocol/envelope.hpp"
@@ -83,13 +84,15 @@ static QString new_fingerprint(const caf::error& err) {
 
 Bridge::Bridge(QObject* parent) : QObject(parent) {
   sys_ = std::make_unique<caf::actor_system>(cfg_);
-  // The bank tells only whoever ordered: incoming money shows when the
-  // balance is asked, so it is asked every few seconds (a changed balance
-  // then fetches the history and its payments).
-  wallet_timer_.setInterval(10000);
-  connect(&wallet_timer_, &QTimer::timeout, this, [this] {
-    if (ready() && has_account_)
-      sendOrder("balance");
+  // The bank tells only whoever ordered; a payer's client sends the payee
+  // a payment notice, and the wallet then asks the bank (a changed balance
+  // fetches the history and its payments). Notices that come in a burst
+  // make one refresh, so a flood of them costs the bank nothing more.
+  notice_refresh_.setSingleShot(true);
+  notice_refresh_.setInterval(300);
+  connect(&notice_refresh_, &QTimer::timeout, this, [this] {
+    if (has_account_)
+      refreshWallet();
   });
 }
 
@@ -346,7 +349,7 @@ void Bridge::stopClient() {
   client_ = client_actor{};
   agent_ = nullptr;
   gate_.reset();
-  wallet_timer_.stop();
+  notice_refresh_.stop();
   in_flight_.clear();
 }
 
@@ -483,7 +486,6 @@ void Bridge::afterConnect(const QString& fp, bool new_user) {
   // nothing: acceptRouterFingerprint connects again and goes on.
   if (!router_accepted_)
     return;
-  wallet_timer_.start();
   refreshContacts();
   refreshPresence();
   if (first || !has_account_)
@@ -577,6 +579,12 @@ void Bridge::onInbound(const inbound_message& m) {
   }
   if (from == user_)
     return;
+  if (parse_payment_notice(m.body)) {
+    // Only a hint: the bank's signed history shows the payment as an
+    // event in this chat once the refresh has it.
+    notice_refresh_.start();
+    return;
+  }
   unhide(from);
   contacts_.ensure(from);
   if (!messages_.addIncoming(from, body, qs(m.msg_id), m.sent_ts))
@@ -609,6 +617,7 @@ void Bridge::refreshContacts() {
           20s,
           [this, name](const std::vector<history_entry>& last) {
             if (!last.empty() && last.back().ts > clearedBefore(name)
+                && !parse_payment_notice(last.back().body)
                 && contacts_.get(name).value("preview").toString().isEmpty())
               contacts_.setPreview(name, qs(last.back().body));
           },
@@ -746,7 +755,7 @@ void Bridge::showConversation(const QString& peer) {
     [this, peer, cleared](const std::vector<history_entry>& entries) {
       QVector<chat_message> stored;
       for (auto& e : entries) {
-        if (e.ts <= cleared)
+        if (e.ts <= cleared || parse_payment_notice(e.body))
           continue;
         chat_message m;
         m.msg_id = qs(e.msg_id);
@@ -1091,6 +1100,12 @@ void Bridge::onTransferReceipt(const bank::transfer_receipt& t) {
   wallet_error_.clear();
   Q_EMIT receiptArrived(last_receipt_);
   sendOrder("history");
+  // The bank tells only us: tell the payee, whose wallet then asks it.
+  if (!t.to.empty() && qs(t.to) != user_)
+    ask<std::string>(
+      20s, [](const std::string&) {}, [](const caf::error&) {},
+      send_atom::value, t.to,
+      make_payment_notice({t.transfer_id, t.amount_minor}));
 }
 
 } // namespace courier::ui

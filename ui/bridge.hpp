@@ -255,7 +255,7 @@ private:
   QVariantMap last_receipt_;
   QString pending_pay_; ///< the payment in flight ("pending" or its msg_id)
   QString pay_to_;      ///< its recipient
-  QTimer wallet_timer_; ///< asks the balance now and then: money comes in
+  QTimer notice_refresh_; ///< a payment notice came: ask the bank, once
   QHash<QString, QString> orders_;       ///< msg_id -> order type
   QHash<QString, bank::receipt> early_;  ///< receipts before their send reply
   QSet<QString> in_flight_;              ///< local ids the client is sending

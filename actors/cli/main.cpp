@@ -24,6 +24,7 @@
 #include "actors/client/client.hpp"
 #include "actors/client/client_db.hpp"
 #include "actors/client/identity.hpp"
+#include "actors/client/payment_notice.hpp"
 #include "actors/common/error.hpp"
 #include "actors/common/fingerprint.hpp"
 #include "actors/config/node_config.hpp"
@@ -480,6 +481,12 @@ void print_message(const inbound_message& m) {
     print_json({{"from", m.from}, {"to", m.to}, {"body", m.body},
                 {"msg_id", m.msg_id}, {"sent_at", iso_time(m.sent_ts)},
                 {"accepted_at", iso_time(m.accepted_ts)}});
+  else if (auto n = parse_payment_notice(m.body))
+    // Only a hint from the payer: the bank's history is what counts.
+    std::cout << "[" << format_time(m.sent_ts) << "] " << printable(m.from)
+              << " says they paid you " << bank::format_amount(n->amount_minor)
+              << " (transfer " << n->transfer_id
+              << "; `courier-cli history` shows the bank's word)" << std::endl;
   else
     std::cout << "[" << format_time(m.sent_ts) << "] " << printable(m.from)
               << ": " << printable(m.body) << std::endl;
@@ -862,6 +869,24 @@ int cmd_balance(connected_client& s) {
   return 0;
 }
 
+// The bank tells only the payer: the payee's app hears of the money from
+// this notice (and then asks the bank). Not being able to tell is no
+// failure of the payment.
+void tell_payee(connected_client& s, const bank::transfer_receipt& t) {
+  if (t.to == opts.user || t.to == bank::bank_user)
+    return;
+  caf::scoped_actor self{*s.sys};
+  self->request(s.client, timeout(), send_atom::value, t.to,
+                make_payment_notice({t.transfer_id, t.amount_minor}))
+    .receive([](const std::string&) {},
+             [&](caf::error& err) {
+               if (!opts.json)
+                 std::cerr << "note: " << printable(t.to)
+                           << " was not told of the payment: "
+                           << printable(explain(err)) << "\n";
+             });
+}
+
 int cmd_transfer(connected_client& s, const std::string& type) {
   bank::order o;
   o.type = type;
@@ -879,6 +904,7 @@ int cmd_transfer(connected_client& s, const std::string& type) {
   o.amount_minor = *amount;
   auto r = bank_call(s, o);
   auto& t = r.transfer;
+  tell_payee(s, t);
   if (opts.json) {
     auto obj = transfer_json(t);
     obj["ok"] = true;

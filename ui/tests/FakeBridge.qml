@@ -83,7 +83,8 @@ QtObject {
     }
     function verifyContact(peer) {}
     function refreshPresence() {}
-    function refreshWallet() {}
+    property int walletRefreshes: 0
+    function refreshWallet() { walletRefreshes += 1 }
     function dismissNotice() { notice = "" }
     function setBankFingerprint(fp) {
         var hex = fp.replace(/[ :]/g, "")
@@ -103,6 +104,7 @@ QtObject {
         payments = []; paying = false; lastReceipt = ({}); reconnects = 0; resends = 0
         status = "connected"; signedIn = true; bankFingerprint = ""
         routerKeyChanged = false; changedAccepts = 0
+        walletRefreshes = 0
         deleted = ""; routerFingerprint = ""; routerAccepted = true; routerAccepts = 0; signOuts = 0
     }
 }
