@@ -788,6 +788,49 @@ void Bridge::showConversation(const QString& peer) {
     lookup_atom::value, ss(peer));
 }
 
+void Bridge::search(const QString& raw, bool everywhere) {
+  auto gen = ++search_gen_;
+  auto text = raw.trimmed();
+  if (text.isEmpty() || (!everywhere && current_peer_.isEmpty())) {
+    search_results_.clear();
+    return Q_EMIT searchResultsChanged();
+  }
+  ask<std::vector<history_entry>>(
+    20s,
+    [this, gen](const std::vector<history_entry>& found) {
+      if (gen != search_gen_)
+        return;
+      search_results_.clear();
+      for (auto& e : found) {
+        auto peer = qs(e.peer);
+        if (e.peer == bank::bank_user || parse_payment_notice(e.body))
+          continue;
+        search_results_.push_back(QVariantMap{
+          {"peer", peer},
+          {"sender", e.outgoing ? user_ : peer},
+          {"body", qs(e.body)},
+          {"ts", static_cast<qint64>(e.ts)},
+          {"time", QDateTime::fromMSecsSinceEpoch(e.ts).toString(
+                     QStringLiteral("d MMM yyyy, HH:mm"))},
+          {"outgoing", e.outgoing},
+          {"msgId", qs(e.msg_id)},
+        });
+      }
+      Q_EMIT searchResultsChanged();
+    },
+    [this, gen](const caf::error& err) {
+      if (gen != search_gen_)
+        return;
+      search_results_.clear();
+      Q_EMIT searchResultsChanged();
+      setNotice(QStringLiteral("Search failed: ") + sentence(err));
+    },
+    search_atom::value, everywhere ? std::string{} : ss(current_peer_),
+    // 80 UTF-16 units are at most 240 bytes: within the client's limit.
+    ss(text.left(80)),
+    uint32_t{100});
+}
+
 QString Bridge::sendMessage(const QString& text) {
   return sendTo(current_peer_, text);
 }

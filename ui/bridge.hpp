@@ -59,6 +59,8 @@ class Bridge : public QObject {
   Q_PROPERTY(QString notice READ notice NOTIFY noticeChanged)
   Q_PROPERTY(QString bankFingerprint READ bankFingerprint NOTIFY
                bankFingerprintChanged)
+  Q_PROPERTY(QVariantList searchResults READ searchResults NOTIFY
+               searchResultsChanged)
 
 public:
   explicit Bridge(QObject* parent = nullptr);
@@ -99,6 +101,13 @@ public:
   const QString& error() const { return error_; }
   const QString& notice() const { return notice_; }
   const QString& bankFingerprint() const { return bank_fp_; }
+  const QVariantList& searchResults() const { return search_results_; }
+
+  /// Searches the local history for `text` (as typed: no wildcards), in
+  /// the open conversation or, with `everywhere`, in all; the newest 100
+  /// matches land in searchResults (maps: peer, sender, body, ts, time,
+  /// outgoing, msgId). An empty text clears them.
+  Q_INVOKABLE void search(const QString& text, bool everywhere);
 
   /// Sets and saves the bank's fingerprint (from the bank's operator):
   /// the wallet talks only to a bank with that key. "" if accepted, else
@@ -171,6 +180,7 @@ Q_SIGNALS:
   void errorChanged();
   void bankFingerprintChanged();
   void noticeChanged();
+  void searchResultsChanged();
   void identityCreated(bool ok, const QString& message);
   void signInFailed(const QString& message);
   void connected(const QString& routerFingerprint, bool newUser);
@@ -260,6 +270,8 @@ private:
   QHash<QString, bank::receipt> early_;  ///< receipts before their send reply
   QSet<QString> in_flight_;              ///< local ids the client is sending
   QString error_, notice_;
+  QVariantList search_results_;
+  int search_gen_ = 0; ///< only the answer to the latest search counts
 };
 
 } // namespace courier::ui

@@ -1006,6 +1006,12 @@ client(client_actor::stateful_pointer<client_state> self, client_config cfg,
         return make_error(errc::invalid_username, peer);
       return self->state.db->forget(peer);
     },
+    [=](search_atom, const std::string& peer, const std::string& text,
+        uint32_t limit) -> caf::result<std::vector<history_entry>> {
+      if (!peer.empty() && !protocol::valid_username(peer))
+        return make_error(errc::invalid_username, peer);
+      return self->state.db->search(peer, text, limit);
+    },
   };
 }
 

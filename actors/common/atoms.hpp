@@ -73,6 +73,8 @@ using seal_atom = caf::atom_constant<caf::atom("seal")>;
 using open_atom = caf::atom_constant<caf::atom("open")>;
 /// Deletes the local history with one peer.
 using forget_atom = caf::atom_constant<caf::atom("forget")>;
+/// Finds messages of the local history by text.
+using search_atom = caf::atom_constant<caf::atom("search")>;
 
 // -- ledger -------------------------------------------------------------------
 using account_atom = caf::atom_constant<caf::atom("account")>;

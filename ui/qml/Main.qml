@@ -56,6 +56,7 @@ ApplicationWindow {
         visible: appBridge.signedIn
 
         Sidebar {
+            id: sidebar
             Layout.fillHeight: true
             Layout.preferredWidth: Math.round(Math.max(240, Math.min(320, window.width * 0.28)))
             bridge: appBridge
@@ -96,10 +97,19 @@ ApplicationWindow {
                 Layout.fillWidth: true
                 Layout.fillHeight: true
                 currentIndex: window.tab === "wallet" ? 1 : 0
-                ChatView { bridge: appBridge }
+                ChatView { id: chatView; bridge: appBridge }
                 WalletPage { bridge: appBridge }
             }
         }
+    }
+
+    KeyboardShortcuts {
+        bridge: appBridge
+        chatView: chatView
+        sidebar: sidebar
+        active: appBridge.signedIn && !routerPopup.visible
+        onTabRequested: function (t) { window.tab = t }
+        onQuitRequested: window.close()
     }
 
     // First connection to a router: show its fingerprint and ask.

@@ -15,6 +15,16 @@ Rectangle {
     signal routerInfoRequested()
     color: Logic.sidebar
 
+    // Ctrl+N starts a chat, Ctrl+K jumps to one: both type into the field
+    // above the list, which shows only the chats that match.
+    function focusNewChat(jump) {
+        newChat.placeholderText = jump ? "Jump to a chat\u2026 (name, Enter)"
+                                       : "Start a chat with\u2026 (username)"
+        newChat.forceActiveFocus()
+        newChat.selectAll()
+    }
+    readonly property string filter: newChat.text.trim().toLowerCase()
+
     // Deleting removes the messages from this computer for good: ask first.
     function confirmDelete(name) {
         deleteConfirm.peer = name
@@ -184,10 +194,16 @@ Rectangle {
                 var name = text.trim().toLowerCase()
                 if (name === "")
                     return
+                // Jumping: a partial name opens the first chat that matches.
+                var names = root.bridge.contacts.names()
+                if (names.indexOf(name) < 0)
+                    for (var i = 0; i < names.length; ++i)
+                        if (names[i].indexOf(name) >= 0) { name = names[i]; break }
                 root.bridge.openConversation(name)
                 root.tabRequested("chats")
                 text = ""
             }
+            Keys.onEscapePressed: { text = ""; focus = false }
         }
 
         ListView {
@@ -210,7 +226,8 @@ Rectangle {
                 readonly property bool selected: root.bridge && root.bridge.currentPeer === name
                                                  && root.tab === "chats"
                 width: ListView.view.width
-                height: 62
+                visible: root.filter === "" || row.name.indexOf(root.filter) >= 0
+                height: visible ? 62 : 0
                 color: selected ? Logic.sidebarSelected : hover.hovered ? Logic.sidebarHover : "transparent"
                 HoverHandler { id: hover }
                 RowLayout {

@@ -130,6 +130,21 @@ private Q_SLOTS:
     QVERIFY(shows(b, QStringLiteral("hello from the cli"), false));
     // It is the open conversation: nothing unread.
     QCOMPARE(b.contacts().unread(QStringLiteral("bob")), 0);
+    // Search finds it in the local history, in any case; a wildcard is
+    // only a character.
+    QSignalSpy found{&b, &ui::Bridge::searchResultsChanged};
+    b.search(QStringLiteral("FROM THE"), false);
+    QVERIFY(found.wait(10000));
+    QCOMPARE(b.searchResults().size(), 1);
+    auto hit = b.searchResults().at(0).toMap();
+    QCOMPARE(hit.value("body").toString(), QStringLiteral("hello from the cli"));
+    QCOMPARE(hit.value("peer").toString(), QStringLiteral("bob"));
+    QCOMPARE(hit.value("outgoing").toBool(), false);
+    b.search(QStringLiteral("hello%cli"), true);
+    QVERIFY(found.wait(10000));
+    QCOMPARE(b.searchResults().size(), 0);
+    b.search(QString{}, true);
+    QVERIFY(b.searchResults().isEmpty());
   }
 
   void nothing_moves_until_the_router_key_is_accepted() {

@@ -70,6 +70,12 @@ Item {
             tryCompare(bar.deleteDialog, "visible", false)
             compare(fake.deleted, "")
             verify(row("bob") !== null)
+            // Esc closes it too.
+            bar.confirmDelete("bob")
+            tryCompare(bar.deleteDialog, "opened", true)
+            keyClick(Qt.Key_Escape)
+            tryCompare(bar.deleteDialog, "visible", false)
+            compare(fake.deleted, "")
             mouseClick(r, 20, 20, Qt.RightButton)
             tryCompare(menu, "opened", true)
             mouseClick(item)
