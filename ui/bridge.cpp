@@ -117,6 +117,14 @@ void Bridge::configure(const QString& home, const QString& server,
     bank_fp_ = fp.trimmed();
     Q_EMIT bankFingerprintChanged();
   }
+  auto notify = QSettings{home_ + QStringLiteral("/courier-chat.ini"),
+                          QSettings::IniFormat}
+                  .value(QStringLiteral("notifications/enabled"), true)
+                  .toBool();
+  if (notify != notifications_) {
+    notifications_ = notify;
+    Q_EMIT notificationsEnabledChanged();
+  }
   if (!server.isEmpty())
     setServer(server);
   if (auto name = normalizeUsername(user); !name.isEmpty() && name != user_) {
@@ -786,6 +794,19 @@ void Bridge::showConversation(const QString& peer) {
                     .arg(peer));
     },
     lookup_atom::value, ss(peer));
+}
+
+void Bridge::setNotificationsEnabled(bool on) {
+  if (on == notifications_)
+    return;
+  notifications_ = on;
+  if (home_.isEmpty()) // not configured yet: nowhere to save it
+    return Q_EMIT notificationsEnabledChanged();
+  QSettings settings{home_ + QStringLiteral("/courier-chat.ini"),
+                     QSettings::IniFormat};
+  settings.setValue(QStringLiteral("notifications/enabled"), on);
+  settings.sync();
+  Q_EMIT notificationsEnabledChanged();
 }
 
 void Bridge::search(const QString& raw, bool everywhere) {

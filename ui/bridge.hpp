@@ -61,6 +61,8 @@ class Bridge : public QObject {
                bankFingerprintChanged)
   Q_PROPERTY(QVariantList searchResults READ searchResults NOTIFY
                searchResultsChanged)
+  Q_PROPERTY(bool notificationsEnabled READ notificationsEnabled WRITE
+               setNotificationsEnabled NOTIFY notificationsEnabledChanged)
 
 public:
   explicit Bridge(QObject* parent = nullptr);
@@ -102,6 +104,10 @@ public:
   const QString& notice() const { return notice_; }
   const QString& bankFingerprint() const { return bank_fp_; }
   const QVariantList& searchResults() const { return search_results_; }
+  bool notificationsEnabled() const { return notifications_; }
+  /// Whether a message that comes while the window is not active shows a
+  /// desktop notification; saved in the data home's courier-chat.ini.
+  void setNotificationsEnabled(bool on);
 
   /// Searches the local history for `text` (as typed: no wildcards), in
   /// the open conversation or, with `everywhere`, in all; the newest 100
@@ -181,6 +187,7 @@ Q_SIGNALS:
   void bankFingerprintChanged();
   void noticeChanged();
   void searchResultsChanged();
+  void notificationsEnabledChanged();
   void identityCreated(bool ok, const QString& message);
   void signInFailed(const QString& message);
   void connected(const QString& routerFingerprint, bool newUser);
@@ -272,6 +279,7 @@ private:
   QString error_, notice_;
   QVariantList search_results_;
   int search_gen_ = 0; ///< only the answer to the latest search counts
+  bool notifications_ = true;
 };
 
 } // namespace courier::ui

@@ -12,7 +12,8 @@ ApplicationWindow {
     minimumWidth: Math.min(800, Screen.desktopAvailableWidth)
     minimumHeight: Math.min(600, Screen.desktopAvailableHeight)
     visible: true
-    title: appBridge.signedIn ? "Courier \u2013 " + appBridge.user : "Courier"
+    title: Logic.windowTitle(appBridge.signedIn, appBridge.user,
+                             appBridge.contacts.totalUnread)
     color: Logic.page
     // One set of button colours: plain buttons light grey, the main action
     // of a view (highlighted) in the accent colour.
@@ -102,6 +103,8 @@ ApplicationWindow {
             }
         }
     }
+
+    Notifier { bridge: appBridge; appWindow: window }
 
     KeyboardShortcuts {
         bridge: appBridge

@@ -298,6 +298,24 @@ Rectangle {
             }
         }
 
+        // Settings kept on this computer.
+        RowLayout {
+            Layout.fillWidth: true
+            Layout.leftMargin: 12; Layout.rightMargin: 12
+            Text {
+                Layout.fillWidth: true
+                text: "Desktop notifications"
+                color: Logic.sidebarMuted; font.pixelSize: 12
+            }
+            Switch {
+                objectName: "notificationsSwitch"
+                checked: !!root.bridge && root.bridge.notificationsEnabled
+                onToggled: root.bridge.notificationsEnabled = checked
+                ToolTip.visible: hovered
+                ToolTip.text: "Show a message that comes while Courier's window is not active"
+            }
+        }
+
         // Your key: readable, and selectable to read it out or paste it.
         Column {
             Layout.fillWidth: true

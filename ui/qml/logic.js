@@ -229,3 +229,17 @@ function adjacentPeer(names, current, step) {
         return step > 0 ? names[0] : names[n - 1];
     return names[((i + step) % n + n) % n];
 }
+
+// A message as a notification shows it: one paragraph, at most 140
+// characters.
+function notificationText(body) {
+    var t = String(body).replace(/\s+/g, " ").trim();
+    return t.length > 140 ? t.substring(0, 139) + "\u2026" : t;
+}
+
+// The window title: who is signed in and how many messages are unread.
+function windowTitle(signedIn, user, unread) {
+    if (!signedIn)
+        return "Courier";
+    return "Courier \u2013 " + user + (unread > 0 ? " (" + unread + ")" : "");
+}

@@ -54,6 +54,8 @@ QtObject {
     signal connectFailed(string message, bool fatal)
     signal identityCreated(bool ok, string message)
     signal receiptArrived(var receipt)
+    signal messageArrived(string peer, string body)
+    property bool notificationsEnabled: true
 
     function contact(name) { return contacts.get(name) }
     function openConversation(peer) {
@@ -120,6 +122,7 @@ QtObject {
         payments = []; paying = false; lastReceipt = ({}); reconnects = 0; resends = 0
         status = "connected"; signedIn = true; bankFingerprint = ""
         routerKeyChanged = false; changedAccepts = 0
+        notificationsEnabled = true
         walletRefreshes = 0; searchable = []; searchResults = []; searches = []
         deleted = ""; routerFingerprint = ""; routerAccepted = true; routerAccepts = 0; signOuts = 0
     }

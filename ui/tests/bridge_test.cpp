@@ -366,6 +366,24 @@ private Q_SLOTS:
     QVERIFY(!shows(b, QStringLiteral("hello from the cli"), false));
   }
 
+  void the_notifications_setting_is_remembered() {
+    {
+      ui::Bridge b;
+      b.configure(home_, server_, {});
+      QVERIFY(b.notificationsEnabled()); // on by default
+      QSignalSpy changed{&b, &ui::Bridge::notificationsEnabledChanged};
+      b.setNotificationsEnabled(false);
+      QCOMPARE(changed.count(), 1);
+    }
+    ui::Bridge b;
+    b.configure(home_, server_, {});
+    QVERIFY(!b.notificationsEnabled());
+    b.setNotificationsEnabled(true);
+    ui::Bridge again;
+    again.configure(home_, server_, {});
+    QVERIFY(again.notificationsEnabled());
+  }
+
   void wrong_passphrase_is_said_in_words() {
     ui::Bridge b;
     b.configure(home_, server_, {});
