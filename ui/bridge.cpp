@@ -12,6 +12,7 @@
 #include <caf/all.hpp>
 
 #include "actors/client/identity.hpp"
+#include "actors/client/payment_notice.hpp"
 #include "actors/common/error.hpp"
 #include "actors/protocol/amount.hpp"
 #include "actors/protocol/envelope.hpp"
@@ -83,13 +84,15 @@ static QString new_fingerprint(const caf::error& err) {
 
 Bridge::Bridge(QObject* parent) : QObject(parent) {
   sys_ = std::make_unique<caf::actor_system>(cfg_);
-  // The bank tells only whoever ordered: incoming money shows when the
-  // balance is asked, so it is asked every few seconds (a changed balance
-  // then fetches the history and its payments).
-  wallet_timer_.setInterval(10000);
-  connect(&wallet_timer_, &QTimer::timeout, this, [this] {
-    if (ready() && has_account_)
-      sendOrder("balance");
+  // The bank tells only whoever ordered; a payer's client sends the payee
+  // a payment notice, and the wallet then asks the bank (a changed balance
+  // fetches the history and its payments). Notices that come in a burst
+  // make one refresh, so a flood of them costs the bank nothing more.
+  notice_refresh_.setSingleShot(true);
+  notice_refresh_.setInterval(300);
+  connect(&notice_refresh_, &QTimer::timeout, this, [this] {
+    if (has_account_)
+      refreshWallet();
   });
 }
 
@@ -113,6 +116,14 @@ void Bridge::configure(const QString& home, const QString& server,
   if (is_fingerprint(ss(fp)) && fp != bank_fp_) {
     bank_fp_ = fp.trimmed();
     Q_EMIT bankFingerprintChanged();
+  }
+  auto notify = QSettings{home_ + QStringLiteral("/courier-chat.ini"),
+                          QSettings::IniFormat}
+                  .value(QStringLiteral("notifications/enabled"), true)
+                  .toBool();
+  if (notify != notifications_) {
+    notifications_ = notify;
+    Q_EMIT notificationsEnabledChanged();
   }
   if (!server.isEmpty())
     setServer(server);
@@ -346,7 +357,7 @@ void Bridge::stopClient() {
   client_ = client_actor{};
   agent_ = nullptr;
   gate_.reset();
-  wallet_timer_.stop();
+  notice_refresh_.stop();
   in_flight_.clear();
 }
 
@@ -483,7 +494,6 @@ void Bridge::afterConnect(const QString& fp, bool new_user) {
   // nothing: acceptRouterFingerprint connects again and goes on.
   if (!router_accepted_)
     return;
-  wallet_timer_.start();
   refreshContacts();
   refreshPresence();
   if (first || !has_account_)
@@ -577,6 +587,12 @@ void Bridge::onInbound(const inbound_message& m) {
   }
   if (from == user_)
     return;
+  if (parse_payment_notice(m.body)) {
+    // Only a hint: the bank's signed history shows the payment as an
+    // event in this chat once the refresh has it.
+    notice_refresh_.start();
+    return;
+  }
   unhide(from);
   if (m.forward_secret)
     contacts_.setForwardSecret(from, true);
@@ -611,6 +627,7 @@ void Bridge::refreshContacts() {
           20s,
           [this, name](const std::vector<history_entry>& last) {
             if (!last.empty() && last.back().ts > clearedBefore(name)
+                && !parse_payment_notice(last.back().body)
                 && contacts_.get(name).value("preview").toString().isEmpty())
               contacts_.setPreview(name, qs(last.back().body));
           },
@@ -693,9 +710,21 @@ void Bridge::deleteConversation(const QString& raw) {
   auto peer = normalizeUsername(raw);
   if (peer.isEmpty())
     return;
-  // The history stays in the local database (the CLI shares it); the app
-  // shows nothing from before this moment and lists the contact again only
-  // when a message comes or the user opens the chat. The key stays pinned.
+  // The client deletes the messages from the local database (the CLI
+  // shares it); only then does the chat go from the list.
+  ask<uint64_t>(
+    20s, [this, peer](uint64_t) { hideConversation(peer); },
+    [this, peer](const caf::error& err) {
+      setNotice(QStringLiteral("The conversation with %1 was not deleted: %2")
+                  .arg(peer, sentence(err)));
+    },
+    forget_atom::value, ss(peer));
+}
+
+void Bridge::hideConversation(const QString& peer) {
+  // The key stays pinned, so the contact is listed again only when a
+  // message comes or the user opens the chat; payment events (from the
+  // bank's history) from before this moment are not shown again.
   QSettings settings{settingsPath(), QSettings::IniFormat};
   settings.setValue(QStringLiteral("cleared/") + peer,
                     QDateTime::currentMSecsSinceEpoch());
@@ -737,7 +766,7 @@ void Bridge::showConversation(const QString& peer) {
     [this, peer, cleared](const std::vector<history_entry>& entries) {
       QVector<chat_message> stored;
       for (auto& e : entries) {
-        if (e.ts <= cleared)
+        if (e.ts <= cleared || parse_payment_notice(e.body))
           continue;
         chat_message m;
         m.msg_id = qs(e.msg_id);
@@ -769,6 +798,62 @@ void Bridge::showConversation(const QString& peer) {
                     .arg(peer));
     },
     lookup_atom::value, ss(peer));
+}
+
+void Bridge::setNotificationsEnabled(bool on) {
+  if (on == notifications_)
+    return;
+  notifications_ = on;
+  if (home_.isEmpty()) // not configured yet: nowhere to save it
+    return Q_EMIT notificationsEnabledChanged();
+  QSettings settings{home_ + QStringLiteral("/courier-chat.ini"),
+                     QSettings::IniFormat};
+  settings.setValue(QStringLiteral("notifications/enabled"), on);
+  settings.sync();
+  Q_EMIT notificationsEnabledChanged();
+}
+
+void Bridge::search(const QString& raw, bool everywhere) {
+  auto gen = ++search_gen_;
+  auto text = raw.trimmed();
+  if (text.isEmpty() || (!everywhere && current_peer_.isEmpty())) {
+    search_results_.clear();
+    return Q_EMIT searchResultsChanged();
+  }
+  ask<std::vector<history_entry>>(
+    20s,
+    [this, gen](const std::vector<history_entry>& found) {
+      if (gen != search_gen_)
+        return;
+      search_results_.clear();
+      for (auto& e : found) {
+        auto peer = qs(e.peer);
+        if (e.peer == bank::bank_user || parse_payment_notice(e.body))
+          continue;
+        search_results_.push_back(QVariantMap{
+          {"peer", peer},
+          {"sender", e.outgoing ? user_ : peer},
+          {"body", qs(e.body)},
+          {"ts", static_cast<qint64>(e.ts)},
+          {"time", QDateTime::fromMSecsSinceEpoch(e.ts).toString(
+                     QStringLiteral("d MMM yyyy, HH:mm"))},
+          {"outgoing", e.outgoing},
+          {"msgId", qs(e.msg_id)},
+        });
+      }
+      Q_EMIT searchResultsChanged();
+    },
+    [this, gen](const caf::error& err) {
+      if (gen != search_gen_)
+        return;
+      search_results_.clear();
+      Q_EMIT searchResultsChanged();
+      setNotice(QStringLiteral("Search failed: ") + sentence(err));
+    },
+    search_atom::value, everywhere ? std::string{} : ss(current_peer_),
+    // 80 UTF-16 units are at most 240 bytes: within the client's limit.
+    ss(text.left(80)),
+    uint32_t{100});
 }
 
 QString Bridge::sendMessage(const QString& text) {
@@ -1091,6 +1176,12 @@ void Bridge::onTransferReceipt(const bank::transfer_receipt& t) {
   wallet_error_.clear();
   Q_EMIT receiptArrived(last_receipt_);
   sendOrder("history");
+  // The bank tells only us: tell the payee, whose wallet then asks it.
+  if (!t.to.empty() && qs(t.to) != user_)
+    ask<std::string>(
+      20s, [](const std::string&) {}, [](const caf::error&) {},
+      send_atom::value, t.to,
+      make_payment_notice({t.transfer_id, t.amount_minor}));
 }
 
 } // namespace courier::ui

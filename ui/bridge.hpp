@@ -59,6 +59,10 @@ class Bridge : public QObject {
   Q_PROPERTY(QString notice READ notice NOTIFY noticeChanged)
   Q_PROPERTY(QString bankFingerprint READ bankFingerprint NOTIFY
                bankFingerprintChanged)
+  Q_PROPERTY(QVariantList searchResults READ searchResults NOTIFY
+               searchResultsChanged)
+  Q_PROPERTY(bool notificationsEnabled READ notificationsEnabled WRITE
+               setNotificationsEnabled NOTIFY notificationsEnabledChanged)
 
 public:
   explicit Bridge(QObject* parent = nullptr);
@@ -99,6 +103,17 @@ public:
   const QString& error() const { return error_; }
   const QString& notice() const { return notice_; }
   const QString& bankFingerprint() const { return bank_fp_; }
+  const QVariantList& searchResults() const { return search_results_; }
+  bool notificationsEnabled() const { return notifications_; }
+  /// Whether a message that comes while the window is not active shows a
+  /// desktop notification; saved in the data home's courier-chat.ini.
+  void setNotificationsEnabled(bool on);
+
+  /// Searches the local history for `text` (as typed: no wildcards), in
+  /// the open conversation or, with `everywhere`, in all; the newest 100
+  /// matches land in searchResults (maps: peer, sender, body, ts, time,
+  /// outgoing, msgId). An empty text clears them.
+  Q_INVOKABLE void search(const QString& text, bool everywhere);
 
   /// Sets and saves the bank's fingerprint (from the bank's operator):
   /// the wallet talks only to a bank with that key. "" if accepted, else
@@ -134,7 +149,8 @@ public:
   /// Opens the chat with `peer`; a name that is not a contact yet is
   /// looked up first (an unknown one gets a notice, no contact).
   Q_INVOKABLE void openConversation(const QString& peer);
-  /// Removes the contact and its conversation from the app.
+  /// Deletes the history with `peer` from the local database, then the
+  /// chat from the app (a notice says why not).
   Q_INVOKABLE void deleteConversation(const QString& peer);
   /// Sends `text` to the open conversation; the local id of the bubble.
   Q_INVOKABLE QString sendMessage(const QString& text);
@@ -170,6 +186,8 @@ Q_SIGNALS:
   void errorChanged();
   void bankFingerprintChanged();
   void noticeChanged();
+  void searchResultsChanged();
+  void notificationsEnabledChanged();
   void identityCreated(bool ok, const QString& message);
   void signInFailed(const QString& message);
   void connected(const QString& routerFingerprint, bool newUser);
@@ -202,6 +220,8 @@ private:
   /// Messages with `peer` up to this time (ms) were deleted in the app.
   qint64 clearedBefore(const QString& peer) const;
   void unhide(const QString& peer);
+  /// Takes a deleted conversation out of the app.
+  void hideConversation(const QString& peer);
   /// The fingerprints the user accepted for the current router.
   QStringList acceptedRouterKeys() const;
   /// Connected to a router whose key the user accepted: only then does
@@ -252,11 +272,14 @@ private:
   QVariantMap last_receipt_;
   QString pending_pay_; ///< the payment in flight ("pending" or its msg_id)
   QString pay_to_;      ///< its recipient
-  QTimer wallet_timer_; ///< asks the balance now and then: money comes in
+  QTimer notice_refresh_; ///< a payment notice came: ask the bank, once
   QHash<QString, QString> orders_;       ///< msg_id -> order type
   QHash<QString, bank::receipt> early_;  ///< receipts before their send reply
   QSet<QString> in_flight_;              ///< local ids the client is sending
   QString error_, notice_;
+  QVariantList search_results_;
+  int search_gen_ = 0; ///< only the answer to the latest search counts
+  bool notifications_ = true;
 };
 
 } // namespace courier::ui

@@ -1,5 +1,6 @@
 // courier-cli: the command-line client (identities, chat, for scripts too).
 
+#include <algorithm>
 #include <cctype>
 #include <csignal>
 #include <cstdio>
@@ -23,6 +24,7 @@
 #include "actors/client/client.hpp"
 #include "actors/client/client_db.hpp"
 #include "actors/client/identity.hpp"
+#include "actors/client/payment_notice.hpp"
 #include "actors/common/error.hpp"
 #include "actors/common/fingerprint.hpp"
 #include "actors/config/node_config.hpp"
@@ -189,6 +191,21 @@ std::string read_passphrase(bool twice) {
   if (twice && ask("again: ") != first)
     die(errc::wrong_passphrase, "the two passphrases differ");
   return first;
+}
+
+/// A name as people type it ("Dana", " bob") made the one the network
+/// knows: trimmed and lower-cased once, where it enters, as the app does;
+/// anything else the username rule refuses later with its sentence.
+std::string normal_name(std::string name) {
+  auto blank = [](unsigned char c) { return std::isspace(c) != 0; };
+  while (!name.empty() && blank(name.back()))
+    name.pop_back();
+  auto first = std::find_if_not(name.begin(), name.end(), blank);
+  name.erase(name.begin(), first);
+  for (auto& c : name)
+    if (c >= 'A' && c <= 'Z')
+      c = static_cast<char>(c - 'A' + 'a');
+  return name;
 }
 
 void require_user() {
@@ -485,6 +502,12 @@ void print_message(const inbound_message& m) {
                 {"msg_id", m.msg_id}, {"sent_at", iso_time(m.sent_ts)},
                 {"accepted_at", iso_time(m.accepted_ts)},
                 {"forward_secret", m.forward_secret}});
+  else if (auto n = parse_payment_notice(m.body))
+    // Only a hint from the payer: the bank's history is what counts.
+    std::cout << "[" << format_time(m.sent_ts) << "] " << printable(m.from)
+              << " says they paid you " << bank::format_amount(n->amount_minor)
+              << " (transfer " << n->transfer_id
+              << "; `courier-cli history` shows the bank's word)" << std::endl;
   else
     // The marker comes before what the sender wrote, which cannot fake it.
     std::cout << "[" << format_time(m.sent_ts) << "] "
@@ -735,8 +758,9 @@ int cmd_chat(connected_client& s) {
     auto body = line[0] == '/' ? line.substr(1) : line;
     if (line[0] == '@') {
       auto space = line.find(' ');
-      to = line.substr(1, space == std::string::npos ? std::string::npos
-                                                     : space - 1);
+      to = normal_name(line.substr(1, space == std::string::npos
+                                          ? std::string::npos
+                                          : space - 1));
       body = space == std::string::npos ? "" : line.substr(space + 1);
     }
     if (to.empty() || body.empty()) {
@@ -868,6 +892,24 @@ int cmd_balance(connected_client& s) {
   return 0;
 }
 
+// The bank tells only the payer: the payee's app hears of the money from
+// this notice (and then asks the bank). Not being able to tell is no
+// failure of the payment.
+void tell_payee(connected_client& s, const bank::transfer_receipt& t) {
+  if (t.to == opts.user || t.to == bank::bank_user)
+    return;
+  caf::scoped_actor self{*s.sys};
+  self->request(s.client, timeout(), send_atom::value, t.to,
+                make_payment_notice({t.transfer_id, t.amount_minor}))
+    .receive([](const std::string&) {},
+             [&](caf::error& err) {
+               if (!opts.json)
+                 std::cerr << "note: " << printable(t.to)
+                           << " was not told of the payment: "
+                           << printable(explain(err)) << "\n";
+             });
+}
+
 int cmd_transfer(connected_client& s, const std::string& type) {
   bank::order o;
   o.type = type;
@@ -885,6 +927,7 @@ int cmd_transfer(connected_client& s, const std::string& type) {
   o.amount_minor = *amount;
   auto r = bank_call(s, o);
   auto& t = r.transfer;
+  tell_payee(s, t);
   if (opts.json) {
     auto obj = transfer_json(t);
     obj["ok"] = true;
@@ -1061,6 +1104,12 @@ int main(int argc, char** argv) {
     app.exit(e);
     return exit_usage;
   }
+  // Names are lower case on the network; "Dana" on a command line is dana.
+  opts.user = normal_name(opts.user);
+  opts.to = normal_name(opts.to);
+  opts.peer = normal_name(opts.peer);
+  for (auto& name : opts.names)
+    name = normal_name(name);
   try {
     if (init->parsed())
       return cmd_init();

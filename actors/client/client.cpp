@@ -1194,6 +1194,17 @@ client(client_actor::stateful_pointer<client_state> self, client_config cfg,
         caf::anon_send(self->state.conn, close_atom::value);
       self->quit(caf::exit_reason::user_shutdown);
     },
+    [=](forget_atom, const std::string& peer) -> caf::result<uint64_t> {
+      if (!protocol::valid_username(peer))
+        return make_error(errc::invalid_username, peer);
+      return self->state.db->forget(peer);
+    },
+    [=](search_atom, const std::string& peer, const std::string& text,
+        uint32_t limit) -> caf::result<std::vector<history_entry>> {
+      if (!peer.empty() && !protocol::valid_username(peer))
+        return make_error(errc::invalid_username, peer);
+      return self->state.db->search(peer, text, limit);
+    },
   };
 }
 

@@ -131,7 +131,16 @@ using client_actor = caf::typed_actor<
   // Its own timer: the pause before the next reconnect is over.
   caf::reacts_to<deadline_atom, uint64_t>,
   // Closes the connection and quits.
-  caf::reacts_to<stop_atom>>;
+  caf::reacts_to<stop_atom>,
+  // Deletes the local history with a peer (pin and seen ids stay, so the
+  // key is still checked and old messages are not shown again); replies
+  // how many messages were deleted.
+  caf::replies_to<forget_atom, std::string>::with<uint64_t>,
+  // The newest `limit` (at most 200) messages with a peer ("": with
+  // anyone) whose text contains `text` (ASCII letters in any case), newest
+  // first; `text` is matched as written, '%' and '_' too.
+  caf::replies_to<search_atom, std::string, std::string, uint32_t>::with<
+    std::vector<history_entry>>>;
 
 } // namespace courier
 

@@ -1,5 +1,7 @@
 #include "actors/client/client_db.hpp"
 
+#include <algorithm>
+
 #include <sqlite3.h>
 
 #include "crypto/key.hpp"
@@ -216,6 +218,43 @@ bool client_db::verified(const std::string& user) {
   stmt->bind(1, user);
   auto row = stmt->step();
   return row && *row && stmt->int_at(0) != 0;
+}
+
+caf::expected<uint64_t> client_db::forget(const std::string& peer) {
+  auto stmt = db_.prepare("DELETE FROM history WHERE peer = ?1");
+  if (!stmt)
+    return stmt.error();
+  if (auto err = stmt->bind(1, peer).run())
+    return err;
+  return static_cast<uint64_t>(sqlite3_changes(db_.get()));
+}
+
+std::vector<history_entry> client_db::search(const std::string& peer,
+                                             const std::string& text,
+                                             uint32_t limit) {
+  std::vector<history_entry> out;
+  if (text.empty() || text.size() > max_search_text || limit == 0)
+    return out;
+  // LIKE's wildcards in what the user typed are literal characters.
+  std::string pattern = "%";
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\')
+      pattern += '\\';
+    pattern += c;
+  }
+  pattern += '%';
+  auto stmt = db_.prepare(
+    "SELECT peer, outgoing, body, msg_id, ts, delivered FROM history"
+    " WHERE (?1 = '' OR peer = ?1) AND body LIKE ?2 ESCAPE '\\'"
+    " ORDER BY id DESC LIMIT ?3");
+  if (!stmt)
+    return out;
+  stmt->bind(1, peer).bind(2, pattern).bind(
+    3, static_cast<int64_t>(std::min<uint32_t>(limit, 200)));
+  for (auto row = stmt->step(); row && *row; row = stmt->step())
+    out.push_back({stmt->text_at(0), stmt->int_at(1) != 0, stmt->text_at(2),
+                   stmt->text_at(3), stmt->int_at(4), stmt->int_at(5) != 0});
+  return out;
 }
 
 } // namespace courier

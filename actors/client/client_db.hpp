@@ -65,6 +65,19 @@ public:
   /// The connection, for the tables of other concepts (the device's).
   database& sql() { return db_; }
 
+  /// Deletes the history with `peer` (its pin and seen ids stay); how many
+  /// messages were deleted.
+  caf::expected<uint64_t> forget(const std::string& peer);
+
+  /// Longest text `search` looks for.
+  static constexpr size_t max_search_text = 256;
+
+  /// The newest `limit` (at most 200) messages with `peer` (any peer if
+  /// empty) whose body contains `text` literally ('%', '_' and backslash are
+  /// no wildcards), newest first; none for an empty or too long text.
+  std::vector<history_entry> search(const std::string& peer,
+                                    const std::string& text, uint32_t limit);
+
 private:
   database db_;
 };

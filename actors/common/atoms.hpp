@@ -71,6 +71,10 @@ using contacts_atom = caf::atom_constant<caf::atom("contacts")>;
 using history_atom = caf::atom_constant<caf::atom("history")>;
 using seal_atom = caf::atom_constant<caf::atom("seal")>;
 using open_atom = caf::atom_constant<caf::atom("open")>;
+/// Deletes the local history with one peer.
+using forget_atom = caf::atom_constant<caf::atom("forget")>;
+/// Finds messages of the local history by text.
+using search_atom = caf::atom_constant<caf::atom("search")>;
 
 // -- ledger -------------------------------------------------------------------
 using account_atom = caf::atom_constant<caf::atom("account")>;

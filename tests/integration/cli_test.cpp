@@ -95,6 +95,31 @@ TEST_F(cli_test, chat_help_and_unknown_commands_print_the_commands_and_send_noth
   EXPECT_EQ(str(only_object(got.out), "body"), "/shrug") << got.out;
 }
 
+// Issue 16: a capital letter is the same name, for the user, a recipient,
+// a contact and a chat peer, as in the app.
+TEST_F(cli_test, capital_letters_in_names_are_lower_cased) {
+  auto r = init_identity(home(), "Carol");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run({COURIER_CLI, "--home", home(), "--user", "carol", "fingerprint"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "carol: ")) << r.out;
+  ASSERT_EQ(as("bob", {"recv", "--wait", "0"}).exit_code, 0);
+  r = as("CAROL", {"--json", "send", " Bob", "from carol"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(str(only_object(r.out), "to"), "bob") << r.out;
+  r = as("Alice", {"chat", "BOB"}, "one\n@Bob two\n/quit\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.err, "Writing to bob (the default peer)")) << r.err;
+  EXPECT_FALSE(has(r.err, "not sent")) << r.err;
+  r = as("bob", {"--json", "recv", "--wait", "10", "--count", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "\"from carol\"")) << r.out;
+  EXPECT_TRUE(has(r.out, "\"two\"")) << r.out;
+  r = as("alice", {"fingerprint", "Bob"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "bob: ")) << r.out;
+}
+
 // Feedback in chat: who the default peer is, and what became of a line.
 TEST_F(cli_test, chat_names_the_default_peer_and_shows_sent_states) {
   ASSERT_EQ(as("bob", {"recv", "--wait", "0"}).exit_code, 0);

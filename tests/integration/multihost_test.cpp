@@ -9,6 +9,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "actors/client/payment_notice.hpp"
 #include "tests/support/two_routers.hpp"
 
 using namespace courier::test;
@@ -187,7 +188,13 @@ TEST_F(multihost_test, the_cluster_works_across_machines) {
   b = start(1);
   ASSERT_TRUE(wait_for_text(b.log, "peer A is up")) << slurp(b.log);
   ASSERT_EQ(as(carol, {0}, {"send", bob, "hello?"}).exit_code, 0);
-  EXPECT_EQ(bodies(bob, 0, 1), std::vector<std::string>{"hello?"});
+  // First alice's notice of the payment (the bank tells only the payer).
+  auto got = bodies(bob, 0, 2);
+  ASSERT_EQ(got.size(), 2u);
+  auto notice = courier::parse_payment_notice(got[0]);
+  ASSERT_TRUE(notice) << got[0];
+  EXPECT_EQ(notice->amount_minor, 725);
+  EXPECT_EQ(got[1], "hello?");
 }
 
 TEST_F(multihost_test, a_router_cut_off_the_network_is_noticed) {

@@ -183,6 +183,9 @@ inline client_actor spawn_fake_client(caf::actor_system& sys, caf::actor sink,
       [=](frame_atom, const std::string&) {},
       [=](deadline_atom, uint64_t) {},
       [=](stop_atom) { self->quit(); },
+      [=](forget_atom, const std::string&) -> uint64_t { return 0; },
+      [=](search_atom, const std::string&, const std::string&,
+          uint32_t) -> std::vector<history_entry> { return {}; },
     };
   });
 }

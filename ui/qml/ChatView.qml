@@ -12,7 +12,44 @@ Rectangle {
     readonly property alias list: messageList
     readonly property alias composer: composer
     readonly property alias banner: banner
+    readonly property alias searchField: searchField
+    readonly property alias searchList: searchList
+    readonly property alias keysDialog: keys
     color: Logic.page
+
+    // Search: the local history of this chat, or of all chats (the only
+    // choice while no chat is open). Typing waits a moment, then asks.
+    property bool searching: false
+    property bool searchAll: false
+    readonly property bool showingResults: searching && searchField.text.trim() !== ""
+    function openSearch() {
+        if (root.peer === "")
+            root.searchAll = true
+        root.searching = true
+        searchField.forceActiveFocus()
+        searchField.selectAll()
+        if (searchField.text.trim() !== "")
+            searchDelay.restart()
+    }
+    function closeSearch() {
+        root.searching = false
+        searchField.text = ""
+        if (root.bridge)
+            root.bridge.search("", false)
+        if (root.peer !== "")
+            composer.field.forceActiveFocus()
+    }
+    function openResult(peer) {
+        root.closeSearch()
+        if (root.bridge && peer !== root.peer)
+            root.bridge.openConversation(peer)
+    }
+    Timer {
+        id: searchDelay
+        interval: 200
+        onTriggered: if (root.bridge) root.bridge.search(searchField.text, root.searchAll)
+    }
+    onSearchAllChanged: if (searching) searchDelay.restart()
 
     function refreshContact() {
         root.contact = root.bridge && root.peer !== "" ? root.bridge.contact(root.peer) : ({})
@@ -32,7 +69,11 @@ Rectangle {
             composer.field.forceActiveFocus()
     }
     readonly property bool connected: !!bridge && bridge.status === "connected"
-    onPeerChanged: { refreshContact(); switchDraft() }
+    onPeerChanged: {
+        refreshContact(); switchDraft()
+        if (root.searching && searchField.text.trim() !== "")
+            searchDelay.restart()
+    }
     // Back from the wallet to the open chat: typing goes to it again.
     onVisibleChanged: if (visible && root.peer !== "") composer.field.forceActiveFocus()
     Component.onCompleted: refreshContact()
@@ -46,7 +87,7 @@ Rectangle {
     // Nobody chosen yet.
     Column {
         anchors.centerIn: parent
-        visible: root.peer === ""
+        visible: root.peer === "" && !root.searching
         spacing: 10
         Text {
             anchors.horizontalCenter: parent.horizontalCenter
@@ -68,11 +109,12 @@ Rectangle {
     ColumnLayout {
         anchors.fill: parent
         spacing: 0
-        visible: root.peer !== ""
+        visible: root.peer !== "" || root.searching
 
         // Header
         Rectangle {
             Layout.fillWidth: true
+            visible: root.peer !== ""
             implicitHeight: 64
             color: Logic.card
             border.color: Logic.border
@@ -99,6 +141,22 @@ Rectangle {
                         color: text === "online" ? Logic.good : Logic.muted
                         font.pixelSize: 12
                     }
+                }
+                ToolButton {
+                    id: searchButton
+                    objectName: "searchButton"
+                    text: "Search"
+                    font.pixelSize: 12
+                    onClicked: root.searching ? root.closeSearch() : root.openSearch()
+                    contentItem: Text { text: searchButton.text; font: searchButton.font
+                                        color: Logic.muted
+                                        horizontalAlignment: Text.AlignHCenter
+                                        verticalAlignment: Text.AlignVCenter }
+                    background: Rectangle { radius: 12; implicitHeight: 26; implicitWidth: 70
+                                            color: searchButton.hovered || root.searching
+                                                   ? "#e3e8f2" : "#eef1f6" }
+                    ToolTip.visible: hovered
+                    ToolTip.text: "Search messages (Ctrl+F)"
                 }
                 Rectangle {
                     radius: 12
@@ -141,6 +199,105 @@ Rectangle {
             }
         }
 
+        // Search bar
+        Rectangle {
+            Layout.fillWidth: true
+            visible: root.searching
+            implicitHeight: 52
+            color: Logic.card
+            border.color: Logic.border
+            RowLayout {
+                anchors.fill: parent
+                anchors.leftMargin: 14; anchors.rightMargin: 10
+                spacing: 10
+                TextField {
+                    id: searchField
+                    objectName: "searchField"
+                    Layout.fillWidth: true
+                    placeholderText: root.searchAll || root.peer === ""
+                                     ? "Search all chats\u2026"
+                                     : "Search the chat with " + root.peer + "\u2026"
+                    font.pixelSize: 14
+                    onTextChanged: searchDelay.restart()
+                    Keys.onEscapePressed: root.closeSearch()
+                    Keys.onReturnPressed: if (searchList.count > 0)
+                                              root.openResult(root.bridge.searchResults[0].peer)
+                }
+                CheckBox {
+                    objectName: "searchAllChats"
+                    text: "All chats"
+                    checked: root.searchAll || root.peer === ""
+                    enabled: root.peer !== ""
+                    onToggled: root.searchAll = checked
+                }
+                ToolButton {
+                    objectName: "closeSearch"
+                    text: "\u2715"
+                    onClicked: root.closeSearch()
+                    ToolTip.visible: hovered
+                    ToolTip.text: "Close search (Esc)"
+                }
+            }
+        }
+
+        ListView {
+            id: searchList
+            objectName: "searchResults"
+            visible: root.showingResults
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            clip: true
+            spacing: 2
+            topMargin: 8; bottomMargin: 8
+            model: root.showingResults && root.bridge ? root.bridge.searchResults : []
+            ScrollBar.vertical: ScrollBar {}
+            header: Text {
+                width: searchList.width
+                leftPadding: 18; topPadding: 4; bottomPadding: 8
+                text: searchList.count === 0 ? "No messages match."
+                      : searchList.count + (searchList.count === 1 ? " message" : " messages")
+                        + (searchList.count >= 100 ? " (the newest 100)" : "")
+                color: Logic.muted; font.pixelSize: 12
+            }
+            delegate: Rectangle {
+                id: hit
+                required property var modelData
+                objectName: "searchHit"
+                width: searchList.width
+                height: hitColumn.implicitHeight + 16
+                color: hitHover.hovered ? "#e8edf7" : "transparent"
+                HoverHandler { id: hitHover }
+                Column {
+                    id: hitColumn
+                    x: 18; y: 8
+                    width: parent.width - 36
+                    spacing: 2
+                    Text {
+                        text: (root.searchAll || root.peer === ""
+                               ? (hit.modelData.outgoing ? "You to " + hit.modelData.peer
+                                                         : hit.modelData.peer)
+                               : (hit.modelData.outgoing ? "You" : hit.modelData.sender))
+                              + "  \u00b7  " + hit.modelData.time
+                        color: Logic.muted; font.pixelSize: 12
+                    }
+                    Text {
+                        width: parent.width
+                        text: hit.modelData.body
+                        textFormat: Text.PlainText
+                        wrapMode: Text.Wrap
+                        maximumLineCount: 3
+                        elide: Text.ElideRight
+                        color: Logic.text; font.pixelSize: 14
+                    }
+                }
+                MouseArea {
+                    anchors.fill: parent
+                    cursorShape: Qt.PointingHandCursor
+                    onClicked: root.openResult(hit.modelData.peer)
+                }
+            }
+        }
+
         KeyBanner {
             id: banner
             Layout.fillWidth: true
@@ -153,6 +310,7 @@ Rectangle {
         ListView {
             id: messageList
             objectName: "messageList"
+            visible: !root.showingResults && root.peer !== ""
             Layout.fillWidth: true
             Layout.fillHeight: true
             clip: true
@@ -169,6 +327,7 @@ Rectangle {
 
         Composer {
             id: composer
+            visible: root.peer !== ""
             Layout.fillWidth: true
             blocked: Logic.bannerState(root.contact) === "changed"
             onSendRequested: function (text) { root.bridge.sendMessage(text) }

@@ -9,6 +9,7 @@ Popup {
     property var bridge
     property var contact: ({})
     modal: true
+    focus: true // Esc closes it
     anchors.centerIn: Overlay.overlay
     width: Math.min(520, parent ? parent.width - 40 : 520)
     padding: 24

@@ -12,7 +12,8 @@ ApplicationWindow {
     minimumWidth: Math.min(800, Screen.desktopAvailableWidth)
     minimumHeight: Math.min(600, Screen.desktopAvailableHeight)
     visible: true
-    title: appBridge.signedIn ? "Courier \u2013 " + appBridge.user : "Courier"
+    title: Logic.windowTitle(appBridge.signedIn, appBridge.user,
+                             appBridge.contacts.totalUnread)
     color: Logic.page
     // One set of button colours: plain buttons light grey, the main action
     // of a view (highlighted) in the accent colour.
@@ -56,6 +57,7 @@ ApplicationWindow {
         visible: appBridge.signedIn
 
         Sidebar {
+            id: sidebar
             Layout.fillHeight: true
             Layout.preferredWidth: Math.round(Math.max(240, Math.min(320, window.width * 0.28)))
             bridge: appBridge
@@ -96,10 +98,21 @@ ApplicationWindow {
                 Layout.fillWidth: true
                 Layout.fillHeight: true
                 currentIndex: window.tab === "wallet" ? 1 : 0
-                ChatView { bridge: appBridge }
+                ChatView { id: chatView; bridge: appBridge }
                 WalletPage { bridge: appBridge }
             }
         }
+    }
+
+    Notifier { bridge: appBridge; appWindow: window }
+
+    KeyboardShortcuts {
+        bridge: appBridge
+        chatView: chatView
+        sidebar: sidebar
+        active: appBridge.signedIn && !routerPopup.visible
+        onTabRequested: function (t) { window.tab = t }
+        onQuitRequested: window.close()
     }
 
     // First connection to a router: show its fingerprint and ask.

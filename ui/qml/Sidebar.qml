@@ -10,9 +10,88 @@ Rectangle {
     property var connection
     property string tab: "chats"
     readonly property alias contactList: contactList
+    readonly property alias deleteDialog: deleteConfirm
     signal tabRequested(string tab)
     signal routerInfoRequested()
     color: Logic.sidebar
+
+    // Ctrl+N starts a chat, Ctrl+K jumps to one: both type into the field
+    // above the list, which shows only the chats that match.
+    function focusNewChat(jump) {
+        newChat.placeholderText = jump ? "Jump to a chat\u2026 (name, Enter)"
+                                       : "Start a chat with\u2026 (username)"
+        newChat.forceActiveFocus()
+        newChat.selectAll()
+    }
+    readonly property string filter: newChat.text.trim().toLowerCase()
+
+    // Deleting removes the messages from this computer for good: ask first.
+    function confirmDelete(name) {
+        deleteConfirm.peer = name
+        deleteConfirm.open()
+    }
+
+    Popup {
+        id: deleteConfirm
+        objectName: "deleteConfirm"
+        property string peer: ""
+        modal: true
+        focus: true
+        parent: Overlay.overlay
+        anchors.centerIn: parent
+        width: Math.min(420, parent ? parent.width - 40 : 420)
+        padding: 24
+        background: Rectangle { radius: 14; color: Logic.card }
+        onOpened: cancelDelete.forceActiveFocus()
+        ColumnLayout {
+            anchors.left: parent.left; anchors.right: parent.right
+            spacing: 14
+            Text {
+                objectName: "deleteConfirmText"
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                text: "Delete the conversation with " + deleteConfirm.peer + "?"
+                font.pixelSize: 18; font.bold: true; color: Logic.text
+            }
+            Text {
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                text: "Its messages are deleted from this computer (the app and "
+                      + "courier-cli share them); this cannot be undone. "
+                      + deleteConfirm.peer + "'s key stays pinned."
+                color: Logic.muted; font.pixelSize: 13
+            }
+            RowLayout {
+                Layout.alignment: Qt.AlignRight
+                spacing: 8
+                Button {
+                    id: cancelDelete
+                    objectName: "deleteCancelButton"
+                    text: "Cancel"
+                    onClicked: deleteConfirm.close()
+                    Keys.onReturnPressed: deleteConfirm.close()
+                }
+                Button {
+                    id: confirmDeleteButton
+                    objectName: "deleteConfirmButton"
+                    text: "Delete"
+                    onClicked: {
+                        deleteConfirm.close()
+                        root.bridge.deleteConversation(deleteConfirm.peer)
+                    }
+                    contentItem: Text {
+                        text: confirmDeleteButton.text; color: "white"; font.bold: true
+                        horizontalAlignment: Text.AlignHCenter
+                        verticalAlignment: Text.AlignVCenter
+                    }
+                    background: Rectangle {
+                        radius: 8; implicitHeight: 38; implicitWidth: 110
+                        color: confirmDeleteButton.down ? Qt.darker(Logic.danger, 1.2) : Logic.danger
+                    }
+                }
+            }
+        }
+    }
 
     ColumnLayout {
         anchors.fill: parent
@@ -115,10 +194,16 @@ Rectangle {
                 var name = text.trim().toLowerCase()
                 if (name === "")
                     return
+                // Jumping: a partial name opens the first chat that matches.
+                var names = root.bridge.contacts.names()
+                if (names.indexOf(name) < 0)
+                    for (var i = 0; i < names.length; ++i)
+                        if (names[i].indexOf(name) >= 0) { name = names[i]; break }
                 root.bridge.openConversation(name)
                 root.tabRequested("chats")
                 text = ""
             }
+            Keys.onEscapePressed: { text = ""; focus = false }
         }
 
         ListView {
@@ -141,7 +226,8 @@ Rectangle {
                 readonly property bool selected: root.bridge && root.bridge.currentPeer === name
                                                  && root.tab === "chats"
                 width: ListView.view.width
-                height: 62
+                visible: root.filter === "" || row.name.indexOf(root.filter) >= 0
+                height: visible ? 62 : 0
                 color: selected ? Logic.sidebarSelected : hover.hovered ? Logic.sidebarHover : "transparent"
                 HoverHandler { id: hover }
                 RowLayout {
@@ -197,7 +283,7 @@ Rectangle {
                     MenuItem {
                         objectName: "deleteConversation"
                         text: "Delete conversation with " + row.name
-                        onTriggered: root.bridge.deleteConversation(row.name)
+                        onTriggered: root.confirmDelete(row.name)
                     }
                 }
             }
@@ -209,6 +295,24 @@ Rectangle {
                 horizontalAlignment: Text.AlignHCenter
                 text: "No contacts yet. Type a username above to start a chat."
                 color: Logic.sidebarMuted; font.pixelSize: 12
+            }
+        }
+
+        // Settings kept on this computer.
+        RowLayout {
+            Layout.fillWidth: true
+            Layout.leftMargin: 12; Layout.rightMargin: 12
+            Text {
+                Layout.fillWidth: true
+                text: "Desktop notifications"
+                color: Logic.sidebarMuted; font.pixelSize: 12
+            }
+            Switch {
+                objectName: "notificationsSwitch"
+                checked: !!root.bridge && root.bridge.notificationsEnabled
+                onToggled: root.bridge.notificationsEnabled = checked
+                ToolTip.visible: hovered
+                ToolTip.text: "Show a message that comes while Courier's window is not active"
             }
         }
 

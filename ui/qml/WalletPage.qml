@@ -17,6 +17,10 @@ Rectangle {
     readonly property alias payButton: payButton
     color: Logic.page
 
+    // Opening the wallet asks the bank (nothing polls it): money that came
+    // while the wallet was closed and no notice told us shows now.
+    onVisibleChanged: if (visible && root.bridge) root.bridge.refreshWallet()
+
     function saveBankFingerprint() {
         root.bankFingerprintError = root.bridge.setBankFingerprint(bankFingerprint.text)
     }

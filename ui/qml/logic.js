@@ -217,3 +217,29 @@ function avatarColor(name) {
         h = (h * 31 + n.charCodeAt(i)) % 9973;
     return palette[h % palette.length];
 }
+
+// The chat `step` places after `current` in `names` (wrapping around); the
+// first (or last) when none is open; "" when there are no chats.
+function adjacentPeer(names, current, step) {
+    var n = names ? names.length : 0;
+    if (n === 0)
+        return "";
+    var i = names.indexOf(current);
+    if (i < 0)
+        return step > 0 ? names[0] : names[n - 1];
+    return names[((i + step) % n + n) % n];
+}
+
+// A message as a notification shows it: one paragraph, at most 140
+// characters.
+function notificationText(body) {
+    var t = String(body).replace(/\s+/g, " ").trim();
+    return t.length > 140 ? t.substring(0, 139) + "\u2026" : t;
+}
+
+// The window title: who is signed in and how many messages are unread.
+function windowTitle(signedIn, user, unread) {
+    if (!signedIn)
+        return "Courier";
+    return "Courier \u2013 " + user + (unread > 0 ? " (" + unread + ")" : "");
+}

@@ -54,6 +54,8 @@ QtObject {
     signal connectFailed(string message, bool fatal)
     signal identityCreated(bool ok, string message)
     signal receiptArrived(var receipt)
+    signal messageArrived(string peer, string body)
+    property bool notificationsEnabled: true
 
     function contact(name) { return contacts.get(name) }
     function openConversation(peer) {
@@ -83,7 +85,24 @@ QtObject {
     }
     function verifyContact(peer) {}
     function refreshPresence() {}
-    function refreshWallet() {}
+    // Search: filters `searchable` ({peer, body, outgoing}) as the client
+    // would, newest (last) first.
+    property var searchable: []
+    property var searchResults: []
+    property var searches: []
+    function search(text, everywhere) {
+        searches = searches.concat([{ text: text, everywhere: everywhere }])
+        var t = text.trim().toLowerCase(), out = []
+        for (var i = searchable.length - 1; i >= 0 && t !== ""; --i) {
+            var m = searchable[i]
+            if ((everywhere || m.peer === currentPeer) && m.body.toLowerCase().indexOf(t) >= 0)
+                out.push({ peer: m.peer, sender: m.outgoing ? user : m.peer, body: m.body,
+                           ts: 0, time: "1 Jan 2026, 12:00", outgoing: !!m.outgoing, msgId: "s" + i })
+        }
+        searchResults = out
+    }
+    property int walletRefreshes: 0
+    function refreshWallet() { walletRefreshes += 1 }
     function dismissNotice() { notice = "" }
     function setBankFingerprint(fp) {
         var hex = fp.replace(/[ :]/g, "")
@@ -103,6 +122,8 @@ QtObject {
         payments = []; paying = false; lastReceipt = ({}); reconnects = 0; resends = 0
         status = "connected"; signedIn = true; bankFingerprint = ""
         routerKeyChanged = false; changedAccepts = 0
+        notificationsEnabled = true
+        walletRefreshes = 0; searchable = []; searchResults = []; searches = []
         deleted = ""; routerFingerprint = ""; routerAccepted = true; routerAccepts = 0; signOuts = 0
     }
 }

@@ -100,10 +100,12 @@ private Q_SLOTS:
     b.openConversation(QStringLiteral("dana"));
     QTRY_VERIFY_WITH_TIMEOUT(shows_event(b, QStringLiteral("dana paid you 12.34")),
                              10000);
-    for (int i = 0; i < b.messages().count(); ++i)
-      if (b.messages().get(i).value("isEvent").toBool())
-        QVERIFY(b.messages().get(i).value("detail").toString().contains(
-          "signed by the bank"));
+    for (int i = 0; i < b.messages().count(); ++i) {
+      // The payer's notice is no bubble; the event is the bank's word.
+      QVERIFY(b.messages().get(i).value("isEvent").toBool());
+      QVERIFY(b.messages().get(i).value("detail").toString().contains(
+        "signed by the bank"));
+    }
   }
 
   void wallet_errors_are_plain_words() {
@@ -128,6 +130,26 @@ private Q_SLOTS:
     QCOMPARE(b.contacts().indexOf(QStringLiteral("bob")), -1);
     QCOMPARE(b.contacts().indexOf(QStringLiteral("bank")), -1);
     QVERIFY(b.sendTo(QStringLiteral("bob"), QStringLiteral("me")).isEmpty());
+  }
+
+  // The app tells the payee too (the bank tells only the payer); the CLI
+  // shows the notice as a hint, not as the bank's word.
+  void a_payment_from_the_app_tells_the_payee() {
+    // dana reads what waited (alice's notice of the issue).
+    auto r = as("dana", {"recv", "--wait", "3"});
+    QVERIFY2(r.exit_code == 0, r.err.c_str());
+    ui::Bridge b;
+    sign_in(b);
+    QTRY_COMPARE_WITH_TIMEOUT(b.balance(), QStringLiteral("12.34"), 20000);
+    QSignalSpy receipts{&b, &ui::Bridge::receiptArrived};
+    QCOMPARE(b.pay(QStringLiteral("dana"), QStringLiteral("1.50")), QString{});
+    QVERIFY(receipts.wait(20000));
+    QVERIFY(receipts.at(0).at(0).toMap().value("ok").toBool());
+    r = as("dana", {"recv", "--wait", "15", "--count", "1"});
+    QVERIFY2(r.exit_code == 0, r.err.c_str());
+    QVERIFY2(r.out.find("bob says they paid you 1.50 (transfer ")
+               != std::string::npos,
+             r.out.c_str());
   }
 
   void cleanupTestCase() {

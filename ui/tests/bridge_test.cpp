@@ -6,6 +6,7 @@
 
 #include <sqlite3.h>
 
+#include "actors/client/identity.hpp"
 #include "tests/support/harness.hpp"
 #include "ui/bridge.hpp"
 
@@ -25,6 +26,30 @@ bool shows(ui::Bridge& b, const QString& body, bool outgoing) {
       return true;
   }
   return false;
+}
+
+/// How many messages of `user`'s local history `where` selects (-1: no
+/// database).
+int history_rows(const QString& home, const std::string& user,
+                 const std::string& where) {
+  sqlite3* db = nullptr;
+  auto path = user_dir(home.toStdString(), user) + "/client.db";
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr)
+      != SQLITE_OK) {
+    sqlite3_close(db);
+    return -1;
+  }
+  int n = -1;
+  auto sql = "SELECT count(*) FROM history WHERE " + where;
+  sqlite3_exec(
+    db, sql.c_str(),
+    [](void* out, int, char** vals, char**) {
+      *static_cast<int*>(out) = std::atoi(vals[0]);
+      return 0;
+    },
+    &n, nullptr);
+  sqlite3_close(db);
+  return n;
 }
 
 } // namespace
@@ -105,6 +130,21 @@ private Q_SLOTS:
     QVERIFY(shows(b, QStringLiteral("hello from the cli"), false));
     // It is the open conversation: nothing unread.
     QCOMPARE(b.contacts().unread(QStringLiteral("bob")), 0);
+    // Search finds it in the local history, in any case; a wildcard is
+    // only a character.
+    QSignalSpy found{&b, &ui::Bridge::searchResultsChanged};
+    b.search(QStringLiteral("FROM THE"), false);
+    QVERIFY(found.wait(10000));
+    QCOMPARE(b.searchResults().size(), 1);
+    auto hit = b.searchResults().at(0).toMap();
+    QCOMPARE(hit.value("body").toString(), QStringLiteral("hello from the cli"));
+    QCOMPARE(hit.value("peer").toString(), QStringLiteral("bob"));
+    QCOMPARE(hit.value("outgoing").toBool(), false);
+    b.search(QStringLiteral("hello%cli"), true);
+    QVERIFY(found.wait(10000));
+    QCOMPARE(b.searchResults().size(), 0);
+    b.search(QString{}, true);
+    QVERIFY(b.searchResults().isEmpty());
   }
 
   void nothing_moves_until_the_router_key_is_accepted() {
@@ -304,9 +344,16 @@ private Q_SLOTS:
       QTRY_VERIFY_WITH_TIMEOUT(shows(b, QStringLiteral("hello from the cli"),
                                      false),
                                10000);
+      auto others = history_rows(home_, "alice", "peer <> 'bob'");
+      QVERIFY(history_rows(home_, "alice", "peer = 'bob'") > 0);
       b.deleteConversation(QStringLiteral("bob"));
-      QCOMPARE(b.contacts().indexOf(QStringLiteral("bob")), -1);
+      QTRY_COMPARE_WITH_TIMEOUT(b.contacts().indexOf(QStringLiteral("bob")), -1,
+                                10000);
       QVERIFY(b.currentPeer().isEmpty());
+      // Deleted from the database the CLI shares, not only hidden; the
+      // other conversations keep theirs.
+      QCOMPARE(history_rows(home_, "alice", "peer = 'bob'"), 0);
+      QCOMPARE(history_rows(home_, "alice", "peer <> 'bob'"), others);
     }
     // Still gone after a restart; opening the chat again starts it empty.
     ui::Bridge b;
@@ -317,6 +364,24 @@ private Q_SLOTS:
     QTRY_COMPARE_WITH_TIMEOUT(b.currentPeer(), QStringLiteral("bob"), 10000);
     QTest::qWait(1000);
     QVERIFY(!shows(b, QStringLiteral("hello from the cli"), false));
+  }
+
+  void the_notifications_setting_is_remembered() {
+    {
+      ui::Bridge b;
+      b.configure(home_, server_, {});
+      QVERIFY(b.notificationsEnabled()); // on by default
+      QSignalSpy changed{&b, &ui::Bridge::notificationsEnabledChanged};
+      b.setNotificationsEnabled(false);
+      QCOMPARE(changed.count(), 1);
+    }
+    ui::Bridge b;
+    b.configure(home_, server_, {});
+    QVERIFY(!b.notificationsEnabled());
+    b.setNotificationsEnabled(true);
+    ui::Bridge again;
+    again.configure(home_, server_, {});
+    QVERIFY(again.notificationsEnabled());
   }
 
   void wrong_passphrase_is_said_in_words() {

@@ -234,5 +234,54 @@ Item {
             typeAndSend("now it goes")
             compare(fake.messages.count, 1)
         }
+
+        // Search: the field filters by what the client's database finds;
+        // Esc closes it and typing goes to the composer again.
+        function test_search_shows_matches_and_esc_closes() {
+            fake.searchable = [{ peer: "bob", body: "Lunch at noon?" },
+                               { peer: "carol", body: "lunch with carol" },
+                               { peer: "bob", body: "100% sure", outgoing: true },
+                               { peer: "bob", body: "no LUNCH today" }]
+            view.openSearch()
+            verify(view.searchField.activeFocus)
+            verify(!findChild(view, "searchAllChats").checked)
+            keyClick(Qt.Key_L); keyClick(Qt.Key_U); keyClick(Qt.Key_N)
+            tryCompare(view.searchList, "count", 2)
+            verify(view.searchList.visible)
+            verify(!view.list.visible)
+            compare(fake.searches[fake.searches.length - 1].text, "lun")
+            compare(fake.searches[fake.searches.length - 1].everywhere, false)
+            compare(fake.searchResults[0].body, "no LUNCH today")
+            // All chats, then a click opens the other conversation.
+            mouseClick(findChild(view, "searchAllChats"))
+            tryCompare(view.searchList, "count", 3)
+            var hit = null
+            tryVerify(function () {
+                var items = view.searchList.contentItem.children
+                for (var i = 0; i < items.length; ++i)
+                    if (items[i].objectName === "searchHit" && items[i].modelData.peer === "carol")
+                        hit = items[i]
+                return hit !== null
+            })
+            mouseClick(hit)
+            compare(fake.currentPeer, "carol")
+            verify(!view.searching)
+            // Esc in the field closes the search.
+            view.openSearch()
+            keyClick(Qt.Key_X)
+            keyClick(Qt.Key_Escape)
+            verify(!view.searching)
+            compare(view.searchField.text, "")
+            verify(view.list.visible)
+            tryVerify(function () { return findChild(view, "composerField").activeFocus })
+        }
+
+        function test_esc_closes_the_keys_dialog() {
+            findChild(view, "composerField").forceActiveFocus()
+            view.keysDialog.open()
+            tryCompare(view.keysDialog, "opened", true)
+            keyClick(Qt.Key_Escape)
+            tryCompare(view.keysDialog, "visible", false)
+        }
     }
 }

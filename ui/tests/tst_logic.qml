@@ -5,6 +5,16 @@ import "../qml/logic.js" as Logic
 TestCase {
     name: "Logic"
 
+    function test_adjacent_peer() {
+        var names = ["bob", "carol", "dana"]
+        compare(Logic.adjacentPeer(names, "bob", 1), "carol")
+        compare(Logic.adjacentPeer(names, "dana", 1), "bob")
+        compare(Logic.adjacentPeer(names, "bob", -1), "dana")
+        compare(Logic.adjacentPeer(names, "", 1), "bob")
+        compare(Logic.adjacentPeer(names, "", -1), "dana")
+        compare(Logic.adjacentPeer([], "", 1), "")
+    }
+
     function test_amount_validation_data() {
         return [
             { tag: "whole", text: "3", ok: true },

@@ -60,7 +60,29 @@ Item {
             var menu = findChild(r, "contactMenu")
             tryCompare(menu, "opened", true)
             mouseClick(item)
+            // Nothing is deleted before the user confirms; Cancel has the
+            // keyboard, so Enter keeps the conversation.
+            tryCompare(bar.deleteDialog, "opened", true)
+            compare(findChild(bar.deleteDialog, "deleteConfirmText").text,
+                    "Delete the conversation with bob?")
+            compare(fake.deleted, "")
+            keyClick(Qt.Key_Return)
+            tryCompare(bar.deleteDialog, "visible", false)
+            compare(fake.deleted, "")
+            verify(row("bob") !== null)
+            // Esc closes it too.
+            bar.confirmDelete("bob")
+            tryCompare(bar.deleteDialog, "opened", true)
+            keyClick(Qt.Key_Escape)
+            tryCompare(bar.deleteDialog, "visible", false)
+            compare(fake.deleted, "")
+            mouseClick(r, 20, 20, Qt.RightButton)
+            tryCompare(menu, "opened", true)
+            mouseClick(item)
+            tryCompare(bar.deleteDialog, "opened", true)
+            mouseClick(findChild(bar.deleteDialog, "deleteConfirmButton"))
             compare(fake.deleted, "bob")
+            tryCompare(bar.deleteDialog, "visible", false)
             tryVerify(function () { return row("bob") === null })
         }
 

@@ -19,6 +19,16 @@ Item {
             page.amountField.text = ""
         }
 
+        // No timer asks the bank: opening the wallet does, once.
+        function test_opening_the_wallet_asks_the_bank() {
+            page.visible = false
+            compare(fake.walletRefreshes, 0)
+            page.visible = true
+            compare(fake.walletRefreshes, 1)
+            wait(50)
+            compare(fake.walletRefreshes, 1)
+        }
+
         function test_invalid_amounts_block_paying() {
             page.recipientField.text = "bob"
             var err = findChild(page, "amountError")

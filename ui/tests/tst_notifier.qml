@@ -1,0 +1,69 @@
+import QtQuick
+import QtTest
+import "../qml"
+import "../qml/logic.js" as Logic
+
+// Desktop notifications: only while the window is not active, only when
+// turned on, and a click opens the chat.
+Item {
+    width: 400; height: 300
+
+    FakeBridge { id: fake }
+    QtObject { id: win; property bool active: false }
+    Notifier { id: notifier; bridge: fake; appWindow: win }
+    Sidebar { id: bar; width: 300; height: 300; bridge: fake }
+
+    TestCase {
+        name: "Notifier"
+        when: windowShown
+
+        function init() {
+            fake.reset()
+            notifier.toast.hide()
+            win.active = false
+        }
+
+        function test_a_message_shows_while_the_window_is_not_active() {
+            fake.messageArrived("bob", "lunch\nat noon?")
+            tryCompare(notifier.toast, "visible", true)
+            compare(findChild(notifier.toast.contentItem, "notificationTitle").text, "bob")
+            compare(findChild(notifier.toast.contentItem, "notificationBody").text, "lunch at noon?")
+            fake.messageArrived("carol", "hi")
+            compare(findChild(notifier.toast.contentItem, "notificationTitle").text, "carol  (+1 more)")
+            // Coming back to the window hides it.
+            win.active = true
+            tryCompare(notifier.toast, "visible", false)
+        }
+
+        function test_nothing_while_active_or_turned_off() {
+            win.active = true
+            fake.messageArrived("bob", "hi")
+            compare(notifier.toast.visible, false)
+            win.active = false
+            // The sidebar's switch turns them off (the bridge saves it).
+            var sw = findChild(bar, "notificationsSwitch")
+            verify(sw.checked)
+            mouseClick(sw)
+            compare(fake.notificationsEnabled, false)
+            fake.messageArrived("bob", "hi")
+            compare(notifier.toast.visible, false)
+        }
+
+        function test_a_click_opens_the_chat() {
+            fake.messageArrived("dana", "see the slides")
+            tryCompare(notifier.toast, "visible", true)
+            notifier.openChat()
+            compare(fake.currentPeer, "dana")
+            compare(notifier.toast.visible, false)
+        }
+
+        function test_texts() {
+            var many = ""
+            for (var i = 0; i < 200; ++i) many += "x"
+            compare(Logic.notificationText(many).length, 140)
+            compare(Logic.windowTitle(false, "dana", 3), "Courier")
+            compare(Logic.windowTitle(true, "dana", 0), "Courier \u2013 dana")
+            compare(Logic.windowTitle(true, "dana", 3), "Courier \u2013 dana (3)")
+        }
+    }
+}
