@@ -113,9 +113,8 @@ constexpr errc_info infos[] = {
    "That user has published no prekeys yet, so no forward-secret "
    "conversation can start with them."},
   {errc::bad_store_address, "bad_store_address",
-   "The --store address must be a PostgreSQL connection string "
-   "(postgresql://...) without a password; put the password in a password "
-   "file (PGPASSFILE or ~/.pgpass)."},
+   "The --store address cannot be used; give a PostgreSQL connection "
+   "string (postgresql://...) without a password in it."},
   {errc::schema_too_new, "schema_too_new",
    "The database was set up by a newer Courier; run that version or "
    "newer."},

@@ -604,6 +604,10 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   if (auto err = cluster::check_membership(cfg.data, cluster.name,
                                            cluster.routers))
     return fail(explain(err));
+  // Checked and migrated before anything else is made.
+  auto stores = open_router_store(cfg.store, cfg.data);
+  if (!stores)
+    return fail(explain(stores.error()));
   bool created = false;
   auto key = load_or_create_node_key(cfg.data + "/router_key.pem", created);
   if (!key)
@@ -618,9 +622,6 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   std::cout << (created ? "created router key, fingerprint: "
                         : "router fingerprint: ")
             << crypto::fingerprint_of_der(ident->der) << std::endl;
-  auto stores = open_router_store(cfg.store, cfg.data);
-  if (!stores)
-    return fail(explain(stores.error()));
   auto edge = *parse_endpoint(cfg.edge, true); // checked before
   auto limits = cfg.limits();
   directory_limits dir_limits;
