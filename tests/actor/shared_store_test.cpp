@@ -159,6 +159,42 @@ TEST_F(SharedStoreTest, TwoRoutersShareOneQueue) {
   EXPECT_TRUE(rows->get_as<std::vector<stored_message>>(0).empty());
 }
 
+TEST_F(SharedStoreTest, ARouterOutlivesItsLostConnections) {
+  auto a = start_router();
+  auto put = [&](const std::string& blob) {
+    return call(a.store, put_atom::value, std::string{"bob"},
+                stored_message{0, "alice", blob, 0}, true);
+  };
+  ASSERT_EQ(code_of_answer(put("before")), errc::none);
+  ASSERT_EQ(code_of_answer(call(a.directory, register_atom::value,
+                                std::string{"alice"}, std::string{"key"})),
+            errc::none);
+  // What a PostgreSQL restart does to a router's sessions.
+  auto killed = pg_server::scalar(
+    conninfo_, "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity"
+               " WHERE datname = current_database()"
+               " AND pid <> pg_backend_pid()");
+  ASSERT_GE(killed, 2) << "the router's connections were not found";
+  // The first call after may fail, with a sentence saying to try again; the
+  // next one connects again. The actors are alive throughout.
+  for (auto code : {code_of_answer(put("during")),
+                    code_of_answer(call(a.directory, lookup_atom::value,
+                                        std::string{"alice"}))})
+    EXPECT_TRUE(code == errc::none || code == errc::store_unavailable)
+      << to_string(code);
+  EXPECT_EQ(code_of_answer(put("after")), errc::none);
+  auto key = call(a.directory, lookup_atom::value, std::string{"alice"});
+  ASSERT_TRUE(key && key->match_elements<std::string>())
+    << (key ? to_string(*key) : "no answer");
+  auto rows = call(a.store, fetch_atom::value, std::string{"bob"}, uint64_t{0},
+                   uint32_t{10});
+  ASSERT_TRUE(rows && rows->match_elements<std::vector<stored_message>>());
+  auto got = rows->get_as<std::vector<stored_message>>(0);
+  ASSERT_GE(got.size(), 2u);
+  EXPECT_EQ(got.front().blob, "before");
+  EXPECT_EQ(got.back().blob, "after");
+}
+
 TEST_F(SharedStoreTest, EachOneTimePrekeyIsHandedOutOnceUnderConcurrency) {
   device alice{"alice"};
   {
