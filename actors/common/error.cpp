@@ -112,6 +112,15 @@ constexpr errc_info infos[] = {
   {errc::no_bundle, "no_bundle",
    "That user has published no prekeys yet, so no forward-secret "
    "conversation can start with them."},
+  {errc::bad_store_address, "bad_store_address",
+   "The --store address cannot be used; give a PostgreSQL connection "
+   "string (postgresql://...) without a password in it."},
+  {errc::schema_too_new, "schema_too_new",
+   "The database was set up by a newer Courier; run that version or "
+   "newer."},
+  {errc::store_unavailable, "store_unavailable",
+   "The router's database cannot be reached now; try again in a few "
+   "seconds."},
   {errc::internal, "internal", "An internal error occurred; this is a bug."},
 };
 

@@ -55,6 +55,9 @@ enum class errc : uint8_t {
   peer_refused = 44, ///< a backbone peer's name does not match its certificate, or is up already
   membership_changed = 45, ///< the configured routers differ from the recorded set
   no_bundle = 46, ///< the user has published no prekeys (send with letters v1)
+  bad_store_address = 52, ///< --store is not a PostgreSQL address, or holds a password
+  schema_too_new = 53, ///< the store was migrated by a newer Courier
+  store_unavailable = 54, ///< PostgreSQL cannot be reached now; retry
 };
 
 /// The stable wire name of a code, e.g. `"username_taken"`.

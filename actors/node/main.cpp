@@ -37,6 +37,7 @@
 #include "actors/server/edge_listener.hpp"
 #include "actors/server/handshake_worker.hpp"
 #include "actors/server/router.hpp"
+#include "actors/server/router_store.hpp"
 #include "actors/server/session.hpp"
 #include "actors/server/store.hpp"
 #include "crypto/key.hpp"
@@ -134,6 +135,8 @@ class router_config : public base_config {
 public:
   std::string edge = "127.0.0.1:7400";
   std::string data = default_data("router");
+  /// Empty: SQLite files in `data`; postgresql://...: a shared PostgreSQL.
+  std::string store;
   std::string name = "router";
   size_t max_frame = 64 * 1024;
   size_t max_write_buffer = 1024 * 1024;
@@ -183,6 +186,10 @@ public:
     opt_group{custom_options_, "global"}
       .add(edge, "edge", "edge address HOST:PORT for clients (port 0: any)")
       .add(data, "data", "folder for the router's key and databases")
+      .add(store, "store",
+           "PostgreSQL connection string (postgresql://USER@HOST/DB) for "
+           "the directory and queues, shared by a cluster; no password in "
+           "it (use PGPASSFILE); default: SQLite files in --data")
       .add(name, "name", "this router's name, unique in its cluster")
       .add(backbone, "backbone",
            "address HOST:PORT where the other routers reach this one")
@@ -597,6 +604,10 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   if (auto err = cluster::check_membership(cfg.data, cluster.name,
                                            cluster.routers))
     return fail(explain(err));
+  // Checked and migrated before anything else is made.
+  auto stores = open_router_store(cfg.store, cfg.data);
+  if (!stores)
+    return fail(explain(stores.error()));
   bool created = false;
   auto key = load_or_create_node_key(cfg.data + "/router_key.pem", created);
   if (!key)
@@ -611,12 +622,6 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   std::cout << (created ? "created router key, fingerprint: "
                         : "router fingerprint: ")
             << crypto::fingerprint_of_der(ident->der) << std::endl;
-  auto dir_db = open_directory_db(cfg.data + "/directory.db");
-  if (!dir_db)
-    return fail(explain(dir_db.error()));
-  auto queue_db = open_store_db(cfg.data + "/queue.db");
-  if (!queue_db)
-    return fail(explain(queue_db.error()));
   auto edge = *parse_endpoint(cfg.edge, true); // checked before
   auto limits = cfg.limits();
   directory_limits dir_limits;
@@ -625,9 +630,10 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   for (auto& [user, fp] : cfg.reserved)
     std::cout << "reserved name '" << user << "' for the key " << fp
               << std::endl;
-  auto dir = spawn_directory(sys, *dir_db, dir_limits, cfg.reserved);
-  auto first_seq = next_free_seq(**queue_db); // before the store owns it
-  auto queue = spawn_store(sys, *queue_db,
+  auto dir = spawn_directory(sys, stores->directory, dir_limits, cfg.reserved);
+  // Before the store owns it.
+  auto first_seq = next_free_seq(*stores->queue);
+  auto queue = spawn_store(sys, stores->queue,
                            std::chrono::microseconds{cfg.commit_window_us},
                            cfg.queue());
   // With TLS every peer's name is checked against its certificate.

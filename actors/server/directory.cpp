@@ -30,10 +30,98 @@ struct pending_registration {
   std::vector<caf::typed_response_promise<bool>> repeats;
 };
 
+/// The directory in a router's own SQLite database: the only writer of its
+/// names, so the directory's cache is complete.
+class sqlite_directory_backend : public directory_backend {
+public:
+  explicit sqlite_directory_backend(std::shared_ptr<database> db)
+    : db_(std::move(db)),
+      insert_(db_->prepare("INSERT INTO users(name, key, created)"
+                           " VALUES(?1, ?2, strftime('%s'))")),
+      select_(db_->prepare("SELECT key FROM users WHERE name = ?1")),
+      prekeys_(db_) {
+    // nop
+  }
+
+  bool shared() const override {
+    return false;
+  }
+
+  caf::error
+  each_binding(const std::function<void(const std::string&,
+                                        const std::string&)>& f) override {
+    auto all = db_->prepare("SELECT name, key FROM users");
+    if (!all)
+      return std::move(all.error());
+    for (;;) {
+      auto row = all->step();
+      if (!row)
+        return std::move(row.error());
+      if (!*row)
+        return caf::none;
+      f(all->text_at(0), all->blob_at(1));
+    }
+  }
+
+  caf::expected<std::optional<std::string>>
+  key_of(const std::string& user) override {
+    if (!select_)
+      return select_.error();
+    select_->bind(1, user);
+    auto row = select_->step();
+    auto key = row && *row ? std::optional<std::string>{select_->blob_at(0)}
+                           : std::nullopt;
+    select_->reset();
+    if (!row)
+      return std::move(row.error());
+    return key;
+  }
+
+  caf::expected<std::vector<std::optional<std::string>>>
+  bind(const std::vector<std::pair<std::string, std::string>>& batch) override {
+    if (!insert_)
+      return insert_.error();
+    if (auto err = db_->exec("BEGIN IMMEDIATE"))
+      return err;
+    for (auto& [user, key] : batch) {
+      insert_->bind(1, user).bind_blob(2, key.data(), key.size());
+      if (auto err = insert_->run()) {
+        db_->exec("ROLLBACK");
+        return err;
+      }
+    }
+    if (auto err = db_->exec("COMMIT"))
+      return err;
+    return std::vector<std::optional<std::string>>(batch.size());
+  }
+
+  caf::error unbind(const std::string& user) override {
+    auto del = db_->prepare("DELETE FROM users WHERE name = ?1");
+    if (!del)
+      return std::move(del.error());
+    return del->bind(1, user).run();
+  }
+
+  prekey_store& prekeys() override {
+    return prekeys_;
+  }
+
+private:
+  std::shared_ptr<database> db_;
+  caf::expected<statement> insert_;
+  caf::expected<statement> select_;
+  sqlite_prekey_store prekeys_;
+};
+
 } // namespace
 
+std::shared_ptr<directory_backend>
+sqlite_directory(std::shared_ptr<database> db) {
+  return std::make_shared<sqlite_directory_backend>(std::move(db));
+}
+
 struct directory_state {
-  std::shared_ptr<database> db;
+  std::shared_ptr<directory_backend> db;
   /// Name -> the fingerprint of the only key that may hold it.
   std::map<std::string, std::string> reserved;
   /// Name -> SHA-256 of the key: enough to answer every login without a
@@ -44,26 +132,39 @@ struct directory_state {
   /// SHA-256 of a key -> how many names it holds, pending ones included.
   std::unordered_map<std::string, uint32_t> names_of_key;
   directory_limits limits;
-  caf::expected<statement> insert{caf::error{}};
-  caf::expected<statement> select{caf::error{}};
-  std::unique_ptr<prekey_store> prekeys;
   static inline const char* name = "directory";
+
+  /// Whether `user` is bound. A shared store is asked about names this
+  /// directory has not seen bound: another router may have bound them.
+  caf::expected<bool> known(const std::string& user) {
+    if (digests.count(user) != 0)
+      return true;
+    if (!db->shared())
+      return false;
+    auto key = db->key_of(user);
+    if (!key)
+      return std::move(key.error());
+    if (!*key)
+      return false;
+    auto digest = crypto::sha256(**key);
+    count_name(digest);
+    digests.emplace(user, std::move(digest));
+    return true;
+  }
 
   /// The key `user` is registered with (SPKI DER), or `unknown_user`.
   caf::expected<std::string> key_of_user(const std::string& user) {
-    if (digests.count(user) == 0)
+    auto bound = known(user);
+    if (!bound)
+      return std::move(bound.error());
+    if (!*bound)
       return make_error(errc::unknown_user, user);
-    if (!select)
-      return select.error();
-    select->bind(1, user);
-    auto row = select->step();
-    auto key = row && *row ? select->blob_at(0) : std::string{};
-    select->reset();
-    if (!row)
-      return row.error();
-    if (!*row)
+    auto key = db->key_of(user);
+    if (!key)
+      return std::move(key.error());
+    if (!*key)
       return make_error(errc::unknown_user, user);
-    return key;
+    return std::move(**key);
   }
 
   /// Whether `user` is reserved for a key other than the one with SHA-256
@@ -83,8 +184,7 @@ struct directory_state {
         ++it;
         continue;
       }
-      auto del = db->prepare("DELETE FROM users WHERE name = ?1");
-      if (del && !del->bind(1, it->first).run()) {
+      if (!db->unbind(it->first)) {
         spdlog::warn("the reserved name '{}' was bound to another key; that "
                      "binding is removed",
                      it->first);
@@ -98,20 +198,6 @@ struct directory_state {
     }
   }
 
-  caf::error write_pending() {
-    if (!insert)
-      return insert.error();
-    if (auto err = db->exec("BEGIN IMMEDIATE"))
-      return err;
-    for (auto& [user, p] : pending) {
-      insert->bind(1, user).bind_blob(2, p.key.data(), p.key.size());
-      if (auto err = insert->run()) {
-        db->exec("ROLLBACK");
-        return err;
-      }
-    }
-    return db->exec("COMMIT");
-  }
 
   static std::string key_of(const crypto::bytes& digest) {
     return std::string{digest.begin(), digest.end()};
@@ -136,9 +222,26 @@ struct directory_state {
 
   // Commits every pending name, then answers: a binding is confirmed only
   // once it is durable.
+  // A name another router bound meanwhile (shared store) is that router's:
+  // the same key makes it not new, another key is `username_taken`.
   void commit() {
-    auto err = write_pending();
+    std::vector<std::pair<std::string, std::string>> batch;
+    batch.reserve(pending.size());
+    for (auto& [user, p] : pending)
+      batch.emplace_back(user, p.key);
+    auto bound = db->bind(batch);
+    size_t i = 0;
     for (auto& [user, p] : pending) {
+      caf::error err;
+      bool fresh = true;
+      if (!bound) {
+        err = bound.error();
+      } else if (auto& before = (*bound)[i]; before) {
+        fresh = false;
+        if (!crypto::equal_ct(crypto::sha256(*before), p.digest))
+          err = make_error(errc::username_taken, user);
+      }
+      ++i;
       if (err) {
         forget_name(p.digest);
         p.first.deliver(err);
@@ -147,7 +250,7 @@ struct directory_state {
         continue;
       }
       digests.emplace(user, std::move(p.digest));
-      p.first.deliver(true);
+      p.first.deliver(fresh);
       for (auto& r : p.repeats)
         r.deliver(false);
     }
@@ -182,6 +285,8 @@ caf::result<bool> register_name(directory_ptr self, const std::string& user,
                       "the name '" + user
                         + "' is reserved for another key on this service; "
                           "choose another name");
+  if (auto bound = st.known(user); !bound)
+    return std::move(bound.error());
   if (auto it = st.digests.find(user); it != st.digests.end()) {
     if (crypto::equal_ct(it->second, digest))
       return false;
@@ -231,33 +336,29 @@ caf::result<uint32_t> publish_prekeys(directory_state& st,
   auto identity = crypto::public_key_from_der(*der);
   if (!identity)
     return identity.error();
-  auto n = st.prekeys->publish(user, *identity, *up);
+  auto n = st.db->prekeys().publish(user, *identity, *up);
   if (!n)
     return n.error();
   return *n;
 }
 
 directory_impl::behavior_type directory(directory_ptr self,
-                                        std::shared_ptr<database> db,
+                                        std::shared_ptr<directory_backend> db,
                                         directory_limits limits,
                                         std::map<std::string, std::string> reserved) {
   auto& st = self->state;
   st.db = std::move(db);
   st.limits = limits;
   st.reserved = std::move(reserved);
-  st.insert = st.db->prepare(
-    "INSERT INTO users(name, key, created) VALUES(?1, ?2, strftime('%s'))");
-  st.select = st.db->prepare("SELECT key FROM users WHERE name = ?1");
-  st.prekeys = std::make_unique<prekey_store>(st.db);
-  if (auto all = self->state.db->prepare("SELECT name, key FROM users")) {
-    while (auto row = all->step()) {
-      if (!*row)
-        break;
-      auto digest = crypto::sha256(all->blob_at(1));
-      self->state.count_name(digest);
-      self->state.digests.emplace(all->text_at(0), std::move(digest));
-    }
-  }
+  auto loaded = st.db->each_binding(
+    [&st](const std::string& user, const std::string& key) {
+      auto digest = crypto::sha256(key);
+      st.count_name(digest);
+      st.digests.emplace(user, std::move(digest));
+    });
+  if (loaded)
+    spdlog::error("the directory could not read its names: {}",
+                  to_string(loaded));
   st.release_squatted();
   return {
     [=](register_atom, const std::string& user,
@@ -280,15 +381,18 @@ directory_impl::behavior_type directory(directory_ptr self,
       return publish_prekeys(self->state, user, upload);
     },
     [=](prekeys_atom, const std::string& user) -> caf::result<uint32_t> {
-      auto n = self->state.prekeys->count(user);
+      auto n = self->state.db->prekeys().count(user);
       if (!n)
         return n.error();
       return *n;
     },
     [=](bundle_atom, const std::string& user) -> caf::result<std::string> {
-      if (self->state.digests.count(user) == 0)
+      auto bound = self->state.known(user);
+      if (!bound)
+        return std::move(bound.error());
+      if (!*bound)
         return make_error(errc::unknown_user, user);
-      auto b = self->state.prekeys->take_bundle(user);
+      auto b = self->state.db->prekeys().take_bundle(user);
       if (!b)
         return b.error();
       return boost::json::serialize(protocol::to_json(*b));
@@ -297,10 +401,18 @@ directory_impl::behavior_type directory(directory_ptr self,
 }
 
 directory_actor
-spawn_directory(caf::actor_system& sys, std::shared_ptr<database> db,
+spawn_directory(caf::actor_system& sys, std::shared_ptr<directory_backend> db,
                 directory_limits limits,
                 std::map<std::string, std::string> reserved) {
   return sys.spawn(directory, std::move(db), limits, std::move(reserved));
+}
+
+directory_actor
+spawn_directory(caf::actor_system& sys, std::shared_ptr<database> db,
+                directory_limits limits,
+                std::map<std::string, std::string> reserved) {
+  return spawn_directory(sys, sqlite_directory(std::move(db)), limits,
+                         std::move(reserved));
 }
 
 } // namespace courier

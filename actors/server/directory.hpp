@@ -12,6 +12,7 @@
 
 #include "actors/common/atoms.hpp"
 #include "actors/common/sqlite.hpp"
+#include "actors/server/store_backend.hpp"
 
 namespace courier {
 
@@ -55,8 +56,18 @@ struct directory_limits {
 /// `name_reserved`, and a binding of such a name to another key found in
 /// the database (made before the reservation) is removed at start.
 directory_actor
+spawn_directory(caf::actor_system& sys, std::shared_ptr<directory_backend> db,
+                directory_limits limits = {},
+                std::map<std::string, std::string> reserved = {});
+
+/// The same on a SQLite database from open_directory_db.
+directory_actor
 spawn_directory(caf::actor_system& sys, std::shared_ptr<database> db,
                 directory_limits limits = {},
                 std::map<std::string, std::string> reserved = {});
+
+/// The directory backend over a SQLite database from open_directory_db.
+std::shared_ptr<directory_backend>
+sqlite_directory(std::shared_ptr<database> db);
 
 } // namespace courier

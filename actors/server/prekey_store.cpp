@@ -85,11 +85,64 @@ caf::error migrate_directory(database& db) {
   return err;
 }
 
-prekey_store::prekey_store(std::shared_ptr<database> db) : db_(std::move(db)) {
+namespace prekey_refusal {
+
+caf::error signed_id_reused(uint32_t id) {
+  return make_error(errc::bad_envelope,
+                    "signed prekey id " + std::to_string(id)
+                      + " was published before with another key");
+}
+
+caf::error one_time_id_reused(uint32_t id) {
+  return make_error(errc::bad_envelope,
+                    "one-time prekey id " + std::to_string(id)
+                      + " was published before with another key");
+}
+
+caf::error too_many(uint64_t n) {
+  return make_error(errc::quota_exceeded,
+                    "a device keeps at most "
+                      + std::to_string(max_stored_prekeys)
+                      + " one-time prekeys at its router; this publish"
+                        " would leave it "
+                      + std::to_string(n));
+}
+
+} // namespace prekey_refusal
+
+caf::expected<x3dh::device_certificate>
+stored_certificate(const std::string& json) {
+  // Written by a router from a checked certificate; parsed again all the
+  // same, so a damaged row is an error and not a crash.
+  boost::json::error_code ec;
+  auto cert_json = boost::json::parse(json, ec);
+  if (ec || !cert_json.is_object())
+    return make_error(errc::storage_failure, "a stored device certificate");
+  auto cert = protocol::certificate_from_json(cert_json.get_object());
+  if (!cert)
+    return make_error(errc::storage_failure, "a stored device certificate");
+  return std::move(*cert);
+}
+
+std::string stored_certificate_text(const x3dh::device_certificate& cert) {
+  return boost::json::serialize(protocol::to_json(cert));
+}
+
+caf::expected<uint32_t> prekey_store::publish(const std::string& user,
+                                              const crypto::key& identity,
+                                              const protocol::prekey_upload& up) {
+  // The checks cost a signature verification each and touch nothing.
+  if (auto err = protocol::verify(up, identity, user))
+    return err;
+  return store_verified(user, up);
+}
+
+sqlite_prekey_store::sqlite_prekey_store(std::shared_ptr<database> db)
+  : db_(std::move(db)) {
   // Nothing: the schema comes from migrate_directory.
 }
 
-caf::expected<uint32_t> prekey_store::count_in_transaction(
+caf::expected<uint32_t> sqlite_prekey_store::count_in_transaction(
   const std::string& user) {
   auto stmt = db_->prepare(
     "SELECT COUNT(*) FROM one_time_prekeys WHERE user = ?1");
@@ -102,9 +155,9 @@ caf::expected<uint32_t> prekey_store::count_in_transaction(
   return static_cast<uint32_t>(*row ? stmt->int_at(0) : 0);
 }
 
-caf::error prekey_store::store(const std::string& user,
+caf::error sqlite_prekey_store::store(const std::string& user,
                                const protocol::prekey_upload& up) {
-  auto cert = boost::json::serialize(protocol::to_json(up.device));
+  auto cert = stored_certificate_text(up.device);
   auto dev = db_->prepare("SELECT cert, spk_id, spk_key FROM devices"
                           " WHERE user = ?1");
   if (!dev)
@@ -131,9 +184,7 @@ caf::error prekey_store::store(const std::string& user,
   } else if (exists && old_spk_id == up.signed_prekey.id
              && !crypto::equal_ct(bytes_of(old_spk), up.signed_prekey.key)) {
     // A session names its signed prekey by id: one id, one key.
-    return make_error(errc::bad_envelope,
-                      "signed prekey id " + std::to_string(up.signed_prekey.id)
-                        + " was published before with another key");
+    return prekey_refusal::signed_id_reused(up.signed_prekey.id);
   }
   auto put = db_->prepare(
     "INSERT OR REPLACE INTO devices(user, device, cert, spk_id, spk_key,"
@@ -169,9 +220,7 @@ caf::error prekey_store::store(const std::string& user,
     // The same key again is a retried publish; another key under a known
     // id would hand two peers different keys for one id.
     if (known && !same)
-      return make_error(errc::bad_envelope,
-                        "one-time prekey id " + std::to_string(k.id)
-                          + " was published before with another key");
+      return prekey_refusal::one_time_id_reused(k.id);
     if (known)
       continue;
     auto key = blob_of(k.key);
@@ -185,28 +234,20 @@ caf::error prekey_store::store(const std::string& user,
   return caf::none;
 }
 
-caf::expected<uint32_t> prekey_store::publish(const std::string& user,
-                                              const crypto::key& identity,
-                                              const protocol::prekey_upload& up) {
-  // The checks cost a signature verification each and touch nothing.
-  if (auto err = protocol::verify(up, identity, user))
-    return err;
+caf::expected<uint32_t>
+sqlite_prekey_store::store_verified(const std::string& user,
+                                    const protocol::prekey_upload& up) {
   return in_transaction(*db_, [&]() -> caf::expected<uint32_t> {
     if (auto err = store(user, up))
       return err;
     auto n = count_in_transaction(user);
     if (n && *n > max_stored_prekeys)
-      return make_error(errc::quota_exceeded,
-                        "a device keeps at most "
-                          + std::to_string(max_stored_prekeys)
-                          + " one-time prekeys at its router; this publish"
-                            " would leave it "
-                          + std::to_string(*n));
+      return prekey_refusal::too_many(*n);
     return n;
   });
 }
 
-caf::expected<x3dh::bundle> prekey_store::take_bundle(const std::string& user) {
+caf::expected<x3dh::bundle> sqlite_prekey_store::take_bundle(const std::string& user) {
   return in_transaction(*db_, [&]() -> caf::expected<x3dh::bundle> {
     auto dev = db_->prepare("SELECT device, cert, spk_id, spk_key, spk_sig"
                             " FROM devices WHERE user = ?1"
@@ -221,15 +262,9 @@ caf::expected<x3dh::bundle> prekey_store::take_bundle(const std::string& user) {
       return make_error(errc::no_bundle, user);
     auto device = dev->int_at(0);
     x3dh::bundle b;
-    // Written by this router from a checked certificate; parsed again all
-    // the same, so a damaged row is an error and not a crash.
-    boost::json::error_code ec;
-    auto cert_json = boost::json::parse(dev->text_at(1), ec);
-    if (ec || !cert_json.is_object())
-      return make_error(errc::storage_failure, "a stored device certificate");
-    auto cert = protocol::certificate_from_json(cert_json.get_object());
+    auto cert = stored_certificate(dev->text_at(1));
     if (!cert)
-      return make_error(errc::storage_failure, "a stored device certificate");
+      return cert.error();
     b.device = std::move(*cert);
     b.signed_prekey.id = static_cast<uint32_t>(dev->int_at(2));
     b.signed_prekey.key = bytes_of(dev->blob_at(3));
@@ -260,7 +295,7 @@ caf::expected<x3dh::bundle> prekey_store::take_bundle(const std::string& user) {
   });
 }
 
-caf::expected<uint32_t> prekey_store::count(const std::string& user) {
+caf::expected<uint32_t> sqlite_prekey_store::count(const std::string& user) {
   return count_in_transaction(user);
 }
 

@@ -18,12 +18,14 @@ namespace courier {
 caf::error migrate_directory(database& db);
 
 /// The prekeys that users' devices published at their home router, in the
-/// directory's database. One device per user today: a publish with another
+/// directory's store. One device per user today: a publish with another
 /// certificate replaces the user's device and drops its prekeys. Every
 /// change is one transaction: a refused publish leaves nothing behind.
+/// SQLite and PostgreSQL implement it (sqlite_prekey_store here,
+/// pg_backend.hpp).
 class prekey_store {
 public:
-  explicit prekey_store(std::shared_ptr<database> db);
+  virtual ~prekey_store() = default;
 
   /// Verifies `up` against `identity` (the RSA key `user` signed in with),
   /// then stores it: the certificate, the signed prekey (replacing the
@@ -38,13 +40,59 @@ public:
                                   const protocol::prekey_upload& up);
 
   /// The bundle of `user`'s device with at most one one-time prekey, which
-  /// is deleted as it is handed out (the lowest id first); none when none
-  /// is left. `no_bundle` if the user published nothing.
-  caf::expected<protocol::x3dh::bundle> take_bundle(const std::string& user);
+  /// is deleted as it is handed out (the lowest id first), exactly once
+  /// even when routers ask at the same time; none when none is left.
+  /// `no_bundle` if the user published nothing.
+  virtual caf::expected<protocol::x3dh::bundle>
+  take_bundle(const std::string& user) = 0;
 
   /// How many one-time prekeys `user`'s device has left (0 if none
   /// published).
-  caf::expected<uint32_t> count(const std::string& user);
+  virtual caf::expected<uint32_t> count(const std::string& user) = 0;
+
+protected:
+  /// Stores a verified upload in one transaction (see publish); the count
+  /// of one-time prekeys after it.
+  virtual caf::expected<uint32_t>
+  store_verified(const std::string& user, const protocol::prekey_upload& up)
+    = 0;
+};
+
+/// What a refused publish says; shared by the backends so that both refuse
+/// alike.
+namespace prekey_refusal {
+
+/// A signed prekey id published before with another key.
+caf::error signed_id_reused(uint32_t id);
+/// A one-time prekey id published before with another key.
+caf::error one_time_id_reused(uint32_t id);
+/// More than `max_stored_prekeys` one-time prekeys would be stored.
+caf::error too_many(uint64_t n);
+
+} // namespace prekey_refusal
+
+/// Parses a stored device certificate (JSON written by a router): a
+/// damaged row is `storage_failure`, not a crash.
+caf::expected<protocol::x3dh::device_certificate>
+stored_certificate(const std::string& json);
+
+/// The certificate as a store keeps it (compared byte for byte).
+std::string stored_certificate_text(const protocol::x3dh::device_certificate& cert);
+
+/// The prekey store in a router's SQLite directory database.
+class sqlite_prekey_store : public prekey_store {
+public:
+  explicit sqlite_prekey_store(std::shared_ptr<database> db);
+
+  caf::expected<protocol::x3dh::bundle>
+  take_bundle(const std::string& user) override;
+
+  caf::expected<uint32_t> count(const std::string& user) override;
+
+protected:
+  caf::expected<uint32_t>
+  store_verified(const std::string& user,
+                 const protocol::prekey_upload& up) override;
 
 private:
   caf::expected<uint32_t> count_in_transaction(const std::string& user);

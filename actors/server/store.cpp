@@ -32,14 +32,154 @@ struct usage {
   uint64_t bytes = 0;
 };
 
+/// The queue in a router's own SQLite database.
+class sqlite_queue_backend : public queue_backend {
+public:
+  explicit sqlite_queue_backend(std::shared_ptr<database> db)
+    : db_(std::move(db)) {
+    auto prep = [&](const char* sql) {
+      auto stmt = db_->prepare(sql);
+      if (!stmt)
+        throw std::runtime_error(to_string(stmt.error()));
+      return std::move(*stmt);
+    };
+    insert_ = prep("INSERT INTO queue(seq, recipient, sender, blob, ts)"
+                   " VALUES(?1, ?2, ?3, ?4, ?5)");
+    remove_ = prep("DELETE FROM queue WHERE recipient = ?1 AND seq = ?2"
+                   " RETURNING length(blob)");
+    select_ = prep("SELECT seq, sender, blob, ts FROM queue"
+                   " WHERE recipient = ?1 AND seq > ?2 AND ts >= ?4"
+                   " ORDER BY seq LIMIT ?3");
+    purge_ = prep("DELETE FROM queue WHERE seq IN (SELECT seq FROM queue"
+                  " WHERE ts < ?1 ORDER BY ts LIMIT ?2)"
+                  " RETURNING recipient, length(blob)");
+  }
+
+  caf::error begin() override {
+    return db_->exec("BEGIN IMMEDIATE");
+  }
+
+  caf::error commit() override {
+    return db_->exec("COMMIT");
+  }
+
+  void rollback() override {
+    db_->exec("ROLLBACK");
+  }
+
+  caf::error insert(const std::string& to, stored_message& msg) override {
+    if (msg.seq != 0)
+      insert_.bind(1, static_cast<int64_t>(msg.seq));
+    else
+      insert_.bind_null(1);
+    insert_.bind(2, to).bind(3, msg.from);
+    insert_.bind_blob(4, msg.blob.data(), msg.blob.size());
+    insert_.bind(5, msg.ts);
+    if (auto err = insert_.run())
+      return err;
+    msg.seq = static_cast<uint64_t>(db_->last_insert_id());
+    return caf::none;
+  }
+
+  caf::expected<std::optional<uint64_t>>
+  remove(const std::string& to, uint64_t seq) override {
+    remove_.bind(1, to).bind(2, static_cast<int64_t>(seq));
+    auto row = remove_.step();
+    std::optional<uint64_t> bytes;
+    if (row && *row)
+      bytes = static_cast<uint64_t>(remove_.int_at(0));
+    remove_.reset();
+    if (!row)
+      return std::move(row.error());
+    return bytes;
+  }
+
+  caf::expected<std::vector<stored_message>>
+  fetch(const std::string& to, uint64_t after, uint32_t limit,
+        int64_t cutoff) override {
+    select_.bind(1, to).bind(2, static_cast<int64_t>(after));
+    select_.bind(3, static_cast<int64_t>(limit));
+    select_.bind(4, cutoff);
+    std::vector<stored_message> rows;
+    for (;;) {
+      auto row = select_.step();
+      if (!row) {
+        select_.reset();
+        return std::move(row.error());
+      }
+      if (!*row)
+        break;
+      rows.push_back({static_cast<uint64_t>(select_.int_at(0)),
+                      select_.text_at(1), select_.blob_at(2),
+                      select_.int_at(3)});
+    }
+    select_.reset();
+    return rows;
+  }
+
+  caf::expected<std::vector<std::pair<std::string, uint64_t>>>
+  purge(int64_t cutoff, uint32_t batch) override {
+    purge_.bind(1, cutoff).bind(2, static_cast<int64_t>(batch));
+    std::vector<std::pair<std::string, uint64_t>> gone;
+    for (;;) {
+      auto row = purge_.step();
+      if (!row) {
+        purge_.reset();
+        return std::move(row.error());
+      }
+      if (!*row)
+        break;
+      gone.emplace_back(purge_.text_at(0),
+                        static_cast<uint64_t>(purge_.int_at(1)));
+    }
+    purge_.reset();
+    return gone;
+  }
+
+  caf::error
+  each_queue(const std::function<void(const std::string&, uint64_t,
+                                      uint64_t)>& f) override {
+    auto stmt = db_->prepare("SELECT recipient, COUNT(*), SUM(length(blob))"
+                             " FROM queue GROUP BY recipient");
+    if (!stmt)
+      return std::move(stmt.error());
+    for (;;) {
+      auto row = stmt->step();
+      if (!row)
+        return std::move(row.error());
+      if (!*row)
+        return caf::none;
+      f(stmt->text_at(0), static_cast<uint64_t>(stmt->int_at(1)),
+        static_cast<uint64_t>(stmt->int_at(2)));
+    }
+  }
+
+  caf::expected<uint64_t> max_seq() override {
+    auto stmt = db_->prepare("SELECT COALESCE(MAX(seq), 0) FROM queue");
+    if (!stmt)
+      return std::move(stmt.error());
+    auto row = stmt->step();
+    if (!row)
+      return std::move(row.error());
+    return *row ? static_cast<uint64_t>(stmt->int_at(0)) : uint64_t{0};
+  }
+
+private:
+  std::shared_ptr<database> db_;
+  statement insert_;
+  statement remove_;
+  statement select_;
+  statement purge_;
+};
+
 } // namespace
 
+std::shared_ptr<queue_backend> sqlite_queue(std::shared_ptr<database> db) {
+  return std::make_shared<sqlite_queue_backend>(std::move(db));
+}
+
 struct store_state {
-  std::shared_ptr<database> db;
-  statement insert;
-  statement remove;
-  statement select;
-  statement purge;
+  std::shared_ptr<queue_backend> db;
   queue_limits limits;
   /// Per recipient with anything queued; entries at zero are erased.
   std::unordered_map<std::string, usage> queued;
@@ -56,11 +196,11 @@ struct store_state {
     if (puts.empty()
         && std::count(drop_skip.begin(), drop_skip.end(), false) == 0)
       return caf::none; // nothing to write
-    if (auto err = db->exec("BEGIN IMMEDIATE"))
+    if (auto err = db->begin())
       return err;
     for (auto& p : puts)
-      if (auto err = write_put(p)) {
-        db->exec("ROLLBACK");
+      if (auto err = db->insert(p.to, p.msg)) {
+        db->rollback();
         return err;
       }
     // Bytes of each deleted row, counted off once the commit holds.
@@ -68,19 +208,18 @@ struct store_state {
     for (size_t i = 0; i < drops.size(); ++i) {
       if (drop_skip[i])
         continue;
-      remove.bind(1, drops[i].first)
-        .bind(2, static_cast<int64_t>(drops[i].second));
-      auto row = remove.step();
-      if (row && *row)
-        freed.emplace_back(i, static_cast<uint64_t>(remove.int_at(0)));
-      remove.reset();
-      if (!row) {
-        db->exec("ROLLBACK");
-        return std::move(row.error());
+      auto bytes = db->remove(drops[i].first, drops[i].second);
+      if (!bytes) {
+        db->rollback();
+        return std::move(bytes.error());
       }
+      if (*bytes)
+        freed.emplace_back(i, **bytes);
     }
-    if (auto err = db->exec("COMMIT"))
+    if (auto err = db->commit()) {
+      db->rollback();
       return err;
+    }
     for (auto& [i, bytes] : freed)
       release(drops[i].first, bytes);
     return caf::none;
@@ -123,52 +262,22 @@ struct store_state {
 
   /// Counts what waits for each recipient (once, at start).
   caf::error count_queued() {
-    auto stmt = db->prepare("SELECT recipient, COUNT(*), SUM(length(blob))"
-                            " FROM queue GROUP BY recipient");
-    if (!stmt)
-      return std::move(stmt.error());
-    for (;;) {
-      auto row = stmt->step();
-      if (!row)
-        return std::move(row.error());
-      if (!*row)
-        return caf::none;
-      queued[stmt->text_at(0)] = usage{static_cast<uint64_t>(stmt->int_at(1)),
-                                       static_cast<uint64_t>(stmt->int_at(2))};
-    }
+    return db->each_queue(
+      [this](const std::string& to, uint64_t messages, uint64_t bytes) {
+        queued[to] = usage{messages, bytes};
+      });
   }
 
   /// Deletes at most one batch of expired messages; returns how many.
   size_t purge_expired() {
     if (limits.expiry.count() <= 0)
       return 0;
-    purge.bind(1, cutoff()).bind(2, static_cast<int64_t>(limits.purge_batch));
-    std::vector<std::pair<std::string, uint64_t>> gone;
-    for (;;) {
-      auto row = purge.step();
-      if (!row || !*row)
-        break;
-      gone.emplace_back(purge.text_at(0),
-                        static_cast<uint64_t>(purge.int_at(1)));
-    }
-    purge.reset();
-    for (auto& [to, bytes] : gone)
+    auto gone = db->purge(cutoff(), limits.purge_batch);
+    if (!gone)
+      return 0; // the next pass tries again
+    for (auto& [to, bytes] : *gone)
       release(to, bytes);
-    return gone.size();
-  }
-
-  caf::error write_put(pending_put& p) {
-    if (p.msg.seq != 0)
-      insert.bind(1, static_cast<int64_t>(p.msg.seq));
-    else
-      insert.bind_null(1);
-    insert.bind(2, p.to).bind(3, p.msg.from);
-    insert.bind_blob(4, p.msg.blob.data(), p.msg.blob.size());
-    insert.bind(5, p.msg.ts);
-    if (auto err = insert.run())
-      return err;
-    p.msg.seq = static_cast<uint64_t>(db->last_insert_id());
-    return caf::none;
+    return gone->size();
   }
 
   // Writes the pending puts and drops and answers every put. An ack in
@@ -224,29 +333,13 @@ caf::expected<std::shared_ptr<database>> open_store_db(const std::string& path) 
 }
 
 store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self,
-                                 std::shared_ptr<database> db,
+                                 std::shared_ptr<queue_backend> db,
                                  std::chrono::microseconds window,
                                  queue_limits limits) {
   auto& st = self->state;
   st.db = std::move(db);
   st.window = window;
   st.limits = limits;
-  auto prep = [&](const char* sql) {
-    auto stmt = st.db->prepare(sql);
-    if (!stmt)
-      throw std::runtime_error(to_string(stmt.error()));
-    return std::move(*stmt);
-  };
-  st.insert = prep("INSERT INTO queue(seq, recipient, sender, blob, ts)"
-                   " VALUES(?1, ?2, ?3, ?4, ?5)");
-  st.remove = prep("DELETE FROM queue WHERE recipient = ?1 AND seq = ?2"
-                   " RETURNING length(blob)");
-  st.select = prep("SELECT seq, sender, blob, ts FROM queue"
-                   " WHERE recipient = ?1 AND seq > ?2 AND ts >= ?4"
-                   " ORDER BY seq LIMIT ?3");
-  st.purge = prep("DELETE FROM queue WHERE seq IN (SELECT seq FROM queue"
-                  " WHERE ts < ?1 ORDER BY ts LIMIT ?2)"
-                  " RETURNING recipient, length(blob)");
   if (auto err = st.count_queued())
     throw std::runtime_error(to_string(err));
   // The first purge pass runs as soon as the store starts.
@@ -292,24 +385,11 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
         uint32_t limit) -> caf::result<std::vector<stored_message>> {
       auto& st = self->state;
       st.flush(); // a fetch must see every put before it
-      st.select.bind(1, to).bind(2, static_cast<int64_t>(after));
-      st.select.bind(3, static_cast<int64_t>(limit));
-      st.select.bind(4, st.cutoff()); // expired: never delivered
-      std::vector<stored_message> rows;
-      for (;;) {
-        auto row = st.select.step();
-        if (!row) {
-          st.select.reset();
-          return row.error();
-        }
-        if (!*row)
-          break;
-        rows.push_back({static_cast<uint64_t>(st.select.int_at(0)),
-                        st.select.text_at(1), st.select.blob_at(2),
-                        st.select.int_at(3)});
-      }
-      st.select.reset();
-      return rows;
+      // Expired: never delivered.
+      auto rows = st.db->fetch(to, after, limit, st.cutoff());
+      if (!rows)
+        return std::move(rows.error());
+      return std::move(*rows);
     },
     [=](drop_atom, std::string& to, uint64_t seq) {
       self->state.drops.emplace_back(std::move(to), seq);
@@ -332,24 +412,34 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
   };
 }
 
-uint64_t next_free_seq(database& db) {
+uint64_t next_free_seq(queue_backend& db) {
   // Never below the clock in microseconds, so seqs keep growing across
   // restarts even for messages that were delivered without being stored.
   using namespace std::chrono;
   auto clock = static_cast<uint64_t>(
     duration_cast<microseconds>(system_clock::now().time_since_epoch()).count());
   uint64_t highest = 0;
-  if (auto stmt = db.prepare("SELECT COALESCE(MAX(seq), 0) FROM queue")) {
-    if (auto row = stmt->step(); row && *row)
-      highest = static_cast<uint64_t>(stmt->int_at(0));
-  }
+  if (auto max = db.max_seq())
+    highest = *max;
   return std::max(clock, highest) + 1;
+}
+
+uint64_t next_free_seq(database& db) {
+  sqlite_queue_backend queue{std::shared_ptr<database>{&db, [](database*) {}}};
+  return next_free_seq(queue);
+}
+
+store_actor spawn_store(caf::actor_system& sys,
+                        std::shared_ptr<queue_backend> db,
+                        std::chrono::microseconds window,
+                        queue_limits limits) {
+  return sys.spawn(store, std::move(db), window, limits);
 }
 
 store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<database> db,
                         std::chrono::microseconds window,
                         queue_limits limits) {
-  return sys.spawn(store, std::move(db), window, limits);
+  return spawn_store(sys, sqlite_queue(std::move(db)), window, limits);
 }
 
 } // namespace courier

@@ -12,6 +12,7 @@
 
 #include "actors/common/atoms.hpp"
 #include "actors/common/sqlite.hpp"
+#include "actors/server/store_backend.hpp"
 #include "actors/server/stored_message.hpp"
 
 namespace courier {
@@ -57,7 +58,12 @@ caf::expected<std::shared_ptr<database>> open_store_db(const std::string& path);
 
 /// The first seq a router may hand out: above every seq in the queue and
 /// above any it handed out before a restart.
+uint64_t next_free_seq(queue_backend& db);
+/// The same for a SQLite database from open_store_db.
 uint64_t next_free_seq(database& db);
+
+/// The queue backend over a SQLite database from open_store_db.
+std::shared_ptr<queue_backend> sqlite_queue(std::shared_ptr<database> db);
 
 /// The durable offline queue. Puts and drops are grouped: everything in
 /// the mailbox, or that arrives within `window` of the first put or drop,
@@ -67,6 +73,12 @@ uint64_t next_free_seq(database& db);
 /// Each recipient's queue is bounded by `limits` (count and bytes, kept in
 /// memory from a count at start); expired messages are never fetched and
 /// are purged at start and every purge interval, a bounded batch a pass.
+store_actor spawn_store(caf::actor_system& sys,
+                        std::shared_ptr<queue_backend> db,
+                        std::chrono::microseconds window = {},
+                        queue_limits limits = {});
+
+/// The same on a SQLite database from open_store_db.
 store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<database> db,
                         std::chrono::microseconds window = {},
                         queue_limits limits = {});

@@ -1,6 +1,8 @@
 // Actor tests for the directory (actors/server/directory.cpp), on CAF's
 // deterministic test coordinator: registrations in the mailbox together
 // share commits, and answers are taken after a run to idle, not awaited.
+// The tests of DirectoryBackendTest run on both backends: SQLite files and
+// PostgreSQL (a server of this binary's own, tests/support/pg_server.hpp).
 
 #include <gtest/gtest.h>
 
@@ -14,9 +16,11 @@
 
 #include "actors/common/error.hpp"
 #include "actors/server/directory.hpp"
+#include "actors/server/pg_backend.hpp"
 #include "crypto/bytes.hpp"
 #include "crypto/digest.hpp"
 #include "tests/support/deterministic.hpp"
+#include "tests/support/pg_server.hpp"
 #include "tests/support/prekey_fixture.hpp"
 #include "tests/support/scratch_dir.hpp"
 
@@ -30,15 +34,29 @@ protected:
   directory_actor
   open_directory(const std::string& path, directory_limits limits = {},
                  std::map<std::string, std::string> reserved = {}) {
-    auto db = open_directory_db(path);
-    EXPECT_TRUE(db) << to_string(db.error());
+    auto db = open_backend(path);
     if (!db)
       return {};
-    auto dir = spawn_directory(*sys_, *db, limits, std::move(reserved));
+    auto dir = spawn_directory(*sys_, std::move(db), limits,
+                               std::move(reserved));
     track(dir.address());
     run();
     return dir;
   }
+
+  /// The backend at `path` (SQLite), or the test's PostgreSQL database
+  /// whatever the path: a new backend is a restarted router's.
+  std::shared_ptr<directory_backend> open_backend(const std::string& path) {
+    if (!conninfo_.empty())
+      return pg_directory(conninfo_);
+    auto db = open_directory_db(path);
+    EXPECT_TRUE(db) << to_string(db.error());
+    if (!db)
+      return nullptr;
+    return sqlite_directory(*db);
+  }
+
+  std::string conninfo_; ///< empty: SQLite
 
   /// The error code of an answer; errc::none for a value, and a failure
   /// when there is no answer at all.
@@ -102,7 +120,27 @@ protected:
   }
 };
 
-TEST_F(DirectoryTest, BindsANameToTheFirstKey) {
+/// The same tests on SQLite and on PostgreSQL.
+class DirectoryBackendTest : public DirectoryTest,
+                             public ::testing::WithParamInterface<std::string> {
+protected:
+  void SetUp() override {
+    DirectoryTest::SetUp();
+    if (GetParam() == "postgresql") {
+      auto& pg = pg_server::shared();
+      ASSERT_TRUE(pg.ok()) << pg.why();
+      conninfo_ = pg.fresh_database();
+      ASSERT_FALSE(conninfo_.empty()) << pg.why();
+      ASSERT_FALSE(migrate_postgresql(conninfo_));
+    }
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, DirectoryBackendTest,
+                         ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(DirectoryBackendTest, BindsANameToTheFirstKey) {
   auto dir = open_directory(":memory:");
   ASSERT_TRUE(dir);
   auto first = call(dir, register_atom::value, std::string{"alice"},
@@ -130,7 +168,7 @@ TEST_F(DirectoryTest, BindsANameToTheFirstKey) {
   EXPECT_EQ(code_of_answer(unknown), errc::unknown_user);
 }
 
-TEST_F(DirectoryTest, NewNamesSentTogetherAreAnsweredOnceDurable) {
+TEST_P(DirectoryBackendTest, NewNamesSentTogetherAreAnsweredOnceDurable) {
   scratch_dir scratch;
   ASSERT_FALSE(scratch.path().empty());
   auto path = scratch.path() + "/directory.db";
@@ -173,7 +211,7 @@ TEST_F(DirectoryTest, NewNamesSentTogetherAreAnsweredOnceDurable) {
   }
 }
 
-TEST_F(DirectoryTest, AReservedNameTakesOnlyItsKey) {
+TEST_P(DirectoryBackendTest, AReservedNameTakesOnlyItsKey) {
   // The bank's and the operators' names are bound by configuration: a
   // squatter (or a router) cannot register them first.
   auto dir = open_directory(
@@ -194,7 +232,7 @@ TEST_F(DirectoryTest, AReservedNameTakesOnlyItsKey) {
   EXPECT_EQ(key->get_as<std::string>(0), "bank key");
 }
 
-TEST_F(DirectoryTest, ANameSquattedBeforeItWasReservedIsReleased) {
+TEST_P(DirectoryBackendTest, ANameSquattedBeforeItWasReservedIsReleased) {
   scratch_dir scratch;
   ASSERT_FALSE(scratch.path().empty());
   auto path = scratch.path() + "/directory.db";
@@ -216,7 +254,7 @@ TEST_F(DirectoryTest, ANameSquattedBeforeItWasReservedIsReleased) {
 
 } // namespace
 
-TEST_F(DirectoryTest, AKeyHoldsAtMostItsShareOfNames) {
+TEST_P(DirectoryBackendTest, AKeyHoldsAtMostItsShareOfNames) {
   scratch_dir scratch;
   ASSERT_FALSE(scratch.path().empty());
   auto path = scratch.path() + "/directory.db";
@@ -251,7 +289,7 @@ TEST_F(DirectoryTest, AKeyHoldsAtMostItsShareOfNames) {
   EXPECT_EQ(reg(dir, "b2", "key b"), errc::none);
 }
 
-TEST_F(DirectoryTest, ANewNameNeedsTheEdgesPermission) {
+TEST_P(DirectoryBackendTest, ANewNameNeedsTheEdgesPermission) {
   auto dir = open_directory(":memory:");
   ASSERT_TRUE(dir);
   auto reg = [&](const std::string& user, bool may_create) {
@@ -270,7 +308,7 @@ TEST_F(DirectoryTest, ANewNameNeedsTheEdgesPermission) {
 
 namespace {
 
-TEST_F(DirectoryTest, ABundleHandsOutEachOneTimePrekeyOnce) {
+TEST_P(DirectoryBackendTest, ABundleHandsOutEachOneTimePrekeyOnce) {
   auto dir = with_users();
   device alice{"alice"};
   auto up = upload_of(alice, 3);
@@ -302,7 +340,7 @@ TEST_F(DirectoryTest, ABundleHandsOutEachOneTimePrekeyOnce) {
   EXPECT_EQ(count_of(dir, "alice"), 2);
 }
 
-TEST_F(DirectoryTest, UnknownUsersAndUsersWithoutPrekeys) {
+TEST_P(DirectoryBackendTest, UnknownUsersAndUsersWithoutPrekeys) {
   auto dir = with_users();
   auto b = fetch(dir, "zed");
   EXPECT_EQ(code_of(b.error()), errc::unknown_user);
@@ -313,7 +351,7 @@ TEST_F(DirectoryTest, UnknownUsersAndUsersWithoutPrekeys) {
             errc::unknown_user);
 }
 
-TEST_F(DirectoryTest, APublishIsCheckedAgainstTheSignInKeyAndStoresNothingIfRefused) {
+TEST_P(DirectoryBackendTest, APublishIsCheckedAgainstTheSignInKeyAndStoresNothingIfRefused) {
   auto dir = with_users();
   device alice{"alice"}, mallory{"mallory"};
   // Mallory publishes a certificate of hers under alice's name, or alice's
@@ -356,7 +394,7 @@ TEST_F(DirectoryTest, APublishIsCheckedAgainstTheSignInKeyAndStoresNothingIfRefu
             alice.bundle.signed_prekey.key);
 }
 
-TEST_F(DirectoryTest, ANewSignedPrekeyOrDeviceReplacesTheOld) {
+TEST_P(DirectoryBackendTest, ANewSignedPrekeyOrDeviceReplacesTheOld) {
   auto dir = with_users();
   device alice{"alice"};
   ASSERT_EQ(code_of_answer(publish(dir, "alice", upload_of(alice, 3))),

@@ -1,6 +1,8 @@
 // Actor tests for the durable offline queue (actors/server/store.cpp), on
 // CAF's deterministic test coordinator: the store's flushes (self-sends and
 // the delayed commit window) run when the test says, not after a wait.
+// Every test runs on both backends: SQLite files and PostgreSQL (a server
+// of this binary's own, tests/support/pg_server.hpp).
 
 #include <gtest/gtest.h>
 
@@ -13,8 +15,10 @@
 
 #include "actors/common/clock.hpp"
 #include "actors/common/error.hpp"
+#include "actors/server/pg_backend.hpp"
 #include "actors/server/store.hpp"
 #include "tests/support/deterministic.hpp"
+#include "tests/support/pg_server.hpp"
 #include "tests/support/scratch_dir.hpp"
 
 using namespace courier;
@@ -22,21 +26,40 @@ using namespace courier::test;
 
 namespace {
 
-/// A store on disk in a folder of the test's own.
-class StoreTest : public deterministic_fixture {
+/// A store on disk in a folder of the test's own, or in a database of the
+/// test's own on the binary's PostgreSQL server.
+class StoreTest : public deterministic_fixture,
+                  public ::testing::WithParamInterface<std::string> {
 protected:
   void SetUp() override {
     deterministic_fixture::SetUp();
     ASSERT_FALSE(dir_.empty()) << "no scratch folder";
+    if (GetParam() == "postgresql") {
+      auto& pg = pg_server::shared();
+      ASSERT_TRUE(pg.ok()) << pg.why();
+      conninfo_ = pg.fresh_database();
+      ASSERT_FALSE(conninfo_.empty()) << pg.why();
+      ASSERT_FALSE(migrate_postgresql(conninfo_));
+    }
+  }
+
+  /// The queue backend of this test; a new one is a restarted router's.
+  std::shared_ptr<queue_backend> open_backend() {
+    if (!conninfo_.empty())
+      return pg_queue(conninfo_);
+    auto db = open_store_db(dir_ + "/queue.db");
+    EXPECT_TRUE(db) << to_string(db.error());
+    if (!db)
+      return nullptr;
+    return sqlite_queue(*db);
   }
 
   store_actor open_store(std::chrono::microseconds window = {},
                          queue_limits limits = {}) {
-    auto db = open_store_db(dir_ + "/queue.db");
-    EXPECT_TRUE(db) << to_string(db.error());
+    auto db = open_backend();
     if (!db)
       return {};
-    auto st = spawn_store(*sys_, *db, window, limits);
+    auto st = spawn_store(*sys_, std::move(db), window, limits);
     track(st.address());
     run();
     return st;
@@ -86,11 +109,14 @@ protected:
 
   /// Rows in the queue database, read through a connection of its own.
   int64_t rows_on_disk() {
+    if (!conninfo_.empty())
+      return pg_server::scalar(conninfo_, "SELECT COUNT(*) FROM queue");
     return queue_rows(dir_ + "/queue.db");
   }
 
   scratch_dir scratch_;
   std::string dir_ = scratch_.path();
+  std::string conninfo_; ///< empty: SQLite
 };
 
 predicate is_stored_message() {
@@ -99,7 +125,7 @@ predicate is_stored_message() {
   };
 }
 
-TEST_F(StoreTest, RecipientsQueueIsBoundedInCountAndBytes) {
+TEST_P(StoreTest, RecipientsQueueIsBoundedInCountAndBytes) {
   queue_limits limits;
   limits.max_messages = 3;
   limits.max_bytes = 1000;
@@ -135,7 +161,7 @@ TEST_F(StoreTest, RecipientsQueueIsBoundedInCountAndBytes) {
   EXPECT_EQ(put_code(st, "dave", "dave has room"), errc::none);
 }
 
-TEST_F(StoreTest, ExpiredMessagesAreNotDeliveredAndArePurged) {
+TEST_P(StoreTest, ExpiredMessagesAreNotDeliveredAndArePurged) {
   queue_limits limits;
   limits.expiry = std::chrono::hours{24};
   limits.purge_batch = 2; // several passes for five rows
@@ -168,7 +194,7 @@ TEST_F(StoreTest, ExpiredMessagesAreNotDeliveredAndArePurged) {
   EXPECT_EQ(put_code(st, "bob", "full"), errc::quota_exceeded);
 }
 
-TEST_F(StoreTest, MessagesSurviveARestartInOrder) {
+TEST_P(StoreTest, MessagesSurviveARestartInOrder) {
   std::vector<stored_message> put_bob;
   {
     auto st = open_store();
@@ -213,7 +239,7 @@ TEST_F(StoreTest, MessagesSurviveARestartInOrder) {
   EXPECT_GT(fresh.seq, put_bob.back().seq);
 }
 
-TEST_F(StoreTest, DropChecksTheRecipient) {
+TEST_P(StoreTest, DropChecksTheRecipient) {
   auto st = open_store();
   ASSERT_TRUE(st);
   auto m = put(st, "bob", "alice", "x");
@@ -226,7 +252,7 @@ TEST_F(StoreTest, DropChecksTheRecipient) {
   EXPECT_TRUE(fetch(st, "bob", 0, 10).empty());
 }
 
-TEST_F(StoreTest, AckInTheSameBatchSparesTheWrite) {
+TEST_P(StoreTest, AckInTheSameBatchSparesTheWrite) {
   auto st = open_store(std::chrono::milliseconds{200});
   ASSERT_TRUE(st);
   // Within one commit window: a put and the recipient's ack of it, and a
@@ -253,5 +279,9 @@ TEST_F(StoreTest, AckInTheSameBatchSparesTheWrite) {
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].seq, 501u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
+                         ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });
 
 } // namespace

@@ -1,0 +1,560 @@
+#include "actors/server/pg_backend.hpp"
+
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include <libpq-fe.h>
+#include <pqxx/pqxx>
+
+#include "actors/common/error.hpp"
+#include "actors/protocol/limits.hpp"
+#include "crypto/bytes.hpp"
+
+namespace courier {
+
+namespace {
+
+namespace x3dh = protocol::x3dh;
+
+// One entry per schema version, applied in order; never edit a released
+// one, add the next. Names avoid `user`, a reserved word in PostgreSQL.
+const char* const migrations[] = {
+  // 1: the directory (one row per name: the cluster-wide binding), the
+  // devices and their one-time prekeys, the offline queues.
+  "CREATE TABLE users("
+  " name TEXT PRIMARY KEY, key BYTEA NOT NULL, created BIGINT NOT NULL);"
+  "CREATE TABLE devices("
+  " username TEXT NOT NULL, device BIGINT NOT NULL, cert TEXT NOT NULL,"
+  " spk_id BIGINT NOT NULL, spk_key BYTEA NOT NULL, spk_sig BYTEA NOT NULL,"
+  " updated BIGINT NOT NULL, PRIMARY KEY(username, device));"
+  "CREATE TABLE one_time_prekeys("
+  " username TEXT NOT NULL, device BIGINT NOT NULL, id BIGINT NOT NULL,"
+  " key BYTEA NOT NULL, PRIMARY KEY(username, device, id));"
+  "CREATE SEQUENCE queue_seq;"
+  "CREATE TABLE queue("
+  " recipient TEXT NOT NULL, seq BIGINT NOT NULL, sender TEXT NOT NULL,"
+  " blob BYTEA NOT NULL, ts BIGINT NOT NULL, PRIMARY KEY(recipient, seq));"
+  // Expiry finds the oldest rows without a scan.
+  "CREATE INDEX queue_by_ts ON queue(ts);",
+};
+
+constexpr int64_t known_version
+  = static_cast<int64_t>(sizeof(migrations) / sizeof(migrations[0]));
+
+// Any constant: routers migrating at the same time take turns.
+constexpr int64_t migration_lock = 0x636f757269657231; // "courier1"
+
+pqxx::binarystring bytea(const std::string& s) {
+  return pqxx::binarystring{s.data(), s.size()};
+}
+
+pqxx::binarystring bytea(const crypto::bytes& b) {
+  return pqxx::binarystring{b.data(), b.size()};
+}
+
+std::string blob_of(const pqxx::field& f) {
+  return pqxx::binarystring{f}.str();
+}
+
+crypto::bytes bytes_of(const pqxx::field& f) {
+  auto s = blob_of(f);
+  return {s.begin(), s.end()};
+}
+
+/// One lazily opened connection: a lost one is opened again at the next
+/// call, so a restarted PostgreSQL costs the calls in between (answered
+/// with `store_unavailable`), not the router.
+class pg_link {
+public:
+  explicit pg_link(std::string conninfo) : conninfo_(std::move(conninfo)) {
+    // nop
+  }
+
+  /// Runs `f` with the connection; a libpq or SQL failure becomes an
+  /// error value. `f` returns caf::error or caf::expected<T>.
+  template <class F>
+  auto run(F f) -> decltype(f(std::declval<pqxx::connection&>())) {
+    try {
+      if (!conn_) {
+        conn_ = std::make_unique<pqxx::connection>(conninfo_);
+        // "already exists, skipping" and friends are not for the log.
+        pqxx::nontransaction tx{*conn_};
+        tx.exec("SET client_min_messages TO warning");
+      }
+      return f(*conn_);
+    } catch (const pqxx::broken_connection& e) {
+      conn_.reset();
+      return make_error(errc::store_unavailable, e.what());
+    } catch (const pqxx::in_doubt_error& e) {
+      conn_.reset();
+      return make_error(errc::store_unavailable, e.what());
+    } catch (const std::exception& e) {
+      // A connection in a failed state is not reused.
+      if (conn_ && !conn_->is_open())
+        conn_.reset();
+      return make_error(errc::storage_failure, e.what());
+    }
+  }
+
+  /// Drops the connection, e.g. after a transaction was left half done.
+  void reset() {
+    conn_.reset();
+  }
+
+private:
+  std::string conninfo_;
+  std::unique_ptr<pqxx::connection> conn_;
+};
+
+bool failed(const caf::error& x) {
+  return static_cast<bool>(x);
+}
+
+template <class T>
+bool failed(const caf::expected<T>& x) {
+  return !x;
+}
+
+int64_t now_s() {
+  using namespace std::chrono;
+  return duration_cast<seconds>(system_clock::now().time_since_epoch())
+    .count();
+}
+
+// -- prekeys ------------------------------------------------------------------
+
+class pg_prekey_store : public prekey_store {
+public:
+  explicit pg_prekey_store(std::shared_ptr<pg_link> link)
+    : link_(std::move(link)) {
+    // nop
+  }
+
+  caf::expected<x3dh::bundle> take_bundle(const std::string& user) override {
+    return link_->run([&](pqxx::connection& c) -> caf::expected<x3dh::bundle> {
+      pqxx::work tx{c};
+      auto dev = tx.exec_params("SELECT device, cert, spk_id, spk_key, spk_sig"
+                                " FROM devices WHERE username = $1"
+                                " ORDER BY device LIMIT 1",
+                                user);
+      if (dev.empty())
+        return make_error(errc::no_bundle, user);
+      auto device = dev[0][0].as<int64_t>();
+      auto cert = stored_certificate(dev[0][1].as<std::string>());
+      if (!cert)
+        return cert.error();
+      x3dh::bundle b;
+      b.device = std::move(*cert);
+      b.signed_prekey.id = static_cast<uint32_t>(dev[0][2].as<int64_t>());
+      b.signed_prekey.key = bytes_of(dev[0][3]);
+      b.prekey_signature = bytes_of(dev[0][4]);
+      // Handed out exactly once: a row another router is taking right now
+      // is skipped, and the row is deleted by the statement that takes it.
+      auto opk = tx.exec_params(
+        "DELETE FROM one_time_prekeys WHERE (username, device, id) IN ("
+        " SELECT username, device, id FROM one_time_prekeys"
+        " WHERE username = $1 AND device = $2 ORDER BY id LIMIT 1"
+        " FOR UPDATE SKIP LOCKED) RETURNING id, key",
+        user, device);
+      if (!opk.empty())
+        b.one_time = x3dh::prekey{static_cast<uint32_t>(opk[0][0].as<int64_t>()),
+                                  bytes_of(opk[0][1])};
+      tx.commit();
+      return b;
+    });
+  }
+
+  caf::expected<uint32_t> count(const std::string& user) override {
+    return link_->run([&](pqxx::connection& c) -> caf::expected<uint32_t> {
+      pqxx::nontransaction tx{c};
+      return count_in(tx, user);
+    });
+  }
+
+protected:
+  caf::expected<uint32_t>
+  store_verified(const std::string& user,
+                 const protocol::prekey_upload& up) override {
+    return link_->run([&](pqxx::connection& c) -> caf::expected<uint32_t> {
+      pqxx::work tx{c};
+      // Two routers publishing for one user take turns.
+      tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", user);
+      if (auto err = store(tx, user, up))
+        return err; // rolled back as `tx` goes
+      auto n = count_in(tx, user);
+      if (n > max_stored_prekeys)
+        return prekey_refusal::too_many(n);
+      tx.commit();
+      return n;
+    });
+  }
+
+private:
+  static uint32_t count_in(pqxx::transaction_base& tx, const std::string& user) {
+    auto r = tx.exec_params(
+      "SELECT COUNT(*) FROM one_time_prekeys WHERE username = $1", user);
+    return static_cast<uint32_t>(r[0][0].as<int64_t>());
+  }
+
+  static caf::error store(pqxx::work& tx, const std::string& user,
+                          const protocol::prekey_upload& up) {
+    auto cert = stored_certificate_text(up.device);
+    auto dev = tx.exec_params("SELECT cert, spk_id, spk_key FROM devices"
+                              " WHERE username = $1 LIMIT 1",
+                              user);
+    if (!dev.empty()) {
+      if (dev[0][0].as<std::string>() != cert) {
+        // A new device (or new keys): what the old one published is useless.
+        tx.exec_params("DELETE FROM devices WHERE username = $1", user);
+        tx.exec_params("DELETE FROM one_time_prekeys WHERE username = $1",
+                       user);
+      } else if (dev[0][1].as<int64_t>() == up.signed_prekey.id
+                 && !crypto::equal_ct(bytes_of(dev[0][2]),
+                                      up.signed_prekey.key)) {
+        // A session names its signed prekey by id: one id, one key.
+        return prekey_refusal::signed_id_reused(up.signed_prekey.id);
+      }
+    }
+    auto device = int64_t{up.device.device};
+    tx.exec_params(
+      "INSERT INTO devices(username, device, cert, spk_id, spk_key, spk_sig,"
+      " updated) VALUES($1, $2, $3, $4, $5, $6, $7)"
+      " ON CONFLICT (username, device) DO UPDATE SET cert = EXCLUDED.cert,"
+      " spk_id = EXCLUDED.spk_id, spk_key = EXCLUDED.spk_key,"
+      " spk_sig = EXCLUDED.spk_sig, updated = EXCLUDED.updated",
+      user, device, cert, int64_t{up.signed_prekey.id},
+      bytea(up.signed_prekey.key), bytea(up.prekey_signature), now_s());
+    for (auto& k : up.one_time) {
+      auto found = tx.exec_params("SELECT key FROM one_time_prekeys"
+                                  " WHERE username = $1 AND device = $2"
+                                  " AND id = $3",
+                                  user, device, int64_t{k.id});
+      // The same key again is a retried publish; another key under a
+      // known id would hand two peers different keys for one id.
+      if (!found.empty()) {
+        if (!crypto::equal_ct(bytes_of(found[0][0]), k.key))
+          return prekey_refusal::one_time_id_reused(k.id);
+        continue;
+      }
+      tx.exec_params("INSERT INTO one_time_prekeys(username, device, id, key)"
+                     " VALUES($1, $2, $3, $4)",
+                     user, device, int64_t{k.id}, bytea(k.key));
+    }
+    return caf::none;
+  }
+
+  std::shared_ptr<pg_link> link_;
+};
+
+// -- directory ----------------------------------------------------------------
+
+class pg_directory_backend : public directory_backend {
+public:
+  explicit pg_directory_backend(std::string conninfo)
+    : link_(std::make_shared<pg_link>(std::move(conninfo))), prekeys_(link_) {
+    // nop
+  }
+
+  bool shared() const override {
+    return true;
+  }
+
+  caf::error
+  each_binding(const std::function<void(const std::string&,
+                                        const std::string&)>& f) override {
+    return link_->run([&](pqxx::connection& c) -> caf::error {
+      pqxx::nontransaction tx{c};
+      for (const auto& row : tx.exec("SELECT name, key FROM users"))
+        f(row[0].as<std::string>(), blob_of(row[1]));
+      return caf::none;
+    });
+  }
+
+  caf::expected<std::optional<std::string>>
+  key_of(const std::string& user) override {
+    using result = caf::expected<std::optional<std::string>>;
+    return link_->run([&](pqxx::connection& c) -> result {
+      pqxx::nontransaction tx{c};
+      auto r = tx.exec_params("SELECT key FROM users WHERE name = $1", user);
+      if (r.empty())
+        return std::optional<std::string>{};
+      return std::optional<std::string>{blob_of(r[0][0])};
+    });
+  }
+
+  caf::expected<std::vector<std::optional<std::string>>>
+  bind(const std::vector<std::pair<std::string, std::string>>& batch) override {
+    using result = caf::expected<std::vector<std::optional<std::string>>>;
+    return link_->run([&](pqxx::connection& c) -> result {
+      std::vector<std::optional<std::string>> out;
+      out.reserve(batch.size());
+      pqxx::work tx{c};
+      for (auto& [user, key] : batch) {
+        // The name is the primary key: of two routers binding it at once,
+        // the second waits for the first and then finds its row.
+        auto ins = tx.exec_params("INSERT INTO users(name, key, created)"
+                                  " VALUES($1, $2, $3)"
+                                  " ON CONFLICT (name) DO NOTHING RETURNING 1",
+                                  user, bytea(key), now_s());
+        if (!ins.empty()) {
+          out.emplace_back();
+          continue;
+        }
+        auto old = tx.exec_params("SELECT key FROM users WHERE name = $1",
+                                  user);
+        if (old.empty())
+          return make_error(errc::storage_failure,
+                            "a name neither bound nor free: " + user);
+        out.emplace_back(blob_of(old[0][0]));
+      }
+      tx.commit();
+      return out;
+    });
+  }
+
+  caf::error unbind(const std::string& user) override {
+    return link_->run([&](pqxx::connection& c) -> caf::error {
+      pqxx::work tx{c};
+      tx.exec_params("DELETE FROM users WHERE name = $1", user);
+      tx.exec_params("DELETE FROM devices WHERE username = $1", user);
+      tx.exec_params("DELETE FROM one_time_prekeys WHERE username = $1", user);
+      tx.commit();
+      return caf::none;
+    });
+  }
+
+  prekey_store& prekeys() override {
+    return prekeys_;
+  }
+
+private:
+  std::shared_ptr<pg_link> link_;
+  pg_prekey_store prekeys_;
+};
+
+// -- queue --------------------------------------------------------------------
+
+class pg_queue_backend : public queue_backend {
+public:
+  explicit pg_queue_backend(std::string conninfo) : link_(std::move(conninfo)) {
+    // nop
+  }
+
+  caf::error begin() override {
+    return link_.run([&](pqxx::connection& c) -> caf::error {
+      tx_ = std::make_unique<pqxx::work>(c);
+      return caf::none;
+    });
+  }
+
+  caf::error commit() override {
+    return in_tx([&](pqxx::work& tx) -> caf::error {
+      tx.commit();
+      tx_.reset();
+      return caf::none;
+    });
+  }
+
+  void rollback() override {
+    tx_.reset(); // aborts
+  }
+
+  caf::error insert(const std::string& to, stored_message& msg) override {
+    return in_tx([&](pqxx::work& tx) -> caf::error {
+      if (msg.seq == 0) {
+        // Above every seq in the queue, as SQLite's AUTOINCREMENT.
+        auto r = tx.exec("SELECT GREATEST(nextval('queue_seq'),"
+                         " (SELECT COALESCE(MAX(seq), 0) + 1 FROM queue))");
+        msg.seq = r[0][0].as<uint64_t>();
+      }
+      tx.exec_params("INSERT INTO queue(recipient, seq, sender, blob, ts)"
+                     " VALUES($1, $2, $3, $4, $5)",
+                     to, static_cast<int64_t>(msg.seq), msg.from,
+                     bytea(msg.blob), msg.ts);
+      return caf::none;
+    });
+  }
+
+  caf::expected<std::optional<uint64_t>>
+  remove(const std::string& to, uint64_t seq) override {
+    using result = caf::expected<std::optional<uint64_t>>;
+    return in_tx([&](pqxx::work& tx) -> result {
+      auto r = tx.exec_params("DELETE FROM queue WHERE recipient = $1"
+                              " AND seq = $2 RETURNING octet_length(blob)",
+                              to, static_cast<int64_t>(seq));
+      if (r.empty())
+        return std::optional<uint64_t>{};
+      return std::optional<uint64_t>{r[0][0].as<uint64_t>()};
+    });
+  }
+
+  caf::expected<std::vector<stored_message>>
+  fetch(const std::string& to, uint64_t after, uint32_t limit,
+        int64_t cutoff) override {
+    using result = caf::expected<std::vector<stored_message>>;
+    return link_.run([&](pqxx::connection& c) -> result {
+      pqxx::nontransaction tx{c};
+      auto r = tx.exec_params("SELECT seq, sender, blob, ts FROM queue"
+                              " WHERE recipient = $1 AND seq > $2"
+                              " AND ts >= $4 ORDER BY seq LIMIT $3",
+                              to, static_cast<int64_t>(after),
+                              static_cast<int64_t>(limit), cutoff);
+      std::vector<stored_message> rows;
+      rows.reserve(r.size());
+      for (const auto& row : r)
+        rows.push_back({row[0].as<uint64_t>(), row[1].as<std::string>(),
+                        blob_of(row[2]), row[3].as<int64_t>()});
+      return rows;
+    });
+  }
+
+  caf::expected<std::vector<std::pair<std::string, uint64_t>>>
+  purge(int64_t cutoff, uint32_t batch) override {
+    using result
+      = caf::expected<std::vector<std::pair<std::string, uint64_t>>>;
+    return link_.run([&](pqxx::connection& c) -> result {
+      pqxx::work tx{c};
+      // Routers purging at once skip each other's rows.
+      auto r = tx.exec_params(
+        "DELETE FROM queue WHERE (recipient, seq) IN ("
+        " SELECT recipient, seq FROM queue WHERE ts < $1 ORDER BY ts"
+        " LIMIT $2 FOR UPDATE SKIP LOCKED)"
+        " RETURNING recipient, octet_length(blob)",
+        cutoff, static_cast<int64_t>(batch));
+      tx.commit();
+      std::vector<std::pair<std::string, uint64_t>> gone;
+      for (const auto& row : r)
+        gone.emplace_back(row[0].as<std::string>(), row[1].as<uint64_t>());
+      return gone;
+    });
+  }
+
+  caf::error
+  each_queue(const std::function<void(const std::string&, uint64_t,
+                                      uint64_t)>& f) override {
+    return link_.run([&](pqxx::connection& c) -> caf::error {
+      pqxx::nontransaction tx{c};
+      for (const auto& row :
+           tx.exec("SELECT recipient, COUNT(*), SUM(octet_length(blob))"
+                   " FROM queue GROUP BY recipient"))
+        f(row[0].as<std::string>(), row[1].as<uint64_t>(),
+          row[2].as<uint64_t>());
+      return caf::none;
+    });
+  }
+
+  caf::expected<uint64_t> max_seq() override {
+    return link_.run([&](pqxx::connection& c) -> caf::expected<uint64_t> {
+      pqxx::nontransaction tx{c};
+      auto r = tx.exec("SELECT COALESCE(MAX(seq), 0) FROM queue");
+      return r[0][0].as<uint64_t>();
+    });
+  }
+
+private:
+  /// Runs `f` in the open transaction; a failure ends it.
+  template <class F>
+  auto in_tx(F f) -> decltype(f(std::declval<pqxx::work&>())) {
+    if (!tx_)
+      return make_error(errc::internal, "no transaction open");
+    // The transaction goes before its connection if the connection is lost.
+    auto res = link_.run([&](pqxx::connection&) {
+      try {
+        return f(*tx_);
+      } catch (...) {
+        tx_.reset();
+        throw;
+      }
+    });
+    if (failed(res) && tx_) {
+      tx_.reset();
+      link_.reset(); // the transaction's connection may be half gone
+    }
+    return res;
+  }
+
+  pg_link link_;
+  std::unique_ptr<pqxx::work> tx_;
+};
+
+} // namespace
+
+bool is_postgresql_address(const std::string& store) {
+  return store.rfind("postgresql://", 0) == 0
+         || store.rfind("postgres://", 0) == 0;
+}
+
+caf::error check_postgresql_address(const std::string& conninfo) {
+  char* msg = nullptr;
+  auto opts = PQconninfoParse(conninfo.c_str(), &msg);
+  if (opts == nullptr) {
+    // libpq's message names the part it could not read, not the password.
+    std::string why = msg != nullptr ? msg : "out of memory";
+    PQfreemem(msg);
+    while (!why.empty() && why.back() == '\n')
+      why.pop_back();
+    return make_error(errc::bad_store_address,
+                      "the --store address is not a PostgreSQL connection "
+                      "string: "
+                        + why);
+  }
+  bool has_password = false;
+  for (auto o = opts; o->keyword != nullptr; ++o)
+    if (std::string{o->keyword} == "password" && o->val != nullptr
+        && *o->val != '\0')
+      has_password = true;
+  PQconninfoFree(opts);
+  if (has_password)
+    return make_error(errc::bad_store_address,
+                      "the --store address holds a password, which every user "
+                      "of this machine can read on the command line; remove "
+                      "it and put it in a password file (PGPASSFILE or "
+                      "~/.pgpass, mode 0600)");
+  return caf::none;
+}
+
+int64_t pg_schema_version() {
+  return known_version;
+}
+
+caf::error migrate_postgresql(const std::string& conninfo) {
+  pg_link link{conninfo};
+  return link.run([&](pqxx::connection& c) -> caf::error {
+    for (;;) {
+      pqxx::work tx{c};
+      tx.exec_params("SELECT pg_advisory_xact_lock($1)", migration_lock);
+      tx.exec("CREATE TABLE IF NOT EXISTS schema_version("
+              " version BIGINT PRIMARY KEY, applied BIGINT NOT NULL)");
+      auto r = tx.exec("SELECT COALESCE(MAX(version), 0) FROM schema_version");
+      auto version = r[0][0].as<int64_t>();
+      if (version > known_version)
+        return make_error(errc::schema_too_new,
+                          "the database has schema version "
+                            + std::to_string(version)
+                            + "; this Courier knows up to "
+                            + std::to_string(known_version));
+      if (version == known_version)
+        return caf::none;
+      // One version, one transaction: a crash part-way leaves the last
+      // version that completed, migrated on from there at the next start.
+      tx.exec(migrations[version]);
+      tx.exec_params("INSERT INTO schema_version(version, applied)"
+                     " VALUES($1, $2)",
+                     version + 1, now_s());
+      tx.commit();
+    }
+  });
+}
+
+std::shared_ptr<directory_backend> pg_directory(std::string conninfo) {
+  return std::make_shared<pg_directory_backend>(std::move(conninfo));
+}
+
+std::shared_ptr<queue_backend> pg_queue(std::string conninfo) {
+  return std::make_shared<pg_queue_backend>(std::move(conninfo));
+}
+
+} // namespace courier

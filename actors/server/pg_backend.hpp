@@ -1,0 +1,41 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include "actors/server/store_backend.hpp"
+
+namespace courier {
+
+/// Whether `store` names a PostgreSQL server (postgresql:// or
+/// postgres://) rather than the default SQLite files.
+bool is_postgresql_address(const std::string& store);
+
+/// Checks a libpq connection string before any connection: it must parse,
+/// and it must not carry a password (a command line is visible to every
+/// user of the machine; libpq reads PGPASSFILE or ~/.pgpass instead).
+/// Fails with `bad_store_address`; the message never repeats the address.
+caf::error check_postgresql_address(const std::string& conninfo);
+
+/// The schema version this build writes to PostgreSQL.
+int64_t pg_schema_version();
+
+/// Connects to `conninfo` and brings its schema to pg_schema_version(),
+/// one versioned migration at a time, each in its own transaction, with
+/// routers that start together serialized by an advisory lock. Fails with
+/// `schema_too_new` when a newer Courier migrated it already.
+caf::error migrate_postgresql(const std::string& conninfo);
+
+/// The directory (names, keys, devices, prekeys) in PostgreSQL, shared by
+/// every router of a cluster: one row per name, unique cluster-wide.
+/// Connects lazily and again after a lost connection.
+std::shared_ptr<directory_backend> pg_directory(std::string conninfo);
+
+/// The offline queues in PostgreSQL, shared by every router.
+std::shared_ptr<queue_backend> pg_queue(std::string conninfo);
+
+} // namespace courier

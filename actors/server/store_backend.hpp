@@ -1,0 +1,92 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include "actors/server/prekey_store.hpp"
+#include "actors/server/stored_message.hpp"
+
+namespace courier {
+
+/// Where the directory keeps its bindings: SQLite (one router) or
+/// PostgreSQL (shared by a cluster). The directory actor calls it from its
+/// own thread only; one backend per actor.
+class directory_backend {
+public:
+  virtual ~directory_backend() = default;
+
+  /// Whether other routers bind names in the same store: then a name the
+  /// directory did not see bound may be bound all the same.
+  virtual bool shared() const = 0;
+
+  /// Calls `f` with every binding (name, key).
+  virtual caf::error
+  each_binding(const std::function<void(const std::string&,
+                                        const std::string&)>& f)
+    = 0;
+
+  /// The key `user` is bound to; none if the name is free.
+  virtual caf::expected<std::optional<std::string>>
+  key_of(const std::string& user) = 0;
+
+  /// Binds every (name, key) of `batch` in one transaction. For each: none
+  /// if this call bound it, else the key it was bound to already (by
+  /// another router; the binding made first stays).
+  virtual caf::expected<std::vector<std::optional<std::string>>>
+  bind(const std::vector<std::pair<std::string, std::string>>& batch) = 0;
+
+  /// Removes the binding of `user`.
+  virtual caf::error unbind(const std::string& user) = 0;
+
+  /// The prekeys of the users' devices, in the same store.
+  virtual prekey_store& prekeys() = 0;
+};
+
+/// Where the offline queue keeps its messages. Writes happen between
+/// begin() and commit() (or rollback()); the store actor is its only user.
+class queue_backend {
+public:
+  virtual ~queue_backend() = default;
+
+  virtual caf::error begin() = 0;
+  virtual caf::error commit() = 0;
+  virtual void rollback() = 0;
+
+  /// Writes `msg` for `to`; a seq of 0 is replaced by one the store picks.
+  virtual caf::error insert(const std::string& to, stored_message& msg) = 0;
+
+  /// Deletes message `seq` of `to`: the size of its blob, none if there is
+  /// no such message.
+  virtual caf::expected<std::optional<uint64_t>>
+  remove(const std::string& to, uint64_t seq) = 0;
+
+  /// Messages for `to` after `after` with a ts of at least `cutoff`, in
+  /// order, at most `limit`.
+  virtual caf::expected<std::vector<stored_message>>
+  fetch(const std::string& to, uint64_t after, uint32_t limit,
+        int64_t cutoff) = 0;
+
+  /// Deletes at most `batch` messages older than `cutoff` (oldest first):
+  /// the recipient and blob size of each.
+  virtual caf::expected<std::vector<std::pair<std::string, uint64_t>>>
+  purge(int64_t cutoff, uint32_t batch) = 0;
+
+  /// Calls `f` with each recipient that has messages: count and bytes.
+  virtual caf::error
+  each_queue(const std::function<void(const std::string&, uint64_t,
+                                      uint64_t)>& f)
+    = 0;
+
+  /// The highest seq in the queue (0 if empty).
+  virtual caf::expected<uint64_t> max_seq() = 0;
+};
+
+} // namespace courier

@@ -1,0 +1,288 @@
+// Routers sharing one PostgreSQL store (actors/server/pg_backend.cpp): one
+// name binding and one queue for all of them, one-time prekeys handed out
+// once under concurrency, versioned migrations, and a --store address
+// checked before any connection. Each router here is a directory and a
+// store actor with connections of their own; the PostgreSQL server is the
+// binary's own (tests/support/pg_server.hpp).
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/json.hpp>
+#include <caf/all.hpp>
+
+#include "actors/common/error.hpp"
+#include "actors/server/directory.hpp"
+#include "actors/server/pg_backend.hpp"
+#include "actors/server/router_store.hpp"
+#include "actors/server/store.hpp"
+#include "tests/support/deterministic.hpp"
+#include "tests/support/pg_server.hpp"
+#include "tests/support/prekey_fixture.hpp"
+#include "tests/support/scratch_dir.hpp"
+
+using namespace courier;
+using namespace courier::test;
+
+namespace {
+
+class SharedStoreTest : public deterministic_fixture {
+protected:
+  void SetUp() override {
+    deterministic_fixture::SetUp();
+    auto& pg = pg_server::shared();
+    ASSERT_TRUE(pg.ok()) << pg.why();
+    conninfo_ = pg.fresh_database();
+    ASSERT_FALSE(conninfo_.empty()) << pg.why();
+    ASSERT_FALSE(migrate_postgresql(conninfo_));
+  }
+
+  /// What one router of the cluster runs on the shared store.
+  struct router_actors {
+    directory_actor directory;
+    store_actor store;
+  };
+
+  router_actors start_router() {
+    router_actors r;
+    r.directory = spawn_directory(*sys_, pg_directory(conninfo_));
+    r.store = spawn_store(*sys_, pg_queue(conninfo_));
+    track(r.directory.address());
+    track(r.store.address());
+    run();
+    return r;
+  }
+
+  static errc code_of_answer(const std::optional<caf::message>& m) {
+    if (!m) {
+      ADD_FAILURE() << "no answer";
+      return errc::internal;
+    }
+    if (m->match_elements<caf::error>())
+      return code_of(m->get_as<caf::error>(0));
+    return errc::none;
+  }
+
+  std::string conninfo_;
+};
+
+TEST_F(SharedStoreTest, TwoRoutersSeeOneNameBinding) {
+  auto a = start_router();
+  auto b = start_router(); // started before alice exists: nothing cached
+  auto first = call(a.directory, register_atom::value, std::string{"alice"},
+                    std::string{"alice's key"});
+  ASSERT_TRUE(first && first->match_elements<bool>());
+  EXPECT_TRUE(first->get_as<bool>(0));
+  // Another key for the same name at the other router: refused.
+  EXPECT_EQ(code_of_answer(call(b.directory, register_atom::value,
+                                std::string{"alice"},
+                                std::string{"mallory's key"})),
+            errc::username_taken);
+  // The other router knows her, with her key, and she is not new there.
+  auto key = call(b.directory, lookup_atom::value, std::string{"alice"});
+  ASSERT_TRUE(key && key->match_elements<std::string>());
+  EXPECT_EQ(key->get_as<std::string>(0), "alice's key");
+  auto again = call(b.directory, register_atom::value, std::string{"alice"},
+                    std::string{"alice's key"});
+  ASSERT_TRUE(again && again->match_elements<bool>());
+  EXPECT_FALSE(again->get_as<bool>(0));
+  // Both routers with a new name pending in the same moment: the first
+  // commit wins, the second finds its row.
+  send(a.directory, register_atom::value, std::string{"carol"},
+       std::string{"carol's key"});
+  send(b.directory, register_atom::value, std::string{"carol"},
+       std::string{"squatter's key"});
+  int won = 0, taken = 0;
+  for (int i = 0; i < 2; ++i) {
+    auto m = take([](const caf::message&) { return true; });
+    ASSERT_TRUE(m);
+    if (m->match_elements<bool>() && m->get_as<bool>(0))
+      ++won;
+    else if (code_of_answer(m) == errc::username_taken)
+      ++taken;
+  }
+  EXPECT_EQ(won, 1);
+  EXPECT_EQ(taken, 1);
+  EXPECT_EQ(pg_server::scalar(conninfo_, "SELECT COUNT(*) FROM users"), 2);
+}
+
+TEST_F(SharedStoreTest, ConcurrentBindingsOfOneNameLeaveOneRow) {
+  // Threads with connections of their own, as routers on other machines.
+  constexpr int n = 4;
+  std::atomic<int> fresh{0};
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i)
+    threads.emplace_back([&, i] {
+      auto db = pg_directory(conninfo_);
+      auto res = db->bind({{"dave", "key " + std::to_string(i)}});
+      if (!res || res->size() != 1)
+        ++failed;
+      else if (!(*res)[0])
+        ++fresh;
+    });
+  for (auto& t : threads)
+    t.join();
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(fresh, 1);
+  EXPECT_EQ(pg_server::scalar(conninfo_,
+                              "SELECT COUNT(*) FROM users WHERE name = 'dave'"),
+            1);
+}
+
+TEST_F(SharedStoreTest, TwoRoutersShareOneQueue) {
+  auto a = start_router();
+  auto b = start_router();
+  auto put = call(a.store, put_atom::value, std::string{"bob"},
+                  stored_message{0, "alice", "for bob", 0}, true);
+  ASSERT_TRUE(put && put->match_elements<stored_message>());
+  auto seq = put->get_as<stored_message>(0).seq;
+  auto rows = call(b.store, fetch_atom::value, std::string{"bob"}, uint64_t{0},
+                   uint32_t{10});
+  ASSERT_TRUE(rows && rows->match_elements<std::vector<stored_message>>());
+  auto got = rows->get_as<std::vector<stored_message>>(0);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].seq, seq);
+  EXPECT_EQ(got[0].blob, "for bob");
+  // Acknowledged at the other router: gone for both.
+  send(b.store, drop_atom::value, std::string{"bob"}, seq);
+  run();
+  rows = call(a.store, fetch_atom::value, std::string{"bob"}, uint64_t{0},
+              uint32_t{10});
+  ASSERT_TRUE(rows && rows->match_elements<std::vector<stored_message>>());
+  EXPECT_TRUE(rows->get_as<std::vector<stored_message>>(0).empty());
+}
+
+TEST_F(SharedStoreTest, ARouterOutlivesItsLostConnections) {
+  auto a = start_router();
+  auto put = [&](const std::string& blob) {
+    return call(a.store, put_atom::value, std::string{"bob"},
+                stored_message{0, "alice", blob, 0}, true);
+  };
+  ASSERT_EQ(code_of_answer(put("before")), errc::none);
+  ASSERT_EQ(code_of_answer(call(a.directory, register_atom::value,
+                                std::string{"alice"}, std::string{"key"})),
+            errc::none);
+  // What a PostgreSQL restart does to a router's sessions.
+  auto killed = pg_server::scalar(
+    conninfo_, "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity"
+               " WHERE datname = current_database()"
+               " AND pid <> pg_backend_pid()");
+  ASSERT_GE(killed, 2) << "the router's connections were not found";
+  // The first call after may fail, with a sentence saying to try again; the
+  // next one connects again. The actors are alive throughout.
+  for (auto code : {code_of_answer(put("during")),
+                    code_of_answer(call(a.directory, lookup_atom::value,
+                                        std::string{"alice"}))})
+    EXPECT_TRUE(code == errc::none || code == errc::store_unavailable)
+      << to_string(code);
+  EXPECT_EQ(code_of_answer(put("after")), errc::none);
+  auto key = call(a.directory, lookup_atom::value, std::string{"alice"});
+  ASSERT_TRUE(key && key->match_elements<std::string>())
+    << (key ? to_string(*key) : "no answer");
+  auto rows = call(a.store, fetch_atom::value, std::string{"bob"}, uint64_t{0},
+                   uint32_t{10});
+  ASSERT_TRUE(rows && rows->match_elements<std::vector<stored_message>>());
+  auto got = rows->get_as<std::vector<stored_message>>(0);
+  ASSERT_GE(got.size(), 2u);
+  EXPECT_EQ(got.front().blob, "before");
+  EXPECT_EQ(got.back().blob, "after");
+}
+
+TEST_F(SharedStoreTest, EachOneTimePrekeyIsHandedOutOnceUnderConcurrency) {
+  device alice{"alice"};
+  {
+    auto db = pg_directory(conninfo_);
+    ASSERT_TRUE(db->bind({{"alice", identity_der("alice")}}));
+    auto n = db->prekeys().publish("alice", rsa("alice"), upload_of(alice, 40));
+    ASSERT_TRUE(n) << to_string(n.error());
+    ASSERT_EQ(*n, 40u);
+  }
+  constexpr int n = 4;
+  std::vector<std::vector<uint32_t>> handed(n);
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i)
+    threads.emplace_back([&, i] {
+      auto db = pg_directory(conninfo_);
+      for (int k = 0; k < 20; ++k) {
+        auto b = db->prekeys().take_bundle("alice");
+        if (!b) {
+          ++failed;
+          return;
+        }
+        if (b->one_time)
+          handed[i].push_back(b->one_time->id);
+      }
+    });
+  for (auto& t : threads)
+    t.join();
+  EXPECT_EQ(failed, 0);
+  std::vector<uint32_t> all;
+  for (auto& h : handed)
+    all.insert(all.end(), h.begin(), h.end());
+  std::set<uint32_t> distinct(all.begin(), all.end());
+  EXPECT_EQ(all.size(), 40u) << "every prekey handed out";
+  EXPECT_EQ(distinct.size(), all.size()) << "a prekey handed out twice";
+  EXPECT_EQ(pg_server::scalar(conninfo_,
+                              "SELECT COUNT(*) FROM one_time_prekeys"),
+            0);
+}
+
+TEST_F(SharedStoreTest, MigrationsAreVersionedAndRunOnce) {
+  // SetUp migrated once; again is a no-op, and the version is recorded.
+  ASSERT_FALSE(migrate_postgresql(conninfo_));
+  EXPECT_EQ(pg_server::scalar(conninfo_,
+                              "SELECT MAX(version) FROM schema_version"),
+            pg_schema_version());
+  EXPECT_EQ(pg_server::scalar(conninfo_, "SELECT COUNT(*) FROM schema_version"),
+            pg_schema_version());
+  // A database a newer Courier migrated is left alone.
+  ASSERT_EQ(pg_server::scalar(conninfo_,
+                              "INSERT INTO schema_version VALUES(99, 0)"
+                              " RETURNING version"),
+            99);
+  EXPECT_EQ(code_of(migrate_postgresql(conninfo_)), errc::schema_too_new);
+  scratch_dir scratch;
+  auto opened = open_router_store(conninfo_, scratch.path());
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(code_of(opened.error()), errc::schema_too_new);
+}
+
+TEST(StoreAddress, APasswordInTheAddressIsRefused) {
+  for (auto addr : {"postgresql://courier:s3cret@db.example/courier",
+                    "postgresql://courier@db.example/courier?password=s3cret",
+                    "postgres://courier:s3cret@/courier?host=/run/pg"}) {
+    auto err = check_postgresql_address(addr);
+    EXPECT_EQ(code_of(err), errc::bad_store_address) << addr;
+    EXPECT_EQ(explain(err).find("s3cret"), std::string::npos)
+      << "the password was repeated: " << explain(err);
+    EXPECT_NE(explain(err).find("PGPASSFILE"), std::string::npos);
+  }
+  EXPECT_FALSE(check_postgresql_address("postgresql://courier@db.example/c"));
+  EXPECT_FALSE(
+    check_postgresql_address("postgresql:///courier?host=/run/postgresql"));
+  EXPECT_EQ(code_of(check_postgresql_address("postgresql://[::1")),
+            errc::bad_store_address);
+  // Anything but PostgreSQL (or nothing, for SQLite) is refused.
+  scratch_dir scratch;
+  auto opened = open_router_store("mysql://courier@db/c", scratch.path());
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(code_of(opened.error()), errc::bad_store_address);
+  opened = open_router_store("postgresql://u:pw@/c?host=/nonexistent",
+                             scratch.path());
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(code_of(opened.error()), errc::bad_store_address);
+  // The default: SQLite files in the data folder.
+  opened = open_router_store("", scratch.path());
+  ASSERT_TRUE(opened) << to_string(opened.error());
+  EXPECT_FALSE(opened->directory->shared());
+}
+
+} // namespace
