@@ -4,7 +4,7 @@
 # SECONDS (default 10), two at a time. Fails if any target finds a crash,
 # a hang, a leak or a sanitizer report; the input is then in
 # build-fuzz/crashes/ and the log in build-fuzz/fuzz-logs/.
-# Usage: deploy/fuzz.sh [SECONDS]     (ctest runs it with 10)
+# Usage: deploy/fuzz.sh [SECONDS]     (ctest runs it with 5)
 set -euo pipefail
 seconds="${1:-10}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
