@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
     opts.num("transfers", 0);
     opts.num("clients", 0);
     opts.num("orders", 0);
+    opts.str("letters", "");
     opts.num("rounds", 0);
     if (auto bad = opts.unused(); !bad.empty()) {
       std::cerr << "courier-bench: unknown option '" << bad.front() << "'\n"
