@@ -28,7 +28,7 @@ caf::expected<client_db> client_db::open(const std::string& path) {
     " sender TEXT NOT NULL, msg_id TEXT NOT NULL, body TEXT NOT NULL,"
     " ts INTEGER NOT NULL, accepted_ts INTEGER NOT NULL,"
     " sender_fp TEXT NOT NULL, signed INTEGER NOT NULL,"
-    " handled INTEGER NOT NULL);"
+    " handled INTEGER NOT NULL, opened_ms INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS inbox_by_message ON inbox(sender, msg_id);");
   if (!db)
     return db.error();
@@ -127,11 +127,12 @@ client_db::opened(const crypto::bytes& hash) {
 }
 
 caf::error client_db::record_opened(const crypto::bytes& hash,
-                                    const std::optional<inbound_message>& msg) {
+                                    const std::optional<inbound_message>& msg,
+                                    int64_t now_ms) {
   auto stmt = db_.prepare(
     "INSERT OR REPLACE INTO inbox(hash, sender, msg_id, body, ts,"
-    " accepted_ts, sender_fp, signed, handled)"
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    " accepted_ts, sender_fp, signed, handled, opened_ms)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
   if (!stmt)
     return stmt.error();
   inbound_message none;
@@ -144,8 +145,17 @@ caf::error client_db::record_opened(const crypto::bytes& hash,
     .bind(6, m.accepted_ts)
     .bind(7, m.sender_fp)
     .bind(8, int64_t{m.signed_by_sender ? 1 : 0})
-    .bind(9, int64_t{msg ? 0 : 1});
+    .bind(9, int64_t{msg ? 0 : 1})
+    .bind(10, now_ms);
   return stmt->run();
+}
+
+caf::error client_db::prune_opened(int64_t before_ms) {
+  auto stmt = db_.prepare(
+    "DELETE FROM inbox WHERE handled = 1 AND opened_ms < ?1");
+  if (!stmt)
+    return stmt.error();
+  return stmt->bind(1, before_ms).run();
 }
 
 caf::error client_db::record_outbound(const std::string& to,

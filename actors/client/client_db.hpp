@@ -38,7 +38,12 @@ public:
   /// Keeps an opened letter v3 until the listener deals with it: called
   /// inside the transaction that stores the session state that opened it.
   caf::error record_opened(const crypto::bytes& hash,
-                           const std::optional<inbound_message>& msg);
+                           const std::optional<inbound_message>& msg,
+                           int64_t now_ms);
+
+  /// Forgets letters dealt with before `before_ms`: by then their keys are
+  /// long gone and a replay of one fails to open anyway.
+  caf::error prune_opened(int64_t before_ms);
 
   /// Records a received message (history and seen) in one transaction.
   caf::error record_inbound(const inbound_message& msg);

@@ -77,6 +77,11 @@ device::open(std::shared_ptr<client_db> db, const std::string& user,
   std::unique_ptr<device> result{new device(std::move(db), std::move(*v))};
   if (auto err = result->load_keys(user, identity, now_ms))
     return err;
+  // Past a signed prekey's life and grace, a replayed first message no
+  // longer starts a session, so the record of what was opened can go.
+  auto before = now_ms - opened_record_lifetime.count();
+  if (auto err = result->db_->prune_opened(before))
+    return err;
   return result;
 }
 
@@ -668,7 +673,7 @@ caf::expected<opened_v3> device::open_letter(const std::string& me,
       err = trim_sessions(from, *list);
     }
     if (!err)
-      err = db_->record_opened(hash, msg);
+      err = db_->record_opened(hash, msg, now_ms);
     crash_point("before_commit");
     if (!err)
       err = tx->commit();

@@ -30,6 +30,11 @@ constexpr uint32_t first_device_id = 1;
 constexpr std::chrono::milliseconds retired_prekey_grace{
   std::chrono::hours{24 * 30}};
 
+/// How long the record of an opened letter v3 is kept (longer than a
+/// signed prekey lives plus its grace period).
+constexpr std::chrono::milliseconds opened_record_lifetime{
+  std::chrono::hours{24 * 60}};
+
 /// How many one-time prekeys private halves a device keeps at most; the
 /// oldest go first (their public halves were handed out long ago or lost).
 constexpr size_t max_kept_one_time_prekeys = 1000;

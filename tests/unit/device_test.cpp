@@ -404,3 +404,20 @@ TEST_F(device_test, a_first_message_from_an_unused_device_id_is_refused) {
   EXPECT_FALSE(open(bob, alice, *blob));
   EXPECT_FALSE(bob.dev->has_session("alice"));
 }
+
+TEST_F(device_test, records_of_letters_dealt_with_long_ago_are_pruned) {
+  start(alice, bob);
+  expect_opens(bob, alice, seal(alice, bob, "old"), "old");
+  auto got = open(bob, alice, seal(alice, bob, "kept"));
+  ASSERT_TRUE(got && got->msg); // not dealt with yet: it must stay
+  auto rows = [&] {
+    auto stmt = bob.db->sql().prepare("SELECT COUNT(*) FROM inbox");
+    EXPECT_TRUE(stmt && *stmt->step());
+    return stmt->int_at(0);
+  };
+  ASSERT_EQ(rows(), 2);
+  bob.open(t0 + opened_record_lifetime.count() - 1);
+  EXPECT_EQ(rows(), 2);
+  bob.open(t0 + opened_record_lifetime.count() + 1);
+  EXPECT_EQ(rows(), 1) << "the handled record stays, or the unhandled one went";
+}
