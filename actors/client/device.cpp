@@ -33,7 +33,14 @@ constexpr const char* schema =
   " peer TEXT NOT NULL, device INTEGER NOT NULL, state BLOB NOT NULL,"
   " ad BLOB NOT NULL, peer_cert TEXT NOT NULL, initiation TEXT,"
   " base BLOB NOT NULL, active_ms INTEGER NOT NULL);"
-  "CREATE INDEX IF NOT EXISTS ratchets_by_peer ON ratchets(peer);";
+  "CREATE INDEX IF NOT EXISTS ratchets_by_peer ON ratchets(peer);"
+  // Signed letters (bank orders and receipts) as they were signed, with
+  // the certificate of the device that signed them: what shows a third
+  // party who ordered a transfer, or that the bank confirmed it.
+  "CREATE TABLE IF NOT EXISTS signed_letters(sender TEXT NOT NULL,"
+  " recipient TEXT NOT NULL, ts INTEGER NOT NULL, msg_id TEXT NOT NULL,"
+  " body TEXT NOT NULL, sig BLOB NOT NULL, certificate TEXT NOT NULL,"
+  " PRIMARY KEY(sender, msg_id));";
 
 /// Sessions kept in memory for this many peers at most; the cache is
 /// emptied past it (the database has them all).
@@ -288,6 +295,24 @@ device::upload(size_t fresh, std::chrono::milliseconds rotation,
   up.signed_prekey = std::move(spk);
   up.prekey_signature = std::move(*sig);
   return up;
+}
+
+caf::error device::keep_signed(const protocol::letter& c,
+                               const crypto::bytes& sig,
+                               const x3dh::device_certificate& cert) {
+  auto put = db_->sql().prepare(
+    "INSERT OR IGNORE INTO signed_letters(sender, recipient, ts, msg_id,"
+    " body, sig, certificate) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  if (!put)
+    return put.error();
+  put->bind(1, c.from)
+    .bind(2, c.to)
+    .bind(3, c.ts)
+    .bind(4, c.msg_id)
+    .bind(5, c.body)
+    .bind_blob(6, sig.data(), sig.size())
+    .bind(7, json::serialize(protocol::to_json(cert)));
+  return put->run();
 }
 
 caf::error device::delete_one_time(uint32_t id) {
@@ -668,12 +693,15 @@ caf::expected<opened_v3> device::open_letter(const std::string& me,
     caf::error err = save_session(from, *e);
     if (!err && used_one_time)
       err = delete_one_time(*init->one_time);
+    if (!err && msg && is_signed)
+      err = keep_signed(opened->content, *opened->signature, e->peer);
+    if (!err)
+      err = db_->record_opened(hash, msg, now_ms);
     if (!err && fresh) {
+      // Last: `e` may point into `fresh`, which moves into the list.
       list->push_back(std::move(*fresh));
       err = trim_sessions(from, *list);
     }
-    if (!err)
-      err = db_->record_opened(hash, msg, now_ms);
     crash_point("before_commit");
     if (!err)
       err = tx->commit();

@@ -143,6 +143,9 @@ private:
                        int64_t now_ms);
   caf::expected<entries*> sessions_of(const std::string& peer);
   caf::error delete_one_time(uint32_t id);
+  caf::error keep_signed(const protocol::letter& content,
+                         const crypto::bytes& sig,
+                         const protocol::x3dh::device_certificate& cert);
   caf::error save_session(const std::string& peer, session_entry& e);
   caf::error trim_sessions(const std::string& peer, entries& list);
   caf::expected<session_entry>

@@ -3,6 +3,8 @@
 // can and cannot open (forward secrecy, post-compromise security).
 
 #include <filesystem>
+
+#include <boost/json.hpp>
 #include <map>
 
 #include <gtest/gtest.h>
@@ -420,4 +422,32 @@ TEST_F(device_test, records_of_letters_dealt_with_long_ago_are_pruned) {
   EXPECT_EQ(rows(), 2);
   bob.open(t0 + opened_record_lifetime.count() + 1);
   EXPECT_EQ(rows(), 1) << "the handled record stays, or the unhandled one went";
+}
+
+TEST_F(device_test, a_signed_order_is_kept_as_proof_a_third_party_can_check) {
+  start(alice, bob);
+  auto got = open(bob, alice, seal(alice, bob, "pay carol 5", true));
+  ASSERT_TRUE(got && got->msg && got->msg->signed_by_sender);
+  auto stmt = bob.db->sql().prepare(
+    "SELECT sender, recipient, ts, msg_id, body, sig, certificate"
+    " FROM signed_letters");
+  ASSERT_TRUE(stmt);
+  ASSERT_TRUE(*stmt->step()) << "no proof kept";
+  protocol::opened_ratchet_letter proof;
+  proof.content = {stmt->text_at(0), stmt->text_at(1), stmt->int_at(2),
+                   stmt->text_at(3), stmt->text_at(4)};
+  auto sig = stmt->blob_at(5);
+  proof.signature = crypto::bytes{sig.begin(), sig.end()};
+  auto cert = protocol::certificate_from_json(
+    boost::json::parse(stmt->text_at(6)).as_object());
+  ASSERT_TRUE(cert);
+  // Anyone with alice's RSA key checks the certificate, then the order.
+  EXPECT_FALSE(x3dh::verify(*cert, alice.identity, "alice"));
+  EXPECT_TRUE(protocol::verify_ratchet_letter(proof, *cert));
+  EXPECT_EQ(proof.content.body, "pay carol 5");
+  proof.content.body = "pay carol 500";
+  EXPECT_FALSE(protocol::verify_ratchet_letter(proof, *cert));
+  // Chat is not kept: it proves nothing and should not.
+  ASSERT_TRUE(open(bob, alice, seal(alice, bob, "just chat")));
+  EXPECT_FALSE(*stmt->step());
 }
