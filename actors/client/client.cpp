@@ -171,9 +171,11 @@ void drain_outbox(client_ptr self) {
   }
 }
 
-// Sends a request envelope and calls `fn` with the answer.
+// Sends a request envelope and calls `fn` with the answer; with a
+// `timeout`, with `unreachable` if none came by then (for requests the
+// client makes by itself, which no caller's own timeout would end).
 void request(client_ptr self, std::string type, boost::json::object fields,
-             reply_fn fn) {
+             reply_fn fn, milliseconds timeout = milliseconds{0}) {
   auto& st = self->state;
   if (st.at != phase::open && !st.reconnecting) {
     fn(make_error(errc::unreachable, "not connected"));
@@ -184,6 +186,8 @@ void request(client_ptr self, std::string type, boost::json::object fields,
                                            type, std::to_string(id),
                                            std::move(fields)),
                                          std::move(fn)});
+  if (timeout.count() > 0)
+    self->delayed_send(self, timeout, tick_atom::value, id);
   if (st.at != phase::open)
     return; // goes out after the reconnect
   st.outbox.push_back(id);
@@ -923,6 +927,10 @@ void post_letter(client_ptr self, caf::typed_response_promise<std::string> rp,
 
 using session_fn = std::function<void(caf::expected<bool>)>;
 
+// How long the client waits for answers to what it asks by itself: a
+// router that never answers must not leave sends waiting for a bundle.
+constexpr milliseconds own_request_timeout{30000};
+
 // Calls `fn` with whether a ratchet session with `peer` is there to send
 // on, starting one from the peer's bundle if needed; false means letters
 // v1 (the peer published no bundle, or this client sends v1 only).
@@ -964,7 +972,8 @@ void with_session(client_ptr self, const std::string& peer,
             st.bundle_waiters.erase(peer);
             for (auto& f : fns)
               f(result);
-          });
+          },
+          own_request_timeout);
 }
 
 // Seals `body` for `to`: a letter v3 in the ratchet session when `to` has
@@ -1033,8 +1042,10 @@ void refresh_prekeys(client_ptr self) {
                       st.prekeys_busy = false;
                       if (prekey_count_of(env))
                         st.dev->published(spk);
-                    });
-          });
+                    },
+                    own_request_timeout);
+          },
+          own_request_timeout);
 }
 
 // Pins the key the router has for `user` if its fingerprint is `fp`; the
@@ -1160,6 +1171,15 @@ client(client_actor::stateful_pointer<client_state> self, client_config cfg,
     [=](frame_atom, const std::string& frame) {
       if (self->current_sender() == self->state.conn)
         on_frame(self, frame);
+    },
+    [=](tick_atom, uint64_t id) {
+      auto& st = self->state;
+      auto it = st.waiting.find(id);
+      if (it == st.waiting.end())
+        return; // answered
+      auto fn = std::move(it->second.fn);
+      st.waiting.erase(it); // the outbox skips ids no longer waiting
+      fn(make_error(errc::unreachable, "the router did not answer in time"));
     },
     [=](deadline_atom, uint64_t gen) {
       auto& st = self->state;

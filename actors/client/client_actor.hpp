@@ -130,6 +130,9 @@ using client_actor = caf::typed_actor<
   caf::reacts_to<frame_atom, std::string>,
   // Its own timer: the pause before the next reconnect is over.
   caf::reacts_to<deadline_atom, uint64_t>,
+  // Its own timer: request `id` (one it makes by itself: a bundle fetch,
+  // a prekey count or publish) has waited long enough for its answer.
+  caf::reacts_to<tick_atom, uint64_t>,
   // Closes the connection and quits.
   caf::reacts_to<stop_atom>,
   // Deletes the local history with a peer (pin and seen ids stay, so the
