@@ -642,6 +642,7 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   std::set<std::string> unmetered;
   for (auto& kv : cfg.reserved)
     unmetered.insert(kv.first);
+  cluster.shared_store = stores->queue->shared();
   auto rt = spawn_router(sys, dir, queue, limits, first_seq, cluster,
                          std::chrono::milliseconds{cfg.ack_hold_ms},
                          std::move(unmetered));

@@ -120,7 +120,9 @@ using router_ptr = router_impl*;
 constexpr auto peer_timeout = std::chrono::seconds{30};
 
 void push(online_user& u, stored_message msg) {
-  u.last_seq = msg.seq;
+  // On a shared store, a message numbered by the store may have gone
+  // before one this router numbered, which is lower.
+  u.last_seq = std::max(u.last_seq, msg.seq);
   u.inflight.push(msg.seq, msg.blob.size(), msg.from);
   caf::anon_send(u.session, deliver_atom::value, std::move(msg));
 }
@@ -301,7 +303,10 @@ void notify_delivered(router_ptr self, const std::string& user, uint64_t seq,
 void write_out(router_ptr self, send_promise rp,
                const std::string& to, stored_message msg, bool quota) {
   auto seq = msg.seq;
-  self->state.unanswered.emplace(seq, false);
+  // Seq 0: the store numbers it; it was not pushed, so no ack can come
+  // before the store's answer.
+  if (seq != 0)
+    self->state.unanswered.emplace(seq, false);
   // Whether the recipient acked it while the store was busy.
   auto take_acked = [self, seq] {
     auto& unanswered = self->state.unanswered;
@@ -424,6 +429,8 @@ void accept(router_ptr self, send_promise rp,
   stored_message msg{self->state.next_seq++, std::move(from), std::move(blob),
                      now_ms()};
   auto pushed = push_now(self, to, msg);
+  if (!pushed && self->state.cluster.shared_store)
+    msg.seq = 0; // numbered by the store, in one order for the cluster
   if (pushed && self->state.ack_hold.count() > 0)
     hold(self, std::move(rp), std::move(to), std::move(msg));
   else

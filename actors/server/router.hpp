@@ -78,6 +78,10 @@ struct cluster_config {
   /// Checks the certificate behind each peer handle; without it (a
   /// development backbone without TLS, or tests) names are taken as told.
   cluster::peer_identity_actor identity;
+  /// The queue is shared with other routers (PostgreSQL): a message not
+  /// pushed at once is put with seq 0 and numbered by the store, so every
+  /// router numbers one recipient's queue in one order.
+  bool shared_store = false;
 };
 
 /// Knows who is online and moves sealed blobs from senders to recipients.
