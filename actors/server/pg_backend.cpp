@@ -392,11 +392,14 @@ public:
         // reader past some number never sees a lower one appear later.
         tx.exec_params("SELECT pg_advisory_xact_lock($1)", recipient_key(to));
       }
+      // The notice goes out at commit, once per recipient and transaction
+      // however many rows; an aborted write sends none.
       auto r = tx.exec_params(
         "INSERT INTO queue(recipient, seq, sender, blob, ts)"
         " SELECT $1::text,"
         " COALESCE(NULLIF($2::bigint, 0), nextval('queue_seq') + $6::bigint),"
         " $3::text, $4::bytea, $5::bigint"
+        " FROM pg_notify('" + std::string{pg_queue_channel} + "', $1::text)"
         " RETURNING seq",
         to, static_cast<int64_t>(msg.seq), msg.from, bytea(msg.blob), msg.ts,
         static_cast<int64_t>(shared_seq_base));

@@ -11,6 +11,10 @@
 
 namespace courier {
 
+/// The channel a router's queue writes notify (payload: the recipient)
+/// when they commit; a router LISTENs to fetch for its live users.
+constexpr const char* pg_queue_channel = "courier_queue";
+
 /// Where the seqs PostgreSQL assigns begin (2^52): a message that was not
 /// pushed to a live recipient is numbered by the database when it is
 /// written (seq 0 in the put), one sequence for the cluster, in commit

@@ -424,6 +424,31 @@ void on_ack(router_ptr self, const std::string& user, uint64_t seq) {
     fetch(self, user);
 }
 
+// The shared store holds new messages for `users` (none: for anyone),
+// written by any router. A notice only starts a fetch: one under way
+// takes it in (`missed`), and one for a full window waits for acks.
+void on_queued(router_ptr self, const std::vector<std::string>& users) {
+  auto note = [self](const std::string& user) {
+    auto it = self->state.online.find(user);
+    if (it == self->state.online.end())
+      return;
+    it->second.missed = true;
+    it->second.caught_up = false;
+    fetch(self, user);
+  };
+  if (!users.empty()) {
+    for (auto& user : users)
+      note(user);
+    return;
+  }
+  std::vector<std::string> all;
+  all.reserve(self->state.online.size());
+  for (auto& kv : self->state.online)
+    all.push_back(kv.first);
+  for (auto& user : all)
+    note(user);
+}
+
 void accept(router_ptr self, send_promise rp,
             std::string from, std::string to, std::string blob) {
   stored_message msg{self->state.next_seq++, std::move(from), std::move(blob),
@@ -779,6 +804,10 @@ router(router_ptr self,
     [=](tick_atom) {
       if (!from_backbone(self))
         on_hold_tick(self);
+    },
+    [=](queued_atom, const std::vector<std::string>& users) {
+      if (!from_backbone(self))
+        on_queued(self, users);
     },
     [=](flush_atom) -> size_t {
       if (from_backbone(self))

@@ -57,7 +57,8 @@ public:
   virtual ~queue_backend() = default;
 
   /// Whether other routers write to the same queue: then the store picks
-  /// the seq of every message put with seq 0 (see shared_seq_base).
+  /// the seq of every message put with seq 0 (see shared_seq_base) and
+  /// tells the routers of each write.
   virtual bool shared() const {
     return false;
   }

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 
 #include <boost/json.hpp>
 
@@ -69,6 +70,28 @@ TEST(pg_routers, two_routers_share_one_name_binding_and_one_queue) {
   EXPECT_EQ(pg_server::scalar(store, "SELECT COUNT(*) FROM users"), 2);
   EXPECT_EQ(pg_server::scalar(store, "SELECT COUNT(*) FROM queue"), 0)
     << "the ack at B did not drop the message A stored";
+  // bob stays connected at B; what alice sends at A reaches him at once
+  // (B hears of A's write from PostgreSQL), not at his next sign-in.
+  auto log = dir / "bob-recv.log";
+  auto bob = process::start(cli(home, b.address(), "bob",
+                                {"--json", "recv", "--wait", "30", "--count",
+                                 "1"}),
+                            log);
+  auto deadline = steady_clock::now() + seconds{15};
+  while (!has(at(b, home, "alice", {"online", "bob"}).out, "bob")) {
+    ASSERT_LT(steady_clock::now(), deadline) << slurp(log);
+    std::this_thread::sleep_for(milliseconds{50});
+  }
+  r = at(a, home, "alice", {"--json", "send", "bob", "while you wait"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(field(r.out, "state"), "stored") << r.out;
+  auto sent = steady_clock::now();
+  while (bob.running() && steady_clock::now() - sent < seconds{3})
+    std::this_thread::sleep_for(milliseconds{20});
+  EXPECT_FALSE(bob.running())
+    << "bob, connected at B, did not get alice's message within 3 s";
+  bob.stop();
+  EXPECT_TRUE(has(slurp(log), "while you wait")) << slurp(log);
 }
 
 TEST(pg_routers, a_password_in_the_store_address_is_refused_at_start) {
