@@ -424,6 +424,18 @@ public:
   caf::expected<std::vector<stored_message>>
   fetch(const std::string& to, uint64_t after, uint32_t limit,
         int64_t cutoff) override {
+    // A read is safe to repeat: a connection found lost (PostgreSQL
+    // restarted meanwhile) is opened again at once rather than leaving the
+    // recipient's backlog to the next ack or sign-in.
+    auto res = fetch_once(to, after, limit, cutoff);
+    if (!res && code_of(res.error()) == errc::store_unavailable)
+      res = fetch_once(to, after, limit, cutoff);
+    return res;
+  }
+
+  caf::expected<std::vector<stored_message>>
+  fetch_once(const std::string& to, uint64_t after, uint32_t limit,
+             int64_t cutoff) {
     using result = caf::expected<std::vector<stored_message>>;
     return link_.run([&](pqxx::connection& c) -> result {
       pqxx::nontransaction tx{c};

@@ -60,6 +60,7 @@ struct queue_listener_state {
   std::set<std::string> names;
   bool overflow = false;
   milliseconds backoff{0};
+  int pid = 0; ///< the server process behind `conn`, to spot a reconnect
   static inline const char* name = "queue_listener";
 
   void drop() {
@@ -86,6 +87,12 @@ struct queue_listener_state {
       if (!overflow && names.empty())
         conn->await_notification(0, 250000);
       conn->get_notifs(); // what came meanwhile joins this burst
+      // libpqxx may have opened the connection again on its own (and
+      // LISTENed again): notices sent in between were lost.
+      auto now_pid = conn->backendpid();
+      if (pid != 0 && now_pid != pid)
+        overflow = true;
+      pid = now_pid;
     } catch (const std::exception& e) {
       drop();
       if (backoff.count() == 0)
