@@ -71,17 +71,22 @@ TEST(pg_routers, two_routers_share_one_name_binding_and_one_queue) {
   EXPECT_EQ(pg_server::scalar(store, "SELECT COUNT(*) FROM queue"), 0)
     << "the ack at B did not drop the message A stored";
   // bob stays connected at B; what alice sends at A reaches him at once
-  // (B hears of A's write from PostgreSQL), not at his next sign-in.
+  // (B hears of A's write from PostgreSQL), not at his next sign-in, even
+  // after B pushed him a message it numbered itself (A started first, so
+  // A's own numbers would be lower: B would skip them).
   auto log = dir / "bob-recv.log";
   auto bob = process::start(cli(home, b.address(), "bob",
                                 {"--json", "recv", "--wait", "30", "--count",
-                                 "1"}),
+                                 "2"}),
                             log);
   auto deadline = steady_clock::now() + seconds{15};
   while (!has(at(b, home, "alice", {"online", "bob"}).out, "bob")) {
     ASSERT_LT(steady_clock::now(), deadline) << slurp(log);
     std::this_thread::sleep_for(milliseconds{50});
   }
+  r = at(b, home, "alice", {"--json", "send", "bob", "live at B"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(wait_for_text(log, "live at B", seconds{5})) << slurp(log);
   r = at(a, home, "alice", {"--json", "send", "bob", "while you wait"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(field(r.out, "state"), "stored") << r.out;
