@@ -58,6 +58,8 @@ using bundle_atom = caf::atom_constant<caf::atom("bundle")>;
 using put_atom = caf::atom_constant<caf::atom("put")>;
 using fetch_atom = caf::atom_constant<caf::atom("fetch")>;
 using drop_atom = caf::atom_constant<caf::atom("drop")>;
+/// Another router wrote to these users' queues (a shared store's notice).
+using queued_atom = caf::atom_constant<caf::atom("queued")>;
 /// Commit what is pending now (store, directory, ledger).
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 

@@ -37,6 +37,7 @@
 #include "actors/server/edge_listener.hpp"
 #include "actors/server/handshake_worker.hpp"
 #include "actors/server/router.hpp"
+#include "actors/server/queue_listener.hpp"
 #include "actors/server/router_store.hpp"
 #include "actors/server/session.hpp"
 #include "actors/server/store.hpp"
@@ -642,11 +643,15 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   std::set<std::string> unmetered;
   for (auto& kv : cfg.reserved)
     unmetered.insert(kv.first);
+  cluster.shared_store = stores->queue->shared();
   auto rt = spawn_router(sys, dir, queue, limits, first_seq, cluster,
                          std::chrono::milliseconds{cfg.ack_hold_ms},
                          std::move(unmetered));
   exit_with(sys, rt, "router");
   exit_with(sys, queue, "queue");
+  // Writes by the other routers reach this router's live users at once.
+  if (cluster.shared_store)
+    spawn_queue_listener(sys, cfg.store, rt);
   if (auto rc = start_backbone(sys, cfg, rt); rc != 0) {
     leave(rc);
   }

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <exception>
 #include <memory>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -43,6 +44,22 @@ const char* const migrations[] = {
 
 constexpr int64_t known_version
   = static_cast<int64_t>(sizeof(migrations) / sizeof(migrations[0]));
+
+// The seqs the store picks start here, above every router's own (clock
+// microseconds) and below 2^53, which a JSON number still holds exactly.
+static_assert(shared_seq_base < (uint64_t{1} << 53));
+
+// FNV-1a: the same key for a name in every router (std::hash may differ
+// between builds).
+int64_t recipient_key(const std::string& name) {
+  uint64_t h = 0xcbf29ce484222325;
+  for (unsigned char c : name) {
+    h ^= c;
+    h *= 0x100000001b3;
+  }
+  // Not the migration lock's key space: those are single constants.
+  return static_cast<int64_t>(h);
+}
 
 // Any constant: routers migrating at the same time take turns.
 constexpr int64_t migration_lock = 0x636f757269657231; // "courier1"
@@ -343,7 +360,12 @@ public:
     // nop
   }
 
+  bool shared() const override {
+    return true;
+  }
+
   caf::error begin() override {
+    locked_.clear();
     return link_.run([&](pqxx::connection& c) -> caf::error {
       tx_ = std::make_unique<pqxx::work>(c);
       return caf::none;
@@ -364,16 +386,24 @@ public:
 
   caf::error insert(const std::string& to, stored_message& msg) override {
     return in_tx([&](pqxx::work& tx) -> caf::error {
-      if (msg.seq == 0) {
-        // Above every seq in the queue, as SQLite's AUTOINCREMENT.
-        auto r = tx.exec("SELECT GREATEST(nextval('queue_seq'),"
-                         " (SELECT COALESCE(MAX(seq), 0) + 1 FROM queue))");
-        msg.seq = r[0][0].as<uint64_t>();
+      if (msg.seq == 0 && locked_.insert(to).second) {
+        // Numbers for one recipient are taken in commit order: a writer
+        // holds the recipient's lock from its number to its commit, so a
+        // reader past some number never sees a lower one appear later.
+        tx.exec_params("SELECT pg_advisory_xact_lock($1)", recipient_key(to));
       }
-      tx.exec_params("INSERT INTO queue(recipient, seq, sender, blob, ts)"
-                     " VALUES($1, $2, $3, $4, $5)",
-                     to, static_cast<int64_t>(msg.seq), msg.from,
-                     bytea(msg.blob), msg.ts);
+      // The notice goes out at commit, once per recipient and transaction
+      // however many rows; an aborted write sends none.
+      auto r = tx.exec_params(
+        "INSERT INTO queue(recipient, seq, sender, blob, ts)"
+        " SELECT $1::text,"
+        " COALESCE(NULLIF($2::bigint, 0), nextval('queue_seq') + $6::bigint),"
+        " $3::text, $4::bytea, $5::bigint"
+        " FROM pg_notify('" + std::string{pg_queue_channel} + "', $1::text)"
+        " RETURNING seq",
+        to, static_cast<int64_t>(msg.seq), msg.from, bytea(msg.blob), msg.ts,
+        static_cast<int64_t>(shared_seq_base));
+      msg.seq = r[0][0].as<uint64_t>();
       return caf::none;
     });
   }
@@ -394,6 +424,18 @@ public:
   caf::expected<std::vector<stored_message>>
   fetch(const std::string& to, uint64_t after, uint32_t limit,
         int64_t cutoff) override {
+    // A read is safe to repeat: a connection found lost (PostgreSQL
+    // restarted meanwhile) is opened again at once rather than leaving the
+    // recipient's backlog to the next ack or sign-in.
+    auto res = fetch_once(to, after, limit, cutoff);
+    if (!res && code_of(res.error()) == errc::store_unavailable)
+      res = fetch_once(to, after, limit, cutoff);
+    return res;
+  }
+
+  caf::expected<std::vector<stored_message>>
+  fetch_once(const std::string& to, uint64_t after, uint32_t limit,
+             int64_t cutoff) {
     using result = caf::expected<std::vector<stored_message>>;
     return link_.run([&](pqxx::connection& c) -> result {
       pqxx::nontransaction tx{c};
@@ -449,7 +491,10 @@ public:
   caf::expected<uint64_t> max_seq() override {
     return link_.run([&](pqxx::connection& c) -> caf::expected<uint64_t> {
       pqxx::nontransaction tx{c};
-      auto r = tx.exec("SELECT COALESCE(MAX(seq), 0) FROM queue");
+      // Only the routers' own numbers: those the store picks are above.
+      auto r = tx.exec_params("SELECT COALESCE(MAX(seq), 0) FROM queue"
+                              " WHERE seq < $1",
+                              static_cast<int64_t>(shared_seq_base));
       return r[0][0].as<uint64_t>();
     });
   }
@@ -478,6 +523,8 @@ private:
 
   pg_link link_;
   std::unique_ptr<pqxx::work> tx_;
+  /// Recipients whose lock the open transaction holds.
+  std::set<std::string> locked_;
 };
 
 } // namespace

@@ -11,6 +11,17 @@
 
 namespace courier {
 
+/// The channel a router's queue writes notify (payload: the recipient)
+/// when they commit; a router LISTENs to fetch for its live users.
+constexpr const char* pg_queue_channel = "courier_queue";
+
+/// Where the seqs PostgreSQL assigns begin (2^52): a message that was not
+/// pushed to a live recipient is numbered by the database when it is
+/// written (seq 0 in the put), one sequence for the cluster, in commit
+/// order per recipient. Routers number the messages they push from their
+/// clock, which stays below this.
+constexpr uint64_t shared_seq_base = uint64_t{1} << 52;
+
 /// Whether `store` names a PostgreSQL server (postgresql:// or
 /// postgres://) rather than the default SQLite files.
 bool is_postgresql_address(const std::string& store);

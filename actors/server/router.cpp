@@ -120,7 +120,9 @@ using router_ptr = router_impl*;
 constexpr auto peer_timeout = std::chrono::seconds{30};
 
 void push(online_user& u, stored_message msg) {
-  u.last_seq = msg.seq;
+  // On a shared store, a message numbered by the store may have gone
+  // before one this router numbered, which is lower.
+  u.last_seq = std::max(u.last_seq, msg.seq);
   u.inflight.push(msg.seq, msg.blob.size(), msg.from);
   caf::anon_send(u.session, deliver_atom::value, std::move(msg));
 }
@@ -301,7 +303,10 @@ void notify_delivered(router_ptr self, const std::string& user, uint64_t seq,
 void write_out(router_ptr self, send_promise rp,
                const std::string& to, stored_message msg, bool quota) {
   auto seq = msg.seq;
-  self->state.unanswered.emplace(seq, false);
+  // Seq 0: the store numbers it; it was not pushed, so no ack can come
+  // before the store's answer.
+  if (seq != 0)
+    self->state.unanswered.emplace(seq, false);
   // Whether the recipient acked it while the store was busy.
   auto take_acked = [self, seq] {
     auto& unanswered = self->state.unanswered;
@@ -419,11 +424,38 @@ void on_ack(router_ptr self, const std::string& user, uint64_t seq) {
     fetch(self, user);
 }
 
+// The shared store holds new messages for `users` (none: for anyone),
+// written by any router. A notice only starts a fetch: one under way
+// takes it in (`missed`), and one for a full window waits for acks.
+void on_queued(router_ptr self, const std::vector<std::string>& users) {
+  auto note = [self](const std::string& user) {
+    auto it = self->state.online.find(user);
+    if (it == self->state.online.end())
+      return;
+    it->second.missed = true;
+    it->second.caught_up = false;
+    fetch(self, user);
+  };
+  if (!users.empty()) {
+    for (auto& user : users)
+      note(user);
+    return;
+  }
+  std::vector<std::string> all;
+  all.reserve(self->state.online.size());
+  for (auto& kv : self->state.online)
+    all.push_back(kv.first);
+  for (auto& user : all)
+    note(user);
+}
+
 void accept(router_ptr self, send_promise rp,
             std::string from, std::string to, std::string blob) {
   stored_message msg{self->state.next_seq++, std::move(from), std::move(blob),
                      now_ms()};
   auto pushed = push_now(self, to, msg);
+  if (!pushed && self->state.cluster.shared_store)
+    msg.seq = 0; // numbered by the store, in one order for the cluster
   if (pushed && self->state.ack_hold.count() > 0)
     hold(self, std::move(rp), std::move(to), std::move(msg));
   else
@@ -772,6 +804,10 @@ router(router_ptr self,
     [=](tick_atom) {
       if (!from_backbone(self))
         on_hold_tick(self);
+    },
+    [=](queued_atom, const std::vector<std::string>& users) {
+      if (!from_backbone(self))
+        on_queued(self, users);
     },
     [=](flush_atom) -> size_t {
       if (from_backbone(self))

@@ -58,6 +58,11 @@ using router_actor = caf::typed_actor<
   caf::replies_to<status_atom>::with<std::string>,
   // Internal: a held message's time is up.
   caf::reacts_to<tick_atom>,
+  // Messages were written to these users' queues in a shared store,
+  // perhaps by another router (no user: any queue may have grown). Those
+  // live here are fetched for; a fetch under way takes the notice in.
+  // Ignored from other nodes.
+  caf::reacts_to<queued_atom, std::vector<std::string>>,
   // The node is stopping: hands every held message to the store; replies
   // how many. Ignored from other nodes.
   caf::replies_to<flush_atom>::with<size_t>,
@@ -78,6 +83,10 @@ struct cluster_config {
   /// Checks the certificate behind each peer handle; without it (a
   /// development backbone without TLS, or tests) names are taken as told.
   cluster::peer_identity_actor identity;
+  /// The queue is shared with other routers (PostgreSQL): a message not
+  /// pushed at once is put with seq 0 and numbered by the store, so every
+  /// router numbers one recipient's queue in one order.
+  bool shared_store = false;
 };
 
 /// Knows who is online and moves sealed blobs from senders to recipients.

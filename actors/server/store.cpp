@@ -198,6 +198,14 @@ struct store_state {
       return caf::none; // nothing to write
     if (auto err = db->begin())
       return err;
+    // Routers sharing a queue lock recipients as they write to them: all
+    // in one order, so two batches never wait for each other in a circle.
+    // Each recipient's messages keep their order.
+    if (db->shared())
+      std::stable_sort(puts.begin(), puts.end(),
+                       [](const pending_put& x, const pending_put& y) {
+                         return x.to < y.to;
+                       });
     for (auto& p : puts)
       if (auto err = db->insert(p.to, p.msg)) {
         db->rollback();

@@ -56,11 +56,20 @@ class queue_backend {
 public:
   virtual ~queue_backend() = default;
 
+  /// Whether other routers write to the same queue: then the store picks
+  /// the seq of every message put with seq 0 (see shared_seq_base) and
+  /// tells the routers of each write.
+  virtual bool shared() const {
+    return false;
+  }
+
   virtual caf::error begin() = 0;
   virtual caf::error commit() = 0;
   virtual void rollback() = 0;
 
   /// Writes `msg` for `to`; a seq of 0 is replaced by one the store picks.
+  /// On a shared queue, a transaction writing to several recipients with
+  /// seq 0 writes them in the order of their names (each takes a lock).
   virtual caf::error insert(const std::string& to, stored_message& msg) = 0;
 
   /// Deletes message `seq` of `to`: the size of its blob, none if there is

@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <climits>
 #include <atomic>
 #include <set>
 #include <string>
@@ -157,6 +159,70 @@ TEST_F(SharedStoreTest, TwoRoutersShareOneQueue) {
               uint32_t{10});
   ASSERT_TRUE(rows && rows->match_elements<std::vector<stored_message>>());
   EXPECT_TRUE(rows->get_as<std::vector<stored_message>>(0).empty());
+}
+
+// Two routers' stores writing to one recipient at once: no two messages
+// get one seq, and a reader that fetches after the last seq it saw (as a
+// router does for a live session) sees each message once, in order, even
+// when the writer that took the lower number commits last.
+TEST_F(SharedStoreTest, TwoWritersToOneRecipientNeitherCollideNorSkip) {
+  constexpr int per_writer = 8;
+  std::atomic<int> failures{0};
+  auto writer = [&](std::string name, std::chrono::milliseconds hold) {
+    auto q = pg_queue(conninfo_);
+    for (int i = 0; i < per_writer; ++i) {
+      stored_message msg{0, "alice", name + std::to_string(i), 1};
+      if (q->begin() || q->insert("bob", msg)) {
+        ++failures;
+        q->rollback();
+        continue;
+      }
+      // The slow writer keeps its number uncommitted a while.
+      std::this_thread::sleep_for(hold);
+      if (q->commit())
+        ++failures;
+    }
+  };
+  std::thread slow{writer, "slow", std::chrono::milliseconds{15}};
+  std::thread fast{writer, "fast", std::chrono::milliseconds{0}};
+  auto reader = pg_queue(conninfo_);
+  std::set<std::string> seen;
+  uint64_t cursor = 0;
+  auto read = [&] {
+    auto rows = reader->fetch("bob", cursor, 100, INT64_MIN);
+    ASSERT_TRUE(rows) << to_string(rows.error());
+    for (auto& row : *rows) {
+      EXPECT_GT(row.seq, cursor);
+      EXPECT_GE(row.seq, shared_seq_base);
+      EXPECT_TRUE(seen.insert(row.blob).second) << row.blob << " twice";
+      cursor = row.seq;
+    }
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+  while (seen.size() < 2 * per_writer
+         && std::chrono::steady_clock::now() < deadline) {
+    read();
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  }
+  slow.join();
+  fast.join();
+  read();
+  EXPECT_EQ(failures.load(), 0) << "a write failed (two equal seqs?)";
+  EXPECT_EQ(seen.size(), size_t{2 * per_writer})
+    << "the reader skipped a message numbered below one it had seen";
+  EXPECT_EQ(pg_server::scalar(conninfo_, "SELECT COUNT(*) FROM queue"),
+            2 * per_writer);
+  // A router's own numbers (for messages it pushed) stay below the
+  // store's, and the next one it starts from ignores the store's.
+  auto first = next_free_seq(*reader);
+  EXPECT_LT(first, shared_seq_base);
+  stored_message pushed{first, "alice", "pushed", 1};
+  ASSERT_FALSE(reader->begin());
+  ASSERT_FALSE(reader->insert("bob", pushed));
+  ASSERT_FALSE(reader->commit());
+  EXPECT_EQ(pushed.seq, first);
+  EXPECT_GT(next_free_seq(*reader), first);
+  EXPECT_LT(next_free_seq(*reader), shared_seq_base);
 }
 
 TEST_F(SharedStoreTest, ARouterOutlivesItsLostConnections) {
