@@ -510,7 +510,7 @@ void pump(client_ptr self) {
           --st.handovers;
           st.in_hand.erase({msg.from, msg.msg_id});
           if (handled) {
-            if (auto err = st.db->record_inbound(msg))
+            if (auto err = st.db->record_inbound(msg, st.cfg.keep_history))
               warn(self, "could not store a message: " + explain(err));
             else if (crash_point("recorded"); st.at == phase::open)
               write(self, protocol::make_envelope("ack", std::to_string(seq)));
@@ -615,7 +615,8 @@ void on_deliver(client_ptr self, const protocol::envelope& env) {
 // The recipient acknowledged a message this client sent.
 void mark_delivered(client_ptr self, const std::string& msg_id) {
   auto& st = self->state;
-  st.db->mark_delivered(msg_id);
+  if (st.cfg.keep_history)
+    st.db->mark_delivered(msg_id);
   if (st.listener)
     caf::anon_send(st.listener, delivered_atom::value, msg_id);
 }
@@ -910,13 +911,18 @@ void post_letter(client_ptr self, caf::typed_response_promise<std::string> rp,
             if (!env)
               return (void) rp.deliver(env.error());
             auto& st = self->state;
-            st.db->record_outbound(to, content.body, content.msg_id,
-                                   content.ts);
             // Acknowledged already if its reader was quick: the answer
             // says "delivered" and no notice follows.
-            if (env->str("status") == "delivered") {
+            bool delivered = env->str("status") == "delivered";
+            if (st.cfg.keep_history)
+              st.db->record_outbound(to, content.body, content.msg_id,
+                                     content.ts, delivered);
+            if (delivered) {
               rp.deliver(content.msg_id);
-              return mark_delivered(self, content.msg_id);
+              if (st.listener)
+                caf::anon_send(st.listener, delivered_atom::value,
+                               content.msg_id);
+              return;
             }
             if (st.sent.size() > 100000) // bounded: old ones lose it
               st.sent.clear();

@@ -61,6 +61,11 @@ struct client_config {
   /// recipient with a bundle. Off, the client sends letters v1 only (the
   /// old path, for comparisons); it opens both either way.
   bool forward_secrecy = true;
+  /// Writes conversations to the local history (the app and the CLI show
+  /// it). The bank keeps none: its ledger and the signed letters it keeps
+  /// as proof are its records, and a history would cost two writes per
+  /// order and grow with every order.
+  bool keep_history = true;
   /// How often the device makes a new signed prekey.
   std::chrono::milliseconds prekey_rotation{std::chrono::hours{24 * 7}};
 };

@@ -21,6 +21,10 @@ caf::expected<client_db> client_db::open(const std::string& path) {
     " msg_id TEXT NOT NULL, ts INTEGER NOT NULL,"
     " delivered INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX IF NOT EXISTS history_by_peer ON history(peer, id);"
+    // A delivery notice names the message by its id: without this, each
+    // notice read the whole history.
+    "CREATE INDEX IF NOT EXISTS history_by_msg_id ON history(msg_id)"
+    " WHERE outgoing = 1;"
     // Letters v3 as opened, by the hash of their blob: a redelivered blob
     // no longer opens (its key is spent), so its plaintext waits here
     // until the listener has dealt with it.
@@ -76,34 +80,36 @@ bool client_db::seen(const std::string& from, const std::string& msg_id) {
   return row && *row;
 }
 
-caf::error client_db::record_inbound(const inbound_message& msg) {
-  if (auto err = db_.exec("BEGIN IMMEDIATE"))
-    return err;
+caf::error client_db::record_inbound(const inbound_message& msg,
+                                     bool keep_history) {
+  auto tx = transaction::begin(db_);
+  if (!tx)
+    return tx.error();
   auto seen = db_.prepare("INSERT OR IGNORE INTO seen(sender, msg_id)"
                           " VALUES(?1, ?2)");
-  auto hist = db_.prepare("INSERT INTO history(peer, outgoing, body, msg_id, ts)"
-                          " VALUES(?1, 0, ?2, ?3, ?4)");
+  if (!seen)
+    return seen.error();
+  if (auto err = seen->bind(1, msg.from).bind(2, msg.msg_id).run())
+    return err;
   auto done = db_.prepare("UPDATE inbox SET handled = 1, body = ''"
                           " WHERE sender = ?1 AND msg_id = ?2");
-  caf::error err;
-  if (!seen)
-    err = seen.error();
-  else if (!hist)
-    err = hist.error();
-  else if (!done)
-    err = done.error();
-  else if (!(err = seen->bind(1, msg.from).bind(2, msg.msg_id).run())
-           && !(err = done->bind(1, msg.from).bind(2, msg.msg_id).run()))
-    err = hist->bind(1, msg.from)
-            .bind(2, msg.body)
-            .bind(3, msg.msg_id)
-            .bind(4, msg.sent_ts)
-            .run();
-  if (err) {
-    db_.exec("ROLLBACK");
+  if (!done)
+    return done.error();
+  if (auto err = done->bind(1, msg.from).bind(2, msg.msg_id).run())
     return err;
+  if (keep_history) {
+    auto hist = db_.prepare("INSERT INTO history(peer, outgoing, body,"
+                            " msg_id, ts) VALUES(?1, 0, ?2, ?3, ?4)");
+    if (!hist)
+      return hist.error();
+    if (auto err = hist->bind(1, msg.from)
+                     .bind(2, msg.body)
+                     .bind(3, msg.msg_id)
+                     .bind(4, msg.sent_ts)
+                     .run())
+      return err;
   }
-  return db_.exec("COMMIT");
+  return tx->commit();
 }
 
 std::optional<client_db::opened_letter>
@@ -160,12 +166,18 @@ caf::error client_db::prune_opened(int64_t before_ms) {
 
 caf::error client_db::record_outbound(const std::string& to,
                                       const std::string& body,
-                                      const std::string& msg_id, int64_t ts) {
-  auto stmt = db_.prepare("INSERT INTO history(peer, outgoing, body, msg_id, ts)"
-                          " VALUES(?1, 1, ?2, ?3, ?4)");
+                                      const std::string& msg_id, int64_t ts,
+                                      bool delivered) {
+  auto stmt = db_.prepare("INSERT INTO history(peer, outgoing, body, msg_id,"
+                          " ts, delivered) VALUES(?1, 1, ?2, ?3, ?4, ?5)");
   if (!stmt)
     return stmt.error();
-  return stmt->bind(1, to).bind(2, body).bind(3, msg_id).bind(4, ts).run();
+  return stmt->bind(1, to)
+    .bind(2, body)
+    .bind(3, msg_id)
+    .bind(4, ts)
+    .bind(5, delivered ? 1 : 0)
+    .run();
 }
 
 caf::error client_db::mark_delivered(const std::string& msg_id) {

@@ -45,12 +45,16 @@ public:
   /// long gone and a replay of one fails to open anyway.
   caf::error prune_opened(int64_t before_ms);
 
-  /// Records a received message (history and seen) in one transaction.
-  caf::error record_inbound(const inbound_message& msg);
+  /// Records a received message as seen, and in the history if
+  /// `keep_history`, in one transaction.
+  caf::error record_inbound(const inbound_message& msg,
+                            bool keep_history = true);
 
-  /// Records a sent message in the history.
+  /// Records a sent message in the history, as delivered already if its
+  /// recipient acknowledged it before the router answered.
   caf::error record_outbound(const std::string& to, const std::string& body,
-                             const std::string& msg_id, int64_t ts);
+                             const std::string& msg_id, int64_t ts,
+                             bool delivered = false);
 
   /// Marks an outgoing message as acknowledged by its recipient.
   caf::error mark_delivered(const std::string& msg_id);

@@ -164,6 +164,20 @@ caf::error device::load_keys(const std::string& user,
   return caf::none;
 }
 
+const std::string& device::fingerprint_of(const std::string& peer,
+                                          const crypto::key& identity) {
+  constexpr size_t max_peers = 4096; // a bank's customers: bounded memory
+  auto it = fingerprints_.find(peer);
+  if (it != fingerprints_.end() && it->second.first.get() == identity.get())
+    return it->second.second;
+  if (it == fingerprints_.end() && fingerprints_.size() >= max_peers)
+    fingerprints_.clear();
+  auto fp = crypto::fingerprint(identity);
+  auto& slot = fingerprints_[peer];
+  slot = {identity, fp ? *fp : std::string{}};
+  return slot.second;
+}
+
 caf::expected<uint32_t> device::next_id(const char* counter) {
   auto& sql = db_->sql();
   auto get = sql.prepare("SELECT value FROM counters WHERE name = ?1");
@@ -680,9 +694,9 @@ caf::expected<opened_v3> device::open_letter(const std::string& me,
       bad = make_error(errc::bad_signature, "a bad device signature");
     } else {
       auto& c = opened->content;
-      auto fp = crypto::fingerprint(their_identity);
       msg = inbound_message{c.from, c.to, c.body, c.msg_id, c.ts, accepted_ts,
-                            fp ? *fp : std::string{}, true, is_signed};
+                            fingerprint_of(from, their_identity), true,
+                            is_signed};
     }
     bool used_one_time = fresh.has_value() && init->one_time.has_value();
     auto tx = transaction::begin(db_->sql());

@@ -155,6 +155,8 @@ private:
   caf::expected<crypto::key> prekey_private(const char* kind, uint32_t id,
                                             int64_t now_ms);
   caf::expected<uint32_t> next_id(const char* counter);
+  const std::string& fingerprint_of(const std::string& peer,
+                                    const crypto::key& identity);
 
   std::shared_ptr<client_db> db_;
   vault vault_;
@@ -165,6 +167,10 @@ private:
   uint32_t published_spk_ = 0;
   /// Sessions by peer, read from the database on first use.
   std::map<std::string, entries> cache_;
+  /// The RSA key each peer's last letter came with and its fingerprint
+  /// (a DER encoding and a hash, once per key rather than per letter).
+  /// Holding the key keeps its address from being reused.
+  std::map<std::string, std::pair<crypto::key, std::string>> fingerprints_;
 };
 
 } // namespace courier

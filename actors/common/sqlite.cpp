@@ -31,8 +31,55 @@ caf::error make_private_database(const std::string& path) {
 
 } // namespace
 
+statement_cache::~statement_cache() {
+  for (auto& [sql, stmts] : idle_)
+    for (auto* stmt : stmts)
+      sqlite3_finalize(stmt);
+}
+
+sqlite3_stmt* statement_cache::take(const std::string& sql) {
+  auto it = idle_.find(sql);
+  if (it == idle_.end() || it->second.empty())
+    return nullptr;
+  auto* stmt = it->second.back();
+  it->second.pop_back();
+  --size_;
+  return stmt;
+}
+
+void statement_cache::give_back(sqlite3_stmt* stmt) {
+  if (size_ >= max_statements) {
+    sqlite3_finalize(stmt);
+    return;
+  }
+  idle_[sqlite3_sql(stmt)].push_back(stmt);
+  ++size_;
+}
+
 void statement::finalize(sqlite3_stmt* stmt) {
   sqlite3_finalize(stmt);
+}
+
+void statement::release() {
+  if (!stmt_ || !cache_)
+    return;
+  // Reset: a statement left mid-way would hold its read transaction.
+  reset();
+  cache_->give_back(stmt_.release());
+}
+
+statement& statement::operator=(statement&& other) noexcept {
+  if (this != &other) {
+    release();
+    db_ = other.db_;
+    stmt_ = std::move(other.stmt_);
+    cache_ = std::move(other.cache_);
+  }
+  return *this;
+}
+
+statement::~statement() {
+  release();
 }
 
 statement& statement::bind(int idx, int64_t value) {
@@ -144,10 +191,15 @@ caf::error database::exec(const std::string& sql) {
 }
 
 caf::expected<statement> database::prepare(const std::string& sql) {
+  if (cache_)
+    if (auto* idle = cache_->take(sql))
+      return statement{db_.get(), idle, cache_};
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK)
+  if (sqlite3_prepare_v3(db_.get(), sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT,
+                         &stmt, nullptr)
+      != SQLITE_OK)
     return failure(db_.get(), "prepare");
-  return statement{db_.get(), stmt};
+  return statement{db_.get(), stmt, cache_};
 }
 
 std::string database::message() const {

@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
@@ -15,11 +17,42 @@ struct sqlite3_stmt;
 
 namespace courier {
 
-/// A prepared SQLite statement; binds by 1-based index.
+class statement;
+
+/// The prepared statements of one connection that are not in use, by
+/// their SQL. Preparing is the largest part of running a short statement
+/// (parsing and planning), and a client runs the same few on every
+/// message. Bounded: past `max_statements` a returned one is finalized.
+class statement_cache {
+public:
+  static constexpr size_t max_statements = 128;
+
+  statement_cache() = default;
+  statement_cache(const statement_cache&) = delete;
+  statement_cache& operator=(const statement_cache&) = delete;
+  ~statement_cache();
+
+  /// A statement for `sql` that is not in use, or nullptr.
+  sqlite3_stmt* take(const std::string& sql);
+  /// Keeps a reset statement for the next `take` of its SQL.
+  void give_back(sqlite3_stmt* stmt);
+
+private:
+  std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle_;
+  size_t size_ = 0;
+};
+
+/// A prepared SQLite statement; binds by 1-based index. When it goes away
+/// it is reset and returned to its connection's cache.
 class statement {
 public:
   statement() = default;
-  statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt, &finalize) {}
+  statement(sqlite3* db, sqlite3_stmt* stmt,
+            std::shared_ptr<statement_cache> cache = nullptr)
+    : db_(db), stmt_(stmt, &finalize), cache_(std::move(cache)) {}
+  statement(statement&&) noexcept = default;
+  statement& operator=(statement&& other) noexcept;
+  ~statement();
 
   statement& bind(int idx, int64_t value);
   statement& bind(int idx, std::string_view text);
@@ -39,9 +72,11 @@ public:
 
 private:
   static void finalize(sqlite3_stmt* stmt);
+  void release();
   sqlite3* db_ = nullptr;
   std::unique_ptr<sqlite3_stmt, void (*)(sqlite3_stmt*)> stmt_{nullptr,
                                                                &finalize};
+  std::shared_ptr<statement_cache> cache_;
 };
 
 /// One SQLite connection, opened durable: WAL, synchronous=FULL.
@@ -55,6 +90,7 @@ public:
 
   /// Runs one or more statements without results.
   caf::error exec(const std::string& sql);
+  /// A statement for `sql`, from the connection's cache when one is idle.
   caf::expected<statement> prepare(const std::string& sql);
 
   /// The last SQLite error message.
@@ -66,6 +102,11 @@ public:
 private:
   static void close(sqlite3* db);
   std::unique_ptr<sqlite3, void (*)(sqlite3*)> db_{nullptr, &close};
+  // Declared after the connection, so its idle statements are finalized
+  // before the connection closes; a statement still in use keeps the
+  // cache, and sqlite3_close_v2 closes once that one is finalized too.
+  std::shared_ptr<statement_cache> cache_
+    = std::make_shared<statement_cache>();
 };
 
 /// A write transaction: `BEGIN IMMEDIATE` when made, `ROLLBACK` when it

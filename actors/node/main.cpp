@@ -131,6 +131,15 @@ std::string help_text(const std::string& usage_lines,
   return out;
 }
 
+// Four scheduler workers polling every 50 us on an idle queue cost a
+// quarter of a router's handshake CPU and an eighth of the bank's CPU per
+// order: a node has one worker per core that sleeps until it is woken.
+void sleep_when_idle(caf::actor_system_config& cfg) {
+  cfg.set("scheduler.max-threads",
+          std::max<size_t>(1, std::thread::hardware_concurrency()));
+  cfg.set("work-stealing.moderate-poll-attempts", size_t{0});
+}
+
 /// Options of `courier-node router`.
 class router_config : public base_config {
 public:
@@ -178,12 +187,8 @@ public:
 
   router_config() {
     // Sessions and the router run on the I/O thread; the workers only see
-    // the store, the directory and handshakes. Four workers polling every
-    // 50 us on an idle queue cost a quarter of a handshake's CPU, so a
-    // router has one worker per core that sleeps until it is woken.
-    set("scheduler.max-threads",
-        std::max<size_t>(1, std::thread::hardware_concurrency()));
-    set("work-stealing.moderate-poll-attempts", size_t{0});
+    // the store, the directory and handshakes.
+    sleep_when_idle(*this);
     opt_group{custom_options_, "global"}
       .add(edge, "edge", "edge address HOST:PORT for clients (port 0: any)")
       .add(data, "data", "folder for the router's key and databases")
@@ -320,6 +325,7 @@ public:
   std::vector<std::string> server_fingerprints;
 
   bank_config() {
+    sleep_when_idle(*this);
     opt_group{custom_options_, "global"}
       .add(server, "server", "router(s) HOST:PORT[,HOST:PORT]")
       .add(data, "data", "folder for the bank's key and ledger")
@@ -762,6 +768,7 @@ int run_bank(caf::actor_system& sys, bank_config& cfg) {
     return fail(detail_of(err));
   cc.crypto_workers = cfg.workers;
   cc.max_handovers = cfg.max_handovers;
+  cc.keep_history = false;
   auto client = spawn_client(sys, cc);
   if (!client)
     return fail(explain(client.error()));

@@ -110,23 +110,31 @@ protected:
     return run({COURIER_NODE, "bank-audit", "--data=" + (dir / "bank")});
   }
 
-  // transfer_id -> ledger seq, read straight from the bank's database.
-  std::map<std::string, int64_t> ledger_rows() {
+  // Column 0 (text) -> column 1 of `sql`, read straight from one of the
+  // bank's databases.
+  std::map<std::string, int64_t> rows_of(const std::string& file,
+                                         const char* sql) {
     std::map<std::string, int64_t> rows;
     sqlite3* db = nullptr;
-    if (sqlite3_open_v2((dir / "bank/ledger.db").c_str(), &db,
+    if (sqlite3_open_v2((dir / ("bank/" + file)).c_str(), &db,
                         SQLITE_OPEN_READONLY, nullptr)
-        != SQLITE_OK)
+        != SQLITE_OK) {
+      sqlite3_close(db);
       return rows;
+    }
     sqlite3_stmt* stmt = nullptr;
-    sqlite3_prepare_v2(db, "SELECT transfer_id, seq FROM transfers", -1, &stmt,
-                       nullptr);
+    sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
     while (sqlite3_step(stmt) == SQLITE_ROW)
       rows[reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))] =
         sqlite3_column_int64(stmt, 1);
     sqlite3_finalize(stmt);
     sqlite3_close(db);
     return rows;
+  }
+
+  // transfer_id -> ledger seq.
+  std::map<std::string, int64_t> ledger_rows() {
+    return rows_of("ledger.db", "SELECT transfer_id, seq FROM transfers");
   }
 
   temp_dir dir;
@@ -263,6 +271,12 @@ TEST_F(bank_process_test, issue_pay_balance_history_round_trip) {
   EXPECT_EQ(balance("carol"), 0);
   auto a = audit();
   EXPECT_EQ(a.exit_code, 0) << a.out;
+  // The bank keeps orders in its ledger and signed letters, not a chat
+  // history that grows with every order; it did see the orders.
+  auto kept = rows_of("client.db", "SELECT 'history', count(*) FROM history"
+                                   " UNION ALL SELECT 'seen', count(*) FROM seen");
+  EXPECT_EQ(kept["history"], 0);
+  EXPECT_GE(kept["seen"], 5);
 }
 
 TEST_F(bank_process_test, pays_only_a_bank_whose_key_matches_the_configured_fingerprint) {
