@@ -169,7 +169,7 @@ bank_handler(bank_ptr self, client_actor client, ledger_actor books,
         return rp;
       }
       auto o = parse_order(m.body);
-      if (o && !m.signed_by_sender)
+      if (o && must_be_signed(m.from, m.to) && !m.signed_by_sender)
         // An order must prove who gave it, to anyone, later: a ratchet
         // session alone authenticates it to the bank only.
         answer(self, rp, m.from,

@@ -563,8 +563,10 @@ void open_v3(client_ptr self, uint64_t seq, int64_t accepted_ts,
   if (opened->used_one_time && ++st.one_time_used >= 10)
     refresh_prekeys(self);
   auto& msg = opened->msg;
-  if (msg && from == bank::bank_user && !msg->signed_by_sender) {
-    // A receipt proves a payment only with the bank's signature.
+  if (msg && bank::must_be_signed(from, st.cfg.user)
+      && st.cfg.user != bank::bank_user && !msg->signed_by_sender) {
+    // A receipt proves a payment only with the bank's signature (the bank
+    // itself answers an unsigned order with a refusal).
     warn(self, "dropped an unsigned message from the bank");
     return finish_inbound(self, seq, std::nullopt);
   }
@@ -998,7 +1000,7 @@ void send_letter(client_ptr self, caf::typed_response_promise<std::string> rp,
       protocol::letter content{st.cfg.user, to, now_ms(),
                                crypto::random_uuid(), body};
       if (*ready) {
-        bool sign = to == bank::bank_user || st.cfg.user == bank::bank_user;
+        bool sign = bank::must_be_signed(st.cfg.user, to);
         auto blob = st.dev->seal_letter(content, sign, content.ts);
         if (!blob)
           return (void) rp.deliver(blob.error());
@@ -1046,8 +1048,12 @@ void refresh_prekeys(client_ptr self) {
                     [=](caf::expected<protocol::envelope> env) {
                       auto& st = self->state;
                       st.prekeys_busy = false;
-                      if (prekey_count_of(env))
-                        st.dev->published(spk);
+                      if (!prekey_count_of(env))
+                        return;
+                      if (auto err = st.dev->published(spk))
+                        warn(self, "could not note the published prekeys"
+                                   " (they are sent again at the next"
+                                   " sign-in): " + explain(err));
                     },
                     own_request_timeout);
           },

@@ -205,11 +205,15 @@ bool device::upload_due(std::chrono::milliseconds rotation,
          || now_ms - spk_created_ms_ >= rotation.count();
 }
 
-void device::published(uint32_t spk_id) {
+caf::error device::published(uint32_t spk_id) {
   auto put = db_->sql().prepare(
     "INSERT OR REPLACE INTO counters(name, value) VALUES('published_spk', ?1)");
-  if (put && !put->bind(1, int64_t{spk_id}).run())
-    published_spk_ = spk_id;
+  if (!put)
+    return put.error();
+  if (auto err = put->bind(1, int64_t{spk_id}).run())
+    return err; // unchanged: the next sign-in publishes again
+  published_spk_ = spk_id;
+  return caf::none;
 }
 
 caf::expected<protocol::prekey_upload>

@@ -84,8 +84,9 @@ public:
   /// published (`published(id)` was not called for it).
   bool upload_due(std::chrono::milliseconds rotation, int64_t now_ms) const;
 
-  /// Notes that the router holds the signed prekey `spk_id`.
-  void published(uint32_t spk_id);
+  /// Notes that the router holds the signed prekey `spk_id`. After a
+  /// failed write nothing changes, and the next sign-in publishes again.
+  caf::error published(uint32_t spk_id);
 
   /// Whether a session with `peer` exists to send on.
   bool has_session(const std::string& peer);

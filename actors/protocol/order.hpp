@@ -14,6 +14,14 @@ namespace courier::bank {
 /// The name the bank signs in with.
 constexpr const char* bank_user = "bank";
 
+/// Whether letters between `from` and `to` must carry the sender's device
+/// signature: orders to the bank and the bank's receipts are proofs for a
+/// third party; chat is deniable. The sender signs by this rule, and a
+/// receiver drops (the client) or refuses (the bank) what breaks it.
+inline bool must_be_signed(const std::string& from, const std::string& to) {
+  return from == bank_user || to == bank_user;
+}
+
 /// A parsed order: the body of a sealed message to `bank`.
 /// JSON: `{"bank":1,"type":T,...}` with T one of open_account, balance,
 /// transfer{transfer_id,to,amount_minor}, issue{transfer_id,to,amount_minor},
