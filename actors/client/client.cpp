@@ -109,8 +109,12 @@ struct client_state {
   std::unordered_map<std::string, crypto::key> keys; ///< pinned contacts
   std::deque<inbound> incoming;
   size_t handovers = 0; ///< messages the listener has not answered yet
-  /// (sender, msg_id) of the messages the listener has not answered yet.
+  /// (sender, msg_id) of the messages the listener has not answered yet,
+  /// or whose answer is not recorded yet.
   std::set<std::pair<std::string, std::string>> in_hand;
+  /// Messages the listener dealt with, by router seq, to be recorded in
+  /// one transaction and then acknowledged (see `record_handled`).
+  std::vector<std::pair<uint64_t, inbound_message>> handled;
   std::unordered_map<uint64_t, std::string> sent; ///< router seq -> msg_id
   std::string scratch;
   static inline const char* name = "client";
@@ -471,6 +475,31 @@ claim_result claim(client_state& st, const inbound_message& msg) {
   return claim_result::fresh;
 }
 
+// Records what the listener dealt with, then acknowledges it: only then,
+// so a crash in between means it comes again (and is found as seen).
+void record_handled(client_ptr self) {
+  auto& st = self->state;
+  auto batch = std::move(st.handled);
+  st.handled.clear();
+  if (batch.empty())
+    return;
+  std::vector<inbound_message> msgs;
+  msgs.reserve(batch.size());
+  for (auto& [seq, msg] : batch)
+    msgs.push_back(msg);
+  auto err = st.db->record_inbound(msgs, st.cfg.keep_history);
+  if (err) {
+    warn(self, "could not store a message: " + explain(err));
+  } else {
+    crash_point("recorded");
+    if (st.at == phase::open)
+      for (auto& [seq, msg] : batch)
+        write(self, protocol::make_envelope("ack", std::to_string(seq)));
+  }
+  for (auto& [seq, msg] : batch)
+    st.in_hand.erase({msg.from, msg.msg_id});
+}
+
 // Hands finished messages to the listener in arrival order, at most
 // `max_handovers` at a time. The listener answers `true` once it has dealt
 // with a message: only then is it recorded and acknowledged, so a crash in
@@ -508,12 +537,14 @@ void pump(client_ptr self) {
         [=](bool handled) {
           auto& st = self->state;
           --st.handovers;
-          st.in_hand.erase({msg.from, msg.msg_id});
           if (handled) {
-            if (auto err = st.db->record_inbound(msg, st.cfg.keep_history))
-              warn(self, "could not store a message: " + explain(err));
-            else if (crash_point("recorded"); st.at == phase::open)
-              write(self, protocol::make_envelope("ack", std::to_string(seq)));
+            // Recorded with the others the listener answers before the
+            // actor gets to the flush: one commit for a burst.
+            st.handled.emplace_back(seq, msg);
+            if (st.handled.size() == 1)
+              self->send(self, flush_atom::value);
+          } else {
+            st.in_hand.erase({msg.from, msg.msg_id});
           }
           pump(self);
         },
@@ -1220,7 +1251,12 @@ client(client_actor::stateful_pointer<client_state> self, client_config cfg,
         fetch_bundle(self, rp, user);
       return rp;
     },
+    [=](flush_atom) {
+      record_handled(self);
+      pump(self);
+    },
     [=](stop_atom) {
+      record_handled(self); // what was dealt with is not dealt with again
       self->state.reconnecting = false;
       if (self->state.conn)
         caf::anon_send(self->state.conn, close_atom::value);

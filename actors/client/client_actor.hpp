@@ -133,6 +133,9 @@ using client_actor = caf::typed_actor<
   // Its own timer: request `id` (one it makes by itself: a bundle fetch,
   // a prekey count or publish) has waited long enough for its answer.
   caf::reacts_to<tick_atom, uint64_t>,
+  // Its own: records (and then acknowledges) the messages the listener
+  // has dealt with since the last time, in one transaction.
+  caf::reacts_to<flush_atom>,
   // Closes the connection and quits.
   caf::reacts_to<stop_atom>,
   // Deletes the local history with a peer (pin and seen ids stay, so the

@@ -82,6 +82,11 @@ bool client_db::seen(const std::string& from, const std::string& msg_id) {
 
 caf::error client_db::record_inbound(const inbound_message& msg,
                                      bool keep_history) {
+  return record_inbound(std::vector<inbound_message>{msg}, keep_history);
+}
+
+caf::error client_db::record_inbound(const std::vector<inbound_message>& msgs,
+                                     bool keep_history) {
   auto tx = transaction::begin(db_);
   if (!tx)
     return tx.error();
@@ -89,19 +94,21 @@ caf::error client_db::record_inbound(const inbound_message& msg,
                           " VALUES(?1, ?2)");
   if (!seen)
     return seen.error();
-  if (auto err = seen->bind(1, msg.from).bind(2, msg.msg_id).run())
-    return err;
   auto done = db_.prepare("UPDATE inbox SET handled = 1, body = ''"
                           " WHERE sender = ?1 AND msg_id = ?2");
   if (!done)
     return done.error();
-  if (auto err = done->bind(1, msg.from).bind(2, msg.msg_id).run())
-    return err;
-  if (keep_history) {
-    auto hist = db_.prepare("INSERT INTO history(peer, outgoing, body,"
-                            " msg_id, ts) VALUES(?1, 0, ?2, ?3, ?4)");
-    if (!hist)
-      return hist.error();
+  auto hist = db_.prepare("INSERT INTO history(peer, outgoing, body,"
+                          " msg_id, ts) VALUES(?1, 0, ?2, ?3, ?4)");
+  if (!hist)
+    return hist.error();
+  for (auto& msg : msgs) {
+    if (auto err = seen->bind(1, msg.from).bind(2, msg.msg_id).run())
+      return err;
+    if (auto err = done->bind(1, msg.from).bind(2, msg.msg_id).run())
+      return err;
+    if (!keep_history)
+      continue;
     if (auto err = hist->bind(1, msg.from)
                      .bind(2, msg.body)
                      .bind(3, msg.msg_id)

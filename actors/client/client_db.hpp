@@ -50,6 +50,12 @@ public:
   caf::error record_inbound(const inbound_message& msg,
                             bool keep_history = true);
 
+  /// Records several received messages as `record_inbound` does, all in
+  /// one transaction (a burst the listener dealt with: one commit, and
+  /// pages shared by the rows written once).
+  caf::error record_inbound(const std::vector<inbound_message>& msgs,
+                            bool keep_history = true);
+
   /// Records a sent message in the history, as delivered already if its
   /// recipient acknowledged it before the router answered.
   caf::error record_outbound(const std::string& to, const std::string& body,
