@@ -38,8 +38,8 @@ router_metrics::router_metrics(Registry& r)
                "Sign-ins by result: signed_in (a known user), new_user (a "
                "name registered), refused, timed_out")
         .Add({{"result", "signed_in"}})),
-    handshakes_new_user(
-      counters(r, "courier_handshakes_total", "").Add({{"result", "new_user"}})),
+    handshakes_new_user(counters(r, "courier_handshakes_total", "")
+                          .Add({{"result", "new_user"}})),
     handshakes_refused(
       counters(r, "courier_handshakes_total", "").Add({{"result", "refused"}})),
     handshakes_timed_out(counters(r, "courier_handshakes_total", "")

@@ -48,7 +48,7 @@ struct router_metrics {
   prometheus::Counter& backbone_in;  ///< sends from another router
   prometheus::Gauge& backbone_peers_up;
 
-  // -- the offline queue --------------------------------------------------------
+  // -- the offline queue ------------------------------------------------------
   prometheus::Gauge& queue_messages;
   prometheus::Gauge& queue_bytes;
   prometheus::Histogram& store_commit_seconds;

@@ -466,8 +466,9 @@ void exit_with(caf::actor_system& sys, const Handle& core, const char* what) {
   sys.spawn([core, what](caf::event_based_actor* self) -> caf::behavior {
     self->monitor(core);
     self->set_down_handler([what](caf::down_msg& dm) {
-      logger(component::node).critical("the {} actor stopped ({}); exiting", what,
-                       caf::to_string(dm.reason));
+      logger(component::node)
+        .critical("the {} actor stopped ({}); exiting", what,
+                  caf::to_string(dm.reason));
       std::_Exit(3);
     });
     return {[](stop_atom) {}};

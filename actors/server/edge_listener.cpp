@@ -209,9 +209,10 @@ void on_session_down(listener_ptr self, const caf::actor_addr& who) {
 void on_exhausted(listener_ptr self) {
   auto& st = self->state;
   st.backoff = std::clamp(st.backoff * 2, first_backoff, max_backoff);
-  logger(component::edge).warn("out of file descriptors with {} connections; accepting "
-               "again in {} ms",
-               st.sessions.size(), st.backoff.count());
+  logger(component::edge)
+    .warn("out of file descriptors with {} connections; accepting "
+          "again in {} ms",
+          st.sessions.size(), st.backoff.count());
   self->delayed_send(self, st.backoff, resume_atom::value);
 }
 

@@ -97,9 +97,10 @@ struct queue_listener_state {
     } catch (const std::exception& e) {
       drop();
       if (backoff.count() == 0)
-        logger(component::store).warn("queue notices: lost the PostgreSQL connection ({}); "
-                     "trying again",
-                     e.what());
+        logger(component::store)
+          .warn("queue notices: lost the PostgreSQL connection ({}); "
+                "trying again",
+                e.what());
       backoff = std::min(milliseconds{5000},
                          std::max(milliseconds{250}, backoff * 2));
       return backoff;

@@ -245,9 +245,10 @@ bool from_backbone(router_ptr self) {
 }
 
 caf::error misrouted(router_ptr self, const std::string& user) {
-  logger(component::router).error("router {}: asked about {} by another node, but {} is not "
-                "its home; are all routers configured with the same names?",
-                self->state.cluster.name, user, user);
+  logger(component::router)
+    .error("router {}: asked about {} by another node, but {} is not "
+           "its home; are all routers configured with the same names?",
+           self->state.cluster.name, user, user);
   return make_error(errc::internal, "the routers disagree on " + user
                                       + "'s home router");
 }
@@ -583,8 +584,9 @@ caf::error charge_sender(router_ptr self, const std::string& from) {
 /// Logs why router `name` is refused and returns the error for its link.
 caf::error refuse_peer(router_ptr self, const std::string& name,
                        const std::string& why) {
-  logger(component::backbone).error("router {}: refusing peer '{}': {}", self->state.cluster.name,
-                name, why);
+  logger(component::backbone)
+    .error("router {}: refusing peer '{}': {}", self->state.cluster.name,
+           name, why);
   return make_error(errc::peer_refused, "router " + self->state.cluster.name
                                           + " refused peer '" + name
                                           + "': " + why);
@@ -613,8 +615,9 @@ caf::error add_peer(router_ptr self, const std::string& name,
       self->send(peer, login_atom::value, user, session);
       ++relogged;
     }
-  logger(component::backbone).info("router {}: peer {} is up ({} sessions here are homed there)",
-               st.cluster.name, name, relogged);
+  logger(component::backbone)
+    .info("router {}: peer {} is up ({} sessions here are homed there)",
+          st.cluster.name, name, relogged);
   return caf::none;
 }
 
@@ -654,9 +657,10 @@ caf::result<bool> on_peer_up(router_ptr self, const std::string& name,
           rp.deliver(true);
       },
       [=](caf::error& err) mutable {
-        logger(component::backbone).warn("router {}: no certificate for peer '{}': {}",
-                     self->state.cluster.name, name,
-                     self->system().render(err));
+        logger(component::backbone)
+          .warn("router {}: no certificate for peer '{}': {}",
+                self->state.cluster.name, name,
+                self->system().render(err));
         rp.deliver(refuse_peer(self, name, "no verified certificate stands "
                                            "behind it"));
       });
@@ -669,9 +673,10 @@ void on_down(router_ptr self, const caf::down_msg& dm) {
   auto& st = self->state;
   for (auto p = st.peers.begin(); p != st.peers.end(); ++p)
     if (p->second.address() == dm.source) {
-      logger(component::backbone).warn("router {}: peer {} is gone ({}); its users get "
-                   "'unreachable' until it is back",
-                   st.cluster.name, p->first, self->system().render(dm.reason));
+      logger(component::backbone)
+        .warn("router {}: peer {} is gone ({}); its users get "
+              "'unreachable' until it is back",
+              st.cluster.name, p->first, self->system().render(dm.reason));
       st.peers.erase(p);
       if (st.metrics)
         st.metrics->backbone_peers_up.Set(

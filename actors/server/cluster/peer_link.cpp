@@ -59,8 +59,9 @@ void retry_later(link_ptr self) {
 void failed(link_ptr self, const std::string& why) {
   auto& st = self->state;
   if (st.attempts++ % 10 == 0)
-    logger(component::backbone).warn("peer {} at {} unreachable: {} (retrying)", st.peer.name,
-                 st.peer.backbone.to_string(), why);
+    logger(component::backbone)
+      .warn("peer {} at {} unreachable: {} (retrying)", st.peer.name,
+            st.peer.backbone.to_string(), why);
   retry_later(self);
 }
 
