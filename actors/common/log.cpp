@@ -235,6 +235,10 @@ void configure_logging(log_format format, level_enum level,
   set_level_everywhere(level);
 }
 
+log_format configured_log_format() {
+  return configured_format;
+}
+
 void reload_log_level() {
   auto& log = logger(component::node);
   auto level = configured_level;

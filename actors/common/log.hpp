@@ -43,6 +43,9 @@ bool parse_log_level(std::string_view text, spdlog::level::level_enum& out);
 void configure_logging(log_format format, spdlog::level::level_enum level,
                        std::string level_file = {});
 
+/// The format configure_logging set (text until it is called).
+log_format configured_log_format();
+
 /// Reads the level from the level file given to configure_logging (one
 /// word, e.g. `debug`), or goes back to the configured level if the file
 /// is missing or empty, and logs the level now in force. A file with

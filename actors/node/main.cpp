@@ -403,7 +403,11 @@ public:
 }
 
 int fail(const std::string& sentence) {
-  std::cerr << "courier-node: " << sentence << "\n";
+  // With JSON logs every line is JSON, this one too.
+  if (configured_log_format() == log_format::json)
+    logger(component::node).critical("{}", sentence);
+  else
+    std::cerr << "courier-node: " << sentence << "\n";
   return 1;
 }
 
