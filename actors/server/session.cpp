@@ -10,8 +10,8 @@
 #include <caf/io/typed_broker.hpp>
 
 #include "actors/common/error.hpp"
-#include "actors/common/telemetry.hpp"
 #include "actors/common/socket.hpp"
+#include "actors/common/telemetry.hpp"
 #include "actors/common/whole_cleanup.hpp"
 #include "actors/protocol/channel.hpp"
 #include "actors/protocol/bundle.hpp"
