@@ -10,6 +10,7 @@ packages=(
   libcaf-dev libssl-dev libboost-json1.81-dev libsqlite3-dev
   libspdlog-dev libcli11-dev uuid-dev libgtest-dev
   libpqxx-dev libpq-dev postgresql
+  prometheus-cpp-dev libcivetweb-dev curl
   mosquitto libmosquitto-dev
   qt6-declarative-dev qml6-module-qtquick qml6-module-qtquick-controls
   qml6-module-qtquick-layouts qml6-module-qtquick-window

@@ -1,7 +1,6 @@
 #include "actors/bank/bank.hpp"
 
 #include <chrono>
-#include <iostream>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
@@ -10,6 +9,8 @@
 #include "actors/bank/ledger.hpp"
 #include "actors/common/error.hpp"
 #include "actors/common/fingerprint.hpp"
+#include "actors/common/log.hpp"
+#include "actors/common/telemetry.hpp"
 #include "actors/protocol/order.hpp"
 #include "actors/protocol/receipt.hpp"
 
@@ -28,10 +29,18 @@ struct bank_state {
   ledger_actor books;
   std::map<std::string, std::string> operators; ///< name -> fingerprint
   milliseconds backoff{200};
+  /// The node's bank series; null when it serves no metrics.
+  bank_metrics* metrics = nullptr;
   static inline const char* name = "bank";
 };
 
 using bank_ptr = bank_actor::stateful_pointer<bank_state>;
+
+// Counts an order of `type` answered with a receipt (`ok`) or a refusal.
+void count_order(bank_ptr self, const std::string& type, bool ok) {
+  if (auto m = self->state.metrics)
+    m->orders(type, ok).Increment();
+}
 
 using receipt_promise = caf::typed_response_promise<bool>;
 
@@ -70,6 +79,7 @@ std::string refused(const std::string& re, const std::string& op, errc code,
 auto refusal(bank_ptr self, receipt_promise rp, std::string to,
              std::string re, std::string op) {
   return [=](caf::error& err) mutable {
+    count_order(self, op, false);
     answer(self, rp, to, refused(re, op, code_of(err), explain(err)));
   };
 }
@@ -83,6 +93,7 @@ void handle_order(bank_ptr self, receipt_promise rp,
     self->request(st.books, seconds{30}, account_atom::value, user, fp)
       .then(
         [=](int64_t balance, bool created) mutable {
+          count_order(self, "open_account", true);
           auto r = done(re, "open_account");
           r.user = user;
           r.balance_minor = balance;
@@ -94,6 +105,7 @@ void handle_order(bank_ptr self, receipt_promise rp,
     self->request(st.books, seconds{30}, balance_atom::value, user, fp)
       .then(
         [=](int64_t balance) mutable {
+          count_order(self, "balance", true);
           auto r = done(re, "balance");
           r.user = user;
           r.balance_minor = balance;
@@ -105,6 +117,7 @@ void handle_order(bank_ptr self, receipt_promise rp,
                   o.limit, o.before)
       .then(
         [=](const std::vector<transfer_receipt>& entries) mutable {
+          count_order(self, "history", true);
           auto r = done(re, "history");
           r.user = user;
           r.entries = entries;
@@ -112,6 +125,7 @@ void handle_order(bank_ptr self, receipt_promise rp,
         },
         on_error);
   } else if (o.type == "issue" && !is_operator(st.operators, user, fp)) {
+    count_order(self, o.type, false);
     answer(self, rp, user,
            refused(re, o.type, errc::not_permitted,
                    "only the bank's operators may issue money; the bank's "
@@ -125,6 +139,7 @@ void handle_order(bank_ptr self, receipt_promise rp,
     self->request(st.books, seconds{30}, transfer_atom::value, t)
       .then(
         [=](const transfer_receipt& t) mutable {
+          count_order(self, t.kind, true);
           auto r = done(re, t.kind);
           r.transfer = t;
           answer(self, rp, user, make_receipt(r));
@@ -138,14 +153,16 @@ void reconnect(bank_ptr self) {
     .then(
       [=](const std::string& fp, bool) {
         self->state.backoff = milliseconds{200};
-        // One write, so that no log line lands inside it.
-        std::cout << ("bank signed in; router fingerprint: " + fp + "\n")
-                  << std::flush;
+        report_ready(self->system(), readiness::signed_in, true);
+        logger(component::bank).info("bank signed in; router fingerprint: {}",
+                                     fp);
       },
       [=](caf::error& err) {
         auto& b = self->state.backoff;
-        std::cerr << "bank: cannot reach the router (" << explain(err)
-                  << "); retrying in " << b.count() << " ms" << std::endl;
+        report_ready(self->system(), readiness::signed_in, false);
+        logger(component::bank)
+          .warn("cannot reach the router ({}); retrying in {} ms",
+                explain(err), b.count());
         self->delayed_send(self, b, connect_atom::value);
         b = std::min(b * 2, milliseconds{10000});
       });
@@ -157,6 +174,7 @@ bank_handler(bank_ptr self, client_actor client, ledger_actor books,
   self->state.client = client;
   self->state.books = books;
   self->state.operators = std::move(operators);
+  self->state.metrics = bank_metrics_of(self->system());
   self->monitor(client);
   self->set_down_handler([=](caf::down_msg&) { self->quit(); });
   return {
@@ -169,7 +187,11 @@ bank_handler(bank_ptr self, client_actor client, ledger_actor books,
         return rp;
       }
       auto o = parse_order(m.body);
-      if (o && must_be_signed(m.from, m.to) && !m.signed_by_sender)
+      bool unsigned_order = o && must_be_signed(m.from, m.to)
+                            && !m.signed_by_sender;
+      if (!o || unsigned_order)
+        count_order(self, o ? o->type : "unknown", false);
+      if (unsigned_order)
         // An order must prove who gave it, to anyone, later: a ratchet
         // session alone authenticates it to the bank only.
         answer(self, rp, m.from,
@@ -185,8 +207,10 @@ bank_handler(bank_ptr self, client_actor client, ledger_actor books,
       return rp;
     },
     [=](status_atom, const std::string& text) {
-      if (text == "disconnected")
+      if (text == "disconnected") {
+        report_ready(self->system(), readiness::signed_in, false);
         self->delayed_send(self, self->state.backoff, connect_atom::value);
+      }
     },
     [=](connect_atom) { reconnect(self); },
     [=](delivered_atom, const std::string&) {

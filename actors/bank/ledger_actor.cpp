@@ -9,6 +9,7 @@
 #include "actors/bank/ledger.hpp"
 #include "actors/common/clock.hpp"
 #include "actors/common/error.hpp"
+#include "actors/common/telemetry.hpp"
 
 namespace courier::bank {
 
@@ -25,6 +26,9 @@ struct ledger_state {
   std::shared_ptr<ledger> books;
   std::vector<pending_order> pending;
   bool flush_scheduled = false;
+  /// The node's bank series and readiness; null without them.
+  bank_metrics* metrics = nullptr;
+  readiness* ready = nullptr;
   static inline const char* name = "ledger";
 
   // Applies every pending order in one transaction; nobody hears back
@@ -33,6 +37,7 @@ struct ledger_state {
     flush_scheduled = false;
     if (pending.empty())
       return;
+    auto start = std::chrono::steady_clock::now();
     std::vector<caf::expected<transfer_receipt>> results;
     results.reserve(pending.size());
     auto err = books->begin();
@@ -47,6 +52,7 @@ struct ledger_state {
         books->rollback();
       }
     }
+    count(start, results, err);
     for (size_t i = 0; i < pending.size(); ++i) {
       if (err)
         pending[i].promise.deliver(err);
@@ -83,6 +89,26 @@ struct ledger_state {
     return results;
   }
 
+  // Times and counts one flush; a failed begin or commit means the
+  // ledger's database does not answer.
+  void count(std::chrono::steady_clock::time_point start,
+             const std::vector<caf::expected<transfer_receipt>>& results,
+             const caf::error& err) {
+    if (ready)
+      ready->set(readiness::store, !err);
+    if (!metrics)
+      return;
+    metrics->ledger_commit_seconds.Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+        .count());
+    metrics->ledger_batch_orders.Observe(static_cast<double>(pending.size()));
+    if (err)
+      return;
+    for (auto& r : results)
+      if (r && !r->replayed)
+        metrics->transfers.Increment();
+  }
+
   caf::error check_owner(const std::string& user, const std::string& fp) {
     auto owner = books->account_key(user);
     if (!owner)
@@ -100,6 +126,9 @@ ledger_actor::behavior_type
 bookkeeper(ledger_actor::stateful_pointer<ledger_state> self,
            std::shared_ptr<ledger> books) {
   self->state.books = std::move(books);
+  self->state.metrics = bank_metrics_of(self->system());
+  if (auto t = telemetry_of(self->system()))
+    self->state.ready = &t->ready;
   return {
     [=](account_atom, const std::string& user,
         const std::string& fp) -> caf::result<int64_t, bool> {

@@ -5,11 +5,14 @@
 
 #include <caf/actor_system_config.hpp>
 
+#include "actors/common/telemetry.hpp"
+
 namespace courier {
 
 /// The CAF configuration every Courier process starts from: Courier's
-/// message types, its error category, and the I/O module.
-class base_config : public caf::actor_system_config {
+/// message types, its error category, and the I/O module. Its telemetry
+/// slot is where a node's actors find its metrics and readiness.
+class base_config : public caf::actor_system_config, public telemetry_slot {
 public:
   base_config();
 };

@@ -22,9 +22,11 @@
 #include "actors/common/endpoint.hpp"
 #include "actors/common/error.hpp"
 #include "actors/common/fingerprint.hpp"
+#include "actors/common/log.hpp"
 #include "actors/common/private_files.hpp"
 #include "actors/common/socket.hpp"
 #include "actors/config/node_config.hpp"
+#include "actors/node/operator_options.hpp"
 #include "actors/protocol/amount.hpp"
 #include "actors/protocol/envelope.hpp"
 #include "actors/protocol/order.hpp"
@@ -184,6 +186,7 @@ public:
   /// its operators'); also from repeated --reserve.
   std::vector<std::string> reserve;
   std::map<std::string, std::string> reserved; ///< `reserve`, read
+  operator_options ops; ///< --metrics, --log-format, --log-level
 
   router_config() {
     // Sessions and the router run on the I/O thread; the workers only see
@@ -257,6 +260,7 @@ public:
       .add(handshake_queue, "handshake-queue",
            "sign-in steps waiting for a thread; past it clients are told "
            "to retry (busy)");
+    ops.add_to(custom_options_);
   }
 
   /// The text of `--help`: usage, then each option with its default.
@@ -323,6 +327,7 @@ public:
   std::map<std::string, std::string> operators; ///< `operator_list`, read
   /// Router pins; also from repeated --server-fingerprint.
   std::vector<std::string> server_fingerprints;
+  operator_options ops; ///< --metrics, --log-format, --log-level
 
   bank_config() {
     sleep_when_idle(*this);
@@ -338,6 +343,7 @@ public:
       .add(workers, "crypto-workers", "threads for RSA work")
       .add(max_handovers, "max-pending-orders",
            "orders in flight at once (they share ledger commits)");
+    ops.add_to(custom_options_);
   }
 
   /// The text of `--help`: usage, then each option with its default.
@@ -403,7 +409,11 @@ public:
 }
 
 int fail(const std::string& sentence) {
-  std::cerr << "courier-node: " << sentence << "\n";
+  // With JSON logs every line is JSON, this one too.
+  if (configured_log_format() == log_format::json)
+    logger(component::node).critical("{}", sentence);
+  else
+    std::cerr << "courier-node: " << sentence << "\n";
   return 1;
 }
 
@@ -466,22 +476,25 @@ void exit_with(caf::actor_system& sys, const Handle& core, const char* what) {
   sys.spawn([core, what](caf::event_based_actor* self) -> caf::behavior {
     self->monitor(core);
     self->set_down_handler([what](caf::down_msg& dm) {
-      spdlog::critical("the {} actor stopped ({}); exiting", what,
-                       caf::to_string(dm.reason));
+      logger(component::node)
+        .critical("the {} actor stopped ({}); exiting", what,
+                  caf::to_string(dm.reason));
       std::_Exit(3);
     });
     return {[](stop_atom) {}};
   });
 }
 
-// Blocks until SIGINT or SIGTERM.
+// Blocks until SIGINT or SIGTERM; SIGHUP reads the log level again.
 void wait_for_signal() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   int sig = 0;
-  sigwait(&set, &sig);
+  while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+    reload_log_level();
 }
 
 // --peer-fingerprint NAME=SHA256, each name once.
@@ -587,9 +600,9 @@ int start_backbone(caf::actor_system& sys, router_config& cfg,
   if (!bound)
     return fail("cannot listen on the backbone " + cfg.backbone + ": "
                 + sys.render(bound.error()));
-  std::cout << "backbone of router '" << cfg.name << "' on " << at.host << ":"
-            << *bound << (tls ? " (mutual TLS)" : " (INSECURE: no TLS)")
-            << std::endl;
+  logger(component::node)
+    .info("backbone of router '{}' on {}:{}{}", cfg.name, at.host, *bound,
+          tls ? " (mutual TLS)" : " (INSECURE: no TLS)");
   auto mm = tls ? sys.openssl_manager().actor_handle()
                 : sys.middleman().actor_handle();
   for (auto& text : cfg.peers) {
@@ -612,9 +625,14 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
                                            cluster.routers))
     return fail(explain(err));
   // Checked and migrated before anything else is made.
+  // /healthz answers from here on; /readyz once the edge listens.
+  auto endpoint = serve_operator_endpoint(cfg.ops, cfg);
+  if (!endpoint)
+    return fail(detail_of(endpoint.error()));
   auto stores = open_router_store(cfg.store, cfg.data);
   if (!stores)
     return fail(explain(stores.error()));
+  report_ready(sys, readiness::store, true);
   bool created = false;
   auto key = load_or_create_node_key(cfg.data + "/router_key.pem", created);
   if (!key)
@@ -626,17 +644,18 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
     return fail("cannot read the router key");
   ident->der = *der;
   ident->name = cfg.name;
-  std::cout << (created ? "created router key, fingerprint: "
-                        : "router fingerprint: ")
-            << crypto::fingerprint_of_der(ident->der) << std::endl;
+  logger(component::node)
+    .info("{}{}", created ? "created router key, fingerprint: "
+                          : "router fingerprint: ",
+          crypto::fingerprint_of_der(ident->der));
   auto edge = *parse_endpoint(cfg.edge, true); // checked before
   auto limits = cfg.limits();
   directory_limits dir_limits;
   dir_limits.max_names_per_key
     = static_cast<uint32_t>(std::min<size_t>(cfg.max_names_per_key, UINT32_MAX));
   for (auto& [user, fp] : cfg.reserved)
-    std::cout << "reserved name '" << user << "' for the key " << fp
-              << std::endl;
+    logger(component::node)
+      .info("reserved name '{}' for the key {}", user, fp);
   auto dir = spawn_directory(sys, stores->directory, dir_limits, cfg.reserved);
   // Before the store owns it.
   auto first_seq = next_free_seq(*stores->queue);
@@ -661,6 +680,7 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   if (auto rc = start_backbone(sys, cfg, rt); rc != 0) {
     leave(rc);
   }
+  report_ready(sys, readiness::backbone, true);
   // Directory requests go through the router, which knows the home; a
   // router alone is every user's home, so its sign-ins go straight to its
   // directory. Handshake threads (one per core by default) keep the I/O
@@ -673,7 +693,8 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   session_context ctx{ident, rt, directory_actor{rt}, handshakes, limits};
   auto admission = cfg.admission(open_descriptors());
   if (cfg.max_connections == 0 || admission.max_connections < cfg.max_connections)
-    spdlog::info("accepting at most {} edge connections (descriptor limit "
+    logger(component::node)
+      .info("accepting at most {} edge connections (descriptor limit "
                  "{})",
                  admission.max_connections, descriptor_limit());
   auto listener = sys.middleman().spawn_broker(
@@ -683,11 +704,11 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   self->request(listener, std::chrono::seconds{10}, status_atom::value)
     .receive(
       [&](uint16_t bound) {
-        // One write: another thread's log line cannot land inside it,
-        // and scripts read the address from it.
-        std::cout << ("courier router '" + cfg.name + "' listening on "
-                      + edge.host + ":" + std::to_string(bound) + "\n")
-                  << std::flush;
+        // Scripts read the address from this line.
+        logger(component::node)
+          .info("courier router '{}' listening on {}:{}", cfg.name,
+                edge.host, bound);
+        report_ready(sys, readiness::edge, true);
       },
       [&](caf::error& err) {
         rc = fail("cannot listen on " + cfg.edge + ": "
@@ -697,7 +718,7 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
     leave(rc);
   }
   wait_for_signal();
-  spdlog::info("router stopping");
+  logger(component::node).info("router stopping");
   // Messages held in memory for their recipients' acks go to disk; every
   // message a sender was told about is there already. The router's puts
   // reach the store before the stop, which writes everything pending.
@@ -705,13 +726,17 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   self->request(rt, std::chrono::seconds{10}, flush_atom::value)
     .receive([&](size_t n) { held = n; },
              [&](caf::error& err) {
-               spdlog::error("could not collect held messages: {}",
+               logger(component::node)
+                 .error("could not collect held messages: {}",
                              sys.render(err));
              });
   self->request(queue, std::chrono::seconds{10}, stop_atom::value)
-    .receive([&](size_t) { spdlog::info("wrote {} held messages", held); },
+    .receive([&](size_t) {
+               logger(component::node).info("wrote {} held messages", held);
+             },
              [&](caf::error& err) {
-               spdlog::error("could not write held messages: {}",
+               logger(component::node)
+                 .error("could not write held messages: {}",
                              sys.render(err));
              });
   leave(0);
@@ -748,16 +773,21 @@ caf::expected<crypto::key> bank_key(const std::string& data, bool& created) {
 }
 
 int run_bank(caf::actor_system& sys, bank_config& cfg) {
+  auto endpoint = serve_operator_endpoint(cfg.ops, cfg);
+  if (!endpoint)
+    return fail(detail_of(endpoint.error()));
   auto books = open_books(cfg.data);
   if (!books)
     return fail(explain(books.error()));
+  report_ready(sys, readiness::store, true);
   bool created = false;
   auto key = bank_key(cfg.data, created);
   if (!key)
     return fail(detail_of(key.error()));
-  std::cout << (created ? "created bank key, fingerprint: "
-                        : "bank fingerprint: ")
-            << *crypto::fingerprint(*key) << std::endl;
+  logger(component::node)
+    .info("{}{}", created ? "created bank key, fingerprint: "
+                          : "bank fingerprint: ",
+          *crypto::fingerprint(*key));
   client_config cc;
   cc.user = bank::bank_user;
   cc.dir = cfg.data;
@@ -779,10 +809,10 @@ int run_bank(caf::actor_system& sys, bank_config& cfg) {
   std::string ops;
   for (auto& [op, fp] : cfg.operators)
     ops += (ops.empty() ? "" : ", ") + op + " (key " + fp + ")";
-  std::cout << "courier bank serving as 'bank' via " << cfg.server
-            << (ops.empty() ? "; no operators: nobody may issue money"
-                            : "; operators: " + ops)
-            << std::endl;
+  logger(component::node)
+    .info("courier bank serving as 'bank' via {}{}", cfg.server,
+          ops.empty() ? "; no operators: nobody may issue money"
+                      : "; operators: " + ops);
   wait_for_signal();
   leave(0);
 }
@@ -873,6 +903,7 @@ int main(int argc, char** argv) {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
   // The default logger exists before any thread does: made by whichever
@@ -904,6 +935,11 @@ int main(int argc, char** argv) {
     if (auto err = read_named_keys(cfg.reserve, "reserve", cfg.reserved))
       return fail(detail_of(err));
     if (auto problem = check_router_options(cfg); !problem.empty())
+      return fail(problem);
+    if (auto problem = prepare_operator_options(cfg.ops, cfg.data,
+                                                node_role::router,
+                                                !cfg.backbone.empty(), cfg);
+        !problem.empty())
       return fail(problem);
     if (!cfg.backbone.empty()) {
       // Without heartbeats a peer whose machine vanished is noticed only
@@ -963,6 +999,10 @@ int main(int argc, char** argv) {
     if (auto err = read_named_keys(cfg.operator_list, "operator",
                                    cfg.operators))
       return fail(detail_of(err));
+    if (auto problem = prepare_operator_options(cfg.ops, cfg.data,
+                                                node_role::bank, false, cfg);
+        !problem.empty())
+      return fail(problem);
     caf::actor_system sys{cfg};
     return run_bank(sys, cfg);
   }

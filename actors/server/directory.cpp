@@ -7,10 +7,10 @@
 #include <boost/json.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
-#include <spdlog/spdlog.h>
 
 #include "actors/common/error.hpp"
 #include "actors/common/fingerprint.hpp"
+#include "actors/common/log.hpp"
 #include "actors/server/prekey_store.hpp"
 #include "crypto/bytes.hpp"
 #include "actors/protocol/json_object.hpp"
@@ -185,14 +185,16 @@ struct directory_state {
         continue;
       }
       if (!db->unbind(it->first)) {
-        spdlog::warn("the reserved name '{}' was bound to another key; that "
-                     "binding is removed",
-                     it->first);
+        logger(component::directory)
+          .warn("the reserved name '{}' was bound to another key; that "
+                "binding is removed",
+                it->first);
         it = digests.erase(it);
       } else {
-        spdlog::error("could not remove the binding of the reserved name "
-                      "'{}' to another key",
-                      it->first);
+        logger(component::directory)
+          .error("could not remove the binding of the reserved name "
+                 "'{}' to another key",
+                 it->first);
         ++it;
       }
     }
@@ -357,8 +359,9 @@ directory_impl::behavior_type directory(directory_ptr self,
       st.digests.emplace(user, std::move(digest));
     });
   if (loaded)
-    spdlog::error("the directory could not read its names: {}",
-                  to_string(loaded));
+    logger(component::directory)
+      .error("the directory could not read its names: {}",
+             to_string(loaded));
   st.release_squatted();
   return {
     [=](register_atom, const std::string& user,

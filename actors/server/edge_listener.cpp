@@ -5,9 +5,9 @@
 
 #include <caf/actor_cast.hpp>
 #include <caf/io/system_messages.hpp>
-#include <spdlog/spdlog.h>
-
 #include "actors/common/error.hpp"
+#include "actors/common/log.hpp"
+#include "actors/common/telemetry.hpp"
 #include "actors/common/socket.hpp"
 #include "actors/protocol/envelope.hpp"
 #include "actors/protocol/frame.hpp"
@@ -156,8 +156,11 @@ void refuse(listener_ptr self, caf::io::connection_handle hdl, errc code) {
   (void) ::send(static_cast<int>(hdl.id()), frame.data(), frame.size(),
                 MSG_DONTWAIT | MSG_NOSIGNAL);
   self->close(hdl);
+  if (auto m = router_metrics_of(self->system()))
+    (code == errc::busy ? m->refused_busy : m->refused_per_address)
+      .Increment();
   if (self->state.refused++ % 1000 == 0)
-    spdlog::warn("refused a connection ({}); {} refused so far",
+    logger(component::edge).warn("refused a connection ({}); {} refused so far",
                  to_string(code), self->state.refused);
 }
 
@@ -206,9 +209,10 @@ void on_session_down(listener_ptr self, const caf::actor_addr& who) {
 void on_exhausted(listener_ptr self) {
   auto& st = self->state;
   st.backoff = std::clamp(st.backoff * 2, first_backoff, max_backoff);
-  spdlog::warn("out of file descriptors with {} connections; accepting "
-               "again in {} ms",
-               st.sessions.size(), st.backoff.count());
+  logger(component::edge)
+    .warn("out of file descriptors with {} connections; accepting "
+          "again in {} ms",
+          st.sessions.size(), st.backoff.count());
   self->delayed_send(self, st.backoff, resume_atom::value);
 }
 

@@ -10,8 +10,9 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <pqxx/pqxx>
-#include <spdlog/spdlog.h>
 
+#include "actors/common/log.hpp"
+#include "actors/common/telemetry.hpp"
 #include "actors/server/pg_backend.hpp"
 
 namespace courier {
@@ -79,7 +80,7 @@ struct queue_listener_state {
         conn->get_notifs(); // issues the LISTEN
         if (backoff.count() > 0) {
           // Writes while we were away sent notices nobody heard.
-          spdlog::info("queue notices: listening again");
+          logger(component::store).info("queue notices: listening again");
           overflow = true;
         }
         backoff = milliseconds{0};
@@ -96,9 +97,10 @@ struct queue_listener_state {
     } catch (const std::exception& e) {
       drop();
       if (backoff.count() == 0)
-        spdlog::warn("queue notices: lost the PostgreSQL connection ({}); "
-                     "trying again",
-                     e.what());
+        logger(component::store)
+          .warn("queue notices: lost the PostgreSQL connection ({}); "
+                "trying again",
+                e.what());
       backoff = std::min(milliseconds{5000},
                          std::max(milliseconds{250}, backoff * 2));
       return backoff;
@@ -130,6 +132,9 @@ queue_listener(queue_listener_actor::stateful_pointer<queue_listener_state> self
     // Each wait is short, so the actor still sees an exit in time.
     [=](tick_atom) {
       auto pause = self->state.wait();
+      // Its connection is the router's steady look at PostgreSQL.
+      report_ready(self->system(), readiness::store,
+                   self->state.conn != nullptr);
       if (pause.count() == 0)
         self->send(self, tick_atom::value);
       else

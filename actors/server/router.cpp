@@ -13,10 +13,11 @@
 #include <caf/io/middleman.hpp>
 #include <caf/io/typed_broker.hpp>
 #include <caf/typed_event_based_actor.hpp>
-#include <spdlog/spdlog.h>
 
 #include "actors/common/clock.hpp"
 #include "actors/common/error.hpp"
+#include "actors/common/log.hpp"
+#include "actors/common/telemetry.hpp"
 #include "actors/server/cluster/rendezvous.hpp"
 #include "actors/common/whole_cleanup.hpp"
 #include "actors/server/token_bucket.hpp"
@@ -94,6 +95,8 @@ struct router_state {
   std::chrono::milliseconds ack_hold{0};
   bool hold_tick_pending = false;
   uint64_t next_seq = 1;
+  /// The node's router series; null when it serves no metrics.
+  router_metrics* metrics = nullptr;
   static inline const char* name = "router";
 };
 
@@ -158,6 +161,8 @@ void fetch(router_ptr self, const std::string& user) {
             u.caught_up = false;
             break;
           }
+          if (auto m = self->state.metrics)
+            m->delivered_from_store.Increment();
           push(u, std::move(row));
         }
         // Acks that came in while the store was busy freed more room.
@@ -183,6 +188,8 @@ bool push_now(router_ptr self, const std::string& to,
     return false;
   auto& u = it->second;
   if (!u.fetching && u.caught_up && has_room(u, self->state.limits)) {
+    if (auto m = self->state.metrics)
+      m->delivered_live.Increment();
     push(u, msg);
     return true;
   }
@@ -201,6 +208,8 @@ void on_stored(router_ptr self, const std::string& to, stored_message msg) {
   if (u.fetching || msg.seq <= u.last_seq)
     return; // pushed already, or the fetch under way includes it
   if (u.caught_up && has_room(u, self->state.limits)) {
+    if (auto m = self->state.metrics)
+      m->delivered_from_store.Increment();
     push(u, std::move(msg));
     return;
   }
@@ -236,9 +245,10 @@ bool from_backbone(router_ptr self) {
 }
 
 caf::error misrouted(router_ptr self, const std::string& user) {
-  spdlog::error("router {}: asked about {} by another node, but {} is not "
-                "its home; are all routers configured with the same names?",
-                self->state.cluster.name, user, user);
+  logger(component::router)
+    .error("router {}: asked about {} by another node, but {} is not "
+           "its home; are all routers configured with the same names?",
+           self->state.cluster.name, user, user);
   return make_error(errc::internal, "the routers disagree on " + user
                                       + "'s home router");
 }
@@ -351,6 +361,8 @@ void hold(router_ptr self, send_promise rp,
           std::string to, stored_message msg) {
   auto& st = self->state;
   auto seq = msg.seq;
+  if (st.metrics)
+    st.metrics->held.Increment();
   st.held.emplace_hint(st.held.end(), seq,
                       held_message{std::move(to), std::move(msg), std::move(rp),
                                    clock::now() + st.ack_hold});
@@ -453,6 +465,8 @@ void accept(router_ptr self, send_promise rp,
             std::string from, std::string to, std::string blob) {
   stored_message msg{self->state.next_seq++, std::move(from), std::move(blob),
                      now_ms()};
+  if (auto m = self->state.metrics)
+    m->relayed.Increment();
   auto pushed = push_now(self, to, msg);
   if (!pushed && self->state.cluster.shared_store)
     msg.seq = 0; // numbered by the store, in one order for the cluster
@@ -570,8 +584,9 @@ caf::error charge_sender(router_ptr self, const std::string& from) {
 /// Logs why router `name` is refused and returns the error for its link.
 caf::error refuse_peer(router_ptr self, const std::string& name,
                        const std::string& why) {
-  spdlog::error("router {}: refusing peer '{}': {}", self->state.cluster.name,
-                name, why);
+  logger(component::backbone)
+    .error("router {}: refusing peer '{}': {}", self->state.cluster.name,
+           name, why);
   return make_error(errc::peer_refused, "router " + self->state.cluster.name
                                           + " refused peer '" + name
                                           + "': " + why);
@@ -591,6 +606,8 @@ caf::error add_peer(router_ptr self, const std::string& name,
                        "the second one");
   }
   st.peers[name] = peer;
+  if (st.metrics)
+    st.metrics->backbone_peers_up.Set(static_cast<double>(st.peers.size()));
   self->monitor(peer);
   size_t relogged = 0;
   for (auto& [user, session] : st.visiting)
@@ -598,8 +615,9 @@ caf::error add_peer(router_ptr self, const std::string& name,
       self->send(peer, login_atom::value, user, session);
       ++relogged;
     }
-  spdlog::info("router {}: peer {} is up ({} sessions here are homed there)",
-               st.cluster.name, name, relogged);
+  logger(component::backbone)
+    .info("router {}: peer {} is up ({} sessions here are homed there)",
+          st.cluster.name, name, relogged);
   return caf::none;
 }
 
@@ -639,9 +657,10 @@ caf::result<bool> on_peer_up(router_ptr self, const std::string& name,
           rp.deliver(true);
       },
       [=](caf::error& err) mutable {
-        spdlog::warn("router {}: no certificate for peer '{}': {}",
-                     self->state.cluster.name, name,
-                     self->system().render(err));
+        logger(component::backbone)
+          .warn("router {}: no certificate for peer '{}': {}",
+                self->state.cluster.name, name,
+                self->system().render(err));
         rp.deliver(refuse_peer(self, name, "no verified certificate stands "
                                            "behind it"));
       });
@@ -654,10 +673,14 @@ void on_down(router_ptr self, const caf::down_msg& dm) {
   auto& st = self->state;
   for (auto p = st.peers.begin(); p != st.peers.end(); ++p)
     if (p->second.address() == dm.source) {
-      spdlog::warn("router {}: peer {} is gone ({}); its users get "
-                   "'unreachable' until it is back",
-                   st.cluster.name, p->first, self->system().render(dm.reason));
+      logger(component::backbone)
+        .warn("router {}: peer {} is gone ({}); its users get "
+              "'unreachable' until it is back",
+              st.cluster.name, p->first, self->system().render(dm.reason));
       st.peers.erase(p);
+      if (st.metrics)
+        st.metrics->backbone_peers_up.Set(
+          static_cast<double>(st.peers.size()));
       return;
     }
   auto it = st.watched.find(dm.source);
@@ -689,6 +712,7 @@ router(router_ptr self,
   self->state.directory = std::move(directory);
   self->state.store = std::move(store);
   self->state.limits = limits;
+  self->state.metrics = router_metrics_of(self->system());
   self->set_down_handler([=](caf::down_msg& dm) { on_down(self, dm); });
   return {
     [=](login_atom, const std::string& user, session_actor session) {
@@ -720,13 +744,18 @@ router(router_ptr self,
         std::string& blob) -> caf::result<uint64_t, bool> {
       // Charged where the sender's session is; a peer passing a send on
       // to the recipient's home charged it already.
-      if (!from_backbone(self))
+      if (!from_backbone(self)) {
         if (auto err = charge_sender(self, from))
           return err;
+      } else if (auto m = self->state.metrics) {
+        m->backbone_in.Increment();
+      }
       if (auto h = home_of(self, to); !h.local) {
         if (auto err = refusal(self, h, to))
           return err;
         // Sessions wait for this answer without a timer of their own.
+        if (auto m = self->state.metrics)
+          m->backbone_out.Increment();
         auto rp = self->make_response_promise<uint64_t, bool>();
         self->request(h.peer, peer_timeout, send_atom::value, std::move(from),
                       std::move(to), std::move(blob))

@@ -11,6 +11,7 @@
 
 #include "actors/common/error.hpp"
 #include "actors/common/socket.hpp"
+#include "actors/common/telemetry.hpp"
 #include "actors/common/whole_cleanup.hpp"
 #include "actors/protocol/channel.hpp"
 #include "actors/protocol/bundle.hpp"
@@ -48,6 +49,28 @@ constexpr size_t max_deferred = 64 * read_chunk;
 constexpr double prekey_rate = 2;    // a second
 constexpr double prekey_burst = 100; // at once
 
+/// Counts a session in the sessions gauge of its phase while it lives.
+class session_gauge {
+public:
+  session_gauge() = default;
+  session_gauge(const session_gauge&) = delete;
+  session_gauge& operator=(const session_gauge&) = delete;
+  ~session_gauge() {
+    move_to(nullptr);
+  }
+
+  void move_to(prometheus::Gauge* next) {
+    if (at_)
+      at_->Decrement();
+    at_ = next;
+    if (at_)
+      at_->Increment();
+  }
+
+private:
+  prometheus::Gauge* at_ = nullptr;
+};
+
 } // namespace
 
 struct session_state {
@@ -72,6 +95,9 @@ struct session_state {
   std::string plain;     ///< the frame just opened
   /// Prekey publishes, fetches and counts (see prekey_rate).
   token_bucket prekey_budget{prekey_rate, prekey_burst, clock::now()};
+  /// The node's router series; null when it serves no metrics.
+  router_metrics* metrics = nullptr;
+  session_gauge counted; ///< in the gauge of this session's phase
   static inline const char* name = "session";
 };
 
@@ -112,6 +138,8 @@ std::vector<char>* room_for(session_ptr self, size_t payload) {
   auto& buf = self->wr_buf(st.hdl);
   if (buf.size() + protocol::frame_header_size + payload
       > st.ctx.limits.max_write_buffer) {
+    if (st.metrics)
+      st.metrics->write_buffer_closes.Increment();
     cut(self);
     return nullptr;
   }
@@ -122,6 +150,8 @@ void put_frame(session_ptr self, const std::string& payload) {
   if (auto buf = room_for(self, payload.size())) {
     protocol::append_frame(*buf, payload);
     self->flush(self->state.hdl);
+    if (auto m = self->state.metrics)
+      m->frames_out.Increment();
   }
 }
 
@@ -173,6 +203,20 @@ void write(session_ptr self, const std::string& envelope) {
   if (st.chan.seal_frame(envelope, *buf))
     return cut(self);
   self->flush(st.hdl);
+  if (st.metrics)
+    st.metrics->frames_out.Increment();
+}
+
+// Counts an error that goes to the client, by code.
+void count_error(session_ptr self, const caf::error& err) {
+  if (auto m = self->state.metrics)
+    m->error(code_of(err)).Increment();
+}
+
+// Counts a sign-in that did not complete.
+void count_refused_handshake(session_ptr self) {
+  if (auto m = self->state.metrics; m && self->state.at != phase::open)
+    m->handshakes_refused.Increment();
 }
 
 // Ends the session; before keys exist the reason goes out in plain JSON.
@@ -180,6 +224,7 @@ void fail(session_ptr self, std::string_view id, const caf::error& err) {
   auto& st = self->state;
   if (st.done)
     return;
+  count_error(self, err);
   auto text = protocol::make_error_envelope(id, code_of(err), explain(err));
   if (st.at == phase::open)
     write(self, text);
@@ -190,6 +235,7 @@ void fail(session_ptr self, std::string_view id, const caf::error& err) {
 }
 
 void reply_error(session_ptr self, std::string_view id, const caf::error& err) {
+  count_error(self, err);
   write(self, protocol::make_error_envelope(id, code_of(err), explain(err)));
 }
 
@@ -204,6 +250,10 @@ void open_session(session_ptr self, bool is_new) {
   // Idle sessions stay small: the handshake's keys and buffers go now.
   st.handshake.reset();
   st.at = phase::open;
+  if (auto m = st.metrics) {
+    st.counted.move_to(&m->sessions_signed_in);
+    (is_new ? m->handshakes_new_user : m->handshakes_signed_in).Increment();
+  }
   self->send(st.ctx.router, login_atom::value, st.user,
              caf::actor_cast<session_actor>(self));
   write(self, protocol::make_envelope("welcome", "",
@@ -228,7 +278,10 @@ void on_hello(session_ptr self, std::string_view frame) {
         self->state.at = phase::finish;
         put_frame(self, reply);
       },
-      [=](caf::error& err) { fail(self, "", err); });
+      [=](caf::error& err) {
+        count_refused_handshake(self);
+        fail(self, "", err);
+      });
 }
 
 // Gives back a new-name token this sign-in did not use.
@@ -251,6 +304,7 @@ void verify(session_ptr self, std::string finish, bool token,
       },
       [=](caf::error& err) {
         refund(self, token, false);
+        count_refused_handshake(self);
         fail(self, "", err);
       });
 }
@@ -268,7 +322,10 @@ void on_finish(session_ptr self, std::string_view frame) {
       [=, finish = std::string{frame}](bool token) mutable {
         verify(self, std::move(finish), token, token);
       },
-      [=](caf::error& err) { fail(self, "", err); });
+      [=](caf::error& err) {
+        count_refused_handshake(self);
+        fail(self, "", err);
+      });
 }
 
 void on_send(session_ptr self, const protocol::envelope& env) {
@@ -470,6 +527,8 @@ void on_frame(session_ptr self, std::string_view frame) {
 auto frames_to(session_ptr self, clock::time_point now) {
   return [self, now](std::string_view frame) {
     self->state.last_activity = now;
+    if (auto m = self->state.metrics)
+      m->frames_in.Increment();
     on_frame(self, frame);
     return !self->state.done;
   };
@@ -503,8 +562,11 @@ void on_tick(session_ptr self, uint64_t gen) {
   if (gen != st.tick_gen || st.done)
     return;
   st.tick_due = clock::time_point::max();
-  if (st.at != phase::open)
+  if (st.at != phase::open) {
+    if (st.metrics)
+      st.metrics->handshakes_timed_out.Increment();
     return fail(self, "", make_error(errc::timeout, "handshake"));
+  }
   auto& limits = st.ctx.limits;
   auto idle = clock::now() - st.last_activity;
   if (idle >= limits.idle_timeout)
@@ -537,6 +599,9 @@ session(session_ptr self, caf::io::connection_handle hdl, session_context ctx,
   st.ctx = std::move(ctx);
   st.listener = std::move(listener);
   st.pump = protocol::frame_pump{st.ctx.limits, max_deferred, clock::now()};
+  st.metrics = router_metrics_of(self->system());
+  if (st.metrics)
+    st.counted.move_to(&st.metrics->sessions_in_handshake);
   self->configure_read(hdl, caf::io::receive_policy::at_most(read_chunk));
   if (st.listener)
     st.tick_due = clock::now() + st.ctx.limits.handshake_timeout;

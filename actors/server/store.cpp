@@ -12,6 +12,7 @@
 
 #include "actors/common/clock.hpp"
 #include "actors/common/error.hpp"
+#include "actors/common/telemetry.hpp"
 
 namespace courier {
 
@@ -188,14 +189,40 @@ struct store_state {
   bool flush_scheduled = false;
   size_t last_written = 0; ///< messages the last flush wrote
   std::chrono::microseconds window{0};
+  /// The node's router series and readiness; null without them.
+  router_metrics* metrics = nullptr;
+  readiness* ready = nullptr;
   static inline const char* name = "store";
 
-  // Writes `puts`, and the drops not settled otherwise, in one
-  // transaction.
+  // Tells the node whether the database answers.
+  void reachable(bool yes) {
+    if (ready)
+      ready->set(readiness::store, yes);
+  }
+
+  // Writes what is pending (commit_puts), timed and counted, and tells
+  // the node whether the database answered.
   caf::error commit(const std::vector<bool>& drop_skip) {
     if (puts.empty()
         && std::count(drop_skip.begin(), drop_skip.end(), false) == 0)
       return caf::none; // nothing to write
+    auto start = std::chrono::steady_clock::now();
+    auto err = commit_puts(drop_skip);
+    reachable(!err);
+    if (metrics) {
+      metrics->store_commit_seconds.Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now()
+                                      - start)
+          .count());
+      if (!err)
+        metrics->stored.Increment(static_cast<double>(puts.size()));
+    }
+    return err;
+  }
+
+  // Writes `puts`, and the drops not settled otherwise, in one
+  // transaction.
+  caf::error commit_puts(const std::vector<bool>& drop_skip) {
     if (auto err = db->begin())
       return err;
     // Routers sharing a queue lock recipients as they write to them: all
@@ -247,6 +274,10 @@ struct store_state {
     auto& u = queued[to];
     u.messages += 1;
     u.bytes += size;
+    if (metrics) {
+      metrics->queue_messages.Increment();
+      metrics->queue_bytes.Increment(static_cast<double>(size));
+    }
   }
 
   /// One message of `bytes` left `to`'s queue.
@@ -255,8 +286,14 @@ struct store_state {
     if (it == queued.end())
       return;
     auto& u = it->second;
-    u.messages -= std::min<uint64_t>(u.messages, 1);
-    u.bytes -= std::min(u.bytes, bytes);
+    auto messages = std::min<uint64_t>(u.messages, 1);
+    bytes = std::min(u.bytes, bytes);
+    u.messages -= messages;
+    u.bytes -= bytes;
+    if (metrics) {
+      metrics->queue_messages.Decrement(static_cast<double>(messages));
+      metrics->queue_bytes.Decrement(static_cast<double>(bytes));
+    }
     if (u.messages == 0)
       queued.erase(it);
   }
@@ -273,6 +310,10 @@ struct store_state {
     return db->each_queue(
       [this](const std::string& to, uint64_t messages, uint64_t bytes) {
         queued[to] = usage{messages, bytes};
+        if (metrics) {
+          metrics->queue_messages.Increment(static_cast<double>(messages));
+          metrics->queue_bytes.Increment(static_cast<double>(bytes));
+        }
       });
   }
 
@@ -348,6 +389,9 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
   st.db = std::move(db);
   st.window = window;
   st.limits = limits;
+  st.metrics = router_metrics_of(self->system());
+  if (auto t = telemetry_of(self->system()))
+    st.ready = &t->ready;
   if (auto err = st.count_queued())
     throw std::runtime_error(to_string(err));
   // The first purge pass runs as soon as the store starts.
@@ -395,6 +439,7 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
       st.flush(); // a fetch must see every put before it
       // Expired: never delivered.
       auto rows = st.db->fetch(to, after, limit, st.cutoff());
+      st.reachable(static_cast<bool>(rows));
       if (!rows)
         return std::move(rows.error());
       return std::move(*rows);

@@ -15,6 +15,9 @@
 #include <vector>
 
 #include <caf/all.hpp>
+#include <prometheus/registry.h>
+
+#include "actors/common/telemetry.hpp"
 
 #include "tests/support/bank_fixture.hpp"
 
@@ -28,6 +31,33 @@ namespace {
 // -- (a) the ledger actor -----------------------------------------------------------
 
 using LedgerActorTest = BankTestBase;
+
+/// The ledger of a bank that serves metrics.
+class LedgerMetricsTest : public BankTestBase {
+protected:
+  void SetUp() override {
+    node_->registry = std::make_shared<prometheus::Registry>();
+    node_->bank = std::make_unique<bank_metrics>(*node_->registry);
+    cfg_.node_telemetry = node_;
+    BankTestBase::SetUp();
+  }
+
+  std::shared_ptr<telemetry> node_ = std::make_shared<telemetry>();
+};
+
+TEST_F(LedgerMetricsTest, CommitsAreTimedAndTransfersCountedOnce) {
+  auto& m = *node_->bank;
+  account("alice", "fp-alice");
+  account("bob", "fp-bob");
+  ASSERT_TRUE(apply(issue("i1", "alice", 10000)));
+  ASSERT_TRUE(apply(transfer("t1", "alice", "bob", 100)));
+  ASSERT_TRUE(apply(transfer("t1", "alice", "bob", 100))); // a retry
+  EXPECT_FALSE(apply(transfer("t2", "alice", "bob", 999999)));
+  EXPECT_EQ(m.transfers.Value(), 2);
+  auto commits = m.ledger_commit_seconds.Collect().histogram;
+  EXPECT_EQ(commits.sample_count, 4u);
+  EXPECT_EQ(m.ledger_batch_orders.Collect().histogram.sample_sum, 4);
+}
 
 TEST_F(LedgerActorTest, AccountTransferBalanceHistoryAudit) {
   auto [b0, created] = account("alice", "fp-alice");

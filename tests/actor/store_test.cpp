@@ -12,9 +12,11 @@
 #include <vector>
 
 #include <caf/all.hpp>
+#include <prometheus/registry.h>
 
 #include "actors/common/clock.hpp"
 #include "actors/common/error.hpp"
+#include "actors/common/telemetry.hpp"
 #include "actors/server/pg_backend.hpp"
 #include "actors/server/store.hpp"
 #include "tests/support/deterministic.hpp"
@@ -283,5 +285,111 @@ TEST_P(StoreTest, AckInTheSameBatchSparesTheWrite) {
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
                          ::testing::Values("sqlite", "postgresql"),
                          [](const auto& info) { return info.param; });
+
+/// A SQLite queue whose database stops answering while `down` is set.
+class flaky_queue : public queue_backend {
+public:
+  explicit flaky_queue(std::shared_ptr<queue_backend> db) : db_(std::move(db)) {
+  }
+
+  bool down = false;
+
+  caf::error begin() override {
+    if (down)
+      return make_error(errc::store_unavailable, "test: the database is gone");
+    return db_->begin();
+  }
+  caf::error commit() override {
+    return db_->commit();
+  }
+  void rollback() override {
+    db_->rollback();
+  }
+  caf::error insert(const std::string& to, stored_message& msg) override {
+    return db_->insert(to, msg);
+  }
+  caf::expected<std::optional<uint64_t>>
+  remove(const std::string& to, uint64_t seq) override {
+    return db_->remove(to, seq);
+  }
+  caf::expected<std::vector<stored_message>>
+  fetch(const std::string& to, uint64_t after, uint32_t limit,
+        int64_t cutoff) override {
+    return db_->fetch(to, after, limit, cutoff);
+  }
+  caf::expected<std::vector<std::pair<std::string, uint64_t>>>
+  purge(int64_t cutoff, uint32_t batch) override {
+    return db_->purge(cutoff, batch);
+  }
+  caf::error
+  each_queue(const std::function<void(const std::string&, uint64_t,
+                                      uint64_t)>& f) override {
+    return db_->each_queue(f);
+  }
+  caf::expected<uint64_t> max_seq() override {
+    return db_->max_seq();
+  }
+
+private:
+  std::shared_ptr<queue_backend> db_;
+};
+
+/// A store in a node that serves metrics: the actors find the node's
+/// series and readiness through their system's configuration.
+class StoreTelemetryTest : public deterministic_fixture {
+protected:
+  void SetUp() override {
+    node_->registry = std::make_shared<prometheus::Registry>();
+    node_->router = std::make_unique<router_metrics>(*node_->registry);
+    node_->ready.require(readiness::store);
+    node_->ready.set(readiness::store, true);
+    cfg_.node_telemetry = node_;
+    deterministic_fixture::SetUp();
+  }
+
+  errc put_code(const store_actor& st, const std::string& blob) {
+    auto m = call(st, put_atom::value, std::string{"bob"},
+                  stored_message{0, "alice", blob, 0}, true);
+    if (!m) {
+      ADD_FAILURE() << "put: no answer";
+      return errc::internal;
+    }
+    if (m->match_elements<caf::error>())
+      return code_of(m->get_as<caf::error>(0));
+    return errc::none;
+  }
+
+  std::shared_ptr<telemetry> node_ = std::make_shared<telemetry>();
+  scratch_dir scratch_;
+};
+
+TEST_F(StoreTelemetryTest, CommitsAreCountedAndAFailedOneMakesTheNodeNotReady) {
+  auto db = open_store_db(scratch_.path() + "/queue.db");
+  ASSERT_TRUE(db);
+  auto flaky = std::make_shared<flaky_queue>(sqlite_queue(*db));
+  auto st = spawn_store(*sys_, flaky);
+  track(st.address());
+  run();
+  auto& m = *node_->router;
+  EXPECT_EQ(put_code(st, "one"), errc::none);
+  EXPECT_EQ(m.stored.Value(), 1);
+  EXPECT_EQ(m.queue_messages.Value(), 1);
+  EXPECT_EQ(m.queue_bytes.Value(), 3);
+  EXPECT_EQ(m.store_commit_seconds.Collect().histogram.sample_count, 1u);
+  EXPECT_EQ(node_->ready.missing(), "");
+  // The database goes away: the put fails, the node says it is not ready,
+  // and the queue's size is what it was.
+  flaky->down = true;
+  EXPECT_EQ(put_code(st, "two"), errc::store_unavailable);
+  EXPECT_EQ(node_->ready.missing(), "the store is unreachable");
+  EXPECT_EQ(m.stored.Value(), 1);
+  EXPECT_EQ(m.queue_messages.Value(), 1);
+  // It comes back.
+  flaky->down = false;
+  EXPECT_EQ(put_code(st, "three"), errc::none);
+  EXPECT_EQ(node_->ready.missing(), "");
+  EXPECT_EQ(m.stored.Value(), 2);
+  EXPECT_EQ(m.queue_messages.Value(), 2);
+}
 
 } // namespace

@@ -6,17 +6,24 @@
 
 #include <boost/json.hpp>
 #include <map>
+#include <netinet/in.h>
+#include <poll.h>
 #include <random>
 #include <set>
 #include <sqlite3.h>
+#include <sstream>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <caf/all.hpp>
 
 #include "actors/client/client.hpp"
 #include "actors/common/fingerprint.hpp"
+#include "actors/common/private_files.hpp"
 #include "actors/client/identity.hpp"
 #include "actors/config/node_config.hpp"
 #include "actors/protocol/order.hpp"
+#include "crypto/key.hpp"
 #include "tests/support/harness.hpp"
 
 using namespace courier;
@@ -469,4 +476,179 @@ TEST_F(bank_process_test, bank_killed_mid_load_loses_nothing_and_applies_once) {
   EXPECT_EQ(balance("alice") + balance("bob"), 200000);
   a = audit();
   EXPECT_EQ(a.exit_code, 0) << a.out;
+}
+
+namespace {
+
+struct http_answer {
+  int status = 0;
+  std::string body;
+};
+
+// A GET on 127.0.0.1:`port` over a plain socket (HTTP/1.0: the server
+// closes when done); status 0 if nothing answered within a few seconds.
+http_answer http_get(uint16_t port, const std::string& path) {
+  http_answer out;
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0
+      || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    if (fd >= 0)
+      ::close(fd);
+    return out;
+  }
+  auto request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  std::string raw;
+  auto deadline = steady_clock::now() + seconds{5};
+  while (steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) != 1)
+      continue;
+    char buf[4096];
+    auto n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0)
+      break;
+    raw.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  auto head_end = raw.find("\r\n\r\n");
+  if (raw.compare(0, 5, "HTTP/") != 0 || head_end == std::string::npos)
+    return out;
+  out.status = std::atoi(raw.c_str() + raw.find(' ') + 1);
+  out.body = raw.substr(head_end + 4);
+  return out;
+}
+
+// The samples of a Prometheus text exposition, `name{labels}` -> value.
+// Every line must be a comment or a sample with a number.
+std::map<std::string, double> parse_samples(const std::string& text) {
+  std::map<std::string, double> samples;
+  std::istringstream in{text};
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#')
+      continue;
+    auto space = line.rfind(' ');
+    EXPECT_NE(space, std::string::npos) << line;
+    if (space == std::string::npos)
+      continue;
+    size_t used = 0;
+    double value = std::stod(line.substr(space + 1), &used);
+    EXPECT_EQ(used, line.size() - space - 1) << line;
+    EXPECT_TRUE(samples.emplace(line.substr(0, space), value).second) << line;
+  }
+  return samples;
+}
+
+// Waits until `port` answers `path` with `status`.
+bool wait_for_status(uint16_t port, const std::string& path, int status,
+                     http_answer& last) {
+  auto deadline = steady_clock::now() + seconds{15};
+  while (steady_clock::now() < deadline) {
+    last = http_get(port, path);
+    if (last.status == status)
+      return true;
+    std::this_thread::sleep_for(milliseconds{50});
+  }
+  return false;
+}
+
+// Each line of `log` is a JSON object with a level, a component and a
+// message; none contains `secret`.
+void expect_json_lines(const std::string& log, const std::string& secret) {
+  std::istringstream in{slurp(log)};
+  std::string line;
+  size_t lines = 0;
+  while (std::getline(in, line)) {
+    ++lines;
+    EXPECT_EQ(line.find(secret), std::string::npos) << line;
+    boost::json::error_code ec;
+    auto v = boost::json::parse(line, ec);
+    ASSERT_FALSE(ec) << line;
+    ASSERT_TRUE(v.is_object()) << line;
+    for (auto key : {"time", "level", "component", "message"})
+      EXPECT_FALSE(field(v.as_object(), key).empty()) << key << ": " << line;
+  }
+  EXPECT_GT(lines, 2u) << log;
+}
+
+} // namespace
+
+// An operator's view: a router and a bank with --metrics and JSON logs.
+// The bank starts before its router: not ready until it signs in.
+TEST(operator_endpoint, metrics_health_and_json_logs_of_a_router_and_a_bank) {
+  temp_dir dir;
+  auto home = dir / "home";
+  for (auto user : {"alice", "bob"})
+    ASSERT_EQ(init_identity(home, user).exit_code, 0);
+  // A bank key made here (RSA-2048) rather than by the bank (RSA-3072,
+  // seconds on a busy machine).
+  ASSERT_FALSE(make_private_dir(dir / "bank"));
+  auto pem = crypto::private_key_to_plain_pem(test_key("bank"));
+  ASSERT_TRUE(pem);
+  ASSERT_FALSE(write_file_atomic(dir / "bank/identity.pem", *pem, 0600));
+  auto edge = free_port(), router_port = free_port(), bank_port = free_port();
+  auto server = "127.0.0.1:" + std::to_string(edge);
+  auto bank_log = dir / "bank.log";
+  auto bank = process::start(
+    {COURIER_NODE, "bank", "--server=" + server, "--data=" + (dir / "bank"),
+     "--metrics=127.0.0.1:" + std::to_string(bank_port), "--log-format=json"},
+    bank_log);
+  http_answer got;
+  ASSERT_TRUE(wait_for_status(bank_port, "/healthz", 200, got))
+    << slurp(bank_log);
+  got = http_get(bank_port, "/readyz");
+  EXPECT_EQ(got.status, 503);
+  EXPECT_NE(got.body.find("not signed in"), std::string::npos) << got.body;
+  auto router = router_process::start(
+    dir / "router", edge,
+    {"--metrics=127.0.0.1:" + std::to_string(router_port),
+     "--log-format=json"});
+  EXPECT_EQ(http_get(router_port, "/healthz").status, 200);
+  got = http_get(router_port, "/readyz");
+  EXPECT_EQ(got.status, 200) << got.body;
+  // The bank signs in (its backoff is short at first).
+  ASSERT_TRUE(wait_for_status(bank_port, "/readyz", 200, got)) << got.body;
+  auto bank_fp = bank_fingerprint(dir / "bank");
+  ASSERT_FALSE(bank_fp.empty());
+  // Traffic: two sign-ins that register, a message relayed and read, and
+  // a session that stays signed in while the metrics are read.
+  auto secret = "the plaintext no log may hold";
+  ASSERT_EQ(run(cli(home, server, "bob", {"recv", "--wait", "0"})).exit_code,
+            0);
+  auto sent = run(cli(home, server, "alice", {"send", "bob", secret}));
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  auto read = run(cli(home, server, "bob", {"recv", "--wait", "1"}));
+  ASSERT_NE(read.out.find(secret), std::string::npos) << read.out << read.err;
+  raw_client carol{edge};
+  ASSERT_TRUE(carol.login("carol", test_key("carol")));
+  got = http_get(router_port, "/metrics");
+  ASSERT_EQ(got.status, 200);
+  auto router_samples = parse_samples(got.body);
+  EXPECT_GE(router_samples["courier_messages_relayed_total"], 1);
+  // Carol and the bank.
+  EXPECT_EQ(router_samples["courier_sessions{state=\"signed_in\"}"], 2)
+    << got.body;
+  EXPECT_GE(router_samples["courier_handshakes_total{result=\"new_user\"}"], 4);
+  EXPECT_GT(router_samples["courier_frames_total{direction=\"in\"}"], 0);
+  EXPECT_EQ(router_samples.count("courier_store_commit_seconds_count"), 1u);
+  auto opened = run(cli(home, server, "alice",
+                        {"--bank-fingerprint=" + bank_fp, "open-account"}));
+  ASSERT_EQ(opened.exit_code, 0) << opened.err;
+  got = http_get(bank_port, "/metrics");
+  ASSERT_EQ(got.status, 200);
+  auto bank_samples = parse_samples(got.body);
+  EXPECT_EQ(bank_samples["courier_bank_orders_total{result=\"ok\","
+                         "type=\"open_account\"}"],
+            1)
+    << got.body;
+  EXPECT_EQ(http_get(bank_port, "/nothing").status, 404);
+  EXPECT_TRUE(bank.stop());
+  EXPECT_TRUE(router.proc.stop());
+  expect_json_lines(router.log, secret);
+  expect_json_lines(bank_log, secret);
 }

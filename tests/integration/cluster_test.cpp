@@ -354,6 +354,8 @@ TEST(cluster_options, a_router_runs_from_the_example_config_file) {
   replace("10.0.0.2:7500", "127.0.0.1:" + port(spec[1].backbone));
   replace("A@10.0.0.1:7500", "A@127.0.0.1:" + port(spec[0].backbone));
   replace("/var/lib/courier/router", dir / "b-data");
+  auto metrics = free_port();
+  replace("127.0.0.1:9470", "127.0.0.1:" + port(metrics));
   for (auto file : {"B.crt", "B.key", "ca.crt"})
     replace(std::string{"/etc/courier/tls/"} + file, dir / ("tls/" + std::string{file}));
   std::ofstream{dir / "router-b.ini"} << ini;
@@ -368,6 +370,8 @@ TEST(cluster_options, a_router_runs_from_the_example_config_file) {
   EXPECT_TRUE(wait_for_text(b_log, "reserved name 'alice'")) << slurp(b_log);
   EXPECT_TRUE(wait_for_text(b_log, "peer A is up")) << slurp(b_log);
   EXPECT_TRUE(wait_for_text(a.log, "peer B is up")) << slurp(a.log);
+  // So is the metrics address.
+  EXPECT_TRUE(wait_for_text(b_log, "serving /metrics")) << slurp(b_log);
 }
 
 TEST(cluster_options, a_backbone_without_certificates_is_refused) {

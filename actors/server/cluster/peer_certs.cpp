@@ -14,9 +14,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
-#include <spdlog/spdlog.h>
 
 #include "actors/common/error.hpp"
+#include "actors/common/log.hpp"
 #include "actors/server/cluster/peer_link.hpp"
 #include "crypto/openssl_ptr.hpp"
 
@@ -101,18 +101,20 @@ int verify_peer(int ok, X509_STORE_CTX* ctx) {
     return 0;
   if (!ok) {
     auto code = X509_STORE_CTX_get_error(ctx);
-    spdlog::warn("backbone: refused the certificate '{}' from {}: {}",
-                 subject_of(cert), peer_text(ssl),
-                 X509_verify_cert_error_string(code));
+    logger(component::backbone)
+      .warn("backbone: refused the certificate '{}' from {}: {}",
+            subject_of(cert), peer_text(ssl),
+            X509_verify_cert_error_string(code));
     return 0;
   }
   if (X509_STORE_CTX_get_error_depth(ctx) > 0)
     return 1; // the CA; OpenSSL checked the chain
   auto name = certificate_name(cert);
   if (!name || info->trust->peers.count(*name) == 0) {
-    spdlog::warn("backbone: refused the certificate '{}' from {}: it does "
-                 "not name a configured peer router",
-                 subject_of(cert), peer_text(ssl));
+    logger(component::backbone)
+      .warn("backbone: refused the certificate '{}' from {}: it does "
+            "not name a configured peer router",
+            subject_of(cert), peer_text(ssl));
     return 0;
   }
   if (auto pin = info->trust->pins.find(*name);
@@ -120,9 +122,10 @@ int verify_peer(int ok, X509_STORE_CTX* ctx) {
     auto fp = certificate_fingerprint(cert);
     if (fp.size() != pin->second.size()
         || CRYPTO_memcmp(fp.data(), pin->second.data(), fp.size()) != 0) {
-      spdlog::warn("backbone: refused a certificate for router '{}' from "
-                   "{}: its fingerprint {} is not the one pinned for '{}'",
-                   *name, peer_text(ssl), fp, *name);
+      logger(component::backbone)
+        .warn("backbone: refused a certificate for router '{}' from "
+              "{}: its fingerprint {} is not the one pinned for '{}'",
+              *name, peer_text(ssl), fp, *name);
       return 0;
     }
   }

@@ -6,9 +6,9 @@
 #include <caf/actor_cast.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
-#include <spdlog/spdlog.h>
 
 #include "actors/common/error.hpp"
+#include "actors/common/log.hpp"
 #include "crypto/random.hpp"
 
 namespace courier::cluster {
@@ -59,8 +59,9 @@ void retry_later(link_ptr self) {
 void failed(link_ptr self, const std::string& why) {
   auto& st = self->state;
   if (st.attempts++ % 10 == 0)
-    spdlog::warn("peer {} at {} unreachable: {} (retrying)", st.peer.name,
-                 st.peer.backbone.to_string(), why);
+    logger(component::backbone)
+      .warn("peer {} at {} unreachable: {} (retrying)", st.peer.name,
+            st.peer.backbone.to_string(), why);
   retry_later(self);
 }
 
