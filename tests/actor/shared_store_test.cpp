@@ -19,12 +19,15 @@
 #include <boost/json.hpp>
 #include <caf/all.hpp>
 
+#include "actors/common/clock.hpp"
 #include "actors/common/error.hpp"
 #include "actors/server/directory.hpp"
 #include "actors/server/pg_backend.hpp"
 #include "actors/server/router_store.hpp"
 #include "actors/server/store.hpp"
+#include "actors/server/router.hpp"
 #include "tests/support/deterministic.hpp"
+#include "tests/support/fake_session.hpp"
 #include "tests/support/pg_server.hpp"
 #include "tests/support/prekey_fixture.hpp"
 #include "tests/support/scratch_dir.hpp"
@@ -319,6 +322,59 @@ TEST_F(SharedStoreTest, MigrationsAreVersionedAndRunOnce) {
   auto opened = open_router_store(conninfo_, scratch.path());
   ASSERT_FALSE(opened);
   EXPECT_EQ(code_of(opened.error()), errc::schema_too_new);
+}
+
+/// A router on the shared store, in a real actor system, with fake
+/// sessions.
+class SharedRouterTest : public fake_session_fixture {
+protected:
+  void SetUp() override {
+    fake_session_fixture::SetUp();
+    auto& pg = pg_server::shared();
+    ASSERT_TRUE(pg.ok()) << pg.why();
+    conninfo_ = pg.fresh_database();
+    ASSERT_FALSE(conninfo_.empty()) << pg.why();
+    ASSERT_FALSE(migrate_postgresql(conninfo_));
+  }
+
+  std::string conninfo_;
+};
+
+// A user's home moved to this router; the old home wrote what it held for
+// the user under its own numbers, below the store's numbers the new home
+// already pushed. The notice of that write must still bring it.
+TEST_F(SharedRouterTest, AWriteBelowWhatWasPushedIsFetchedOnItsNotice) {
+  auto other = pg_queue(conninfo_); // another router's writes
+  auto store = spawn_store(*sys_, pg_queue(conninfo_));
+  auto dir = spawn_directory(*sys_, pg_directory(conninfo_));
+  track(store.address());
+  track(dir.address());
+  cluster_config cl;
+  cl.name = "A";
+  cl.shared_store = true;
+  auto first = next_free_seq(*other);
+  auto router = spawn_router(*sys_, dir, store, edge_limits{}, first, cl);
+  track(router.address());
+  self()->send(router, login_atom::value, std::string{"bob"},
+               fake_session("bob"));
+  auto write = [&](uint64_t seq, const std::string& blob) {
+    stored_message msg{seq, "alice", blob, now_ms()};
+    ASSERT_FALSE(other->begin());
+    ASSERT_FALSE(other->insert("bob", msg));
+    ASSERT_FALSE(other->commit());
+    self()->send(router, queued_atom::value, std::vector<std::string>{"bob"});
+  };
+  write(0, "numbered by the store");
+  auto got = deliveries("bob", 1);
+  ASSERT_EQ(blobs_of(got), std::vector<std::string>{"numbered by the store"});
+  EXPECT_GE(got[0].seq, shared_seq_base);
+  write(first + 5, "held by the old home");
+  EXPECT_EQ(blobs_of(deliveries("bob", 1)),
+            std::vector<std::string>{"held by the old home"});
+  // A notice again brings nothing new: what waits for an ack is not pushed
+  // twice.
+  self()->send(router, queued_atom::value, std::vector<std::string>{"bob"});
+  EXPECT_FALSE(box_->take(delivered_to("bob"), quiet_time));
 }
 
 TEST(StoreAddress, APasswordInTheAddressIsRefused) {
