@@ -488,6 +488,19 @@ public:
     });
   }
 
+  caf::expected<std::pair<uint64_t, uint64_t>>
+  usage(const std::string& to) override {
+    using result = caf::expected<std::pair<uint64_t, uint64_t>>;
+    return link_.run([&](pqxx::connection& c) -> result {
+      pqxx::nontransaction tx{c};
+      auto r = tx.exec_params("SELECT COUNT(*),"
+                              " COALESCE(SUM(octet_length(blob)), 0)"
+                              " FROM queue WHERE recipient = $1",
+                              to);
+      return std::make_pair(r[0][0].as<uint64_t>(), r[0][1].as<uint64_t>());
+    });
+  }
+
   caf::expected<uint64_t> max_seq() override {
     return link_.run([&](pqxx::connection& c) -> caf::expected<uint64_t> {
       pqxx::nontransaction tx{c};

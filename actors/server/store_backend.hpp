@@ -11,6 +11,7 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include "actors/common/error.hpp"
 #include "actors/server/prekey_store.hpp"
 #include "actors/server/stored_message.hpp"
 
@@ -96,6 +97,14 @@ public:
 
   /// The highest seq in the queue (0 if empty).
   virtual caf::expected<uint64_t> max_seq() = 0;
+
+  /// A shared queue: how many messages and bytes wait for `to`, written by
+  /// any router (each router's store counts only its own writes and
+  /// drops). A queue of one router's own is counted by its store alone.
+  virtual caf::expected<std::pair<uint64_t, uint64_t>>
+  usage(const std::string& to) {
+    return make_error(errc::internal, "no shared count of " + to + "'s queue");
+  }
 };
 
 } // namespace courier

@@ -164,6 +164,36 @@ TEST_F(SharedStoreTest, TwoRoutersShareOneQueue) {
   EXPECT_TRUE(rows->get_as<std::vector<stored_message>>(0).empty());
 }
 
+// A recipient's quota covers what every router wrote, and what any router
+// dropped frees it: each store counting only its own writes let a queue
+// grow to the quota times the routers (and one that only wrote, while
+// another dropped, refused for good).
+TEST_F(SharedStoreTest, AQueueQuotaCountsEveryRoutersWritesAndDrops) {
+  queue_limits limits;
+  limits.max_messages = 2;
+  auto a = spawn_store(*sys_, pg_queue(conninfo_), {}, limits);
+  auto b = spawn_store(*sys_, pg_queue(conninfo_), {}, limits);
+  track(a.address());
+  track(b.address());
+  run();
+  auto put = [&](const store_actor& s, const std::string& blob) {
+    return call(s, put_atom::value, std::string{"bob"},
+                stored_message{0, "alice", blob, 0}, true);
+  };
+  auto first = put(a, "one");
+  ASSERT_TRUE(first && first->match_elements<stored_message>());
+  auto second = put(b, "two");
+  ASSERT_TRUE(second && second->match_elements<stored_message>());
+  EXPECT_EQ(code_of_answer(put(a, "three")), errc::quota_exceeded);
+  // bob reads one at B.
+  send(b, drop_atom::value, std::string{"bob"},
+       first->get_as<stored_message>(0).seq);
+  run();
+  auto third = put(a, "three");
+  EXPECT_TRUE(third && third->match_elements<stored_message>());
+  EXPECT_EQ(pg_server::scalar(conninfo_, "SELECT COUNT(*) FROM queue"), 2);
+}
+
 // Two routers' stores writing to one recipient at once: no two messages
 // get one seq, and a reader that fetches after the last seq it saw (as a
 // router does for a live session) sees each message once, in order, even
