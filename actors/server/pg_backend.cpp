@@ -40,6 +40,8 @@ const char* const migrations[] = {
   " blob BYTEA NOT NULL, ts BIGINT NOT NULL, PRIMARY KEY(recipient, seq));"
   // Expiry finds the oldest rows without a scan.
   "CREATE INDEX queue_by_ts ON queue(ts);",
+  // 2: names per key are counted at every new name, cluster-wide.
+  "CREATE INDEX users_by_key ON users USING hash (key);",
 };
 
 constexpr int64_t known_version
@@ -329,6 +331,15 @@ public:
       }
       tx.commit();
       return out;
+    });
+  }
+
+  caf::expected<uint32_t> names_of(const std::string& key) override {
+    return link_->run([&](pqxx::connection& c) -> caf::expected<uint32_t> {
+      pqxx::nontransaction tx{c};
+      auto r = tx.exec_params("SELECT COUNT(*) FROM users WHERE key = $1",
+                              bytea(key));
+      return r[0][0].as<uint32_t>();
     });
   }
 

@@ -47,6 +47,13 @@ public:
   /// Removes the binding of `user`.
   virtual caf::error unbind(const std::string& user) = 0;
 
+  /// A shared directory: how many names are bound to `key`, by any router
+  /// (a directory of one router's own counts its bindings itself).
+  virtual caf::expected<uint32_t> names_of(const std::string& key) {
+    (void) key;
+    return make_error(errc::internal, "no shared count of names per key");
+  }
+
   /// The prekeys of the users' devices, in the same store.
   virtual prekey_store& prekeys() = 0;
 };

@@ -117,6 +117,28 @@ TEST_F(SharedStoreTest, TwoRoutersSeeOneNameBinding) {
   EXPECT_EQ(pg_server::scalar(conninfo_, "SELECT COUNT(*) FROM users"), 2);
 }
 
+// Names per key are counted in the database: a key cannot hold its share
+// of names at every router.
+TEST_F(SharedStoreTest, NamesPerKeyAreCountedAcrossRouters) {
+  directory_limits limits;
+  limits.max_names_per_key = 2;
+  auto a = spawn_directory(*sys_, pg_directory(conninfo_), limits);
+  auto b = spawn_directory(*sys_, pg_directory(conninfo_), limits);
+  track(a.address());
+  track(b.address());
+  run();
+  auto bind = [&](const directory_actor& d, const std::string& name) {
+    return call(d, register_atom::value, name, std::string{"one key"});
+  };
+  auto first = bind(a, "name1");
+  ASSERT_TRUE(first && first->match_elements<bool>());
+  auto second = bind(b, "name2");
+  ASSERT_TRUE(second && second->match_elements<bool>());
+  EXPECT_EQ(code_of_answer(bind(a, "name3")), errc::too_many_names);
+  EXPECT_EQ(code_of_answer(bind(b, "name3")), errc::too_many_names);
+  EXPECT_EQ(pg_server::scalar(conninfo_, "SELECT COUNT(*) FROM users"), 2);
+}
+
 TEST_F(SharedStoreTest, ConcurrentBindingsOfOneNameLeaveOneRow) {
   // Threads with connections of their own, as routers on other machines.
   constexpr int n = 4;
