@@ -29,6 +29,7 @@
 #include "tests/support/deterministic.hpp"
 #include "tests/support/fake_session.hpp"
 #include "tests/support/pg_server.hpp"
+#include "tests/support/pg_store.hpp"
 #include "tests/support/prekey_fixture.hpp"
 #include "tests/support/scratch_dir.hpp"
 
@@ -41,11 +42,7 @@ class SharedStoreTest : public deterministic_fixture {
 protected:
   void SetUp() override {
     deterministic_fixture::SetUp();
-    auto& pg = pg_server::shared();
-    ASSERT_TRUE(pg.ok()) << pg.why();
-    conninfo_ = pg.fresh_database();
-    ASSERT_FALSE(conninfo_.empty()) << pg.why();
-    ASSERT_FALSE(migrate_postgresql(conninfo_));
+    ASSERT_NO_FATAL_FAILURE(fresh_pg_store(conninfo_));
   }
 
   /// What one router of the cluster runs on the shared store.
@@ -382,11 +379,7 @@ class SharedRouterTest : public fake_session_fixture {
 protected:
   void SetUp() override {
     fake_session_fixture::SetUp();
-    auto& pg = pg_server::shared();
-    ASSERT_TRUE(pg.ok()) << pg.why();
-    conninfo_ = pg.fresh_database();
-    ASSERT_FALSE(conninfo_.empty()) << pg.why();
-    ASSERT_FALSE(migrate_postgresql(conninfo_));
+    ASSERT_NO_FATAL_FAILURE(fresh_pg_store(conninfo_));
   }
 
   std::string conninfo_;
