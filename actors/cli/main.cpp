@@ -58,6 +58,9 @@ struct cli_options {
   std::vector<std::string> names; ///< of `online`
   int wait = 5;
   int count = 0;
+  /// `recv` and `chat`: with several routers, a lost connection is taken
+  /// up at another router instead of ending the command.
+  bool stay_connected = false;
   std::string amount, transfer_id;
   int limit = 20;
   uint64_t before = 0;
@@ -366,6 +369,7 @@ void connect(connected_client& s, crypto::key identity,
   cc.dir = home_dir();
   cc.identity = std::move(identity);
   cc.servers = servers_of_options();
+  cc.reconnect = opts.stay_connected && cc.servers.size() > 1;
   if (pins) {
     cc.server_fingerprints = std::move(*pins);
   } else {
@@ -1131,6 +1135,7 @@ int main(int argc, char** argv) {
       return cmd_fingerprint(nullptr, identity);
     if (trust_router->parsed())
       return cmd_trust_router(identity);
+    opts.stay_connected = recv->parsed() || chat->parsed();
     connected_client s;
     connect(s, identity);
     if (send->parsed())

@@ -621,9 +621,12 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   if (auto lock = cluster::lock_data_dir(cfg.data); !lock)
     return fail(explain(lock.error()));
   auto cluster = cluster_of(cfg);
-  if (auto err = cluster::check_membership(cfg.data, cluster.name,
-                                           cluster.routers))
-    return fail(explain(err));
+  // On a shared store homes are only where live users are served, so
+  // routers may come and go: nothing in the folder depends on the set.
+  if (cfg.store.empty())
+    if (auto err = cluster::check_membership(cfg.data, cluster.name,
+                                             cluster.routers))
+      return fail(explain(err));
   // Checked and migrated before anything else is made.
   // /healthz answers from here on; /readyz once the edge listens.
   auto endpoint = serve_operator_endpoint(cfg.ops, cfg);

@@ -215,6 +215,23 @@ struct directory_state {
       names_of_key.erase(it);
   }
 
+  /// A shared store: the names bound to `key` as the database has them
+  /// (every router's), with this directory's pending ones. On failure the
+  /// count kept here stands.
+  void recount_names(const std::string& key, const crypto::bytes& digest) {
+    auto bound = db->names_of(key);
+    if (!bound)
+      return;
+    uint32_t n = *bound;
+    for (auto& kv : pending)
+      if (crypto::equal_ct(kv.second.digest, digest))
+        ++n;
+    if (n == 0)
+      names_of_key.erase(key_of(digest));
+    else
+      names_of_key[key_of(digest)] = n;
+  }
+
   bool key_is_full(const crypto::bytes& digest) const {
     if (limits.max_names_per_key == 0)
       return false;
@@ -306,6 +323,8 @@ caf::result<bool> register_name(directory_ptr self, const std::string& user,
     return make_error(errc::rate_limited,
                       "too many new usernames from this address; try again "
                       "in a few minutes");
+  if (st.limits.max_names_per_key != 0 && st.db->shared())
+    st.recount_names(key, digest);
   if (st.key_is_full(digest))
     return make_error(errc::too_many_names,
                       "at most " + std::to_string(st.limits.max_names_per_key)

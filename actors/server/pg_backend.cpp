@@ -40,6 +40,8 @@ const char* const migrations[] = {
   " blob BYTEA NOT NULL, ts BIGINT NOT NULL, PRIMARY KEY(recipient, seq));"
   // Expiry finds the oldest rows without a scan.
   "CREATE INDEX queue_by_ts ON queue(ts);",
+  // 2: names per key are counted at every new name, cluster-wide.
+  "CREATE INDEX users_by_key ON users USING hash (key);",
 };
 
 constexpr int64_t known_version
@@ -332,6 +334,15 @@ public:
     });
   }
 
+  caf::expected<uint32_t> names_of(const std::string& key) override {
+    return link_->run([&](pqxx::connection& c) -> caf::expected<uint32_t> {
+      pqxx::nontransaction tx{c};
+      auto r = tx.exec_params("SELECT COUNT(*) FROM users WHERE key = $1",
+                              bytea(key));
+      return r[0][0].as<uint32_t>();
+    });
+  }
+
   caf::error unbind(const std::string& user) override {
     return link_->run([&](pqxx::connection& c) -> caf::error {
       pqxx::work tx{c};
@@ -485,6 +496,19 @@ public:
         f(row[0].as<std::string>(), row[1].as<uint64_t>(),
           row[2].as<uint64_t>());
       return caf::none;
+    });
+  }
+
+  caf::expected<std::pair<uint64_t, uint64_t>>
+  usage(const std::string& to) override {
+    using result = caf::expected<std::pair<uint64_t, uint64_t>>;
+    return link_.run([&](pqxx::connection& c) -> result {
+      pqxx::nontransaction tx{c};
+      auto r = tx.exec_params("SELECT COUNT(*),"
+                              " COALESCE(SUM(octet_length(blob)), 0)"
+                              " FROM queue WHERE recipient = $1",
+                              to);
+      return std::make_pair(r[0][0].as<uint64_t>(), r[0][1].as<uint64_t>());
     });
   }
 

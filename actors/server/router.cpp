@@ -35,6 +35,16 @@ struct online_user {
   bool caught_up = false; ///< nothing in the store past last_seq
   bool fetching = false;  ///< a fetch is on its way
   bool missed = false;    ///< a message was not pushed since the last fetch
+  /// Shared store: the next fetch reads the queue from its start, as
+  /// another router may have written below last_seq (what it held for a
+  /// session that moved here, numbered by that router).
+  bool rescan = false;
+};
+
+/// A session on this node whose registry home is another router.
+struct visitor {
+  session_actor session;
+  std::string home; ///< the router it is logged in at
 };
 
 // A session gets at most `delivery_window` messages and half its write
@@ -72,8 +82,12 @@ struct router_state {
   /// Users homed here with a live session, on this node or another.
   std::unordered_map<std::string, online_user> online;
   /// Sessions on this node of users homed elsewhere; logged in again at
-  /// their home whenever it comes (back) up.
-  std::unordered_map<std::string, session_actor> visiting;
+  /// their home whenever it comes (back) up (on a shared store: whenever
+  /// the routers that are up change, at the home they pick then).
+  std::unordered_map<std::string, visitor> visiting;
+  /// Shared store: the routers that are up, this one included, sorted:
+  /// homes are picked among them.
+  std::vector<std::string> alive;
   /// Every session this router watches, to clean up when it goes.
   std::unordered_map<caf::actor_addr, std::string> watched;
   std::unordered_map<std::string, router_actor> peers; ///< those that are up
@@ -143,9 +157,15 @@ void fetch(router_ptr self, const std::string& user) {
   u.missed = false; // this fetch sees every put enqueued before it
   auto limit = static_cast<uint32_t>(st.limits.delivery_window
                                      - u.inflight.size());
+  // A rescan reads from the start and skips what is on its way already.
+  auto rescan = std::exchange(u.rescan, false);
+  auto after = u.last_seq;
+  if (rescan) {
+    after = 0;
+    limit += static_cast<uint32_t>(u.inflight.size());
+  }
   auto session = u.session;
-  self->request(st.store, caf::infinite, fetch_atom::value, user, u.last_seq,
-                limit)
+  self->request(st.store, caf::infinite, fetch_atom::value, user, after, limit)
     .then(
       [=](std::vector<stored_message>& rows) {
         auto it = self->state.online.find(user);
@@ -155,7 +175,7 @@ void fetch(router_ptr self, const std::string& user) {
         u.fetching = false;
         u.caught_up = rows.size() < limit && !u.missed;
         for (auto& row : rows) {
-          if (row.seq <= u.last_seq)
+          if (rescan ? u.inflight.holds(row.seq) : row.seq <= u.last_seq)
             continue;
           if (!has_room(u, self->state.limits)) {
             u.caught_up = false;
@@ -224,11 +244,15 @@ struct home {
   router_actor peer; ///< null if the home is elsewhere and down
 };
 
+// On a shared store the name binding and the queue are in the database,
+// so a home is only where a user's delivery state lives: picked among the
+// routers that are up, and never down.
 home home_of(router_ptr self, std::string_view user) {
   auto& cl = self->state.cluster;
-  if (cl.routers.size() <= 1)
+  auto& among = cl.shared_store ? self->state.alive : cl.routers;
+  if (among.size() <= 1)
     return {};
-  auto& name = cl.routers[cluster::home_index(cl.routers, user)];
+  auto& name = among[cluster::home_index(among, user)];
   if (name == cl.name)
     return {true, name, {}};
   auto it = self->state.peers.find(name);
@@ -242,6 +266,18 @@ home home_of(router_ptr self, std::string_view user) {
 bool from_backbone(router_ptr self) {
   auto& src = self->current_sender();
   return src && src->node() != self->node();
+}
+
+// Where a request about `user` is served. On a shared store a peer's
+// request is served here whatever this router thinks of the home: the
+// routers' views of who is up differ for a moment after a change, and
+// the database holds what a home would (a message for a user not live
+// here goes to the shared queue, and the home hears of it from
+// PostgreSQL).
+home target_of(router_ptr self, std::string_view user) {
+  if (self->state.cluster.shared_store && from_backbone(self))
+    return {};
+  return home_of(self, user);
 }
 
 caf::error misrouted(router_ptr self, const std::string& user) {
@@ -275,8 +311,9 @@ caf::error refusal(router_ptr self, const home& h, const std::string& user) {
 template <class Result, class... Ts>
 caf::result<Result> ask_home_directory(router_ptr self, const std::string& user,
                                        Ts&&... xs) {
+  // A shared store binds names in one table: any router's directory will do.
   auto h = home_of(self, user);
-  if (h.local)
+  if (h.local || self->state.cluster.shared_store)
     return self->delegate(self->state.directory, std::forward<Ts>(xs)...);
   if (auto err = refusal(self, h, user))
     return err;
@@ -293,7 +330,7 @@ void watch(router_ptr self, const session_actor& session,
 // only passes on notices for users homed here.
 void notify_delivered(router_ptr self, const std::string& user, uint64_t seq,
                       bool may_forward) {
-  auto h = home_of(self, user);
+  auto h = target_of(self, user);
   if (!h.local) {
     if (!may_forward)
       misrouted(self, user);
@@ -399,6 +436,103 @@ size_t release_held(router_ptr self, const std::string* user) {
   return n;
 }
 
+// `session` of `user` is live, homed here: it gets the user's messages.
+void login_here(router_ptr self, const std::string& user,
+                session_actor session) {
+  auto& online = self->state.online;
+  self->state.known_users.insert(user);
+  if (auto it = online.find(user); it != online.end()) {
+    if (it->second.session == session)
+      return; // the same session again, after its home came back
+    self->send(it->second.session, kick_atom::value,
+               std::string{"signed in elsewhere"});
+  }
+  watch(self, session, user);
+  // The new session starts from the store, so it must hold everything.
+  release_held(self, &user);
+  online[user] = online_user{session, 0, {}, false, false, false};
+  fetch(self, user);
+}
+
+// `session` of `user` moved its home away from this router: what was held
+// for it is written, and its new home delivers from the store. Nothing if
+// another session of the user is live here.
+void forget_session(router_ptr self, const std::string& user,
+                    const session_actor& session) {
+  auto& online = self->state.online;
+  auto it = online.find(user);
+  if (it == online.end() || it->second.session != session)
+    return;
+  online.erase(it);
+  release_held(self, &user);
+}
+
+// Shared store, a new sign-in of `user` on this node: an older session of
+// the user on this node goes, wherever its home is (one live session per
+// user; the new home kicks only what it knows of).
+void drop_other_sessions(router_ptr self, const std::string& user,
+                         const session_actor& session) {
+  auto& st = self->state;
+  auto kick = [&](const session_actor& old) {
+    self->send(old, kick_atom::value, std::string{"signed in elsewhere"});
+  };
+  if (auto v = st.visiting.find(user);
+      v != st.visiting.end() && v->second.session != session) {
+    if (auto p = st.peers.find(v->second.home); p != st.peers.end())
+      self->send(p->second, forget_atom::value, user, v->second.session);
+    kick(v->second.session);
+    st.visiting.erase(v);
+  }
+  if (auto it = st.online.find(user);
+      it != st.online.end() && it->second.session != session
+      && it->second.session.node() == self->node()
+      && !home_of(self, user).local) {
+    auto old = it->second.session;
+    kick(old);
+    forget_session(self, user, old);
+  }
+}
+
+// Shared store: the routers that are up changed; homes are picked anew.
+void set_alive(router_ptr self) {
+  auto& st = self->state;
+  st.alive.clear();
+  st.alive.push_back(st.cluster.name);
+  for (auto& kv : st.peers)
+    st.alive.push_back(kv.first);
+  std::sort(st.alive.begin(), st.alive.end());
+}
+
+// Shared store, after set_alive: every session on this node whose home
+// moved logs in at its new home and leaves the old one (the session's
+// node decides, so no user is left without a home while the routers'
+// views differ). Returns how many moved.
+size_t rehome(router_ptr self) {
+  auto& st = self->state;
+  std::vector<std::pair<std::string, visitor>> moving;
+  for (auto& [user, v] : st.visiting)
+    if (home_of(self, user).name != v.home)
+      moving.emplace_back(user, v);
+  for (auto& [user, u] : st.online)
+    if (u.session.node() == self->node() && !home_of(self, user).local)
+      moving.emplace_back(user, visitor{u.session, st.cluster.name});
+  for (auto& [user, v] : moving) {
+    if (v.home == st.cluster.name)
+      forget_session(self, user, v.session);
+    else if (auto p = st.peers.find(v.home); p != st.peers.end())
+      self->send(p->second, forget_atom::value, user, v.session);
+    st.visiting.erase(user);
+    auto h = home_of(self, user);
+    if (h.local) {
+      login_here(self, user, v.session);
+    } else {
+      st.visiting[user] = visitor{v.session, h.name};
+      self->send(h.peer, login_atom::value, user, v.session);
+    }
+  }
+  return moving.size();
+}
+
 // Writes out held messages whose time is up.
 void on_hold_tick(router_ptr self) {
   auto& st = self->state;
@@ -446,6 +580,7 @@ void on_queued(router_ptr self, const std::vector<std::string>& users) {
       return;
     it->second.missed = true;
     it->second.caught_up = false;
+    it->second.rescan = true;
     fetch(self, user);
   };
   if (!users.empty()) {
@@ -481,7 +616,7 @@ std::vector<std::string> home_online(router_ptr self,
                                      const std::vector<std::string>& users) {
   std::vector<std::string> names;
   for (auto& user : users)
-    if (self->state.online.count(user) > 0 && home_of(self, user).local)
+    if (self->state.online.count(user) > 0 && target_of(self, user).local)
       names.push_back(user);
   std::sort(names.begin(), names.end());
   return names;
@@ -609,10 +744,18 @@ caf::error add_peer(router_ptr self, const std::string& name,
   if (st.metrics)
     st.metrics->backbone_peers_up.Set(static_cast<double>(st.peers.size()));
   self->monitor(peer);
+  if (st.cluster.shared_store) {
+    set_alive(self);
+    auto moved = rehome(self);
+    logger(component::backbone)
+      .info("router {}: peer {} is up ({} sessions here moved their home)",
+            st.cluster.name, name, moved);
+    return caf::none;
+  }
   size_t relogged = 0;
-  for (auto& [user, session] : st.visiting)
+  for (auto& [user, v] : st.visiting)
     if (home_of(self, user).name == name) {
-      self->send(peer, login_atom::value, user, session);
+      self->send(peer, login_atom::value, user, v.session);
       ++relogged;
     }
   logger(component::backbone)
@@ -673,6 +816,21 @@ void on_down(router_ptr self, const caf::down_msg& dm) {
   auto& st = self->state;
   for (auto p = st.peers.begin(); p != st.peers.end(); ++p)
     if (p->second.address() == dm.source) {
+      if (st.cluster.shared_store) {
+        auto name = p->first;
+        st.peers.erase(p);
+        if (st.metrics)
+          st.metrics->backbone_peers_up.Set(
+            static_cast<double>(st.peers.size()));
+        set_alive(self);
+        auto moved = rehome(self);
+        logger(component::backbone)
+          .warn("router {}: peer {} is gone ({}); {} sessions here "
+                "moved their home",
+                st.cluster.name, name, self->system().render(dm.reason),
+                moved);
+        return;
+      }
       logger(component::backbone)
         .warn("router {}: peer {} is gone ({}); its users get "
               "'unreachable' until it is back",
@@ -694,7 +852,7 @@ void on_down(router_ptr self, const caf::down_msg& dm) {
     release_held(self, &user); // unacknowledged: they must stay
   }
   if (auto v = st.visiting.find(user);
-      v != st.visiting.end() && v->second.address() == dm.source)
+      v != st.visiting.end() && v->second.session.address() == dm.source)
     st.visiting.erase(v);
 }
 
@@ -713,32 +871,30 @@ router(router_ptr self,
   self->state.store = std::move(store);
   self->state.limits = limits;
   self->state.metrics = router_metrics_of(self->system());
+  if (self->state.cluster.shared_store)
+    set_alive(self);
   self->set_down_handler([=](caf::down_msg& dm) { on_down(self, dm); });
   return {
     [=](login_atom, const std::string& user, session_actor session) {
-      auto h = home_of(self, user);
+      auto h = target_of(self, user);
       if (!h.local) {
         if (from_backbone(self))
           return (void) misrouted(self, user);
         watch(self, session, user);
-        self->state.visiting[user] = session;
+        if (self->state.cluster.shared_store)
+          drop_other_sessions(self, user, session);
+        self->state.visiting[user] = visitor{session, h.name};
         if (h.peer)
           self->send(h.peer, login_atom::value, user, session);
         return;
       }
-      auto& online = self->state.online;
-      self->state.known_users.insert(user);
-      if (auto it = online.find(user); it != online.end()) {
-        if (it->second.session == session)
-          return; // the same session again, after its home came back
-        self->send(it->second.session, kick_atom::value,
-                   std::string{"signed in elsewhere"});
-      }
-      watch(self, session, user);
-      // The new session starts from the store, so it must hold everything.
-      release_held(self, &user);
-      online[user] = online_user{session, 0, {}, false, false, false};
-      fetch(self, user);
+      if (self->state.cluster.shared_store && !from_backbone(self))
+        drop_other_sessions(self, user, session);
+      login_here(self, user, std::move(session));
+    },
+    [=](forget_atom, const std::string& user, const session_actor& session) {
+      if (self->state.cluster.shared_store)
+        forget_session(self, user, session);
     },
     [=](send_atom, std::string& from, std::string& to,
         std::string& blob) -> caf::result<uint64_t, bool> {
@@ -750,7 +906,7 @@ router(router_ptr self,
       } else if (auto m = self->state.metrics) {
         m->backbone_in.Increment();
       }
-      if (auto h = home_of(self, to); !h.local) {
+      if (auto h = target_of(self, to); !h.local) {
         if (auto err = refusal(self, h, to))
           return err;
         // Sessions wait for this answer without a timer of their own.
@@ -780,7 +936,7 @@ router(router_ptr self,
       return rp;
     },
     [=](ack_atom, std::string& user, uint64_t seq) {
-      if (auto h = home_of(self, user); !h.local) {
+      if (auto h = target_of(self, user); !h.local) {
         // A lost ack only means the message comes again; the client
         // drops the repeat.
         if (from_backbone(self))

@@ -26,6 +26,10 @@ namespace courier {
 /// interface on the backbone; a request about a user homed elsewhere is
 /// passed to the home router, or refused with `unreachable` while it is
 /// down. A request from another node is always answered as the home.
+/// On a shared store (cluster_config::shared_store) the directory and the
+/// queues are in the database, and a home only serves live sessions: it is
+/// picked among the routers that are up, and picked again for every
+/// session whenever a peer comes or goes (see spawn_router).
 using router_actor = caf::typed_actor<
   // An authenticated session for a user.
   caf::reacts_to<login_atom, std::string, session_actor>,
@@ -36,6 +40,9 @@ using router_actor = caf::typed_actor<
     uint64_t, bool>,
   // The user acknowledged message `seq`.
   caf::reacts_to<ack_atom, std::string, uint64_t>,
+  // Shared store: this session of the user logged in at another home;
+  // the router forgets it (and writes what it held for it).
+  caf::reacts_to<forget_atom, std::string, session_actor>,
   // Tells `user` that message `seq` it sent was acknowledged.
   caf::reacts_to<delivered_atom, std::string, uint64_t>,
   // Which of the named users (at most max_presence_names) have a live
@@ -85,7 +92,10 @@ struct cluster_config {
   cluster::peer_identity_actor identity;
   /// The queue is shared with other routers (PostgreSQL): a message not
   /// pushed at once is put with seq 0 and numbered by the store, so every
-  /// router numbers one recipient's queue in one order.
+  /// router numbers one recipient's queue in one order. Directory requests
+  /// are answered here, homes are picked among the routers that are up,
+  /// and a peer's request is served here whatever this router thinks of
+  /// the home (a message for a user not live here goes to the queue).
   bool shared_store = false;
 };
 

@@ -1,7 +1,10 @@
 #include "actors/server/session.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <functional>
+#include <vector>
 
 #include <boost/json.hpp>
 #include <caf/io/middleman.hpp>
@@ -98,6 +101,13 @@ struct session_state {
   /// The node's router series; null when it serves no metrics.
   router_metrics* metrics = nullptr;
   session_gauge counted; ///< in the gauge of this session's phase
+  /// Messages written to the client and not acknowledged yet, and the last
+  /// ones it acknowledged (a ring), by seq and a digest of sender and
+  /// size. When a user's home moves (routers on a shared store), the new
+  /// home may push again what the old one pushed: each is written once.
+  std::vector<std::pair<uint64_t, uint64_t>> unacked;
+  std::vector<std::pair<uint64_t, uint64_t>> acked;
+  size_t acked_next = 0;
   static inline const char* name = "session";
 };
 
@@ -366,7 +376,40 @@ void on_ack(session_ptr self, const protocol::envelope& env) {
   auto res = std::from_chars(id.data(), id.data() + id.size(), seq);
   if (id.empty() || res.ec != std::errc{} || res.ptr != id.data() + id.size())
     return reply_error(self, id, make_error(errc::bad_envelope, "ack id"));
-  self->send(self->state.ctx.router, ack_atom::value, self->state.user, seq);
+  auto& st = self->state;
+  auto it = std::find_if(st.unacked.begin(), st.unacked.end(),
+                         [seq](auto& e) { return e.first == seq; });
+  if (it != st.unacked.end()) {
+    auto window = std::max<size_t>(st.ctx.limits.delivery_window, 1);
+    if (st.acked.size() < window)
+      st.acked.push_back(*it);
+    else
+      st.acked[st.acked_next++ % window] = *it;
+    *it = st.unacked.back();
+    st.unacked.pop_back();
+  }
+  self->send(st.ctx.router, ack_atom::value, st.user, seq);
+}
+
+// Writes a message to the client unless it was written already: a repeat
+// of one the client acknowledged is acknowledged again (the home that
+// pushed it again waits for that), one still unacknowledged is dropped.
+void on_deliver(session_ptr self, const stored_message& msg) {
+  auto& st = self->state;
+  std::pair<uint64_t, uint64_t> key{
+    msg.seq, std::hash<std::string>{}(msg.from) ^ (msg.blob.size() * 31)};
+  if (std::find(st.unacked.begin(), st.unacked.end(), key) != st.unacked.end())
+    return;
+  if (std::find(st.acked.begin(), st.acked.end(), key) != st.acked.end()) {
+    self->send(st.ctx.router, ack_atom::value, st.user, msg.seq);
+    return;
+  }
+  // Homes push at most a window each; past a few, repeats are left to
+  // the client (it drops them by msg_id).
+  if (st.unacked.size() < 4 * size_t{st.ctx.limits.delivery_window})
+    st.unacked.push_back(key);
+  write(self, protocol::make_deliver_envelope(msg.seq, msg.from, msg.blob,
+                                              msg.ts));
 }
 
 // Presence for the names the client asks about (its contacts), never a
@@ -621,10 +664,7 @@ session(session_ptr self, caf::io::connection_handle hdl, session_context ctx,
     },
     [=](deadline_atom, uint64_t gen) { on_tick(self, gen); },
     [=](resume_atom) { on_resume(self); },
-    [=](deliver_atom, const stored_message& msg) {
-      write(self, protocol::make_deliver_envelope(msg.seq, msg.from, msg.blob,
-                                                  msg.ts));
-    },
+    [=](deliver_atom, const stored_message& msg) { on_deliver(self, msg); },
     [=](delivered_atom, uint64_t seq) {
       write(self, protocol::make_receipt_envelope("", "delivered", seq));
     },

@@ -260,6 +260,25 @@ struct store_state {
     return caf::none;
   }
 
+  /// A shared queue: `to`'s usage as the database has it (every router's
+  /// writes and drops), with this store's uncommitted puts. On failure the
+  /// count kept here stands.
+  void recount(const std::string& to) {
+    auto in_db = db->usage(to);
+    if (!in_db)
+      return;
+    usage u{in_db->first, in_db->second};
+    for (auto& p : puts)
+      if (p.to == to) {
+        u.messages += 1;
+        u.bytes += p.msg.blob.size();
+      }
+    if (u.messages == 0)
+      queued.erase(to);
+    else
+      queued[to] = u;
+  }
+
   /// Whether one more message of `size` bytes fits in `to`'s queue.
   bool fits(const std::string& to, size_t size) const {
     auto it = queued.find(to);
@@ -418,6 +437,8 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
     [=](put_atom, std::string& to, stored_message& msg,
         bool quota) -> caf::result<stored_message> {
       auto& st = self->state;
+      if (quota && st.db->shared())
+        st.recount(to);
       if (quota && !st.fits(to, msg.blob.size())) {
         auto& u = st.queued[to];
         return make_error(errc::quota_exceeded,

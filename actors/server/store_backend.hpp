@@ -11,6 +11,7 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include "actors/common/error.hpp"
 #include "actors/server/prekey_store.hpp"
 #include "actors/server/stored_message.hpp"
 
@@ -45,6 +46,13 @@ public:
 
   /// Removes the binding of `user`.
   virtual caf::error unbind(const std::string& user) = 0;
+
+  /// A shared directory: how many names are bound to `key`, by any router
+  /// (a directory of one router's own counts its bindings itself).
+  virtual caf::expected<uint32_t> names_of(const std::string& key) {
+    (void) key;
+    return make_error(errc::internal, "no shared count of names per key");
+  }
 
   /// The prekeys of the users' devices, in the same store.
   virtual prekey_store& prekeys() = 0;
@@ -96,6 +104,14 @@ public:
 
   /// The highest seq in the queue (0 if empty).
   virtual caf::expected<uint64_t> max_seq() = 0;
+
+  /// A shared queue: how many messages and bytes wait for `to`, written by
+  /// any router (each router's store counts only its own writes and
+  /// drops). A queue of one router's own is counted by its store alone.
+  virtual caf::expected<std::pair<uint64_t, uint64_t>>
+  usage(const std::string& to) {
+    return make_error(errc::internal, "no shared count of " + to + "'s queue");
+  }
 };
 
 } // namespace courier

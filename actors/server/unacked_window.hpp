@@ -50,6 +50,13 @@ public:
     return from;
   }
 
+  /// Whether `seq` is waiting for its ack.
+  bool holds(uint64_t seq) const {
+    return seq != 0
+           && std::any_of(entries_.begin() + head_, entries_.end(),
+                          [seq](auto& e) { return e.seq == seq; });
+  }
+
   size_t size() const { return live_; }
   size_t bytes() const { return bytes_; }
   bool empty() const { return live_ == 0; }

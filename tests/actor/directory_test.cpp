@@ -21,6 +21,7 @@
 #include "crypto/digest.hpp"
 #include "tests/support/deterministic.hpp"
 #include "tests/support/pg_server.hpp"
+#include "tests/support/pg_store.hpp"
 #include "tests/support/prekey_fixture.hpp"
 #include "tests/support/scratch_dir.hpp"
 
@@ -127,11 +128,7 @@ protected:
   void SetUp() override {
     DirectoryTest::SetUp();
     if (GetParam() == "postgresql") {
-      auto& pg = pg_server::shared();
-      ASSERT_TRUE(pg.ok()) << pg.why();
-      conninfo_ = pg.fresh_database();
-      ASSERT_FALSE(conninfo_.empty()) << pg.why();
-      ASSERT_FALSE(migrate_postgresql(conninfo_));
+      ASSERT_NO_FATAL_FAILURE(fresh_pg_store(conninfo_));
     }
   }
 };

@@ -625,6 +625,38 @@ TEST_F(SessionTest, MessagesReachTheOtherSession) {
   EXPECT_TRUE(presence_works(b2, "p", "bob")) << "no redelivery expected";
 }
 
+// When a user's home moves (routers on a shared store), the new home may
+// push again what the old one pushed: the client sees each message once.
+TEST_F(SessionTest, AMessagePushedAgainIsWrittenOnce) {
+  auto b = connect("b");
+  ASSERT_TRUE(handshake(b, "bob", bob_key()));
+  auto push = [&](uint64_t seq, std::string blob) {
+    self()->send(b.session, deliver_atom::value,
+                 stored_message{seq, "alice", std::move(blob), 1});
+  };
+  push(7, "first");
+  push(7, "first"); // unacknowledged yet: dropped
+  push(8, "second");
+  auto env = next_envelope(b);
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->id, "7");
+  env = next_envelope(b);
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->id, "8");
+  send_sealed(b, protocol::make_envelope("ack", "7"));
+  push(7, "first"); // acknowledged: acknowledged again, not written
+  push(9, "other"); // another sender's message under a seq seen: written
+  self()->send(b.session, deliver_atom::value,
+               stored_message{8, "carol", "from carol", 1});
+  env = next_envelope(b);
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->id, "9");
+  env = next_envelope(b);
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->id, "8");
+  EXPECT_EQ(env->str("from"), "carol");
+}
+
 TEST_F(SessionTest, PrekeysArePublishedFetchedAndCounted) {
   namespace x3dh = protocol::x3dh;
   using courier::test::one_time_prekeys;

@@ -19,13 +19,17 @@
 #include <boost/json.hpp>
 #include <caf/all.hpp>
 
+#include "actors/common/clock.hpp"
 #include "actors/common/error.hpp"
 #include "actors/server/directory.hpp"
 #include "actors/server/pg_backend.hpp"
 #include "actors/server/router_store.hpp"
 #include "actors/server/store.hpp"
+#include "actors/server/router.hpp"
 #include "tests/support/deterministic.hpp"
+#include "tests/support/fake_session.hpp"
 #include "tests/support/pg_server.hpp"
+#include "tests/support/pg_store.hpp"
 #include "tests/support/prekey_fixture.hpp"
 #include "tests/support/scratch_dir.hpp"
 
@@ -38,11 +42,7 @@ class SharedStoreTest : public deterministic_fixture {
 protected:
   void SetUp() override {
     deterministic_fixture::SetUp();
-    auto& pg = pg_server::shared();
-    ASSERT_TRUE(pg.ok()) << pg.why();
-    conninfo_ = pg.fresh_database();
-    ASSERT_FALSE(conninfo_.empty()) << pg.why();
-    ASSERT_FALSE(migrate_postgresql(conninfo_));
+    ASSERT_NO_FATAL_FAILURE(fresh_pg_store(conninfo_));
   }
 
   /// What one router of the cluster runs on the shared store.
@@ -114,6 +114,28 @@ TEST_F(SharedStoreTest, TwoRoutersSeeOneNameBinding) {
   EXPECT_EQ(pg_server::scalar(conninfo_, "SELECT COUNT(*) FROM users"), 2);
 }
 
+// Names per key are counted in the database: a key cannot hold its share
+// of names at every router.
+TEST_F(SharedStoreTest, NamesPerKeyAreCountedAcrossRouters) {
+  directory_limits limits;
+  limits.max_names_per_key = 2;
+  auto a = spawn_directory(*sys_, pg_directory(conninfo_), limits);
+  auto b = spawn_directory(*sys_, pg_directory(conninfo_), limits);
+  track(a.address());
+  track(b.address());
+  run();
+  auto bind = [&](const directory_actor& d, const std::string& name) {
+    return call(d, register_atom::value, name, std::string{"one key"});
+  };
+  auto first = bind(a, "name1");
+  ASSERT_TRUE(first && first->match_elements<bool>());
+  auto second = bind(b, "name2");
+  ASSERT_TRUE(second && second->match_elements<bool>());
+  EXPECT_EQ(code_of_answer(bind(a, "name3")), errc::too_many_names);
+  EXPECT_EQ(code_of_answer(bind(b, "name3")), errc::too_many_names);
+  EXPECT_EQ(pg_server::scalar(conninfo_, "SELECT COUNT(*) FROM users"), 2);
+}
+
 TEST_F(SharedStoreTest, ConcurrentBindingsOfOneNameLeaveOneRow) {
   // Threads with connections of their own, as routers on other machines.
   constexpr int n = 4;
@@ -159,6 +181,36 @@ TEST_F(SharedStoreTest, TwoRoutersShareOneQueue) {
               uint32_t{10});
   ASSERT_TRUE(rows && rows->match_elements<std::vector<stored_message>>());
   EXPECT_TRUE(rows->get_as<std::vector<stored_message>>(0).empty());
+}
+
+// A recipient's quota covers what every router wrote, and what any router
+// dropped frees it: each store counting only its own writes let a queue
+// grow to the quota times the routers (and one that only wrote, while
+// another dropped, refused for good).
+TEST_F(SharedStoreTest, AQueueQuotaCountsEveryRoutersWritesAndDrops) {
+  queue_limits limits;
+  limits.max_messages = 2;
+  auto a = spawn_store(*sys_, pg_queue(conninfo_), {}, limits);
+  auto b = spawn_store(*sys_, pg_queue(conninfo_), {}, limits);
+  track(a.address());
+  track(b.address());
+  run();
+  auto put = [&](const store_actor& s, const std::string& blob) {
+    return call(s, put_atom::value, std::string{"bob"},
+                stored_message{0, "alice", blob, 0}, true);
+  };
+  auto first = put(a, "one");
+  ASSERT_TRUE(first && first->match_elements<stored_message>());
+  auto second = put(b, "two");
+  ASSERT_TRUE(second && second->match_elements<stored_message>());
+  EXPECT_EQ(code_of_answer(put(a, "three")), errc::quota_exceeded);
+  // bob reads one at B.
+  send(b, drop_atom::value, std::string{"bob"},
+       first->get_as<stored_message>(0).seq);
+  run();
+  auto third = put(a, "three");
+  EXPECT_TRUE(third && third->match_elements<stored_message>());
+  EXPECT_EQ(pg_server::scalar(conninfo_, "SELECT COUNT(*) FROM queue"), 2);
 }
 
 // Two routers' stores writing to one recipient at once: no two messages
@@ -319,6 +371,55 @@ TEST_F(SharedStoreTest, MigrationsAreVersionedAndRunOnce) {
   auto opened = open_router_store(conninfo_, scratch.path());
   ASSERT_FALSE(opened);
   EXPECT_EQ(code_of(opened.error()), errc::schema_too_new);
+}
+
+/// A router on the shared store, in a real actor system, with fake
+/// sessions.
+class SharedRouterTest : public fake_session_fixture {
+protected:
+  void SetUp() override {
+    fake_session_fixture::SetUp();
+    ASSERT_NO_FATAL_FAILURE(fresh_pg_store(conninfo_));
+  }
+
+  std::string conninfo_;
+};
+
+// A user's home moved to this router; the old home wrote what it held for
+// the user under its own numbers, below the store's numbers the new home
+// already pushed. The notice of that write must still bring it.
+TEST_F(SharedRouterTest, AWriteBelowWhatWasPushedIsFetchedOnItsNotice) {
+  auto other = pg_queue(conninfo_); // another router's writes
+  auto store = spawn_store(*sys_, pg_queue(conninfo_));
+  auto dir = spawn_directory(*sys_, pg_directory(conninfo_));
+  track(store.address());
+  track(dir.address());
+  cluster_config cl;
+  cl.name = "A";
+  cl.shared_store = true;
+  auto first = next_free_seq(*other);
+  auto router = spawn_router(*sys_, dir, store, edge_limits{}, first, cl);
+  track(router.address());
+  self()->send(router, login_atom::value, std::string{"bob"},
+               fake_session("bob"));
+  auto write = [&](uint64_t seq, const std::string& blob) {
+    stored_message msg{seq, "alice", blob, now_ms()};
+    ASSERT_FALSE(other->begin());
+    ASSERT_FALSE(other->insert("bob", msg));
+    ASSERT_FALSE(other->commit());
+    self()->send(router, queued_atom::value, std::vector<std::string>{"bob"});
+  };
+  write(0, "numbered by the store");
+  auto got = deliveries("bob", 1);
+  ASSERT_EQ(blobs_of(got), std::vector<std::string>{"numbered by the store"});
+  EXPECT_GE(got[0].seq, shared_seq_base);
+  write(first + 5, "held by the old home");
+  EXPECT_EQ(blobs_of(deliveries("bob", 1)),
+            std::vector<std::string>{"held by the old home"});
+  // A notice again brings nothing new: what waits for an ack is not pushed
+  // twice.
+  self()->send(router, queued_atom::value, std::vector<std::string>{"bob"});
+  EXPECT_FALSE(box_->take(delivered_to("bob"), quiet_time));
 }
 
 TEST(StoreAddress, APasswordInTheAddressIsRefused) {

@@ -21,6 +21,7 @@
 #include "actors/server/store.hpp"
 #include "tests/support/deterministic.hpp"
 #include "tests/support/pg_server.hpp"
+#include "tests/support/pg_store.hpp"
 #include "tests/support/scratch_dir.hpp"
 
 using namespace courier;
@@ -37,11 +38,7 @@ protected:
     deterministic_fixture::SetUp();
     ASSERT_FALSE(dir_.empty()) << "no scratch folder";
     if (GetParam() == "postgresql") {
-      auto& pg = pg_server::shared();
-      ASSERT_TRUE(pg.ok()) << pg.why();
-      conninfo_ = pg.fresh_database();
-      ASSERT_FALSE(conninfo_.empty()) << pg.why();
-      ASSERT_FALSE(migrate_postgresql(conninfo_));
+      ASSERT_NO_FATAL_FAILURE(fresh_pg_store(conninfo_));
     }
   }
 

@@ -5,11 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 #include <thread>
 
 #include <boost/json.hpp>
 
+#include "tests/support/cluster.hpp"
 #include "tests/support/harness.hpp"
 #include "tests/support/pg_server.hpp"
 
@@ -131,6 +133,210 @@ TEST(pg_routers, two_routers_share_one_name_binding_and_one_queue) {
     << "bob did not get alice's message after the connections were cut";
   bob.stop();
   EXPECT_TRUE(has(slurp(log2), "after the cut")) << slurp(log2);
+}
+
+/// Routers of one cluster on one PostgreSQL store, on a development
+/// backbone (no TLS: all on 127.0.0.1), each on fixed ports so that it can
+/// be restarted with another router list.
+class pg_cluster : public ::testing::Test {
+protected:
+  void SetUp() override {
+    auto& pg = pg_server::shared();
+    ASSERT_TRUE(pg.ok()) << pg.why();
+    store = pg.fresh_database();
+    ASSERT_FALSE(store.empty()) << pg.why();
+    for (auto name : {"A", "B", "C"})
+      ports[name] = {free_port(), free_port()};
+  }
+
+  /// Starts router `name` with `members` as its cluster (itself included)
+  /// and waits until it sees every other member that runs.
+  void start(const std::string& name, const std::vector<std::string>& members) {
+    std::vector<std::string> args{
+      "--name=" + name, "--store=" + store, "--insecure-dev",
+      "--backbone=127.0.0.1:" + std::to_string(ports[name].second)};
+    for (auto& m : members)
+      if (m != name)
+        args.push_back("--peer=" + m + "@127.0.0.1:"
+                       + std::to_string(ports[m].second));
+    routers[name] = router_process::start(dir / ("router-" + name),
+                                          ports[name].first, args);
+    for (auto& m : members)
+      if (m != name && routers.count(m) > 0 && routers[m].proc.running()) {
+        ASSERT_TRUE(wait_for_text(routers[name].log, "peer " + m + " is up",
+                                  seconds{10}))
+          << slurp(routers[name].log);
+      }
+  }
+
+  /// Comma-separated edge addresses of `names`.
+  std::string edges(const std::vector<std::string>& names) {
+    std::string out;
+    for (auto& n : names)
+      out += (out.empty() ? "" : ",") + std::string{"127.0.0.1:"}
+             + std::to_string(ports[n].first);
+    return out;
+  }
+
+  run_result as(const std::string& user, const std::vector<std::string>& via,
+                std::vector<std::string> args, const std::string& h = "") {
+    return run(cli(h.empty() ? home : h, edges(via), user, std::move(args)),
+               seconds{20});
+  }
+
+  /// The body of each message `user` receives through `via` (`count` of
+  /// them, waiting at most `wait` seconds).
+  std::vector<std::string> bodies(const std::string& user,
+                                  const std::vector<std::string>& via,
+                                  int count, int wait = 5) {
+    auto r = as(user, via,
+                {"--json", "recv", "--wait", std::to_string(wait), "--count",
+                 std::to_string(count)});
+    std::vector<std::string> out;
+    size_t at = 0;
+    for (auto nl = r.out.find('\n'); nl != std::string::npos;
+         at = nl + 1, nl = r.out.find('\n', at))
+      out.push_back(field(r.out.substr(at, nl - at), "body"));
+    return out;
+  }
+
+  temp_dir dir;
+  std::string home = dir / "home";
+  std::string store;
+  /// Each router's edge and backbone ports.
+  std::map<std::string, std::pair<uint16_t, uint16_t>> ports;
+  std::map<std::string, router_process> routers;
+};
+
+TEST_F(pg_cluster, users_of_a_killed_router_sign_in_elsewhere_losing_nothing) {
+  std::vector<std::string> names{"A", "B", "C"};
+  for (auto& n : names)
+    start(n, names);
+  // bob and dave have their registry home at A, and sign in there; so
+  // does carol, who signs in at B.
+  auto bob = homed_at("bob", "A", names);
+  auto dave = homed_at("dave", "A", names);
+  auto carol = homed_at("carol", "A", names);
+  for (auto& user : {std::string{"alice"}, bob, dave, carol})
+    ASSERT_EQ(init_identity(home, user).exit_code, 0);
+  ASSERT_EQ(as("alice", {"B"}, {"recv", "--wait", "0"}).exit_code, 0);
+  ASSERT_EQ(as(dave, {"A"}, {"recv", "--wait", "0"}).exit_code, 0);
+  auto r = as("alice", {"B"}, {"--json", "send", dave, "queued before"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // bob waits at A, knowing the other routers too.
+  auto log = dir / "bob.log";
+  auto bob_recv = process::start(cli(home, edges({"A", "B", "C"}), bob,
+                                     {"--json", "recv", "--wait", "20",
+                                      "--count", "3"}),
+                                 log);
+  auto carol_log = dir / "carol.log";
+  auto carol_recv = process::start(cli(home, edges({"B"}), carol,
+                                       {"--json", "recv", "--wait", "20",
+                                        "--count", "3"}),
+                                   carol_log);
+  auto deadline = steady_clock::now() + seconds{10};
+  auto both_online = [&] {
+    auto out = as("alice", {"B"}, {"online", bob, carol}).out;
+    return has(out, bob + "\n") && has(out, carol + "\n");
+  };
+  while (!both_online()) {
+    ASSERT_LT(steady_clock::now(), deadline) << slurp(log);
+    std::this_thread::sleep_for(milliseconds{50});
+  }
+  r = as("alice", {"B"}, {"send", bob, "before the kill"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto soon = seconds{5} * time_factor();
+  ASSERT_TRUE(wait_for_text(log, "before the kill", soon)) << slurp(log);
+  r = as("alice", {"C"}, {"send", carol, "carol before"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(wait_for_text(carol_log, "carol before", soon))
+    << slurp(carol_log);
+
+  routers["A"].proc.kill_hard();
+  auto killed = steady_clock::now();
+  // Sends to bob work again within seconds (a refusal says to retry).
+  run_result sent;
+  while (sent.exit_code != 0) {
+    ASSERT_LT(steady_clock::now() - killed, soon)
+      << sent.err;
+    sent = as("alice", {"B"}, {"send", bob, "during the outage"});
+    if (sent.exit_code != 0) {
+      EXPECT_TRUE(has(sent.err, "try again")) << sent.err;
+    }
+  }
+  // bob's client takes up its connection at B or C by itself.
+  ASSERT_TRUE(wait_for_text(log, "connected", soon))
+    << slurp(log);
+  EXPECT_LT(steady_clock::now() - killed, soon);
+  r = as("alice", {"C"}, {"send", bob, "after the move"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  deadline = steady_clock::now() + soon;
+  while (bob_recv.running() && steady_clock::now() < deadline)
+    std::this_thread::sleep_for(milliseconds{20});
+  EXPECT_FALSE(bob_recv.running()) << slurp(log);
+  bob_recv.stop();
+  for (auto body : {"before the kill", "during the outage", "after the move"})
+    EXPECT_EQ(count_in(log, std::string{"\"body\":\""} + body + "\""), 1u)
+      << body << "\n" << slurp(log);
+  // dave, homed at A and offline, signs in at C and gets what waited.
+  EXPECT_EQ(bodies(dave, {"C"}, 1),
+            std::vector<std::string>{"queued before"});
+  // carol's session at B found a new home at once, and moves back to A
+  // when A is back.
+  r = as("alice", {"C"}, {"send", carol, "carol during"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(wait_for_text(carol_log, "carol during", soon))
+    << slurp(carol_log);
+  start("A", names);
+  ASSERT_TRUE(wait_for_text(routers["B"].log, "peer A is up", seconds{10}));
+  r = as("alice", {"C"}, {"send", carol, "carol after"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  deadline = steady_clock::now() + soon;
+  while (carol_recv.running() && steady_clock::now() < deadline)
+    std::this_thread::sleep_for(milliseconds{20});
+  EXPECT_FALSE(carol_recv.running()) << slurp(carol_log);
+  carol_recv.stop();
+  for (auto body : {"carol before", "carol during", "carol after"})
+    EXPECT_EQ(count_in(carol_log, std::string{"\"body\":\""} + body + "\""),
+              1u)
+      << body << "\n" << slurp(carol_log);
+  EXPECT_EQ(pg_server::scalar(store, "SELECT COUNT(*) FROM queue"), 0);
+}
+
+TEST_F(pg_cluster, adding_and_removing_a_router_keeps_every_name_and_queue) {
+  start("A", {"A", "B"});
+  start("B", {"A", "B"});
+  auto impostor = dir / "impostor";
+  for (auto user : {"alice", "bob", "carol"})
+    ASSERT_EQ(init_identity(home, user).exit_code, 0);
+  for (auto user : {"bob", "carol"})
+    ASSERT_EQ(init_identity(impostor, user).exit_code, 0);
+  ASSERT_EQ(as("alice", {"A"}, {"recv", "--wait", "0"}).exit_code, 0);
+  ASSERT_EQ(as("bob", {"B"}, {"recv", "--wait", "0"}).exit_code, 0);
+  ASSERT_EQ(as("carol", {"A"}, {"recv", "--wait", "0"}).exit_code, 0);
+  ASSERT_EQ(as("alice", {"A"}, {"send", "bob", "for bob"}).exit_code, 0);
+  ASSERT_EQ(as("alice", {"B"}, {"send", "carol", "for carol"}).exit_code, 0);
+  // C joins: every router restarts with the new list.
+  for (auto n : {"A", "B"})
+    ASSERT_TRUE(routers[n].proc.stop());
+  for (auto n : {"A", "B", "C"})
+    start(n, {"A", "B", "C"});
+  auto r = as("bob", {"C"}, {"recv", "--wait", "0"}, impostor);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(has(r.err, "different key")) << r.err;
+  EXPECT_EQ(bodies("bob", {"C"}, 1), std::vector<std::string>{"for bob"});
+  ASSERT_EQ(as("alice", {"C"}, {"send", "bob", "from three"}).exit_code, 0);
+  // B leaves.
+  for (auto n : {"A", "B", "C"})
+    ASSERT_TRUE(routers[n].proc.stop());
+  for (auto n : {"A", "C"})
+    start(n, {"A", "C"});
+  r = as("carol", {"A"}, {"recv", "--wait", "0"}, impostor);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(has(r.err, "different key")) << r.err;
+  EXPECT_EQ(bodies("carol", {"C"}, 1), std::vector<std::string>{"for carol"});
+  EXPECT_EQ(bodies("bob", {"A"}, 1), std::vector<std::string>{"from three"});
+  EXPECT_EQ(pg_server::scalar(store, "SELECT COUNT(*) FROM users"), 3);
 }
 
 TEST(pg_routers, a_password_in_the_store_address_is_refused_at_start) {
