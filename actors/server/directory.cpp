@@ -39,6 +39,7 @@ public:
       insert_(db_->prepare("INSERT INTO users(name, key, created)"
                            " VALUES(?1, ?2, strftime('%s'))")),
       select_(db_->prepare("SELECT key FROM users WHERE name = ?1")),
+      blocked_(db_->prepare("SELECT 1 FROM blocked WHERE name = ?1")),
       prekeys_(db_) {
     // nop
   }
@@ -95,6 +96,17 @@ public:
     return std::vector<std::optional<std::string>>(batch.size());
   }
 
+  caf::expected<bool> blocked(const std::string& user) override {
+    if (!blocked_)
+      return blocked_.error();
+    blocked_->bind(1, user);
+    auto row = blocked_->step();
+    blocked_->reset();
+    if (!row)
+      return std::move(row.error());
+    return *row;
+  }
+
   caf::error unbind(const std::string& user) override {
     auto del = db_->prepare("DELETE FROM users WHERE name = ?1");
     if (!del)
@@ -110,6 +122,7 @@ private:
   std::shared_ptr<database> db_;
   caf::expected<statement> insert_;
   caf::expected<statement> select_;
+  caf::expected<statement> blocked_;
   sqlite_prekey_store prekeys_;
 };
 
@@ -152,13 +165,28 @@ struct directory_state {
     return true;
   }
 
-  /// The key `user` is registered with (SPKI DER), or `unknown_user`.
+  /// Refuses `user` if an operator blocked the name.
+  caf::error check_blocked(const std::string& user) {
+    auto b = db->blocked(user);
+    if (!b)
+      return std::move(b.error());
+    if (*b)
+      return make_error(errc::name_blocked,
+                        "the name '" + user
+                          + "' is blocked by this service's operator");
+    return caf::none;
+  }
+
+  /// The key `user` is registered with (SPKI DER), or `unknown_user`
+  /// (`name_blocked` if an operator blocked the name).
   caf::expected<std::string> key_of_user(const std::string& user) {
     auto bound = known(user);
     if (!bound)
       return std::move(bound.error());
     if (!*bound)
       return make_error(errc::unknown_user, user);
+    if (auto err = check_blocked(user))
+      return err;
     auto key = db->key_of(user);
     if (!key)
       return std::move(key.error());
@@ -198,6 +226,22 @@ struct directory_state {
     }
   }
 
+
+  /// Whether an operator re-bound `user` to the key with SHA-256 `digest`
+  /// in a shared store since this directory cached the name (a router on
+  /// SQLite is stopped for that, and reads its names again at start).
+  bool rebound(const std::string& user, const crypto::bytes& digest) {
+    if (!db->shared())
+      return false;
+    auto key = db->key_of(user);
+    if (!key || !*key || !crypto::equal_ct(crypto::sha256(**key), digest))
+      return false;
+    auto& cached = digests[user];
+    forget_name(cached);
+    count_name(digest);
+    cached = digest;
+    return true;
+  }
 
   static std::string key_of(const crypto::bytes& digest) {
     return std::string{digest.begin(), digest.end()};
@@ -285,10 +329,14 @@ caf::result<bool> register_name(directory_ptr self, const std::string& user,
                       "the name '" + user
                         + "' is reserved for another key on this service; "
                           "choose another name");
+  if (auto err = st.check_blocked(user))
+    return err;
   if (auto bound = st.known(user); !bound)
     return std::move(bound.error());
   if (auto it = st.digests.find(user); it != st.digests.end()) {
     if (crypto::equal_ct(it->second, digest))
+      return false;
+    if (st.rebound(user, digest))
       return false;
     return make_error(errc::username_taken, user);
   }
@@ -392,6 +440,8 @@ directory_impl::behavior_type directory(directory_ptr self,
         return std::move(bound.error());
       if (!*bound)
         return make_error(errc::unknown_user, user);
+      if (auto err = self->state.check_blocked(user))
+        return err;
       auto b = self->state.db->prekeys().take_bundle(user);
       if (!b)
         return b.error();

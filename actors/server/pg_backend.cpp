@@ -40,6 +40,13 @@ const char* const migrations[] = {
   " blob BYTEA NOT NULL, ts BIGINT NOT NULL, PRIMARY KEY(recipient, seq));"
   // Expiry finds the oldest rows without a scan.
   "CREATE INDEX queue_by_ts ON queue(ts);",
+  // 2: names an operator blocked, and the record of what operators did
+  // (courier-node admin, admin_store.hpp).
+  "CREATE TABLE blocked("
+  " name TEXT PRIMARY KEY, at BIGINT NOT NULL, done_by TEXT NOT NULL);"
+  "CREATE TABLE admin_audit("
+  " id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, done_by TEXT NOT NULL,"
+  " action TEXT NOT NULL, name TEXT NOT NULL, detail TEXT NOT NULL);",
 };
 
 constexpr int64_t known_version
@@ -329,6 +336,14 @@ public:
       }
       tx.commit();
       return out;
+    });
+  }
+
+  caf::expected<bool> blocked(const std::string& user) override {
+    return link_->run([&](pqxx::connection& c) -> caf::expected<bool> {
+      pqxx::nontransaction tx{c};
+      return !tx.exec_params("SELECT 1 FROM blocked WHERE name = $1", user)
+                .empty();
     });
   }
 

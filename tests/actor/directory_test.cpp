@@ -454,7 +454,7 @@ TEST_F(DirectoryTest, AnOlderDatabaseIsMigratedAndKeepsItsUsers) {
   ASSERT_TRUE(db);
   auto version = (*db)->prepare("PRAGMA user_version");
   ASSERT_TRUE(version && *version->step());
-  EXPECT_EQ(version->int_at(0), 1);
+  EXPECT_EQ(version->int_at(0), 2);
   auto dir = open_directory(path);
   EXPECT_EQ(count_of(dir, "alice"), 2);
 }
