@@ -221,7 +221,9 @@ int run_admin(std::vector<std::string> args, const std::string& default_data) {
   if (!name.empty() && !protocol::valid_username(name))
     return usage_error("'" + name + "' is not a valid username");
   auto by = opts.values.count("by") > 0 ? opts.values["by"] : operator_name();
-  bool write = cmd != "users" && cmd != "queue" && cmd != "audit";
+  // A re-bind and a purge need the router stopped (its directory caches
+  // the keys, its store the queue sizes); a block is read at every sign-in.
+  bool write = cmd == "rebind" || cmd == "purge";
   auto data = opts.values.count("data") > 0 ? opts.values["data"]
                                             : default_data;
   auto store = opts.values.count("store") > 0 ? opts.values["store"] : "";

@@ -6,7 +6,8 @@
 // unblock a name. They work on a router's SQLite data folder (stopped for
 // every change: its directory caches the names) or on a shared PostgreSQL
 // store (live: every router asks the store at each sign-in). Every change
-// is recorded in the store's audit table with who did it and when.
+// is recorded in the store's audit table with who did it and when. A block
+// needs no stop: every sign-in asks the store.
 
 #include <chrono>
 #include <cstdint>
@@ -26,9 +27,9 @@ namespace courier::admin {
 class target {
 public:
   /// Opens `store` (a PostgreSQL address) or, if empty, the SQLite files
-  /// in `data`, which must hold a router's data. With `write` the SQLite
-  /// folder is locked for the call's lifetime: a running router there
-  /// makes it fail with `node_running`.
+  /// in `data`, which must hold a router's data. With `write` (a re-bind,
+  /// a purge) the SQLite folder is locked for the target's lifetime: a
+  /// running router there makes it fail with `node_running`.
   static caf::expected<std::unique_ptr<target>>
   open(const std::string& data, const std::string& store, bool write);
 

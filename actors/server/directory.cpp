@@ -227,20 +227,29 @@ struct directory_state {
   }
 
 
-  /// Whether an operator re-bound `user` to the key with SHA-256 `digest`
-  /// in a shared store since this directory cached the name (a router on
-  /// SQLite is stopped for that, and reads its names again at start).
-  bool rebound(const std::string& user, const crypto::bytes& digest) {
-    if (!db->shared())
-      return false;
+  /// In a shared store, reads the key of a cached name again: an operator
+  /// may have re-bound it (courier-node admin rebind) while this router
+  /// runs, and the lost key must not sign in after that. A router on
+  /// SQLite is stopped for a re-bind and reads its names at start.
+  caf::error refresh(const std::string& user) {
+    auto it = digests.find(user);
+    if (!db->shared() || it == digests.end())
+      return caf::none;
     auto key = db->key_of(user);
-    if (!key || !*key || !crypto::equal_ct(crypto::sha256(**key), digest))
-      return false;
-    auto& cached = digests[user];
-    forget_name(cached);
-    count_name(digest);
-    cached = digest;
-    return true;
+    if (!key)
+      return std::move(key.error());
+    if (!*key) {
+      forget_name(it->second);
+      digests.erase(it);
+      return caf::none;
+    }
+    auto digest = crypto::sha256(**key);
+    if (!crypto::equal_ct(digest, it->second)) {
+      forget_name(it->second);
+      count_name(digest);
+      it->second = std::move(digest);
+    }
+    return caf::none;
   }
 
   static std::string key_of(const crypto::bytes& digest) {
@@ -331,12 +340,12 @@ caf::result<bool> register_name(directory_ptr self, const std::string& user,
                           "choose another name");
   if (auto err = st.check_blocked(user))
     return err;
+  if (auto err = st.refresh(user))
+    return err;
   if (auto bound = st.known(user); !bound)
     return std::move(bound.error());
   if (auto it = st.digests.find(user); it != st.digests.end()) {
     if (crypto::equal_ct(it->second, digest))
-      return false;
-    if (st.rebound(user, digest))
       return false;
     return make_error(errc::username_taken, user);
   }
