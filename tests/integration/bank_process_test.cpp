@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <set>
@@ -412,6 +413,26 @@ TEST_F(bank_process_test, a_backup_under_load_restores_to_a_clean_audit) {
   EXPECT_NE(a.out.find("issued: 300.00"), std::string::npos) << a.out;
   // The same key: the restored bank is the same bank.
   EXPECT_EQ(bank_fingerprint(dir / "restored"), bank_fp);
+  // A damaged backup, or one naming a file outside the folder, puts
+  // nothing in place.
+  for (auto sql : {"UPDATE chunks SET data = zeroblob(length(data))"
+                   " WHERE name = 'ledger.db' AND n = 0",
+                   "UPDATE files SET name = '../evil' WHERE name = 'ledger.db';"
+                   "UPDATE chunks SET name = '../evil' WHERE name = 'ledger.db'"}) {
+    std::filesystem::remove(dir / "bad.backup");
+    std::filesystem::copy_file(dir / "bank.backup", dir / "bad.backup");
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir / "bad.backup").c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+    std::filesystem::remove_all(dir / "bad");
+    auto r = run({COURIER_NODE, "restore", "--from", dir / "bad.backup",
+                  "--data", dir / "bad"});
+    EXPECT_EQ(r.exit_code, 1) << sql;
+    EXPECT_NE(r.err.find("damaged"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir / "bad/ledger.db"));
+    EXPECT_FALSE(std::filesystem::exists(dir / "evil"));
+  }
 }
 
 // A client that loses its router mid-load connects again by itself and
