@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/admin/admin_ops.hpp"
+#include "actors/admin/admin_socket.hpp"
 #include "actors/admin/backup.hpp"
 #include "actors/common/error.hpp"
 #include "actors/protocol/envelope.hpp"
@@ -32,6 +33,11 @@ constexpr const char* admin_usage =
   "(lost key)\n"
   "  block NAME | unblock NAME  NAME cannot sign in or receive while blocked\n"
   "  audit                      what operators did, oldest first\n"
+  "  sessions                   who is signed in at the running router "
+  "(--data)\n"
+  "  drain                      the running router refuses new connections "
+  "(busy):\n"
+  "                             clients move to their next router\n"
   "  --by=WHO                   who is recorded as doing a change (default: "
   "$SUDO_USER or your login name)\n"
   "On SQLite (--data) the router must be stopped for a change; on "
@@ -210,12 +216,17 @@ int run_admin(std::vector<std::string> args, const std::string& default_data) {
     return usage_error(known->second == 2 ? cmd + " takes one username"
                                           : cmd + " takes no name");
   if (cmd == "sessions" || cmd == "drain") {
-    std::cerr << "courier-node: '" << cmd
-              << "' needs a channel to a running router, which this version "
-                 "does not have yet; stop the router with systemctl for "
-                 "maintenance"
-              << std::endl;
-    return exit_failed;
+    // A running router answers on its admin socket.
+    if (opts.values.count("store") > 0)
+      return usage_error(cmd + " asks one running router: give its --data "
+                               "folder");
+    auto data = opts.values.count("data") > 0 ? opts.values["data"]
+                                              : default_data;
+    auto answer = ask(socket_path(data), cmd);
+    if (!answer)
+      return fail(answer.error());
+    std::cout << *answer << std::flush;
+    return 0;
   }
   std::string name = opts.words.size() > 1 ? opts.words[1] : "";
   if (!name.empty() && !protocol::valid_username(name))

@@ -16,6 +16,7 @@
 
 #include "actors/admin/admin_cli.hpp"
 #include "actors/admin/backup.hpp"
+#include "actors/admin/router_channel.hpp"
 #include "actors/bank/bank.hpp"
 #include "actors/bank/ledger.hpp"
 #include "actors/bank/ledger_actor.hpp"
@@ -696,6 +697,10 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   if (rc != 0) {
     leave(rc);
   }
+  // `courier-node admin sessions | drain` talk to it; a router runs on
+  // without it.
+  if (auto err = admin::start_router_channel(sys, cfg.data, rt, listener))
+    spdlog::warn("no admin socket: {}", detail_of(err));
   wait_for_signal();
   spdlog::info("router stopping");
   // Messages held in memory for their recipients' acks go to disk; every

@@ -354,6 +354,32 @@ TEST_F(cli_test, admin_block_refuses_sign_in_and_senders_to_the_name) {
   EXPECT_TRUE(has(r.out, "\tunblock\tbob")) << r.out;
 }
 
+// The running router's admin socket: who is signed in, and a drain that
+// refuses new connections with `busy` (clients move to their next router)
+// while open sessions run on.
+TEST_F(cli_test, admin_lists_sessions_and_drains_a_running_router) {
+  auto admin = [&](const std::string& cmd, const std::string& data) {
+    return run({COURIER_NODE, "admin", "--data", data, cmd});
+  };
+  EXPECT_EQ(mode_of(dir / "router/admin.sock"), 0600);
+  raw_client dana{router.port};
+  ASSERT_TRUE(dana.login("dana", test_key("dana")));
+  auto r = admin("sessions", dir / "router");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "dana\n");
+  r = admin("drain", dir / "router");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "draining")) << r.out;
+  raw_client late{router.port};
+  auto refusal = late.read_frame(seconds{2});
+  ASSERT_TRUE(refusal);
+  EXPECT_TRUE(has(*refusal, "busy")) << *refusal;
+  EXPECT_EQ(admin("sessions", dir / "router").out, "dana\n");
+  r = admin("sessions", dir / "nothing-here");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(has(r.err, "no router is running")) << r.err;
+}
+
 // The lost-key path: alice makes a new key, the operator re-binds her name
 // to it on the stopped router, she signs in with it, and bob, who pinned
 // her old key, is told that her key changed.
