@@ -256,8 +256,9 @@ int run_admin(std::vector<std::string> args, const std::string& default_data) {
     if (auto it = opts.values.find("older-than-days"); it != opts.values.end()) {
       char* end = nullptr;
       days = std::strtoll(it->second.c_str(), &end, 10);
-      if (it->second.empty() || *end != '\0' || days < 0 || days > 36500)
-        return usage_error("--older-than-days takes 0-36500");
+      // 0 would delete every queued message: never what a purge means.
+      if (it->second.empty() || *end != '\0' || days < 1 || days > 36500)
+        return usage_error("--older-than-days takes 1-36500");
     }
     auto n = purge_expired(**t, std::chrono::hours{24 * days}, by);
     if (!n)
