@@ -111,6 +111,7 @@ int exit_for(errc code) {
     case errc::quota_exceeded:
     case errc::sending_too_fast:
     case errc::name_reserved:
+    case errc::name_blocked:
     case errc::oversize:
     case errc::bad_envelope:
       return exit_router;
@@ -623,6 +624,25 @@ int cmd_fingerprint(connected_client* s, const crypto::key& identity) {
   return 0;
 }
 
+// The public half of the identity as a PEM PUBLIC KEY block: what an
+// operator needs to re-bind the name to a new key (`courier-node admin
+// rebind NAME --key FILE`).
+int cmd_public_key(const crypto::key& identity) {
+  auto der = identity.public_der();
+  if (!der)
+    die(der.error());
+  auto b64 = crypto::to_base64(*der);
+  std::string pem = "-----BEGIN PUBLIC KEY-----\n";
+  for (size_t i = 0; i < b64.size(); i += 64)
+    pem += b64.substr(i, 64) + "\n";
+  pem += "-----END PUBLIC KEY-----\n";
+  if (opts.json)
+    print_json({{"ok", true}, {"user", opts.user}, {"public_key", pem}});
+  else
+    std::cout << pem << std::flush;
+  return 0;
+}
+
 int cmd_trust(connected_client& s) {
   caf::scoped_actor self{*s.sys};
   self->request(s.client, timeout(), trust_atom::value, opts.peer,
@@ -1047,6 +1067,9 @@ int main(int argc, char** argv) {
   chat->add_option("peer", opts.peer, "default recipient");
   auto fp = app.add_subcommand("fingerprint", "show a key fingerprint");
   fp->add_option("user", opts.peer, "whose (default: yours)");
+  auto public_key = app.add_subcommand(
+    "public-key", "print your public key (PEM), for an operator who re-binds "
+                  "your name after you lost your old key");
   auto trust = app.add_subcommand("trust", "accept a contact's (new) key");
   trust->add_option("user", opts.peer, "contact")->required();
   trust->add_option("fingerprint", opts.fingerprint, "their fingerprint")
@@ -1135,6 +1158,8 @@ int main(int argc, char** argv) {
       return cmd_fingerprint(nullptr, identity);
     if (trust_router->parsed())
       return cmd_trust_router(identity);
+    if (public_key->parsed())
+      return cmd_public_key(identity);
     opts.stay_connected = recv->parsed() || chat->parsed();
     connected_client s;
     connect(s, identity);

@@ -740,6 +740,7 @@ bool lasting(const caf::error& err) {
     case errc::not_authenticated:
     case errc::username_taken:
     case errc::name_reserved:
+    case errc::name_blocked:
     case errc::not_permitted: // signed in elsewhere: the newer one stays
       return true;
     default:

@@ -121,6 +121,11 @@ constexpr errc_info infos[] = {
   {errc::store_unavailable, "store_unavailable",
    "The router's database cannot be reached now; try again in a few "
    "seconds."},
+  {errc::name_blocked, "name_blocked",
+   "The router's operator has blocked that name: it cannot sign in or "
+   "receive messages."},
+  {errc::node_running, "node_running",
+   "A running courier-node uses that data folder; stop it first."},
   {errc::internal, "internal", "An internal error occurred; this is a bug."},
 };
 

@@ -14,6 +14,9 @@
 #include <caf/openssl/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/admin/admin_cli.hpp"
+#include "actors/admin/backup.hpp"
+#include "actors/admin/router_channel.hpp"
 #include "actors/bank/bank.hpp"
 #include "actors/bank/ledger.hpp"
 #include "actors/bank/ledger_actor.hpp"
@@ -75,6 +78,10 @@ constexpr const char* usage =
   " [--operator NAME=FINGERPRINT]...\n"
   "       courier-node bank-audit [--data=DIR]\n"
   "       courier-node bank-fingerprint [--data=DIR]   (the bank's key)\n"
+  "       courier-node admin [--data=DIR | --store=URL] COMMAND   (users,\n"
+  "         queue, purge, rebind, block, unblock, audit; admin --help)\n"
+  "       courier-node backup --data=DIR --to=FILE   (while the node runs)\n"
+  "       courier-node restore --from=FILE --data=DIR [--force]\n"
   "       courier-node COMMAND --help   (all options and their defaults)\n"
   "--data defaults to the folders deploy/run.sh uses: $COURIER_DATA/router\n"
   "and $COURIER_DATA/bank, where $COURIER_DATA is by default\n"
@@ -720,6 +727,10 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   if (rc != 0) {
     leave(rc);
   }
+  // `courier-node admin sessions | drain` talk to it; a router runs on
+  // without it.
+  if (auto err = admin::start_router_channel(sys, cfg.data, rt, listener))
+    spdlog::warn("no admin socket: {}", detail_of(err));
   wait_for_signal();
   logger(component::node).info("router stopping");
   // Messages held in memory for their recipients' acks go to disk; every
@@ -783,6 +794,9 @@ int run_bank(caf::actor_system& sys, bank_config& cfg) {
   if (!books)
     return fail(explain(books.error()));
   report_ready(sys, readiness::store, true);
+  // Held (shared) while the bank runs: a restore into this folder refuses.
+  if (auto lock = admin::share_data_dir(cfg.data); !lock)
+    return fail(detail_of(lock.error()));
   bool created = false;
   auto key = bank_key(cfg.data, created);
   if (!key)
@@ -1022,6 +1036,13 @@ int main(int argc, char** argv) {
     if (cfg.cli_helptext_printed)
       return 0;
     return run_migrate(cfg, data);
+  }
+  if (command == "admin" || command == "backup" || command == "restore") {
+    std::vector<std::string> args(argv + 2, argv + argc);
+    if (command == "admin")
+      return admin::run_admin(std::move(args), default_data("router"));
+    return command == "backup" ? admin::run_backup(std::move(args))
+                               : admin::run_restore(std::move(args));
   }
   return fail("unknown command '" + command + "'\n" + usage);
 }

@@ -39,6 +39,7 @@ public:
       insert_(db_->prepare("INSERT INTO users(name, key, created)"
                            " VALUES(?1, ?2, strftime('%s'))")),
       select_(db_->prepare("SELECT key FROM users WHERE name = ?1")),
+      blocked_(db_->prepare("SELECT 1 FROM blocked WHERE name = ?1")),
       prekeys_(db_) {
     // nop
   }
@@ -95,6 +96,17 @@ public:
     return std::vector<std::optional<std::string>>(batch.size());
   }
 
+  caf::expected<bool> blocked(const std::string& user) override {
+    if (!blocked_)
+      return blocked_.error();
+    blocked_->bind(1, user);
+    auto row = blocked_->step();
+    blocked_->reset();
+    if (!row)
+      return std::move(row.error());
+    return *row;
+  }
+
   caf::error unbind(const std::string& user) override {
     auto del = db_->prepare("DELETE FROM users WHERE name = ?1");
     if (!del)
@@ -110,6 +122,7 @@ private:
   std::shared_ptr<database> db_;
   caf::expected<statement> insert_;
   caf::expected<statement> select_;
+  caf::expected<statement> blocked_;
   sqlite_prekey_store prekeys_;
 };
 
@@ -152,13 +165,28 @@ struct directory_state {
     return true;
   }
 
-  /// The key `user` is registered with (SPKI DER), or `unknown_user`.
+  /// Refuses `user` if an operator blocked the name.
+  caf::error check_blocked(const std::string& user) {
+    auto b = db->blocked(user);
+    if (!b)
+      return std::move(b.error());
+    if (*b)
+      return make_error(errc::name_blocked,
+                        "the name '" + user
+                          + "' is blocked by this service's operator");
+    return caf::none;
+  }
+
+  /// The key `user` is registered with (SPKI DER), or `unknown_user`
+  /// (`name_blocked` if an operator blocked the name).
   caf::expected<std::string> key_of_user(const std::string& user) {
     auto bound = known(user);
     if (!bound)
       return std::move(bound.error());
     if (!*bound)
       return make_error(errc::unknown_user, user);
+    if (auto err = check_blocked(user))
+      return err;
     auto key = db->key_of(user);
     if (!key)
       return std::move(key.error());
@@ -200,6 +228,31 @@ struct directory_state {
     }
   }
 
+
+  /// In a shared store, reads the key of a cached name again: an operator
+  /// may have re-bound it (courier-node admin rebind) while this router
+  /// runs, and the lost key must not sign in after that. A router on
+  /// SQLite is stopped for a re-bind and reads its names at start.
+  caf::error refresh(const std::string& user) {
+    auto it = digests.find(user);
+    if (!db->shared() || it == digests.end())
+      return caf::none;
+    auto key = db->key_of(user);
+    if (!key)
+      return std::move(key.error());
+    if (!*key) {
+      forget_name(it->second);
+      digests.erase(it);
+      return caf::none;
+    }
+    auto digest = crypto::sha256(**key);
+    if (!crypto::equal_ct(digest, it->second)) {
+      forget_name(it->second);
+      count_name(digest);
+      it->second = std::move(digest);
+    }
+    return caf::none;
+  }
 
   static std::string key_of(const crypto::bytes& digest) {
     return std::string{digest.begin(), digest.end()};
@@ -304,6 +357,10 @@ caf::result<bool> register_name(directory_ptr self, const std::string& user,
                       "the name '" + user
                         + "' is reserved for another key on this service; "
                           "choose another name");
+  if (auto err = st.check_blocked(user))
+    return err;
+  if (auto err = st.refresh(user))
+    return err;
   if (auto bound = st.known(user); !bound)
     return std::move(bound.error());
   if (auto it = st.digests.find(user); it != st.digests.end()) {
@@ -414,6 +471,8 @@ directory_impl::behavior_type directory(directory_ptr self,
         return std::move(bound.error());
       if (!*bound)
         return make_error(errc::unknown_user, user);
+      if (auto err = self->state.check_blocked(user))
+        return err;
       auto b = self->state.db->prekeys().take_bundle(user);
       if (!b)
         return b.error();

@@ -171,7 +171,9 @@ void on_connection(listener_ptr self, caf::io::connection_handle hdl,
   // Accepting works again: the next shortage starts from a short pause.
   st.backoff = std::chrono::milliseconds{0};
   auto& limits = st.limits;
-  if (limits.max_connections > 0 && st.sessions.size() >= limits.max_connections)
+  if (st.draining
+      || (limits.max_connections > 0
+          && st.sessions.size() >= limits.max_connections))
     return refuse(self, hdl, errc::busy);
   auto key = source_of(hdl);
   prune_sources(self, now);
@@ -245,6 +247,10 @@ caf::behavior edge_listener(caf::io::stateful_broker<edge_listener_state>* self,
     [=](refund_atom) { refund_token(self); },
     [=](exhausted_atom) { on_exhausted(self); },
     [=](resume_atom) { self->trigger(self->state.doorman); },
+    [=](stop_atom) -> size_t {
+      self->state.draining = true;
+      return self->state.sessions.size();
+    },
     [=](status_atom) -> caf::result<uint16_t> {
       if (self->state.bind_error)
         return self->state.bind_error;

@@ -52,6 +52,9 @@ struct edge_listener_state {
   /// waits this long (doubling up to a second while it keeps failing).
   std::chrono::milliseconds backoff{0};
   uint64_t refused = 0; ///< connections refused, for the log
+  /// Draining (courier-node admin drain): new connections are refused with
+  /// `busy`, so clients go to the next router; open sessions stay.
+  bool draining = false;
   static inline const char* name = "edge_listener";
 };
 
@@ -67,7 +70,9 @@ constexpr std::chrono::milliseconds sweep_slack{100};
 /// (`busy` at the global cap, `too_many_connections` at the per-address
 /// one); stops accepting for a while when the process runs out of
 /// descriptors. Hands sessions tokens for new names, per address.
-/// Answers `(status_atom)` with the bound port, or the bind error.
+/// Answers `(status_atom)` with the bound port, or the bind error, and
+/// `(stop_atom)` (drain) by refusing every new connection from then on,
+/// with the number of connections still open.
 caf::behavior edge_listener(caf::io::stateful_broker<edge_listener_state>* self,
                             std::string host, uint16_t port,
                             session_context ctx, admission_limits limits);

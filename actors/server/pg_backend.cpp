@@ -42,6 +42,13 @@ const char* const migrations[] = {
   "CREATE INDEX queue_by_ts ON queue(ts);",
   // 2: names per key are counted at every new name, cluster-wide.
   "CREATE INDEX users_by_key ON users USING hash (key);",
+  // 3: names an operator blocked, and the record of what operators did
+  // (courier-node admin, admin_store.hpp).
+  "CREATE TABLE blocked("
+  " name TEXT PRIMARY KEY, at BIGINT NOT NULL, done_by TEXT NOT NULL);"
+  "CREATE TABLE admin_audit("
+  " id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, done_by TEXT NOT NULL,"
+  " action TEXT NOT NULL, name TEXT NOT NULL, detail TEXT NOT NULL);",
 };
 
 constexpr int64_t known_version
@@ -340,6 +347,14 @@ public:
       auto r = tx.exec_params("SELECT COUNT(*) FROM users WHERE key = $1",
                               bytea(key));
       return r[0][0].as<uint32_t>();
+    });
+  }
+
+  caf::expected<bool> blocked(const std::string& user) override {
+    return link_->run([&](pqxx::connection& c) -> caf::expected<bool> {
+      pqxx::nontransaction tx{c};
+      return !tx.exec_params("SELECT 1 FROM blocked WHERE name = $1", user)
+                .empty();
     });
   }
 

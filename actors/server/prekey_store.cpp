@@ -26,7 +26,18 @@ constexpr const char* schema_v1 =
   " user TEXT NOT NULL, device INTEGER NOT NULL, id INTEGER NOT NULL,"
   " key BLOB NOT NULL, PRIMARY KEY(user, device, id));";
 
-constexpr int64_t current_version = 1;
+// Version 2: names an operator blocked, and the record of what operators
+// did (courier-node admin, actors/server/admin_store.hpp).
+constexpr const char* schema_v2 =
+  "CREATE TABLE blocked("
+  " name TEXT PRIMARY KEY, at INTEGER NOT NULL, done_by TEXT NOT NULL);"
+  "CREATE TABLE admin_audit("
+  " id INTEGER PRIMARY KEY, at INTEGER NOT NULL, done_by TEXT NOT NULL,"
+  " action TEXT NOT NULL, name TEXT NOT NULL, detail TEXT NOT NULL);";
+
+constexpr const char* schemas[] = {schema_v1, schema_v2};
+
+constexpr int64_t current_version = 2;
 
 caf::expected<int64_t> scalar(database& db, const char* sql) {
   auto stmt = db.prepare(sql);
@@ -70,19 +81,22 @@ caf::error migrate_directory(database& db) {
   auto version = scalar(db, "PRAGMA user_version");
   if (!version)
     return version.error();
-  if (*version >= current_version)
-    return caf::none;
-  // A crash part-way leaves the old version, migrated again at next start.
-  caf::error err = db.exec("BEGIN IMMEDIATE");
-  if (!err)
-    err = db.exec(schema_v1);
-  if (!err)
-    err = db.exec("PRAGMA user_version = 1");
-  if (!err)
-    err = db.exec("COMMIT");
-  if (err)
-    db.exec("ROLLBACK");
-  return err;
+  // One transaction per version: a crash part-way leaves the last version
+  // that completed, migrated on from there at the next start.
+  for (auto v = *version; v < current_version; ++v) {
+    caf::error err = db.exec("BEGIN IMMEDIATE");
+    if (!err)
+      err = db.exec(schemas[v]);
+    if (!err)
+      err = db.exec("PRAGMA user_version = " + std::to_string(v + 1));
+    if (!err)
+      err = db.exec("COMMIT");
+    if (err) {
+      db.exec("ROLLBACK");
+      return err;
+    }
+  }
+  return caf::none;
 }
 
 namespace prekey_refusal {

@@ -14,7 +14,8 @@
 namespace courier {
 
 /// Brings a directory database to the newest schema (PRAGMA user_version),
-/// in one transaction: version 1 adds the prekey tables.
+/// one transaction per version: version 1 adds the prekey tables, version 2
+/// the blocked names and the operators' audit record.
 caf::error migrate_directory(database& db);
 
 /// The prekeys that users' devices published at their home router, in the

@@ -954,6 +954,18 @@ router(router_ptr self,
       -> caf::result<std::vector<std::string>> {
       return presence(self, std::move(users));
     },
+    [=](online_atom) -> std::vector<std::string> {
+      std::vector<std::string> users;
+      if (from_backbone(self))
+        return users;
+      for (auto& kv : self->state.online)
+        users.push_back(kv.first);
+      for (auto& kv : self->state.visiting)
+        users.push_back(kv.first);
+      std::sort(users.begin(), users.end());
+      users.erase(std::unique(users.begin(), users.end()), users.end());
+      return users;
+    },
     [=](home_online_atom, const std::vector<std::string>& users)
       -> caf::result<std::vector<std::string>> {
       if (users.size() > max_presence_names)

@@ -50,6 +50,10 @@ using router_actor = caf::typed_actor<
   // to answer leaves its users out.
   caf::replies_to<online_atom, std::vector<std::string>>::with<
     std::vector<std::string>>,
+  // Every user with a live session known here (homed here, or visiting
+  // from another home), sorted: for the operator (courier-node admin
+  // sessions). Empty to other nodes.
+  caf::replies_to<online_atom>::with<std::vector<std::string>>,
   // Which of the named users homed here have a live session (what peers
   // ask each other).
   caf::replies_to<home_online_atom, std::vector<std::string>>::with<

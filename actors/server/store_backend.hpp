@@ -44,6 +44,14 @@ public:
   virtual caf::expected<std::vector<std::optional<std::string>>>
   bind(const std::vector<std::pair<std::string, std::string>>& batch) = 0;
 
+  /// Whether an operator blocked `user` (courier-node admin block): it
+  /// may not sign in and gets no new messages. Asked at every sign-in, so
+  /// a block in a shared store holds at every router at once.
+  virtual caf::expected<bool> blocked(const std::string& user) {
+    (void) user;
+    return false;
+  }
+
   /// Removes the binding of `user`.
   virtual caf::error unbind(const std::string& user) = 0;
 

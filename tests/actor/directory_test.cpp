@@ -14,6 +14,8 @@
 #include <caf/all.hpp>
 #include <sqlite3.h>
 
+#include "actors/admin/admin_ops.hpp"
+#include "actors/common/clock.hpp"
 #include "actors/common/error.hpp"
 #include "actors/server/directory.hpp"
 #include "actors/server/pg_backend.hpp"
@@ -420,6 +422,156 @@ TEST_P(DirectoryBackendTest, ANewSignedPrekeyOrDeviceReplacesTheOld) {
   EXPECT_EQ(b->one_time->id, 500u);
 }
 
+// courier-node admin (actors/admin/admin_ops.hpp) on the store a router's
+// directory uses: a SQLite folder or the PostgreSQL database.
+class AdminTest : public DirectoryBackendTest {
+protected:
+  /// The router's directory on the test's store.
+  directory_actor router_directory() {
+    return open_directory(scratch_.path() + "/directory.db");
+  }
+
+  /// The store as `courier-node admin` opens it.
+  std::unique_ptr<admin::target> admin_target(bool write) {
+    auto t = admin::target::open(scratch_.path(), conninfo_, write);
+    EXPECT_TRUE(t) << to_string(t.error());
+    return t ? std::move(*t) : nullptr;
+  }
+
+  bool on_postgresql() const {
+    return !conninfo_.empty();
+  }
+
+  /// The audit rows, as "action name by".
+  std::vector<std::string> audit(admin::target& t) {
+    std::vector<std::string> rows;
+    EXPECT_FALSE(t.admin->each_audit([&](const audit_entry& e) {
+      rows.push_back(e.action + " " + e.name + " " + e.by);
+    }));
+    return rows;
+  }
+
+  scratch_dir scratch_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, AdminTest,
+                         ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(AdminTest, ABlockedNameCannotSignInNorBeWrittenToUntilUnblocked) {
+  auto dir = router_directory();
+  ASSERT_TRUE(dir);
+  EXPECT_EQ(register_as(dir, "alice", identity_der("alice")), errc::none);
+  EXPECT_EQ(register_as(dir, "bob", identity_der("bob")), errc::none);
+  auto t = admin_target(false);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(code_of(admin::set_blocked(*t, "zed", true, "ops")),
+            errc::unknown_user);
+  ASSERT_FALSE(admin::set_blocked(*t, "bob", true, "ops"));
+  // The running directory asks the store at each sign-in and lookup.
+  EXPECT_EQ(register_as(dir, "bob", identity_der("bob")), errc::name_blocked);
+  EXPECT_EQ(code_of_answer(call(dir, lookup_atom::value, std::string{"bob"})),
+            errc::name_blocked);
+  EXPECT_EQ(code_of_answer(call(dir, bundle_atom::value, std::string{"bob"})),
+            errc::name_blocked);
+  EXPECT_EQ(register_as(dir, "alice", identity_der("alice")), errc::none);
+  auto users = admin::list_users(*t);
+  ASSERT_TRUE(users);
+  ASSERT_EQ(users->size(), 2u);
+  EXPECT_FALSE((*users)[0].user.blocked);
+  EXPECT_TRUE((*users)[1].user.blocked);
+  ASSERT_FALSE(admin::set_blocked(*t, "bob", false, "ops"));
+  EXPECT_EQ(register_as(dir, "bob", identity_der("bob")), errc::none);
+  EXPECT_EQ((audit(*t)), (std::vector<std::string>{"block bob ops",
+                                                   "unblock bob ops"}));
+}
+
+TEST_P(AdminTest, ARebindLetsOnlyTheNewKeySignInAndDropsTheOldDevice) {
+  auto path = scratch_.path() + "/directory.db";
+  auto dir = router_directory();
+  ASSERT_TRUE(dir);
+  EXPECT_EQ(register_as(dir, "alice", identity_der("alice")), errc::none);
+  device old_device{"alice"};
+  EXPECT_EQ(code_of_answer(publish(dir, "alice", upload_of(old_device, 3))),
+            errc::none);
+  auto lost = identity_der("alice");
+  auto fresh = identity_der("alice-new-key");
+  {
+    auto t = admin_target(true);
+    ASSERT_TRUE(t);
+    if (!on_postgresql()) {
+      // A router on these files holds the lock: a second writer waits.
+      EXPECT_EQ(code_of(admin::target::open(scratch_.path(), "", true)
+                          .error()),
+                errc::node_running);
+    }
+    EXPECT_EQ(code_of(admin::rebind(*t, "zed", fresh, "ops")),
+              errc::unknown_user);
+    ASSERT_FALSE(admin::rebind(*t, "alice", fresh, "ops"));
+    auto key = admin::current_key(*t, "alice");
+    ASSERT_TRUE(key);
+    EXPECT_EQ(*key, fresh);
+    auto rows = audit(*t);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0], "rebind alice ops");
+    std::string detail;
+    EXPECT_FALSE(t->admin->each_audit(
+      [&](const audit_entry& e) { detail = e.detail; }));
+    EXPECT_NE(detail.find(crypto::fingerprint_of_der(lost)),
+              std::string::npos);
+    EXPECT_NE(detail.find(crypto::fingerprint_of_der(fresh)),
+              std::string::npos);
+  }
+  // A router on SQLite was stopped for the re-bind and starts again; routers
+  // on PostgreSQL keep running.
+  if (!on_postgresql()) {
+    kill_and_run(dir.address());
+    dir = open_directory(path);
+  }
+  EXPECT_EQ(register_as(dir, "alice", lost), errc::username_taken);
+  EXPECT_EQ(register_as(dir, "alice", fresh), errc::none);
+  auto key = call(dir, lookup_atom::value, std::string{"alice"});
+  ASSERT_TRUE(key && key->match_elements<std::string>());
+  EXPECT_EQ(key->get_as<std::string>(0), fresh);
+  // The old device's certificate and prekeys named the lost key.
+  EXPECT_EQ(count_of(dir, "alice"), 0);
+  EXPECT_EQ(code_of(fetch(dir, "alice").error()), errc::no_bundle);
+}
+
+TEST_P(AdminTest, ListsQueuesAndPurgesOnlyExpiredMessages) {
+  auto dir = router_directory();
+  ASSERT_TRUE(dir);
+  EXPECT_EQ(register_as(dir, "alice", identity_der("alice")), errc::none);
+  EXPECT_EQ(register_as(dir, "bob", identity_der("bob")), errc::none);
+  auto t = admin_target(true);
+  ASSERT_TRUE(t);
+  auto day = int64_t{24 * 3600 * 1000};
+  ASSERT_FALSE(t->queue->begin());
+  for (auto [to, age] : {std::pair<const char*, int64_t>{"bob", 3 * day},
+                         {"bob", 0}, {"alice", 2 * day}}) {
+    stored_message m{0, "carol", std::string(100, 'x'), now_ms() - age};
+    ASSERT_FALSE(t->queue->insert(to, m));
+  }
+  ASSERT_FALSE(t->queue->commit());
+  auto users = admin::list_users(*t);
+  ASSERT_TRUE(users);
+  ASSERT_EQ(users->size(), 2u);
+  EXPECT_EQ((*users)[0].queued, 1u);
+  EXPECT_EQ((*users)[1].queued, 2u);
+  EXPECT_EQ((*users)[1].queued_bytes, 200u);
+  EXPECT_EQ(crypto::fingerprint_of_der((*users)[1].user.key),
+            crypto::fingerprint_of_der(identity_der("bob")));
+  EXPECT_GT((*users)[1].user.created, 0);
+  auto purged = admin::purge_expired(*t, std::chrono::hours{24}, "ops");
+  ASSERT_TRUE(purged);
+  EXPECT_EQ(*purged, 2u);
+  auto bob = admin::queue_of(*t, "bob");
+  ASSERT_TRUE(bob);
+  EXPECT_EQ(bob->first, 1u);
+  EXPECT_EQ(code_of(admin::queue_of(*t, "zed").error()), errc::unknown_user);
+  EXPECT_EQ(audit(*t), (std::vector<std::string>{"purge  ops"}));
+}
+
 TEST_F(DirectoryTest, AnOlderDatabaseIsMigratedAndKeepsItsUsers) {
   scratch_dir scratch;
   ASSERT_FALSE(scratch.path().empty());
@@ -451,7 +603,7 @@ TEST_F(DirectoryTest, AnOlderDatabaseIsMigratedAndKeepsItsUsers) {
   ASSERT_TRUE(db);
   auto version = (*db)->prepare("PRAGMA user_version");
   ASSERT_TRUE(version && *version->step());
-  EXPECT_EQ(version->int_at(0), 1);
+  EXPECT_EQ(version->int_at(0), 2);
   auto dir = open_directory(path);
   EXPECT_EQ(count_of(dir, "alice"), 2);
 }

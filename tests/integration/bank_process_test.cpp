@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <filesystem>
 #include <map>
 #include <netinet/in.h>
 #include <poll.h>
@@ -383,6 +384,76 @@ TEST_F(bank_process_test, concurrent_payments_conserve_money) {
   EXPECT_EQ(ledger_rows().size(), 3u + per_user * users.size());
   auto a = audit();
   EXPECT_EQ(a.exit_code, 0) << a.out;
+}
+
+// courier-node backup copies the running bank's folder while payments are
+// committed (SQLite's online backup API); the copy restores into a new
+// folder that passes bank-audit. A restore refuses the running bank's
+// folder and a folder that is not empty.
+TEST_F(bank_process_test, a_backup_under_load_restores_to_a_clean_audit) {
+  for (auto user : {"alice", "bob", "carol"})
+    ASSERT_EQ(as("alice", {"issue", user, "100.00"}).exit_code, 0);
+  std::vector<std::string> users{"alice", "bob", "carol"};
+  load l{home(), router.address(), users, bank_fp};
+  const int per_user = 100;
+  for (int i = 0; i < per_user; ++i)
+    for (size_t u = 0; u < users.size(); ++u)
+      l.pay(users[u], users[(u + 1) % users.size()], 1,
+            users[u] + "-b" + std::to_string(i));
+  // While those commit.
+  auto backup = run({COURIER_NODE, "backup", "--data", dir / "bank", "--to",
+                     dir / "bank.backup"});
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  EXPECT_NE(backup.out.find("ledger.db"), std::string::npos) << backup.out;
+  EXPECT_EQ(mode_of(dir / "bank.backup"), 0600);
+  auto again = run({COURIER_NODE, "backup", "--data", dir / "bank", "--to",
+                    dir / "bank.backup"});
+  EXPECT_EQ(again.exit_code, 1) << "a backup replaced an existing file";
+  auto got = l.collect(per_user * users.size(), seconds{60},
+                       [](boost::json::object&) {});
+  EXPECT_EQ(got, per_user * users.size());
+  // The running bank's folder is refused, with or without --force.
+  auto busy = run({COURIER_NODE, "restore", "--from", dir / "bank.backup",
+                   "--data", dir / "bank", "--force"});
+  EXPECT_EQ(busy.exit_code, 1);
+  EXPECT_NE(busy.err.find("running"), std::string::npos) << busy.err;
+  auto restored = run({COURIER_NODE, "restore", "--from", dir / "bank.backup",
+                       "--data", dir / "restored"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_EQ(mode_of(dir / "restored"), 0700);
+  EXPECT_EQ(mode_of(dir / "restored/ledger.db"), 0600);
+  EXPECT_EQ(mode_of(dir / "restored/identity.pem"), 0600);
+  auto full = run({COURIER_NODE, "restore", "--from", dir / "bank.backup",
+                   "--data", dir / "restored"});
+  EXPECT_EQ(full.exit_code, 1);
+  EXPECT_NE(full.err.find("not empty"), std::string::npos) << full.err;
+  auto a = run({COURIER_NODE, "bank-audit", "--data", dir / "restored"});
+  EXPECT_EQ(a.exit_code, 0) << a.out << a.err;
+  EXPECT_NE(a.out.find("audit clean"), std::string::npos) << a.out;
+  // The copy is of one moment during the load, after the issues.
+  EXPECT_NE(a.out.find("issued: 300.00"), std::string::npos) << a.out;
+  // The same key: the restored bank is the same bank.
+  EXPECT_EQ(bank_fingerprint(dir / "restored"), bank_fp);
+  // A damaged backup, or one naming a file outside the folder, puts
+  // nothing in place.
+  for (auto sql : {"UPDATE chunks SET data = zeroblob(length(data))"
+                   " WHERE name = 'ledger.db' AND n = 0",
+                   "UPDATE files SET name = '../evil' WHERE name = 'ledger.db';"
+                   "UPDATE chunks SET name = '../evil' WHERE name = 'ledger.db'"}) {
+    std::filesystem::remove(dir / "bad.backup");
+    std::filesystem::copy_file(dir / "bank.backup", dir / "bad.backup");
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir / "bad.backup").c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+    std::filesystem::remove_all(dir / "bad");
+    auto r = run({COURIER_NODE, "restore", "--from", dir / "bad.backup",
+                  "--data", dir / "bad"});
+    EXPECT_EQ(r.exit_code, 1) << sql;
+    EXPECT_NE(r.err.find("damaged"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir / "bad/ledger.db"));
+    EXPECT_FALSE(std::filesystem::exists(dir / "evil"));
+  }
 }
 
 // A client that loses its router mid-load connects again by itself and

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -315,6 +317,106 @@ TEST_F(cli_test, people_are_told_what_happened) {
 }
 
 // -- deploy/run.sh ----------------------------------------------------------
+
+// courier-node admin on a router's folder: a blocked name cannot sign in
+// (at once) and senders to it are refused (from the router's next start).
+TEST_F(cli_test, admin_block_refuses_sign_in_and_senders_to_the_name) {
+  ASSERT_EQ(as("alice", {"recv", "--wait", "0"}).exit_code, 0);
+  ASSERT_EQ(as("bob", {"recv", "--wait", "0"}).exit_code, 0);
+  auto admin = [&](std::vector<std::string> args,
+                   const std::string& input = "") {
+    args.insert(args.begin(), {COURIER_NODE, "admin", "--data",
+                               dir / "router"});
+    return run(args, seconds{30}, input);
+  };
+  auto r = admin({"block", "bob", "--by", "ops"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = as("bob", {"recv", "--wait", "0"});
+  EXPECT_EQ(r.exit_code, exit_router) << r.err;
+  EXPECT_TRUE(has(r.err, "blocked")) << r.err;
+  // A re-bind needs the router stopped.
+  r = admin({"rebind", "alice", "--key", dir / "none.pem", "--yes"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(has(r.err, "stop it first") || has(r.err, "cannot read")) << r.err;
+  ASSERT_TRUE(router.proc.stop());
+  router = router_process::start(dir / "router");
+  r = as("alice", {"send", "bob", "still there?"});
+  EXPECT_EQ(r.exit_code, exit_router) << r.err;
+  EXPECT_TRUE(has(r.err, "blocked")) << r.err;
+  r = admin({"users"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex{R"(\nbob\t[0-9a-f ]{79}\t[0-9T:-]+Z\t0 \(0 B\)\tblocked\n)"}))
+    << r.out;
+  ASSERT_EQ(admin({"unblock", "bob"}).exit_code, 0);
+  EXPECT_EQ(as("bob", {"recv", "--wait", "0"}).exit_code, 0);
+  r = admin({"audit"});
+  EXPECT_TRUE(has(r.out, "\tops\tblock\tbob")) << r.out;
+  EXPECT_TRUE(has(r.out, "\tunblock\tbob")) << r.out;
+}
+
+// The running router's admin socket: who is signed in, and a drain that
+// refuses new connections with `busy` (clients move to their next router)
+// while open sessions run on.
+TEST_F(cli_test, admin_lists_sessions_and_drains_a_running_router) {
+  auto admin = [&](const std::string& cmd, const std::string& data) {
+    return run({COURIER_NODE, "admin", "--data", data, cmd});
+  };
+  EXPECT_EQ(mode_of(dir / "router/admin.sock"), 0600);
+  raw_client dana{router.port};
+  ASSERT_TRUE(dana.login("dana", test_key("dana")));
+  auto r = admin("sessions", dir / "router");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "dana\n");
+  r = admin("drain", dir / "router");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "draining")) << r.out;
+  raw_client late{router.port};
+  auto refusal = late.read_frame(seconds{2});
+  ASSERT_TRUE(refusal);
+  EXPECT_TRUE(has(*refusal, "busy")) << *refusal;
+  EXPECT_EQ(admin("sessions", dir / "router").out, "dana\n");
+  r = admin("sessions", dir / "nothing-here");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(has(r.err, "no router is running")) << r.err;
+}
+
+// The lost-key path: alice makes a new key, the operator re-binds her name
+// to it on the stopped router, she signs in with it, and bob, who pinned
+// her old key, is told that her key changed.
+TEST_F(cli_test, admin_rebind_lets_the_new_key_sign_in_and_contacts_see_the_change) {
+  ASSERT_EQ(as("alice", {"recv", "--wait", "0"}).exit_code, 0);
+  auto pinned = as("bob", {"fingerprint", "alice"});
+  ASSERT_EQ(pinned.exit_code, 0) << pinned.err;
+  ASSERT_TRUE(router.proc.stop());
+  std::filesystem::rename(home() + "/alice", dir / "alice-lost");
+  ASSERT_EQ(init_identity(home(), "alice").exit_code, 0);
+  auto pem = run({COURIER_CLI, "--home", home(), "--user", "alice",
+                  "public-key"});
+  ASSERT_EQ(pem.exit_code, 0) << pem.err;
+  {
+    std::ofstream out{dir / "alice.pub"};
+    out << pem.out;
+  }
+  auto new_fp = user_fingerprint(home(), "alice");
+  std::vector<std::string> rebind{COURIER_NODE, "admin", "--data",
+                                  dir / "router", "rebind", "alice", "--key",
+                                  dir / "alice.pub"};
+  auto r = run(rebind, seconds{30}, "no\n");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(has(r.out, new_fp)) << r.out;
+  EXPECT_TRUE(has(r.err, "nothing was changed")) << r.err;
+  r = run(rebind, seconds{30}, "yes\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "old key: ")) << r.out;
+  router = router_process::start(dir / "router");
+  r = as("alice", {"recv", "--wait", "0"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = as("bob", {"send", "alice", "is this you?"});
+  EXPECT_EQ(r.exit_code, exit_router) << r.err;
+  EXPECT_TRUE(has(r.err, "changed")) << r.err;
+  r = run({COURIER_NODE, "admin", "--data", dir / "router", "audit"});
+  EXPECT_TRUE(has(r.out, "\trebind\talice\told key ")) << r.out;
+}
 
 namespace {
 

@@ -1,0 +1,74 @@
+#include "actors/admin/router_channel.hpp"
+
+#include <chrono>
+
+#include <caf/scoped_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/admin/admin_socket.hpp"
+#include "actors/common/atoms.hpp"
+#include "actors/common/error.hpp"
+
+namespace courier::admin {
+
+namespace {
+
+constexpr auto answer_within = std::chrono::seconds{5};
+
+caf::expected<std::string> sessions(caf::actor_system& sys,
+                                    const router_actor& router) {
+  caf::scoped_actor self{sys};
+  caf::expected<std::string> out{std::string{}};
+  self->request(router, answer_within, online_atom::value)
+    .receive(
+      [&](const std::vector<std::string>& users) {
+        std::string lines;
+        for (auto& u : users)
+          lines += u + "\n";
+        out = std::move(lines);
+      },
+      [&](caf::error& err) {
+        out = make_error(errc::timeout, "the router did not list its "
+                                        "sessions: " + sys.render(err));
+      });
+  return out;
+}
+
+caf::expected<std::string> drain(caf::actor_system& sys,
+                                 const caf::actor& listener) {
+  caf::scoped_actor self{sys};
+  caf::expected<std::string> out{std::string{}};
+  self->request(listener, answer_within, stop_atom::value)
+    .receive(
+      [&](size_t open) {
+        spdlog::info("admin: drain: refusing new connections (busy); {} "
+                     "still open",
+                     open);
+        out = "draining: new connections are refused (busy), "
+              + std::to_string(open) + " still open\n";
+      },
+      [&](caf::error& err) {
+        out = make_error(errc::timeout, "the router did not drain: "
+                                          + sys.render(err));
+      });
+  return out;
+}
+
+} // namespace
+
+caf::error start_router_channel(caf::actor_system& sys, const std::string& data,
+                                router_actor router, caf::actor listener) {
+  return serve(socket_path(data),
+               [&sys, router, listener](const std::string& command)
+                 -> caf::expected<std::string> {
+                 if (command == "sessions")
+                   return sessions(sys, router);
+                 if (command == "drain")
+                   return drain(sys, listener);
+                 return make_error(errc::bad_encoding,
+                                   "the router knows no admin command '"
+                                     + command + "'");
+               });
+}
+
+} // namespace courier::admin

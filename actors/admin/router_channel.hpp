@@ -1,0 +1,23 @@
+#pragma once
+
+// What `courier-node admin` may ask a running router over its admin socket
+// (admin_socket.hpp): `sessions` (who is signed in) and `drain` (refuse new
+// connections with `busy`, so clients move to their next router, while
+// open sessions run on).
+
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/error.hpp>
+
+#include "actors/server/router.hpp"
+
+namespace courier::admin {
+
+/// Serves the admin socket in the router's data folder `data`; `listener`
+/// is its edge listener.
+caf::error start_router_channel(caf::actor_system& sys, const std::string& data,
+                                router_actor router, caf::actor listener);
+
+} // namespace courier::admin
