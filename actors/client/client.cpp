@@ -967,10 +967,6 @@ void post_letter(client_ptr self, caf::typed_response_promise<std::string> rp,
 
 using session_fn = std::function<void(caf::expected<bool>)>;
 
-// How long the client waits for answers to what it asks by itself: a
-// router that never answers must not leave sends waiting for a bundle.
-constexpr milliseconds own_request_timeout{30000};
-
 // Calls `fn` with whether a ratchet session with `peer` is there to send
 // on, starting one from the peer's bundle if needed; false means letters
 // v1 (the peer published no bundle, or this client sends v1 only).
@@ -1013,7 +1009,7 @@ void with_session(client_ptr self, const std::string& peer,
             for (auto& f : fns)
               f(result);
           },
-          own_request_timeout);
+          st.cfg.own_request_timeout);
 }
 
 // Seals `body` for `to`: a letter v3 in the ratchet session when `to` has
@@ -1087,9 +1083,9 @@ void refresh_prekeys(client_ptr self) {
                                    " (they are sent again at the next"
                                    " sign-in): " + explain(err));
                     },
-                    own_request_timeout);
+                    st.cfg.own_request_timeout);
           },
-          own_request_timeout);
+          st.cfg.own_request_timeout);
 }
 
 // Pins the key the router has for `user` if its fingerprint is `fp`; the

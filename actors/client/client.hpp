@@ -68,6 +68,11 @@ struct client_config {
   bool keep_history = true;
   /// How often the device makes a new signed prekey.
   std::chrono::milliseconds prekey_rotation{std::chrono::hours{24 * 7}};
+  /// How long the client waits for the answer to a request it makes by
+  /// itself (a bundle fetch, a prekey count or publish), which no caller's
+  /// timeout would end: a router that never answers fails the sends
+  /// waiting on a bundle with `unreachable` instead of leaving them hang.
+  std::chrono::milliseconds own_request_timeout{30000};
 };
 
 /// The client actor (see `client_actor` in interfaces.hpp).

@@ -1,6 +1,7 @@
 #include "actors/client/device.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include <boost/json.hpp>
 
@@ -29,10 +30,10 @@ constexpr const char* schema =
   " NULL, retired_ms INTEGER, PRIMARY KEY(kind, id));"
   "CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY,"
   " value INTEGER NOT NULL);"
+  // Ratchet sessions, each sealed whole (see `session_record`): only the
+  // peer and the device, which name the row, are in clear.
   "CREATE TABLE IF NOT EXISTS ratchets(id INTEGER PRIMARY KEY,"
-  " peer TEXT NOT NULL, device INTEGER NOT NULL, state BLOB NOT NULL,"
-  " ad BLOB NOT NULL, peer_cert TEXT NOT NULL, initiation TEXT,"
-  " base BLOB NOT NULL, active_ms INTEGER NOT NULL);"
+  " peer TEXT NOT NULL, device INTEGER NOT NULL, sealed BLOB NOT NULL);"
   "CREATE INDEX IF NOT EXISTS ratchets_by_peer ON ratchets(peer);"
   // Signed letters (bank orders and receipts) as they were signed, with
   // the certificate of the device that signed them: what shows a third
@@ -50,8 +51,187 @@ std::string label_of(const char* kind, uint64_t id) {
   return std::string{kind} + " " + std::to_string(id);
 }
 
+// The label of a ratchet state sealed alone, in a database of version 0
+// (read by the migration only).
 std::string ratchet_label(const std::string& peer, uint32_t device) {
   return "ratchet " + peer + " " + std::to_string(device);
+}
+
+// The label of a session sealed whole: a record moved to a row of another
+// peer or device does not open there. (Names have no spaces.)
+std::string session_label(const std::string& peer, uint32_t device) {
+  return "session " + peer + " " + std::to_string(device);
+}
+
+// The client database's schema version (PRAGMA user_version):
+// 0: ratchet sessions kept their state sealed and the rest of the row
+//    (associated data, the peer's certificate, the initiation, its
+//    ephemeral key, the time of last use) in clear;
+// 1: each session is one sealed record bound to its peer and device, so
+//    that whoever can write the file cannot swap the certificate whose key
+//    checks the peer's signed orders, nor the associated data.
+constexpr int64_t client_schema_version = 1;
+
+// A session's fields in the order of its record.
+enum session_field : size_t {
+  f_state,
+  f_ad,
+  f_peer_cert,  // JSON
+  f_initiation, // JSON, empty if none
+  f_base,
+  f_active_ms, // 8 bytes, big-endian
+  session_fields
+};
+
+// A session record: a format byte, then each field as a 4-byte big-endian
+// length and its bytes. Wiped when it goes away: it holds the state.
+constexpr uint8_t session_record_format = 1;
+
+crypto::secret session_record(const std::vector<crypto::byte_view>& fields) {
+  size_t n = 1;
+  for (auto& f : fields)
+    n += 4 + f.size;
+  crypto::secret out{n};
+  auto* p = out.data();
+  *p++ = session_record_format;
+  for (auto& f : fields) {
+    auto len = static_cast<uint32_t>(f.size);
+    for (int shift = 24; shift >= 0; shift -= 8)
+      *p++ = static_cast<uint8_t>(len >> shift);
+    if (f.size > 0)
+      p = std::copy(f.data, f.data + f.size, p);
+  }
+  return out;
+}
+
+// The fields of a session record; nothing if it is not one.
+std::optional<std::vector<crypto::byte_view>>
+session_fields_of(crypto::byte_view in) {
+  if (in.size < 1 || in.data[0] != session_record_format)
+    return std::nullopt;
+  std::vector<crypto::byte_view> out;
+  size_t at = 1;
+  while (out.size() < session_fields) {
+    if (in.size - at < 4)
+      return std::nullopt;
+    size_t len = 0;
+    for (int i = 0; i < 4; ++i)
+      len = (len << 8) | in.data[at + i];
+    at += 4;
+    if (in.size - at < len)
+      return std::nullopt;
+    out.emplace_back(in.data + at, len);
+    at += len;
+  }
+  if (at != in.size)
+    return std::nullopt;
+  return out;
+}
+
+std::array<uint8_t, 8> big_endian(int64_t value) {
+  std::array<uint8_t, 8> out{};
+  auto v = static_cast<uint64_t>(value);
+  for (size_t i = 0; i < 8; ++i)
+    out[i] = static_cast<uint8_t>(v >> (56 - 8 * i));
+  return out;
+}
+
+int64_t from_big_endian(crypto::byte_view in) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < in.size; ++i)
+    v = (v << 8) | in.data[i];
+  return static_cast<int64_t>(v);
+}
+
+caf::expected<int64_t> scalar(database& db, const std::string& sql) {
+  auto stmt = db.prepare(sql);
+  if (!stmt)
+    return stmt.error();
+  auto row = stmt->step();
+  if (!row)
+    return row.error();
+  return *row ? stmt->int_at(0) : 0;
+}
+
+// Copies each session of a version-0 table into `ratchets_sealed`, sealed
+// whole. (Its statements are done and returned before the old table goes.)
+caf::error copy_sealed(database& db, const vault& v) {
+  auto get = db.prepare("SELECT id, peer, device, state, ad, peer_cert,"
+                        " initiation, base, active_ms FROM ratchets");
+  auto put = db.prepare("INSERT INTO ratchets_sealed(id, peer, device,"
+                        " sealed) VALUES(?1, ?2, ?3, ?4)");
+  if (!get)
+    return get.error();
+  if (!put)
+    return put.error();
+  auto r = get->step();
+  for (; r && *r; r = get->step()) {
+    auto peer = get->text_at(1);
+    auto device = static_cast<uint32_t>(get->int_at(2));
+    auto state = v.open(ratchet_label(peer, device), get->blob_at(3));
+    if (!state)
+      continue;
+    auto ad = get->blob_at(4);
+    auto cert = get->text_at(5);
+    auto init = get->text_at(6);
+    auto base = get->blob_at(7);
+    auto active = big_endian(get->int_at(8));
+    auto record = session_record({*state, ad, cert, init, base,
+                                  {active.data(), active.size()}});
+    auto sealed = v.seal(session_label(peer, device), record);
+    if (!sealed)
+      return sealed.error();
+    put->reset();
+    put->bind(1, get->int_at(0))
+      .bind(2, peer)
+      .bind(3, int64_t{device})
+      .bind_blob(4, sealed->data(), sealed->size());
+    if (auto err = put->run())
+      return err;
+  }
+  if (!r)
+    return r.error();
+  return caf::none;
+}
+
+// Brings a client database of version 0 to version 1 in one transaction
+// (a crash part-way leaves version 0, migrated again at the next start):
+// each session's clear values are read once and written sealed with its
+// state. A row whose state did not open was never used, and is dropped.
+caf::error migrate(database& db, const vault& v) {
+  auto version = scalar(db, "PRAGMA user_version");
+  if (!version)
+    return version.error();
+  if (*version > client_schema_version)
+    return make_error(errc::storage_failure,
+                      "this client database was written by a newer version"
+                      " of Courier; use that version");
+  if (*version == client_schema_version)
+    return caf::none;
+  auto tx = transaction::begin(db);
+  if (!tx)
+    return tx.error();
+  // A database made by this version has the new table already.
+  auto old = scalar(db, "SELECT COUNT(*) FROM pragma_table_info('ratchets')"
+                        " WHERE name = 'peer_cert'");
+  if (!old)
+    return old.error();
+  if (*old > 0) {
+    if (auto err = db.exec("CREATE TABLE ratchets_sealed(id INTEGER PRIMARY"
+                           " KEY, peer TEXT NOT NULL, device INTEGER NOT"
+                           " NULL, sealed BLOB NOT NULL)"))
+      return err;
+    if (auto err = copy_sealed(db, v))
+      return err;
+    if (auto err = db.exec("DROP TABLE ratchets;"
+                           "ALTER TABLE ratchets_sealed RENAME TO ratchets;"
+                           "CREATE INDEX ratchets_by_peer ON ratchets(peer)"))
+      return err;
+  }
+  if (auto err = db.exec("PRAGMA user_version = "
+                         + std::to_string(client_schema_version)))
+    return err;
+  return tx->commit();
 }
 
 // What identifies a letter v3 for the inbox: SHA-256 over the sender, the
@@ -81,6 +261,8 @@ device::open(std::shared_ptr<client_db> db, const std::string& user,
   auto v = vault::open(sql, identity);
   if (!v)
     return v.error();
+  if (auto err = migrate(sql, *v))
+    return err;
   std::unique_ptr<device> result{new device(std::move(db), std::move(*v))};
   if (auto err = result->load_keys(user, identity, now_ms))
     return err;
@@ -373,55 +555,83 @@ caf::expected<crypto::key> device::prekey_private(const char* kind,
   return std::move(*k);
 }
 
+caf::expected<device::session_entry>
+device::load_session(const std::string& peer, int64_t row, uint32_t dev,
+                     crypto::byte_view sealed) const {
+  // decrypt_failed, not storage_failure: the row stays unusable, so a
+  // letter it was to open is dropped (with this sentence), not held.
+  auto damaged = [&] {
+    return make_error(errc::decrypt_failed,
+                      "the stored session with " + peer + " (row "
+                        + std::to_string(row)
+                        + ") does not open: the client database was changed"
+                          " or damaged. It is not used; a new session"
+                          " starts with the next first message");
+  };
+  auto plain = vault_.open(session_label(peer, dev), sealed);
+  if (!plain)
+    return damaged();
+  auto fields = session_fields_of(*plain);
+  if (!fields || (*fields)[f_active_ms].size != 8)
+    return damaged();
+  auto& f = *fields;
+  session_entry e;
+  e.row = row;
+  e.device = dev;
+  auto state = ratchet::session::load(f[f_state]);
+  if (!state)
+    return damaged();
+  e.state = std::move(*state);
+  e.ad.assign(f[f_ad].data, f[f_ad].data + f[f_ad].size);
+  auto text = [](crypto::byte_view v) {
+    return std::string_view{reinterpret_cast<const char*>(v.data), v.size};
+  };
+  json::error_code ec;
+  auto cert_json = json::parse(text(f[f_peer_cert]), ec);
+  if (ec || !cert_json.is_object())
+    return damaged();
+  auto cert = protocol::certificate_from_json(cert_json.as_object());
+  if (!cert)
+    return damaged();
+  e.peer = std::move(*cert);
+  if (f[f_initiation].size > 0) {
+    auto init_json = json::parse(text(f[f_initiation]), ec);
+    if (ec || !init_json.is_object())
+      return damaged();
+    auto init = protocol::initiation_from_json(init_json.as_object());
+    if (!init)
+      return damaged();
+    e.initiation = std::move(*init);
+  }
+  e.base.assign(f[f_base].data, f[f_base].data + f[f_base].size);
+  e.active_ms = from_big_endian(f[f_active_ms]);
+  return e;
+}
+
 caf::expected<device::entries*> device::sessions_of(const std::string& peer) {
   if (auto it = cache_.find(peer); it != cache_.end())
     return &it->second;
   if (cache_.size() >= max_cached_peers)
-    cache_.clear();
+    forget_cached();
   auto get = db_->sql().prepare(
-    "SELECT id, device, state, ad, peer_cert, initiation, base, active_ms"
-    " FROM ratchets WHERE peer = ?1");
+    "SELECT id, device, sealed FROM ratchets WHERE peer = ?1");
   if (!get)
     return get.error();
   get->bind(1, peer);
   entries list;
+  damaged_.erase(peer);
   auto r = get->step();
   for (; r && *r; r = get->step()) {
-    // A damaged row is left out: its peer's next first message makes a
-    // new session.
-    session_entry e;
-    e.row = get->int_at(0);
-    e.device = static_cast<uint32_t>(get->int_at(1));
-    auto plain = vault_.open(ratchet_label(peer, e.device), get->blob_at(2));
-    if (!plain)
+    // A row that does not open is left out: its peer's next first message
+    // makes a new session, and a letter on it fails with the reason.
+    auto e = load_session(peer, get->int_at(0),
+                          static_cast<uint32_t>(get->int_at(1)),
+                          get->blob_at(2));
+    if (!e) {
+      damaged_[peer] = e.error();
       continue;
-    auto state = ratchet::session::load(*plain);
-    if (!state)
-      continue;
-    e.state = std::move(*state);
-    auto ad = get->blob_at(3);
-    e.ad.assign(ad.begin(), ad.end());
-    json::error_code ec;
-    auto cert_json = json::parse(get->text_at(4), ec);
-    if (ec || !cert_json.is_object())
-      continue;
-    auto cert = protocol::certificate_from_json(cert_json.as_object());
-    if (!cert)
-      continue;
-    e.peer = std::move(*cert);
-    if (auto text = get->text_at(5); !text.empty()) {
-      auto init_json = json::parse(text, ec);
-      if (ec || !init_json.is_object())
-        continue;
-      auto init = protocol::initiation_from_json(init_json.as_object());
-      if (!init)
-        continue;
-      e.initiation = std::move(*init);
     }
-    auto base = get->blob_at(6);
-    e.base.assign(base.begin(), base.end());
-    e.active_ms = get->int_at(7);
-    list.push_back(std::move(e));
+    list.push_back(std::move(*e));
   }
   if (!r)
     return r.error(); // nothing cached: the next letter reads again
@@ -433,32 +643,28 @@ caf::error device::save_session(const std::string& peer, session_entry& e) {
   auto state = e.state.save();
   if (!state)
     return state.error();
-  auto sealed = vault_.seal(ratchet_label(peer, e.device), *state);
-  if (!sealed)
-    return sealed.error();
+  auto cert = json::serialize(protocol::to_json(e.peer));
   auto init = e.initiation
                 ? json::serialize(protocol::to_json(*e.initiation))
                 : std::string{};
+  auto active = big_endian(e.active_ms);
+  auto record = session_record({*state, e.ad, cert, init, e.base,
+                                {active.data(), active.size()}});
+  auto sealed = vault_.seal(session_label(peer, e.device), record);
+  if (!sealed)
+    return sealed.error();
   auto stmt = e.row == 0
-                ? sql.prepare("INSERT INTO ratchets(peer, device, state, ad,"
-                              " peer_cert, initiation, base, active_ms)"
-                              " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+                ? sql.prepare("INSERT INTO ratchets(peer, device, sealed)"
+                              " VALUES(?1, ?2, ?3)")
                 : sql.prepare("UPDATE ratchets SET peer = ?1, device = ?2,"
-                              " state = ?3, ad = ?4, peer_cert = ?5,"
-                              " initiation = ?6, base = ?7, active_ms = ?8"
-                              " WHERE id = ?9");
+                              " sealed = ?3 WHERE id = ?4");
   if (!stmt)
     return stmt.error();
   stmt->bind(1, peer)
     .bind(2, int64_t{e.device})
-    .bind_blob(3, sealed->data(), sealed->size())
-    .bind_blob(4, e.ad.data(), e.ad.size())
-    .bind(5, json::serialize(protocol::to_json(e.peer)))
-    .bind(6, init)
-    .bind_blob(7, e.base.data(), e.base.size())
-    .bind(8, e.active_ms);
+    .bind_blob(3, sealed->data(), sealed->size());
   if (e.row != 0)
-    stmt->bind(9, e.row);
+    stmt->bind(4, e.row);
   if (auto err = stmt->run())
     return err;
   if (e.row == 0)
@@ -491,6 +697,7 @@ caf::error device::trim_sessions(const std::string& peer, entries& list) {
 
 caf::error device::end_sessions(const std::string& peer) {
   cache_.erase(peer);
+  damaged_.erase(peer);
   auto del = db_->sql().prepare("DELETE FROM ratchets WHERE peer = ?1");
   if (!del)
     return del.error();
@@ -672,6 +879,8 @@ caf::expected<opened_v3> device::open_letter(const std::string& me,
   }
   caf::error last = make_error(errc::decrypt_failed,
                                "no session with " + from + " opens it");
+  if (auto it = damaged_.find(from); it != damaged_.end() && tries.empty())
+    last = it->second; // the session it was meant for, most likely
   for (auto* e : tries) {
     auto opened = protocol::open_ratchet_letter(*parsed, e->state, e->ad,
                                                 now_ms);

@@ -62,7 +62,9 @@ struct opened_v3 {
 class device {
 public:
   /// Loads this device from `db`, making its keys and certificate on first
-  /// use (one RSA-PSS signature with `identity`).
+  /// use (one RSA-PSS signature with `identity`). Brings the database to
+  /// the current schema version first (`PRAGMA user_version`; see
+  /// `migrate` in device.cpp): version 0 kept sessions partly in clear.
   static caf::expected<std::unique_ptr<device>>
   open(std::shared_ptr<client_db> db, const std::string& user,
        const crypto::key& identity, int64_t now_ms);
@@ -122,7 +124,10 @@ public:
 
   /// Drops what is kept in memory (sessions are read again from the
   /// database): after a failed write, memory must not run ahead of disk.
-  void forget_cached() { cache_.clear(); }
+  void forget_cached() {
+    cache_.clear();
+    damaged_.clear();
+  }
 
 private:
   struct session_entry {
@@ -143,6 +148,11 @@ private:
   caf::error load_keys(const std::string& user, const crypto::key& identity,
                        int64_t now_ms);
   caf::expected<entries*> sessions_of(const std::string& peer);
+  /// One stored session; `decrypt_failed` with a sentence if its record
+  /// does not open under its peer and device or is not one.
+  caf::expected<session_entry> load_session(const std::string& peer,
+                                            int64_t row, uint32_t dev,
+                                            crypto::byte_view sealed) const;
   caf::error delete_one_time(uint32_t id);
   caf::error keep_signed(const protocol::letter& content,
                          const crypto::bytes& sig,
@@ -168,6 +178,8 @@ private:
   uint32_t published_spk_ = 0;
   /// Sessions by peer, read from the database on first use.
   std::map<std::string, entries> cache_;
+  /// Why a stored session of a cached peer was left out, if one was.
+  std::map<std::string, caf::error> damaged_;
   /// The RSA key each peer's last letter came with and its fingerprint
   /// (a DER encoding and a hash, once per key rather than per letter).
   /// Holding the key keeps its address from being reused.

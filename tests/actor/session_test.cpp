@@ -1,6 +1,7 @@
 // Actor tests for the session broker: a real router, directory, store and
 // handshake workers on in-memory databases, a socketpair as the
-// connection, and the test playing the client with the protocol functions.
+// connection, and the test playing the client with the protocol functions
+// (the last case: the client actor itself, over an edge listener).
 
 #include <gtest/gtest.h>
 
@@ -20,7 +21,9 @@
 
 #include <boost/json.hpp>
 #include <caf/all.hpp>
+#include <caf/io/middleman.hpp>
 
+#include "actors/client/client.hpp"
 #include "actors/common/error.hpp"
 #include "actors/config/node_config.hpp"
 #include "actors/protocol/bundle.hpp"
@@ -29,6 +32,7 @@
 #include "actors/protocol/frame.hpp"
 #include "actors/protocol/handshake.hpp"
 #include "actors/server/directory.hpp"
+#include "actors/server/edge_listener.hpp"
 #include "actors/server/handshake_worker.hpp"
 #include "actors/server/router.hpp"
 #include "actors/server/session.hpp"
@@ -39,6 +43,7 @@
 #include "crypto/signature.hpp"
 #include "tests/support/inbox.hpp"
 #include "tests/support/prekey_fixture.hpp"
+#include "tests/support/scratch_dir.hpp"
 
 using namespace courier;
 
@@ -1069,6 +1074,94 @@ TEST_F(SessionTest, FloodOverTheRateAgainOnResumeIsStillRead) {
   send_sealed(c, protocol::make_envelope("presence", "after"));
   auto ev = next_event(c, ms{4000});
   ASSERT_TRUE(ev && !ev->closed) << "the session stopped reading";
+}
+
+// -- the client's own requests ---------------------------------------------------
+
+using speak_atom = caf::atom_constant<caf::atom("speak")>;
+
+struct silent_state {
+  bool silent = true;
+  std::vector<caf::response_promise> held; ///< kept, never answered
+};
+
+// Stands in for the directory (a dynamically typed actor may take a typed
+// handle's place): passes every request on to `real`, but sits on bundle
+// fetches until it hears `speak`, as a router whose home router hangs.
+caf::behavior silent_on_bundles(caf::stateful_actor<silent_state>* self,
+                                caf::actor real) {
+  self->set_default_handler(
+    [=](caf::scheduled_actor*,
+        caf::message_view& x) -> caf::result<caf::message> {
+      auto msg = x.move_content_to_message();
+      if (self->state.silent && msg.match_element<bundle_atom>(0)) {
+        self->state.held.push_back(self->make_response_promise());
+        return caf::delegated<caf::message>{};
+      }
+      return self->delegate(real, std::move(msg));
+    });
+  return {[=](speak_atom) { self->state.silent = false; }};
+}
+
+// A first letter to a peer waits for the peer's bundle, which the client
+// asks for by itself: a router that never answers must fail that send
+// after the client's own timeout, not leave it hanging, and later sends
+// must still go.
+TEST_F(SessionTest, ClientGivesUpOnABundleTheRouterNeverSends) {
+  auto dir = sys_->spawn(silent_on_bundles,
+                         caf::actor_cast<caf::actor>(directory_));
+  track(dir.address());
+  session_context ctx{*identity_, router_,
+                      caf::actor_cast<directory_actor>(dir), handshakes_,
+                      edge_limits{}};
+  auto listener = sys_->middleman().spawn_broker(
+    edge_listener, std::string{"127.0.0.1"}, uint16_t{0}, ctx,
+    admission_limits{});
+  track(listener.address());
+  uint16_t port = 0;
+  self()
+    ->request(listener, wait_time, status_atom::value)
+    .receive([&](uint16_t bound) { port = bound; },
+             [&](caf::error& err) { ADD_FAILURE() << explain(err); });
+  ASSERT_NE(port, 0);
+  register_in_directory("bob", bob_key());
+  test::scratch_dir home;
+  client_config cc;
+  cc.user = "alice";
+  cc.dir = home.path() + "/alice";
+  cc.identity = alice_key();
+  cc.servers = {{"127.0.0.1", port}};
+  cc.own_request_timeout = ms{300};
+  auto alice = spawn_client(*sys_, cc);
+  ASSERT_TRUE(alice) << explain(alice.error());
+  self()
+    ->request(*alice, wait_time, connect_atom::value)
+    .receive([](const std::string&, bool) {},
+             [](caf::error& err) { ADD_FAILURE() << explain(err); });
+  auto send = [&](const std::string& body) -> caf::expected<std::string> {
+    caf::expected<std::string> result{std::string{}};
+    self()
+      ->request(*alice, wait_time, send_atom::value, std::string{"bob"}, body)
+      .receive([&](std::string& id) { result = std::move(id); },
+               [&](caf::error& err) { result = std::move(err); });
+    return result;
+  };
+  auto began = steady::now();
+  auto first = send("hello");
+  auto took = steady::now() - began;
+  ASSERT_FALSE(first) << "sent without bob's bundle";
+  EXPECT_EQ(code_of(first.error()), errc::unreachable);
+  EXPECT_NE(explain(first.error()).find("the router did not answer in time"),
+            std::string::npos)
+    << explain(first.error());
+  EXPECT_GE(took, ms{300});
+  EXPECT_LT(took, ms{2000}) << "not the configured timeout";
+  // The router answers again (bob published no bundle: a letter v1).
+  caf::anon_send(dir, speak_atom::value);
+  auto second = send("hello again");
+  ASSERT_TRUE(second) << explain(second.error());
+  EXPECT_FALSE(second->empty());
+  caf::anon_send(*alice, stop_atom::value);
 }
 
 } // namespace

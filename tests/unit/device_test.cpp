@@ -451,3 +451,136 @@ TEST_F(device_test, a_signed_order_is_kept_as_proof_a_third_party_can_check) {
   ASSERT_TRUE(open(bob, alice, seal(alice, bob, "just chat")));
   EXPECT_FALSE(*stmt->step());
 }
+
+namespace {
+
+int64_t scalar(user& u, const std::string& sql) {
+  auto stmt = u.db->sql().prepare(sql);
+  EXPECT_TRUE(stmt);
+  if (!stmt)
+    return -1;
+  auto row = stmt->step();
+  EXPECT_TRUE(row && *row) << sql;
+  return row && *row ? stmt->int_at(0) : -1;
+}
+
+} // namespace
+
+// Someone who can write bob's database (but has not his key file) changes
+// his session with alice: with the peer's certificate in clear, they could
+// put in one whose signing key is theirs, and orders "from alice" would
+// verify. Each session is sealed whole under its peer and device, so a
+// record from another row, or one written in clear, does not open.
+class device_tamper_test : public device_test,
+                           public ::testing::WithParamInterface<bool> {};
+
+TEST_P(device_tamper_test, a_changed_session_row_is_not_used) {
+  bool in_clear = GetParam();
+  start(alice, bob);
+  expect_opens(bob, alice, seal(alice, bob, "a1"), "a1");
+  expect_opens(alice, bob, seal(bob, alice, "b1"), "b1");
+  auto carol = make("carol");
+  start(carol, bob);
+  expect_opens(bob, carol, seal(carol, bob, "c1"), "c1");
+  auto& sql = bob.db->sql();
+  auto put = sql.prepare("UPDATE ratchets SET sealed = ?1 WHERE peer = ?2");
+  ASSERT_TRUE(put);
+  if (in_clear) {
+    // Carol's certificate where alice's was.
+    auto cert = boost::json::serialize(
+      protocol::to_json(carol.dev->certificate()));
+    put->bind_blob(1, cert.data(), cert.size());
+  } else {
+    auto get = sql.prepare("SELECT sealed FROM ratchets WHERE peer = 'carol'");
+    ASSERT_TRUE(get && *get->step());
+    auto moved = get->blob_at(0);
+    put->bind_blob(1, moved.data(), moved.size());
+  }
+  ASSERT_FALSE(put->bind(2, std::string_view{"alice"}).run());
+  bob.open();
+  auto order = seal(alice, bob, "pay mallory", true);
+  ASSERT_FALSE(has_initiation(order));
+  auto got = open(bob, alice, order);
+  ASSERT_FALSE(got) << "a letter opened in a changed session row";
+  EXPECT_EQ(code_of(got.error()), errc::decrypt_failed);
+  EXPECT_NE(explain(got.error()).find("stored session with alice"),
+            std::string::npos)
+    << explain(got.error());
+  EXPECT_FALSE(bob.dev->has_session("alice"));
+  // Carol's own session is untouched.
+  expect_opens(bob, carol, seal(carol, bob, "c2"), "c2");
+  // Bob starts anew; alice's signed orders then verify in the new session
+  // with her own certificate.
+  start(bob, alice);
+  expect_opens(alice, bob, seal(bob, alice, "b2"), "b2");
+  auto again = open(bob, alice, seal(alice, bob, "pay carol 5", true));
+  ASSERT_TRUE(again) << explain(again.error());
+  ASSERT_TRUE(again->msg);
+  EXPECT_TRUE(again->msg->signed_by_sender);
+}
+
+INSTANTIATE_TEST_SUITE_P(sealed_or_clear, device_tamper_test,
+                         ::testing::Values(false, true));
+
+TEST_F(device_test, a_database_of_the_previous_version_is_migrated) {
+  // Alice's session with bob as the previous version kept it: the state
+  // sealed under "ratchet PEER DEVICE", the rest of the row in clear.
+  auto made = x3dh::make_device(alice.identity, "alice", 1, t0).value();
+  auto b = bob.bundle();
+  auto started =
+    x3dh::initiate(made.first, made.second, b, bob.identity, "bob").value();
+  auto state = std::move(*protocol::ratchet::session::init_alice(
+    started.second.sk, b.signed_prekey.key));
+  auto saved = state.save();
+  ASSERT_TRUE(saved);
+  auto v = vault::open(alice.db->sql(), alice.identity);
+  ASSERT_TRUE(v);
+  auto sealed = v->seal("ratchet bob 1", *saved);
+  ASSERT_TRUE(sealed);
+  auto& sql = alice.db->sql();
+  ASSERT_FALSE(sql.exec(
+    "DROP TABLE ratchets;"
+    "CREATE TABLE ratchets(id INTEGER PRIMARY KEY,"
+    " peer TEXT NOT NULL, device INTEGER NOT NULL, state BLOB NOT NULL,"
+    " ad BLOB NOT NULL, peer_cert TEXT NOT NULL, initiation TEXT,"
+    " base BLOB NOT NULL, active_ms INTEGER NOT NULL);"
+    "CREATE INDEX ratchets_by_peer ON ratchets(peer);"
+    "PRAGMA user_version = 0"));
+  auto put = sql.prepare("INSERT INTO ratchets(peer, device, state, ad,"
+                         " peer_cert, initiation, base, active_ms)"
+                         " VALUES('bob', 1, ?1, ?2, ?3, ?4, ?5, ?6)");
+  ASSERT_TRUE(put);
+  auto& ad = started.second.ad;
+  auto& base = started.first.ephemeral;
+  put->bind_blob(1, sealed->data(), sealed->size())
+    .bind_blob(2, ad.data(), ad.size())
+    .bind(3, boost::json::serialize(protocol::to_json(b.device)))
+    .bind(4, boost::json::serialize(protocol::to_json(started.first)))
+    .bind_blob(5, base.data(), base.size())
+    .bind(6, t0);
+  ASSERT_FALSE(put->run());
+  alice.open();
+  EXPECT_EQ(scalar(alice, "PRAGMA user_version"), 1);
+  EXPECT_EQ(scalar(alice, "SELECT COUNT(*) FROM pragma_table_info('ratchets')"
+                          " WHERE name IN ('state', 'ad', 'peer_cert',"
+                          " 'initiation', 'base', 'active_ms')"),
+            0)
+    << "clear columns are left";
+  EXPECT_EQ(scalar(alice, "SELECT COUNT(*) FROM ratchets"), 1);
+  ASSERT_TRUE(alice.dev->has_session("bob"));
+  auto a1 = seal(alice, bob, "after the upgrade");
+  EXPECT_TRUE(has_initiation(a1)) << "the initiation was lost";
+  expect_opens(bob, alice, a1, "after the upgrade");
+  expect_opens(alice, bob, seal(bob, alice, "reply"), "reply");
+  // Migrated once: the next start finds version 1 and changes nothing.
+  alice.open();
+  expect_opens(bob, alice, seal(alice, bob, "again"), "again");
+}
+
+TEST_F(device_test, a_database_of_a_newer_version_is_refused) {
+  ASSERT_FALSE(alice.db->sql().exec("PRAGMA user_version = 2"));
+  alice.dev.reset();
+  auto made = device::open(alice.db, "alice", alice.identity, t0);
+  ASSERT_FALSE(made);
+  EXPECT_EQ(code_of(made.error()), errc::storage_failure);
+}
