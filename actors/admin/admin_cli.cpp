@@ -5,6 +5,7 @@
 #include <iostream>
 #include <map>
 #include <set>
+#include <sys/stat.h>
 
 #include <spdlog/spdlog.h>
 
@@ -187,6 +188,33 @@ int cmd_rebind(target& t, const std::string& name, const options& opts,
   return 0;
 }
 
+// A router running on the folder of a block ends the name's open session
+// and stops taking messages for it at once (no router there: nothing to
+// tell).
+int tell_running_router(const std::string& data, const std::string& name) {
+  auto path = socket_path(data);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return 0;
+  auto answer = ask(path, "block " + name);
+  if (answer) {
+    std::cout << "the running router: " << *answer << std::flush;
+    return 0;
+  }
+  const auto& ctx = answer.error().context();
+  auto sentence = ctx.size() > 0 && ctx.match_element<std::string>(0)
+                    ? ctx.get_as<std::string>(0)
+                    : explain(answer.error());
+  if (sentence.rfind("no router is running", 0) == 0)
+    return 0; // a socket left by a router that stopped
+  std::cerr << "courier-node: the block is stored, but the running router "
+               "did not take it ("
+            << sentence << "); restart the router to end the open session "
+               "of '"
+            << name << "'" << std::endl;
+  return exit_failed;
+}
+
 } // namespace
 
 int run_admin(std::vector<std::string> args, const std::string& default_data) {
@@ -277,6 +305,8 @@ int run_admin(std::vector<std::string> args, const std::string& default_data) {
                                    "to it are refused"
                                  : "unblocked")
               << std::endl;
+    if (cmd == "block" && store.empty())
+      return tell_running_router(data, name);
     return 0;
   }
   // audit

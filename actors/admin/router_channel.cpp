@@ -8,6 +8,7 @@
 #include "actors/admin/admin_socket.hpp"
 #include "actors/common/atoms.hpp"
 #include "actors/common/error.hpp"
+#include "actors/protocol/envelope.hpp"
 
 namespace courier::admin {
 
@@ -54,6 +55,24 @@ caf::expected<std::string> drain(caf::actor_system& sys,
   return out;
 }
 
+caf::expected<std::string> block(caf::actor_system& sys,
+                                 const router_actor& router,
+                                 const std::string& user) {
+  caf::scoped_actor self{sys};
+  caf::expected<std::string> out{std::string{}};
+  self->request(router, answer_within, kick_atom::value, user)
+    .receive(
+      [&](size_t sessions) {
+        out = std::to_string(sessions) + " session(s) of '" + user
+              + "' closed\n";
+      },
+      [&](caf::error& err) {
+        out = make_error(errc::timeout, "the router did not take the block: "
+                                          + sys.render(err));
+      });
+  return out;
+}
+
 } // namespace
 
 caf::error start_router_channel(caf::actor_system& sys, const std::string& data,
@@ -65,6 +84,14 @@ caf::error start_router_channel(caf::actor_system& sys, const std::string& data,
                    return sessions(sys, router);
                  if (command == "drain")
                    return drain(sys, listener);
+                 if (command.compare(0, 6, "block ") == 0) {
+                   auto user = command.substr(6);
+                   if (!protocol::valid_username(user))
+                     return make_error(errc::invalid_username,
+                                       "'" + user
+                                         + "' is not a valid username");
+                   return block(sys, router, user);
+                 }
                  return make_error(errc::bad_encoding,
                                    "the router knows no admin command '"
                                      + command + "'");
