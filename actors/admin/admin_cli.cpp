@@ -36,9 +36,12 @@ constexpr const char* admin_usage =
   "  audit                      what operators did, oldest first\n"
   "  sessions                   who is signed in at the running router "
   "(--data)\n"
-  "  drain                      the running router refuses new connections "
+  "  drain [--close-after=S]    the running router refuses new connections "
   "(busy):\n"
-  "                             clients move to their next router\n"
+  "                             clients move to their next router; with "
+  "S, open\n"
+  "                             sessions end (busy) S seconds later and "
+  "move too\n"
   "  --by=WHO                   who is recorded as doing a change (default: "
   "$SUDO_USER or your login name)\n"
   "On SQLite (--data) the router must be stopped for a change; on "
@@ -224,8 +227,9 @@ int run_admin(std::vector<std::string> args, const std::string& default_data) {
   }
   options opts;
   std::string problem;
-  if (!parse(args, {"data", "store", "key", "by", "older-than-days"}, {"yes"},
-             opts, problem))
+  if (!parse(args,
+             {"data", "store", "key", "by", "older-than-days", "close-after"},
+             {"yes"}, opts, problem))
     return usage_error(problem);
   if (opts.values.count("data") > 0 && opts.values.count("store") > 0)
     return usage_error("give --data (SQLite) or --store (PostgreSQL), not "
@@ -250,7 +254,16 @@ int run_admin(std::vector<std::string> args, const std::string& default_data) {
                                "folder");
     auto data = opts.values.count("data") > 0 ? opts.values["data"]
                                               : default_data;
-    auto answer = ask(socket_path(data), cmd);
+    auto line = cmd;
+    if (auto it = opts.values.find("close-after"); it != opts.values.end()) {
+      char* end = nullptr;
+      auto s = std::strtoll(it->second.c_str(), &end, 10);
+      if (cmd != "drain" || it->second.empty() || *end != '\0' || s < 0
+          || s > 86400)
+        return usage_error("--close-after takes 0-86400 seconds, with drain");
+      line += " " + std::to_string(s);
+    }
+    auto answer = ask(socket_path(data), line);
     if (!answer)
       return fail(answer.error());
     std::cout << *answer << std::flush;

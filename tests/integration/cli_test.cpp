@@ -414,6 +414,38 @@ TEST_F(cli_test, admin_lists_sessions_and_drains_a_running_router) {
   EXPECT_TRUE(has(r.err, "no router is running")) << r.err;
 }
 
+// A drain with --close-after ends the open sessions with `busy`: a client
+// given two routers connects again, is refused by the draining one and
+// goes on at the other, where it still receives.
+TEST_F(cli_test, admin_drain_moves_open_sessions_to_the_next_router) {
+  auto other = router_process::start(dir / "router-b");
+  auto both = router.address() + "," + other.address();
+  auto bob_log = dir / "bob-recv.log";
+  auto bob = process::start(
+    cli(home(), both, "bob", {"recv", "--count", "1", "--wait", "20"}),
+    bob_log);
+  ASSERT_TRUE(signed_in(dir / "router", "bob")) << slurp(bob_log);
+  auto r = run({COURIER_NODE, "admin", "--data", dir / "router", "drain",
+                "--close-after", "0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "closed (busy) in 0 s")) << r.out;
+  ASSERT_TRUE(signed_in(dir / "router-b", "bob")) << slurp(bob_log);
+  EXPECT_EQ(run({COURIER_NODE, "admin", "--data", dir / "router",
+                 "sessions"}).out,
+            "");
+  r = run(cli(home(), other.address(), "alice", {"send", "bob", "moved"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto done = steady_clock::now() + seconds{10};
+  while (bob.running() && steady_clock::now() < done)
+    std::this_thread::sleep_for(milliseconds{20});
+  EXPECT_FALSE(bob.running());
+  EXPECT_TRUE(has(slurp(bob_log), "alice: moved")) << slurp(bob_log);
+  EXPECT_TRUE(has(slurp(bob_log), "reconnecting")) << slurp(bob_log);
+  r = run({COURIER_NODE, "admin", "--data", dir / "router", "drain",
+           "--close-after", "x"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+}
+
 // The lost-key path: alice makes a new key, the operator re-binds her name
 // to it on the stopped router, she signs in with it, and bob, who pinned
 // her old key, is told that her key changed.
