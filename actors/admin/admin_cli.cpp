@@ -5,6 +5,7 @@
 #include <iostream>
 #include <map>
 #include <set>
+#include <sys/stat.h>
 
 #include <spdlog/spdlog.h>
 
@@ -35,9 +36,12 @@ constexpr const char* admin_usage =
   "  audit                      what operators did, oldest first\n"
   "  sessions                   who is signed in at the running router "
   "(--data)\n"
-  "  drain                      the running router refuses new connections "
+  "  drain [--close-after=S]    the running router refuses new connections "
   "(busy):\n"
-  "                             clients move to their next router\n"
+  "                             clients move to their next router; with "
+  "S, open\n"
+  "                             sessions end (busy) S seconds later and "
+  "move too\n"
   "  --by=WHO                   who is recorded as doing a change (default: "
   "$SUDO_USER or your login name)\n"
   "On SQLite (--data) the router must be stopped for a change; on "
@@ -187,6 +191,33 @@ int cmd_rebind(target& t, const std::string& name, const options& opts,
   return 0;
 }
 
+// A router running on the folder of a block ends the name's open session
+// and stops taking messages for it at once (no router there: nothing to
+// tell).
+int tell_running_router(const std::string& data, const std::string& name) {
+  auto path = socket_path(data);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return 0;
+  auto answer = ask(path, "block " + name);
+  if (answer) {
+    std::cout << "the running router: " << *answer << std::flush;
+    return 0;
+  }
+  const auto& ctx = answer.error().context();
+  auto sentence = ctx.size() > 0 && ctx.match_element<std::string>(0)
+                    ? ctx.get_as<std::string>(0)
+                    : explain(answer.error());
+  if (sentence.rfind("no router is running", 0) == 0)
+    return 0; // a socket left by a router that stopped
+  std::cerr << "courier-node: the block is stored, but the running router "
+               "did not take it ("
+            << sentence << "); restart the router to end the open session "
+               "of '"
+            << name << "'" << std::endl;
+  return exit_failed;
+}
+
 } // namespace
 
 int run_admin(std::vector<std::string> args, const std::string& default_data) {
@@ -196,8 +227,9 @@ int run_admin(std::vector<std::string> args, const std::string& default_data) {
   }
   options opts;
   std::string problem;
-  if (!parse(args, {"data", "store", "key", "by", "older-than-days"}, {"yes"},
-             opts, problem))
+  if (!parse(args,
+             {"data", "store", "key", "by", "older-than-days", "close-after"},
+             {"yes"}, opts, problem))
     return usage_error(problem);
   if (opts.values.count("data") > 0 && opts.values.count("store") > 0)
     return usage_error("give --data (SQLite) or --store (PostgreSQL), not "
@@ -222,7 +254,16 @@ int run_admin(std::vector<std::string> args, const std::string& default_data) {
                                "folder");
     auto data = opts.values.count("data") > 0 ? opts.values["data"]
                                               : default_data;
-    auto answer = ask(socket_path(data), cmd);
+    auto line = cmd;
+    if (auto it = opts.values.find("close-after"); it != opts.values.end()) {
+      char* end = nullptr;
+      auto s = std::strtoll(it->second.c_str(), &end, 10);
+      if (cmd != "drain" || it->second.empty() || *end != '\0' || s < 0
+          || s > 86400)
+        return usage_error("--close-after takes 0-86400 seconds, with drain");
+      line += " " + std::to_string(s);
+    }
+    auto answer = ask(socket_path(data), line);
     if (!answer)
       return fail(answer.error());
     std::cout << *answer << std::flush;
@@ -277,6 +318,8 @@ int run_admin(std::vector<std::string> args, const std::string& default_data) {
                                    "to it are refused"
                                  : "unblocked")
               << std::endl;
+    if (cmd == "block" && store.empty())
+      return tell_running_router(data, name);
     return 0;
   }
   // audit

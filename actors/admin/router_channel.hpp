@@ -1,9 +1,12 @@
 #pragma once
 
 // What `courier-node admin` may ask a running router over its admin socket
-// (admin_socket.hpp): `sessions` (who is signed in) and `drain` (refuse new
-// connections with `busy`, so clients move to their next router, while
-// open sessions run on).
+// (admin_socket.hpp): `sessions` (who is signed in), `drain [SECONDS]`
+// (refuse new connections with `busy`, so clients move to their next
+// router, while open sessions run on; with SECONDS, those end with `busy`
+// after that long) and `block NAME` (the name was blocked in the
+// store: its sessions end with `name_blocked` and the router forgets it
+// knew the name).
 
 #include <string>
 

@@ -206,6 +206,23 @@ void on_session_down(listener_ptr self, const caf::actor_addr& who) {
   st.sessions.erase(it);
 }
 
+// The drain's grace is over: every open session ends with `busy`, which
+// clients take as "use another router" (they connect again and, this one
+// refusing, go to the next of their list).
+void close_sessions(listener_ptr self) {
+  auto why = make_error(errc::busy,
+                        "this router is going down for maintenance; "
+                        "connect to another router of the service");
+  size_t n = 0;
+  for (auto& kv : self->state.sessions)
+    if (auto alive = caf::actor_cast<caf::strong_actor_ptr>(kv.first)) {
+      caf::anon_send(caf::actor_cast<session_actor>(std::move(alive)),
+                     kick_atom::value, why);
+      ++n;
+    }
+  logger(component::edge).info("drain: closed {} open sessions (busy)", n);
+}
+
 // Out of descriptors: the doorman stopped; try again after a pause that
 // grows while the shortage lasts.
 void on_exhausted(listener_ptr self) {
@@ -251,6 +268,13 @@ caf::behavior edge_listener(caf::io::stateful_broker<edge_listener_state>* self,
       self->state.draining = true;
       return self->state.sessions.size();
     },
+    [=](stop_atom, uint32_t close_after_seconds) -> size_t {
+      self->state.draining = true;
+      self->delayed_send(self, std::chrono::seconds{close_after_seconds},
+                         close_atom::value);
+      return self->state.sessions.size();
+    },
+    [=](close_atom) { close_sessions(self); },
     [=](status_atom) -> caf::result<uint16_t> {
       if (self->state.bind_error)
         return self->state.bind_error;

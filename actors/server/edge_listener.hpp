@@ -53,7 +53,8 @@ struct edge_listener_state {
   std::chrono::milliseconds backoff{0};
   uint64_t refused = 0; ///< connections refused, for the log
   /// Draining (courier-node admin drain): new connections are refused with
-  /// `busy`, so clients go to the next router; open sessions stay.
+  /// `busy`, so clients go to the next router; open sessions stay, or end
+  /// with `busy` after the drain's grace.
   bool draining = false;
   static inline const char* name = "edge_listener";
 };
@@ -72,7 +73,9 @@ constexpr std::chrono::milliseconds sweep_slack{100};
 /// descriptors. Hands sessions tokens for new names, per address.
 /// Answers `(status_atom)` with the bound port, or the bind error, and
 /// `(stop_atom)` (drain) by refusing every new connection from then on,
-/// with the number of connections still open.
+/// with the number of connections still open; `(stop_atom, uint32_t s)`
+/// does the same and, `s` seconds later, ends every open session with
+/// `busy` so that its client moves to another router.
 caf::behavior edge_listener(caf::io::stateful_broker<edge_listener_state>* self,
                             std::string host, uint16_t port,
                             session_context ctx, admission_limits limits);

@@ -91,7 +91,11 @@ struct router_state {
   /// Every session this router watches, to clean up when it goes.
   std::unordered_map<caf::actor_addr, std::string> watched;
   std::unordered_map<std::string, router_actor> peers; ///< those that are up
-  std::unordered_set<std::string> known_users; ///< names never unregister
+  /// Names the directory confirmed, and when: a send to one needs no
+  /// lookup. An operator's block (courier-node admin block) removes its
+  /// name; on a shared store, where the block may be made at another
+  /// router, an entry is trusted for `known_for` only.
+  std::unordered_map<std::string, clock::time_point> known_users;
   /// Send budgets of the users whose sessions send through this router.
   /// A user has one live session in the cluster (a new sign-in kicks the
   /// old one), so this is the user's budget; a bucket is kept after its
@@ -115,6 +119,19 @@ struct router_state {
 };
 
 namespace {
+
+/// How long a router on a shared store trusts that a name it saw is bound
+/// and not blocked: an operator's block made elsewhere holds for sends to
+/// the name after at most this long.
+constexpr auto known_for = std::chrono::seconds{30};
+
+/// Whether a send to `user` may go without asking the directory.
+bool knows(const router_state& st, const std::string& user) {
+  auto it = st.known_users.find(user);
+  return it != st.known_users.end()
+         && (!st.cluster.shared_store
+             || clock::now() - it->second < known_for);
+}
 
 template <class Handle>
 struct broker_for;
@@ -440,7 +457,7 @@ size_t release_held(router_ptr self, const std::string* user) {
 void login_here(router_ptr self, const std::string& user,
                 session_actor session) {
   auto& online = self->state.online;
-  self->state.known_users.insert(user);
+  self->state.known_users[user] = clock::now();
   if (auto it = online.find(user); it != online.end()) {
     if (it->second.session == session)
       return; // the same session again, after its home came back
@@ -491,6 +508,33 @@ void drop_other_sessions(router_ptr self, const std::string& user,
     kick(old);
     forget_session(self, user, old);
   }
+}
+
+// An operator blocked `user`: its sessions known here end with
+// `name_blocked`, and a send to it asks the directory (which refuses it)
+// again. Returns how many sessions were told.
+size_t on_blocked(router_ptr self, const std::string& user) {
+  auto& st = self->state;
+  st.known_users.erase(user);
+  auto why = make_error(errc::name_blocked,
+                        "the name '" + user
+                          + "' is blocked by this service's operator");
+  size_t n = 0;
+  caf::actor_addr told;
+  if (auto it = st.online.find(user); it != st.online.end()) {
+    self->send(it->second.session, kick_atom::value, why);
+    told = it->second.session.address();
+    ++n;
+  }
+  if (auto v = st.visiting.find(user);
+      v != st.visiting.end() && v->second.session.address() != told) {
+    self->send(v->second.session, kick_atom::value, why);
+    ++n;
+  }
+  if (n > 0)
+    logger(component::router)
+      .info("admin: '{}' is blocked: its session ends", user);
+  return n;
 }
 
 // Shared store: the routers that are up changed; homes are picked anew.
@@ -922,17 +966,23 @@ router(router_ptr self,
         return rp;
       }
       auto rp = self->make_response_promise<uint64_t, bool>();
-      if (self->state.known_users.count(to) > 0) {
+      if (knows(self->state, to)) {
         accept(self, rp, std::move(from), std::move(to), std::move(blob));
         return rp;
       }
       self->request(self->state.directory, caf::infinite, lookup_atom::value, to)
         .then(
           [=](const std::string&) mutable {
-            self->state.known_users.insert(to);
+            self->state.known_users[to] = clock::now();
             accept(self, rp, std::move(from), std::move(to), std::move(blob));
           },
-          [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+          [=](caf::error& err) mutable {
+            // Blocked meanwhile (perhaps at another router of a shared
+            // store): a session of the name here ends too.
+            if (code_of(err) == errc::name_blocked)
+              on_blocked(self, to);
+            rp.deliver(std::move(err));
+          });
       return rp;
     },
     [=](ack_atom, std::string& user, uint64_t seq) {
@@ -1010,6 +1060,11 @@ router(router_ptr self,
       if (from_backbone(self))
         return 0;
       return release_held(self, nullptr);
+    },
+    [=](kick_atom, const std::string& user) -> size_t {
+      if (from_backbone(self))
+        return 0;
+      return on_blocked(self, user);
     },
     [=](peer_up_atom, const std::string& name, caf::strong_actor_ptr& ptr) {
       return on_peer_up(self, name,

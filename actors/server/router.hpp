@@ -77,6 +77,11 @@ using router_actor = caf::typed_actor<
   // The node is stopping: hands every held message to the store; replies
   // how many. Ignored from other nodes.
   caf::replies_to<flush_atom>::with<size_t>,
+  // An operator blocked `user` (courier-node admin block): its sessions
+  // known here end with `name_blocked` and the name is looked up again
+  // before a message for it is taken. Replies how many sessions were
+  // told. Ignored from other nodes.
+  caf::replies_to<kick_atom, std::string>::with<size_t>,
   // Router `name` is reachable at this handle (from this router's peer
   // link, or from the peer's own link that dialled this router). The
   // router watches it and forgets it when it goes. Refused (peer_refused)

@@ -671,6 +671,7 @@ session(session_ptr self, caf::io::connection_handle hdl, session_context ctx,
     [=](kick_atom, const std::string& reason) {
       fail(self, "", make_error(errc::not_permitted, reason));
     },
+    [=](kick_atom, const caf::error& why) { fail(self, "", why); },
   };
 }
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include <caf/error.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
@@ -22,6 +23,10 @@ using session_actor = caf::typed_actor<
   caf::reacts_to<deliver_atom, stored_message>,
   // Router ends the session (signed in elsewhere, shutting down).
   caf::reacts_to<kick_atom, std::string>,
+  // Router or edge listener ends the session with this error: the client
+  // hears its code (`name_blocked`: an operator blocked the user; `busy`:
+  // the router drains, use another one).
+  caf::reacts_to<kick_atom, caf::error>,
   // Router: the recipient acknowledged message `seq` this user sent.
   caf::reacts_to<delivered_atom, uint64_t>>;
 

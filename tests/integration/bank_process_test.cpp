@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <random>
+#include <regex>
 #include <set>
 #include <sqlite3.h>
 #include <sstream>
@@ -628,6 +629,41 @@ bool wait_for_status(uint16_t port, const std::string& path, int status,
   return false;
 }
 
+// The series names of scraped samples: `name` of `name{labels}`.
+std::set<std::string> series_names(const std::map<std::string, double>& samples) {
+  std::set<std::string> names;
+  for (auto& kv : samples)
+    names.insert(kv.first.substr(0, kv.first.find('{')));
+  return names;
+}
+
+// Every query of the Grafana dashboard in deploy/ that names a Courier
+// series, with the names it uses (parsing the file is part of the check).
+std::map<std::string, std::set<std::string>> dashboard_queries() {
+  std::map<std::string, std::set<std::string>> out;
+  auto text = slurp(std::string{COURIER_SOURCE_DIR}
+                    + "/deploy/monitoring/courier-dashboard.json");
+  boost::json::error_code ec;
+  auto doc = boost::json::parse(text, ec);
+  EXPECT_FALSE(ec) << ec.message();
+  if (ec || !doc.is_object() || !doc.as_object().contains("panels"))
+    return out;
+  static const std::regex series{R"(courier_[a-z_]+)"};
+  for (auto& panel : doc.as_object().at("panels").as_array()) {
+    auto* targets = panel.as_object().if_contains("targets");
+    if (!targets)
+      continue;
+    for (auto& t : targets->as_array()) {
+      auto expr = field(t.as_object(), "expr");
+      auto& names = out[expr];
+      for (std::sregex_iterator it{expr.begin(), expr.end(), series}, end;
+           it != end; ++it)
+        names.insert(it->str());
+    }
+  }
+  return out;
+}
+
 // Each line of `log` is a JSON object with a level, a component and a
 // message; none contains `secret`.
 void expect_json_lines(const std::string& log, const std::string& secret) {
@@ -718,6 +754,16 @@ TEST(operator_endpoint, metrics_health_and_json_logs_of_a_router_and_a_bank) {
             1)
     << got.body;
   EXPECT_EQ(http_get(bank_port, "/nothing").status, 404);
+  // deploy/'s dashboard asks only for series the nodes export.
+  auto exported = series_names(router_samples);
+  exported.merge(series_names(bank_samples));
+  auto queries = dashboard_queries();
+  EXPECT_GT(queries.size(), 15u);
+  for (auto& [expr, names] : queries) {
+    EXPECT_FALSE(names.empty()) << expr;
+    for (auto& name : names)
+      EXPECT_EQ(exported.count(name), 1u) << name << " in " << expr;
+  }
   EXPECT_TRUE(bank.stop());
   EXPECT_TRUE(router.proc.stop());
   expect_json_lines(router.log, secret);

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "actors/protocol/envelope.hpp"
 #include "tests/support/harness.hpp"
 
 using namespace courier::test;
@@ -67,6 +68,19 @@ protected:
   }
 
   std::string home() { return dir / "home"; }
+
+  /// Waits until `user` is signed in at the router on `data` (courier-node
+  /// admin sessions); false after a few seconds.
+  bool signed_in(const std::string& data, const std::string& user) {
+    auto deadline = steady_clock::now() + seconds{10};
+    while (steady_clock::now() < deadline) {
+      auto r = run({COURIER_NODE, "admin", "--data", data, "sessions"});
+      if (has("\n" + r.out, "\n" + user + "\n"))
+        return true;
+      std::this_thread::sleep_for(milliseconds{50});
+    }
+    return false;
+  }
 
   run_result as(const std::string& user, std::vector<std::string> args,
                 const std::string& input = "") {
@@ -318,11 +332,20 @@ TEST_F(cli_test, people_are_told_what_happened) {
 
 // -- deploy/run.sh ----------------------------------------------------------
 
-// courier-node admin on a router's folder: a blocked name cannot sign in
-// (at once) and senders to it are refused (from the router's next start).
+// courier-node admin on a router's folder: a blocked name cannot sign in,
+// its open session ends with the reason, and senders to it are refused,
+// all at once on the running router.
 TEST_F(cli_test, admin_block_refuses_sign_in_and_senders_to_the_name) {
   ASSERT_EQ(as("alice", {"recv", "--wait", "0"}).exit_code, 0);
   ASSERT_EQ(as("bob", {"recv", "--wait", "0"}).exit_code, 0);
+  ASSERT_EQ(as("alice", {"send", "bob", "before"}).exit_code, 0);
+  auto bob_log = dir / "bob-recv.log";
+  auto bob = process::start(
+    cli(home(), router.address(), "bob", {"recv", "--wait", "20"}), bob_log);
+  ASSERT_TRUE(signed_in(dir / "router", "bob")) << slurp(bob_log);
+  // A sender the router checks alone (the CLI also asks for bob's key).
+  courier::test::raw_client dana{router.port};
+  ASSERT_TRUE(dana.login("dana", test_key("dana")));
   auto admin = [&](std::vector<std::string> args,
                    const std::string& input = "") {
     args.insert(args.begin(), {COURIER_NODE, "admin", "--data",
@@ -331,6 +354,22 @@ TEST_F(cli_test, admin_block_refuses_sign_in_and_senders_to_the_name) {
   };
   auto r = admin({"block", "bob", "--by", "ops"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "1 session(s) of 'bob' closed")) << r.out;
+  EXPECT_TRUE(wait_for_text(bob_log, "blocked by this service's operator",
+                            seconds{5}))
+    << slurp(bob_log);
+  auto stopped = steady_clock::now() + seconds{5};
+  while (bob.running() && steady_clock::now() < stopped)
+    std::this_thread::sleep_for(milliseconds{20});
+  EXPECT_FALSE(bob.running()) << slurp(bob_log);
+  dana.send_sealed(courier::protocol::make_envelope(
+    "send", "s1", {{"to", "bob"}, {"blob", "for bob"}}));
+  auto answer = dana.read_sealed();
+  ASSERT_TRUE(answer);
+  EXPECT_TRUE(has(*answer, "name_blocked")) << *answer;
+  r = as("alice", {"send", "bob", "still there?"});
+  EXPECT_EQ(r.exit_code, exit_router) << r.err;
+  EXPECT_TRUE(has(r.err, "blocked")) << r.err;
   r = as("bob", {"recv", "--wait", "0"});
   EXPECT_EQ(r.exit_code, exit_router) << r.err;
   EXPECT_TRUE(has(r.err, "blocked")) << r.err;
@@ -338,11 +377,6 @@ TEST_F(cli_test, admin_block_refuses_sign_in_and_senders_to_the_name) {
   r = admin({"rebind", "alice", "--key", dir / "none.pem", "--yes"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(has(r.err, "stop it first") || has(r.err, "cannot read")) << r.err;
-  ASSERT_TRUE(router.proc.stop());
-  router = router_process::start(dir / "router");
-  r = as("alice", {"send", "bob", "still there?"});
-  EXPECT_EQ(r.exit_code, exit_router) << r.err;
-  EXPECT_TRUE(has(r.err, "blocked")) << r.err;
   r = admin({"users"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(std::regex_search(r.out, std::regex{R"(\nbob\t[0-9a-f ]{79}\t[0-9T:-]+Z\t0 \(0 B\)\tblocked\n)"}))
@@ -378,6 +412,38 @@ TEST_F(cli_test, admin_lists_sessions_and_drains_a_running_router) {
   r = admin("sessions", dir / "nothing-here");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(has(r.err, "no router is running")) << r.err;
+}
+
+// A drain with --close-after ends the open sessions with `busy`: a client
+// given two routers connects again, is refused by the draining one and
+// goes on at the other, where it still receives.
+TEST_F(cli_test, admin_drain_moves_open_sessions_to_the_next_router) {
+  auto other = router_process::start(dir / "router-b");
+  auto both = router.address() + "," + other.address();
+  auto bob_log = dir / "bob-recv.log";
+  auto bob = process::start(
+    cli(home(), both, "bob", {"recv", "--count", "1", "--wait", "20"}),
+    bob_log);
+  ASSERT_TRUE(signed_in(dir / "router", "bob")) << slurp(bob_log);
+  auto r = run({COURIER_NODE, "admin", "--data", dir / "router", "drain",
+                "--close-after", "0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "closed (busy) in 0 s")) << r.out;
+  ASSERT_TRUE(signed_in(dir / "router-b", "bob")) << slurp(bob_log);
+  EXPECT_EQ(run({COURIER_NODE, "admin", "--data", dir / "router",
+                 "sessions"}).out,
+            "");
+  r = run(cli(home(), other.address(), "alice", {"send", "bob", "moved"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto done = steady_clock::now() + seconds{10};
+  while (bob.running() && steady_clock::now() < done)
+    std::this_thread::sleep_for(milliseconds{20});
+  EXPECT_FALSE(bob.running());
+  EXPECT_TRUE(has(slurp(bob_log), "alice: moved")) << slurp(bob_log);
+  EXPECT_TRUE(has(slurp(bob_log), "reconnecting")) << slurp(bob_log);
+  r = run({COURIER_NODE, "admin", "--data", dir / "router", "drain",
+           "--close-after", "x"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
 }
 
 // The lost-key path: alice makes a new key, the operator re-binds her name

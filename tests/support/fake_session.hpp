@@ -81,6 +81,9 @@ inline session_actor spawn_fake_session(caf::actor_system& sys,
       [=](kick_atom, const std::string& reason) {
         caf::anon_send(sink, tag, kick_atom::value, reason);
       },
+      [=](kick_atom, const caf::error& why) {
+        caf::anon_send(sink, tag, kick_atom::value, why);
+      },
       [=](delivered_atom, uint64_t seq) {
         caf::anon_send(sink, tag, delivered_atom::value, seq);
       },
