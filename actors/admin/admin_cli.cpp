@@ -323,12 +323,16 @@ int run_admin(std::vector<std::string> args, const std::string& default_data) {
     return 0;
   }
   // audit
-  auto err = (*t)->admin->each_audit([](const audit_entry& e) {
+  size_t actions = 0;
+  auto err = (*t)->admin->each_audit([&](const audit_entry& e) {
+    ++actions;
     std::cout << iso_time(e.at) << "\t" << e.by << "\t" << e.action << "\t"
               << e.name << "\t" << e.detail << "\n";
   });
   if (err)
     return fail(err);
+  if (actions == 0)
+    std::cout << "no admin actions recorded yet\n";
   std::cout << std::flush;
   return 0;
 }

@@ -63,6 +63,19 @@ public:
   caf::expected<bool> step();
   /// Runs to completion (for writes).
   caf::error run();
+  /// Steps through every row, calling `f(*this)` on each; stops at the
+  /// first error, which it returns.
+  template <class F>
+  caf::error each_row(F&& f) {
+    for (;;) {
+      auto row = step();
+      if (!row)
+        return std::move(row.error());
+      if (!*row)
+        return caf::none;
+      f(*this);
+    }
+  }
   /// Resets for reuse and clears bindings.
   void reset();
 

@@ -22,15 +22,10 @@ public:
                             " ORDER BY u.name");
     if (!all)
       return std::move(all.error());
-    for (;;) {
-      auto row = all->step();
-      if (!row)
-        return std::move(row.error());
-      if (!*row)
-        return caf::none;
-      f(user_entry{all->text_at(0), all->blob_at(1), all->int_at(2),
-                   all->int_at(3) != 0});
-    }
+    return all->each_row([&](statement& r) {
+      f(user_entry{r.text_at(0), r.blob_at(1), r.int_at(2),
+                   r.int_at(3) != 0});
+    });
   }
 
   caf::error rebind(const std::string& name, const std::string& key,
@@ -95,15 +90,10 @@ public:
                             " FROM admin_audit ORDER BY id");
     if (!all)
       return std::move(all.error());
-    for (;;) {
-      auto row = all->step();
-      if (!row)
-        return std::move(row.error());
-      if (!*row)
-        return caf::none;
-      f(audit_entry{all->int_at(0), all->text_at(1), all->text_at(2),
-                    all->text_at(3), all->text_at(4)});
-    }
+    return all->each_row([&](statement& r) {
+      f(audit_entry{r.int_at(0), r.text_at(1), r.text_at(2),
+                    r.text_at(3), r.text_at(4)});
+    });
   }
 
 private:

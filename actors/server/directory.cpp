@@ -54,14 +54,9 @@ public:
     auto all = db_->prepare("SELECT name, key FROM users");
     if (!all)
       return std::move(all.error());
-    for (;;) {
-      auto row = all->step();
-      if (!row)
-        return std::move(row.error());
-      if (!*row)
-        return caf::none;
-      f(all->text_at(0), all->blob_at(1));
-    }
+    return all->each_row([&](statement& r) {
+      f(r.text_at(0), r.blob_at(1));
+    });
   }
 
   caf::expected<std::optional<std::string>>

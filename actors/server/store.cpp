@@ -144,15 +144,10 @@ public:
                              " FROM queue GROUP BY recipient");
     if (!stmt)
       return std::move(stmt.error());
-    for (;;) {
-      auto row = stmt->step();
-      if (!row)
-        return std::move(row.error());
-      if (!*row)
-        return caf::none;
-      f(stmt->text_at(0), static_cast<uint64_t>(stmt->int_at(1)),
-        static_cast<uint64_t>(stmt->int_at(2)));
-    }
+    return stmt->each_row([&](statement& r) {
+      f(r.text_at(0), static_cast<uint64_t>(r.int_at(1)),
+        static_cast<uint64_t>(r.int_at(2)));
+    });
   }
 
   caf::expected<uint64_t> max_seq() override {
