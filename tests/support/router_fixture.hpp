@@ -151,9 +151,11 @@ protected:
     auto sdb = open_store_db(dir_ + "/queue.db");
     ASSERT_TRUE(sdb);
     directory_ = spawn_directory(*sys_, *ddb);
+    // Before the store owns the connection: one SQLite connection is used
+    // by one thread at a time (TSan saw the store start on it meanwhile).
+    auto first_seq = next_free_seq(**sdb);
     store_ = spawn_store(*sys_, *sdb);
-    router_ = spawn_router(*sys_, directory_, store_, {}, next_free_seq(**sdb),
-                           {}, hold);
+    router_ = spawn_router(*sys_, directory_, store_, {}, first_seq, {}, hold);
     track(directory_.address());
     track(store_.address());
     track(router_.address());
