@@ -51,14 +51,7 @@ caf::expected<std::unique_ptr<target>>
 target::open(const std::string& data, const std::string& store, bool write) {
   std::unique_ptr<target> t{new target};
   if (!store.empty()) {
-    if (!is_postgresql_address(store))
-      return make_error(errc::bad_store_address,
-                        "--store takes a PostgreSQL address "
-                        "(postgresql://...); for a router on SQLite give its "
-                        "--data folder");
-    if (auto err = check_postgresql_address(store))
-      return err;
-    if (auto err = migrate_postgresql(store))
+    if (auto err = open_postgresql_store(store))
       return err;
     t->directory = pg_directory(store);
     t->queue = pg_queue(store);

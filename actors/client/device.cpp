@@ -143,16 +143,6 @@ int64_t from_big_endian(crypto::byte_view in) {
   return static_cast<int64_t>(v);
 }
 
-caf::expected<int64_t> scalar(database& db, const std::string& sql) {
-  auto stmt = db.prepare(sql);
-  if (!stmt)
-    return stmt.error();
-  auto row = stmt->step();
-  if (!row)
-    return row.error();
-  return *row ? stmt->int_at(0) : 0;
-}
-
 // Copies each session of a version-0 table into `ratchets_sealed`, sealed
 // whole. (Its statements are done and returned before the old table goes.)
 caf::error copy_sealed(database& db, const vault& v) {
@@ -199,7 +189,7 @@ caf::error copy_sealed(database& db, const vault& v) {
 // each session's clear values are read once and written sealed with its
 // state. A row whose state did not open was never used, and is dropped.
 caf::error migrate(database& db, const vault& v) {
-  auto version = scalar(db, "PRAGMA user_version");
+  auto version = db.scalar("PRAGMA user_version");
   if (!version)
     return version.error();
   if (*version > client_schema_version)
@@ -212,8 +202,8 @@ caf::error migrate(database& db, const vault& v) {
   if (!tx)
     return tx.error();
   // A database made by this version has the new table already.
-  auto old = scalar(db, "SELECT COUNT(*) FROM pragma_table_info('ratchets')"
-                        " WHERE name = 'peer_cert'");
+  auto old = db.scalar("SELECT COUNT(*) FROM pragma_table_info('ratchets')"
+                       " WHERE name = 'peer_cert'");
   if (!old)
     return old.error();
   if (*old > 0) {

@@ -202,6 +202,16 @@ caf::expected<statement> database::prepare(const std::string& sql) {
   return statement{db_.get(), stmt, cache_};
 }
 
+caf::expected<int64_t> database::scalar(const std::string& sql) {
+  auto stmt = prepare(sql);
+  if (!stmt)
+    return stmt.error();
+  auto row = stmt->step();
+  if (!row)
+    return row.error();
+  return *row ? stmt->int_at(0) : 0;
+}
+
 std::string database::message() const {
   return sqlite3_errmsg(db_.get());
 }

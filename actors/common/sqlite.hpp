@@ -105,6 +105,9 @@ public:
   caf::error exec(const std::string& sql);
   /// A statement for `sql`, from the connection's cache when one is idle.
   caf::expected<statement> prepare(const std::string& sql);
+  /// Runs `sql`, a query of one integer (a count, a pragma): the first
+  /// column of its first row, 0 when it yields no row.
+  caf::expected<int64_t> scalar(const std::string& sql);
 
   /// The last SQLite error message.
   std::string message() const;

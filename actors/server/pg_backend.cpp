@@ -635,6 +635,17 @@ caf::error migrate_postgresql(const std::string& conninfo) {
   });
 }
 
+caf::error open_postgresql_store(const std::string& store) {
+  if (!is_postgresql_address(store))
+    return make_error(errc::bad_store_address,
+                      "--store takes a PostgreSQL address "
+                      "(postgresql://...); without --store the SQLite files "
+                      "in the router's --data folder are used");
+  if (auto err = check_postgresql_address(store))
+    return err;
+  return migrate_postgresql(store);
+}
+
 std::shared_ptr<directory_backend> pg_directory(std::string conninfo) {
   return std::make_shared<pg_directory_backend>(std::move(conninfo));
 }

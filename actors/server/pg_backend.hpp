@@ -41,6 +41,12 @@ int64_t pg_schema_version();
 /// `schema_too_new` when a newer Courier migrated it already.
 caf::error migrate_postgresql(const std::string& conninfo);
 
+/// Readies the PostgreSQL store `--store` names, for a router and for an
+/// operator command alike: it must be a PostgreSQL address (else
+/// `bad_store_address`), carry no password (check_postgresql_address),
+/// and its schema is brought to pg_schema_version() (migrate_postgresql).
+caf::error open_postgresql_store(const std::string& store);
+
 /// The directory (names, keys, devices, prekeys) in PostgreSQL, shared by
 /// every router of a cluster: one row per name, unique cluster-wide.
 /// Connects lazily and again after a lost connection.

@@ -39,16 +39,6 @@ constexpr const char* schemas[] = {schema_v1, schema_v2};
 
 constexpr int64_t current_version = 2;
 
-caf::expected<int64_t> scalar(database& db, const char* sql) {
-  auto stmt = db.prepare(sql);
-  if (!stmt)
-    return stmt.error();
-  auto row = stmt->step();
-  if (!row)
-    return row.error();
-  return *row ? stmt->int_at(0) : 0;
-}
-
 std::string blob_of(const crypto::bytes& b) {
   return {b.begin(), b.end()};
 }
@@ -78,7 +68,7 @@ auto in_transaction(database& db, F body) -> decltype(body()) {
 } // namespace
 
 caf::error migrate_directory(database& db) {
-  auto version = scalar(db, "PRAGMA user_version");
+  auto version = db.scalar("PRAGMA user_version");
   if (!version)
     return version.error();
   // One transaction per version: a crash part-way leaves the last version

@@ -1,6 +1,5 @@
 #include "actors/server/router_store.hpp"
 
-#include "actors/common/error.hpp"
 #include "actors/server/directory.hpp"
 #include "actors/server/pg_backend.hpp"
 #include "actors/server/store.hpp"
@@ -19,14 +18,7 @@ caf::expected<router_store> open_router_store(const std::string& store,
     return router_store{sqlite_directory(std::move(*dir_db)),
                         sqlite_queue(std::move(*queue_db))};
   }
-  if (!is_postgresql_address(store))
-    return make_error(errc::bad_store_address,
-                      "--store takes a PostgreSQL address "
-                      "(postgresql://...); leave it out to keep the SQLite "
-                      "files in the data folder");
-  if (auto err = check_postgresql_address(store))
-    return err;
-  if (auto err = migrate_postgresql(store))
+  if (auto err = open_postgresql_store(store))
     return err;
   return router_store{pg_directory(store), pg_queue(store)};
 }

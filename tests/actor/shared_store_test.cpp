@@ -19,6 +19,7 @@
 #include <boost/json.hpp>
 #include <caf/all.hpp>
 
+#include "actors/admin/admin_ops.hpp"
 #include "actors/common/clock.hpp"
 #include "actors/common/error.hpp"
 #include "actors/server/directory.hpp"
@@ -450,6 +451,20 @@ TEST(StoreAddress, APasswordInTheAddressIsRefused) {
   opened = open_router_store("", scratch.path());
   ASSERT_TRUE(opened) << to_string(opened.error());
   EXPECT_FALSE(opened->directory->shared());
+}
+
+// A router and `courier-node admin` open a --store with one function: the
+// same checks and the same sentence for the same mistake.
+TEST(StoreAddress, RouterAndAdminSayTheSameAboutABadAddress) {
+  scratch_dir scratch;
+  for (auto addr : {"mysql://courier@db/c", "postgresql://u:pw@/c?host=/x"}) {
+    auto router = open_router_store(addr, scratch.path());
+    auto admin = admin::target::open(scratch.path(), addr, false);
+    ASSERT_FALSE(router);
+    ASSERT_FALSE(admin);
+    EXPECT_EQ(code_of(admin.error()), errc::bad_store_address);
+    EXPECT_EQ(explain(router.error()), explain(admin.error())) << addr;
+  }
 }
 
 } // namespace

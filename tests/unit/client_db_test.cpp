@@ -1,7 +1,7 @@
 // Unit tests for the client's local database: deleting a conversation,
 // searching the history with LIKE's wildcards taken literally, delivery
 // marks, a client without history (the bank); and the statement cache of
-// the SQLite connection under it (actors/common/sqlite).
+// the SQLite connection under it and its scalar (actors/common/sqlite).
 
 #include <gtest/gtest.h>
 
@@ -186,4 +186,20 @@ TEST_F(statement_cache_test, a_statement_may_outlive_its_database) {
   db.reset(); // the connection closes once the statement is finalized
   stmt = statement{};
   SUCCEED(); // ASan and LeakSanitizer check the rest
+}
+
+// database::scalar, the one query-of-one-integer helper (the directory's
+// and the device's schema versions, counts).
+TEST_F(statement_cache_test, scalar_reads_one_integer) {
+  ASSERT_FALSE(
+    db->exec("CREATE TABLE t(x INTEGER); INSERT INTO t VALUES(4), (5)"));
+  auto n = db->scalar("SELECT COUNT(*) FROM t");
+  ASSERT_TRUE(n) << to_string(n.error());
+  EXPECT_EQ(*n, 2);
+  auto none = db->scalar("SELECT x FROM t WHERE x > 100");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(*none, 0) << "no row reads as 0";
+  ASSERT_FALSE(db->exec("PRAGMA user_version = 7"));
+  EXPECT_EQ(*db->scalar("PRAGMA user_version"), 7);
+  EXPECT_FALSE(db->scalar("SELECT x FROM no_such_table"));
 }
