@@ -663,6 +663,10 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   directory_limits dir_limits;
   dir_limits.max_names_per_key
     = static_cast<uint32_t>(std::min<size_t>(cfg.max_names_per_key, UINT32_MAX));
+  // On a shared store the directory counts new names per address for the
+  // whole cluster; the edge listener's buckets count this router's.
+  dir_limits.registrations_per_minute = static_cast<uint32_t>(
+    std::min<size_t>(cfg.registrations_per_minute, UINT32_MAX));
   for (auto& [user, fp] : cfg.reserved)
     logger(component::node)
       .info("reserved name '{}' for the key {}", user, fp);

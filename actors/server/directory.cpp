@@ -28,6 +28,9 @@ struct pending_registration {
   crypto::bytes digest;
   caf::typed_response_promise<bool> first;
   std::vector<caf::typed_response_promise<bool>> repeats;
+  /// The source charged for it in a shared store (given back if the name
+  /// is not made), or empty.
+  std::string source;
 };
 
 /// The directory in a router's own SQLite database: the only writer of its
@@ -310,6 +313,8 @@ struct directory_state {
       }
       ++i;
       if (err) {
+        if (!p.source.empty())
+          (void) db->refund_registration(p.source); // at worst counted once
         forget_name(p.digest);
         p.first.deliver(err);
         for (auto& r : p.repeats)
@@ -342,9 +347,11 @@ using directory_impl = directory_actor::extend<caf::reacts_to<flush_atom>>;
 
 using directory_ptr = directory_impl::stateful_pointer<directory_state>;
 
-// Binds `user` to `key`; a name not bound yet only if `may_create`.
+// Binds `user` to `key`; a name not bound yet only if `may_create` and,
+// on a shared store, if `source` has a new name left this minute.
 caf::result<bool> register_name(directory_ptr self, const std::string& user,
-                                const std::string& key, bool may_create) {
+                                const std::string& key, bool may_create,
+                                const std::string& source = {}) {
   auto& st = self->state;
   auto digest = crypto::sha256(key);
   if (st.reserved_for_another(user, digest))
@@ -371,23 +378,41 @@ caf::result<bool> register_name(directory_ptr self, const std::string& user,
     it->second.repeats.push_back(rp);
     return rp;
   }
-  if (!may_create)
+  auto too_fast = [] {
     return make_error(errc::rate_limited,
                       "too many new usernames from this address; try again "
                       "in a few minutes");
+  };
+  if (!may_create)
+    return too_fast();
   if (st.limits.max_names_per_key != 0 && st.db->shared())
     st.recount_names(key, digest);
   if (st.key_is_full(digest))
     return make_error(errc::too_many_names,
                       "at most " + std::to_string(st.limits.max_names_per_key)
                         + " per key");
+  // Last: a source is charged only for a name that may be made. The edge
+  // listener's bucket counts this router's sign-ins; the store counts them
+  // for every router that shares it.
+  std::string charged;
+  if (!source.empty() && st.limits.registrations_per_minute != 0
+      && st.db->shared()) {
+    auto took = st.db->take_registration(
+      source, st.limits.registrations_per_minute, std::chrono::minutes{1});
+    if (!took)
+      return std::move(took.error());
+    if (!*took)
+      return too_fast();
+    charged = source;
+  }
   auto rp = self->make_response_promise<bool>();
   // Registrations that arrive before this message is handled share its
   // commit.
   if (pending.empty())
     self->send(self, flush_atom::value);
   st.count_name(digest);
-  pending.emplace(user, pending_registration{key, std::move(digest), rp, {}});
+  pending.emplace(user, pending_registration{key, std::move(digest), rp, {},
+                                             std::move(charged)});
   return rp;
 }
 
@@ -442,6 +467,10 @@ directory_impl::behavior_type directory(directory_ptr self,
     [=](register_atom, const std::string& user, const std::string& key,
         bool may_create) -> caf::result<bool> {
       return register_name(self, user, key, may_create);
+    },
+    [=](register_atom, const std::string& user, const std::string& key,
+        bool may_create, const std::string& source) -> caf::result<bool> {
+      return register_name(self, user, key, may_create, source);
     },
     [=](flush_atom) { self->state.commit(); },
     [=](lookup_atom, const std::string& user) -> caf::result<std::string> {

@@ -25,6 +25,12 @@ using directory_actor = caf::typed_actor<
   // The same, but a new name only if the flag is set; else it fails with
   // `rate_limited` (the edge ran out of new names for that address).
   caf::replies_to<register_atom, std::string, std::string, bool>::with<bool>,
+  // The same, with the source address of the sign-in (socket.hpp's
+  // source_of): on a shared store a new name also takes one of the
+  // source's new names per minute, counted in the store for every router
+  // (`rate_limited` when none is left).
+  caf::replies_to<register_atom, std::string, std::string, bool,
+                  std::string>::with<bool>,
   // The key (SPKI DER) of a user, or `unknown_user`.
   caf::replies_to<lookup_atom, std::string>::with<std::string>,
   // Stores what `user` publishes (the JSON of a protocol::prekey_upload),
@@ -47,6 +53,10 @@ struct directory_limits {
   /// Names one key may hold here (0: any number). In a cluster each home
   /// router counts the names it holds.
   uint32_t max_names_per_key = 4;
+  /// On a shared store: new names one source address may register in any
+  /// minute, across every router of the store (0: not counted there; each
+  /// edge listener keeps its own buckets too).
+  uint32_t registrations_per_minute = 0;
 };
 
 /// Username -> identity key. A name is bound to the first key that proved

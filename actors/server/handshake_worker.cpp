@@ -60,7 +60,8 @@ handshake_worker(handshake_worker_actor::pointer self, handshake_pool_actor pool
     // answering here and letting the session ask.
     auto& id = hs->hello.identity;
     return self->delegate(directory, register_atom::value, hs->hello.user,
-                          std::string{id.begin(), id.end()}, may_create);
+                          std::string{id.begin(), id.end()}, may_create,
+                          hs->source);
   };
   return {
     [=](hello_atom, const std::string& text, const handshake_ref& ref) {

@@ -21,6 +21,9 @@ namespace courier {
 struct handshake_progress {
   protocol::client_hello hello;
   protocol::server_pending pending;
+  /// The address the connection came from, as the edge counts it
+  /// (socket.hpp's source_of): a new name is counted against it.
+  std::string source;
 };
 
 /// What a job refers to: expired once the session dropped its handshake

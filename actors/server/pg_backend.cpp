@@ -10,6 +10,7 @@
 #include <libpq-fe.h>
 #include <pqxx/pqxx>
 
+#include "actors/common/clock.hpp"
 #include "actors/common/error.hpp"
 #include "actors/protocol/limits.hpp"
 #include "crypto/bytes.hpp"
@@ -49,6 +50,11 @@ const char* const migrations[] = {
   "CREATE TABLE admin_audit("
   " id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, done_by TEXT NOT NULL,"
   " action TEXT NOT NULL, name TEXT NOT NULL, detail TEXT NOT NULL);",
+  // 4: new names per source address, counted for the whole cluster
+  // (--registrations-per-minute); rows older than the window are deleted.
+  "CREATE TABLE registrations(source BYTEA NOT NULL, at BIGINT NOT NULL);"
+  "CREATE INDEX registrations_by_source ON registrations(source, at);"
+  "CREATE INDEX registrations_by_at ON registrations(at);",
 };
 
 constexpr int64_t known_version
@@ -69,6 +75,10 @@ int64_t recipient_key(const std::string& name) {
   // Not the migration lock's key space: those are single constants.
   return static_cast<int64_t>(h);
 }
+
+// The first key of the two-key advisory locks on a source's registrations
+// (a key space apart from the one-key locks above and below).
+constexpr int32_t registration_lock = 0x72656731; // "reg1"
 
 // Any constant: routers migrating at the same time take turns.
 constexpr int64_t migration_lock = 0x636f757269657231; // "courier1"
@@ -149,6 +159,7 @@ int64_t now_s() {
   return duration_cast<seconds>(system_clock::now().time_since_epoch())
     .count();
 }
+
 
 // -- prekeys ------------------------------------------------------------------
 
@@ -355,6 +366,47 @@ public:
       pqxx::nontransaction tx{c};
       return !tx.exec_params("SELECT 1 FROM blocked WHERE name = $1", user)
                 .empty();
+    });
+  }
+
+  caf::expected<bool> take_registration(const std::string& source,
+                                        uint32_t limit,
+                                        std::chrono::milliseconds window)
+    override {
+    return link_->run([&](pqxx::connection& c) -> caf::expected<bool> {
+      pqxx::work tx{c};
+      // Routers counting for one source take turns, so that two of them
+      // never both take the last one.
+      tx.exec_params("SELECT pg_advisory_xact_lock($1, hashtext(encode($2,"
+                     " 'hex')))",
+                     registration_lock, bytea(source));
+      auto now = now_ms();
+      // What fell out of the window counts no more, for any source: the
+      // table stays as small as a minute of new names.
+      tx.exec_params("DELETE FROM registrations WHERE at <= $1",
+                     now - static_cast<int64_t>(window.count()));
+      auto n = tx.exec_params("SELECT COUNT(*) FROM registrations"
+                              " WHERE source = $1",
+                              bytea(source))[0][0]
+                 .as<int64_t>();
+      bool took = n < static_cast<int64_t>(limit);
+      if (took)
+        tx.exec_params("INSERT INTO registrations(source, at) VALUES($1, $2)",
+                       bytea(source), now);
+      tx.commit();
+      return took;
+    });
+  }
+
+  caf::error refund_registration(const std::string& source) override {
+    return link_->run([&](pqxx::connection& c) -> caf::error {
+      pqxx::work tx{c};
+      tx.exec_params("DELETE FROM registrations WHERE ctid IN ("
+                     " SELECT ctid FROM registrations WHERE source = $1"
+                     " ORDER BY at DESC LIMIT 1)",
+                     bytea(source));
+      tx.commit();
+      return caf::none;
     });
   }
 

@@ -1031,6 +1031,16 @@ router(router_ptr self,
       return ask_home_directory<bool>(self, user, register_atom::value, user,
                                       key, may_create);
     },
+    [=](register_atom, const std::string& user, const std::string& key,
+        bool may_create, const std::string& source) {
+      // Only a shared store counts new names by source (its directory is
+      // this router's own); a home router on SQLite is asked as before.
+      if (self->state.cluster.shared_store)
+        return ask_home_directory<bool>(self, user, register_atom::value,
+                                        user, key, may_create, source);
+      return ask_home_directory<bool>(self, user, register_atom::value, user,
+                                      key, may_create);
+    },
     [=](lookup_atom, const std::string& user) {
       return ask_home_directory<std::string>(self, user, lookup_atom::value,
                                              user);

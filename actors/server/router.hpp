@@ -61,6 +61,8 @@ using router_actor = caf::typed_actor<
   // The directory of the user's home router (see directory_actor).
   caf::replies_to<register_atom, std::string, std::string>::with<bool>,
   caf::replies_to<register_atom, std::string, std::string, bool>::with<bool>,
+  caf::replies_to<register_atom, std::string, std::string, bool,
+                  std::string>::with<bool>,
   caf::replies_to<lookup_atom, std::string>::with<std::string>,
   caf::replies_to<prekeys_atom, std::string, std::string>::with<uint32_t>,
   caf::replies_to<prekeys_atom, std::string>::with<uint32_t>,

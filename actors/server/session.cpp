@@ -278,6 +278,7 @@ void on_hello(session_ptr self, std::string_view frame) {
   auto& st = self->state;
   st.at = phase::waiting;
   st.handshake = std::make_shared<handshake_progress>();
+  st.handshake->source = source_of(st.hdl);
   // The handshake deadline ends a session whose job waits too long; this
   // timeout only makes sure the request never outlives it.
   self->request(st.ctx.handshakes, st.ctx.limits.handshake_timeout,

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -60,6 +61,26 @@ public:
   virtual caf::expected<uint32_t> names_of(const std::string& key) {
     (void) key;
     return make_error(errc::internal, "no shared count of names per key");
+  }
+
+  /// A shared directory: takes one of the `limit` new names that `source`
+  /// (an address as the edge counts it, socket.hpp's source_of) may make
+  /// in any `window`, counted for every router of the store; false if
+  /// none is left. A directory of one router's own counts nothing here:
+  /// its edge listener's buckets do.
+  virtual caf::expected<bool> take_registration(const std::string& source,
+                                                uint32_t limit,
+                                                std::chrono::milliseconds window) {
+    (void) source;
+    (void) limit;
+    (void) window;
+    return true;
+  }
+
+  /// Gives back what take_registration took for a name that was not made.
+  virtual caf::error refund_registration(const std::string& source) {
+    (void) source;
+    return caf::none;
   }
 
   /// The prekeys of the users' devices, in the same store.

@@ -137,6 +137,56 @@ TEST_F(SharedStoreTest, NamesPerKeyAreCountedAcrossRouters) {
   EXPECT_EQ(pg_server::scalar(conninfo_, "SELECT COUNT(*) FROM users"), 2);
 }
 
+// New names per source address are counted in the database too: an
+// address cannot register its share at every router.
+TEST_F(SharedStoreTest, NewNamesPerAddressAreCountedAcrossRouters) {
+  directory_limits limits;
+  limits.registrations_per_minute = 2;
+  auto a = spawn_directory(*sys_, pg_directory(conninfo_), limits);
+  auto b = spawn_directory(*sys_, pg_directory(conninfo_), limits);
+  track(a.address());
+  track(b.address());
+  run();
+  const std::string here{"\x0a\x00\x00\x01", 4};
+  const std::string there{"\x0a\x00\x00\x02", 4};
+  auto bind = [&](const directory_actor& d, const std::string& name,
+                  const std::string& source) {
+    return call(d, register_atom::value, name, "key of " + name, true,
+                source);
+  };
+  auto first = bind(a, "name1", here);
+  ASSERT_TRUE(first && first->match_elements<bool>());
+  auto second = bind(b, "name2", here);
+  ASSERT_TRUE(second && second->match_elements<bool>());
+  EXPECT_EQ(code_of_answer(bind(a, "name3", here)), errc::rate_limited);
+  EXPECT_EQ(code_of_answer(bind(b, "name3", here)), errc::rate_limited);
+  // Signing in again with a name made before costs nothing; another
+  // address has its own count.
+  auto again = bind(b, "name1", here);
+  ASSERT_TRUE(again && again->match_elements<bool>());
+  EXPECT_FALSE(again->get_as<bool>(0));
+  auto other = bind(b, "name3", there);
+  ASSERT_TRUE(other && other->match_elements<bool>());
+  EXPECT_EQ(pg_server::scalar(conninfo_, "SELECT COUNT(*) FROM users"), 3);
+  // A name refused as taken costs nothing either.
+  EXPECT_EQ(code_of_answer(call(a, register_atom::value, std::string{"name1"},
+                                std::string{"another key"}, true, there)),
+            errc::username_taken);
+  EXPECT_EQ(pg_server::scalar(conninfo_,
+                              "SELECT COUNT(*) FROM registrations"),
+            3);
+  // Older than a minute: counted no more (and deleted).
+  ASSERT_GE(pg_server::scalar(conninfo_,
+                              "WITH x AS (UPDATE registrations SET at = at"
+                              " - 61000 RETURNING 1) SELECT COUNT(*) FROM x"),
+            3);
+  auto later = bind(a, "name4", here);
+  ASSERT_TRUE(later && later->match_elements<bool>());
+  EXPECT_EQ(pg_server::scalar(conninfo_,
+                              "SELECT COUNT(*) FROM registrations"),
+            1);
+}
+
 TEST_F(SharedStoreTest, ConcurrentBindingsOfOneNameLeaveOneRow) {
   // Threads with connections of their own, as routers on other machines.
   constexpr int n = 4;

@@ -339,6 +339,34 @@ TEST_F(pg_cluster, adding_and_removing_a_router_keeps_every_name_and_queue) {
   EXPECT_EQ(pg_server::scalar(store, "SELECT COUNT(*) FROM users"), 3);
 }
 
+// New names per address are counted in the store: an address that made
+// its share of names at one router cannot make more at another.
+TEST(pg_routers, new_names_per_address_are_one_budget_for_the_cluster) {
+  auto& pg = pg_server::shared();
+  ASSERT_TRUE(pg.ok()) << pg.why();
+  auto store = pg.fresh_database();
+  ASSERT_FALSE(store.empty()) << pg.why();
+  temp_dir dir;
+  std::vector<std::string> opts{"--store", store,
+                                "--registrations-per-minute", "2"};
+  auto a = router_process::start(dir / "a", 0, opts);
+  auto b = router_process::start(dir / "b", 0, opts);
+  auto home = dir / "home";
+  for (auto user : {"u1", "u2", "u3"})
+    ASSERT_EQ(init_identity(home, user).exit_code, 0);
+  auto sign_in = [&](const router_process& r, const std::string& user) {
+    return run(cli(home, r.address(), user, {"recv", "--wait", "0"}));
+  };
+  ASSERT_EQ(sign_in(a, "u1").exit_code, 0);
+  ASSERT_EQ(sign_in(b, "u2").exit_code, 0);
+  // A has one new name left of its own, but the address has none.
+  auto r = sign_in(a, "u3");
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  EXPECT_EQ(pg_server::scalar(store, "SELECT COUNT(*) FROM users"), 2);
+  // Names made before sign in as ever.
+  EXPECT_EQ(sign_in(a, "u2").exit_code, 0);
+}
+
 TEST(pg_routers, a_password_in_the_store_address_is_refused_at_start) {
   temp_dir dir;
   auto r = run({node_binary(), "router", "--data", dir / "r", "--store",
