@@ -12,6 +12,7 @@
 #include "actors/admin/admin_ops.hpp"
 #include "actors/admin/admin_socket.hpp"
 #include "actors/admin/backup.hpp"
+#include "actors/admin/pg_migrate.hpp"
 #include "actors/common/error.hpp"
 #include "actors/protocol/envelope.hpp"
 #include "crypto/key.hpp"
@@ -34,6 +35,10 @@ constexpr const char* admin_usage =
   "(lost key)\n"
   "  block NAME | unblock NAME  NAME cannot sign in or receive while blocked\n"
   "  audit                      what operators did, oldest first\n"
+  "  migrate --data=DIR --store=URL  copy a stopped router's SQLite folder "
+  "into the\n"
+  "                             PostgreSQL store (once; a second run changes "
+  "nothing)\n"
   "  sessions                   who is signed in at the running router "
   "(--data)\n"
   "  drain [--close-after=S]    the running router refuses new connections "
@@ -218,6 +223,39 @@ int tell_running_router(const std::string& data, const std::string& name) {
   return exit_failed;
 }
 
+// Copies a router's SQLite folder (--data, run.sh's by default) into the
+// PostgreSQL store (--store).
+int cmd_migrate(options& opts, const std::string& default_data) {
+  if (opts.words.size() != 1)
+    return usage_error("migrate takes no name");
+  if (opts.values.count("store") == 0)
+    return usage_error("migrate needs --store=URL, the PostgreSQL store to "
+                       "copy the router's folder (--data) into");
+  auto data = opts.values.count("data") > 0 ? opts.values["data"]
+                                            : default_data;
+  auto by = opts.values.count("by") > 0 ? opts.values["by"] : operator_name();
+  auto rep = migrate_to_postgresql(data, opts.values["store"], by);
+  if (!rep)
+    return fail(rep.error());
+  if (!rep->done_before.empty()) {
+    std::cout << data << " was migrated to this store before ("
+              << rep->done_before << "); nothing was changed" << std::endl;
+    return 0;
+  }
+  spdlog::info("admin: migrate of {} to PostgreSQL by {}: {} names, {} "
+               "messages",
+               data, by, rep->users, rep->messages);
+  std::cout << "copied " << rep->users << " names (" << rep->users_present
+            << " were there with the same key), " << rep->devices
+            << " devices, " << rep->prekeys << " one-time prekeys, "
+            << rep->messages << " queued messages, " << rep->blocked
+            << " blocked names and " << rep->audit
+            << " audit rows into the PostgreSQL store; start the routers "
+               "with --store and keep this folder only for its router key"
+            << std::endl;
+  return 0;
+}
+
 } // namespace
 
 int run_admin(std::vector<std::string> args, const std::string& default_data) {
@@ -231,6 +269,8 @@ int run_admin(std::vector<std::string> args, const std::string& default_data) {
              {"data", "store", "key", "by", "older-than-days", "close-after"},
              {"yes"}, opts, problem))
     return usage_error(problem);
+  if (!opts.words.empty() && opts.words[0] == "migrate")
+    return cmd_migrate(opts, default_data);
   if (opts.values.count("data") > 0 && opts.values.count("store") > 0)
     return usage_error("give --data (SQLite) or --store (PostgreSQL), not "
                        "both");

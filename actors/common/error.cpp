@@ -121,6 +121,9 @@ constexpr errc_info infos[] = {
   {errc::store_unavailable, "store_unavailable",
    "The router's database cannot be reached now; try again in a few "
    "seconds."},
+  {errc::store_conflict, "store_conflict",
+   "Some names are bound to other keys in the PostgreSQL store than in "
+   "the data folder; nothing was copied. Settle each name first."},
   {errc::name_blocked, "name_blocked",
    "The router's operator has blocked that name: it cannot sign in or "
    "receive messages."},

@@ -64,16 +64,8 @@ constexpr int64_t known_version
 // microseconds) and below 2^53, which a JSON number still holds exactly.
 static_assert(shared_seq_base < (uint64_t{1} << 53));
 
-// FNV-1a: the same key for a name in every router (std::hash may differ
-// between builds).
 int64_t recipient_key(const std::string& name) {
-  uint64_t h = 0xcbf29ce484222325;
-  for (unsigned char c : name) {
-    h ^= c;
-    h *= 0x100000001b3;
-  }
-  // Not the migration lock's key space: those are single constants.
-  return static_cast<int64_t>(h);
+  return pg_queue_lock_key(name);
 }
 
 // The first key of the two-key advisory locks on a source's registrations
@@ -619,6 +611,18 @@ private:
 };
 
 } // namespace
+
+// FNV-1a: the same key for a name in every router (std::hash may differ
+// between builds).
+int64_t pg_queue_lock_key(const std::string& recipient) {
+  uint64_t h = 0xcbf29ce484222325;
+  for (unsigned char c : recipient) {
+    h ^= c;
+    h *= 0x100000001b3;
+  }
+  // Not the migration lock's key space: those are single constants.
+  return static_cast<int64_t>(h);
+}
 
 bool is_postgresql_address(const std::string& store) {
   return store.rfind("postgresql://", 0) == 0

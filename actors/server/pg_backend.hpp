@@ -22,6 +22,11 @@ constexpr const char* pg_queue_channel = "courier_queue";
 /// clock, which stays below this.
 constexpr uint64_t shared_seq_base = uint64_t{1} << 52;
 
+/// The advisory lock a queue write holds on `recipient` from taking a seq
+/// to its commit (pg_advisory_xact_lock(key)), so that seqs become visible
+/// in order; whoever numbers messages in the shared queue takes it too.
+int64_t pg_queue_lock_key(const std::string& recipient);
+
 /// Whether `store` names a PostgreSQL server (postgresql:// or
 /// postgres://) rather than the default SQLite files.
 bool is_postgresql_address(const std::string& store);

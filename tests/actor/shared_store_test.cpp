@@ -1,7 +1,8 @@
 // Routers sharing one PostgreSQL store (actors/server/pg_backend.cpp): one
 // name binding and one queue for all of them, one-time prekeys handed out
-// once under concurrency, versioned migrations, and a --store address
-// checked before any connection. Each router here is a directory and a
+// once under concurrency, versioned migrations, new names per address
+// counted for every router, a router's SQLite folder migrated into it, and
+// a --store address checked before any connection. Each router here is a directory and a
 // store actor with connections of their own; the PostgreSQL server is the
 // binary's own (tests/support/pg_server.hpp).
 
@@ -20,6 +21,7 @@
 #include <caf/all.hpp>
 
 #include "actors/admin/admin_ops.hpp"
+#include "actors/admin/pg_migrate.hpp"
 #include "actors/common/clock.hpp"
 #include "actors/common/error.hpp"
 #include "actors/server/directory.hpp"
@@ -501,6 +503,58 @@ TEST(StoreAddress, APasswordInTheAddressIsRefused) {
   opened = open_router_store("", scratch.path());
   ASSERT_TRUE(opened) << to_string(opened.error());
   EXPECT_FALSE(opened->directory->shared());
+}
+
+// `courier-node admin migrate` refuses, and writes nothing, when the store
+// binds a name of the folder to another key; a name bound to the same key
+// is kept as the store has it.
+TEST(MigrateToStore, ANameBoundToAnotherKeyStopsItBeforeAnyWrite) {
+  std::string conninfo;
+  ASSERT_NO_FATAL_FAILURE(fresh_pg_store(conninfo));
+  scratch_dir folder;
+  {
+    auto db = open_directory_db(folder.path() + "/directory.db");
+    ASSERT_TRUE(db) << to_string(db.error());
+    ASSERT_FALSE((*db)->exec("INSERT INTO users(name, key, created) VALUES"
+                             " ('alice', 'alice key', 1),"
+                             " ('bob', 'bob key', 1),"
+                             " ('carol', 'carol key', 1)"));
+  }
+  auto bound = [&](const std::string& name, const std::string& key) {
+    return pg_server::scalar(conninfo,
+                             "WITH x AS (INSERT INTO users(name, key, created)"
+                             " VALUES ('" + name + "', convert_to('" + key
+                               + "', 'UTF8'), 1) RETURNING 1)"
+                                 " SELECT COUNT(*) FROM x");
+  };
+  ASSERT_EQ(bound("alice", "mallory key"), 1);
+  ASSERT_EQ(bound("carol", "carol key"), 1);
+  auto rep = admin::migrate_to_postgresql(folder.path(), conninfo, "test");
+  ASSERT_FALSE(rep);
+  EXPECT_EQ(code_of(rep.error()), errc::store_conflict);
+  auto why = explain(rep.error());
+  EXPECT_NE(why.find("1 name is bound to another key"), std::string::npos)
+    << why;
+  EXPECT_NE(why.find("alice"), std::string::npos) << why;
+  EXPECT_EQ(why.find("carol"), std::string::npos) << why;
+  EXPECT_EQ(pg_server::scalar(conninfo, "SELECT COUNT(*) FROM users"), 2)
+    << "bob was written";
+  EXPECT_EQ(pg_server::scalar(conninfo, "SELECT COUNT(*) FROM admin_audit"),
+            0);
+  // Settled (alice's binding is the folder's): bob is copied, carol kept.
+  ASSERT_EQ(pg_server::scalar(conninfo,
+                              "WITH x AS (DELETE FROM users WHERE name ="
+                              " 'alice' RETURNING 1) SELECT COUNT(*) FROM x"),
+            1);
+  rep = admin::migrate_to_postgresql(folder.path(), conninfo, "test");
+  ASSERT_TRUE(rep) << to_string(rep.error());
+  EXPECT_EQ(rep->users, 2u);
+  EXPECT_EQ(rep->users_present, 1u);
+  EXPECT_TRUE(rep->done_before.empty());
+  rep = admin::migrate_to_postgresql(folder.path(), conninfo, "test");
+  ASSERT_TRUE(rep) << to_string(rep.error());
+  EXPECT_FALSE(rep->done_before.empty()) << "a second run copied again";
+  EXPECT_EQ(rep->users, 0u);
 }
 
 // A router and `courier-node admin` open a --store with one function: the

@@ -339,6 +339,59 @@ TEST_F(pg_cluster, adding_and_removing_a_router_keeps_every_name_and_queue) {
   EXPECT_EQ(pg_server::scalar(store, "SELECT COUNT(*) FROM users"), 3);
 }
 
+// A single router's SQLite folder moves into PostgreSQL (`courier-node
+// admin migrate`): a router on the store then knows its users and
+// delivers what was queued for them; a second run changes nothing; a
+// router running on the folder stops it.
+TEST(pg_routers, migrate_moves_a_sqlite_router_into_postgresql) {
+  auto& pg = pg_server::shared();
+  ASSERT_TRUE(pg.ok()) << pg.why();
+  auto store = pg.fresh_database();
+  ASSERT_FALSE(store.empty()) << pg.why();
+  temp_dir dir;
+  auto home = dir / "home";
+  for (auto user : {"alice", "bob"})
+    ASSERT_EQ(init_identity(home, user).exit_code, 0);
+  auto data = dir / "router";
+  auto migrate = [&] {
+    return run({node_binary(), "admin", "migrate", "--data", data, "--store",
+                store, "--by", "test"});
+  };
+  {
+    auto old = router_process::start(data);
+    auto at = [&](const std::string& user, std::vector<std::string> args) {
+      return run(cli(home, old.address(), user, std::move(args)));
+    };
+    ASSERT_EQ(at("bob", {"recv", "--wait", "0"}).exit_code, 0);
+    for (auto body : {"queued one", "queued two"})
+      ASSERT_EQ(at("alice", {"send", "bob", body}).exit_code, 0);
+    auto r = migrate();
+    EXPECT_EQ(r.exit_code, 1) << r.out;
+    EXPECT_TRUE(has(r.err, "stop it first")) << r.err;
+    EXPECT_EQ(pg_server::scalar(store, "SELECT COUNT(*) FROM users"), -1)
+      << "the store was touched while the router ran";
+    ASSERT_TRUE(old.proc.stop());
+  }
+  auto r = migrate();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "copied 2 names")) << r.out;
+  EXPECT_TRUE(has(r.out, "2 queued messages")) << r.out;
+  r = migrate();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "nothing was changed")) << r.out;
+  EXPECT_EQ(pg_server::scalar(store, "SELECT COUNT(*) FROM queue"), 2);
+  // The same folder (its router key, which clients pinned) on the store.
+  auto now = router_process::start(data, 0, {"--store", store});
+  r = run(cli(home, now.address(), "bob",
+              {"--json", "recv", "--wait", "10", "--count", "2"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "queued one")) << r.out;
+  EXPECT_TRUE(has(r.out, "queued two")) << r.out;
+  r = run(cli(home, now.address(), "alice", {"send", "bob", "after"}));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(pg_server::scalar(store, "SELECT COUNT(*) FROM users"), 2);
+}
+
 // New names per address are counted in the store: an address that made
 // its share of names at one router cannot make more at another.
 TEST(pg_routers, new_names_per_address_are_one_budget_for_the_cluster) {
