@@ -899,3 +899,24 @@ TEST_F(bank_standby_test, standby_takes_over_mid_load_and_applies_each_order_onc
   EXPECT_NE(slurp(log2).find("lost the ledger lock"), std::string::npos)
     << slurp(log2);
 }
+
+// A password in --ledger is refused before any connection, and not
+// repeated; a --ledger that is not PostgreSQL is refused too.
+TEST(bank_ledger_option, a_password_or_a_file_in_ledger_is_refused_at_start) {
+  temp_dir dir;
+  auto r = run({COURIER_NODE, "bank", "--data=" + (dir / "bank"),
+                "--ledger=postgresql://bank@db.example/courier?password=hunter2"},
+               seconds{20});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE((r.err + r.out).find("--ledger address holds a password"),
+            std::string::npos)
+    << r.err << r.out;
+  EXPECT_EQ((r.err + r.out).find("hunter2"), std::string::npos);
+  r = run({COURIER_NODE, "bank-audit", "--data=" + (dir / "bank"),
+           "--ledger=" + (dir / "ledger.db")},
+          seconds{20});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE((r.err + r.out).find("--ledger must be a postgresql://"),
+            std::string::npos)
+    << r.err << r.out;
+}
