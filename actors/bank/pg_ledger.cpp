@@ -4,8 +4,8 @@
 #include <exception>
 #include <limits>
 #include <map>
-#include <optional>
 #include <set>
+#include <stdexcept>
 #include <utility>
 
 #include <pqxx/pqxx>

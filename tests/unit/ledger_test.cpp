@@ -21,6 +21,8 @@
 
 #include <unistd.h>
 
+#include <pqxx/pqxx>
+
 #include "actors/bank/ledger.hpp"
 #include "actors/bank/ledger_backend.hpp"
 #include "actors/common/error.hpp"
@@ -176,15 +178,32 @@ protected:
 
 // -- every rule on both kinds of database -------------------------------------
 
+/// One PostgreSQL database for the binary, emptied for each test (a new
+/// database and its migration per test would cost several times more).
+void empty_pg_ledger(std::string& conninfo) {
+  static std::string shared;
+  if (shared.empty()) {
+    auto& pg = test::pg_server::shared();
+    ASSERT_TRUE(pg.ok()) << pg.why();
+    shared = pg.fresh_database();
+    ASSERT_FALSE(shared.empty()) << pg.why();
+  } else {
+    pqxx::connection c{shared};
+    pqxx::nontransaction tx{c};
+    tx.exec("TRUNCATE postings, transfers, accounts;"
+            "ALTER SEQUENCE transfer_seq RESTART;"
+            "INSERT INTO accounts(name, key_fp, overdraft, opened)"
+            " VALUES('@issuance', '', true, 0)");
+  }
+  conninfo = shared;
+}
+
 class LedgerTest : public LedgerBase,
                    public ::testing::TestWithParam<std::string> {
 protected:
   void SetUp() override {
     if (GetParam() == "postgresql") {
-      auto& pg = test::pg_server::shared();
-      ASSERT_TRUE(pg.ok()) << pg.why();
-      path_ = pg.fresh_database();
-      ASSERT_FALSE(path_.empty()) << pg.why();
+      ASSERT_NO_FATAL_FAILURE(empty_pg_ledger(path_));
     } else {
       path_ = GetParam() == "disk" ? temp_db_path() : std::string{":memory:"};
     }
