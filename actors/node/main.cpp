@@ -350,7 +350,8 @@ public:
       .add(data, "data", "folder for the bank's key and ledger")
       .add(ledger, "ledger",
            "postgresql://... (no password: PGPASSFILE): the ledger in "
-           "PostgreSQL; banks with the same key and ledger wait as standbys "
+           "PostgreSQL; banks with the same data folder and ledger wait as "
+           "standbys "
            "(default: DATA/ledger.db)")
       .add(operator_list, "operator",
            "NAME=FINGERPRINT: that user, signing with that key, may issue "
