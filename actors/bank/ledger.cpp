@@ -23,13 +23,6 @@ caf::expected<int64_t> scalar(database& db, const std::string& sql,
   return *row ? stmt->int_at(0) : 0;
 }
 
-// What a retry must repeat exactly. The requester is part of it (and of the
-// key), so one user's ids say nothing about another's.
-std::string content_of(const transfer_order& o) {
-  return o.requester + "\n" + o.kind + "\n" + o.from + "\n" + o.to + "\n"
-         + std::to_string(o.amount_minor);
-}
-
 // Version 1: the first ledger, with transfer ids unique across the ledger.
 constexpr const char* schema_v1 =
   "CREATE TABLE IF NOT EXISTS accounts("
@@ -229,7 +222,7 @@ caf::expected<transfer_receipt> ledger::replay(const transfer_order& order) {
     return row.error();
   if (!*row)
     return make_error(errc::internal); // caller checked existence
-  if (stmt->text_at(6) != content_of(order))
+  if (stmt->text_at(6) != order_content(order))
     return make_error(errc::conflicting_order,
                       "transfer " + order.transfer_id
                         + " was already used for a different order");
@@ -291,7 +284,7 @@ caf::expected<transfer_receipt> ledger::apply(const transfer_order& order,
   auto to_after = to->balance + order.amount_minor;
   insert_.bind(1, order.transfer_id).bind(2, order.kind);
   insert_.bind(3, order.requester).bind(4, order.from).bind(5, order.to);
-  insert_.bind(6, order.amount_minor).bind(7, content_of(order));
+  insert_.bind(6, order.amount_minor).bind(7, order_content(order));
   if (auto err = insert_.bind(8, now_ms).run())
     return tear(std::move(err));
   auto seq = db_.last_insert_id();
@@ -393,23 +386,7 @@ caf::expected<audit_report> ledger::audit() {
       || (err = get("SELECT COUNT(*) FROM accounts WHERE overdraft = 0"
                     " AND balance < 0", negative)))
     return err;
-  if (rep.total_balances != rep.total_issued)
-    rep.problems.push_back("the balances sum to " + format_amount(rep.total_balances)
-                           + " but " + format_amount(rep.total_issued)
-                           + " was issued");
-  if (postings_sum != 0)
-    rep.problems.push_back("the postings sum to " + format_amount(postings_sum)
-                           + " instead of zero");
-  if (bad_accounts > 0)
-    rep.problems.push_back(std::to_string(bad_accounts)
-                           + " account(s) whose balance differs from the sum"
-                             " of their postings");
-  if (bad_transfers > 0)
-    rep.problems.push_back(std::to_string(bad_transfers)
-                           + " transfer(s) without a balanced pair of postings");
-  if (negative > 0)
-    rep.problems.push_back(std::to_string(negative)
-                           + " account(s) below zero without an overdraft");
+  describe_problems(rep, postings_sum, bad_accounts, bad_transfers, negative);
   return rep;
 }
 

@@ -6,7 +6,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "actors/bank/ledger.hpp"
+#include "actors/bank/ledger_backend.hpp"
 #include "actors/common/clock.hpp"
 #include "actors/common/error.hpp"
 #include "actors/common/telemetry.hpp"
@@ -23,7 +23,7 @@ struct pending_order {
 } // namespace
 
 struct ledger_state {
-  std::shared_ptr<ledger> books;
+  std::shared_ptr<ledger_backend> books;
   std::vector<pending_order> pending;
   bool flush_scheduled = false;
   /// The node's bank series and readiness; null without them.
@@ -43,8 +43,13 @@ struct ledger_state {
     auto err = books->begin();
     if (!err) {
       auto ts = now_ms();
+      // One call for the batch: PostgreSQL writes it with a few
+      // statements instead of a few per order.
+      std::vector<transfer_order> orders;
+      orders.reserve(pending.size());
       for (auto& p : pending)
-        results.push_back(books->apply(p.order, ts));
+        orders.push_back(p.order);
+      results = books->apply_all(orders, ts);
       if (books->torn()) {
         books->rollback();
         results = apply_one_by_one(ts);
@@ -124,7 +129,7 @@ namespace {
 
 ledger_actor::behavior_type
 bookkeeper(ledger_actor::stateful_pointer<ledger_state> self,
-           std::shared_ptr<ledger> books) {
+           std::shared_ptr<ledger_backend> books) {
   self->state.books = std::move(books);
   self->state.metrics = bank_metrics_of(self->system());
   if (auto t = telemetry_of(self->system()))
@@ -194,7 +199,8 @@ bookkeeper(ledger_actor::stateful_pointer<ledger_state> self,
 
 } // namespace
 
-ledger_actor spawn_ledger(caf::actor_system& sys, std::shared_ptr<ledger> books) {
+ledger_actor spawn_ledger(caf::actor_system& sys,
+                          std::shared_ptr<ledger_backend> books) {
   return sys.spawn(bookkeeper, std::move(books));
 }
 

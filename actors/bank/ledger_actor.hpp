@@ -32,10 +32,10 @@ using ledger_actor = caf::typed_actor<
   // Internal: commit everything pending.
   caf::reacts_to<flush_atom>>;
 
-class ledger;
+class ledger_backend;
 
-
-/// Spawns the ledger actor over an opened ledger.
-ledger_actor spawn_ledger(caf::actor_system& sys, std::shared_ptr<ledger> books);
+/// Spawns the ledger actor over an opened ledger (SQLite or PostgreSQL).
+ledger_actor spawn_ledger(caf::actor_system& sys,
+                          std::shared_ptr<ledger_backend> books);
 
 } // namespace courier::bank

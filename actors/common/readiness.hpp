@@ -16,6 +16,7 @@ public:
     store,     ///< the store (SQLite or PostgreSQL) answers; the ledger
     backbone,  ///< the backbone is published (cluster routers)
     signed_in, ///< the bank is signed in at a router
+    ledger_lock, ///< the bank holds the PostgreSQL ledger's lock (active)
     part_count
   };
 
@@ -31,7 +32,8 @@ public:
   }
 
   /// Empty when every required part is met; else what is missing, e.g.
-  /// "the store is unreachable".
+  /// "the store is unreachable"; a standby bank says only that it waits
+  /// for the ledger lock.
   std::string missing() const;
 
 private:

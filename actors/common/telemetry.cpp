@@ -31,7 +31,11 @@ void report_ready(const caf::actor_system& sys, readiness::part part,
 std::string readiness::missing() const {
   static constexpr const char* what[part_count] = {
     "the edge port is not listening", "the store is unreachable",
-    "the backbone is not published", "not signed in at a router"};
+    "the backbone is not published", "not signed in at a router",
+    "standby: waiting for the ledger lock"};
+  // What else a standby lacks follows from this.
+  if (required_[ledger_lock] && !met_[ledger_lock].load(std::memory_order_relaxed))
+    return what[ledger_lock];
   std::string out;
   for (size_t i = 0; i < part_count; ++i)
     if (required_[i] && !met_[i].load(std::memory_order_relaxed))

@@ -20,6 +20,7 @@
 #include "actors/bank/bank.hpp"
 #include "actors/bank/ledger.hpp"
 #include "actors/bank/ledger_actor.hpp"
+#include "actors/bank/ledger_lock.hpp"
 #include "actors/client/client.hpp"
 #include "actors/client/identity.hpp"
 #include "actors/common/endpoint.hpp"
@@ -43,6 +44,7 @@
 #include "actors/server/handshake_worker.hpp"
 #include "actors/server/router.hpp"
 #include "actors/server/queue_listener.hpp"
+#include "actors/server/pg_backend.hpp"
 #include "actors/server/router_store.hpp"
 #include "actors/server/session.hpp"
 #include "actors/server/store.hpp"
@@ -76,7 +78,9 @@ constexpr const char* usage =
   " --data=B=DIR --data=C=DIR\n"
   "       courier-node bank [--server=HOST:PORT] [--data=DIR]"
   " [--operator NAME=FINGERPRINT]...\n"
-  "       courier-node bank-audit [--data=DIR]\n"
+  "         [--ledger=postgresql://...]   (standby banks: same key, same"
+  " --ledger)\n"
+  "       courier-node bank-audit [--data=DIR] [--ledger=URL]\n"
   "       courier-node bank-fingerprint [--data=DIR]   (the bank's key)\n"
   "       courier-node admin [--data=DIR | --store=URL] COMMAND   (users,\n"
   "         queue, purge, rebind, block, unblock, audit; admin --help)\n"
@@ -326,6 +330,9 @@ class bank_config : public base_config {
 public:
   std::string server = "127.0.0.1:7400";
   std::string data = default_data("bank");
+  /// Empty: SQLite in `data`; postgresql://...: the ledger in PostgreSQL,
+  /// with standby banks waiting for its lock.
+  std::string ledger;
   std::string server_fingerprint;
   size_t workers = 2;
   size_t max_handovers = 64;
@@ -341,6 +348,11 @@ public:
     opt_group{custom_options_, "global"}
       .add(server, "server", "router(s) HOST:PORT[,HOST:PORT]")
       .add(data, "data", "folder for the bank's key and ledger")
+      .add(ledger, "ledger",
+           "postgresql://... (no password: PGPASSFILE): the ledger in "
+           "PostgreSQL; banks with the same data folder and ledger wait as "
+           "standbys "
+           "(default: DATA/ledger.db)")
       .add(operator_list, "operator",
            "NAME=FINGERPRINT: that user, signing with that key, may issue "
            "money (repeatable)")
@@ -366,11 +378,15 @@ public:
 class bank_data_config : public base_config {
 public:
   std::string data = default_data("bank");
+  std::string ledger; ///< as bank_config::ledger
 
   explicit bank_data_config(std::string usage_lines)
     : usage_lines_(std::move(usage_lines)) {
-    opt_group{custom_options_, "global"}.add(
-      data, "data", "the bank's data folder (its key and ledger)");
+    opt_group{custom_options_, "global"}
+      .add(data, "data", "the bank's data folder (its key and ledger)")
+      .add(ledger, "ledger",
+           "postgresql://...: the bank's ledger in PostgreSQL (default: "
+           "DATA/ledger.db)");
   }
 
   /// The text of `--help`: usage, then each option with its default.
@@ -760,13 +776,61 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   leave(0);
 }
 
-caf::expected<std::shared_ptr<bank::ledger>> open_books(const std::string& dir) {
+// The ledger at `where` (--ledger), or DATA/ledger.db without it.
+caf::expected<std::shared_ptr<bank::ledger_backend>>
+open_books(const std::string& dir, const std::string& where) {
   if (auto err = make_private_dir(dir))
     return err;
-  auto books = bank::ledger::open(dir + "/ledger.db");
+  auto books = bank::open_ledger(where.empty() ? dir + "/ledger.db" : where);
   if (!books)
     return books.error();
-  return std::make_shared<bank::ledger>(std::move(*books));
+  return std::shared_ptr<bank::ledger_backend>{std::move(*books)};
+}
+
+// Waits in 0.5 s steps until `sigs` arrives (true) or `step` says stop
+// waiting (false). Signals are only taken in the main thread.
+template <class F>
+bool signalled_before(F step) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  for (;;) {
+    if (!step())
+      return false;
+    timespec half{0, 500'000'000};
+    auto sig = sigtimedwait(&set, nullptr, &half);
+    if (sig == SIGHUP)
+      reload_log_level();
+    else if (sig > 0)
+      return true;
+  }
+}
+
+// A standby waits here until it holds the ledger lock; true once it does,
+// false when told to stop first.
+bool take_ledger_lock(bank::ledger_lock& lock) {
+  bool said = false;
+  std::string last_problem;
+  return !signalled_before([&] {
+    auto got = lock.try_take();
+    if (got && *got)
+      return false;
+    if (!got && detail_of(got.error()) != last_problem) {
+      last_problem = detail_of(got.error());
+      logger(component::node)
+        .warn("standby: cannot reach the ledger's PostgreSQL ({}); trying "
+              "again every 0.5 s",
+              last_problem);
+    } else if (got && !said) {
+      said = true;
+      logger(component::node)
+        .info("standby: another bank holds the ledger lock; waiting for it "
+              "(polling every 0.5 s), signed in nowhere meanwhile");
+    }
+    return true;
+  });
 }
 
 // Loads the bank's key from its data folder, or makes it there
@@ -794,7 +858,20 @@ int run_bank(caf::actor_system& sys, bank_config& cfg) {
   auto endpoint = serve_operator_endpoint(cfg.ops, cfg);
   if (!endpoint)
     return fail(detail_of(endpoint.error()));
-  auto books = open_books(cfg.data);
+  // On PostgreSQL, of several banks with this key one is active: the one
+  // holding the lock. Nothing is opened or signed in before.
+  std::unique_ptr<bank::ledger_lock> lock;
+  if (is_postgresql_address(cfg.ledger)) {
+    if (auto err = check_postgresql_address(cfg.ledger, "--ledger"))
+      return fail(detail_of(err));
+    lock = std::make_unique<bank::ledger_lock>(cfg.ledger);
+    if (!take_ledger_lock(*lock))
+      leave(0);
+    report_ready(sys, readiness::ledger_lock, true);
+    logger(component::node)
+      .info("holding the ledger lock: this bank is the active one");
+  }
+  auto books = open_books(cfg.data, cfg.ledger);
   if (!books)
     return fail(explain(books.error()));
   report_ready(sys, readiness::store, true);
@@ -834,8 +911,20 @@ int run_bank(caf::actor_system& sys, bank_config& cfg) {
     .info("courier bank serving as 'bank' via {}{}", cfg.server,
           ops.empty() ? "; no operators: nobody may issue money"
                       : "; operators: " + ops);
-  wait_for_signal();
-  leave(0);
+  if (!lock) {
+    wait_for_signal();
+    leave(0);
+  }
+  // A bank whose lock session is gone may have a successor already: it
+  // stops at once rather than write beside it.
+  caf::error lost;
+  if (signalled_before([&] { return !(lost = lock->check()); }))
+    leave(0);
+  logger(component::node)
+    .critical("lost the ledger lock ({}); stopping so that only one bank "
+              "acts (a standby takes over)",
+              detail_of(lost));
+  leave(1);
 }
 
 // Prints the bank's fingerprint from its data folder, for clients to
@@ -854,12 +943,13 @@ int run_bank_fingerprint(bank_data_config& cfg) {
 }
 
 int run_audit(bank_data_config& cfg) {
-  if (!std::filesystem::exists(cfg.data + "/ledger.db"))
+  if (cfg.ledger.empty() && !std::filesystem::exists(cfg.data + "/ledger.db"))
     return fail("no ledger in " + cfg.data);
-  auto books = bank::ledger::open(cfg.data + "/ledger.db");
+  auto books = bank::open_ledger(cfg.ledger.empty() ? cfg.data + "/ledger.db"
+                                                    : cfg.ledger);
   if (!books)
     return fail(explain(books.error()));
-  auto rep = books->audit();
+  auto rep = (*books)->audit();
   if (!rep)
     return fail(explain(rep.error()));
   std::cout << "accounts: " << rep->accounts << ", transfers: " << rep->transfers
@@ -996,6 +1086,9 @@ int main(int argc, char** argv) {
     }
     if (auto err = cfg.parse(args))
       return fail("bad option: " + caf::to_string(err));
+    if (!cfg.ledger.empty() && !is_postgresql_address(cfg.ledger))
+      return fail("--ledger must be a postgresql:// address (without it the "
+                  "ledger is DATA/ledger.db)");
     if (command == "bank-audit")
       return run_audit(cfg);
     return run_bank_fingerprint(cfg);
@@ -1020,10 +1113,16 @@ int main(int argc, char** argv) {
     if (auto err = read_named_keys(cfg.operator_list, "operator",
                                    cfg.operators))
       return fail(detail_of(err));
+    if (!cfg.ledger.empty() && !is_postgresql_address(cfg.ledger))
+      return fail("--ledger must be a postgresql:// address (without it the "
+                  "ledger is DATA/ledger.db)");
     if (auto problem = prepare_operator_options(cfg.ops, cfg.data,
                                                 node_role::bank, false, cfg);
         !problem.empty())
       return fail(problem);
+    // A standby is not ready until it holds the ledger lock.
+    if (!cfg.ledger.empty() && cfg.node_telemetry)
+      cfg.node_telemetry->ready.require(readiness::ledger_lock);
     caf::actor_system sys{cfg};
     return run_bank(sys, cfg);
   }

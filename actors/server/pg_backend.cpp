@@ -629,7 +629,8 @@ bool is_postgresql_address(const std::string& store) {
          || store.rfind("postgres://", 0) == 0;
 }
 
-caf::error check_postgresql_address(const std::string& conninfo) {
+caf::error check_postgresql_address(const std::string& conninfo,
+                                    const std::string& option) {
   char* msg = nullptr;
   auto opts = PQconninfoParse(conninfo.c_str(), &msg);
   if (opts == nullptr) {
@@ -639,8 +640,8 @@ caf::error check_postgresql_address(const std::string& conninfo) {
     while (!why.empty() && why.back() == '\n')
       why.pop_back();
     return make_error(errc::bad_store_address,
-                      "the --store address is not a PostgreSQL connection "
-                      "string: "
+                      "the " + option
+                        + " address is not a PostgreSQL connection string: "
                         + why);
   }
   bool has_password = false;
@@ -651,8 +652,9 @@ caf::error check_postgresql_address(const std::string& conninfo) {
   PQconninfoFree(opts);
   if (has_password)
     return make_error(errc::bad_store_address,
-                      "the --store address holds a password, which every user "
-                      "of this machine can read on the command line; remove "
+                      "the " + option
+                        + " address holds a password, which every user "
+                          "of this machine can read on the command line; remove "
                       "it and put it in a password file (PGPASSFILE or "
                       "~/.pgpass, mode 0600)");
   return caf::none;

@@ -34,8 +34,10 @@ bool is_postgresql_address(const std::string& store);
 /// Checks a libpq connection string before any connection: it must parse,
 /// and it must not carry a password (a command line is visible to every
 /// user of the machine; libpq reads PGPASSFILE or ~/.pgpass instead).
-/// Fails with `bad_store_address`; the message never repeats the address.
-caf::error check_postgresql_address(const std::string& conninfo);
+/// Fails with `bad_store_address`; the message never repeats the address
+/// and names `option`, the command-line option that gave it.
+caf::error check_postgresql_address(const std::string& conninfo,
+                                    const std::string& option = "--store");
 
 /// The schema version this build writes to PostgreSQL.
 int64_t pg_schema_version();

@@ -20,6 +20,8 @@ constexpr const char* usage =
   "             ratchet, X3DH, order signatures; in-process)\n"
   "  idle --sessions N [--threads T] [--router-args ...]\n"
   "  ledger --transfers N --clients C [--orders N] [--letters v3|v1]\n"
+  "         [--ledger postgresql://...]   (an empty database; the ledger\n"
+  "         alone runs there instead of SQLite)\n"
   "  peer-mosquitto [relay options]\n"
   "Every scenario starts its own processes on 127.0.0.1 in a temporary\n"
   "folder and kills them when done; --time-limit (default 1800 s) ends the\n"
@@ -68,6 +70,7 @@ int main(int argc, char** argv) {
     opts.num("clients", 0);
     opts.num("orders", 0);
     opts.str("letters", "");
+    opts.str("ledger", "");
     opts.num("rounds", 0);
     if (auto bad = opts.unused(); !bad.empty()) {
       std::cerr << "courier-bench: unknown option '" << bad.front() << "'\n"

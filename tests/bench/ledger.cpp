@@ -10,6 +10,7 @@
 #include <caf/all.hpp>
 
 #include "actors/bank/ledger.hpp"
+#include "actors/bank/ledger_backend.hpp"
 #include "actors/bank/ledger_actor.hpp"
 #include "actors/client/client.hpp"
 #include "actors/client/identity.hpp"
@@ -35,18 +36,20 @@ std::string user_name(uint64_t i) {
   return "u" + std::to_string(i);
 }
 
-// The ledger actor over a temp file; C accounts; N transfers at once.
-ledger_stats ledger_alone(uint64_t n, uint64_t c, uint64_t timeout_s) {
+// The ledger actor over a temp file (or `where`, an empty PostgreSQL
+// database); C accounts; N transfers at once.
+ledger_stats ledger_alone(uint64_t n, uint64_t c, uint64_t timeout_s,
+                          const std::string& where) {
   test::temp_dir dir;
   ledger_stats st;
   base_config cfg;
   caf::actor_system sys{cfg};
-  auto books = bank::ledger::open(dir / "ledger.db");
+  auto books = bank::open_ledger(where.empty() ? dir / "ledger.db" : where);
   if (!books)
     throw std::runtime_error("cannot open the ledger: "
                              + caf::to_string(books.error()));
   auto ledger = bank::spawn_ledger(
-    sys, std::make_shared<bank::ledger>(std::move(*books)));
+    sys, std::shared_ptr<bank::ledger_backend>{std::move(*books)});
   caf::scoped_actor self{sys};
   auto fail = [&](const caf::error& err) {
     throw std::runtime_error("ledger setup: " + sys.render(err));
@@ -272,7 +275,9 @@ int run_ledger(const options& opts, bool json) {
   auto letters = opts.str("letters", "v3");
   if (letters != "v3" && letters != "v1")
     throw std::runtime_error("--letters takes v1 or v3");
-  auto alone = ledger_alone(n, c, timeout);
+  // An empty PostgreSQL database (postgresql://...) instead of SQLite.
+  auto where = opts.str("ledger", "");
+  auto alone = ledger_alone(n, c, timeout, where);
   result r{"ledger"};
   r.add("transfers", static_cast<int64_t>(n));
   r.add("accounts", static_cast<int64_t>(c));
@@ -301,8 +306,12 @@ int run_ledger(const options& opts, bool json) {
            "bank's signed receipt is verified and opened; the clients' RSA "
            "work shares the cores with router and bank");
   }
-  r.note("ledger alone: every transfer is committed (SQLite WAL, "
-         "synchronous=FULL, group commit) before it is answered");
+  r.note(where.empty() ? "ledger alone: every transfer is committed (SQLite "
+                         "WAL, synchronous=FULL, group commit) before it is "
+                         "answered"
+                       : "ledger alone: every transfer is committed "
+                         "(PostgreSQL, synchronous_commit=on, one transaction "
+                         "per batch) before it is answered");
   r.print(json);
   return good ? 0 : 1;
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <caf/all.hpp>
+#include <pqxx/pqxx>
 
 #include "actors/client/client.hpp"
 #include "actors/common/fingerprint.hpp"
@@ -27,6 +28,7 @@
 #include "actors/protocol/order.hpp"
 #include "crypto/key.hpp"
 #include "tests/support/harness.hpp"
+#include "tests/support/pg_server.hpp"
 
 using namespace courier;
 using namespace courier::test;
@@ -77,14 +79,29 @@ protected:
 
   void start_bank() {
     auto log = dir / "bank.log";
-    bank = process::start({COURIER_NODE, "bank", "--server=" + router.address(),
-                           "--data=" + (dir / "bank"),
-                           "--operator=alice=" + alice_fp},
-                          log);
-    auto deadline = steady_clock::now() + seconds{20};
-    while (slurp(log).find("bank signed in") == std::string::npos) {
-      ASSERT_TRUE(steady_clock::now() < deadline) << slurp(log);
-      ASSERT_TRUE(bank.running()) << slurp(log);
+    bank = launch_bank(dir / "bank", log);
+    wait_for_line(log, "bank signed in", bank);
+  }
+
+  /// A bank on `data` (with `bank_extra` and `more`), logging to `log`.
+  process launch_bank(const std::string& data, const std::string& log,
+                      const std::vector<std::string>& more = {}) {
+    std::vector<std::string> args{COURIER_NODE, "bank",
+                                  "--server=" + router.address(),
+                                  "--data=" + data,
+                                  "--operator=alice=" + alice_fp};
+    args.insert(args.end(), bank_extra.begin(), bank_extra.end());
+    args.insert(args.end(), more.begin(), more.end());
+    return process::start(args, log);
+  }
+
+  /// Waits until `log` holds `text` while `p` runs.
+  void wait_for_line(const std::string& log, const std::string& text,
+                     process& p, milliseconds limit = seconds{20}) {
+    auto deadline = steady_clock::now() + limit;
+    while (slurp(log).find(text) == std::string::npos) {
+      ASSERT_TRUE(steady_clock::now() < deadline) << text << "\n" << slurp(log);
+      ASSERT_TRUE(p.running()) << slurp(log);
       std::this_thread::sleep_for(milliseconds{20});
     }
   }
@@ -116,7 +133,10 @@ protected:
   }
 
   run_result audit() {
-    return run({COURIER_NODE, "bank-audit", "--data=" + (dir / "bank")});
+    std::vector<std::string> args{COURIER_NODE, "bank-audit",
+                                  "--data=" + (dir / "bank")};
+    args.insert(args.end(), bank_extra.begin(), bank_extra.end());
+    return run(args);
   }
 
   // Column 0 (text) -> column 1 of `sql`, read straight from one of the
@@ -147,6 +167,7 @@ protected:
   }
 
   temp_dir dir;
+  std::vector<std::string> bank_extra; ///< options every bank gets
   std::string alice_fp; ///< the operator's key
   std::string bank_fp;  ///< the bank's key, from its data folder
   router_process router;
@@ -768,4 +789,134 @@ TEST(operator_endpoint, metrics_health_and_json_logs_of_a_router_and_a_bank) {
   EXPECT_TRUE(router.proc.stop());
   expect_json_lines(router.log, secret);
   expect_json_lines(bank_log, secret);
+}
+
+// -- a standby bank on a PostgreSQL ledger -------------------------------------
+
+namespace {
+
+/// The bank of bank_process_test with its ledger in PostgreSQL.
+class bank_standby_test : public bank_process_test {
+protected:
+  void SetUp() override {
+    auto& pg = pg_server::shared();
+    ASSERT_TRUE(pg.ok()) << pg.why();
+    ledger_url = pg.fresh_database();
+    ASSERT_FALSE(ledger_url.empty()) << pg.why();
+    bank_extra = {"--ledger=" + ledger_url};
+    bank_process_test::SetUp();
+  }
+
+  // transfer_id -> seq in the PostgreSQL ledger.
+  std::map<std::string, int64_t> pg_rows() {
+    std::map<std::string, int64_t> rows;
+    pqxx::connection c{ledger_url};
+    pqxx::nontransaction tx{c};
+    for (const auto& row : tx.exec("SELECT transfer_id, seq FROM transfers"))
+      rows[row[0].as<std::string>()] = row[1].as<int64_t>();
+    return rows;
+  }
+
+  std::string ledger_url;
+};
+
+} // namespace
+
+// Two banks with one data folder and one ledger: the second waits, signed
+// in nowhere, until the first is killed mid-load; then it takes over, every
+// order gets a receipt, and each is in the ledger once.
+TEST_F(bank_standby_test, standby_takes_over_mid_load_and_applies_each_order_once) {
+  for (auto user : {"alice", "bob"})
+    ASSERT_EQ(as("alice", {"issue", user, "1000.00"}).exit_code, 0);
+  // The same data folder (its key and the bank's device and ratchet
+  // sessions, which the orders are sealed in) and the same ledger.
+  auto metrics = free_port();
+  auto log2 = dir / "bank2.log";
+  auto standby = launch_bank(dir / "bank", log2,
+                             {"--metrics=127.0.0.1:" + std::to_string(metrics)});
+  ASSERT_NO_FATAL_FAILURE(wait_for_line(
+    log2, "standby: another bank holds the ledger lock", standby));
+  auto ready = http_get(metrics, "/readyz");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_NE(ready.body.find("standby: waiting for the ledger lock"),
+            std::string::npos)
+    << ready.body;
+  std::vector<std::string> users{"alice", "bob"};
+  load l{home(), router.address(), users, bank_fp};
+  const int per_user = 150;
+  std::map<std::string, std::tuple<std::string, std::string, int64_t>> orders;
+  for (int i = 0; i < per_user; ++i)
+    for (size_t u = 0; u < users.size(); ++u) {
+      auto id = users[u] + "-" + std::to_string(i);
+      auto to = users[1 - u];
+      int64_t amount = 1 + i % 50;
+      orders[id] = {users[u], to, amount};
+      l.pay(users[u], to, amount, id);
+    }
+  std::map<std::string, int64_t> receipts; // transfer_id -> seq
+  auto record = [&](boost::json::object& r) {
+    ASSERT_TRUE(r["ok"].as_bool()) << boost::json::serialize(r);
+    receipts[field(r, "transfer_id")] = number(r, "seq");
+  };
+  l.collect(60, seconds{60}, record);
+  EXPECT_EQ(slurp(log2).find("bank signed in"), std::string::npos);
+  auto killed = steady_clock::now();
+  bank.kill_hard(); // kill -9 in the middle of the load
+  ASSERT_NO_FATAL_FAILURE(
+    wait_for_line(log2, "bank signed in", standby, seconds{10}));
+  EXPECT_LT(steady_clock::now() - killed, seconds{5});
+  ASSERT_LT(receipts.size(), orders.size()) << "the kill came too late";
+  // The clients retry whatever they have no receipt for (same ids).
+  for (auto& [id, o] : orders)
+    if (!receipts.count(id))
+      l.pay(std::get<0>(o), std::get<1>(o), std::get<2>(o), id);
+  l.collect_until(seconds{60}, record,
+                  [&](size_t) { return receipts.size() == orders.size(); });
+  l.collect(orders.size(), milliseconds{500}, record); // late duplicates
+  EXPECT_EQ(receipts.size(), orders.size());
+  auto rows = pg_rows();
+  for (auto& [id, seq] : receipts) {
+    ASSERT_TRUE(rows.count(id)) << id; // every receipt is in the ledger
+    EXPECT_EQ(rows[id], seq) << id;    // one row per id: applied once
+  }
+  EXPECT_EQ(rows.size(), 2u + orders.size());
+  EXPECT_EQ(balance("alice") + balance("bob"), 200000);
+  auto a = audit();
+  EXPECT_EQ(a.exit_code, 0) << a.out << a.err;
+  EXPECT_NE(a.out.find("audit clean"), std::string::npos) << a.out;
+  EXPECT_EQ(http_get(metrics, "/readyz").status, 200);
+  // An active bank whose lock session ends stops acting at once.
+  EXPECT_EQ(pg_server::scalar(ledger_url,
+                              "SELECT COUNT(pg_terminate_backend(pid))"
+                              " FROM pg_locks WHERE locktype = 'advisory'"
+                              " AND granted AND classid = 1668248946"
+                              " AND objid = 1768256098"),
+            1);
+  auto deadline = steady_clock::now() + seconds{5};
+  while (standby.running() && steady_clock::now() < deadline)
+    std::this_thread::sleep_for(milliseconds{20});
+  EXPECT_FALSE(standby.running());
+  EXPECT_NE(slurp(log2).find("lost the ledger lock"), std::string::npos)
+    << slurp(log2);
+}
+
+// A password in --ledger is refused before any connection, and not
+// repeated; a --ledger that is not PostgreSQL is refused too.
+TEST(bank_ledger_option, a_password_or_a_file_in_ledger_is_refused_at_start) {
+  temp_dir dir;
+  auto r = run({COURIER_NODE, "bank", "--data=" + (dir / "bank"),
+                "--ledger=postgresql://bank@db.example/courier?password=hunter2"},
+               seconds{20});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE((r.err + r.out).find("--ledger address holds a password"),
+            std::string::npos)
+    << r.err << r.out;
+  EXPECT_EQ((r.err + r.out).find("hunter2"), std::string::npos);
+  r = run({COURIER_NODE, "bank-audit", "--data=" + (dir / "bank"),
+           "--ledger=" + (dir / "ledger.db")},
+          seconds{20});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE((r.err + r.out).find("--ledger must be a postgresql://"),
+            std::string::npos)
+    << r.err << r.out;
 }

@@ -1,6 +1,7 @@
 // Unit tests for the double-entry ledger. Every rule runs on an in-memory
-// and on an on-disk database (TEST_P over the path); tampering and
-// durability need a file and run on disk only.
+// and on an on-disk SQLite database and on PostgreSQL (TEST_P over the
+// backend: the conformance suite); tampering and durability need a file
+// and run on SQLite on disk only.
 
 #include <gtest/gtest.h>
 
@@ -20,9 +21,13 @@
 
 #include <unistd.h>
 
+#include <pqxx/pqxx>
+
 #include "actors/bank/ledger.hpp"
+#include "actors/bank/ledger_backend.hpp"
 #include "actors/common/error.hpp"
 #include "actors/protocol/amount.hpp"
+#include "tests/support/pg_server.hpp"
 
 using namespace courier;
 using namespace courier::bank;
@@ -88,12 +93,12 @@ std::ostream& operator<<(std::ostream& os, const snapshot& s) {
 class LedgerBase {
 protected:
   void open_at(const std::string& path) {
-    auto l = ledger::open(path);
+    auto l = open_ledger(path);
     ASSERT_TRUE(l) << explain(l.error());
-    books_.emplace(std::move(*l));
+    books_ = std::move(*l);
   }
 
-  ledger& books() {
+  ledger_backend& books() {
     return *books_;
   }
 
@@ -168,16 +173,40 @@ protected:
     ASSERT_TRUE(r) << explain(r.error());
   }
 
-  std::optional<ledger> books_;
+  std::unique_ptr<ledger_backend> books_;
 };
 
 // -- every rule on both kinds of database -------------------------------------
+
+/// One PostgreSQL database for the binary, emptied for each test (a new
+/// database and its migration per test would cost several times more).
+void empty_pg_ledger(std::string& conninfo) {
+  static std::string shared;
+  if (shared.empty()) {
+    auto& pg = test::pg_server::shared();
+    ASSERT_TRUE(pg.ok()) << pg.why();
+    shared = pg.fresh_database();
+    ASSERT_FALSE(shared.empty()) << pg.why();
+  } else {
+    pqxx::connection c{shared};
+    pqxx::nontransaction tx{c};
+    tx.exec("TRUNCATE postings, transfers, accounts;"
+            "ALTER SEQUENCE transfer_seq RESTART;"
+            "INSERT INTO accounts(name, key_fp, overdraft, opened)"
+            " VALUES('@issuance', '', true, 0)");
+  }
+  conninfo = shared;
+}
 
 class LedgerTest : public LedgerBase,
                    public ::testing::TestWithParam<std::string> {
 protected:
   void SetUp() override {
-    path_ = GetParam() == "disk" ? temp_db_path() : std::string{":memory:"};
+    if (GetParam() == "postgresql") {
+      ASSERT_NO_FATAL_FAILURE(empty_pg_ledger(path_));
+    } else {
+      path_ = GetParam() == "disk" ? temp_db_path() : std::string{":memory:"};
+    }
     open_at(path_);
   }
 
@@ -657,9 +686,81 @@ TEST_P(LedgerTest, ManyTransfersInOneTransactionStayBalanced) {
   EXPECT_EQ(rep.transfers, 1 + 300 - refused);
 }
 
+// A batch, as the ledger actor hands it over: PostgreSQL writes it with a
+// few statements, and must still decide every order as `apply` would, in
+// turn, retries of an order earlier in the batch included.
+TEST_P(LedgerTest, ABatchDecidesEachOrderAsApplyWould) {
+  standard_setup();
+  std::vector<transfer_order> batch{
+    transfer("b1", "alice", "bob", 1000),
+    transfer("b2", "alice", "carol", 500),
+    transfer("b1", "alice", "bob", 1000),       // a retry: replays b1
+    transfer("b1", "alice", "bob", 999),        // conflicts with b1
+    transfer("b3", "bob", "carol", 5000),       // bob has 10.00
+    transfer("b4", "bob", "carol", 1000),       // all of it
+    transfer("b5", "alice", "mallory", 10),     // no such account
+    transfer("b6", "alice", "bob", 10, "fp-x"), // another key
+    issue("i9", "carol", 700),
+    transfer("", "alice", "bob", 10),
+    transfer("b7", "alice", "alice", 10),
+  };
+  ASSERT_FALSE(books().begin());
+  auto r = books().apply_all(batch, t0 + 5);
+  EXPECT_FALSE(books().torn());
+  ASSERT_FALSE(books().commit());
+  ASSERT_EQ(r.size(), batch.size());
+  auto code = [&](size_t i) {
+    return r[i] ? errc{} : code_of(r[i].error());
+  };
+  ASSERT_TRUE(r[0] && r[1] && r[2] && r[5] && r[8]);
+  EXPECT_FALSE(r[0]->replayed);
+  EXPECT_EQ(r[0]->balance_minor, 99000);
+  EXPECT_EQ(r[1]->balance_minor, 98500);
+  EXPECT_TRUE(r[2]->replayed);
+  EXPECT_EQ(r[2]->seq, r[0]->seq);
+  EXPECT_EQ(r[2]->balance_minor, 99000);
+  EXPECT_EQ(code(3), errc::conflicting_order);
+  EXPECT_EQ(code(4), errc::insufficient_funds);
+  EXPECT_EQ(r[5]->balance_minor, 0);
+  EXPECT_EQ(code(6), errc::unknown_account);
+  EXPECT_EQ(code(7), errc::not_permitted);
+  EXPECT_EQ(r[8]->balance_minor, 500 + 1000 + 700);
+  EXPECT_EQ(code(9), errc::bad_envelope);
+  EXPECT_EQ(code(10), errc::not_permitted);
+  // Numbered in the batch's order.
+  EXPECT_LT(r[0]->seq, r[1]->seq);
+  EXPECT_LT(r[1]->seq, r[5]->seq);
+  EXPECT_LT(r[5]->seq, r[8]->seq);
+  EXPECT_EQ(balance_of("alice"), 98500);
+  EXPECT_EQ(balance_of("bob"), 0);
+  EXPECT_EQ(balance_of("carol"), 2200);
+  // Each posting keeps its own account's balance after it.
+  auto bob = history_of("bob");
+  ASSERT_EQ(bob.size(), 2u);
+  EXPECT_EQ(bob[0].seq, r[5]->seq);
+  EXPECT_EQ(bob[0].balance_minor, 0);
+  EXPECT_EQ(bob[1].seq, r[0]->seq);
+  EXPECT_EQ(bob[1].balance_minor, 1000);
+  auto carol = history_of("carol");
+  ASSERT_EQ(carol.size(), 3u);
+  EXPECT_EQ(carol[0].balance_minor, 2200);
+  EXPECT_EQ(carol[1].balance_minor, 1500);
+  auto rep = audit();
+  EXPECT_TRUE(rep.ok()) << ::testing::PrintToString(rep.problems);
+  EXPECT_EQ(rep.transfers, 5);
+  EXPECT_EQ(rep.total_issued, 100700);
+  // After the commit, a retry still gets the first receipt.
+  auto again = run(transfer("b2", "alice", "carol", 500));
+  ASSERT_TRUE(again) << explain(again.error());
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->seq, r[1]->seq);
+  EXPECT_EQ(balance_of("alice"), 98500);
+}
+
 INSTANTIATE_TEST_SUITE_P(Storage, LedgerTest,
                          ::testing::Values(std::string{"memory"},
-                                           std::string{"disk"}),
+                                           std::string{"disk"},
+                                           std::string{"postgresql"}),
                          [](const auto& info) { return info.param; });
 
 // -- on disk only: tampering and durability -------------------------------------
