@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "ui/bridge.hpp"
+#include "ui/theme.hpp"
 
 int main(int argc, char** argv) {
   // The identity, the history in clear and the app's settings are the
@@ -77,9 +78,12 @@ int main(int argc, char** argv) {
   courier::ui::Bridge bridge;
   bridge.configure(cli.value(home), cli.value(server), cli.value(user),
                    cli.value(bank_fp));
+  // Every view takes its colours from `theme`.
+  courier::ui::Theme theme;
 
   QQmlApplicationEngine engine;
   engine.rootContext()->setContextProperty(QStringLiteral("appBridge"), &bridge);
+  engine.rootContext()->setContextProperty(QStringLiteral("theme"), &theme);
   engine.rootContext()->setContextProperty(QStringLiteral("startTab"),
                                            cli.value(tab));
   engine.rootContext()->setContextProperty(QStringLiteral("startPeer"),

@@ -33,8 +33,8 @@ Item {
         width: Math.min(root.width - 40, eventText.implicitWidth + 32)
         height: eventText.implicitHeight + 14
         radius: height / 2
-        color: "#e3f6ea"
-        border.color: "#b7e4c7"
+        color: theme.goodBg
+        border.color: theme.goodBorder
         Text {
             id: eventText
             objectName: "eventText"
@@ -42,7 +42,7 @@ Item {
             width: Math.min(implicitWidth, root.width - 72)
             elide: Text.ElideRight
             text: root.body + "  \u00b7  " + root.time
-            color: "#14532d"; font.pixelSize: 13; font.bold: true
+            color: theme.goodText; font.pixelSize: 13; font.bold: true
         }
         MouseArea {
             id: eventHover
@@ -67,10 +67,10 @@ Item {
         height: bodyText.height + meta.height
                 + (failReason.visible ? failReason.implicitHeight + 2 : 0) + 22
         radius: 16
-        color: root.msgState === "failed" ? "#fde8e8"
-             : root.outgoing ? Logic.outgoing : Logic.incoming
-        border.color: root.msgState === "failed" ? Logic.danger
-                    : root.outgoing ? Logic.outgoing : Logic.border
+        color: root.msgState === "failed" ? theme.dangerBg
+             : root.outgoing ? theme.outgoing : theme.incoming
+        border.color: root.msgState === "failed" ? theme.danger
+                    : root.outgoing ? theme.outgoing : theme.border
         border.width: 1
 
         // Measures the text as written; the view below shows it selectable.
@@ -90,12 +90,12 @@ Item {
             selectByMouse: true
             persistentSelection: true
             text: Logic.linkify(root.body, root.outgoing && root.msgState !== "failed"
-                                           ? "#ffffff" : Logic.accent)
+                                           ? "#ffffff" : theme.accent)
             wrapMode: TextEdit.Wrap
             textFormat: TextEdit.RichText
-            color: root.outgoing && root.msgState !== "failed" ? "white" : Logic.text
-            selectionColor: root.outgoing ? "#1e3fa8" : "#bcd0ff"
-            selectedTextColor: root.outgoing ? "white" : Logic.text
+            color: root.outgoing && root.msgState !== "failed" ? "white" : theme.text
+            selectionColor: root.outgoing ? "#1e3fa8" : theme.selection
+            selectedTextColor: root.outgoing ? "white" : theme.text
             font.pixelSize: 14
             onLinkActivated: function (link) { Qt.openUrlExternally(link) }
             HoverHandler {
@@ -119,8 +119,8 @@ Item {
             anchors.top: bodyText.bottom; anchors.topMargin: 4
             text: (root.outgoing ? "" : root.sender + " \u00b7 ") + root.time
                   + (root.outgoing ? "  " + Logic.stateLabel(root.msgState) : "")
-            color: root.msgState === "failed" ? Logic.danger
-                 : root.outgoing ? "#dbe5ff" : Logic.muted
+            color: root.msgState === "failed" ? theme.danger
+                 : root.outgoing ? "#dbe5ff" : theme.muted
             font.pixelSize: 11
         }
         // Why it failed, in the bubble (not only in a tooltip).
@@ -133,7 +133,7 @@ Item {
             anchors.top: meta.bottom; anchors.topMargin: 2
             text: "Not sent: " + root.error
             wrapMode: Text.Wrap
-            color: Logic.danger; font.pixelSize: 12
+            color: theme.danger; font.pixelSize: 12
         }
         MouseArea {
             objectName: "bubbleMenuArea"

@@ -14,14 +14,25 @@ ApplicationWindow {
     visible: true
     title: Logic.windowTitle(appBridge.signedIn, appBridge.user,
                              appBridge.contacts.totalUnread)
-    color: Logic.page
+    color: theme.page
     // One set of button colours: plain buttons light grey, the main action
-    // of a view (highlighted) in the accent colour.
-    palette.button: "#e8ecf3"
-    palette.buttonText: Logic.text
-    palette.highlight: Logic.accent
+    // of a view (highlighted) in the accent colour; the controls follow the
+    // light or dark theme.
+    palette.button: theme.button
+    palette.buttonText: theme.text
+    palette.window: theme.card
+    palette.windowText: theme.text
+    palette.base: theme.card
+    palette.text: theme.text
+    palette.placeholderText: theme.muted
+    palette.mid: theme.border
+    palette.midlight: theme.chip
+    palette.light: theme.card
+    palette.toolTipBase: theme.card
+    palette.toolTipText: theme.text
+    palette.highlight: theme.accent
     palette.highlightedText: "white"
-    palette.dark: Logic.accent      // Basic draws highlighted buttons with it
+    palette.dark: theme.accent      // Basic draws highlighted buttons with it
     palette.brightText: "white"
 
     property string tab: typeof startTab === "string" && startTab === "wallet" ? "wallet" : "chats"
@@ -77,14 +88,14 @@ ApplicationWindow {
                 Layout.fillWidth: true
                 visible: appBridge.status !== "connected"
                 implicitHeight: 34
-                color: appBridge.status === "connecting" ? "#fff4e0" : "#fde8e8"
+                color: appBridge.status === "connecting" ? theme.warnBg : theme.dangerBg
                 RowLayout {
                     anchors.fill: parent; anchors.leftMargin: 16; anchors.rightMargin: 8
                     Text {
                         Layout.fillWidth: true
                         text: Logic.statusText(appBridge.status, connection.phase, connection.delay)
                               + (appBridge.error !== "" ? " \u2013 " + appBridge.error : "")
-                        color: Logic.text; font.pixelSize: 12
+                        color: theme.text; font.pixelSize: 12
                         elide: Text.ElideRight
                     }
                     Button { text: "Retry now"; flat: true; visible: appBridge.status === "offline"

@@ -13,7 +13,7 @@ Rectangle {
     readonly property alias card: card
     property string localError: ""
     property string createdFingerprint: ""
-    color: Logic.sidebar
+    color: theme.sidebar
 
     Connections {
         target: root.bridge
@@ -37,7 +37,7 @@ Rectangle {
         width: Math.min(460, parent.width - 40)
         height: form.implicitHeight + 56
         radius: 18
-        color: Logic.card
+        color: theme.card
 
         ColumnLayout {
             id: form
@@ -45,12 +45,12 @@ Rectangle {
             anchors.top: parent.top; anchors.margins: 28
             spacing: 10
 
-            Text { text: "Courier"; font.pixelSize: 28; font.bold: true; color: Logic.text }
+            Text { text: "Courier"; font.pixelSize: 28; font.bold: true; color: theme.text }
             Text {
                 Layout.fillWidth: true
                 wrapMode: Text.Wrap
                 text: "End-to-end encrypted messages and payments."
-                color: Logic.muted
+                color: theme.muted
             }
             TabBar {
                 id: tabs
@@ -72,18 +72,18 @@ Rectangle {
                         contentItem: Text {
                             text: tabButton.text
                             font.pixelSize: 14; font.bold: tabButton.checked
-                            color: tabButton.checked ? Logic.text : Logic.muted
+                            color: tabButton.checked ? theme.text : theme.muted
                             horizontalAlignment: Text.AlignHCenter
                             verticalAlignment: Text.AlignVCenter
                         }
                         background: Rectangle {
                             implicitHeight: 40
-                            color: tabButton.hovered && !tabButton.checked ? "#f3f5f9" : "transparent"
+                            color: tabButton.hovered && !tabButton.checked ? theme.page : "transparent"
                             Rectangle {
                                 anchors.bottom: parent.bottom
                                 width: parent.width
                                 height: tabButton.checked ? 3 : 1
-                                color: tabButton.checked ? Logic.accent : Logic.border
+                                color: tabButton.checked ? theme.accent : theme.border
                             }
                         }
                     }
@@ -130,12 +130,12 @@ Rectangle {
                         height: 5; radius: 2
                         color: index < parent.strength.score
                                ? ["#e5484d", "#f5a524", "#9bc53d", "#17a34a"][parent.strength.score - 1]
-                               : "#e4e7ee"
+                               : theme.chip
                     }
                 }
-                Text { text: parent.strength.label; color: Logic.muted; font.pixelSize: 12 }
+                Text { text: parent.strength.label; color: theme.muted; font.pixelSize: 12 }
             }
-            Text { text: "Router"; color: Logic.muted; font.pixelSize: 12 }
+            Text { text: "Router"; color: theme.muted; font.pixelSize: 12 }
             TextField {
                 id: server
                 objectName: "serverField"
@@ -148,14 +148,14 @@ Rectangle {
                 Layout.fillWidth: true
                 visible: text !== ""
                 wrapMode: Text.Wrap
-                color: Logic.danger
+                color: theme.danger
                 text: root.localError !== "" ? root.localError : (root.bridge ? root.bridge.error : "")
             }
             Text {
                 Layout.fillWidth: true
                 visible: root.createdFingerprint !== ""
                 wrapMode: Text.Wrap
-                color: Logic.good
+                color: theme.good
                 font.family: "DejaVu Sans Mono"; font.pixelSize: 11
                 text: "Identity created. Your fingerprint:\n" + Logic.fingerprintLines(root.createdFingerprint)
             }
@@ -190,7 +190,7 @@ Rectangle {
                     horizontalAlignment: Text.AlignHCenter; verticalAlignment: Text.AlignVCenter
                 }
                 background: Rectangle { radius: 8; implicitHeight: 40
-                                        color: go.enabled ? Logic.accent : "#b9c3d6" }
+                                        color: go.enabled ? theme.accent : theme.disabled }
             }
             BusyIndicator {
                 Layout.alignment: Qt.AlignHCenter
