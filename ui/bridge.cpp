@@ -756,7 +756,10 @@ void Bridge::showConversation(const QString& peer) {
     current_peer_ = peer;
     Q_EMIT currentPeerChanged();
   }
+  // What came since the user last looked gets the "New messages" divider.
+  auto unread = contacts_.unread(peer);
   messages_.setPeer(peer);
+  messages_.markUnread(unread);
   contacts_.clearUnread(peer);
   if (!ready())
     return;

@@ -15,12 +15,54 @@ Item {
     required property string error
     required property bool isEvent
     required property string detail
+    required property bool grouped     // same sender, minutes after the last
+    required property bool firstUnread // the "New messages" divider is above
     property real maxWidth: 400
     signal retryRequested(string localId)
 
     objectName: "bubble"
     width: ListView.view ? ListView.view.width : 400
-    implicitHeight: root.isEvent ? eventBox.height + 12 : box.height + 10
+    implicitHeight: root.isEvent ? eventBox.y + eventBox.height + 6
+                                 : box.y + box.height + (root.grouped ? 1 : 6)
+
+    // Above the first message that came since the chat was last open.
+    Item {
+        id: divider
+        objectName: "newMessagesDivider"
+        visible: root.firstUnread
+        width: root.width
+        height: visible ? 32 : 0
+        Rectangle {
+            anchors.left: parent.left; anchors.right: parent.right
+            anchors.leftMargin: 16; anchors.rightMargin: 16
+            anchors.verticalCenter: parent.verticalCenter
+            height: 1
+            color: theme.danger
+        }
+        Rectangle {
+            anchors.centerIn: parent
+            width: dividerText.implicitWidth + 20; height: 20; radius: 10
+            color: theme.page
+            Text {
+                id: dividerText
+                anchors.centerIn: parent
+                text: "New messages"
+                color: theme.danger; font.pixelSize: 12; font.bold: true
+            }
+        }
+    }
+
+    // The sender's name, once per group of bubbles.
+    Text {
+        id: senderName
+        objectName: "senderName"
+        visible: !root.isEvent && !root.outgoing && !root.grouped
+        readonly property real space: visible ? implicitHeight : 0
+        x: 30; y: divider.height + 6
+        text: root.sender
+        color: theme.muted
+        font.pixelSize: 12; font.bold: true
+    }
 
     // A payment (or another event): centred, not a speech bubble; the
     // bank's receipt is behind it.
@@ -29,7 +71,7 @@ Item {
         objectName: "eventBox"
         visible: root.isEvent
         anchors.horizontalCenter: parent.horizontalCenter
-        y: 6
+        y: divider.height + 6
         width: Math.min(root.width - 40, eventText.implicitWidth + 32)
         height: eventText.implicitHeight + 14
         radius: height / 2
@@ -60,7 +102,8 @@ Item {
         anchors.right: root.outgoing ? parent.right : undefined
         anchors.left: root.outgoing ? undefined : parent.left
         anchors.rightMargin: 16; anchors.leftMargin: 16
-        y: 4
+        y: senderName.visible ? senderName.y + senderName.space + 2
+                              : divider.height + (root.grouped ? 1 : 4)
         width: Math.max(Math.min(root.maxWidth, measure.implicitWidth + 32),
                         meta.implicitWidth + 28,
                         root.msgState === "failed" && root.error !== "" ? root.maxWidth : 0)
@@ -117,7 +160,7 @@ Item {
             objectName: "metaText"
             anchors.right: parent.right; anchors.rightMargin: 14
             anchors.top: bodyText.bottom; anchors.topMargin: 4
-            text: (root.outgoing ? "" : root.sender + " \u00b7 ") + root.time
+            text: root.time
                   + (root.outgoing ? "  " + Logic.stateLabel(root.msgState) : "")
             color: root.msgState === "failed" ? theme.danger
                  : root.outgoing ? "#dbe5ff" : theme.muted

@@ -16,6 +16,12 @@ Rectangle {
     readonly property alias searchList: searchList
     readonly property alias keysDialog: keys
     color: theme.page
+    // Day separators say "Today" and "Yesterday": they follow the clock.
+    property date today: new Date()
+    Timer {
+        interval: 60000; repeat: true; running: root.visible
+        onTriggered: root.today = new Date()
+    }
 
     // Search: the local history of this chat, or of all chats (the only
     // choice while no chat is open). Typing waits a moment, then asks.
@@ -320,6 +326,42 @@ Rectangle {
             delegate: Bubble {
                 maxWidth: Math.max(220, messageList.width * 0.68)
                 onRetryRequested: function (id) { root.bridge.retry(id) }
+            }
+            // One separator above the first message of each day.
+            section.property: "day"
+            section.criteria: ViewSection.FullString
+            section.delegate: Item {
+                id: daySep
+                required property string section
+                objectName: "daySeparator"
+                readonly property string label: Logic.dayLabel(section, root.today)
+                width: messageList.width
+                height: 40
+                Rectangle {
+                    anchors.centerIn: parent
+                    width: dayText.implicitWidth + 24; height: 24; radius: 12
+                    color: theme.card; border.color: theme.border
+                    Text {
+                        id: dayText
+                        anchors.centerIn: parent
+                        text: daySep.label
+                        color: theme.muted; font.pixelSize: 12; font.bold: true
+                    }
+                }
+            }
+            // Opening a chat (or its history arriving) shows the first
+            // unread message under the divider, else the newest; messages
+            // that come later scroll into view.
+            function showStart() {
+                var row = model ? model.firstUnreadRow : -1
+                if (row >= 0)
+                    positionViewAtIndex(row, ListView.Beginning)
+                else
+                    positionViewAtEnd()
+            }
+            Connections {
+                target: root.bridge ? root.bridge.messages : null
+                function onModelReset() { Qt.callLater(messageList.showStart) }
             }
             onCountChanged: Qt.callLater(positionViewAtEnd)
             ScrollBar.vertical: ScrollBar {}

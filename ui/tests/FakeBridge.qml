@@ -60,8 +60,10 @@ QtObject {
     function contact(name) { return contacts.get(name) }
     function openConversation(peer) {
         contacts.ensure(peer)
+        var unread = contacts.unread(peer)
         currentPeer = peer
         messages.setPeer(peer)
+        messages.markUnread(unread)
         contacts.clearUnread(peer)
     }
     function sendMessage(text) {

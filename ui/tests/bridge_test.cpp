@@ -192,6 +192,13 @@ private Q_SLOTS:
     QCOMPARE(b.contacts().unread(QStringLiteral("bob")), 0);
     QTRY_VERIFY_WITH_TIMEOUT(shows(b, QStringLiteral("are you there?"), false),
                              10000);
+    // The "New messages" divider is above it, and stays while bob's chat
+    // is open.
+    auto row = b.messages().firstUnreadRow();
+    QVERIFY(row >= 0);
+    QCOMPARE(b.messages().get(row).value("body").toString(),
+             QStringLiteral("are you there?"));
+    QCOMPARE(b.messages().get(row).value("firstUnread").toBool(), true);
   }
 
   void bridge_message_arrives_at_the_cli() {
