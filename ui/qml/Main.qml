@@ -38,6 +38,8 @@ ApplicationWindow {
     property string tab: typeof startTab === "string" && startTab === "wallet" ? "wallet" : "chats"
 
     ConnectionManager { id: connection; bridge: appBridge }
+    // Light, dark or as the system: the saved choice colours every page.
+    Binding { target: theme; property: "mode"; value: appBridge.themeMode }
 
     Timer {
         // Presence: who is online, every few seconds while connected.
@@ -108,9 +110,10 @@ ApplicationWindow {
             StackLayout {
                 Layout.fillWidth: true
                 Layout.fillHeight: true
-                currentIndex: window.tab === "wallet" ? 1 : 0
+                currentIndex: window.tab === "wallet" ? 1 : window.tab === "settings" ? 2 : 0
                 ChatView { id: chatView; bridge: appBridge }
                 WalletPage { bridge: appBridge }
+                SettingsPage { bridge: appBridge }
             }
         }
     }

@@ -8,8 +8,21 @@ Rectangle {
     id: root
     property var bridge
     // Nobody has an identity here yet: the first thing to do is make one.
-    readonly property var known: bridge && bridge.identities ? bridge.identities() : []
+    property var known: bridge && bridge.identities ? bridge.identities() : []
     property bool creating: known.length === 0
+    // Signed out (or "switch user" in the settings): the identities again,
+    // the chosen name, and no passphrase left in a field.
+    function restart() {
+        root.known = root.bridge.identities()
+        var name = root.bridge.user
+        user.text = name
+        pass.text = ""; pass2.text = ""
+        root.localError = ""; root.createdFingerprint = ""
+        root.creating = name === "" ? true : root.known.indexOf(name) < 0
+        tabs.currentIndex = root.creating ? 1 : 0
+        if (root.creating && name === "") user.forceActiveFocus()
+        else pass.forceActiveFocus()
+    }
     readonly property alias card: card
     property string localError: ""
     property string createdFingerprint: ""
@@ -17,6 +30,7 @@ Rectangle {
 
     Connections {
         target: root.bridge
+        function onSignedInChanged() { if (!root.bridge.signedIn) root.restart() }
         function onIdentityCreated(ok, message) {
             if (!ok) {
                 root.localError = message

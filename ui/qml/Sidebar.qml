@@ -150,9 +150,11 @@ Rectangle {
             Layout.leftMargin: 12; Layout.rightMargin: 12
             spacing: 6
             Repeater {
-                model: [{ key: "chats", label: "Chats" }, { key: "wallet", label: "Wallet" }]
+                model: [{ key: "chats", label: "Chats" }, { key: "wallet", label: "Wallet" },
+                        { key: "settings", label: "Settings" }]
                 delegate: Rectangle {
                     required property var modelData
+                    objectName: "tab_" + modelData.key
                     Layout.fillWidth: true
                     implicitHeight: 34
                     radius: 8

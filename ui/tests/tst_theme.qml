@@ -19,6 +19,7 @@ Item {
             Layout.fillWidth: true; Layout.fillHeight: true
             ChatView { id: chat; bridge: fake }
             WalletPage { id: wallet; bridge: fake }
+            SettingsPage { id: settings; bridge: fake }
             SetupPage { id: setup; bridge: fake }
         }
     }
@@ -96,15 +97,16 @@ Item {
             var id = fake.sendMessage("hello")
             var id2 = fake.sendMessage("this one failed")
             fake.messages.setFailed(id2, "the router is not reachable")
+            fake.notice = ""
         }
 
         function check(mode) {
             theme.mode = mode
             fill()
             var bad = []
-            for (var i = 0; i < 3; ++i) {
+            for (var i = 0; i < 4; ++i) {
                 pages.currentIndex = i
-                if (i === 2) fake.signedIn = false
+                if (i === 3) fake.signedIn = false
                 wait(50)
                 bad = bad.concat(unreadable(pages.children[i]))
             }
