@@ -113,7 +113,7 @@ ApplicationWindow {
                 currentIndex: window.tab === "wallet" ? 1 : window.tab === "settings" ? 2 : 0
                 ChatView { id: chatView; bridge: appBridge }
                 WalletPage { bridge: appBridge }
-                SettingsPage { bridge: appBridge }
+                SettingsPage { bridge: appBridge; onUserSwitched: window.tab = "chats" }
             }
         }
     }

@@ -9,6 +9,12 @@ Rectangle {
     property var bridge
     readonly property var routers: bridge ? bridge.routers : []
     property string routerError: ""
+    /// Someone else signs in next: the app goes back to the chats.
+    signal userSwitched()
+    function switchUser(name) {
+        root.bridge.switchUser(name)
+        root.userSwitched()
+    }
     readonly property alias routerField: newRouter
     color: theme.page
 
@@ -241,18 +247,18 @@ Rectangle {
                             required property string modelData
                             objectName: "switchTo_" + modelData
                             text: "Switch to " + modelData
-                            onClicked: root.bridge.switchUser(modelData)
+                            onClicked: root.switchUser(modelData)
                         }
                     }
                     Button {
                         objectName: "newIdentityButton"
                         text: "New identity\u2026"
-                        onClicked: root.bridge.switchUser("")
+                        onClicked: root.switchUser("")
                     }
                     Button {
                         objectName: "signOutButton"
                         text: "Sign out"
-                        onClicked: root.bridge.switchUser(root.bridge.user)
+                        onClicked: root.switchUser(root.bridge.user)
                     }
                 }
             }

@@ -23,7 +23,7 @@ Item {
             Layout.fillWidth: true; Layout.fillHeight: true
             currentIndex: top.tab === "settings" ? 1 : 0
             ChatView { id: view; bridge: fake }
-            SettingsPage { id: page; bridge: fake }
+            SettingsPage { id: page; bridge: fake; onUserSwitched: top.tab = "chats" }
         }
     }
     KeyboardShortcuts {
@@ -125,6 +125,8 @@ Item {
             compare(fake.switchedTo, ["bob"])
             compare(fake.signedIn, false)
             compare(fake.user, "bob")
+            compare(top.tab, "chats") // the next user starts on the chats
+            top.tab = "settings"
             fake.signedIn = true
             findChild(page, "newIdentityButton").clicked()
             compare(fake.switchedTo, ["bob", ""])
