@@ -4,6 +4,7 @@
 #include <QDir>
 #include <QFile>
 #include <QMetaObject>
+#include <QRegularExpression>
 #include <QSettings>
 
 #include <atomic>
@@ -19,6 +20,7 @@
 #include "actors/protocol/order.hpp"
 #include "crypto/bytes.hpp"
 #include "crypto/random.hpp"
+#include "ui/theme.hpp"
 
 namespace courier::ui {
 
@@ -125,8 +127,25 @@ void Bridge::configure(const QString& home, const QString& server,
     notifications_ = notify;
     Q_EMIT notificationsEnabledChanged();
   }
-  if (!server.isEmpty())
-    setServer(server);
+  auto saved = QSettings{home_ + QStringLiteral("/courier-chat.ini"),
+                         QSettings::IniFormat};
+  if (auto mode = saved.value(QStringLiteral("appearance/theme")).toString();
+      mode != theme_mode_ && Theme::valid_mode(mode)) {
+    theme_mode_ = mode;
+    Q_EMIT themeModeChanged();
+  }
+  // The command line's routers win over the saved list; a saved list
+  // that does not parse (edited by hand) is ignored.
+  auto list = server;
+  server_given_ = !server.isEmpty();
+  if (list.isEmpty()) {
+    list = saved.value(QStringLiteral("routers/list")).toString();
+    std::vector<endpoint> eps;
+    if (!parse_endpoints(ss(list), eps))
+      list.clear();
+  }
+  if (!list.isEmpty())
+    setServer(list);
   if (auto name = normalizeUsername(user); !name.isEmpty() && name != user_) {
     user_ = name;
     Q_EMIT userChanged();
@@ -141,16 +160,36 @@ void Bridge::ask(std::chrono::seconds timeout, Ok ok, Err err, Ts... xs) {
   }
   auto client = client_;
   Bridge* b = this;
+  // An answer for a user who signed out since (switch user) never
+  // reaches the next user's views.
+  auto session = session_;
   sys_->spawn([=](caf::event_based_actor* self) {
+    // A stopped client may never answer: give up when it goes, instead of
+    // waiting out the timeout (and holding up the actor system's end).
+    self->monitor(client);
+    self->set_down_handler([=](caf::down_msg&) {
+      auto e = caf::make_error(caf::sec::request_receiver_down);
+      post(b, [b, err, e, session] {
+        if (b->session_ == session)
+          err(e);
+      });
+      self->quit();
+    });
     self->request(client, timeout, xs...)
       .then(
         [=](Rs&... ys) {
           auto vals = std::make_tuple(std::decay_t<Rs>(ys)...);
-          post(b, [ok, vals] { std::apply(ok, vals); });
+          post(b, [b, ok, vals, session] {
+            if (b->session_ == session)
+              std::apply(ok, vals);
+          });
           self->quit();
         },
         [=](caf::error& e) {
-          post(b, [err, e] { err(e); });
+          post(b, [b, err, e, session] {
+            if (b->session_ == session)
+              err(e);
+          });
           self->quit();
         });
     return caf::behavior{[](int) {}};
@@ -186,6 +225,104 @@ void Bridge::setServer(const QString& server) {
     return;
   server_ = server.trimmed();
   Q_EMIT serverChanged();
+}
+
+QStringList Bridge::routers() const {
+  return server_.split(QLatin1Char(','), Qt::SkipEmptyParts);
+}
+
+QString Bridge::checkRouter(const QString& address) {
+  auto text = address.trimmed();
+  if (text.isEmpty())
+    return QStringLiteral("Enter a router address, like 127.0.0.1:7400.");
+  auto colon = text.lastIndexOf(QLatin1Char(':'));
+  if (colon <= 0)
+    return QStringLiteral("Write the address as HOST:PORT, like "
+                          "127.0.0.1:7400.");
+  auto host = text.left(colon);
+  // A host name or an IP address: nothing that could split the list or
+  // reach a shell or a log line as something else.
+  static const QRegularExpression host_chars{
+    QStringLiteral("\\A[A-Za-z0-9_.:\\[\\]-]{1,253}\\z")};
+  if (!host_chars.match(host).hasMatch() || host.startsWith(QLatin1Char('-')))
+    return QStringLiteral("The host may hold letters, digits, dots and "
+                          "dashes only.");
+  if (!parse_endpoint(ss(text)))
+    return QStringLiteral("The port must be a number from 1 to 65535.");
+  return {};
+}
+
+QString Bridge::setRouters(const QStringList& raw) {
+  QStringList list;
+  for (auto& r : raw) {
+    auto text = r.trimmed();
+    if (auto why = checkRouter(text); !why.isEmpty())
+      return text + QStringLiteral(": ") + why;
+    if (list.contains(text, Qt::CaseInsensitive))
+      return text + QStringLiteral(" is in the list twice.");
+    list << text;
+  }
+  if (list.isEmpty())
+    return QStringLiteral("Keep at least one router: the app needs one to "
+                          "connect.");
+  if (list.size() > max_routers)
+    return QStringLiteral("At most %1 routers.").arg(max_routers);
+  auto joined = list.join(QLatin1Char(','));
+  QSettings settings{home_ + QStringLiteral("/courier-chat.ini"),
+                     QSettings::IniFormat};
+  settings.setValue(QStringLiteral("routers/list"), joined);
+  settings.sync();
+  if (joined == server_)
+    return {};
+  // The router keys this user accepted stay accepted with the new list:
+  // only a router whose key was never accepted asks, as at the first
+  // sign-in.
+  auto kept = user_.isEmpty() ? QStringList{} : acceptedRouterKeys();
+  setServer(joined);
+  if (!kept.isEmpty()) {
+    QSettings pins{settingsPath(), QSettings::IniFormat};
+    auto key = QStringLiteral("router/") + QString{server_}.replace(':', '_');
+    auto keys = pins.value(key).toStringList();
+    for (auto& fp : kept)
+      if (!keys.contains(fp))
+        keys << fp;
+    pins.setValue(key, keys);
+    pins.sync();
+  }
+  // A new connection with the new list.
+  if (signed_in_ && identity_) {
+    router_fp_.clear();
+    router_accepted_ = false;
+    Q_EMIT routerFingerprintChanged();
+    startClient();
+  }
+  return {};
+}
+
+void Bridge::setThemeMode(const QString& mode) {
+  if (!Theme::valid_mode(mode) || mode == theme_mode_)
+    return;
+  theme_mode_ = mode;
+  if (!home_.isEmpty()) {
+    QSettings settings{home_ + QStringLiteral("/courier-chat.ini"),
+                       QSettings::IniFormat};
+    settings.setValue(QStringLiteral("appearance/theme"), mode);
+    settings.sync();
+  }
+  Q_EMIT themeModeChanged();
+}
+
+void Bridge::switchUser(const QString& raw) {
+  // The name first: the sign-in page fills it in when signedIn changes.
+  auto user = normalizeUsername(raw);
+  if (user != user_) {
+    user_ = user;
+    my_fp_.clear();
+    Q_EMIT userChanged();
+  }
+  setError({});
+  if (signed_in_ || client_ || identity_)
+    signOut();
 }
 
 void Bridge::setStatus(const QString& s) {
@@ -313,6 +450,13 @@ void Bridge::signIn(const QString& raw_user, const QString& pass) {
     auto why = QStringLiteral("The router address must be HOST:PORT.");
     setError(why);
     return Q_EMIT signInFailed(why);
+  }
+  // The routers typed on the sign-in page are the saved list from now on
+  // (a --server of the command line is for this run only).
+  if (!server_given_ && !home_.isEmpty()) {
+    QSettings settings{home_ + QStringLiteral("/courier-chat.ini"),
+                       QSettings::IniFormat};
+    settings.setValue(QStringLiteral("routers/list"), server_);
   }
   setError({});
   setBusy(true);
@@ -525,6 +669,7 @@ void Bridge::acceptRouterFingerprint() {
 }
 
 void Bridge::signOut() {
+  ++session_;
   stopClient();
   identity_ = crypto::key{};
   signed_in_ = false;
@@ -756,7 +901,10 @@ void Bridge::showConversation(const QString& peer) {
     current_peer_ = peer;
     Q_EMIT currentPeerChanged();
   }
+  // What came since the user last looked gets the "New messages" divider.
+  auto unread = contacts_.unread(peer);
   messages_.setPeer(peer);
+  messages_.markUnread(unread);
   contacts_.clearUnread(peer);
   if (!ready())
     return;

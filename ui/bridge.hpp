@@ -63,6 +63,9 @@ class Bridge : public QObject {
                searchResultsChanged)
   Q_PROPERTY(bool notificationsEnabled READ notificationsEnabled WRITE
                setNotificationsEnabled NOTIFY notificationsEnabledChanged)
+  Q_PROPERTY(QStringList routers READ routers NOTIFY serverChanged)
+  Q_PROPERTY(QString themeMode READ themeMode WRITE setThemeMode NOTIFY
+               themeModeChanged)
 
 public:
   explicit Bridge(QObject* parent = nullptr);
@@ -108,6 +111,24 @@ public:
   /// Whether a message that comes while the window is not active shows a
   /// desktop notification; saved in the data home's courier-chat.ini.
   void setNotificationsEnabled(bool on);
+  /// The routers the app connects to, in the order it tries them.
+  QStringList routers() const;
+  /// "light", "dark" or "system"; saved in the data home's
+  /// courier-chat.ini.
+  const QString& themeMode() const { return theme_mode_; }
+  void setThemeMode(const QString& mode);
+
+  /// Most routers the list may hold.
+  static constexpr int max_routers = 16;
+  /// "" if `address` is a router address (HOST:PORT), else why not.
+  Q_INVOKABLE static QString checkRouter(const QString& address);
+  /// Sets the routers to try, in order, and saves them in the data home's
+  /// courier-chat.ini; a signed-in app connects again with them. "" if
+  /// done, else why not (nothing changes).
+  Q_INVOKABLE QString setRouters(const QStringList& routers);
+  /// Signs out and shows the sign-in page with `user` filled in (or the
+  /// page that creates an identity, for an empty `user`).
+  Q_INVOKABLE void switchUser(const QString& user);
 
   /// Searches the local history for `text` (as typed: no wildcards), in
   /// the open conversation or, with `everywhere`, in all; the newest 100
@@ -188,6 +209,7 @@ Q_SIGNALS:
   void noticeChanged();
   void searchResultsChanged();
   void notificationsEnabledChanged();
+  void themeModeChanged();
   void identityCreated(bool ok, const QString& message);
   void signInFailed(const QString& message);
   void connected(const QString& routerFingerprint, bool newUser);
@@ -280,6 +302,9 @@ private:
   QVariantList search_results_;
   int search_gen_ = 0; ///< only the answer to the latest search counts
   bool notifications_ = true;
+  QString theme_mode_ = QStringLiteral("light");
+  bool server_given_ = false; ///< the routers came from --server
+  int session_ = 0; ///< bumped at sign-out: older answers are dropped
 };
 
 } // namespace courier::ui

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "ui/bridge.hpp"
+#include "ui/theme.hpp"
 
 int main(int argc, char** argv) {
   // The identity, the history in clear and the app's settings are the
@@ -75,11 +76,18 @@ int main(int argc, char** argv) {
   // The bridge owns the actor system; it is shut down (every actor
   // finished) before the application object goes away.
   courier::ui::Bridge bridge;
-  bridge.configure(cli.value(home), cli.value(server), cli.value(user),
-                   cli.value(bank_fp));
+  // Without --server the routers saved in the settings (else the default).
+  bridge.configure(cli.value(home),
+                   cli.isSet(server) ? cli.value(server) : QString{},
+                   cli.value(user), cli.value(bank_fp));
+  // Every view takes its colours from `theme`; Main.qml keeps its mode
+  // with the saved setting.
+  courier::ui::Theme theme;
+  theme.setMode(bridge.themeMode());
 
   QQmlApplicationEngine engine;
   engine.rootContext()->setContextProperty(QStringLiteral("appBridge"), &bridge);
+  engine.rootContext()->setContextProperty(QStringLiteral("theme"), &theme);
   engine.rootContext()->setContextProperty(QStringLiteral("startTab"),
                                            cli.value(tab));
   engine.rootContext()->setContextProperty(QStringLiteral("startPeer"),

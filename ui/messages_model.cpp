@@ -57,6 +57,13 @@ QVariant MessagesModel::data(const QModelIndex& index, int role) const {
       return m.event;
     case DetailRole:
       return m.detail;
+    case DayRole:
+      return QDateTime::fromMSecsSinceEpoch(m.ts).date().toString(
+        Qt::ISODate);
+    case GroupedRole:
+      return grouped(*it, index.row());
+    case FirstUnreadRole:
+      return !unread_mark_.isEmpty() && m.msg_id == unread_mark_;
     default:
       return {};
   }
@@ -68,7 +75,68 @@ QHash<int, QByteArray> MessagesModel::roleNames() const {
           {OutgoingRole, "outgoing"}, {StateRole, "msgState"},
           {MsgIdRole, "msgId"},       {LocalIdRole, "localId"},
           {ErrorRole, "error"},       {EventRole, "isEvent"},
-          {DetailRole, "detail"}};
+          {DetailRole, "detail"},     {DayRole, "day"},
+          {GroupedRole, "grouped"},   {FirstUnreadRole, "firstUnread"}};
+}
+
+bool MessagesModel::grouped(const QVector<chat_message>& conv, int row) const {
+  if (row <= 0 || row >= conv.size())
+    return false;
+  auto& prev = conv[row - 1];
+  auto& m = conv[row];
+  if (m.event || prev.event || m.outgoing != prev.outgoing
+      || m.sender != prev.sender)
+    return false;
+  // The divider and a day separator start a new group.
+  if (!unread_mark_.isEmpty() && m.msg_id == unread_mark_)
+    return false;
+  auto a = QDateTime::fromMSecsSinceEpoch(prev.ts);
+  auto b = QDateTime::fromMSecsSinceEpoch(m.ts);
+  return a.date() == b.date() && m.ts >= prev.ts
+         && m.ts - prev.ts < group_gap_ms;
+}
+
+void MessagesModel::regroupAfter(int row) {
+  auto it = convs_.find(peer_);
+  if (it == convs_.end() || row + 1 >= it->size())
+    return;
+  auto idx = index(row + 1);
+  Q_EMIT dataChanged(idx, idx, {GroupedRole});
+}
+
+int MessagesModel::firstUnreadRow() const {
+  auto it = convs_.find(peer_);
+  if (unread_mark_.isEmpty() || it == convs_.end())
+    return -1;
+  for (int i = 0; i < it->size(); ++i)
+    if ((*it)[i].msg_id == unread_mark_)
+      return i;
+  return -1;
+}
+
+void MessagesModel::markUnread(int n) {
+  auto it = convs_.find(peer_);
+  if (n <= 0 || it == convs_.end())
+    return;
+  QString mark;
+  for (int i = static_cast<int>(it->size()) - 1; i >= 0 && n > 0; --i) {
+    auto& m = (*it)[i];
+    if (!m.outgoing && !m.event && !m.msg_id.isEmpty()) {
+      mark = m.msg_id;
+      --n;
+    }
+  }
+  if (mark == unread_mark_)
+    return;
+  auto old_row = firstUnreadRow();
+  unread_mark_ = mark;
+  auto new_row = firstUnreadRow();
+  for (auto row : {old_row, new_row})
+    if (row >= 0) {
+      auto idx = index(row);
+      Q_EMIT dataChanged(idx, idx, {FirstUnreadRole, GroupedRole});
+    }
+  Q_EMIT unreadMarkChanged();
 }
 
 void MessagesModel::setPeer(const QString& peer) {
@@ -76,9 +144,12 @@ void MessagesModel::setPeer(const QString& peer) {
     return;
   beginResetModel();
   peer_ = peer;
+  // The divider belongs to one visit of a conversation.
+  unread_mark_.clear();
   endResetModel();
   Q_EMIT peerChanged();
   Q_EMIT countChanged();
+  Q_EMIT unreadMarkChanged();
 }
 
 void MessagesModel::append(chat_message m) {
@@ -153,6 +224,7 @@ bool MessagesModel::addEvent(const QString& peer, const QString& text,
   conv.insert(row, std::move(m));
   if (visible) {
     endInsertRows();
+    regroupAfter(row);
     Q_EMIT countChanged();
   }
   return true;
@@ -206,7 +278,10 @@ bool MessagesModel::setSending(const QString& local_id) {
   m.state = QStringLiteral("sending");
   m.error.clear();
   m.ts = QDateTime::currentMSecsSinceEpoch();
-  touched(m.peer, row, {StateRole, ErrorRole, TimeRole, TimestampRole});
+  touched(m.peer, row,
+          {StateRole, ErrorRole, TimeRole, TimestampRole, DayRole, GroupedRole});
+  if (m.peer == peer_)
+    regroupAfter(row);
   return true;
 }
 
@@ -289,6 +364,7 @@ void MessagesModel::setHistory(const QString& peer,
   if (visible) {
     endResetModel();
     Q_EMIT countChanged();
+    Q_EMIT unreadMarkChanged(); // its row may have moved
   }
 }
 
@@ -299,9 +375,11 @@ void MessagesModel::forget(const QString& peer) {
   convs_.remove(peer);
   if (visible) {
     peer_.clear();
+    unread_mark_.clear();
     endResetModel();
     Q_EMIT peerChanged();
     Q_EMIT countChanged();
+    Q_EMIT unreadMarkChanged();
   }
 }
 
@@ -309,9 +387,11 @@ void MessagesModel::clear() {
   beginResetModel();
   convs_.clear();
   peer_.clear();
+  unread_mark_.clear();
   endResetModel();
   Q_EMIT peerChanged();
   Q_EMIT countChanged();
+  Q_EMIT unreadMarkChanged();
 }
 
 } // namespace courier::ui

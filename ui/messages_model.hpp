@@ -29,6 +29,7 @@ class MessagesModel : public QAbstractListModel {
   Q_OBJECT
   Q_PROPERTY(QString peer READ peer NOTIFY peerChanged)
   Q_PROPERTY(int count READ count NOTIFY countChanged)
+  Q_PROPERTY(int firstUnreadRow READ firstUnreadRow NOTIFY unreadMarkChanged)
 
 public:
   enum roles {
@@ -43,7 +44,13 @@ public:
     ErrorRole,
     EventRole,
     DetailRole,
+    DayRole,         ///< the local date, yyyy-MM-dd (the view's sections)
+    GroupedRole,     ///< continues the previous bubble's group
+    FirstUnreadRole, ///< the "New messages" divider goes above it
   };
+
+  /// Bubbles of one sender closer than this (ms) form one group.
+  static constexpr qint64 group_gap_ms = 5 * 60 * 1000;
 
   explicit MessagesModel(QObject* parent = nullptr);
 
@@ -53,6 +60,8 @@ public:
 
   const QString& peer() const { return peer_; }
   int count() const { return rowCount(); }
+  /// The row of the first unread message in the open conversation, or -1.
+  int firstUnreadRow() const;
 
   /// Shows the conversation with `peer`.
   Q_INVOKABLE void setPeer(const QString& peer);
@@ -73,6 +82,10 @@ public:
   /// The recipient acknowledged `msg_id`.
   Q_INVOKABLE bool setDelivered(const QString& msg_id);
   Q_INVOKABLE QString stateOf(const QString& local_id) const;
+  /// Marks the last `n` received messages of the open conversation as
+  /// unread, for the "New messages" divider; the mark stays until another
+  /// conversation is opened (0 keeps the current mark).
+  Q_INVOKABLE void markUnread(int n);
   /// Row `row` of the open conversation as a map.
   Q_INVOKABLE QVariantMap get(int row) const;
 
@@ -90,15 +103,22 @@ public:
 Q_SIGNALS:
   void peerChanged();
   void countChanged();
+  void unreadMarkChanged();
 
 private:
   /// Conversation and row of a message, {nullptr,-1} if unknown.
   std::pair<QVector<chat_message>*, int> locate(const QString& local_id);
   void touched(const QString& peer, int row, QVector<int> roles);
   void append(chat_message m);
+  /// Whether row `row` of `conv` continues the group of the row before.
+  bool grouped(const QVector<chat_message>& conv, int row) const;
+  /// Row `row` changed its time or was inserted: the next row's grouping
+  /// may have changed too.
+  void regroupAfter(int row);
 
   QString peer_;
   QHash<QString, QVector<chat_message>> convs_;
+  QString unread_mark_; ///< msg_id of the first unread message of peer_
   QSet<QString> delivered_early_; ///< delivered before the send reply came
   int next_local_ = 1;
 };

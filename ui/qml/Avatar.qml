@@ -7,7 +7,7 @@ Item {
     property string name
     property bool showPresence: false
     property bool online: false
-    property color ringColor: Logic.sidebar
+    property color ringColor: theme.sidebar
     property int size: 40
     implicitWidth: size; implicitHeight: size
 

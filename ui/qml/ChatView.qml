@@ -15,7 +15,13 @@ Rectangle {
     readonly property alias searchField: searchField
     readonly property alias searchList: searchList
     readonly property alias keysDialog: keys
-    color: Logic.page
+    color: theme.page
+    // Day separators say "Today" and "Yesterday": they follow the clock.
+    property date today: new Date()
+    Timer {
+        interval: 60000; repeat: true; running: root.visible
+        onTriggered: root.today = new Date()
+    }
 
     // Search: the local history of this chat, or of all chats (the only
     // choice while no chat is open). Typing waits a moment, then asks.
@@ -92,17 +98,17 @@ Rectangle {
         Text {
             anchors.horizontalCenter: parent.horizontalCenter
             text: "\u2709"
-            font.pixelSize: 56; color: "#c3cad8"
+            font.pixelSize: 56; color: theme.faint
         }
         Text {
             anchors.horizontalCenter: parent.horizontalCenter
             text: "Pick a contact, or start a new chat from the sidebar."
-            color: Logic.muted; font.pixelSize: 15
+            color: theme.muted; font.pixelSize: 15
         }
         Text {
             anchors.horizontalCenter: parent.horizontalCenter
             text: "Every message is sealed end to end; the router cannot read it."
-            color: Logic.muted; font.pixelSize: 12
+            color: theme.muted; font.pixelSize: 12
         }
     }
 
@@ -116,8 +122,8 @@ Rectangle {
             Layout.fillWidth: true
             visible: root.peer !== ""
             implicitHeight: 64
-            color: Logic.card
-            border.color: Logic.border
+            color: theme.card
+            border.color: theme.border
             RowLayout {
                 anchors.fill: parent
                 anchors.leftMargin: 18; anchors.rightMargin: 14
@@ -125,7 +131,7 @@ Rectangle {
                 Avatar {
                     name: root.peer; size: 38
                     showPresence: true; online: !!root.contact.online && root.connected
-                    ringColor: Logic.card
+                    ringColor: theme.card
                 }
                 Column {
                     Layout.fillWidth: true
@@ -133,12 +139,12 @@ Rectangle {
                     Text {
                         objectName: "peerName"
                         text: root.peer
-                        font.pixelSize: 17; font.bold: true; color: Logic.text
+                        font.pixelSize: 17; font.bold: true; color: theme.text
                     }
                     Text {
                         objectName: "presenceText"
                         text: Logic.presenceText(!!root.contact.online, root.bridge ? root.bridge.status : "")
-                        color: text === "online" ? Logic.good : Logic.muted
+                        color: text === "online" ? theme.good : theme.muted
                         font.pixelSize: 12
                     }
                 }
@@ -149,12 +155,12 @@ Rectangle {
                     font.pixelSize: 12
                     onClicked: root.searching ? root.closeSearch() : root.openSearch()
                     contentItem: Text { text: searchButton.text; font: searchButton.font
-                                        color: Logic.muted
+                                        color: theme.muted
                                         horizontalAlignment: Text.AlignHCenter
                                         verticalAlignment: Text.AlignVCenter }
                     background: Rectangle { radius: 12; implicitHeight: 26; implicitWidth: 70
                                             color: searchButton.hovered || root.searching
-                                                   ? "#e3e8f2" : "#eef1f6" }
+                                                   ? theme.chipHover : theme.chip }
                     ToolTip.visible: hovered
                     ToolTip.text: "Search messages (Ctrl+F)"
                 }
@@ -162,15 +168,15 @@ Rectangle {
                     radius: 12
                     implicitHeight: 26
                     implicitWidth: keyLabel.implicitWidth + 22
-                    color: root.contact.keyChanged ? "#fde8e8"
-                         : root.contact.verified ? "#e3f6ea" : "#eef1f6"
+                    color: root.contact.keyChanged ? theme.dangerBg
+                         : root.contact.verified ? theme.goodBg : theme.chip
                     Text {
                         id: keyLabel
                         anchors.centerIn: parent
                         text: root.contact.keyChanged ? "\u26a0 key changed"
                             : root.contact.verified ? "\u2713 verified" : "not verified"
-                        color: root.contact.keyChanged ? Logic.danger
-                             : root.contact.verified ? Logic.good : Logic.muted
+                        color: root.contact.keyChanged ? theme.danger
+                             : root.contact.verified ? theme.good : theme.muted
                         font.pixelSize: 12
                     }
                     MouseArea {
@@ -186,13 +192,13 @@ Rectangle {
                     radius: 12
                     implicitHeight: 26
                     implicitWidth: secrecyLabel.implicitWidth + 22
-                    color: root.contact.forwardSecret ? "#e3f6ea" : "#fff4e0"
+                    color: root.contact.forwardSecret ? theme.goodBg : theme.warnBg
                     Text {
                         id: secrecyLabel
                         anchors.centerIn: parent
                         text: root.contact.forwardSecret ? "forward secret"
                                                          : "not forward secret"
-                        color: root.contact.forwardSecret ? Logic.good : Logic.muted
+                        color: root.contact.forwardSecret ? theme.good : theme.muted
                         font.pixelSize: 12
                     }
                 }
@@ -204,8 +210,8 @@ Rectangle {
             Layout.fillWidth: true
             visible: root.searching
             implicitHeight: 52
-            color: Logic.card
-            border.color: Logic.border
+            color: theme.card
+            border.color: theme.border
             RowLayout {
                 anchors.fill: parent
                 anchors.leftMargin: 14; anchors.rightMargin: 10
@@ -257,7 +263,7 @@ Rectangle {
                 text: searchList.count === 0 ? "No messages match."
                       : searchList.count + (searchList.count === 1 ? " message" : " messages")
                         + (searchList.count >= 100 ? " (the newest 100)" : "")
-                color: Logic.muted; font.pixelSize: 12
+                color: theme.muted; font.pixelSize: 12
             }
             delegate: Rectangle {
                 id: hit
@@ -265,7 +271,7 @@ Rectangle {
                 objectName: "searchHit"
                 width: searchList.width
                 height: hitColumn.implicitHeight + 16
-                color: hitHover.hovered ? "#e8edf7" : "transparent"
+                color: hitHover.hovered ? theme.hover : "transparent"
                 HoverHandler { id: hitHover }
                 Column {
                     id: hitColumn
@@ -278,7 +284,7 @@ Rectangle {
                                                          : hit.modelData.peer)
                                : (hit.modelData.outgoing ? "You" : hit.modelData.sender))
                               + "  \u00b7  " + hit.modelData.time
-                        color: Logic.muted; font.pixelSize: 12
+                        color: theme.muted; font.pixelSize: 12
                     }
                     Text {
                         width: parent.width
@@ -287,7 +293,7 @@ Rectangle {
                         wrapMode: Text.Wrap
                         maximumLineCount: 3
                         elide: Text.ElideRight
-                        color: Logic.text; font.pixelSize: 14
+                        color: theme.text; font.pixelSize: 14
                     }
                 }
                 MouseArea {
@@ -320,6 +326,42 @@ Rectangle {
             delegate: Bubble {
                 maxWidth: Math.max(220, messageList.width * 0.68)
                 onRetryRequested: function (id) { root.bridge.retry(id) }
+            }
+            // One separator above the first message of each day.
+            section.property: "day"
+            section.criteria: ViewSection.FullString
+            section.delegate: Item {
+                id: daySep
+                required property string section
+                objectName: "daySeparator"
+                readonly property string label: Logic.dayLabel(section, root.today)
+                width: messageList.width
+                height: 40
+                Rectangle {
+                    anchors.centerIn: parent
+                    width: dayText.implicitWidth + 24; height: 24; radius: 12
+                    color: theme.card; border.color: theme.border
+                    Text {
+                        id: dayText
+                        anchors.centerIn: parent
+                        text: daySep.label
+                        color: theme.muted; font.pixelSize: 12; font.bold: true
+                    }
+                }
+            }
+            // Opening a chat (or its history arriving) shows the first
+            // unread message under the divider, else the newest; messages
+            // that come later scroll into view.
+            function showStart() {
+                var row = model ? model.firstUnreadRow : -1
+                if (row >= 0)
+                    positionViewAtIndex(row, ListView.Beginning)
+                else
+                    positionViewAtEnd()
+            }
+            Connections {
+                target: root.bridge ? root.bridge.messages : null
+                function onModelReset() { Qt.callLater(messageList.showStart) }
             }
             onCountChanged: Qt.callLater(positionViewAtEnd)
             ScrollBar.vertical: ScrollBar {}

@@ -12,8 +12,8 @@ Rectangle {
     signal sendRequested(string text)
 
     implicitHeight: Math.min(160, area.implicitHeight + 24)
-    color: Logic.card
-    border.color: Logic.border
+    color: theme.card
+    border.color: theme.border
 
     function send() {
         if (root.blocked || area.text.trim().length === 0)
@@ -40,8 +40,8 @@ Rectangle {
                 enabled: !root.blocked
                 background: Rectangle {
                     radius: 10
-                    color: "#f1f3f7"
-                    border.color: area.activeFocus ? Logic.accent : "transparent"
+                    color: theme.inset
+                    border.color: area.activeFocus ? theme.accent : "transparent"
                 }
                 Keys.onPressed: function (event) {
                     if (Logic.isSendKey(event.key, event.modifiers)) {
@@ -69,8 +69,8 @@ Rectangle {
             }
             background: Rectangle {
                 radius: 10
-                color: sendButton.enabled ? (sendButton.down ? Logic.accentDark : Logic.accent)
-                                          : "#b9c3d6"
+                color: sendButton.enabled ? (sendButton.down ? theme.accentDark : theme.accent)
+                                          : theme.disabled
             }
         }
     }

@@ -14,8 +14,8 @@ Rectangle {
 
     objectName: "keyBanner"
     visible: mode === "changed"
-    color: Logic.warnBg
-    border.color: Logic.warnBorder
+    color: theme.warnBg
+    border.color: theme.warnBorder
     radius: 10
     implicitHeight: visible ? column.implicitHeight + 24 : 0
 
@@ -28,12 +28,12 @@ Rectangle {
             Layout.fillWidth: true
             text: "\u26a0  " + (root.contact.name || "") + "'s key has changed"
             font.bold: true; font.pixelSize: 14
-            color: "#8a4b00"
+            color: theme.warnText
         }
         Text {
             Layout.fillWidth: true
             wrapMode: Text.Wrap
-            color: Logic.text
+            color: theme.text
             font.pixelSize: 13
             text: "Messages to " + (root.contact.name || "") + " are blocked. The router now "
                   + "has a different key for them. Compare this fingerprint with theirs "
@@ -44,7 +44,7 @@ Rectangle {
             Layout.fillWidth: true
             text: Logic.fingerprintLines(root.contact.newFingerprint || "(unknown)")
             font.family: "DejaVu Sans Mono"; font.pixelSize: 13
-            color: Logic.text
+            color: theme.text
         }
         RowLayout {
             spacing: 8

@@ -59,6 +59,13 @@ Item {
     }
     Shortcut {
         context: Qt.ApplicationShortcut
+        objectName: "settingsShortcut"
+        sequences: ["Ctrl+,"]
+        enabled: root.active
+        onActivated: root.tabRequested("settings")
+    }
+    Shortcut {
+        context: Qt.ApplicationShortcut
         sequences: [StandardKey.Quit, "Ctrl+Q"]
         onActivated: root.quitRequested()
     }

@@ -14,19 +14,32 @@ ApplicationWindow {
     visible: true
     title: Logic.windowTitle(appBridge.signedIn, appBridge.user,
                              appBridge.contacts.totalUnread)
-    color: Logic.page
+    color: theme.page
     // One set of button colours: plain buttons light grey, the main action
-    // of a view (highlighted) in the accent colour.
-    palette.button: "#e8ecf3"
-    palette.buttonText: Logic.text
-    palette.highlight: Logic.accent
+    // of a view (highlighted) in the accent colour; the controls follow the
+    // light or dark theme.
+    palette.button: theme.button
+    palette.buttonText: theme.text
+    palette.window: theme.card
+    palette.windowText: theme.text
+    palette.base: theme.card
+    palette.text: theme.text
+    palette.placeholderText: theme.muted
+    palette.mid: theme.border
+    palette.midlight: theme.chip
+    palette.light: theme.card
+    palette.toolTipBase: theme.card
+    palette.toolTipText: theme.text
+    palette.highlight: theme.accent
     palette.highlightedText: "white"
-    palette.dark: Logic.accent      // Basic draws highlighted buttons with it
+    palette.dark: theme.accent      // Basic draws highlighted buttons with it
     palette.brightText: "white"
 
     property string tab: typeof startTab === "string" && startTab === "wallet" ? "wallet" : "chats"
 
     ConnectionManager { id: connection; bridge: appBridge }
+    // Light, dark or as the system: the saved choice colours every page.
+    Binding { target: theme; property: "mode"; value: appBridge.themeMode }
 
     Timer {
         // Presence: who is online, every few seconds while connected.
@@ -77,14 +90,14 @@ ApplicationWindow {
                 Layout.fillWidth: true
                 visible: appBridge.status !== "connected"
                 implicitHeight: 34
-                color: appBridge.status === "connecting" ? "#fff4e0" : "#fde8e8"
+                color: appBridge.status === "connecting" ? theme.warnBg : theme.dangerBg
                 RowLayout {
                     anchors.fill: parent; anchors.leftMargin: 16; anchors.rightMargin: 8
                     Text {
                         Layout.fillWidth: true
                         text: Logic.statusText(appBridge.status, connection.phase, connection.delay)
                               + (appBridge.error !== "" ? " \u2013 " + appBridge.error : "")
-                        color: Logic.text; font.pixelSize: 12
+                        color: theme.text; font.pixelSize: 12
                         elide: Text.ElideRight
                     }
                     Button { text: "Retry now"; flat: true; visible: appBridge.status === "offline"
@@ -97,9 +110,10 @@ ApplicationWindow {
             StackLayout {
                 Layout.fillWidth: true
                 Layout.fillHeight: true
-                currentIndex: window.tab === "wallet" ? 1 : 0
+                currentIndex: window.tab === "wallet" ? 1 : window.tab === "settings" ? 2 : 0
                 ChatView { id: chatView; bridge: appBridge }
                 WalletPage { bridge: appBridge }
+                SettingsPage { bridge: appBridge; onUserSwitched: window.tab = "chats" }
             }
         }
     }

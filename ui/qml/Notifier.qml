@@ -58,11 +58,11 @@ Item {
         x: Screen.desktopAvailableWidth - width - 16
         y: 16
         // Square and opaque: without a compositor, transparency shows black.
-        color: Logic.sidebar
+        color: theme.sidebar
         Rectangle {
             anchors.fill: parent
-            color: Logic.sidebar
-            border.color: Logic.sidebarHover
+            color: theme.sidebar
+            border.color: theme.sidebarHover
             Column {
                 id: content
                 x: 16; y: 14
@@ -72,7 +72,7 @@ Item {
                     objectName: "notificationTitle"
                     width: parent.width
                     text: root.peer + (root.more > 0 ? "  (+" + root.more + " more)" : "")
-                    color: Logic.sidebarText; font.pixelSize: 14; font.bold: true
+                    color: theme.sidebarText; font.pixelSize: 14; font.bold: true
                     elide: Text.ElideRight
                 }
                 Text {
@@ -80,7 +80,7 @@ Item {
                     width: parent.width
                     text: root.body
                     textFormat: Text.PlainText
-                    color: Logic.sidebarMuted; font.pixelSize: 13
+                    color: theme.sidebarMuted; font.pixelSize: 13
                     wrapMode: Text.Wrap; maximumLineCount: 3; elide: Text.ElideRight
                 }
             }

@@ -18,7 +18,7 @@ Popup {
     anchors.centerIn: Overlay.overlay
     width: Math.min(580, (parent ? parent.width : 620) - 40)
     padding: 26
-    background: Rectangle { radius: 16; color: Logic.card; border.color: Logic.danger; border.width: 2 }
+    background: Rectangle { radius: 16; color: theme.card; border.color: theme.danger; border.width: 2 }
 
     onChangedChanged: { checked.checked = false; changed ? open() : close() }
     Component.onCompleted: if (changed) open()
@@ -28,32 +28,32 @@ Popup {
         spacing: 12
         Text {
             text: "\u26a0  The router's key changed"
-            font.pixelSize: 20; font.bold: true; color: Logic.danger
+            font.pixelSize: 20; font.bold: true; color: theme.danger
         }
         Text {
             Layout.fillWidth: true
             wrapMode: Text.Wrap
-            color: Logic.text
+            color: theme.text
             text: "The router at " + (root.bridge ? root.bridge.server : "")
                   + " no longer has the key you accepted. Its operator may have replaced it, "
                   + "or someone may be between you and the router. Nothing is sent or received "
                   + "until you decide. Ask the operator for the new fingerprint and compare it."
         }
-        Text { text: "Accepted before"; color: Logic.muted; font.pixelSize: 12 }
+        Text { text: "Accepted before"; color: theme.muted; font.pixelSize: 12 }
         Text {
             objectName: "oldRouterFingerprint"
             Layout.fillWidth: true
             text: Logic.fingerprintLines(root.bridge ? root.bridge.oldRouterFingerprint : "")
             font.family: "DejaVu Sans Mono"; font.pixelSize: 14
-            color: Logic.muted; font.strikeout: true
+            color: theme.muted; font.strikeout: true
         }
-        Text { text: "Presented now"; color: Logic.muted; font.pixelSize: 12 }
+        Text { text: "Presented now"; color: theme.muted; font.pixelSize: 12 }
         Text {
             objectName: "newRouterFingerprint"
             Layout.fillWidth: true
             text: Logic.fingerprintLines(root.bridge ? root.bridge.newRouterFingerprint : "")
             font.family: "DejaVu Sans Mono"; font.pixelSize: 14; font.bold: true
-            color: Logic.text
+            color: theme.text
         }
         CheckBox {
             id: checked
@@ -83,7 +83,7 @@ Popup {
                 }
                 background: Rectangle {
                     radius: 8; implicitHeight: 38; implicitWidth: 170
-                    color: acceptButton.enabled ? Logic.danger : "#e4b6b8"
+                    color: acceptButton.enabled ? theme.danger : theme.dangerFaint
                 }
             }
         }

@@ -18,7 +18,7 @@ Popup {
     anchors.centerIn: Overlay.overlay
     width: Math.min(540, (parent ? parent.width : 580) - 40)
     padding: 26
-    background: Rectangle { radius: 16; color: Logic.card }
+    background: Rectangle { radius: 16; color: theme.card }
 
     onPendingChanged: pending ? open() : close()
     Component.onCompleted: if (pending) open()
@@ -51,12 +51,12 @@ Popup {
             spacing: 12
             Text {
                 text: root.pending ? "New router key" : "Router key"
-                font.pixelSize: 20; font.bold: true; color: Logic.text
+                font.pixelSize: 20; font.bold: true; color: theme.text
             }
             Text {
                 Layout.fillWidth: true
                 wrapMode: Text.Wrap
-                color: Logic.muted
+                color: theme.muted
                 text: "You are connected to the router at " + (root.bridge ? root.bridge.server : "")
                       + ". Compare its fingerprint with the one its operator published. "
                       + (root.pending ? "Nothing is sent or received until you accept it. " : "")
@@ -65,7 +65,7 @@ Popup {
             Rectangle {
                 Layout.fillWidth: true
                 implicitHeight: rfp.implicitHeight + 24
-                radius: 10; color: "#f1f3f7"
+                radius: 10; color: theme.inset
                 Text {
                     id: rfp
                     objectName: "routerFingerprintText"
@@ -73,7 +73,7 @@ Popup {
                     text: Logic.fingerprintLines(root.bridge ? root.bridge.routerFingerprint : "")
                     font.family: "DejaVu Sans Mono"; font.pixelSize: 16; font.bold: true
                     horizontalAlignment: Text.AlignHCenter
-                    color: Logic.text
+                    color: theme.text
                 }
             }
             RowLayout {

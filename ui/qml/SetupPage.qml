@@ -8,15 +8,29 @@ Rectangle {
     id: root
     property var bridge
     // Nobody has an identity here yet: the first thing to do is make one.
-    readonly property var known: bridge && bridge.identities ? bridge.identities() : []
+    property var known: bridge && bridge.identities ? bridge.identities() : []
     property bool creating: known.length === 0
+    // Signed out (or "switch user" in the settings): the identities again,
+    // the chosen name, and no passphrase left in a field.
+    function restart() {
+        root.known = root.bridge.identities()
+        var name = root.bridge.user
+        user.text = name
+        pass.text = ""; pass2.text = ""
+        root.localError = ""; root.createdFingerprint = ""
+        root.creating = name === "" ? true : root.known.indexOf(name) < 0
+        tabs.currentIndex = root.creating ? 1 : 0
+        if (root.creating && name === "") user.forceActiveFocus()
+        else pass.forceActiveFocus()
+    }
     readonly property alias card: card
     property string localError: ""
     property string createdFingerprint: ""
-    color: Logic.sidebar
+    color: theme.sidebar
 
     Connections {
         target: root.bridge
+        function onSignedInChanged() { if (!root.bridge.signedIn) root.restart() }
         function onIdentityCreated(ok, message) {
             if (!ok) {
                 root.localError = message
@@ -37,7 +51,7 @@ Rectangle {
         width: Math.min(460, parent.width - 40)
         height: form.implicitHeight + 56
         radius: 18
-        color: Logic.card
+        color: theme.card
 
         ColumnLayout {
             id: form
@@ -45,12 +59,12 @@ Rectangle {
             anchors.top: parent.top; anchors.margins: 28
             spacing: 10
 
-            Text { text: "Courier"; font.pixelSize: 28; font.bold: true; color: Logic.text }
+            Text { text: "Courier"; font.pixelSize: 28; font.bold: true; color: theme.text }
             Text {
                 Layout.fillWidth: true
                 wrapMode: Text.Wrap
                 text: "End-to-end encrypted messages and payments."
-                color: Logic.muted
+                color: theme.muted
             }
             TabBar {
                 id: tabs
@@ -72,18 +86,18 @@ Rectangle {
                         contentItem: Text {
                             text: tabButton.text
                             font.pixelSize: 14; font.bold: tabButton.checked
-                            color: tabButton.checked ? Logic.text : Logic.muted
+                            color: tabButton.checked ? theme.text : theme.muted
                             horizontalAlignment: Text.AlignHCenter
                             verticalAlignment: Text.AlignVCenter
                         }
                         background: Rectangle {
                             implicitHeight: 40
-                            color: tabButton.hovered && !tabButton.checked ? "#f3f5f9" : "transparent"
+                            color: tabButton.hovered && !tabButton.checked ? theme.page : "transparent"
                             Rectangle {
                                 anchors.bottom: parent.bottom
                                 width: parent.width
                                 height: tabButton.checked ? 3 : 1
-                                color: tabButton.checked ? Logic.accent : Logic.border
+                                color: tabButton.checked ? theme.accent : theme.border
                             }
                         }
                     }
@@ -130,12 +144,12 @@ Rectangle {
                         height: 5; radius: 2
                         color: index < parent.strength.score
                                ? ["#e5484d", "#f5a524", "#9bc53d", "#17a34a"][parent.strength.score - 1]
-                               : "#e4e7ee"
+                               : theme.chip
                     }
                 }
-                Text { text: parent.strength.label; color: Logic.muted; font.pixelSize: 12 }
+                Text { text: parent.strength.label; color: theme.muted; font.pixelSize: 12 }
             }
-            Text { text: "Router"; color: Logic.muted; font.pixelSize: 12 }
+            Text { text: "Router"; color: theme.muted; font.pixelSize: 12 }
             TextField {
                 id: server
                 objectName: "serverField"
@@ -148,14 +162,14 @@ Rectangle {
                 Layout.fillWidth: true
                 visible: text !== ""
                 wrapMode: Text.Wrap
-                color: Logic.danger
+                color: theme.danger
                 text: root.localError !== "" ? root.localError : (root.bridge ? root.bridge.error : "")
             }
             Text {
                 Layout.fillWidth: true
                 visible: root.createdFingerprint !== ""
                 wrapMode: Text.Wrap
-                color: Logic.good
+                color: theme.good
                 font.family: "DejaVu Sans Mono"; font.pixelSize: 11
                 text: "Identity created. Your fingerprint:\n" + Logic.fingerprintLines(root.createdFingerprint)
             }
@@ -190,7 +204,7 @@ Rectangle {
                     horizontalAlignment: Text.AlignHCenter; verticalAlignment: Text.AlignVCenter
                 }
                 background: Rectangle { radius: 8; implicitHeight: 40
-                                        color: go.enabled ? Logic.accent : "#b9c3d6" }
+                                        color: go.enabled ? theme.accent : theme.disabled }
             }
             BusyIndicator {
                 Layout.alignment: Qt.AlignHCenter

@@ -13,7 +13,7 @@ Rectangle {
     readonly property alias deleteDialog: deleteConfirm
     signal tabRequested(string tab)
     signal routerInfoRequested()
-    color: Logic.sidebar
+    color: theme.sidebar
 
     // Ctrl+N starts a chat, Ctrl+K jumps to one: both type into the field
     // above the list, which shows only the chats that match.
@@ -41,7 +41,7 @@ Rectangle {
         anchors.centerIn: parent
         width: Math.min(420, parent ? parent.width - 40 : 420)
         padding: 24
-        background: Rectangle { radius: 14; color: Logic.card }
+        background: Rectangle { radius: 14; color: theme.card }
         onOpened: cancelDelete.forceActiveFocus()
         ColumnLayout {
             anchors.left: parent.left; anchors.right: parent.right
@@ -51,7 +51,7 @@ Rectangle {
                 Layout.fillWidth: true
                 wrapMode: Text.Wrap
                 text: "Delete the conversation with " + deleteConfirm.peer + "?"
-                font.pixelSize: 18; font.bold: true; color: Logic.text
+                font.pixelSize: 18; font.bold: true; color: theme.text
             }
             Text {
                 Layout.fillWidth: true
@@ -59,7 +59,7 @@ Rectangle {
                 text: "Its messages are deleted from this computer (the app and "
                       + "courier-cli share them); this cannot be undone. "
                       + deleteConfirm.peer + "'s key stays pinned."
-                color: Logic.muted; font.pixelSize: 13
+                color: theme.muted; font.pixelSize: 13
             }
             RowLayout {
                 Layout.alignment: Qt.AlignRight
@@ -86,7 +86,7 @@ Rectangle {
                     }
                     background: Rectangle {
                         radius: 8; implicitHeight: 38; implicitWidth: 110
-                        color: confirmDeleteButton.down ? Qt.darker(Logic.danger, 1.2) : Logic.danger
+                        color: confirmDeleteButton.down ? Qt.darker(theme.danger, 1.2) : theme.danger
                     }
                 }
             }
@@ -108,7 +108,7 @@ Rectangle {
                 spacing: 4
                 Text {
                     text: root.bridge ? root.bridge.user : ""
-                    color: Logic.sidebarText; font.pixelSize: 16; font.bold: true
+                    color: theme.sidebarText; font.pixelSize: 16; font.bold: true
                     elide: Text.ElideRight; width: parent.width
                 }
                 Row {
@@ -122,7 +122,7 @@ Rectangle {
                         text: Logic.statusText(root.bridge ? root.bridge.status : "offline",
                                                root.connection ? root.connection.phase : "",
                                                root.connection ? root.connection.delay : 0)
-                        color: Logic.sidebarMuted; font.pixelSize: 12
+                        color: theme.sidebarMuted; font.pixelSize: 12
                     }
                 }
             }
@@ -131,13 +131,13 @@ Rectangle {
                 text: "Router"
                 font.pixelSize: 11
                 onClicked: root.routerInfoRequested()
-                contentItem: Text { text: routerButton.text; color: Logic.sidebarMuted
+                contentItem: Text { text: routerButton.text; color: theme.sidebarMuted
                                     font: routerButton.font
                                     horizontalAlignment: Text.AlignHCenter
                                     verticalAlignment: Text.AlignVCenter }
                 background: Rectangle { radius: 6; implicitWidth: 54; implicitHeight: 26
-                                        color: routerButton.hovered ? Logic.sidebarHover : "transparent"
-                                        border.color: Logic.sidebarHover }
+                                        color: routerButton.hovered ? theme.sidebarHover : "transparent"
+                                        border.color: theme.sidebarHover }
                 ToolTip.visible: hovered
                 ToolTip.text: "Router " + (root.bridge ? root.bridge.server : "")
                               + "\n" + (root.bridge ? root.bridge.routerFingerprint : "")
@@ -150,19 +150,21 @@ Rectangle {
             Layout.leftMargin: 12; Layout.rightMargin: 12
             spacing: 6
             Repeater {
-                model: [{ key: "chats", label: "Chats" }, { key: "wallet", label: "Wallet" }]
+                model: [{ key: "chats", label: "Chats" }, { key: "wallet", label: "Wallet" },
+                        { key: "settings", label: "Settings" }]
                 delegate: Rectangle {
                     required property var modelData
+                    objectName: "tab_" + modelData.key
                     Layout.fillWidth: true
                     implicitHeight: 34
                     radius: 8
-                    color: root.tab === modelData.key ? Logic.sidebarSelected : "transparent"
+                    color: root.tab === modelData.key ? theme.sidebarSelected : "transparent"
                     Row {
                         anchors.centerIn: parent
                         spacing: 6
                         Text {
                             text: modelData.label
-                            color: root.tab === modelData.key ? "white" : Logic.sidebarMuted
+                            color: root.tab === modelData.key ? "white" : theme.sidebarMuted
                             font.pixelSize: 13; font.bold: true
                         }
                         Rectangle {
@@ -170,7 +172,7 @@ Rectangle {
                                 ? Logic.unreadBadge(root.bridge.contacts.totalUnread) : ""
                             visible: badge !== ""
                             radius: 8; height: 16; width: Math.max(16, t.implicitWidth + 8)
-                            color: Logic.accent
+                            color: theme.accent
                             Text { id: t; anchors.centerIn: parent; text: parent.badge; color: "white"; font.pixelSize: 10; font.bold: true }
                         }
                     }
@@ -186,10 +188,10 @@ Rectangle {
             Layout.fillWidth: true
             Layout.margins: 12
             placeholderText: "Start a chat with\u2026 (username)"
-            placeholderTextColor: Logic.sidebarMuted
-            color: Logic.sidebarText
+            placeholderTextColor: theme.sidebarMuted
+            color: theme.sidebarText
             font.pixelSize: 13
-            background: Rectangle { radius: 8; color: Logic.sidebarHover }
+            background: Rectangle { radius: 8; color: theme.sidebarHover }
             onAccepted: {
                 var name = text.trim().toLowerCase()
                 if (name === "")
@@ -228,7 +230,7 @@ Rectangle {
                 width: ListView.view.width
                 visible: root.filter === "" || row.name.indexOf(root.filter) >= 0
                 height: visible ? 62 : 0
-                color: selected ? Logic.sidebarSelected : hover.hovered ? Logic.sidebarHover : "transparent"
+                color: selected ? theme.sidebarSelected : hover.hovered ? theme.sidebarHover : "transparent"
                 HoverHandler { id: hover }
                 RowLayout {
                     anchors.fill: parent
@@ -236,14 +238,14 @@ Rectangle {
                     spacing: 12
                     Avatar { name: row.name; size: 40; showPresence: true
                              online: row.online && !!root.bridge && root.bridge.status === "connected"
-                             ringColor: row.color.a > 0 ? row.color : Logic.sidebar }
+                             ringColor: row.color.a > 0 ? row.color : theme.sidebar }
                     Column {
                         Layout.fillWidth: true
                         spacing: 3
                         Text {
                             width: parent.width
                             text: row.name + (row.keyChanged ? "  \u26a0" : "")
-                            color: Logic.sidebarText; font.pixelSize: 14
+                            color: theme.sidebarText; font.pixelSize: 14
                             font.bold: row.unread > 0
                             elide: Text.ElideRight
                         }
@@ -251,7 +253,7 @@ Rectangle {
                             width: parent.width
                             text: row.preview !== "" ? row.preview
                                   : Logic.presenceText(row.online, root.bridge ? root.bridge.status : "")
-                            color: Logic.sidebarMuted; font.pixelSize: 12
+                            color: theme.sidebarMuted; font.pixelSize: 12
                             elide: Text.ElideRight
                         }
                     }
@@ -260,7 +262,7 @@ Rectangle {
                         property string text: row.badge
                         visible: row.badge !== ""
                         radius: 10; height: 20; width: Math.max(20, badgeText.implicitWidth + 10)
-                        color: Logic.accent
+                        color: theme.accent
                         Text { id: badgeText; anchors.centerIn: parent; text: row.badge
                                color: "white"; font.pixelSize: 11; font.bold: true }
                     }
@@ -294,7 +296,7 @@ Rectangle {
                 wrapMode: Text.Wrap
                 horizontalAlignment: Text.AlignHCenter
                 text: "No contacts yet. Type a username above to start a chat."
-                color: Logic.sidebarMuted; font.pixelSize: 12
+                color: theme.sidebarMuted; font.pixelSize: 12
             }
         }
 
@@ -305,7 +307,7 @@ Rectangle {
             Text {
                 Layout.fillWidth: true
                 text: "Desktop notifications"
-                color: Logic.sidebarMuted; font.pixelSize: 12
+                color: theme.sidebarMuted; font.pixelSize: 12
             }
             Switch {
                 objectName: "notificationsSwitch"
@@ -323,7 +325,7 @@ Rectangle {
             spacing: 4
             Text {
                 text: "Your fingerprint"
-                color: Logic.sidebarMuted; font.pixelSize: 12
+                color: theme.sidebarMuted; font.pixelSize: 12
             }
             TextEdit {
                 objectName: "myFingerprint"
@@ -331,8 +333,8 @@ Rectangle {
                 readOnly: true
                 selectByMouse: true
                 text: Logic.fingerprintLines(root.bridge ? root.bridge.myFingerprint : "")
-                color: Logic.sidebarText
-                selectionColor: Logic.accent
+                color: theme.sidebarText
+                selectionColor: theme.accent
                 font.family: "DejaVu Sans Mono"; font.pixelSize: 12
                 wrapMode: TextEdit.Wrap
             }

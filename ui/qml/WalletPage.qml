@@ -15,7 +15,7 @@ Rectangle {
     readonly property alias recipientField: recipient
     readonly property alias amountField: amount
     readonly property alias payButton: payButton
-    color: Logic.page
+    color: theme.page
 
     // Opening the wallet asks the bank (nothing polls it): money that came
     // while the wallet was closed and no notice told us shows now.
@@ -61,7 +61,7 @@ Rectangle {
         anchors.centerIn: Overlay.overlay
         width: Math.min(420, root.width - 40)
         padding: 24
-        background: Rectangle { radius: 14; color: Logic.card }
+        background: Rectangle { radius: 14; color: theme.card }
         onOpened: cancelPay.forceActiveFocus()
         ColumnLayout {
             anchors.left: parent.left; anchors.right: parent.right
@@ -71,13 +71,13 @@ Rectangle {
                 Layout.fillWidth: true
                 wrapMode: Text.Wrap
                 text: "Pay " + confirm.amount + " to " + confirm.to + "?"
-                font.pixelSize: 18; font.bold: true; color: Logic.text
+                font.pixelSize: 18; font.bold: true; color: theme.text
             }
             Text {
                 Layout.fillWidth: true
                 wrapMode: Text.Wrap
                 text: "The bank moves the money at once; a payment cannot be taken back."
-                color: Logic.muted; font.pixelSize: 13
+                color: theme.muted; font.pixelSize: 13
             }
             RowLayout {
                 Layout.alignment: Qt.AlignRight
@@ -101,7 +101,7 @@ Rectangle {
                     }
                     background: Rectangle {
                         radius: 8; implicitHeight: 38; implicitWidth: 110
-                        color: confirmPay.down ? Logic.accentDark : Logic.accent
+                        color: confirmPay.down ? theme.accentDark : theme.accent
                     }
                 }
             }
@@ -120,7 +120,7 @@ Rectangle {
             width: parent.width - 48
             spacing: 16
 
-            Text { text: "Wallet"; font.pixelSize: 24; font.bold: true; color: Logic.text }
+            Text { text: "Wallet"; font.pixelSize: 24; font.bold: true; color: theme.text }
 
             RowLayout {
                 Layout.fillWidth: true
@@ -171,13 +171,13 @@ Rectangle {
                     Layout.preferredWidth: 1
                     Layout.alignment: Qt.AlignTop
                     implicitHeight: payColumn.implicitHeight + 36
-                    radius: 14; color: Logic.card; border.color: Logic.border
+                    radius: 14; color: theme.card; border.color: theme.border
                     ColumnLayout {
                         id: payColumn
                         anchors.left: parent.left; anchors.right: parent.right
                         anchors.top: parent.top; anchors.margins: 18
                         spacing: 8
-                        Text { text: "Send money"; font.pixelSize: 16; font.bold: true; color: Logic.text }
+                        Text { text: "Send money"; font.pixelSize: 16; font.bold: true; color: theme.text }
                         TextField {
                             id: recipient
                             objectName: "recipientField"
@@ -197,7 +197,7 @@ Rectangle {
                             Layout.fillWidth: true
                             visible: text !== ""
                             text: root.amountError !== "" ? root.amountError : root.submitError
-                            color: Logic.danger; font.pixelSize: 12
+                            color: theme.danger; font.pixelSize: 12
                             wrapMode: Text.Wrap
                         }
                         Button {
@@ -215,7 +215,7 @@ Rectangle {
                             background: Rectangle {
                                 radius: 8
                                 implicitHeight: 38
-                                color: payButton.enabled ? Logic.accent : "#b9c3d6"
+                                color: payButton.enabled ? theme.accent : theme.disabled
                             }
                         }
                     }
@@ -232,14 +232,14 @@ Rectangle {
                 Layout.fillWidth: true
                 implicitHeight: receiptText.implicitHeight + 28
                 radius: 12
-                color: has && r.ok ? "#e3f6ea" : "#fde8e8"
-                border.color: has && r.ok ? Logic.good : Logic.danger
+                color: has && r.ok ? theme.goodBg : theme.dangerBg
+                border.color: has && r.ok ? theme.good : theme.danger
                 Text {
                     id: receiptText
                     objectName: "receiptText"
                     anchors.fill: parent; anchors.margins: 14
                     wrapMode: Text.Wrap
-                    color: Logic.text; font.pixelSize: 13
+                    color: theme.text; font.pixelSize: 13
                     text: !receiptCard.has ? ""
                         : receiptCard.r.ok
                           ? "\u2713 Paid " + receiptCard.r.amount + " to " + receiptCard.r.to
@@ -254,7 +254,7 @@ Rectangle {
             Text {
                 visible: root.bridge && root.bridge.walletError !== "" && !receiptCard.visible
                 text: root.bridge ? root.bridge.walletError : ""
-                color: Logic.danger
+                color: theme.danger
                 Layout.fillWidth: true
                 wrapMode: Text.Wrap
             }
@@ -263,7 +263,7 @@ Rectangle {
             Rectangle {
                 Layout.fillWidth: true
                 implicitHeight: bankColumn.implicitHeight + 28
-                radius: 14; color: Logic.card; border.color: Logic.border
+                radius: 14; color: theme.card; border.color: theme.border
                 ColumnLayout {
                     id: bankColumn
                     anchors.left: parent.left; anchors.right: parent.right
@@ -274,7 +274,7 @@ Rectangle {
                         text: root.bridge && root.bridge.bankFingerprint !== ""
                               ? "The wallet talks only to the bank with this key fingerprint:"
                               : "The bank's fingerprint (ask the bank's operator): the wallet sends nothing to a bank whose key is not verified."
-                        color: Logic.text; font.pixelSize: 12
+                        color: theme.text; font.pixelSize: 12
                         wrapMode: Text.Wrap
                     }
                     RowLayout {
@@ -301,18 +301,18 @@ Rectangle {
                         Layout.fillWidth: true
                         visible: text !== ""
                         text: root.bankFingerprintError
-                        color: Logic.danger; font.pixelSize: 12
+                        color: theme.danger; font.pixelSize: 12
                         wrapMode: Text.Wrap
                     }
                 }
             }
 
-            Text { text: "History"; font.pixelSize: 16; font.bold: true; color: Logic.text }
+            Text { text: "History"; font.pixelSize: 16; font.bold: true; color: theme.text }
 
             Rectangle {
                 Layout.fillWidth: true
                 implicitHeight: Math.max(60, history.contentHeight + 8)
-                radius: 14; color: Logic.card; border.color: Logic.border
+                radius: 14; color: theme.card; border.color: theme.border
                 ListView {
                     id: history
                     objectName: "walletHistory"
@@ -333,32 +333,32 @@ Rectangle {
                             spacing: 12
                             Rectangle {
                                 width: 34; height: 34; radius: 17
-                                color: incoming ? "#e3f6ea" : "#eef1f6"
+                                color: incoming ? theme.goodBg : theme.chip
                                 Text { anchors.centerIn: parent; text: incoming ? "\u2199" : "\u2197"
-                                       color: incoming ? Logic.good : Logic.muted; font.pixelSize: 16 }
+                                       color: incoming ? theme.good : theme.muted; font.pixelSize: 16 }
                             }
                             Column {
                                 Layout.fillWidth: true
                                 Text { text: (incoming ? (kind === "issue" ? "Issued to you" : "From " + counterparty)
                                                       : "To " + counterparty)
-                                       color: Logic.text; font.pixelSize: 14 }
-                                Text { text: time; color: Logic.muted; font.pixelSize: 11 }
+                                       color: theme.text; font.pixelSize: 14 }
+                                Text { text: time; color: theme.muted; font.pixelSize: 11 }
                             }
                             Column {
                                 Text { anchors.right: parent.right; text: amount
-                                       color: incoming ? Logic.good : Logic.text
+                                       color: incoming ? theme.good : theme.text
                                        font.pixelSize: 14; font.bold: true }
                                 Text { anchors.right: parent.right; text: "balance " + balance
-                                       color: Logic.muted; font.pixelSize: 11 }
+                                       color: theme.muted; font.pixelSize: 11 }
                             }
                         }
-                        Rectangle { anchors.bottom: parent.bottom; width: parent.width; height: 1; color: "#eef0f4" }
+                        Rectangle { anchors.bottom: parent.bottom; width: parent.width; height: 1; color: theme.rule }
                     }
                     Text {
                         anchors.centerIn: parent
                         visible: history.count === 0
                         text: "No transfers yet."
-                        color: Logic.muted
+                        color: theme.muted
                     }
                 }
             }

@@ -243,3 +243,28 @@ function windowTitle(signedIn, user, unread) {
         return "Courier";
     return "Courier \u2013 " + user + (unread > 0 ? " (" + unread + ")" : "");
 }
+
+// -- conversation view ----------------------------------------------------------------
+
+// The label of a day separator for `day` ("yyyy-MM-dd", local time) seen on
+// `today` (a Date): "Today", "Yesterday", the weekday within a week, else
+// the date as the locale writes it.
+function dayLabel(day, today, locale) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(day || ""));
+    if (!m)
+        return "";
+    var d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+    var t = today ? new Date(today.getFullYear(), today.getMonth(), today.getDate())
+                  : new Date();
+    // Rounded: a day with a daylight saving change is 23 or 25 hours.
+    var days = Math.round((t.getTime() - d.getTime()) / 86400000);
+    var loc = locale || Qt.locale();
+    var longFormat = 0; // Locale.LongFormat (the enum is not seen in a library)
+    if (days === 0)
+        return "Today";
+    if (days === 1)
+        return "Yesterday";
+    if (days > 1 && days < 7)
+        return loc.dayName(d.getDay(), longFormat);
+    return d.toLocaleDateString(loc, longFormat);
+}

@@ -56,12 +56,37 @@ QtObject {
     signal receiptArrived(var receipt)
     signal messageArrived(string peer, string body)
     property bool notificationsEnabled: true
+    // Settings: the router list (checked as the bridge does, roughly),
+    // the theme and switching users.
+    property var routers: ["127.0.0.1:7400"]
+    property var routerLists: []
+    property string themeMode: "light"
+    property var switchedTo: []
+    function checkRouter(a) {
+        return /^[A-Za-z0-9_.:-]+:[0-9]{1,5}$/.test(String(a).trim()) ? ""
+               : "Write the address as HOST:PORT, like 127.0.0.1:7400."
+    }
+    function setRouters(list) {
+        for (var i = 0; i < list.length; ++i)
+            if (checkRouter(list[i]) !== "") return list[i] + ": " + checkRouter(list[i])
+        if (list.length === 0) return "Keep at least one router."
+        routerLists = routerLists.concat([list])
+        routers = list
+        return ""
+    }
+    function switchUser(name) {
+        switchedTo = switchedTo.concat([name])
+        user = name
+        signOut()
+    }
 
     function contact(name) { return contacts.get(name) }
     function openConversation(peer) {
         contacts.ensure(peer)
+        var unread = contacts.unread(peer)
         currentPeer = peer
         messages.setPeer(peer)
+        messages.markUnread(unread)
         contacts.clearUnread(peer)
     }
     function sendMessage(text) {
@@ -123,6 +148,8 @@ QtObject {
         status = "connected"; signedIn = true; bankFingerprint = ""
         routerKeyChanged = false; changedAccepts = 0
         notificationsEnabled = true
+        routers = ["127.0.0.1:7400"]; routerLists = []; themeMode = "light"; switchedTo = []
+        user = "alice"; knownIdentities = []
         walletRefreshes = 0; searchable = []; searchResults = []; searches = []
         deleted = ""; routerFingerprint = ""; routerAccepted = true; routerAccepts = 0; signOuts = 0
     }

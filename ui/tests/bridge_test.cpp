@@ -9,6 +9,7 @@
 #include "actors/client/identity.hpp"
 #include "tests/support/harness.hpp"
 #include "ui/bridge.hpp"
+#include "ui/theme.hpp"
 
 using namespace courier;
 using courier::test::cli;
@@ -192,6 +193,13 @@ private Q_SLOTS:
     QCOMPARE(b.contacts().unread(QStringLiteral("bob")), 0);
     QTRY_VERIFY_WITH_TIMEOUT(shows(b, QStringLiteral("are you there?"), false),
                              10000);
+    // The "New messages" divider is above it, and stays while bob's chat
+    // is open.
+    auto row = b.messages().firstUnreadRow();
+    QVERIFY(row >= 0);
+    QCOMPARE(b.messages().get(row).value("body").toString(),
+             QStringLiteral("are you there?"));
+    QCOMPARE(b.messages().get(row).value("firstUnread").toBool(), true);
   }
 
   void bridge_message_arrives_at_the_cli() {
@@ -382,6 +390,140 @@ private Q_SLOTS:
     ui::Bridge again;
     again.configure(home_, server_, {});
     QVERIFY(again.notificationsEnabled());
+  }
+
+  void the_router_list_is_checked_saved_and_used() {
+    auto home = QString::fromStdString(*tmp_ / "home-routers");
+    for (auto bad : {"", "nohost", ":7400", "host:", "host:0", "host:70000",
+                     "host:12ab", "a b:7400", "x,y:7400", "-x:7400",
+                     "h\n:7400"})
+      QVERIFY2(!ui::Bridge::checkRouter(QString::fromUtf8(bad)).isEmpty(), bad);
+    for (auto good : {"127.0.0.1:7400", "router.example.org:1", "::1:7400"})
+      QVERIFY2(ui::Bridge::checkRouter(QString::fromUtf8(good)).isEmpty(), good);
+    {
+      ui::Bridge b;
+      b.configure(home, {}, {});
+      QCOMPARE(b.routers(), QStringList{QStringLiteral("127.0.0.1:7400")});
+      // Refused lists change nothing.
+      QVERIFY(!b.setRouters({}).isEmpty());
+      QVERIFY(!b.setRouters({server_, QStringLiteral("nohost")}).isEmpty());
+      QVERIFY(!b.setRouters({server_, server_}).isEmpty());
+      QStringList many;
+      for (int i = 1; i <= ui::Bridge::max_routers + 1; ++i)
+        many << QStringLiteral("127.0.0.1:%1").arg(i);
+      QVERIFY(!b.setRouters(many).isEmpty());
+      QCOMPARE(b.routers(), QStringList{QStringLiteral("127.0.0.1:7400")});
+      QSignalSpy changed{&b, &ui::Bridge::serverChanged};
+      QCOMPARE(b.setRouters({QStringLiteral(" 127.0.0.1:1 "), server_}),
+               QString{});
+      QCOMPARE(changed.count(), 1);
+      QCOMPARE(b.server(), QStringLiteral("127.0.0.1:1,") + server_);
+    }
+    // Saved: a new start uses it; a --server on the command line wins.
+    ui::Bridge again;
+    again.configure(home, {}, {});
+    QCOMPARE(again.routers(), (QStringList{QStringLiteral("127.0.0.1:1"), server_}));
+    ui::Bridge told;
+    told.configure(home, QStringLiteral("127.0.0.1:9"), {});
+    QCOMPARE(told.routers(), QStringList{QStringLiteral("127.0.0.1:9")});
+    // What the sign-in page's router field held is saved when it is used.
+    {
+      ui::Bridge typed;
+      typed.configure(home_, {}, {});
+      typed.setServer(QStringLiteral("127.0.0.1:1"));
+      QSignalSpy failed{&typed, &ui::Bridge::signInFailed};
+      typed.signIn(QStringLiteral("alice"), {});
+      QVERIFY(failed.wait(20000));
+    }
+    ui::Bridge next;
+    next.configure(home_, {}, {});
+    QCOMPARE(next.routers(), QStringList{QStringLiteral("127.0.0.1:1")});
+    QCOMPARE(next.setRouters({server_}), QString{}); // as the others expect
+  }
+
+  void a_new_router_list_connects_again_with_it() {
+    ui::Bridge b;
+    // Signed in, then a new list: the app connects again at once, trying
+    // the dead router first, then the live one.
+    sign_in(b);
+    QSignalSpy connected{&b, &ui::Bridge::connected};
+    QCOMPARE(b.setRouters({QStringLiteral("127.0.0.1:1"), server_}), QString{});
+    QVERIFY(connected.wait(20000));
+    // The router's key, accepted before, is not asked for again.
+    QVERIFY(b.routerAccepted());
+    QCOMPARE(b.status(), QStringLiteral("connected"));
+    QCOMPARE(b.routers(), (QStringList{QStringLiteral("127.0.0.1:1"), server_}));
+    // The shared home's list goes back to what the other cases expect.
+    QCOMPARE(b.setRouters({server_}), QString{});
+  }
+
+  void the_theme_is_checked_and_remembered() {
+    auto home = QString::fromStdString(*tmp_ / "home-theme");
+    {
+      ui::Bridge b;
+      b.configure(home, server_, {});
+      QCOMPARE(b.themeMode(), QStringLiteral("light"));
+      QSignalSpy changed{&b, &ui::Bridge::themeModeChanged};
+      b.setThemeMode(QStringLiteral("purple"));
+      QCOMPARE(changed.count(), 0);
+      b.setThemeMode(QStringLiteral("dark"));
+      QCOMPARE(changed.count(), 1);
+    }
+    ui::Bridge again;
+    again.configure(home, server_, {});
+    QCOMPARE(again.themeMode(), QStringLiteral("dark"));
+    // The colours follow the mode; an unknown mode changes nothing.
+    ui::Theme t;
+    QVERIFY(!t.dark());
+    auto light_page = t.property("page").value<QColor>();
+    t.setMode(QStringLiteral("dark"));
+    QVERIFY(t.dark());
+    QVERIFY(t.property("page").value<QColor>() != light_page);
+    QVERIFY(t.property("page").value<QColor>().lightness()
+            < t.property("text").value<QColor>().lightness());
+    t.setMode(QStringLiteral("nonsense"));
+    QCOMPARE(t.mode(), QStringLiteral("dark"));
+  }
+
+  void switching_user_signs_out_and_signs_in_another() {
+    QElapsedTimer took;
+    took.start();
+    {
+      ui::Bridge b;
+      sign_in(b);
+      open(b, QStringLiteral("bob"));
+      // The sign-in page reads the name when signedIn changes: it is set.
+      QString name_at_sign_out;
+      connect(&b, &ui::Bridge::signedInChanged, this,
+              [&] { name_at_sign_out = b.user(); });
+      b.switchUser(QStringLiteral("Bob"));
+      QCOMPARE(name_at_sign_out, QStringLiteral("bob"));
+      QVERIFY(!b.signedIn());
+      QCOMPARE(b.user(), QStringLiteral("bob"));
+      QCOMPARE(b.status(), QStringLiteral("offline"));
+      QCOMPARE(b.currentPeer(), QString{});
+      QCOMPARE(b.contacts().count(), 0);
+      QCOMPARE(b.messages().count(), 0);
+      QVERIFY(b.myFingerprint().isEmpty());
+      // The same bridge (no restart) signs in as bob.
+      QSignalSpy connected{&b, &ui::Bridge::connected};
+      b.signIn(QStringLiteral("bob"), {});
+      QVERIFY(connected.wait(20000));
+      if (!b.routerAccepted()) {
+        b.acceptRouterFingerprint();
+        QVERIFY(connected.wait(20000));
+      }
+      QVERIFY(b.signedIn());
+      QCOMPARE(b.user(), QStringLiteral("bob"));
+      // "New identity": signed out, no name.
+      b.switchUser({});
+      QVERIFY(!b.signedIn());
+      QCOMPARE(b.user(), QString{});
+    }
+    // Requests the stopped clients never answered do not hold up the end
+    // (they waited out their 10-20 s timeouts before).
+    QVERIFY2(took.elapsed() < 8000 * test::time_factor(),
+             qPrintable(QString::number(took.elapsed())));
   }
 
   void wrong_passphrase_is_said_in_words() {

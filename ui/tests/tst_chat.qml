@@ -116,6 +116,91 @@ Item {
             compare(fake.messages.count, 2)
         }
 
+        // Visible items called `name` in the list: rows, or parts of rows.
+        function itemsNamed(name) {
+            var out = [], items = view.list.contentItem.children
+            for (var i = 0; i < items.length; ++i) {
+                var parts = [items[i]].concat(Array.from(items[i].children))
+                for (var j = 0; j < parts.length; ++j)
+                    if (parts[j].objectName === name && parts[j].visible && items[i].visible)
+                        out.push(parts[j])
+            }
+            return out
+        }
+
+        function test_day_separators_between_days() {
+            var noon = new Date(); noon.setHours(12, 0, 0, 0)
+            var day = 86400000
+            fake.messages.addIncoming("bob", "three days ago", "m-d3", noon.getTime() - 3 * day)
+            fake.messages.addIncoming("bob", "ten days ago", "m-d10", noon.getTime() - 10 * day)
+            fake.messages.addIncoming("bob", "yesterday", "m-d1", noon.getTime() - day)
+            fake.messages.addIncoming("bob", "now", "m-d0", Date.now())
+            fake.openConversation("carol"); fake.openConversation("bob")
+            var labels = []
+            tryVerify(function () {
+                labels = itemsNamed("daySeparator").map(function (s) { return s.label })
+                return labels.length === 4
+            }, 3000, "four day separators")
+            var weekday = Qt.locale().dayName(new Date(noon.getTime() - 3 * day).getDay(),
+                                              Locale.LongFormat)
+            verify(labels.indexOf("Today") >= 0, labels)
+            verify(labels.indexOf("Yesterday") >= 0, labels)
+            verify(labels.indexOf(weekday) >= 0, labels)
+            verify(labels.indexOf(new Date(noon.getTime() - 10 * day)
+                                  .toLocaleDateString(Qt.locale(), Locale.LongFormat)) >= 0, labels)
+            // One separator per day: a second message today adds none.
+            fake.messages.addIncoming("bob", "again", "m-d0b", Date.now())
+            wait(50)
+            compare(itemsNamed("daySeparator").length, 4)
+        }
+
+        function test_new_messages_divider_above_the_first_unread() {
+            fake.messages.addIncoming("bob", "read before", "m-u1", Date.now() - 5000)
+            fake.openConversation("carol")
+            // Two come while another chat is open: unread.
+            fake.messages.addIncoming("bob", "first unread", "m-u2", Date.now() - 2000)
+            fake.contacts.bumpUnread("bob")
+            fake.messages.addIncoming("bob", "second unread", "m-u3", Date.now() - 1000)
+            fake.contacts.bumpUnread("bob")
+            fake.openConversation("bob")
+            var dividers = []
+            tryVerify(function () { dividers = itemsNamed("newMessagesDivider"); return dividers.length === 1 })
+            compare(dividers[0].parent.body, "first unread")
+            // The first unread message is in view when the chat opens.
+            var b = dividers[0].parent
+            verify(b.y + b.height > view.list.contentY
+                   && b.y < view.list.contentY + view.list.height)
+            // A message that comes while the chat is open does not move it.
+            fake.messages.addIncoming("bob", "while open", "m-u4", Date.now())
+            wait(50)
+            dividers = itemsNamed("newMessagesDivider")
+            compare(dividers.length, 1)
+            compare(dividers[0].parent.body, "first unread")
+            // Left and opened again: everything is read, no divider.
+            fake.openConversation("carol"); fake.openConversation("bob")
+            wait(50)
+            compare(itemsNamed("newMessagesDivider").length, 0)
+        }
+
+        function test_one_name_per_group_of_bubbles() {
+            var t = Date.now() - 30 * 60000
+            fake.messages.addIncoming("bob", "g1", "m-g1", t)
+            fake.messages.addIncoming("bob", "g2", "m-g2", t + 30000)
+            fake.messages.addIncoming("bob", "g3", "m-g3", t + 60000)
+            fake.messages.addIncoming("bob", "later", "m-g4", t + 20 * 60000)
+            var names = []
+            tryVerify(function () {
+                names = itemsNamed("senderName").map(function (n) { return n.parent.body })
+                return itemsNamed("bubble").length === 4
+            })
+            names = itemsNamed("senderName").map(function (n) { return n.parent.body })
+            compare(names.sort(), ["g1", "later"])
+            // A grouped bubble sits closer to the one before.
+            var bubbles = itemsNamed("bubble").sort(function (a, b) { return a.y - b.y })
+            verify(bubbles[1].grouped && bubbles[2].grouped && !bubbles[3].grouped)
+            verify(findChild(bubbles[1], "bubbleBox").y < findChild(bubbles[0], "bubbleBox").y)
+        }
+
         function incoming(body) {
             fake.messages.addIncoming("bob", body, "m-" + body.length, Date.now())
             var b = null

@@ -122,4 +122,23 @@ TestCase {
         compare(Logic.presenceText(true, "connecting"), "offline")
         compare(Logic.presenceText(false, "connected"), "offline")
     }
+
+    function test_day_label() {
+        var today = new Date(2026, 11, 5, 9, 30) // a Saturday
+        var c = Qt.locale("en_GB")
+        compare(Logic.dayLabel("2026-12-05", today, c), "Today")
+        compare(Logic.dayLabel("2026-12-04", today, c), "Yesterday")
+        compare(Logic.dayLabel("2026-12-01", today, c), "Tuesday")
+        compare(Logic.dayLabel("2026-11-29", today, c), "Sunday")
+        // A week or more ago, or in the future: the date as the locale writes it.
+        compare(Logic.dayLabel("2026-11-28", today, c),
+                new Date(2026, 10, 28).toLocaleDateString(c, Locale.LongFormat))
+        verify(Logic.dayLabel("2026-11-28", today, c).indexOf("2026") >= 0)
+        verify(Logic.dayLabel("2026-12-07", today, c).indexOf("2026") >= 0)
+        compare(Logic.dayLabel("2026-11-28", today, Qt.locale("de_DE")),
+                new Date(2026, 10, 28).toLocaleDateString(Qt.locale("de_DE"), Locale.LongFormat))
+        // Across the change to winter time: still "Yesterday".
+        compare(Logic.dayLabel("2026-10-25", new Date(2026, 9, 26, 0, 30), c), "Yesterday")
+        compare(Logic.dayLabel("garbage", today, c), "")
+    }
 }

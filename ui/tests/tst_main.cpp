@@ -10,6 +10,7 @@
 #include "actors/protocol/amount.hpp"
 #include "ui/contacts_model.hpp"
 #include "ui/messages_model.hpp"
+#include "ui/theme.hpp"
 #include "ui/wallet_model.hpp"
 
 /// The C++ amount rules, to check the QML validation against.
@@ -40,10 +41,13 @@ public Q_SLOTS:
   void qmlEngineAvailable(QQmlEngine* engine) {
     engine->rootContext()->setContextProperty(QStringLiteral("amountRules"),
                                               &rules_);
+    // The app's colours, as courier-chat provides them (tests set the mode).
+    engine->rootContext()->setContextProperty(QStringLiteral("theme"), &theme_);
   }
 
 private:
   AmountRules rules_;
+  courier::ui::Theme theme_;
 };
 
 QUICK_TEST_MAIN_WITH_SETUP(courier_ui, Setup)

@@ -77,4 +77,34 @@ TestCase {
         compare(contacts.get("bob").keyChanged, false)
         compare(contacts.get("bob").verified, true)
     }
+
+    function test_day_group_and_unread_roles() {
+        var noon = new Date(); noon.setHours(12, 0, 0, 0)
+        var t = noon.getTime()
+        msgs.addIncoming("bob", "old", "m-1", t - 86400000)
+        msgs.addIncoming("bob", "a", "m-2", t)
+        msgs.addIncoming("bob", "b", "m-3", t + 60000)
+        msgs.addIncoming("bob", "c", "m-4", t + 20 * 60000)
+        msgs.setPeer("bob")
+        compare(msgs.get(0).day, Qt.formatDate(new Date(t - 86400000), "yyyy-MM-dd"))
+        compare(msgs.get(1).day, Qt.formatDate(noon, "yyyy-MM-dd"))
+        // Same sender minutes apart: one group; a new day or 20 minutes: not.
+        compare(msgs.get(1).grouped, false)
+        compare(msgs.get(2).grouped, true)
+        compare(msgs.get(3).grouped, false)
+        compare(msgs.firstUnreadRow, -1)
+        msgs.markUnread(2)
+        compare(msgs.firstUnreadRow, 2)
+        compare(msgs.get(2).firstUnread, true)
+        compare(msgs.get(2).grouped, false) // the divider starts a group
+        // A message that comes while the chat is open moves nothing.
+        msgs.addIncoming("bob", "d", "m-5", t + 21 * 60000)
+        msgs.markUnread(0)
+        compare(msgs.firstUnreadRow, 2)
+        // Leaving the conversation drops the divider.
+        msgs.setPeer("carol")
+        msgs.setPeer("bob")
+        compare(msgs.firstUnreadRow, -1)
+        compare(msgs.get(2).firstUnread, false)
+    }
 }

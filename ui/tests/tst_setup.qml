@@ -77,5 +77,26 @@ Item {
             keyClick(Qt.Key_Return)
             compare(fake.createdUser, "dana")
         }
+
+        // "Switch user" in the settings: the page shows again with the
+        // other name, no passphrase left in it; "New identity" shows the
+        // page that makes one.
+        function test_switching_user_fills_in_the_other_name() {
+            fake.knownIdentities = ["alice", "bob"]
+            fake.user = "alice"
+            fake.signedIn = true
+            var page = make()
+            findChild(page, "passField").text = "alice's secret"
+            fake.switchUser("bob")
+            compare(findChild(page, "userField").text, "bob")
+            compare(findChild(page, "passField").text, "")
+            verify(!page.creating)
+            verify(findChild(page, "passField").activeFocus)
+            fake.signedIn = true
+            fake.switchUser("")
+            compare(findChild(page, "userField").text, "")
+            verify(page.creating)
+            compare(findChild(page, "setupTabs").currentIndex, 1)
+        }
     }
 }
