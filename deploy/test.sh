@@ -5,8 +5,12 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 jobs="${COURIER_SANITIZE:-asan tsan}"
+start=$SECONDS
 "$root/deploy/install-deps.sh"
+echo "courier: install took $((SECONDS - start)) s"
+start=$SECONDS
 "$root/deploy/build.sh"
+echo "courier: build took $((SECONDS - start)) s"
 
 # The TSan job needs CAF built for TSan (once, minutes of compiling). It
 # builds at the lowest priority while the tests run, in the time they
@@ -22,7 +26,9 @@ if [[ " $jobs " == *" tsan "* ]]; then
 fi
 
 cd "$root/build"
+start=$SECONDS
 ctest --output-on-failure --timeout 600 -j2
+echo "courier: tests took $((SECONDS - start)) s"
 for job in $jobs; do
   [ "$job" = none ] && continue
   if [ "$job" = tsan ] && [ -n "$caf_build" ]; then

@@ -9,20 +9,6 @@ namespace courier::bank {
 
 namespace {
 
-// Runs a query that yields one integer (0 when there is no row).
-caf::expected<int64_t> scalar(database& db, const std::string& sql,
-                              const std::string& arg = {}) {
-  auto stmt = db.prepare(sql);
-  if (!stmt)
-    return stmt.error();
-  if (!arg.empty())
-    stmt->bind(1, arg);
-  auto row = stmt->step();
-  if (!row)
-    return row.error();
-  return *row ? stmt->int_at(0) : 0;
-}
-
 // Version 1: the first ledger, with transfer ids unique across the ledger.
 constexpr const char* schema_v1 =
   "CREATE TABLE IF NOT EXISTS accounts("
@@ -63,7 +49,7 @@ constexpr const char* schema_v2 =
 // Brings the file to the newest schema in one transaction: a crash part-way
 // leaves the old version, which the next start migrates again.
 caf::error migrate(database& db) {
-  auto version = scalar(db, "PRAGMA user_version");
+  auto version = db.scalar("PRAGMA user_version");
   if (!version)
     return version.error();
   if (*version >= 2)
@@ -79,7 +65,7 @@ caf::error migrate(database& db) {
   if (!err)
     err = db.exec(schema_v2);
   if (!err) {
-    auto dangling = scalar(db, "SELECT COUNT(*) FROM pragma_foreign_key_check");
+    auto dangling = db.scalar("SELECT COUNT(*) FROM pragma_foreign_key_check");
     if (!dangling)
       err = dangling.error();
     else if (*dangling > 0)
@@ -359,7 +345,7 @@ ledger::history(const std::string& user, uint32_t limit, uint64_t before) {
 caf::expected<audit_report> ledger::audit() {
   audit_report rep;
   auto get = [&](const char* sql, int64_t& out) -> caf::error {
-    auto v = scalar(db_, sql);
+    auto v = db_.scalar(sql);
     if (!v)
       return v.error();
     out = *v;
