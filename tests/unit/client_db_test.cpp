@@ -1,16 +1,20 @@
 // Unit tests for the client's local database: deleting a conversation,
-// searching the history with LIKE's wildcards taken literally, delivery
-// marks, a client without history (the bank); and the statement cache of
-// the SQLite connection under it (actors/common/sqlite).
+// searching the history (wildcards taken literally), delivery marks, a
+// client without history (the bank), message text sealed at rest; and the
+// statement cache of the SQLite connection under it (actors/common/sqlite).
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
+#include <fstream>
+#include <iterator>
+
 #include <sqlite3.h>
 
 #include "actors/client/client_db.hpp"
+#include "crypto/key.hpp"
 #include "tests/support/harness.hpp"
 
 using namespace courier;
@@ -24,12 +28,28 @@ std::vector<std::string> bodies(const std::vector<history_entry>& xs) {
   return out;
 }
 
+// One RSA identity for the suite: making one is most of what these tests
+// would cost.
+const crypto::key& identity() {
+  static crypto::key k = crypto::generate_rsa(2048).value();
+  return k;
+}
+
+// The bytes of a file, as whoever copies it sees them.
+std::string raw_bytes(const std::string& path) {
+  std::ifstream in{path, std::ios::binary};
+  return {std::istreambuf_iterator<char>{in}, {}};
+}
+
 class client_db_test : public ::testing::Test {
 protected:
   void SetUp() override {
     auto opened = client_db::open(dir / "client.db");
     ASSERT_TRUE(opened) << to_string(opened.error());
     db.emplace(std::move(*opened));
+    auto v = vault::open(db->sql(), identity());
+    ASSERT_TRUE(v) << to_string(v.error());
+    db->unlock(std::move(*v));
     int n = 0;
     for (auto body : {"100% sure", "a_b", "axb", "back\\slash", "Lunch at noon",
                       "no lunch today"}) {
@@ -69,6 +89,77 @@ TEST_F(client_db_test, search_takes_wildcards_literally) {
                 .empty());
 }
 
+TEST_F(client_db_test, search_reads_a_bounded_number_of_rows) {
+  // Past the newest `max_search_rows_per_peer` of a conversation, an old
+  // message is not found (each row looked at is opened).
+  ASSERT_FALSE(db->record_outbound("erin", "needle", "e0", 1));
+  auto tx = transaction::begin(db->sql());
+  ASSERT_TRUE(tx);
+  for (uint32_t i = 0; i < client_db::max_search_rows_per_peer; ++i)
+    ASSERT_FALSE(db->sql().exec("INSERT INTO history(peer, outgoing, sealed,"
+                                " msg_id, ts) VALUES('erin', 1, X'00', 'f', 2)"));
+  ASSERT_FALSE(tx->commit());
+  EXPECT_TRUE(db->search("erin", "needle", 10).empty());
+  EXPECT_EQ(db->search("", "carol", 10).size(), 1u)
+    << "another conversation's rows are still searched";
+}
+
+TEST_F(client_db_test, message_text_is_not_in_the_file) {
+  ASSERT_FALSE(db->record_outbound("bob", "secret plan 7281", "s1", 20));
+  ASSERT_FALSE(db->record_inbound(
+    {"carol", "alice", "carol's reply 9933", "c2", 21, 22, "fp"}));
+  ASSERT_FALSE(db->record_opened(crypto::bytes(32, 7),
+                                 inbound_message{"dave", "alice",
+                                                 "waiting text 4417", "d1", 23,
+                                                 24, "fp"},
+                                 25));
+  auto opened = db->opened(crypto::bytes(32, 7));
+  ASSERT_TRUE(opened && opened->msg);
+  EXPECT_EQ(opened->msg->body, "waiting text 4417");
+  EXPECT_EQ(db->search("", "PLAN 72", 5).size(), 1u);
+  // What the file and its log hold, as a thief of the folder sees them.
+  auto path = (dir / "client.db");
+  auto raw = raw_bytes(path) + raw_bytes(path + "-wal");
+  ASSERT_FALSE(raw.empty());
+  for (auto text : {"secret plan 7281", "carol's reply 9933",
+                    "waiting text 4417", "Lunch at noon"})
+    EXPECT_EQ(raw.find(text), std::string::npos) << text << " is in clear";
+}
+
+TEST_F(client_db_test, a_sealed_body_moved_to_another_row_does_not_open) {
+  // Someone who can write the file copies the body of bob's first
+  // message over the second, and over a row of carol's conversation.
+  ASSERT_FALSE(db->sql().exec(
+    "UPDATE history SET sealed = (SELECT sealed FROM history WHERE"
+    " msg_id = 'm1') WHERE msg_id IN ('m2', 'c1')"));
+  auto bob = bodies(db->history("bob", 100));
+  EXPECT_EQ(bob, (std::vector<std::string>{"100% sure", "axb", "back\\slash",
+                                           "Lunch at noon", "no lunch today"}))
+    << "the moved body opened in another row";
+  EXPECT_TRUE(db->history("carol", 100).empty());
+  // Nor does an inbox body under another letter's hash.
+  crypto::bytes h1(32, 1), h2(32, 2);
+  ASSERT_FALSE(db->record_opened(
+    h1, inbound_message{"dave", "alice", "one", "d1", 1, 2, "fp"}, 3));
+  ASSERT_FALSE(db->record_opened(
+    h2, inbound_message{"dave", "alice", "two", "d2", 1, 2, "fp"}, 3));
+  auto move = db->sql().prepare("UPDATE inbox SET sealed = (SELECT sealed"
+                                " FROM inbox WHERE hash = ?1) WHERE hash = ?2");
+  ASSERT_TRUE(move);
+  ASSERT_FALSE(move->bind_blob(1, h1.data(), h1.size())
+                 .bind_blob(2, h2.data(), h2.size())
+                 .run());
+  EXPECT_FALSE(db->opened(h2)) << "a moved inbox body opened";
+  ASSERT_TRUE(db->opened(h1));
+}
+
+TEST_F(client_db_test, a_locked_database_writes_no_text) {
+  auto opened = client_db::open(dir / "client.db");
+  ASSERT_TRUE(opened);
+  EXPECT_TRUE(opened->record_outbound("bob", "in clear?", "x1", 1));
+  EXPECT_TRUE(opened->history("bob", 10).empty());
+}
+
 TEST_F(client_db_test, forget_deletes_one_conversation_and_keeps_seen_ids) {
   auto n = db->forget("bob");
   ASSERT_TRUE(n);
@@ -83,15 +174,17 @@ TEST_F(client_db_test, forget_deletes_one_conversation_and_keeps_seen_ids) {
 
 TEST_F(client_db_test, a_delivery_notice_finds_its_message_by_an_index) {
   // A client with a long history must not read all of it per notice.
-  auto plan = db->sql().prepare("EXPLAIN QUERY PLAN UPDATE history SET"
-                                " delivered = 1 WHERE msg_id = ?1 AND"
-                                " outgoing = 1");
-  ASSERT_TRUE(plan);
-  std::string steps;
-  for (auto row = plan->step(); row && *row; row = plan->step())
-    steps += plan->text_at(3) + "\n";
-  EXPECT_NE(steps.find("USING INDEX history_by_msg_id"), std::string::npos)
-    << steps;
+  {
+    auto plan = db->sql().prepare("EXPLAIN QUERY PLAN UPDATE history SET"
+                                  " delivered = 1 WHERE msg_id = ?1 AND"
+                                  " outgoing = 1");
+    ASSERT_TRUE(plan);
+    std::string steps;
+    for (auto row = plan->step(); row && *row; row = plan->step())
+      steps += plan->text_at(3) + "\n";
+    EXPECT_NE(steps.find("USING INDEX history_by_msg_id"), std::string::npos)
+      << steps;
+  }
   ASSERT_FALSE(db->mark_delivered("m3"));
   ASSERT_FALSE(db->record_outbound("bob", "quick", "m7", 7, true));
   for (auto& e : db->history("bob", 100))
