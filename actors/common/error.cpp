@@ -121,6 +121,12 @@ constexpr errc_info infos[] = {
   {errc::store_unavailable, "store_unavailable",
    "The router's database cannot be reached now; try again in a few "
    "seconds."},
+  {errc::backup_damaged, "backup_damaged",
+   "The backup file is cut short, was altered, or is not a Courier backup; "
+   "use another copy."},
+  {errc::backup_too_costly, "backup_too_costly",
+   "The backup file asks for more memory or time to open than Courier "
+   "allows; it was not written by Courier."},
   {errc::name_blocked, "name_blocked",
    "The router's operator has blocked that name: it cannot sign in or "
    "receive messages."},

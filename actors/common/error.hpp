@@ -58,6 +58,8 @@ enum class errc : uint8_t {
   bad_store_address = 52, ///< --store is not a PostgreSQL address, or holds a password
   schema_too_new = 53, ///< the store was migrated by a newer Courier
   store_unavailable = 54, ///< PostgreSQL cannot be reached now; retry
+  backup_damaged = 61, ///< a backup file is cut short, altered or not one
+  backup_too_costly = 62, ///< a backup file asks for more KDF memory or time than allowed
   name_blocked = 63, ///< an operator blocked the name (courier-node admin block)
   node_running = 64, ///< a running node uses the data folder (stop it first)
 };

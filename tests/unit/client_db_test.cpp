@@ -1,19 +1,24 @@
 // Unit tests for the client's local database: deleting a conversation,
 // searching the history (wildcards taken literally), delivery marks, a
-// client without history (the bank), message text sealed at rest; and the
-// statement cache of the SQLite connection under it (actors/common/sqlite).
+// client without history (the bank), message text sealed at rest; identity
+// backups; and the statement cache of the SQLite connection under it
+// (actors/common/sqlite).
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
+#include <chrono>
 #include <fstream>
 #include <iterator>
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
+#include "actors/client/backup.hpp"
 #include "actors/client/client_db.hpp"
+#include "actors/common/error.hpp"
 #include "crypto/key.hpp"
 #include "tests/support/harness.hpp"
 
@@ -279,4 +284,112 @@ TEST_F(statement_cache_test, a_statement_may_outlive_its_database) {
   db.reset(); // the connection closes once the statement is finalized
   stmt = statement{};
   SUCCEED(); // ASan and LeakSanitizer check the rest
+}
+
+// Identity backups (actors/client/backup): one file under a passphrase.
+namespace {
+
+// Cheap enough for a test; files written for people use
+// `backup_write_cost`.
+constexpr crypto::scrypt_cost test_cost{10, 8, 1};
+
+std::string fingerprint_of(const crypto::key& k) {
+  return crypto::fingerprint(k).value();
+}
+
+class backup_test : public ::testing::Test {
+protected:
+  void SetUp() override {
+    auto s = seal_backup({"alice", identity()}, "correct horse", test_cost);
+    ASSERT_TRUE(s) << to_string(s.error());
+    file = std::move(*s);
+  }
+
+  errc code_opening(const std::string& f, const std::string& pass) {
+    auto got = open_backup(f, pass);
+    EXPECT_FALSE(got);
+    return got ? errc::none : code_of(got.error());
+  }
+
+  std::string file;
+};
+
+} // namespace
+
+TEST_F(backup_test, round_trip) {
+  auto got = open_backup(file, "correct horse");
+  ASSERT_TRUE(got) << to_string(got.error());
+  EXPECT_EQ(got->user, "alice");
+  EXPECT_EQ(fingerprint_of(got->identity), fingerprint_of(identity()));
+  EXPECT_EQ(file.find("PRIVATE KEY"), std::string::npos);
+  EXPECT_EQ(file.find("alice"), std::string::npos);
+  EXPECT_EQ(seal_backup({"alice", identity()}, "").error(),
+            make_error(errc::passphrase_required, "a backup needs a passphrase"));
+}
+
+TEST_F(backup_test, a_wrong_passphrase_is_told_apart) {
+  EXPECT_EQ(code_opening(file, "correct horse!"), errc::wrong_passphrase);
+  EXPECT_EQ(code_opening(file, ""), errc::wrong_passphrase);
+}
+
+TEST_F(backup_test, a_tampered_byte_is_refused) {
+  // In the sealed contents, in the tag, and in the header (the nonce,
+  // bound as associated data).
+  for (size_t at : {size_t{80}, file.size() - 1, size_t{8 + 3 + 8 + 16 + 2}}) {
+    auto bad = file;
+    bad[at] = static_cast<char>(bad[at] ^ 0x01);
+    EXPECT_EQ(code_opening(bad, "correct horse"), errc::backup_damaged) << at;
+  }
+  auto other = file;
+  other[0] = 'X';
+  EXPECT_EQ(code_opening(other, "correct horse"), errc::backup_damaged);
+  auto newer = file;
+  newer[8] = 2;
+  EXPECT_EQ(code_opening(newer, "correct horse"), errc::unsupported_version);
+}
+
+TEST_F(backup_test, a_truncated_file_is_refused) {
+  for (size_t n : {size_t{0}, size_t{7}, size_t{40}, size_t{63}, size_t{79},
+                   file.size() / 2, file.size() - 1})
+    EXPECT_EQ(code_opening(file.substr(0, n), "correct horse"),
+              errc::backup_damaged)
+      << n;
+  EXPECT_EQ(code_opening(file + std::string(max_backup_size, 'x'),
+                         "correct horse"),
+            errc::backup_damaged);
+}
+
+TEST_F(backup_test, a_hostile_kdf_cost_is_refused_before_any_work) {
+  auto with = [&](uint8_t log2_n, uint32_t r, uint32_t p) {
+    auto bad = file;
+    bad[10] = static_cast<char>(log2_n);
+    for (int i = 0; i < 4; ++i) {
+      bad[11 + i] = static_cast<char>(r >> (24 - 8 * i));
+      bad[15 + i] = static_cast<char>(p >> (24 - 8 * i));
+    }
+    return bad;
+  };
+  auto start = std::chrono::steady_clock::now();
+  // 2^30 * 8 * 128 bytes; 2^20 * 4096 * 128; 2^0; work of 2^25 * 2; r = 0.
+  for (auto& bad : {with(30, 8, 1), with(20, 4096, 1), with(0, 8, 1),
+                    with(17, 8, 1024), with(10, 0, 1), with(10, 8, 0),
+                    with(255, 0xffffffff, 0xffffffff)})
+    EXPECT_EQ(code_opening(bad, "correct horse"), errc::backup_too_costly);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds{1})
+    << "a hostile cost was derived before it was refused";
+}
+
+TEST_F(backup_test, a_backup_file_is_private_and_never_overwritten) {
+  test::temp_dir dir;
+  auto path = dir / "alice.backup";
+  ASSERT_FALSE(write_backup(path, {"alice", identity()}, "pass phrase",
+                            test_cost));
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto again = write_backup(path, {"alice", identity()}, "other", test_cost);
+  EXPECT_EQ(code_of(again), errc::io_error);
+  auto got = read_backup(path, "pass phrase");
+  ASSERT_TRUE(got) << to_string(got.error());
+  EXPECT_EQ(fingerprint_of(got->identity), fingerprint_of(identity()));
 }
