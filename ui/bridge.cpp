@@ -12,6 +12,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/client/backup.hpp"
 #include "actors/client/identity.hpp"
 #include "actors/client/payment_notice.hpp"
 #include "actors/common/error.hpp"
@@ -428,6 +429,82 @@ void Bridge::createIdentity(const QString& raw_user, const QString& pass,
         Q_EMIT b->identityCreated(true, fp);
       else
         Q_EMIT b->identityCreated(false, why);
+    });
+    self->quit();
+  });
+}
+
+void Bridge::backupIdentity(const QString& file, const QString& pass) {
+  if (!identity_ || user_.isEmpty())
+    return Q_EMIT backupWritten(
+      false, QStringLiteral("Sign in first: the backup is of your identity."));
+  if (file.isEmpty())
+    return Q_EMIT backupWritten(false,
+                                QStringLiteral("Choose a file for the backup."));
+  if (pass.isEmpty())
+    return Q_EMIT backupWritten(
+      false, QStringLiteral("Choose a passphrase: it protects the backup."));
+  setBusy(true);
+  backup_contents what{ss(user_), identity_};
+  auto path = ss(file);
+  auto secret = ss(pass);
+  Bridge* b = this;
+  // scrypt takes a while and 128 MiB: its own thread, never the GUI's.
+  sys_->spawn<caf::detached>([=](caf::event_based_actor* self) mutable {
+    auto err = write_backup(path, what, secret);
+    crypto::wipe(secret.data(), secret.size());
+    auto msg = err ? sentence(err)
+                   : QStringLiteral("Your identity is backed up in %1. Keep "
+                                    "the file and its passphrase apart.")
+                       .arg(qs(path));
+    post(b, [b, ok = !err, msg] {
+      b->setBusy(false);
+      Q_EMIT b->backupWritten(ok, msg);
+    });
+    self->quit();
+  });
+}
+
+void Bridge::restoreIdentity(const QString& file, const QString& backup_pass,
+                             const QString& new_pass) {
+  if (new_pass.isEmpty())
+    return Q_EMIT identityRestored(
+      false, {}, QStringLiteral("Choose a passphrase: it protects your key."));
+  setBusy(true);
+  auto path = ss(file);
+  auto home = ss(home_);
+  auto secret = ss(backup_pass);
+  auto fresh = ss(new_pass);
+  Bridge* b = this;
+  sys_->spawn<caf::detached>([=](caf::event_based_actor* self) mutable {
+    QString user, msg;
+    bool ok = false;
+    auto got = read_backup(path, secret);
+    crypto::wipe(secret.data(), secret.size());
+    if (!got) {
+      msg = code_of(got.error()) == errc::wrong_passphrase
+              ? QStringLiteral("The passphrase does not open this backup.")
+              : sentence(got.error());
+    } else if (!protocol::valid_username(got->user)) {
+      msg = sentence(make_error(errc::backup_damaged));
+    } else {
+      user = qs(got->user);
+      auto err = store_identity(user_dir(home, got->user), got->identity,
+                                fresh, false);
+      if (err && code_of(err) == errc::io_error)
+        msg = QStringLiteral("%1 already has an identity here; sign in.")
+                .arg(user);
+      else if (err)
+        msg = sentence(err);
+      else {
+        ok = true;
+        msg = qs(*crypto::fingerprint(got->identity));
+      }
+    }
+    crypto::wipe(fresh.data(), fresh.size());
+    post(b, [b, ok, user, msg] {
+      b->setBusy(false);
+      Q_EMIT b->identityRestored(ok, user, msg);
     });
     self->quit();
   });

@@ -156,6 +156,17 @@ public:
   /// Creates an identity off the GUI thread; `identityCreated` tells.
   Q_INVOKABLE void createIdentity(const QString& user, const QString& pass,
                                   int bits = 3072);
+  /// Writes the signed-in user's identity key to `file` under
+  /// `passphrase` (off the GUI thread); `backupWritten` tells.
+  Q_INVOKABLE void backupIdentity(const QString& file,
+                                  const QString& passphrase);
+  /// Brings an identity back from the backup `file` (off the GUI thread):
+  /// opened with `backupPassphrase`, written under the data home with
+  /// `newPassphrase`; `identityRestored` tells. Nothing is written unless
+  /// the backup opens and its user has no identity here.
+  Q_INVOKABLE void restoreIdentity(const QString& file,
+                                   const QString& backupPassphrase,
+                                   const QString& newPassphrase);
   /// Unlocks the identity (off the GUI thread), connects and signs in.
   Q_INVOKABLE void signIn(const QString& user, const QString& pass);
   /// A new connection with the unlocked identity (after a loss).
@@ -211,6 +222,11 @@ Q_SIGNALS:
   void notificationsEnabledChanged();
   void themeModeChanged();
   void identityCreated(bool ok, const QString& message);
+  /// `message`: where the backup went, or why it was not written.
+  void backupWritten(bool ok, const QString& message);
+  /// On success `user` is the restored user and `message` the key's
+  /// fingerprint; else `message` says why nothing was written.
+  void identityRestored(bool ok, const QString& user, const QString& message);
   void signInFailed(const QString& message);
   void connected(const QString& routerFingerprint, bool newUser);
   void connectionLost();

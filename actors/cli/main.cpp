@@ -21,6 +21,7 @@
 #include <caf/io/all.hpp>
 
 #include "actors/cli/terminal_text.hpp"
+#include "actors/client/backup.hpp"
 #include "actors/client/client.hpp"
 #include "actors/client/client_db.hpp"
 #include "actors/client/identity.hpp"
@@ -50,6 +51,8 @@ struct cli_options {
   std::vector<std::string> server_fingerprints;
   std::string bank_fingerprint;
   std::string passphrase_env;
+  std::string backup_passphrase_env;
+  std::string file; ///< of `backup` and `restore`
   bool no_passphrase = false;
   bool json = false;
   int timeout = 15;
@@ -166,13 +169,16 @@ std::string iso_time(int64_t ms) {
   return std::string{buf} + frac;
 }
 
-/// Reads a passphrase from `--passphrase-env` or the terminal.
-std::string read_passphrase(bool twice) {
-  if (!opts.passphrase_env.empty()) {
-    auto val = std::getenv(opts.passphrase_env.c_str());
+/// Reads a passphrase from the variable `env` (`--passphrase-env` if
+/// empty) or the terminal.
+std::string read_passphrase(bool twice, std::string env = {},
+                            const char* prompt = "passphrase: ") {
+  if (env.empty())
+    env = opts.passphrase_env;
+  if (!env.empty()) {
+    auto val = std::getenv(env.c_str());
     if (!val)
-      die(errc::wrong_passphrase,
-          "the variable " + opts.passphrase_env + " is not set");
+      die(errc::wrong_passphrase, "the variable " + env + " is not set");
     return val;
   }
   if (!isatty(STDIN_FILENO))
@@ -191,7 +197,7 @@ std::string read_passphrase(bool twice) {
     std::cerr << "\n";
     return line;
   };
-  auto first = ask("passphrase: ");
+  auto first = ask(prompt);
   if (twice && ask("again: ") != first)
     die(errc::wrong_passphrase, "the two passphrases differ");
   return first;
@@ -643,6 +649,88 @@ int cmd_public_key(const crypto::key& identity) {
   return 0;
 }
 
+// The backup's own passphrase: `--backup-passphrase-env`, else that of
+// `--passphrase-env`, else asked.
+std::string read_backup_passphrase(bool twice) {
+  return read_passphrase(twice, opts.backup_passphrase_env,
+                         "backup passphrase: ");
+}
+
+int cmd_backup(const crypto::key& identity) {
+  auto pass = read_backup_passphrase(true);
+  auto err = write_backup(opts.file, {opts.user, identity}, pass);
+  crypto::wipe(pass.data(), pass.size());
+  if (err) {
+    if (code_of(err) == errc::passphrase_required)
+      die(errc::passphrase_required,
+          "a backup needs a passphrase: nothing was written");
+    die(err);
+  }
+  auto fp = *crypto::fingerprint(identity);
+  if (opts.json)
+    print_json({{"ok", true}, {"user", opts.user}, {"file", opts.file},
+                {"fingerprint", fp}});
+  else
+    std::cout << "wrote a backup of " << opts.user << "'s identity to "
+              << opts.file << "\nkeep the file and its passphrase apart: "
+              << "whoever has both can sign in as " << opts.user << "\n";
+  return 0;
+}
+
+// Brings a user back from a backup on a machine without their identity.
+// Nothing is written unless everything checks out.
+int cmd_restore() {
+  auto pass = read_backup_passphrase(false);
+  auto got = read_backup(opts.file, pass);
+  crypto::wipe(pass.data(), pass.size());
+  if (!got) {
+    auto code = code_of(got.error());
+    if (code == errc::wrong_passphrase)
+      die(code, "the passphrase does not open " + opts.file
+                  + "; nothing was written");
+    die(code, explain(got.error()) + "; nothing was written");
+  }
+  if (!protocol::valid_username(got->user))
+    die(errc::backup_damaged, "the backup names no valid user; nothing was"
+                              " written");
+  if (!opts.user.empty() && opts.user != got->user)
+    die(errc::invalid_username, opts.file + " is " + got->user
+                                  + "'s backup, not " + opts.user
+                                  + "'s; nothing was written",
+        exit_usage);
+  opts.user = got->user;
+  if (std::filesystem::exists(home_dir() + "/identity.pem"))
+    die(errc::io_error, opts.user + " has an identity already, in "
+                          + home_dir() + "; nothing was written (to restore,"
+                          " move that folder away first)");
+  caf::error err;
+  if (opts.no_passphrase) {
+    err = store_identity(home_dir(), got->identity, "", true);
+  } else {
+    auto key_pass = read_passphrase(true, {}, "new passphrase for the key: ");
+    if (key_pass.empty())
+      die(errc::passphrase_required,
+          "an empty passphrase would leave the key unprotected: choose one; "
+          "nothing was written");
+    err = store_identity(home_dir(), got->identity, key_pass, false);
+    crypto::wipe(key_pass.data(), key_pass.size());
+  }
+  if (err)
+    die(err);
+  auto fp = *crypto::fingerprint(got->identity);
+  remember_fingerprint(fp);
+  if (opts.json)
+    print_json({{"ok", true}, {"user", opts.user}, {"fingerprint", fp},
+                {"dir", home_dir()}});
+  else
+    std::cout << "restored " << opts.user << "'s identity in " << home_dir()
+              << "\nfingerprint: " << fp
+              << "\nthis is a new device: contacts start new conversations "
+                 "with it; until you write to them, what they send on an "
+                 "old one is lost\n";
+  return 0;
+}
+
 int cmd_trust(connected_client& s) {
   caf::scoped_actor self{*s.sys};
   self->request(s.client, timeout(), trust_atom::value, opts.peer,
@@ -1028,8 +1116,11 @@ int main(int argc, char** argv) {
     ->envname("COURIER_BANK_FINGERPRINT");
   app.add_option("--passphrase-env", opts.passphrase_env,
                  "read the passphrase from this environment variable");
+  app.add_option("--backup-passphrase-env", opts.backup_passphrase_env,
+                 "backup, restore: read the backup's passphrase from this "
+                 "environment variable (default: as --passphrase-env)");
   app.add_flag("--no-passphrase", opts.no_passphrase,
-               "init: store the key unencrypted (tests only; warns)");
+               "init, restore: store the key unencrypted (tests only; warns)");
   app.add_flag("--json", opts.json,
                "print JSON: one object per command (recv: per message)");
   app.add_option("--timeout", opts.timeout, "seconds to wait for the router")
@@ -1113,6 +1204,15 @@ int main(int argc, char** argv) {
     ->capture_default_str();
   history->add_option("--before", opts.before,
                       "only entries before this ledger number");
+  auto backup = app.add_subcommand(
+    "backup", "write your identity key to one file under a passphrase, "
+              "to restore it on another machine");
+  backup->add_option("file", opts.file, "the backup file to write (0600)")
+    ->required();
+  auto restore = app.add_subcommand(
+    "restore", "bring your identity back from a backup file (--user is "
+               "optional: the backup names you)");
+  restore->add_option("file", opts.file, "the backup file")->required();
   for (auto* sub : app.get_subcommands({}))
     sub->footer(globals + exit_codes_help);
   try {
@@ -1140,6 +1240,12 @@ int main(int argc, char** argv) {
   try {
     if (init->parsed())
       return cmd_init();
+    if (restore->parsed())
+      return cmd_restore();
+    // Before any passphrase is asked for.
+    if (backup->parsed() && std::filesystem::exists(opts.file))
+      die(errc::io_error,
+          opts.file + " exists already; choose another file name");
     if (pay->parsed() || issue->parsed()) {
       // Refuse a bad amount before anything is unlocked or sent.
       auto amount = bank::parse_amount(opts.amount);
@@ -1160,6 +1266,8 @@ int main(int argc, char** argv) {
       return cmd_trust_router(identity);
     if (public_key->parsed())
       return cmd_public_key(identity);
+    if (backup->parsed())
+      return cmd_backup(identity);
     opts.stay_connected = recv->parsed() || chat->parsed();
     connected_client s;
     connect(s, identity);

@@ -1307,8 +1307,9 @@ caf::expected<int> tcp_connect(const endpoint& ep, milliseconds timeout) {
 
 caf::expected<client_actor> spawn_client(caf::actor_system& sys,
                                          client_config cfg) {
-  // The history is in clear: the folder is the owner's alone, even one
-  // made by an older version under a looser umask.
+  // The folder is the owner's alone, even one made by an older version
+  // under a looser umask (what is in clear there still tells who talks to
+  // whom).
   if (auto err = make_private_dir(cfg.dir))
     return err;
   auto db = client_db::open(cfg.dir + "/client.db");

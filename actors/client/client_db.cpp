@@ -4,9 +4,55 @@
 
 #include <sqlite3.h>
 
+#include "actors/common/error.hpp"
 #include "crypto/key.hpp"
 
 namespace courier {
+
+namespace {
+
+// The label a history body is sealed under: a body moved to another row,
+// conversation or direction does not open there. (Names have no spaces.)
+std::string history_label(int64_t id, const std::string& peer, bool outgoing) {
+  return "history " + std::to_string(id) + " " + peer
+         + (outgoing ? " out" : " in");
+}
+
+// The label of an inbox body: the letter's hash, which keys its row.
+std::string inbox_label(crypto::byte_view hash) {
+  return "inbox " + crypto::to_hex(hash);
+}
+
+std::string text_of(const crypto::secret& plain) {
+  return std::string{reinterpret_cast<const char*>(plain.data()),
+                     plain.size()};
+}
+
+caf::error locked() {
+  return make_error(errc::internal, "the client database is not unlocked");
+}
+
+char ascii_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool contains_any_case(const std::string& hay, const std::string& lower) {
+  auto it = std::search(hay.begin(), hay.end(), lower.begin(), lower.end(),
+                        [](char a, char b) { return ascii_lower(a) == b; });
+  return it != hay.end();
+}
+
+caf::expected<int64_t> count_of(database& db, const std::string& sql) {
+  auto stmt = db.prepare(sql);
+  if (!stmt)
+    return stmt.error();
+  auto row = stmt->step();
+  if (!row)
+    return row.error();
+  return *row ? stmt->int_at(0) : 0;
+}
+
+} // namespace
 
 caf::expected<client_db> client_db::open(const std::string& path) {
   auto db = database::open(
@@ -16,8 +62,10 @@ caf::expected<client_db> client_db::open(const std::string& path) {
     " PRIMARY KEY(kind, name));"
     "CREATE TABLE IF NOT EXISTS seen(sender TEXT NOT NULL, msg_id TEXT NOT NULL,"
     " PRIMARY KEY(sender, msg_id));"
+    // The body is sealed under the row's id, peer and direction (see
+    // `history_label`); the rest is in clear, to find and order rows.
     "CREATE TABLE IF NOT EXISTS history(id INTEGER PRIMARY KEY,"
-    " peer TEXT NOT NULL, outgoing INTEGER NOT NULL, body TEXT NOT NULL,"
+    " peer TEXT NOT NULL, outgoing INTEGER NOT NULL, sealed BLOB NOT NULL,"
     " msg_id TEXT NOT NULL, ts INTEGER NOT NULL,"
     " delivered INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX IF NOT EXISTS history_by_peer ON history(peer, id);"
@@ -27,9 +75,10 @@ caf::expected<client_db> client_db::open(const std::string& path) {
     " WHERE outgoing = 1;"
     // Letters v3 as opened, by the hash of their blob: a redelivered blob
     // no longer opens (its key is spent), so its plaintext waits here
-    // until the listener has dealt with it.
+    // until the listener has dealt with it (sealed under its hash; empty
+    // once dealt with).
     "CREATE TABLE IF NOT EXISTS inbox(hash BLOB PRIMARY KEY,"
-    " sender TEXT NOT NULL, msg_id TEXT NOT NULL, body TEXT NOT NULL,"
+    " sender TEXT NOT NULL, msg_id TEXT NOT NULL, sealed BLOB NOT NULL,"
     " ts INTEGER NOT NULL, accepted_ts INTEGER NOT NULL,"
     " sender_fp TEXT NOT NULL, signed INTEGER NOT NULL,"
     " handled INTEGER NOT NULL, opened_ms INTEGER NOT NULL);"
@@ -42,6 +91,10 @@ caf::expected<client_db> client_db::open(const std::string& path) {
   // process dies, only the last commits when the machine loses power; the
   // bank's ledger, which holds the money, stays synchronous=FULL.
   if (auto err = db->exec("PRAGMA synchronous=NORMAL"))
+    return err;
+  // What is deleted or overwritten (a forgotten conversation, text sealed
+  // by the migration) is zeroed in the file rather than left in free pages.
+  if (auto err = db->exec("PRAGMA secure_delete=ON"))
     return err;
   client_db result;
   result.db_ = std::move(*db);
@@ -94,14 +147,10 @@ caf::error client_db::record_inbound(const std::vector<inbound_message>& msgs,
                           " VALUES(?1, ?2)");
   if (!seen)
     return seen.error();
-  auto done = db_.prepare("UPDATE inbox SET handled = 1, body = ''"
+  auto done = db_.prepare("UPDATE inbox SET handled = 1, sealed = X''"
                           " WHERE sender = ?1 AND msg_id = ?2");
   if (!done)
     return done.error();
-  auto hist = db_.prepare("INSERT INTO history(peer, outgoing, body,"
-                          " msg_id, ts) VALUES(?1, 0, ?2, ?3, ?4)");
-  if (!hist)
-    return hist.error();
   for (auto& msg : msgs) {
     if (auto err = seen->bind(1, msg.from).bind(2, msg.msg_id).run())
       return err;
@@ -109,11 +158,8 @@ caf::error client_db::record_inbound(const std::vector<inbound_message>& msgs,
       return err;
     if (!keep_history)
       continue;
-    if (auto err = hist->bind(1, msg.from)
-                     .bind(2, msg.body)
-                     .bind(3, msg.msg_id)
-                     .bind(4, msg.sent_ts)
-                     .run())
+    if (auto err = insert_history(msg.from, false, msg.body, msg.msg_id,
+                                  msg.sent_ts, false))
       return err;
   }
   return tx->commit();
@@ -121,7 +167,7 @@ caf::error client_db::record_inbound(const std::vector<inbound_message>& msgs,
 
 std::optional<client_db::opened_letter>
 client_db::opened(const crypto::bytes& hash) {
-  auto stmt = db_.prepare("SELECT sender, msg_id, body, ts, accepted_ts,"
+  auto stmt = db_.prepare("SELECT sender, msg_id, sealed, ts, accepted_ts,"
                           " sender_fp, signed, handled FROM inbox"
                           " WHERE hash = ?1");
   if (!stmt)
@@ -131,19 +177,36 @@ client_db::opened(const crypto::bytes& hash) {
   if (!row || !*row)
     return std::nullopt;
   opened_letter out;
-  if (stmt->int_at(7) == 0)
+  if (stmt->int_at(7) == 0) {
+    // A body that does not open (no vault, or moved from another row) is
+    // as good as no record: the letter is opened again, or fails to.
+    if (!vault_)
+      return std::nullopt;
+    auto body = vault_->open(inbox_label(hash), stmt->blob_at(2));
+    if (!body)
+      return std::nullopt;
     out.msg = inbound_message{stmt->text_at(0), {},
-                              stmt->text_at(2), stmt->text_at(1),
+                              text_of(*body), stmt->text_at(1),
                               stmt->int_at(3), stmt->int_at(4),
                               stmt->text_at(5), true, stmt->int_at(6) != 0};
+  }
   return out;
 }
 
 caf::error client_db::record_opened(const crypto::bytes& hash,
                                     const std::optional<inbound_message>& msg,
                                     int64_t now_ms) {
+  if (!vault_)
+    return locked();
+  crypto::bytes sealed;
+  if (msg) {
+    auto s = vault_->seal(inbox_label(hash), msg->body);
+    if (!s)
+      return s.error();
+    sealed = std::move(*s);
+  }
   auto stmt = db_.prepare(
-    "INSERT OR REPLACE INTO inbox(hash, sender, msg_id, body, ts,"
+    "INSERT OR REPLACE INTO inbox(hash, sender, msg_id, sealed, ts,"
     " accepted_ts, sender_fp, signed, handled, opened_ms)"
     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
   if (!stmt)
@@ -153,7 +216,9 @@ caf::error client_db::record_opened(const crypto::bytes& hash,
   stmt->bind_blob(1, hash.data(), hash.size())
     .bind(2, m.from)
     .bind(3, m.msg_id)
-    .bind(4, m.body)
+    // (A null pointer would bind NULL, not an empty value.)
+    .bind_blob(4, sealed.empty() ? "" : static_cast<const void*>(sealed.data()),
+               sealed.size())
     .bind(5, m.sent_ts)
     .bind(6, m.accepted_ts)
     .bind(7, m.sender_fp)
@@ -175,16 +240,120 @@ caf::error client_db::record_outbound(const std::string& to,
                                       const std::string& body,
                                       const std::string& msg_id, int64_t ts,
                                       bool delivered) {
-  auto stmt = db_.prepare("INSERT INTO history(peer, outgoing, body, msg_id,"
-                          " ts, delivered) VALUES(?1, 1, ?2, ?3, ?4, ?5)");
+  auto tx = transaction::begin(db_);
+  if (!tx)
+    return tx.error();
+  if (auto err = insert_history(to, true, body, msg_id, ts, delivered))
+    return err;
+  return tx->commit();
+}
+
+caf::error client_db::insert_history(const std::string& peer, bool outgoing,
+                                     const std::string& body,
+                                     const std::string& msg_id, int64_t ts,
+                                     bool delivered) {
+  if (!vault_)
+    return locked();
+  // The id is chosen first, to seal the body under it (the caller's
+  // transaction holds the write lock).
+  auto id = count_of(db_, "SELECT COALESCE(MAX(id), 0) + 1 FROM history");
+  if (!id)
+    return id.error();
+  auto sealed = vault_->seal(history_label(*id, peer, outgoing), body);
+  if (!sealed)
+    return sealed.error();
+  auto stmt = db_.prepare("INSERT INTO history(id, peer, outgoing, sealed,"
+                          " msg_id, ts, delivered)"
+                          " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   if (!stmt)
     return stmt.error();
-  return stmt->bind(1, to)
-    .bind(2, body)
-    .bind(3, msg_id)
-    .bind(4, ts)
-    .bind(5, delivered ? 1 : 0)
+  return stmt->bind(1, *id)
+    .bind(2, peer)
+    .bind(3, int64_t{outgoing ? 1 : 0})
+    .bind_blob(4, sealed->data(), sealed->size())
+    .bind(5, msg_id)
+    .bind(6, ts)
+    .bind(7, int64_t{delivered ? 1 : 0})
     .run();
+}
+
+std::optional<std::string>
+client_db::open_history(int64_t id, const std::string& peer, bool outgoing,
+                        const std::string& sealed) const {
+  if (!vault_)
+    return std::nullopt;
+  auto plain = vault_->open(history_label(id, peer, outgoing), sealed);
+  if (!plain)
+    return std::nullopt;
+  return text_of(*plain);
+}
+
+caf::error client_db::seal_clear_text() {
+  if (!vault_)
+    return locked();
+  auto has_body = [this](const char* table) {
+    return count_of(db_, std::string{"SELECT COUNT(*) FROM pragma_table_info('"}
+                           + table + "') WHERE name = 'body'");
+  };
+  auto old_history = has_body("history");
+  if (!old_history)
+    return old_history.error();
+  if (*old_history > 0) {
+    if (auto err = db_.exec("ALTER TABLE history RENAME COLUMN body TO sealed"))
+      return err;
+    // Read first, then write: no statement reads the table it updates.
+    std::vector<std::pair<int64_t, crypto::bytes>> rows;
+    auto get = db_.prepare("SELECT id, peer, outgoing, sealed FROM history");
+    if (!get)
+      return get.error();
+    auto err = get->each_row([&](statement& r) {
+      auto id = r.int_at(0);
+      auto sealed = vault_->seal(history_label(id, r.text_at(1),
+                                               r.int_at(2) != 0),
+                                 r.text_at(3));
+      if (sealed)
+        rows.emplace_back(id, std::move(*sealed));
+    });
+    if (err)
+      return err;
+    auto put = db_.prepare("UPDATE history SET sealed = ?1 WHERE id = ?2");
+    if (!put)
+      return put.error();
+    for (auto& [id, sealed] : rows)
+      if (auto err = put->bind_blob(1, sealed.data(), sealed.size())
+                       .bind(2, id)
+                       .run())
+        return err;
+  }
+  auto old_inbox = has_body("inbox");
+  if (!old_inbox)
+    return old_inbox.error();
+  if (*old_inbox > 0) {
+    if (auto err = db_.exec("ALTER TABLE inbox RENAME COLUMN body TO sealed;"
+                            "UPDATE inbox SET sealed = X'' WHERE handled = 1"))
+      return err;
+    std::vector<std::pair<std::string, crypto::bytes>> rows;
+    auto get = db_.prepare("SELECT hash, sealed FROM inbox WHERE handled = 0");
+    if (!get)
+      return get.error();
+    auto err = get->each_row([&](statement& r) {
+      auto hash = r.blob_at(0);
+      auto sealed = vault_->seal(inbox_label(hash), r.text_at(1));
+      if (sealed)
+        rows.emplace_back(std::move(hash), std::move(*sealed));
+    });
+    if (err)
+      return err;
+    auto put = db_.prepare("UPDATE inbox SET sealed = ?1 WHERE hash = ?2");
+    if (!put)
+      return put.error();
+    for (auto& [hash, sealed] : rows)
+      if (auto err = put->bind_blob(1, sealed.data(), sealed.size())
+                       .bind_blob(2, hash.data(), hash.size())
+                       .run())
+        return err;
+  }
+  return caf::none;
 }
 
 caf::error client_db::mark_delivered(const std::string& msg_id) {
@@ -199,15 +368,22 @@ std::vector<history_entry> client_db::history(const std::string& peer,
                                               uint32_t limit) {
   std::vector<history_entry> out;
   auto stmt = db_.prepare(
-    "SELECT peer, outgoing, body, msg_id, ts, delivered FROM"
+    "SELECT id, outgoing, sealed, msg_id, ts, delivered FROM"
     " (SELECT * FROM history WHERE peer = ?1 ORDER BY id DESC LIMIT ?2)"
     " ORDER BY id ASC");
   if (!stmt)
     return out;
   stmt->bind(1, peer).bind(2, static_cast<int64_t>(limit));
-  for (auto row = stmt->step(); row && *row; row = stmt->step())
-    out.push_back({stmt->text_at(0), stmt->int_at(1) != 0, stmt->text_at(2),
-                   stmt->text_at(3), stmt->int_at(4), stmt->int_at(5) != 0});
+  for (auto row = stmt->step(); row && *row; row = stmt->step()) {
+    bool outgoing = stmt->int_at(1) != 0;
+    // A row that does not open (damaged, or moved here) is left out.
+    auto body = open_history(stmt->int_at(0), peer, outgoing,
+                             stmt->blob_at(2));
+    if (!body)
+      continue;
+    out.push_back({peer, outgoing, std::move(*body), stmt->text_at(3),
+                   stmt->int_at(4), stmt->int_at(5) != 0});
+  }
   return out;
 }
 
@@ -264,25 +440,32 @@ std::vector<history_entry> client_db::search(const std::string& peer,
   std::vector<history_entry> out;
   if (text.empty() || text.size() > max_search_text || limit == 0)
     return out;
-  // LIKE's wildcards in what the user typed are literal characters.
-  std::string pattern = "%";
-  for (char c : text) {
-    if (c == '%' || c == '_' || c == '\\')
-      pattern += '\\';
-    pattern += c;
-  }
-  pattern += '%';
+  // The bodies are sealed: SQL picks the newest rows of each conversation
+  // (bounded), and they are opened and matched here.
   auto stmt = db_.prepare(
-    "SELECT peer, outgoing, body, msg_id, ts, delivered FROM history"
-    " WHERE (?1 = '' OR peer = ?1) AND body LIKE ?2 ESCAPE '\\'"
-    " ORDER BY id DESC LIMIT ?3");
+    "SELECT id, peer, outgoing, sealed, msg_id, ts, delivered FROM"
+    " (SELECT *, ROW_NUMBER() OVER (PARTITION BY peer ORDER BY id DESC)"
+    " AS nth FROM history WHERE (?1 = '' OR peer = ?1))"
+    " WHERE nth <= ?2 ORDER BY id DESC LIMIT ?3");
   if (!stmt)
     return out;
-  stmt->bind(1, peer).bind(2, pattern).bind(
-    3, static_cast<int64_t>(std::min<uint32_t>(limit, 200)));
-  for (auto row = stmt->step(); row && *row; row = stmt->step())
-    out.push_back({stmt->text_at(0), stmt->int_at(1) != 0, stmt->text_at(2),
-                   stmt->text_at(3), stmt->int_at(4), stmt->int_at(5) != 0});
+  stmt->bind(1, peer)
+    .bind(2, int64_t{max_search_rows_per_peer})
+    .bind(3, int64_t{max_search_rows});
+  std::string lower;
+  for (char c : text)
+    lower += ascii_lower(c);
+  auto wanted = std::min<uint32_t>(limit, 200);
+  for (auto row = stmt->step(); row && *row && out.size() < wanted;
+       row = stmt->step()) {
+    auto who = stmt->text_at(1);
+    bool outgoing = stmt->int_at(2) != 0;
+    auto body = open_history(stmt->int_at(0), who, outgoing, stmt->blob_at(3));
+    if (!body || !contains_any_case(*body, lower))
+      continue;
+    out.push_back({std::move(who), outgoing, std::move(*body),
+                   stmt->text_at(4), stmt->int_at(5), stmt->int_at(6) != 0});
+  }
   return out;
 }
 

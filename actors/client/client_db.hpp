@@ -7,16 +7,37 @@
 #include <caf/expected.hpp>
 
 #include "actors/client/client_actor.hpp"
+#include "actors/client/vault.hpp"
 #include "actors/common/sqlite.hpp"
 #include "crypto/bytes.hpp"
 
 namespace courier {
 
 /// A client's durable local state: pinned keys (routers and contacts),
-/// ids of messages already received, and the message history.
+/// ids of messages already received, and the message history. The text of
+/// every message (history rows, letters waiting in the inbox) is sealed
+/// with the vault, one label per row; reading or writing it needs
+/// `unlock` first (`device::open` does it).
 class client_db {
 public:
   static caf::expected<client_db> open(const std::string& path);
+
+  /// Seals and opens message text with `v` from now on.
+  void unlock(vault v) { vault_ = std::move(v); }
+
+  /// Whether `unlock` was called.
+  bool unlocked() const { return vault_.has_value(); }
+
+  /// Seals, in place, the message text that a database of schema version
+  /// 1 or older kept in clear (history bodies, inbox bodies); runs inside
+  /// the caller's migration transaction. Needs `unlock`.
+  caf::error seal_clear_text();
+
+  /// Most rows of one conversation that `search` reads (the newest), and
+  /// most rows of all conversations together: the text is sealed, so a
+  /// search opens each row it looks at.
+  static constexpr uint32_t max_search_rows_per_peer = 5000;
+  static constexpr uint32_t max_search_rows = 50000;
 
   /// The pinned key (SPKI DER) of a router address or a contact.
   std::optional<std::string> pinned(const std::string& kind,
@@ -88,13 +109,25 @@ public:
   static constexpr size_t max_search_text = 256;
 
   /// The newest `limit` (at most 200) messages with `peer` (any peer if
-  /// empty) whose body contains `text` literally ('%', '_' and backslash are
-  /// no wildcards), newest first; none for an empty or too long text.
+  /// empty) whose body contains `text` (ASCII letters in any case; no
+  /// wildcards), newest first, among the newest `max_search_rows_per_peer`
+  /// of each conversation; none for an empty or too long text.
   std::vector<history_entry> search(const std::string& peer,
                                     const std::string& text, uint32_t limit);
 
 private:
+  /// Adds one history row with its body sealed under its id, peer and
+  /// direction; the caller holds a transaction.
+  caf::error insert_history(const std::string& peer, bool outgoing,
+                            const std::string& body, const std::string& msg_id,
+                            int64_t ts, bool delivered);
+  /// The body of a history row, opened; nothing if it does not open.
+  std::optional<std::string> open_history(int64_t id, const std::string& peer,
+                                          bool outgoing,
+                                          const std::string& sealed) const;
+
   database db_;
+  std::optional<vault> vault_;
 };
 
 } // namespace courier

@@ -69,8 +69,10 @@ std::string session_label(const std::string& peer, uint32_t device) {
 //    ephemeral key, the time of last use) in clear;
 // 1: each session is one sealed record bound to its peer and device, so
 //    that whoever can write the file cannot swap the certificate whose key
-//    checks the peer's signed orders, nor the associated data.
-constexpr int64_t client_schema_version = 1;
+//    checks the peer's signed orders, nor the associated data;
+// 2: the text of messages (history, inbox) is sealed too, each row under
+//    its own label (`client_db::seal_clear_text`).
+constexpr int64_t client_schema_version = 2;
 
 // A session's fields in the order of its record.
 enum session_field : size_t {
@@ -184,11 +186,14 @@ caf::error copy_sealed(database& db, const vault& v) {
   return caf::none;
 }
 
-// Brings a client database of version 0 to version 1 in one transaction
-// (a crash part-way leaves version 0, migrated again at the next start):
-// each session's clear values are read once and written sealed with its
-// state. A row whose state did not open was never used, and is dropped.
-caf::error migrate(database& db, const vault& v) {
+// Brings a client database to the current version in one transaction (a
+// crash part-way leaves the old version, migrated again at the next
+// start). 0 to 1: each session's clear values are read once and written
+// sealed with its state; a row whose state did not open was never used,
+// and is dropped. 1 to 2: message text is sealed in place, and the file is
+// checkpointed so that the clear text leaves the write-ahead log too.
+caf::error migrate(client_db& cdb, const vault& v) {
+  auto& db = cdb.sql();
   auto version = db.scalar("PRAGMA user_version");
   if (!version)
     return version.error();
@@ -206,7 +211,7 @@ caf::error migrate(database& db, const vault& v) {
                        " WHERE name = 'peer_cert'");
   if (!old)
     return old.error();
-  if (*old > 0) {
+  if (*version < 1 && *old > 0) {
     if (auto err = db.exec("CREATE TABLE ratchets_sealed(id INTEGER PRIMARY"
                            " KEY, peer TEXT NOT NULL, device INTEGER NOT"
                            " NULL, sealed BLOB NOT NULL)"))
@@ -218,10 +223,16 @@ caf::error migrate(database& db, const vault& v) {
                            "CREATE INDEX ratchets_by_peer ON ratchets(peer)"))
       return err;
   }
+  if (auto err = cdb.seal_clear_text())
+    return err;
   if (auto err = db.exec("PRAGMA user_version = "
                          + std::to_string(client_schema_version)))
     return err;
-  return tx->commit();
+  if (auto err = tx->commit())
+    return err;
+  // secure_delete zeroed the old cells in the new pages; copying them over
+  // the file and emptying the log leaves the clear text nowhere.
+  return db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
 // What identifies a letter v3 for the inbox: SHA-256 over the sender, the
@@ -251,7 +262,8 @@ device::open(std::shared_ptr<client_db> db, const std::string& user,
   auto v = vault::open(sql, identity);
   if (!v)
     return v.error();
-  if (auto err = migrate(sql, *v))
+  db->unlock(*v);
+  if (auto err = migrate(*db, *v))
     return err;
   std::unique_ptr<device> result{new device(std::move(db), std::move(*v))};
   if (auto err = result->load_keys(user, identity, now_ms))

@@ -131,6 +131,22 @@ caf::expected<crypto::key> create_plain_identity(const std::string& dir,
   return create_with(dir, bits, crypto::private_key_to_plain_pem);
 }
 
+caf::error store_identity(const std::string& dir, const crypto::key& key,
+                          const std::string& passphrase, bool plain) {
+  if (!plain && passphrase.empty())
+    return make_error(errc::passphrase_required);
+  auto path = identity_path(dir);
+  if (fs::exists(path))
+    return make_error(errc::io_error, path + " already exists");
+  auto pem = plain ? crypto::private_key_to_plain_pem(key)
+                   : crypto::private_key_to_pem(key, passphrase);
+  if (!pem)
+    return pem.error();
+  auto err = write_file_atomic(path, *pem, 0600);
+  crypto::wipe(pem->data(), pem->size());
+  return err;
+}
+
 caf::expected<bool> identity_has_passphrase(const std::string& dir) {
   auto pem = read_identity(dir);
   if (!pem)

@@ -26,6 +26,12 @@ caf::expected<crypto::key> create_identity(const std::string& dir, int bits,
 caf::expected<crypto::key> create_plain_identity(const std::string& dir,
                                                  int bits);
 
+/// Writes `key` (from a backup) as `dir/identity.pem`, encrypted under
+/// `passphrase`, or unencrypted if `plain`; refuses to overwrite, and
+/// refuses an empty passphrase unless `plain`.
+caf::error store_identity(const std::string& dir, const crypto::key& key,
+                          const std::string& passphrase, bool plain);
+
 /// Whether `dir/identity.pem` is encrypted, i.e. needs a passphrase.
 caf::expected<bool> identity_has_passphrase(const std::string& dir);
 

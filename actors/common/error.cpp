@@ -124,6 +124,12 @@ constexpr errc_info infos[] = {
   {errc::store_conflict, "store_conflict",
    "Some names are bound to other keys in the PostgreSQL store than in "
    "the data folder; nothing was copied. Settle each name first."},
+  {errc::backup_damaged, "backup_damaged",
+   "The backup file is cut short, was altered, or is not a Courier backup; "
+   "use another copy."},
+  {errc::backup_too_costly, "backup_too_costly",
+   "The backup file asks for more memory or time to open than Courier "
+   "allows; it was not written by Courier."},
   {errc::name_blocked, "name_blocked",
    "The router's operator has blocked that name: it cannot sign in or "
    "receive messages."},

@@ -59,6 +59,8 @@ enum class errc : uint8_t {
   schema_too_new = 53, ///< the store was migrated by a newer Courier
   store_unavailable = 54, ///< PostgreSQL cannot be reached now; retry
   store_conflict = 58, ///< a name the store binds to another key than the data being migrated
+  backup_damaged = 61, ///< a backup file is cut short, altered or not one
+  backup_too_costly = 62, ///< a backup file asks for more KDF memory or time than allowed
   name_blocked = 63, ///< an operator blocked the name (courier-node admin block)
   node_running = 64, ///< a running node uses the data folder (stop it first)
 };

@@ -484,6 +484,67 @@ TEST_F(cli_test, admin_rebind_lets_the_new_key_sign_in_and_contacts_see_the_chan
   EXPECT_TRUE(has(r.out, "\trebind\talice\told key ")) << r.out;
 }
 
+// Issue 16: an identity backup brings the user back on a wiped machine
+// with the same key (contacts' pins still match) and a new device; a
+// wrong passphrase or an altered file writes nothing.
+TEST_F(cli_test, backup_and_restore_bring_the_user_back) {
+  ASSERT_EQ(as("bob", {"recv", "--wait", "0"}).exit_code, 0);
+  ASSERT_EQ(as("alice", {"send", "bob", "before"}).exit_code, 0);
+  ASSERT_EQ(as("bob", {"recv", "--wait", "5", "--count", "1"}).exit_code, 0);
+  auto fp = user_fingerprint(home(), "alice");
+  ASSERT_FALSE(fp.empty());
+  auto file = dir / "alice.backup";
+  setenv("COURIER_BACKUP_TEST_PASS", "staple battery", 1);
+  auto r = as("alice", {"--backup-passphrase-env", "COURIER_BACKUP_TEST_PASS",
+                        "backup", file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(std::filesystem::status(file).permissions()
+              & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read
+              | std::filesystem::perms::owner_write);
+  // The machine is wiped.
+  std::filesystem::remove_all(home() + "/alice");
+  auto restore = [&](const std::string& from) {
+    return run({COURIER_CLI, "--home", home(), "--backup-passphrase-env",
+                "COURIER_BACKUP_TEST_PASS", "--no-passphrase", "restore",
+                from});
+  };
+  setenv("COURIER_BACKUP_TEST_PASS", "staple batery", 1);
+  r = restore(file);
+  EXPECT_EQ(r.exit_code, exit_passphrase) << r.err;
+  EXPECT_TRUE(has(r.err, "nothing was written")) << r.err;
+  setenv("COURIER_BACKUP_TEST_PASS", "staple battery", 1);
+  auto bytes = slurp(file);
+  bytes[bytes.size() - 20] ^= 0x01;
+  {
+    std::ofstream out{dir / "altered.backup", std::ios::binary};
+    out << bytes;
+  }
+  r = restore(dir / "altered.backup");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(has(r.err, "altered")) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(home() + "/alice"))
+    << "a failed restore wrote something";
+  r = restore(file);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "restored alice's identity")) << r.out;
+  EXPECT_EQ(user_fingerprint(home(), "alice"), fp);
+  // Signs in under the same name; bob's pin sees the same key.
+  r = as("alice", {"send", "bob", "I am back"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = as("bob", {"--json", "recv", "--wait", "5", "--count", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(str(only_object(r.out), "body"), "I am back") << r.out;
+  ASSERT_EQ(as("bob", {"send", "alice", "welcome back"}).exit_code, 0);
+  r = as("alice", {"--json", "recv", "--wait", "5", "--count", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(str(only_object(r.out), "body"), "welcome back") << r.out;
+  // A second restore over the identity is refused.
+  r = restore(file);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(has(r.err, "has an identity already")) << r.err;
+}
+
 namespace {
 
 /// deploy/run.sh on a free port with a fresh HOME and no display, on the

@@ -1,16 +1,25 @@
 // Unit tests for the client's local database: deleting a conversation,
-// searching the history with LIKE's wildcards taken literally, delivery
-// marks, a client without history (the bank); and the statement cache of
-// the SQLite connection under it and its scalar (actors/common/sqlite).
+// searching the history (wildcards taken literally), delivery marks, a
+// client without history (the bank), message text sealed at rest; identity
+// backups; and the statement cache of the SQLite connection under it
+// (actors/common/sqlite).
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include <sqlite3.h>
+#include <chrono>
+#include <fstream>
+#include <iterator>
 
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include "actors/client/backup.hpp"
 #include "actors/client/client_db.hpp"
+#include "actors/common/error.hpp"
+#include "crypto/key.hpp"
 #include "tests/support/harness.hpp"
 
 using namespace courier;
@@ -24,12 +33,28 @@ std::vector<std::string> bodies(const std::vector<history_entry>& xs) {
   return out;
 }
 
+// One RSA identity for the suite: making one is most of what these tests
+// would cost.
+const crypto::key& identity() {
+  static crypto::key k = crypto::generate_rsa(2048).value();
+  return k;
+}
+
+// The bytes of a file, as whoever copies it sees them.
+std::string raw_bytes(const std::string& path) {
+  std::ifstream in{path, std::ios::binary};
+  return {std::istreambuf_iterator<char>{in}, {}};
+}
+
 class client_db_test : public ::testing::Test {
 protected:
   void SetUp() override {
     auto opened = client_db::open(dir / "client.db");
     ASSERT_TRUE(opened) << to_string(opened.error());
     db.emplace(std::move(*opened));
+    auto v = vault::open(db->sql(), identity());
+    ASSERT_TRUE(v) << to_string(v.error());
+    db->unlock(std::move(*v));
     int n = 0;
     for (auto body : {"100% sure", "a_b", "axb", "back\\slash", "Lunch at noon",
                       "no lunch today"}) {
@@ -69,6 +94,77 @@ TEST_F(client_db_test, search_takes_wildcards_literally) {
                 .empty());
 }
 
+TEST_F(client_db_test, search_reads_a_bounded_number_of_rows) {
+  // Past the newest `max_search_rows_per_peer` of a conversation, an old
+  // message is not found (each row looked at is opened).
+  ASSERT_FALSE(db->record_outbound("erin", "needle", "e0", 1));
+  auto tx = transaction::begin(db->sql());
+  ASSERT_TRUE(tx);
+  for (uint32_t i = 0; i < client_db::max_search_rows_per_peer; ++i)
+    ASSERT_FALSE(db->sql().exec("INSERT INTO history(peer, outgoing, sealed,"
+                                " msg_id, ts) VALUES('erin', 1, X'00', 'f', 2)"));
+  ASSERT_FALSE(tx->commit());
+  EXPECT_TRUE(db->search("erin", "needle", 10).empty());
+  EXPECT_EQ(db->search("", "carol", 10).size(), 1u)
+    << "another conversation's rows are still searched";
+}
+
+TEST_F(client_db_test, message_text_is_not_in_the_file) {
+  ASSERT_FALSE(db->record_outbound("bob", "secret plan 7281", "s1", 20));
+  ASSERT_FALSE(db->record_inbound(
+    {"carol", "alice", "carol's reply 9933", "c2", 21, 22, "fp"}));
+  ASSERT_FALSE(db->record_opened(crypto::bytes(32, 7),
+                                 inbound_message{"dave", "alice",
+                                                 "waiting text 4417", "d1", 23,
+                                                 24, "fp"},
+                                 25));
+  auto opened = db->opened(crypto::bytes(32, 7));
+  ASSERT_TRUE(opened && opened->msg);
+  EXPECT_EQ(opened->msg->body, "waiting text 4417");
+  EXPECT_EQ(db->search("", "PLAN 72", 5).size(), 1u);
+  // What the file and its log hold, as a thief of the folder sees them.
+  auto path = (dir / "client.db");
+  auto raw = raw_bytes(path) + raw_bytes(path + "-wal");
+  ASSERT_FALSE(raw.empty());
+  for (auto text : {"secret plan 7281", "carol's reply 9933",
+                    "waiting text 4417", "Lunch at noon"})
+    EXPECT_EQ(raw.find(text), std::string::npos) << text << " is in clear";
+}
+
+TEST_F(client_db_test, a_sealed_body_moved_to_another_row_does_not_open) {
+  // Someone who can write the file copies the body of bob's first
+  // message over the second, and over a row of carol's conversation.
+  ASSERT_FALSE(db->sql().exec(
+    "UPDATE history SET sealed = (SELECT sealed FROM history WHERE"
+    " msg_id = 'm1') WHERE msg_id IN ('m2', 'c1')"));
+  auto bob = bodies(db->history("bob", 100));
+  EXPECT_EQ(bob, (std::vector<std::string>{"100% sure", "axb", "back\\slash",
+                                           "Lunch at noon", "no lunch today"}))
+    << "the moved body opened in another row";
+  EXPECT_TRUE(db->history("carol", 100).empty());
+  // Nor does an inbox body under another letter's hash.
+  crypto::bytes h1(32, 1), h2(32, 2);
+  ASSERT_FALSE(db->record_opened(
+    h1, inbound_message{"dave", "alice", "one", "d1", 1, 2, "fp"}, 3));
+  ASSERT_FALSE(db->record_opened(
+    h2, inbound_message{"dave", "alice", "two", "d2", 1, 2, "fp"}, 3));
+  auto move = db->sql().prepare("UPDATE inbox SET sealed = (SELECT sealed"
+                                " FROM inbox WHERE hash = ?1) WHERE hash = ?2");
+  ASSERT_TRUE(move);
+  ASSERT_FALSE(move->bind_blob(1, h1.data(), h1.size())
+                 .bind_blob(2, h2.data(), h2.size())
+                 .run());
+  EXPECT_FALSE(db->opened(h2)) << "a moved inbox body opened";
+  ASSERT_TRUE(db->opened(h1));
+}
+
+TEST_F(client_db_test, a_locked_database_writes_no_text) {
+  auto opened = client_db::open(dir / "client.db");
+  ASSERT_TRUE(opened);
+  EXPECT_TRUE(opened->record_outbound("bob", "in clear?", "x1", 1));
+  EXPECT_TRUE(opened->history("bob", 10).empty());
+}
+
 TEST_F(client_db_test, forget_deletes_one_conversation_and_keeps_seen_ids) {
   auto n = db->forget("bob");
   ASSERT_TRUE(n);
@@ -83,15 +179,17 @@ TEST_F(client_db_test, forget_deletes_one_conversation_and_keeps_seen_ids) {
 
 TEST_F(client_db_test, a_delivery_notice_finds_its_message_by_an_index) {
   // A client with a long history must not read all of it per notice.
-  auto plan = db->sql().prepare("EXPLAIN QUERY PLAN UPDATE history SET"
-                                " delivered = 1 WHERE msg_id = ?1 AND"
-                                " outgoing = 1");
-  ASSERT_TRUE(plan);
-  std::string steps;
-  for (auto row = plan->step(); row && *row; row = plan->step())
-    steps += plan->text_at(3) + "\n";
-  EXPECT_NE(steps.find("USING INDEX history_by_msg_id"), std::string::npos)
-    << steps;
+  {
+    auto plan = db->sql().prepare("EXPLAIN QUERY PLAN UPDATE history SET"
+                                  " delivered = 1 WHERE msg_id = ?1 AND"
+                                  " outgoing = 1");
+    ASSERT_TRUE(plan);
+    std::string steps;
+    for (auto row = plan->step(); row && *row; row = plan->step())
+      steps += plan->text_at(3) + "\n";
+    EXPECT_NE(steps.find("USING INDEX history_by_msg_id"), std::string::npos)
+      << steps;
+  }
   ASSERT_FALSE(db->mark_delivered("m3"));
   ASSERT_FALSE(db->record_outbound("bob", "quick", "m7", 7, true));
   for (auto& e : db->history("bob", 100))
@@ -202,4 +300,112 @@ TEST_F(statement_cache_test, scalar_reads_one_integer) {
   ASSERT_FALSE(db->exec("PRAGMA user_version = 7"));
   EXPECT_EQ(*db->scalar("PRAGMA user_version"), 7);
   EXPECT_FALSE(db->scalar("SELECT x FROM no_such_table"));
+}
+
+// Identity backups (actors/client/backup): one file under a passphrase.
+namespace {
+
+// Cheap enough for a test; files written for people use
+// `backup_write_cost`.
+constexpr crypto::scrypt_cost test_cost{10, 8, 1};
+
+std::string fingerprint_of(const crypto::key& k) {
+  return crypto::fingerprint(k).value();
+}
+
+class backup_test : public ::testing::Test {
+protected:
+  void SetUp() override {
+    auto s = seal_backup({"alice", identity()}, "correct horse", test_cost);
+    ASSERT_TRUE(s) << to_string(s.error());
+    file = std::move(*s);
+  }
+
+  errc code_opening(const std::string& f, const std::string& pass) {
+    auto got = open_backup(f, pass);
+    EXPECT_FALSE(got);
+    return got ? errc::none : code_of(got.error());
+  }
+
+  std::string file;
+};
+
+} // namespace
+
+TEST_F(backup_test, round_trip) {
+  auto got = open_backup(file, "correct horse");
+  ASSERT_TRUE(got) << to_string(got.error());
+  EXPECT_EQ(got->user, "alice");
+  EXPECT_EQ(fingerprint_of(got->identity), fingerprint_of(identity()));
+  EXPECT_EQ(file.find("PRIVATE KEY"), std::string::npos);
+  EXPECT_EQ(file.find("alice"), std::string::npos);
+  EXPECT_EQ(seal_backup({"alice", identity()}, "").error(),
+            make_error(errc::passphrase_required, "a backup needs a passphrase"));
+}
+
+TEST_F(backup_test, a_wrong_passphrase_is_told_apart) {
+  EXPECT_EQ(code_opening(file, "correct horse!"), errc::wrong_passphrase);
+  EXPECT_EQ(code_opening(file, ""), errc::wrong_passphrase);
+}
+
+TEST_F(backup_test, a_tampered_byte_is_refused) {
+  // In the sealed contents, in the tag, and in the header (the nonce,
+  // bound as associated data).
+  for (size_t at : {size_t{80}, file.size() - 1, size_t{8 + 3 + 8 + 16 + 2}}) {
+    auto bad = file;
+    bad[at] = static_cast<char>(bad[at] ^ 0x01);
+    EXPECT_EQ(code_opening(bad, "correct horse"), errc::backup_damaged) << at;
+  }
+  auto other = file;
+  other[0] = 'X';
+  EXPECT_EQ(code_opening(other, "correct horse"), errc::backup_damaged);
+  auto newer = file;
+  newer[8] = 2;
+  EXPECT_EQ(code_opening(newer, "correct horse"), errc::unsupported_version);
+}
+
+TEST_F(backup_test, a_truncated_file_is_refused) {
+  for (size_t n : {size_t{0}, size_t{7}, size_t{40}, size_t{63}, size_t{79},
+                   file.size() / 2, file.size() - 1})
+    EXPECT_EQ(code_opening(file.substr(0, n), "correct horse"),
+              errc::backup_damaged)
+      << n;
+  EXPECT_EQ(code_opening(file + std::string(max_backup_size, 'x'),
+                         "correct horse"),
+            errc::backup_damaged);
+}
+
+TEST_F(backup_test, a_hostile_kdf_cost_is_refused_before_any_work) {
+  auto with = [&](uint8_t log2_n, uint32_t r, uint32_t p) {
+    auto bad = file;
+    bad[10] = static_cast<char>(log2_n);
+    for (int i = 0; i < 4; ++i) {
+      bad[11 + i] = static_cast<char>(r >> (24 - 8 * i));
+      bad[15 + i] = static_cast<char>(p >> (24 - 8 * i));
+    }
+    return bad;
+  };
+  auto start = std::chrono::steady_clock::now();
+  // 2^30 * 8 * 128 bytes; 2^20 * 4096 * 128; 2^0; work of 2^25 * 2; r = 0.
+  for (auto& bad : {with(30, 8, 1), with(20, 4096, 1), with(0, 8, 1),
+                    with(17, 8, 1024), with(10, 0, 1), with(10, 8, 0),
+                    with(255, 0xffffffff, 0xffffffff)})
+    EXPECT_EQ(code_opening(bad, "correct horse"), errc::backup_too_costly);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds{1})
+    << "a hostile cost was derived before it was refused";
+}
+
+TEST_F(backup_test, a_backup_file_is_private_and_never_overwritten) {
+  test::temp_dir dir;
+  auto path = dir / "alice.backup";
+  ASSERT_FALSE(write_backup(path, {"alice", identity()}, "pass phrase",
+                            test_cost));
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto again = write_backup(path, {"alice", identity()}, "other", test_cost);
+  EXPECT_EQ(code_of(again), errc::io_error);
+  auto got = read_backup(path, "pass phrase");
+  ASSERT_TRUE(got) << to_string(got.error());
+  EXPECT_EQ(fingerprint_of(got->identity), fingerprint_of(identity()));
 }

@@ -3,6 +3,8 @@
 // can and cannot open (forward secrecy, post-compromise security).
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include <boost/json.hpp>
 #include <map>
@@ -560,7 +562,7 @@ TEST_F(device_test, a_database_of_the_previous_version_is_migrated) {
     .bind(6, t0);
   ASSERT_FALSE(put->run());
   alice.open();
-  EXPECT_EQ(scalar(alice, "PRAGMA user_version"), 1);
+  EXPECT_EQ(scalar(alice, "PRAGMA user_version"), 2);
   EXPECT_EQ(scalar(alice, "SELECT COUNT(*) FROM pragma_table_info('ratchets')"
                           " WHERE name IN ('state', 'ad', 'peer_cert',"
                           " 'initiation', 'base', 'active_ms')"),
@@ -572,13 +574,62 @@ TEST_F(device_test, a_database_of_the_previous_version_is_migrated) {
   EXPECT_TRUE(has_initiation(a1)) << "the initiation was lost";
   expect_opens(bob, alice, a1, "after the upgrade");
   expect_opens(alice, bob, seal(bob, alice, "reply"), "reply");
-  // Migrated once: the next start finds version 1 and changes nothing.
+  // Migrated once: the next start finds version 2 and changes nothing.
   alice.open();
   expect_opens(bob, alice, seal(alice, bob, "again"), "again");
 }
 
+TEST_F(device_test, message_text_of_a_version_1_database_is_sealed) {
+  // History and inbox as version 1 kept them: the text in clear.
+  alice.dev.reset();
+  auto& sql = alice.db->sql();
+  ASSERT_FALSE(sql.exec(
+    "DROP TABLE history; DROP TABLE inbox;"
+    "CREATE TABLE history(id INTEGER PRIMARY KEY, peer TEXT NOT NULL,"
+    " outgoing INTEGER NOT NULL, body TEXT NOT NULL, msg_id TEXT NOT NULL,"
+    " ts INTEGER NOT NULL, delivered INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX history_by_peer ON history(peer, id);"
+    "CREATE TABLE inbox(hash BLOB PRIMARY KEY, sender TEXT NOT NULL,"
+    " msg_id TEXT NOT NULL, body TEXT NOT NULL, ts INTEGER NOT NULL,"
+    " accepted_ts INTEGER NOT NULL, sender_fp TEXT NOT NULL,"
+    " signed INTEGER NOT NULL, handled INTEGER NOT NULL,"
+    " opened_ms INTEGER NOT NULL);"
+    "INSERT INTO history(peer, outgoing, body, msg_id, ts, delivered) VALUES"
+    " ('bob', 1, 'old outgoing 5521', 'a1', 1, 1),"
+    " ('bob', 0, 'old incoming 6632', 'b1', 2, 0);"
+    "INSERT INTO inbox VALUES(X'0101', 'bob', 'b2', 'old waiting 7743', 3, 4,"
+    " 'fp', 0, 0, 5);"
+    "PRAGMA user_version = 1"));
+  alice.db.reset();
+  alice.open();
+  EXPECT_EQ(scalar(alice, "PRAGMA user_version"), 2);
+  auto h = alice.db->history("bob", 10);
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[0].body, "old outgoing 5521");
+  EXPECT_TRUE(h[0].outgoing);
+  EXPECT_TRUE(h[0].delivered);
+  EXPECT_EQ(h[1].body, "old incoming 6632");
+  EXPECT_EQ(alice.db->search("bob", "INCOMING", 10).size(), 1u);
+  auto waiting = alice.db->opened(crypto::bytes{1, 1});
+  ASSERT_TRUE(waiting && waiting->msg);
+  EXPECT_EQ(waiting->msg->body, "old waiting 7743");
+  // Nothing of the old text is left in the file or its log.
+  std::string raw;
+  for (auto path : {alice.path(), alice.path() + "-wal"}) {
+    std::ifstream in{path, std::ios::binary};
+    raw.append(std::istreambuf_iterator<char>{in}, {});
+  }
+  ASSERT_FALSE(raw.empty());
+  for (auto text : {"old outgoing 5521", "old incoming 6632",
+                    "old waiting 7743"})
+    EXPECT_EQ(raw.find(text), std::string::npos) << text << " is in clear";
+  // The next start changes nothing.
+  alice.open();
+  EXPECT_EQ(alice.db->history("bob", 10).size(), 2u);
+}
+
 TEST_F(device_test, a_database_of_a_newer_version_is_refused) {
-  ASSERT_FALSE(alice.db->sql().exec("PRAGMA user_version = 2"));
+  ASSERT_FALSE(alice.db->sql().exec("PRAGMA user_version = 3"));
   alice.dev.reset();
   auto made = device::open(alice.db, "alice", alice.identity, t0);
   ASSERT_FALSE(made);

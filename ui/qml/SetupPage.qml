@@ -26,6 +26,7 @@ Rectangle {
     readonly property alias card: card
     property string localError: ""
     property string createdFingerprint: ""
+    property bool restoredIdentity: false
     color: theme.sidebar
 
     Connections {
@@ -38,6 +39,21 @@ Rectangle {
             }
             root.createdFingerprint = message
             root.bridge.signIn(user.text, pass.text) // the bridge normalises it
+        }
+    }
+
+    BackupDialog {
+        id: restoreDialog
+        objectName: "restoreDialog"
+        bridge: root.bridge
+        restoring: true
+        // Restored: sign in with the new passphrase, as after creating.
+        onRestored: function(name, fingerprint) {
+            tabs.currentIndex = 0
+            user.text = name
+            root.createdFingerprint = fingerprint
+            root.restoredIdentity = true
+            pass.forceActiveFocus()
         }
     }
 
@@ -171,7 +187,8 @@ Rectangle {
                 wrapMode: Text.Wrap
                 color: theme.good
                 font.family: "DejaVu Sans Mono"; font.pixelSize: 11
-                text: "Identity created. Your fingerprint:\n" + Logic.fingerprintLines(root.createdFingerprint)
+                text: "Identity " + (root.restoredIdentity ? "restored; sign in with your new passphrase" : "created")
+                      + ". Your fingerprint:\n" + Logic.fingerprintLines(root.createdFingerprint)
             }
             Button {
                 id: go
@@ -205,6 +222,14 @@ Rectangle {
                 }
                 background: Rectangle { radius: 8; implicitHeight: 40
                                         color: go.enabled ? theme.accent : theme.disabled }
+            }
+            Button {
+                id: restoreButton
+                objectName: "restoreButton"
+                Layout.alignment: Qt.AlignHCenter
+                flat: true
+                text: "Restore from backup\u2026"
+                onClicked: restoreDialog.open()
             }
             BusyIndicator {
                 Layout.alignment: Qt.AlignHCenter

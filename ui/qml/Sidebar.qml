@@ -127,6 +127,28 @@ Rectangle {
                 }
             }
             ToolButton {
+                id: backupButton
+                objectName: "backupButton"
+                text: "Back up"
+                font.pixelSize: 11
+                onClicked: backupDialog.open()
+                contentItem: Text { text: backupButton.text; color: theme.sidebarMuted
+                                    font: backupButton.font
+                                    horizontalAlignment: Text.AlignHCenter
+                                    verticalAlignment: Text.AlignVCenter }
+                background: Rectangle { radius: 6; implicitWidth: 54; implicitHeight: 26
+                                        color: backupButton.hovered ? theme.sidebarHover : "transparent"
+                                        border.color: theme.sidebarHover }
+                ToolTip.visible: hovered
+                ToolTip.text: "Back up identity: your key in one file under a passphrase"
+                BackupDialog {
+                    id: backupDialog
+                    objectName: "backupDialog"
+                    parent: Overlay.overlay
+                    bridge: root.bridge
+                }
+            }
+            ToolButton {
                 id: routerButton
                 text: "Router"
                 font.pixelSize: 11

@@ -53,6 +53,12 @@ QtObject {
     signal connectionLost()
     signal connectFailed(string message, bool fatal)
     signal identityCreated(bool ok, string message)
+    signal backupWritten(bool ok, string message)
+    signal identityRestored(bool ok, string user, string message)
+    property var backups: []
+    property var restores: []
+    function backupIdentity(file, pass) { backups = backups.concat([file]) }
+    function restoreIdentity(file, pass, newPass) { restores = restores.concat([file]) }
     signal receiptArrived(var receipt)
     signal messageArrived(string peer, string body)
     property bool notificationsEnabled: true
@@ -152,5 +158,6 @@ QtObject {
         user = "alice"; knownIdentities = []
         walletRefreshes = 0; searchable = []; searchResults = []; searches = []
         deleted = ""; routerFingerprint = ""; routerAccepted = true; routerAccepts = 0; signOuts = 0
+        backups = []; restores = []
     }
 }

@@ -148,6 +148,59 @@ private Q_SLOTS:
     QVERIFY(b.searchResults().isEmpty());
   }
 
+  // Issue 16: "Back up identity" and "Restore from backup" (setup page):
+  // the restored user signs in on a fresh data home with the same key and
+  // receives; a wrong passphrase writes nothing.
+  void backup_and_restore_through_the_bridge() {
+    auto r = cli_run("gina", {"init", "--bits", "2048"});
+    QVERIFY2(r.exit_code == 0, r.err.c_str());
+    auto file = QString::fromStdString(*tmp_ / "gina.backup");
+    QString fp;
+    {
+      ui::Bridge b;
+      sign_in(b, QStringLiteral("gina"));
+      fp = b.myFingerprint();
+      QSignalSpy written{&b, &ui::Bridge::backupWritten};
+      b.backupIdentity(file, QStringLiteral("bridge backup pass"));
+      QVERIFY(written.wait(20000));
+      QVERIFY2(written.at(0).at(0).toBool(),
+               qPrintable(written.at(0).at(1).toString()));
+      b.shutdown();
+    }
+    auto fresh = QString::fromStdString(*tmp_ / "fresh-home");
+    ui::Bridge b;
+    b.configure(fresh, server_, {});
+    QSignalSpy restored{&b, &ui::Bridge::identityRestored};
+    b.restoreIdentity(file, QStringLiteral("not the pass"),
+                      QStringLiteral("new key pass"));
+    QVERIFY(restored.wait(20000));
+    QVERIFY(!restored.at(0).at(0).toBool());
+    QVERIFY2(restored.at(0).at(2).toString().contains("does not open"),
+             qPrintable(restored.at(0).at(2).toString()));
+    QVERIFY(!b.identityExists(QStringLiteral("gina")));
+    b.restoreIdentity(file, QStringLiteral("bridge backup pass"),
+                      QStringLiteral("new key pass"));
+    QVERIFY(restored.wait(20000));
+    QVERIFY2(restored.at(1).at(0).toBool(),
+             qPrintable(restored.at(1).at(2).toString()));
+    QCOMPARE(restored.at(1).at(1).toString(), QStringLiteral("gina"));
+    QCOMPARE(restored.at(1).at(2).toString(), fp);
+    QSignalSpy connected{&b, &ui::Bridge::connected};
+    QSignalSpy arrived{&b, &ui::Bridge::messageArrived};
+    b.signIn(QStringLiteral("gina"), QStringLiteral("new key pass"));
+    QVERIFY(connected.wait(20000));
+    if (!b.routerAccepted()) {
+      b.acceptRouterFingerprint();
+      QVERIFY(connected.wait(20000));
+    }
+    QCOMPARE(b.myFingerprint(), fp);
+    r = cli_run("bob", {"send", "gina", "hello restored gina"});
+    QVERIFY2(r.exit_code == 0, r.err.c_str());
+    QTRY_VERIFY_WITH_TIMEOUT(arrived.count() >= 1, 20000);
+    QCOMPARE(arrived.at(0).at(1).toString(),
+             QStringLiteral("hello restored gina"));
+  }
+
   void nothing_moves_until_the_router_key_is_accepted() {
     auto r = cli_run("erin", {"init", "--bits", "2048"});
     QVERIFY2(r.exit_code == 0, r.err.c_str());

@@ -98,5 +98,31 @@ Item {
             verify(page.creating)
             compare(findChild(page, "setupTabs").currentIndex, 1)
         }
+
+        // Issue 16: restore from a backup, from the setup page; once the
+        // bridge says it worked, the page is ready to sign in as that user.
+        function test_restore_from_backup_goes_through_the_bridge() {
+            var page = make()
+            mouseClick(findChild(page, "restoreButton"))
+            var dialog = findChild(page, "restoreDialog")
+            tryVerify(function() { return dialog.opened })
+            findChild(dialog, "backupFileField").text = "/tmp/dana.backup"
+            findChild(dialog, "backupPassField").text = "backup passphrase"
+            findChild(dialog, "backupPass2Field").text = "new passphrase"
+            findChild(dialog, "backupPass3Field").text = "other passphrase"
+            mouseClick(findChild(dialog, "backupGo"))
+            compare(fake.restores.length, 0, "differing passphrases went out")
+            verify(findChild(dialog, "backupResult").text.indexOf("differ") >= 0)
+            findChild(dialog, "backupPass3Field").text = "new passphrase"
+            mouseClick(findChild(dialog, "backupGo"))
+            compare(fake.restores, ["/tmp/dana.backup"])
+            fake.identityRestored(false, "", "The passphrase does not open this backup.")
+            verify(dialog.opened)
+            compare(findChild(dialog, "backupResult").text, "The passphrase does not open this backup.")
+            fake.identityRestored(true, "dana", "ab".repeat(32))
+            tryVerify(function() { return !dialog.opened })
+            compare(findChild(page, "userField").text, "dana")
+            compare(findChild(page, "setupTabs").currentIndex, 0)
+        }
     }
 }
