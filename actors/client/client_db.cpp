@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include "actors/client/control_letter.hpp"
 #include "crypto/key.hpp"
 
 namespace courier {
@@ -42,6 +43,26 @@ caf::expected<client_db> client_db::open(const std::string& path) {
   // process dies, only the last commits when the machine loses power; the
   // bank's ledger, which holds the money, stays synchronous=FULL.
   if (auto err = db->exec("PRAGMA synchronous=NORMAL"))
+    return err;
+  // Read receipts (added later): databases made before have no column.
+  bool has_read = false;
+  {
+    auto cols = db->prepare("SELECT 1 FROM pragma_table_info('history')"
+                            " WHERE name = 'read'");
+    if (!cols)
+      return cols.error();
+    auto row = cols->step();
+    has_read = row && *row;
+  }
+  if (!has_read)
+    if (auto err = db->exec("ALTER TABLE history ADD COLUMN"
+                            " read INTEGER NOT NULL DEFAULT 0"))
+      return err;
+  // A receipt touches only the unread messages it covers: a peer who
+  // sends receipts all day costs a few index rows each, not a scan of
+  // the conversation.
+  if (auto err = db->exec("CREATE INDEX IF NOT EXISTS history_unread ON"
+                          " history(peer, id) WHERE outgoing = 1 AND read = 0"))
     return err;
   client_db result;
   result.db_ = std::move(*db);
@@ -107,7 +128,9 @@ caf::error client_db::record_inbound(const std::vector<inbound_message>& msgs,
       return err;
     if (auto err = done->bind(1, msg.from).bind(2, msg.msg_id).run())
       return err;
-    if (!keep_history)
+    // Receipts and typing indicators are no messages: seen (so a
+    // repeat is dropped) but never in the history.
+    if (!keep_history || is_control_letter(msg.body))
       continue;
     if (auto err = hist->bind(1, msg.from)
                      .bind(2, msg.body)
@@ -195,11 +218,27 @@ caf::error client_db::mark_delivered(const std::string& msg_id) {
   return stmt->bind(1, msg_id).run();
 }
 
+caf::expected<uint64_t> client_db::mark_read(const std::string& peer,
+                                             const std::string& msg_id) {
+  // Only messages this user sent to `peer`, up to the one named: an id
+  // that is unknown, incoming, or of a message to someone else is no row
+  // of the subquery, and then nothing matches.
+  auto stmt = db_.prepare(
+    "UPDATE history SET read = 1, delivered = 1 WHERE peer = ?1"
+    " AND outgoing = 1 AND read = 0 AND id <= (SELECT id FROM history"
+    " WHERE peer = ?1 AND outgoing = 1 AND msg_id = ?2)");
+  if (!stmt)
+    return stmt.error();
+  if (auto err = stmt->bind(1, peer).bind(2, msg_id).run())
+    return err;
+  return static_cast<uint64_t>(sqlite3_changes(db_.get()));
+}
+
 std::vector<history_entry> client_db::history(const std::string& peer,
                                               uint32_t limit) {
   std::vector<history_entry> out;
   auto stmt = db_.prepare(
-    "SELECT peer, outgoing, body, msg_id, ts, delivered FROM"
+    "SELECT peer, outgoing, body, msg_id, ts, delivered, read FROM"
     " (SELECT * FROM history WHERE peer = ?1 ORDER BY id DESC LIMIT ?2)"
     " ORDER BY id ASC");
   if (!stmt)
@@ -207,7 +246,8 @@ std::vector<history_entry> client_db::history(const std::string& peer,
   stmt->bind(1, peer).bind(2, static_cast<int64_t>(limit));
   for (auto row = stmt->step(); row && *row; row = stmt->step())
     out.push_back({stmt->text_at(0), stmt->int_at(1) != 0, stmt->text_at(2),
-                   stmt->text_at(3), stmt->int_at(4), stmt->int_at(5) != 0});
+                   stmt->text_at(3), stmt->int_at(4), stmt->int_at(5) != 0,
+                   stmt->int_at(6) != 0});
   return out;
 }
 
@@ -273,7 +313,7 @@ std::vector<history_entry> client_db::search(const std::string& peer,
   }
   pattern += '%';
   auto stmt = db_.prepare(
-    "SELECT peer, outgoing, body, msg_id, ts, delivered FROM history"
+    "SELECT peer, outgoing, body, msg_id, ts, delivered, read FROM history"
     " WHERE (?1 = '' OR peer = ?1) AND body LIKE ?2 ESCAPE '\\'"
     " ORDER BY id DESC LIMIT ?3");
   if (!stmt)
@@ -282,7 +322,8 @@ std::vector<history_entry> client_db::search(const std::string& peer,
     3, static_cast<int64_t>(std::min<uint32_t>(limit, 200)));
   for (auto row = stmt->step(); row && *row; row = stmt->step())
     out.push_back({stmt->text_at(0), stmt->int_at(1) != 0, stmt->text_at(2),
-                   stmt->text_at(3), stmt->int_at(4), stmt->int_at(5) != 0});
+                   stmt->text_at(3), stmt->int_at(4), stmt->int_at(5) != 0,
+                   stmt->int_at(6) != 0});
   return out;
 }
 
