@@ -63,6 +63,10 @@ class Bridge : public QObject {
                searchResultsChanged)
   Q_PROPERTY(bool notificationsEnabled READ notificationsEnabled WRITE
                setNotificationsEnabled NOTIFY notificationsEnabledChanged)
+  Q_PROPERTY(bool readReceiptsEnabled READ readReceiptsEnabled WRITE
+               setReadReceiptsEnabled NOTIFY readReceiptsEnabledChanged)
+  Q_PROPERTY(bool typingEnabled READ typingEnabled WRITE setTypingEnabled
+               NOTIFY typingEnabledChanged)
 
 public:
   explicit Bridge(QObject* parent = nullptr);
@@ -108,6 +112,23 @@ public:
   /// Whether a message that comes while the window is not active shows a
   /// desktop notification; saved in the data home's courier-chat.ini.
   void setNotificationsEnabled(bool on);
+  bool readReceiptsEnabled() const { return read_receipts_; }
+  /// Whether the app sends read receipts and shows the ones it gets (off:
+  /// neither, as in Signal); saved in the data home's courier-chat.ini.
+  void setReadReceiptsEnabled(bool on);
+  bool typingEnabled() const { return typing_; }
+  /// Whether the app says when the user types and shows when others do
+  /// (off: neither); saved in the data home's courier-chat.ini.
+  void setTypingEnabled(bool on);
+
+  /// The chat with `peer` is in front of the user (window active): tells
+  /// `peer` which of their messages were read, if any came since the last
+  /// time and read receipts are on. The client sends at most one a second.
+  Q_INVOKABLE void markRead(const QString& peer);
+  /// The user is typing to `peer`: tells them, if typing indicators are on
+  /// (the client sends one every 3 s at most, and only while `peer` is
+  /// online).
+  Q_INVOKABLE void sendTyping(const QString& peer);
 
   /// Searches the local history for `text` (as typed: no wildcards), in
   /// the open conversation or, with `everywhere`, in all; the newest 100
@@ -188,6 +209,10 @@ Q_SIGNALS:
   void noticeChanged();
   void searchResultsChanged();
   void notificationsEnabledChanged();
+  void readReceiptsEnabledChanged();
+  void typingEnabledChanged();
+  /// `peer` is typing (shown for a few seconds, or until their message).
+  void typingArrived(const QString& peer);
   void identityCreated(bool ok, const QString& message);
   void signInFailed(const QString& message);
   void connected(const QString& routerFingerprint, bool newUser);
@@ -280,6 +305,15 @@ private:
   QVariantList search_results_;
   int search_gen_ = 0; ///< only the answer to the latest search counts
   bool notifications_ = true;
+  bool read_receipts_ = true;
+  bool typing_ = true;
+  /// The newest message of each peer that came and is not covered by a
+  /// read receipt yet.
+  QHash<QString, QString> unread_newest_;
+  /// Saves one app setting in the data home's courier-chat.ini.
+  void saveSetting(const QString& key, bool on);
+  /// A read receipt or typing indicator from `from` (never a message).
+  void onControl(const QString& from, const inbound_message& m);
 };
 
 } // namespace courier::ui

@@ -19,7 +19,7 @@ struct chat_message {
   QString body;
   qint64 ts = 0; ///< ms since the epoch
   bool outgoing = false;
-  QString state; ///< outgoing: sending, accepted, delivered, failed
+  QString state; ///< outgoing: sending, accepted, delivered, read, failed
   QString error; ///< why it failed
   bool event = false; ///< not a message: a payment, told by the bank
   QString detail;     ///< an event's receipt, in words
@@ -72,6 +72,13 @@ public:
   Q_INVOKABLE bool setSending(const QString& local_id);
   /// The recipient acknowledged `msg_id`.
   Q_INVOKABLE bool setDelivered(const QString& msg_id);
+  /// `peer`'s read receipt: the messages sent to `peer` up to `msg_id`
+  /// are read; how many changed. An id of no message to `peer` changes
+  /// nothing.
+  Q_INVOKABLE int setReadUpTo(const QString& peer, const QString& msg_id);
+  /// Whether "read" shows as such (off: as "delivered"; read receipts are
+  /// off).
+  Q_INVOKABLE void setShowRead(bool on);
   Q_INVOKABLE QString stateOf(const QString& local_id) const;
   /// Row `row` of the open conversation as a map.
   Q_INVOKABLE QVariantMap get(int row) const;
@@ -101,6 +108,7 @@ private:
   QHash<QString, QVector<chat_message>> convs_;
   QSet<QString> delivered_early_; ///< delivered before the send reply came
   int next_local_ = 1;
+  bool show_read_ = true;
 };
 
 } // namespace courier::ui

@@ -55,7 +55,14 @@ QtObject {
     signal identityCreated(bool ok, string message)
     signal receiptArrived(var receipt)
     signal messageArrived(string peer, string body)
+    signal typingArrived(string peer)
     property bool notificationsEnabled: true
+    property bool readReceiptsEnabled: true
+    property bool typingEnabled: true
+    property var markedRead: []
+    property var typingTo: []
+    function markRead(peer) { markedRead = markedRead.concat([peer]) }
+    function sendTyping(peer) { typingTo = typingTo.concat([peer]) }
 
     function contact(name) { return contacts.get(name) }
     function openConversation(peer) {
@@ -123,6 +130,8 @@ QtObject {
         status = "connected"; signedIn = true; bankFingerprint = ""
         routerKeyChanged = false; changedAccepts = 0
         notificationsEnabled = true
+        readReceiptsEnabled = true; typingEnabled = true; markedRead = []; typingTo = []
+        messages.setShowRead(true)
         walletRefreshes = 0; searchable = []; searchResults = []; searches = []
         deleted = ""; routerFingerprint = ""; routerAccepted = true; routerAccepts = 0; signOuts = 0
     }
