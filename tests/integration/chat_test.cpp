@@ -682,6 +682,16 @@ TEST_F(chat_test, read_receipts_are_coalesced_checked_and_never_printed) {
   auto alice = connect("alice", caf::actor_cast<listener_actor>(self));
   auto bob = connect("bob", app);
   auto carol = connect("carol", app);
+  // Stopped however the test ends: the actor system waits for them.
+  struct stopper {
+    std::vector<client_actor> clients;
+    caf::actor app;
+    ~stopper() {
+      for (auto& c : clients)
+        caf::anon_send(c, stop_atom::value);
+      caf::anon_send_exit(app, caf::exit_reason::user_shutdown);
+    }
+  } stop_all{{alice, bob, carol}, caf::actor_cast<caf::actor>(app)};
   std::vector<std::string> ids;
   for (auto text : {"one", "two", "three"})
     self
@@ -743,7 +753,7 @@ TEST_F(chat_test, read_receipts_are_coalesced_checked_and_never_printed) {
   auto typing = take(milliseconds{800});
   ASSERT_EQ(typing.size(), 1u);
   EXPECT_EQ(typing[0].body, R"({"v":1,"type":"typing"})");
-  caf::anon_send(carol, stop_atom::value);
+  caf::anon_send(carol, stop_atom::value); // offline now
   std::this_thread::sleep_for(milliseconds{300});
   self->send(bob, typing_atom::value, std::string{"carol"});
   // A receipt for carol waits in her queue; the CLI takes it silently.
@@ -760,7 +770,4 @@ TEST_F(chat_test, read_receipts_are_coalesced_checked_and_never_printed) {
                   std::string{"\"type\""}, uint32_t{10})
       .receive([](std::vector<history_entry>& rows) { EXPECT_TRUE(rows.empty()); },
                [](caf::error& err) { ADD_FAILURE() << caf::to_string(err); });
-  for (auto& c : {alice, bob})
-    caf::anon_send(c, stop_atom::value);
-  caf::anon_send_exit(app, caf::exit_reason::user_shutdown);
 }
