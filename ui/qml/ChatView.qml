@@ -94,7 +94,7 @@ Rectangle {
     property int typingTimeout: 5000
     readonly property bool peerTyping: typingRevision >= 0 && peer !== ""
                                        && typingSince[peer] !== undefined
-    function onUserTyped() {
+    function noteTyping() {
         var now = Date.now()
         if (!root.bridge || root.peer === ""
                 || !Logic.typingDue(root.typingSent[root.peer], now))
@@ -405,7 +405,7 @@ Rectangle {
             Layout.fillWidth: true
             blocked: Logic.bannerState(root.contact) === "changed"
             onSendRequested: function (text) { root.bridge.sendMessage(text) }
-            onTyped: root.onUserTyped()
+            onTyped: root.noteTyping()
         }
     }
 
