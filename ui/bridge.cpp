@@ -13,6 +13,7 @@
 #include <caf/all.hpp>
 
 #include "actors/client/backup.hpp"
+#include "actors/client/control_letter.hpp"
 #include "actors/client/identity.hpp"
 #include "actors/client/payment_notice.hpp"
 #include "actors/common/error.hpp"
@@ -147,6 +148,18 @@ void Bridge::configure(const QString& home, const QString& server,
   }
   if (!list.isEmpty())
     setServer(list);
+  auto receipts = saved.value(QStringLiteral("privacy/read_receipts"), true)
+                    .toBool();
+  if (receipts != read_receipts_) {
+    read_receipts_ = receipts;
+    messages_.setShowRead(receipts);
+    Q_EMIT readReceiptsEnabledChanged();
+  }
+  auto typing = saved.value(QStringLiteral("privacy/typing"), true).toBool();
+  if (typing != typing_) {
+    typing_ = typing;
+    Q_EMIT typingEnabledChanged();
+  }
   if (auto name = normalizeUsername(user); !name.isEmpty() && name != user_) {
     user_ = name;
     Q_EMIT userChanged();
@@ -761,6 +774,7 @@ void Bridge::signOut() {
   Q_EMIT routerKeyChangedChanged();
   orders_.clear();
   early_.clear();
+  unread_newest_.clear();
   pending_pay_.clear();
   last_receipt_.clear();
   wallet_error_.clear();
@@ -809,6 +823,8 @@ void Bridge::onInbound(const inbound_message& m) {
   }
   if (from == user_)
     return;
+  if (is_control_letter(m.body))
+    return onControl(from, m);
   if (parse_payment_notice(m.body)) {
     // Only a hint: the bank's signed history shows the payment as an
     // event in this chat once the refresh has it.
@@ -821,10 +837,76 @@ void Bridge::onInbound(const inbound_message& m) {
   contacts_.ensure(from);
   if (!messages_.addIncoming(from, body, qs(m.msg_id), m.sent_ts))
     return;
+  unread_newest_.insert(from, qs(m.msg_id));
   contacts_.setPreview(from, body);
   if (from != current_peer_)
     contacts_.bumpUnread(from);
   Q_EMIT messageArrived(from, body);
+}
+
+void Bridge::onControl(const QString& from, const inbound_message& m) {
+  auto c = parse_control_letter(m.body);
+  if (!c)
+    return;
+  if (c->what == control_letter::kind::read) {
+    // The client noted it in the history; the model applies the same
+    // rule: only messages this user sent to `from`, up to the one named
+    // (and shows them read only while read receipts are on).
+    messages_.setReadUpTo(from, qs(c->up_to));
+    return;
+  }
+  // A typing letter that waited (its sender went offline after asking
+  // whether we were online) is old news.
+  auto age = QDateTime::currentMSecsSinceEpoch() - m.accepted_ts;
+  if (typing_ && age < 10000 && age > -10000)
+    Q_EMIT typingArrived(from);
+}
+
+void Bridge::markRead(const QString& peer) {
+  auto it = unread_newest_.find(peer);
+  if (it == unread_newest_.end())
+    return;
+  if (!read_receipts_ || !client_ || !ready()) {
+    // Off: nothing is owed later either.
+    if (!read_receipts_)
+      unread_newest_.erase(it);
+    return;
+  }
+  caf::anon_send(client_, read_atom::value, ss(peer), ss(*it));
+  unread_newest_.erase(it);
+}
+
+void Bridge::sendTyping(const QString& peer) {
+  if (!typing_ || !client_ || !ready() || peer == user_
+      || !checkUsername(peer).isEmpty())
+    return;
+  caf::anon_send(client_, typing_atom::value, ss(peer));
+}
+
+void Bridge::saveSetting(const QString& key, bool on) {
+  if (home_.isEmpty()) // not configured yet: nowhere to save it
+    return;
+  QSettings settings{home_ + QStringLiteral("/courier-chat.ini"),
+                     QSettings::IniFormat};
+  settings.setValue(key, on);
+  settings.sync();
+}
+
+void Bridge::setReadReceiptsEnabled(bool on) {
+  if (on == read_receipts_)
+    return;
+  read_receipts_ = on;
+  saveSetting(QStringLiteral("privacy/read_receipts"), on);
+  messages_.setShowRead(on);
+  Q_EMIT readReceiptsEnabledChanged();
+}
+
+void Bridge::setTypingEnabled(bool on) {
+  if (on == typing_)
+    return;
+  typing_ = on;
+  saveSetting(QStringLiteral("privacy/typing"), on);
+  Q_EMIT typingEnabledChanged();
 }
 
 void Bridge::onDelivered(const QString& msg_id) {
@@ -1001,8 +1083,9 @@ void Bridge::showConversation(const QString& peer) {
         m.ts = e.ts;
         m.outgoing = e.outgoing;
         if (e.outgoing)
-          m.state = e.delivered ? QStringLiteral("delivered")
-                                : QStringLiteral("accepted");
+          m.state = e.read ? QStringLiteral("read")
+                    : e.delivered ? QStringLiteral("delivered")
+                                  : QStringLiteral("accepted");
         stored.push_back(m);
       }
       messages_.setHistory(peer, std::move(stored));

@@ -66,6 +66,10 @@ class Bridge : public QObject {
   Q_PROPERTY(QStringList routers READ routers NOTIFY serverChanged)
   Q_PROPERTY(QString themeMode READ themeMode WRITE setThemeMode NOTIFY
                themeModeChanged)
+  Q_PROPERTY(bool readReceiptsEnabled READ readReceiptsEnabled WRITE
+               setReadReceiptsEnabled NOTIFY readReceiptsEnabledChanged)
+  Q_PROPERTY(bool typingEnabled READ typingEnabled WRITE setTypingEnabled
+               NOTIFY typingEnabledChanged)
 
 public:
   explicit Bridge(QObject* parent = nullptr);
@@ -129,6 +133,23 @@ public:
   /// Signs out and shows the sign-in page with `user` filled in (or the
   /// page that creates an identity, for an empty `user`).
   Q_INVOKABLE void switchUser(const QString& user);
+  bool readReceiptsEnabled() const { return read_receipts_; }
+  /// Whether the app sends read receipts and shows the ones it gets (off:
+  /// neither, as in Signal); saved in the data home's courier-chat.ini.
+  void setReadReceiptsEnabled(bool on);
+  bool typingEnabled() const { return typing_; }
+  /// Whether the app says when the user types and shows when others do
+  /// (off: neither); saved in the data home's courier-chat.ini.
+  void setTypingEnabled(bool on);
+
+  /// The chat with `peer` is in front of the user (window active): tells
+  /// `peer` which of their messages were read, if any came since the last
+  /// time and read receipts are on. The client sends at most one a second.
+  Q_INVOKABLE void markRead(const QString& peer);
+  /// The user is typing to `peer`: tells them, if typing indicators are on
+  /// (the client sends one every 3 s at most, and only while `peer` is
+  /// online).
+  Q_INVOKABLE void sendTyping(const QString& peer);
 
   /// Searches the local history for `text` (as typed: no wildcards), in
   /// the open conversation or, with `everywhere`, in all; the newest 100
@@ -221,6 +242,10 @@ Q_SIGNALS:
   void searchResultsChanged();
   void notificationsEnabledChanged();
   void themeModeChanged();
+  void readReceiptsEnabledChanged();
+  void typingEnabledChanged();
+  /// `peer` is typing (shown for a few seconds, or until their message).
+  void typingArrived(const QString& peer);
   void identityCreated(bool ok, const QString& message);
   /// `message`: where the backup went, or why it was not written.
   void backupWritten(bool ok, const QString& message);
@@ -321,6 +346,15 @@ private:
   QString theme_mode_ = QStringLiteral("light");
   bool server_given_ = false; ///< the routers came from --server
   int session_ = 0; ///< bumped at sign-out: older answers are dropped
+  bool read_receipts_ = true;
+  bool typing_ = true;
+  /// The newest message of each peer that came and is not covered by a
+  /// read receipt yet.
+  QHash<QString, QString> unread_newest_;
+  /// Saves one app setting in the data home's courier-chat.ini.
+  void saveSetting(const QString& key, bool on);
+  /// A read receipt or typing indicator from `from` (never a message).
+  void onControl(const QString& from, const inbound_message& m);
 };
 
 } // namespace courier::ui

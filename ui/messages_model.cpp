@@ -46,6 +46,8 @@ QVariant MessagesModel::data(const QModelIndex& index, int role) const {
     case OutgoingRole:
       return m.outgoing;
     case StateRole:
+      if (!show_read_ && m.state == QLatin1String("read"))
+        return QStringLiteral("delivered");
       return m.state;
     case MsgIdRole:
       return m.msg_id;
@@ -292,6 +294,8 @@ bool MessagesModel::setDelivered(const QString& msg_id) {
     for (int i = 0; i < it->size(); ++i) {
       auto& m = (*it)[i];
       if (m.outgoing && m.msg_id == msg_id) {
+        if (m.state == QLatin1String("read"))
+          return true; // the receipt came first: read says more
         m.state = QStringLiteral("delivered");
         touched(m.peer, i, {StateRole});
         return true;
@@ -299,6 +303,37 @@ bool MessagesModel::setDelivered(const QString& msg_id) {
     }
   delivered_early_.insert(msg_id);
   return false;
+}
+
+int MessagesModel::setReadUpTo(const QString& peer, const QString& msg_id) {
+  auto it = convs_.find(peer);
+  if (msg_id.isEmpty() || it == convs_.end())
+    return 0;
+  auto& conv = *it;
+  int last = -1;
+  for (int i = 0; i < conv.size(); ++i)
+    if (conv[i].outgoing && !conv[i].event && conv[i].msg_id == msg_id)
+      last = i;
+  int changed = 0;
+  for (int i = 0; i <= last; ++i) {
+    auto& m = conv[i];
+    if (!m.outgoing || m.event
+        || (m.state != QLatin1String("accepted")
+            && m.state != QLatin1String("delivered")))
+      continue;
+    m.state = QStringLiteral("read");
+    touched(peer, i, {StateRole});
+    ++changed;
+  }
+  return changed;
+}
+
+void MessagesModel::setShowRead(bool on) {
+  if (on == show_read_)
+    return;
+  show_read_ = on;
+  if (rowCount() > 0)
+    Q_EMIT dataChanged(index(0), index(rowCount() - 1), {StateRole});
 }
 
 QString MessagesModel::stateOf(const QString& local_id) const {
@@ -354,7 +389,9 @@ void MessagesModel::setHistory(const QString& peer,
     for (auto& s : stored)
       if (s.msg_id == m.msg_id) {
         s.local_id = m.local_id;
-        if (m.state == QLatin1String("delivered"))
+        if ((m.state == QLatin1String("delivered")
+             && s.state != QLatin1String("read"))
+            || m.state == QLatin1String("read"))
           s.state = m.state;
       }
   }

@@ -19,7 +19,7 @@ struct chat_message {
   QString body;
   qint64 ts = 0; ///< ms since the epoch
   bool outgoing = false;
-  QString state; ///< outgoing: sending, accepted, delivered, failed
+  QString state; ///< outgoing: sending, accepted, delivered, read, failed
   QString error; ///< why it failed
   bool event = false; ///< not a message: a payment, told by the bank
   QString detail;     ///< an event's receipt, in words
@@ -81,6 +81,13 @@ public:
   Q_INVOKABLE bool setSending(const QString& local_id);
   /// The recipient acknowledged `msg_id`.
   Q_INVOKABLE bool setDelivered(const QString& msg_id);
+  /// `peer`'s read receipt: the messages sent to `peer` up to `msg_id`
+  /// are read; how many changed. An id of no message to `peer` changes
+  /// nothing.
+  Q_INVOKABLE int setReadUpTo(const QString& peer, const QString& msg_id);
+  /// Whether "read" shows as such (off: as "delivered"; read receipts are
+  /// off).
+  Q_INVOKABLE void setShowRead(bool on);
   Q_INVOKABLE QString stateOf(const QString& local_id) const;
   /// Marks the last `n` received messages of the open conversation as
   /// unread, for the "New messages" divider; the mark stays until another
@@ -121,6 +128,7 @@ private:
   QString unread_mark_; ///< msg_id of the first unread message of peer_
   QSet<QString> delivered_early_; ///< delivered before the send reply came
   int next_local_ = 1;
+  bool show_read_ = true;
 };
 
 } // namespace courier::ui

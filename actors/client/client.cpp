@@ -22,6 +22,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/client/client_db.hpp"
+#include "actors/client/control_letter.hpp"
 #include "actors/client/crypto_worker.hpp"
 #include "actors/client/device.hpp"
 #include "actors/common/clock.hpp"
@@ -116,6 +117,15 @@ struct client_state {
   /// one transaction and then acknowledged (see `record_handled`).
   std::vector<std::pair<uint64_t, inbound_message>> handled;
   std::unordered_map<uint64_t, std::string> sent; ///< router seq -> msg_id
+  /// Read receipts per peer: when the last went, and the newest msg_id
+  /// waiting for the rest of that second (empty: none waits).
+  struct read_out {
+    steady_clock::time_point last;
+    std::string pending;
+  };
+  std::map<std::string, read_out> reads;
+  /// When the last typing letter went to each peer.
+  std::map<std::string, steady_clock::time_point> typing_sent;
   std::string scratch;
   static inline const char* name = "client";
 };
@@ -492,6 +502,12 @@ void record_handled(client_ptr self) {
     warn(self, "could not store a message: " + explain(err));
   } else {
     crash_point("recorded");
+    if (st.cfg.keep_history)
+      for (auto& [seq, msg] : batch)
+        if (auto c = parse_control_letter(msg.body);
+            c && c->what == control_letter::kind::read)
+          if (auto n = st.db->mark_read(msg.from, c->up_to); !n)
+            warn(self, "could not note a read receipt: " + explain(n.error()));
     if (st.at == phase::open)
       for (auto& [seq, msg] : batch)
         write(self, protocol::make_envelope("ack", std::to_string(seq)));
@@ -936,15 +952,21 @@ void fetch_bundle(client_ptr self,
 
 // -- sending ---------------------------------------------------------------
 
+/// Where a send's msg_id (or why it failed) goes.
+using sent_fn = std::function<void(caf::expected<std::string>)>;
+
 // Hands a sealed letter to the router; replies the msg_id once accepted.
-void post_letter(client_ptr self, caf::typed_response_promise<std::string> rp,
-                 const protocol::letter& content, std::string blob) {
+void post_letter(client_ptr self, sent_fn rp,
+                 const protocol::letter& content, std::string blob,
+                 bool control) {
   auto to = content.to;
   request(self, "send", {{"to", to}, {"blob", std::move(blob)}},
           [=](caf::expected<protocol::envelope> env) mutable {
             if (!env)
-              return (void) rp.deliver(env.error());
+              return (void) rp(env.error());
             auto& st = self->state;
+            if (control) // no message: nothing to record or follow
+              return (void) rp(content.msg_id);
             // Acknowledged already if its reader was quick: the answer
             // says "delivered" and no notice follows.
             bool delivered = env->str("status") == "delivered";
@@ -952,7 +974,7 @@ void post_letter(client_ptr self, caf::typed_response_promise<std::string> rp,
               st.db->record_outbound(to, content.body, content.msg_id,
                                      content.ts, delivered);
             if (delivered) {
-              rp.deliver(content.msg_id);
+              rp(content.msg_id);
               if (st.listener)
                 caf::anon_send(st.listener, delivered_atom::value,
                                content.msg_id);
@@ -961,7 +983,7 @@ void post_letter(client_ptr self, caf::typed_response_promise<std::string> rp,
             if (st.sent.size() > 100000) // bounded: old ones lose it
               st.sent.clear();
             st.sent[static_cast<uint64_t>(env->num("seq"))] = content.msg_id;
-            rp.deliver(content.msg_id);
+            rp(content.msg_id);
           });
 }
 
@@ -1015,15 +1037,15 @@ void with_session(client_ptr self, const std::string& peer,
 // Seals `body` for `to`: a letter v3 in the ratchet session when `to` has
 // one or publishes a bundle, a letter v1 otherwise. Orders to the bank and
 // the bank's receipts carry the device's signature; chat does not.
-void send_letter(client_ptr self, caf::typed_response_promise<std::string> rp,
-                 std::string to, std::string body) {
+void send_letter(client_ptr self, sent_fn rp,
+                 std::string to, std::string body, bool control = false) {
   with_key(self, to, [=](caf::expected<crypto::key> key) mutable {
     if (!key)
-      return (void) rp.deliver(key.error());
+      return (void) rp(key.error());
     auto sender = *key;
     with_session(self, to, sender, [=](caf::expected<bool> ready) mutable {
       if (!ready)
-        return (void) rp.deliver(ready.error());
+        return (void) rp(ready.error());
       auto& st = self->state;
       protocol::letter content{st.cfg.user, to, now_ms(),
                                crypto::random_uuid(), body};
@@ -1031,19 +1053,55 @@ void send_letter(client_ptr self, caf::typed_response_promise<std::string> rp,
         bool sign = bank::must_be_signed(st.cfg.user, to);
         auto blob = st.dev->seal_letter(content, sign, content.ts);
         if (!blob)
-          return (void) rp.deliver(blob.error());
-        return post_letter(self, rp, content, std::move(*blob));
+          return (void) rp(blob.error());
+        return post_letter(self, rp, content, std::move(*blob), control);
       }
       std::vector<protocol::reader> readers{{to, sender},
                                             {st.cfg.user, st.cfg.identity}};
       self->request(st.workers, seconds{60}, seal_atom::value, content, readers)
         .then(
           [=](std::string& blob) mutable {
-            post_letter(self, rp, content, std::move(blob));
+            post_letter(self, rp, content, std::move(blob), control);
           },
-          [=](caf::error& err) mutable { rp.deliver(err); });
+          [=](caf::error& err) mutable { rp(err); });
     });
   });
+}
+
+// -- control letters (read receipts, typing) --------------------------------
+
+constexpr milliseconds read_receipt_gap{1000};
+constexpr milliseconds typing_gap{3000};
+// Peers remembered for the gaps above; past it the oldest rule is lost
+// (at worst one letter more), never memory.
+constexpr size_t max_control_peers = 10000;
+
+// Seals and sends a control letter; what becomes of it is no one's
+// business but the peer's (a later receipt covers a lost one).
+void send_control(client_ptr self, const std::string& peer,
+                  const control_letter& c) {
+  send_letter(self, [](caf::expected<std::string>) {}, peer,
+              make_control_letter(c), true);
+}
+
+void send_read(client_ptr self, const std::string& peer) {
+  auto& st = self->state;
+  auto it = st.reads.find(peer);
+  if (it == st.reads.end() || it->second.pending.empty())
+    return;
+  it->second.last = steady_clock::now();
+  auto up_to = std::exchange(it->second.pending, std::string{});
+  send_control(self, peer, {control_letter::kind::read, std::move(up_to)});
+}
+
+// Whether the client may say anything to `peer` on its own: a valid
+// name, not this user, not the bank (which takes only orders), and
+// signed in (a receipt is not worth a reconnect).
+bool may_tell(client_ptr self, const std::string& peer) {
+  auto& st = self->state;
+  return protocol::valid_username(peer) && peer != st.cfg.user
+         && peer != bank::bank_user && st.cfg.user != bank::bank_user
+         && st.at == phase::open;
 }
 
 // Publishes new prekeys when the router holds few one-time prekeys for
@@ -1159,7 +1217,15 @@ client(client_actor::stateful_pointer<client_state> self, client_config cfg,
       else if (body.size() > max_body)
         rp.deliver(make_error(errc::oversize, "messages are at most 32 KiB"));
       else
-        send_letter(self, rp, std::move(to), std::move(body));
+        send_letter(
+          self,
+          [rp](caf::expected<std::string> id) mutable {
+            if (id)
+              rp.deliver(std::move(*id));
+            else
+              rp.deliver(std::move(id.error()));
+          },
+          std::move(to), std::move(body));
       return rp;
     },
     [=](online_atom, std::vector<std::string>& users)
@@ -1269,6 +1335,61 @@ client(client_actor::stateful_pointer<client_state> self, client_config cfg,
       if (!peer.empty() && !protocol::valid_username(peer))
         return make_error(errc::invalid_username, peer);
       return self->state.db->search(peer, text, limit);
+    },
+    [=](read_atom, const std::string& peer, const std::string& msg_id) {
+      auto& st = self->state;
+      if (!may_tell(self, peer)
+          || !parse_control_letter(make_control_letter(
+            {control_letter::kind::read, msg_id})))
+        return;
+      if (st.reads.size() >= max_control_peers && st.reads.count(peer) == 0)
+        st.reads.clear();
+      auto& out = st.reads[peer];
+      bool waiting = !out.pending.empty();
+      out.pending = msg_id; // the newest covers the older
+      if (waiting)
+        return; // its timer is set
+      auto since = steady_clock::now() - out.last;
+      if (since >= read_receipt_gap)
+        return send_read(self, peer);
+      self->delayed_send(self,
+                         read_receipt_gap
+                           - std::chrono::duration_cast<milliseconds>(since),
+                         read_atom::value, peer);
+    },
+    [=](read_atom, const std::string& peer) {
+      if (may_tell(self, peer))
+        send_read(self, peer);
+      else if (auto it = self->state.reads.find(peer);
+               it != self->state.reads.end())
+        it->second.pending.clear();
+    },
+    [=](typing_atom, const std::string& peer) {
+      auto& st = self->state;
+      if (!may_tell(self, peer))
+        return;
+      auto now = steady_clock::now();
+      if (auto it = st.typing_sent.find(peer);
+          it != st.typing_sent.end() && now - it->second < typing_gap)
+        return;
+      if (st.typing_sent.size() >= max_control_peers)
+        st.typing_sent.clear();
+      st.typing_sent[peer] = now;
+      // A letter for someone offline would wait in their queue and say
+      // "typing" long after: only to a live session.
+      boost::json::array users{boost::json::string{peer}};
+      request(self, "presence", {{"users", std::move(users)}},
+              [=](caf::expected<protocol::envelope> env) {
+                if (!env)
+                  return;
+                auto* on = env->fields.if_contains("online");
+                if (!on || !on->is_array())
+                  return;
+                for (auto& v : on->as_array())
+                  if (v.is_string() && v.get_string() == peer)
+                    return send_control(
+                      self, peer, {control_letter::kind::typing, {}});
+              });
     },
   };
 }

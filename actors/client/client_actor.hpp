@@ -64,12 +64,13 @@ struct history_entry {
   std::string msg_id;
   int64_t ts = 0;
   bool delivered = false; ///< outgoing: the recipient acknowledged it
+  bool read = false;      ///< outgoing: the recipient's read receipt covers it
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, history_entry& x) {
   return f(caf::meta::type_name("history_entry"), x.peer, x.outgoing, x.body,
-           x.msg_id, x.ts, x.delivered);
+           x.msg_id, x.ts, x.delivered, x.read);
 }
 
 /// What a client tells the one actor that listens to it: the app's bridge,
@@ -146,7 +147,18 @@ using client_actor = caf::typed_actor<
   // anyone) whose text contains `text` (ASCII letters in any case), newest
   // first; `text` is matched as written, '%' and '_' too.
   caf::replies_to<search_atom, std::string, std::string, uint32_t>::with<
-    std::vector<history_entry>>>;
+    std::vector<history_entry>>,
+  // Tells `peer` that this user read their messages up to `msg_id` (a
+  // control letter, kept out of the history); at most one a second per
+  // peer: a newer one waits for the rest of the second and replaces the
+  // older. Best effort: nothing is said if it cannot go.
+  caf::reacts_to<read_atom, std::string, std::string>,
+  // Its own timer: the read receipt that waited for `peer` goes now.
+  caf::reacts_to<read_atom, std::string>,
+  // Tells `peer` this user is typing, at most once every 3 s per peer and
+  // only while `peer` is online (a typing letter is never left queued for
+  // later). Best effort.
+  caf::reacts_to<typing_atom, std::string>>;
 
 } // namespace courier
 

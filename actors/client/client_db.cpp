@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include "actors/common/error.hpp"
+#include "actors/client/control_letter.hpp"
 #include "crypto/key.hpp"
 
 namespace courier {
@@ -96,6 +97,21 @@ caf::expected<client_db> client_db::open(const std::string& path) {
   // by the migration) is zeroed in the file rather than left in free pages.
   if (auto err = db->exec("PRAGMA secure_delete=ON"))
     return err;
+  // Read receipts (added later): databases made before have no column.
+  auto has_read = db->scalar("SELECT COUNT(*) FROM pragma_table_info('history')"
+                             " WHERE name = 'read'");
+  if (!has_read)
+    return has_read.error();
+  if (*has_read == 0)
+    if (auto err = db->exec("ALTER TABLE history ADD COLUMN"
+                            " read INTEGER NOT NULL DEFAULT 0"))
+      return err;
+  // A receipt touches only the unread messages it covers: a peer who
+  // sends receipts all day costs a few index rows each, not a scan of
+  // the conversation.
+  if (auto err = db->exec("CREATE INDEX IF NOT EXISTS history_unread ON"
+                          " history(peer, id) WHERE outgoing = 1 AND read = 0"))
+    return err;
   client_db result;
   result.db_ = std::move(*db);
   return result;
@@ -156,7 +172,9 @@ caf::error client_db::record_inbound(const std::vector<inbound_message>& msgs,
       return err;
     if (auto err = done->bind(1, msg.from).bind(2, msg.msg_id).run())
       return err;
-    if (!keep_history)
+    // Receipts and typing indicators are no messages: seen (so a
+    // repeat is dropped) but never in the history.
+    if (!keep_history || is_control_letter(msg.body))
       continue;
     if (auto err = insert_history(msg.from, false, msg.body, msg.msg_id,
                                   msg.sent_ts, false))
@@ -364,11 +382,27 @@ caf::error client_db::mark_delivered(const std::string& msg_id) {
   return stmt->bind(1, msg_id).run();
 }
 
+caf::expected<uint64_t> client_db::mark_read(const std::string& peer,
+                                             const std::string& msg_id) {
+  // Only messages this user sent to `peer`, up to the one named: an id
+  // that is unknown, incoming, or of a message to someone else is no row
+  // of the subquery, and then nothing matches.
+  auto stmt = db_.prepare(
+    "UPDATE history SET read = 1, delivered = 1 WHERE peer = ?1"
+    " AND outgoing = 1 AND read = 0 AND id <= (SELECT id FROM history"
+    " WHERE peer = ?1 AND outgoing = 1 AND msg_id = ?2)");
+  if (!stmt)
+    return stmt.error();
+  if (auto err = stmt->bind(1, peer).bind(2, msg_id).run())
+    return err;
+  return static_cast<uint64_t>(sqlite3_changes(db_.get()));
+}
+
 std::vector<history_entry> client_db::history(const std::string& peer,
                                               uint32_t limit) {
   std::vector<history_entry> out;
   auto stmt = db_.prepare(
-    "SELECT id, outgoing, sealed, msg_id, ts, delivered FROM"
+    "SELECT id, outgoing, sealed, msg_id, ts, delivered, read FROM"
     " (SELECT * FROM history WHERE peer = ?1 ORDER BY id DESC LIMIT ?2)"
     " ORDER BY id ASC");
   if (!stmt)
@@ -382,7 +416,8 @@ std::vector<history_entry> client_db::history(const std::string& peer,
     if (!body)
       continue;
     out.push_back({peer, outgoing, std::move(*body), stmt->text_at(3),
-                   stmt->int_at(4), stmt->int_at(5) != 0});
+                   stmt->int_at(4), stmt->int_at(5) != 0,
+                   stmt->int_at(6) != 0});
   }
   return out;
 }
@@ -443,7 +478,7 @@ std::vector<history_entry> client_db::search(const std::string& peer,
   // The bodies are sealed: SQL picks the newest rows of each conversation
   // (bounded), and they are opened and matched here.
   auto stmt = db_.prepare(
-    "SELECT id, peer, outgoing, sealed, msg_id, ts, delivered FROM"
+    "SELECT id, peer, outgoing, sealed, msg_id, ts, delivered, read FROM"
     " (SELECT *, ROW_NUMBER() OVER (PARTITION BY peer ORDER BY id DESC)"
     " AS nth FROM history WHERE (?1 = '' OR peer = ?1))"
     " WHERE nth <= ?2 ORDER BY id DESC LIMIT ?3");
@@ -464,7 +499,8 @@ std::vector<history_entry> client_db::search(const std::string& peer,
     if (!body || !contains_any_case(*body, lower))
       continue;
     out.push_back({std::move(who), outgoing, std::move(*body),
-                   stmt->text_at(4), stmt->int_at(5), stmt->int_at(6) != 0});
+                   stmt->text_at(4), stmt->int_at(5), stmt->int_at(6) != 0,
+                   stmt->int_at(7) != 0});
   }
   return out;
 }

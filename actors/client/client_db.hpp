@@ -86,6 +86,12 @@ public:
   /// Marks an outgoing message as acknowledged by its recipient.
   caf::error mark_delivered(const std::string& msg_id);
 
+  /// `peer` read the messages this user sent them up to `msg_id`: marks
+  /// those (and the earlier ones to `peer`) read. An id of no message to
+  /// `peer` marks nothing. How many were marked now.
+  caf::expected<uint64_t> mark_read(const std::string& peer,
+                                    const std::string& msg_id);
+
   /// The newest `limit` messages with `peer`, oldest first.
   std::vector<history_entry> history(const std::string& peer, uint32_t limit);
 

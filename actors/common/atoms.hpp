@@ -77,6 +77,10 @@ using open_atom = caf::atom_constant<caf::atom("open")>;
 using forget_atom = caf::atom_constant<caf::atom("forget")>;
 /// Finds messages of the local history by text.
 using search_atom = caf::atom_constant<caf::atom("search")>;
+/// A read receipt to a peer (control letter).
+using read_atom = caf::atom_constant<caf::atom("read")>;
+/// A typing indicator to a peer (control letter).
+using typing_atom = caf::atom_constant<caf::atom("typing")>;
 
 // -- ledger -------------------------------------------------------------------
 using account_atom = caf::atom_constant<caf::atom("account")>;

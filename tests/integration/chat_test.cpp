@@ -648,3 +648,126 @@ TEST_F(chat_test, a_kill_while_receiving_loses_nothing_and_shows_nothing_twice) 
     EXPECT_EQ(next[0].at("body").as_string(), "after " + point);
   }
 }
+
+TEST_F(chat_test, read_receipts_are_coalesced_checked_and_never_printed) {
+  using namespace courier;
+  init("carol"); // bob and carol sign in (and register) below
+  base_config cfg;
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+  auto connect = [&](const std::string& user, const listener_actor& listener) {
+    client_config cc;
+    cc.user = user;
+    cc.dir = user_dir(home(), user);
+    cc.identity = *load_identity(cc.dir, "");
+    cc.servers = {{"127.0.0.1", router.port}};
+    auto c = spawn_client(sys, cc);
+    EXPECT_TRUE(c);
+    self->request(*c, seconds{10}, connect_atom::value)
+      .receive([](const std::string&, bool) {},
+               [](caf::error& err) { ADD_FAILURE() << caf::to_string(err); });
+    self->send(*c, listen_atom::value, listener);
+    return *c;
+  };
+  // bob's and carol's apps take everything; alice's is this test.
+  auto app = sys.spawn([]() -> listener_actor::behavior_type {
+    return {
+      [](message_atom, const inbound_message&) { return true; },
+      [](status_atom, const std::string&) {},
+      [](delivered_atom, const std::string&) {},
+    };
+  });
+  auto alice = connect("alice", caf::actor_cast<listener_actor>(self));
+  auto bob = connect("bob", app);
+  auto carol = connect("carol", app);
+  // Stopped however the test ends: the actor system waits for them.
+  struct stopper {
+    std::vector<client_actor> clients;
+    caf::actor app;
+    ~stopper() {
+      for (auto& c : clients)
+        caf::anon_send(c, stop_atom::value);
+      caf::anon_send_exit(app, caf::exit_reason::user_shutdown);
+    }
+  } stop_all{{alice, bob, carol}, caf::actor_cast<caf::actor>(app)};
+  std::vector<std::string> ids;
+  for (auto text : {"one", "two", "three"})
+    self
+      ->request(alice, seconds{30}, send_atom::value, std::string{"bob"},
+                std::string{text})
+      .receive([&](std::string& id) { ids.push_back(id); },
+               [](caf::error& err) { ADD_FAILURE() << caf::to_string(err); });
+  ASSERT_EQ(ids.size(), 3u);
+  // What alice's client hands her app within `within` (or until `enough`
+  // came).
+  auto take = [&](milliseconds within, size_t enough = SIZE_MAX) {
+    std::vector<inbound_message> got;
+    auto deadline = steady_clock::now() + within;
+    while (steady_clock::now() < deadline && got.size() < enough)
+      self->receive(
+        [&](message_atom, const inbound_message& msg) {
+          got.push_back(msg);
+          return true;
+        },
+        [](status_atom, const std::string&) {},
+        [](delivered_atom, const std::string&) {},
+        caf::after(milliseconds{50}) >> [] {});
+    return got;
+  };
+  auto read_rows = [&] {
+    size_t n = 0;
+    self->request(alice, seconds{10}, history_atom::value, std::string{"bob"},
+                  uint32_t{10})
+      .receive(
+        [&](std::vector<history_entry>& rows) {
+          for (auto& row : rows)
+            n += row.read ? 1 : 0;
+        },
+        [](caf::error& err) { ADD_FAILURE() << caf::to_string(err); });
+    return n;
+  };
+  // carol claims to have read alice's messages to bob: nothing changes.
+  self->send(carol, read_atom::value, std::string{"alice"}, ids[2]);
+  auto hostile = take(seconds{5}, 1);
+  ASSERT_EQ(hostile.size(), 1u);
+  EXPECT_EQ(hostile[0].from, "carol");
+  std::this_thread::sleep_for(milliseconds{200}); // its record, if any
+  EXPECT_EQ(read_rows(), 0u);
+  // bob reads all three, one after the other: one receipt at once, the
+  // newest one a second later, nothing more.
+  for (auto& id : ids)
+    self->send(bob, read_atom::value, std::string{"alice"}, id);
+  auto start = steady_clock::now();
+  auto receipts = take(milliseconds{2000});
+  ASSERT_EQ(receipts.size(), 2u);
+  EXPECT_NE(receipts[0].body.find(ids[0]), std::string::npos);
+  EXPECT_NE(receipts[1].body.find(ids[2]), std::string::npos);
+  EXPECT_GE(receipts[1].accepted_ts - receipts[0].accepted_ts, 900);
+  EXPECT_LT(steady_clock::now() - start, seconds{4});
+  for (int i = 0; i < 50 && read_rows() < 3; ++i)
+    std::this_thread::sleep_for(milliseconds{20});
+  EXPECT_EQ(read_rows(), 3u);
+  // Typing: once in 3 s, and only to someone online.
+  self->send(bob, typing_atom::value, std::string{"alice"});
+  self->send(bob, typing_atom::value, std::string{"alice"});
+  auto typing = take(milliseconds{1000});
+  ASSERT_EQ(typing.size(), 1u);
+  EXPECT_EQ(typing[0].body, R"({"v":1,"type":"typing"})");
+  caf::anon_send(carol, stop_atom::value); // offline now
+  std::this_thread::sleep_for(milliseconds{300});
+  self->send(bob, typing_atom::value, std::string{"carol"});
+  // A receipt for carol waits in her queue; the CLI takes it silently.
+  self->send(bob, read_atom::value, std::string{"carol"},
+             std::string{"0b7e7e2c-3c1f-4f55-9c1a-2d1b3a4c5d6e"});
+  std::this_thread::sleep_for(milliseconds{500});
+  auto r = as("carol", {"recv", "--wait", "1"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("no new messages"), std::string::npos) << r.err;
+  // Neither went to anyone's history.
+  for (auto* c : {&alice, &bob})
+    self->request(*c, seconds{10}, search_atom::value, std::string{},
+                  std::string{"\"type\""}, uint32_t{10})
+      .receive([](std::vector<history_entry>& rows) { EXPECT_TRUE(rows.empty()); },
+               [](caf::error& err) { ADD_FAILURE() << caf::to_string(err); });
+}

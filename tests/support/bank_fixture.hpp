@@ -188,6 +188,10 @@ inline client_actor spawn_fake_client(caf::actor_system& sys, caf::actor sink,
       [=](forget_atom, const std::string&) -> uint64_t { return 0; },
       [=](search_atom, const std::string&, const std::string&,
           uint32_t) -> std::vector<history_entry> { return {}; },
+      // The bank sends no read receipts or typing indicators.
+      [=](read_atom, const std::string&, const std::string&) {},
+      [=](read_atom, const std::string&) {},
+      [=](typing_atom, const std::string&) {},
     };
   });
 }

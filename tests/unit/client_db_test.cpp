@@ -203,6 +203,85 @@ TEST_F(client_db_test, without_history_a_received_message_is_only_seen) {
   EXPECT_TRUE(db->history("dave", 100).empty());
 }
 
+TEST_F(client_db_test, a_read_receipt_marks_only_messages_to_its_sender) {
+  // bob's messages m1..m6 (fixture); one to carol between them.
+  ASSERT_FALSE(db->record_outbound("carol", "for carol", "x1", 20));
+  ASSERT_FALSE(db->record_outbound("bob", "later", "m7", 21));
+  auto n = db->mark_read("bob", "m4");
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 4u); // m1..m4, and nothing after the one named
+  for (auto& e : db->history("bob", 100)) {
+    bool up_to = e.msg_id <= "m4";
+    EXPECT_EQ(e.read, up_to) << e.msg_id;
+    EXPECT_EQ(e.delivered, up_to) << e.msg_id; // read implies delivered
+  }
+  // Again, or an older one: nothing new.
+  EXPECT_EQ(*db->mark_read("bob", "m4"), 0u);
+  EXPECT_EQ(*db->mark_read("bob", "m2"), 0u);
+}
+
+TEST_F(client_db_test, hostile_read_receipts_change_nothing) {
+  ASSERT_FALSE(db->record_outbound("carol", "for carol", "x1", 20));
+  // Unknown ids, a message to someone else, a message bob never got,
+  // and a message carol sent (incoming): no row changes.
+  for (auto [peer, id] : std::vector<std::pair<std::string, std::string>>{
+         {"bob", "nope"}, {"bob", "x1"}, {"carol", "m6"}, {"carol", "c1"},
+         {"mallory", "m6"}, {"bob", "' OR 1=1 --"}}) {
+    auto n = db->mark_read(peer, id);
+    ASSERT_TRUE(n);
+    EXPECT_EQ(*n, 0u) << peer << " " << id;
+  }
+  for (auto peer : {"bob", "carol"})
+    for (auto& e : db->history(peer, 100))
+      EXPECT_FALSE(e.read || (e.outgoing && e.delivered)) << e.msg_id;
+  // It reads only unread rows of its peer (a partial index).
+  auto plan = db->sql().prepare(
+    "EXPLAIN QUERY PLAN UPDATE history SET read = 1, delivered = 1 WHERE"
+    " peer = ?1 AND outgoing = 1 AND read = 0 AND id <= (SELECT id FROM"
+    " history WHERE peer = ?1 AND outgoing = 1 AND msg_id = ?2)");
+  ASSERT_TRUE(plan);
+  std::string steps;
+  for (auto row = plan->step(); row && *row; row = plan->step())
+    steps += plan->text_at(3) + "\n";
+  EXPECT_NE(steps.find("history_unread"), std::string::npos) << steps;
+}
+
+TEST_F(client_db_test, control_letters_are_seen_but_never_history) {
+  ASSERT_FALSE(db->record_inbound(
+    {"bob", "alice", R"({"v":1,"type":"read","up_to":"m3"})", "r1", 30, 31,
+     "fp"}));
+  ASSERT_FALSE(db->record_inbound(
+    {"bob", "alice", R"({"v":1,"type":"typing"})", "t1", 32, 33, "fp"}));
+  EXPECT_TRUE(db->seen("bob", "r1"));
+  EXPECT_TRUE(db->seen("bob", "t1"));
+  for (auto& e : db->history("bob", 100))
+    EXPECT_TRUE(e.outgoing) << e.body;
+}
+
+TEST_F(client_db_test, a_database_from_before_read_receipts_is_migrated) {
+  test::temp_dir old_dir;
+  auto path = old_dir / "client.db";
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "CREATE TABLE history(id INTEGER PRIMARY KEY,"
+                         " peer TEXT NOT NULL, outgoing INTEGER NOT NULL,"
+                         " body TEXT NOT NULL, msg_id TEXT NOT NULL,"
+                         " ts INTEGER NOT NULL, delivered INTEGER NOT NULL"
+                         " DEFAULT 0);"
+                         "INSERT INTO history(peer, outgoing, body, msg_id, ts)"
+                         " VALUES('bob', 1, 'old', 'o1', 1);",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  auto opened = client_db::open(path);
+  ASSERT_TRUE(opened) << to_string(opened.error());
+  EXPECT_EQ(*opened->mark_read("bob", "o1"), 1u);
+  auto rows = opened->history("bob", 10);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_TRUE(rows[0].read);
+}
+
 namespace {
 
 class statement_cache_test : public ::testing::Test {

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
+#include "actors/client/control_letter.hpp"
 #include "actors/client/payment_notice.hpp"
 
 using namespace courier;
@@ -41,4 +43,39 @@ TEST(PaymentNoticeTest, AnythingElseIsAMessage) {
   auto padded = make_payment_notice({"a", 1});
   padded.insert(1, 300, ' ');
   EXPECT_FALSE(parse_payment_notice(padded));
+}
+
+// Read receipts and typing indicators (actors/client/control_letter):
+// the same strictness, since a body that is taken for one is never shown.
+TEST(ControlLetterTest, RoundTrips) {
+  auto read = make_control_letter(
+    {control_letter::kind::read, "0b7e7e2c-3c1f-4f55-9c1a-2d1b3a4c5d6e"});
+  EXPECT_EQ(read, R"({"v":1,"type":"read","up_to":"0b7e7e2c-3c1f-4f55-9c1a-2d1b3a4c5d6e"})");
+  auto c = parse_control_letter(read);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->what, control_letter::kind::read);
+  EXPECT_EQ(c->up_to, "0b7e7e2c-3c1f-4f55-9c1a-2d1b3a4c5d6e");
+  auto typing = make_control_letter({control_letter::kind::typing, {}});
+  EXPECT_EQ(typing, R"({"v":1,"type":"typing"})");
+  c = parse_control_letter(typing);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->what, control_letter::kind::typing);
+}
+
+TEST(ControlLetterTest, AnythingElseIsAMessage) {
+  for (std::string body : std::vector<std::string>{
+         "typing", "", "{}", R"({"v":1,"type":"typing","x":1})",
+         R"({"v":2,"type":"typing"})", R"({"v":1,"type":"read"})",
+         R"({"v":1,"type":"read","up_to":""})",
+         R"({"v":1,"type":"read","up_to":5})",
+         R"({"v":1,"type":"read","up_to":"a b"})",
+         R"({"v":1,"type":"read","up_to":"x%"})",
+         R"({"v":1,"type":"typing","up_to":"m1"})",
+         R"({"v":1,"type":"read","up_to":"m1","more":true})",
+         R"({"v":1,"type":"payment_notice","transfer_id":"t","amount_minor":1})",
+         "{\"v\":1,\"type\":\"read\",\"up_to\":\"" + std::string(65, 'a')
+           + "\"}",
+         "{\"v\":1,\"type\":\"typing\"}" + std::string(200, ' '),
+       })
+    EXPECT_FALSE(parse_control_letter(body)) << body;
 }

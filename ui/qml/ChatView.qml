@@ -1,6 +1,7 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import QtQuick.Window
 import "logic.js" as Logic
 
 // The open conversation: header, key banner, bubbles, composer.
@@ -67,7 +68,9 @@ Rectangle {
     function switchDraft() {
         if (root.draftPeer !== "")
             root.drafts[root.draftPeer] = composer.text
+        composer.loading = true
         composer.text = root.drafts[root.peer] || ""
+        composer.loading = false
         composer.field.cursorPosition = composer.text.length
         root.draftPeer = root.peer
         // Typing goes to the chat that just opened.
@@ -75,8 +78,71 @@ Rectangle {
             composer.field.forceActiveFocus()
     }
     readonly property bool connected: !!bridge && bridge.status === "connected"
+
+    // Read receipts: the chat is in front of the user (the window is
+    // active and the chat shown), so what came is read; the bridge says so
+    // to the sender if it is on.
+    property bool windowActive: Window.active
+    readonly property bool seeing: visible && windowActive && peer !== ""
+                                   && !showingResults
+    function markSeen() {
+        if (root.seeing && root.bridge)
+            root.bridge.markRead(root.peer)
+    }
+    onSeeingChanged: markSeen()
+
+    // Typing: one indicator every 3 s at most while the user types, and
+    // the peer's shown for `typingTimeout` ms after their last one or
+    // until their message comes.
+    property var typingSent: ({})
+    property var typingSince: ({})
+    property int typingRevision: 0
+    property int typingTimeout: 5000
+    readonly property bool peerTyping: typingRevision >= 0 && peer !== ""
+                                       && typingSince[peer] !== undefined
+    function noteTyping() {
+        var now = Date.now()
+        if (!root.bridge || root.peer === ""
+                || !Logic.typingDue(root.typingSent[root.peer], now))
+            return
+        root.typingSent[root.peer] = now
+        root.bridge.sendTyping(root.peer)
+    }
+    function dropTyping(who) {
+        if (root.typingSince[who] === undefined)
+            return
+        delete root.typingSince[who]
+        root.typingRevision += 1
+    }
+    Timer {
+        id: typingExpiry
+        interval: root.typingTimeout
+        onTriggered: {
+            var now = Date.now(), left = 0
+            for (var who in root.typingSince) {
+                var age = now - root.typingSince[who]
+                if (age >= root.typingTimeout - 20)
+                    root.dropTyping(who)
+                else
+                    left = Math.max(left, root.typingTimeout - age)
+            }
+            if (left > 0) { interval = left; start() }
+        }
+    }
+    Connections {
+        target: root.bridge
+        ignoreUnknownSignals: true
+        function onTypingArrived(who) {
+            root.typingSince[who] = Date.now()
+            root.typingRevision += 1
+            typingExpiry.interval = root.typingTimeout
+            typingExpiry.restart()
+        }
+        function onMessageArrived(who, body) { root.dropTyping(who) }
+    }
+
     onPeerChanged: {
-        refreshContact(); switchDraft()
+        refreshContact(); switchDraft(); markSeen()
         if (root.searching && searchField.text.trim() !== "")
             searchDelay.restart()
     }
@@ -143,9 +209,17 @@ Rectangle {
                     }
                     Text {
                         objectName: "presenceText"
+                        visible: !root.peerTyping
                         text: Logic.presenceText(!!root.contact.online, root.bridge ? root.bridge.status : "")
                         color: text === "online" ? theme.good : theme.muted
                         font.pixelSize: 12
+                    }
+                    Text {
+                        objectName: "typingLine"
+                        visible: root.peerTyping
+                        text: Logic.typingText(root.peer)
+                        color: theme.accent
+                        font.pixelSize: 12; font.italic: true
                     }
                 }
                 ToolButton {
@@ -363,7 +437,7 @@ Rectangle {
                 target: root.bridge ? root.bridge.messages : null
                 function onModelReset() { Qt.callLater(messageList.showStart) }
             }
-            onCountChanged: Qt.callLater(positionViewAtEnd)
+            onCountChanged: { Qt.callLater(positionViewAtEnd); Qt.callLater(root.markSeen) }
             ScrollBar.vertical: ScrollBar {}
         }
 
@@ -373,6 +447,7 @@ Rectangle {
             Layout.fillWidth: true
             blocked: Logic.bannerState(root.contact) === "changed"
             onSendRequested: function (text) { root.bridge.sendMessage(text) }
+            onTyped: root.noteTyping()
         }
     }
 

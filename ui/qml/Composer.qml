@@ -9,7 +9,11 @@ Rectangle {
     property bool blocked: false
     property alias text: area.text
     property alias field: area
+    // True while the view puts a draft in: that is no typing.
+    property bool loading: false
     signal sendRequested(string text)
+    // The user changed the text (for typing indicators).
+    signal typed()
 
     implicitHeight: Math.min(160, area.implicitHeight + 24)
     color: theme.card
@@ -38,6 +42,7 @@ Rectangle {
                 wrapMode: TextArea.Wrap
                 font.pixelSize: 14
                 enabled: !root.blocked
+                onTextChanged: if (!root.loading && area.text.length > 0) root.typed()
                 background: Rectangle {
                     radius: 10
                     color: theme.inset

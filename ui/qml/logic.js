@@ -99,6 +99,7 @@ function stateLabel(state) {
     case "sending": return "sending";
     case "accepted": return "\u2713 sent";
     case "delivered": return "\u2713\u2713 delivered";
+    case "read": return "\u2713\u2713 read";
     case "failed": return "failed \u2013 click to retry";
     default: return "";
     }
@@ -267,4 +268,17 @@ function dayLabel(day, today, locale) {
     if (days > 1 && days < 7)
         return loc.dayName(d.getDay(), longFormat);
     return d.toLocaleDateString(loc, longFormat);
+}
+
+// -- read receipts and typing -----------------------------------------------------
+
+// Whether a typing indicator may go now, the last having gone at `lastMs`
+// (0: never): at most one every 3 s.
+function typingDue(lastMs, nowMs) {
+    return !lastMs || nowMs - lastMs >= 3000;
+}
+
+// The line under the chat header while `name` types.
+function typingText(name) {
+    return name + " is typing\u2026";
 }

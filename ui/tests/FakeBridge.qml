@@ -61,6 +61,7 @@ QtObject {
     function restoreIdentity(file, pass, newPass) { restores = restores.concat([file]) }
     signal receiptArrived(var receipt)
     signal messageArrived(string peer, string body)
+    signal typingArrived(string peer)
     property bool notificationsEnabled: true
     // Settings: the router list (checked as the bridge does, roughly),
     // the theme and switching users.
@@ -85,6 +86,12 @@ QtObject {
         user = name
         signOut()
     }
+    property bool readReceiptsEnabled: true
+    property bool typingEnabled: true
+    property var markedRead: []
+    property var typingTo: []
+    function markRead(peer) { markedRead = markedRead.concat([peer]) }
+    function sendTyping(peer) { typingTo = typingTo.concat([peer]) }
 
     function contact(name) { return contacts.get(name) }
     function openConversation(peer) {
@@ -156,6 +163,8 @@ QtObject {
         notificationsEnabled = true
         routers = ["127.0.0.1:7400"]; routerLists = []; themeMode = "light"; switchedTo = []
         user = "alice"; knownIdentities = []
+        readReceiptsEnabled = true; typingEnabled = true; markedRead = []; typingTo = []
+        messages.setShowRead(true)
         walletRefreshes = 0; searchable = []; searchResults = []; searches = []
         deleted = ""; routerFingerprint = ""; routerAccepted = true; routerAccepts = 0; signOuts = 0
         backups = []; restores = []

@@ -577,6 +577,81 @@ private Q_SLOTS:
     // (they waited out their 10-20 s timeouts before).
     QVERIFY2(took.elapsed() < 8000 * test::time_factor(),
              qPrintable(QString::number(took.elapsed())));
+  void the_privacy_settings_are_remembered() {
+    {
+      ui::Bridge b;
+      b.configure(home_, server_, {});
+      QVERIFY(b.readReceiptsEnabled()); // on by default
+      QVERIFY(b.typingEnabled());
+      b.setReadReceiptsEnabled(false);
+      b.setTypingEnabled(false);
+    }
+    ui::Bridge b;
+    b.configure(home_, server_, {});
+    QVERIFY(!b.readReceiptsEnabled());
+    QVERIFY(!b.typingEnabled());
+    b.setReadReceiptsEnabled(true);
+    b.setTypingEnabled(true);
+  }
+
+  void two_apps_exchange_a_message_a_read_receipt_and_typing() {
+    ui::Bridge a, b;
+    sign_in(a);
+    sign_in(b, QStringLiteral("bob"));
+    open(a, QStringLiteral("bob"));
+    open(b, QStringLiteral("alice"));
+    auto first = a.sendMessage(QStringLiteral("read me"));
+    auto second = a.sendMessage(QStringLiteral("and me"));
+    // (Older messages from alice that earlier cases left queued may come
+    // first.)
+    QTRY_VERIFY_WITH_TIMEOUT(shows(b, QStringLiteral("read me"), false)
+                               && shows(b, QStringLiteral("and me"), false),
+                             20000);
+    QTRY_COMPARE_WITH_TIMEOUT(a.messages().stateOf(second),
+                              QStringLiteral("delivered"), 20000);
+    QCOMPARE(a.messages().stateOf(first), QStringLiteral("delivered"));
+    // bob's app shows the chat: alice's app shows both read, and keeps it.
+    b.markRead(QStringLiteral("alice"));
+    QTRY_COMPARE_WITH_TIMEOUT(a.messages().stateOf(second),
+                              QStringLiteral("read"), 20000);
+    QCOMPARE(a.messages().stateOf(first), QStringLiteral("read"));
+    QTRY_COMPARE_WITH_TIMEOUT(
+      history_rows(home_, "alice", "peer = 'bob' AND outgoing = 1 AND read = 1"
+                                   " AND body IN ('read me', 'and me')"),
+      2, 10000);
+    // The receipt is no message: in neither history, no bubble.
+    for (auto user : {"alice", "bob"})
+      QCOMPARE(history_rows(home_, user, "body LIKE '%\"type\":\"read\"%'"),
+               0);
+    for (auto* m : {&a.messages(), &b.messages()})
+      for (int i = 0; i < m->count(); ++i)
+        QVERIFY2(!m->get(i).value("body").toString().contains("\"type\""),
+                 qPrintable(m->get(i).value("body").toString()));
+    // Typing reaches the other app (bob is online), and is no message.
+    QSignalSpy typing{&a, &ui::Bridge::typingArrived};
+    b.sendTyping(QStringLiteral("alice"));
+    QVERIFY(typing.wait(20000));
+    QCOMPARE(typing.at(0).at(0).toString(), QStringLiteral("bob"));
+    QCOMPARE(history_rows(home_, "alice", "body LIKE '%typing%'"), 0);
+    a.shutdown();
+    b.shutdown();
+    // alice's app, started again, shows the read state from her history.
+    ui::Bridge again;
+    sign_in(again);
+    open(again, QStringLiteral("bob"));
+    auto state_of = [&](const QString& body) {
+      auto& m = again.messages();
+      for (int i = 0; i < m.count(); ++i)
+        if (m.get(i).value("body").toString() == body)
+          return m.get(i).value("msgState").toString();
+      return QString{};
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(state_of(QStringLiteral("and me")),
+                              QStringLiteral("read"), 10000);
+    // With read receipts off, others' read state is not shown.
+    again.setReadReceiptsEnabled(false);
+    QCOMPARE(state_of(QStringLiteral("and me")), QStringLiteral("delivered"));
+    again.setReadReceiptsEnabled(true);
   }
 
   void wrong_passphrase_is_said_in_words() {

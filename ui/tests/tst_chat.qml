@@ -1,6 +1,7 @@
 import QtQuick
 import QtTest
 import "../qml"
+import "../qml/logic.js" as Logic
 
 // Sending, states, retry, Enter/Shift+Enter and the key-change banner in
 // the real ChatView.
@@ -17,6 +18,8 @@ Item {
         when: windowShown
 
         function init() {
+            view.windowActive = true
+            view.typingSince = ({}); view.typingSent = ({}); view.typingTimeout = 5000
             view.drafts = ({})
             view.draftPeer = ""
             findChild(view, "composerField").text = ""
@@ -367,6 +370,101 @@ Item {
             tryCompare(view.keysDialog, "opened", true)
             keyClick(Qt.Key_Escape)
             tryCompare(view.keysDialog, "visible", false)
+        }
+
+        function test_read_receipt_shows_read_after_delivered() {
+            typeAndSend("did you read this?")
+            var id = fake.lastSent
+            fake.messages.setAccepted(id, "m-1")
+            typeAndSend("and this?")
+            var second = fake.lastSent
+            fake.messages.setAccepted(second, "m-2")
+            fake.messages.setDelivered("m-1")
+            var b = null
+            tryVerify(function () { b = bubbleFor(id); return b !== null })
+            tryCompare(b, "msgState", "delivered")
+            // Receipts for unknown ids, or naming bob's message in another
+            // chat, change nothing.
+            compare(fake.messages.setReadUpTo("bob", "m-404"), 0)
+            compare(fake.messages.setReadUpTo("carol", "m-1"), 0)
+            compare(b.msgState, "delivered")
+            // bob read up to m-1: that one is read, the later one is not.
+            compare(fake.messages.setReadUpTo("bob", "m-1"), 1)
+            tryCompare(b, "msgState", "read")
+            var meta = findChild(b, "metaText")
+            verify(meta.text.indexOf("\u2713\u2713 read") >= 0, meta.text)
+            compare(fake.messages.stateOf(second), "accepted")
+            // A late delivery notice does not undo it.
+            fake.messages.setDelivered("m-1")
+            compare(b.msgState, "read")
+            // With read receipts off, others' read state is not shown.
+            fake.messages.setShowRead(false)
+            tryCompare(b, "msgState", "delivered")
+            fake.messages.setShowRead(true)
+            tryCompare(b, "msgState", "read")
+        }
+
+        function test_a_read_receipt_goes_only_while_the_chat_is_seen() {
+            view.windowActive = false
+            fake.markedRead = []
+            fake.messages.addIncoming("bob", "are you there?", "m-7", Date.now())
+            wait(50)
+            compare(fake.markedRead.length, 0)
+            view.windowActive = true
+            tryVerify(function () { return fake.markedRead.length === 1 }, 2000, "read receipts asked for")
+            compare(fake.markedRead[0], "bob")
+            // A message to the open chat, window active: read at once.
+            fake.messages.addIncoming("bob", "hello?", "m-8", Date.now())
+            tryVerify(function () { return fake.markedRead.length === 2 }, 2000, "read receipts asked for")
+            // The search hides the chat: not seen.
+            view.openSearch()
+            findChild(view, "searchField").text = "x"
+            fake.messages.addIncoming("bob", "third", "m-9", Date.now())
+            wait(50)
+            compare(fake.markedRead.length, 2)
+            view.closeSearch()
+            tryVerify(function () { return fake.markedRead.length === 3 }, 2000, "read receipts asked for")
+        }
+
+        function test_typing_line_shows_and_goes() {
+            var line = findChild(view, "typingLine")
+            var presence = findChild(view, "presenceText")
+            verify(!line.visible)
+            fake.typingArrived("carol") // another chat
+            wait(20)
+            verify(!line.visible)
+            fake.typingArrived("bob")
+            tryCompare(line, "visible", true)
+            compare(line.text, "bob is typing\u2026")
+            verify(!presence.visible)
+            // Their message ends it.
+            fake.messageArrived("bob", "here I am")
+            tryCompare(line, "visible", false)
+            verify(presence.visible)
+            // ... and so does silence.
+            view.typingTimeout = 200
+            fake.typingArrived("bob")
+            tryCompare(line, "visible", true)
+            tryCompare(line, "visible", false, 2000)
+        }
+
+        function test_typing_goes_at_most_every_three_seconds() {
+            var field = findChild(view, "composerField")
+            field.forceActiveFocus()
+            keyClick(Qt.Key_H); keyClick(Qt.Key_E); keyClick(Qt.Key_Y)
+            compare(fake.typingTo.length, 1)
+            compare(fake.typingTo[0], "bob")
+            // A draft put back when switching chats is no typing.
+            fake.openConversation("carol")
+            fake.openConversation("bob")
+            compare(fake.typingTo.length, 1)
+            compare(field.text, "hey")
+            // Sending clears the field: no typing either.
+            keyClick(Qt.Key_Return)
+            compare(fake.typingTo.length, 1)
+            verify(Logic.typingDue(0, 1000))
+            verify(!Logic.typingDue(1000, 3999))
+            verify(Logic.typingDue(1000, 4000))
         }
     }
 }
