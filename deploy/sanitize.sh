@@ -33,11 +33,6 @@ case "$kind" in
     # Every test but the fuzz run (it has its own clang ASan build).
     default_tests='.*'
     exclude='^fuzz_smoke$'
-    # Known and open (issue 18), run in the normal job only until it is
-    # mended: a router at its descriptor limit under ASan loses one of its
-    # core actors and exits (UBSan then reports an invalid vptr in the
-    # exit path).
-    export GTEST_FILTER="-edge_limits_test.running_out_of_descriptors_pauses_accepting"
     export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0:strict_string_checks=1"
     export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
     export UBSAN_OPTIONS="suppressions=$supp/ubsan.supp:print_stacktrace=1:halt_on_error=1:print_suppressions=0"

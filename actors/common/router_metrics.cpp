@@ -27,6 +27,30 @@ prometheus::Histogram::BucketBoundaries commit_buckets() {
 
 } // namespace
 
+const char* to_string(session_cut x) {
+  switch (x) {
+    case session_cut::write_buffer:
+      return "write_buffer";
+    case session_cut::rate_ignored:
+      return "rate_ignored";
+    case session_cut::bad_frame:
+      return "bad_frame";
+    case session_cut::handshake_timeout:
+      return "handshake_timeout";
+    case session_cut::idle_timeout:
+      return "idle_timeout";
+    case session_cut::kicked:
+      return "kicked";
+    case session_cut::drained:
+      return "drained";
+    case session_cut::blocked:
+      return "blocked";
+    case session_cut::refused:
+      return "refused";
+  }
+  return "refused";
+}
+
 router_metrics::router_metrics(Registry& r)
   : sessions_in_handshake(
       gauges(r, "courier_sessions", "Edge sessions now, by state")
@@ -108,6 +132,10 @@ router_metrics::router_metrics(Registry& r)
                    ? &family.Add({{"code", name}})
                    : &internal;
   }
+  auto& cuts = counters(r, "courier_sessions_cut_total",
+                        "Edge sessions the router ended, by reason");
+  for (size_t i = 0; i < cuts_.size(); ++i)
+    cuts_[i] = &cuts.Add({{"reason", to_string(static_cast<session_cut>(i))}});
 }
 
 } // namespace courier

@@ -12,6 +12,23 @@
 
 namespace courier {
 
+/// Why the router ended an edge session, as `courier_sessions_cut_total`
+/// counts it (the `reason` label is `to_string` of it).
+enum class session_cut : uint8_t {
+  write_buffer,      ///< the client read too slowly (--max-write-buffer)
+  rate_ignored,      ///< it kept sending while paused for the frame rate
+  bad_frame,         ///< a frame broke the framing or did not open
+  handshake_timeout, ///< no sign-in within --handshake-timeout-ms
+  idle_timeout,      ///< nothing for --idle-timeout-ms
+  kicked,            ///< the same user signed in elsewhere
+  drained,           ///< the router drained its sessions
+  blocked,           ///< an operator blocked the user
+  refused,           ///< any other error that ends a session
+};
+
+/// The label of `x`, e.g. "write_buffer".
+const char* to_string(session_cut x);
+
 /// A router's Prometheus series. Every series is made once, here; actors
 /// keep a pointer to this and only add to atomics on their paths (no
 /// label lookup per message). Made by the node before its actors start.
@@ -58,8 +75,14 @@ struct router_metrics {
     return *errors_[static_cast<uint8_t>(code)];
   }
 
+  /// Sessions the router ended, by reason.
+  prometheus::Counter& cut(session_cut why) {
+    return *cuts_[static_cast<uint8_t>(why)];
+  }
+
 private:
   std::array<prometheus::Counter*, 256> errors_{};
+  std::array<prometheus::Counter*, 9> cuts_{};
 };
 
 } // namespace courier

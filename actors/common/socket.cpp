@@ -1,5 +1,6 @@
 #include "actors/common/socket.hpp"
 
+#include <arpa/inet.h>
 #include <cstring>
 #include <dirent.h>
 #include <netinet/in.h>
@@ -124,6 +125,32 @@ std::string source_of(caf::io::connection_handle hdl) {
     return std::string{bytes, 8};
   }
   return {};
+}
+
+std::string peer_address(caf::io::connection_handle hdl) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof(addr);
+  if (::getpeername(static_cast<int>(hdl.id()),
+                    reinterpret_cast<sockaddr*>(&addr), &len)
+      != 0)
+    return "unknown";
+  char text[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET) {
+    auto& in = reinterpret_cast<const sockaddr_in&>(addr);
+    if (!::inet_ntop(AF_INET, &in.sin_addr, text, sizeof(text)))
+      return "unknown";
+    return std::string{text} + ":" + std::to_string(ntohs(in.sin_port));
+  }
+  if (addr.ss_family == AF_INET6) {
+    auto& in6 = reinterpret_cast<const sockaddr_in6&>(addr);
+    if (!::inet_ntop(AF_INET6, &in6.sin6_addr, text, sizeof(text)))
+      return "unknown";
+    return "[" + std::string{text}
+           + "]:" + std::to_string(ntohs(in6.sin6_port));
+  }
+  if (addr.ss_family == AF_UNIX)
+    return "local";
+  return "unknown";
 }
 
 size_t descriptor_limit() {

@@ -41,6 +41,10 @@ void pause_reading(caf::io::abstract_broker* self, caf::io::connection_handle hd
 /// which one holder usually has whole; as bytes. Empty if unknown.
 std::string source_of(caf::io::connection_handle hdl);
 
+/// The peer of a connection as people read it, e.g. `127.0.0.1:40123` or
+/// `[::1]:40123`; `local` for a socket pair, `unknown` if it cannot tell.
+std::string peer_address(caf::io::connection_handle hdl);
+
 /// The process's soft limit on open descriptors (RLIMIT_NOFILE).
 size_t descriptor_limit();
 

@@ -1,7 +1,9 @@
 #include "actors/server/edge_doorman.hpp"
 
 #include <cerrno>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <caf/actor_cast.hpp>
 #include <caf/io/doorman.hpp>
@@ -17,6 +19,25 @@ namespace courier {
 namespace {
 
 namespace net = caf::io::network;
+
+// Descriptors the edge leaves free for the rest of the process: SQLite's
+// journal and temporary files, backbone links, the log, /proc reads, and
+// the sanitizer runtimes, which probe memory through a pipe (with none
+// left, UBSan takes every object for one with an invalid vptr). The node
+// caps connections 16 below its limit at start, so that a connection past
+// the cap can still be told `busy`; this is the last line, for a limit
+// lowered later or descriptors something else took.
+constexpr long spare_descriptors = 8;
+
+// Whether socket `fd`, just accepted, eats into the spare descriptors.
+// Linux hands out the lowest free number, so every number below `fd` is
+// open: a number this close to the limit means that few are left.
+bool into_the_spare(net::native_socket fd) {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+    return false;
+  return static_cast<rlim_t>(fd) + spare_descriptors >= rl.rlim_cur;
+}
 
 class edge_doorman;
 
@@ -98,6 +119,13 @@ private:
 bool backoff_accept::try_accept(net::native_socket& result,
                                 net::native_socket fd) {
   result = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+  if (result != net::invalid_native_socket && into_the_spare(result)) {
+    // Closed before it costs anything; the client may try again later.
+    ::close(result);
+    result = net::invalid_native_socket;
+    owner_->out_of_descriptors();
+    return true;
+  }
   if (result != net::invalid_native_socket)
     return true;
   auto err = errno;

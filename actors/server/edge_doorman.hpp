@@ -16,7 +16,9 @@ namespace courier {
 /// connection it can never take. This one stops watching the socket
 /// instead and sends `self` an `(exhausted_atom)`; `self` calls
 /// `trigger(handle)` to accept again (pending connections wait in the
-/// kernel's backlog meanwhile).
+/// kernel's backlog meanwhile). It does the same, closing the connection it
+/// just took, when fewer than 8 descriptors would be left below the
+/// current RLIMIT_NOFILE: the rest of the process needs some.
 caf::expected<std::pair<caf::io::accept_handle, uint16_t>>
 add_edge_doorman(caf::io::abstract_broker* self, uint16_t port,
                  const char* host);

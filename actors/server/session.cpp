@@ -13,6 +13,7 @@
 #include <caf/io/typed_broker.hpp>
 
 #include "actors/common/error.hpp"
+#include "actors/common/log.hpp"
 #include "actors/common/socket.hpp"
 #include "actors/common/telemetry.hpp"
 #include "actors/common/whole_cleanup.hpp"
@@ -89,6 +90,7 @@ struct session_state {
   protocol::channel chan;
   std::string user;
   bool done = false; ///< closing: nothing more is read or written
+  bool told_why = false; ///< the line saying why it ended is written
   /// Framing, the frame rate and the bytes deferred while paused.
   protocol::frame_pump pump;
   // Timers and buffers.
@@ -122,9 +124,42 @@ using session_broker = session_actor::extend<
 using session_ptr
   = whole_cleanup<session_state, session_broker::broker_base>*;
 
+// What may go into a log line of a text a client chose: printable ASCII,
+// at most 200 characters, so that no client can forge or flood lines.
+std::string loggable(std::string_view text) {
+  std::string out;
+  for (auto c : text.substr(0, 200))
+    out += c >= 0x20 && c < 0x7f ? c : '?';
+  return out;
+}
+
+// Writes the one line that says why the router ends this session (an
+// operator's only way to tell a cut from a client that left) and counts
+// it. Called before the socket closes, while its peer can still be read.
+void say_why(session_ptr self, session_cut why, std::string_view detail) {
+  auto& st = self->state;
+  if (st.told_why)
+    return;
+  st.told_why = true;
+  if (st.metrics)
+    st.metrics->cut(why).Increment();
+  // Cuts that are a client's fault or a router's trouble are warnings;
+  // timeouts, kicks, drains and refused sign-ins are routine.
+  auto level = why == session_cut::write_buffer
+                   || why == session_cut::rate_ignored
+                   || why == session_cut::bad_frame
+                 ? spdlog::level::warn
+                 : spdlog::level::info;
+  logger(component::edge)
+    .log(level, "session cut: user={} peer={} reason={}: {}",
+         st.user.empty() ? "-" : st.user, peer_address(st.hdl),
+         to_string(why), loggable(detail));
+}
+
 // Discards unsent data and closes at once: the stream is broken, or the
 // peer reads too slowly to be worth waiting for.
-void cut(session_ptr self) {
+void cut(session_ptr self, session_cut why, std::string_view detail) {
+  say_why(self, why, detail);
   self->state.done = true;
   self->state.handshake.reset();
   hard_close(self, self->state.hdl);
@@ -150,7 +185,9 @@ std::vector<char>* room_for(session_ptr self, size_t payload) {
       > st.ctx.limits.max_write_buffer) {
     if (st.metrics)
       st.metrics->write_buffer_closes.Increment();
-    cut(self);
+    cut(self, session_cut::write_buffer,
+        "over " + std::to_string(st.ctx.limits.max_write_buffer)
+          + " bytes wait to be written; the client reads too slowly");
     return nullptr;
   }
   return &buf;
@@ -210,8 +247,8 @@ void write(session_ptr self, const std::string& envelope) {
   auto buf = room_for(self, envelope.size() + crypto::aead_tag_size);
   if (!buf)
     return;
-  if (st.chan.seal_frame(envelope, *buf))
-    return cut(self);
+  if (auto err = st.chan.seal_frame(envelope, *buf))
+    return cut(self, session_cut::refused, "sealing a frame: " + explain(err));
   self->flush(st.hdl);
   if (st.metrics)
     st.metrics->frames_out.Increment();
@@ -230,10 +267,13 @@ void count_refused_handshake(session_ptr self) {
 }
 
 // Ends the session; before keys exist the reason goes out in plain JSON.
-void fail(session_ptr self, std::string_view id, const caf::error& err) {
+void fail(session_ptr self, std::string_view id, const caf::error& err,
+          session_cut why) {
   auto& st = self->state;
   if (st.done)
     return;
+  say_why(self, why,
+          std::string{to_string(code_of(err))} + ": " + explain(err));
   count_error(self, err);
   auto text = protocol::make_error_envelope(id, code_of(err), explain(err));
   if (st.at == phase::open)
@@ -291,7 +331,7 @@ void on_hello(session_ptr self, std::string_view frame) {
       },
       [=](caf::error& err) {
         count_refused_handshake(self);
-        fail(self, "", err);
+        fail(self, "", err, session_cut::refused);
       });
 }
 
@@ -316,7 +356,7 @@ void verify(session_ptr self, std::string finish, bool token,
       [=](caf::error& err) {
         refund(self, token, false);
         count_refused_handshake(self);
-        fail(self, "", err);
+        fail(self, "", err, session_cut::refused);
       });
 }
 
@@ -335,7 +375,7 @@ void on_finish(session_ptr self, std::string_view frame) {
       },
       [=](caf::error& err) {
         count_refused_handshake(self);
-        fail(self, "", err);
+        fail(self, "", err, session_cut::refused);
       });
 }
 
@@ -527,7 +567,8 @@ void on_envelope(session_ptr self, std::string_view frame) {
   if (st.chan.open(frame, st.plain)) {
     // A frame that does not open is forged, replayed or reordered: the
     // stream can no longer be trusted.
-    return cut(self);
+    return cut(self, session_cut::bad_frame,
+               "a frame did not open (forged, replayed or reordered)");
   }
   auto env = protocol::parse_envelope(st.plain);
   if (!env)
@@ -558,8 +599,10 @@ void on_frame(session_ptr self, std::string_view frame) {
     case phase::finish:
       return on_finish(self, frame);
     case phase::waiting:
-      return fail(self, "", make_error(errc::bad_frame,
-                                       "frame before the handshake ended"));
+      return fail(self, "",
+                  make_error(errc::bad_frame,
+                             "frame before the handshake ended"),
+                  session_cut::bad_frame);
     case phase::open:
       return on_envelope(self, frame);
   }
@@ -589,8 +632,11 @@ void apply(session_ptr self, const protocol::pump_result& res,
       // A flood costs one read burst.
       return pause_reading(self, self->state.hdl, res.resume_at, now);
     case protocol::pump_status::error:
+      return cut(self, session_cut::bad_frame, explain(res.error));
     case protocol::pump_status::overflow:
-      return cut(self);
+      return cut(self, session_cut::rate_ignored,
+                 "sent on while paused for the frame rate: "
+                   + explain(res.error));
   }
 }
 
@@ -609,12 +655,14 @@ void on_tick(session_ptr self, uint64_t gen) {
   if (st.at != phase::open) {
     if (st.metrics)
       st.metrics->handshakes_timed_out.Increment();
-    return fail(self, "", make_error(errc::timeout, "handshake"));
+    return fail(self, "", make_error(errc::timeout, "handshake"),
+                session_cut::handshake_timeout);
   }
   auto& limits = st.ctx.limits;
   auto idle = clock::now() - st.last_activity;
   if (idle >= limits.idle_timeout)
-    return fail(self, "", make_error(errc::timeout, "idle"));
+    return fail(self, "", make_error(errc::timeout, "idle"),
+                session_cut::idle_timeout);
   if (idle >= limits.quiet_after && st.chan.holds_contexts())
     go_quiet(self);
   // The next quiet check while contexts are keyed, else the idle deadline
@@ -659,6 +707,11 @@ session(session_ptr self, caf::io::connection_handle hdl, session_context ctx,
       on_data(self, msg.buf.data(), msg.buf.size());
     },
     [=](caf::io::connection_closed_msg&) {
+      // The client left: no cut, a line only for those who look closely.
+      if (!self->state.done)
+        logger(component::edge)
+          .debug("session closed by the client: user={}",
+                 self->state.user.empty() ? "-" : self->state.user);
       self->state.done = true;
       self->state.handshake.reset();
       self->quit(caf::exit_reason::user_shutdown);
@@ -670,9 +723,16 @@ session(session_ptr self, caf::io::connection_handle hdl, session_context ctx,
       write(self, protocol::make_receipt_envelope("", "delivered", seq));
     },
     [=](kick_atom, const std::string& reason) {
-      fail(self, "", make_error(errc::not_permitted, reason));
+      fail(self, "", make_error(errc::not_permitted, reason),
+           session_cut::kicked);
     },
-    [=](kick_atom, const caf::error& why) { fail(self, "", why); },
+    [=](kick_atom, const caf::error& why) {
+      auto code = code_of(why);
+      fail(self, "", why,
+           code == errc::busy           ? session_cut::drained
+           : code == errc::name_blocked ? session_cut::blocked
+                                        : session_cut::refused);
+    },
   };
 }
 

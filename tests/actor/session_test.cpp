@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -22,9 +23,11 @@
 #include <boost/json.hpp>
 #include <caf/all.hpp>
 #include <caf/io/middleman.hpp>
+#include <spdlog/sinks/base_sink.h>
 
 #include "actors/client/client.hpp"
 #include "actors/common/error.hpp"
+#include "actors/common/log.hpp"
 #include "actors/config/node_config.hpp"
 #include "actors/protocol/bundle.hpp"
 #include "actors/protocol/channel.hpp"
@@ -1029,6 +1032,90 @@ TEST_F(SessionTest, KickedSessionGetsSealedErrorAndCloses) {
   EXPECT_EQ(env->type, "error");
   EXPECT_EQ(env->str("code"), "not_permitted");
   EXPECT_TRUE(closes_and_quits(c));
+}
+
+// -- why a session ended -------------------------------------------------------
+
+/// Keeps the lines a logger writes, for the cases that read them.
+class kept_lines : public spdlog::sinks::base_sink<std::mutex> {
+public:
+  /// The kept lines that contain `text`.
+  std::vector<std::string> with(const std::string& text) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    std::vector<std::string> out;
+    for (auto& line : lines_)
+      if (line.find(text) != std::string::npos)
+        out.push_back(line);
+    return out;
+  }
+
+protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    lines_.emplace_back(msg.payload.data(), msg.payload.size());
+  }
+  void flush_() override {}
+
+private:
+  std::vector<std::string> lines_;
+};
+
+// Every cut writes one line with the user, the peer and the reason; the
+// router used to cut sessions without a word (the long soak's legitimate
+// session was cut and nothing said why).
+/// Keeps the edge's lines while no actor runs that could log meanwhile:
+/// a logger's sinks are not for changing while other threads write.
+class SessionLogTest : public SessionTest {
+protected:
+  void SetUp() override {
+    logger(component::edge).sinks().push_back(lines_);
+    SessionTest::SetUp();
+  }
+
+  void TearDown() override {
+    SessionTest::TearDown();
+    logger(component::edge).sinks().pop_back();
+  }
+
+  std::shared_ptr<kept_lines> lines_ = std::make_shared<kept_lines>();
+};
+
+TEST_F(SessionLogTest, EveryCutIsLoggedWithUserPeerAndReason) {
+  edge_limits limits;
+  limits.handshake_timeout = ms{200};
+  // Not signed in, and silent.
+  auto slow = connect("slow", limits);
+  EXPECT_EQ(plain_error(slow), "timeout");
+  EXPECT_TRUE(closes_and_quits(slow));
+  // A forged frame after signing in.
+  auto forged = connect("forged");
+  ASSERT_TRUE(handshake(forged, "alice", alice_key()));
+  std::string sealed;
+  ASSERT_FALSE(forged.chan.seal(protocol::make_envelope("presence", "p1"),
+                                sealed));
+  sealed[sealed.size() / 2] ^= 0x01;
+  frame(forged, sealed);
+  EXPECT_TRUE(closes_and_quits(forged));
+  // Kicked by a second sign-in of the same user.
+  auto kicked = connect("kicked");
+  ASSERT_TRUE(handshake(kicked, "bob", bob_key()));
+  self()->send(kicked.session, kick_atom::value,
+               std::string{"signed in elsewhere"});
+  ASSERT_TRUE(next_envelope(kicked));
+  EXPECT_TRUE(closes_and_quits(kicked));
+  auto one = [&](const std::string& text) {
+    auto found = lines_->with(text);
+    EXPECT_EQ(found.size(), 1u) << text;
+    return found.empty() ? std::string{} : found.front();
+  };
+  EXPECT_NE(one("user=- peer=local reason=handshake_timeout")
+              .find("(handshake)"),
+            std::string::npos);
+  EXPECT_NE(one("user=alice peer=local reason=bad_frame").find("did not open"),
+            std::string::npos);
+  EXPECT_NE(one("user=bob peer=local reason=kicked")
+              .find("signed in elsewhere"),
+            std::string::npos);
+  EXPECT_EQ(lines_->with("session cut:").size(), 3u);
 }
 
 // -- the socket outlives nothing ------------------------------------------------

@@ -11,13 +11,16 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <future>
 #include <map>
 #include <random>
+#include <sys/socket.h>
 #include <thread>
+#include <unistd.h>
 
 #include "actors/protocol/envelope.hpp"
 #include "actors/protocol/frame.hpp"
@@ -256,6 +259,42 @@ private:
 };
 
 } // namespace
+
+// The pair reads with 1 ms timeouts while it sends. The test client
+// rounded them down to 0 ms and returned before it looked, so the pair read
+// nothing for the whole run: the router's answers filled the socket buffers
+// and its write-buffer cap, and it cut alice without an error frame after
+// about ten minutes (the long soak's silent cut). A short read must take
+// what is already waiting.
+TEST(soak_test, a_short_read_takes_what_waits) {
+  int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(lfd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(lfd, 1), 0);
+  ASSERT_EQ(::getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  raw_client c{ntohs(addr.sin_port)};
+  int peer = ::accept(lfd, nullptr, nullptr);
+  ASSERT_GE(peer, 0);
+  auto send_frame = [&](const std::string& text) {
+    std::vector<char> framed;
+    protocol::append_frame(framed, text);
+    ASSERT_EQ(::send(peer, framed.data(), framed.size(), 0),
+              static_cast<ssize_t>(framed.size()));
+    std::this_thread::sleep_for(milliseconds{50}); // on loopback by now
+  };
+  send_frame("first");
+  EXPECT_EQ(c.read_frame(milliseconds{1}), std::optional<std::string>{"first"});
+  send_frame("second"); // the flood's reader looks with 0 ms
+  EXPECT_EQ(c.read_frame(milliseconds{0}),
+            std::optional<std::string>{"second"});
+  EXPECT_FALSE(c.read_frame(milliseconds{1})); // nothing more
+  ::close(peer);
+  ::close(lfd);
+}
 
 TEST(soak_test, the_pair_loses_nothing_while_the_router_takes_the_hostile_mix) {
   for (auto name : {"alice", "bob", "mallory", "kate", "lazy", "busy", "trunc"})

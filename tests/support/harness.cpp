@@ -1,5 +1,6 @@
 #include "tests/support/harness.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <csignal>
 #include <cstdlib>
@@ -375,11 +376,17 @@ std::optional<std::string> raw_client::read_frame(milliseconds timeout) {
         return frame;
       }
     }
-    auto left = duration_cast<milliseconds>(deadline - steady_clock::now());
-    if (fd_ < 0 || left.count() <= 0)
+    if (fd_ < 0)
       return std::nullopt;
+    // Rounded up, with one look at what waits even when the time is up.
+    // Rounded down, a 1 ms read was a 0 ms one that returned before it
+    // looked: the soak's legitimate pair read nothing while it sent, and
+    // the router cut it once its answers filled the socket buffers and the
+    // write-buffer cap (the long soak's silent cut).
+    auto left = ceil<milliseconds>(deadline - steady_clock::now());
     pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) != 1)
+    if (::poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 0)))
+        != 1)
       return std::nullopt;
     char tmp[65536];
     auto n = ::recv(fd_, tmp, sizeof(tmp), 0);
@@ -394,7 +401,7 @@ std::optional<std::string> raw_client::read_frame(milliseconds timeout) {
 bool raw_client::closed_within(milliseconds timeout) {
   auto deadline = steady_clock::now() + timeout;
   while (fd_ >= 0) {
-    auto left = duration_cast<milliseconds>(deadline - steady_clock::now());
+    auto left = ceil<milliseconds>(deadline - steady_clock::now());
     if (left.count() <= 0)
       return false;
     pollfd p{fd_, POLLIN, 0};
