@@ -12,6 +12,7 @@
 
 #include "actors/common/clock.hpp"
 #include "actors/common/error.hpp"
+#include "actors/common/log.hpp"
 #include "actors/protocol/limits.hpp"
 #include "crypto/bytes.hpp"
 
@@ -94,7 +95,9 @@ crypto::bytes bytes_of(const pqxx::field& f) {
 
 /// One lazily opened connection: a lost one is opened again at the next
 /// call, so a restarted PostgreSQL costs the calls in between (answered
-/// with `store_unavailable`), not the router.
+/// with `store_unavailable`), not the router. What libpq says goes to the
+/// log, once per outage, never into the error: errors reach clients, and
+/// libpq's text names hosts, sockets and SQL.
 class pg_link {
 public:
   explicit pg_link(std::string conninfo) : conninfo_(std::move(conninfo)) {
@@ -111,19 +114,22 @@ public:
         // "already exists, skipping" and friends are not for the log.
         pqxx::nontransaction tx{*conn_};
         tx.exec("SET client_min_messages TO warning");
+        if (down_) {
+          down_ = false;
+          logger(component::store).info("PostgreSQL store reachable again");
+        }
       }
       return f(*conn_);
     } catch (const pqxx::broken_connection& e) {
-      conn_.reset();
-      return make_error(errc::store_unavailable, e.what());
+      return lost(e);
     } catch (const pqxx::in_doubt_error& e) {
-      conn_.reset();
-      return make_error(errc::store_unavailable, e.what());
+      return lost(e);
     } catch (const std::exception& e) {
       // A connection in a failed state is not reused.
       if (conn_ && !conn_->is_open())
         conn_.reset();
-      return make_error(errc::storage_failure, e.what());
+      logger(component::store).warn("PostgreSQL store: {}", e.what());
+      return make_error(errc::storage_failure);
     }
   }
 
@@ -133,8 +139,21 @@ public:
   }
 
 private:
+  caf::error lost(const std::exception& e) {
+    conn_.reset();
+    if (!down_) {
+      down_ = true;
+      logger(component::store)
+        .warn("PostgreSQL store unreachable ({}); answering \"try again\" "
+              "until it is back",
+              e.what());
+    }
+    return make_error(errc::store_unavailable);
+  }
+
   std::string conninfo_;
   std::unique_ptr<pqxx::connection> conn_;
+  bool down_ = false; ///< the last call found the store unreachable
 };
 
 bool failed(const caf::error& x) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "actors/client/payment_notice.hpp"
+#include "tests/support/pg_server.hpp"
 #include "tests/support/two_routers.hpp"
 
 using namespace courier::test;
@@ -63,6 +64,11 @@ public:
       run({ip_tool, "link", "del", bridge_});
     for (auto& end : host_ends_)
       wait_until_gone(end);
+  }
+
+  /// The subnet of every node and the host, as a CIDR.
+  std::string cidr() const {
+    return subnet_ + "0/24";
   }
 
   /// The address of node `i` (the host side is .1).
@@ -129,6 +135,33 @@ protected:
 
   std::unique_ptr<network> net;
   process bank;
+};
+
+/// Routers A and B on two machines sharing one PostgreSQL store on a
+/// third machine (listening on its own address, trusting the subnet).
+class multihost_pg_test : public two_routers {
+protected:
+  void SetUp() override {
+    net = std::make_unique<network>(3);
+    pg = pg_server::in_namespace(net->in(2), net->address(2), net->cidr());
+    ASSERT_TRUE(pg->ok()) << pg->why();
+    auto store = pg->fresh_database();
+    ASSERT_FALSE(store.empty()) << pg->why();
+    extra = {"--store=" + store};
+    for (size_t i = 0; i < names.size(); ++i)
+      spec.push_back({names[i], net->address(i), 7400, 7500, net->in(i)});
+    start_routers();
+  }
+
+  void TearDown() override {
+    a.proc.kill_hard();
+    b.proc.kill_hard();
+    pg.reset();
+    net.reset();
+  }
+
+  std::unique_ptr<network> net;
+  std::unique_ptr<pg_server> pg;
 };
 
 } // namespace
@@ -219,4 +252,61 @@ TEST_F(multihost_test, a_router_cut_off_the_network_is_noticed) {
   auto sent = as(alice, {0}, {"send", bob, "hello?"});
   ASSERT_EQ(sent.exit_code, 0) << sent.err;
   EXPECT_EQ(bodies(bob, 1, 1), std::vector<std::string>{"hello?"});
+}
+
+// B's machine drops off the network while bob is signed in there: bob
+// signs in at A and gets what waited for him and what was sent meanwhile,
+// each message that alice was told was taken exactly once.
+TEST_F(multihost_pg_test, users_of_a_router_cut_off_sign_in_at_the_other) {
+  for (auto u : {"alice", "bob", "carol"})
+    init(u);
+  ASSERT_EQ(as("alice", {0}, {"recv", "--wait", "0"}).exit_code, 0);
+  ASSERT_EQ(as("carol", {1}, {"recv", "--wait", "0"}).exit_code, 0);
+  auto log = dir / "bob.log";
+  process bob = process::start(cli(dir / "home", servers(spec, {1}), "bob",
+                                   {"--json", "recv", "--wait", "60"}),
+                               log);
+  auto deadline = steady_clock::now() + seconds{10};
+  while (as("alice", {0}, {"online", "bob"}).out.find("bob")
+         == std::string::npos) {
+    ASSERT_LT(steady_clock::now(), deadline) << slurp(log);
+    std::this_thread::sleep_for(milliseconds{50});
+  }
+  ASSERT_EQ(as("alice", {0}, {"send", "bob", "before the cut"}).exit_code, 0);
+  ASSERT_TRUE(wait_for_text(log, "before the cut", seconds{5})) << slurp(log);
+  ASSERT_EQ(as("alice", {0}, {"send", "carol", "queued for carol"}).exit_code,
+            0);
+  net->plug(1, false);
+  // Sent while A still takes bob for B's: taken, or refused or timed out
+  // (not acknowledged, so it may or may not arrive, but never twice).
+  auto first = as("alice", {0}, {"send", "bob", "at the cut"});
+  ASSERT_TRUE(wait_for_text(a.log, "peer B is gone", seconds{15}))
+    << slurp(a.log);
+  run_result sent;
+  deadline = steady_clock::now() + seconds{5};
+  while (sent.exit_code != 0 && steady_clock::now() < deadline)
+    sent = as("alice", {0}, {"send", "bob", "meanwhile"});
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  // bob's client at B is gone with it; he and carol sign in at A.
+  bob.kill_hard();
+  auto got = as("bob", {0}, {"--json", "recv", "--wait", "3"});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  auto times = [&](const std::string& body) {
+    size_t n = 0;
+    auto needle = "\"body\":\"" + body + "\"";
+    for (auto at = got.out.find(needle); at != std::string::npos;
+         at = got.out.find(needle, at + 1))
+      ++n;
+    return n;
+  };
+  EXPECT_EQ(times("meanwhile"), 1u) << got.out;
+  EXPECT_EQ(times("before the cut"), 0u) << got.out;
+  if (first.exit_code == 0) {
+    EXPECT_EQ(times("at the cut"), 1u) << got.out;
+  } else {
+    EXPECT_LE(times("at the cut"), 1u) << got.out;
+  }
+  EXPECT_EQ(bodies("carol", 0, 1, 5),
+            std::vector<std::string>{"queued for carol"});
+  EXPECT_TRUE(a.proc.running()) << slurp(a.log);
 }

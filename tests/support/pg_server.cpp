@@ -24,7 +24,8 @@ namespace courier::test {
 namespace {
 
 constexpr const char* bin_dir = "/usr/lib/postgresql/15/bin";
-constexpr int port = 5432; // names the socket file only: no TCP
+// Names the socket file; TCP only for a server in a namespace of its own.
+constexpr int port = 5432;
 using clock_type = std::chrono::steady_clock;
 
 /// Forks and runs `argv` with output to `log`, as `pw` if set (the tests
@@ -101,13 +102,27 @@ pg_server::pg_server() {
   start();
 }
 
+pg_server::pg_server(std::vector<std::string> prefix, std::string address,
+                     std::string trusted)
+  : prefix_(std::move(prefix)),
+    host_(std::move(address)),
+    trusted_(std::move(trusted)) {
+  start();
+}
+
+std::unique_ptr<pg_server>
+pg_server::in_namespace(std::vector<std::string> prefix, std::string address,
+                        std::string trusted) {
+  return std::unique_ptr<pg_server>{
+    new pg_server(std::move(prefix), std::move(address), std::move(trusted))};
+}
+
 pg_server::~pg_server() {
   stop();
 }
 
 void pg_server::start() {
   auto initdb = std::string{bin_dir} + "/initdb";
-  auto postgres = std::string{bin_dir} + "/postgres";
   if (::access(initdb.c_str(), X_OK) != 0) {
     why_ = "PostgreSQL 15 is not installed (" + initdb
            + "); deploy/install-deps.sh installs it";
@@ -146,11 +161,40 @@ void pg_server::start() {
     why_ = "initdb failed: " + tail_of(log);
     return;
   }
-  pid_ = spawn({postgres, "-D", data, "-k", dir_, "-p", std::to_string(port),
-                "-c", "listen_addresses=", "-c", "fsync=off", "-c",
-                "synchronous_commit=off", "-c", "full_page_writes=off", "-c",
-                "shared_buffers=16MB", "-c", "max_connections=60"},
-               log, dir_, pw, true);
+  if (!trusted_.empty()) {
+    std::ofstream hba{data + "/pg_hba.conf", std::ios::app};
+    hba << "host all all " << trusted_ << " trust\n";
+    if (!hba) {
+      why_ = "cannot write pg_hba.conf";
+      return;
+    }
+  }
+  launch();
+}
+
+void pg_server::launch() {
+  auto postgres = std::string{bin_dir} + "/postgres";
+  auto log = dir_ + "/server.log";
+  auto data = dir_ + "/data";
+  const passwd* pw = ::geteuid() == 0 ? ::getpwnam("postgres") : nullptr;
+  std::vector<std::string> argv;
+  if (!prefix_.empty()) {
+    // Entering a namespace needs root: the prefix runs as root, and
+    // setpriv becomes postgres (keeping the parent-death signal, which a
+    // change of user clears).
+    argv = prefix_;
+    if (pw != nullptr)
+      argv.insert(argv.end(),
+                  {"/usr/bin/setpriv", "--reuid=" + std::to_string(pw->pw_uid),
+                   "--regid=" + std::to_string(pw->pw_gid), "--clear-groups",
+                   "--pdeathsig=SIGQUIT"});
+  }
+  argv.insert(argv.end(),
+              {postgres, "-D", data, "-k", dir_, "-p", std::to_string(port),
+               "-c", "listen_addresses=" + host_, "-c", "fsync=off", "-c",
+               "synchronous_commit=off", "-c", "full_page_writes=off", "-c",
+               "shared_buffers=16MB", "-c", "max_connections=60"});
+  pid_ = spawn(argv, log, dir_, prefix_.empty() ? pw : nullptr, true);
   if (pid_ < 0) {
     why_ = "fork failed";
     return;
@@ -173,6 +217,11 @@ void pg_server::start() {
 }
 
 std::string pg_server::conninfo(const std::string& db) const {
+  // Over TCP a machine cut off the network must not wait minutes to
+  // connect.
+  if (!host_.empty())
+    return "postgresql://postgres@" + host_ + ":" + std::to_string(port) + "/"
+           + db + "?connect_timeout=3";
   return "postgresql://postgres@/" + db + "?host=" + dir_
          + "&port=" + std::to_string(port);
 }
@@ -209,6 +258,25 @@ int64_t pg_server::scalar(const std::string& conninfo, const std::string& sql) {
       || PQgetisnull(res.get(), 0, 0))
     return -1;
   return std::strtoll(PQgetvalue(res.get(), 0, 0), nullptr, 10);
+}
+
+bool pg_server::halt() {
+  if (pid_ <= 0)
+    return false;
+  // SIGINT is PostgreSQL's fast shutdown (pg_ctl stop -m fast).
+  ::kill(pid_, SIGINT);
+  if (wait_for(pid_, std::chrono::seconds{10}) < 0)
+    return false;
+  pid_ = -1;
+  return true;
+}
+
+bool pg_server::resume() {
+  if (pid_ > 0 || dir_.empty())
+    return false;
+  why_.clear();
+  launch();
+  return ok();
 }
 
 void pg_server::stop() {

@@ -15,7 +15,7 @@ void two_routers::start_routers() {
 }
 
 router_process two_routers::start(size_t index) {
-  return start_cluster_router(dir, certs, spec, index);
+  return start_cluster_router(dir, certs, spec, index, extra);
 }
 
 void two_routers::init(const std::string& user) {

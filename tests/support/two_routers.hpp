@@ -36,6 +36,7 @@ protected:
   temp_dir dir;
   std::string certs = dir / "tls";
   std::vector<router_spec> spec;
+  std::vector<std::string> extra; ///< options every router is given
   router_process a;
   router_process b;
   std::string bank_fp; ///< the bank's key, once prepare_bank() ran
