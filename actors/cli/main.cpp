@@ -116,6 +116,7 @@ int exit_for(errc code) {
     case errc::sending_too_fast:
     case errc::name_reserved:
     case errc::name_blocked:
+    case errc::bundle_withdrawn:
     case errc::oversize:
     case errc::bad_envelope:
       return exit_router;

@@ -1001,7 +1001,7 @@ void with_session(client_ptr self, const std::string& peer,
     return fn(true);
   if (auto it = st.no_bundle_until.find(peer);
       it != st.no_bundle_until.end()) {
-    if (steady_clock::now() < it->second)
+    if (steady_clock::now() < it->second && !st.dev->knows_v3(peer, key))
       return fn(false);
     st.no_bundle_until.erase(it);
   }
@@ -1019,6 +1019,15 @@ void with_session(client_ptr self, const std::string& peer,
                 result = std::move(err);
               else
                 result = true;
+            } else if (code_of(b.error()) == errc::no_bundle
+                       && st.dev->knows_v3(peer, key)) {
+              // A downgrade to letters v1 by the router, most likely: the
+              // peer's key is the one it had letters v3 under.
+              result = make_error(
+                errc::bundle_withdrawn,
+                "the router says " + peer + " has no forward-secret keys any"
+                " more: it may be tampering; ask " + peer
+                  + " to sign in again");
             } else if (code_of(b.error()) == errc::no_bundle) {
               if (st.no_bundle_until.size() > 10000)
                 st.no_bundle_until.clear();

@@ -41,7 +41,12 @@ constexpr const char* schema =
   "CREATE TABLE IF NOT EXISTS signed_letters(sender TEXT NOT NULL,"
   " recipient TEXT NOT NULL, ts INTEGER NOT NULL, msg_id TEXT NOT NULL,"
   " body TEXT NOT NULL, sig BLOB NOT NULL, certificate TEXT NOT NULL,"
-  " PRIMARY KEY(sender, msg_id));";
+  " PRIMARY KEY(sender, msg_id));"
+  // Peers known to have letters v3 under the key of that fingerprint (a
+  // verified bundle, or a letter v3 opened): a router that later says one
+  // has no bundle is not believed (see `knows_v3`).
+  "CREATE TABLE IF NOT EXISTS v3_peers(peer TEXT PRIMARY KEY,"
+  " fingerprint TEXT NOT NULL);";
 
 /// Sessions kept in memory for this many peers at most; the cache is
 /// emptied past it (the database has them all).
@@ -360,6 +365,63 @@ const std::string& device::fingerprint_of(const std::string& peer,
   auto& slot = fingerprints_[peer];
   slot = {identity, fp ? *fp : std::string{}};
   return slot.second;
+}
+
+caf::error device::note_v3(const std::string& peer,
+                           const crypto::key& their_identity) {
+  const auto& fp = fingerprint_of(peer, their_identity);
+  if (fp.empty())
+    return caf::none;
+  auto put = db_->sql().prepare(
+    "INSERT OR REPLACE INTO v3_peers(peer, fingerprint) VALUES(?1, ?2)");
+  if (!put)
+    return put.error();
+  return put->bind(1, peer).bind(2, fp).run();
+}
+
+bool device::knows_v3(const std::string& peer,
+                      const crypto::key& their_identity) {
+  const auto& fp = fingerprint_of(peer, their_identity);
+  auto get = db_->sql().prepare(
+    "SELECT fingerprint FROM v3_peers WHERE peer = ?1");
+  if (fp.empty() || !get)
+    return false;
+  get->bind(1, peer);
+  auto row = get->step();
+  return row && *row && get->text_at(0) == fp;
+}
+
+caf::error device::check_certificate(const x3dh::device_certificate& cert,
+                                     const crypto::key& their_identity,
+                                     const std::string& user) {
+  const auto& fp = fingerprint_of(user, their_identity);
+  if (fp.empty()) { // no key to remember it under: check it every time
+    ++certificate_checks_;
+    return x3dh::verify(cert, their_identity, user);
+  }
+  // The signed part names the user and every key: a certificate with
+  // another device key is another entry and is verified on its own.
+  crypto::sha256_stream h;
+  h.update_framed(fp);
+  h.update_framed(x3dh::signed_part(cert));
+  h.update_framed(cert.signature);
+  auto key = h.digest();
+  if (verified_certs_.count(key) != 0)
+    return caf::none;
+  if (auto it = refused_certs_.find(key); it != refused_certs_.end())
+    return it->second;
+  ++certificate_checks_;
+  auto err = x3dh::verify(cert, their_identity, user);
+  if (err) {
+    if (refused_certs_.size() >= certificate_cache_size)
+      refused_certs_.clear();
+    refused_certs_.emplace(std::move(key), err);
+  } else {
+    if (verified_certs_.size() >= certificate_cache_size)
+      verified_certs_.clear();
+    verified_certs_.insert(std::move(key));
+  }
+  return err;
 }
 
 caf::expected<uint32_t> device::next_id(const char* counter) {
@@ -753,6 +815,8 @@ caf::error device::start_session(const std::string& peer,
   if (!tx)
     return tx.error();
   caf::error err = save_session(peer, e);
+  if (!err)
+    err = note_v3(peer, their_identity);
   if (!err) {
     list->push_back(std::move(e));
     err = trim_sessions(peer, *list);
@@ -807,7 +871,7 @@ device::respond(const std::string& from, uint32_t from_device,
   if (from_device != first_device_id)
     return make_error(errc::bad_signature,
                       "a first message from a device id no client uses yet");
-  if (auto err = x3dh::verify(init.sender, their_identity, from))
+  if (auto err = check_certificate(init.sender, their_identity, from))
     return err;
   auto spk = prekey_private("spk", init.signed_prekey, now_ms);
   if (!spk)
@@ -922,6 +986,8 @@ caf::expected<opened_v3> device::open_letter(const std::string& me,
     caf::error err = save_session(from, *e);
     if (!err && used_one_time)
       err = delete_one_time(*init->one_time);
+    if (!err && msg)
+      err = note_v3(from, their_identity);
     if (!err && msg && is_signed)
       err = keep_signed(opened->content, *opened->signature, e->peer);
     if (!err)

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,11 @@ constexpr size_t max_kept_one_time_prekeys = 1000;
 /// those a simultaneous start or a peer's new install replaced, so that
 /// messages still in flight on them open.
 constexpr size_t max_sessions_per_peer = 4;
+
+/// How many peers' device certificates a device remembers as verified, and
+/// as many as refused: each check is an RSA verification, which a flood of
+/// first messages reusing one certificate must not cost again and again.
+constexpr size_t certificate_cache_size = 1024;
 
 /// What `device::open_letter` made of a letter v3.
 struct opened_v3 {
@@ -118,9 +124,19 @@ public:
                                        const crypto::key& their_identity,
                                        int64_t accepted_ts, int64_t now_ms);
 
+  /// Whether `peer`, under the key `their_identity`, was seen with letters
+  /// v3 (a verified bundle, or a letter v3 opened). Such a peer has no
+  /// reason to lose its bundle while its key stays; a router that says so
+  /// may be downgrading it to letters v1. A changed key answers false.
+  bool knows_v3(const std::string& peer, const crypto::key& their_identity);
+
   /// Ends every session with `peer`: their key changed, and sessions
   /// rooted in the old key must carry nothing more.
   caf::error end_sessions(const std::string& peer);
+
+  /// How many RSA verifications of peers' device certificates this device
+  /// made (the rest were answered from memory); tests count them.
+  size_t certificate_checks() const { return certificate_checks_; }
 
   /// Drops what is kept in memory (sessions are read again from the
   /// database): after a failed write, memory must not run ahead of disk.
@@ -163,6 +179,12 @@ private:
   respond(const std::string& from, uint32_t from_device,
           const protocol::x3dh::initiation& init,
           const crypto::key& their_identity, int64_t now_ms);
+  /// `x3dh::verify`, each certificate at most once per pinned key.
+  caf::error note_v3(const std::string& peer,
+                     const crypto::key& their_identity);
+  caf::error check_certificate(const protocol::x3dh::device_certificate& cert,
+                               const crypto::key& their_identity,
+                               const std::string& user);
   caf::expected<crypto::key> prekey_private(const char* kind, uint32_t id,
                                             int64_t now_ms);
   caf::expected<uint32_t> next_id(const char* counter);
@@ -184,6 +206,13 @@ private:
   /// (a DER encoding and a hash, once per key rather than per letter).
   /// Holding the key keeps its address from being reused.
   std::map<std::string, std::pair<crypto::key, std::string>> fingerprints_;
+  /// Certificates checked, by the SHA-256 of the pinned key's fingerprint
+  /// and the certificate's signed bytes and signature: those that verified
+  /// and why the others did not. Each is emptied when full (a flood costs
+  /// one RSA verification per distinct certificate at most per fill).
+  std::set<crypto::bytes> verified_certs_;
+  std::map<crypto::bytes, caf::error> refused_certs_;
+  size_t certificate_checks_ = 0;
 };
 
 } // namespace courier

@@ -121,6 +121,10 @@ constexpr errc_info infos[] = {
   {errc::store_unavailable, "store_unavailable",
    "The router's database cannot be reached now; try again in a few "
    "seconds."},
+  {errc::bundle_withdrawn, "bundle_withdrawn",
+   "The router says this contact has no forward-secret keys any more, "
+   "though they had some: it may be tampering. Nothing was sent; ask "
+   "them to sign in again."},
   {errc::store_conflict, "store_conflict",
    "Some names are bound to other keys in the PostgreSQL store than in "
    "the data folder; nothing was copied. Settle each name first."},

@@ -58,6 +58,7 @@ enum class errc : uint8_t {
   bad_store_address = 52, ///< --store is not a PostgreSQL address, or holds a password
   schema_too_new = 53, ///< the store was migrated by a newer Courier
   store_unavailable = 54, ///< PostgreSQL cannot be reached now; retry
+  bundle_withdrawn = 57, ///< the router says a peer known to have letters v3 has no bundle
   store_conflict = 58, ///< a name the store binds to another key than the data being migrated
   backup_damaged = 61, ///< a backup file is cut short, altered or not one
   backup_too_costly = 62, ///< a backup file asks for more KDF memory or time than allowed

@@ -14,6 +14,7 @@
 #include "actors/client/identity.hpp"
 #include "actors/common/clock.hpp"
 #include "actors/common/error.hpp"
+#include "actors/common/sqlite.hpp"
 #include "actors/config/node_config.hpp"
 #include "actors/protocol/x3dh.hpp"
 #include "crypto/x25519.hpp"
@@ -220,6 +221,49 @@ TEST_F(prekeys_test, letters_v1_queued_before_the_upgrade_open_and_then_v3) {
                                      std::string{"bob"});
   ASSERT_TRUE(k);
   EXPECT_TRUE(k->forward_secret);
+}
+
+// A router that drops the bundle of a peer alice had letters v3 with would
+// have her next first message go out as a letter v1 (not forward secret)
+// if she believed it: she refuses to send, and says so. A peer she never
+// saw with letters v3 still gets letters v1.
+TEST_F(prekeys_test, a_router_withdrawing_a_known_bundle_gets_no_letter_v1) {
+  auto bob = client("bob", true);
+  ASSERT_TRUE(published(bob, courier::max_stored_prekeys));
+  auto alice = client("alice", true);
+  send(alice, "bob", "in a session");
+  ASSERT_EQ(receive(bob, 1).size(), 1u);
+  stop(bob);
+  stop(alice);
+  auto run = [](const std::string& path, const std::string& sql) {
+    auto db = courier::database::open(path);
+    ASSERT_TRUE(db) << courier::explain(db.error());
+    auto err = db->exec(sql);
+    EXPECT_FALSE(err) << courier::explain(err);
+  };
+  // The router "forgets" bob's bundle, and alice's sessions are gone
+  // (trimmed, or a damaged row): she needs a new one.
+  run(router.data + "/directory.db",
+      "DELETE FROM devices WHERE user = 'bob';"
+      "DELETE FROM one_time_prekeys WHERE user = 'bob';");
+  run(courier::user_dir(home(), "alice") + "/client.db", "DELETE FROM ratchets;");
+  alice = client("alice", true);
+  auto sent = ask<std::string>(alice, courier::send_atom::value,
+                               std::string{"bob"}, std::string{"as v1?"});
+  ASSERT_FALSE(sent) << "sent after the router withdrew bob's bundle";
+  EXPECT_EQ(courier::code_of(sent.error()), courier::errc::bundle_withdrawn);
+  EXPECT_NE(courier::explain(sent.error()).find("ask bob to sign in again"),
+            std::string::npos)
+    << courier::explain(sent.error());
+  bob = client("bob", false); // publishes nothing: the router keeps none
+  EXPECT_TRUE(receive(bob, 1, milliseconds{500}).empty());
+  // A peer never seen with letters v3: letters v1, as before.
+  ASSERT_EQ(init_identity(home(), "carol").exit_code, 0);
+  auto carol = client("carol", false);
+  send(alice, "carol", "v1 is all carol has");
+  auto got = receive(carol, 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_FALSE(got[0].forward_secret);
 }
 
 TEST_F(prekeys_test, a_device_without_one_time_prekeys_left_still_receives) {

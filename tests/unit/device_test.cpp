@@ -409,6 +409,72 @@ TEST_F(device_test, a_first_message_from_an_unused_device_id_is_refused) {
   EXPECT_FALSE(bob.dev->has_session("alice"));
 }
 
+// A flood of first messages that reuse alice's (public, valid) device
+// certificate, or one forged copy of it: bob checks each certificate with
+// RSA once, and refuses every forged message.
+TEST_F(device_test, a_flood_of_initiations_costs_one_rsa_check_per_cert) {
+  auto b = bob.bundle(false);
+  // Mallory's own X25519 keys behind alice's real certificate: her
+  // messages cannot open, as she lacks alice's device key.
+  auto mallory = x3dh::make_device(identity_of("mallory"), "alice", 1, t0)
+                   .value();
+  auto flood = [&](const x3dh::device_certificate& cert) {
+    for (int i = 0; i < 100; ++i) {
+      auto started =
+        x3dh::initiate(mallory.first, cert, b, bob.identity, "bob").value();
+      auto session = std::move(*protocol::ratchet::session::init_alice(
+        started.second.sk, b.signed_prekey.key));
+      auto blob = protocol::seal_ratchet_letter(
+        {"alice", "bob", t0, crypto::random_uuid(), "pay mallory"}, session,
+        started.second.ad, 1, bob.dev->id(), started.first);
+      ASSERT_TRUE(blob);
+      auto got = open(bob, alice, *blob);
+      ASSERT_FALSE(got) << "a forged first message opened";
+    }
+  };
+  auto before = bob.dev->certificate_checks();
+  flood(alice.dev->certificate());
+  EXPECT_EQ(bob.dev->certificate_checks() - before, 1u);
+  EXPECT_FALSE(bob.dev->has_session("alice"));
+  auto forged = alice.dev->certificate();
+  forged.signature[7] ^= 1;
+  flood(forged);
+  EXPECT_EQ(bob.dev->certificate_checks() - before, 2u)
+    << "a certificate refused once is checked again";
+  // Alice's real first message needs no second check of her certificate.
+  start(alice, bob);
+  expect_opens(bob, alice, seal(alice, bob, "hi"), "hi");
+  EXPECT_EQ(bob.dev->certificate_checks() - before, 2u);
+  // Another device key under the same name is a certificate of its own.
+  auto other = x3dh::make_device(alice.identity, "alice", 1, t0).value();
+  auto started = x3dh::initiate(other.first, other.second, bob.bundle(false),
+                                bob.identity, "bob");
+  ASSERT_TRUE(started);
+  auto session = std::move(*protocol::ratchet::session::init_alice(
+    started->second.sk, b.signed_prekey.key));
+  auto blob = protocol::seal_ratchet_letter(
+    {"alice", "bob", t0, "new-install", "new phone"}, session,
+    started->second.ad, 1, bob.dev->id(), started->first);
+  ASSERT_TRUE(blob);
+  EXPECT_TRUE(open(bob, alice, *blob));
+  EXPECT_EQ(bob.dev->certificate_checks() - before, 3u);
+}
+
+// What the client checks before it believes a router's `no_bundle`: a
+// peer seen with letters v3, under the key pinned now.
+TEST_F(device_test, peers_seen_with_letters_v3_are_remembered_per_key) {
+  EXPECT_FALSE(alice.dev->knows_v3("bob", bob.identity));
+  start(alice, bob);
+  EXPECT_TRUE(alice.dev->knows_v3("bob", bob.identity)) << "from the bundle";
+  EXPECT_FALSE(bob.dev->knows_v3("alice", alice.identity));
+  expect_opens(bob, alice, seal(alice, bob, "hi"), "hi");
+  EXPECT_TRUE(bob.dev->knows_v3("alice", alice.identity)) << "from a letter";
+  // A changed key (trusted anew) starts from nothing.
+  EXPECT_FALSE(alice.dev->knows_v3("bob", identity_of("mallory")));
+  alice.open();
+  EXPECT_TRUE(alice.dev->knows_v3("bob", bob.identity)) << "kept on disk";
+}
+
 TEST_F(device_test, records_of_letters_dealt_with_long_ago_are_pruned) {
   start(alice, bob);
   expect_opens(bob, alice, seal(alice, bob, "old"), "old");

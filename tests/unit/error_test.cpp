@@ -25,8 +25,9 @@ TEST(errc, names_round_trip) {
   for (auto x : {errc::peer_refused, errc::membership_changed,
                  errc::no_bundle, errc::bad_store_address,
                  errc::schema_too_new, errc::store_unavailable,
-                 errc::store_conflict, errc::backup_damaged,
-                 errc::backup_too_costly, errc::name_blocked,
+                 errc::bundle_withdrawn, errc::store_conflict,
+                 errc::backup_damaged, errc::backup_too_costly,
+                 errc::name_blocked,
                  errc::node_running}) {
     EXPECT_EQ(errc_from_string(to_string(x)), x);
     EXPECT_NE(std::string{to_string(x)}, "internal");
@@ -72,6 +73,7 @@ TEST(errc, values_are_pinned) {
   EXPECT_EQ(static_cast<int>(errc::bad_store_address), 52);
   EXPECT_EQ(static_cast<int>(errc::schema_too_new), 53);
   EXPECT_EQ(static_cast<int>(errc::store_unavailable), 54);
+  EXPECT_EQ(static_cast<int>(errc::bundle_withdrawn), 57);
   EXPECT_EQ(static_cast<int>(errc::store_conflict), 58);
   EXPECT_EQ(static_cast<int>(errc::backup_damaged), 61);
   EXPECT_EQ(static_cast<int>(errc::backup_too_costly), 62);
