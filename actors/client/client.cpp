@@ -59,6 +59,16 @@ struct pending_request {
   reply_fn fn;
 };
 
+/// Where a send's msg_id (or why it failed) goes.
+using sent_fn = std::function<void(caf::expected<std::string>)>;
+
+/// A letter v3 to seal with the others of its burst (see `seal_pending`).
+struct pending_seal {
+  sent_fn rp;
+  outgoing_v3 letter;
+  bool control = false; ///< a read receipt or typing: no history, no follow-up
+};
+
 /// A delivered frame on its way to the listener, kept in arrival order.
 struct inbound {
   uint64_t seq = 0;
@@ -116,6 +126,15 @@ struct client_state {
   /// Messages the listener dealt with, by router seq, to be recorded in
   /// one transaction and then acknowledged (see `record_handled`).
   std::vector<std::pair<uint64_t, inbound_message>> handled;
+  /// Letters v3 delivered in this burst (one mailbox run), by router seq,
+  /// to be opened in one transaction at the flush (see `open_pending`).
+  std::vector<std::pair<uint64_t, received_v3>> to_open;
+  /// Letters v3 sent in this burst, to be sealed in one transaction at the
+  /// flush; their frames are written only after it (see `seal_pending`).
+  std::vector<pending_seal> to_seal;
+  /// A flush_atom to self is on its way: it comes after what is in the
+  /// mailbox now, so everything of this burst goes into one commit.
+  bool flush_due = false;
   std::unordered_map<uint64_t, std::string> sent; ///< router seq -> msg_id
   /// Read receipts per peer: when the last went, and the newest msg_id
   /// waiting for the rest of that second (empty: none waits).
@@ -453,6 +472,14 @@ void with_key(client_ptr self, const std::string& user, key_fn fn) {
 
 void pump(client_ptr self);
 
+// Asks for a flush after the messages in the mailbox now: the letters,
+// seals and records of one burst then share one commit each.
+void schedule_flush(client_ptr self) {
+  if (std::exchange(self->state.flush_due, true))
+    return;
+  self->send(self, flush_atom::value);
+}
+
 void finish_inbound(client_ptr self, uint64_t seq,
                     std::optional<inbound_message> msg, bool ack = true) {
   for (auto& in : self->state.incoming)
@@ -557,8 +584,7 @@ void pump(client_ptr self) {
             // Recorded with the others the listener answers before the
             // actor gets to the flush: one commit for a burst.
             st.handled.emplace_back(seq, msg);
-            if (st.handled.size() == 1)
-              self->send(self, flush_atom::value);
+            schedule_flush(self);
           } else {
             st.in_hand.erase({msg.from, msg.msg_id});
           }
@@ -587,15 +613,13 @@ void on_opened(client_ptr self, uint64_t seq, int64_t accepted_ts,
                                  true});
 }
 
-// A letter v3 from `from`, opened in the actor: a ratchet step costs
-// microseconds. The plaintext and the session's new state are on disk
+// What became of a letter v3 from `from`, opened in the actor (a ratchet
+// step costs microseconds): called once the batch it was opened in is
+// committed, so the plaintext and the session's new state are on disk
 // before the message goes on towards its acknowledgement.
-void open_v3(client_ptr self, uint64_t seq, int64_t accepted_ts,
-             const std::string& from, const std::string& blob,
-             const crypto::key& sender) {
+void on_opened_v3(client_ptr self, uint64_t seq, const std::string& from,
+                  caf::expected<opened_v3> opened) {
   auto& st = self->state;
-  auto opened = st.dev->open_letter(st.cfg.user, from, blob, sender,
-                                    accepted_ts, now_ms());
   if (!opened) {
     if (code_of(opened.error()) == errc::storage_failure) {
       // Nothing was kept: the router keeps it and delivers it again.
@@ -618,6 +642,33 @@ void open_v3(client_ptr self, uint64_t seq, int64_t accepted_ts,
     return finish_inbound(self, seq, std::nullopt);
   }
   finish_inbound(self, seq, std::move(msg));
+}
+
+// Queues a letter v3 for the flush: the letters of one burst open in one
+// transaction (a savepoint each), and none goes on before its commit.
+void open_v3(client_ptr self, uint64_t seq, int64_t accepted_ts,
+             const std::string& from, const std::string& blob,
+             const crypto::key& sender) {
+  self->state.to_open.emplace_back(seq,
+                                   received_v3{from, blob, sender, accepted_ts});
+  schedule_flush(self);
+}
+
+// Opens the letters v3 of this burst in one commit, then lets each go on.
+void open_pending(client_ptr self) {
+  auto& st = self->state;
+  if (st.to_open.empty())
+    return;
+  auto batch = std::move(st.to_open);
+  st.to_open.clear();
+  std::vector<received_v3> letters;
+  letters.reserve(batch.size());
+  for (auto& [seq, l] : batch)
+    letters.push_back(std::move(l));
+  auto results = st.dev->open_letters(st.cfg.user, letters, now_ms());
+  for (size_t i = 0; i < batch.size(); ++i)
+    on_opened_v3(self, batch[i].first, letters[i].from,
+                 std::move(results[i]));
 }
 
 // The sender's pinned key comes first: the worker checks the signature
@@ -793,6 +844,7 @@ void on_disconnect(client_ptr self) {
   st.at = phase::idle;
   st.chan = protocol::channel{};
   st.incoming.clear(); // unacked messages come again on the next connection
+  st.to_open.clear();  // opened by no one yet: they come again too
   st.outbox.clear();   // what was waiting is in `waiting`
   if (std::exchange(st.try_next, false)
       && (st.connect_pending || st.reconnecting)) {
@@ -952,9 +1004,6 @@ void fetch_bundle(client_ptr self,
 
 // -- sending ---------------------------------------------------------------
 
-/// Where a send's msg_id (or why it failed) goes.
-using sent_fn = std::function<void(caf::expected<std::string>)>;
-
 // Hands a sealed letter to the router; replies the msg_id once accepted.
 void post_letter(client_ptr self, sent_fn rp,
                  const protocol::letter& content, std::string blob,
@@ -1059,11 +1108,10 @@ void send_letter(client_ptr self, sent_fn rp,
       protocol::letter content{st.cfg.user, to, now_ms(),
                                crypto::random_uuid(), body};
       if (*ready) {
+        // Sealed at the flush with the others of this burst (one commit).
         bool sign = bank::must_be_signed(st.cfg.user, to);
-        auto blob = st.dev->seal_letter(content, sign, content.ts);
-        if (!blob)
-          return (void) rp(blob.error());
-        return post_letter(self, rp, content, std::move(*blob), control);
+        st.to_seal.push_back({rp, outgoing_v3{content, sign}, control});
+        return schedule_flush(self);
       }
       std::vector<protocol::reader> readers{{to, sender},
                                             {st.cfg.user, st.cfg.identity}};
@@ -1075,6 +1123,30 @@ void send_letter(client_ptr self, sent_fn rp,
           [=](caf::error& err) mutable { rp(err); });
     });
   });
+}
+
+// Seals the letters v3 of this burst in one transaction and only then,
+// in order, hands their frames to the router: the new session states are
+// on disk before any blob leaves. A failed commit sends none of them.
+void seal_pending(client_ptr self) {
+  auto& st = self->state;
+  if (st.to_seal.empty())
+    return;
+  auto batch = std::move(st.to_seal);
+  st.to_seal.clear();
+  std::vector<outgoing_v3> letters;
+  letters.reserve(batch.size());
+  for (auto& p : batch)
+    letters.push_back(p.letter);
+  auto blobs = st.dev->seal_letters(letters, now_ms());
+  crash_point("sealed");
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!blobs[i])
+      batch[i].rp(blobs[i].error());
+    else
+      post_letter(self, batch[i].rp, letters[i].content,
+                  std::move(*blobs[i]), batch[i].control);
+  }
 }
 
 // -- control letters (read receipts, typing) --------------------------------
@@ -1324,6 +1396,9 @@ client(client_actor::stateful_pointer<client_state> self, client_config cfg,
       return rp;
     },
     [=](flush_atom) {
+      self->state.flush_due = false;
+      open_pending(self);
+      seal_pending(self);
       record_handled(self);
       pump(self);
     },

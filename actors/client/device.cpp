@@ -1011,4 +1011,53 @@ caf::expected<opened_v3> device::open_letter(const std::string& me,
   return last;
 }
 
+std::vector<caf::expected<std::string>>
+device::seal_letters(const std::vector<outgoing_v3>& batch, int64_t now_ms) {
+  std::vector<caf::expected<std::string>> out;
+  out.reserve(batch.size());
+  auto tx = transaction::begin(db_->sql());
+  if (!tx) {
+    for (size_t i = 0; i < batch.size(); ++i)
+      out.emplace_back(tx.error());
+    return out;
+  }
+  for (auto& o : batch)
+    out.push_back(seal_letter(o.content, o.sign, now_ms));
+  crash_point("seal_batch_commit");
+  if (auto err = tx->commit()) {
+    // The states in memory ran ahead of the disk: read them again, so the
+    // next seal reuses no key that a blob of this batch used (none left).
+    forget_cached();
+    for (auto& r : out)
+      r = err;
+  }
+  return out;
+}
+
+std::vector<caf::expected<opened_v3>>
+device::open_letters(const std::string& me,
+                     const std::vector<received_v3>& batch, int64_t now_ms) {
+  std::vector<caf::expected<opened_v3>> out;
+  out.reserve(batch.size());
+  auto tx = transaction::begin(db_->sql());
+  if (!tx) {
+    for (size_t i = 0; i < batch.size(); ++i)
+      out.emplace_back(tx.error());
+    return out;
+  }
+  // Each `open_letter` runs in a savepoint of this transaction.
+  for (auto& l : batch)
+    out.push_back(open_letter(me, l.from, l.blob, l.their_identity,
+                              l.accepted_ts, now_ms));
+  crash_point("open_batch_commit");
+  if (auto err = tx->commit()) {
+    // Nothing of the batch is stored, so nothing may be acknowledged (a
+    // letter refused as bad too: the router delivers it again).
+    forget_cached();
+    for (auto& r : out)
+      r = err;
+  }
+  return out;
+}
+
 } // namespace courier

@@ -59,6 +59,22 @@ struct opened_v3 {
   bool used_one_time = false;
 };
 
+/// A received letter v3 waiting to be opened with the others of its burst
+/// (see `device::open_letters`).
+struct received_v3 {
+  std::string from;
+  std::string blob;
+  crypto::key their_identity; ///< `from`'s pinned RSA key
+  int64_t accepted_ts = 0;
+};
+
+/// A letter waiting to be sealed with the others of its burst (see
+/// `device::seal_letters`).
+struct outgoing_v3 {
+  protocol::letter content;
+  bool sign = false;
+};
+
 /// This device's end-to-end state for letters v3: its X25519 identity and
 /// Ed25519 signing keys (certified by the user's RSA identity), its signed
 /// and one-time prekeys, and its Double Ratchet sessions with other
@@ -111,6 +127,24 @@ public:
   /// before the blob is returned.
   caf::expected<std::string> seal_letter(const protocol::letter& content,
                                          bool sign, int64_t now_ms);
+
+  /// Seals each letter as `seal_letter` does, all in one transaction
+  /// (group commit): the results in order, each blob usable only because
+  /// the one commit stored every new state. If that commit fails, every
+  /// result is its error and memory goes back to what is on disk, so no
+  /// blob of the batch may leave.
+  std::vector<caf::expected<std::string>>
+  seal_letters(const std::vector<outgoing_v3>& batch, int64_t now_ms);
+
+  /// Opens each letter as `open_letter` does, all in one transaction with
+  /// a savepoint per letter (a letter that fails to store rolls back alone):
+  /// the results in order, valid only once this returns, as the one commit
+  /// has stored them. If that commit fails, every result is its error
+  /// (`storage_failure`: nothing may be acknowledged) and memory goes back
+  /// to what is on disk.
+  std::vector<caf::expected<opened_v3>>
+  open_letters(const std::string& me, const std::vector<received_v3>& batch,
+               int64_t now_ms);
 
   /// Opens a letter v3 from `from`, whose RSA key is `their_identity`
   /// (pinned). A first message (with an X3DH initiation) starts a session

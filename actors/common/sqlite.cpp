@@ -221,18 +221,25 @@ int64_t database::last_insert_id() const {
 }
 
 caf::expected<transaction> transaction::begin(database& db) {
-  if (auto err = db.exec("BEGIN IMMEDIATE"))
+  // Inside another transaction (a batch of letters), a savepoint: a part
+  // that fails rolls back alone, and the outer commit writes the rest.
+  bool nested = sqlite3_get_autocommit(db.get()) == 0;
+  if (auto err = db.exec(nested ? "SAVEPOINT part" : "BEGIN IMMEDIATE"))
     return err;
-  return transaction{&db};
+  return transaction{&db, nested};
 }
 
 transaction::~transaction() {
-  if (db_ != nullptr)
+  if (db_ == nullptr)
+    return;
+  if (nested_)
+    db_->exec("ROLLBACK TO part; RELEASE part");
+  else
     db_->exec("ROLLBACK");
 }
 
 caf::error transaction::commit() {
-  auto err = db_->exec("COMMIT");
+  auto err = db_->exec(nested_ ? "RELEASE part" : "COMMIT");
   if (!err)
     db_ = nullptr;
   return err;

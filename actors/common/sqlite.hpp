@@ -127,20 +127,25 @@ private:
 
 /// A write transaction: `BEGIN IMMEDIATE` when made, `ROLLBACK` when it
 /// goes away uncommitted, so that an early return leaves nothing behind.
+/// Begun inside another transaction, it is a savepoint of that one:
+/// `commit` releases it (the outer commit makes it durable) and going away
+/// uncommitted rolls back its own writes only.
 class transaction {
 public:
   static caf::expected<transaction> begin(database& db);
   transaction(transaction&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)) {}
+    : db_(std::exchange(other.db_, nullptr)), nested_(other.nested_) {}
   transaction& operator=(transaction&&) = delete;
   ~transaction();
 
-  /// Commits; afterwards the guard does nothing.
+  /// Commits (or releases the savepoint); afterwards the guard does
+  /// nothing.
   caf::error commit();
 
 private:
-  explicit transaction(database* db) : db_(db) {}
+  transaction(database* db, bool nested) : db_(db), nested_(nested) {}
   database* db_;
+  bool nested_;
 };
 
 } // namespace courier

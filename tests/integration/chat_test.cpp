@@ -623,9 +623,11 @@ TEST_F(chat_test, a_kill_while_receiving_loses_nothing_and_shows_nothing_twice) 
     << first.out;
   ASSERT_EQ(recv("bob", 1).size(), 1u);
   // Killed inside the transaction that stores the plaintext and the new
-  // state, after it, and after the message was shown and recorded but
-  // before the router heard the ack.
-  for (std::string point : {"before_commit", "opened", "recorded"}) {
+  // state (in its letter's savepoint, and before the burst's one commit),
+  // after it, and after the message was shown and recorded but before the
+  // router heard the ack.
+  for (std::string point :
+       {"before_commit", "open_batch_commit", "opened", "recorded"}) {
     auto body = "through " + point;
     ASSERT_EQ(as("alice", {"send", "bob", body}).exit_code, 0);
     auto argv = cli(home(), router.address(), "bob",
@@ -770,4 +772,24 @@ TEST_F(chat_test, read_receipts_are_coalesced_checked_and_never_printed) {
                   std::string{"\"type\""}, uint32_t{10})
       .receive([](std::vector<history_entry>& rows) { EXPECT_TRUE(rows.empty()); },
                [](caf::error& err) { ADD_FAILURE() << caf::to_string(err); });
+}
+
+TEST_F(chat_test, a_kill_while_sending_sends_nothing_half_done_and_spends_no_key_twice) {
+  ASSERT_EQ(as("bob", {"recv", "--wait", "2"}).exit_code, 0);
+  ASSERT_EQ(as("alice", {"send", "bob", "warm-up"}).exit_code, 0);
+  ASSERT_EQ(recv("bob", 1).size(), 1u);
+  // Killed before the commit that stores the sending states of a burst
+  // (nothing stored, nothing sent) and after it, before the frames were
+  // written (the key is spent on disk and never used again).
+  for (std::string point : {"seal_batch_commit", "sealed"}) {
+    auto argv = cli(home(), router.address(), "alice",
+                    {"send", "bob", "lost at " + point});
+    argv.insert(argv.begin(), {"/usr/bin/env", "COURIER_TEST_CRASH_AT=" + point});
+    auto crashed = run(argv);
+    EXPECT_EQ(crashed.exit_code, 137) << point << ": " << crashed.err;
+    ASSERT_EQ(as("alice", {"send", "bob", "after " + point}).exit_code, 0);
+    auto next = recv("bob", 1);
+    ASSERT_EQ(next.size(), 1u) << point;
+    EXPECT_EQ(next[0].at("body").as_string(), "after " + point);
+  }
 }

@@ -10,6 +10,7 @@
 #include <map>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "actors/client/device.hpp"
 #include "actors/common/error.hpp"
@@ -147,6 +148,24 @@ protected:
   user alice;
   user bob;
 };
+
+// Counts the commits of a connection (sqlite3_commit_hook), or turns each
+// into a rollback, as a full disk would.
+int count_commit(void* n) {
+  ++*static_cast<int*>(n);
+  return 0;
+}
+
+int refuse_commit(void*) {
+  return 1;
+}
+
+// The ratchet message number (N) of a blob.
+uint32_t number_of(const std::string& blob) {
+  auto parsed = protocol::parse_ratchet_letter(blob);
+  EXPECT_TRUE(parsed);
+  return parsed ? parsed->message.head.n : 0;
+}
 
 bool has_initiation(const std::string& blob) {
   auto parsed = protocol::parse_ratchet_letter(blob);
@@ -700,4 +719,108 @@ TEST_F(device_test, a_database_of_a_newer_version_is_refused) {
   auto made = device::open(alice.db, "alice", alice.identity, t0);
   ASSERT_FALSE(made);
   EXPECT_EQ(code_of(made.error()), errc::storage_failure);
+}
+
+TEST_F(device_test, a_burst_of_letters_is_sealed_and_opened_in_one_commit_each) {
+  start(alice, bob);
+  std::vector<outgoing_v3> out;
+  for (int i = 0; i < 5; ++i)
+    out.push_back({letter(alice, bob, "order " + std::to_string(i)), i % 2 == 0});
+  int commits = 0;
+  sqlite3_commit_hook(alice.db->sql().get(), count_commit, &commits);
+  auto blobs = alice.dev->seal_letters(out, t0);
+  sqlite3_commit_hook(alice.db->sql().get(), nullptr, nullptr);
+  EXPECT_EQ(commits, 1);
+  std::vector<received_v3> in;
+  for (auto& b : blobs) {
+    ASSERT_TRUE(b) << explain(b.error());
+    in.push_back({"alice", *b, alice.identity, t0});
+  }
+  commits = 0;
+  sqlite3_commit_hook(bob.db->sql().get(), count_commit, &commits);
+  auto opened = bob.dev->open_letters("bob", in, t0);
+  sqlite3_commit_hook(bob.db->sql().get(), nullptr, nullptr);
+  EXPECT_EQ(commits, 1);
+  ASSERT_EQ(opened.size(), 5u);
+  for (size_t i = 0; i < opened.size(); ++i) {
+    ASSERT_TRUE(opened[i]) << explain(opened[i].error());
+    ASSERT_TRUE(opened[i]->msg);
+    EXPECT_EQ(opened[i]->msg->body, "order " + std::to_string(i));
+    EXPECT_EQ(opened[i]->msg->signed_by_sender, i % 2 == 0);
+  }
+  // The one commit holds them all: after a restart each waits on disk.
+  bob.open();
+  for (auto& l : in) {
+    auto again = open(bob, alice, l.blob);
+    ASSERT_TRUE(again) << explain(again.error());
+    EXPECT_TRUE(again->msg);
+  }
+}
+
+TEST_F(device_test, a_letter_failing_in_a_burst_loses_none_of_the_others) {
+  start(alice, bob);
+  std::vector<received_v3> in;
+  for (int i = 0; i < 5; ++i)
+    in.push_back({"alice", seal(alice, bob, "m" + std::to_string(i)),
+                  alice.identity, t0});
+  in[2].blob[in[2].blob.size() / 2] ^= 0x01; // tampered on the way
+  auto opened = bob.dev->open_letters("bob", in, t0);
+  ASSERT_EQ(opened.size(), 5u);
+  EXPECT_FALSE(opened[2]);
+  for (size_t i : {0u, 1u, 3u, 4u}) {
+    ASSERT_TRUE(opened[i]) << i << ": " << explain(opened[i].error());
+    ASSERT_TRUE(opened[i]->msg);
+    EXPECT_EQ(opened[i]->msg->body, "m" + std::to_string(i));
+  }
+  // Stored, and the session goes on from there after a restart.
+  bob.open();
+  for (size_t i : {0u, 1u, 3u, 4u}) {
+    auto again = open(bob, alice, in[i].blob);
+    ASSERT_TRUE(again) << explain(again.error());
+    ASSERT_TRUE(again->msg);
+    EXPECT_EQ(again->msg->body, "m" + std::to_string(i));
+  }
+  expect_opens(bob, alice, seal(alice, bob, "next"), "next");
+}
+
+TEST_F(device_test, a_failed_batch_commit_keeps_nothing_and_spends_no_key) {
+  start(alice, bob);
+  expect_opens(bob, alice, seal(alice, bob, "hello"), "hello");
+  auto before = number_of(seal(alice, bob, "lost on the way"));
+  std::vector<outgoing_v3> out;
+  for (int i = 0; i < 3; ++i)
+    out.push_back({letter(alice, bob, "s" + std::to_string(i)), false});
+  // Sealing: no blob of a batch whose commit failed may be used.
+  sqlite3_commit_hook(alice.db->sql().get(), refuse_commit, nullptr);
+  auto failed = alice.dev->seal_letters(out, t0);
+  sqlite3_commit_hook(alice.db->sql().get(), nullptr, nullptr);
+  ASSERT_EQ(failed.size(), 3u);
+  for (auto& r : failed) {
+    ASSERT_FALSE(r);
+    EXPECT_EQ(code_of(r.error()), errc::storage_failure);
+  }
+  // Memory went back to the disk: the numbers the failed batch used come
+  // again (their blobs never left), and nothing beyond them is skipped.
+  auto blobs = alice.dev->seal_letters(out, t0);
+  std::vector<received_v3> in;
+  for (size_t i = 0; i < blobs.size(); ++i) {
+    ASSERT_TRUE(blobs[i]) << explain(blobs[i].error());
+    EXPECT_EQ(number_of(*blobs[i]), before + 1 + i);
+    in.push_back({"alice", *blobs[i], alice.identity, t0});
+  }
+  // Opening: nothing is kept, nothing may be acknowledged, and the same
+  // letters open when they come again.
+  sqlite3_commit_hook(bob.db->sql().get(), refuse_commit, nullptr);
+  auto refused = bob.dev->open_letters("bob", in, t0);
+  sqlite3_commit_hook(bob.db->sql().get(), nullptr, nullptr);
+  for (auto& r : refused) {
+    ASSERT_FALSE(r);
+    EXPECT_EQ(code_of(r.error()), errc::storage_failure);
+  }
+  auto opened = bob.dev->open_letters("bob", in, t0);
+  for (size_t i = 0; i < opened.size(); ++i) {
+    ASSERT_TRUE(opened[i]) << explain(opened[i].error());
+    ASSERT_TRUE(opened[i]->msg);
+    EXPECT_EQ(opened[i]->msg->body, "s" + std::to_string(i));
+  }
 }
