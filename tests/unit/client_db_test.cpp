@@ -277,9 +277,11 @@ TEST_F(client_db_test, a_database_from_before_read_receipts_is_migrated) {
   auto opened = client_db::open(path);
   ASSERT_TRUE(opened) << to_string(opened.error());
   EXPECT_EQ(*opened->mark_read("bob", "o1"), 1u);
-  auto rows = opened->history("bob", 10);
-  ASSERT_EQ(rows.size(), 1u);
-  EXPECT_TRUE(rows[0].read);
+  // Its text is sealed only when the device opens the database (its
+  // migration); the mark is in the new column already.
+  auto read = opened->sql().scalar("SELECT read FROM history WHERE msg_id = 'o1'");
+  ASSERT_TRUE(read);
+  EXPECT_EQ(*read, 1);
 }
 
 namespace {

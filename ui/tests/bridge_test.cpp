@@ -577,6 +577,8 @@ private Q_SLOTS:
     // (they waited out their 10-20 s timeouts before).
     QVERIFY2(took.elapsed() < 8000 * test::time_factor(),
              qPrintable(QString::number(took.elapsed())));
+  }
+
   void the_privacy_settings_are_remembered() {
     {
       ui::Bridge b;
