@@ -837,7 +837,12 @@ void Bridge::onInbound(const inbound_message& m) {
   contacts_.ensure(from);
   if (!messages_.addIncoming(from, body, qs(m.msg_id), m.sent_ts))
     return;
-  unread_newest_.insert(from, qs(m.msg_id));
+  // The newest by its sender's clock, which orders the sender's own view
+  // (a receipt marks read what comes before it there), whatever order the
+  // letters came in.
+  if (auto it = unread_newest_.find(from);
+      it == unread_newest_.end() || it->second <= m.sent_ts)
+    unread_newest_.insert(from, {qs(m.msg_id), m.sent_ts});
   contacts_.setPreview(from, body);
   if (from != current_peer_)
     contacts_.bumpUnread(from);
@@ -872,7 +877,7 @@ void Bridge::markRead(const QString& peer) {
       unread_newest_.erase(it);
     return;
   }
-  caf::anon_send(client_, read_atom::value, ss(peer), ss(*it));
+  caf::anon_send(client_, read_atom::value, ss(peer), ss(it->first));
   unread_newest_.erase(it);
 }
 

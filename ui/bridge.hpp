@@ -350,7 +350,7 @@ private:
   bool typing_ = true;
   /// The newest message of each peer that came and is not covered by a
   /// read receipt yet.
-  QHash<QString, QString> unread_newest_;
+  QHash<QString, QPair<QString, qint64>> unread_newest_; ///< msg_id, sent_ts
   /// Saves one app setting in the data home's courier-chat.ini.
   void saveSetting(const QString& key, bool on);
   /// A read receipt or typing indicator from `from` (never a message).
