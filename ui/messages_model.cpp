@@ -314,10 +314,16 @@ int MessagesModel::setReadUpTo(const QString& peer, const QString& msg_id) {
   for (int i = 0; i < conv.size(); ++i)
     if (conv[i].outgoing && !conv[i].event && conv[i].msg_id == msg_id)
       last = i;
+  if (last < 0)
+    return 0;
+  // Up to the one named, and what was sent in the same millisecond (the
+  // reader may have had those in the other order), as the client's
+  // history does.
+  auto until = conv[last].ts;
   int changed = 0;
-  for (int i = 0; i <= last; ++i) {
+  for (int i = 0; i < conv.size(); ++i) {
     auto& m = conv[i];
-    if (!m.outgoing || m.event
+    if ((i > last && m.ts > until) || !m.outgoing || m.event
         || (m.state != QLatin1String("accepted")
             && m.state != QLatin1String("delivered")))
       continue;

@@ -384,13 +384,16 @@ caf::error client_db::mark_delivered(const std::string& msg_id) {
 
 caf::expected<uint64_t> client_db::mark_read(const std::string& peer,
                                              const std::string& msg_id) {
-  // Only messages this user sent to `peer`, up to the one named: an id
-  // that is unknown, incoming, or of a message to someone else is no row
-  // of the subquery, and then nothing matches.
+  // Only messages this user sent to `peer`, up to the one named (before
+  // it here, or sent in the same millisecond: the reader may have had
+  // those in either order): an id that is unknown, incoming, or of a
+  // message to someone else is no row of the subquery, and then nothing
+  // matches.
   auto stmt = db_.prepare(
     "UPDATE history SET read = 1, delivered = 1 WHERE peer = ?1"
-    " AND outgoing = 1 AND read = 0 AND id <= (SELECT id FROM history"
-    " WHERE peer = ?1 AND outgoing = 1 AND msg_id = ?2)");
+    " AND outgoing = 1 AND read = 0 AND EXISTS (SELECT 1 FROM history h"
+    " WHERE h.peer = ?1 AND h.outgoing = 1 AND h.msg_id = ?2"
+    " AND (history.id <= h.id OR history.ts <= h.ts))");
   if (!stmt)
     return stmt.error();
   if (auto err = stmt->bind(1, peer).bind(2, msg_id).run())

@@ -274,8 +274,14 @@ TEST_F(chat_test, changed_contact_key_blocks_sending_until_trusted) {
   router.proc.kill_hard();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((router.data + "/directory.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DELETE FROM users WHERE name = 'bob'", nullptr,
-                         nullptr, nullptr),
+  // With the name go its device and prekeys, as `admin rebind` does: a
+  // bundle of the old bob, certified by his old key, would otherwise wait
+  // there until the new bob publishes his (a race under load).
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DELETE FROM users WHERE name = 'bob';"
+                         "DELETE FROM devices WHERE user = 'bob';"
+                         "DELETE FROM one_time_prekeys WHERE user = 'bob'",
+                         nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
   router = router_process::start(dir / "router", port);
