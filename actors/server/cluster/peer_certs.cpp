@@ -187,17 +187,20 @@ caf::error bad(const std::string& what) {
 } // namespace
 
 std::optional<std::string> parse_fingerprint(const std::string& text) {
-  std::string out;
+  // Into a fixed buffer: g++ 12 took the move out of a local string for an
+  // out-of-bounds copy (-Warray-bounds).
+  char hex[64];
+  size_t n = 0;
   for (char c : text) {
     if (c == ':')
       continue;
-    if (!std::isxdigit(static_cast<unsigned char>(c)))
+    if (!std::isxdigit(static_cast<unsigned char>(c)) || n == sizeof(hex))
       return std::nullopt;
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    hex[n++] = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
-  if (out.size() != 64)
+  if (n != sizeof(hex))
     return std::nullopt;
-  return out;
+  return std::optional<std::string>{std::in_place, hex, n};
 }
 
 std::string certificate_fingerprint(X509* cert) {
