@@ -16,6 +16,9 @@ constexpr const char* usage =
   "        [--latency-messages N] [--window W] [--timeout S]\n"
   "        [--store STORE [--side-by-side]]   (--side-by-side: the same\n"
   "        run on SQLite first, then on STORE)\n"
+  "  offline --messages M --size BYTES [--pairs K] [--routers 1|2]\n"
+  "        [--store STORE] [--window W] [--router-args ...]   (recipients\n"
+  "        signed out: messages/s stored, then delivered at sign-in)\n"
   "  handshake --connections N [--threads T] [--router-args ...]\n"
   "  handshake-crypto [--rounds N]   (the router's public-key work, in-process)\n"
   "  e2e-crypto [--rounds N] [--size B]   (opening a message: v1 letter vs\n"
@@ -62,6 +65,8 @@ int main(int argc, char** argv) {
       run = run_ledger;
     else if (scenario == "peer-mosquitto")
       run = run_peer_mosquitto;
+    else if (scenario == "offline")
+      run = run_offline;
     else {
       std::cerr << "courier-bench: unknown scenario '" << scenario << "'\n"
                 << usage;

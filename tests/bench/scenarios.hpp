@@ -61,6 +61,7 @@ int run_e2e_crypto(const options& opts, bool json);
 int run_idle(const options& opts, bool json);
 int run_ledger(const options& opts, bool json);
 int run_peer_mosquitto(const options& opts, bool json);
+int run_offline(const options& opts, bool json);
 
 /// The Courier relay scenario; `ok` says whether every message arrived.
 result relay_courier(const relay_params& p, bool& ok);
