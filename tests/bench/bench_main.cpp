@@ -19,6 +19,9 @@ constexpr const char* usage =
   "  offline --messages M --size BYTES [--pairs K] [--routers 1|2]\n"
   "        [--store STORE] [--window W] [--router-args ...]   (recipients\n"
   "        signed out: messages/s stored, then delivered at sign-in)\n"
+  "  failover --store STORE [--rounds N] [--timeout S]   (kill -9 the\n"
+  "        router bob is at: time until he is signed in at the other and\n"
+  "        has alice's message; two routers on one PostgreSQL store)\n"
   "  handshake --connections N [--threads T] [--router-args ...]\n"
   "  handshake-crypto [--rounds N]   (the router's public-key work, in-process)\n"
   "  e2e-crypto [--rounds N] [--size B]   (opening a message: v1 letter vs\n"
@@ -67,6 +70,8 @@ int main(int argc, char** argv) {
       run = run_peer_mosquitto;
     else if (scenario == "offline")
       run = run_offline;
+    else if (scenario == "failover")
+      run = run_failover;
     else {
       std::cerr << "courier-bench: unknown scenario '" << scenario << "'\n"
                 << usage;

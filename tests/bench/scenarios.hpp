@@ -62,6 +62,7 @@ int run_idle(const options& opts, bool json);
 int run_ledger(const options& opts, bool json);
 int run_peer_mosquitto(const options& opts, bool json);
 int run_offline(const options& opts, bool json);
+int run_failover(const options& opts, bool json);
 
 /// The Courier relay scenario; `ok` says whether every message arrived.
 result relay_courier(const relay_params& p, bool& ok);
