@@ -4,7 +4,9 @@
 #include <arpa/inet.h>
 #include <atomic>
 #include <cerrno>
+#include <cinttypes>
 #include <cmath>
+#include <cstdio>
 #include <csignal>
 #include <cstring>
 #include <fstream>
@@ -23,6 +25,8 @@
 
 #include "actors/protocol/frame.hpp"
 #include "actors/protocol/handshake.hpp"
+#include "crypto/random.hpp"
+#include "tests/support/pg_server.hpp"
 
 namespace courier::bench {
 
@@ -294,6 +298,98 @@ const crypto::key& bench_key() {
     k = *g;
   });
   return k;
+}
+
+void joiner::join() {
+  for (auto& t : threads)
+    if (t.joinable())
+      t.join();
+}
+
+std::string make_blob(size_t size) {
+  static const char alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  auto rnd = crypto::random_bytes(size);
+  std::string blob(size, 'A');
+  for (size_t i = 0; i < size; ++i)
+    blob[i] = alphabet[static_cast<unsigned char>(rnd[i]) % 64];
+  return blob;
+}
+
+void stamp(std::string& blob, int64_t ns) {
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016" PRIx64, static_cast<uint64_t>(ns));
+  std::copy(hex, hex + 16, blob.begin());
+}
+
+int64_t unstamp(std::string_view blob) {
+  if (blob.size() < 16)
+    return 0;
+  return static_cast<int64_t>(
+    std::strtoull(std::string{blob.substr(0, 16)}.c_str(), nullptr, 16));
+}
+
+int64_t now_ns() {
+  return duration_cast<nanoseconds>(clock::now().time_since_epoch()).count();
+}
+
+// -- stores ----------------------------------------------------------------------
+
+namespace {
+
+// The database store_of() made in the bench's own server, if it did.
+std::string temp_store;
+
+} // namespace
+
+bool is_postgresql(const std::string& store) {
+  return store.rfind("postgresql://", 0) == 0
+         || store.rfind("postgres://", 0) == 0;
+}
+
+std::string store_of(const options& opts) {
+  auto store = opts.str("store", "");
+  if (store.empty() || store == "sqlite")
+    return {};
+  if (store == "postgresql-temp") {
+    if (temp_store.empty()) {
+      auto& pg = test::pg_server::shared();
+      if (!pg.ok())
+        throw std::runtime_error("cannot start PostgreSQL: " + pg.why());
+      temp_store = pg.fresh_database();
+      if (temp_store.empty())
+        throw std::runtime_error("cannot create a database: " + pg.why());
+    }
+    return temp_store;
+  }
+  if (!is_postgresql(store))
+    throw std::runtime_error("--store takes sqlite, postgresql-temp or a "
+                             "postgresql://... address, not '" + store + "'");
+  return store;
+}
+
+std::string store_note(const std::string& store) {
+  if (store.empty())
+    return "routers on SQLite in their data folders (WAL, synchronous=FULL, "
+           "group commit)";
+  if (store == temp_store)
+    return "routers on a throwaway PostgreSQL server of the bench's own "
+           "(fsync off, synchronous_commit off): the scenario works, the "
+           "figures are not durable ones";
+  return "routers on PostgreSQL (--store, one database for both routers)";
+}
+
+std::string run_tag() {
+  static const std::string tag = [] {
+    auto rnd = crypto::random_bytes(3);
+    char hex[7];
+    std::snprintf(hex, sizeof(hex), "%02x%02x%02x",
+                  static_cast<unsigned>(static_cast<unsigned char>(rnd[0])),
+                  static_cast<unsigned>(static_cast<unsigned char>(rnd[1])),
+                  static_cast<unsigned>(static_cast<unsigned char>(rnd[2])));
+    return std::string{hex};
+  }();
+  return tag;
 }
 
 std::string_view json_str(std::string_view text, std::string_view key) {

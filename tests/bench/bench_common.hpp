@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <sys/types.h>
+#include <thread>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -137,6 +138,38 @@ private:
   protocol::channel chan_;
   std::string sealed_, plain_;
 };
+
+/// Threads joined when it goes (a throw must not leave one running).
+struct joiner {
+  std::vector<std::thread> threads;
+  ~joiner() { join(); }
+  void join();
+};
+
+/// A printable opaque payload of `size` bytes; the first 16 characters
+/// carry a send time once stamp() wrote it.
+std::string make_blob(size_t size);
+/// Writes `ns` (hex nanoseconds of the steady clock) into the blob.
+void stamp(std::string& blob, int64_t ns);
+/// The time stamp() wrote (0 if none).
+int64_t unstamp(std::string_view blob);
+/// Nanoseconds of the steady clock.
+int64_t now_ns();
+
+/// Where routers keep their state, from `--store`: "" (SQLite in their
+/// data folders), a postgresql:// address as given (an empty database the
+/// bench may use), or for `--store postgresql-temp` a fresh database in a
+/// throwaway PostgreSQL server of the bench's own (fsync off: for checks
+/// of the scenario, not for figures). Throws on anything else.
+std::string store_of(const options& opts);
+/// True for a postgresql:// address.
+bool is_postgresql(const std::string& store);
+/// A note saying where the routers kept their state.
+std::string store_note(const std::string& store);
+/// Six random hex digits, put in the bench's user names: a PostgreSQL
+/// store the bench ran on before already binds the old names to the old
+/// run's key.
+std::string run_tag();
 
 /// Finds `"key":"` in a JSON text and returns the string value after it
 /// (no escapes expected: ids, names, hex blobs).

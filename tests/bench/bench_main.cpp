@@ -14,6 +14,14 @@ constexpr const char* usage =
   "  relay --pairs K --messages M --size BYTES [--rate R] [--routers 1|2]\n"
   "        [--router-args \"--opt=value ...\"]\n"
   "        [--latency-messages N] [--window W] [--timeout S]\n"
+  "        [--store STORE [--side-by-side]]   (--side-by-side: the same\n"
+  "        run on SQLite first, then on STORE)\n"
+  "  offline --messages M --size BYTES [--pairs K] [--routers 1|2]\n"
+  "        [--store STORE] [--window W] [--router-args ...]   (recipients\n"
+  "        signed out: messages/s stored, then delivered at sign-in)\n"
+  "  failover --store STORE [--rounds N] [--timeout S]   (kill -9 the\n"
+  "        router bob is at: time until he is signed in at the other and\n"
+  "        has alice's message; two routers on one PostgreSQL store)\n"
   "  handshake --connections N [--threads T] [--router-args ...]\n"
   "  handshake-crypto [--rounds N]   (the router's public-key work, in-process)\n"
   "  e2e-crypto [--rounds N] [--size B]   (opening a message: v1 letter vs\n"
@@ -23,6 +31,10 @@ constexpr const char* usage =
   "         [--ledger postgresql://...]   (an empty database; the ledger\n"
   "         alone runs there instead of SQLite)\n"
   "  peer-mosquitto [relay options]\n"
+  "STORE, where routers keep their state: sqlite (the default: files in\n"
+  "their data folders), postgresql://... (an empty database the bench may\n"
+  "use; two routers share it), or postgresql-temp (a throwaway PostgreSQL\n"
+  "server the bench starts, fsync off: checks the scenario, not figures).\n"
   "Every scenario starts its own processes on 127.0.0.1 in a temporary\n"
   "folder and kills them when done; --time-limit (default 1800 s) ends the\n"
   "whole run.\n";
@@ -56,6 +68,10 @@ int main(int argc, char** argv) {
       run = run_ledger;
     else if (scenario == "peer-mosquitto")
       run = run_peer_mosquitto;
+    else if (scenario == "offline")
+      run = run_offline;
+    else if (scenario == "failover")
+      run = run_failover;
     else {
       std::cerr << "courier-bench: unknown scenario '" << scenario << "'\n"
                 << usage;
@@ -72,6 +88,7 @@ int main(int argc, char** argv) {
     opts.str("letters", "");
     opts.str("ledger", "");
     opts.num("rounds", 0);
+    opts.flag("side-by-side");
     if (auto bad = opts.unused(); !bad.empty()) {
       std::cerr << "courier-bench: unknown option '" << bad.front() << "'\n"
                 << usage;

@@ -10,7 +10,6 @@
 #include <sys/resource.h>
 #include <thread>
 
-#include "crypto/random.hpp"
 #include "tests/bench/scenarios.hpp"
 #include "tests/support/cluster.hpp"
 #include "tests/support/harness.hpp"
@@ -37,6 +36,7 @@ relay_params relay_params::from(const options& opts) {
   p.router_args = router_args_of(opts);
   if (p.routers < 1 || p.routers > 2)
     throw std::runtime_error("--routers is 1 or 2");
+  p.store = store_of(opts);
   return p;
 }
 
@@ -48,45 +48,6 @@ double self_cpu_seconds() {
   return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
          + static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
-
-// A printable opaque payload of `size` bytes; the first 16 characters
-// carry the send time (hex nanoseconds of the steady clock).
-std::string make_blob(size_t size) {
-  static const char alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  auto rnd = crypto::random_bytes(size);
-  std::string blob(size, 'A');
-  for (size_t i = 0; i < size; ++i)
-    blob[i] = alphabet[static_cast<unsigned char>(rnd[i]) % 64];
-  return blob;
-}
-
-void stamp(std::string& blob, int64_t ns) {
-  char hex[17];
-  std::snprintf(hex, sizeof(hex), "%016" PRIx64, static_cast<uint64_t>(ns));
-  std::copy(hex, hex + 16, blob.begin());
-}
-
-int64_t now_ns() {
-  return duration_cast<nanoseconds>(clock::now().time_since_epoch()).count();
-}
-
-int64_t unstamp(std::string_view blob) {
-  if (blob.size() < 16)
-    return 0;
-  return static_cast<int64_t>(
-    std::strtoull(std::string{blob.substr(0, 16)}.c_str(), nullptr, 16));
-}
-
-struct joiner {
-  std::vector<std::thread> threads;
-  ~joiner() { join(); }
-  void join() {
-    for (auto& t : threads)
-      if (t.joinable())
-        t.join();
-  }
-};
 
 // One run: every sender sends `count` messages to its receiver; `rate`
 // 0 means as fast as the window allows, otherwise msgs/s per sender.
@@ -274,34 +235,66 @@ run_stats run_once(std::vector<std::unique_ptr<edge_conn>>& senders,
   return stats;
 }
 
-// Two routers as one cluster over the mutual-TLS backbone.
-struct bench_cluster {
-  std::vector<test::router_spec> spec;
-  std::vector<test::router_process> routers;
-};
-
-bench_cluster start_cluster(const test::temp_dir& dir,
-                            const std::vector<std::string>& extra) {
-  bench_cluster c;
-  test::make_certs(dir / "tls", {"A", "B"});
-  for (auto name : {"A", "B"})
-    c.spec.push_back({name, "127.0.0.1", test::free_port(), test::free_port(), {}});
-  for (size_t i = 0; i < 2; ++i)
-    c.routers.push_back(
-      test::start_cluster_router(dir, dir / "tls", c.spec, i, extra));
-  for (auto& r : c.routers)
-    track_child(r.proc.pid());
-  if (!test::wait_for_text(c.routers[0].log, "peer B is up"))
-    throw std::runtime_error("the routers did not connect: "
-                             + test::slurp(c.routers[0].log));
-  return c;
-}
-
 } // namespace
 
 std::vector<std::string> unlimited_router_args() {
   return {"--max-names-per-key=0", "--registrations-per-minute=0",
           "--max-connections-per-address=0", "--max-connections=0"};
+}
+
+std::vector<pid_t> bench_routers::pids() const {
+  std::vector<pid_t> out;
+  for (auto& r : routers)
+    out.push_back(r.proc.pid());
+  return out;
+}
+
+void bench_routers::kill(size_t i) {
+  auto& r = routers.at(i);
+  untrack_child(r.proc.pid());
+  r.proc.kill_hard();
+}
+
+void bench_routers::restart(const test::temp_dir& dir, size_t i) {
+  if (spec.empty())
+    throw std::runtime_error("restart: only routers of a cluster");
+  routers.at(i) = test::start_cluster_router(dir, dir / "tls", spec, i, extra);
+  track_child(routers[i].proc.pid());
+}
+
+bench_routers::~bench_routers() {
+  for (auto& r : routers)
+    if (r.proc.pid() > 0) {
+      untrack_child(r.proc.pid());
+      r.proc.kill_hard();
+    }
+}
+
+void start_routers(bench_routers& out, const test::temp_dir& dir,
+                   uint64_t count, const std::string& store,
+                   std::vector<std::string> extra) {
+  if (!store.empty())
+    extra.push_back("--store=" + store);
+  out.extra = extra;
+  if (count == 1) {
+    out.routers.push_back(test::router_process::start(dir / "router", 0, extra));
+    track_child(out.routers[0].proc.pid());
+    return;
+  }
+  // Two routers as one cluster over the mutual-TLS backbone, on fixed
+  // ports so that one can be started again.
+  test::make_certs(dir / "tls", {"A", "B"});
+  for (auto name : {"A", "B"})
+    out.spec.push_back(
+      {name, "127.0.0.1", test::free_port(), test::free_port(), {}});
+  for (size_t i = 0; i < 2; ++i) {
+    out.routers.push_back(
+      test::start_cluster_router(dir, dir / "tls", out.spec, i, extra));
+    track_child(out.routers.back().proc.pid());
+  }
+  if (!test::wait_for_text(out.routers[0].log, "peer B is up"))
+    throw std::runtime_error("the routers did not connect: "
+                             + test::slurp(out.routers[0].log));
 }
 
 std::vector<std::string> router_args_of(const options& opts) {
@@ -320,25 +313,16 @@ result relay_courier(const relay_params& p, bool& ok) {
                                  "--idle-timeout-ms=3600000",
                                  "--sender-rate=0"};
   extra.insert(extra.end(), p.router_args.begin(), p.router_args.end());
-  bench_cluster cluster;
-  if (p.routers == 2) {
-    cluster = start_cluster(dir, extra);
-  } else {
-    cluster.routers.push_back(
-      test::router_process::start(dir / "router", 0, extra));
-    track_child(cluster.routers[0].proc.pid());
-  }
-  std::vector<pid_t> pids;
-  for (auto& r : cluster.routers)
-    pids.push_back(r.proc.pid());
+  bench_routers cluster;
+  start_routers(cluster, dir, p.routers, p.store, extra);
+  auto pids = cluster.pids();
   // With two routers every sender is homed at and connected to A, every
   // receiver homed at and connected to B: each message crosses the
   // backbone (send and its receipt, the ack and the delivered notice).
   const std::vector<std::string> names{"A", "B"};
   auto name_for = [&](const std::string& prefix, uint64_t i, size_t router) {
-    auto base = prefix + std::to_string(i) + "-";
-    return p.routers == 2 ? test::homed_at(base, names[router], names)
-                          : prefix + std::to_string(i);
+    auto base = prefix + std::to_string(i) + "-" + run_tag() + "-";
+    return p.routers == 2 ? test::homed_at(base, names[router], names) : base;
   };
   auto sender_port = cluster.routers.front().port;
   auto receiver_port = cluster.routers.back().port;
@@ -367,6 +351,7 @@ result relay_courier(const relay_params& p, bool& ok) {
                       true);
   result r{"relay"};
   r.add("routers", static_cast<int64_t>(p.routers));
+  r.add("store", std::string{p.store.empty() ? "sqlite" : "postgresql"});
   r.add("pairs", static_cast<int64_t>(p.pairs));
   r.add("messages_per_sender", static_cast<int64_t>(p.messages));
   r.add("size", static_cast<int64_t>(p.size), "B");
@@ -402,14 +387,15 @@ result relay_courier(const relay_params& p, bool& ok) {
   r.note("payloads are pre-built opaque blobs of --size bytes made before the "
          "clock starts (no end-to-end RSA sealing, the router cannot tell); "
          "the session handshake and per-frame AES-256-GCM are done for real");
-  r.note("a sender's answer comes once its message is committed to SQLite "
-         "(synchronous=FULL, group commit) or acked by its recipient "
+  r.note("a sender's answer comes once its message is committed to the "
+         "store or acked by its recipient "
          "(\"delivered\"); receivers ack every delivery, and the router "
          "holds a pushed message up to --ack-hold-ms for that ack before "
          "writing it");
   r.note("router run with --max-frames-per-second=" + fps
          + " since one bench connection carries a whole stream; the load "
            "generator shares the machine's cores with the router");
+  r.note(store_note(p.store));
   if (p.routers == 2)
     r.note("two routers over the mutual-TLS backbone: senders homed at and "
            "connected to A, receivers homed at and connected to B; router CPU "
@@ -427,19 +413,34 @@ result relay_courier(const relay_params& p, bool& ok) {
            + std::to_string(p.pairs * per_sender));
   senders.clear();
   receivers.clear();
-  for (auto& router : cluster.routers) {
-    untrack_child(router.proc.pid());
-    router.proc.kill_hard();
-  }
   return r;
 }
 
 int run_relay(const options& opts, bool json) {
   auto p = relay_params::from(opts);
-  bool ok = false;
-  auto r = relay_courier(p, ok);
+  // The live path should not touch the store: --side-by-side runs the same
+  // load on SQLite first, then on the --store, and prints both.
+  bool both = opts.flag("side-by-side");
+  if (both && p.store.empty())
+    throw std::runtime_error("--side-by-side needs --store postgresql://...");
+  bool ok = true;
+  std::optional<double> base_tp, base_p50;
+  if (both) {
+    auto sqlite = p;
+    sqlite.store.clear();
+    auto r = relay_courier(sqlite, ok);
+    r.print(json);
+    base_tp = r.get("throughput");
+    base_p50 = r.get("latency_p50");
+  }
+  bool good = false;
+  auto r = relay_courier(p, good);
+  if (base_tp && *base_tp > 0)
+    r.add("throughput_vs_sqlite", *r.get("throughput") / *base_tp);
+  if (base_p50 && *base_p50 > 0)
+    r.add("latency_p50_vs_sqlite", *r.get("latency_p50") / *base_p50);
   r.print(json);
-  return ok ? 0 : 1;
+  return ok && good ? 0 : 1;
 }
 
 } // namespace courier::bench
