@@ -823,7 +823,7 @@ void Bridge::onInbound(const inbound_message& m) {
   }
   if (from == user_)
     return;
-  if (is_control_letter(m.body))
+  if (m.control)
     return onControl(from, m);
   if (parse_payment_notice(m.body)) {
     // Only a hint: the bank's signed history shows the payment as an
@@ -850,9 +850,9 @@ void Bridge::onInbound(const inbound_message& m) {
 }
 
 void Bridge::onControl(const QString& from, const inbound_message& m) {
-  auto c = parse_control_letter(m.body);
+  auto c = control_of(m);
   if (!c)
-    return;
+    return; // a kind this app does not know: never a message
   if (c->what == control_letter::kind::read) {
     // The client noted it in the history; the model applies the same
     // rule: only messages this user sent to `from`, up to the one named

@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
                                QStringLiteral("open this conversation at start"),
                                QStringLiteral("NAME")};
   QCommandLineOption tab{QStringLiteral("tab"),
-                         QStringLiteral("start on 'chats' or 'wallet'"),
+                         QStringLiteral("start on 'chats', 'wallet' or 'settings'"),
                          QStringLiteral("TAB"), QStringLiteral("chats")};
   QCommandLineOption bank_fp{
     QStringLiteral("bank-fingerprint"),

@@ -25,7 +25,6 @@
 #include "actors/client/client.hpp"
 #include "actors/client/client_db.hpp"
 #include "actors/client/identity.hpp"
-#include "actors/client/control_letter.hpp"
 #include "actors/client/payment_notice.hpp"
 #include "actors/common/error.hpp"
 #include "actors/common/fingerprint.hpp"
@@ -544,7 +543,7 @@ int cmd_recv(connected_client& s) {
       [&](message_atom, const inbound_message& m) {
         // Read receipts and typing indicators are for apps: taken (so the
         // router drops them), never printed or counted.
-        if (is_control_letter(m.body))
+        if (m.control)
           return true;
         print_message(m);
         ++received;
@@ -802,7 +801,7 @@ struct chat_printer_state {
 caf::behavior chat_printer(caf::stateful_actor<chat_printer_state>* self) {
   return {
     [](message_atom, const inbound_message& m) {
-      if (!is_control_letter(m.body)) // receipts and typing: apps only
+      if (!m.control) // receipts and typing: apps only
         print_message(m);
       return true;
     },

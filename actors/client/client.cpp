@@ -531,8 +531,7 @@ void record_handled(client_ptr self) {
     crash_point("recorded");
     if (st.cfg.keep_history)
       for (auto& [seq, msg] : batch)
-        if (auto c = parse_control_letter(msg.body);
-            c && c->what == control_letter::kind::read)
+        if (auto c = control_of(msg); c && c->what == control_letter::kind::read)
           if (auto n = st.db->mark_read(msg.from, c->up_to); !n)
             warn(self, "could not note a read receipt: " + explain(n.error()));
     if (st.at == phase::open)
@@ -610,7 +609,7 @@ void on_opened(client_ptr self, uint64_t seq, int64_t accepted_ts,
   finish_inbound(self, seq,
                  inbound_message{c.from, c.to, c.body, c.msg_id, c.ts,
                                  accepted_ts, fp ? *fp : std::string{}, false,
-                                 true});
+                                 true, c.control});
 }
 
 // What became of a letter v3 from `from`, opened in the actor (a ratchet
@@ -1106,7 +1105,7 @@ void send_letter(client_ptr self, sent_fn rp,
         return (void) rp(ready.error());
       auto& st = self->state;
       protocol::letter content{st.cfg.user, to, now_ms(),
-                               crypto::random_uuid(), body};
+                               crypto::random_uuid(), body, control};
       if (*ready) {
         // Sealed at the flush with the others of this burst (one commit).
         bool sign = bank::must_be_signed(st.cfg.user, to);

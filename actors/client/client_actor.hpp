@@ -30,13 +30,16 @@ struct inbound_message {
   /// every letter v1, and the bank's orders and receipts in v3. A chat
   /// message in v3 is not signed (deniable).
   bool signed_by_sender = false;
+  /// A control letter (read receipt, typing), never a message: its letter
+  /// said so in a field only clients set, whatever its body looks like.
+  bool control = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, inbound_message& x) {
   return f(caf::meta::type_name("inbound_message"), x.from, x.to, x.body,
            x.msg_id, x.sent_ts, x.accepted_ts, x.sender_fp, x.forward_secret,
-           x.signed_by_sender);
+           x.signed_by_sender, x.control);
 }
 
 /// What `lookup` answers on the client side: a user's key and its pin.

@@ -5,7 +5,6 @@
 #include <sqlite3.h>
 
 #include "actors/common/error.hpp"
-#include "actors/client/control_letter.hpp"
 #include "crypto/key.hpp"
 
 namespace courier {
@@ -106,6 +105,17 @@ caf::expected<client_db> client_db::open(const std::string& path) {
     if (auto err = db->exec("ALTER TABLE history ADD COLUMN"
                             " read INTEGER NOT NULL DEFAULT 0"))
       return err;
+  // Control letters are marked in their letter (added later): an opened
+  // one waiting for the listener must stay one.
+  auto has_control = db->scalar("SELECT COUNT(*) FROM"
+                                " pragma_table_info('inbox')"
+                                " WHERE name = 'control'");
+  if (!has_control)
+    return has_control.error();
+  if (*has_control == 0)
+    if (auto err = db->exec("ALTER TABLE inbox ADD COLUMN"
+                            " control INTEGER NOT NULL DEFAULT 0"))
+      return err;
   // A receipt touches only the unread messages it covers: a peer who
   // sends receipts all day costs a few index rows each, not a scan of
   // the conversation.
@@ -174,7 +184,7 @@ caf::error client_db::record_inbound(const std::vector<inbound_message>& msgs,
       return err;
     // Receipts and typing indicators are no messages: seen (so a
     // repeat is dropped) but never in the history.
-    if (!keep_history || is_control_letter(msg.body))
+    if (!keep_history || msg.control)
       continue;
     if (auto err = insert_history(msg.from, false, msg.body, msg.msg_id,
                                   msg.sent_ts, false))
@@ -186,7 +196,7 @@ caf::error client_db::record_inbound(const std::vector<inbound_message>& msgs,
 std::optional<client_db::opened_letter>
 client_db::opened(const crypto::bytes& hash) {
   auto stmt = db_.prepare("SELECT sender, msg_id, sealed, ts, accepted_ts,"
-                          " sender_fp, signed, handled FROM inbox"
+                          " sender_fp, signed, handled, control FROM inbox"
                           " WHERE hash = ?1");
   if (!stmt)
     return std::nullopt;
@@ -206,7 +216,8 @@ client_db::opened(const crypto::bytes& hash) {
     out.msg = inbound_message{stmt->text_at(0), {},
                               text_of(*body), stmt->text_at(1),
                               stmt->int_at(3), stmt->int_at(4),
-                              stmt->text_at(5), true, stmt->int_at(6) != 0};
+                              stmt->text_at(5), true, stmt->int_at(6) != 0,
+                              stmt->int_at(8) != 0};
   }
   return out;
 }
@@ -225,8 +236,8 @@ caf::error client_db::record_opened(const crypto::bytes& hash,
   }
   auto stmt = db_.prepare(
     "INSERT OR REPLACE INTO inbox(hash, sender, msg_id, sealed, ts,"
-    " accepted_ts, sender_fp, signed, handled, opened_ms)"
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    " accepted_ts, sender_fp, signed, handled, opened_ms, control)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
   if (!stmt)
     return stmt.error();
   inbound_message none;
@@ -242,7 +253,8 @@ caf::error client_db::record_opened(const crypto::bytes& hash,
     .bind(7, m.sender_fp)
     .bind(8, int64_t{m.signed_by_sender ? 1 : 0})
     .bind(9, int64_t{msg ? 0 : 1})
-    .bind(10, now_ms);
+    .bind(10, now_ms)
+    .bind(11, int64_t{m.control ? 1 : 0});
   return stmt->run();
 }
 

@@ -975,7 +975,7 @@ caf::expected<opened_v3> device::open_letter(const std::string& me,
       auto& c = opened->content;
       msg = inbound_message{c.from, c.to, c.body, c.msg_id, c.ts, accepted_ts,
                             fingerprint_of(from, their_identity), true,
-                            is_signed};
+                            is_signed, c.control};
     }
     bool used_one_time = fresh.has_value() && init->one_time.has_value();
     auto tx = transaction::begin(db_->sql());

@@ -121,6 +121,15 @@ bool json_object_reader::boolean(std::string_view name) {
   return ok() && v->get_bool();
 }
 
+bool json_object_reader::flag(std::string_view name) {
+  auto* v = field(name, false);
+  if (v == nullptr)
+    return false;
+  if (!v->is_bool() || !v->get_bool())
+    wrong_type(name);
+  return ok();
+}
+
 const json::object* json_object_reader::object(std::string_view name) {
   auto* v = field(name, true);
   if (v != nullptr && !v->is_object())

@@ -61,6 +61,9 @@ public:
   std::optional<int64_t> opt_int64(std::string_view name);
   /// A required boolean.
   bool boolean(std::string_view name);
+  /// An optional flag: absent is false, `true` is true, anything else
+  /// (`false` too) is refused, so that a flag has one encoding.
+  bool flag(std::string_view name);
   /// A required object (nullptr after a failure).
   const boost::json::object* object(std::string_view name);
   /// A required array of at most `max_len` elements (nullptr after a

@@ -70,6 +70,8 @@ std::string inner_text(const letter& content) {
   obj["ts"] = content.ts;
   obj["msg_id"] = content.msg_id;
   obj["body"] = content.body;
+  if (content.control)
+    obj["control"] = true;
   auto text = json::serialize(obj);
   wipe_strings(obj);
   return text;
@@ -86,6 +88,7 @@ caf::expected<letter> parse_inner(const std::string& text) {
   result.ts = r.int64("ts");
   result.msg_id = r.str("msg_id");
   result.body = r.str("body");
+  result.control = r.flag("control");
   auto err = r.finish();
   wipe_strings(*obj);
   if (err) {

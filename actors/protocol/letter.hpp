@@ -22,6 +22,10 @@ struct letter {
   int64_t ts = 0;       ///< sender's clock, milliseconds since the epoch
   std::string msg_id;   ///< sender-chosen unique id, receivers drop repeats
   std::string body;
+  /// A control letter between clients (a read receipt, a typing
+  /// indicator), never a message: the inner field `"control":true`, set
+  /// only by the client itself, so no text a person types can pass for one.
+  bool control = false;
 };
 
 /// One reader of a sealed letter: a username and their RSA public key.

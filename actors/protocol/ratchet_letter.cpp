@@ -49,6 +49,8 @@ bool read_b64(json_object_reader& r, const char* name, size_t max, bytes& out) {
 std::string inner_text(const letter& c, const std::optional<bytes>& sig) {
   json::object obj{{"from", c.from},     {"to", c.to},    {"ts", c.ts},
                    {"msg_id", c.msg_id}, {"body", c.body}};
+  if (c.control)
+    obj["control"] = true;
   if (sig)
     obj["sig"] = crypto::to_base64(*sig);
   return json::serialize(obj);
@@ -67,6 +69,7 @@ caf::expected<opened_ratchet_letter> parse_inner(const bytes& plain) {
   out.content.ts = r.int64("ts");
   out.content.msg_id = std::string{r.str("msg_id", 64)};
   out.content.body = std::string{r.str("body")};
+  out.content.control = r.flag("control");
   if (r.field("sig", false) != nullptr) {
     bytes sig;
     if (read_b64(r, "sig", max_signature, sig))
@@ -149,6 +152,8 @@ bytes signed_letter_part(const letter& c) {
   put_field(out, std::to_string(c.ts));
   put_field(out, c.msg_id);
   put_field(out, c.body);
+  if (c.control) // absent otherwise: signatures made before it still verify
+    put_field(out, "control");
   return out;
 }
 

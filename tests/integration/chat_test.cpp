@@ -748,6 +748,7 @@ TEST_F(chat_test, read_receipts_are_coalesced_checked_and_never_printed) {
   auto start = steady_clock::now();
   auto receipts = take(milliseconds{2000});
   ASSERT_EQ(receipts.size(), 2u);
+  EXPECT_TRUE(receipts[0].control && receipts[1].control);
   EXPECT_NE(receipts[0].body.find(ids[0]), std::string::npos);
   EXPECT_NE(receipts[1].body.find(ids[2]), std::string::npos);
   EXPECT_GE(receipts[1].accepted_ts - receipts[0].accepted_ts, 900);
@@ -761,6 +762,7 @@ TEST_F(chat_test, read_receipts_are_coalesced_checked_and_never_printed) {
   auto typing = take(milliseconds{1000});
   ASSERT_EQ(typing.size(), 1u);
   EXPECT_EQ(typing[0].body, R"({"v":1,"type":"typing"})");
+  EXPECT_TRUE(typing[0].control);
   caf::anon_send(carol, stop_atom::value); // offline now
   std::this_thread::sleep_for(milliseconds{300});
   self->send(bob, typing_atom::value, std::string{"carol"});
@@ -773,11 +775,42 @@ TEST_F(chat_test, read_receipts_are_coalesced_checked_and_never_printed) {
   EXPECT_EQ(r.out, "");
   EXPECT_NE(r.err.find("no new messages"), std::string::npos) << r.err;
   // Neither went to anyone's history.
-  for (auto* c : {&alice, &bob})
-    self->request(*c, seconds{10}, search_atom::value, std::string{},
+  auto rows_with_type = [&](client_actor& c) {
+    size_t n = 0;
+    self->request(c, seconds{10}, search_atom::value, std::string{},
                   std::string{"\"type\""}, uint32_t{10})
-      .receive([](std::vector<history_entry>& rows) { EXPECT_TRUE(rows.empty()); },
+      .receive([&](std::vector<history_entry>& rows) { n = rows.size(); },
                [](caf::error& err) { ADD_FAILURE() << caf::to_string(err); });
+    return n;
+  };
+  EXPECT_EQ(rows_with_type(alice), 0u);
+  EXPECT_EQ(rows_with_type(bob), 0u);
+  // The same JSON typed by a person is a message, whatever it looks like:
+  // handed over as one, kept in the history, printed by the CLI.
+  std::vector<std::string> typed{R"({"v":1,"type":"typing"})",
+                                 R"({"v":1,"type":"read","up_to":")" + ids[0]
+                                   + R"("})"};
+  auto say = [&](const std::string& to, const std::string& text) {
+    self->request(bob, seconds{30}, send_atom::value, to, text)
+      .receive([](std::string&) {},
+               [](caf::error& err) { ADD_FAILURE() << caf::to_string(err); });
+  };
+  for (auto& text : typed)
+    say("alice", text);
+  auto chat = take(seconds{5}, 2);
+  ASSERT_EQ(chat.size(), 2u);
+  for (size_t i = 0; i < chat.size(); ++i) {
+    EXPECT_EQ(chat[i].body, typed[i]);
+    EXPECT_FALSE(chat[i].control);
+  }
+  for (int i = 0; i < 50 && rows_with_type(alice) < 2; ++i)
+    std::this_thread::sleep_for(milliseconds{20});
+  EXPECT_EQ(rows_with_type(alice), 2u);
+  EXPECT_EQ(rows_with_type(bob), 2u);
+  say("carol", typed[0]);
+  r = as("carol", {"recv", "--wait", "1"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(typed[0]), std::string::npos) << r.out << r.err;
 }
 
 TEST_F(chat_test, a_kill_while_sending_sends_nothing_half_done_and_spends_no_key_twice) {

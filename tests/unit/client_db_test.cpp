@@ -247,15 +247,35 @@ TEST_F(client_db_test, hostile_read_receipts_change_nothing) {
 }
 
 TEST_F(client_db_test, control_letters_are_seen_but_never_history) {
-  ASSERT_FALSE(db->record_inbound(
-    {"bob", "alice", R"({"v":1,"type":"read","up_to":"m3"})", "r1", 30, 31,
-     "fp"}));
-  ASSERT_FALSE(db->record_inbound(
-    {"bob", "alice", R"({"v":1,"type":"typing"})", "t1", 32, 33, "fp"}));
+  std::string read = R"({"v":1,"type":"read","up_to":"m3"})";
+  std::string typing = R"({"v":1,"type":"typing"})";
+  inbound_message r{"bob", "alice", read, "r1", 30, 31, "fp"};
+  inbound_message t{"bob", "alice", typing, "t1", 32, 33, "fp"};
+  r.control = t.control = true;
+  ASSERT_FALSE(db->record_inbound(std::vector<inbound_message>{r, t}));
   EXPECT_TRUE(db->seen("bob", "r1"));
   EXPECT_TRUE(db->seen("bob", "t1"));
   for (auto& e : db->history("bob", 100))
     EXPECT_TRUE(e.outgoing) << e.body;
+  // The same text in a chat letter (bob typed it) is a message.
+  ASSERT_FALSE(
+    db->record_inbound(inbound_message{"bob", "alice", typing, "c1", 34, 35, "fp"}));
+  std::vector<std::string> incoming;
+  for (auto& e : db->history("bob", 100))
+    if (!e.outgoing)
+      incoming.push_back(e.body);
+  EXPECT_EQ(incoming, std::vector<std::string>{typing});
+  // An opened letter v3 waiting for the app keeps its mark.
+  crypto::bytes h1(32, 7), h2(32, 8);
+  ASSERT_FALSE(db->record_opened(h1, t, 40));
+  ASSERT_FALSE(db->record_opened(
+    h2, inbound_message{"bob", "alice", typing, "c2", 1, 2, "fp"}, 40));
+  auto again = db->opened(h1);
+  ASSERT_TRUE(again && again->msg);
+  EXPECT_TRUE(again->msg->control);
+  again = db->opened(h2);
+  ASSERT_TRUE(again && again->msg);
+  EXPECT_FALSE(again->msg->control);
 }
 
 TEST_F(client_db_test, a_database_from_before_read_receipts_is_migrated) {

@@ -68,6 +68,21 @@ TEST(JsonObject, TypedGetters) {
   EXPECT_FALSE(r.finish());
 }
 
+// A flag is absent or true: `false` or any other value is refused, so a
+// letter has one encoding.
+TEST(JsonObject, FlagsAreAbsentOrTrue) {
+  auto obj = parse(R"({"t":true,"f":false,"n":1})");
+  json_object_reader r{obj, errc::bad_encoding};
+  EXPECT_FALSE(r.flag("none"));
+  EXPECT_TRUE(r.flag("t"));
+  EXPECT_TRUE(r.ok());
+  for (const char* name : {"f", "n"}) {
+    json_object_reader bad{obj, errc::bad_encoding};
+    EXPECT_FALSE(bad.flag(name)) << name;
+    EXPECT_EQ(code_of(bad.error()), errc::bad_encoding) << name;
+  }
+}
+
 TEST(JsonObject, MissingField) {
   auto obj = parse(R"({"s":"hi"})");
   json_object_reader r{obj, errc::bad_envelope};

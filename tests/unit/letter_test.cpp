@@ -103,6 +103,23 @@ TEST(letter, recipient_and_sender_can_open) {
   }
 }
 
+// Read receipts and typing indicators are marked in the sealed letter
+// (`"control":true`), which only the client sets: no chat text is one.
+TEST(letter, the_control_mark_is_sealed_with_the_letter) {
+  auto content = sample();
+  content.control = true;
+  auto blob = seal_letter(content, alice().priv, {{"bob", bob().pub}});
+  ASSERT_TRUE(blob);
+  auto opened = open_letter(*blob, "bob", "alice", alice().pub, bob().priv);
+  ASSERT_TRUE(opened) << explain(opened.error());
+  EXPECT_TRUE(opened->control);
+  EXPECT_EQ(opened->body, content.body);
+  auto chat = open_letter(sealed_blob(), "bob", "alice", alice().pub,
+                          bob().priv);
+  ASSERT_TRUE(chat);
+  EXPECT_FALSE(chat->control);
+}
+
 TEST(letter, blob_layout) {
   auto obj = json::parse(sealed_blob()).as_object();
   EXPECT_EQ(obj.size(), 6u);

@@ -62,6 +62,20 @@ TEST(ControlLetterTest, RoundTrips) {
   EXPECT_EQ(c->what, control_letter::kind::typing);
 }
 
+// What decides is the letter's mark, never the text: a person who types
+// a control letter's JSON sends a message.
+TEST(ControlLetterTest, OnlyAMarkedLetterIsOne) {
+  inbound_message msg;
+  msg.body = make_control_letter({control_letter::kind::typing, {}});
+  EXPECT_FALSE(control_of(msg));
+  msg.control = true;
+  auto c = control_of(msg);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->what, control_letter::kind::typing);
+  msg.body = "hello"; // a kind this client does not know: still no message
+  EXPECT_FALSE(control_of(msg));
+}
+
 TEST(ControlLetterTest, AnythingElseIsAMessage) {
   for (std::string body : std::vector<std::string>{
          "typing", "", "{}", R"({"v":1,"type":"typing","x":1})",

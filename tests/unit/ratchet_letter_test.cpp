@@ -86,6 +86,30 @@ TEST(RatchetLetter, ChatIsUnsignedAndOrdersAreSigned) {
   EXPECT_FALSE(verify_ratchet_letter(changed, c.alice.cert));
 }
 
+// A control letter (receipt, typing) is marked inside the letter, where
+// no chat text reaches: the same body in a chat letter stays chat.
+TEST(RatchetLetter, TheControlMarkTravelsInsideAndChatNeverHasIt) {
+  conversation c;
+  std::string body = R"({"v":1,"type":"typing"})";
+  letter chat{"alice", "bob", t0, "m1", body};
+  auto opened = c.bob_opens(*seal_ratchet_letter(chat, c.a, c.ad, 1, 1, c.init));
+  ASSERT_TRUE(opened) << explain(opened.error());
+  EXPECT_EQ(opened->content.body, body);
+  EXPECT_FALSE(opened->content.control);
+  letter typing{"alice", "bob", t0 + 1, "m2", body, true};
+  opened = c.bob_opens(*seal_ratchet_letter(typing, c.a, c.ad, 1, 1, c.init));
+  ASSERT_TRUE(opened) << explain(opened.error());
+  EXPECT_TRUE(opened->content.control);
+  // A signature covers the mark: a signed letter cannot change kind.
+  auto blob = seal_ratchet_letter(typing, c.a, c.ad, 1, 1, c.init,
+                                  &c.alice.keys.signing);
+  opened = c.bob_opens(*blob);
+  ASSERT_TRUE(opened);
+  EXPECT_TRUE(verify_ratchet_letter(*opened, c.alice.cert));
+  opened->content.control = false;
+  EXPECT_FALSE(verify_ratchet_letter(*opened, c.alice.cert));
+}
+
 TEST(RatchetLetter, MalformedBlobsAreRefused) {
   conversation c;
   auto blob = seal_ratchet_letter({"alice", "bob", t0, "m1", "x"}, c.a, c.ad, 1, 1,

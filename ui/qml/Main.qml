@@ -35,7 +35,8 @@ ApplicationWindow {
     palette.dark: theme.accent      // Basic draws highlighted buttons with it
     palette.brightText: "white"
 
-    property string tab: typeof startTab === "string" && startTab === "wallet" ? "wallet" : "chats"
+    property string tab: typeof startTab === "string"
+                         && (startTab === "wallet" || startTab === "settings") ? startTab : "chats"
 
     ConnectionManager { id: connection; bridge: appBridge }
     // Light, dark or as the system: the saved choice colours every page.
@@ -113,7 +114,11 @@ ApplicationWindow {
                 currentIndex: window.tab === "wallet" ? 1 : window.tab === "settings" ? 2 : 0
                 ChatView { id: chatView; bridge: appBridge }
                 WalletPage { bridge: appBridge }
-                SettingsPage { bridge: appBridge; onUserSwitched: window.tab = "chats" }
+                SettingsPage {
+                    bridge: appBridge
+                    onUserSwitched: window.tab = "chats"
+                    onWalletRequested: window.tab = "wallet"
+                }
             }
         }
     }

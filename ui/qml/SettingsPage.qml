@@ -1,9 +1,10 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import "logic.js" as Logic
 
 // Settings kept on this computer: the routers, the look, notifications,
-// and who is signed in.
+// read receipts and typing, the bank's fingerprint, and who is signed in.
 Rectangle {
     id: root
     property var bridge
@@ -11,6 +12,8 @@ Rectangle {
     property string routerError: ""
     /// Someone else signs in next: the app goes back to the chats.
     signal userSwitched()
+    /// The wallet page is where the bank's fingerprint is entered.
+    signal walletRequested()
     function switchUser(name) {
         root.bridge.switchUser(name)
         root.userSwitched()
@@ -215,18 +218,76 @@ Rectangle {
 
             Card {
                 objectName: "notificationsCard"
-                title: "Notifications"
-                RowLayout {
+                title: "Notifications and privacy"
+                Repeater {
+                    // Each is saved at once by the bridge (courier-chat.ini).
+                    model: [
+                        { key: "notifications", prop: "notificationsEnabled",
+                          label: "Desktop notifications",
+                          hint: "Show a message or a payment that comes while Courier's "
+                                + "window is not active, in the screen's top right corner." },
+                        { key: "readReceipts", prop: "readReceiptsEnabled",
+                          label: "Read receipts",
+                          hint: "Tell people when you have read their messages, and see "
+                                + "when they read yours. Off: you send none and see none." },
+                        { key: "typing", prop: "typingEnabled",
+                          label: "Typing indicators",
+                          hint: "Show people when you are typing to them, and see when "
+                                + "they type to you. Off: you send none and see none." }
+                    ]
+                    RowLayout {
+                        required property var modelData
+                        Layout.fillWidth: true
+                        spacing: 12
+                        ColumnLayout {
+                            Layout.fillWidth: true
+                            spacing: 2
+                            Text {
+                                text: modelData.label
+                                color: theme.text; font.pixelSize: 14
+                            }
+                            Hint { text: modelData.hint }
+                        }
+                        Switch {
+                            objectName: modelData.key + "Switch"
+                            checked: !!root.bridge && root.bridge[modelData.prop]
+                            onToggled: root.bridge[modelData.prop] = checked
+                        }
+                    }
+                }
+            }
+
+            Card {
+                id: bankCard
+                objectName: "bankCard"
+                title: "Bank"
+                readonly property string fingerprint: root.bridge ? root.bridge.bankFingerprint : ""
+                Hint {
+                    objectName: "bankFingerprintHint"
+                    text: bankCard.fingerprint !== ""
+                          ? "The wallet talks only to the bank with this key fingerprint "
+                            + "(compare it with the one the bank's operator gives you):"
+                          : "Not set yet: the wallet sends nothing to the bank until you "
+                            + "enter the fingerprint its operator gives you, on the wallet page. "
+                            + "The bank's key never comes from a router."
+                }
+                TextEdit {
+                    objectName: "bankFingerprintText"
                     Layout.fillWidth: true
-                    Hint {
-                        text: "Show a message or a payment that comes while Courier's "
-                              + "window is not active, in the screen's top right corner."
-                    }
-                    Switch {
-                        objectName: "settingsNotificationsSwitch"
-                        checked: !!root.bridge && root.bridge.notificationsEnabled
-                        onToggled: root.bridge.notificationsEnabled = checked
-                    }
+                    visible: text !== ""
+                    readOnly: true
+                    selectByMouse: true
+                    text: Logic.groupFingerprint(bankCard.fingerprint)
+                    color: theme.text
+                    selectionColor: theme.accent
+                    font.family: "DejaVu Sans Mono"; font.pixelSize: 13
+                    wrapMode: TextEdit.Wrap
+                }
+                Button {
+                    objectName: "bankFingerprintChange"
+                    text: bankCard.fingerprint !== "" ? "Change in the wallet…"
+                                                           : "Enter it in the wallet…"
+                    onClicked: root.walletRequested()
                 }
             }
 

@@ -322,56 +322,6 @@ Rectangle {
             }
         }
 
-        // Settings kept on this computer.
-        RowLayout {
-            Layout.fillWidth: true
-            Layout.leftMargin: 12; Layout.rightMargin: 12
-            Text {
-                Layout.fillWidth: true
-                text: "Desktop notifications"
-                color: theme.sidebarMuted; font.pixelSize: 12
-            }
-            Switch {
-                objectName: "notificationsSwitch"
-                checked: !!root.bridge && root.bridge.notificationsEnabled
-                onToggled: root.bridge.notificationsEnabled = checked
-                ToolTip.visible: hovered
-                ToolTip.text: "Show a message that comes while Courier's window is not active"
-            }
-        }
-        RowLayout {
-            Layout.fillWidth: true
-            Layout.leftMargin: 12; Layout.rightMargin: 12
-            Text {
-                Layout.fillWidth: true
-                text: "Read receipts"
-                color: Logic.sidebarMuted; font.pixelSize: 12
-            }
-            Switch {
-                objectName: "readReceiptsSwitch"
-                checked: !!root.bridge && root.bridge.readReceiptsEnabled
-                onToggled: root.bridge.readReceiptsEnabled = checked
-                ToolTip.visible: hovered
-                ToolTip.text: "Tell people when you have read their messages, and see when they read yours"
-            }
-        }
-        RowLayout {
-            Layout.fillWidth: true
-            Layout.leftMargin: 12; Layout.rightMargin: 12
-            Text {
-                Layout.fillWidth: true
-                text: "Typing indicators"
-                color: Logic.sidebarMuted; font.pixelSize: 12
-            }
-            Switch {
-                objectName: "typingSwitch"
-                checked: !!root.bridge && root.bridge.typingEnabled
-                onToggled: root.bridge.typingEnabled = checked
-                ToolTip.visible: hovered
-                ToolTip.text: "Show people when you are typing to them, and see when they type to you"
-            }
-        }
-
         // Your key: readable, and selectable to read it out or paste it.
         Column {
             Layout.fillWidth: true

@@ -92,6 +92,15 @@ function fingerprintLines(fp) {
     return groups.slice(0, 8).join(" ") + "\n" + groups.slice(8).join(" ");
 }
 
+// A fingerprint as people read it aloud: groups of four hex digits, two
+// lines, whatever spacing it was given with; other text as it is.
+function groupFingerprint(fp) {
+    var hex = String(fp || "").replace(/[\s:]+/g, "").toLowerCase();
+    if (!/^[0-9a-f]{64}$/.test(hex))
+        return String(fp || "");
+    return fingerprintLines(hex.match(/.{4}/g).join(" "));
+}
+
 // -- messages ---------------------------------------------------------------------
 
 function stateLabel(state) {

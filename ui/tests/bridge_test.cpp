@@ -639,6 +639,16 @@ private Q_SLOTS:
     QCOMPARE(typing.at(0).at(0).toString(), QStringLiteral("bob"));
     QCOMPARE(history_rows(home_, "alice", "peer = 'bob' AND outgoing = 0"),
              from_bob);
+    // The same JSON typed by bob is a message: a bubble in alice's app and
+    // a row of her history, no "typing" and no receipt.
+    auto typed = QStringLiteral(R"({"v":1,"type":"typing"})");
+    typing.clear();
+    QVERIFY(!b.sendMessage(typed).isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(shows(a, typed, false), 20000);
+    QCOMPARE(typing.count(), 0);
+    QTRY_COMPARE_WITH_TIMEOUT(
+      history_rows(home_, "alice", "peer = 'bob' AND outgoing = 0"),
+      from_bob + 1, 10000);
     a.shutdown();
     b.shutdown();
     // alice's app, started again, shows the read state from her history.

@@ -107,6 +107,14 @@ TestCase {
                 "aaaa bbbb cccc dddd eeee ffff 0000 1111\n2222 3333 4444 5555 6666 7777 8888 9999")
     }
 
+    function test_group_fingerprint() {
+        compare(Logic.groupFingerprint("AAAAbbbbccccdddd eeee:ffff0000111122223333444455556666777788889999"),
+                "aaaa bbbb cccc dddd eeee ffff 0000 1111\n2222 3333 4444 5555 6666 7777 8888 9999")
+        compare(Logic.groupFingerprint(""), "")
+        compare(Logic.groupFingerprint("not a fingerprint"), "not a fingerprint")
+        compare(Logic.groupFingerprint("abcd".repeat(15)), "abcd".repeat(15)) // 60 digits
+    }
+
     function test_linkify_escapes_and_links() {
         var html = Logic.linkify("<b>x</b> & see https://example.org/a?b=1&c=2.", "#123456")
         verify(html.indexOf("&lt;b&gt;x&lt;/b&gt; &amp; see") >= 0, html)

@@ -4,7 +4,8 @@ import QtTest
 import "../qml"
 
 // The settings page: reached from the sidebar and with Ctrl+, ; the router
-// list, the theme, notifications and switching users.
+// list, the theme, notifications, read receipts and typing, the bank's
+// fingerprint and switching users.
 Item {
     id: top
     width: 1000; height: 700
@@ -23,7 +24,11 @@ Item {
             Layout.fillWidth: true; Layout.fillHeight: true
             currentIndex: top.tab === "settings" ? 1 : 0
             ChatView { id: view; bridge: fake }
-            SettingsPage { id: page; bridge: fake; onUserSwitched: top.tab = "chats" }
+            SettingsPage {
+                id: page; bridge: fake
+                onUserSwitched: top.tab = "chats"
+                onWalletRequested: top.tab = "wallet"
+            }
         }
     }
     KeyboardShortcuts {
@@ -106,13 +111,47 @@ Item {
             compare(fake.themeMode, "light")
         }
 
-        function test_notifications_switch_is_here_too() {
-            var s = findChild(page, "settingsNotificationsSwitch")
-            verify(s.checked)
-            mouseClick(s)
-            compare(fake.notificationsEnabled, false)
-            // The sidebar's switch shows the same setting.
-            compare(findChild(bar, "notificationsSwitch").checked, false)
+        // The three switches are here, and only here: the sidebar has none.
+        function test_notifications_read_receipts_and_typing_switches() {
+            var names = { notificationsSwitch: "notificationsEnabled",
+                          readReceiptsSwitch: "readReceiptsEnabled",
+                          typingSwitch: "typingEnabled" }
+            for (var name in names) {
+                verify(findChild(bar, name) === null, name + " in the sidebar")
+                var s = findChild(page, name)
+                verify(s !== null, name)
+                verify(s.visible, name)
+                verify(s.checked, name)
+                s.toggle(); s.toggled() // as a click does (some are below the fold)
+                compare(fake[names[name]], false, name)
+                // The switch follows the setting, wherever it changes.
+                fake[names[name]] = true
+                verify(s.checked, name)
+            }
+            // A click on one changes that setting alone.
+            mouseClick(findChild(page, "typingSwitch"))
+            compare(fake.typingEnabled, false)
+            compare(fake.readReceiptsEnabled, true)
+            compare(fake.notificationsEnabled, true)
+        }
+
+        function test_bank_fingerprint_is_shown_or_said_missing() {
+            var hint = findChild(page, "bankFingerprintHint")
+            var fp = findChild(page, "bankFingerprintText")
+            compare(fake.bankFingerprint, "")
+            verify(hint.text.indexOf("Not set yet") === 0, hint.text)
+            verify(!fp.visible)
+            compare(findChild(page, "bankFingerprintChange").text, "Enter it in the wallet\u2026")
+            // Saved as typed (colons, capitals, one block): read in groups.
+            fake.bankFingerprint = "0589729D" + "0123456789abcdef".repeat(3) + ":" + "a".repeat(8)
+            verify(fp.visible)
+            compare(fp.text, "0589 729d 0123 4567 89ab cdef 0123 4567\n"
+                             + "89ab cdef 0123 4567 89ab cdef aaaa aaaa")
+            verify(hint.text.indexOf("only to the bank with this key fingerprint") >= 0, hint.text)
+            verify(fp.readOnly && fp.selectByMouse)
+            // Changing it is the wallet's job.
+            findChild(page, "bankFingerprintChange").clicked()
+            compare(top.tab, "wallet")
         }
 
         function test_switch_user_and_new_identity() {
