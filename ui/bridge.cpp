@@ -825,12 +825,6 @@ void Bridge::onInbound(const inbound_message& m) {
     return;
   if (m.control)
     return onControl(from, m);
-  if (parse_payment_notice(m.body)) {
-    // Only a hint: the bank's signed history shows the payment as an
-    // event in this chat once the refresh has it.
-    notice_refresh_.start();
-    return;
-  }
   unhide(from);
   if (m.forward_secret)
     contacts_.setForwardSecret(from, true);
@@ -850,6 +844,12 @@ void Bridge::onInbound(const inbound_message& m) {
 }
 
 void Bridge::onControl(const QString& from, const inbound_message& m) {
+  if (parse_payment_notice(m.body)) {
+    // Only a hint: the bank's signed history shows the payment as an
+    // event in this chat once the refresh has it.
+    notice_refresh_.start();
+    return;
+  }
   auto c = control_of(m);
   if (!c)
     return; // a kind this app does not know: never a message
@@ -1493,8 +1493,7 @@ void Bridge::onTransferReceipt(const bank::transfer_receipt& t) {
   if (!t.to.empty() && qs(t.to) != user_)
     ask<std::string>(
       20s, [](const std::string&) {}, [](const caf::error&) {},
-      send_atom::value, t.to,
-      make_payment_notice({t.transfer_id, t.amount_minor}));
+      paid_atom::value, t.to, t.transfer_id, t.amount_minor);
 }
 
 } // namespace courier::ui

@@ -514,7 +514,7 @@ void print_message(const inbound_message& m) {
                 {"msg_id", m.msg_id}, {"sent_at", iso_time(m.sent_ts)},
                 {"accepted_at", iso_time(m.accepted_ts)},
                 {"forward_secret", m.forward_secret}});
-  else if (auto n = parse_payment_notice(m.body))
+  else if (auto n = m.control ? parse_payment_notice(m.body) : std::nullopt)
     // Only a hint from the payer: the bank's history is what counts.
     std::cout << "[" << format_time(m.sent_ts) << "] " << printable(m.from)
               << " says they paid you " << bank::format_amount(n->amount_minor)
@@ -543,7 +543,7 @@ int cmd_recv(connected_client& s) {
       [&](message_atom, const inbound_message& m) {
         // Read receipts and typing indicators are for apps: taken (so the
         // router drops them), never printed or counted.
-        if (m.control)
+        if (m.control && !parse_payment_notice(m.body))
           return true;
         print_message(m);
         ++received;
@@ -801,7 +801,7 @@ struct chat_printer_state {
 caf::behavior chat_printer(caf::stateful_actor<chat_printer_state>* self) {
   return {
     [](message_atom, const inbound_message& m) {
-      if (!m.control) // receipts and typing: apps only
+      if (!m.control || parse_payment_notice(m.body)) // receipts, typing: apps
         print_message(m);
       return true;
     },
@@ -1017,8 +1017,8 @@ void tell_payee(connected_client& s, const bank::transfer_receipt& t) {
   if (t.to == opts.user || t.to == bank::bank_user)
     return;
   caf::scoped_actor self{*s.sys};
-  self->request(s.client, timeout(), send_atom::value, t.to,
-                make_payment_notice({t.transfer_id, t.amount_minor}))
+  self->request(s.client, timeout(), paid_atom::value, t.to, t.transfer_id,
+                t.amount_minor)
     .receive([](const std::string&) {},
              [&](caf::error& err) {
                if (!opts.json)

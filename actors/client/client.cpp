@@ -23,6 +23,7 @@
 
 #include "actors/client/client_db.hpp"
 #include "actors/client/control_letter.hpp"
+#include "actors/client/payment_notice.hpp"
 #include "actors/client/crypto_worker.hpp"
 #include "actors/client/device.hpp"
 #include "actors/common/clock.hpp"
@@ -1091,6 +1092,17 @@ void with_session(client_ptr self, const std::string& peer,
           st.cfg.own_request_timeout);
 }
 
+// What the asker of a send hears: the msg_id once the router took the
+// letter, or why not.
+sent_fn reply_to(caf::typed_response_promise<std::string> rp) {
+  return [rp](caf::expected<std::string> id) mutable {
+    if (id)
+      rp.deliver(std::move(*id));
+    else
+      rp.deliver(std::move(id.error()));
+  };
+}
+
 // Seals `body` for `to`: a letter v3 in the ratchet session when `to` has
 // one or publishes a bundle, a letter v1 otherwise. Orders to the bank and
 // the bank's receipts carry the device's signature; chat does not.
@@ -1291,21 +1303,22 @@ client(client_actor::stateful_pointer<client_state> self, client_config cfg,
     },
     [=](send_atom, std::string& to,
         std::string& body) -> caf::result<std::string> {
-      auto rp = self->make_response_promise<std::string>();
       if (!protocol::valid_username(to))
-        rp.deliver(make_error(errc::invalid_username, to));
-      else if (body.size() > max_body)
-        rp.deliver(make_error(errc::oversize, "messages are at most 32 KiB"));
-      else
-        send_letter(
-          self,
-          [rp](caf::expected<std::string> id) mutable {
-            if (id)
-              rp.deliver(std::move(*id));
-            else
-              rp.deliver(std::move(id.error()));
-          },
-          std::move(to), std::move(body));
+        return make_error(errc::invalid_username, to);
+      if (body.size() > max_body)
+        return make_error(errc::oversize, "messages are at most 32 KiB");
+      auto rp = self->make_response_promise<std::string>();
+      send_letter(self, reply_to(rp), std::move(to), std::move(body));
+      return rp;
+    },
+    [=](paid_atom, std::string& to, std::string& transfer_id,
+        int64_t amount_minor) -> caf::result<std::string> {
+      if (!protocol::valid_username(to))
+        return make_error(errc::invalid_username, to);
+      auto rp = self->make_response_promise<std::string>();
+      send_letter(self, reply_to(rp), std::move(to),
+                  make_payment_notice({std::move(transfer_id), amount_minor}),
+                  true);
       return rp;
     },
     [=](online_atom, std::vector<std::string>& users)

@@ -97,6 +97,10 @@ using client_actor = caf::typed_actor<
   // Seals and sends `body` to `to`; replies the msg_id once the router
   // accepted it (stored durably).
   caf::replies_to<send_atom, std::string, std::string>::with<std::string>,
+  // Tells payee `to` of transfer (id, amount in minor units) in a control
+  // letter, so that no chat text can pass for one; replies its msg_id.
+  caf::replies_to<paid_atom, std::string, std::string, int64_t>::with<
+    std::string>,
   // Which of the named users are online (sorted); any number of names,
   // asked about max_presence_names at a time. No names: one empty
   // request, a round trip to the router.

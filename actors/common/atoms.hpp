@@ -81,6 +81,8 @@ using search_atom = caf::atom_constant<caf::atom("search")>;
 using read_atom = caf::atom_constant<caf::atom("read")>;
 /// A typing indicator to a peer (control letter).
 using typing_atom = caf::atom_constant<caf::atom("typing")>;
+/// Tells a payee of a payment (control letter: a payment notice).
+using paid_atom = caf::atom_constant<caf::atom("paid")>;
 
 // -- ledger -------------------------------------------------------------------
 using account_atom = caf::atom_constant<caf::atom("account")>;

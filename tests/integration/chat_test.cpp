@@ -787,9 +787,10 @@ TEST_F(chat_test, read_receipts_are_coalesced_checked_and_never_printed) {
   EXPECT_EQ(rows_with_type(bob), 0u);
   // The same JSON typed by a person is a message, whatever it looks like:
   // handed over as one, kept in the history, printed by the CLI.
-  std::vector<std::string> typed{R"({"v":1,"type":"typing"})",
-                                 R"({"v":1,"type":"read","up_to":")" + ids[0]
-                                   + R"("})"};
+  std::vector<std::string> typed{
+    R"({"v":1,"type":"typing"})",
+    R"({"v":1,"type":"read","up_to":")" + ids[0] + R"("})",
+    R"({"v":1,"type":"payment_notice","transfer_id":"t-1","amount_minor":150})"};
   auto say = [&](const std::string& to, const std::string& text) {
     self->request(bob, seconds{30}, send_atom::value, to, text)
       .receive([](std::string&) {},
@@ -797,20 +798,44 @@ TEST_F(chat_test, read_receipts_are_coalesced_checked_and_never_printed) {
   };
   for (auto& text : typed)
     say("alice", text);
-  auto chat = take(seconds{5}, 2);
-  ASSERT_EQ(chat.size(), 2u);
+  auto chat = take(seconds{5}, typed.size());
+  ASSERT_EQ(chat.size(), typed.size());
   for (size_t i = 0; i < chat.size(); ++i) {
     EXPECT_EQ(chat[i].body, typed[i]);
     EXPECT_FALSE(chat[i].control);
   }
-  for (int i = 0; i < 50 && rows_with_type(alice) < 2; ++i)
+  for (int i = 0; i < 50 && rows_with_type(alice) < typed.size(); ++i)
     std::this_thread::sleep_for(milliseconds{20});
-  EXPECT_EQ(rows_with_type(alice), 2u);
-  EXPECT_EQ(rows_with_type(bob), 2u);
+  EXPECT_EQ(rows_with_type(alice), typed.size());
+  EXPECT_EQ(rows_with_type(bob), typed.size());
   say("carol", typed[0]);
+  say("carol", typed[2]);
   r = as("carol", {"recv", "--wait", "1"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find(typed[0]), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find(typed[2]), std::string::npos) << r.out << r.err;
+  EXPECT_EQ(r.out.find("paid you"), std::string::npos) << r.out;
+  // A real payment notice is marked: a hint for the payee's wallet, kept
+  // out of the history, and what the CLI prints as a payment.
+  self->request(bob, seconds{30}, paid_atom::value, std::string{"alice"},
+                std::string{"t-2"}, int64_t{250})
+    .receive([](std::string&) {},
+             [](caf::error& err) { ADD_FAILURE() << caf::to_string(err); });
+  auto notice = take(seconds{5}, 1);
+  ASSERT_EQ(notice.size(), 1u);
+  EXPECT_TRUE(notice[0].control);
+  EXPECT_EQ(notice[0].body,
+            R"({"v":1,"type":"payment_notice","transfer_id":"t-2","amount_minor":250})");
+  std::this_thread::sleep_for(milliseconds{200}); // its record, if any
+  EXPECT_EQ(rows_with_type(alice), typed.size());
+  self->request(bob, seconds{30}, paid_atom::value, std::string{"carol"},
+                std::string{"t-3"}, int64_t{250})
+    .receive([](std::string&) {},
+             [](caf::error& err) { ADD_FAILURE() << caf::to_string(err); });
+  r = as("carol", {"recv", "--wait", "1"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("bob says they paid you 2.50 (transfer t-3"),
+            std::string::npos) << r.out << r.err;
 }
 
 TEST_F(chat_test, a_kill_while_sending_sends_nothing_half_done_and_spends_no_key_twice) {

@@ -116,6 +116,8 @@ inline client_actor spawn_fake_client(caf::actor_system& sys, caf::actor sink,
         caf::anon_send(sink, connect_atom::value);
         return {std::string{"router-fp"}, false};
       },
+      [=](paid_atom, const std::string&, const std::string&,
+          int64_t) -> std::string { return "notice"; },
       [=](send_atom, const std::string& to,
           const std::string& body) -> caf::result<std::string> {
         {
