@@ -828,6 +828,8 @@ caf::behavior chat_printer(caf::stateful_actor<chat_printer_state>* self) {
       std::cerr << "* delivered to " << printable(it->second) << std::endl;
       st.sent.erase(it);
     },
+    // Answered once everything queued before it is printed.
+    [](flush_atom) { return true; },
   };
 }
 
@@ -895,6 +897,14 @@ int cmd_chat(connected_client& s) {
                     << printable(explain(err)) << std::endl;
         });
   }
+  // The client may have told the printer of a delivery just before /quit
+  // (the router's answer said "delivered"): a round trip through the
+  // client queues its notices ahead of the flush, so they are printed.
+  caf::scoped_actor self{*s.sys};
+  self->request(s.client, timeout(), contacts_atom::value)
+    .receive([](const std::vector<contact_key>&) {}, [](caf::error&) {});
+  self->request(printer, timeout(), flush_atom::value)
+    .receive([](bool) {}, [](caf::error&) {});
   caf::anon_send_exit(printer, caf::exit_reason::user_shutdown);
   return 0;
 }

@@ -6,10 +6,12 @@
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <sstream>
 #include <thread>
 
+#include "actors/common/fingerprint.hpp"
 #include "actors/protocol/envelope.hpp"
 #include "tests/support/harness.hpp"
 
@@ -49,6 +51,35 @@ int64_t num(const boost::json::object& obj, const char* key) {
   auto it = obj.find(key);
   return it != obj.end() && it->value().is_int64() ? it->value().get_int64()
                                                    : -1;
+}
+
+// The keys of `obj` with the kind of each value: compared as a whole with
+// the shape README.md documents for a command.
+std::map<std::string, std::string> shape_of(const boost::json::object& obj) {
+  std::map<std::string, std::string> out;
+  for (auto& [key, value] : obj) {
+    auto& kind = out[std::string{key}];
+    if (value.is_string())
+      kind = "string";
+    else if (value.is_bool())
+      kind = "bool";
+    else if (value.is_int64() || value.is_uint64())
+      kind = "int";
+    else if (value.is_array())
+      kind = "array";
+    else if (value.is_object())
+      kind = "object";
+    else
+      kind = "other";
+  }
+  return out;
+}
+
+using shape = std::map<std::string, std::string>;
+
+bool is_true(const boost::json::object& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->value().is_bool() && it->value().get_bool();
 }
 
 bool iso_8601(const std::string& text) {
@@ -136,15 +167,36 @@ TEST_F(cli_test, capital_letters_in_names_are_lower_cased) {
   EXPECT_TRUE(has(r.out, "bob: ")) << r.out;
 }
 
-// Feedback in chat: who the default peer is, and what became of a line.
+// Feedback in chat: who the default peer is, and what became of a line:
+// sent (stored by the router) while bob is away, delivered once he is
+// there and acknowledged it, even when /quit follows at once.
 TEST_F(cli_test, chat_names_the_default_peer_and_shows_sent_states) {
   ASSERT_EQ(as("bob", {"recv", "--wait", "0"}).exit_code, 0);
   auto r = as("alice", {"chat", "bob"}, "hello\n/quit\n");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(has(r.err, "Writing to bob (the default peer)")) << r.err;
   EXPECT_TRUE(has(r.err, "* sent to bob")) << r.err;
+  EXPECT_FALSE(has(r.err, "delivered")) << "bob is offline: " << r.err;
   r = as("alice", {"chat"}, "/quit\n");
   EXPECT_TRUE(has(r.err, "No default peer")) << r.err;
+  // bob listens, and the router answers a send once he acknowledged it.
+  auto port = router.port;
+  router.proc.stop();
+  router = router_process::start(dir / "router", port, {"--ack-hold-ms=10000"});
+  auto log = dir / "bob-recv.log";
+  auto bob = process::start(cli(home(), router.address(), "bob",
+                                {"recv", "--wait", "20", "--count", "2"}),
+                            log);
+  ASSERT_TRUE(signed_in(dir / "router", "bob")) << slurp(log);
+  r = as("alice", {"chat", "bob"}, "again\n/quit\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto sent = r.err.find("* sent to bob");
+  auto delivered = r.err.find("* delivered to bob");
+  EXPECT_NE(sent, std::string::npos) << r.err;
+  EXPECT_NE(delivered, std::string::npos) << r.err;
+  EXPECT_LT(sent, delivered) << r.err;
+  EXPECT_TRUE(wait_for_text(log, "alice: again", seconds{5})) << slurp(log);
+  bob.stop();
 }
 
 // Defect 10: a router's new key is named as the router's, and the CLI
@@ -261,6 +313,130 @@ TEST_F(cli_test, json_errors_are_one_object_on_stdout) {
   EXPECT_EQ(r.exit_code, exit_usage);
   EXPECT_EQ(str(only_object(r.out), "error"), "usage") << r.out;
   EXPECT_EQ(r.err, "");
+}
+
+// README's --json table: init, public-key and trust, each one object on
+// stdout with the documented keys and kinds.
+TEST_F(cli_test, json_init_public_key_and_trust_have_the_documented_shapes) {
+  auto r = run({COURIER_CLI, "--home", home(), "--user", "Carol", "--json",
+                "--no-passphrase", "init", "--bits", "2048"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto made = only_object(r.out);
+  EXPECT_EQ(shape_of(made), (shape{{"ok", "bool"},
+                                   {"user", "string"},
+                                   {"fingerprint", "string"},
+                                   {"dir", "string"}}))
+    << r.out;
+  EXPECT_TRUE(is_true(made, "ok")) << r.out;
+  EXPECT_EQ(str(made, "user"), "carol") << r.out;
+  EXPECT_EQ(str(made, "fingerprint"), user_fingerprint(home(), "carol"));
+  EXPECT_EQ(str(made, "dir"), home() + "/carol") << r.out;
+  EXPECT_TRUE(std::filesystem::is_directory(str(made, "dir"))) << r.out;
+  // A second init fails as one object too.
+  r = run({COURIER_CLI, "--home", home(), "--user", "carol", "--json",
+           "init"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(num(only_object(r.out), "exit"), 1) << r.out;
+  // public-key: the PEM that the plain command prints, in a string.
+  auto pem = run({COURIER_CLI, "--home", home(), "--user", "carol",
+                  "public-key"});
+  ASSERT_EQ(pem.exit_code, 0) << pem.err;
+  ASSERT_TRUE(has(pem.out, "-----BEGIN PUBLIC KEY-----\n")) << pem.out;
+  r = run({COURIER_CLI, "--home", home(), "--user", "carol", "--json",
+           "public-key"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto pub = only_object(r.out);
+  EXPECT_EQ(shape_of(pub), (shape{{"ok", "bool"},
+                                  {"user", "string"},
+                                  {"public_key", "string"}}))
+    << r.out;
+  EXPECT_TRUE(is_true(pub, "ok")) << r.out;
+  EXPECT_EQ(str(pub, "user"), "carol");
+  EXPECT_EQ(str(pub, "public_key"), pem.out);
+  // trust: bob's key as the router has it, given by its fingerprint.
+  ASSERT_EQ(as("bob", {"recv", "--wait", "0"}).exit_code, 0);
+  auto bob_fp = user_fingerprint(home(), "bob");
+  ASSERT_FALSE(bob_fp.empty());
+  r = as("alice", {"--json", "trust", "bob",
+                   courier::normalize_fingerprint(bob_fp)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto trusted = only_object(r.out);
+  EXPECT_EQ(shape_of(trusted), (shape{{"ok", "bool"},
+                                      {"user", "string"},
+                                      {"fingerprint", "string"},
+                                      {"pinned_now", "bool"}}))
+    << r.out;
+  EXPECT_TRUE(is_true(trusted, "ok")) << r.out;
+  EXPECT_EQ(str(trusted, "user"), "bob");
+  EXPECT_EQ(str(trusted, "fingerprint"), bob_fp) << r.out;
+  // A fingerprint the router does not have for bob: the error object.
+  r = as("alice", {"--json", "trust", "bob", std::string(64, 'a')});
+  EXPECT_EQ(r.exit_code, exit_router) << r.err;
+  auto refused = only_object(r.out);
+  EXPECT_EQ(shape_of(refused), (shape{{"ok", "bool"},
+                                      {"error", "string"},
+                                      {"exit", "int"},
+                                      {"message", "string"}}))
+    << r.out;
+  EXPECT_EQ(str(refused, "error"), "key_changed") << r.out;
+  EXPECT_FALSE(has(r.err, "courier-cli:")) << r.err;
+}
+
+// README's --json table: trust-router (a router that came back with a new
+// key) and open-account (at a bank behind it).
+TEST_F(cli_test, json_trust_router_and_open_account_have_the_documented_shapes) {
+  ASSERT_EQ(as("alice", {"online"}).exit_code, 0);
+  auto old_fp = router.fingerprint;
+  auto key = run({COURIER_NODE, "bank-fingerprint", "--data=" + (dir / "bank")});
+  ASSERT_EQ(key.exit_code, 0) << key.err;
+  auto bank_fp = key.out.substr(0, key.out.find('\n'));
+  auto port = router.port;
+  router.proc.stop();
+  router = router_process::start(dir / "new-router", port,
+                                 {"--reserve=bank=" + bank_fp});
+  ASSERT_NE(router.fingerprint, old_fp);
+  auto bank_log = dir / "bank.log";
+  auto bank = process::start({COURIER_NODE, "bank",
+                              "--server=" + router.address(),
+                              "--data=" + (dir / "bank")},
+                             bank_log);
+  ASSERT_TRUE(wait_for_text(bank_log, "bank signed in", seconds{10}))
+    << slurp(bank_log);
+  auto r = as("alice", {"--json", "trust-router",
+                        courier::normalize_fingerprint(router.fingerprint)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto pinned = only_object(r.out);
+  EXPECT_EQ(shape_of(pinned), (shape{{"ok", "bool"},
+                                     {"router", "string"},
+                                     {"old_fingerprint", "string"},
+                                     {"fingerprint", "string"}}))
+    << r.out;
+  EXPECT_TRUE(is_true(pinned, "ok")) << r.out;
+  EXPECT_EQ(str(pinned, "router"), router.address());
+  EXPECT_EQ(str(pinned, "old_fingerprint"), old_fp) << r.out;
+  EXPECT_EQ(str(pinned, "fingerprint"), router.fingerprint) << r.out;
+  // open-account: created once, then the same account again.
+  auto open = [&] {
+    return as("alice", {"--json", "--bank-fingerprint", bank_fp,
+                        "open-account"});
+  };
+  for (bool first : {true, false}) {
+    r = open();
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto opened = only_object(r.out);
+    EXPECT_EQ(shape_of(opened), (shape{{"ok", "bool"},
+                                       {"user", "string"},
+                                       {"created", "bool"},
+                                       {"balance_minor", "int"},
+                                       {"balance", "string"}}))
+      << r.out;
+    EXPECT_TRUE(is_true(opened, "ok")) << r.out;
+    EXPECT_EQ(str(opened, "user"), "alice");
+    EXPECT_EQ(is_true(opened, "created"), first) << r.out;
+    EXPECT_EQ(num(opened, "balance_minor"), 0) << r.out;
+    EXPECT_EQ(str(opened, "balance"), "0.00") << r.out;
+  }
+  bank.stop();
 }
 
 TEST_F(cli_test, json_send_says_stored_or_delivered_and_recv_gives_iso_times) {
