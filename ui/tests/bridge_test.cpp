@@ -1,6 +1,9 @@
 // The real bridge (and its client actor) against a real router process
 // and the real courier-cli on 127.0.0.1.
 
+#include <QQmlComponent>
+#include <QQmlEngine>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QtTest>
 
@@ -804,6 +807,61 @@ private Q_SLOTS:
     ui::Bridge again;
     sign_in(again);
     QVERIFY(again.routerAccepted());
+  }
+
+  // The app's own retries (ConnectionManager.qml on the real bridge): once
+  // the router's old key is back, it connects again by itself, both while
+  // signed in and when a run's first sign-in met the changed key.
+  void the_app_reconnects_by_itself_once_the_router_key_is_back() {
+    // Someone who has only ever seen the router running now.
+    auto made = cli_run("ruth", {"init", "--bits", "2048"});
+    QVERIFY2(made.exit_code == 0, made.err.c_str());
+    auto port = router_.port;
+    auto original = router_.data;
+    QQmlEngine engine;
+    QQmlComponent manager{&engine, QUrl::fromLocalFile(QStringLiteral(
+                                     COURIER_QML_DIR "/ConnectionManager.qml"))};
+    auto restart = [&](const std::string& dir) {
+      router_.proc.kill_hard();
+      router_ = test::router_process::start(dir, port);
+    };
+    {
+      ui::Bridge b;
+      sign_in(b, QStringLiteral("ruth"));
+      if (QTest::currentTestFailed())
+        return;
+      std::unique_ptr<QObject> mgr{manager.createWithInitialProperties(
+        {{"bridge", QVariant::fromValue<QObject*>(&b)}})};
+      QVERIFY2(mgr, qPrintable(manager.errorString()));
+      QSignalSpy changed{&b, &ui::Bridge::routerKeyChangedChanged};
+      restart(*tmp_ / "router-other-key");
+      QTRY_VERIFY_WITH_TIMEOUT(b.routerKeyChanged(), 20000);
+      QSignalSpy connected{&b, &ui::Bridge::connected};
+      restart(original);
+      // Nobody clicks anything: the backoff is at most 10 s.
+      QVERIFY(connected.wait(15000));
+      QVERIFY(!b.routerKeyChanged());
+      QVERIFY(b.routerAccepted());
+      QCOMPARE(b.status(), QStringLiteral("connected"));
+    }
+    // A new run whose first sign-in meets the other key.
+    restart(*tmp_ / "router-other-key");
+    ui::Bridge b;
+    std::unique_ptr<QObject> mgr{manager.createWithInitialProperties(
+      {{"bridge", QVariant::fromValue<QObject*>(&b)}})};
+    QVERIFY2(mgr, qPrintable(manager.errorString()));
+    b.configure(home_, server_, {});
+    QSignalSpy failed{&b, &ui::Bridge::signInFailed};
+    b.signIn(QStringLiteral("ruth"), {});
+    QVERIFY(failed.wait(20000));
+    QVERIFY(b.routerKeyChanged());
+    QVERIFY(!b.signedIn());
+    restart(original);
+    QTRY_VERIFY_WITH_TIMEOUT(b.signedIn(), 15000);
+    QVERIFY(b.routerAccepted());
+    QVERIFY(!b.routerKeyChanged());
+    QCOMPARE(normalize_fingerprint(ss(b.routerFingerprint())),
+             normalize_fingerprint(router_.fingerprint));
   }
 
   void cleanupTestCase() {
