@@ -7,6 +7,7 @@
 #include <QRegularExpression>
 #include <QSettings>
 
+#include <algorithm>
 #include <atomic>
 #include <tuple>
 
@@ -719,6 +720,9 @@ void Bridge::afterConnect(const QString& fp, bool new_user) {
   setStatus(QStringLiteral("connected"));
   bool first = !signed_in_;
   if (first) {
+    seen_seq_ = QSettings{settingsPath(), QSettings::IniFormat}
+                  .value(QStringLiteral("wallet/seen_seq"), -1)
+                  .toLongLong();
     signed_in_ = true;
     setBusy(false);
     Q_EMIT signedInChanged();
@@ -775,6 +779,7 @@ void Bridge::signOut() {
   orders_.clear();
   early_.clear();
   unread_newest_.clear();
+  seen_seq_ = -1;
   pending_pay_.clear();
   last_receipt_.clear();
   wallet_error_.clear();
@@ -1469,6 +1474,23 @@ void Bridge::addPaymentEvents(
       unhide(peer);
       contacts_.setPreview(peer, text);
     }
+    // A payment newer than the history seen before notifies as a message
+    // does; the first history on this machine only sets the mark.
+    auto seq = static_cast<qint64>(e.seq);
+    if (incoming && seen_seq_ >= 0 && seq > seen_seq_) {
+      if (peer != current_peer_)
+        contacts_.bumpUnread(peer);
+      Q_EMIT paymentArrived(peer, text);
+    }
+  }
+  qint64 newest = seen_seq_;
+  for (auto& e : entries)
+    newest = std::max(newest, static_cast<qint64>(e.seq));
+  if (newest != seen_seq_ || seen_seq_ < 0) {
+    seen_seq_ = std::max<qint64>(newest, 0);
+    QSettings settings{settingsPath(), QSettings::IniFormat};
+    settings.setValue(QStringLiteral("wallet/seen_seq"), seen_seq_);
+    settings.sync();
   }
 }
 

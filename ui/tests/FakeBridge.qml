@@ -61,6 +61,7 @@ QtObject {
     function restoreIdentity(file, pass, newPass) { restores = restores.concat([file]) }
     signal receiptArrived(var receipt)
     signal messageArrived(string peer, string body)
+    signal paymentArrived(string peer, string text)
     signal typingArrived(string peer)
     property bool notificationsEnabled: true
     // Settings: the router list (checked as the bridge does, roughly),
