@@ -223,6 +223,14 @@ public:
   Q_INVOKABLE QString pay(const QString& to, const QString& amount);
   Q_INVOKABLE void refreshWallet();
 
+  /// The main window's size when it was last closed: {width, height,
+  /// maximized}, or empty if none was saved (from the data home's
+  /// courier-chat.ini).
+  Q_INVOKABLE QVariantMap windowState() const;
+  /// Saves the main window's size (kept as it was while maximized) and
+  /// whether it is maximized, for the next start.
+  Q_INVOKABLE void saveWindowState(int width, int height, bool maximized);
+
   /// Stops the client and waits until every actor has finished.
   void shutdown();
 

@@ -38,6 +38,10 @@ ApplicationWindow {
     property string tab: typeof startTab === "string" && startTab === "wallet" ? "wallet" : "chats"
 
     ConnectionManager { id: connection; bridge: appBridge }
+    // The size it had when it was closed, clamped to this screen.
+    WindowMemory { id: windowMemory; bridge: appBridge; appWindow: window }
+    Component.onCompleted: windowMemory.restore()
+    onClosing: windowMemory.save()
     // Light, dark or as the system: the saved choice colours every page.
     Binding { target: theme; property: "mode"; value: appBridge.themeMode }
 

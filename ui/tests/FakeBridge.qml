@@ -87,6 +87,12 @@ QtObject {
         user = name
         signOut()
     }
+    // The window's saved size ({} if none) and what the views saved.
+    property var savedWindow: ({})
+    function windowState() { return savedWindow }
+    function saveWindowState(w, h, maximized) {
+        savedWindow = { width: w, height: h, maximized: maximized }
+    }
     property bool readReceiptsEnabled: true
     property bool typingEnabled: true
     property var markedRead: []
@@ -168,6 +174,6 @@ QtObject {
         messages.setShowRead(true)
         walletRefreshes = 0; searchable = []; searchResults = []; searches = []
         deleted = ""; routerFingerprint = ""; routerAccepted = true; routerAccepts = 0; signOuts = 0
-        backups = []; restores = []
+        backups = []; restores = []; savedWindow = ({})
     }
 }

@@ -448,6 +448,37 @@ private Q_SLOTS:
     QVERIFY(again.notificationsEnabled());
   }
 
+  void the_last_user_and_the_window_size_are_remembered() {
+    {
+      ui::Bridge b;
+      sign_in(b, QStringLiteral("bob"));
+      b.saveWindowState(900, 700, false);
+    }
+    // A start without --user offers bob, who signed in last.
+    ui::Bridge b;
+    b.configure(home_, server_, {});
+    QCOMPARE(b.user(), QStringLiteral("bob"));
+    auto w = b.windowState();
+    QCOMPARE(w.value("width").toInt(), 900);
+    QCOMPARE(w.value("height").toInt(), 700);
+    QCOMPARE(w.value("maximized").toBool(), false);
+    // Maximized, the size to come back to stays.
+    b.saveWindowState(3000, 2000, true);
+    w = b.windowState();
+    QCOMPARE(w.value("width").toInt(), 900);
+    QCOMPARE(w.value("maximized").toBool(), true);
+    b.saveWindowState(900, 700, false);
+    // --user wins; a last user whose identity is gone is not offered.
+    ui::Bridge given;
+    given.configure(home_, server_, QStringLiteral("alice"));
+    QCOMPARE(given.user(), QStringLiteral("alice"));
+    QSettings{home_ + QStringLiteral("/courier-chat.ini"), QSettings::IniFormat}
+      .setValue(QStringLiteral("session/last_user"), QStringLiteral("ghost"));
+    ui::Bridge gone;
+    gone.configure(home_, server_, {});
+    QCOMPARE(gone.user(), QString{});
+  }
+
   void the_router_list_is_checked_saved_and_used() {
     auto home = QString::fromStdString(*tmp_ / "home-routers");
     for (auto bad : {"", "nohost", ":7400", "host:", "host:0", "host:70000",
