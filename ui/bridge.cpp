@@ -7,6 +7,7 @@
 #include <QRegularExpression>
 #include <QSettings>
 
+#include <algorithm>
 #include <atomic>
 #include <tuple>
 
@@ -160,7 +161,15 @@ void Bridge::configure(const QString& home, const QString& server,
     typing_ = typing;
     Q_EMIT typingEnabledChanged();
   }
-  if (auto name = normalizeUsername(user); !name.isEmpty() && name != user_) {
+  // Without --user, the last user who signed in here is offered, while
+  // that identity is still here.
+  auto name = normalizeUsername(user);
+  if (name.isEmpty()) {
+    auto last = saved.value(QStringLiteral("session/last_user")).toString();
+    if (identityExists(last))
+      name = last;
+  }
+  if (!name.isEmpty() && name != user_) {
     user_ = name;
     Q_EMIT userChanged();
   }
@@ -719,6 +728,15 @@ void Bridge::afterConnect(const QString& fp, bool new_user) {
   setStatus(QStringLiteral("connected"));
   bool first = !signed_in_;
   if (first) {
+    if (!home_.isEmpty()) {
+      QSettings settings{home_ + QStringLiteral("/courier-chat.ini"),
+                         QSettings::IniFormat};
+      settings.setValue(QStringLiteral("session/last_user"), user_);
+      settings.sync();
+    }
+    seen_seq_ = QSettings{settingsPath(), QSettings::IniFormat}
+                  .value(QStringLiteral("wallet/seen_seq"), -1)
+                  .toLongLong();
     signed_in_ = true;
     setBusy(false);
     Q_EMIT signedInChanged();
@@ -775,6 +793,7 @@ void Bridge::signOut() {
   orders_.clear();
   early_.clear();
   unread_newest_.clear();
+  seen_seq_ = -1;
   pending_pay_.clear();
   last_receipt_.clear();
   wallet_error_.clear();
@@ -1469,7 +1488,55 @@ void Bridge::addPaymentEvents(
       unhide(peer);
       contacts_.setPreview(peer, text);
     }
+    // A payment newer than the history seen before notifies as a message
+    // does; the first history on this machine only sets the mark.
+    auto seq = static_cast<qint64>(e.seq);
+    if (incoming && seen_seq_ >= 0 && seq > seen_seq_) {
+      if (peer != current_peer_)
+        contacts_.bumpUnread(peer);
+      Q_EMIT paymentArrived(peer, text);
+    }
   }
+  qint64 newest = seen_seq_;
+  for (auto& e : entries)
+    newest = std::max(newest, static_cast<qint64>(e.seq));
+  if (newest != seen_seq_ || seen_seq_ < 0) {
+    seen_seq_ = std::max<qint64>(newest, 0);
+    QSettings settings{settingsPath(), QSettings::IniFormat};
+    settings.setValue(QStringLiteral("wallet/seen_seq"), seen_seq_);
+    settings.sync();
+  }
+}
+
+QVariantMap Bridge::windowState() const {
+  if (home_.isEmpty())
+    return {};
+  QSettings settings{home_ + QStringLiteral("/courier-chat.ini"),
+                     QSettings::IniFormat};
+  auto w = settings.value(QStringLiteral("window/width"), 0).toInt();
+  auto h = settings.value(QStringLiteral("window/height"), 0).toInt();
+  // A file edited by hand may hold anything: the window clamps the size.
+  if (w <= 0 || h <= 0)
+    return {};
+  return {{"width", w},
+          {"height", h},
+          {"maximized",
+           settings.value(QStringLiteral("window/maximized"), false).toBool()}};
+}
+
+void Bridge::saveWindowState(int width, int height, bool maximized) {
+  if (home_.isEmpty())
+    return;
+  QSettings settings{home_ + QStringLiteral("/courier-chat.ini"),
+                     QSettings::IniFormat};
+  // Maximized, the window's size is the screen's: keep the size it had
+  // before, to come back to.
+  if (!maximized && width > 0 && height > 0) {
+    settings.setValue(QStringLiteral("window/width"), width);
+    settings.setValue(QStringLiteral("window/height"), height);
+  }
+  settings.setValue(QStringLiteral("window/maximized"), maximized);
+  settings.sync();
 }
 
 void Bridge::onTransferReceipt(const bank::transfer_receipt& t) {

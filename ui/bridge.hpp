@@ -223,6 +223,14 @@ public:
   Q_INVOKABLE QString pay(const QString& to, const QString& amount);
   Q_INVOKABLE void refreshWallet();
 
+  /// The main window's size when it was last closed: {width, height,
+  /// maximized}, or empty if none was saved (from the data home's
+  /// courier-chat.ini).
+  Q_INVOKABLE QVariantMap windowState() const;
+  /// Saves the main window's size (kept as it was while maximized) and
+  /// whether it is maximized, for the next start.
+  Q_INVOKABLE void saveWindowState(int width, int height, bool maximized);
+
   /// Stops the client and waits until every actor has finished.
   void shutdown();
 
@@ -257,6 +265,9 @@ Q_SIGNALS:
   void connectionLost();
   void connectFailed(const QString& message, bool fatal);
   void messageArrived(const QString& peer, const QString& body);
+  /// Someone paid this user (`text`: "eli paid you 12.34"); once per
+  /// payment, also for one made while the app was closed.
+  void paymentArrived(const QString& peer, const QString& text);
   void receiptArrived(const QVariantMap& receipt);
   /// The user tried to chat with the bank: its place is the wallet.
   void walletRequested();
@@ -348,6 +359,9 @@ private:
   int session_ = 0; ///< bumped at sign-out: older answers are dropped
   bool read_receipts_ = true;
   bool typing_ = true;
+  /// The newest ledger entry of the user's history seen (saved per user,
+  /// -1 before the first history): only later payments notify.
+  qint64 seen_seq_ = -1;
   /// The newest message of each peer that came and is not covered by a
   /// read receipt yet.
   QHash<QString, QPair<QString, qint64>> unread_newest_; ///< msg_id, sent_ts

@@ -3,7 +3,9 @@ import "logic.js" as Logic
 
 // Keeps the connection up while signed in: after a loss it reconnects with
 // exponential backoff (0.5 s doubling to 10 s) and, once connected again,
-// re-sends what was queued or failed while offline.
+// re-sends what was queued or failed while offline. A sign-in that met a
+// changed router key keeps trying too: if the operator puts the old key
+// back, the app signs in by itself.
 Item {
     id: mgr
     property var bridge
@@ -12,7 +14,7 @@ Item {
     property int attempt: 0
     property int delay: 0
     property int lastResent: 0
-    readonly property bool active: bridge ? bridge.signedIn : false
+    readonly property bool active: bridge ? bridge.signedIn || bridge.routerKeyChanged : false
     readonly property alias timerRunning: timer.running
 
     function schedule(event) {
@@ -64,7 +66,7 @@ Item {
             }
         }
         function onSignedInChanged() {
-            if (!mgr.bridge.signedIn) {
+            if (!mgr.active) {
                 timer.stop()
                 mgr.attempt = 0
                 mgr.phase = Logic.nextConnectionState(mgr.phase, "signedOut")

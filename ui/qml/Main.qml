@@ -39,6 +39,10 @@ ApplicationWindow {
                          && (startTab === "wallet" || startTab === "settings") ? startTab : "chats"
 
     ConnectionManager { id: connection; bridge: appBridge }
+    // The size it had when it was closed, clamped to this screen.
+    WindowMemory { id: windowMemory; bridge: appBridge; appWindow: window }
+    Component.onCompleted: windowMemory.restore()
+    onClosing: windowMemory.save()
     // Light, dark or as the system: the saved choice colours every page.
     Binding { target: theme; property: "mode"; value: appBridge.themeMode }
 

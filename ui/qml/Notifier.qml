@@ -2,10 +2,11 @@ import QtQuick
 import QtQuick.Window
 import "logic.js" as Logic
 
-// Desktop notifications that need no notification daemon: a message that
-// comes while the app's window is not active shows in a small window on
-// top, in the screen's corner, for a few seconds, and the app's window
-// asks for attention. A click opens the chat. Off in the sidebar's switch.
+// Desktop notifications that need no notification daemon: a message or a
+// payment that comes while the app's window is not active shows in a small
+// window on top, in the screen's corner, for a few seconds, and the app's
+// window asks for attention. A click opens the chat. Off in the sidebar's
+// switch.
 Item {
     id: root
     property var bridge
@@ -40,6 +41,7 @@ Item {
     Connections {
         target: root.bridge
         function onMessageArrived(peer, body) { root.notify(peer, body) }
+        function onPaymentArrived(peer, text) { root.notify(peer, text) }
     }
     Connections {
         target: root.appWindow

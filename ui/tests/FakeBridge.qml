@@ -61,6 +61,7 @@ QtObject {
     function restoreIdentity(file, pass, newPass) { restores = restores.concat([file]) }
     signal receiptArrived(var receipt)
     signal messageArrived(string peer, string body)
+    signal paymentArrived(string peer, string text)
     signal typingArrived(string peer)
     property bool notificationsEnabled: true
     // Settings: the router list (checked as the bridge does, roughly),
@@ -85,6 +86,12 @@ QtObject {
         switchedTo = switchedTo.concat([name])
         user = name
         signOut()
+    }
+    // The window's saved size ({} if none) and what the views saved.
+    property var savedWindow: ({})
+    function windowState() { return savedWindow }
+    function saveWindowState(w, h, maximized) {
+        savedWindow = { width: w, height: h, maximized: maximized }
     }
     property bool readReceiptsEnabled: true
     property bool typingEnabled: true
@@ -167,6 +174,6 @@ QtObject {
         messages.setShowRead(true)
         walletRefreshes = 0; searchable = []; searchResults = []; searches = []
         deleted = ""; routerFingerprint = ""; routerAccepted = true; routerAccepts = 0; signOuts = 0
-        backups = []; restores = []
+        backups = []; restores = []; savedWindow = ({})
     }
 }

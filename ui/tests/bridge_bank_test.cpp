@@ -91,12 +91,19 @@ private Q_SLOTS:
     ui::Bridge b;
     sign_in(b);
     QCOMPARE(b.balance(), QStringLiteral("0.00"));
+    QSignalSpy paid{&b, &ui::Bridge::paymentArrived};
     auto r = as("dana", {"pay", "bob", "12.34"});
     QVERIFY2(r.exit_code == 0, r.err.c_str());
     // Nobody presses Refresh.
     QTRY_COMPARE_WITH_TIMEOUT(b.balance(), QStringLiteral("12.34"), 30000);
     QTRY_VERIFY_WITH_TIMEOUT(b.contacts().indexOf(QStringLiteral("dana")) >= 0,
                              10000);
+    // It notifies (the Notifier shows it) and counts as unread, once.
+    QTRY_COMPARE_WITH_TIMEOUT(paid.count(), 1, 10000);
+    QCOMPARE(paid.at(0).at(0).toString(), QStringLiteral("dana"));
+    QCOMPARE(paid.at(0).at(1).toString(), QStringLiteral("dana paid you 12.34"));
+    QCOMPARE(b.contacts().unread(QStringLiteral("dana")), 1);
+    QCOMPARE(b.contacts().totalUnread(), 1);
     b.openConversation(QStringLiteral("dana"));
     QTRY_VERIFY_WITH_TIMEOUT(shows_event(b, QStringLiteral("dana paid you 12.34")),
                              10000);
@@ -110,8 +117,14 @@ private Q_SLOTS:
 
   void wallet_errors_are_plain_words() {
     ui::Bridge b;
+    QSignalSpy paid{&b, &ui::Bridge::paymentArrived};
     sign_in(b);
     QTRY_COMPARE_WITH_TIMEOUT(b.balance(), QStringLiteral("12.34"), 20000);
+    // A payment notified before does not notify again at the next start.
+    b.openConversation(QStringLiteral("dana"));
+    QTRY_VERIFY_WITH_TIMEOUT(shows_event(b, QStringLiteral("dana paid you 12.34")),
+                             10000);
+    QCOMPARE(paid.count(), 0);
     QSignalSpy receipts{&b, &ui::Bridge::receiptArrived};
     QCOMPARE(b.pay(QStringLiteral("dana"), QStringLiteral("50")), QString{});
     QVERIFY(receipts.wait(20000));

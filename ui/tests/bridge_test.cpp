@@ -1,6 +1,9 @@
 // The real bridge (and its client actor) against a real router process
 // and the real courier-cli on 127.0.0.1.
 
+#include <QQmlComponent>
+#include <QQmlEngine>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QtTest>
 
@@ -447,6 +450,37 @@ private Q_SLOTS:
     QVERIFY(again.notificationsEnabled());
   }
 
+  void the_last_user_and_the_window_size_are_remembered() {
+    {
+      ui::Bridge b;
+      sign_in(b, QStringLiteral("bob"));
+      b.saveWindowState(900, 700, false);
+    }
+    // A start without --user offers bob, who signed in last.
+    ui::Bridge b;
+    b.configure(home_, server_, {});
+    QCOMPARE(b.user(), QStringLiteral("bob"));
+    auto w = b.windowState();
+    QCOMPARE(w.value("width").toInt(), 900);
+    QCOMPARE(w.value("height").toInt(), 700);
+    QCOMPARE(w.value("maximized").toBool(), false);
+    // Maximized, the size to come back to stays.
+    b.saveWindowState(3000, 2000, true);
+    w = b.windowState();
+    QCOMPARE(w.value("width").toInt(), 900);
+    QCOMPARE(w.value("maximized").toBool(), true);
+    b.saveWindowState(900, 700, false);
+    // --user wins; a last user whose identity is gone is not offered.
+    ui::Bridge given;
+    given.configure(home_, server_, QStringLiteral("alice"));
+    QCOMPARE(given.user(), QStringLiteral("alice"));
+    QSettings{home_ + QStringLiteral("/courier-chat.ini"), QSettings::IniFormat}
+      .setValue(QStringLiteral("session/last_user"), QStringLiteral("ghost"));
+    ui::Bridge gone;
+    gone.configure(home_, server_, {});
+    QCOMPARE(gone.user(), QString{});
+  }
+
   void the_router_list_is_checked_saved_and_used() {
     auto home = QString::fromStdString(*tmp_ / "home-routers");
     for (auto bad : {"", "nohost", ":7400", "host:", "host:0", "host:70000",
@@ -816,6 +850,61 @@ private Q_SLOTS:
     ui::Bridge again;
     sign_in(again);
     QVERIFY(again.routerAccepted());
+  }
+
+  // The app's own retries (ConnectionManager.qml on the real bridge): once
+  // the router's old key is back, it connects again by itself, both while
+  // signed in and when a run's first sign-in met the changed key.
+  void the_app_reconnects_by_itself_once_the_router_key_is_back() {
+    // Someone who has only ever seen the router running now.
+    auto made = cli_run("ruth", {"init", "--bits", "2048"});
+    QVERIFY2(made.exit_code == 0, made.err.c_str());
+    auto port = router_.port;
+    auto original = router_.data;
+    QQmlEngine engine;
+    QQmlComponent manager{&engine, QUrl::fromLocalFile(QStringLiteral(
+                                     COURIER_QML_DIR "/ConnectionManager.qml"))};
+    auto restart = [&](const std::string& dir) {
+      router_.proc.kill_hard();
+      router_ = test::router_process::start(dir, port);
+    };
+    {
+      ui::Bridge b;
+      sign_in(b, QStringLiteral("ruth"));
+      if (QTest::currentTestFailed())
+        return;
+      std::unique_ptr<QObject> mgr{manager.createWithInitialProperties(
+        {{"bridge", QVariant::fromValue<QObject*>(&b)}})};
+      QVERIFY2(mgr, qPrintable(manager.errorString()));
+      QSignalSpy changed{&b, &ui::Bridge::routerKeyChangedChanged};
+      restart(*tmp_ / "router-other-key");
+      QTRY_VERIFY_WITH_TIMEOUT(b.routerKeyChanged(), 20000);
+      QSignalSpy connected{&b, &ui::Bridge::connected};
+      restart(original);
+      // Nobody clicks anything: the backoff is at most 10 s.
+      QVERIFY(connected.wait(15000));
+      QVERIFY(!b.routerKeyChanged());
+      QVERIFY(b.routerAccepted());
+      QCOMPARE(b.status(), QStringLiteral("connected"));
+    }
+    // A new run whose first sign-in meets the other key.
+    restart(*tmp_ / "router-other-key");
+    ui::Bridge b;
+    std::unique_ptr<QObject> mgr{manager.createWithInitialProperties(
+      {{"bridge", QVariant::fromValue<QObject*>(&b)}})};
+    QVERIFY2(mgr, qPrintable(manager.errorString()));
+    b.configure(home_, server_, {});
+    QSignalSpy failed{&b, &ui::Bridge::signInFailed};
+    b.signIn(QStringLiteral("ruth"), {});
+    QVERIFY(failed.wait(20000));
+    QVERIFY(b.routerKeyChanged());
+    QVERIFY(!b.signedIn());
+    restart(original);
+    QTRY_VERIFY_WITH_TIMEOUT(b.signedIn(), 15000);
+    QVERIFY(b.routerAccepted());
+    QVERIFY(!b.routerKeyChanged());
+    QCOMPARE(normalize_fingerprint(ss(b.routerFingerprint())),
+             normalize_fingerprint(router_.fingerprint));
   }
 
   void cleanupTestCase() {

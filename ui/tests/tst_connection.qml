@@ -47,6 +47,27 @@ Item {
             compare(fake.reconnects, 0)
         }
 
+        function test_a_sign_in_that_met_a_changed_router_key_keeps_trying() {
+            // The first sign-in of a run: not signed in, the router shows
+            // another key. If its operator puts the old one back, the app
+            // signs in by itself.
+            mgr.phase = "idle"
+            fake.signedIn = false
+            fake.routerKeyChanged = true
+            fake.connectFailed("The router's key changed.", false)
+            compare(mgr.phase, "waiting")
+            verify(mgr.timerRunning)
+            tryCompare(fake, "reconnects", 1, 3000)
+            fake.connectFailed("The router's key changed.", false)
+            verify(mgr.timerRunning)
+            // Signing out (Disconnect in the dialog) stops it.
+            fake.signOut()
+            fake.routerKeyChanged = false
+            fake.signedInChanged()
+            verify(!mgr.timerRunning)
+            compare(mgr.phase, "idle")
+        }
+
         function test_no_retry_when_signed_out() {
             fake.signedIn = false
             fake.connectionLost()

@@ -49,6 +49,22 @@ Item {
             compare(notifier.toast.visible, false)
         }
 
+        function test_a_payment_shows_while_the_window_is_not_active() {
+            fake.paymentArrived("eli", "eli paid you 12.34")
+            tryCompare(notifier.toast, "visible", true)
+            compare(findChild(notifier.toast.contentItem, "notificationTitle").text, "eli")
+            compare(findChild(notifier.toast.contentItem, "notificationBody").text, "eli paid you 12.34")
+            notifier.toast.hide()
+            // Not while the window is active, nor when turned off.
+            win.active = true
+            fake.paymentArrived("eli", "eli paid you 1.00")
+            compare(notifier.toast.visible, false)
+            win.active = false
+            fake.notificationsEnabled = false
+            fake.paymentArrived("eli", "eli paid you 2.00")
+            compare(notifier.toast.visible, false)
+        }
+
         function test_a_click_opens_the_chat() {
             fake.messageArrived("dana", "see the slides")
             tryCompare(notifier.toast, "visible", true)
