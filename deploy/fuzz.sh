@@ -5,6 +5,8 @@
 # a hang, a leak or a sanitizer report; the input is then in
 # build-fuzz/crashes/ and the log in build-fuzz/fuzz-logs/.
 # Usage: deploy/fuzz.sh [SECONDS]     (ctest runs it with 5)
+#        deploy/fuzz.sh build         (only builds; deploy/test.sh starts
+#                                      it early, in the background)
 set -euo pipefail
 seconds="${1:-10}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -14,9 +16,16 @@ parallel=2
 # The project builds with g++; libFuzzer needs clang, so a separate tree.
 command -v clang++ >/dev/null \
   || { echo "fuzz: clang++ is missing; run deploy/install-deps.sh" >&2; exit 1; }
-CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DCOURIER_FUZZ=ON \
-  -DCOURIER_BUILD_UI=OFF -DCOURIER_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" --target fuzz_all -j2
+# One build at a time in the tree: the background build of deploy/test.sh
+# may still run when ctest gets to the fuzz test, which then waits for it.
+mkdir -p "$build"
+(
+  flock 9
+  CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DCOURIER_FUZZ=ON \
+    -DCOURIER_BUILD_UI=OFF -DCOURIER_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$build" --target fuzz_all -j2
+) 9>"$build/.build-lock"
+[ "$seconds" = build ] && exit 0
 
 # The fixed keys live beside the corpora so that sealed seeds (a letter to
 # "bob") stay openable by the targets across runs.

@@ -2,6 +2,8 @@
 # Builds Courier with sanitizers (g++: clang builds of courier-node crash
 # at start against Debian's GCC-built CAF) and runs the tests under them.
 #
+#   deploy/sanitize.sh KIND --build-only    builds and stops (deploy/test.sh
+#                                           builds early, in the background)
 #   deploy/sanitize.sh asan [CTEST_REGEX]   ASan+UBSan+LeakSanitizer, every
 #                                           test but fuzz_smoke; ./build-asan
 #   deploy/sanitize.sh tsan [CTEST_REGEX]   ThreadSanitizer, the actor and
@@ -62,6 +64,11 @@ case "$kind" in
     exit 2
     ;;
 esac
+build_only=false
+if [ "${2:-}" = --build-only ]; then
+  build_only=true
+  shift
+fi
 tests="${2:-$default_tests}"
 
 cmake_args=(-S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -86,6 +93,7 @@ start=$SECONDS
 cmake "${cmake_args[@]}" >/dev/null
 cmake --build "$build" -j"$jobs" ${targets:+--target $targets}
 echo "sanitize $kind: built in $((SECONDS - start)) s"
+$build_only && exit 0
 
 start=$SECONDS
 cd "$build"
