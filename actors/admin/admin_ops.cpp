@@ -49,11 +49,12 @@ router_folder::~router_folder() {
 }
 
 caf::expected<std::unique_ptr<router_folder>>
-router_folder::open(const std::string& data, bool lock) {
+router_folder::open(const std::string& data, bool lock,
+                    const std::string& what) {
   if (!std::filesystem::exists(data + "/directory.db"))
     return make_error(errc::io_error, "no router data in " + data
-                                        + " (no directory.db): give the "
-                                          "router's --data folder");
+                                        + " (no directory.db): give "
+                                        + what);
   std::unique_ptr<router_folder> f{new router_folder};
   if (lock) {
     auto fd = cluster::lock_data_dir(data);
@@ -87,7 +88,9 @@ target::open(const std::string& data, const std::string& store, bool write) {
     t->admin = pg_admin_store(store);
     return t;
   }
-  auto folder = router_folder::open(data, write);
+  auto folder = router_folder::open(data, write,
+                                    "the router's --data folder or its "
+                                    "--store");
   if (!folder)
     return folder.error();
   t->directory = sqlite_directory((*folder)->directory);

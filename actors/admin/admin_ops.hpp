@@ -29,11 +29,12 @@ namespace courier::admin {
 class router_folder {
 public:
   /// Opens directory.db and queue.db in `data`, which must hold a router's
-  /// data (else `io_error`). With `lock` the folder is locked first: a
-  /// running router there (or another admin command) makes it fail with
-  /// `node_running`.
+  /// data (else `io_error`, whose sentence ends "give `what`"). With
+  /// `lock` the folder is locked first: a running router there (or another
+  /// admin command) makes it fail with `node_running`.
   static caf::expected<std::unique_ptr<router_folder>>
-  open(const std::string& data, bool lock);
+  open(const std::string& data, bool lock,
+       const std::string& what = "the router's --data folder");
 
   ~router_folder();
   router_folder(const router_folder&) = delete;
