@@ -106,6 +106,11 @@ int fail(const caf::error& err) {
   auto sentence = ctx.size() > 0 && ctx.match_element<std::string>(0)
                     ? ctx.get_as<std::string>(0)
                     : explain(err);
+  // The store's errors carry no libpq text (that is logged): say what to
+  // check.
+  if (code_of(err) == errc::store_unavailable && ctx.empty())
+    sentence = "the PostgreSQL store cannot be reached; check --store and "
+               "that PostgreSQL runs, then try again";
   std::cerr << "courier-node: " << sentence << std::endl;
   return exit_failed;
 }

@@ -15,6 +15,7 @@
 #include "actors/server/cluster/membership.hpp"
 #include "actors/server/directory.hpp"
 #include "actors/server/pg_backend.hpp"
+#include "actors/server/router_store.hpp"
 #include "actors/server/store.hpp"
 #include "crypto/bytes.hpp"
 #include "crypto/key.hpp"
@@ -43,8 +44,37 @@ audit_entry entry(const std::string& action, const std::string& name,
 
 } // namespace
 
-target::~target() {
+router_folder::~router_folder() {
   cluster::unlock_data_dir(lock_);
+}
+
+caf::expected<std::unique_ptr<router_folder>>
+router_folder::open(const std::string& data, bool lock,
+                    const std::string& what) {
+  if (!std::filesystem::exists(data + "/directory.db"))
+    return make_error(errc::io_error, "no router data in " + data
+                                        + " (no directory.db): give "
+                                        + what);
+  std::unique_ptr<router_folder> f{new router_folder};
+  if (lock) {
+    auto fd = cluster::lock_data_dir(data);
+    if (!fd)
+      return make_error(errc::node_running,
+                        "a router (or another admin command) is using " + data
+                          + "; stop it first (systemctl stop "
+                            "courier-router), then run this again");
+    f->lock_ = *fd;
+  }
+  auto files = open_router_files(data);
+  if (!files)
+    return files.error();
+  f->directory = std::move(files->directory);
+  f->queue = std::move(files->queue);
+  return f;
+}
+
+target::~target() {
+  // The folder's lock goes with folder_.
 }
 
 caf::expected<std::unique_ptr<target>>
@@ -58,29 +88,15 @@ target::open(const std::string& data, const std::string& store, bool write) {
     t->admin = pg_admin_store(store);
     return t;
   }
-  if (!std::filesystem::exists(data + "/directory.db"))
-    return make_error(errc::io_error, "no router data in " + data
-                                        + " (no directory.db): give the "
-                                          "router's --data folder or its "
-                                          "--store");
-  if (write) {
-    auto lock = cluster::lock_data_dir(data);
-    if (!lock)
-      return make_error(errc::node_running,
-                        "a router (or another admin command) is using " + data
-                          + "; stop it first (systemctl stop "
-                            "courier-router), then run this again");
-    t->lock_ = *lock;
-  }
-  auto dir_db = open_directory_db(data + "/directory.db");
-  if (!dir_db)
-    return dir_db.error();
-  auto queue_db = open_store_db(data + "/queue.db");
-  if (!queue_db)
-    return queue_db.error();
-  t->directory = sqlite_directory(*dir_db);
-  t->admin = sqlite_admin_store(*dir_db);
-  t->queue = sqlite_queue(std::move(*queue_db));
+  auto folder = router_folder::open(data, write,
+                                    "the router's --data folder or its "
+                                    "--store");
+  if (!folder)
+    return folder.error();
+  t->directory = sqlite_directory((*folder)->directory);
+  t->admin = sqlite_admin_store((*folder)->directory);
+  t->queue = sqlite_queue((*folder)->queue);
+  t->folder_ = std::move(*folder);
   return t;
 }
 

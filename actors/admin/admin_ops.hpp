@@ -23,6 +23,31 @@
 
 namespace courier::admin {
 
+/// A router's SQLite data folder opened for an operator command: its
+/// two databases and, for a change, the folder's lock, held until this
+/// goes.
+class router_folder {
+public:
+  /// Opens directory.db and queue.db in `data`, which must hold a router's
+  /// data (else `io_error`, whose sentence ends "give `what`"). With
+  /// `lock` the folder is locked first: a running router there (or another
+  /// admin command) makes it fail with `node_running`.
+  static caf::expected<std::unique_ptr<router_folder>>
+  open(const std::string& data, bool lock,
+       const std::string& what = "the router's --data folder");
+
+  ~router_folder();
+  router_folder(const router_folder&) = delete;
+  router_folder& operator=(const router_folder&) = delete;
+
+  std::shared_ptr<database> directory;
+  std::shared_ptr<database> queue;
+
+private:
+  router_folder() = default;
+  int lock_ = -1;
+};
+
 /// A router's store opened for the operator.
 class target {
 public:
@@ -43,7 +68,7 @@ public:
 
 private:
   target() = default;
-  int lock_ = -1;
+  std::unique_ptr<router_folder> folder_; ///< null on PostgreSQL
 };
 
 /// One name with what waits for it.

@@ -1,6 +1,5 @@
 #include "actors/admin/pg_migrate.hpp"
 
-#include <exception>
 #include <filesystem>
 #include <set>
 
@@ -11,10 +10,8 @@
 #include "actors/common/clock.hpp"
 #include "actors/common/error.hpp"
 #include "actors/common/sqlite.hpp"
-#include "actors/server/cluster/membership.hpp"
-#include "actors/server/directory.hpp"
 #include "actors/server/pg_backend.hpp"
-#include "actors/server/store.hpp"
+#include "actors/server/pg_link.hpp"
 #include "crypto/bytes.hpp"
 #include "crypto/key.hpp"
 
@@ -32,13 +29,6 @@ constexpr size_t names_listed = 20;
 pqxx::binarystring bytea(const std::string& s) {
   return pqxx::binarystring{s.data(), s.size()};
 }
-
-struct unlock_on_exit {
-  int fd;
-  ~unlock_on_exit() {
-    cluster::unlock_data_dir(fd);
-  }
-};
 
 // What names the folder in the store's audit: its router's key
 // fingerprint, which stays the same wherever the folder is mounted (the
@@ -215,39 +205,19 @@ caf::error copy(pqxx::work& tx, database& dir, database* queue,
 caf::expected<migrate_report> migrate_to_postgresql(const std::string& data,
                                                     const std::string& store,
                                                     const std::string& by) {
-  namespace fs = std::filesystem;
-  if (!fs::exists(data + "/directory.db"))
-    return make_error(errc::io_error, "no router data in " + data
-                                        + " (no directory.db): give the "
-                                          "router's --data folder");
-  auto lock = cluster::lock_data_dir(data);
-  if (!lock)
-    return make_error(errc::node_running,
-                      "a router (or another admin command) is using " + data
-                        + "; stop it first (systemctl stop courier-router), "
-                          "then run this again");
-  unlock_on_exit unlock{*lock};
+  auto folder = router_folder::open(data, true);
+  if (!folder)
+    return folder.error();
   if (auto err = open_postgresql_store(store))
     return err;
-  auto dir = open_directory_db(data + "/directory.db");
-  if (!dir)
-    return dir.error();
-  std::shared_ptr<database> queue;
-  if (fs::exists(data + "/queue.db")) {
-    auto q = open_store_db(data + "/queue.db");
-    if (!q)
-      return q.error();
-    queue = std::move(*q);
-  }
   // The audit row that records a migration begins with this: a second run
   // finds it and changes nothing (the messages delivered since must not
   // come again).
   auto marker = "from " + folder_id(data);
   migrate_report rep;
-  try {
-    pqxx::connection c{store};
+  pg_link link{store, pg_store_role};
+  auto err = link.run([&](pqxx::connection& c) -> caf::error {
     pqxx::work tx{c};
-    tx.exec("SET LOCAL client_min_messages TO warning");
     tx.exec_params("SELECT pg_advisory_xact_lock($1)", migrate_lock);
     auto before = tx.exec_params("SELECT at, done_by FROM admin_audit"
                                  " WHERE action = 'migrate'"
@@ -257,21 +227,21 @@ caf::expected<migrate_report> migrate_to_postgresql(const std::string& data,
     if (!before.empty()) {
       rep.done_before = iso_time(before[0][0].as<int64_t>()) + " by "
                         + before[0][1].as<std::string>();
-      return rep; // nothing written: the transaction is rolled back
+      return caf::none; // nothing written: the transaction is rolled back
     }
-    if (auto err = copy(tx, **dir, queue.get(), marker, by, rep))
+    if (auto err = copy(tx, *(*folder)->directory, (*folder)->queue.get(),
+                        marker, by, rep))
       return err;
     tx.commit();
-  } catch (const pqxx::broken_connection& e) {
-    return make_error(errc::store_unavailable,
-                      std::string{"cannot reach the PostgreSQL store: "}
-                        + e.what());
-  } catch (const std::exception& e) {
+    return caf::none;
+  });
+  // PostgreSQL's own words went to the log (pg_link).
+  if (code_of(err) == errc::storage_failure && err.context().empty())
     return make_error(errc::storage_failure,
-                      std::string{"the migration failed, nothing was "
-                                  "copied: "}
-                        + e.what());
-  }
+                      "PostgreSQL refused the migration (the log says why), "
+                      "so nothing was copied");
+  if (err)
+    return err;
   return rep;
 }
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <exception>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <set>
@@ -12,6 +13,7 @@
 
 #include "actors/common/error.hpp"
 #include "actors/protocol/amount.hpp"
+#include "actors/server/pg_link.hpp"
 
 namespace courier::bank {
 
@@ -20,6 +22,10 @@ namespace {
 // One entry per schema version, applied in order; never edit a released
 // one, add the next. The tables are the SQLite ledger's, so the audit reads
 // the same on both; the routers' store uses other names.
+// Any constant but the routers' ("courier1"): banks migrating at the
+// same time take turns.
+constexpr int64_t migration_lock = 0x636f757269657232; // "courier2"
+
 const char* const migrations[] = {
   // 1: accounts, transfers (ids unique per requester) and their postings.
   "CREATE TABLE accounts("
@@ -45,10 +51,6 @@ const char* const migrations[] = {
 
 constexpr int64_t known_version
   = static_cast<int64_t>(sizeof(migrations) / sizeof(migrations[0]));
-
-// Any constant but the routers' ("courier1"): banks migrating at the
-// same time take turns.
-constexpr int64_t migration_lock = 0x636f757269657232; // "courier2"
 
 int64_t now_s() {
   using namespace std::chrono;
@@ -112,15 +114,17 @@ struct account_row {
 class pg_ledger_backend : public ledger_backend {
 public:
   explicit pg_ledger_backend(std::string conninfo)
-    : conninfo_(std::move(conninfo)) {
+    // Durable before any receipt leaves, whatever the server's default.
+    : link_(std::move(conninfo), pg_ledger_role,
+            {"SET synchronous_commit TO on"}) {
     // nop
   }
 
   caf::error begin() override {
     torn_ = false;
     tx_.reset();
-    return run([&]() -> caf::error {
-      tx_ = std::make_unique<pqxx::work>(connection());
+    return link_.run([&](pqxx::connection& c) -> caf::error {
+      tx_ = std::make_unique<pqxx::work>(c);
       return caf::none;
     });
   }
@@ -234,34 +238,26 @@ public:
   caf::expected<audit_report> audit() override;
 
 private:
-  pqxx::connection& connection() {
-    if (!conn_) {
-      conn_ = std::make_unique<pqxx::connection>(conninfo_);
-      pqxx::nontransaction tx{*conn_};
-      // Durable before any receipt leaves, whatever the server's default.
-      tx.exec("SET synchronous_commit TO on");
-      tx.exec("SET client_min_messages TO warning");
-    }
-    return *conn_;
-  }
-
-  /// Runs `f`; a libpq or SQL failure becomes an error value, and a lost
-  /// connection is opened again next time.
+  /// Runs `f` on the connection (see pg_link: a failure becomes a code,
+  /// libpq's text goes to the log). The transaction goes before its
+  /// connection when the connection is lost.
   template <class F>
   auto run(F f) -> decltype(f()) {
-    try {
-      return f();
-    } catch (const pqxx::broken_connection& e) {
-      lost();
-      return make_error(errc::store_unavailable, e.what());
-    } catch (const pqxx::in_doubt_error& e) {
-      lost();
-      return make_error(errc::store_unavailable, e.what());
-    } catch (const std::exception& e) {
-      if (conn_ && !conn_->is_open())
-        lost();
-      return make_error(errc::storage_failure, e.what());
-    }
+    return link_.run([&](pqxx::connection& c) {
+      try {
+        return f();
+      } catch (const pqxx::broken_connection&) {
+        tx_.reset();
+        throw;
+      } catch (const pqxx::in_doubt_error&) {
+        tx_.reset();
+        throw;
+      } catch (...) {
+        if (!c.is_open())
+          tx_.reset();
+        throw;
+      }
+    });
   }
 
   /// Runs `f` in the open transaction, or alone without one. A failure
@@ -269,11 +265,12 @@ private:
   template <class F>
   auto in_tx(F f) -> decltype(f(std::declval<pqxx::transaction_base&>())) {
     using result = decltype(f(std::declval<pqxx::transaction_base&>()));
-    return run([&]() -> result {
-      if (!tx_) {
-        pqxx::nontransaction tx{connection()};
+    if (!tx_)
+      return link_.run([&](pqxx::connection& c) -> result {
+        pqxx::nontransaction tx{c};
         return f(tx);
-      }
+      });
+    return run([&]() -> result {
       try {
         return f(*tx_);
       } catch (...) {
@@ -283,14 +280,8 @@ private:
     });
   }
 
-  void lost() {
-    tx_.reset();
-    conn_.reset();
-  }
-
-  std::string conninfo_;
-  std::unique_ptr<pqxx::connection> conn_;
-  std::unique_ptr<pqxx::work> tx_; ///< declared after conn_: goes first
+  pg_link link_;
+  std::unique_ptr<pqxx::work> tx_; ///< declared after link_: goes first
   bool torn_ = false;
 };
 
@@ -533,41 +524,10 @@ int64_t pg_ledger_schema_version() {
 }
 
 caf::error migrate_pg_ledger(const std::string& conninfo) {
-  try {
-    pqxx::connection c{conninfo};
-    {
-      pqxx::nontransaction quiet{c};
-      quiet.exec("SET client_min_messages TO warning");
-    }
-    for (;;) {
-      pqxx::work tx{c};
-      tx.exec_params("SELECT pg_advisory_xact_lock($1)", migration_lock);
-      tx.exec("CREATE TABLE IF NOT EXISTS ledger_schema_version("
-              " version BIGINT PRIMARY KEY, applied BIGINT NOT NULL)");
-      auto r = tx.exec(
-        "SELECT COALESCE(MAX(version), 0) FROM ledger_schema_version");
-      auto version = r[0][0].as<int64_t>();
-      if (version > known_version)
-        return make_error(errc::schema_too_new,
-                          "the ledger has schema version "
-                            + std::to_string(version)
-                            + "; this Courier knows up to "
-                            + std::to_string(known_version));
-      if (version == known_version)
-        return caf::none;
-      // One version, one transaction: a crash part-way leaves the last
-      // version that completed, migrated on from there at the next start.
-      tx.exec(migrations[version]);
-      tx.exec_params("INSERT INTO ledger_schema_version(version, applied)"
-                     " VALUES($1, $2)",
-                     version + 1, now_s());
-      tx.commit();
-    }
-  } catch (const pqxx::broken_connection& e) {
-    return make_error(errc::store_unavailable, e.what());
-  } catch (const std::exception& e) {
-    return make_error(errc::storage_failure, e.what());
-  }
+  static const pg_schema schema{"the ledger", "ledger_schema_version",
+                                migration_lock,
+                                {std::begin(migrations), std::end(migrations)}};
+  return migrate_pg_schema(conninfo, schema, pg_ledger_role);
 }
 
 std::unique_ptr<ledger_backend> pg_ledger(std::string conninfo) {

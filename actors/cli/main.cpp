@@ -95,6 +95,7 @@ int exit_for(errc code) {
     case errc::invalid_amount:
       return exit_usage;
     case errc::unreachable:
+    case errc::connection_closed:
     case errc::timeout:
     case errc::busy:
     case errc::too_many_connections:
@@ -551,8 +552,11 @@ int cmd_recv(connected_client& s) {
       },
       [&](status_atom, const std::string& text) {
         std::cerr << "courier-cli: " << printable(text) << "\n";
+        // What was not acknowledged comes again at the next recv.
         if (text == "disconnected")
-          die(errc::unreachable, "the router closed the connection");
+          die(errc::connection_closed,
+              "the router closed the connection; nothing is lost, and "
+              "running recv again is safe");
       },
       caf::after(std::chrono::duration_cast<std::chrono::milliseconds>(left))
         >> [&] { done = true; });
@@ -956,7 +960,13 @@ bank::receipt bank_call(connected_client& s, const bank::order& o) {
       },
       [&](status_atom, const std::string& text) {
         if (text == "disconnected")
-          die(errc::unreachable, "the router closed the connection");
+          die(errc::connection_closed,
+              o.transfer_id.empty()
+                ? std::string{"the router closed the connection before the "
+                              "bank answered"}
+                : "the router closed the connection before the bank "
+                  "answered; retrying with --id "
+                    + o.transfer_id + " is safe");
       },
       caf::after(std::chrono::duration_cast<std::chrono::milliseconds>(left))
         >> [] {});

@@ -728,6 +728,16 @@ uint64_t request_id(const std::string& id) {
   return ec == std::errc{} && end == id.data() + id.size() ? n : 0;
 }
 
+// What the router's last word before it closes means for this client.
+// Its deadlines (an idle session, a sign-in too slow) arrive as `timeout`:
+// nothing this client asked for took too long, the router closed the
+// connection, and trying again is safe.
+caf::error closing_notice(errc code, std::string message) {
+  if (code == errc::timeout)
+    return make_error(errc::connection_closed);
+  return make_error(code, std::move(message));
+}
+
 void on_frame(client_ptr self, const std::string& frame) {
   auto& st = self->state;
   if (st.at == phase::hello_sent || st.at == phase::finish_sent) {
@@ -736,7 +746,7 @@ void on_frame(client_ptr self, const std::string& frame) {
       auto env = protocol::parse_envelope(frame);
       if (env && env->type == "error") {
         auto code = errc_from_string(std::string{env->str("code")});
-        auto err = make_error(code, std::string{env->str("message")});
+        auto err = closing_notice(code, std::string{env->str("message")});
         if (retryable(code) && st.conn
             && st.server_index + 1 < st.cfg.servers.size()) {
           st.try_next = true;
@@ -783,9 +793,11 @@ void on_frame(client_ptr self, const std::string& frame) {
   if (env->type == "error") {
     // The router says why it is about to close (say, the user signed in
     // elsewhere): the reconnect decision hears of it.
-    st.last_failure = make_error(errc_from_string(std::string{env->str("code")}),
-                                 std::string{env->str("message")});
-    warn(self, "router: " + std::string{env->str("message")});
+    auto code = errc_from_string(std::string{env->str("code")});
+    st.last_failure = closing_notice(code, std::string{env->str("message")});
+    warn(self, code == errc::timeout
+                 ? explain(st.last_failure)
+                 : "router: " + std::string{env->str("message")});
   }
 }
 

@@ -128,6 +128,12 @@ constexpr errc_info infos[] = {
   {errc::store_conflict, "store_conflict",
    "Some names are bound to other keys in the PostgreSQL store than in "
    "the data folder; nothing was copied. Settle each name first."},
+  {errc::ledger_unavailable, "ledger_unavailable",
+   "The bank cannot reach its ledger database now; try again in a few "
+   "seconds (an order retried with the same transfer id is applied once)."},
+  {errc::connection_closed, "connection_closed",
+   "The router closed the connection, which was idle or slow to sign "
+   "in; nothing is lost, and trying again is safe."},
   {errc::backup_damaged, "backup_damaged",
    "The backup file is cut short, was altered, or is not a Courier backup; "
    "use another copy."},

@@ -60,6 +60,8 @@ enum class errc : uint8_t {
   store_unavailable = 54, ///< PostgreSQL cannot be reached now; retry
   bundle_withdrawn = 57, ///< the router says a peer known to have letters v3 has no bundle
   store_conflict = 58, ///< a name the store binds to another key than the data being migrated
+  ledger_unavailable = 59, ///< the bank's PostgreSQL ledger cannot be reached now; retry
+  connection_closed = 60, ///< the router closed an idle or slow-to-sign-in connection; retry
   backup_damaged = 61, ///< a backup file is cut short, altered or not one
   backup_too_costly = 62, ///< a backup file asks for more KDF memory or time than allowed
   name_blocked = 63, ///< an operator blocked the name (courier-node admin block)

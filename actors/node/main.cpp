@@ -776,6 +776,15 @@ int run_router(caf::actor_system& sys, router_config& cfg) {
   leave(0);
 }
 
+// What the person who started the bank (or its audit) is told about a
+// ledger that could not be opened: PostgreSQL's own words are in the log.
+std::string ledger_problem(const caf::error& err) {
+  if (code_of(err) == errc::ledger_unavailable)
+    return "the ledger's PostgreSQL cannot be reached; check --ledger and "
+           "that PostgreSQL runs, then try again";
+  return explain(err);
+}
+
 // The ledger at `where` (--ledger), or DATA/ledger.db without it.
 caf::expected<std::shared_ptr<bank::ledger_backend>>
 open_books(const std::string& dir, const std::string& where) {
@@ -812,18 +821,22 @@ bool signalled_before(F step) {
 // false when told to stop first.
 bool take_ledger_lock(bank::ledger_lock& lock) {
   bool said = false;
-  std::string last_problem;
+  errc last_problem = errc::none;
   return !signalled_before([&] {
     auto got = lock.try_take();
     if (got && *got)
       return false;
-    if (!got && detail_of(got.error()) != last_problem) {
-      last_problem = detail_of(got.error());
+    // The lock logs what libpq said; this says what the bank does.
+    if (!got && code_of(got.error()) != last_problem) {
+      last_problem = code_of(got.error());
       logger(component::node)
-        .warn("standby: cannot reach the ledger's PostgreSQL ({}); trying "
-              "again every 0.5 s",
-              last_problem);
-    } else if (got && !said) {
+        .warn("standby: cannot take the ledger lock ({}); trying again "
+              "every 0.5 s",
+              to_string(last_problem));
+    } else if (got) {
+      last_problem = errc::none;
+    }
+    if (got && !said) {
       said = true;
       logger(component::node)
         .info("standby: another bank holds the ledger lock; waiting for it "
@@ -873,7 +886,7 @@ int run_bank(caf::actor_system& sys, bank_config& cfg) {
   }
   auto books = open_books(cfg.data, cfg.ledger);
   if (!books)
-    return fail(explain(books.error()));
+    return fail(ledger_problem(books.error()));
   report_ready(sys, readiness::store, true);
   // Held (shared) while the bank runs: a restore into this folder refuses.
   if (auto lock = admin::share_data_dir(cfg.data); !lock)
@@ -948,10 +961,10 @@ int run_audit(bank_data_config& cfg) {
   auto books = bank::open_ledger(cfg.ledger.empty() ? cfg.data + "/ledger.db"
                                                     : cfg.ledger);
   if (!books)
-    return fail(explain(books.error()));
+    return fail(ledger_problem(books.error()));
   auto rep = (*books)->audit();
   if (!rep)
-    return fail(explain(rep.error()));
+    return fail(ledger_problem(rep.error()));
   std::cout << "accounts: " << rep->accounts << ", transfers: " << rep->transfers
             << ", issued: " << bank::format_amount(rep->total_issued)
             << ", balances: " << bank::format_amount(rep->total_balances) << "\n";

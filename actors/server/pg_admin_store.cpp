@@ -1,7 +1,6 @@
 // The admin store (admin_store.hpp) in a shared PostgreSQL store: schema
 // version 2 of pg_backend.cpp. One connection for one operator command.
 
-#include <exception>
 #include <memory>
 #include <utility>
 
@@ -9,6 +8,7 @@
 
 #include "actors/common/error.hpp"
 #include "actors/server/admin_store.hpp"
+#include "actors/server/pg_link.hpp"
 
 namespace courier {
 
@@ -16,13 +16,14 @@ namespace {
 
 class pg_admin : public admin_store {
 public:
-  explicit pg_admin(std::string conninfo) : conninfo_(std::move(conninfo)) {
+  explicit pg_admin(std::string conninfo)
+    : link_(std::move(conninfo), pg_store_role) {
     // nop
   }
 
   caf::error
   each_user(const std::function<void(const user_entry&)>& f) override {
-    return run([&](pqxx::connection& c) -> caf::error {
+    return link_.run([&](pqxx::connection& c) -> caf::error {
       pqxx::nontransaction tx{c};
       for (const auto& row :
            tx.exec("SELECT u.name, u.key, u.created, b.name IS NOT NULL"
@@ -37,7 +38,7 @@ public:
 
   caf::error rebind(const std::string& name, const std::string& key,
                     const audit_entry& why) override {
-    return run([&](pqxx::connection& c) -> caf::error {
+    return link_.run([&](pqxx::connection& c) -> caf::error {
       pqxx::work tx{c};
       // Serialized with the routers' own prekey publishes for the name.
       tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", name);
@@ -57,7 +58,7 @@ public:
 
   caf::error set_blocked(const std::string& name, bool blocked,
                          const audit_entry& why) override {
-    return run([&](pqxx::connection& c) -> caf::error {
+    return link_.run([&](pqxx::connection& c) -> caf::error {
       pqxx::work tx{c};
       if (blocked)
         tx.exec_params("INSERT INTO blocked(name, at, done_by)"
@@ -72,7 +73,7 @@ public:
   }
 
   caf::error record(const audit_entry& what) override {
-    return run([&](pqxx::connection& c) -> caf::error {
+    return link_.run([&](pqxx::connection& c) -> caf::error {
       pqxx::work tx{c};
       insert_audit(tx, what);
       tx.commit();
@@ -82,7 +83,7 @@ public:
 
   caf::error
   each_audit(const std::function<void(const audit_entry&)>& f) override {
-    return run([&](pqxx::connection& c) -> caf::error {
+    return link_.run([&](pqxx::connection& c) -> caf::error {
       pqxx::nontransaction tx{c};
       for (const auto& row : tx.exec("SELECT at, done_by, action, name, detail"
                                      " FROM admin_audit ORDER BY id"))
@@ -100,25 +101,9 @@ private:
                    e.at, e.by, e.action, e.name, e.detail);
   }
 
-  /// Runs `f` on the connection (opened at first use); a libpq or SQL
-  /// failure becomes an error value.
-  template <class F>
-  caf::error run(F f) {
-    try {
-      if (!conn_)
-        conn_ = std::make_unique<pqxx::connection>(conninfo_);
-      return f(*conn_);
-    } catch (const pqxx::broken_connection& e) {
-      conn_.reset();
-      return make_error(errc::store_unavailable, e.what());
-    } catch (const std::exception& e) {
-      conn_.reset();
-      return make_error(errc::storage_failure, e.what());
-    }
-  }
-
-  std::string conninfo_;
-  std::unique_ptr<pqxx::connection> conn_;
+  /// Opened at first use; a libpq or SQL failure becomes a code, and
+  /// libpq's text goes to the log.
+  pg_link link_;
 };
 
 } // namespace

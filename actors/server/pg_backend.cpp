@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <exception>
+#include <iterator>
 #include <memory>
 #include <set>
 #include <utility>
@@ -12,7 +13,7 @@
 
 #include "actors/common/clock.hpp"
 #include "actors/common/error.hpp"
-#include "actors/common/log.hpp"
+#include "actors/server/pg_link.hpp"
 #include "actors/protocol/limits.hpp"
 #include "crypto/bytes.hpp"
 
@@ -21,6 +22,9 @@ namespace courier {
 namespace {
 
 namespace x3dh = protocol::x3dh;
+
+// Any constant: routers migrating at the same time take turns.
+constexpr int64_t migration_lock = 0x636f757269657231; // "courier1"
 
 // One entry per schema version, applied in order; never edit a released
 // one, add the next. Names avoid `user`, a reserved word in PostgreSQL.
@@ -61,6 +65,13 @@ const char* const migrations[] = {
 constexpr int64_t known_version
   = static_cast<int64_t>(sizeof(migrations) / sizeof(migrations[0]));
 
+const pg_schema& store_schema() {
+  static const pg_schema schema{"the database", "schema_version",
+                                migration_lock,
+                                {std::begin(migrations), std::end(migrations)}};
+  return schema;
+}
+
 // The seqs the store picks start here, above every router's own (clock
 // microseconds) and below 2^53, which a JSON number still holds exactly.
 static_assert(shared_seq_base < (uint64_t{1} << 53));
@@ -72,9 +83,6 @@ int64_t recipient_key(const std::string& name) {
 // The first key of the two-key advisory locks on a source's registrations
 // (a key space apart from the one-key locks above and below).
 constexpr int32_t registration_lock = 0x72656731; // "reg1"
-
-// Any constant: routers migrating at the same time take turns.
-constexpr int64_t migration_lock = 0x636f757269657231; // "courier1"
 
 pqxx::binarystring bytea(const std::string& s) {
   return pqxx::binarystring{s.data(), s.size()};
@@ -92,69 +100,6 @@ crypto::bytes bytes_of(const pqxx::field& f) {
   auto s = blob_of(f);
   return {s.begin(), s.end()};
 }
-
-/// One lazily opened connection: a lost one is opened again at the next
-/// call, so a restarted PostgreSQL costs the calls in between (answered
-/// with `store_unavailable`), not the router. What libpq says goes to the
-/// log, once per outage, never into the error: errors reach clients, and
-/// libpq's text names hosts, sockets and SQL.
-class pg_link {
-public:
-  explicit pg_link(std::string conninfo) : conninfo_(std::move(conninfo)) {
-    // nop
-  }
-
-  /// Runs `f` with the connection; a libpq or SQL failure becomes an
-  /// error value. `f` returns caf::error or caf::expected<T>.
-  template <class F>
-  auto run(F f) -> decltype(f(std::declval<pqxx::connection&>())) {
-    try {
-      if (!conn_) {
-        conn_ = std::make_unique<pqxx::connection>(conninfo_);
-        // "already exists, skipping" and friends are not for the log.
-        pqxx::nontransaction tx{*conn_};
-        tx.exec("SET client_min_messages TO warning");
-        if (down_) {
-          down_ = false;
-          logger(component::store).info("PostgreSQL store reachable again");
-        }
-      }
-      return f(*conn_);
-    } catch (const pqxx::broken_connection& e) {
-      return lost(e);
-    } catch (const pqxx::in_doubt_error& e) {
-      return lost(e);
-    } catch (const std::exception& e) {
-      // A connection in a failed state is not reused.
-      if (conn_ && !conn_->is_open())
-        conn_.reset();
-      logger(component::store).warn("PostgreSQL store: {}", e.what());
-      return make_error(errc::storage_failure);
-    }
-  }
-
-  /// Drops the connection, e.g. after a transaction was left half done.
-  void reset() {
-    conn_.reset();
-  }
-
-private:
-  caf::error lost(const std::exception& e) {
-    conn_.reset();
-    if (!down_) {
-      down_ = true;
-      logger(component::store)
-        .warn("PostgreSQL store unreachable ({}); answering \"try again\" "
-              "until it is back",
-              e.what());
-    }
-    return make_error(errc::store_unavailable);
-  }
-
-  std::string conninfo_;
-  std::unique_ptr<pqxx::connection> conn_;
-  bool down_ = false; ///< the last call found the store unreachable
-};
 
 bool failed(const caf::error& x) {
   return static_cast<bool>(x);
@@ -302,7 +247,8 @@ private:
 class pg_directory_backend : public directory_backend {
 public:
   explicit pg_directory_backend(std::string conninfo)
-    : link_(std::make_shared<pg_link>(std::move(conninfo))), prekeys_(link_) {
+    : link_(std::make_shared<pg_link>(std::move(conninfo), pg_store_role)),
+      prekeys_(link_) {
     // nop
   }
 
@@ -445,7 +391,8 @@ private:
 
 class pg_queue_backend : public queue_backend {
 public:
-  explicit pg_queue_backend(std::string conninfo) : link_(std::move(conninfo)) {
+  explicit pg_queue_backend(std::string conninfo)
+    : link_(std::move(conninfo), pg_store_role) {
     // nop
   }
 
@@ -684,32 +631,7 @@ int64_t pg_schema_version() {
 }
 
 caf::error migrate_postgresql(const std::string& conninfo) {
-  pg_link link{conninfo};
-  return link.run([&](pqxx::connection& c) -> caf::error {
-    for (;;) {
-      pqxx::work tx{c};
-      tx.exec_params("SELECT pg_advisory_xact_lock($1)", migration_lock);
-      tx.exec("CREATE TABLE IF NOT EXISTS schema_version("
-              " version BIGINT PRIMARY KEY, applied BIGINT NOT NULL)");
-      auto r = tx.exec("SELECT COALESCE(MAX(version), 0) FROM schema_version");
-      auto version = r[0][0].as<int64_t>();
-      if (version > known_version)
-        return make_error(errc::schema_too_new,
-                          "the database has schema version "
-                            + std::to_string(version)
-                            + "; this Courier knows up to "
-                            + std::to_string(known_version));
-      if (version == known_version)
-        return caf::none;
-      // One version, one transaction: a crash part-way leaves the last
-      // version that completed, migrated on from there at the next start.
-      tx.exec(migrations[version]);
-      tx.exec_params("INSERT INTO schema_version(version, applied)"
-                     " VALUES($1, $2)",
-                     version + 1, now_s());
-      tx.commit();
-    }
-  });
+  return migrate_pg_schema(conninfo, store_schema(), pg_store_role);
 }
 
 caf::error open_postgresql_store(const std::string& store) {

@@ -571,4 +571,39 @@ TEST(StoreAddress, RouterAndAdminSayTheSameAboutABadAddress) {
   }
 }
 
+// What an operator is told when the store is down is one of Courier's
+// sentences with a pinned code; libpq's words (hosts, sockets, SQL) go to
+// the log only.
+TEST(StoreAddress, AnUnreachableStoreIsAPinnedCodeWithoutLibpqText) {
+  // Nothing listens on port 1 of the loopback: libpq fails at once.
+  const std::string addr = "postgresql://courier@127.0.0.1:1/courier";
+  auto check = [](const caf::error& err, const char* what) {
+    EXPECT_EQ(code_of(err), errc::store_unavailable) << what;
+    auto text = explain(err);
+    for (auto libpq : {"connection to server", "could not connect", "FATAL",
+                       "127.0.0.1"})
+      EXPECT_EQ(text.find(libpq), std::string::npos) << what << ": " << text;
+  };
+  scratch_dir folder;
+  auto opened = admin::target::open(folder.path(), addr, false);
+  ASSERT_FALSE(opened);
+  check(opened.error(), "admin target");
+  check(pg_admin_store(addr)->each_user([](const user_entry&) {}),
+        "admin store");
+  ASSERT_TRUE(open_directory_db(folder.path() + "/directory.db"));
+  auto migrated = admin::migrate_to_postgresql(folder.path(), addr, "test");
+  ASSERT_FALSE(migrated);
+  check(migrated.error(), "migrate");
+  // A statement PostgreSQL refuses (here: no tables) is not repeated
+  // either.
+  auto& pg = pg_server::shared();
+  ASSERT_TRUE(pg.ok()) << pg.why();
+  auto bare = pg.fresh_database();
+  ASSERT_FALSE(bare.empty()) << pg.why();
+  auto err = pg_admin_store(bare)->each_user([](const user_entry&) {});
+  EXPECT_EQ(code_of(err), errc::storage_failure);
+  EXPECT_EQ(explain(err).find("users"), std::string::npos) << explain(err);
+  EXPECT_EQ(explain(err).find("ERROR"), std::string::npos) << explain(err);
+}
+
 } // namespace

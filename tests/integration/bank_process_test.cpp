@@ -919,4 +919,15 @@ TEST(bank_ledger_option, a_password_or_a_file_in_ledger_is_refused_at_start) {
   EXPECT_NE((r.err + r.out).find("--ledger must be a postgresql://"),
             std::string::npos)
     << r.err << r.out;
+  // A ledger that cannot be reached: one sentence that says what to check;
+  // libpq's words (hosts, sockets) are for the log lines only.
+  r = run({COURIER_NODE, "bank-audit", "--data=" + (dir / "bank"),
+           "--ledger=postgresql://bank@127.0.0.1:1/courier"},
+          seconds{20});
+  EXPECT_EQ(r.exit_code, 1);
+  auto said = r.err.substr(r.err.rfind("courier-node: ") + 1);
+  EXPECT_NE(said.find("check --ledger"), std::string::npos) << r.err;
+  for (auto libpq : {"connection to server", "could not connect", "FATAL",
+                     "127.0.0.1"})
+    EXPECT_EQ(said.find(libpq), std::string::npos) << r.err;
 }

@@ -506,6 +506,29 @@ TEST_F(cli_test, people_are_told_what_happened) {
   EXPECT_FALSE(has(r.err, "passphrase")) << r.err;
 }
 
+// A router that ends an idle session says `timeout` (its deadline, not
+// the command's): the person is told that the router closed the
+// connection and that trying again is safe, not that something took too
+// long.
+TEST_F(cli_test, a_session_the_router_cuts_is_called_closed_and_safe_to_retry) {
+  // The first idle check comes at the handshake deadline.
+  auto idle = router_process::start(
+    dir / "idle", 0, {"--idle-timeout-ms=500", "--handshake-timeout-ms=2000"});
+  auto r = run(cli(home(), idle.address(), "bob",
+                   {"--json", "recv", "--wait", "20"}),
+               seconds{30});
+  EXPECT_EQ(r.exit_code, exit_unreachable) << r.err;
+  auto said = only_object(r.out);
+  EXPECT_EQ(str(said, "error"), "connection_closed") << r.out;
+  EXPECT_TRUE(has(str(said, "message"), "closed the connection")) << r.out;
+  EXPECT_TRUE(has(str(said, "message"), "safe")) << r.out;
+  // What the client heard from the router on the way, too.
+  EXPECT_TRUE(has(r.err, "router closed the connection")) << r.err;
+  EXPECT_TRUE(has(r.err, "trying again is safe")) << r.err;
+  EXPECT_FALSE(has(r.err + r.out, "too long")) << r.err;
+  EXPECT_TRUE(has(slurp(idle.log), "reason=idle_timeout")) << slurp(idle.log);
+}
+
 // -- deploy/run.sh ----------------------------------------------------------
 
 // courier-node admin on a router's folder: a blocked name cannot sign in,

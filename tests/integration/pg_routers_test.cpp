@@ -500,6 +500,19 @@ TEST_F(pg_cluster, adding_and_removing_a_router_keeps_every_name_and_queue) {
   EXPECT_EQ(pg_server::scalar(store, "SELECT COUNT(*) FROM users"), 3);
 }
 
+// `courier-node admin` on a store that cannot be reached: one sentence
+// that says what to check, never libpq's words (those go to the log).
+TEST(pg_routers, admin_on_an_unreachable_store_says_what_to_check) {
+  auto r = run({node_binary(), "admin", "--store",
+                "postgresql://courier@127.0.0.1:1/courier", "users"});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  auto said = r.err.substr(r.err.rfind("courier-node: ") + 1);
+  EXPECT_TRUE(has(said, "check --store")) << r.err;
+  for (auto libpq : {"connection to server", "could not connect", "FATAL",
+                     "127.0.0.1"})
+    EXPECT_FALSE(has(said, libpq)) << r.err;
+}
+
 // A single router's SQLite folder moves into PostgreSQL (`courier-node
 // admin migrate`): a router on the store then knows its users and
 // delivers what was queued for them; a second run changes nothing; a

@@ -26,6 +26,7 @@ TEST(errc, names_round_trip) {
                  errc::no_bundle, errc::bad_store_address,
                  errc::schema_too_new, errc::store_unavailable,
                  errc::bundle_withdrawn, errc::store_conflict,
+                 errc::ledger_unavailable, errc::connection_closed,
                  errc::backup_damaged, errc::backup_too_costly,
                  errc::name_blocked,
                  errc::node_running}) {
@@ -75,6 +76,8 @@ TEST(errc, values_are_pinned) {
   EXPECT_EQ(static_cast<int>(errc::store_unavailable), 54);
   EXPECT_EQ(static_cast<int>(errc::bundle_withdrawn), 57);
   EXPECT_EQ(static_cast<int>(errc::store_conflict), 58);
+  EXPECT_EQ(static_cast<int>(errc::ledger_unavailable), 59);
+  EXPECT_EQ(static_cast<int>(errc::connection_closed), 60);
   EXPECT_EQ(static_cast<int>(errc::backup_damaged), 61);
   EXPECT_EQ(static_cast<int>(errc::backup_too_costly), 62);
   EXPECT_EQ(static_cast<int>(errc::name_blocked), 63);

@@ -25,6 +25,8 @@
 
 #include "actors/bank/ledger.hpp"
 #include "actors/bank/ledger_backend.hpp"
+#include "actors/bank/ledger_lock.hpp"
+#include "actors/bank/pg_ledger.hpp"
 #include "actors/common/error.hpp"
 #include "actors/protocol/amount.hpp"
 #include "tests/support/pg_server.hpp"
@@ -976,6 +978,80 @@ TEST_F(LedgerOnDisk, UncommittedWorkIsGoneAfterReopen) {
   EXPECT_EQ(balance_of("bob"), 0);
   EXPECT_EQ(balance_of("alice"), 100000);
   EXPECT_EQ(audit().transfers, 1);
+}
+
+// -- PostgreSQL failures and the ledger lock ------------------------------------
+
+// Nothing listens on port 1 of the loopback: libpq fails at once.
+const std::string closed_port = "postgresql://bank@127.0.0.1:1/courier";
+
+/// Fails the test if `err` is not `code` or what a person would read of
+/// it repeats libpq (whose text names hosts, sockets and SQL).
+void expect_pinned_without_libpq(const caf::error& err, errc code) {
+  EXPECT_EQ(code_of(err), code) << explain(err);
+  auto text = explain(err);
+  for (auto libpq : {"connection to server", "could not connect", "FATAL",
+                     "ERROR", "127.0.0.1", "relation", "does not exist"})
+    EXPECT_EQ(text.find(libpq), std::string::npos) << text;
+}
+
+TEST(PgLedgerErrors, AnUnreachableLedgerIsAPinnedCodeWithoutLibpqText) {
+  auto opened = open_ledger(closed_port);
+  ASSERT_FALSE(opened);
+  expect_pinned_without_libpq(opened.error(), errc::ledger_unavailable);
+  auto books = pg_ledger(closed_port);
+  expect_pinned_without_libpq(books->begin(), errc::ledger_unavailable);
+  auto b = books->balance("alice");
+  ASSERT_FALSE(b);
+  expect_pinned_without_libpq(b.error(), errc::ledger_unavailable);
+  ledger_lock lock{closed_port};
+  auto took = lock.try_take();
+  ASSERT_FALSE(took);
+  expect_pinned_without_libpq(took.error(), errc::ledger_unavailable);
+  expect_pinned_without_libpq(lock.check(), errc::ledger_unavailable);
+}
+
+TEST(PgLedgerErrors, AStatementPostgreSQLRefusesIsAPinnedCodeWithoutItsText) {
+  auto& pg = test::pg_server::shared();
+  ASSERT_TRUE(pg.ok()) << pg.why();
+  auto bare = pg.fresh_database(); // not migrated: no ledger tables
+  ASSERT_FALSE(bare.empty()) << pg.why();
+  auto books = pg_ledger(bare);
+  auto b = books->balance("alice");
+  ASSERT_FALSE(b);
+  expect_pinned_without_libpq(b.error(), errc::storage_failure);
+}
+
+// `conninfo` with `param` added to its query string.
+std::string with_param(const std::string& conninfo, const std::string& param) {
+  return conninfo + (conninfo.find('?') == std::string::npos ? "?" : "&")
+         + param;
+}
+
+TEST(LedgerLock, TheLockConnectionHasKeepalivesUnlessTheAddressSetsThem) {
+  auto& pg = test::pg_server::shared();
+  ASSERT_TRUE(pg.ok()) << pg.why();
+  auto db = pg.fresh_database();
+  ASSERT_FALSE(db.empty()) << pg.why();
+  ledger_lock active{db};
+  EXPECT_TRUE(active.connection_options().empty()) << "not connected yet";
+  auto took = active.try_take();
+  ASSERT_TRUE(took) << explain(took.error());
+  ASSERT_TRUE(*took);
+  // What libpq uses on the live connection.
+  auto opts = active.connection_options();
+  for (auto& [key, value] : lock_keepalives())
+    EXPECT_EQ(opts[key], value) << key;
+  EXPECT_EQ(opts["keepalives"], "1");
+  // The operator's own values win; the others are still added.
+  ledger_lock standby{with_param(db, "keepalives_idle=30")};
+  took = standby.try_take();
+  ASSERT_TRUE(took) << explain(took.error());
+  EXPECT_FALSE(*took) << "two banks hold the lock";
+  opts = standby.connection_options();
+  EXPECT_EQ(opts["keepalives_idle"], "30");
+  EXPECT_EQ(opts["keepalives_count"], lock_keepalives().at("keepalives_count"));
+  EXPECT_FALSE(active.check());
 }
 
 } // namespace
