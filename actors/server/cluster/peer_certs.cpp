@@ -187,8 +187,8 @@ caf::error bad(const std::string& what) {
 } // namespace
 
 std::optional<std::string> parse_fingerprint(const std::string& text) {
-  // Into a fixed buffer: g++ 12 took the move out of a local string for an
-  // out-of-bounds copy (-Warray-bounds).
+  // Into a fixed buffer: g++ 12 (with other includes before) took the move
+  // out of a local string for an out-of-bounds copy (-Warray-bounds).
   char hex[64];
   size_t n = 0;
   for (char c : text) {
