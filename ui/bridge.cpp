@@ -856,7 +856,7 @@ void Bridge::onInbound(const inbound_message& m) {
   if (auto it = unread_newest_.find(from);
       it == unread_newest_.end() || it->second <= m.sent_ts)
     unread_newest_.insert(from, {qs(m.msg_id), m.sent_ts});
-  contacts_.setPreview(from, body);
+  contacts_.setPreview(from, body, m.sent_ts);
   if (from != current_peer_)
     contacts_.bumpUnread(from);
   Q_EMIT messageArrived(from, body);
@@ -957,7 +957,8 @@ void Bridge::refreshContacts() {
             if (!last.empty() && last.back().ts > clearedBefore(name)
                 && !parse_payment_notice(last.back().body)
                 && contacts_.get(name).value("preview").toString().isEmpty())
-              contacts_.setPreview(name, qs(last.back().body));
+              contacts_.setPreview(name, qs(last.back().body),
+                                   last.back().ts);
           },
           [](const caf::error&) {}, history_atom::value, k.user,
           uint32_t{1});
@@ -1204,7 +1205,7 @@ QString Bridge::sendTo(const QString& peer, const QString& text) {
   }
   contacts_.ensure(peer);
   auto id = messages_.addOutgoing(peer, user_, body);
-  contacts_.setPreview(peer, body);
+  contacts_.setPreview(peer, body, QDateTime::currentMSecsSinceEpoch());
   if (contacts_.get(peer).value("keyChanged").toBool())
     messages_.setFailed(id, QStringLiteral("%1's key changed; accept the new key "
                                            "to send")
@@ -1486,7 +1487,7 @@ void Bridge::addPaymentEvents(
     if (messages_.addEvent(peer, text, id, e.ts, detail)) {
       contacts_.ensure(peer);
       unhide(peer);
-      contacts_.setPreview(peer, text);
+      contacts_.setPreview(peer, text, e.ts);
     }
     // A payment newer than the history seen before notifies as a message
     // does; the first history on this machine only sets the mark.

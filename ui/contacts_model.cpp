@@ -171,12 +171,16 @@ void ContactsModel::setKeyChanged(const QString& name, const QString& new_fp) {
   changed(row, {KeyChangedRole, NewFingerprintRole, VerifiedRole});
 }
 
-void ContactsModel::setPreview(const QString& name, const QString& text) {
+void ContactsModel::setPreview(const QString& name, const QString& text,
+                               qint64 ts) {
   auto row = ensure(name);
+  if (ts < items_[row].preview_ts)
+    return;
   auto line = text.section(QLatin1Char('\n'), 0, 0);
   if (line.size() > 60)
     line = line.left(59) + QChar(0x2026);
   items_[row].preview = line;
+  items_[row].preview_ts = ts;
   changed(row, {PreviewRole});
 }
 

@@ -20,6 +20,7 @@ struct contact {
   bool key_changed = false;
   QString new_fingerprint; ///< the fingerprint the router has now
   QString preview;         ///< last message, one line
+  qint64 preview_ts = 0;   ///< when what the preview shows was sent (ms)
 };
 
 class ContactsModel : public QAbstractListModel {
@@ -69,7 +70,11 @@ public:
   Q_INVOKABLE void setKeyChanged(const QString& name, const QString& new_fp);
   /// Whether the conversation with `name` is forward secret (letters v3).
   Q_INVOKABLE void setForwardSecret(const QString& name, bool on);
-  Q_INVOKABLE void setPreview(const QString& name, const QString& text);
+  /// Shows `text`, sent at `ts` (ms since the epoch), as the last message
+  /// with `name`, unless the preview already shows a newer one: payments
+  /// from the bank's history come in any order.
+  Q_INVOKABLE void setPreview(const QString& name, const QString& text,
+                              qint64 ts);
   /// Removes `name`; false if unknown.
   Q_INVOKABLE bool remove(const QString& name);
   Q_INVOKABLE void clear();

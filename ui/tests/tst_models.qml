@@ -68,6 +68,16 @@ TestCase {
         compare(contacts.indexOf("bob"), 0)
     }
 
+    // Payments from the bank's history come oldest first or in any order:
+    // the preview keeps the newest item of the conversation.
+    function test_preview_shows_the_newest_item() {
+        contacts.setPreview("fay", "lunch at noon?", 3000)
+        contacts.setPreview("fay", "You paid fay 8.50", 1000)
+        compare(contacts.get("fay").preview, "lunch at noon?")
+        contacts.setPreview("fay", "fay paid you 20.00", 4000)
+        compare(contacts.get("fay").preview, "fay paid you 20.00")
+    }
+
     function test_key_change() {
         contacts.setKey("bob", "ab", false)
         contacts.setKeyChanged("bob", "cd")
