@@ -22,12 +22,12 @@ background=()
 trap 'for p in "${background[@]}"; do kill -- -"$p" 2>/dev/null || true; done' EXIT
 declare -A build_of
 mkdir -p "$root/build-fuzz"
-setsid nice -n 10 "$root/deploy/fuzz.sh" build \
+setsid nice -n 5 "$root/deploy/fuzz.sh" build \
   > "$root/build-fuzz/background-build.log" 2>&1 &
 background+=($!)
 if [[ " $jobs " == *" asan "* ]]; then
   mkdir -p "$root/build-asan"
-  setsid nice -n 15 "$root/deploy/sanitize.sh" asan --build-only \
+  setsid nice -n 10 "$root/deploy/sanitize.sh" asan --build-only \
     > "$root/build-asan/background-build.log" 2>&1 &
   build_of[asan]=$!
   background+=($!)

@@ -1,5 +1,6 @@
 #include "actors/server/pg_backend.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <iterator>
@@ -422,12 +423,8 @@ public:
 
   caf::error insert(const std::string& to, stored_message& msg) override {
     return in_tx([&](pqxx::work& tx) -> caf::error {
-      if (msg.seq == 0 && locked_.insert(to).second) {
-        // Numbers for one recipient are taken in commit order: a writer
-        // holds the recipient's lock from its number to its commit, so a
-        // reader past some number never sees a lower one appear later.
-        tx.exec_params("SELECT pg_advisory_xact_lock($1)", recipient_key(to));
-      }
+      if (msg.seq == 0)
+        lock(tx, to);
       // The notice goes out at commit, once per recipient and transaction
       // however many rows; an aborted write sends none.
       auto r = tx.exec_params(
@@ -441,6 +438,63 @@ public:
         static_cast<int64_t>(shared_seq_base));
       msg.seq = r[0][0].as<uint64_t>();
       return caf::none;
+    });
+  }
+
+  caf::error insert_all(const std::string& to,
+                        const std::vector<stored_message*>& msgs) override {
+    return in_tx([&](pqxx::work& tx) -> caf::error {
+      if (std::any_of(msgs.begin(), msgs.end(),
+                      [](auto* m) { return m->seq == 0; }))
+        lock(tx, to);
+      for (size_t i = 0; i < msgs.size(); i += max_rows_per_statement) {
+        auto n = std::min(max_rows_per_statement, msgs.size() - i);
+        insert_rows(tx, to, msgs.data() + i, n);
+      }
+      return caf::none;
+    });
+  }
+
+  caf::expected<std::vector<std::optional<uint64_t>>> remove_all(
+    const std::vector<std::pair<std::string, uint64_t>>& rows) override {
+    using result = caf::expected<std::vector<std::optional<uint64_t>>>;
+    return in_tx([&](pqxx::work& tx) -> result {
+      std::vector<std::optional<uint64_t>> sizes(rows.size());
+      for (size_t i = 0; i < rows.size(); i += max_rows_per_statement) {
+        auto n = std::min(max_rows_per_statement, rows.size() - i);
+        std::string values;
+        std::vector<std::string> args;
+        args.reserve(2 * n);
+        for (size_t k = 0; k < n; ++k) {
+          auto p = std::to_string(2 * k + 1);
+          auto q = std::to_string(2 * k + 2);
+          values += (k ? ",($" : "($") + p + "::text,$" + q + "::bigint,"
+                    + std::to_string(i + k) + ")";
+          args.push_back(rows[i + k].first);
+          args.push_back(std::to_string(static_cast<int64_t>(rows[i + k].second)));
+        }
+        auto r = tx.exec_params("DELETE FROM queue q USING (VALUES " + values
+                                  + ") AS d(r, s, i) WHERE q.recipient = d.r"
+                                    " AND q.seq = d.s"
+                                    " RETURNING d.i, octet_length(q.blob)",
+                                pqxx::prepare::make_dynamic_params(args));
+        for (const auto& row : r)
+          sizes[row[0].as<size_t>()] = row[1].as<uint64_t>();
+      }
+      return sizes;
+    });
+  }
+
+  caf::expected<std::pair<uint64_t, uint64_t>>
+  lock_usage(const std::string& to) override {
+    using result = caf::expected<std::pair<uint64_t, uint64_t>>;
+    return in_tx([&](pqxx::work& tx) -> result {
+      lock(tx, to);
+      auto r = tx.exec_params("SELECT COUNT(*),"
+                              " COALESCE(SUM(octet_length(blob)), 0)"
+                              " FROM queue WHERE recipient = $1",
+                              to);
+      return std::make_pair(r[0][0].as<uint64_t>(), r[0][1].as<uint64_t>());
     });
   }
 
@@ -524,19 +578,6 @@ public:
     });
   }
 
-  caf::expected<std::pair<uint64_t, uint64_t>>
-  usage(const std::string& to) override {
-    using result = caf::expected<std::pair<uint64_t, uint64_t>>;
-    return link_.run([&](pqxx::connection& c) -> result {
-      pqxx::nontransaction tx{c};
-      auto r = tx.exec_params("SELECT COUNT(*),"
-                              " COALESCE(SUM(octet_length(blob)), 0)"
-                              " FROM queue WHERE recipient = $1",
-                              to);
-      return std::make_pair(r[0][0].as<uint64_t>(), r[0][1].as<uint64_t>());
-    });
-  }
-
   caf::expected<uint64_t> max_seq() override {
     return link_.run([&](pqxx::connection& c) -> caf::expected<uint64_t> {
       pqxx::nontransaction tx{c};
@@ -549,6 +590,56 @@ public:
   }
 
 private:
+  /// Rows one statement writes at most (PostgreSQL takes 65,535
+  /// parameters).
+  static constexpr size_t max_rows_per_statement = 1000;
+
+  /// Takes `to`'s write lock once per transaction. Numbers for one
+  /// recipient are taken in commit order: a writer holds the recipient's
+  /// lock from its number to its commit, so a reader past some number
+  /// never sees a lower one appear later.
+  void lock(pqxx::work& tx, const std::string& to) {
+    if (locked_.insert(to).second)
+      tx.exec_params("SELECT pg_advisory_xact_lock($1)", recipient_key(to));
+  }
+
+  /// Writes msgs[0..n) for `to` in one statement, seqs taken in order.
+  /// Parameters go as text: a blob in bytea's hex form.
+  void insert_rows(pqxx::work& tx, const std::string& to,
+                   stored_message* const* msgs, size_t n) {
+    std::string values;
+    std::vector<std::string> args{to, std::to_string(static_cast<int64_t>(
+                                        shared_seq_base))};
+    args.reserve(2 + 4 * n);
+    for (size_t k = 0; k < n; ++k) {
+      auto& m = *msgs[k];
+      auto at = [&](size_t j) { return "$" + std::to_string(3 + 4 * k + j); };
+      values += (k ? ",(" : "(") + at(0) + "::bigint," + at(1) + "::text,"
+                + at(2) + "::bytea," + at(3) + "::bigint," + std::to_string(k)
+                + ")";
+      args.push_back(std::to_string(static_cast<int64_t>(m.seq)));
+      args.push_back(m.from);
+      args.push_back("\\x" + crypto::to_hex(m.blob));
+      args.push_back(std::to_string(m.ts));
+    }
+    // The numbers follow the rows' order (a volatile nextval is evaluated
+    // after the sort); the notice goes out at commit, once per recipient
+    // and transaction however many rows, and an aborted write sends none.
+    auto r = tx.exec_params(
+      "WITH v AS MATERIALIZED (SELECT i, COALESCE(NULLIF(s, 0),"
+      " nextval('queue_seq') + $2::bigint) AS seq, f, b, t FROM (VALUES "
+        + values
+        + ") AS r(s, f, b, t, i) ORDER BY i),"
+          " w AS (INSERT INTO queue(recipient, seq, sender, blob, ts)"
+          " SELECT $1::text, seq, f, b, t FROM v, pg_notify('"
+        + std::string{pg_queue_channel}
+        + "', $1::text))"
+          " SELECT i, seq FROM v",
+      pqxx::prepare::make_dynamic_params(args));
+    for (const auto& row : r)
+      msgs[row[0].as<size_t>()]->seq = row[1].as<uint64_t>();
+  }
+
   /// Runs `f` in the open transaction; a failure ends it.
   template <class F>
   auto in_tx(F f) -> decltype(f(std::declval<pqxx::work&>())) {

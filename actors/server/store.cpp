@@ -4,6 +4,7 @@
 #include <chrono>
 #include <climits>
 #include <cstdint>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -25,6 +26,8 @@ struct pending_put {
   std::string to;
   stored_message msg;
   caf::typed_response_promise<stored_message> promise;
+  bool quota = false; ///< whether the recipient's quota applies
+  caf::error refused; ///< set when the commit found the quota full
 };
 
 /// What waits for one recipient: committed rows plus pending puts.
@@ -210,7 +213,7 @@ struct store_state {
                                       - start)
           .count());
       if (!err)
-        metrics->stored.Increment(static_cast<double>(puts.size()));
+        metrics->stored.Increment(static_cast<double>(written()));
     }
     return err;
   }
@@ -228,60 +231,97 @@ struct store_state {
                        [](const pending_put& x, const pending_put& y) {
                          return x.to < y.to;
                        });
-    for (auto& p : puts)
-      if (auto err = db->insert(p.to, p.msg)) {
+    for (size_t i = 0; i < puts.size();) {
+      auto j = i;
+      while (j < puts.size() && puts[j].to == puts[i].to)
+        ++j;
+      if (auto err = write_group(i, j)) {
         db->rollback();
         return err;
       }
+      i = j;
+    }
     // Bytes of each deleted row, counted off once the commit holds.
-    std::vector<std::pair<size_t, uint64_t>> freed;
-    for (size_t i = 0; i < drops.size(); ++i) {
-      if (drop_skip[i])
-        continue;
-      auto bytes = db->remove(drops[i].first, drops[i].second);
-      if (!bytes) {
+    std::vector<std::pair<std::string, uint64_t>> gone;
+    for (size_t i = 0; i < drops.size(); ++i)
+      if (!drop_skip[i])
+        gone.push_back(drops[i]);
+    std::vector<std::optional<uint64_t>> freed;
+    if (!gone.empty()) {
+      auto sizes = db->remove_all(gone);
+      if (!sizes) {
         db->rollback();
-        return std::move(bytes.error());
+        return std::move(sizes.error());
       }
-      if (*bytes)
-        freed.emplace_back(i, **bytes);
+      freed = std::move(*sizes);
     }
     if (auto err = db->commit()) {
       db->rollback();
       return err;
     }
-    for (auto& [i, bytes] : freed)
-      release(drops[i].first, bytes);
+    for (size_t i = 0; i < gone.size(); ++i)
+      if (i < freed.size() && freed[i])
+        release(gone[i].first, *freed[i]);
     return caf::none;
   }
 
-  /// A shared queue: `to`'s usage as the database has it (every router's
-  /// writes and drops), with this store's uncommitted puts. On failure the
-  /// count kept here stands.
-  void recount(const std::string& to) {
-    auto in_db = db->usage(to);
-    if (!in_db)
-      return;
-    usage u{in_db->first, in_db->second};
-    for (auto& p : puts)
-      if (p.to == to) {
-        u.messages += 1;
-        u.bytes += p.msg.blob.size();
+  /// Writes puts[first, last), all to one recipient, in one call. A shared
+  /// queue checks the quota here, under the recipient's lock, against what
+  /// every router wrote: the puts that do not fit are refused, not written.
+  caf::error write_group(size_t first, size_t last) {
+    const auto& to = puts[first].to;
+    std::optional<usage> u;
+    if (db->shared()
+        && std::any_of(puts.begin() + first, puts.begin() + last,
+                       [](const pending_put& p) { return p.quota; })) {
+      auto in_db = db->lock_usage(to);
+      if (!in_db)
+        return std::move(in_db.error());
+      u = usage{in_db->first, in_db->second};
+    }
+    std::vector<stored_message*> msgs;
+    msgs.reserve(last - first);
+    for (auto i = first; i < last; ++i) {
+      auto& p = puts[i];
+      auto size = p.msg.blob.size();
+      if (u && p.quota && !fits(*u, size)) {
+        p.refused = quota_error(to, *u);
+        continue;
       }
-    if (u.messages == 0)
-      queued.erase(to);
-    else
-      queued[to] = u;
+      if (u) {
+        u->messages += 1;
+        u->bytes += size;
+      }
+      msgs.push_back(&p.msg);
+    }
+    return msgs.empty() ? caf::none : db->insert_all(to, msgs);
   }
 
-  /// Whether one more message of `size` bytes fits in `to`'s queue.
-  bool fits(const std::string& to, size_t size) const {
-    auto it = queued.find(to);
-    if (it == queued.end())
-      return true;
-    auto& u = it->second;
+  /// The pending puts that the quota did not refuse.
+  size_t written() const {
+    return static_cast<size_t>(
+      std::count_if(puts.begin(), puts.end(),
+                    [](const pending_put& p) { return !p.refused; }));
+  }
+
+  /// Whether one more message of `size` bytes fits beside `u`.
+  bool fits(const usage& u, size_t size) const {
     return (limits.max_messages == 0 || u.messages < limits.max_messages)
            && (limits.max_bytes == 0 || u.bytes + size <= limits.max_bytes);
+  }
+
+  /// Whether one more message of `size` bytes fits in `to`'s queue as this
+  /// store counts it.
+  bool fits(const std::string& to, size_t size) const {
+    auto it = queued.find(to);
+    return it == queued.end() || fits(it->second, size);
+  }
+
+  static caf::error quota_error(const std::string& to, const usage& u) {
+    return make_error(errc::quota_exceeded,
+                      to + " has " + std::to_string(u.messages)
+                        + " messages (" + std::to_string(u.bytes / 1024)
+                        + " KiB) waiting");
   }
 
   void charge(const std::string& to, size_t size) {
@@ -365,12 +405,12 @@ struct store_state {
         puts.push_back(std::move(p));
       }
     }
-    last_written = puts.size();
     auto err = commit(drop_skip);
+    last_written = written();
     for (auto& p : puts) {
-      if (err) {
+      if (err || p.refused) {
         release(p.to, p.msg.blob.size());
-        p.promise.deliver(err);
+        p.promise.deliver(err ? err : p.refused);
       } else {
         p.promise.deliver(std::move(p.msg));
       }
@@ -432,20 +472,16 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
     [=](put_atom, std::string& to, stored_message& msg,
         bool quota) -> caf::result<stored_message> {
       auto& st = self->state;
-      if (quota && st.db->shared())
-        st.recount(to);
-      if (quota && !st.fits(to, msg.blob.size())) {
-        auto& u = st.queued[to];
-        return make_error(errc::quota_exceeded,
-                          to + " has " + std::to_string(u.messages)
-                            + " messages (" + std::to_string(u.bytes / 1024)
-                            + " KiB) waiting");
-      }
+      // A shared queue's quota counts every router's writes: it is
+      // checked at the commit, under the recipient's lock.
+      if (quota && !st.db->shared() && !st.fits(to, msg.blob.size()))
+        return st.quota_error(to, st.queued[to]);
       st.charge(to, msg.blob.size());
       auto rp = self->make_response_promise<stored_message>();
       if (msg.ts == 0)
         msg.ts = now_ms();
-      self->state.puts.push_back({std::move(to), std::move(msg), rp});
+      self->state.puts.push_back(
+        {std::move(to), std::move(msg), rp, quota, caf::error{}});
       schedule();
       return rp;
     },

@@ -109,10 +109,35 @@ public:
   /// seq 0 writes them in the order of their names (each takes a lock).
   virtual caf::error insert(const std::string& to, stored_message& msg) = 0;
 
+  /// Writes `msgs` for `to` in their order, as insert() would one by one;
+  /// a backend across a network does it in one round trip.
+  virtual caf::error insert_all(const std::string& to,
+                                const std::vector<stored_message*>& msgs) {
+    for (auto* msg : msgs)
+      if (auto err = insert(to, *msg))
+        return err;
+    return caf::none;
+  }
+
   /// Deletes message `seq` of `to`: the size of its blob, none if there is
   /// no such message.
   virtual caf::expected<std::optional<uint64_t>>
   remove(const std::string& to, uint64_t seq) = 0;
+
+  /// Deletes each (recipient, seq) of `rows`, as remove() would one by
+  /// one: the size of each blob, in the order of `rows`.
+  virtual caf::expected<std::vector<std::optional<uint64_t>>>
+  remove_all(const std::vector<std::pair<std::string, uint64_t>>& rows) {
+    std::vector<std::optional<uint64_t>> sizes;
+    sizes.reserve(rows.size());
+    for (auto& [to, seq] : rows) {
+      auto bytes = remove(to, seq);
+      if (!bytes)
+        return std::move(bytes.error());
+      sizes.push_back(*bytes);
+    }
+    return sizes;
+  }
 
   /// Messages for `to` after `after` with a ts of at least `cutoff`, in
   /// order, at most `limit`.
@@ -134,11 +159,13 @@ public:
   /// The highest seq in the queue (0 if empty).
   virtual caf::expected<uint64_t> max_seq() = 0;
 
-  /// A shared queue: how many messages and bytes wait for `to`, written by
-  /// any router (each router's store counts only its own writes and
-  /// drops). A queue of one router's own is counted by its store alone.
+  /// A shared queue, in a transaction: takes `to`'s write lock (held to
+  /// the commit, so no other router writes to `to` meanwhile) and returns
+  /// how many messages and bytes wait for `to`, written by any router. A
+  /// quota checked against it holds across routers. A queue of one
+  /// router's own is counted by its store alone.
   virtual caf::expected<std::pair<uint64_t, uint64_t>>
-  usage(const std::string& to) {
+  lock_usage(const std::string& to) {
     return make_error(errc::internal, "no shared count of " + to + "'s queue");
   }
 };

@@ -266,6 +266,67 @@ TEST_F(SharedStoreTest, AQueueQuotaCountsEveryRoutersWritesAndDrops) {
   EXPECT_EQ(pg_server::scalar(conninfo_, "SELECT COUNT(*) FROM queue"), 2);
 }
 
+// One commit writes a batch of puts for several recipients: each
+// recipient's messages are numbered in the order they came, the quota is
+// checked per message under the recipient's lock, and a batch of drops
+// deletes each row it names.
+TEST_F(SharedStoreTest, ABatchKeepsOrderQuotaAndDrops) {
+  queue_limits limits;
+  limits.max_messages = 3;
+  auto a = spawn_store(*sys_, pg_queue(conninfo_), {}, limits);
+  track(a.address());
+  run();
+  for (int i = 0; i < 5; ++i)
+    for (std::string to : {"carol", "bob"})
+      send(a, put_atom::value, to,
+           stored_message{0, "alice", to + std::to_string(i), 0}, true);
+  run();
+  std::vector<stored_message> stored;
+  size_t refused = 0;
+  while (auto m = take([](const caf::message& x) {
+           return x.match_elements<stored_message>()
+                  || x.match_elements<caf::error>();
+         })) {
+    if (m->match_elements<caf::error>()) {
+      EXPECT_EQ(code_of(m->get_as<caf::error>(0)), errc::quota_exceeded);
+      ++refused;
+    } else {
+      stored.push_back(m->get_as<stored_message>(0));
+    }
+  }
+  EXPECT_EQ(stored.size(), 6u);
+  EXPECT_EQ(refused, 4u);
+  for (std::string to : {"bob", "carol"}) {
+    auto rows = call(a, fetch_atom::value, to, uint64_t{0}, uint32_t{10});
+    ASSERT_TRUE(rows && rows->match_elements<std::vector<stored_message>>());
+    auto got = rows->get_as<std::vector<stored_message>>(0);
+    ASSERT_EQ(got.size(), 3u) << to;
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].blob, to + std::to_string(i));
+      EXPECT_GE(got[i].seq, shared_seq_base);
+      if (i > 0) {
+        EXPECT_GT(got[i].seq, got[i - 1].seq);
+      }
+      // The answer to each put carries the seq its row got.
+      EXPECT_EQ(std::count_if(stored.begin(), stored.end(),
+                              [&](const stored_message& m) {
+                                return m.seq == got[i].seq
+                                       && m.blob == got[i].blob;
+                              }),
+                1);
+    }
+  }
+  for (auto& m : stored)
+    send(a, drop_atom::value, m.blob.substr(0, m.blob.size() - 1), m.seq);
+  send(a, drop_atom::value, std::string{"bob"}, uint64_t{12345}); // none
+  run();
+  EXPECT_EQ(pg_server::scalar(conninfo_, "SELECT COUNT(*) FROM queue"), 0);
+  // The freed quota takes new messages again.
+  auto again = call(a, put_atom::value, std::string{"bob"},
+                    stored_message{0, "alice", "again", 0}, true);
+  EXPECT_TRUE(again && again->match_elements<stored_message>());
+}
+
 // Two routers' stores writing to one recipient at once: no two messages
 // get one seq, and a reader that fetches after the last seq it saw (as a
 // router does for a live session) sees each message once, in order, even
