@@ -16,7 +16,6 @@
 #include "actors/client/backup.hpp"
 #include "actors/client/control_letter.hpp"
 #include "actors/client/identity.hpp"
-#include "actors/client/payment_notice.hpp"
 #include "actors/common/error.hpp"
 #include "actors/protocol/amount.hpp"
 #include "actors/protocol/envelope.hpp"
@@ -863,15 +862,15 @@ void Bridge::onInbound(const inbound_message& m) {
 }
 
 void Bridge::onControl(const QString& from, const inbound_message& m) {
-  if (parse_payment_notice(m.body)) {
+  auto c = control_of(m);
+  if (!c)
+    return; // a kind this app does not know: never a message
+  if (c->what == control_letter::kind::payment) {
     // Only a hint: the bank's signed history shows the payment as an
     // event in this chat once the refresh has it.
     notice_refresh_.start();
     return;
   }
-  auto c = control_of(m);
-  if (!c)
-    return; // a kind this app does not know: never a message
   if (c->what == control_letter::kind::read) {
     // The client noted it in the history; the model applies the same
     // rule: only messages this user sent to `from`, up to the one named

@@ -25,7 +25,7 @@
 #include "actors/client/client.hpp"
 #include "actors/client/client_db.hpp"
 #include "actors/client/identity.hpp"
-#include "actors/client/payment_notice.hpp"
+#include "actors/client/control_letter.hpp"
 #include "actors/common/error.hpp"
 #include "actors/common/fingerprint.hpp"
 #include "actors/config/node_config.hpp"
@@ -509,17 +509,27 @@ std::string format_time(int64_t ms) {
   return buf;
 }
 
+// Chat messages and payment notices; read receipts and typing letters are
+// for apps.
+bool shown_by_cli(const inbound_message& m) {
+  if (!m.control)
+    return true;
+  auto c = control_of(m);
+  return c && c->what == control_letter::kind::payment;
+}
+
 void print_message(const inbound_message& m) {
   if (opts.json)
     print_json({{"from", m.from}, {"to", m.to}, {"body", m.body},
                 {"msg_id", m.msg_id}, {"sent_at", iso_time(m.sent_ts)},
                 {"accepted_at", iso_time(m.accepted_ts)},
                 {"forward_secret", m.forward_secret}});
-  else if (auto n = m.control ? parse_payment_notice(m.body) : std::nullopt)
+  else if (auto c = control_of(m); c && c->what == control_letter::kind::payment)
     // Only a hint from the payer: the bank's history is what counts.
     std::cout << "[" << format_time(m.sent_ts) << "] " << printable(m.from)
-              << " says they paid you " << bank::format_amount(n->amount_minor)
-              << " (transfer " << n->transfer_id
+              << " says they paid you "
+              << bank::format_amount(c->payment.amount_minor)
+              << " (transfer " << c->payment.transfer_id
               << "; `courier-cli history` shows the bank's word)" << std::endl;
   else
     // The marker comes before what the sender wrote, which cannot fake it.
@@ -544,7 +554,7 @@ int cmd_recv(connected_client& s) {
       [&](message_atom, const inbound_message& m) {
         // Read receipts and typing indicators are for apps: taken (so the
         // router drops them), never printed or counted.
-        if (m.control && !parse_payment_notice(m.body))
+        if (!shown_by_cli(m))
           return true;
         print_message(m);
         ++received;
@@ -805,7 +815,7 @@ struct chat_printer_state {
 caf::behavior chat_printer(caf::stateful_actor<chat_printer_state>* self) {
   return {
     [](message_atom, const inbound_message& m) {
-      if (!m.control || parse_payment_notice(m.body)) // receipts, typing: apps
+      if (shown_by_cli(m))
         print_message(m);
       return true;
     },

@@ -23,7 +23,6 @@
 
 #include "actors/client/client_db.hpp"
 #include "actors/client/control_letter.hpp"
-#include "actors/client/payment_notice.hpp"
 #include "actors/client/crypto_worker.hpp"
 #include "actors/client/device.hpp"
 #include "actors/common/clock.hpp"
@@ -1195,7 +1194,7 @@ void send_read(client_ptr self, const std::string& peer) {
     return;
   it->second.last = steady_clock::now();
   auto up_to = std::exchange(it->second.pending, std::string{});
-  send_control(self, peer, {control_letter::kind::read, std::move(up_to)});
+  send_control(self, peer, control_letter::read(std::move(up_to)));
 }
 
 // Whether the client may say anything to `peer` on its own: a valid
@@ -1448,7 +1447,7 @@ client(client_actor::stateful_pointer<client_state> self, client_config cfg,
       auto& st = self->state;
       if (!may_tell(self, peer)
           || !parse_control_letter(make_control_letter(
-            {control_letter::kind::read, msg_id})))
+            control_letter::read(msg_id))))
         return;
       if (st.reads.size() >= max_control_peers && st.reads.count(peer) == 0)
         st.reads.clear();
@@ -1496,7 +1495,7 @@ client(client_actor::stateful_pointer<client_state> self, client_config cfg,
                 for (auto& v : on->as_array())
                   if (v.is_string() && v.get_string() == peer)
                     return send_control(
-                      self, peer, {control_letter::kind::typing, {}});
+                      self, peer, control_letter::typing());
               });
     },
   };

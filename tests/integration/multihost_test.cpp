@@ -9,7 +9,7 @@
 #include <thread>
 #include <unistd.h>
 
-#include "actors/client/payment_notice.hpp"
+#include "actors/client/control_letter.hpp"
 #include "tests/support/pg_server.hpp"
 #include "tests/support/two_routers.hpp"
 

@@ -1,5 +1,7 @@
-// Unit tests for the payment notice a payer's client sends the payee: a
-// round trip, and hostile or ordinary bodies that must stay messages.
+// Unit tests for control letters (actors/client/control_letter): read
+// receipts, typing indicators and the payment notice a payer's client
+// sends the payee. Round trips, and hostile or ordinary bodies that must
+// stay messages: a body taken for a control letter is never shown.
 
 #include <gtest/gtest.h>
 
@@ -7,7 +9,6 @@
 #include <vector>
 
 #include "actors/client/control_letter.hpp"
-#include "actors/client/payment_notice.hpp"
 
 using namespace courier;
 
@@ -43,19 +44,25 @@ TEST(PaymentNoticeTest, AnythingElseIsAMessage) {
   auto padded = make_payment_notice({"a", 1});
   padded.insert(1, 300, ' ');
   EXPECT_FALSE(parse_payment_notice(padded));
+  // A notice is a control letter of its own kind, and other kinds are no
+  // notice.
+  auto c = parse_control_letter(make_payment_notice({"t-9", 75}));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->what, control_letter::kind::payment);
+  EXPECT_EQ(c->payment.transfer_id, "t-9");
+  EXPECT_EQ(c->payment.amount_minor, 75);
+  EXPECT_FALSE(parse_payment_notice(R"({"v":1,"type":"typing"})"));
 }
 
-// Read receipts and typing indicators (actors/client/control_letter):
-// the same strictness, since a body that is taken for one is never shown.
 TEST(ControlLetterTest, RoundTrips) {
   auto read = make_control_letter(
-    {control_letter::kind::read, "0b7e7e2c-3c1f-4f55-9c1a-2d1b3a4c5d6e"});
+    control_letter::read("0b7e7e2c-3c1f-4f55-9c1a-2d1b3a4c5d6e"));
   EXPECT_EQ(read, R"({"v":1,"type":"read","up_to":"0b7e7e2c-3c1f-4f55-9c1a-2d1b3a4c5d6e"})");
   auto c = parse_control_letter(read);
   ASSERT_TRUE(c);
   EXPECT_EQ(c->what, control_letter::kind::read);
   EXPECT_EQ(c->up_to, "0b7e7e2c-3c1f-4f55-9c1a-2d1b3a4c5d6e");
-  auto typing = make_control_letter({control_letter::kind::typing, {}});
+  auto typing = make_control_letter(control_letter::typing());
   EXPECT_EQ(typing, R"({"v":1,"type":"typing"})");
   c = parse_control_letter(typing);
   ASSERT_TRUE(c);
@@ -66,7 +73,7 @@ TEST(ControlLetterTest, RoundTrips) {
 // a control letter's JSON sends a message.
 TEST(ControlLetterTest, OnlyAMarkedLetterIsOne) {
   inbound_message msg;
-  msg.body = make_control_letter({control_letter::kind::typing, {}});
+  msg.body = make_control_letter(control_letter::typing());
   EXPECT_FALSE(control_of(msg));
   msg.control = true;
   auto c = control_of(msg);
@@ -86,10 +93,11 @@ TEST(ControlLetterTest, AnythingElseIsAMessage) {
          R"({"v":1,"type":"read","up_to":"x%"})",
          R"({"v":1,"type":"typing","up_to":"m1"})",
          R"({"v":1,"type":"read","up_to":"m1","more":true})",
-         R"({"v":1,"type":"payment_notice","transfer_id":"t","amount_minor":1})",
+         R"({"v":1,"type":"payment_notice","transfer_id":"t"})",
+         R"({"v":1,"type":"typing","transfer_id":"t","amount_minor":1})",
          "{\"v\":1,\"type\":\"read\",\"up_to\":\"" + std::string(65, 'a')
            + "\"}",
-         "{\"v\":1,\"type\":\"typing\"}" + std::string(200, ' '),
+         "{\"v\":1,\"type\":\"typing\"}" + std::string(240, ' '),
        })
     EXPECT_FALSE(parse_control_letter(body)) << body;
 }
