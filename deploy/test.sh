@@ -21,25 +21,32 @@ echo "courier: build took $((SECONDS - start)) s"
 background=()
 trap 'for p in "${background[@]}"; do kill -- -"$p" 2>/dev/null || true; done' EXIT
 declare -A build_of
-mkdir -p "$root/build-fuzz"
-setsid nice -n 5 "$root/deploy/fuzz.sh" build \
-  > "$root/build-fuzz/background-build.log" 2>&1 &
-background+=($!)
-if [[ " $jobs " == *" asan "* ]]; then
-  mkdir -p "$root/build-asan"
-  setsid nice -n 10 "$root/deploy/sanitize.sh" asan --build-only \
-    > "$root/build-asan/background-build.log" 2>&1 &
-  build_of[asan]=$!
+# Runs `cmd...` at niceness N in a session of its own (so that it can be
+# killed whole), its output in LOG. A new session is also a new scheduler
+# autogroup where the kernel has them: a nice value then weighs only
+# against the group's own processes, and each group gets an equal share of
+# the cores, tests included. So the group is given the value too.
+in_background() { # N LOG cmd...
+  local n=$1 log=$2
+  shift 2
+  mkdir -p "$(dirname "$log")"
+  setsid bash -c 'echo "$1" > /proc/self/autogroup 2>/dev/null || true
+    shift; exec nice -n "$0" "$@"' "$n" "$n" "$@" > "$log" 2>&1 &
   background+=($!)
+}
+in_background 5 "$root/build-fuzz/background-build.log" \
+  "$root/deploy/fuzz.sh" build
+if [[ " $jobs " == *" asan "* ]]; then
+  in_background 10 "$root/build-asan/background-build.log" \
+    "$root/deploy/sanitize.sh" asan --build-only
+  build_of[asan]=$!
 fi
 if [[ " $jobs " == *" tsan "* ]]; then
   # CAF built for TSan first (once, minutes of compiling), then Courier.
-  mkdir -p "$root/build-tsan"
-  setsid nice -n 19 bash -c '"$1/deploy/sanitize/build-caf-tsan.sh" \
-      "$1/build-tsan/caf" && "$1/deploy/sanitize.sh" tsan --build-only' \
-    _ "$root" > "$root/build-tsan/background-build.log" 2>&1 &
+  in_background 19 "$root/build-tsan/background-build.log" \
+    bash -c '"$1/deploy/sanitize/build-caf-tsan.sh" "$1/build-tsan/caf" \
+      && "$1/deploy/sanitize.sh" tsan --build-only' _ "$root"
   build_of[tsan]=$!
-  background+=($!)
 fi
 
 cd "$root/build"
