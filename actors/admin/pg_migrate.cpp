@@ -11,7 +11,7 @@
 #include "actors/common/error.hpp"
 #include "actors/common/sqlite.hpp"
 #include "actors/server/pg_backend.hpp"
-#include "actors/server/pg_link.hpp"
+#include "actors/postgres/pg_link.hpp"
 #include "crypto/bytes.hpp"
 #include "crypto/key.hpp"
 

@@ -4,7 +4,7 @@
 #include "actors/bank/pg_ledger.hpp"
 #include "actors/common/error.hpp"
 #include "actors/protocol/amount.hpp"
-#include "actors/server/pg_backend.hpp"
+#include "actors/postgres/address.hpp"
 
 namespace courier::bank {
 

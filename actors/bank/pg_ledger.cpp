@@ -13,7 +13,7 @@
 
 #include "actors/common/error.hpp"
 #include "actors/protocol/amount.hpp"
-#include "actors/server/pg_link.hpp"
+#include "actors/postgres/pg_link.hpp"
 
 namespace courier::bank {
 

@@ -8,7 +8,7 @@
 
 #include "actors/common/error.hpp"
 #include "actors/server/admin_store.hpp"
-#include "actors/server/pg_link.hpp"
+#include "actors/postgres/pg_link.hpp"
 
 namespace courier {
 

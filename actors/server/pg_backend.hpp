@@ -7,6 +7,7 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include "actors/postgres/address.hpp"
 #include "actors/server/store_backend.hpp"
 
 namespace courier {
@@ -26,18 +27,6 @@ constexpr uint64_t shared_seq_base = uint64_t{1} << 52;
 /// to its commit (pg_advisory_xact_lock(key)), so that seqs become visible
 /// in order; whoever numbers messages in the shared queue takes it too.
 int64_t pg_queue_lock_key(const std::string& recipient);
-
-/// Whether `store` names a PostgreSQL server (postgresql:// or
-/// postgres://) rather than the default SQLite files.
-bool is_postgresql_address(const std::string& store);
-
-/// Checks a libpq connection string before any connection: it must parse,
-/// and it must not carry a password (a command line is visible to every
-/// user of the machine; libpq reads PGPASSFILE or ~/.pgpass instead).
-/// Fails with `bad_store_address`; the message never repeats the address
-/// and names `option`, the command-line option that gave it.
-caf::error check_postgresql_address(const std::string& conninfo,
-                                    const std::string& option = "--store");
 
 /// The schema version this build writes to PostgreSQL.
 int64_t pg_schema_version();

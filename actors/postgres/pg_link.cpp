@@ -1,4 +1,4 @@
-#include "actors/server/pg_link.hpp"
+#include "actors/postgres/pg_link.hpp"
 
 #include <chrono>
 
