@@ -1271,11 +1271,16 @@ caf::result<contact_key> trust_key(client_ptr self, const std::string& user,
                 errc::key_changed, "the router has " + user + "'s key as "
                                      + got + ", which is not what you gave"));
             auto& st = self->state;
+            // Pinned now only if this changed the pin: trusting the key
+            // already pinned again changes nothing.
+            auto before = st.db->pinned("user", user);
+            bool changed = !before || crypto::fingerprint_of_der(*before) != got;
             if (auto err = repin(self, user, {der.begin(), der.end()}))
               return (void) rp.deliver(err);
             st.keys[user] = *key;
             st.db->set_verified(user, verified);
-            rp.deliver(contact_key{user, got, true, verified});
+            rp.deliver(contact_key{user, got, changed, verified,
+                                   st.dev->has_session(user)});
           });
   return rp;
 }

@@ -369,6 +369,15 @@ TEST_F(cli_test, json_init_public_key_and_trust_have_the_documented_shapes) {
   EXPECT_TRUE(is_true(trusted, "ok")) << r.out;
   EXPECT_EQ(str(trusted, "user"), "bob");
   EXPECT_EQ(str(trusted, "fingerprint"), bob_fp) << r.out;
+  // Whether this call pinned it depends on what alice had: trusting the
+  // same key again pins nothing new.
+  bool first = is_true(trusted, "pinned_now");
+  r = as("alice", {"--json", "trust", "bob",
+                   courier::normalize_fingerprint(bob_fp)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto again = only_object(r.out);
+  EXPECT_FALSE(is_true(again, "pinned_now")) << r.out << " (first: " << first
+                                              << ")";
   // A fingerprint the router does not have for bob: the error object.
   r = as("alice", {"--json", "trust", "bob", std::string(64, 'a')});
   EXPECT_EQ(r.exit_code, exit_router) << r.err;
