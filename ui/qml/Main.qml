@@ -57,10 +57,22 @@ ApplicationWindow {
     Connections {
         target: appBridge
         function onWalletRequested() { window.tab = "wallet" }
-        function onSignedInChanged() {
-            if (appBridge.signedIn && typeof startPeer === "string" && startPeer !== "")
-                appBridge.openConversation(startPeer)
-        }
+        function onSignedInChanged() { window.openStartPeer() }
+        function onStatusChanged() { window.openStartPeer() }
+        function onRouterFingerprintChanged() { window.openStartPeer() }
+    }
+
+    // --open NAME: once, when it can be opened.
+    property bool startPeerOpened: false
+    function openStartPeer() {
+        var peer = typeof startPeer === "string" ? startPeer : ""
+        if (startPeerOpened
+                || !Logic.startPeerDue(peer, appBridge.signedIn, appBridge.status,
+                                       appBridge.routerAccepted,
+                                       appBridge.contacts.indexOf(appBridge.normalizeUsername(peer)) >= 0))
+            return
+        startPeerOpened = true
+        appBridge.openConversation(peer)
     }
 
     SetupPage {

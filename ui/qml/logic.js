@@ -291,3 +291,16 @@ function typingDue(lastMs, nowMs) {
 function typingText(name) {
     return name + " is typing\u2026";
 }
+
+// -- the conversation --open names -----------------------------------------------
+
+// Whether to open `peer` (--open) now. A contact opens once signed in; a
+// name not yet a contact is looked up at the router, so it waits for a
+// connection to a router whose key the user accepted (on a first start
+// the identity is made before that, and opening then only said "Connect
+// first").
+function startPeerDue(peer, signedIn, status, routerAccepted, isContact) {
+    if (typeof peer !== "string" || peer === "" || !signedIn)
+        return false;
+    return isContact || (status === "connected" && routerAccepted);
+}

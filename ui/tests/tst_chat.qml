@@ -186,7 +186,11 @@ Item {
         }
 
         function test_one_name_per_group_of_bubbles() {
-            var t = Date.now() - 30 * 60000
+            // Yesterday at noon: the group never spans midnight, whose day
+            // divider would split it (it did when the test ran at 00:30).
+            var midnight = new Date()
+            midnight.setHours(0, 0, 0, 0)
+            var t = midnight.getTime() - 12 * 3600000
             fake.messages.addIncoming("bob", "g1", "m-g1", t)
             fake.messages.addIncoming("bob", "g2", "m-g2", t + 30000)
             fake.messages.addIncoming("bob", "g3", "m-g3", t + 60000)

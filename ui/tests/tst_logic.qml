@@ -5,6 +5,21 @@ import "../qml/logic.js" as Logic
 TestCase {
     name: "Logic"
 
+    function test_start_peer_due() {
+        // Nothing to open, or not signed in: never.
+        verify(!Logic.startPeerDue("", true, "connected", true, false))
+        verify(!Logic.startPeerDue(undefined, true, "connected", true, true))
+        verify(!Logic.startPeerDue("bob", false, "connected", true, true))
+        // A contact opens at once, connected or not.
+        verify(Logic.startPeerDue("bob", true, "connecting", false, true))
+        // A new name waits for the connection its lookup needs, to a
+        // router whose key was accepted.
+        verify(!Logic.startPeerDue("bob", true, "connecting", false, false))
+        verify(!Logic.startPeerDue("bob", true, "disconnected", true, false))
+        verify(!Logic.startPeerDue("bob", true, "connected", false, false))
+        verify(Logic.startPeerDue("bob", true, "connected", true, false))
+    }
+
     function test_adjacent_peer() {
         var names = ["bob", "carol", "dana"]
         compare(Logic.adjacentPeer(names, "bob", 1), "carol")
