@@ -113,12 +113,18 @@ Rectangle {
                 }
                 Row {
                     spacing: 6
+                    width: parent.width
                     StatusDot {
+                        id: statusDot
                         anchors.verticalCenter: parent.verticalCenter
                         status: root.bridge ? root.bridge.status : "offline"
                     }
+                    // Elided: a long state ("Offline, retrying in 12 s")
+                    // ran under the buttons beside it.
                     Text {
                         objectName: "statusText"
+                        width: parent.width - statusDot.width - parent.spacing
+                        elide: Text.ElideRight
                         text: Logic.statusText(root.bridge ? root.bridge.status : "offline",
                                                root.connection ? root.connection.phase : "",
                                                root.connection ? root.connection.delay : 0)

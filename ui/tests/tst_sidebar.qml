@@ -99,5 +99,21 @@ Item {
             fake.status = "connecting"
             compare(t.text, "Connecting\u2026")
         }
+
+        function test_a_long_status_stays_clear_of_the_buttons() {
+            fake.status = "offline"
+            bar.connection = { phase: "waiting", delay: 123000 }
+            var t = findChild(bar, "statusText")
+            verify(t.text.indexOf("retrying in 123 s") > 0, t.text)
+            var button = findChild(bar, "backupButton")
+            // However long the text, it ends before the Back up button.
+            var right = t.mapToItem(bar, t.width, 0).x
+            verify(right <= button.mapToItem(bar, 0, 0).x,
+                   right + " > " + button.mapToItem(bar, 0, 0).x)
+            verify(t.elide === Text.ElideRight)
+            verify(t.truncated || t.implicitWidth <= t.width)
+            bar.connection = undefined
+            fake.status = "connected"
+        }
     }
 }
