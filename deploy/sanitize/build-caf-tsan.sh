@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds CAF 0.17.6 (core, io, openssl) with -fsanitize=thread from Debian's
-# source package into DIR/install, once, and prints that prefix. Debian's
-# libcaf is not instrumented: against it TSan reports thousands of false
-# races inside CAF. Usage: build-caf-tsan.sh DIR
+# Builds CAF 0.17.6 (core, io, openssl) with -fsanitize=thread and line
+# tables from Debian's source package into DIR/install, once, and prints
+# that prefix. Debian's libcaf is not instrumented: against it TSan
+# reports thousands of false races inside CAF. Usage: build-caf-tsan.sh DIR
 set -euo pipefail
 dir="$(mkdir -p "$1" && cd "$1" && pwd)"
 prefix="$dir/install"
@@ -45,7 +45,7 @@ fi
 echo "sanitize: building CAF 0.17.6 with TSan (once)" >&2
 # The upstream 0.17.6 source misses an #include <limits> that g++ 12 wants
 # (Debian's build carries it as a patch); forcing it in changes nothing else.
-flags="-O1 -g -fno-omit-frame-pointer -fsanitize=thread -include limits"
+flags="-O1 -g1 -fno-omit-frame-pointer -fsanitize=thread -include limits"
 cmake -S "$src" -B "$dir/build" -DCMAKE_BUILD_TYPE=None \
   "-DCMAKE_CXX_FLAGS=$flags" "-DCMAKE_SHARED_LINKER_FLAGS=-fsanitize=thread" \
   "-DCMAKE_INSTALL_PREFIX=$prefix" -DCMAKE_INSTALL_LIBDIR=lib \
