@@ -7,10 +7,6 @@ namespace courier::crypto {
 
 namespace {
 
-caf::error fail(errc code) {
-  ERR_clear_error();
-  return make_error(code);
-}
 
 } // namespace
 
@@ -21,7 +17,7 @@ caf::expected<bytes> ed25519_public_raw(const key& k) {
   size_t len = out.size();
   if (EVP_PKEY_get_raw_public_key(k.get(), out.data(), &len) != 1
       || len != ed25519_key_size)
-    return fail(errc::crypto_failure);
+    return openssl_failure(errc::crypto_failure);
   return out;
 }
 
@@ -31,7 +27,7 @@ caf::expected<key> ed25519_from_raw(byte_view raw) {
   auto* pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, raw.data,
                                          raw.size);
   if (pk == nullptr)
-    return fail(errc::bad_key);
+    return openssl_failure(errc::bad_key);
   return key{pk};
 }
 
@@ -42,7 +38,7 @@ caf::expected<secret> ed25519_private_raw(const key& k) {
   size_t len = out.size();
   if (EVP_PKEY_get_raw_private_key(k.get(), out.data(), &len) != 1
       || len != ed25519_key_size)
-    return fail(errc::bad_key);
+    return openssl_failure(errc::bad_key);
   return out;
 }
 
@@ -52,7 +48,7 @@ caf::expected<key> ed25519_private_from_raw(byte_view raw) {
   auto* pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, raw.data,
                                           raw.size);
   if (pk == nullptr)
-    return fail(errc::bad_key);
+    return openssl_failure(errc::bad_key);
   return key{pk};
 }
 

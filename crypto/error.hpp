@@ -6,6 +6,7 @@
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
 #include <caf/make_message.hpp>
+#include <openssl/err.h>
 
 namespace courier::crypto {
 
@@ -34,6 +35,13 @@ inline caf::error make_error(errc x) {
 inline caf::error make_error(errc x, std::string context) {
   return caf::error{static_cast<uint8_t>(x), error_category,
                     caf::make_message(std::move(context))};
+}
+
+/// `code` for a failed OpenSSL call, with OpenSSL's error queue emptied:
+/// the reasons the call left there must not be read as the next call's.
+inline caf::error openssl_failure(errc code) {
+  ERR_clear_error();
+  return make_error(code);
 }
 
 } // namespace courier::crypto

@@ -24,21 +24,17 @@ namespace courier::crypto {
 namespace {
 
 /// Drops OpenSSL's queued errors so they cannot leak into later calls.
-caf::error fail(errc code) {
-  ERR_clear_error();
-  return make_error(code);
-}
 
 /// Generates a key of the named algorithm; `bits` > 0 sets the RSA size.
 caf::expected<key> generate(const char* alg, int bits) {
   pkey_ctx_ptr ctx{EVP_PKEY_CTX_new_from_name(nullptr, alg, nullptr)};
   if (!ctx || EVP_PKEY_keygen_init(ctx.get()) <= 0)
-    return fail(errc::crypto_failure);
+    return openssl_failure(errc::crypto_failure);
   if (bits > 0 && EVP_PKEY_CTX_set_rsa_keygen_bits(ctx.get(), bits) <= 0)
-    return fail(errc::crypto_failure);
+    return openssl_failure(errc::crypto_failure);
   EVP_PKEY* raw = nullptr;
   if (EVP_PKEY_generate(ctx.get(), &raw) <= 0)
-    return fail(errc::crypto_failure);
+    return openssl_failure(errc::crypto_failure);
   return key{raw};
 }
 
@@ -149,15 +145,15 @@ caf::expected<std::string> to_pem(const X509_SIG* sig,
                                   const PKCS8_PRIV_KEY_INFO* p8) {
   auto bio = secure_mem_bio();
   if (!bio)
-    return fail(errc::crypto_failure);
+    return openssl_failure(errc::crypto_failure);
   auto ok = sig ? PEM_write_bio_PKCS8(bio.get(), sig)
                 : PEM_write_bio_PKCS8_PRIV_KEY_INFO(bio.get(), p8);
   if (ok != 1)
-    return fail(errc::crypto_failure);
+    return openssl_failure(errc::crypto_failure);
   char* data = nullptr;
   long len = BIO_get_mem_data(bio.get(), &data);
   if (len <= 0 || data == nullptr)
-    return fail(errc::crypto_failure);
+    return openssl_failure(errc::crypto_failure);
   return std::string(data, static_cast<size_t>(len));
 }
 
@@ -195,11 +191,11 @@ caf::expected<bytes> key::public_der() const {
     return make_error(errc::bad_key);
   int len = i2d_PUBKEY(ptr_.get(), nullptr);
   if (len <= 0)
-    return fail(errc::crypto_failure);
+    return openssl_failure(errc::crypto_failure);
   bytes der(static_cast<size_t>(len));
   auto* out = der.data();
   if (i2d_PUBKEY(ptr_.get(), &out) != len)
-    return fail(errc::crypto_failure);
+    return openssl_failure(errc::crypto_failure);
   return der;
 }
 
@@ -256,13 +252,13 @@ caf::expected<key> public_key_from_der(byte_view der) {
     return make_error(errc::bad_encoding);
   thread_local pubkey_decoder dec;
   if (!dec.ctx)
-    return fail(errc::crypto_failure);
+    return openssl_failure(errc::crypto_failure);
   const unsigned char* in = der.data;
   size_t left = der.size;
   auto ok = OSSL_DECODER_from_data(dec.ctx, &in, &left) == 1;
   pkey_ptr pk{std::exchange(dec.out, nullptr)};
   if (!ok || !pk)
-    return fail(errc::bad_encoding);
+    return openssl_failure(errc::bad_encoding);
   // Trailing bytes after the structure mean the input is not what we think.
   if (left != 0)
     return make_error(errc::bad_encoding);
@@ -279,7 +275,7 @@ caf::expected<std::string> private_key_to_pem(const key& k,
     return make_error(errc::oversize);
   cipher_ptr aes{EVP_CIPHER_fetch(nullptr, "AES-256-CBC", nullptr)};
   if (!aes)
-    return fail(errc::crypto_failure);
+    return openssl_failure(errc::crypto_failure);
   // 16 bytes of salt (OpenSSL 3.0 would pick 8); the IV is drawn by OpenSSL.
   auto salt = random_bytes(16);
   algor_ptr pbe{PKCS5_pbe2_set_iv_ex(aes.get(),
@@ -288,12 +284,12 @@ caf::expected<std::string> private_key_to_pem(const key& k,
                                      nullptr, NID_hmacWithSHA256, nullptr)};
   p8_info_ptr p8{EVP_PKEY2PKCS8(k.get())};
   if (!pbe || !p8)
-    return fail(errc::crypto_failure);
+    return openssl_failure(errc::crypto_failure);
   x509_sig_ptr sig{PKCS8_set0_pbe_ex(passphrase.data(),
                                      static_cast<int>(passphrase.size()),
                                      p8.get(), pbe.get(), nullptr, nullptr)};
   if (!sig)
-    return fail(errc::crypto_failure);
+    return openssl_failure(errc::crypto_failure);
   pbe.release(); // now owned by `sig`
   return to_pem(sig.get(), nullptr);
 }
@@ -303,7 +299,7 @@ caf::expected<std::string> private_key_to_plain_pem(const key& k) {
     return make_error(errc::bad_key);
   p8_info_ptr p8{EVP_PKEY2PKCS8(k.get())};
   if (!p8)
-    return fail(errc::crypto_failure);
+    return openssl_failure(errc::crypto_failure);
   return to_pem(nullptr, p8.get());
 }
 
@@ -326,15 +322,15 @@ caf::expected<key> private_key_from_pem(const std::string& pem,
     // Bad padding or a structure that does not parse: with a well-formed
     // encrypted file, the passphrase is at fault.
     if (!p8)
-      return fail(errc::wrong_passphrase);
+      return openssl_failure(errc::wrong_passphrase);
   } else {
     p8 = read_plain_pkcs8(pem);
     if (!p8)
-      return fail(errc::bad_encoding);
+      return openssl_failure(errc::bad_encoding);
   }
   EVP_PKEY* raw = EVP_PKCS82PKEY_ex(p8.get(), nullptr, nullptr);
   if (raw == nullptr)
-    return fail(errc::bad_encoding);
+    return openssl_failure(errc::bad_encoding);
   ERR_clear_error();
   return key{raw};
 }
@@ -346,7 +342,7 @@ caf::expected<key_protection> protection_of(const std::string& pem) {
     return protection_of_sig(sig.get());
   if (read_plain_pkcs8(pem))
     return key_protection::none;
-  return fail(errc::bad_encoding);
+  return openssl_failure(errc::bad_encoding);
 }
 
 caf::expected<std::string> fingerprint(const key& k) {

@@ -11,10 +11,6 @@ namespace {
 
 constexpr size_t raw_size = 32;
 
-caf::error fail(errc code) {
-  ERR_clear_error();
-  return make_error(code);
-}
 
 /// True if all bytes are zero, without branching on the contents.
 bool all_zero(const secret& s) {
@@ -31,7 +27,7 @@ caf::expected<key> generate_x25519() {
   EVP_PKEY* raw = nullptr;
   if (!ctx || EVP_PKEY_keygen_init(ctx.get()) <= 0
       || EVP_PKEY_generate(ctx.get(), &raw) <= 0)
-    return fail(errc::crypto_failure);
+    return openssl_failure(errc::crypto_failure);
   return key{raw};
 }
 
@@ -42,7 +38,7 @@ caf::expected<bytes> x25519_public_raw(const key& k) {
   size_t len = out.size();
   if (EVP_PKEY_get_raw_public_key(k.get(), out.data(), &len) != 1
       || len != raw_size)
-    return fail(errc::crypto_failure);
+    return openssl_failure(errc::crypto_failure);
   return out;
 }
 
@@ -52,7 +48,7 @@ caf::expected<key> x25519_from_raw(byte_view raw) {
   auto* pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr, raw.data,
                                          raw.size);
   if (pk == nullptr)
-    return fail(errc::bad_key);
+    return openssl_failure(errc::bad_key);
   return key{pk};
 }
 
@@ -63,7 +59,7 @@ caf::expected<secret> x25519_private_raw(const key& k) {
   size_t len = out.size();
   if (EVP_PKEY_get_raw_private_key(k.get(), out.data(), &len) != 1
       || len != raw_size)
-    return fail(errc::bad_key);
+    return openssl_failure(errc::bad_key);
   return out;
 }
 
@@ -73,7 +69,7 @@ caf::expected<key> x25519_private_from_raw(byte_view raw) {
   auto* pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr, raw.data,
                                           raw.size);
   if (pk == nullptr)
-    return fail(errc::bad_key);
+    return openssl_failure(errc::bad_key);
   return key{pk};
 }
 
@@ -88,10 +84,10 @@ caf::expected<secret> x25519_derive(const key& own_private,
   if (!ctx || EVP_PKEY_derive_init(ctx.get()) <= 0
       || EVP_PKEY_derive_set_peer(ctx.get(), peer_public.get()) <= 0
       || EVP_PKEY_derive(ctx.get(), nullptr, &len) <= 0 || len != raw_size)
-    return fail(errc::crypto_failure);
+    return openssl_failure(errc::crypto_failure);
   secret out(len);
   if (EVP_PKEY_derive(ctx.get(), out.data(), &len) <= 0 || len != raw_size)
-    return fail(errc::crypto_failure);
+    return openssl_failure(errc::crypto_failure);
   // A small-order peer forces an all-zero secret (RFC 7748 section 6.1).
   if (all_zero(out))
     return make_error(errc::crypto_failure);

@@ -79,7 +79,12 @@ cmake_args=(-S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
   # The test files (not the code under test, nor the harness) at -O0: an
   # instrumented test file compiles 2.5x faster so, and the build is most
   # of the job's time.
-  -DCOURIER_TEST_FILE_OPTIONS=-O0)
+  -DCOURIER_TEST_FILE_OPTIONS=-O0
+  # Unity builds (eight sources per compile): a third less compiling for
+  # the libraries (ASan: 393 -> 258 s of CPU for six of them), in a test
+  # run that is bound by its CPU. The normal build stays one file a
+  # compile, as a developer builds.
+  -DCMAKE_UNITY_BUILD=ON)
 if [ "$kind" = tsan ]; then
   caf_prefix="$("$root/deploy/sanitize/build-caf-tsan.sh" "$build/caf")"
   cmake_args+=("-DCMAKE_PREFIX_PATH=$caf_prefix"

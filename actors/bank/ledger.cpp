@@ -84,7 +84,7 @@ caf::error migrate(database& db) {
 
 // Runs `sql` (?1 = user) and steps to the account's row, or fails with
 // unknown_account.
-caf::expected<statement> account_row(database& db, const char* sql,
+caf::expected<statement> account_query(database& db, const char* sql,
                                      const std::string& user) {
   auto stmt = db.prepare(sql);
   if (!stmt)
@@ -180,7 +180,7 @@ caf::expected<int64_t> ledger::open_account(const std::string& user,
 }
 
 caf::expected<std::string> ledger::account_key(const std::string& user) {
-  auto stmt = account_row(db_, "SELECT key_fp FROM accounts WHERE name = ?1",
+  auto stmt = account_query(db_, "SELECT key_fp FROM accounts WHERE name = ?1",
                           user);
   if (!stmt)
     return stmt.error();
@@ -308,7 +308,7 @@ caf::error ledger::post(int64_t seq, const std::string& account,
 }
 
 caf::expected<int64_t> ledger::balance(const std::string& user) {
-  auto stmt = account_row(db_, "SELECT balance FROM accounts WHERE name = ?1",
+  auto stmt = account_query(db_, "SELECT balance FROM accounts WHERE name = ?1",
                           user);
   if (!stmt)
     return stmt.error();

@@ -17,7 +17,7 @@ namespace json = boost::json;
 using crypto::bytes;
 
 constexpr size_t key_size = 32;
-constexpr size_t max_signature = 512; // RSA-4096
+constexpr size_t max_rsa_signature = 512; // RSA-4096
 constexpr int64_t max_id = std::numeric_limits<uint32_t>::max();
 
 std::string b64(const bytes& b) {
@@ -73,7 +73,7 @@ certificate_from_json(const json::object& obj) {
   read_bytes(r, "ik", key_size, true, c.identity);
   read_bytes(r, "sk", key_size, true, c.signing);
   c.created_ms = r.int64("created");
-  read_bytes(r, "sig", max_signature, false, c.signature);
+  read_bytes(r, "sig", max_rsa_signature, false, c.signature);
   if (auto err = r.finish())
     return err;
   if (!valid_username(c.user) || c.created_ms < 0)

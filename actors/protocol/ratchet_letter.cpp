@@ -20,7 +20,7 @@ using crypto::byte_view;
 using crypto::bytes;
 
 constexpr size_t max_blob = 1 << 20;
-constexpr size_t max_signature = 64; // Ed25519
+constexpr size_t max_ed25519_signature = 64; // Ed25519
 constexpr int64_t max_device = UINT32_MAX;
 constexpr char signature_label[] = "Courier signed ratchet letter";
 
@@ -72,7 +72,7 @@ caf::expected<opened_ratchet_letter> parse_inner(const bytes& plain) {
   out.content.control = r.flag("control");
   if (r.field("sig", false) != nullptr) {
     bytes sig;
-    if (read_b64(r, "sig", max_signature, sig))
+    if (read_b64(r, "sig", max_ed25519_signature, sig))
       out.signature = std::move(sig);
   }
   if (auto err = r.finish())
