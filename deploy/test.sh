@@ -51,7 +51,9 @@ fi
 
 cd "$root/build"
 start=$SECONDS
-ctest --output-on-failure --timeout 600 -j2
+# As in the sanitizer jobs: a test that fails once runs once more, its
+# first failure printed above. One that fails twice fails the run.
+ctest --output-on-failure --timeout 600 -j2 --repeat until-pass:2
 echo "courier: tests took $((SECONDS - start)) s"
 for job in $jobs; do
   [ "$job" = none ] && continue

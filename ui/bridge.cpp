@@ -769,12 +769,10 @@ void Bridge::acceptRouterFingerprint() {
   if (router_accepted_)
     return;
   router_accepted_ = true;
+  Q_EMIT routerFingerprintChanged();
   // What the router held back while the key was not accepted comes with
   // the next connection; then contacts, wallet and queued messages go.
-  // The views hear of the key after the old connection is gone: what they
-  // start now (a conversation --open names) goes on the new one.
   startClient();
-  Q_EMIT routerFingerprintChanged();
 }
 
 void Bridge::signOut() {

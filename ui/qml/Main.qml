@@ -58,8 +58,9 @@ ApplicationWindow {
         target: appBridge
         function onWalletRequested() { window.tab = "wallet" }
         function onSignedInChanged() { window.openStartPeer() }
+        // Not on the router key's acceptance: the connection it came on is
+        // closed right after, and the next one's "connected" opens it.
         function onStatusChanged() { window.openStartPeer() }
-        function onRouterFingerprintChanged() { window.openStartPeer() }
     }
 
     // --open NAME: once, when it can be opened.
