@@ -15,7 +15,8 @@ constexpr size_t max_body = 256;
 
 // Message ids are UUIDs and transfer ids the bank's; anything else could
 // only name no message or transfer. `extra` are the allowed punctuation
-// besides letters and digits.
+// besides letters and digits (strchr also finds the terminator: a NUL in
+// an id is refused first).
 bool valid_id(const boost::json::value* v, const char* extra) {
   if (!v || !v->is_string())
     return false;
@@ -24,7 +25,7 @@ bool valid_id(const boost::json::value* v, const char* extra) {
     return false;
   for (char c : id)
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-          || (c >= '0' && c <= '9') || std::strchr(extra, c)))
+          || (c >= '0' && c <= '9') || (c != '\0' && std::strchr(extra, c))))
       return false;
   return true;
 }

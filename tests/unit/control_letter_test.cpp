@@ -95,6 +95,9 @@ TEST(ControlLetterTest, AnythingElseIsAMessage) {
          R"({"v":1,"type":"read","up_to":"m1","more":true})",
          R"({"v":1,"type":"payment_notice","transfer_id":"t"})",
          R"({"v":1,"type":"typing","transfer_id":"t","amount_minor":1})",
+         // A NUL inside an id (JSON allows it escaped).
+         R"({"v":1,"type":"read","up_to":"m\u00001"})",
+         R"({"v":1,"type":"payment_notice","transfer_id":"t\u0000","amount_minor":1})",
          "{\"v\":1,\"type\":\"read\",\"up_to\":\"" + std::string(65, 'a')
            + "\"}",
          "{\"v\":1,\"type\":\"typing\"}" + std::string(240, ' '),
